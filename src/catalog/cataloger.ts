@@ -1,0 +1,51 @@
+import type { FileMeta, WantedFiles } from '../image/file.js';
+import type { OsInfo } from '../model/os.js';
+import type { PackageFound } from '../model/package.js';
+import type { ScanWarning } from '../model/warning.js';
+
+export interface CatalogEnv {
+  /** The detected OS, when the os-release cataloger found one (used for purl `distro=` qualifiers). */
+  os?: OsInfo;
+  /** Per-file and per-archive limits (bytes, depth). */
+  limits: CatalogLimits;
+}
+
+export interface CatalogLimits {
+  /** Largest file the walk keeps for a cataloger (default 64 MiB). */
+  maxFileBytes: number;
+  /** Largest total of bytes an archive may inflate to (zip bombs). */
+  maxInflateBytes: number;
+  /** How deep archives may nest (jar in war in ear). */
+  maxArchiveDepth: number;
+}
+
+export const DEFAULT_LIMITS: CatalogLimits = {
+  maxFileBytes: 64 * 1024 * 1024,
+  maxInflateBytes: 512 * 1024 * 1024,
+  maxArchiveDepth: 5,
+};
+
+export interface CatalogResult {
+  packages: PackageFound[];
+  warnings: ScanWarning[];
+  /** Set by OS-detection catalogers only. */
+  os?: OsInfo;
+}
+
+/**
+ * The cataloger contract (DESIGN.md section 2). Registered explicitly in `catalog/registry.ts`.
+ * `wants` runs for every path of every layer: keep it a cheap string test.
+ */
+export interface Cataloger {
+  id: string;
+  /** Bump when output changes: part of the per-layer cache key. */
+  version: number;
+  wants(path: string, meta: FileMeta): boolean;
+  /**
+   * Optional: runs during the walk on each wanted file's raw bytes and returns what to keep instead
+   * (e.g. only a Go binary's build info), or null to drop the file quietly. Bounds memory on big images.
+   */
+  condense?(path: string, content: Buffer): Buffer | null;
+  /** Pure on its inputs; parse errors go into `warnings`, never thrown. */
+  catalog(files: WantedFiles, env: CatalogEnv): Promise<CatalogResult>;
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import type { WantedFiles } from '../image/file.js';
+import type { Inventory } from '../model/inventory.js';
+import type { OsInfo } from '../model/os.js';
+import type { Package, PackageFound } from '../model/package.js';
+import type { ScanWarning } from '../model/warning.js';
+import { type Cataloger, type CatalogLimits, DEFAULT_LIMITS } from './cataloger.js';
+import { dropOwnedByOs } from './ownership.js';
+
+/**
+ * Runs the catalogers on the walked files and builds the inventory: OS detection first (its result is the
+ * others' env), ownership de-duplication, stable ids and a deterministic order.
+ */
+export async function runCatalogers(
+  files: WantedFiles,
+  catalogers: readonly Cataloger[],
+  limits: CatalogLimits = DEFAULT_LIMITS,
+): Promise<Inventory> {
+  const warnings: ScanWarning[] = [];
+  const found: PackageFound[] = [];
+  let os: OsInfo | undefined;
+
+  const detectors = catalogers.filter((c) => c.id === 'os-release');
+  const others = catalogers.filter((c) => c.id !== 'os-release');
+  for (const cataloger of detectors) {
+    const result = await runOne(cataloger, files, { limits }, warnings);
+    os ??= result?.os;
+  }
+  const env = os ? { os, limits } : { limits };
+  const results = await Promise.all(others.map((c) => runOne(c, files, env, warnings)));
+  for (const result of results) {
+    if (!result) continue;
+    found.push(...result.packages);
+    os ??= result.os;
+  }
+
+  const packages = assignIds(dropOwnedByOs(found));
+  const inventory: Inventory = { packages, warnings };
+  if (os) inventory.os = os;
+  return inventory;
+}
+
+async function runOne(
+  cataloger: Cataloger,
+  files: WantedFiles,
+  env: { os?: OsInfo; limits: CatalogLimits },
+  warnings: ScanWarning[],
+) {
+  const mine = new Map([...files].filter(([path, file]) => cataloger.wants(path, file.meta)));
+  if (mine.size === 0) return undefined;
+  try {
+    const result = await cataloger.catalog(mine, env);
+    warnings.push(...result.warnings);
+    return result;
+  } catch (err) {
+    // A cataloger bug must not sink the scan, but it must be seen.
+    warnings.push({ cataloger: cataloger.id, message: `cataloger failed: ${(err as Error).message}` });
+    return undefined;
+  }
+}
+
+/** Sorts packages deterministically and gives each an id stable across runs of the same image. */
+export function assignIds(found: readonly PackageFound[]): Package[] {
+  const sorted = [...found].sort(comparePackages);
+  const seen = new Map<string, number>();
+  return sorted.map((pkg) => {
+    const { ownedFiles: _owned, ...rest } = pkg;
+    const basis = `${pkg.type}\0${pkg.purl}\0${pkg.locations[0]?.path ?? ''}`;
+    let id = createHash('sha256').update(basis).digest('hex').slice(0, 16);
+    const n = seen.get(id) ?? 0;
+    seen.set(id, n + 1);
+    if (n > 0) id = `${id}-${n}`;
+    return { id, ...rest };
+  });
+}
+
+function comparePackages(a: PackageFound, b: PackageFound): number {
+  return (
+    cmp(a.type, b.type) ||
+    cmp(a.name, b.name) ||
+    cmp(a.version, b.version) ||
+    cmp(a.locations[0]?.path ?? '', b.locations[0]?.path ?? '') ||
+    cmp(a.purl, b.purl)
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

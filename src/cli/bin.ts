@@ -1,0 +1,5 @@
+import { main } from './main.js';
+
+const code = await main(process.argv.slice(2));
+// Let pending stdout writes drain before exiting with the status.
+process.exitCode = code;

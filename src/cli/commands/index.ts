@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { registerAttest } from './attest.js';
+import { registerDb } from './db.js';
+import { registerDiff } from './diff.js';
+import { registerKeys } from './keys.js';
+import { registerProvenance } from './provenance.js';
+import { registerSbom } from './sbom.js';
+import { registerScan } from './scan.js';
+import { registerSignBlob } from './sign-blob.js';
+import { registerSignImage } from './sign-image.js';
+import { registerVersion } from './version.js';
+
+/** Every command, in the order `lading --help` lists them. One explicit list: no import side effects. */
+export function registerCommands(program: Command): void {
+  registerScan(program);
+  registerSbom(program);
+  registerDb(program);
+  registerDiff(program);
+  registerKeys(program);
+  registerSignBlob(program);
+  registerSignImage(program);
+  registerAttest(program);
+  registerProvenance(program);
+  registerVersion(program);
+}

@@ -1,0 +1,135 @@
+import type { Command } from 'commander';
+import { LadingError } from '../../errors/lading-error.js';
+import type { Report } from '../../model/report.js';
+import { findingsFailingOn, parseSeverity, parseSeverityList } from '../../policy/filters.js';
+import { REPORT_FORMATS } from '../../report/formats.js';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../../report/render-options.js';
+import { scan } from '../../scan/scan.js';
+import { resolveDbDir } from '../../vulndb/location.js';
+import { collect, type OutputSpec, parseOutputSpecs, writeOutput } from '../output.js';
+
+export interface ScanFlags {
+  output: string[];
+  sbomOnly?: boolean;
+  severity?: string;
+  ignoreUnfixed?: boolean;
+  failOn?: string;
+  platform?: string;
+  insecureRegistry: string[];
+  dbDir?: string;
+  offline?: boolean;
+  quiet?: boolean;
+  cyclonedxVersion: string;
+  showSuppressed?: boolean;
+  maxFileSize?: string;
+}
+
+export function registerScan(program: Command): void {
+  const cmd = program
+    .command('scan')
+    .description('catalog an image, root filesystem or SBOM and match it against vulnerability data')
+    .argument('<target>', 'registry ref, docker-archive:, oci:, oci-archive:, dir:, sbom: or a path');
+  addTargetOptions(cmd);
+  cmd
+    .option('--sbom-only', 'catalog only; do not match vulnerabilities')
+    .option('--severity <list>', 'only report these severities (comma-separated)')
+    .option('--ignore-unfixed', 'drop findings that have no fixed version')
+    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity remains')
+    .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
+    .option('--offline', 'never reach the network (env LADING_OFFLINE=1)')
+    .option('--show-suppressed', 'show suppressed findings in human-readable formats')
+    .action(async (target: string, flags: ScanFlags) => {
+      await runScanCommand(target, flags, 'table');
+    });
+}
+
+export function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '-o, --output <format[=file]>',
+      `output format, repeatable (${Object.keys(REPORT_FORMATS).join(', ')})`,
+      collect,
+      [],
+    )
+    .option('--platform <os/arch>', 'platform to pick from a multi-platform image (env LADING_PLATFORM)')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
+    .option('--cyclonedx-version <v>', 'CycloneDX spec version: 1.5, 1.6 or 1.7', '1.6')
+    .option('--max-file-size <bytes>', 'largest file a cataloger reads (env LADING_MAX_FILE_SIZE)')
+    .option('-q, --quiet', 'no progress or warnings on stderr');
+}
+
+export async function runScanCommand(target: string, flags: ScanFlags, fallbackFormat: string): Promise<Report> {
+  const specs = parseOutputSpecs(flags.output, Object.keys(REPORT_FORMATS), fallbackFormat);
+  const sbomOnly = flags.sbomOnly || specs.every((s) => s.format === 'cyclonedx-json' || s.format === 'spdx-json');
+  const severities = flags.severity ? parseSeverityList(flags.severity) : undefined;
+  const failOn = flags.failOn ? parseSeverity(flags.failOn) : undefined;
+  const renderOptions = renderOptionsFrom(flags);
+  const maxFileSize = flags.maxFileSize ?? process.env['LADING_MAX_FILE_SIZE'];
+  const maxFileBytes = maxFileSize ? parseByteCount(maxFileSize) : undefined;
+  const platform = flags.platform ?? process.env['LADING_PLATFORM'];
+
+  const report = await scan(target, {
+    sbomOnly: sbomOnly && !failOn,
+    dbDir: resolveDbDir(flags.dbDir),
+    offline: flags.offline || process.env['LADING_OFFLINE'] === '1',
+    ignoreUnfixed: !!flags.ignoreUnfixed,
+    ...(severities ? { severities } : {}),
+    ...(platform ? { platform } : {}),
+    insecureRegistries: flags.insecureRegistry,
+    progress: !flags.quiet && process.stderr.isTTY === true,
+    ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
+  });
+
+  if (!flags.quiet) reportWarnings(report);
+  await renderAll(report, specs, renderOptions);
+  if (failOn) {
+    const failing = findingsFailingOn(report.findings, failOn);
+    if (failing.length > 0) {
+      process.stderr.write(`lading: ${failing.length} finding(s) at or above ${failOn.toLowerCase()}\n`);
+      process.exitCode = 1;
+    }
+  }
+  return report;
+}
+
+export function renderOptionsFrom(flags: Pick<ScanFlags, 'cyclonedxVersion' | 'showSuppressed'>): RenderOptions {
+  const version = flags.cyclonedxVersion;
+  if (version !== '1.5' && version !== '1.6' && version !== '1.7') {
+    throw new LadingError('USAGE', `--cyclonedx-version ${version}: choose 1.5, 1.6 or 1.7`);
+  }
+  const epoch = process.env['SOURCE_DATE_EPOCH'];
+  const options: RenderOptions = {
+    ...DEFAULT_RENDER_OPTIONS,
+    color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
+    width: process.stdout.columns || DEFAULT_RENDER_OPTIONS.width,
+    showSuppressed: !!flags.showSuppressed,
+    cyclonedxVersion: version,
+  };
+  if (epoch !== undefined) {
+    if (!/^\d+$/.test(epoch)) throw new LadingError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds, got "${epoch}"`);
+    options.sourceDateEpoch = Number(epoch);
+  }
+  return options;
+}
+
+export async function renderAll(report: Report, specs: OutputSpec[], options: RenderOptions): Promise<void> {
+  for (const spec of specs) {
+    const render = REPORT_FORMATS[spec.format]!;
+    // A file never gets terminal colours.
+    await writeOutput(spec, render(report, spec.file ? { ...options, color: false } : options));
+  }
+}
+
+function reportWarnings(report: Report): void {
+  for (const w of report.warnings) {
+    process.stderr.write(`lading: warning: ${w.cataloger}${w.path ? ` ${w.path}` : ''}: ${w.message}\n`);
+  }
+}
+
+export function parseByteCount(value: string): number {
+  const m = /^(\d+)\s*([kmg]i?b?)?$/i.exec(value.trim());
+  if (!m) throw new LadingError('USAGE', `not a size: "${value}" (e.g. 64MiB)`);
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  const scale = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Number(m[1]) * scale;
+}

@@ -1,0 +1,83 @@
+/**
+ * Every error a user can see is a LadingError with a code; the code decides the exit status.
+ * Callers branch on `code`, never on message text.
+ */
+export type ErrorCode =
+  /** Bad arguments, unknown command, invalid config/policy/VEX file: exit 2. */
+  | 'USAGE'
+  | 'CONFIG'
+  | 'INVALID_VERSION'
+  /** The answer is "no": exit 1. */
+  | 'GATE_FAILED'
+  | 'VERIFY_FAILED'
+  /** Operational errors: exit 3. */
+  | 'IO'
+  | 'BAD_INPUT'
+  | 'DIGEST_MISMATCH'
+  | 'NOT_FOUND'
+  | 'NETWORK'
+  | 'REGISTRY'
+  | 'AUTH'
+  | 'NO_DB'
+  | 'DB'
+  | 'LIMIT';
+
+export const EXIT = { OK: 0, NO: 1, USAGE: 2, OPERATIONAL: 3 } as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'USAGE':
+    case 'CONFIG':
+    case 'INVALID_VERSION':
+      return EXIT.USAGE;
+    case 'GATE_FAILED':
+    case 'VERIFY_FAILED':
+      return EXIT.NO;
+    default:
+      return EXIT.OPERATIONAL;
+  }
+}
+
+export class LadingError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LadingError';
+    this.code = code;
+  }
+
+  get exitCode(): number {
+    return exitCodeFor(this.code);
+  }
+}
+
+export function isLadingError(err: unknown): err is LadingError {
+  return err instanceof LadingError;
+}
+
+/** One line for a user, whatever was thrown (node system errors carry their own codes). */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const sys = err as NodeJS.ErrnoException;
+    if (!(err instanceof LadingError) && sys.code && sys.path) return `${sys.path}: ${explainErrno(sys.code)}`;
+    return err.message.split('\n')[0] ?? String(err);
+  }
+  return String(err);
+}
+
+function explainErrno(code: string): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'not a directory';
+    default:
+      return code;
+  }
+}

@@ -1,0 +1,26 @@
+/** What the walk knows about a path before reading it: enough for a cataloger's cheap `wants` test. */
+export interface FileMeta {
+  /** Bytes of content (0 for links and directories). */
+  size: number;
+  /** Unix permission bits (e.g. 0o755). */
+  mode: number;
+  type: 'file' | 'symlink' | 'hardlink' | 'directory' | 'other';
+  /** For links: the target as recorded (resolved inside the image root by the walk). */
+  linkTarget?: string;
+}
+
+/** A file some cataloger wants, as it stands in the squashed view of the image. */
+export interface WantedFile {
+  /** Absolute, normalized path inside the image root (`/var/lib/dpkg/status`). */
+  path: string;
+  /** Diff-id of the layer that last wrote this path (undefined for `dir:` targets). */
+  layer?: string;
+  meta: FileMeta;
+  /** The content, or what a cataloger's `condense` kept of it. */
+  content: Buffer;
+  /** True when `content` is the output of `condense`, not the raw bytes. */
+  condensed?: boolean;
+}
+
+/** The files the walk kept, keyed by absolute path, after whiteouts of upper layers were applied. */
+export type WantedFiles = ReadonlyMap<string, WantedFile>;

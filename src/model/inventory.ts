@@ -1,0 +1,10 @@
+import type { OsInfo } from './os.js';
+import type { Package } from './package.js';
+import type { ScanWarning } from './warning.js';
+
+/** What is inside the target: the output of catalog/ (or of an SBOM reader), the input of sbom/ and match/. */
+export interface Inventory {
+  os?: OsInfo;
+  packages: Package[];
+  warnings: ScanWarning[];
+}

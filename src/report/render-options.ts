@@ -1,0 +1,18 @@
+export interface RenderOptions {
+  /** Colour and terminal width for the table (only on a TTY). */
+  color: boolean;
+  width: number;
+  /** Include suppressed findings in human formats. */
+  showSuppressed: boolean;
+  /** CycloneDX spec version for cyclonedx-json. */
+  cyclonedxVersion: '1.5' | '1.6' | '1.7';
+  /** Fixed time and ids for reproducible SBOMs (SOURCE_DATE_EPOCH). */
+  sourceDateEpoch?: number;
+}
+
+export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
+  color: false,
+  width: 120,
+  showSuppressed: false,
+  cyclonedxVersion: '1.6',
+};

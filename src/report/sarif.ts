@@ -1,0 +1,7 @@
+import { LadingError } from '../errors/lading-error.js';
+import type { Report } from '../model/report.js';
+import type { RenderOptions } from './render-options.js';
+
+export function renderSarif(_report: Report, _options: RenderOptions): string {
+  throw new LadingError('USAGE', 'output format sarif is not implemented yet');
+}
