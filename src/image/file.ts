@@ -18,8 +18,8 @@ export interface WantedFile {
   meta: FileMeta;
   /** The content, or what a cataloger's `condense` kept of it. */
   content: Buffer;
-  /** True when `content` is the output of `condense`, not the raw bytes. */
-  condensed?: boolean;
+  /** Id of the cataloger whose `condense` produced `content`; absent when `content` is the raw bytes. */
+  condensedBy?: string;
 }
 
 /** The files the walk kept, keyed by absolute path, after whiteouts of upper layers were applied. */
