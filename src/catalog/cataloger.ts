@@ -46,6 +46,11 @@ export interface Cataloger {
    * (e.g. only a Go binary's build info), or null to drop the file quietly. Bounds memory on big images.
    */
   condense?(path: string, content: Buffer): Buffer | null;
+  /**
+   * Optional: paths whose earlier versions (lower layers) the walk should keep in `WantedFile.history`, so that a
+   * package database can attribute each package to the layer that installed or last changed it.
+   */
+  wantsHistory?(path: string): boolean;
   /** Pure on its inputs; parse errors go into `warnings`, never thrown. */
   catalog(files: WantedFiles, env: CatalogEnv): Promise<CatalogResult>;
 }

@@ -14,5 +14,6 @@ export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
       const kept = only.condense(path, content);
       return kept ? { content: kept, condensedBy: only.id } : null;
     },
+    wantsHistory: (path) => catalogers.some((c) => c.wantsHistory?.(path) ?? false),
   };
 }

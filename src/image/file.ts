@@ -18,6 +18,11 @@ export interface WantedFile {
   meta: FileMeta;
   /** The content, or what a cataloger's `condense` kept of it. */
   content: Buffer;
+  /**
+   * Earlier versions of the same path in lower layers, oldest first, kept only for paths a cataloger
+   * `wantsHistory` (package databases: the layer that first listed a package is the one that installed it).
+   */
+  history?: { layer?: string; content: Buffer }[];
   /** Id of the cataloger whose `condense` produced `content`; absent when `content` is the raw bytes. */
   condensedBy?: string;
 }

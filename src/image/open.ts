@@ -17,6 +17,8 @@ export interface FileSelector {
   wants(path: string, meta: FileMeta): boolean;
   /** Returns what to keep of a wanted file (raw content when no cataloger condenses it), or null to drop it. */
   condense(path: string, content: Buffer): { content: Buffer; condensedBy?: string } | null;
+  /** Paths whose lower-layer versions are kept too (`WantedFile.history`). */
+  wantsHistory(path: string): boolean;
 }
 
 export interface WalkOptions {

@@ -1,0 +1,24 @@
+import type { Readable } from 'node:stream';
+import type { TargetInfo } from '../model/target.js';
+
+/**
+ * One image, whatever its source (docker-archive, OCI layout/archive, registry): described up front,
+ * layers opened on demand. Everything else (the walk, squashing) is written once against this.
+ */
+export interface Image {
+  target: TargetInfo;
+  /** Bottom layer first; `info.diffId` is the uncompressed digest from the config's rootfs. */
+  layers: ImageLayer[];
+  close(): Promise<void>;
+}
+
+export interface ImageLayer {
+  info: TargetInfo['layers'][number];
+  /**
+   * The layer blob as stored (gzip, zstd or plain tar; the walk sniffs which). Sources verify the blob's digest
+   * as it streams and fail the stream on a mismatch.
+   */
+  open(): Promise<Readable>;
+  /** Set when the blob is an uncompressed tar at a known place in a local file, so the walk can seek over contents. */
+  seekable?: { file: string; offset: number; size: number };
+}
