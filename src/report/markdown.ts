@@ -1,7 +1,57 @@
-import { LadingError } from '../errors/lading-error.js';
+import type { Finding } from '../model/finding.js';
 import type { Report } from '../model/report.js';
+import { fixText, visibleFindings } from './finding-order.js';
+import { fitSections, mdCell } from './markdown-limit.js';
 import type { RenderOptions } from './render-options.js';
 
-export function renderMarkdown(_report: Report, _options: RenderOptions): string {
-  throw new LadingError('USAGE', 'output format markdown is not implemented yet');
+const ICON: Record<Finding['severity'], string> = {
+  CRITICAL: '🟥',
+  HIGH: '🟧',
+  MEDIUM: '🟨',
+  LOW: '🟦',
+  UNKNOWN: '⬜',
+};
+
+/** `-o markdown`: for PR comments. Verdict first, counts, then findings by severity; details collapsed. */
+export function renderMarkdown(report: Report, options: RenderOptions): string {
+  const s = report.summary.bySeverity;
+  const findings = visibleFindings(report.findings, options.showSuppressed);
+  const verdict = report.policy
+    ? report.policy.pass
+      ? '✅ **Policy passed**'
+      : `❌ **Policy failed** (${report.policy.violations.filter((v) => v.action === 'fail').length} rule violation(s))`
+    : report.summary.findings === 0
+      ? '✅ **No vulnerabilities found**'
+      : `⚠️ **${report.summary.findings} vulnerabilities found**`;
+  const head =
+    `### Lading scan of \`${mdCell(report.target.ref)}\`\n\n${verdict}\n\n` +
+    `| critical | high | medium | low | unknown | packages |\n|---:|---:|---:|---:|---:|---:|\n` +
+    `| ${s.critical} | ${s.high} | ${s.medium} | ${s.low} | ${s.unknown} | ${report.summary.packages} |\n\n` +
+    (report.os
+      ? `OS: ${mdCell(report.os.name ?? `${report.os.family} ${report.os.version}`)}${report.os.eol ? ' (**end of life**)' : ''}\n\n`
+      : '');
+  const policyRows = (report.policy?.violations ?? []).map(
+    (v) => `| ${v.action} | ${mdCell(v.rule)} | ${mdCell(v.message)} |`,
+  );
+  const top = findings.filter((f) => f.severity === 'CRITICAL' || f.severity === 'HIGH');
+  const rest = findings.filter((f) => !(f.severity === 'CRITICAL' || f.severity === 'HIGH'));
+  const row = (f: Finding) =>
+    `| ${ICON[f.severity]} ${f.severity} | ${f.advisory.url ? `[${f.id}](${f.advisory.url})` : f.id} | ${mdCell(f.package.name)} | ${mdCell(f.package.version)} | ${mdCell(fixText(f) || '—')} |${f.kev ? ' KEV' : ''}${f.suppressed ? ' suppressed' : ''}`;
+  const tableHead = '| severity | vulnerability | package | installed | fixed in |\n|---|---|---|---|---|\n';
+  return fitSections([
+    { head, rows: [] },
+    ...(policyRows.length
+      ? [{ head: '#### Policy\n\n| action | rule | detail |\n|---|---|---|\n', rows: policyRows, tail: '\n' }]
+      : []),
+    ...(top.length ? [{ head: `#### Critical and high\n\n${tableHead}`, rows: top.map(row), tail: '\n' }] : []),
+    ...(rest.length
+      ? [
+          {
+            head: `<details><summary>${rest.length} medium, low and unrated</summary>\n\n${tableHead}`,
+            rows: rest.map(row),
+            tail: '\n</details>\n',
+          },
+        ]
+      : []),
+  ]);
 }

@@ -1,7 +1,118 @@
-import { LadingError } from '../errors/lading-error.js';
+import type { Finding, Severity } from '../model/finding.js';
 import type { Report } from '../model/report.js';
+import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
 
-export function renderSarif(_report: Report, _options: RenderOptions): string {
-  throw new LadingError('USAGE', 'output format sarif is not implemented yet');
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  CRITICAL: 'error',
+  HIGH: 'error',
+  MEDIUM: 'warning',
+  LOW: 'note',
+  UNKNOWN: 'note',
+};
+
+/** GitHub sorts and colours code-scanning alerts by this number (string, 0.0–10.0). */
+const SECURITY_SEVERITY: Record<Severity, string> = {
+  CRITICAL: '9.5',
+  HIGH: '8.0',
+  MEDIUM: '5.5',
+  LOW: '2.0',
+  UNKNOWN: '0.0',
+};
+
+/**
+ * `-o sarif`: SARIF 2.1.0 as GitHub code scanning accepts it: one rule per vulnerability, one result per
+ * (vulnerability, package), located at the file the package was found in (relative URI inside the image).
+ */
+export function renderSarif(report: Report, options: RenderOptions): string {
+  const findings = visibleFindings(report.findings, options.showSuppressed);
+  const rules = new Map<string, object>();
+  for (const f of findings) if (!rules.has(f.id)) rules.set(f.id, ruleFor(f));
+  const ruleIds = [...rules.keys()];
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'lading',
+            version: report.tool.version,
+            informationUri: 'https://github.com/lading-dev/lading',
+            rules: [...rules.values()],
+          },
+        },
+        results: findings.map((f) => resultFor(f, ruleIds.indexOf(f.id), report)),
+        originalUriBaseIds: { ROOTPATH: { uri: 'file:///' } },
+        properties: {
+          target: report.target.ref,
+          ...(report.target.digest ? { digest: report.target.digest } : {}),
+        },
+      },
+    ],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+function ruleFor(f: Finding): object {
+  const best = f.cvss[0];
+  const help = [
+    `Vulnerability ${f.id}${f.aliases.length ? ` (${f.aliases.join(', ')})` : ''}`,
+    `Severity: ${f.severity}${best ? ` (CVSS ${best.version} ${best.score})` : ''}`,
+    `Package: ${f.package.name} ${f.package.version}`,
+    `Fixed in: ${fixText(f) || 'no fix yet'}`,
+    f.advisory.url ? `Advisory: ${f.advisory.url}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return {
+    id: f.id,
+    name: ruleName(f.id),
+    shortDescription: { text: f.title ? `${f.id}: ${oneLine(f.title)}` : `${f.id} in ${f.package.name}` },
+    fullDescription: { text: oneLine(f.description ?? f.title ?? f.id).slice(0, 1000) },
+    ...(f.advisory.url ? { helpUri: f.advisory.url } : {}),
+    help: { text: help, markdown: help.replace(/\n/g, '  \n') },
+    defaultConfiguration: { level: LEVEL[f.severity] },
+    properties: {
+      'security-severity': best ? best.score.toFixed(1) : SECURITY_SEVERITY[f.severity],
+      precision: 'very-high',
+      tags: ['vulnerability', 'security', f.severity],
+    },
+  };
+}
+
+function resultFor(f: Finding, ruleIndex: number, report: Report): object {
+  const path = report.packages.find((p) => p.id === f.packageId)?.locations[0]?.path ?? report.target.ref;
+  return {
+    ruleId: f.id,
+    ruleIndex,
+    level: LEVEL[f.severity],
+    message: {
+      text:
+        `${f.package.name} ${f.package.version} is affected by ${f.id} (${f.severity.toLowerCase()})` +
+        (f.fixedVersions.length ? `; fixed in ${f.fixedVersions.join(', ')}` : '; no fixed version yet') +
+        ` [image ${report.target.ref}]`,
+    },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: path.replace(/^\/+/, ''), uriBaseId: 'ROOTPATH' },
+          region: { startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 },
+        },
+        message: { text: `${report.target.ref}: ${f.package.purl}` },
+      },
+    ],
+    partialFingerprints: { 'ladingFinding/v1': `${f.id}:${f.package.purl}` },
+    ...(f.suppressed
+      ? { suppressions: [{ kind: 'external', status: 'accepted', justification: f.suppressed.reason }] }
+      : {}),
+  };
+}
+
+function ruleName(id: string): string {
+  return id.replace(/[^A-Za-z0-9]+/g, '');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }

@@ -1,7 +1,100 @@
-import { LadingError } from '../errors/lading-error.js';
+import type { Finding, Severity } from '../model/finding.js';
 import type { Report } from '../model/report.js';
+import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
 
-export function renderTable(_report: Report, _options: RenderOptions): string {
-  throw new LadingError('USAGE', 'output format table is not implemented yet');
+const COLORS: Record<Severity, string> = {
+  CRITICAL: '\x1b[1;31m',
+  HIGH: '\x1b[31m',
+  MEDIUM: '\x1b[33m',
+  LOW: '\x1b[36m',
+  UNKNOWN: '\x1b[37m',
+};
+const RESET = '\x1b[0m';
+const BOLD = '\x1b[1m';
+
+/** `-o table`: a summary line, then the findings grouped by package (or the package list for SBOM-only runs). */
+export function renderTable(report: Report, options: RenderOptions): string {
+  const paint = (code: string, text: string) => (options.color ? `${code}${text}${RESET}` : text);
+  const lines: string[] = [];
+  const t = report.target;
+  const os = report.os
+    ? ` (${report.os.name ?? `${report.os.family} ${report.os.version}`}${report.os.eol ? ', end of life' : ''})`
+    : '';
+  lines.push(paint(BOLD, `${t.ref}${t.digest ? ` @ ${t.digest}` : ''}${os}`));
+
+  const s = report.summary.bySeverity;
+  const findings = visibleFindings(report.findings, options.showSuppressed);
+  if (report.db || report.findings.length) {
+    lines.push(
+      `${report.summary.packages} packages, ${report.summary.findings} vulnerabilities ` +
+        `(critical: ${s.critical}, high: ${s.high}, medium: ${s.medium}, low: ${s.low}, unknown: ${s.unknown})` +
+        (report.summary.suppressed ? `, ${report.summary.suppressed} suppressed` : ''),
+    );
+    lines.push('');
+    if (findings.length === 0) {
+      lines.push('No vulnerabilities found.');
+    } else {
+      lines.push(...findingsTable(findings, paint));
+    }
+  } else {
+    lines.push(`${report.summary.packages} packages`);
+    lines.push('');
+    lines.push(
+      ...formatColumns(
+        ['PACKAGE', 'VERSION', 'TYPE', 'PATH'],
+        report.packages.map((p) => [p.name, p.version, p.type, p.locations[0]?.path ?? '']),
+      ),
+    );
+  }
+  if (report.policy) {
+    lines.push('');
+    lines.push(report.policy.pass ? paint(BOLD, 'Policy: pass') : paint(COLORS.CRITICAL, 'Policy: FAIL'));
+    for (const v of report.policy.violations) lines.push(`  [${v.action}] ${v.rule}: ${v.message}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function findingsTable(findings: Finding[], paint: (code: string, text: string) => string): string[] {
+  // Grouped by package: the question a reader asks is "what do I upgrade".
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = `${f.package.name}@${f.package.version} (${f.package.type})`;
+    const list = groups.get(key) ?? [];
+    list.push(f);
+    groups.set(key, list);
+  }
+  const rows: string[][] = [];
+  const colors: Severity[] = [];
+  for (const [pkg, list] of groups) {
+    list.forEach((f, i) => {
+      rows.push([
+        i === 0 ? pkg : '',
+        f.id,
+        f.severity,
+        fixText(f),
+        `${f.kev ? 'KEV ' : ''}${f.suppressed ? `suppressed (${f.suppressed.kind}) ` : ''}${f.title ?? ''}`.trim(),
+      ]);
+      colors.push(f.severity);
+    });
+  }
+  const out = formatColumns(['PACKAGE', 'VULNERABILITY', 'SEVERITY', 'FIXED IN', 'NOTES'], rows);
+  return out.map((line, i) => (i < 2 ? line : paintSeverity(line, colors[i - 2]!, paint)));
+}
+
+function paintSeverity(line: string, severity: Severity, paint: (code: string, text: string) => string): string {
+  return line.replace(new RegExp(`\\b${severity}\\b`), paint(COLORS[severity], severity));
+}
+
+function formatColumns(header: string[], rows: string[][]): string[] {
+  const maxWidth = 60;
+  const clip = (s: string) => (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s);
+  const cells = [header, ...rows].map((r) => r.map(clip));
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [fmt(cells[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)];
 }

@@ -1,12 +1,53 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { LadingError } from '../../errors/lading-error.js';
+import { diffReports } from '../../diff/diff.js';
+import { DIFF_FORMATS, renderDiff } from '../../diff/render.js';
+import type { Report } from '../../model/report.js';
+import { loadReport, looksLikeReport } from '../../report/load.js';
+import { scan } from '../../scan/scan.js';
+import { resolveDbDir } from '../../vulndb/location.js';
+import { collect, parseOutputSpecs, writeOutput } from '../output.js';
+
+interface DiffFlags {
+  output: string[];
+  dbDir?: string;
+  offline?: boolean;
+  sbomOnly?: boolean;
+  platform?: string;
+  insecureRegistry: string[];
+}
 
 export function registerDiff(program: Command): void {
   program
     .command('diff')
     .description('compare two images or reports: packages and findings added, removed, fixed')
-    .allowUnknownOption(true)
-    .action(() => {
-      throw new LadingError('USAGE', 'diff: not implemented yet');
+    .argument('<old>', 'a Lading JSON report or any scan target')
+    .argument('<new>', 'a Lading JSON report or any scan target')
+    .option('-o, --output <format[=file]>', `output format, repeatable (${DIFF_FORMATS.join(', ')})`, collect, [])
+    .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
+    .option('--offline', 'never reach the network')
+    .option('--sbom-only', 'compare packages only (targets are not matched against vulnerability data)')
+    .option('--platform <os/arch>', 'platform to pick from multi-platform images')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
+    .action(async (oldSpec: string, newSpec: string, flags: DiffFlags) => {
+      const specs = parseOutputSpecs(flags.output, DIFF_FORMATS, 'table');
+      const [before, after] = await Promise.all([reportFor(oldSpec, flags), reportFor(newSpec, flags)]);
+      const diff = diffReports(before, after);
+      for (const spec of specs) await writeOutput(spec, renderDiff(diff, spec.format));
     });
+}
+
+/** A report file is read as is; anything else is scanned now. */
+async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
+  if (spec.endsWith('.json')) {
+    const head = await readFile(spec, 'utf8').catch(() => '');
+    if (looksLikeReport(head)) return loadReport(spec);
+  }
+  return scan(spec, {
+    sbomOnly: !!flags.sbomOnly,
+    dbDir: resolveDbDir(flags.dbDir),
+    offline: !!flags.offline || process.env['LADING_OFFLINE'] === '1',
+    insecureRegistries: flags.insecureRegistry,
+    ...(flags.platform ? { platform: flags.platform } : {}),
+  });
 }

@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
 import { LadingError } from '../../errors/lading-error.js';
 import type { Report } from '../../model/report.js';
+import { compareWithBaseline } from '../../policy/baseline.js';
 import { findingsFailingOn, parseSeverity, parseSeverityList } from '../../policy/filters.js';
+import { applySuppressionsAndPolicy } from '../../policy/gate.js';
+import { loadPolicy } from '../../policy/policy-file.js';
+import { loadVex } from '../../policy/vex.js';
 import { REPORT_FORMATS } from '../../report/formats.js';
+import { renderJson } from '../../report/json.js';
+import { loadReport } from '../../report/load.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../../report/render-options.js';
 import { scan } from '../../scan/scan.js';
 import { resolveDbDir } from '../../vulndb/location.js';
@@ -22,6 +28,11 @@ export interface ScanFlags {
   cyclonedxVersion: string;
   showSuppressed?: boolean;
   maxFileSize?: string;
+  policy?: string;
+  vex?: string[];
+  baseline?: string;
+  baselineSeverity?: string;
+  baselineUpdate?: string;
 }
 
 export function registerScan(program: Command): void {
@@ -38,6 +49,22 @@ export function registerScan(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('--offline', 'never reach the network (env LADING_OFFLINE=1)')
     .option('--show-suppressed', 'show suppressed findings in human-readable formats')
+    .option(
+      '--policy <file>',
+      'policy file (YAML or JSON; see schemas/policy.schema.json): exit 1 when a fail rule is hit',
+    )
+    .option(
+      '--vex <file>',
+      'OpenVEX or CycloneDX VEX document; not_affected/fixed findings are suppressed; repeatable',
+      collect,
+      [],
+    )
+    .option(
+      '--baseline <report>',
+      'earlier JSON report: exit 1 on a new CRITICAL or when findings at --baseline-severity rise',
+    )
+    .option('--baseline-severity <severity>', 'threshold for the baseline count', 'high')
+    .option('--baseline-update <file>', 'write this scan as the new baseline (JSON) when every gate passed')
     .action(async (target: string, flags: ScanFlags) => {
       await runScanCommand(target, flags, 'table');
     });
@@ -68,8 +95,15 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   const maxFileBytes = maxFileSize ? parseByteCount(maxFileSize) : undefined;
   const platform = flags.platform ?? process.env['LADING_PLATFORM'];
 
-  const report = await scan(target, {
-    sbomOnly: sbomOnly && !failOn,
+  // Inputs that can be wrong are read before the (long) scan, so a typo fails in milliseconds with exit 2.
+  const vex = (await Promise.all((flags.vex ?? []).map(loadVex))).flat();
+  const policy = flags.policy ? await loadPolicy(flags.policy) : undefined;
+  const baseline = flags.baseline ? await loadReport(flags.baseline) : undefined;
+  const baselineSeverity = parseSeverity(flags.baselineSeverity ?? 'high');
+  const gated = !!(failOn || policy || baseline);
+
+  const scanned = await scan(target, {
+    sbomOnly: sbomOnly && !gated,
     dbDir: resolveDbDir(flags.dbDir),
     offline: flags.offline || process.env['LADING_OFFLINE'] === '1',
     ignoreUnfixed: !!flags.ignoreUnfixed,
@@ -79,15 +113,37 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     progress: !flags.quiet && process.stderr.isTTY === true,
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
   });
+  const report = applySuppressionsAndPolicy(scanned, { vex, ...(policy ? { policy } : {}), now: new Date() });
 
   if (!flags.quiet) reportWarnings(report);
   await renderAll(report, specs, renderOptions);
+
+  const failures: string[] = [];
   if (failOn) {
     const failing = findingsFailingOn(report.findings, failOn);
-    if (failing.length > 0) {
-      process.stderr.write(`lading: ${failing.length} finding(s) at or above ${failOn.toLowerCase()}\n`);
-      process.exitCode = 1;
+    if (failing.length > 0) failures.push(`${failing.length} finding(s) at or above ${failOn.toLowerCase()}`);
+  }
+  if (report.policy) {
+    for (const e of report.policy.expiredExceptions ?? []) {
+      process.stderr.write(`lading: policy exception for ${e.id} expired on ${e.expires} and no longer applies\n`);
     }
+    for (const v of report.policy.violations) {
+      if (v.action === 'warn' && !flags.quiet)
+        process.stderr.write(`lading: policy warning: ${v.rule}: ${v.message}\n`);
+    }
+    const failed = report.policy.violations.filter((v) => v.action === 'fail');
+    if (failed.length) failures.push(...failed.map((v) => `policy rule ${v.rule}: ${v.message}`));
+  }
+  if (baseline) {
+    const verdict = compareWithBaseline(baseline, report, baselineSeverity);
+    if (verdict.pass) process.stderr.write(`lading: baseline: ${verdict.reasons.join('; ')}\n`);
+    else failures.push(...verdict.reasons.map((r) => `baseline: ${r}`));
+  }
+  for (const f of failures) process.stderr.write(`lading: ${f}\n`);
+  if (failures.length) {
+    process.exitCode = 1;
+  } else if (flags.baselineUpdate) {
+    await writeOutput({ format: 'json', file: flags.baselineUpdate }, renderJson(report));
   }
   return report;
 }
