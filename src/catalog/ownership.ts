@@ -2,15 +2,28 @@ import type { PackageFound } from '../model/package.js';
 
 const OS_TYPES = new Set(['deb', 'apk', 'rpm']);
 
+/** Top-level directories that merged-/usr systems link into /usr: dpkg lists may name either spelling. */
+const USRMERGE_DIRS = ['/bin/', '/sbin/', '/lib/', '/lib32/', '/lib64/', '/libx32/'];
+
+/** Per-package metadata directories: owning one means owning the language package described inside it. */
+const METADATA_DIR = /\.(dist-info|egg-info)$/;
+
 /**
  * Drops language packages whose files an OS package owns: Debian's python3-requests egg-info is the deb, not
- * a second PyPI package. A language package is owned when the file it was found in is in an OS package's file list.
+ * a second PyPI package. A language package is owned when the file it was found in (or the archive, for a
+ * `outer.jar!inner.jar` location) is in an OS package's file list, or when it was found inside a `.dist-info`/
+ * `.egg-info` directory the list names. Shared directories (`/usr/share/java`) never make their contents owned:
+ * OS file lists name directories too, and a jar a user copied there is not the OS package's.
  */
 export function dropOwnedByOs(packages: readonly PackageFound[]): PackageFound[] {
   const owned = new Set<string>();
   for (const pkg of packages) {
     if (!OS_TYPES.has(pkg.type)) continue;
-    for (const file of pkg.ownedFiles ?? []) owned.add(file);
+    for (const file of pkg.ownedFiles ?? []) {
+      owned.add(file);
+      const merged = mergedUsrPath(file);
+      if (merged) owned.add(merged);
+    }
   }
   if (owned.size === 0) return [...packages];
   return packages.filter((pkg) => {
@@ -19,11 +32,15 @@ export function dropOwnedByOs(packages: readonly PackageFound[]): PackageFound[]
   });
 }
 
+function mergedUsrPath(path: string): string | undefined {
+  return USRMERGE_DIRS.some((dir) => path.startsWith(dir)) ? `/usr${path}` : undefined;
+}
+
 function isOwned(path: string, owned: ReadonlySet<string>): boolean {
-  if (owned.has(path)) return true;
-  // A package found in a directory (dist-info/METADATA, a jar inside a war) is owned through the directory or archive.
   const archive = path.split('!')[0] ?? path;
-  if (owned.has(archive)) return true;
+  if (owned.has(path) || owned.has(archive)) return true;
   const slash = archive.lastIndexOf('/');
-  return slash > 0 && owned.has(archive.slice(0, slash));
+  if (slash <= 0) return false;
+  const dir = archive.slice(0, slash);
+  return METADATA_DIR.test(dir) && owned.has(dir);
 }

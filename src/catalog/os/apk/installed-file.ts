@@ -1,0 +1,79 @@
+/** One package of an apk `installed` database. */
+export interface ApkRecord {
+  name?: string;
+  version?: string;
+  arch?: string;
+  origin?: string;
+  license?: string;
+  /** `D:` tokens as written (`so:libc.musl-x86_64.so.1`, `busybox>=1.36`, `!conflict`). */
+  depends: string[];
+  /** `p:` tokens: what the package provides (`so:libcrypto.so.3=3`, `cmd:openssl`). */
+  provides: string[];
+  /** Absolute paths of its `F:` directories and `R:` files. */
+  files: string[];
+  /** 1-based line where the record starts. */
+  line: number;
+}
+
+/**
+ * Parses apk's installed database (apk-tools `database.c`): one record per blank-line-separated paragraph,
+ * `X:value` lines; `R:` files belong to the latest `F:` directory. Unknown keys are ignored. Works line by line,
+ * so cost is linear in the file size.
+ */
+export function parseInstalled(text: string): ApkRecord[] {
+  const records: ApkRecord[] = [];
+  let current: ApkRecord | undefined;
+  let dir = '';
+  let lineNo = 0;
+  for (const raw of text.split('\n')) {
+    lineNo++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') {
+      current = undefined;
+      continue;
+    }
+    if (line.length < 2 || line[1] !== ':') continue;
+    if (!current) {
+      current = { depends: [], provides: [], files: [], line: lineNo };
+      records.push(current);
+      dir = '';
+    }
+    const value = line.slice(2);
+    switch (line[0]) {
+      case 'P':
+        current.name = value.trim();
+        break;
+      case 'V':
+        current.version = value.trim();
+        break;
+      case 'A':
+        current.arch = value.trim();
+        break;
+      case 'o':
+        current.origin = value.trim();
+        break;
+      case 'L':
+        current.license = value.trim();
+        break;
+      case 'D':
+        current.depends.push(...value.split(/\s+/).filter(Boolean));
+        break;
+      case 'p':
+        current.provides.push(...value.split(/\s+/).filter(Boolean));
+        break;
+      case 'F':
+        dir = value.trim().replace(/^\/+|\/+$/g, '');
+        if (dir) current.files.push(`/${dir}`);
+        break;
+      case 'R':
+        if (value.trim()) current.files.push(dir ? `/${dir}/${value.trim()}` : `/${value.trim()}`);
+        break;
+    }
+  }
+  return records;
+}
+
+/** The name part of a dependency or provides token: `busybox>=1.36` → `busybox`, `so:libc.so=1` → `so:libc.so`. */
+export function tokenName(token: string): string {
+  return token.split(/[<>=~]/)[0] ?? token;
+}

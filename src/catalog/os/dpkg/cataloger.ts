@@ -1,0 +1,168 @@
+import type { WantedFile, WantedFiles } from '../../../image/file.js';
+import type { OsInfo } from '../../../model/os.js';
+import type { PackageFound } from '../../../model/package.js';
+import { buildPurl } from '../../../model/purl.js';
+import type { Cataloger } from '../../cataloger.js';
+import { debNamespace, distroQualifier } from '../distro.js';
+import { attributeLayers } from '../layer-attribution.js';
+import { WarningSink } from '../warnings.js';
+import { condenseCopyright, isCopyrightPath, licensesFromCopyright } from './copyright.js';
+import { type DpkgEntry, isPresent, toEntry } from './entry.js';
+import { INFO_DIR, isListPath, parseList, parseMd5sums } from './owned-files.js';
+import { readStanzas } from './status-file.js';
+
+export const STATUS_PATH = '/var/lib/dpkg/status';
+export const STATUS_D = '/var/lib/dpkg/status.d/';
+
+/** The fields Lading reads; the rest of a paragraph (descriptions, conffiles) is never decoded. */
+const ENTRY_FIELDS = new Set(['package', 'status', 'version', 'architecture', 'source', 'depends', 'pre-depends']);
+const VERSION_FIELDS = new Set(['package', 'status', 'version', 'architecture']);
+
+function isStatusD(path: string): boolean {
+  return path.startsWith(STATUS_D) && !path.slice(STATUS_D.length).includes('/') && path.length > STATUS_D.length;
+}
+
+function isStatusDEntry(path: string): boolean {
+  return isStatusD(path) && !path.endsWith('.md5sums');
+}
+
+/** dpkg: `/var/lib/dpkg/status` and distroless `status.d/*`, with owned files and copyright licenses. */
+export const dpkgCataloger: Cataloger = {
+  id: 'dpkg',
+  version: 1,
+  wants: (path) => path === STATUS_PATH || isStatusD(path) || isListPath(path) || isCopyrightPath(path),
+  wantsHistory: (path) => path === STATUS_PATH || isStatusDEntry(path),
+  condense: (path, content) => (isCopyrightPath(path) ? condenseCopyright(content) : content),
+  async catalog(files, env) {
+    const sink = new WarningSink('dpkg');
+    const packages: PackageFound[] = [];
+    const databases = [...files.values()]
+      .filter((f) => f.path === STATUS_PATH || isStatusDEntry(f.path))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
+    for (const db of databases) {
+      for (const { entry, layer } of readDatabase(db, sink)) {
+        packages.push(toPackage(entry, db.path, layer, files, env.os));
+      }
+    }
+    return { packages, warnings: sink.list };
+  },
+};
+
+interface Located {
+  entry: DpkgEntry;
+  layer: string | undefined;
+}
+
+function keyOf(entry: { name: string; arch?: string }): string {
+  return `${entry.name}:${entry.arch ?? ''}`;
+}
+
+function readDatabase(file: WantedFile, sink: WarningSink): Located[] {
+  const distroless = file.path !== STATUS_PATH;
+  const entries = new Map<string, DpkgEntry>();
+  const stanzas = readStanzas(
+    file.content,
+    (line, bytes) =>
+      sink.add(file.path, `line ${line}: paragraph of ${bytes} bytes skipped (larger than any dpkg record)`),
+    ENTRY_FIELDS,
+  );
+  for (const { stanza, line } of stanzas) {
+    // Distroless entries carry no Status: being there is being installed.
+    if (!distroless) {
+      const status = stanza.get('status');
+      if (status === undefined) {
+        sink.add(file.path, `line ${line}: package ${stanza.get('package') ?? '?'} has no Status field; skipped`);
+        continue;
+      }
+      if (!isPresent(status)) continue;
+    }
+    const entry = toEntry(stanza);
+    if ('error' in entry) {
+      sink.add(file.path, `line ${line}: ${entry.error}; skipped`);
+      continue;
+    }
+    const key = keyOf(entry);
+    if (entries.has(key)) {
+      sink.add(
+        file.path,
+        `line ${line}: duplicate paragraph for ${entry.name}${entry.arch ? `:${entry.arch}` : ''}; first kept`,
+      );
+      continue;
+    }
+    entries.set(key, entry);
+  }
+  const current = new Map([...entries].map(([key, e]) => [key, e.version]));
+  const layers = attributeLayers(file, current, (content) => versionsOf(content, distroless));
+  return [...entries].map(([key, entry]) => ({ entry, layer: layers.get(key) }));
+}
+
+/** The cheap read of an older database version for layer attribution. */
+function versionsOf(content: Buffer, distroless: boolean): Map<string, string> {
+  const versions = new Map<string, string>();
+  for (const { stanza } of readStanzas(content, () => {}, VERSION_FIELDS)) {
+    if (!distroless && !isPresent(stanza.get('status'))) continue;
+    const name = stanza.get('package');
+    const version = stanza.get('version');
+    if (!name || !version) continue;
+    const arch = stanza.get('architecture');
+    const key = keyOf(arch ? { name, arch } : { name });
+    if (!versions.has(key)) versions.set(key, version);
+  }
+  return versions;
+}
+
+function toPackage(
+  entry: DpkgEntry,
+  dbPath: string,
+  layer: string | undefined,
+  files: WantedFiles,
+  os: OsInfo | undefined,
+): PackageFound {
+  const pkg: PackageFound = {
+    name: entry.name,
+    version: entry.version,
+    type: 'deb',
+    purl: buildPurl({
+      type: 'deb',
+      namespace: debNamespace(os),
+      name: entry.name,
+      version: entry.version,
+      qualifiers: { arch: entry.arch, distro: distroQualifier(os) },
+    }),
+    licenses: licenses(entry.name, files),
+    locations: [layer ? { path: dbPath, layer } : { path: dbPath }],
+    foundBy: 'dpkg',
+  };
+  if (entry.sourceName) {
+    pkg.source = entry.sourceVersion
+      ? { name: entry.sourceName, version: entry.sourceVersion }
+      : { name: entry.sourceName };
+  }
+  if (entry.arch) pkg.arch = entry.arch;
+  if (entry.depends.length > 0) pkg.dependsOn = entry.depends;
+  const owned = ownedFiles(entry, dbPath, files);
+  if (owned.length > 0) pkg.ownedFiles = owned;
+  return pkg;
+}
+
+function ownedFiles(entry: DpkgEntry, dbPath: string, files: WantedFiles): string[] {
+  const list =
+    (entry.arch ? files.get(`${INFO_DIR}${entry.name}:${entry.arch}.list`) : undefined) ??
+    files.get(`${INFO_DIR}${entry.name}.list`);
+  if (list) return parseList(list.content);
+  if (dbPath !== STATUS_PATH) {
+    const md5sums = files.get(`${STATUS_D}${entry.name}.md5sums`) ?? files.get(`${dbPath}.md5sums`);
+    if (md5sums) return parseMd5sums(md5sums.content);
+  }
+  return [];
+}
+
+function licenses(name: string, files: WantedFiles): string[] {
+  const copyright = files.get(`/usr/share/doc/${name}/copyright`);
+  if (!copyright) return [];
+  const text =
+    copyright.condensedBy === 'dpkg'
+      ? copyright.content.toString('utf8')
+      : condenseCopyright(copyright.content).toString('utf8');
+  return licensesFromCopyright(text);
+}

@@ -1,0 +1,71 @@
+import type { Stanza } from './status-file.js';
+
+export interface DpkgEntry {
+  name: string;
+  version: string;
+  arch?: string;
+  sourceName?: string;
+  sourceVersion?: string;
+  depends: string[];
+}
+
+/**
+ * dpkg states whose package files are on disk (dpkg(1) "package states"): `installed` plus the in-between states
+ * of an interrupted or pending install/upgrade (`half-installed`, `unpacked`, `half-configured`,
+ * `triggers-awaited`, `triggers-pending`). `config-files` (only conffiles left after removal) and
+ * `not-installed` are not reported: no program of the package remains. The want flag (`deinstall`, `purge`,
+ * `hold`) is intent, not state, and is ignored.
+ */
+const PRESENT_STATES = new Set([
+  'installed',
+  'half-installed',
+  'unpacked',
+  'half-configured',
+  'triggers-awaited',
+  'triggers-pending',
+]);
+
+export function isPresent(status: string | undefined): boolean {
+  const state = status?.trim().split(/\s+/)[2];
+  return state !== undefined && PRESENT_STATES.has(state);
+}
+
+/** `Source: libidn2 (2.0.5-1)` → name and version; `Source: util-linux` → name only. */
+export function parseSource(value: string | undefined): { name?: string; version?: string } {
+  const m = value?.trim().match(/^(\S+)(?:\s*\((\S+)\))?/);
+  if (!m?.[1]) return {};
+  return m[2] ? { name: m[1], version: m[2] } : { name: m[1] };
+}
+
+/** Package names of a Depends/Pre-Depends value: every alternative, without versions or arch qualifiers. */
+export function dependencyNames(...values: (string | undefined)[]): string[] {
+  const names = new Set<string>();
+  for (const value of values) {
+    if (!value) continue;
+    for (const clause of value.split(',')) {
+      for (const alternative of clause.split('|')) {
+        const name = alternative.trim().split(/[\s(:[<]/)[0];
+        if (name) names.add(name);
+      }
+    }
+  }
+  return [...names].sort();
+}
+
+export function toEntry(stanza: Stanza): DpkgEntry | { error: string } {
+  const name = stanza.get('package');
+  if (!name) return { error: 'paragraph without a Package field' };
+  const version = stanza.get('version');
+  if (!version) return { error: `package ${name} has no Version field` };
+  const entry: DpkgEntry = {
+    name,
+    version,
+    depends: dependencyNames(stanza.get('depends'), stanza.get('pre-depends')),
+  };
+  const arch = stanza.get('architecture');
+  if (arch) entry.arch = arch;
+  const source = parseSource(stanza.get('source'));
+  if (source.name) entry.sourceName = source.name;
+  if (source.version) entry.sourceVersion = source.version;
+  return entry;
+}

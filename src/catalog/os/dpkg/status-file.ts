@@ -1,0 +1,100 @@
+/** One paragraph of a deb822 file (dpkg `status`): lower-cased field name → value, continuation lines joined by `\n`. */
+export type Stanza = Map<string, string>;
+
+/** Paragraphs larger than this are not real dpkg records (the largest Conffiles lists are some KiB). */
+export const MAX_STANZA_BYTES = 4 * 1024 * 1024;
+
+export interface StanzaEvent {
+  stanza: Stanza;
+  /** 1-based line of the paragraph's first line, for warnings. */
+  line: number;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
+const COLON = 0x3a;
+
+/**
+ * Splits a dpkg status buffer into paragraphs and parses them straight from the bytes, so a huge database costs
+ * time linear in its size and memory proportional to one paragraph. Only the `fields` asked for are decoded
+ * (descriptions and conffile lists are most of a status file). Oversized paragraphs are reported and skipped.
+ */
+export function* readStanzas(
+  content: Buffer,
+  onOversized: (line: number, bytes: number) => void,
+  fields?: ReadonlySet<string>,
+): Generator<StanzaEvent> {
+  let pos = 0;
+  let line = 1;
+  const end = content.length;
+  while (pos < end) {
+    while (pos < end && (content[pos] === LF || content[pos] === CR)) {
+      if (content[pos] === LF) line++;
+      pos++;
+    }
+    if (pos >= end) break;
+    let stop = content.indexOf('\n\n', pos);
+    if (stop < 0) stop = end;
+    if (stop - pos > MAX_STANZA_BYTES) {
+      onOversized(line, stop - pos);
+      line += countNewlines(content, pos, stop);
+    } else {
+      const stanza = new Map<string, string>();
+      const lines = parseRange(content, pos, stop, stanza, fields);
+      yield { stanza, line };
+      line += lines;
+    }
+    pos = stop;
+  }
+}
+
+function countNewlines(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(LF, from); i >= 0 && i < to; i = buf.indexOf(LF, i + 1)) n++;
+  return n;
+}
+
+/** Parses the paragraph in `buf[start, end)` into `out`; returns the number of newlines it spans. */
+function parseRange(buf: Buffer, start: number, end: number, out: Stanza, fields?: ReadonlySet<string>): number {
+  let newlines = 0;
+  let current: string | undefined;
+  let pos = start;
+  while (pos < end) {
+    let eol = buf.indexOf(LF, pos);
+    if (eol < 0 || eol > end) eol = end;
+    else newlines++;
+    let lineEnd = eol;
+    if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
+    if (lineEnd > pos) {
+      const first = buf[pos];
+      if (first === SPACE || first === TAB) {
+        if (current !== undefined) {
+          out.set(current, `${out.get(current) ?? ''}\n${buf.toString('utf8', pos, lineEnd).trim()}`);
+        }
+      } else {
+        const colon = buf.indexOf(COLON, pos);
+        if (colon <= pos || colon >= lineEnd) current = undefined;
+        else {
+          const name = buf.toString('latin1', pos, colon).trim().toLowerCase();
+          if (fields && !fields.has(name)) current = undefined;
+          else {
+            current = name;
+            out.set(name, buf.toString('utf8', colon + 1, lineEnd).trim());
+          }
+        }
+      }
+    }
+    pos = eol + 1;
+  }
+  return newlines;
+}
+
+/** Parses one paragraph given as text (all fields). */
+export function parseStanza(text: string): Stanza {
+  const out: Stanza = new Map();
+  const buf = Buffer.from(text);
+  parseRange(buf, 0, buf.length, out);
+  return out;
+}

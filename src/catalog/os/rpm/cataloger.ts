@@ -1,0 +1,146 @@
+import type { WantedFile } from '../../../image/file.js';
+import type { OsInfo } from '../../../model/os.js';
+import type { PackageFound } from '../../../model/package.js';
+import { buildPurl } from '../../../model/purl.js';
+import type { Cataloger } from '../../cataloger.js';
+import { distroQualifier, rpmNamespace } from '../distro.js';
+import { attributeLayers } from '../layer-attribution.js';
+import { WarningSink } from '../warnings.js';
+import { DatabaseError } from './blobs.js';
+import { isRpmDatabase, preferredPaths, readerFor } from './databases.js';
+import { HeaderError, type RpmPackageInfo, readPackage } from './header.js';
+import { parseSourceRpm } from './source-rpm.js';
+
+/** rpm: SQLite, NDB and Berkeley DB package databases; one database per image (the live one). */
+export const rpmCataloger: Cataloger = {
+  id: 'rpm',
+  version: 1,
+  wants: (path) => isRpmDatabase(path),
+  wantsHistory: (path) => isRpmDatabase(path),
+  async catalog(files, env) {
+    const sink = new WarningSink('rpm');
+    const path = preferredPaths().find((p) => (files.get(p)?.content.length ?? 0) > 0);
+    const file = path ? files.get(path) : undefined;
+    if (!file) return { packages: [], warnings: sink.list };
+    return { packages: catalogDatabase(file, env.os, sink), warnings: sink.list };
+  },
+};
+
+/** Each package's identity in a database: name and arch (multilib installs both i686 and x86_64). */
+function keyOf(info: RpmPackageInfo): string {
+  return `${info.name}.${info.arch ?? ''}`;
+}
+
+function evr(info: RpmPackageInfo): string {
+  const vr = `${info.version}-${info.release}`;
+  return info.epoch !== undefined ? `${info.epoch}:${vr}` : vr;
+}
+
+function readInfos(
+  file: WantedFile,
+  content: Buffer,
+  withFiles: boolean,
+  sink?: WarningSink,
+): RpmPackageInfo[] | undefined {
+  const read = readerFor(file.path);
+  if (!read) return undefined;
+  let blobs: Buffer[];
+  try {
+    const result = read(content);
+    for (const problem of result.problems) sink?.add(file.path, problem);
+    blobs = result.blobs;
+  } catch (err) {
+    if (!(err instanceof DatabaseError)) throw err;
+    sink?.add(file.path, err.message);
+    return undefined;
+  }
+  const infos: RpmPackageInfo[] = [];
+  for (const [i, blob] of blobs.entries()) {
+    try {
+      const info = readPackage(blob, withFiles);
+      // The imported signing keys are stored as pseudo-packages; they are not software.
+      if (info.name !== 'gpg-pubkey') infos.push(info);
+    } catch (err) {
+      if (!(err instanceof HeaderError) && !(err instanceof RangeError)) throw err;
+      sink?.add(file.path, `package header ${i + 1}: ${err.message}; skipped`);
+    }
+  }
+  return infos;
+}
+
+function catalogDatabase(file: WantedFile, os: OsInfo | undefined, sink: WarningSink): PackageFound[] {
+  const infos = readInfos(file, file.content, true, sink) ?? [];
+  const unique = new Map<string, RpmPackageInfo>();
+  for (const info of infos) {
+    const key = keyOf(info);
+    // Several versions of one name.arch are normal for kernels; keep each version.
+    const versionedKey = unique.has(key) ? `${key}@${evr(info)}` : key;
+    if (!unique.has(versionedKey)) unique.set(versionedKey, info);
+  }
+  const current = new Map([...unique].map(([key, info]) => [key, evr(info)]));
+  const layers = attributeLayers(file, current, (content) => {
+    const older = readInfos(file, content, false);
+    return older ? new Map(older.map((info) => [keyOf(info), evr(info)])) : undefined;
+  });
+  const resolve = dependencyResolver([...unique.values()]);
+  return [...unique].map(([key, info]) => toPackage(info, file.path, layers.get(key), resolve, os));
+}
+
+/** Maps REQUIRENAME entries to package names through what each package provides (capabilities and files). */
+function dependencyResolver(infos: readonly RpmPackageInfo[]): (requires: string[]) => string[] {
+  const providers = new Map<string, string>();
+  for (const info of infos) {
+    for (const capability of info.provides) if (!providers.has(capability)) providers.set(capability, info.name);
+    for (const path of info.files) if (!providers.has(path)) providers.set(path, info.name);
+  }
+  for (const info of infos) providers.set(info.name, info.name);
+  return (requires) => {
+    const names = new Set<string>();
+    for (const req of requires) {
+      if (req.startsWith('rpmlib(')) continue;
+      const provider = providers.get(req);
+      if (provider) names.add(provider);
+    }
+    return [...names].sort();
+  };
+}
+
+function toPackage(
+  info: RpmPackageInfo,
+  dbPath: string,
+  layer: string | undefined,
+  resolve: (requires: string[]) => string[],
+  os: OsInfo | undefined,
+): PackageFound {
+  const version = evr(info);
+  const pkg: PackageFound = {
+    name: info.name,
+    version,
+    type: 'rpm',
+    purl: buildPurl({
+      type: 'rpm',
+      namespace: rpmNamespace(os),
+      name: info.name,
+      version: `${info.version}-${info.release}`,
+      qualifiers: {
+        arch: info.arch,
+        epoch: info.epoch !== undefined ? String(info.epoch) : undefined,
+        distro: distroQualifier(os),
+      },
+    }),
+    licenses: info.license ? [info.license] : [],
+    locations: [layer ? { path: dbPath, layer } : { path: dbPath }],
+    foundBy: 'rpm',
+  };
+  const source = info.sourceRpm ? parseSourceRpm(info.sourceRpm) : undefined;
+  if (source) pkg.source = source;
+  if (info.arch) pkg.arch = info.arch;
+  const depends = resolve(info.requires).filter((name) => name !== info.name);
+  if (depends.length > 0) pkg.dependsOn = depends;
+  if (info.files.length > 0) pkg.ownedFiles = info.files;
+  const metadata: Record<string, string> = {};
+  if (info.modularityLabel) metadata['rpm.modularitylabel'] = info.modularityLabel;
+  if (info.vendor) metadata['rpm.vendor'] = info.vendor;
+  if (Object.keys(metadata).length > 0) pkg.metadata = metadata;
+  return pkg;
+}

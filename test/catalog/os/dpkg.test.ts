@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { DEFAULT_LIMITS } from '../../../src/catalog/cataloger.js';
+import { dpkgCataloger } from '../../../src/catalog/os/dpkg/cataloger.js';
+import { licensesFromCopyright } from '../../../src/catalog/os/dpkg/copyright.js';
+import { dependencyNames, isPresent, parseSource } from '../../../src/catalog/os/dpkg/entry.js';
+import { parseStanza, readStanzas } from '../../../src/catalog/os/dpkg/status-file.js';
+import type { WantedFile, WantedFiles } from '../../../src/image/file.js';
+import type { OsInfo } from '../../../src/model/os.js';
+import type { PackageFound } from '../../../src/model/package.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { wantedFiles, wantedFromDir } from '../../helpers/wanted-files.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/catalog/os/dpkg/', import.meta.url));
+const BOOKWORM = join(FIXTURES, 'bookworm');
+const DEBIAN_12: OsInfo = { family: 'debian', version: '12', ecosystem: 'Debian:12' };
+
+async function catalog(files: WantedFiles, os?: OsInfo) {
+  return dpkgCataloger.catalog(files, os ? { os, limits: DEFAULT_LIMITS } : { limits: DEFAULT_LIMITS });
+}
+
+/** The oracle: what dpkg itself lists, in the same shape, for packages in the states Lading reports. */
+function dpkgQuery(admindir: string): string[] {
+  const out = execFileSync(
+    'dpkg-query',
+    [
+      `--admindir=${admindir}`,
+      '-W',
+      '-f',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+      '${db:Status-Status}\t${Package} ${Version} ${Architecture} ${source:Package} ${source:Version}\n',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  return out
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t'))
+    .filter(([state]) => isPresent(`install ok ${state}`))
+    .map(([, rest]) => rest ?? '')
+    .sort();
+}
+
+function mine(packages: PackageFound[]): string[] {
+  return packages
+    .map((p) => `${p.name} ${p.version} ${p.arch ?? ''} ${p.source?.name ?? p.name} ${p.source?.version ?? p.version}`)
+    .sort();
+}
+
+function extractTxtar(archive: string, root: string): void {
+  const parts = readFileSync(archive, 'utf8').split(/^-- (.+) --$/m);
+  for (let i = 1; i + 1 < parts.length; i += 2) {
+    const path = join(root, parts[i] ?? '');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, (parts[i + 1] ?? '').replace(/^\n/, ''));
+  }
+}
+
+describe('dpkg status against dpkg-query', () => {
+  it('agrees with dpkg-query on a Debian 12 excerpt (epochs, Source with and without version)', async () => {
+    const files = await wantedFromDir(BOOKWORM, dpkgCataloger);
+    const result = await catalog(files, DEBIAN_12);
+    assert.deepEqual(result.warnings, []);
+    assert.equal(result.packages.length, 14);
+    assert.deepEqual(mine(result.packages), dpkgQuery(join(BOOKWORM, 'var/lib/dpkg')));
+    const bsdutils = result.packages.find((p) => p.name === 'bsdutils');
+    assert.equal(bsdutils?.version, '1:2.38.1-5+deb12u3');
+    assert.deepEqual(bsdutils?.source, { name: 'util-linux', version: '2.38.1-5+deb12u3' });
+    const zlib = result.packages.find((p) => p.name === 'zlib1g');
+    assert.deepEqual(zlib?.source, { name: 'zlib' }, 'no version in Source: none reported');
+    assert.equal(result.packages.find((p) => p.name === 'tar')?.source, undefined, 'no Source field: no source');
+  });
+
+  it('agrees with dpkg-query on a real Ubuntu status file (trivy fixture, 91 paragraphs)', async (t) => {
+    const root = await tempDir(t);
+    extractTxtar(join(FIXTURES, 'trivy-valid.txtar'), root);
+    const files = await wantedFromDir(root, dpkgCataloger);
+    const result = await catalog(files);
+    const oracle = dpkgQuery(join(root, 'var/lib/dpkg'));
+    assert.ok(oracle.length > 50);
+    assert.deepEqual(mine(result.packages), oracle);
+  });
+
+  it("agrees with dpkg-query on this machine's own database", async () => {
+    const status = readFileSync('/var/lib/dpkg/status');
+    const result = await catalog(wantedFiles({ '/var/lib/dpkg/status': status }));
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(mine(result.packages), dpkgQuery('/var/lib/dpkg'));
+  });
+
+  it('reports the in-between states dpkg leaves files for, not config-files or not-installed', async (t) => {
+    const root = await tempDir(t);
+    const stanza = (name: string, status: string) =>
+      `Package: ${name}\nStatus: ${status}\nArchitecture: amd64\nVersion: 1.0-1\nDescription: x\n`;
+    const status = [
+      stanza('a-installed', 'install ok installed'),
+      stanza('b-half-configured', 'install ok half-configured'),
+      stanza('c-unpacked', 'install ok unpacked'),
+      `${stanza('d-triggers', 'install ok triggers-pending')}Triggers-Pending: ldconfig\n`,
+      stanza('e-config-files', 'deinstall ok config-files'),
+      stanza('f-deinstall-installed', 'deinstall ok installed'),
+      stanza('g-hold', 'hold ok installed'),
+    ].join('\n');
+    mkdirSync(join(root, 'var/lib/dpkg/info'), { recursive: true });
+    writeFileSync(join(root, 'var/lib/dpkg/status'), status);
+    writeFileSync(join(root, 'var/lib/dpkg/available'), '');
+    const result = await catalog(wantedFiles({ '/var/lib/dpkg/status': status }));
+    const names = result.packages.map((p) => p.name).sort();
+    assert.deepEqual(names, [
+      'a-installed',
+      'b-half-configured',
+      'c-unpacked',
+      'd-triggers',
+      'f-deinstall-installed',
+      'g-hold',
+    ]);
+    assert.deepEqual(mine(result.packages), dpkgQuery(join(root, 'var/lib/dpkg')));
+  });
+});
+
+describe('dpkg package details', () => {
+  it('builds purls with arch and distro, dependsOn from Depends and Pre-Depends, owned files from .list', async () => {
+    const files = await wantedFromDir(BOOKWORM, dpkgCataloger);
+    const { packages } = await catalog(files, DEBIAN_12);
+    const libc = packages.find((p) => p.name === 'libc6');
+    assert.equal(libc?.purl, 'pkg:deb/debian/libc6@2.36-9+deb12u14?arch=amd64&distro=debian-12');
+    assert.deepEqual(libc?.dependsOn, ['libgcc-s1']);
+    assert.ok(libc?.ownedFiles?.includes('/lib/x86_64-linux-gnu/libc.so.6'), 'multiarch <pkg>:<arch>.list read');
+    assert.ok(!libc?.ownedFiles?.includes('/.'));
+    const bash = packages.find((p) => p.name === 'bash');
+    assert.ok(bash?.ownedFiles?.includes('/bin/bash'), 'plain <pkg>.list read');
+    // bash: Depends base-files, debianutils; Pre-Depends libc6, libtinfo6.
+    assert.deepEqual(bash?.dependsOn, ['base-files', 'debianutils', 'libc6', 'libtinfo6']);
+    const bsdutils = packages.find((p) => p.name === 'bsdutils');
+    assert.equal(bsdutils?.purl, 'pkg:deb/debian/bsdutils@1:2.38.1-5+deb12u3?arch=amd64&distro=debian-12');
+    const ubuntu = await catalog(files, { family: 'ubuntu', version: '22.04' });
+    assert.match(ubuntu.packages[0]?.purl ?? '', /^pkg:deb\/ubuntu\/.*distro=ubuntu-22\.04/);
+    for (const p of packages) assert.deepEqual(p.locations, [{ path: '/var/lib/dpkg/status' }]);
+  });
+
+  it('maps DEP-5 copyright licenses to SPDX and recognises common-licenses references', async () => {
+    const files = await wantedFromDir(BOOKWORM, dpkgCataloger);
+    const { packages } = await catalog(files, DEBIAN_12);
+    const licenses = (name: string) => packages.find((p) => p.name === name)?.licenses;
+    // tar's copyright is DEP-5 (GPL-3+, GPL-3+ with Bison exception, LGPL-3+, GPL-2+), in file order.
+    assert.deepEqual(licenses('tar'), ['GPL-3.0-or-later', 'LGPL-3.0-or-later', 'GPL-2.0-or-later']);
+    // libc6's is free text pointing at /usr/share/common-licenses/{LGPL-2.1,GPL-2}.
+    assert.deepEqual(licenses('libc6'), ['LGPL-2.1-only', 'GPL-2.0-only']);
+    assert.deepEqual(
+      licensesFromCopyright(
+        'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nLicense: GPL-2+ or Artistic\nLicense: Expat\nLicense: GPL-2+ with OpenSSL exception\nLicense: Foo-Custom\n',
+      ),
+      ['GPL-2.0-or-later', 'Artistic-1.0', 'MIT', 'Foo-Custom'],
+    );
+    assert.deepEqual(licensesFromCopyright('This is free software under some terms.\n'), []);
+  });
+
+  it('reads distroless status.d entries with their md5sums as owned files', async () => {
+    const files = wantedFiles({
+      '/var/lib/dpkg/status.d/libsqlite3-0': readFileSync(join(FIXTURES, 'libsqlite3-0')),
+      '/var/lib/dpkg/status.d/libsqlite3-0.md5sums': readFileSync(join(FIXTURES, 'libsqlite3-0.md5sums')),
+    });
+    const { packages, warnings } = await catalog(files, { family: 'debian', version: '11' });
+    assert.deepEqual(warnings, []);
+    assert.equal(packages.length, 1);
+    const pkg = packages[0];
+    assert.equal(pkg?.name, 'libsqlite3-0');
+    assert.equal(pkg?.version, '3.34.1-3');
+    assert.deepEqual(pkg?.source, { name: 'sqlite3' });
+    assert.equal(pkg?.purl, 'pkg:deb/debian/libsqlite3-0@3.34.1-3?arch=arm64&distro=debian-11');
+    assert.ok(pkg?.ownedFiles?.some((f) => f.startsWith('/usr/lib/aarch64-linux-gnu/libsqlite3.so')));
+    assert.equal(pkg?.locations[0]?.path, '/var/lib/dpkg/status.d/libsqlite3-0');
+    const unknownRelease = await catalog(files, { family: 'debian', version: '' });
+    assert.equal(unknownRelease.packages[0]?.purl, 'pkg:deb/debian/libsqlite3-0@3.34.1-3?arch=arm64');
+  });
+
+  it('parses Source and dependency fields', () => {
+    assert.deepEqual(parseSource('libidn2 (2.0.5-1)'), { name: 'libidn2', version: '2.0.5-1' });
+    assert.deepEqual(parseSource('util-linux'), { name: 'util-linux' });
+    assert.deepEqual(parseSource(''), {});
+    assert.deepEqual(dependencyNames('libc6 (>= 2.34), libfoo1 | libbar1 (<< 2), python3:any', 'dpkg (>= 1.15)'), [
+      'dpkg',
+      'libbar1',
+      'libc6',
+      'libfoo1',
+      'python3',
+    ]);
+  });
+});
+
+describe('dpkg layer attribution', () => {
+  it('attributes each package to the layer that installed or last changed it', async () => {
+    const stanza = (name: string, version: string) =>
+      `Package: ${name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: ${version}\n`;
+    const base = [stanza('libc6', '2.36-9'), stanza('zlib1g', '1.2.13')].join('\n');
+    const middle = [stanza('libc6', '2.36-9'), stanza('zlib1g', '1.2.13'), stanza('curl', '7.88')].join('\n');
+    const top = [stanza('libc6', '2.36-9+deb12u1'), stanza('zlib1g', '1.2.13'), stanza('curl', '7.88')].join('\n');
+    const file: WantedFile = {
+      path: '/var/lib/dpkg/status',
+      layer: 'sha256:top',
+      meta: { size: top.length, mode: 0o644, type: 'file' },
+      content: Buffer.from(top),
+      history: [
+        { layer: 'sha256:base', content: Buffer.from(base) },
+        { layer: 'sha256:middle', content: Buffer.from(middle) },
+      ],
+    };
+    const { packages } = await catalog(new Map([[file.path, file]]));
+    const layer = (name: string) => packages.find((p) => p.name === name)?.locations[0]?.layer;
+    assert.equal(layer('zlib1g'), 'sha256:base');
+    assert.equal(layer('curl'), 'sha256:middle');
+    assert.equal(layer('libc6'), 'sha256:top');
+  });
+});
+
+describe('dpkg hostile input', () => {
+  it('warns about missing fields, missing Status and duplicated paragraphs, and keeps the rest', async () => {
+    const status = [
+      'Package: good\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n',
+      'Status: install ok installed\nVersion: 1\n',
+      'Package: noversion\nStatus: install ok installed\n',
+      'Package: nostatus\nVersion: 1\n',
+      'Package: good\nStatus: install ok installed\nVersion: 2\nArchitecture: all\n',
+    ].join('\n');
+    const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/dpkg/status': status }));
+    assert.deepEqual(
+      packages.map((p) => `${p.name}@${p.version}`),
+      ['good@1'],
+    );
+    assert.equal(warnings.length, 4);
+    assert.ok(warnings.every((w) => w.cataloger === 'dpkg' && w.path === '/var/lib/dpkg/status'));
+    assert.match(
+      warnings.map((w) => w.message).join('\n'),
+      /without a Package field[\s\S]*no Version[\s\S]*no Status[\s\S]*duplicate/,
+    );
+  });
+
+  it('survives truncation at any point of a real database', async () => {
+    const status = readFileSync(join(BOOKWORM, 'var/lib/dpkg/status'));
+    const complete = status.toString('utf8').split('\n\n').length;
+    for (let cut = 0; cut < status.length; cut += 97) {
+      const result = await catalog(wantedFiles({ '/var/lib/dpkg/status': status.subarray(0, cut) }));
+      assert.ok(result.packages.length <= complete);
+      for (const p of result.packages) assert.ok(p.name !== '' && p.version !== '');
+      for (const w of result.warnings) assert.equal(w.cataloger, 'dpkg');
+    }
+  });
+
+  it('parses any byte string without throwing', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+        for (const { stanza } of readStanzas(Buffer.from(bytes), () => {})) assert.ok(stanza instanceof Map);
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(fc.property(fc.string({ maxLength: 500 }), (s) => parseStanza(s) instanceof Map));
+  });
+
+  it('skips an oversized paragraph with a warning', async () => {
+    const huge = `Package: big\nStatus: install ok installed\nVersion: 1\nDescription: x\n${' y\n'.repeat(1_500_000)}`;
+    const status = `${huge}\nPackage: small\nStatus: install ok installed\nVersion: 1\n`;
+    const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/dpkg/status': status }));
+    assert.deepEqual(
+      packages.map((p) => p.name),
+      ['small'],
+    );
+    assert.match(warnings[0]?.message ?? '', /paragraph of \d+ bytes skipped/);
+  });
+
+  it('reads a 200 MB status file in linear time', async () => {
+    const real = readFileSync(join(BOOKWORM, 'var/lib/dpkg/status'), 'utf8');
+    const paragraphs = real.split('\n\n').filter((p) => p.trim() !== '');
+    const target = 200 * 1024 * 1024;
+    const content = Buffer.allocUnsafe(target + 64 * 1024);
+    let size = 0;
+    let n = 0;
+    while (size < target) {
+      const p = paragraphs[n % paragraphs.length] ?? '';
+      size += content.write(`${p.replace(/^Package: (\S+)/m, `Package: $1-${n}`)}\n\n`, size);
+      n++;
+    }
+    const started = performance.now();
+    const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/dpkg/status': content.subarray(0, size) }));
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(packages.length, n);
+    assert.deepEqual(warnings, []);
+    console.log(`200 MB status (${n} packages): ${seconds.toFixed(1)} s`);
+    assert.ok(seconds < 45, `took ${seconds} s`);
+  });
+});

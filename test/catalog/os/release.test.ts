@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { DEFAULT_LIMITS } from '../../../src/catalog/cataloger.js';
+import { osReleaseCataloger } from '../../../src/catalog/os/release/cataloger.js';
+import { detectOs } from '../../../src/catalog/os/release/detect.js';
+import { isUbuntuLts, osvEcosystem } from '../../../src/catalog/os/release/ecosystem.js';
+import { eolDate, isPastEol } from '../../../src/catalog/os/release/eol.js';
+import { parseOsRelease } from '../../../src/catalog/os/release/os-release-file.js';
+import { WarningSink } from '../../../src/catalog/os/warnings.js';
+import { wantedFiles } from '../../helpers/wanted-files.js';
+
+const FIXTURES = new URL('../../fixtures/catalog/os/release/', import.meta.url);
+const fixture = (name: string) => readFileSync(new URL(name, FIXTURES));
+
+function detect(entries: Record<string, string | Buffer>, date = '2026-11-22') {
+  const sink = new WarningSink('os-release');
+  return { os: detectOs(wantedFiles(entries), sink, date), warnings: sink.list };
+}
+
+describe('os-release parsing', () => {
+  it('reads quoted, single-quoted and escaped values and skips comments and junk', () => {
+    const fields = parseOsRelease('# c\nID=debian\nNAME="Debian \\"GNU\\"/Linux"\nX=\'a b\'\nnot a line\n=x\n');
+    assert.equal(fields.get('ID'), 'debian');
+    assert.equal(fields.get('NAME'), 'Debian "GNU"/Linux');
+    assert.equal(fields.get('X'), 'a b');
+    assert.equal(fields.size, 3);
+  });
+
+  it('never throws on arbitrary text', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 400 }), (s) => parseOsRelease(s) instanceof Map));
+  });
+});
+
+describe('OS detection from real os-release files', () => {
+  const cases: [string, string, string, string | undefined][] = [
+    ['debian-12', 'debian', '12', 'Debian:12'],
+    ['ubuntu-22.04', 'ubuntu', '22.04', 'Ubuntu:22.04:LTS'],
+    ['ubuntu-23.10', 'ubuntu', '23.10', 'Ubuntu:23.10'],
+    ['alpine-3.19.1', 'alpine', '3.19.1', 'Alpine:v3.19'],
+    ['rhel-9.3', 'rhel', '9.3', 'Red Hat:enterprise_linux:9::baseos'],
+    ['rocky-9.3', 'rocky', '9.3', 'Rocky Linux:9'],
+    ['almalinux-8.9', 'almalinux', '8.9', 'AlmaLinux:8'],
+    ['sles-15.5', 'sles', '15.5', 'SUSE:SUSE Linux Enterprise Server 15 SP5'],
+    ['opensuse-leap-15.5', 'opensuse-leap', '15.5', 'openSUSE:Leap 15.5'],
+    ['wolfi', 'wolfi', '20230201', 'Wolfi'],
+    ['chainguard', 'chainguard', '20230214', 'Chainguard'],
+    ['azurelinux-3.0', 'azurelinux', '3.0', 'Azure Linux:3'],
+    ['mariner-2.0', 'mariner', '2.0', 'Azure Linux:2'],
+    ['amzn-2023', 'amzn', '2023', undefined],
+    ['debian-trixie-sid', 'debian', 'trixie', 'Debian:13'],
+  ];
+  for (const [file, family, version, ecosystem] of cases) {
+    it(`${file} → ${ecosystem ?? 'no OSV ecosystem'}`, () => {
+      const { os, warnings } = detect({ '/etc/os-release': fixture(file) });
+      assert.deepEqual(warnings, []);
+      assert.equal(os?.family, family);
+      assert.equal(os?.version, version);
+      assert.equal(os?.ecosystem, ecosystem);
+      assert.ok(os?.name, 'PRETTY_NAME is kept');
+    });
+  }
+
+  it('prefers /etc/os-release and falls back to /usr/lib/os-release when /etc holds only a link', () => {
+    const { os } = detect({ '/etc/os-release': '', '/usr/lib/os-release': fixture('debian-12') });
+    assert.equal(os?.ecosystem, 'Debian:12');
+    const both = detect({ '/etc/os-release': fixture('ubuntu-22.04'), '/usr/lib/os-release': fixture('debian-12') });
+    assert.equal(both.os?.family, 'ubuntu');
+  });
+
+  it('warns about an os-release without ID and falls back to the release files', () => {
+    const { os, warnings } = detect({ '/etc/os-release': 'NAME=x\n', '/etc/debian_version': '11.9\n' });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]?.message ?? '', /no ID/);
+    assert.equal(os?.ecosystem, 'Debian:11');
+  });
+});
+
+describe('OS detection without os-release', () => {
+  it('reads /etc/alpine-release', () => {
+    assert.equal(detect({ '/etc/alpine-release': '3.18.4\n' }).os?.ecosystem, 'Alpine:v3.18');
+  });
+  it('reads /etc/redhat-release (CentOS 7) and /etc/system-release (Amazon Linux 2)', () => {
+    const centos = detect({ '/etc/redhat-release': 'CentOS Linux release 7.9.2009 (Core)\n' }).os;
+    assert.deepEqual([centos?.family, centos?.version], ['centos', '7.9.2009']);
+    assert.equal(centos?.eol, true);
+    const amzn = detect({ '/etc/system-release': 'Amazon Linux release 2 (Karoo)\n' }).os;
+    assert.deepEqual([amzn?.family, amzn?.version], ['amzn', '2']);
+  });
+  it('reads /etc/debian_version, numeric and testing', () => {
+    assert.equal(detect({ '/etc/debian_version': '12.5\n' }).os?.ecosystem, 'Debian:12');
+    const sid = detect({ '/etc/debian_version': 'trixie/sid\n' }).os;
+    assert.deepEqual([sid?.family, sid?.version, sid?.ecosystem], ['debian', 'trixie/sid', 'Debian:13']);
+  });
+  it('recognises a distroless image by its status.d directory alone', () => {
+    const { os } = detect({ '/var/lib/dpkg/status.d/libc6': 'Package: libc6\n' });
+    assert.deepEqual(os, { family: 'debian', version: '' });
+  });
+  it('finds nothing in an unrelated file set and survives binary garbage', () => {
+    assert.equal(detect({}).os, undefined);
+    const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
+    const result = detect({ '/etc/os-release': garbage, '/etc/redhat-release': garbage });
+    assert.equal(result.os, undefined);
+  });
+});
+
+describe('ecosystem naming and end of life', () => {
+  it('marks only April releases of even years as Ubuntu LTS', () => {
+    assert.deepEqual(['20.04', '22.04', '24.04', '23.04', '22.10'].map(isUbuntuLts), [true, true, true, false, false]);
+    assert.equal(osvEcosystem({ id: 'ubuntu', codename: 'noble' }), 'Ubuntu:24.04:LTS');
+  });
+  it('lets /etc/apk/repositories decide the Alpine release when it disagrees with os-release', () => {
+    const repos =
+      'https://dl-cdn.alpinelinux.org/alpine/v3.20/main\nhttps://dl-cdn.alpinelinux.org/alpine/v3.20/community\n';
+    const upgraded = detect({ '/etc/os-release': fixture('alpine-3.19.1'), '/etc/apk/repositories': repos });
+    assert.equal(upgraded.os?.ecosystem, 'Alpine:v3.20');
+    assert.match(upgraded.warnings[0]?.message ?? '', /repositories say v3\.20/);
+    const same = detect({
+      '/etc/os-release': fixture('alpine-3.19.1'),
+      '/etc/apk/repositories': repos.replaceAll('3.20', '3.19'),
+    });
+    assert.deepEqual([same.os?.ecosystem, same.warnings], ['Alpine:v3.19', []]);
+    const edge = detect({
+      '/etc/os-release': fixture('alpine-3.19.1'),
+      '/etc/apk/repositories': 'https://x/alpine/edge/main\n',
+    });
+    assert.equal(edge.os?.ecosystem, 'Alpine:v3.19');
+  });
+
+  it('keeps Alpine to major.minor and falls back to bare Alpine without a version', () => {
+    assert.equal(osvEcosystem({ id: 'alpine', versionId: '3.20.0_alpha20240329' }), 'Alpine:v3.20');
+    assert.equal(osvEcosystem({ id: 'alpine' }), 'Alpine');
+  });
+  it('flags releases past their end of life on the scan date', () => {
+    assert.equal(eolDate('debian', '10'), '2024-06-30');
+    assert.equal(isPastEol('2024-06-30', '2024-06-30T12:00:00Z'), false);
+    assert.equal(isPastEol('2024-06-30', '2024-07-01'), true);
+    const buster = detect({ '/etc/os-release': 'ID=debian\nVERSION_ID="10"\n' }, '2025-01-01').os;
+    assert.deepEqual([buster?.eolDate, buster?.eol], ['2024-06-30', true]);
+    const bookworm = detect({ '/etc/os-release': fixture('debian-12') }, '2026-11-22').os;
+    assert.equal(bookworm?.eol, false);
+    assert.equal(detect({ '/etc/os-release': 'ID=debian\nVERSION_ID=99\n' }).os?.eolDate, undefined);
+  });
+});
+
+describe('os-release cataloger', () => {
+  it('wants only release files and distroless entries, and reports the OS without packages', async () => {
+    assert.equal(osReleaseCataloger.wants('/etc/os-release', { size: 1, mode: 0o644, type: 'file' }), true);
+    assert.equal(osReleaseCataloger.wants('/etc/passwd', { size: 1, mode: 0o644, type: 'file' }), false);
+    const result = await osReleaseCataloger.catalog(wantedFiles({ '/etc/os-release': fixture('debian-12') }), {
+      limits: DEFAULT_LIMITS,
+    });
+    assert.equal(result.os?.ecosystem, 'Debian:12');
+    assert.deepEqual(result.packages, []);
+  });
+});
