@@ -1,0 +1,77 @@
+import { errorText } from '../common.js';
+import { BinaryFormatError, type ElfFile, isElf, parseElf, sectionBytes } from './elf.js';
+import { type GoBuildInfo, readGoBuildInfo } from './go-buildinfo.js';
+
+/** What a binary holds that catalogers care about: small enough to keep for every executable of an image. */
+export interface BinaryFacts {
+  go?: GoBuildInfo;
+  /** cargo-auditable's `.dep-v0` section, still compressed. */
+  rustDeps?: Buffer;
+  /** Why a binary that looked like one could not be read. */
+  problem?: string;
+}
+
+/** Largest `.dep-v0` kept (compressed); real ones are a few KiB. */
+const MAX_RUST_SECTION = 1024 * 1024;
+
+export function looksLikeBinary(buf: Buffer): boolean {
+  if (buf.length < 4) return false;
+  if (isElf(buf)) return true;
+  const m = buf.readUInt32BE(0);
+  // Mach-O (both endiannesses, 32/64-bit) and PE ("MZ"); not 0xcafebabe, which Java class files share.
+  return (
+    m === 0xfeedface || m === 0xfeedfacf || m === 0xcefaedfe || m === 0xcffaedfe || (buf[0] === 0x4d && buf[1] === 0x5a)
+  );
+}
+
+/** Undefined when the file is not a binary or holds nothing of interest (scripts, C programs, stripped Go). */
+export function extractBinaryFacts(buf: Buffer): BinaryFacts | undefined {
+  if (!looksLikeBinary(buf)) return undefined;
+  const facts: BinaryFacts = {};
+  let elf: ElfFile | undefined;
+  let elfProblem: string | undefined;
+  if (isElf(buf)) {
+    try {
+      elf = parseElf(buf);
+    } catch (err) {
+      if (!(err instanceof BinaryFormatError)) throw err;
+      elfProblem = err.message;
+    }
+  }
+  try {
+    const go = readGoBuildInfo(buf, elf);
+    if (go) facts.go = go;
+  } catch (err) {
+    facts.problem = `Go build info: ${errorText(err)}`;
+  }
+  if (elf) {
+    const dep = sectionBytes(buf, elf, '.dep-v0');
+    if (dep && dep.length <= MAX_RUST_SECTION) facts.rustDeps = Buffer.from(dep);
+    else if (dep) facts.problem = '.dep-v0 section is implausibly large';
+  }
+  if (!facts.go && !facts.rustDeps && !facts.problem) {
+    // A broken ELF header matters only if nothing else could be read from the file.
+    if (elfProblem) facts.problem = elfProblem;
+    else return undefined;
+  }
+  return facts;
+}
+
+export function encodeFacts(facts: BinaryFacts): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      go: facts.go,
+      rustDeps: facts.rustDeps?.toString('base64'),
+      problem: facts.problem,
+    }),
+  );
+}
+
+export function decodeFacts(buf: Buffer): BinaryFacts {
+  const raw = JSON.parse(buf.toString('utf8')) as { go?: GoBuildInfo; rustDeps?: string; problem?: string };
+  const facts: BinaryFacts = {};
+  if (raw.go) facts.go = raw.go;
+  if (raw.rustDeps) facts.rustDeps = Buffer.from(raw.rustDeps, 'base64');
+  if (raw.problem) facts.problem = raw.problem;
+  return facts;
+}
