@@ -1,7 +1,16 @@
-import { LadingError } from '../errors/lading-error.js';
+import { stat } from 'node:fs/promises';
+import { describeError, isLadingError, LadingError } from '../errors/lading-error.js';
 import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
 import type { FileMeta, WantedFiles } from './file.js';
+import type { Image } from './image.js';
+import { openDockerArchive } from './sources/docker-archive.js';
+import { openOciArchive } from './sources/oci-archive.js';
+import { openOciDir } from './sources/oci-dir.js';
+import { openRegistryImage } from './sources/registry.js';
+import { describeSpec, parseTargetSpec, type TargetSpec } from './target-spec.js';
+import { walkDir } from './walk/walk-dir.js';
+import { walkImage } from './walk/walk-image.js';
 
 export interface OpenOptions {
   /** `os/arch[/variant]`, default linux/amd64 for indexes. */
@@ -24,6 +33,8 @@ export interface FileSelector {
 export interface WalkOptions {
   /** Files larger than this are not kept; a warning names them. */
   maxFileBytes: number;
+  /** Total bytes all layers may inflate to before the walk gives up (default 16 GiB): a decompression bomb cap. */
+  maxInflatedBytes?: number;
 }
 
 export interface WalkResult {
@@ -39,6 +50,64 @@ export interface OpenedTarget {
 }
 
 /** Opens any TARGET form of DESIGN.md section 4 except `sbom:` (which scan/ reads through sbom/). */
-export async function openTarget(spec: string, _options: OpenOptions = {}): Promise<OpenedTarget> {
-  throw new LadingError('USAGE', `cannot open ${spec}: image sources are not implemented yet`);
+export async function openTarget(spec: string, options: OpenOptions = {}): Promise<OpenedTarget> {
+  try {
+    const parsed = await parseTargetSpec(spec);
+    const ref = describeSpec(parsed);
+    if (parsed.kind === 'dir') return await openRootfs(parsed.path, ref);
+    const image = await openImage(parsed, ref, options);
+    return {
+      target: image.target,
+      walk: async (selector, walkOptions) => {
+        try {
+          return await walkImage(image, selector, { ...walkOptions, progress: options.progress });
+        } catch (err) {
+          throw asTargetError(spec, err);
+        }
+      },
+      close: () => image.close(),
+    };
+  } catch (err) {
+    throw asTargetError(spec, err);
+  }
+}
+
+function openImage(t: Exclude<TargetSpec, { kind: 'dir' }>, ref: string, options: OpenOptions): Promise<Image> {
+  switch (t.kind) {
+    case 'docker-archive':
+      return openDockerArchive(t.path, t.reference, ref);
+    case 'oci':
+      return openOciDir(t.path, t.selector, ref, options);
+    case 'oci-archive':
+      return openOciArchive(t.path, t.selector, ref, options);
+    case 'registry':
+      return openRegistryImage(t.reference, options);
+  }
+}
+
+async function openRootfs(path: string, ref: string): Promise<OpenedTarget> {
+  const st = await stat(path);
+  if (!st.isDirectory()) throw new LadingError('BAD_INPUT', `${ref}: not a directory`);
+  return {
+    target: { kind: 'rootfs', ref, layers: [] },
+    walk: async (selector, walkOptions) => {
+      try {
+        return await walkDir(path, selector, walkOptions);
+      } catch (err) {
+        throw asTargetError(ref, err);
+      }
+    },
+    close: async () => {},
+  };
+}
+
+/** Every failure becomes one LadingError line that names the target (exit 3 unless it was a usage problem). */
+function asTargetError(spec: string, err: unknown): LadingError {
+  if (isLadingError(err)) {
+    if (err.message.includes(spec) || spec.split(':').some((p) => p.length > 3 && err.message.includes(p))) return err;
+    return new LadingError(err.code, `${spec}: ${err.message}`, { cause: err });
+  }
+  const sys = err as NodeJS.ErrnoException;
+  const code = sys?.code === 'ENOENT' ? 'NOT_FOUND' : sys?.code && sys.syscall ? 'IO' : 'BAD_INPUT';
+  return new LadingError(code, `${spec}: ${describeError(err)}`, { cause: err });
 }

@@ -1,12 +1,34 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { writeNewFile } from '../../attest/files.js';
+import { generateCosignKeyPair } from '../../attest/keys.js';
+import { obtainPassword } from '../../attest/password.js';
 import { LadingError } from '../../errors/lading-error.js';
+
+interface KeyFlags {
+  outputKeyPrefix: string;
+  force?: boolean;
+}
 
 export function registerKeys(program: Command): void {
   program
     .command('generate-key-pair')
-    .description('write a cosign-compatible encrypted key pair')
-    .allowUnknownOption(true)
-    .action(() => {
-      throw new LadingError('USAGE', 'generate-key-pair: not implemented yet');
+    .description('write a cosign-compatible encrypted key pair (PREFIX.key, PREFIX.pub)')
+    .option('--output-key-prefix <prefix>', 'file name prefix of the key pair', 'cosign')
+    .option('--force', 'overwrite existing key files')
+    .action(async (flags: KeyFlags) => {
+      if (!flags.outputKeyPrefix) throw new LadingError('USAGE', '--output-key-prefix must not be empty');
+      const keyPath = `${flags.outputKeyPrefix}.key`;
+      const pubPath = `${flags.outputKeyPrefix}.pub`;
+      if (!flags.force) {
+        for (const path of [keyPath, pubPath]) {
+          if (existsSync(path)) throw new LadingError('USAGE', `${path} already exists (use --force to overwrite)`);
+        }
+      }
+      const password = await obtainPassword(`new key ${keyPath}`, { confirm: true });
+      const pair = generateCosignKeyPair(password);
+      await writeNewFile(keyPath, pair.privatePem, { force: !!flags.force, mode: 0o600 });
+      await writeNewFile(pubPath, pair.publicPem, { force: !!flags.force });
+      process.stderr.write(`Private key written to ${keyPath}\nPublic key written to ${pubPath}\n`);
     });
 }

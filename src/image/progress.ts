@@ -1,0 +1,37 @@
+/** Bytes read and layers done, redrawn on one stderr line; a no-op unless asked for and stderr is a terminal. */
+export class Progress {
+  private bytes = 0;
+  private layersDone = 0;
+  private lastDraw = 0;
+  private readonly enabled: boolean;
+
+  constructor(
+    enabled: boolean | undefined,
+    private readonly layers: number,
+  ) {
+    this.enabled = !!enabled && process.stderr.isTTY === true;
+  }
+
+  addBytes(n: number): void {
+    this.bytes += n;
+    this.draw(false);
+  }
+
+  layerDone(): void {
+    this.layersDone++;
+    this.draw(true);
+  }
+
+  finish(): void {
+    if (this.enabled) process.stderr.write('\r\x1b[K');
+  }
+
+  private draw(force: boolean): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (!force && now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    const mb = (this.bytes / (1024 * 1024)).toFixed(1);
+    process.stderr.write(`\r\x1b[Kreading layers: ${this.layersDone}/${this.layers} done, ${mb} MiB`);
+  }
+}

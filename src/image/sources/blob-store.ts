@@ -1,0 +1,101 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { LadingError } from '../../errors/lading-error.js';
+import { checkDigest, parseDigest } from '../layer/verify.js';
+import { MAX_METADATA_BYTES, type TarArchive } from './tar-archive.js';
+
+/** The content-addressed store of an OCI layout, wherever it lives (a directory or an archive). */
+export interface BlobStore {
+  /** A top-level file of the layout (`index.json`, `oci-layout`). */
+  readTopFile(name: string): Promise<Buffer>;
+  hasBlob(digest: string): Promise<boolean>;
+  /** A small blob (manifest, config), verified. */
+  readBlob(digest: string, what: string): Promise<Buffer>;
+  /** A blob as stored; the caller verifies as it streams. */
+  openBlob(digest: string): Readable;
+  close(): Promise<void>;
+}
+
+/** `alg/hex`, refusing anything else: a digest is also a path here, so it must not be able to walk. */
+function blobName(digest: string): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return `blobs/${algorithm}/${hex}`;
+}
+
+function missingBlob(where: string, digest: string): LadingError {
+  return new LadingError('NOT_FOUND', `${where}: blob ${digest} is missing`);
+}
+
+export class DirBlobStore implements BlobStore {
+  constructor(private readonly dir: string) {}
+
+  async readTopFile(name: string): Promise<Buffer> {
+    try {
+      return await readFile(join(this.dir, name));
+    } catch {
+      throw new LadingError('NOT_FOUND', `${this.dir}: no ${name} (not an OCI layout?)`);
+    }
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    try {
+      return (await stat(join(this.dir, blobName(digest)))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async readBlob(digest: string, what: string): Promise<Buffer> {
+    const path = join(this.dir, blobName(digest));
+    let data: Buffer;
+    try {
+      const st = await stat(path);
+      if (st.size > MAX_METADATA_BYTES) throw new LadingError('BAD_INPUT', `${what} ${digest} is implausibly large`);
+      data = await readFile(path);
+    } catch (err) {
+      if (err instanceof LadingError) throw err;
+      throw missingBlob(this.dir, digest);
+    }
+    checkDigest(data, digest, `${what} ${digest}`);
+    return data;
+  }
+
+  openBlob(digest: string): Readable {
+    return createReadStream(join(this.dir, blobName(digest)), { highWaterMark: 1 << 20 });
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class ArchiveBlobStore implements BlobStore {
+  constructor(private readonly archive: TarArchive) {}
+
+  async readTopFile(name: string): Promise<Buffer> {
+    if (!this.archive.has(name)) {
+      throw new LadingError('NOT_FOUND', `${this.archive.file}: no ${name} (not an OCI archive?)`);
+    }
+    return this.archive.readSmall(name);
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    return this.archive.has(blobName(digest));
+  }
+
+  async readBlob(digest: string, what: string): Promise<Buffer> {
+    const name = blobName(digest);
+    if (!this.archive.has(name)) throw missingBlob(this.archive.file, digest);
+    const data = await this.archive.readSmall(name);
+    checkDigest(data, digest, `${what} ${digest}`);
+    return data;
+  }
+
+  openBlob(digest: string): Readable {
+    return this.archive.open(blobName(digest));
+  }
+
+  async close(): Promise<void> {
+    await this.archive.close();
+  }
+}

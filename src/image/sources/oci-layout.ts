@@ -1,0 +1,100 @@
+import { pipeline } from 'node:stream';
+import { LadingError } from '../../errors/lading-error.js';
+import type { TargetInfo } from '../../model/target.js';
+import { layerInfos, parseImageConfig, parseJson } from '../config.js';
+import type { Image, ImageLayer } from '../image.js';
+import { verifying } from '../layer/verify.js';
+import type { OpenOptions } from '../open.js';
+import type { BlobStore } from './blob-store.js';
+import {
+  choosePlatform,
+  type Descriptor,
+  documentType,
+  isIndexType,
+  parseIndex,
+  parseManifest,
+  REF_NAME,
+} from './oci-manifest.js';
+
+/** What to pick from a layout's index.json: a tag (its ref.name annotation) or a manifest digest. */
+export type LayoutSelector = { tag: string } | { digest: string } | undefined;
+
+const MAX_INDEX_DEPTH = 4;
+
+function refNameMatches(refName: string | undefined, tag: string): boolean {
+  if (refName === undefined) return false;
+  // Tools write either the bare tag (skopeo, umoci) or a full reference (buildkit, `docker save` since v25).
+  return refName === tag || refName.endsWith(`:${tag}`) || tag.endsWith(`:${refName}`);
+}
+
+function pickTop(manifests: Descriptor[], selector: LayoutSelector, where: string): Descriptor {
+  const tags = manifests.map((m) => m.annotations?.[REF_NAME]).filter((t): t is string => !!t);
+  if (selector && 'digest' in selector) {
+    const hit = manifests.find((m) => m.digest === selector.digest);
+    if (hit) return hit;
+    return { digest: selector.digest };
+  }
+  if (selector) {
+    const hit = manifests.find((m) => refNameMatches(m.annotations?.[REF_NAME], selector.tag));
+    if (hit) return hit;
+    throw new LadingError('NOT_FOUND', `${where} has no tag ${selector.tag} (tags: ${tags.join(', ') || 'none'})`);
+  }
+  const [only] = manifests;
+  if (manifests.length === 1 && only) return only;
+  if (manifests.length === 0) throw new LadingError('BAD_INPUT', `${where}: index.json lists no images`);
+  throw new LadingError(
+    'USAGE',
+    `${where} holds ${manifests.length} images; pick one with :TAG or @DIGEST (tags: ${tags.join(', ') || 'none'})`,
+  );
+}
+
+/** An image from an OCI layout's blobs: index (nested indexes too) → platform → manifest → config → layers. */
+export async function imageFromLayout(
+  store: BlobStore,
+  selector: LayoutSelector,
+  ref: string,
+  options: OpenOptions,
+): Promise<Image> {
+  const top = parseIndex(await store.readTopFile('index.json'), `${ref} index.json`);
+  let desc = pickTop(top, selector, ref);
+  const tag = desc.annotations?.[REF_NAME];
+  let raw = await store.readBlob(desc.digest, 'manifest');
+  let mediaType = documentType(parseJson(raw, `${ref} manifest ${desc.digest}`), desc.mediaType);
+  for (let depth = 0; isIndexType(mediaType); depth++) {
+    if (depth >= MAX_INDEX_DEPTH) throw new LadingError('BAD_INPUT', `${ref}: image indexes nest too deeply`);
+    desc = choosePlatform(parseIndex(raw, `${ref} index ${desc.digest}`), options.platform, ref);
+    raw = await store.readBlob(desc.digest, 'manifest');
+    mediaType = documentType(parseJson(raw, `${ref} manifest ${desc.digest}`), desc.mediaType);
+  }
+  const manifest = parseManifest(raw, `${ref} manifest ${desc.digest}`, mediaType);
+  const config = parseImageConfig(await store.readBlob(manifest.config.digest, 'config'), `${ref} config`);
+  if (config.diffIds.length !== manifest.layers.length) {
+    throw new LadingError(
+      'BAD_INPUT',
+      `${ref}: manifest lists ${manifest.layers.length} layers but the config ${config.diffIds.length}`,
+    );
+  }
+  for (const l of manifest.layers) {
+    if (!(await store.hasBlob(l.digest)))
+      throw new LadingError('NOT_FOUND', `${ref}: layer blob ${l.digest} is missing`);
+  }
+  const infos = layerInfos(config, manifest.layers);
+  const layers: ImageLayer[] = infos.map((info, i) => {
+    const blob = manifest.layers[i] as Descriptor;
+    return {
+      info,
+      open: async () => pipeline(store.openBlob(blob.digest), verifying(blob.digest, 'blob'), () => {}),
+    };
+  });
+  const target: TargetInfo = {
+    kind: 'image',
+    ref,
+    digest: desc.digest,
+    imageId: manifest.config.digest,
+    layers: infos,
+    config: config.summary,
+  };
+  if (config.platform) target.platform = config.platform;
+  if (tag) target.repoTags = [tag];
+  return { target, layers, close: () => store.close() };
+}

@@ -1,0 +1,76 @@
+import { LadingError } from '../../errors/lading-error.js';
+import type { LayerInfo, TargetInfo } from '../../model/target.js';
+import { RegistryClient } from '../../registry/client.js';
+import { MEDIA_TYPES } from '../../registry/media-types.js';
+import { formatReference, formatRepository, parseReference } from '../../registry/reference.js';
+import { type ResolvedImage, resolveImage } from '../../registry/resolve.js';
+import { layerInfos as describeWithBlobs, type ParsedImageConfig, parseImageConfig } from '../config.js';
+import type { Image, ImageLayer } from '../image.js';
+import type { OpenOptions } from '../open.js';
+
+const CONFIG_TYPES = new Set<string>([MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig]);
+const LAYER_TYPE = /^application\/vnd\.(oci\.image\.layer\.v1\.tar|docker\.image\.rootfs\.(foreign\.)?diff\.tar)/;
+
+/**
+ * Opens an image in a registry: resolves the reference (index → platform) to one manifest, reads the config,
+ * and describes everything up front; layers stream from the registry on demand, digest-verified.
+ * `client` lets callers share one client (and its tokens) across several opens.
+ */
+export async function openRegistryImage(
+  reference: string,
+  options: OpenOptions,
+  client: RegistryClient = new RegistryClient({ insecureRegistries: options.insecureRegistries ?? [] }),
+): Promise<Image> {
+  const ref = parseReference(reference);
+  const resolved = await resolveImage(client, ref, options.platform);
+  const name = formatReference(ref);
+  if (!CONFIG_TYPES.has(resolved.manifest.config.mediaType)) {
+    throw new LadingError(
+      'BAD_INPUT',
+      `${name} is not a container image (its config is ${resolved.manifest.config.mediaType})`,
+    );
+  }
+  const config = parseImageConfig(resolved.config, `config of ${name}`);
+  const layerInfos = describeLayers(resolved, config, name);
+  const layers: ImageLayer[] = layerInfos.map((info) => ({
+    info,
+    open: () => client.getBlob(ref, info.digest!, info.size),
+  }));
+  const target: TargetInfo = {
+    kind: 'image',
+    ref: name,
+    digest: resolved.manifestDigest,
+    imageId: resolved.manifest.config.digest,
+    repoTags: repoTagsOf(resolved),
+    layers: layerInfos,
+    config: config.summary,
+  };
+  const platform = config.platform ?? resolved.platform;
+  if (platform) target.platform = platform;
+  return { target, layers, close: async () => {} };
+}
+
+function repoTagsOf(resolved: ResolvedImage): string[] {
+  const repo = formatRepository(resolved.ref);
+  const tags: string[] = [];
+  if (resolved.ref.tag) tags.push(`${repo}:${resolved.ref.tag}`);
+  tags.push(`${repo}@${resolved.indexDigest ?? resolved.manifestDigest}`);
+  return tags;
+}
+
+/** Pairs manifest layers with the config's diff-ids (shared mapping in ../config.ts), refusing non-filesystem layers. */
+function describeLayers(resolved: ResolvedImage, config: ParsedImageConfig, name: string): LayerInfo[] {
+  const manifestLayers = resolved.manifest.layers;
+  if (config.diffIds.length !== manifestLayers.length) {
+    throw new LadingError(
+      'BAD_INPUT',
+      `${name}: the manifest lists ${manifestLayers.length} layers but the config ${config.diffIds.length} diff-ids`,
+    );
+  }
+  for (const [i, layer] of manifestLayers.entries()) {
+    if (!LAYER_TYPE.test(layer.mediaType)) {
+      throw new LadingError('BAD_INPUT', `${name}: layer ${i} is not a filesystem layer (${layer.mediaType})`);
+    }
+  }
+  return describeWithBlobs(config, manifestLayers);
+}

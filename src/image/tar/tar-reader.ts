@@ -1,0 +1,204 @@
+import { LadingError } from '../../errors/lading-error.js';
+import type { ByteSource } from './byte-source.js';
+
+export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'directory' | 'other';
+
+export interface TarEntry {
+  /** The name as recorded (after pax / GNU long-name records), not yet normalized. */
+  name: string;
+  type: TarEntryType;
+  size: number;
+  mode: number;
+  linkname: string;
+  /** Offset of the entry's data from the start of the tar. */
+  dataOffset: number;
+}
+
+export interface TarLimits {
+  /** A header claiming more than this is corrupt, not big. */
+  maxEntryBytes: number;
+}
+
+const BLOCK = 512;
+/** Long-name and pax records are tiny in real tars; anything bigger is an attack on memory. */
+const MAX_META_RECORD = 1024 * 1024;
+
+function corrupt(message: string): LadingError {
+  return new LadingError('BAD_INPUT', message);
+}
+
+function cString(buf: Buffer, start: number, len: number): string {
+  const field = buf.subarray(start, start + len);
+  const nul = field.indexOf(0);
+  return field.subarray(0, nul < 0 ? len : nul).toString('utf8');
+}
+
+function octal(buf: Buffer, start: number, len: number, what: string): number {
+  const first = buf[start] ?? 0;
+  if (first & 0x80) {
+    // GNU base-256: big-endian, top bit of the first byte is the marker. Negative values are never valid here.
+    if (first & 0x40) throw corrupt(`corrupt tar header: negative ${what}`);
+    let value = first & 0x3f;
+    for (let i = 1; i < len; i++) {
+      value = value * 256 + (buf[start + i] ?? 0);
+      if (value > Number.MAX_SAFE_INTEGER) throw corrupt(`corrupt tar header: ${what} too large`);
+    }
+    return value;
+  }
+  const text = cString(buf, start, len).trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) throw corrupt(`corrupt tar header: ${what} is not octal`);
+  return Number.parseInt(text, 8);
+}
+
+function checksumOk(header: Buffer): boolean {
+  const recorded = octal(header, 148, 8, 'checksum');
+  let unsigned = 0;
+  for (let i = 0; i < BLOCK; i++) unsigned += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
+  return unsigned === recorded;
+}
+
+function parsePax(data: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let at = 0;
+  while (at < data.length) {
+    const space = data.indexOf(0x20, at);
+    if (space < 0) break;
+    const len = Number.parseInt(data.subarray(at, space).toString('ascii'), 10);
+    if (!Number.isFinite(len) || len <= space - at || at + len > data.length) throw corrupt('corrupt pax header');
+    const record = data.subarray(space + 1, at + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq > 0) out.set(record.slice(0, eq), record.slice(eq + 1));
+    at += len;
+  }
+  return out;
+}
+
+function typeOf(flag: string): TarEntryType {
+  switch (flag) {
+    case '0':
+    case '\0':
+    case '7':
+      return 'file';
+    case '1':
+      return 'hardlink';
+    case '2':
+      return 'symlink';
+    case '5':
+      return 'directory';
+    default:
+      return 'other';
+  }
+}
+
+function padding(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+/**
+ * Reads a tar archive entry by entry. The consumer reads an entry's data with `content()` or leaves it: the next
+ * step skips it (a seek for file sources). Handles ustar prefixes, pax (path, linkpath, size) and GNU long names.
+ */
+export class TarReader {
+  private pendingData = 0;
+  private pendingPad = 0;
+  private ended = false;
+
+  constructor(
+    private readonly src: ByteSource,
+    private readonly limits: TarLimits,
+  ) {}
+
+  private async exact(n: number, what: string): Promise<Buffer> {
+    const buf = await this.src.read(n);
+    if (buf.length < n) throw corrupt(`unexpected end of tar data in ${what}`);
+    return buf;
+  }
+
+  private async skipExact(n: number, what: string): Promise<void> {
+    if ((await this.src.skip(n)) < n) throw corrupt(`unexpected end of tar data in ${what}`);
+  }
+
+  private async finishPending(): Promise<void> {
+    if (this.pendingData > 0) await this.skipExact(this.pendingData, 'file content');
+    this.pendingData = 0;
+    await this.skipPadding();
+  }
+
+  /**
+   * Some writers (umoci among them) end the archive right after the last file's data, without padding or the
+   * end-of-archive blocks; Go's archive/tar, which Docker and containerd use, reads that as the end. So do we.
+   */
+  private async skipPadding(): Promise<void> {
+    const pad = this.pendingPad;
+    this.pendingPad = 0;
+    if (pad > 0 && (await this.src.skip(pad)) < pad) this.ended = true;
+  }
+
+  /** The next entry, or null at the end of the archive. */
+  async next(): Promise<TarEntry | null> {
+    if (this.ended) return null;
+    await this.finishPending();
+    if (this.ended) return null;
+    let longName: string | undefined;
+    let longLink: string | undefined;
+    let pax = new Map<string, string>();
+    for (;;) {
+      const header = await this.src.read(BLOCK);
+      if (header.length === 0) return this.end();
+      if (header.length < BLOCK) throw corrupt('unexpected end of tar data in a header');
+      if (header.every((b) => b === 0)) return this.end();
+      if (!checksumOk(header)) throw corrupt(`corrupt tar header at offset ${this.src.position - BLOCK}`);
+      const flag = String.fromCharCode(header[156] ?? 0);
+      let size = octal(header, 124, 12, 'size');
+      if (flag === 'L' || flag === 'K' || flag === 'x' || flag === 'g') {
+        if (size > MAX_META_RECORD) throw corrupt(`tar ${flag} record of ${size} bytes is implausible`);
+        const data = await this.exact(size, 'a long-name record');
+        if ((await this.src.skip(padding(size))) < padding(size))
+          throw corrupt('unexpected end of tar data in a header');
+        if (flag === 'L') longName = cString(data, 0, data.length);
+        else if (flag === 'K') longLink = cString(data, 0, data.length);
+        else if (flag === 'x') pax = parsePax(data);
+        continue;
+      }
+      const paxSize = pax.get('size');
+      if (paxSize !== undefined) {
+        if (!/^\d+$/.test(paxSize)) throw corrupt('corrupt pax size');
+        size = Number(paxSize);
+      }
+      if (size > this.limits.maxEntryBytes) throw corrupt(`tar entry claims ${size} bytes, beyond any sane size`);
+      const type = typeOf(flag);
+      const magic = header.subarray(257, 262).toString('latin1');
+      const prefix = magic === 'ustar' ? cString(header, 345, 155) : '';
+      const baseName = cString(header, 0, 100);
+      const name = pax.get('path') ?? longName ?? (prefix ? `${prefix}/${baseName}` : baseName);
+      const linkname = pax.get('linkpath') ?? longLink ?? cString(header, 157, 100);
+      // Links and directories carry no data whatever their size field says (hard links in some tars repeat it).
+      const dataSize = type === 'hardlink' || type === 'symlink' || type === 'directory' ? 0 : size;
+      this.pendingData = dataSize;
+      this.pendingPad = padding(dataSize);
+      return {
+        name,
+        type,
+        size: dataSize,
+        mode: octal(header, 100, 8, 'mode') & 0o7777,
+        linkname,
+        dataOffset: this.src.position,
+      };
+    }
+  }
+
+  /** The current entry's data; call at most once, before `next()`. */
+  async content(entry: TarEntry): Promise<Buffer> {
+    const data = await this.exact(entry.size, `${entry.name}`);
+    // Copied out: stream chunks and the file read-ahead window are reused or large.
+    const own = Buffer.from(data);
+    this.pendingData = 0;
+    return own;
+  }
+
+  private end(): null {
+    this.ended = true;
+    return null;
+  }
+}

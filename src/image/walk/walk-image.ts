@@ -1,0 +1,148 @@
+import { pipeline } from 'node:stream';
+import { isLadingError, LadingError } from '../../errors/lading-error.js';
+import type { ScanWarning } from '../../model/warning.js';
+import type { Image, ImageLayer } from '../image.js';
+import { decompressSniffed } from '../layer/decompress.js';
+import { verifying } from '../layer/verify.js';
+import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
+import { Progress } from '../progress.js';
+import { type ByteSource, FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
+import { TarReader } from '../tar/tar-reader.js';
+import { type LayerOp, type ScanContext, scanLayerTar } from './layer-scan.js';
+import { SquashedTree } from './squash.js';
+import { collectWanted } from './wanted.js';
+
+export const DEFAULT_MAX_INFLATED_BYTES = 16 * 1024 ** 3;
+const LAYER_CONCURRENCY = 4;
+/** A header claiming more than this is not a file any image holds. */
+const MAX_TAR_ENTRY = 1024 ** 4;
+
+interface InflateBudget {
+  left: number;
+  readonly max: number;
+}
+
+export interface ImageWalkOptions extends WalkOptions {
+  progress?: boolean;
+}
+
+/** Opens a layer's tar: seeking in place when it is a plain tar in a local file, else streamed and verified. */
+async function layerSource(layer: ImageLayer, budget: InflateBudget, progress: Progress): Promise<ByteSource> {
+  if (layer.seekable) {
+    const { file, offset, size } = layer.seekable;
+    return FileRangeSource.open(file, offset, size);
+  }
+  const { stream } = await decompressSniffed(await layer.open());
+  const verified = pipeline(
+    stream,
+    verifying(layer.info.diffId, 'uncompressed content (diff-id)', {
+      onBytes: (n) => {
+        budget.left -= n;
+        if (budget.left < 0) {
+          throw new LadingError('LIMIT', `layers inflate past the ${budget.max}-byte limit`);
+        }
+        progress.addBytes(n);
+      },
+    }),
+    () => {},
+  );
+  return new StreamByteSource(verified);
+}
+
+async function scanLayer(
+  layer: ImageLayer,
+  ctx: ScanContext,
+  budget: InflateBudget,
+  progress: Progress,
+): Promise<LayerOp[]> {
+  const src = await layerSource(layer, budget, progress);
+  try {
+    const ops = await scanLayerTar(new TarReader(src, { maxEntryBytes: MAX_TAR_ENTRY }), ctx);
+    // Read to the end so the digest check sees every byte (tars are followed by zero padding).
+    await src.drain();
+    return ops;
+  } finally {
+    await src.close();
+  }
+}
+
+function describeLayerError(ref: string, layer: ImageLayer, err: unknown): LadingError {
+  const what = `cannot read layer ${layer.info.digest ?? layer.info.diffId} of ${ref}`;
+  if (isLadingError(err)) return new LadingError(err.code, `${what}: ${err.message}`, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new LadingError('BAD_INPUT', `${what}: ${message}`, { cause: err });
+}
+
+/** Runs `work` over items with at most `limit` in flight; the first failure stops new work and is rethrown. */
+async function boundedAll<T, R>(items: readonly T[], limit: number, work: (item: T, i: number) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  async function worker(): Promise<void> {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i] as T, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  }
+  const workers = Array.from({ length: Math.min(limit, items.length) }, worker);
+  const settled = await Promise.allSettled(workers);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  return results;
+}
+
+/** The walk over an image: every layer streamed once (concurrently), squashed in order, links resolved. */
+export async function walkImage(
+  image: Image,
+  selector: FileSelector,
+  options: ImageWalkOptions & { maxInflatedBytes?: number },
+): Promise<WalkResult> {
+  const warnings: ScanWarning[] = [];
+  const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
+  const budget: InflateBudget = { left: max, max };
+  const progress = new Progress(options.progress, image.layers.length);
+  const ref = image.target.ref;
+  try {
+    const perLayer = await boundedAll(image.layers, LAYER_CONCURRENCY, async (layer) => {
+      const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings: [] };
+      try {
+        const ops = await scanLayer(layer, ctx, budget, progress);
+        progress.layerDone();
+        return { ops, warnings: ctx.warnings };
+      } catch (err) {
+        throw describeLayerError(ref, layer, err);
+      }
+    });
+    const tree = new SquashedTree((path) => selector.wantsHistory(path));
+    for (const [i, layer] of perLayer.entries()) {
+      tree.apply(i, layer.ops);
+      warnings.push(...layer.warnings);
+    }
+    const files = await collectWanted(tree, {
+      selector,
+      maxFileBytes: options.maxFileBytes,
+      warnings,
+      layerId: (i) => image.layers[i]?.info.diffId,
+      readRaw: async (i, paths) => {
+        const layer = image.layers[i] as ImageLayer;
+        const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings: [], pick: paths };
+        try {
+          const ops = await scanLayer(layer, ctx, budget, progress);
+          const out = new Map<string, Buffer>();
+          for (const op of ops) if (op.kind === 'entry' && op.entry.content) out.set(op.entry.path, op.entry.content);
+          return out;
+        } catch (err) {
+          throw describeLayerError(ref, layer, err);
+        }
+      },
+    });
+    return { files, warnings };
+  } finally {
+    progress.finish();
+  }
+}

@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { type ErrorCode, isLadingError } from '../../src/errors/lading-error.js';
+import { openTarget } from '../../src/image/open.js';
+import { runCli } from '../helpers/cli.js';
+import { buildImage, layerTar, sha256, writeTar } from '../helpers/images.js';
+import { tempDir } from '../helpers/tmp.js';
+import { LIMITS, OS_SELECTOR } from './select.js';
+
+const LAYERS = [
+  [
+    { type: 'file' as const, path: '/etc/os-release', content: 'ID=debian\n' },
+    { type: 'file' as const, path: '/var/lib/dpkg/status', content: 'Package: a\n'.repeat(200) },
+  ],
+];
+
+async function openAndWalk(spec: string, limits: typeof LIMITS & { maxInflatedBytes?: number } = LIMITS) {
+  const opened = await openTarget(spec);
+  try {
+    return await opened.walk(OS_SELECTOR, limits);
+  } finally {
+    await opened.close();
+  }
+}
+
+function failsWith(code: ErrorCode, pattern: RegExp, target: string) {
+  return (err: unknown) => {
+    assert.ok(isLadingError(err), `expected a LadingError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.equal(err.exitCode, 3);
+    assert.match(err.message, pattern);
+    assert.ok(err.message.includes(target), `message names the target: ${err.message}`);
+    assert.ok(!err.message.includes('\n'), 'one line');
+    return true;
+  };
+}
+
+/** Rewrites one blob of an OCI layout in place (keeping its name, so its digest no longer matches). */
+async function tamper(ociDir: string, digest: string, change: (b: Buffer) => Buffer): Promise<void> {
+  const path = join(ociDir, 'blobs/sha256', digest.slice(7));
+  await writeFile(path, change(await readFile(path)));
+}
+
+describe('bad input: exit 3, one line naming the target', () => {
+  test('layer blob digest mismatch', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: LAYERS, compression: 'none' });
+    await tamper(built.ociDir, built.layerDigests[0]!, (b) => {
+      const c = Buffer.from(b);
+      c[600] = (c[600] ?? 0) ^ 0xff;
+      return c;
+    });
+    await assert.rejects(
+      openAndWalk(`oci:${built.ociDir}`),
+      failsWith('DIGEST_MISMATCH', /digest mismatch/, built.ociDir),
+    );
+  });
+
+  test('diff-id mismatch of the uncompressed stream', async (t) => {
+    const dir = await tempDir(t);
+    const built = await buildImage(dir, { layers: LAYERS });
+    // A docker-archive whose config promises another diff-id than its gzip'd layer inflates to.
+    const { gzipSync } = await import('node:zlib');
+    const config = JSON.parse(
+      (await readFile(join(built.ociDir, 'blobs/sha256', built.configDigest.slice(7)))).toString(),
+    );
+    config.rootfs.diff_ids = [sha256('something else')];
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const file = join(dir, 'bad-diffid.tar');
+    await writeTar(file, [
+      {
+        name: 'manifest.json',
+        content: Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: [], Layers: ['l.tar.gz'] }])),
+      },
+      { name: 'c.json', content: configBytes },
+      { name: 'l.tar.gz', content: gzipSync(await layerTar(LAYERS[0]!)) },
+    ]);
+    await assert.rejects(openAndWalk(`docker-archive:${file}`), failsWith('DIGEST_MISMATCH', /diff-id/, file));
+  });
+
+  test('truncated gzip layer', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: LAYERS, compression: 'gzip' });
+    const digest = built.layerDigests[0]!;
+    // Keep the digest honest so the truncation itself is what fails: rename the blob to its new digest.
+    const path = join(built.ociDir, 'blobs/sha256', digest.slice(7));
+    const cut = (await readFile(path)).subarray(0, 60);
+    await rm(path);
+    await rewriteLayer(built.ociDir, built.manifestDigest, digest, cut);
+    await assert.rejects(
+      openAndWalk(`oci:${built.ociDir}`),
+      failsWith('BAD_INPUT', /unexpected end|truncat/i, built.ociDir),
+    );
+  });
+
+  test('corrupt tar header (checksum)', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: LAYERS, compression: 'none' });
+    const layer = await layerTar(LAYERS[0]!);
+    layer[10] = 0x41;
+    await rewriteLayer(built.ociDir, built.manifestDigest, built.layerDigests[0]!, layer, true);
+    await assert.rejects(
+      openAndWalk(`oci:${built.ociDir}`),
+      failsWith('BAD_INPUT', /corrupt tar header/, built.ociDir),
+    );
+  });
+
+  test('missing layer blob', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: LAYERS });
+    await rm(join(built.ociDir, 'blobs/sha256', built.layerDigests[0]!.slice(7)));
+    await assert.rejects(openTarget(`oci:${built.ociDir}`), failsWith('NOT_FOUND', /missing/, built.ociDir));
+  });
+
+  test('unknown manifest media type', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: LAYERS });
+    const index = JSON.parse((await readFile(join(built.ociDir, 'index.json'))).toString());
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/x-not-a-manifest' }));
+    await writeFile(join(built.ociDir, 'blobs/sha256', sha256(manifest).slice(7)), manifest);
+    index.manifests[0] = { mediaType: 'application/x-not-a-manifest', digest: sha256(manifest), size: manifest.length };
+    await writeFile(join(built.ociDir, 'index.json'), JSON.stringify(index));
+    await assert.rejects(
+      openTarget(`oci:${built.ociDir}`),
+      failsWith('BAD_INPUT', /unknown manifest media type/, built.ociDir),
+    );
+  });
+
+  test('tag not in the archive lists the tags there', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: LAYERS, tag: 'team/app:2' });
+    await assert.rejects(
+      openTarget(`docker-archive:${built.dockerArchive}:team/app:3`),
+      failsWith('NOT_FOUND', /no tag team\/app:3 \(tags: team\/app:2\)/, built.dockerArchive),
+    );
+    await assert.rejects(
+      openTarget(`oci:${built.ociDir}:3`),
+      failsWith('NOT_FOUND', /no tag 3 \(tags: 2\)/, built.ociDir),
+    );
+  });
+
+  test('a layer inflating past the cap stops the walk', async (t) => {
+    const big = [{ type: 'file' as const, path: '/zeros', content: Buffer.alloc(4 * 1024 * 1024) }];
+    const built = await buildImage(await tempDir(t), { layers: [big], compression: 'gzip' });
+    await assert.rejects(
+      openAndWalk(`oci:${built.ociDir}`, { ...LIMITS, maxInflatedBytes: 1024 * 1024 }),
+      failsWith('LIMIT', /inflate past/, built.ociDir),
+    );
+  });
+
+  test('not an image at all', async (t) => {
+    const file = join(await tempDir(t), 'plain.txt');
+    await writeFile(file, 'hello');
+    await assert.rejects(openTarget(file), failsWith('BAD_INPUT', /neither a directory nor an image archive/, file));
+    await assert.rejects(openTarget(`docker-archive:${file}`), (err) => isLadingError(err) && err.exitCode === 3);
+    await assert.rejects(openTarget(`oci:${file}.nope`), (err) => isLadingError(err) && err.exitCode === 3);
+  });
+
+  test('hostile layer bytes (fuzzed): always a LadingError, never a crash or hang', async (t) => {
+    const dir = await tempDir(t);
+    const built = await buildImage(dir, { layers: LAYERS, compression: 'none' });
+    const good = await layerTar(LAYERS[0]!);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.integer({ min: 0, max: good.length - 1 }).map((n) => good.subarray(0, n)),
+          fc
+            .tuple(fc.integer({ min: 0, max: 1535 }), fc.integer({ min: 0, max: 255 }))
+            .map(([at, v]) => Buffer.from(good).fill(v, at, at + 1)),
+          fc.uint8Array({ minLength: 0, maxLength: 2048 }).map((a) => Buffer.from(a)),
+        ),
+        async (bytes) => {
+          // The image stays valid around the layer (digests fixed up), so the hostile bytes reach the tar reader.
+          await rewriteLayer(built.ociDir, built.manifestDigest, built.layerDigests[0]!, bytes, true);
+          try {
+            await openAndWalk(`oci:${built.ociDir}`);
+          } catch (err) {
+            assert.ok(isLadingError(err), `not a LadingError: ${String(err)}`);
+            assert.ok(!err.message.includes('\n'));
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  test('the CLI exits 3 with one line on stderr', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: LAYERS, tag: 'team/app:2' });
+    const r = await runCli(['sbom', `docker-archive:${built.dockerArchive}:nope:1`, '-o', 'json']);
+    assert.equal(r.code, 3, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] ?? '', /no tag nope:1/);
+  });
+});
+
+/**
+ * Replaces a layer blob and rewrites manifest, config and index.json so only the layer bytes themselves are wrong
+ * (`fixDiffId` also makes the config's diff-id match, so digest checks pass and the bytes reach the tar reader).
+ */
+async function rewriteLayer(
+  ociDir: string,
+  manifestDigest: string,
+  oldDigest: string,
+  blob: Buffer,
+  fixDiffId = false,
+) {
+  const blobs = join(ociDir, 'blobs/sha256');
+  const index = JSON.parse((await readFile(join(ociDir, 'index.json'))).toString());
+  const currentManifestDigest: string = index.manifests[0].digest ?? manifestDigest;
+  const manifest = JSON.parse((await readFile(join(blobs, currentManifestDigest.slice(7)))).toString());
+  const layerAt = manifest.layers.findIndex((l: { digest: string }) => l.digest === oldDigest);
+  const at = layerAt < 0 ? 0 : layerAt;
+  const newDigest = sha256(blob);
+  await writeFile(join(blobs, newDigest.slice(7)), blob);
+  manifest.layers[at] = { ...manifest.layers[at], digest: newDigest, size: blob.length };
+  if (fixDiffId) {
+    const config = JSON.parse((await readFile(join(blobs, manifest.config.digest.slice(7)))).toString());
+    config.rootfs.diff_ids[at] = newDigest;
+    const configBytes = Buffer.from(JSON.stringify(config));
+    await writeFile(join(blobs, sha256(configBytes).slice(7)), configBytes);
+    manifest.config = { ...manifest.config, digest: sha256(configBytes), size: configBytes.length };
+  }
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  await writeFile(join(blobs, sha256(manifestBytes).slice(7)), manifestBytes);
+  index.manifests[0] = { ...index.manifests[0], digest: sha256(manifestBytes), size: manifestBytes.length };
+  await writeFile(join(ociDir, 'index.json'), JSON.stringify(index));
+}
