@@ -5,6 +5,7 @@ import type { OsInfo } from '../model/os.js';
 import type { Package, PackageFound } from '../model/package.js';
 import type { ScanWarning } from '../model/warning.js';
 import { type Cataloger, type CatalogLimits, DEFAULT_LIMITS } from './cataloger.js';
+import { oneLine } from './lang/common.js';
 import { dropOwnedByOs } from './ownership.js';
 
 /**
@@ -54,7 +55,7 @@ async function runOne(
     return result;
   } catch (err) {
     // A cataloger bug must not sink the scan, but it must be seen.
-    warnings.push({ cataloger: cataloger.id, message: `cataloger failed: ${(err as Error).message}` });
+    warnings.push({ cataloger: cataloger.id, message: oneLine(`cataloger failed: ${(err as Error).message}`) });
     return undefined;
   }
 }

@@ -35,6 +35,8 @@ export interface WalkOptions {
   maxFileBytes: number;
   /** Total bytes all layers may inflate to before the walk gives up (default 16 GiB): a decompression bomb cap. */
   maxInflatedBytes?: number;
+  /** Total tar entries across layers before the walk gives up (default 4 million): bounds the squashed tree. */
+  maxEntries?: number;
 }
 
 export interface WalkResult {

@@ -1,13 +1,166 @@
-import { LadingError } from '../errors/lading-error.js';
+import { open } from 'node:fs/promises';
+import { assignIds } from '../catalog/run.js';
+import { describeError, LadingError } from '../errors/lading-error.js';
 import type { Inventory } from '../model/inventory.js';
+import type { PackageFound } from '../model/package.js';
 import type { TargetInfo } from '../model/target.js';
+import type { ScanWarning } from '../model/warning.js';
+import { asObject, type JsonObject } from './json-guards.js';
+import { osFromPurls } from './os-ecosystem.js';
+import { packageFromComponent } from './package-from-component.js';
+import { readCycloneDx } from './read-cyclonedx.js';
+import { readSpdx } from './read-spdx.js';
+import type { SbomDocument } from './sbom-document.js';
+import { SkipLog } from './skip-log.js';
 
 export interface SbomInput {
   target: TargetInfo;
   inventory: Inventory;
 }
 
+/**
+ * Largest SBOM file read: 256 MiB. A JSON document is parsed whole, and V8 cannot hold a string above ~512 MiB
+ * (parsing needs several times the file size in heap), so larger files are refused with a clear error instead.
+ * `LADING_SBOM_MAX_BYTES` lowers or raises it.
+ */
+export const DEFAULT_MAX_SBOM_BYTES = 256 * 1024 * 1024;
+
 /** Reads a CycloneDX (1.4–1.7) or SPDX (2.2/2.3) JSON document into an inventory. */
-export async function readSbomFile(path: string): Promise<SbomInput> {
-  throw new LadingError('USAGE', `cannot read sbom:${path}: SBOM input is not implemented yet`);
+export async function readSbomFile(path: string, maxBytes = maxSbomBytes()): Promise<SbomInput> {
+  const where = `sbom:${path}`;
+  let text: string;
+  try {
+    text = await readBounded(path, maxBytes, where);
+  } catch (err) {
+    if (err instanceof LadingError) throw err;
+    throw new LadingError('IO', `cannot read ${where}: ${describeError(err)}`, { cause: err });
+  }
+  return parseSbom(text, path);
+}
+
+/** The same, from a document's text (the path only names it in messages and in the target). */
+export function parseSbom(text: string, path: string): SbomInput {
+  const where = `sbom:${path}`;
+  let parsed: unknown;
+  try {
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    // An attestation bundle (`.intoto.jsonl`) holds one envelope per line: the first is the SBOM's.
+    parsed = JSON.parse(path.endsWith('.jsonl') ? (body.split('\n').find((l) => l.trim() !== '') ?? '') : body);
+  } catch (err) {
+    // V8 quotes the offending text, newlines and all: keep the error on one line.
+    const reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 200);
+    throw new LadingError('BAD_INPUT', `cannot read ${where}: not valid JSON (${reason})`);
+  }
+  const doc = unwrapAttestation(asObject(parsed), where);
+  let document: SbomDocument;
+  if (doc?.['bomFormat'] === 'CycloneDX') document = readCycloneDx(doc, where);
+  else if (doc && 'spdxVersion' in doc) document = readSpdx(doc, where);
+  else throw new LadingError('BAD_INPUT', `cannot read ${where}: not a CycloneDX or SPDX JSON document`);
+  return toInventory(document, path);
+}
+
+function toInventory(document: SbomDocument, path: string): SbomInput {
+  const skips = new SkipLog();
+  const found: PackageFound[] = [];
+  const byRef = new Map<string, PackageFound>();
+  for (const component of document.components) {
+    const pkg = packageFromComponent(component, skips);
+    if (!pkg) continue;
+    found.push(pkg);
+    if (component.ref) byRef.set(component.ref, pkg);
+  }
+  for (const [ref, targets] of document.dependsOn) {
+    const from = byRef.get(ref);
+    if (!from) continue;
+    const names = new Set<string>();
+    for (const target of targets) {
+      const to = byRef.get(target);
+      if (to && to !== from && to.type === from.type) names.add(to.name);
+    }
+    if (names.size) from.dependsOn = [...names].sort();
+  }
+
+  const warnings: ScanWarning[] = skips.warnings(`sbom:${path}`);
+  let os = document.os;
+  if (!os) {
+    const guessed = osFromPurls(found);
+    os = guessed.os;
+    if (guessed.distinct > 1) {
+      warnings.push({
+        cataloger: 'sbom',
+        path: `sbom:${path}`,
+        message: `OS packages name ${guessed.distinct} different distributions; matching them as ${os?.family} ${os?.version}`,
+      });
+    }
+  }
+  const inventory: Inventory = { packages: assignIds(found), warnings };
+  if (os) inventory.os = os;
+  const target: TargetInfo = {
+    ...document.target,
+    kind: 'sbom',
+    ref: `sbom:${path}`,
+    layers: document.target.layers ?? [],
+  };
+  return { target, inventory };
+}
+
+/**
+ * An SBOM inside a DSSE envelope (cosign `attest` output) or an in-toto statement is read as the SBOM it carries;
+ * signatures are not checked here (`lading verify-attestation` does that).
+ */
+function unwrapAttestation(doc: JsonObject | undefined, where: string): JsonObject | undefined {
+  let current = doc;
+  if (typeof current?.['payloadType'] === 'string' && typeof current['payload'] === 'string') {
+    try {
+      current = asObject(JSON.parse(Buffer.from(current['payload'], 'base64').toString('utf8')));
+    } catch {
+      throw new LadingError('BAD_INPUT', `cannot read ${where}: the DSSE envelope's payload is not base64 JSON`);
+    }
+  }
+  if (typeof current?.['_type'] === 'string' && String(current['_type']).startsWith('https://in-toto.io/Statement/')) {
+    const predicate = asObject(current['predicate']);
+    // cosign wraps non-JSON-object predicates as {"Data": "..."}; a CycloneDX/SPDX predicate is the document itself.
+    const data = predicate?.['Data'];
+    if (typeof data === 'string') {
+      try {
+        return asObject(JSON.parse(data));
+      } catch {
+        return undefined;
+      }
+    }
+    return predicate;
+  }
+  return current;
+}
+
+/**
+ * The file's bytes, refusing more than `maxBytes`. Counted while reading, not taken from stat: pipes and devices
+ * (`sbom:/dev/stdin`, a hostile `/dev/zero`) report size 0.
+ */
+async function readBounded(path: string, maxBytes: number, where: string): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const tooBig = () =>
+      new LadingError('LIMIT', `cannot read ${where}: over the ${maxBytes}-byte limit for SBOM files`);
+    if (size > maxBytes) throw tooBig();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(8 * 1024 * 1024, maxBytes + 1 - total));
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw tooBig();
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    await file.close();
+  }
+}
+
+function maxSbomBytes(): number {
+  const configured = Number(process.env['LADING_SBOM_MAX_BYTES']);
+  return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_SBOM_BYTES;
 }

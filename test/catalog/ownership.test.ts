@@ -4,16 +4,19 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS } from '../../src/catalog/cataloger.js';
+import { javaArchiveCataloger } from '../../src/catalog/lang/java/cataloger.js';
 import { apkCataloger } from '../../src/catalog/os/apk/cataloger.js';
 import { dpkgCataloger } from '../../src/catalog/os/dpkg/cataloger.js';
 import { rpmCataloger } from '../../src/catalog/os/rpm/cataloger.js';
 import { dropOwnedByOs } from '../../src/catalog/ownership.js';
+import { runCatalogers } from '../../src/catalog/run.js';
 import type { PackageFound, PackageType } from '../../src/model/package.js';
 import { tempDir } from '../helpers/tmp.js';
 import { wantedFiles, wantedFromDir } from '../helpers/wanted-files.js';
 import { buildDemoDatabase } from './os/rpm-oracle.js';
 
 const BOOKWORM = fileURLToPath(new URL('../fixtures/catalog/os/dpkg/bookworm/', import.meta.url));
+const LOG4J = fileURLToPath(new URL('../fixtures/catalog/os/dpkg/liblog4j2-java/', import.meta.url));
 const env = { limits: DEFAULT_LIMITS };
 
 function lang(name: string, type: PackageType, path: string): PackageFound {
@@ -49,6 +52,41 @@ describe('ownership de-duplication with real OS file lists', () => {
       lang('toplevel', 'pypi', `${site}/stray.py`),
     ];
     assert.deepEqual(kept(packages), ['requests', 'toplevel']);
+  });
+
+  it("Debian's liblog4j2-java jars are the deb only; the same jar copied elsewhere is a Maven package", async () => {
+    const jul = readFileSync(join(LOG4J, 'log4j-jul.jar'));
+    const files = wantedFiles({
+      '/var/lib/dpkg/status': readFileSync(join(LOG4J, 'status')),
+      '/var/lib/dpkg/info/liblog4j2-java.list': readFileSync(join(LOG4J, 'liblog4j2-java.list')),
+      '/usr/share/java/log4j-jul.jar': jul,
+      '/usr/share/java/log4j-jcl.jar': readFileSync(join(LOG4J, 'log4j-jcl.jar')),
+      // A symlink in the list whose target the walk stored under the link's name.
+      '/usr/share/maven-repo/org/apache/logging/log4j/log4j-jcl/2.19.0/log4j-jcl-2.19.0.jar': readFileSync(
+        join(LOG4J, 'log4j-jcl.jar'),
+      ),
+      // Not in the list: copied by the application, in the shared directory and elsewhere.
+      '/usr/share/java/app-log4j-jul.jar': jul,
+      '/opt/app/lib/log4j-jul-2.19.0.jar': jul,
+    });
+    const { packages, warnings } = await runCatalogers(files, [dpkgCataloger, javaArchiveCataloger]);
+    assert.deepEqual(warnings, []);
+    const maven = packages.filter((p) => p.type === 'maven');
+    assert.deepEqual(
+      maven.map((p) => `${p.purl} ${p.locations[0]?.path}`),
+      [
+        'pkg:maven/org.apache.logging.log4j/log4j-jul@2.19.0 /opt/app/lib/log4j-jul-2.19.0.jar',
+        'pkg:maven/org.apache.logging.log4j/log4j-jul@2.19.0 /usr/share/java/app-log4j-jul.jar',
+      ],
+    );
+    const deb = packages.find((p) => p.type === 'deb');
+    assert.equal(deb?.name, 'liblog4j2-java');
+    assert.deepEqual(deb?.source, { name: 'apache-log4j2' });
+    // Without the list the very same jars are reported: the list, not the directory, decides.
+    const withoutList = new Map(files);
+    withoutList.delete('/var/lib/dpkg/info/liblog4j2-java.list');
+    const all = await runCatalogers(withoutList, [dpkgCataloger, javaArchiveCataloger]);
+    assert.equal(all.packages.filter((p) => p.type === 'maven').length, 5);
   });
 
   it('dpkg lists with unmerged /lib own the merged /usr/lib spelling too', async () => {

@@ -17,7 +17,10 @@ const LAYERS = [
   ],
 ];
 
-async function openAndWalk(spec: string, limits: typeof LIMITS & { maxInflatedBytes?: number } = LIMITS) {
+async function openAndWalk(
+  spec: string,
+  limits: typeof LIMITS & { maxInflatedBytes?: number; maxEntries?: number } = LIMITS,
+) {
   const opened = await openTarget(spec);
   try {
     return await opened.walk(OS_SELECTOR, limits);
@@ -78,6 +81,47 @@ describe('bad input: exit 3, one line naming the target', () => {
       { name: 'l.tar.gz', content: gzipSync(await layerTar(LAYERS[0]!)) },
     ]);
     await assert.rejects(openAndWalk(`docker-archive:${file}`), failsWith('DIGEST_MISMATCH', /diff-id/, file));
+  });
+
+  test('docker-archive layers named by digest (docker save since v25) are verified when streamed', async (t) => {
+    const dir = await tempDir(t);
+    const { gzipSync } = await import('node:zlib');
+    const plain = await layerTar(LAYERS[0]!);
+    const blob = gzipSync(plain);
+    const config = Buffer.from(
+      JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [sha256(plain)] } }),
+    );
+    const write = async (file: string, layerBytes: Buffer) =>
+      writeTar(file, [
+        {
+          name: 'manifest.json',
+          content: Buffer.from(
+            JSON.stringify([
+              {
+                Config: `blobs/sha256/${sha256(config).slice(7)}`,
+                RepoTags: ['v25:1'],
+                Layers: [`blobs/sha256/${sha256(blob).slice(7)}`],
+              },
+            ]),
+          ),
+        },
+        { name: `blobs/sha256/${sha256(config).slice(7)}`, content: config },
+        { name: `blobs/sha256/${sha256(blob).slice(7)}`, content: layerBytes },
+      ]);
+    const good = join(dir, 'good.tar');
+    await write(good, blob);
+    const walked = await openAndWalk(`docker-archive:${good}`);
+    assert.equal(walked.files.get('/etc/os-release')?.content.toString(), 'ID=debian\n');
+    const bad = join(dir, 'bad.tar');
+    const tampered = Buffer.from(blob);
+    tampered[tampered.length - 9] = (tampered[tampered.length - 9] ?? 0) ^ 1;
+    await write(bad, tampered);
+    await assert.rejects(openAndWalk(`docker-archive:${bad}`), (err) => {
+      assert.ok(isLadingError(err));
+      assert.equal(err.exitCode, 3);
+      assert.ok(err.message.includes(bad), err.message);
+      return true;
+    });
   });
 
   test('truncated gzip layer', async (t) => {
@@ -145,6 +189,16 @@ describe('bad input: exit 3, one line naming the target', () => {
     );
   });
 
+  test('an image with more entries than the walk tracks stops with LIMIT', async (t) => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ type: 'dir' as const, path: `/d${i}` }));
+    const built = await buildImage(await tempDir(t), { layers: [many, many] });
+    await assert.rejects(
+      openAndWalk(`oci:${built.ociDir}`, { ...LIMITS, maxEntries: 60 }),
+      failsWith('LIMIT', /more tar entries/, built.ociDir),
+    );
+    assert.equal((await openAndWalk(`oci:${built.ociDir}`, { ...LIMITS, maxEntries: 100 })).files.size, 0);
+  });
+
   test('not an image at all', async (t) => {
     const file = join(await tempDir(t), 'plain.txt');
     await writeFile(file, 'hello');
@@ -207,7 +261,7 @@ async function rewriteLayer(
   const currentManifestDigest: string = index.manifests[0].digest ?? manifestDigest;
   const manifest = JSON.parse((await readFile(join(blobs, currentManifestDigest.slice(7)))).toString());
   const layerAt = manifest.layers.findIndex((l: { digest: string }) => l.digest === oldDigest);
-  const at = layerAt < 0 ? 0 : layerAt;
+  const at = Math.max(layerAt, 0);
   const newDigest = sha256(blob);
   await writeFile(join(blobs, newDigest.slice(7)), blob);
   manifest.layers[at] = { ...manifest.layers[at], digest: newDigest, size: blob.length };

@@ -3,6 +3,7 @@ import { binaryCataloger } from './binary/cataloger.js';
 import { dotnetCataloger } from './dotnet/cataloger.js';
 import { javaArchiveCataloger } from './java/cataloger.js';
 import { npmCataloger } from './npm/cataloger.js';
+import { yarnPnpCataloger } from './npm/yarn-pnp.js';
 import { phpComposerCataloger } from './php/cataloger.js';
 import { pythonCataloger } from './python/cataloger.js';
 import { rubyCataloger } from './ruby/cataloger.js';
@@ -13,6 +14,7 @@ import { rubyCataloger } from './ruby/cataloger.js';
  */
 export const languageCatalogers: readonly Cataloger[] = [
   npmCataloger,
+  yarnPnpCataloger,
   pythonCataloger,
   javaArchiveCataloger,
   binaryCataloger,

@@ -1,9 +1,10 @@
+import { pipeline } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import type { TargetInfo } from '../../model/target.js';
 import { layerInfos, parseImageConfig } from '../config.js';
 import type { Image, ImageLayer } from '../image.js';
 import { sniffCompression } from '../layer/decompress.js';
-import { checkDigest, digestOf } from '../layer/verify.js';
+import { checkDigest, digestOf, verifying } from '../layer/verify.js';
 import { type ArchiveMember, memberName, openTarArchive, type TarArchive } from './tar-archive.js';
 
 interface ManifestEntry {
@@ -115,7 +116,14 @@ export async function openDockerArchive(file: string, reference: string | undefi
       const info = infos[i]!;
       const member = await seekableMember(archive, name);
       if (member) info.size = member.size;
-      const layer: ImageLayer = { info, open: async () => archive.open(name) };
+      // Streamed layers are verified against the digest their name promises (the walk relies on that); seekable
+      // ones are read in place, only where wanted, so nothing whole is there to hash.
+      const promised = info.digest;
+      const layer: ImageLayer = {
+        info,
+        open: async () =>
+          promised ? pipeline(archive.open(name), verifying(promised, 'blob'), () => {}) : archive.open(name),
+      };
       if (member) layer.seekable = { file, offset: member.offset, size: member.size };
       layers.push(layer);
     }

@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -82,10 +83,18 @@ export class StreamByteSource implements ByteSource {
   }
 }
 
-const READ_AHEAD = 64 * 1024;
+/** Read-ahead while reading sequentially (small files in a row share one read). */
+const SEQUENTIAL_WINDOW = 64 * 1024;
+/** After a seek the next thing is usually one header followed by content we will skip again. */
+const AFTER_SEEK_WINDOW = 8 * 1024;
 
-/** A byte range of a local file, read with positional reads and a small read-ahead window for tar headers. */
+/**
+ * A byte range of a local file. Reads are synchronous positional reads into one reused window: a layer walk
+ * issues one small read per tar header, and a thread-pool round trip each (what async reads cost) would take far
+ * longer than the read itself from the page cache. Returned buffers are valid until the next call.
+ */
 export class FileRangeSource implements ByteSource {
+  private readonly buffer = Buffer.allocUnsafe(SEQUENTIAL_WINDOW);
   private window: Buffer = Buffer.alloc(0);
   private windowAt = 0;
   position = 0;
@@ -113,10 +122,13 @@ export class FileRangeSource implements ByteSource {
       this.position += want;
       return this.window.subarray(inWindow, inWindow + want);
     }
-    const len = Math.min(Math.max(want, READ_AHEAD), this.size - this.position);
-    const buf = Buffer.allocUnsafe(len);
-    const { bytesRead } = await this.fh.read(buf, 0, len, this.start + this.position);
-    this.window = buf.subarray(0, bytesRead);
+    const sequential = this.position === this.windowAt + this.window.length;
+    const ahead = Math.min(sequential ? SEQUENTIAL_WINDOW : AFTER_SEEK_WINDOW, this.size - this.position);
+    // Content bigger than the window gets its own buffer, which the caller may keep.
+    const target = want > ahead ? Buffer.allocUnsafe(want) : this.buffer;
+    const len = Math.max(want, ahead);
+    const bytesRead = readSync(this.fh.fd, target, 0, len, this.start + this.position);
+    this.window = target.subarray(0, bytesRead);
     this.windowAt = this.position;
     const got = Math.min(want, bytesRead);
     this.position += got;

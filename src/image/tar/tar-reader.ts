@@ -28,11 +28,15 @@ function corrupt(message: string): LadingError {
 }
 
 function cString(buf: Buffer, start: number, len: number): string {
-  const field = buf.subarray(start, start + len);
-  const nul = field.indexOf(0);
-  return field.subarray(0, nul < 0 ? len : nul).toString('utf8');
+  const nul = buf.indexOf(0, start);
+  const end = nul < 0 || nul > start + len ? start + len : nul;
+  return buf.toString('utf8', start, end);
 }
 
+const SPACE = 0x20;
+const ZERO = 0x30;
+
+/** Octal number fields (NUL/space padded), or GNU base-256 for values too big for octal. */
 function octal(buf: Buffer, start: number, len: number, what: string): number {
   const first = buf[start] ?? 0;
   if (first & 0x80) {
@@ -45,17 +49,35 @@ function octal(buf: Buffer, start: number, len: number, what: string): number {
     }
     return value;
   }
-  const text = cString(buf, start, len).trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw corrupt(`corrupt tar header: ${what} is not octal`);
-  return Number.parseInt(text, 8);
+  let i = start;
+  const end = start + len;
+  while (i < end && buf[i] === SPACE) i++;
+  let value = 0;
+  for (; i < end; i++) {
+    const c = buf[i] as number;
+    if (c === 0 || c === SPACE) break;
+    const digit = c - ZERO;
+    if (digit < 0 || digit > 7) throw corrupt(`corrupt tar header: ${what} is not octal`);
+    value = value * 8 + digit;
+  }
+  for (; i < end; i++) {
+    const c = buf[i];
+    if (c !== 0 && c !== SPACE) throw corrupt(`corrupt tar header: ${what} is not octal`);
+  }
+  return value;
 }
 
-function checksumOk(header: Buffer): boolean {
-  const recorded = octal(header, 148, 8, 'checksum');
-  let unsigned = 0;
-  for (let i = 0; i < BLOCK; i++) unsigned += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
-  return unsigned === recorded;
+/** Sum of the header's bytes with the checksum field counted as spaces; 0 means an all-zero (end) block. */
+function headerSum(header: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += header[i] as number;
+  return sum;
+}
+
+function checksumOk(header: Buffer, rawSum: number): boolean {
+  let field = 0;
+  for (let i = 148; i < 156; i++) field += header[i] as number;
+  return rawSum - field + 8 * SPACE === octal(header, 148, 8, 'checksum');
 }
 
 function parsePax(data: Buffer): Map<string, string> {
@@ -147,8 +169,9 @@ export class TarReader {
       const header = await this.src.read(BLOCK);
       if (header.length === 0) return this.end();
       if (header.length < BLOCK) throw corrupt('unexpected end of tar data in a header');
-      if (header.every((b) => b === 0)) return this.end();
-      if (!checksumOk(header)) throw corrupt(`corrupt tar header at offset ${this.src.position - BLOCK}`);
+      const sum = headerSum(header);
+      if (sum === 0) return this.end();
+      if (!checksumOk(header, sum)) throw corrupt(`corrupt tar header at offset ${this.src.position - BLOCK}`);
       const flag = String.fromCharCode(header[156] ?? 0);
       let size = octal(header, 124, 12, 'size');
       if (flag === 'L' || flag === 'K' || flag === 'x' || flag === 'g') {

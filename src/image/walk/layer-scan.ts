@@ -30,6 +30,8 @@ export interface ScanContext {
   /** A second pass for link targets: exactly these paths, raw, whatever the selector says. */
   pick?: ReadonlySet<string>;
   warnings: ScanWarning[];
+  /** Called once per tar entry; throws when the image holds more entries than the walk will track. */
+  countEntry?: () => void;
 }
 
 export function tooLargeWarning(path: string, size: number, max: number): ScanWarning {
@@ -63,6 +65,7 @@ export async function keepContent(
 export async function scanLayerTar(reader: TarReader, ctx: ScanContext): Promise<LayerOp[]> {
   const ops: LayerOp[] = [];
   for (let e = await reader.next(); e; e = await reader.next()) {
+    ctx.countEntry?.();
     const path = entryPath(e.name);
     if (path === '/') continue;
     const marker = whiteoutOf(path);

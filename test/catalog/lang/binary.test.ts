@@ -11,6 +11,8 @@ import type { WantedFile, WantedFiles } from '../../../src/image/file.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { wantedFromDir } from '../../helpers/wanted-files.js';
 import { buildElf } from './elf-builder.js';
+import { buildMachO } from './macho-builder.js';
+import { buildPe } from './pe-builder.js';
 
 const LEFTHOOK = join(process.cwd(), 'node_modules/lefthook-linux-x64/bin/lefthook');
 const env = { limits: DEFAULT_LIMITS };
@@ -252,6 +254,44 @@ describe('rust cargo-auditable binaries', () => {
     assert.equal(packages[0]?.metadata?.['rust.root'], 'true');
   });
 
+  it('reads .dep-v0 from a PE (Windows) binary too, and ignores a PE with a broken section table', async () => {
+    const { pe } = buildPe([
+      { name: '.text', data: Buffer.alloc(64, 0xcc) },
+      { name: '.dep-v0', data: deflateSync(Buffer.from(JSON.stringify(depV0))) },
+    ]);
+    const { packages, warnings } = await binaryCataloger.catalog(executable('/app/rg.exe', pe), env);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(
+      packages.map((p) => p.purl),
+      ['pkg:cargo/ripgrep@14.1.0', 'pkg:cargo/memchr@2.7.1', 'pkg:cargo/regex@1.10.3'],
+    );
+    const broken = Buffer.from(pe);
+    broken.writeUInt16LE(60000, 0x40 + 6);
+    const none = await binaryCataloger.catalog(executable('/app/rg.exe', broken), env);
+    assert.deepEqual(none, { packages: [], warnings: [] });
+    for (let cut = 0; cut < pe.length; cut += 37) {
+      const result = await binaryCataloger.catalog(executable('/app/rg.exe', pe.subarray(0, cut)), env);
+      for (const w of result.warnings) assert.match(w.message, /dep-v0|zlib|unexpected end|incorrect header/i);
+    }
+  });
+
+  it('reads .dep-v0 from a Mach-O binary and survives its truncation', async () => {
+    const { macho } = buildMachO([
+      { name: '__data', data: Buffer.alloc(40, 1) },
+      { name: '.dep-v0', data: deflateSync(Buffer.from(JSON.stringify(depV0))) },
+    ]);
+    const { packages, warnings } = await binaryCataloger.catalog(executable('/usr/local/bin/rg', macho), env);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(
+      packages.map((p) => p.purl),
+      ['pkg:cargo/ripgrep@14.1.0', 'pkg:cargo/memchr@2.7.1', 'pkg:cargo/regex@1.10.3'],
+    );
+    for (let cut = 0; cut < macho.length; cut += 23) {
+      const result = await binaryCataloger.catalog(executable('/usr/local/bin/rg', macho.subarray(0, cut)), env);
+      assert.deepEqual(result.packages, []);
+    }
+  });
+
   it('warns on a corrupt .dep-v0 section and on an inflate bomb', async () => {
     const bad = buildElf([{ name: '.dep-v0', data: Buffer.from('not zlib') }]).elf;
     const bomb = buildElf([{ name: '.dep-v0', data: deflateSync(Buffer.alloc(64 * 1024 * 1024, 0x20)) }]).elf;
@@ -265,6 +305,89 @@ describe('rust cargo-auditable binaries', () => {
 });
 
 describe('go build info outside ELF', () => {
+  it('resolves the pre-1.18 pointer format in a PE file through its sections and image base', async () => {
+    const version = Buffer.from('go1.15.15');
+    const sentinel = Buffer.alloc(16, 0x30);
+    const mod = Buffer.concat([
+      sentinel,
+      Buffer.from('path\texample.com/win\nmod\texample.com/win\tv1.2.0\t\ndep\tgolang.org/x/text\tv0.3.7\th1:x\n'),
+      sentinel,
+    ]);
+    const make = (stringsVa: number) => {
+      const strings = Buffer.alloc(32 + version.length + mod.length);
+      strings.writeBigUInt64LE(BigInt(stringsVa + 32), 0);
+      strings.writeBigUInt64LE(BigInt(version.length), 8);
+      strings.writeBigUInt64LE(BigInt(stringsVa + 32 + version.length), 16);
+      strings.writeBigUInt64LE(BigInt(mod.length), 24);
+      version.copy(strings, 32);
+      mod.copy(strings, 32 + version.length);
+      const info = Buffer.alloc(32);
+      info.write('\xff Go buildinf:', 0, 'latin1');
+      info[14] = 8;
+      info[15] = 0;
+      info.writeBigUInt64LE(BigInt(stringsVa), 16);
+      info.writeBigUInt64LE(BigInt(stringsVa + 16), 24);
+      return buildPe(
+        [
+          { name: '.text', data: Buffer.alloc(100, 0xcc) },
+          { name: '.rdata', data: strings },
+          { name: '.data', data: info },
+        ],
+        { imageBase: 0x140000000n },
+      );
+    };
+    const { pe } = make(make(0).vaOf('.rdata'));
+    const { packages, warnings } = await binaryCataloger.catalog(executable('/app/old.exe', pe), env);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(packages.map((p) => `${p.name}@${p.version}`).sort(), [
+      'example.com/win@v1.2.0',
+      'golang.org/x/text@v0.3.7',
+      'stdlib@1.15.15',
+    ]);
+    // Pointers off by the image base land outside every section: a warning, not a guess.
+    const { pe: wrong } = make(0x2000);
+    const bad = await binaryCataloger.catalog(executable('/app/old.exe', wrong), env);
+    assert.deepEqual(bad.packages, []);
+    assert.match(bad.warnings[0]?.message ?? '', /points outside the file/);
+  });
+
+  it('resolves the pre-1.18 pointer format in a Mach-O file through its segments', async () => {
+    const version = Buffer.from('go1.14.15');
+    const sentinel = Buffer.alloc(16, 0x30);
+    const mod = Buffer.concat([
+      sentinel,
+      Buffer.from('path\texample.com/mac\nmod\texample.com/mac\tv0.4.0\t\n'),
+      sentinel,
+    ]);
+    const make = (stringsVa: number) => {
+      const strings = Buffer.alloc(32 + version.length + mod.length);
+      strings.writeBigUInt64LE(BigInt(stringsVa + 32), 0);
+      strings.writeBigUInt64LE(BigInt(version.length), 8);
+      strings.writeBigUInt64LE(BigInt(stringsVa + 32 + version.length), 16);
+      strings.writeBigUInt64LE(BigInt(mod.length), 24);
+      version.copy(strings, 32);
+      mod.copy(strings, 32 + version.length);
+      const info = Buffer.alloc(32);
+      info.write('\xff Go buildinf:', 0, 'latin1');
+      info[14] = 8;
+      info.writeBigUInt64LE(BigInt(stringsVa), 16);
+      info.writeBigUInt64LE(BigInt(stringsVa + 16), 24);
+      // The header's file offset must be 16-aligned, as the linker aligns the section.
+      return buildMachO([
+        { name: '__noptrdata', data: strings },
+        { name: '__pad', data: Buffer.alloc(16 - ((32 + 72 + 3 * 80 + strings.length) % 16)) },
+        { name: '__go_buildinfo', data: info },
+      ]);
+    };
+    const { macho } = make(make(0).vaOf('__noptrdata'));
+    const { packages, warnings } = await binaryCataloger.catalog(executable('/usr/local/bin/old', macho), env);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(packages.map((p) => `${p.name}@${p.version}`).sort(), [
+      'example.com/mac@v0.4.0',
+      'stdlib@1.14.15',
+    ]);
+  });
+
   it('finds the inline format in a Mach-O file by its magic', async () => {
     const mod = Buffer.concat([
       Buffer.alloc(16, 0x30),

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { DEFAULT_LIMITS } from '../../../src/catalog/cataloger.js';
 import { readBerkeleyDb } from '../../../src/catalog/os/rpm/bdb.js';
@@ -100,6 +102,71 @@ describe('rpm databases against rpm itself', () => {
       '/usr/lib/python3/site-packages/lading_demo-1.2.dist-info/METADATA',
     ]);
     assert.equal(demo?.locations[0]?.path, '/usr/lib/sysimage/rpm/rpmdb.sqlite');
+  });
+});
+
+describe('rpm SQLite write-ahead log', () => {
+  /**
+   * Leaves committed-but-not-checkpointed transactions in `rpmdb.sqlite-wal`, as an image layer captured while
+   * rpm's connection was open would: one package removed, the rpmbuild demo package added. Copies db + WAL
+   * before the connection closes (closing would checkpoint).
+   */
+  function databaseWithWal(scratch: string): { db: Buffer; wal: Buffer; dir: string } {
+    const demo = readSqlite(readFileSync(buildDemoDatabase(scratch))).blobs[0];
+    assert.ok(demo);
+    const live = join(scratch, 'live');
+    mkdirSync(live);
+    copyFileSync(MARINER, join(live, 'rpmdb.sqlite'));
+    const conn = new Database(join(live, 'rpmdb.sqlite'));
+    const frozen = join(scratch, 'frozen');
+    mkdirSync(frozen);
+    try {
+      conn.pragma('journal_mode = WAL');
+      conn.pragma('wal_autocheckpoint = 0');
+      // rpm's index tables reference Packages rows; -qa reads Packages only.
+      conn.pragma('foreign_keys = OFF');
+      conn.prepare('DELETE FROM Packages WHERE hnum = (SELECT max(hnum) FROM Packages)').run();
+      conn.prepare('INSERT INTO Packages (hnum, blob) VALUES ((SELECT max(hnum) + 100 FROM Packages), ?)').run(demo);
+      copyFileSync(join(live, 'rpmdb.sqlite'), join(frozen, 'rpmdb.sqlite'));
+      copyFileSync(join(live, 'rpmdb.sqlite-wal'), join(frozen, 'rpmdb.sqlite-wal'));
+    } finally {
+      conn.close();
+    }
+    return {
+      db: readFileSync(join(frozen, 'rpmdb.sqlite')),
+      wal: readFileSync(join(frozen, 'rpmdb.sqlite-wal')),
+      dir: frozen,
+    };
+  }
+
+  it('merges committed transactions still in rpmdb.sqlite-wal, as rpm -qa does', async (t) => {
+    const scratch = await tempDir(t);
+    const { db, wal, dir } = databaseWithWal(scratch);
+    assert.ok(wal.length > 32, 'the WAL holds frames');
+    const oracle = execFileSync('rpm', ['--dbpath', dir, '-qa', '--qf', '%{NAME}\\n'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((n) => n !== '' && n !== 'gpg-pubkey')
+      .sort();
+    assert.ok(oracle.includes('lading-demo'));
+    assert.equal(oracle.length, 129);
+    const files = wantedFiles({ '/var/lib/rpm/rpmdb.sqlite': db, '/var/lib/rpm/rpmdb.sqlite-wal': wal });
+    assert.ok(rpmCataloger.wants('/var/lib/rpm/rpmdb.sqlite-wal', { size: wal.length, mode: 0o644, type: 'file' }));
+    const { packages, warnings } = await catalog(files);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(packages.map((p) => p.name).sort(), oracle);
+    const stale = await catalog(wantedFiles({ '/var/lib/rpm/rpmdb.sqlite': db }));
+    assert.ok(!stale.packages.some((p) => p.name === 'lading-demo'), 'without the WAL the main file is stale');
+  });
+
+  it('ignores an empty or garbage WAL and reads the main file', async () => {
+    const db = readFileSync(MARINER);
+    for (const wal of [Buffer.alloc(0), Buffer.alloc(4096, 0x41), Buffer.from('x'.repeat(40))]) {
+      const { packages, warnings } = await catalog(
+        wantedFiles({ '/usr/lib/sysimage/rpm/rpmdb.sqlite': db, '/usr/lib/sysimage/rpm/rpmdb.sqlite-wal': wal }),
+      );
+      assert.deepEqual(warnings, []);
+      assert.equal(packages.length, 129);
+    }
   });
 });
 

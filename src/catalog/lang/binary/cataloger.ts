@@ -14,7 +14,7 @@ const MAX_BINARY_BYTES = 512 * 1024 * 1024;
  * Executable-bit files other catalogers read or that are never binaries: left out so the walk can condense
  * each for its one cataloger (it condenses only files a single cataloger wants).
  */
-const NOT_BINARY = /\.(jar|war|ear|par|jpi|hpi|egg|json|gemspec|py|sh|bash|js|mjs|cjs|rb|pl|txt|md)$/i;
+const NOT_BINARY = /\.(jar|war|ear|par|jpi|hpi|egg|zip|json|gemspec|py|sh|bash|js|mjs|cjs|rb|pl|txt|md)$/i;
 
 /**
  * Go binaries (build info) and Rust binaries built with cargo-auditable (`.dep-v0`), in one cataloger because
@@ -23,7 +23,7 @@ const NOT_BINARY = /\.(jar|war|ear|par|jpi|hpi|egg|json|gemspec|py|sh|bash|js|mj
  */
 export const binaryCataloger: Cataloger = {
   id: ID,
-  version: 1,
+  version: 2,
   wants(path: string, meta: FileMeta): boolean {
     if (meta.type !== 'file' || ((meta.mode & 0o111) === 0 && !path.endsWith('.exe'))) return false;
     return meta.size <= MAX_BINARY_BYTES && !NOT_BINARY.test(path);

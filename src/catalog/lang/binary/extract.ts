@@ -1,6 +1,8 @@
 import { errorText } from '../common.js';
 import { BinaryFormatError, type ElfFile, isElf, parseElf, sectionBytes } from './elf.js';
-import { type GoBuildInfo, readGoBuildInfo } from './go-buildinfo.js';
+import { type GoBuildInfo, readGoBuildInfo, type VirtualReader } from './go-buildinfo.js';
+import { machOReadVirtual, machOSectionBytes, parseMachO } from './macho.js';
+import { peImage, peReadVirtual, peSectionBytes } from './pe.js';
 
 /** What a binary holds that catalogers care about: small enough to keep for every executable of an image. */
 export interface BinaryFacts {
@@ -38,23 +40,41 @@ export function extractBinaryFacts(buf: Buffer): BinaryFacts | undefined {
       elfProblem = err.message;
     }
   }
+  // Outside ELF: the PE or Mach-O tables resolve pre-1.18 Go pointers and locate `.dep-v0`.
+  const pe = elf ? undefined : tablesOf(() => peImage(buf));
+  const macho = elf || pe ? undefined : tablesOf(() => parseMachO(buf));
+  let readOther: VirtualReader | undefined;
+  if (pe) readOther = (addr, length) => peReadVirtual(buf, pe, addr, length);
+  else if (macho) readOther = (addr, length) => machOReadVirtual(buf, macho, addr, length);
   try {
-    const go = readGoBuildInfo(buf, elf);
+    const go = readGoBuildInfo(buf, elf, readOther);
     if (go) facts.go = go;
   } catch (err) {
     facts.problem = `Go build info: ${errorText(err)}`;
   }
-  if (elf) {
-    const dep = sectionBytes(buf, elf, '.dep-v0');
-    if (dep && dep.length <= MAX_RUST_SECTION) facts.rustDeps = Buffer.from(dep);
-    else if (dep) facts.problem = '.dep-v0 section is implausibly large';
-  }
+  // cargo-auditable names the section `.dep-v0` in every format (in Mach-O, within the __DATA segment).
+  let dep: Buffer | undefined;
+  if (elf) dep = sectionBytes(buf, elf, '.dep-v0');
+  else if (pe) dep = peSectionBytes(buf, '.dep-v0');
+  else if (macho) dep = machOSectionBytes(buf, macho, '.dep-v0');
+  if (dep && dep.length <= MAX_RUST_SECTION) facts.rustDeps = Buffer.from(dep);
+  else if (dep) facts.problem = '.dep-v0 section is implausibly large';
   if (!facts.go && !facts.rustDeps && !facts.problem) {
     // A broken ELF header matters only if nothing else could be read from the file.
     if (elfProblem) facts.problem = elfProblem;
     else return undefined;
   }
   return facts;
+}
+
+/** Header tables of a forged file can point anywhere: a read past the end means there are none to use. */
+function tablesOf<T>(parse: () => T | undefined): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
 }
 
 export function encodeFacts(facts: BinaryFacts): Buffer {

@@ -17,14 +17,23 @@ const MAX_CANDIDATES = 16;
 
 export class GoBuildInfoError extends Error {}
 
+/** Reads `length` bytes at a virtual address of the loaded image, or undefined when the file does not hold them. */
+export type VirtualReader = (addr: number, length: number) => Buffer | undefined;
+
 /**
  * Finds and decodes the build info. `elf` (when the file is ELF) locates `.go.buildinfo` directly and resolves
  * the pointers of the pre-1.18 format; other containers (Mach-O, PE) are searched for the magic, which finds
- * the inline format of Go 1.18+. Returns undefined when the binary has none (not Go, or stripped of it).
+ * the inline format of Go 1.18+, and `readOther` (PE) resolves pre-1.18 pointers there. Returns undefined when
+ * the binary has none (not Go, or stripped of it).
  */
-export function readGoBuildInfo(buf: Buffer, elf: ElfFile | undefined): GoBuildInfo | undefined {
+export function readGoBuildInfo(
+  buf: Buffer,
+  elf: ElfFile | undefined,
+  readOther?: VirtualReader,
+): GoBuildInfo | undefined {
+  const readAt: VirtualReader | undefined = elf ? (addr, length) => readVirtual(buf, elf, addr, length) : readOther;
   const section = elf ? sectionBytes(buf, elf, '.go.buildinfo') : undefined;
-  if (section?.subarray(0, MAGIC.length).equals(MAGIC)) return decodeAt(buf, section, 0, elf);
+  if (section?.subarray(0, MAGIC.length).equals(MAGIC)) return decodeAt(section, 0, readAt);
   // Go has named the section since 1.13: an ELF with section headers but without it is not Go (C, Rust, ...).
   if (elf && elf.sections.length > 0 && !section) return undefined;
   let from = 0;
@@ -34,12 +43,12 @@ export function readGoBuildInfo(buf: Buffer, elf: ElfFile | undefined): GoBuildI
     from = at + 1;
     const ptrSize = buf[at + 14];
     if (at % 16 !== 0 || (ptrSize !== 4 && ptrSize !== 8)) continue;
-    return decodeAt(buf, buf, at, elf);
+    return decodeAt(buf, at, readAt);
   }
   return undefined;
 }
 
-function decodeAt(file: Buffer, region: Buffer, at: number, elf: ElfFile | undefined): GoBuildInfo {
+function decodeAt(region: Buffer, at: number, readAt: VirtualReader | undefined): GoBuildInfo {
   if (at + HEADER > region.length) throw new GoBuildInfoError('truncated Go build info header');
   const ptrSize = region[at + 14] ?? 0;
   const flags = region[at + 15] ?? 0;
@@ -52,20 +61,20 @@ function decodeAt(file: Buffer, region: Buffer, at: number, elf: ElfFile | undef
     goVersion = first.bytes;
     modInfo = readVarString(region, first.next, MAX_MODINFO).bytes;
   } else {
-    if (!elf) throw new GoBuildInfoError('pre-1.18 Go build info outside ELF is not supported');
+    if (!readAt) throw new GoBuildInfoError('pre-1.18 Go build info outside ELF and PE is not supported');
     const readPtr = (b: Buffer, o: number): number => {
       if (o + ptrSize > b.length) throw new GoBuildInfoError('truncated Go build info pointer');
       if (ptrSize === 4) return bigEndian ? b.readUInt32BE(o) : b.readUInt32LE(o);
       return Number(bigEndian ? b.readBigUInt64BE(o) : b.readBigUInt64LE(o));
     };
     const readGoString = (headerAddr: number, max: number): Buffer => {
-      const header = readVirtual(file, elf, headerAddr, 2 * ptrSize);
+      const header = readAt(headerAddr, 2 * ptrSize);
       if (!header) throw new GoBuildInfoError('Go build info string header points outside the file');
       const dataAddr = readPtr(header, 0);
       const len = readPtr(header, ptrSize);
       if (len === 0) return Buffer.alloc(0);
       if (len > max) throw new GoBuildInfoError('Go build info string is implausibly long');
-      const data = readVirtual(file, elf, dataAddr, len);
+      const data = readAt(dataAddr, len);
       if (!data) throw new GoBuildInfoError('Go build info string points outside the file');
       return data;
     };

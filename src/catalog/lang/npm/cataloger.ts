@@ -14,6 +14,7 @@ const HIDDEN_LOCK = /\/node_modules\/\.package-lock\.json$/;
  * Installed npm packages: every package.json in a node_modules tree, plus the entries of npm's hidden lockfile
  * (`node_modules/.package-lock.json`, lockfileVersion 2/3) that have no package.json of their own — workspace
  * packages linked into node_modules, and installs whose package.json was removed.
+ * Yarn Plug'n'Play installs have no node_modules: `yarn-pnp.ts` reads them (unplugged packages are read here).
  */
 export const npmCataloger: Cataloger = {
   id: ID,

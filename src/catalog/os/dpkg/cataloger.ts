@@ -8,6 +8,7 @@ import { attributeLayers } from '../layer-attribution.js';
 import { WarningSink } from '../warnings.js';
 import { condenseCopyright, isCopyrightPath, licensesFromCopyright } from './copyright.js';
 import { type DpkgEntry, isPresent, toEntry } from './entry.js';
+import { flatString, Interner } from './interner.js';
 import { INFO_DIR, isListPath, parseList, parseMd5sums } from './owned-files.js';
 import { readStanzas } from './status-file.js';
 
@@ -57,9 +58,16 @@ function keyOf(entry: { name: string; arch?: string }): string {
   return `${entry.name}:${entry.arch ?? ''}`;
 }
 
+/**
+ * Layers come from the database's history (the oldest layer of the unbroken run holding the current version), not
+ * from the layer of `info/<pkg>.list`: dpkg also rewrites a package's list when another package takes over some of
+ * its files (Replaces), so the list's layer can be a later step that never changed the package's version; the
+ * only case the list gets right that history does not, a same-version `--reinstall`, changes no finding.
+ */
 function readDatabase(file: WantedFile, sink: WarningSink): Located[] {
   const distroless = file.path !== STATUS_PATH;
   const entries = new Map<string, DpkgEntry>();
+  const interner = new Interner();
   const stanzas = readStanzas(
     file.content,
     (line, bytes) =>
@@ -76,7 +84,7 @@ function readDatabase(file: WantedFile, sink: WarningSink): Located[] {
       }
       if (!isPresent(status)) continue;
     }
-    const entry = toEntry(stanza);
+    const entry = toEntry(stanza, interner);
     if ('error' in entry) {
       sink.add(file.path, `line ${line}: ${entry.error}; skipped`);
       continue;
@@ -91,6 +99,8 @@ function readDatabase(file: WantedFile, sink: WarningSink): Located[] {
     }
     entries.set(key, entry);
   }
+  // A database no lower layer had: everything in it came with its own layer (spares two maps per package).
+  if (!file.history?.length) return [...entries.values()].map((entry) => ({ entry, layer: file.layer }));
   const current = new Map([...entries].map(([key, e]) => [key, e.version]));
   const layers = attributeLayers(file, current, (content) => versionsOf(content, distroless));
   return [...entries].map(([key, entry]) => ({ entry, layer: layers.get(key) }));
@@ -122,13 +132,15 @@ function toPackage(
     name: entry.name,
     version: entry.version,
     type: 'deb',
-    purl: buildPurl({
-      type: 'deb',
-      namespace: debNamespace(os),
-      name: entry.name,
-      version: entry.version,
-      qualifiers: { arch: entry.arch, distro: distroQualifier(os) },
-    }),
+    purl: flatString(
+      buildPurl({
+        type: 'deb',
+        namespace: debNamespace(os),
+        name: entry.name,
+        version: entry.version,
+        qualifiers: { arch: entry.arch, distro: distroQualifier(os) },
+      }),
+    ),
     licenses: licenses(entry.name, files),
     locations: [layer ? { path: dbPath, layer } : { path: dbPath }],
     foundBy: 'dpkg',

@@ -1,3 +1,4 @@
+import type { Interner } from './interner.js';
 import type { Stanza } from './status-file.js';
 
 export interface DpkgEntry {
@@ -39,20 +40,26 @@ export function parseSource(value: string | undefined): { name?: string; version
 
 /** Package names of a Depends/Pre-Depends value: every alternative, without versions or arch qualifiers. */
 export function dependencyNames(...values: (string | undefined)[]): string[] {
+  return internedDependencyNames(undefined, ...values);
+}
+
+function internedDependencyNames(interner: Interner | undefined, ...values: (string | undefined)[]): string[] {
   const names = new Set<string>();
   for (const value of values) {
     if (!value) continue;
     for (const clause of value.split(',')) {
       for (const alternative of clause.split('|')) {
         const name = alternative.trim().split(/[\s(:[<]/)[0];
-        if (name) names.add(name);
+        if (name) names.add(interner ? interner.intern(name) : name);
       }
     }
   }
   return [...names].sort();
 }
 
-export function toEntry(stanza: Stanza): DpkgEntry | { error: string } {
+/** `interner`, when given, shares the strings many entries repeat (arch, dependency and source names). */
+export function toEntry(stanza: Stanza, interner?: Interner): DpkgEntry | { error: string } {
+  const share = (value: string) => (interner ? interner.intern(value) : value);
   const name = stanza.get('package');
   if (!name) return { error: 'paragraph without a Package field' };
   const version = stanza.get('version');
@@ -60,12 +67,12 @@ export function toEntry(stanza: Stanza): DpkgEntry | { error: string } {
   const entry: DpkgEntry = {
     name,
     version,
-    depends: dependencyNames(stanza.get('depends'), stanza.get('pre-depends')),
+    depends: internedDependencyNames(interner, stanza.get('depends'), stanza.get('pre-depends')),
   };
   const arch = stanza.get('architecture');
-  if (arch) entry.arch = arch;
+  if (arch) entry.arch = share(arch);
   const source = parseSource(stanza.get('source'));
-  if (source.name) entry.sourceName = source.name;
-  if (source.version) entry.sourceVersion = source.version;
+  if (source.name) entry.sourceName = share(source.name);
+  if (source.version) entry.sourceVersion = share(source.version);
   return entry;
 }

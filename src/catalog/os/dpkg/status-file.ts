@@ -71,7 +71,7 @@ function parseRange(buf: Buffer, start: number, end: number, out: Stanza, fields
       const first = buf[pos];
       if (first === SPACE || first === TAB) {
         if (current !== undefined) {
-          out.set(current, `${out.get(current) ?? ''}\n${buf.toString('utf8', pos, lineEnd).trim()}`);
+          out.set(current, `${out.get(current) ?? ''}\n${decodeTrimmed(buf, pos, lineEnd)}`);
         }
       } else {
         const colon = buf.indexOf(COLON, pos);
@@ -81,7 +81,7 @@ function parseRange(buf: Buffer, start: number, end: number, out: Stanza, fields
           if (fields && !fields.has(name)) current = undefined;
           else {
             current = name;
-            out.set(name, buf.toString('utf8', colon + 1, lineEnd).trim());
+            out.set(name, decodeTrimmed(buf, colon + 1, lineEnd));
           }
         }
       }
@@ -89,6 +89,18 @@ function parseRange(buf: Buffer, start: number, end: number, out: Stanza, fields
     pos = eol + 1;
   }
   return newlines;
+}
+
+/**
+ * Decodes `buf[start, end)` without its surrounding blanks. Skipping them before decoding (rather than trimming
+ * after) yields a string of its own: a trimmed one would be a slice that keeps the untrimmed copy alive.
+ */
+function decodeTrimmed(buf: Buffer, start: number, end: number): string {
+  let from = start;
+  let to = end;
+  while (from < to && (buf[from] === SPACE || buf[from] === TAB)) from++;
+  while (to > from && (buf[to - 1] === SPACE || buf[to - 1] === TAB || buf[to - 1] === CR)) to--;
+  return buf.toString('utf8', from, to).trim();
 }
 
 /** Parses one paragraph given as text (all fields). */

@@ -7,22 +7,23 @@ import { distroQualifier, rpmNamespace } from '../distro.js';
 import { attributeLayers } from '../layer-attribution.js';
 import { WarningSink } from '../warnings.js';
 import { DatabaseError } from './blobs.js';
-import { isRpmDatabase, preferredPaths, readerFor } from './databases.js';
+import { isRpmDatabase, isRpmWal, preferredPaths, readerFor } from './databases.js';
 import { HeaderError, type RpmPackageInfo, readPackage } from './header.js';
 import { parseSourceRpm } from './source-rpm.js';
 
 /** rpm: SQLite, NDB and Berkeley DB package databases; one database per image (the live one). */
 export const rpmCataloger: Cataloger = {
   id: 'rpm',
-  version: 1,
-  wants: (path) => isRpmDatabase(path),
+  version: 2,
+  wants: (path) => isRpmDatabase(path) || isRpmWal(path),
   wantsHistory: (path) => isRpmDatabase(path),
   async catalog(files, env) {
     const sink = new WarningSink('rpm');
     const path = preferredPaths().find((p) => (files.get(p)?.content.length ?? 0) > 0);
     const file = path ? files.get(path) : undefined;
     if (!file) return { packages: [], warnings: sink.list };
-    return { packages: catalogDatabase(file, env.os, sink), warnings: sink.list };
+    const wal = files.get(`${file.path}-wal`);
+    return { packages: catalogDatabase(file, wal?.content, env.os, sink), warnings: sink.list };
   },
 };
 
@@ -41,12 +42,13 @@ function readInfos(
   content: Buffer,
   withFiles: boolean,
   sink?: WarningSink,
+  wal?: Buffer,
 ): RpmPackageInfo[] | undefined {
   const read = readerFor(file.path);
   if (!read) return undefined;
   let blobs: Buffer[];
   try {
-    const result = read(content);
+    const result = read(content, wal);
     for (const problem of result.problems) sink?.add(file.path, problem);
     blobs = result.blobs;
   } catch (err) {
@@ -68,8 +70,15 @@ function readInfos(
   return infos;
 }
 
-function catalogDatabase(file: WantedFile, os: OsInfo | undefined, sink: WarningSink): PackageFound[] {
-  const infos = readInfos(file, file.content, true, sink) ?? [];
+function catalogDatabase(
+  file: WantedFile,
+  wal: Buffer | undefined,
+  os: OsInfo | undefined,
+  sink: WarningSink,
+): PackageFound[] {
+  // Older layers' versions are read without their WAL (the walk keeps no history for it): rpm checkpoints when
+  // it closes the database, so a layer's committed state is nearly always in the main file.
+  const infos = readInfos(file, file.content, true, sink, wal) ?? [];
   const unique = new Map<string, RpmPackageInfo>();
   for (const info of infos) {
     const key = keyOf(info);

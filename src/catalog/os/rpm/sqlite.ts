@@ -1,25 +1,55 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BlobRead, DatabaseError } from './blobs.js';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+/** A WAL file is a 32-byte header and then frames; a shorter one holds no pages (rpm leaves empty ones behind). */
+const WAL_HEADER_BYTES = 32;
 
 export function isSqlite(content: Buffer): boolean {
   return content.length >= 100 && content.subarray(0, 16).equals(SQLITE_MAGIC);
 }
 
+/** Does a `-wal` file beside the database hold frames SQLite would read? (Invalid frames it ignores itself.) */
+export function walHasFrames(wal: Buffer | undefined): wal is Buffer {
+  return wal !== undefined && wal.length > WAL_HEADER_BYTES;
+}
+
 /**
- * rpm >= 4.16 `rpmdb.sqlite`: table `Packages(hnum, blob)`. Opened from memory, read-only. rpm keeps the file
- * in WAL mode, which SQLite cannot open from a buffer; header bytes 18-19 switch a private copy back to
- * rollback-journal mode (a checkpointed WAL database reads the same). A `-wal` file beside it is not merged.
+ * rpm >= 4.16 `rpmdb.sqlite`: table `Packages(hnum, blob)`, read-only. rpm keeps the file in WAL mode, which
+ * SQLite cannot open from a buffer; header bytes 18-19 switch a private in-memory copy back to rollback-journal
+ * mode (a checkpointed WAL database reads the same). When the image also holds a `-wal` file with frames
+ * (transactions rpm committed but never checkpointed), the pages in the main file are stale: the pair is written
+ * to a private temporary directory so SQLite itself merges the log, exactly as rpm would on its next open.
  */
-export function readSqlite(content: Buffer): BlobRead {
+export function readSqlite(content: Buffer, wal?: Buffer): BlobRead {
   if (!isSqlite(content)) throw new DatabaseError('not an SQLite database (bad magic)');
+  if (walHasFrames(wal)) return readWithWal(content, wal);
   const copy = Buffer.from(content);
   copy[18] = 1;
   copy[19] = 1;
+  return readPackages(() => new Database(copy, { readonly: true }));
+}
+
+function readWithWal(content: Buffer, wal: Buffer): BlobRead {
+  const dir = mkdtempSync(join(tmpdir(), 'lading-rpmdb-'));
+  try {
+    const path = join(dir, 'rpmdb.sqlite');
+    writeFileSync(path, content, { mode: 0o600 });
+    writeFileSync(`${path}-wal`, wal, { mode: 0o600 });
+    // Writable so SQLite can build the -shm index it needs to read a WAL; only the private copy changes.
+    return readPackages(() => new Database(path, { fileMustExist: true }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readPackages(open: () => Database.Database): BlobRead {
   let db: Database.Database | undefined;
   try {
-    db = new Database(copy, { readonly: true });
+    db = open();
     const rows = db.prepare('SELECT blob FROM Packages ORDER BY hnum').raw().all() as [unknown][];
     const result: BlobRead = { blobs: [], problems: [] };
     for (const [blob] of rows) {

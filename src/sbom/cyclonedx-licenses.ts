@@ -1,0 +1,46 @@
+import { classifyLicense, type LicenseForm } from './license-expression.js';
+
+type CdxLicense = { license: { id: string } | { license: { name: string } } } | Record<string, unknown>;
+
+/**
+ * A package's license strings as a CycloneDX `licenses` array. 1.5 and 1.6 accept either a list of
+ * id/name licenses or exactly one expression; 1.7 lets them mix.
+ */
+export function cyclonedxLicenses(licenses: readonly string[], specVersion: string): CdxLicense[] | undefined {
+  const forms = uniqueForms(licenses);
+  if (forms.length === 0) return undefined;
+  const hasExpression = forms.some((f) => f.kind === 'expression');
+  if (!hasExpression || specVersion === '1.7') return forms.map(toEntry);
+  if (forms.length === 1) return forms.map(toEntry);
+  if (forms.every((f) => f.kind !== 'name')) {
+    const joined = forms.map((f) => (f.kind === 'expression' ? `(${f.expression})` : (f as { id: string }).id));
+    return [{ expression: joined.join(' AND ') }];
+  }
+  // Free text next to an expression: the 1.5/1.6 list form can only carry the expression as a name.
+  return forms.map((f) => (f.kind === 'expression' ? { license: { name: f.expression } } : toEntry(f)));
+}
+
+function toEntry(form: LicenseForm): CdxLicense {
+  switch (form.kind) {
+    case 'id':
+      return { license: { id: form.id } };
+    case 'expression':
+      return { expression: form.expression };
+    default:
+      return { license: { name: form.name } };
+  }
+}
+
+function uniqueForms(licenses: readonly string[]): LicenseForm[] {
+  const seen = new Set<string>();
+  const out: LicenseForm[] = [];
+  for (const text of licenses) {
+    if (text.trim() === '') continue;
+    const form = classifyLicense(text);
+    const key = JSON.stringify(form);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(form);
+  }
+  return out;
+}

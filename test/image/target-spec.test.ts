@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { isLadingError } from '../../src/errors/lading-error.js';
+import { describeSpec, parseTargetSpec } from '../../src/image/target-spec.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('TARGET parsing', () => {
+  test('schemes with paths, tags and digests; paths may hold colons', async (t) => {
+    const dir = await tempDir(t);
+    const odd = join(dir, 'with:colon.tar');
+    await writeFile(odd, 'x');
+    await mkdir(join(dir, 'layout'));
+    const digest = `sha256:${'a'.repeat(64)}`;
+    assert.deepEqual(await parseTargetSpec(`docker-archive:${odd}`), { kind: 'docker-archive', path: odd });
+    assert.deepEqual(await parseTargetSpec(`docker-archive:${odd}:registry:5000/team/app:1`), {
+      kind: 'docker-archive',
+      path: odd,
+      reference: 'registry:5000/team/app:1',
+    });
+    assert.deepEqual(await parseTargetSpec(`oci:${dir}/layout:v2`), {
+      kind: 'oci',
+      path: `${dir}/layout`,
+      selector: { tag: 'v2' },
+    });
+    assert.deepEqual(await parseTargetSpec(`oci-archive:${odd}@${digest}`), {
+      kind: 'oci-archive',
+      path: odd,
+      selector: { digest },
+    });
+    assert.deepEqual(await parseTargetSpec(`dir:${dir}`), { kind: 'dir', path: dir });
+    assert.equal(describeSpec(await parseTargetSpec(`oci:${dir}/layout:v2`)), `oci:${dir}/layout:v2`);
+  });
+
+  test('bare strings that are not paths are registry references', async () => {
+    assert.deepEqual(await parseTargetSpec('alpine:3.19'), { kind: 'registry', reference: 'alpine:3.19' });
+    assert.deepEqual(await parseTargetSpec('registry:127.0.0.1:5000/x/y:1'), {
+      kind: 'registry',
+      reference: '127.0.0.1:5000/x/y:1',
+    });
+    assert.deepEqual(await parseTargetSpec('docker://ghcr.io/a/b@sha256:' + 'b'.repeat(64)), {
+      kind: 'registry',
+      reference: 'ghcr.io/a/b@sha256:' + 'b'.repeat(64),
+    });
+  });
+
+  test('a scheme without its argument is a usage error (exit 2)', async () => {
+    for (const spec of ['docker-archive:', 'oci:', 'dir:', 'registry:', '']) {
+      await assert.rejects(parseTargetSpec(spec), (err) => isLadingError(err) && err.exitCode === 2, spec);
+    }
+  });
+});
