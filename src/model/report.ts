@@ -27,6 +27,15 @@ export interface PolicyVerdict {
   expiredExceptions?: { id: string; reason: string; expires: string }[];
 }
 
+/** The combined decision of `--fail-on`, `--policy` and `--baseline`: what makes the exit status 1. */
+export interface GateVerdict {
+  pass: boolean;
+  /** One line per reason the gate failed. */
+  reasons: string[];
+  /** Lines worth reading when it passed (e.g. how the baseline count moved). */
+  notes: string[];
+}
+
 /** `lading scan -o json` (DESIGN.md section 3): a contract, change only additively. */
 export interface Report {
   schemaVersion: number;
@@ -40,4 +49,5 @@ export interface Report {
   summary: { packages: number; findings: number; bySeverity: SeverityCounts; suppressed?: number };
   db?: DbInfo;
   policy?: PolicyVerdict;
+  gate?: GateVerdict;
 }

@@ -1,7 +1,10 @@
-import type { Report } from '../model/report.js';
+import type { Severity } from '../model/finding.js';
+import type { GateVerdict, Report } from '../model/report.js';
 import { summarize } from '../report/build.js';
+import { compareWithBaseline } from './baseline.js';
 import { evaluatePolicy } from './evaluate.js';
 import { applyExceptions } from './exceptions.js';
+import { findingsFailingOn } from './filters.js';
 import type { Policy } from './policy-file.js';
 import { applyVex, type VexStatement } from './vex.js';
 
@@ -36,4 +39,29 @@ export function applySuppressionsAndPolicy(report: Report, inputs: GateInputs): 
     next.policy = verdict;
   }
   return next;
+}
+
+export interface GateOptions {
+  failOn?: Severity;
+  baseline?: Report;
+  baselineSeverity: Severity;
+}
+
+/** One verdict over every gate the user asked for; the report carries it so every format can say it first. */
+export function decideGates(report: Report, options: GateOptions): GateVerdict {
+  const reasons: string[] = [];
+  const notes: string[] = [];
+  if (options.failOn) {
+    const failing = findingsFailingOn(report.findings, options.failOn);
+    if (failing.length > 0) reasons.push(`${failing.length} finding(s) at or above ${options.failOn.toLowerCase()}`);
+  }
+  for (const v of report.policy?.violations ?? []) {
+    if (v.action === 'fail') reasons.push(`policy rule ${v.rule}: ${v.message}`);
+  }
+  if (options.baseline) {
+    const verdict = compareWithBaseline(options.baseline, report, options.baselineSeverity);
+    if (verdict.pass) notes.push(...verdict.reasons.map((r) => `baseline: ${r}`));
+    else reasons.push(...verdict.reasons.map((r) => `baseline: ${r}`));
+  }
+  return { pass: reasons.length === 0, reasons, notes };
 }

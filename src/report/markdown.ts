@@ -16,13 +16,11 @@ const ICON: Record<Finding['severity'], string> = {
 export function renderMarkdown(report: Report, options: RenderOptions): string {
   const s = report.summary.bySeverity;
   const findings = visibleFindings(report.findings, options.showSuppressed);
-  const verdict = report.policy
-    ? report.policy.pass
-      ? '✅ **Policy passed**'
-      : `❌ **Policy failed** (${report.policy.violations.filter((v) => v.action === 'fail').length} rule violation(s))`
-    : report.summary.findings === 0
-      ? '✅ **No vulnerabilities found**'
-      : `⚠️ **${report.summary.findings} vulnerabilities found**`;
+  const verdict = report.gate
+    ? gateVerdict(report.gate)
+    : report.policy
+      ? policyVerdict(report.policy)
+      : findingsVerdict(report);
   const head =
     `### Lading scan of \`${mdCell(report.target.ref)}\`\n\n${verdict}\n\n` +
     `| critical | high | medium | low | unknown | packages |\n|---:|---:|---:|---:|---:|---:|\n` +
@@ -54,4 +52,21 @@ export function renderMarkdown(report: Report, options: RenderOptions): string {
         ]
       : []),
   ]);
+}
+
+function gateVerdict(gate: NonNullable<Report['gate']>): string {
+  if (gate.pass) return '✅ **Gate passed**';
+  const more = gate.reasons.length > 1 ? ` (and ${gate.reasons.length - 1} more)` : '';
+  return `❌ **Gate failed**: ${mdCell(gate.reasons[0] ?? '')}${more}`;
+}
+
+function policyVerdict(policy: NonNullable<Report['policy']>): string {
+  if (policy.pass) return '✅ **Policy passed**';
+  return `❌ **Policy failed** (${policy.violations.filter((v) => v.action === 'fail').length} rule violation(s))`;
+}
+
+function findingsVerdict(report: Report): string {
+  return report.summary.findings === 0
+    ? '✅ **No vulnerabilities found**'
+    : `⚠️ **${report.summary.findings} vulnerabilities found**`;
 }

@@ -47,6 +47,11 @@ export function renderTable(report: Report, options: RenderOptions): string {
       ),
     );
   }
+  if (report.gate) {
+    lines.push('');
+    lines.push(report.gate.pass ? paint(BOLD, 'Gate: pass') : paint(COLORS.CRITICAL, 'Gate: FAIL'));
+    for (const r of [...report.gate.reasons, ...report.gate.notes]) lines.push(`  ${r}`);
+  }
   if (report.policy) {
     lines.push('');
     lines.push(report.policy.pass ? paint(BOLD, 'Policy: pass') : paint(COLORS.CRITICAL, 'Policy: FAIL'));

@@ -112,3 +112,14 @@ describe('markdown', () => {
     assert.equal(md.split('<details>').length, md.split('</details>').length, 'collapsible blocks stay closed');
   });
 });
+
+describe('gate verdicts', () => {
+  it('markdown and table say a --fail-on or baseline failure first', () => {
+    const gated = { ...r, gate: { pass: false, reasons: ['2 finding(s) at or above high', 'baseline: x'], notes: [] } };
+    const md = renderMarkdown(gated, opts);
+    assert.equal(md.split('\n')[2], '❌ **Gate failed**: 2 finding(s) at or above high (and 1 more)');
+    assert.match(renderTable(gated, opts), /Gate: FAIL\n {2}2 finding\(s\) at or above high\n {2}baseline: x/);
+    const passed = { ...r, gate: { pass: true, reasons: [], notes: ['baseline: stayed'] } };
+    assert.equal(renderMarkdown(passed, opts).split('\n')[2], '✅ **Gate passed**');
+  });
+});

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { LadingError } from '../../errors/lading-error.js';
 import type { Report } from '../../model/report.js';
-import { compareWithBaseline } from '../../policy/baseline.js';
-import { findingsFailingOn, parseSeverity, parseSeverityList } from '../../policy/filters.js';
-import { applySuppressionsAndPolicy } from '../../policy/gate.js';
+import { parseSeverity, parseSeverityList } from '../../policy/filters.js';
+import { applySuppressionsAndPolicy, decideGates } from '../../policy/gate.js';
 import { loadPolicy } from '../../policy/policy-file.js';
 import { loadVex } from '../../policy/vex.js';
 import { REPORT_FORMATS } from '../../report/formats.js';
@@ -113,34 +112,32 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     progress: !flags.quiet && process.stderr.isTTY === true,
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
   });
-  const report = applySuppressionsAndPolicy(scanned, { vex, ...(policy ? { policy } : {}), now: new Date() });
+  const suppressed = applySuppressionsAndPolicy(scanned, { vex, ...(policy ? { policy } : {}), now: new Date() });
+  const report = gated
+    ? {
+        ...suppressed,
+        gate: decideGates(suppressed, {
+          ...(failOn ? { failOn } : {}),
+          ...(baseline ? { baseline } : {}),
+          baselineSeverity,
+        }),
+      }
+    : suppressed;
 
   if (!flags.quiet) reportWarnings(report);
   await renderAll(report, specs, renderOptions);
 
-  const failures: string[] = [];
-  if (failOn) {
-    const failing = findingsFailingOn(report.findings, failOn);
-    if (failing.length > 0) failures.push(`${failing.length} finding(s) at or above ${failOn.toLowerCase()}`);
+  for (const e of report.policy?.expiredExceptions ?? []) {
+    process.stderr.write(`lading: policy exception for ${e.id} expired on ${e.expires} and no longer applies\n`);
   }
-  if (report.policy) {
-    for (const e of report.policy.expiredExceptions ?? []) {
-      process.stderr.write(`lading: policy exception for ${e.id} expired on ${e.expires} and no longer applies\n`);
+  if (!flags.quiet) {
+    for (const v of report.policy?.violations ?? []) {
+      if (v.action === 'warn') process.stderr.write(`lading: policy warning: ${v.rule}: ${v.message}\n`);
     }
-    for (const v of report.policy.violations) {
-      if (v.action === 'warn' && !flags.quiet)
-        process.stderr.write(`lading: policy warning: ${v.rule}: ${v.message}\n`);
-    }
-    const failed = report.policy.violations.filter((v) => v.action === 'fail');
-    if (failed.length) failures.push(...failed.map((v) => `policy rule ${v.rule}: ${v.message}`));
   }
-  if (baseline) {
-    const verdict = compareWithBaseline(baseline, report, baselineSeverity);
-    if (verdict.pass) process.stderr.write(`lading: baseline: ${verdict.reasons.join('; ')}\n`);
-    else failures.push(...verdict.reasons.map((r) => `baseline: ${r}`));
-  }
-  for (const f of failures) process.stderr.write(`lading: ${f}\n`);
-  if (failures.length) {
+  for (const note of report.gate?.notes ?? []) process.stderr.write(`lading: ${note}\n`);
+  for (const reason of report.gate?.reasons ?? []) process.stderr.write(`lading: ${reason}\n`);
+  if (report.gate && !report.gate.pass) {
     process.exitCode = 1;
   } else if (flags.baselineUpdate) {
     await writeOutput({ format: 'json', file: flags.baselineUpdate }, renderJson(report));
