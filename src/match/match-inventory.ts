@@ -1,0 +1,261 @@
+import type { Finding, FindingStatus, Severity } from '../model/finding.js';
+import type { Inventory } from '../model/inventory.js';
+import type { OsvAffected, OsvRecord } from '../model/osv.js';
+import type { Package } from '../model/package.js';
+import type { ScanWarning } from '../model/warning.js';
+import { baseEcosystem, normalizePackageName } from '../vulndb/names.js';
+import type { EpssScore, KevEntry } from '../vulndb/store.js';
+import { distroSeverity, unfixedStatus } from './distro-status.js';
+import { groupHits, type Hit, type HitGroup } from './group-hits.js';
+import { moduleStreamMatches } from './module-stream.js';
+import { type PackageQuery, queryFor } from './package-query.js';
+import { cvssScores, ghsaSeverity, severityFromCvss, type VectorScorer } from './severity.js';
+
+/** What the matcher reads: the store, or anything shaped like it (tests, benchmarks). */
+export interface AdvisorySource {
+  recordsFor(ecosystem: string, name: string): OsvRecord[];
+  kev(cve: string): KevEntry | undefined;
+  epss(cve: string): EpssScore | undefined;
+}
+
+/** The versions/ API and the CVSS scorer, passed in so this file stays pure. */
+export interface MatchRules {
+  compare(ecosystem: string, a: string, b: string): number;
+  evaluate(affected: OsvAffected, version: string): { affected: boolean; fixedVersions: string[]; invalid?: string };
+  scoreVector: VectorScorer;
+}
+
+const OS_TYPES = new Set(['deb', 'apk', 'rpm']);
+const DESCRIPTION_LIMIT = 2000;
+
+/** The OSV ecosystems (base names, as published) an inventory needs. */
+export function neededEcosystems(inventory: Inventory): Set<string> {
+  const needed = new Set<string>();
+  for (const pkg of inventory.packages) {
+    const query = queryFor(pkg, inventory.os);
+    if (typeof query !== 'string') needed.add(baseEcosystem(query.ecosystem));
+  }
+  return needed;
+}
+
+export function matchInventory(
+  inventory: Inventory,
+  source: AdvisorySource,
+  rules: MatchRules,
+): { findings: Finding[]; warnings: ScanWarning[] } {
+  const findings: Finding[] = [];
+  const warnings: ScanWarning[] = [];
+  const unmatchable = new Map<string, number>();
+  const memo = new Map<string, HitGroup[]>();
+  const scores = new Map<OsvRecord, Finding['cvss']>();
+  for (const pkg of inventory.packages) {
+    const query = queryFor(pkg, inventory.os);
+    if (typeof query === 'string') {
+      unmatchable.set(query, (unmatchable.get(query) ?? 0) + 1);
+      continue;
+    }
+    // Binaries of one source at one version (libc6, libc-bin, libc-l10n) get the same answer: evaluate once.
+    const key = [
+      pkg.type,
+      query.ecosystem,
+      query.version,
+      pkg.metadata?.['rpm.modularitylabel'] ?? '',
+      ...query.names,
+    ].join('\u0000');
+    let groups = memo.get(key);
+    if (!groups) {
+      groups = groupHits(hitsFor(pkg, query, source, rules, warnings));
+      memo.set(key, groups);
+    }
+    for (const group of groups) findings.push(toFinding(pkg, query, group, source, rules, scores));
+  }
+  for (const [reason, count] of unmatchable) {
+    warnings.push({ cataloger: 'match', message: `${count} package(s) not matched: ${reason}` });
+  }
+  findings.sort((a, b) => cmp(a.packageId, b.packageId) || cmp(a.id, b.id));
+  return { findings, warnings };
+}
+
+function hitsFor(
+  pkg: Package,
+  query: PackageQuery,
+  source: AdvisorySource,
+  rules: MatchRules,
+  warnings: ScanWarning[],
+): Hit[] {
+  const hits: Hit[] = [];
+  const seen = new Set<string>();
+  let versionProblem: string | undefined;
+  for (const name of query.names) {
+    const key = normalizePackageName(query.ecosystem, name);
+    for (const record of source.recordsFor(query.ecosystem, name)) {
+      if (record.withdrawn || seen.has(record.id)) continue;
+      seen.add(record.id);
+      let hit: Hit | undefined;
+      for (const affected of record.affected ?? []) {
+        const pkgRef = affected.package;
+        if (!pkgRef || !sameEcosystem(pkgRef.ecosystem, query.ecosystem)) continue;
+        if (normalizePackageName(pkgRef.ecosystem, pkgRef.name) !== key) continue;
+        if (!moduleStreamMatches(pkg, affected)) continue;
+        let verdict: ReturnType<MatchRules['evaluate']>;
+        try {
+          verdict = rules.evaluate(affected, query.version);
+        } catch (err) {
+          versionProblem ??= err instanceof Error ? err.message : String(err);
+          continue;
+        }
+        if (verdict.invalid) versionProblem ??= verdict.invalid;
+        if (!verdict.affected) continue;
+        if (!hit) hit = { record, affected, fixedVersions: [], status: 'affected' };
+        hit.fixedVersions.push(...verdict.fixedVersions);
+        if (verdict.fixedVersions.length === 0 && hit.status === 'affected') {
+          hit.status = unfixedStatus(affected, record);
+        }
+        if (OS_TYPES.has(pkg.type)) hit.distroSeverity ??= distroSeverity(affected, record);
+      }
+      if (hit) hits.push(hit);
+    }
+  }
+  if (versionProblem) {
+    warnings.push({
+      cataloger: 'match',
+      path: pkg.locations[0]?.path,
+      message: `${pkg.name} ${query.version}: some advisories could not be evaluated: ${versionProblem}`,
+    });
+  }
+  return hits;
+}
+
+/**
+ * OS releases must match exactly (`Debian:12` data says nothing about Debian 11). Red Hat publishes per
+ * repository (`…:9::baseos`, `…:9::appstream`) while an image only tells its release, so product and major
+ * version decide there. Language ecosystems have no release part.
+ */
+function sameEcosystem(advisory: string, wanted: string): boolean {
+  if (advisory === wanted) return true;
+  const base = baseEcosystem(wanted);
+  if (base !== baseEcosystem(advisory)) return false;
+  if (base === 'Red Hat') {
+    const [, productA, versionA] = advisory.split(':');
+    const [, productW, versionW] = wanted.split(':');
+    return productA === productW && (versionA ?? '').split('.')[0] === (versionW ?? '').split('.')[0];
+  }
+  return !wanted.includes(':') && !advisory.includes(':');
+}
+
+function toFinding(
+  pkg: Package,
+  query: PackageQuery,
+  group: HitGroup,
+  source: AdvisorySource,
+  rules: MatchRules,
+  scores: Map<OsvRecord, Finding['cvss']>,
+): Finding {
+  const lead = group.hits[0]!;
+  const record = lead.record;
+  const fixedVersions = sortVersions(
+    query.ecosystem,
+    group.hits.flatMap((h) => h.fixedVersions),
+    rules,
+  );
+  const cvss = dedupeCvss(
+    group.hits.flatMap((h) => {
+      let scored = scores.get(h.record);
+      if (!scored) {
+        scored = cvssScores(h.record, rules.scoreVector);
+        scores.set(h.record, scored);
+      }
+      return scored;
+    }),
+  );
+  const { severity, severitySource } = pickSeverity(group, cvss);
+  const finding: Finding = {
+    id: group.id,
+    aliases: [...group.aliases],
+    packageId: pkg.id,
+    package: { name: pkg.name, version: pkg.version, type: pkg.type, purl: pkg.purl },
+    severity,
+    cvss,
+    status: fixedVersions.length > 0 ? 'fixed' : unfixedOf(group),
+    fixedVersions,
+    kev: false,
+    advisory: {
+      id: record.id,
+      source: 'osv',
+      url: `https://osv.dev/vulnerability/${encodeURIComponent(record.id)}`,
+      modified: record.modified,
+      ...(lead.affected.package?.ecosystem ? { ecosystem: lead.affected.package.ecosystem } : {}),
+    },
+  };
+  if (severitySource) finding.severitySource = severitySource;
+  const withText = group.hits.find((h) => h.record.summary || h.record.details)?.record;
+  if (withText?.summary) finding.title = withText.summary;
+  if (withText?.details) finding.description = truncate(withText.details, DESCRIPTION_LIMIT);
+  const references = [...new Set(group.hits.flatMap((h) => (h.record.references ?? []).map((r) => r.url)))];
+  if (references.length) finding.references = references.slice(0, 20);
+  const published = group.hits.map((h) => h.record.published).find((p) => p);
+  if (published) finding.published = published;
+  const layer = pkg.locations[0]?.layer;
+  if (layer) finding.layer = layer;
+  enrich(finding, source);
+  return finding;
+}
+
+function unfixedOf(group: HitGroup): FindingStatus {
+  const statuses = new Set(group.hits.map((h) => h.status));
+  if (statuses.has('will-not-fix')) return 'will-not-fix';
+  if (statuses.has('fix-deferred')) return 'fix-deferred';
+  return 'affected';
+}
+
+/** The distro's rating first (it knows its build), then CVSS, then GitHub's label. */
+function pickSeverity(group: HitGroup, cvss: Finding['cvss']): { severity: Severity; severitySource?: string } {
+  const distro = group.hits.map((h) => h.distroSeverity).find((s) => s);
+  if (distro) return { severity: distro, severitySource: 'distro' };
+  const fromCvss = severityFromCvss(cvss);
+  if (fromCvss && fromCvss !== 'UNKNOWN') return { severity: fromCvss, severitySource: 'cvss' };
+  const ghsa = group.hits.map((h) => ghsaSeverity(h.record)).find((s) => s);
+  if (ghsa) return { severity: ghsa, severitySource: 'ghsa' };
+  return { severity: 'UNKNOWN' };
+}
+
+/** KEV and EPSS are keyed by CVE: a DEBIAN-CVE or GHSA finding inherits them through its aliases. */
+function enrich(finding: Finding, source: AdvisorySource): void {
+  for (const id of [finding.id, ...finding.aliases]) {
+    if (!id.startsWith('CVE-')) continue;
+    if (source.kev(id)) finding.kev = true;
+    const epss = source.epss(id);
+    if (epss && (finding.epss === undefined || epss.score > finding.epss)) {
+      finding.epss = epss.score;
+      if (epss.percentile !== undefined) finding.epssPercentile = epss.percentile;
+    }
+  }
+}
+
+function dedupeCvss(scores: Finding['cvss']): Finding['cvss'] {
+  const seen = new Set<string>();
+  return scores.filter((s) => {
+    if (seen.has(s.vector)) return false;
+    seen.add(s.vector);
+    return true;
+  });
+}
+
+function sortVersions(ecosystem: string, versions: string[], rules: MatchRules): string[] {
+  const unique = [...new Set(versions.filter((v) => v))];
+  return unique.sort((a, b) => {
+    try {
+      return rules.compare(ecosystem, a, b);
+    } catch {
+      return cmp(a, b);
+    }
+  });
+}
+
+function truncate(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,141 @@
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LadingError } from '../errors/lading-error.js';
+import type { ScanWarning } from '../model/warning.js';
+import { looksLikeEpss, readEpss } from './epss.js';
+import { looksLikeKev, parseKev } from './kev.js';
+import { RecordImporter } from './record-importer.js';
+import type { VulnStore } from './store.js';
+import { MAX_ENTRY_BYTES, readZipEntries } from './zip-entries.js';
+
+export interface ImportSummary {
+  records: number;
+  skipped: number;
+  ecosystems: string[];
+  kev?: number;
+  epss?: number;
+  warnings: ScanWarning[];
+}
+
+const RECORD_FILE = /\.(json|ya?ml)$/i;
+
+/**
+ * `lading db import PATH...` for air-gapped hosts: zip dumps, folders of OSV JSON/YAML, single records, the
+ * CISA KEV catalog and EPSS CSVs. All paths go in one transaction: a corrupt zip leaves the store as it was.
+ */
+export async function importPaths(store: VulnStore, paths: string[], now: Date): Promise<ImportSummary> {
+  const importer = new RecordImporter(store);
+  const summary: ImportSummary = { records: 0, skipped: 0, ecosystems: [], warnings: [] };
+  store.begin();
+  try {
+    for (const path of paths) await importPath(store, importer, path, summary, now);
+    for (const source of importer.sources) {
+      store.recount(source);
+      const previous = store.ecosystem(source)?.highWater;
+      const newest = store.newestModified(source);
+      const highWater = previous && newest && previous > newest ? previous : newest;
+      store.setEcosystemState(source, {
+        updatedAt: now.toISOString(),
+        origin: `import:${paths.join(',')}`,
+        ...(highWater ? { highWater } : {}),
+      });
+    }
+    store.commit();
+  } catch (err) {
+    store.rollback();
+    throw err;
+  }
+  summary.records = importer.imported;
+  summary.skipped = importer.skipped;
+  summary.ecosystems = [...importer.sources].sort();
+  summary.warnings.push(...importer.warnings);
+  return summary;
+}
+
+async function importPath(
+  store: VulnStore,
+  importer: RecordImporter,
+  path: string,
+  summary: ImportSummary,
+  now: Date,
+): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new LadingError('NOT_FOUND', `${path}: no such file or directory`);
+  }
+  if (info.isDirectory()) {
+    for (const file of await listRecordFiles(path)) {
+      const size = (await stat(file)).size;
+      if (size > MAX_ENTRY_BYTES) importer.warn(file, `skipped: ${size} bytes is over the record size limit`);
+      else importer.addDocument(file, await readFile(file));
+    }
+    return;
+  }
+  if (/\.zip$/i.test(path) || (await startsWith(path, 'PK\u0003\u0004'))) {
+    for await (const entry of readZipEntries(path)) {
+      if (entry.error) importer.warn(`${path}!${entry.name}`, `skipped: ${entry.error}`);
+      else if (entry.data && RECORD_FILE.test(entry.name)) importer.addDocument(`${path}!${entry.name}`, entry.data);
+    }
+    return;
+  }
+  if (/\.csv(\.gz)?$/i.test(path) || (await looksLikeEpss(path))) {
+    store.clearEpss();
+    const result = await readEpss(path, (row) => store.putEpss(row.cve, row));
+    store.setMeta('epss.modelVersion', result.modelVersion ?? '');
+    store.setMeta('epss.scoreDate', result.scoreDate ?? '');
+    store.setMeta('epss.updatedAt', now.toISOString());
+    if (result.skipped)
+      summary.warnings.push({ cataloger: 'vulndb', path, message: `${result.skipped} malformed EPSS rows skipped` });
+    summary.epss = result.rows;
+    return;
+  }
+  if (info.size > 64 * 1024 * 1024)
+    throw new LadingError('LIMIT', `${path}: ${info.size} bytes is too large for one document`);
+  const data = await readFile(path);
+  if (/\.json$/i.test(path)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(data.toString('utf8'));
+    } catch (err) {
+      importer.warn(path, `not valid JSON: ${(err as Error).message}`);
+      return;
+    }
+    if (looksLikeKev(value)) {
+      const kev = parseKev(value, path);
+      summary.kev = store.replaceKev(kev.entries, kev.catalogVersion, now);
+      if (kev.skipped)
+        summary.warnings.push({
+          cataloger: 'vulndb',
+          path,
+          message: `${kev.skipped} KEV entries without a CVE id skipped`,
+        });
+      return;
+    }
+    importer.addValue(path, value);
+    return;
+  }
+  importer.addDocument(path, data);
+}
+
+async function listRecordFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listRecordFiles(full)));
+    else if (entry.isFile() && RECORD_FILE.test(entry.name)) out.push(full);
+  }
+  return out.sort();
+}
+
+async function startsWith(path: string, magic: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(magic.length);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('latin1') === magic;
+  } finally {
+    await handle.close();
+  }
+}

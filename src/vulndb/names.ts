@@ -1,0 +1,39 @@
+/**
+ * OSV ecosystem strings carry a release after the first `:` (`Debian:12`, `Alpine:v3.19`,
+ * `Red Hat:enterprise_linux:9::baseos`); the dumps are published per base name (`Debian/all.zip`).
+ */
+export function baseEcosystem(ecosystem: string): string {
+  const colon = ecosystem.indexOf(':');
+  return colon === -1 ? ecosystem : ecosystem.slice(0, colon);
+}
+
+/**
+ * The lookup key of a package name in one ecosystem. Both the store's index and the matcher use it, so
+ * `Flask_SQLAlchemy` finds `flask-sqlalchemy` (PEP 503) while case-sensitive ecosystems stay exact.
+ */
+export function normalizePackageName(ecosystem: string, name: string): string {
+  switch (baseEcosystem(ecosystem)) {
+    case 'PyPI':
+      return name
+        .trim()
+        .toLowerCase()
+        .replace(/[-_.]+/g, '-');
+    case 'crates.io':
+      // crates.io treats `-` and `_` alike and names case-insensitively.
+      return name.trim().toLowerCase().replace(/_/g, '-');
+    // Registries that resolve names case-insensitively; npm only has legacy mixed-case names.
+    case 'npm':
+    case 'NuGet':
+    case 'Packagist':
+    case 'Maven':
+    case 'Go':
+      return name.trim().toLowerCase();
+    default:
+      return name.trim();
+  }
+}
+
+/** Directory names are used in URLs: `Red Hat` → `Red%20Hat`. */
+export function ecosystemPath(base: string): string {
+  return encodeURIComponent(base);
+}

@@ -1,0 +1,65 @@
+import { parse as parseYaml } from 'yaml';
+import type { OsvRecord } from '../model/osv.js';
+import type { ScanWarning } from '../model/warning.js';
+import { baseEcosystem } from './names.js';
+import { parseOsvRecord } from './parse-record.js';
+import type { VulnStore } from './store.js';
+
+/** Enough to see what is wrong without drowning a terminal when a whole dump is bad. */
+const MAX_WARNINGS = 20;
+
+/**
+ * Feeds raw OSV documents into an open store transaction: a bad document becomes a warning and the rest go
+ * on. `source` pins the dump a record belongs to (an ecosystem's all.zip); otherwise its first ecosystem decides.
+ */
+export class RecordImporter {
+  readonly warnings: ScanWarning[] = [];
+  readonly sources = new Set<string>();
+  imported = 0;
+  skipped = 0;
+
+  constructor(
+    private readonly store: VulnStore,
+    private readonly options: { source?: string; fresh?: boolean } = {},
+  ) {}
+
+  /** `name` is where the document came from (zip entry, file), for the warning. */
+  addDocument(name: string, data: Buffer): void {
+    let value: unknown;
+    try {
+      const text = data.toString('utf8');
+      value = /\.ya?ml$/i.test(name) ? parseYaml(text, { maxAliasCount: 100 }) : JSON.parse(text);
+    } catch (err) {
+      this.warn(name, `not valid ${/\.ya?ml$/i.test(name) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+      return;
+    }
+    this.addValue(name, value);
+  }
+
+  addValue(name: string, value: unknown): OsvRecord | undefined {
+    const parsed = parseOsvRecord(value);
+    if ('error' in parsed) {
+      this.warn(name, `skipped malformed OSV record: ${parsed.error}`);
+      return undefined;
+    }
+    const source = this.options.source ?? sourceOf(parsed.record);
+    this.store.putRecord(source, parsed.record, this.options.fresh === true);
+    this.sources.add(source);
+    this.imported++;
+    return parsed.record;
+  }
+
+  warn(path: string, message: string): void {
+    this.skipped++;
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ cataloger: 'vulndb', path, message });
+    else if (this.warnings.length === MAX_WARNINGS) {
+      this.warnings.push({ cataloger: 'vulndb', message: 'more malformed records skipped (warnings truncated)' });
+    }
+  }
+}
+
+/** The dump a standalone record would have been published in (`[EMPTY]` for records without a package). */
+export function sourceOf(record: OsvRecord): string {
+  const ecosystem = record.affected?.find((a) => a.package?.ecosystem)?.package?.ecosystem;
+  return ecosystem ? baseEcosystem(ecosystem) : '[EMPTY]';
+}

@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LadingError } from '../errors/lading-error.js';
+import type { ScanWarning } from '../model/warning.js';
+import { readEpss } from './epss.js';
+import { downloadToFile, fetchBytes } from './http.js';
+import { parseKev } from './kev.js';
+import { baseEcosystem, ecosystemPath } from './names.js';
+import { RecordImporter } from './record-importer.js';
+import type { SourceUrls } from './sources.js';
+import type { VulnStore } from './store.js';
+import { readZipEntries } from './zip-entries.js';
+
+export interface UpdateOptions {
+  /** Ecosystems named on the command line; the store's "needed" ones are added. */
+  ecosystems: string[];
+  sources: SourceUrls;
+  now: Date;
+  /** Download all.zip even when an incremental update would do. */
+  full?: boolean;
+  /** Skip KEV and EPSS. */
+  skipEnrichment?: boolean;
+  progress?: (message: string) => void;
+  /** Folder for temporary downloads (the db dir: same filesystem, cleaned up). */
+  tempDir: string;
+}
+
+export interface EcosystemUpdate {
+  ecosystem: string;
+  mode: 'full' | 'incremental' | 'not-modified';
+  records: number;
+  changed: number;
+}
+
+export interface UpdateSummary {
+  ecosystems: EcosystemUpdate[];
+  kev?: number;
+  epss?: number;
+  warnings: ScanWarning[];
+}
+
+/** Past this many changed records, one all.zip is cheaper than that many single GETs. */
+const MAX_INCREMENTAL = 5000;
+/** Full refresh this often, to pick up deletions the modified list cannot tell. */
+const FULL_REFRESH_MS = 7 * 24 * 3600 * 1000;
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+const MAX_CSV_BYTES = 256 * 1024 * 1024;
+const FETCH_CONCURRENCY = 8;
+
+/** Which ecosystems `db update` refreshes: those named plus those earlier scans needed. */
+export function ecosystemsToUpdate(store: VulnStore, named: string[]): string[] {
+  const wanted = new Set(named.map(baseEcosystem));
+  for (const state of store.ecosystems()) if (state.neededAt || state.records > 0) wanted.add(state.name);
+  wanted.delete('[EMPTY]');
+  if (wanted.size === 0) {
+    throw new LadingError(
+      'USAGE',
+      'no ecosystems to update: name some with --ecosystem (e.g. --ecosystem Debian --ecosystem npm) or run a scan first',
+    );
+  }
+  return [...wanted].sort();
+}
+
+export async function updateStore(store: VulnStore, options: UpdateOptions): Promise<UpdateSummary> {
+  const summary: UpdateSummary = { ecosystems: [], warnings: [] };
+  for (const ecosystem of ecosystemsToUpdate(store, options.ecosystems)) {
+    options.progress?.(`updating ${ecosystem}`);
+    summary.ecosystems.push(await updateEcosystem(store, ecosystem, options, summary.warnings));
+  }
+  if (!options.skipEnrichment) await updateEnrichment(store, options, summary);
+  return summary;
+}
+
+async function updateEcosystem(
+  store: VulnStore,
+  ecosystem: string,
+  options: UpdateOptions,
+  warnings: ScanWarning[],
+): Promise<EcosystemUpdate> {
+  const state = store.ecosystem(ecosystem);
+  const fullDue = !state?.fullAt || options.now.getTime() - Date.parse(state.fullAt) > FULL_REFRESH_MS;
+  if (options.full || !state?.records || !state.highWater || fullDue) {
+    return fullUpdate(store, ecosystem, options, warnings);
+  }
+  const changed = await changedSince(ecosystem, state.highWater, options);
+  if (changed === 'too-many') return fullUpdate(store, ecosystem, options, warnings);
+  return applyChanges(store, ecosystem, changed, options, warnings);
+}
+
+async function fullUpdate(
+  store: VulnStore,
+  ecosystem: string,
+  options: UpdateOptions,
+  warnings: ScanWarning[],
+): Promise<EcosystemUpdate> {
+  const url = `${options.sources.osvBase}/${ecosystemPath(ecosystem)}/all.zip`;
+  const state = store.ecosystem(ecosystem);
+  const tmp = join(options.tempDir, `.download-${randomBytes(6).toString('hex')}.zip`);
+  try {
+    // Validators only make sense when the data they describe is still here.
+    const validators = state?.records ? { etag: state.etag, lastModified: state.lastModified } : {};
+    const result = await downloadToFile(url, tmp, clean(validators));
+    if (result.status === 'not-found') throw new LadingError('NOT_FOUND', `${url}: no such ecosystem at the source`);
+    if (result.status === 'not-modified') {
+      store.setEcosystemState(ecosystem, { updatedAt: options.now.toISOString(), fullAt: options.now.toISOString() });
+      return { ecosystem, mode: 'not-modified', records: state?.records ?? 0, changed: 0 };
+    }
+    options.progress?.(`importing ${ecosystem} (${result.bytes} bytes)`);
+    const importer = new RecordImporter(store, { source: ecosystem, fresh: true });
+    store.begin();
+    try {
+      store.clearSource(ecosystem);
+      for await (const entry of readZipEntries(tmp, { label: url })) {
+        if (entry.error) importer.warn(`${url}!${entry.name}`, `skipped: ${entry.error}`);
+        else if (entry.data && /\.json$/i.test(entry.name)) importer.addDocument(`${url}!${entry.name}`, entry.data);
+      }
+      const records = store.recount(ecosystem);
+      const newest = store.newestModified(ecosystem);
+      store.setEcosystemState(ecosystem, {
+        updatedAt: options.now.toISOString(),
+        fullAt: options.now.toISOString(),
+        origin: url,
+        etag: result.etag,
+        lastModified: result.lastModified,
+        highWater: newest,
+      });
+      store.commit();
+      warnings.push(...importer.warnings);
+      return { ecosystem, mode: 'full', records, changed: importer.imported };
+    } catch (err) {
+      store.rollback();
+      throw err;
+    }
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** Ids modified at or after the watermark, from the newest-first `modified_id.csv`. */
+async function changedSince(
+  ecosystem: string,
+  highWater: string,
+  options: UpdateOptions,
+): Promise<string[] | 'too-many'> {
+  const url = `${options.sources.osvBase}/${ecosystemPath(ecosystem)}/modified_id.csv`;
+  const csv = await fetchBytes(url, MAX_CSV_BYTES);
+  if (!csv) return 'too-many';
+  const ids: string[] = [];
+  const watermark = Date.parse(highWater);
+  for (const line of csv.toString('utf8').split('\n')) {
+    const comma = line.indexOf(',');
+    if (comma === -1) continue;
+    const modified = Date.parse(line.slice(0, comma));
+    if (!Number.isFinite(modified)) continue;
+    // Rows with the watermark's own time are fetched again: others may share that second.
+    if (modified < watermark) break;
+    const id = line.slice(comma + 1).trim();
+    // The root-level list prefixes the ecosystem (`PyPI/PYSEC-…`); the per-ecosystem one does not.
+    const bare = id.includes('/') ? id.slice(id.lastIndexOf('/') + 1) : id;
+    if (/^[A-Za-z0-9._:-]+$/.test(bare)) ids.push(bare);
+    if (ids.length > MAX_INCREMENTAL) return 'too-many';
+  }
+  return [...new Set(ids)];
+}
+
+async function applyChanges(
+  store: VulnStore,
+  ecosystem: string,
+  ids: string[],
+  options: UpdateOptions,
+  warnings: ScanWarning[],
+): Promise<EcosystemUpdate> {
+  // Everything is downloaded before the transaction starts: a network failure changes nothing.
+  const fetched = new Map<string, Buffer | undefined>();
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      const url = `${options.sources.osvBase}/${ecosystemPath(ecosystem)}/${encodeURIComponent(id)}.json`;
+      fetched.set(id, await fetchBytes(url, MAX_RECORD_BYTES));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, ids.length) }, worker));
+  const importer = new RecordImporter(store, { source: ecosystem });
+  store.begin();
+  try {
+    for (const id of ids) {
+      const data = fetched.get(id);
+      // Listed but gone: kept until the next full refresh reconciles deletions (a 404 may also be a lagging mirror).
+      if (!data) importer.warn(`${ecosystem}/${id}.json`, 'listed in modified_id.csv but not found; kept as it was');
+      else importer.addDocument(`${ecosystem}/${id}.json`, data);
+    }
+    const records = store.recount(ecosystem);
+    const previous = store.ecosystem(ecosystem)?.highWater;
+    const newest = store.newestModified(ecosystem);
+    store.setEcosystemState(ecosystem, {
+      updatedAt: options.now.toISOString(),
+      highWater: previous && newest && previous > newest ? previous : newest,
+    });
+    store.commit();
+    warnings.push(...importer.warnings);
+    return { ecosystem, mode: 'incremental', records, changed: importer.imported };
+  } catch (err) {
+    store.rollback();
+    throw err;
+  }
+}
+
+/** KEV and EPSS are extras: a failure is a warning, the OSV data already committed stays. */
+async function updateEnrichment(store: VulnStore, options: UpdateOptions, summary: UpdateSummary): Promise<void> {
+  const kevUrl = options.sources.kev;
+  try {
+    options.progress?.('updating CISA KEV');
+    const data = await fetchBytes(kevUrl, 64 * 1024 * 1024);
+    if (!data) throw new LadingError('NOT_FOUND', 'not found (HTTP 404)');
+    const kev = parseKev(JSON.parse(data.toString('utf8')), kevUrl);
+    store.begin();
+    try {
+      summary.kev = store.replaceKev(kev.entries, kev.catalogVersion, options.now);
+      store.commit();
+    } catch (err) {
+      store.rollback();
+      throw err;
+    }
+  } catch (err) {
+    summary.warnings.push({ cataloger: 'vulndb', path: kevUrl, message: `KEV not updated: ${messageOf(err)}` });
+  }
+  const epssUrl = options.sources.epss;
+  const tmp = join(options.tempDir, `.download-${randomBytes(6).toString('hex')}.csv`);
+  try {
+    options.progress?.('updating EPSS');
+    const validators = clean({ etag: store.meta('epss.etag') });
+    const result = await downloadToFile(epssUrl, tmp, store.count('epss') ? validators : {});
+    if (result.status === 'not-found') throw new LadingError('NOT_FOUND', 'not found (HTTP 404)');
+    if (result.status === 'ok') {
+      store.begin();
+      try {
+        store.clearEpss();
+        const read = await readEpss(tmp, (row) => store.putEpss(row.cve, row));
+        store.setMeta('epss.modelVersion', read.modelVersion ?? '');
+        store.setMeta('epss.scoreDate', read.scoreDate ?? '');
+        store.setMeta('epss.updatedAt', options.now.toISOString());
+        store.setMeta('epss.etag', result.etag ?? '');
+        store.commit();
+        summary.epss = read.rows;
+      } catch (err) {
+        store.rollback();
+        throw err;
+      }
+    }
+  } catch (err) {
+    summary.warnings.push({ cataloger: 'vulndb', path: epssUrl, message: `EPSS not updated: ${messageOf(err)}` });
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+function clean<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== '')) as never;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
