@@ -7,6 +7,7 @@ import type { ScanWarning } from '../model/warning.js';
 import { type Cataloger, type CatalogLimits, DEFAULT_LIMITS } from './cataloger.js';
 import { oneLine } from './lang/common.js';
 import { dropOwnedByOs } from './ownership.js';
+import { screenPackages } from './package-sanity.js';
 
 /**
  * Runs the catalogers on the walked files and builds the inventory: OS detection first (its result is the
@@ -35,7 +36,7 @@ export async function runCatalogers(
     os ??= result.os;
   }
 
-  const packages = assignIds(dropOwnedByOs(found));
+  const packages = assignIds(dropOwnedByOs(screenPackages(found, warnings)));
   const inventory: Inventory = { packages, warnings };
   if (os) inventory.os = os;
   return inventory;

@@ -34,6 +34,25 @@ describe('dotnet deps.json', () => {
     assert.equal(warnings.length, 2);
   });
 
+  it('warns about package libraries whose key names no Name/Version instead of dropping them silently', async () => {
+    const libraries = {
+      'Good/1.0.0': { type: 'package' },
+      NoVersion: { type: 'package' },
+      'Trailing/': { type: 'package' },
+      'App/1.0.0': { type: 'project' },
+    };
+    const files = wantedFiles({ '/a/x.deps.json': JSON.stringify({ libraries }) });
+    const { packages, warnings } = await dotnetCataloger.catalog(files, env);
+    assert.deepEqual(
+      packages.map((p) => p.purl),
+      ['pkg:nuget/Good@1.0.0'],
+    );
+    assert.deepEqual(
+      warnings.map((w) => [w.path, w.message]),
+      [['/a/x.deps.json', '2 libraries without a valid Name/Version: "NoVersion", "Trailing/"']],
+    );
+  });
+
   it('never throws on arbitrary JSON (fast-check)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue(), fc.jsonValue(), async (libraries, targets) => {

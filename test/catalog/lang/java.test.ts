@@ -63,6 +63,24 @@ describe('java archives', () => {
     ]);
   });
 
+  it('warns about a cut pom.properties beside a complete one instead of dropping it silently', async () => {
+    const jar = buildZip([
+      {
+        name: 'META-INF/maven/com.acme/app-core/pom.properties',
+        data: 'groupId=com.acme\nartifactId=app-core\nversion=3.2.1\n',
+      },
+      { name: 'META-INF/maven/com.acme/app-util/pom.properties', data: 'groupId=com.acme\nartifactId=app-ut' },
+    ]);
+    const { packages, warnings } = await javaArchiveCataloger.catalog(condensed('/srv/app.jar', jar), env);
+    assert.deepEqual(
+      packages.map((p) => p.purl),
+      ['pkg:maven/com.acme/app-core@3.2.1'],
+    );
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.path, '/srv/app.jar');
+    assert.match(warnings[0]?.message ?? '', /app-util\/pom\.properties: no valid artifactId and version/);
+  });
+
   it('finds jars nested in a war nested in an ear, with bang paths, and every shaded pom', async () => {
     const real = await fixture('animal-sniffer-annotations-1.14.jar');
     const shaded = buildZip([

@@ -109,4 +109,51 @@ describe('apk installed database', () => {
     }
     fc.assert(fc.property(fc.string({ maxLength: 1000 }), (s) => Array.isArray(parseInstalled(s))));
   });
+
+  it('skips a record that repeats P:/V: or is cut inside one, with a warning, never a wrong package', async () => {
+    const text = 'P:musl\nV:1.2.4-r2\nA:x86_64\nP:\u0000\u00ff\n\nP:zlib\nV:1.3-r0\n\nP:curl\nV:8.5.0-r';
+    const { packages, warnings } = await catalog(wantedFiles({ [DB]: text }));
+    assert.deepEqual(
+      packages.map((p) => `${p.name}@${p.version}`),
+      ['zlib@1.3-r0'],
+    );
+    assert.deepEqual(
+      warnings.map((w) => [w.path, w.message]),
+      [
+        [DB, 'line 1: record for musl repeats P:; skipped'],
+        [DB, 'line 9: record for curl is incomplete: file ends inside its V: line (truncated?); skipped'],
+      ],
+    );
+  });
+
+  it('never drops a record silently nor reports a cut version, at any truncation point', async () => {
+    const text = fixture('syft-multiple-2-installed');
+    const full = new Map((await catalog(wantedFiles({ [DB]: text }))).packages.map((p) => [p.name, p.version]));
+    for (let cut = 0; cut < text.length; cut += 7) {
+      const prefix = text.subarray(0, cut);
+      const r = await catalog(wantedFiles({ [DB]: prefix }));
+      for (const p of r.packages) assert.equal(p.version, full.get(p.name), `cut at ${cut}: ${p.name}`);
+      const reported = new Set(r.packages.map((p) => p.name));
+      const said = r.warnings.map((w) => w.message).join('\n');
+      for (const m of prefix.toString('utf8').matchAll(/^P:(.+)$/gm)) {
+        const name = m[1] ?? '';
+        assert.ok(reported.has(name) || said.includes(name), `cut at ${cut}: ${name} dropped silently`);
+      }
+    }
+  });
+
+  it('warns instead of reporting an invalid name, version or architecture', async () => {
+    const text = 'P:ok\nV:1.0-r0\n\nP:bad name\nV:1\n\nP:badver\nV:1.0\u001b[31m\n\nP:badarch\nV:1\nA:x86 64\n\n';
+    const { packages, warnings } = await catalog(wantedFiles({ [DB]: text }));
+    assert.deepEqual(
+      packages.map((p) => p.name),
+      ['ok'],
+    );
+    const said = warnings.map((w) => w.message).join('\n');
+    assert.equal(warnings.length, 3, said);
+    assert.match(
+      said,
+      /invalid package name "bad name"[\s\S]*badver has an invalid version "1.0\\u001b\[31m"[\s\S]*badarch has an invalid architecture/,
+    );
+  });
 });

@@ -277,7 +277,7 @@ describe('dpkg hostile input', () => {
     assert.ok(warnings.every((w) => w.cataloger === 'dpkg' && w.path === '/var/lib/dpkg/status'));
     assert.match(
       warnings.map((w) => w.message).join('\n'),
-      /without a Package field[\s\S]*no Version[\s\S]*no Status[\s\S]*duplicate/,
+      /without a Package field[\s\S]*noversion is incomplete: missing Version[\s\S]*nostatus is incomplete: missing Status[\s\S]*duplicate/,
     );
   });
 
@@ -293,15 +293,105 @@ describe('dpkg hostile input', () => {
     }
   });
 
-  it('survives truncation at any point of a real database', async () => {
+  it('warns about a stanza cut short by a truncated file (zlib1g cut 40 bytes in)', async () => {
     const status = readFileSync(join(BOOKWORM, 'var/lib/dpkg/status'));
-    const complete = status.toString('utf8').split('\n\n').length;
-    for (let cut = 0; cut < status.length; cut += 97) {
-      const result = await catalog(wantedFiles({ '/var/lib/dpkg/status': status.subarray(0, cut) }));
-      assert.ok(result.packages.length <= complete);
-      for (const p of result.packages) assert.ok(p.name !== '' && p.version !== '');
-      for (const w of result.warnings) assert.equal(w.cataloger, 'dpkg');
+    const cut = status.indexOf('Package: zlib1g') + 40;
+    const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/dpkg/status': status.subarray(0, cut) }));
+    assert.equal(packages.length, 13);
+    assert.ok(!packages.some((p) => p.name === 'zlib1g'));
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.path, '/var/lib/dpkg/status');
+    assert.match(warnings[0]?.message ?? '', /zlib1g is incomplete: file ends inside its Status field/);
+  });
+
+  it('never drops a package silently nor reports a cut version, at any truncation point', async () => {
+    const status = readFileSync(join(BOOKWORM, 'var/lib/dpkg/status'));
+    const full = new Map(
+      (await catalog(wantedFiles({ '/var/lib/dpkg/status': status }))).packages.map((p) => [p.name, p.version]),
+    );
+    for (let cut = 0; cut < status.length; cut += 13) {
+      const prefix = status.subarray(0, cut);
+      const result = await catalog(wantedFiles({ '/var/lib/dpkg/status': prefix }));
+      for (const p of result.packages) assert.equal(p.version, full.get(p.name), `cut at ${cut}: ${p.name}`);
+      const reported = new Set(result.packages.map((p) => p.name));
+      const said = result.warnings.map((w) => w.message).join('\n');
+      for (const m of prefix.toString('latin1').matchAll(/^Package: (\S+)\n/gm)) {
+        const name = m[1] ?? '';
+        assert.ok(reported.has(name) || said.includes(name), `cut at ${cut}: ${name} dropped silently`);
+      }
     }
+  });
+
+  it('skips a paragraph that repeats a field, as dpkg-query refuses it, and reports no invalid name', async (t) => {
+    const status = readFileSync(join(BOOKWORM, 'var/lib/dpkg/status'));
+    const at = status.indexOf('\n', status.indexOf('Package: libc6\n') + 16);
+    const hostile = Buffer.concat([
+      status.subarray(0, at + 1),
+      Buffer.from('Package: \x00\xff\n', 'latin1'),
+      status.subarray(at + 1),
+    ]);
+    const dir = await tempDir(t, 'lading-dpkg-dup-');
+    mkdirSync(join(dir, 'updates'), { recursive: true });
+    writeFileSync(join(dir, 'status'), hostile);
+    const refused = execFileSync('sh', ['-c', `dpkg-query --admindir='${dir}' -W 2>&1 >/dev/null || true`], {
+      encoding: 'utf8',
+    });
+    assert.match(refused, /duplicate value for 'Package' field/);
+    const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/dpkg/status': hostile }));
+    assert.equal(packages.length, 13);
+    assert.ok(!packages.some((p) => p.name === 'libc6' || /[^a-z0-9+.-]/.test(p.name)));
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.path, '/var/lib/dpkg/status');
+    assert.match(warnings[0]?.message ?? '', /libc6 repeats field Package; skipped/);
+  });
+
+  it('warns instead of reporting an invalid name, version, architecture or Status', async () => {
+    const ok = 'Status: install ok installed\n';
+    const status = [
+      `Package: Bad_Name\n${ok}Version: 1\n`,
+      `Package: x\n${ok}Version: 1\n`,
+      `Package: badver\n${ok}Version: 1:\n`,
+      `Package: ctlver\n${ok}Version: 1.0\x01\n`,
+      `Package: badarch\n${ok}Version: 1\nArchitecture: am d64\n`,
+      'Package: badstatus\nStatus: install ok exploded\nVersion: 1\n',
+      `Package: badsource\n${ok}Version: 1\nSource: \x1b[31m\nDepends: libc6, \x07bell, zlib1g\n`,
+      'Package: gone\nStatus: purge ok not-installed\n',
+      'Package: leftover\nStatus: deinstall ok config-files\nVersion: 1\n',
+    ].join('\n');
+    const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/dpkg/status': status }));
+    assert.deepEqual(
+      packages.map((p) => [p.name, p.version, p.source, p.dependsOn]),
+      [['badsource', '1', undefined, ['libc6', 'zlib1g']]],
+    );
+    const said = warnings.map((w) => w.message);
+    assert.equal(said.length, 7, said.join('\n'));
+    for (const w of said) assert.doesNotMatch(w, /\p{Cc}/u);
+    assert.match(
+      said.join('\n'),
+      /invalid package name "Bad_Name"[\s\S]*invalid package name "x"[\s\S]*badver has an invalid version[\s\S]*ctlver has an invalid version "1.0\\u0001"[\s\S]*badarch has an invalid architecture[\s\S]*badstatus has an invalid Status[\s\S]*invalid source name/,
+    );
+  });
+
+  it('reports only valid names and versions whatever bytes a paragraph holds', async () => {
+    const field = fc.constantFrom('Package', 'Version', 'Status', 'Architecture', 'Source', 'Depends', 'X');
+    const value = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('install ok installed', 'zlib1g', '1.2-3', 'all'),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(field, value), { maxLength: 8 }), async (pairs) => {
+        const text = `Package: ok\nStatus: install ok installed\nVersion: 1\n${pairs.map(([f, v]) => `${f}: ${v}`).join('\n')}\n`;
+        const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/dpkg/status': text }));
+        assert.equal(packages.length + warnings.filter((w) => w.message.endsWith('skipped')).length, 1);
+        for (const p of packages) {
+          assert.match(p.name, /^[a-z0-9][a-z0-9+.-]+$/);
+          assert.match(p.version, /^[\x21-\x7e]+$/);
+          for (const d of p.dependsOn ?? []) assert.match(d, /^[a-z0-9][a-z0-9+.-]+$/);
+          assert.match(`${p.source?.name ?? ''}${p.source?.version ?? ''}${p.arch ?? ''}`, /^[\x21-\x7e]*$/);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('parses any byte string without throwing', () => {

@@ -155,3 +155,43 @@ describe('os-release cataloger', () => {
     assert.deepEqual(result.packages, []);
   });
 });
+
+describe('os-release hostile values', () => {
+  it('ignores an ID, VERSION_ID or codename outside os-release(5) characters, with a warning', () => {
+    const evil = detect({
+      '/etc/os-release': 'ID="debian\u001b[2J"\nVERSION_ID=12\n',
+      '/usr/lib/os-release':
+        'ID=debian\nVERSION_ID="12\u0000x"\nVERSION_CODENAME="book\u202eworm"\nPRETTY_NAME="Debian\u0007 12"\n',
+    });
+    assert.deepEqual(evil.os, { family: 'debian', version: '', name: 'Debian  12' });
+    assert.deepEqual(
+      evil.warnings.map((w) => [w.path, w.message.replace(/ ".*"/, '')]),
+      [
+        ['/etc/os-release', 'os-release has an invalid ID; ignored'],
+        ['/usr/lib/os-release', 'os-release has an invalid VERSION_ID; ignored'],
+        ['/usr/lib/os-release', 'os-release has an invalid VERSION_CODENAME; ignored'],
+      ],
+    );
+  });
+
+  it('reads no version out of control characters in release files', () => {
+    assert.equal(detect({ '/etc/alpine-release': '3.19\u0000\n' }).os, undefined);
+    assert.equal(detect({ '/etc/debian_version': 'trixie\u001b/sid\n' }).os, undefined);
+    const rh = detect({ '/etc/redhat-release': 'Rocky Linux release 9.3 (Blue\u0007 Onyx)\n' }).os;
+    assert.deepEqual([rh?.family, rh?.version, rh?.name], ['rocky', '9.3', 'Rocky Linux release 9.3 (Blue  Onyx)']);
+  });
+
+  it('never reports control characters in any OsInfo field, whatever os-release holds', () => {
+    const value = fc.string({ unit: 'binary', maxLength: 16 });
+    fc.assert(
+      fc.property(value, value, value, value, (id, version, codename, pretty) => {
+        const text = [`ID=${id}`, `VERSION_ID=${version}`, `VERSION_CODENAME=${codename}`, `PRETTY_NAME=${pretty}`];
+        const { os } = detect({ '/etc/os-release': text.join('\n') });
+        for (const field of Object.values(os ?? {})) {
+          if (typeof field === 'string') assert.doesNotMatch(field, /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -340,4 +340,41 @@ describe('rpm hostile input', () => {
     );
     assert.throws(() => new RpmHeader(Buffer.from([0, 1, 0, 0, 0, 0, 0, 0])), /index count/);
   });
+
+  it('warns instead of reporting a header whose name or version holds control characters, and about duplicates', async (t) => {
+    const blobs = readSqlite(readFileSync(MARINER)).blobs.slice(0, 3);
+    const [first, second, third] = blobs.map((b) => Buffer.from(b));
+    assert.ok(first && second && third);
+    const nameOf = (blob: Buffer) => readPackage(blob).name;
+    const victim = nameOf(second);
+    const versionOf = readPackage(third).version;
+    // Same-length edits inside the header's data store keep every offset valid.
+    const rename = (blob: Buffer, from: string, to: string) => {
+      const at = blob.indexOf(Buffer.from(`\0${from}\0`));
+      assert.ok(at > 0, from);
+      blob.write(to, at + 1, 'latin1');
+    };
+    rename(second, victim, `\x1b${victim.slice(1)}`);
+    rename(third, versionOf, `${versionOf.slice(0, -1)}\x07`);
+    const dir = await tempDir(t, 'lading-rpm-hostile-');
+    const path = join(dir, 'rpmdb.sqlite');
+    const db = new Database(path);
+    db.exec('CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)');
+    const insert = db.prepare('INSERT INTO Packages (blob) VALUES (?)');
+    for (const blob of [first, second, third, first]) insert.run(blob);
+    db.close();
+    const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/rpm/rpmdb.sqlite': readFileSync(path) }));
+    assert.deepEqual(
+      packages.map((p) => p.name),
+      [nameOf(first)],
+    );
+    const said = warnings.map((w) => w.message);
+    assert.equal(said.length, 3, said.join('\n'));
+    assert.match(
+      said[0] ?? '',
+      new RegExp(`^package header 2: invalid package name "\\\\u001b${victim.slice(1)}"; skipped$`),
+    );
+    assert.match(said[1] ?? '', /^package header 3: package \S+ has an invalid version ".*\\u0007"; skipped$/);
+    assert.match(said[2] ?? '', new RegExp(`^duplicate header for ${nameOf(first)}\\.`));
+  });
 });

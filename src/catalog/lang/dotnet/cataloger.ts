@@ -31,23 +31,38 @@ export const dotnetCataloger: Cataloger = {
         warnings.push(warn(ID, file.path, 'deps.json has no "libraries" object'));
         continue;
       }
-      packages.push(...fromDeps(doc, doc.libraries, file));
+      const { found, unusable } = fromDeps(doc, doc.libraries, file);
+      packages.push(...found);
+      if (unusable.length > 0) {
+        const sample = unusable.slice(0, 3).map((key) => JSON.stringify(key.slice(0, 64)));
+        warnings.push(
+          warn(ID, file.path, `${unusable.length} libraries without a valid Name/Version: ${sample.join(', ')}`),
+        );
+      }
     }
     return { packages, warnings };
   },
 };
 
-function fromDeps(doc: Record<string, unknown>, libraries: Record<string, unknown>, file: WantedFile): PackageFound[] {
+/** Packages of a deps.json, and the keys of `package` libraries that name none (reported, not dropped silently). */
+function fromDeps(
+  doc: Record<string, unknown>,
+  libraries: Record<string, unknown>,
+  file: WantedFile,
+): { found: PackageFound[]; unusable: string[] } {
   const out: PackageFound[] = [];
+  const unusable: string[] = [];
   const deps = dependencyIndex(doc);
   for (const [key, lib] of Object.entries(libraries)) {
     if (!isRecord(lib) || lib.type !== 'package') continue;
     const slash = key.lastIndexOf('/');
     const name = key.slice(0, slash);
     const version = key.slice(slash + 1);
-    if (slash <= 0 || !version) continue;
-    const purl = tryPurl({ type: 'nuget', name, version });
-    if (!purl) continue;
+    const purl = slash > 0 && version ? tryPurl({ type: 'nuget', name, version }) : undefined;
+    if (!purl) {
+      unusable.push(key);
+      continue;
+    }
     const pkg: PackageFound = {
       name,
       version,
@@ -64,7 +79,7 @@ function fromDeps(doc: Record<string, unknown>, libraries: Record<string, unknow
     }
     out.push(pkg);
   }
-  return out;
+  return { found: out, unusable };
 }
 
 /** `targets[runtimeTarget]["Name/Version"].dependencies`: the names each library depends on. */

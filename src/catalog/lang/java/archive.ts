@@ -84,7 +84,10 @@ function visit(
       'java.source': 'pom.properties',
       'java.pomPath': entry.name,
     });
-    if (pkg && !seen.has(pkg.purl)) {
+    if (!pkg) {
+      // A cut or garbled pom.properties: the manifest may still name the archive, but not silently.
+      scan.problems.push({ ...at, message: `${entry.name}: no valid artifactId and version` });
+    } else if (!seen.has(pkg.purl)) {
       seen.add(pkg.purl);
       fromPoms.push(pkg);
     }

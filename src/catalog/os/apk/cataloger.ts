@@ -2,6 +2,7 @@ import type { WantedFile } from '../../../image/file.js';
 import type { OsInfo } from '../../../model/os.js';
 import type { PackageFound } from '../../../model/package.js';
 import { buildPurl } from '../../../model/purl.js';
+import { isValidApk } from '../../../versions/apk.js';
 import type { Cataloger } from '../../cataloger.js';
 import { apkNamespace, distroQualifier } from '../distro.js';
 import { attributeLayers } from '../layer-attribution.js';
@@ -37,6 +38,11 @@ function catalogDatabase(file: WantedFile, os: OsInfo | undefined, sink: Warning
   const records: Complete[] = [];
   const seen = new Set<string>();
   for (const record of parseInstalled(file.content.toString('utf8'))) {
+    const problem = recordProblem(record);
+    if (problem) {
+      sink.add(file.path, `line ${record.line}: ${problem}; skipped`);
+      continue;
+    }
     if (!record.name || !record.version) {
       sink.add(
         file.path,
@@ -55,6 +61,27 @@ function catalogDatabase(file: WantedFile, os: OsInfo | undefined, sink: Warning
   const current = new Map(records.map((r) => [r.name, r.version]));
   const layers = attributeLayers(file, current, versionsOf);
   return records.map((record) => toPackage(record, file.path, layers.get(record.name), providers, os));
+}
+
+/** apk-tools package names: no blanks, slashes or controls; Lading also keeps them to printable ASCII. */
+const APK_NAME = /^[A-Za-z0-9_][A-Za-z0-9+._-]*$/;
+
+/** Why a record cannot be reported although it names a package, or undefined. */
+function recordProblem(record: ApkRecord): string | undefined {
+  const label = `record for ${record.name && APK_NAME.test(record.name) ? record.name : JSON.stringify(record.name ?? '?')}`;
+  if (record.duplicates) return `${label} repeats ${record.duplicates.map((k) => `${k}:`).join(', ')}`;
+  // A cut F:/R:/Z: line changes nothing reported; a cut P:/V:/A:/o: line would report a wrong package.
+  if (record.cutKey !== undefined && 'PVAo'.includes(record.cutKey)) {
+    return `${label} is incomplete: file ends inside its ${record.cutKey}: line (truncated?)`;
+  }
+  if (record.name !== undefined && !APK_NAME.test(record.name)) return `invalid package name ${label.slice(11)}`;
+  if (record.version !== undefined && !isValidApk(record.version)) {
+    return `${label} has an invalid version ${JSON.stringify(record.version)}`;
+  }
+  if (record.arch !== undefined && !/^[a-z0-9_]+$/.test(record.arch)) {
+    return `${label} has an invalid architecture ${JSON.stringify(record.arch)}`;
+  }
+  return undefined;
 }
 
 function versionsOf(content: Buffer): Map<string, string> {

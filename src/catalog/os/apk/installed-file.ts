@@ -13,7 +13,13 @@ export interface ApkRecord {
   files: string[];
   /** 1-based line where the record starts. */
   line: number;
+  /** Single-valued keys (`P`, `V`, `A`, `o`) given more than once: which value is right cannot be told. */
+  duplicates?: string[];
+  /** Set on the last record when the file ends mid-line (truncated): the key of that cut line. */
+  cutKey?: string;
 }
+
+const SINGLE_KEYS = new Set(['P', 'V', 'A', 'o']);
 
 /**
  * Parses apk's installed database (apk-tools `database.c`): one record per blank-line-separated paragraph,
@@ -25,7 +31,10 @@ export function parseInstalled(text: string): ApkRecord[] {
   let current: ApkRecord | undefined;
   let dir = '';
   let lineNo = 0;
-  for (const raw of text.split('\n')) {
+  const lines = text.split('\n');
+  // apk writes a newline after every line: a last line without one was cut short.
+  const cutLine = lines.length > 0 && lines[lines.length - 1] !== '' ? lines.length : 0;
+  for (const raw of lines) {
     lineNo++;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '') {
@@ -39,7 +48,14 @@ export function parseInstalled(text: string): ApkRecord[] {
       dir = '';
     }
     const value = line.slice(2);
-    switch (line[0]) {
+    const key = line[0] ?? '';
+    if (lineNo === cutLine) current.cutKey = key;
+    if (SINGLE_KEYS.has(key) && seenKey(current, key)) {
+      current.duplicates ??= [];
+      if (!current.duplicates.includes(key)) current.duplicates.push(key);
+      continue;
+    }
+    switch (key) {
       case 'P':
         current.name = value.trim();
         break;
@@ -71,6 +87,13 @@ export function parseInstalled(text: string): ApkRecord[] {
     }
   }
   return records;
+}
+
+function seenKey(record: ApkRecord, key: string): boolean {
+  if (key === 'P') return record.name !== undefined;
+  if (key === 'V') return record.version !== undefined;
+  if (key === 'A') return record.arch !== undefined;
+  return record.origin !== undefined;
 }
 
 /** The name part of a dependency or provides token: `busybox>=1.36` → `busybox`, `so:libc.so=1` → `so:libc.so`. */

@@ -10,7 +10,8 @@ import { condenseCopyright, isCopyrightPath, licensesFromCopyright } from './cop
 import { type DpkgEntry, isPresent, toEntry } from './entry.js';
 import { flatString, Interner } from './interner.js';
 import { INFO_DIR, isListPath, parseList, parseMd5sums } from './owned-files.js';
-import { readStanzas } from './status-file.js';
+import { readStanzas, type StanzaEvent } from './status-file.js';
+import { isValidPackageName, isValidStatus } from './validity.js';
 
 export const STATUS_PATH = '/var/lib/dpkg/status';
 export const STATUS_D = '/var/lib/dpkg/status.d/';
@@ -74,20 +75,24 @@ function readDatabase(file: WantedFile, sink: WarningSink): Located[] {
       sink.add(file.path, `line ${line}: paragraph of ${bytes} bytes skipped (larger than any dpkg record)`),
     ENTRY_FIELDS,
   );
-  for (const { stanza, line } of stanzas) {
-    // Distroless entries carry no Status: being there is being installed.
-    if (!distroless) {
-      const status = stanza.get('status');
-      if (status === undefined) {
-        sink.add(file.path, `line ${line}: package ${stanza.get('package') ?? '?'} has no Status field; skipped`);
-        continue;
-      }
-      if (!isPresent(status)) continue;
+  for (const event of stanzas) {
+    const { stanza, line } = event;
+    const problem = stanzaProblem(event, distroless);
+    if (problem === 'absent') continue;
+    if (problem) {
+      sink.add(file.path, `line ${line}: ${problem}; skipped`);
+      continue;
     }
-    const entry = toEntry(stanza, interner);
+    const entry = toEntry(stanza, interner, (note) => sink.add(file.path, `line ${line}: ${note}`));
     if ('error' in entry) {
       sink.add(file.path, `line ${line}: ${entry.error}; skipped`);
       continue;
+    }
+    if (event.cutField !== undefined) {
+      sink.add(
+        file.path,
+        `line ${line}: file ends without a final newline (truncated?) inside ${entry.name}'s paragraph`,
+      );
     }
     const key = keyOf(entry);
     if (entries.has(key)) {
@@ -104,6 +109,42 @@ function readDatabase(file: WantedFile, sink: WarningSink): Located[] {
   const current = new Map([...entries].map(([key, e]) => [key, e.version]));
   const layers = attributeLayers(file, current, (content) => versionsOf(content, distroless));
   return [...entries].map(([key, entry]) => ({ entry, layer: layers.get(key) }));
+}
+
+/** Fields whose value, cut short by a truncated file, would make a wrong package rather than a missing one. */
+const KEY_FIELDS = new Set(['package', 'status', 'version', 'architecture', 'source']);
+
+/**
+ * Why a paragraph cannot be reported, `absent` when it rightly is not (a removed package), or undefined. Every
+ * paragraph that is not a clean record of a present or absent package gets a reason: none is dropped silently.
+ */
+function stanzaProblem(event: StanzaEvent, distroless: boolean): string | 'absent' | undefined {
+  const { stanza, duplicates, cutField } = event;
+  const label = `paragraph for ${labelOf(stanza.get('package'))}`;
+  // dpkg refuses a paragraph that repeats a field; which value is right cannot be told.
+  if (duplicates.length > 0) return `${label} repeats field ${duplicates.map(fieldName).join(', ')}`;
+  if (cutField !== undefined && KEY_FIELDS.has(cutField)) {
+    return `${label} is incomplete: file ends inside its ${fieldName(cutField)} field (truncated?)`;
+  }
+  if (!stanza.get('package')) return 'paragraph without a Package field';
+  // Distroless entries carry no Status: being there is being installed.
+  if (distroless) return undefined;
+  const status = stanza.get('status');
+  if (status === undefined) {
+    const missing = ['Status', ...(stanza.get('version') ? [] : ['Version'])];
+    return `${label} is incomplete: missing ${missing.join('/')}`;
+  }
+  if (!isValidStatus(status)) return `${label} has an invalid Status ${JSON.stringify(status.slice(0, 64))}`;
+  return isPresent(status) ? undefined : 'absent';
+}
+
+function labelOf(name: string | undefined): string {
+  if (name === undefined) return '?';
+  return name.length > 64 || !isValidPackageName(name) ? JSON.stringify(name.slice(0, 64)) : name;
+}
+
+function fieldName(lower: string): string {
+  return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }
 
 /** The cheap read of an older database version for layer attribution. */

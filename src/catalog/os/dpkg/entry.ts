@@ -1,5 +1,6 @@
 import type { Interner } from './interner.js';
 import type { Stanza } from './status-file.js';
+import { dpkgVersionProblem, isValidArch, isValidPackageName } from './validity.js';
 
 export interface DpkgEntry {
   name: string;
@@ -50,29 +51,54 @@ function internedDependencyNames(interner: Interner | undefined, ...values: (str
     for (const clause of value.split(',')) {
       for (const alternative of clause.split('|')) {
         const name = alternative.trim().split(/[\s(:[<]/)[0];
-        if (name) names.add(interner ? interner.intern(name) : name);
+        if (name && isValidPackageName(name)) names.add(interner ? interner.intern(name) : name);
       }
     }
   }
   return [...names].sort();
 }
 
-/** `interner`, when given, shares the strings many entries repeat (arch, dependency and source names). */
-export function toEntry(stanza: Stanza, interner?: Interner): DpkgEntry | { error: string } {
+/** JSON-quoted, so a hostile value shows its control characters as escapes rather than as raw bytes. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
+/**
+ * `interner`, when given, shares the strings many entries repeat (arch, dependency and source names). A name,
+ * version or architecture dpkg would refuse is an error (the caller warns and skips); an unusable Source field is
+ * left out and reported through `onNote`.
+ */
+export function toEntry(
+  stanza: Stanza,
+  interner?: Interner,
+  onNote?: (note: string) => void,
+): DpkgEntry | { error: string } {
   const share = (value: string) => (interner ? interner.intern(value) : value);
   const name = stanza.get('package');
   if (!name) return { error: 'paragraph without a Package field' };
+  if (!isValidPackageName(name)) return { error: `invalid package name ${quoted(name)}` };
   const version = stanza.get('version');
-  if (!version) return { error: `package ${name} has no Version field` };
+  if (!version) return { error: `paragraph for ${name} is incomplete: missing Version` };
+  const versionProblem = dpkgVersionProblem(version);
+  if (versionProblem) return { error: `package ${name} has an invalid version ${quoted(version)}` };
   const entry: DpkgEntry = {
     name,
     version,
     depends: internedDependencyNames(interner, stanza.get('depends'), stanza.get('pre-depends')),
   };
   const arch = stanza.get('architecture');
-  if (arch) entry.arch = share(arch);
+  if (arch) {
+    if (!isValidArch(arch)) return { error: `package ${name} has an invalid architecture ${quoted(arch)}` };
+    entry.arch = share(arch);
+  }
   const source = parseSource(stanza.get('source'));
-  if (source.name) entry.sourceName = share(source.name);
-  if (source.version) entry.sourceVersion = share(source.version);
+  if (source.name && !isValidPackageName(source.name)) {
+    onNote?.(`package ${name}: invalid source name ${quoted(source.name)} ignored`);
+  } else if (source.version && dpkgVersionProblem(source.version)) {
+    onNote?.(`package ${name}: invalid source version ${quoted(source.version)} ignored`);
+  } else {
+    if (source.name) entry.sourceName = share(source.name);
+    if (source.version) entry.sourceVersion = share(source.version);
+  }
   return entry;
 }

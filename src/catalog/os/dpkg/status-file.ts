@@ -8,6 +8,16 @@ export interface StanzaEvent {
   stanza: Stanza;
   /** 1-based line of the paragraph's first line, for warnings. */
   line: number;
+  /** Fields (among those read) given more than once: dpkg refuses such a paragraph; the first value is kept. */
+  duplicates: string[];
+  /** Set on the file's last paragraph when the file ends mid-line: the field that was cut, or `` if none was. */
+  cutField?: string;
+}
+
+interface ParseInfo {
+  duplicates: string[];
+  /** The field the paragraph's last line belongs to. */
+  lastField?: string;
 }
 
 const LF = 0x0a;
@@ -42,8 +52,12 @@ export function* readStanzas(
       line += countNewlines(content, pos, stop);
     } else {
       const stanza = new Map<string, string>();
-      const lines = parseRange(content, pos, stop, stanza, fields);
-      yield { stanza, line };
+      const info: ParseInfo = { duplicates: [] };
+      const lines = parseRange(content, pos, stop, stanza, fields, info);
+      const event: StanzaEvent = { stanza, line, duplicates: info.duplicates };
+      // A status file dpkg wrote always ends with a newline: without one, the last value may be cut short.
+      if (stop === end && content[end - 1] !== LF) event.cutField = info.lastField ?? '';
+      yield event;
       line += lines;
     }
     pos = stop;
@@ -57,7 +71,14 @@ function countNewlines(buf: Buffer, from: number, to: number): number {
 }
 
 /** Parses the paragraph in `buf[start, end)` into `out`; returns the number of newlines it spans. */
-function parseRange(buf: Buffer, start: number, end: number, out: Stanza, fields?: ReadonlySet<string>): number {
+function parseRange(
+  buf: Buffer,
+  start: number,
+  end: number,
+  out: Stanza,
+  fields?: ReadonlySet<string>,
+  info: ParseInfo = { duplicates: [] },
+): number {
   let newlines = 0;
   let current: string | undefined;
   let pos = start;
@@ -75,11 +96,16 @@ function parseRange(buf: Buffer, start: number, end: number, out: Stanza, fields
         }
       } else {
         const colon = buf.indexOf(COLON, pos);
+        info.lastField = undefined;
         if (colon <= pos || colon >= lineEnd) current = undefined;
         else {
           const name = buf.toString('latin1', pos, colon).trim().toLowerCase();
+          info.lastField = name;
           if (fields && !fields.has(name)) current = undefined;
-          else {
+          else if (out.has(name)) {
+            if (!info.duplicates.includes(name)) info.duplicates.push(name);
+            current = undefined;
+          } else {
             current = name;
             out.set(name, decodeTrimmed(buf, colon + 1, lineEnd));
           }

@@ -68,16 +68,26 @@ function fromOsRelease(files: WantedFiles, sink: WarningSink): Detected | undefi
       sink.add(path, 'os-release has no ID field');
       continue;
     }
-    let versionId = fields.get('VERSION_ID');
+    if (!OS_RELEASE_WORD.test(id)) {
+      sink.add(path, `os-release has an invalid ID ${JSON.stringify(id.slice(0, 64))}; ignored`);
+      continue;
+    }
+    const word = (key: string): string | undefined => {
+      const value = fields.get(key)?.trim();
+      if (!value || OS_RELEASE_WORD.test(value)) return value || undefined;
+      sink.add(path, `os-release has an invalid ${key} ${JSON.stringify(value.slice(0, 64))}; ignored`);
+      return undefined;
+    };
+    let versionId = word('VERSION_ID');
     // Debian testing/sid and some minimal images omit VERSION_ID; the release files still tell.
-    if (!versionId && id === 'alpine') versionId = text(files, '/etc/alpine-release')?.trim();
+    if (!versionId && id === 'alpine') versionId = alpineRelease(files);
     const facts: ReleaseFacts = { id };
     if (versionId) facts.versionId = versionId;
-    const pretty = fields.get('PRETTY_NAME');
+    const pretty = printable(fields.get('PRETTY_NAME'));
     if (pretty) facts.prettyName = pretty;
-    const codename = fields.get('VERSION_CODENAME') ?? fields.get('UBUNTU_CODENAME');
+    const codename = word('VERSION_CODENAME') ?? word('UBUNTU_CODENAME');
     if (codename) facts.codename = codename;
-    const cpe = fields.get('CPE_NAME');
+    const cpe = printable(fields.get('CPE_NAME'));
     if (cpe) facts.cpeName = cpe;
     const detected: Detected = { facts, version: versionId ?? codename ?? '' };
     if (pretty) detected.name = pretty;
@@ -87,10 +97,10 @@ function fromOsRelease(files: WantedFiles, sink: WarningSink): Detected | undefi
 }
 
 function fromReleaseFiles(files: WantedFiles): Detected | undefined {
-  const alpine = text(files, '/etc/alpine-release')?.trim();
+  const alpine = alpineRelease(files);
   if (alpine) return { facts: { id: 'alpine', versionId: alpine }, version: alpine };
   for (const path of ['/etc/redhat-release', '/etc/system-release']) {
-    const line = text(files, path)?.split('\n')[0]?.trim();
+    const line = printable(text(files, path)?.split('\n')[0]);
     if (!line) continue;
     const m = /^(.*?)\s+release\s+(\d+(?:\.\d+)*)/i.exec(line);
     if (!m?.[1] || !m[2]) continue;
@@ -104,11 +114,31 @@ function fromReleaseFiles(files: WantedFiles): Detected | undefined {
     // `12.5` names a point release of Debian 12; `trixie/sid` a testing release with no number yet.
     const major = /^(\d+)/.exec(debian)?.[1];
     const facts: ReleaseFacts = { id: 'debian' };
-    if (major) facts.versionId = major;
-    else facts.codename = debian.split('/')[0] ?? debian;
-    return { facts, version: major ?? debian };
+    if (major) {
+      facts.versionId = major;
+      return { facts, version: major };
+    }
+    // `trixie/sid`: the codename, then the unstable suite; anything else there is not a Debian release.
+    if (!/^[a-z0-9][a-z0-9._~-]*(?:\/[a-z0-9._~-]+)?$/i.test(debian)) return undefined;
+    facts.codename = debian.split('/')[0] ?? debian;
+    return { facts, version: debian };
   }
   return undefined;
+}
+
+/** os-release(5): ID, VERSION_ID and VERSION_CODENAME hold only `0-9`, `a-z`, `.`, `_`, `-` (upper case tolerated). */
+const OS_RELEASE_WORD = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
+
+/** `/etc/alpine-release` holds a bare version (`3.19.1`); anything else there is not one. */
+function alpineRelease(files: WantedFiles): string | undefined {
+  const value = text(files, '/etc/alpine-release')?.trim();
+  return value && /^\d+(?:\.\d+)*(?:_[a-z]+\d*)?$/.test(value) ? value : undefined;
+}
+
+/** Free text (names shown to people) without control or bidi characters. */
+function printable(value: string | undefined): string | undefined {
+  const clean = value?.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, ' ').trim();
+  return clean || undefined;
 }
 
 function fromDistroless(files: WantedFiles): Detected | undefined {

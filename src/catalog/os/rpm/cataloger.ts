@@ -37,6 +37,29 @@ function evr(info: RpmPackageInfo): string {
   return info.epoch !== undefined ? `${info.epoch}:${vr}` : vr;
 }
 
+/** rpmbuild's own character rules (build/parsePreamble.c): names, versions and releases are printable ASCII. */
+const RPM_NAME = /^[A-Za-z0-9_+.%{}-]+$/;
+const RPM_VERSION = /^[A-Za-z0-9_+.%{}~^]+$/;
+const RPM_ARCH = /^[A-Za-z0-9_]+$/;
+
+function infoProblem(info: RpmPackageInfo): string | undefined {
+  if (!RPM_NAME.test(info.name)) return `invalid package name ${quoted(info.name)}`;
+  for (const [what, value] of [
+    ['version', info.version],
+    ['release', info.release],
+  ] as const) {
+    if (!RPM_VERSION.test(value)) return `package ${info.name} has an invalid ${what} ${quoted(value)}`;
+  }
+  if (info.arch !== undefined && !RPM_ARCH.test(info.arch)) {
+    return `package ${info.name} has an invalid architecture ${quoted(info.arch)}`;
+  }
+  return undefined;
+}
+
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
 function readInfos(
   file: WantedFile,
   content: Buffer,
@@ -61,7 +84,10 @@ function readInfos(
     try {
       const info = readPackage(blob, withFiles);
       // The imported signing keys are stored as pseudo-packages; they are not software.
-      if (info.name !== 'gpg-pubkey') infos.push(info);
+      if (info.name === 'gpg-pubkey') continue;
+      const problem = infoProblem(info);
+      if (problem) sink?.add(file.path, `package header ${i + 1}: ${problem}; skipped`);
+      else infos.push(info);
     } catch (err) {
       if (!(err instanceof HeaderError) && !(err instanceof RangeError)) throw err;
       sink?.add(file.path, `package header ${i + 1}: ${err.message}; skipped`);
@@ -83,8 +109,13 @@ function catalogDatabase(
   for (const info of infos) {
     const key = keyOf(info);
     // Several versions of one name.arch are normal for kernels; keep each version.
-    const versionedKey = unique.has(key) ? `${key}@${evr(info)}` : key;
-    if (!unique.has(versionedKey)) unique.set(versionedKey, info);
+    const existing = unique.get(key);
+    const versionedKey = existing ? `${key}@${evr(info)}` : key;
+    if ((existing && evr(existing) === evr(info)) || unique.has(versionedKey)) {
+      sink.add(file.path, `duplicate header for ${key} ${evr(info)}; first kept`);
+      continue;
+    }
+    unique.set(versionedKey, info);
   }
   const current = new Map([...unique].map(([key, info]) => [key, evr(info)]));
   const layers = attributeLayers(file, current, (content) => {
