@@ -256,6 +256,12 @@ describe('lading scan dir:debian12 against imported OSV records', () => {
     const report = parseReport(damaged.stdout);
     assert.deepEqual(report.warnings, [
       {
+        // The half-written stanza is skipped, and said so: never a silent drop.
+        cataloger: 'dpkg',
+        path: '/var/lib/dpkg/status',
+        message: 'line 74: paragraph for zlib1g is incomplete: file ends inside its Status field (truncated?); skipped',
+      },
+      {
         cataloger: 'npm',
         path: '/app/node_modules/lodash/package.json',
         message: 'malformed JSON: Unexpected end of JSON input',
@@ -265,6 +271,7 @@ describe('lading scan dir:debian12 against imported OSV records', () => {
     const names = report.packages.map((p) => p.name);
     for (const intact of ['libc6', 'libssl3', 'openssl', 'pip']) assert.ok(names.includes(intact), intact);
     assert.ok(!names.includes('lodash'));
+    assert.ok(!names.includes('zlib1g'), 'the cut stanza is not reported with made-up fields');
     assert.ok(!names.includes('coreutils'), 'stanzas after the cut are gone');
   });
 
