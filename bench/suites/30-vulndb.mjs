@@ -4,7 +4,9 @@
 // Suite mode: `npm run bench -- vulndb`. Script mode (what the cases run, under tsx so src/ is used as is):
 //   node --import tsx bench/suites/30-vulndb.mjs generate DIR      writes DIR/Debian-all.zip
 //   node --import tsx bench/suites/30-vulndb.mjs import ZIP DBDIR  db import into a fresh DBDIR, prints ms + max RSS
-//   node --import tsx bench/suites/30-vulndb.mjs match DBDIR [distinct|debian]  times findVulnerabilities, 10k packages
+//   node --import tsx bench/suites/30-vulndb.mjs match DBDIR [distinct|debian|sparse]  times findVulnerabilities, 10k packages
+// LADING_BENCH_BUILT=DIR times the compiled modules in DIR (`npx tsc -p tsconfig.build.json --outDir DIR`) instead
+// of src/ through tsx: what an installed Lading runs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,9 @@ const SOURCES = 5_000;
 const PACKAGES = 10_000;
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BUILT = process.env.LADING_BENCH_BUILT;
+/** A module of src/, or its compiled copy under LADING_BENCH_BUILT. */
+const srcModule = (path) => (BUILT ? join(BUILT, path.replace(/\.ts$/, '.js')) : join(ROOT, 'src', path));
 
 /** mulberry32: deterministic, and unlike a plain LCG its low bits are usable for `% n`. */
 function rng(seed) {
@@ -67,8 +72,8 @@ async function generate(dir) {
 
 async function importZip(zip, dbDir) {
   rmSync(dbDir, { recursive: true, force: true });
-  const { VulnStore } = await import(join(ROOT, 'src/vulndb/store.ts'));
-  const { importPaths } = await import(join(ROOT, 'src/vulndb/import-paths.ts'));
+  const { VulnStore } = await import(srcModule('vulndb/store.ts'));
+  const { importPaths } = await import(srcModule('vulndb/import-paths.ts'));
   const start = performance.now();
   const cpu = process.cpuUsage();
   const store = VulnStore.openForWrite(dbDir);
@@ -88,7 +93,7 @@ async function importZip(zip, dbDir) {
  * `sparse`: one package in ten has advisories.
  */
 async function match(dbDir, shape = 'distinct') {
-  const { findVulnerabilities } = await import(join(ROOT, 'src/match/index.ts'));
+  const { findVulnerabilities } = await import(srcModule('match/index.ts'));
   const r = rng(11);
   const packages = [];
   const perSource = shape === 'debian' ? 4 : 1;

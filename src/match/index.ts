@@ -39,6 +39,19 @@ export async function findVulnerabilities(
   const store = VulnStore.openReadOnly(options.dbDir);
   if (!store) throw noData(needed, options.dbDir);
   try {
+    return store.snapshot(() => matchWithStore(inventory, store, needed, options));
+  } finally {
+    store.close();
+  }
+}
+
+function matchWithStore(
+  inventory: Inventory,
+  store: VulnStore,
+  needed: Set<string>,
+  options: VulnerabilityOptions,
+): VulnerabilityResult {
+  {
     const warnings: ScanWarning[] = [];
     const db: DbInfo = { ecosystems: {} };
     const missing: string[] = [];
@@ -66,14 +79,24 @@ export async function findVulnerabilities(
     }
     const result = matchInventory(inventory, store, RULES);
     return { findings: result.findings, warnings: [...warnings, ...result.warnings], db };
-  } finally {
-    store.close();
   }
 }
 
-const RULES = { compare: compareVersions, evaluate: evaluateAffected, scoreVector };
+/** Feeds repeat vectors across thousands of records: score each distinct vector once per process. */
+const vectorScores = new Map<string, number | undefined>();
+const VECTOR_CACHE_LIMIT = 100_000;
 
-const EMPTY_SOURCE = { recordsFor: () => [], kev: () => undefined, epss: () => undefined };
+function cachedScoreVector(vector: string): number | undefined {
+  if (vectorScores.has(vector)) return vectorScores.get(vector);
+  const score = scoreVector(vector);
+  if (vectorScores.size >= VECTOR_CACHE_LIMIT) vectorScores.clear();
+  vectorScores.set(vector, score);
+  return score;
+}
+
+const RULES = { compare: compareVersions, evaluate: evaluateAffected, scoreVector: cachedScoreVector };
+
+const EMPTY_SOURCE = { candidatesFor: () => [], kev: () => undefined, epss: () => undefined };
 
 /**
  * Remembers which ecosystems scans needed, so a bare `lading db update` fetches them. Best effort: a read-only
@@ -82,7 +105,9 @@ const EMPTY_SOURCE = { recordsFor: () => [], kev: () => undefined, epss: () => u
 function rememberNeeded(dir: string, needed: Set<string>, now: Date): void {
   let store: VulnStore | undefined;
   try {
-    store = VulnStore.openForWrite(dir);
+    // a running `db update` holds the write lock for seconds: skip the bookkeeping rather than wait for it;
+    // an older layout is not upgraded here (it takes a while): the read-only open then says what to run
+    store = VulnStore.openForWrite(dir, { busyTimeoutMs: 100, upgrade: false });
     store.markNeeded(needed, now);
   } catch (err) {
     if (err instanceof NewerSchemaError) throw err;

@@ -4,7 +4,7 @@ import type { OsvAffected, OsvRecord } from '../model/osv.js';
 import type { Package } from '../model/package.js';
 import type { ScanWarning } from '../model/warning.js';
 import { baseEcosystem, normalizePackageName } from '../vulndb/names.js';
-import type { EpssScore, KevEntry } from '../vulndb/store.js';
+import type { AdvisoryCandidate, EpssScore, KevEntry } from '../vulndb/store.js';
 import { distroSeverity, unfixedStatus } from './distro-status.js';
 import { groupHits, type Hit, type HitGroup } from './group-hits.js';
 import { moduleStreamMatches } from './module-stream.js';
@@ -13,9 +13,12 @@ import { cvssScores, ghsaSeverity, severityFromCvss, type VectorScorer } from '.
 
 /** What the matcher reads: the store, or anything shaped like it (tests, benchmarks). */
 export interface AdvisorySource {
-  recordsFor(ecosystem: string, name: string): OsvRecord[];
+  /** Records naming the package, one per id; `affected` holds only that package's entries. */
+  candidatesFor(ecosystem: string, name: string): AdvisoryCandidate[];
   kev(cve: string): KevEntry | undefined;
   epss(cve: string): EpssScore | undefined;
+  /** Optional hint: the CVEs about to be asked for, so a store can read their EPSS scores in a few queries. */
+  prefetchEpss?(cves: Iterable<string>): void;
 }
 
 /** The versions/ API and the CVSS scorer, passed in so this file stays pure. */
@@ -46,7 +49,8 @@ export function matchInventory(
   const findings: Finding[] = [];
   const warnings: ScanWarning[] = [];
   const unmatchable = new Map<string, number>();
-  const memo = new Map<string, HitGroup[]>();
+  // Per query key, the findings built for the first package; later packages with that key copy them.
+  const memo = new Map<string, Finding[]>();
   const scores = new Map<OsvRecord, Finding['cvss']>();
   for (const pkg of inventory.packages) {
     const query = queryFor(pkg, inventory.os);
@@ -62,13 +66,25 @@ export function matchInventory(
       pkg.metadata?.['rpm.modularitylabel'] ?? '',
       ...query.names,
     ].join('\u0000');
-    let groups = memo.get(key);
-    if (!groups) {
-      groups = groupHits(hitsFor(pkg, query, source, rules, warnings));
-      memo.set(key, groups);
+    const built = memo.get(key);
+    if (built) {
+      for (const finding of built) findings.push(forPackage(finding, pkg));
+      continue;
     }
-    for (const group of groups) findings.push(toFinding(pkg, query, group, source, rules, scores));
+    const fresh = groupHits(hitsFor(pkg, query, source, rules, warnings)).map((group) =>
+      toFinding(pkg, query, group, rules, scores),
+    );
+    memo.set(key, fresh);
+    findings.push(...fresh);
   }
+  // KEV and EPSS last, for all CVEs at once: one query per few hundred CVEs instead of one each
+  const cves = new Set<string>();
+  for (const built of memo.values()) {
+    for (const finding of built)
+      for (const id of [finding.id, ...finding.aliases]) if (id.startsWith('CVE-')) cves.add(id);
+  }
+  source.prefetchEpss?.(cves);
+  for (const finding of findings) enrich(finding, source);
   for (const [reason, count] of unmatchable) {
     warnings.push({ cataloger: 'match', message: `${count} package(s) not matched: ${reason}` });
   }
@@ -88,11 +104,11 @@ function hitsFor(
   let versionProblem: string | undefined;
   for (const name of query.names) {
     const key = normalizePackageName(query.ecosystem, name);
-    for (const record of source.recordsFor(query.ecosystem, name)) {
-      if (record.withdrawn || seen.has(record.id)) continue;
-      seen.add(record.id);
+    for (const candidate of source.candidatesFor(query.ecosystem, name)) {
+      if (seen.has(candidate.id)) continue;
+      seen.add(candidate.id);
       let hit: Hit | undefined;
-      for (const affected of record.affected ?? []) {
+      for (const affected of candidate.affected) {
         const pkgRef = affected.package;
         if (!pkgRef || !sameEcosystem(pkgRef.ecosystem, query.ecosystem)) continue;
         if (normalizePackageName(pkgRef.ecosystem, pkgRef.name) !== key) continue;
@@ -106,6 +122,9 @@ function hitsFor(
         }
         if (verdict.invalid) versionProblem ??= verdict.invalid;
         if (!verdict.affected) continue;
+        // only now is the record text read and parsed: most candidates miss, and theirs is never needed
+        const record = hit?.record ?? candidate.record();
+        if (record.withdrawn) break;
         if (!hit) hit = { record, affected, fixedVersions: [], status: 'affected' };
         hit.fixedVersions.push(...verdict.fixedVersions);
         if (verdict.fixedVersions.length === 0 && hit.status === 'affected') {
@@ -147,7 +166,6 @@ function toFinding(
   pkg: Package,
   query: PackageQuery,
   group: HitGroup,
-  source: AdvisorySource,
   rules: MatchRules,
   scores: Map<OsvRecord, Finding['cvss']>,
 ): Finding {
@@ -197,7 +215,27 @@ function toFinding(
   if (published) finding.published = published;
   const layer = pkg.locations[0]?.layer;
   if (layer) finding.layer = layer;
-  enrich(finding, source);
+  return finding;
+}
+
+/**
+ * Another binary of the same source and version: the same vulnerability data, this package's identity.
+ * Arrays are copied so no two findings share one a later stage might edit.
+ */
+function forPackage(template: Finding, pkg: Package): Finding {
+  const finding: Finding = {
+    ...template,
+    aliases: [...template.aliases],
+    packageId: pkg.id,
+    package: { name: pkg.name, version: pkg.version, type: pkg.type, purl: pkg.purl },
+    cvss: [...template.cvss],
+    fixedVersions: [...template.fixedVersions],
+    advisory: { ...template.advisory },
+  };
+  if (template.references) finding.references = [...template.references];
+  const layer = pkg.locations[0]?.layer;
+  if (layer) finding.layer = layer;
+  else delete finding.layer;
   return finding;
 }
 

@@ -37,3 +37,14 @@ export function normalizePackageName(ecosystem: string, name: string): string {
 export function ecosystemPath(base: string): string {
   return encodeURIComponent(base);
 }
+
+/**
+ * The part of an ecosystem string a package lookup must equal: the whole string (`Debian:12` data says nothing
+ * about Debian 11), except Red Hat, which publishes per repository (`…:9::baseos`) while an image only tells
+ * product and major version. The matcher still compares ecosystems itself; this only narrows what is read.
+ */
+export function releaseKey(ecosystem: string): string {
+  if (baseEcosystem(ecosystem) !== 'Red Hat') return ecosystem;
+  const [, product, version] = ecosystem.split(':');
+  return `Red Hat:${product ?? ''}:${(version ?? '').split('.')[0]}`;
+}

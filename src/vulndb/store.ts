@@ -2,10 +2,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LadingError } from '../errors/lading-error.js';
-import type { OsvRecord } from '../model/osv.js';
+import type { OsvAffected, OsvRecord } from '../model/osv.js';
 import { decodeRecord, encodeRecord } from './codec.js';
-import { baseEcosystem, normalizePackageName } from './names.js';
-import { checkSchemaVersion, createSchema } from './schema.js';
+import { baseEcosystem, normalizePackageName, releaseKey } from './names.js';
+import { checkSchemaVersion, createSchema, insertDerived, OlderSchemaError, SCHEMA_VERSION } from './schema.js';
 
 export const DB_FILE = 'vulndb.sqlite';
 
@@ -55,6 +55,23 @@ interface EcosystemRow {
   needed_at: string | null;
 }
 
+/**
+ * A record that names a package, before its text is parsed: the matcher evaluates `affected` (that package's
+ * entries only) and calls `record()` just for the hits. That record is the stored head (package-rows.ts): all
+ * fields but `affected`, which keeps only CVSS vectors, and `details` capped at 4 kB.
+ */
+export interface AdvisoryCandidate {
+  id: string;
+  affected: OsvAffected[];
+  record(): OsvRecord;
+}
+
+/** CVEs per EPSS query: well under SQLite's 32,766 bound parameters, few enough statements to cache. */
+const EPSS_CHUNK = 500;
+
+/** Memory maps the file for reads: thousands of lookups jump around it, and a mapped page costs no read syscall. */
+const READ_MMAP_BYTES = 1 << 30;
+
 export function dbPath(dir: string): string {
   return join(dir, DB_FILE);
 }
@@ -64,7 +81,9 @@ export class VulnStore {
   readonly path: string;
   private readonly db: Database.Database;
   // Read-side memos: a scan asks for the same source package (libc6, libc-bin, … → glibc) and CVE many times.
-  private readonly lookups = new Map<string, OsvRecord[]>();
+  private readonly lookups = new Map<string, AdvisoryCandidate[]>();
+  private readonly heads = new Map<string, OsvRecord>();
+  private readonly headTexts = new Map<string, Map<string, string>>();
   private readonly epssCache = new Map<string, EpssScore | undefined>();
   private kevIds: Set<string> | undefined;
   private inTransaction = false;
@@ -74,15 +93,23 @@ export class VulnStore {
     this.db = db;
   }
 
-  /** Opens (creating when needed) for writing; refuses a file of a newer schema before writing anything. */
-  static openForWrite(dir: string): VulnStore {
+  /**
+   * Opens (creating or upgrading when needed) for writing; refuses a file of a newer schema before writing
+   * anything. `busyTimeoutMs` bounds the wait for another writer (a scan's best-effort bookkeeping waits little).
+   * `upgrade: false` leaves an older layout alone (the upgrade reads every record: a minute on a full store),
+   * throwing OlderSchemaError instead; `db update` and `db import` upgrade.
+   */
+  static openForWrite(dir: string, options: { busyTimeoutMs?: number; upgrade?: boolean } = {}): VulnStore {
     mkdirSync(dir, { recursive: true });
     const path = dbPath(dir);
     const db = openDatabase(path, false);
     try {
-      checkSchemaVersion(db, path);
+      const version = checkSchemaVersion(db, path);
+      if (options.upgrade === false && version > 0 && version < SCHEMA_VERSION) {
+        throw new OlderSchemaError(path, version);
+      }
       db.pragma('journal_mode = WAL');
-      db.pragma('busy_timeout = 10000');
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
       db.pragma('synchronous = NORMAL');
       createSchema(db);
     } catch (err) {
@@ -103,11 +130,21 @@ export class VulnStore {
         db.close();
         return undefined;
       }
+      if (version < SCHEMA_VERSION) throw new OlderSchemaError(path, version);
+      db.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
     } catch (err) {
       db.close();
       throw wrapDbError(err, path);
     }
     return new VulnStore(path, db);
+  }
+
+  /**
+   * Runs reads in one read transaction: every query sees the same committed state, even if an update commits
+   * meanwhile (a package's candidates and their heads are read by separate queries).
+   */
+  snapshot<T>(read: () => T): T {
+    return this.db.transaction(read)();
   }
 
   close(): void {
@@ -119,6 +156,8 @@ export class VulnStore {
 
   begin(): void {
     this.lookups.clear();
+    this.heads.clear();
+    this.headTexts.clear();
     this.epssCache.clear();
     this.kevIds = undefined;
     this.db.exec('BEGIN IMMEDIATE');
@@ -144,6 +183,7 @@ export class VulnStore {
   clearSource(source: string): void {
     this.stmt('DELETE FROM records WHERE source = ?').run(source);
     this.stmt('DELETE FROM packages WHERE source = ?').run(source);
+    this.stmt('DELETE FROM heads WHERE source = ?').run(source);
     this.stmt('DELETE FROM aliases WHERE source = ?').run(source);
   }
 
@@ -151,6 +191,7 @@ export class VulnStore {
   putRecord(source: string, record: OsvRecord, fresh = false): void {
     if (!fresh) {
       this.stmt('DELETE FROM packages WHERE source = ? AND id = ?').run(source, record.id);
+      this.stmt('DELETE FROM heads WHERE source = ? AND id = ?').run(source, record.id);
       this.stmt('DELETE FROM aliases WHERE source = ? AND id = ?').run(source, record.id);
     }
     this.stmt('INSERT OR REPLACE INTO records (source, id, modified, withdrawn, data) VALUES (?, ?, ?, ?, ?)').run(
@@ -160,12 +201,8 @@ export class VulnStore {
       record.withdrawn ? 1 : 0,
       encodeRecord(record),
     );
-    const addPackage = this.stmt('INSERT OR IGNORE INTO packages (ecosystem, name, source, id) VALUES (?, ?, ?, ?)');
-    for (const affected of record.affected ?? []) {
-      const pkg = affected.package;
-      if (!pkg?.ecosystem || !pkg.name) continue;
-      addPackage.run(baseEcosystem(pkg.ecosystem), normalizePackageName(pkg.ecosystem, pkg.name), source, record.id);
-    }
+    // a withdrawn record stays (status, updates) but names no package: it can never match
+    if (!record.withdrawn) insertDerived(this.db, source, record.id, record.modified, record);
     const addAlias = this.stmt('INSERT OR IGNORE INTO aliases (alias, source, id) VALUES (?, ?, ?)');
     for (const alias of [...(record.aliases ?? []), ...(record.upstream ?? [])]) {
       if (typeof alias === 'string') addAlias.run(alias, source, record.id);
@@ -255,32 +292,89 @@ export class VulnStore {
     return row ? rowToState(row) : undefined;
   }
 
-  /** Records naming a package (any release of the ecosystem), one per id (the newest copy). */
+  /** Records naming a package (any release of the ecosystem), one per id (the newest copy), read whole. */
   recordsFor(ecosystem: string, name: string): OsvRecord[] {
-    const key = `${baseEcosystem(ecosystem)}\u0000${normalizePackageName(ecosystem, name)}`;
-    let records = this.lookups.get(key);
-    if (!records) {
-      records = this.queryRecords(ecosystem, name);
-      this.lookups.set(key, records);
-    }
-    return records;
-  }
-
-  private queryRecords(ecosystem: string, name: string): OsvRecord[] {
     const rows = this.stmt(
-      'SELECT r.id AS id, r.modified AS modified, r.data AS data FROM packages p JOIN records r ON r.source = p.source AND r.id = p.id WHERE p.ecosystem = ? AND p.name = ? AND r.withdrawn = 0',
+      'SELECT r.id AS id, r.modified AS modified, r.data AS data FROM heads h JOIN records r ON r.source = h.source AND r.id = h.id WHERE h.ecosystem = ? AND h.name = ?',
     ).all(baseEcosystem(ecosystem), normalizePackageName(ecosystem, name)) as {
       id: string;
       modified: string;
       data: Buffer;
     }[];
-    const byId = new Map<string, OsvRecord>();
+    const byId = new Map<string, { modified: string; data: Buffer }>();
     for (const row of rows) {
       const known = byId.get(row.id);
-      if (known && known.modified >= row.modified) continue;
-      byId.set(row.id, decodeRecord(row.data));
+      if (!known || row.modified > known.modified) byId.set(row.id, row);
     }
-    return [...byId.values()];
+    return [...byId.values()].map((row) => decodeRecord(row.data));
+  }
+
+  /** What names a package in that release (see `releaseKey`), one per id (the newest copy); memoised. */
+  candidatesFor(ecosystem: string, name: string): AdvisoryCandidate[] {
+    const base = baseEcosystem(ecosystem);
+    const normalized = normalizePackageName(ecosystem, name);
+    const release = releaseKey(ecosystem);
+    const key = `${release}\u0000${normalized}`;
+    let candidates = this.lookups.get(key);
+    if (!candidates) {
+      candidates = this.queryCandidates(base, normalized, release);
+      this.lookups.set(key, candidates);
+    }
+    return candidates;
+  }
+
+  private queryCandidates(ecosystem: string, name: string, release: string): AdvisoryCandidate[] {
+    const rows = this.stmt(
+      'SELECT source, id, modified, affected FROM packages WHERE ecosystem = ? AND name = ? AND release = ?',
+    ).all(ecosystem, name, release) as { source: string; id: string; modified: string; affected: string }[];
+    const newest = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) {
+      const known = newest.get(row.id);
+      if (!known || row.modified > known.modified) newest.set(row.id, row);
+    }
+    const candidates: AdvisoryCandidate[] = [];
+    for (const row of newest.values()) {
+      let affected: OsvAffected[];
+      try {
+        affected = JSON.parse(row.affected) as OsvAffected[];
+      } catch (err) {
+        throw new LadingError('DB', `${this.path}: damaged package row for ${row.id}: ${(err as Error).message}`);
+      }
+      candidates.push({ id: row.id, affected, record: () => this.head(ecosystem, name, row.source, row.id) });
+    }
+    return candidates;
+  }
+
+  /**
+   * A hit's head, parsed once per store (a CVE hits many packages' lookups). The first hit of a package reads
+   * the heads of all its records in one query: they sit together in the table, and one read beats one per hit.
+   */
+  private head(ecosystem: string, name: string, source: string, id: string): OsvRecord {
+    const key = `${source}\u0000${id}`;
+    const parsed = this.heads.get(key);
+    if (parsed) return parsed;
+    const packageKey = `${ecosystem}\u0000${name}`;
+    let texts = this.headTexts.get(packageKey);
+    if (!texts) {
+      const rows = this.stmt('SELECT source, id, head FROM heads WHERE ecosystem = ? AND name = ?').all(
+        ecosystem,
+        name,
+      ) as { source: string; id: string; head: string }[];
+      texts = new Map(rows.map((r) => [`${r.source}\u0000${r.id}`, r.head]));
+      this.headTexts.set(packageKey, texts);
+    }
+    const text = texts.get(key);
+    if (text === undefined) {
+      throw new LadingError('DB', `${this.path}: record ${id} is indexed but missing (run \`lading db update\`)`);
+    }
+    let record: OsvRecord;
+    try {
+      record = JSON.parse(text) as OsvRecord;
+    } catch (err) {
+      throw new LadingError('DB', `${this.path}: damaged record head for ${id}: ${(err as Error).message}`);
+    }
+    this.heads.set(key, record);
+    return record;
   }
 
   kev(cve: string): KevEntry | undefined {
@@ -309,6 +403,30 @@ export class VulnStore {
         : { score: row.score, percentile: row.percentile };
     this.epssCache.set(cve, score);
     return score;
+  }
+
+  /** Reads the scores of many CVEs in chunks; `epss()` then answers them (and the absent ones) from memory. */
+  prefetchEpss(cves: Iterable<string>): void {
+    const wanted = [...cves].filter((cve) => !this.epssCache.has(cve));
+    for (let i = 0; i < wanted.length; i += EPSS_CHUNK) {
+      const chunk = wanted.slice(i, i + EPSS_CHUNK);
+      for (const cve of chunk) this.epssCache.set(cve, undefined);
+      const rows = this.epssChunk(chunk.length).all(...chunk) as {
+        cve: string;
+        score: number;
+        percentile: number | null;
+      }[];
+      for (const row of rows) {
+        this.epssCache.set(
+          row.cve,
+          row.percentile === null ? { score: row.score } : { score: row.score, percentile: row.percentile },
+        );
+      }
+    }
+  }
+
+  private epssChunk(size: number): Database.Statement {
+    return this.stmt(`SELECT cve, score, percentile FROM epss WHERE cve IN (${'?,'.repeat(size - 1)}?)`);
   }
 
   count(table: 'kev' | 'epss'): number {

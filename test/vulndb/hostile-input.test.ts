@@ -3,15 +3,19 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { LadingError } from '../../src/errors/lading-error.js';
+import { findVulnerabilities } from '../../src/match/index.js';
+import type { Inventory } from '../../src/model/inventory.js';
 import { readEpss } from '../../src/vulndb/epss.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
 import { parseKev } from '../../src/vulndb/kev.js';
 import { parseOsvRecord } from '../../src/vulndb/parse-record.js';
-import { VulnStore } from '../../src/vulndb/store.js';
+import { dbPath, VulnStore } from '../../src/vulndb/store.js';
 import { readZipEntries } from '../../src/vulndb/zip-entries.js';
 import { tempDir } from '../helpers/tmp.js';
+import { pkg } from '../match/inventory-helpers.js';
 import { FIXTURES, fixtureRecord } from './fixtures.js';
 import { buildZip } from './zip-writer.js';
 
@@ -109,5 +113,33 @@ describe('hostile vulnerability data', () => {
     const kev = parseKev({ vulnerabilities: [null, 7, { cveID: 'CVE-2021-44228' }] }, 'kev.json');
     assert.deepEqual(kev.entries, [{ cve: 'CVE-2021-44228' }]);
     assert.equal(kev.skipped, 2);
+  });
+
+  it('a damaged package row or record head in the store is one DB error, not a stack trace', async (t) => {
+    for (const [table, column] of [
+      ['packages', 'affected'],
+      ['heads', 'head'],
+    ] as const) {
+      const dir = await tempDir(t);
+      const store = VulnStore.openForWrite(dir);
+      await importPaths(store, [join(FIXTURES, 'osv', 'Debian')], NOW);
+      store.close();
+      const raw = new Database(dbPath(dir));
+      raw.prepare(`UPDATE ${table} SET ${column} = '{"truncated'`).run();
+      raw.close();
+      const inventory: Inventory = {
+        os: { family: 'debian', version: '10', ecosystem: 'Debian:10' },
+        warnings: [],
+        packages: [pkg('deb', 'e2fsprogs', '1.44.5-1')],
+      };
+      await assert.rejects(findVulnerabilities(inventory, { dbDir: dir, offline: true, now: NOW }), (err) => {
+        assert.equal((err as LadingError).code, 'DB', String(err));
+        assert.match(
+          (err as Error).message,
+          /vulndb\.sqlite: damaged (package row|record head) for DEBIAN-CVE-2019-5094/,
+        );
+        return true;
+      });
+    }
   });
 });
