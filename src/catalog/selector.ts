@@ -9,20 +9,30 @@ const EXECUTABLE: FileMeta = { size: 0, mode: 0o755, type: 'file' };
 export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
   return {
     wants: (path, meta) => catalogers.some((c) => c.wants(path, meta)),
-    condense: (path, content) => {
-      // `condense` gets no meta, and the binary cataloger wants any executable: asked as an executable, every
-      // extensionless file (`copyright`, `METADATA`) would look wanted twice and be kept whole. So the owner is
-      // the one cataloger that wants the path as a data file; only paths no one wants that way are executables.
-      const asData = wantingWith(catalogers, path, { ...DATA_FILE, size: content.length });
-      const wanting =
-        asData.length > 0 ? asData : wantingWith(catalogers, path, { ...EXECUTABLE, size: content.length });
-      const only = wanting.length === 1 ? wanting[0] : undefined;
+    condense: (path, content, meta) => {
+      const only = soleWanting(catalogers, path, meta ?? guessedMeta(catalogers, path, content.length));
       if (!only?.condense) return { content };
       const kept = only.condense(path, content);
       return kept ? { content: kept, condensedBy: only.id } : null;
     },
+    condenses: (path, meta) => soleWanting(catalogers, path, meta)?.condense !== undefined,
     wantsHistory: (path) => catalogers.some((c) => c.wantsHistory?.(path) ?? false),
   };
+}
+
+function soleWanting(catalogers: readonly Cataloger[], path: string, meta: FileMeta): Cataloger | undefined {
+  const wanting = wantingWith(catalogers, path, meta);
+  return wanting.length === 1 ? wanting[0] : undefined;
+}
+
+/**
+ * For callers that pass no meta (the walk always does): the binary cataloger wants any executable, so asked as an
+ * executable every extensionless file (`copyright`, `METADATA`) would look wanted twice and be kept whole. The guess
+ * is a data file when any cataloger wants the path as one, else an executable.
+ */
+function guessedMeta(catalogers: readonly Cataloger[], path: string, size: number): FileMeta {
+  const asData = { ...DATA_FILE, size };
+  return wantingWith(catalogers, path, asData).length > 0 ? asData : { ...EXECUTABLE, size };
 }
 
 function wantingWith(catalogers: readonly Cataloger[], path: string, meta: FileMeta): Cataloger[] {

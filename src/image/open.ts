@@ -24,8 +24,16 @@ export interface OpenOptions {
 /** Decides during the walk what to keep: the union of the catalogers' tests. */
 export interface FileSelector {
   wants(path: string, meta: FileMeta): boolean;
-  /** Returns what to keep of a wanted file (raw content when no cataloger condenses it), or null to drop it. */
-  condense(path: string, content: Buffer): { content: Buffer; condensedBy?: string } | null;
+  /**
+   * Returns what to keep of a wanted file (raw content when no cataloger condenses it), or null to drop it.
+   * The walk always passes the file's `meta` (for a link: the link's type with its target's size and mode).
+   */
+  condense(path: string, content: Buffer, meta?: FileMeta): { content: Buffer; condensedBy?: string } | null;
+  /**
+   * True when `condense` would shrink this file (one condensing cataloger alone wants it): such a file is read even
+   * over `maxFileBytes` (up to `maxCondenseBytes`), since only the condensed bytes are kept.
+   */
+  condenses?(path: string, meta: FileMeta): boolean;
   /** Paths whose lower-layer versions are kept too (`WantedFile.history`). */
   wantsHistory(path: string): boolean;
 }
@@ -33,6 +41,11 @@ export interface FileSelector {
 export interface WalkOptions {
   /** Files larger than this are not kept; a warning names them. */
   maxFileBytes: number;
+  /**
+   * Files over `maxFileBytes` that a selector `condenses` are still read up to this size (default 512 MiB), one at
+   * a time per walk, and only their condensed bytes kept: a 100 MB Go binary yields a few KB of build info.
+   */
+  maxCondenseBytes?: number;
   /** Total bytes all layers may inflate to before the walk gives up (default 16 GiB): a decompression bomb cap. */
   maxInflatedBytes?: number;
   /** Total tar entries across layers before the walk gives up (default 4 million): bounds the squashed tree. */

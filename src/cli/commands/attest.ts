@@ -1,12 +1,4 @@
 import type { Command } from 'commander';
-import { dsseBundle } from '../../attest/bundle.js';
-import { readInputFile, writeNewFile } from '../../attest/files.js';
-import { attestImage, verifyImageAttestations } from '../../attest/image-attestations.js';
-import { resolveImage } from '../../attest/image-target.js';
-import { PREDICATE_TYPES, predicateTypeFor } from '../../attest/predicate-types.js';
-import { rfc3339 } from '../../attest/provenance.js';
-import { attachmentRegistry } from '../../attest/registry-adapter.js';
-import { loadSigningKey, loadVerificationKey } from '../../attest/signer.js';
 import { LadingError } from '../../errors/lading-error.js';
 import { collect } from '../output.js';
 
@@ -43,6 +35,18 @@ export function registerAttest(program: Command): void {
     .option('--bundle <file>', 'also write the signed envelope as a Sigstore bundle v0.3')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .action(async (image: string, flags: AttestFlags) => {
+      const {
+        dsseBundle,
+        readInputFile,
+        writeNewFile,
+        attestImage,
+        resolveImage,
+        PREDICATE_TYPES,
+        predicateTypeFor,
+        rfc3339,
+        attachmentRegistry,
+        loadSigningKey,
+      } = await loadImplementation();
       const predicateType = predicateTypeFor(flags.type);
       const predicateBytes = await readInputFile(flags.predicate, 'predicate', MAX_PREDICATE_BYTES);
       // cosign wraps `custom` predicates as text with a timestamp; every other type is the file's JSON as is.
@@ -71,6 +75,8 @@ export function registerAttest(program: Command): void {
     .option('--type <type>', 'only accept this predicate type (short name or URI); default any')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .action(async (image: string, flags: VerifyAttestationFlags) => {
+      const { verifyImageAttestations, resolveImage, predicateTypeFor, attachmentRegistry, loadVerificationKey } =
+        await loadImplementation();
       const predicateType = flags.type ? predicateTypeFor(flags.type) : undefined;
       const key = await loadVerificationKey(flags.key);
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
@@ -88,4 +94,19 @@ function parsePredicate(bytes: Buffer, source: string): unknown {
   } catch {
     throw new LadingError('BAD_INPUT', `${source}: the predicate is not JSON`);
   }
+}
+
+/** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
+async function loadImplementation() {
+  const [m0, m1, m2, m3, m4, m5, m6, m7] = await Promise.all([
+    import('../../attest/bundle.js'),
+    import('../../attest/files.js'),
+    import('../../attest/image-attestations.js'),
+    import('../../attest/image-target.js'),
+    import('../../attest/predicate-types.js'),
+    import('../../attest/provenance.js'),
+    import('../../attest/registry-adapter.js'),
+    import('../../attest/signer.js'),
+  ]);
+  return { ...m0, ...m1, ...m2, ...m3, ...m4, ...m5, ...m6, ...m7 };
 }

@@ -4,12 +4,6 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
-import { importPaths } from '../../vulndb/import-paths.js';
-import { resolveDbDir } from '../../vulndb/location.js';
-import { resolveSources } from '../../vulndb/sources.js';
-import { dbStatus, renderStatus } from '../../vulndb/status.js';
-import { VulnStore } from '../../vulndb/store.js';
-import { updateStore } from '../../vulndb/update.js';
 import { collect } from '../output.js';
 
 interface DbFlags {
@@ -38,6 +32,7 @@ export function registerDb(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (flags: DbFlags & { ecosystem: string[]; source?: string; full?: boolean; enrichment: boolean }) => {
+      const { resolveDbDir, resolveSources, VulnStore, updateStore } = await loadImplementation();
       const dir = resolveDbDir(flags.dbDir);
       const store = VulnStore.openForWrite(dir);
       try {
@@ -68,6 +63,7 @@ export function registerDb(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('-q, --quiet', 'no warnings on stderr')
     .action(async (paths: string[], flags: DbFlags) => {
+      const { importPaths, resolveDbDir, VulnStore } = await loadImplementation();
       const store = VulnStore.openForWrite(resolveDbDir(flags.dbDir));
       try {
         const summary = await importPaths(store, paths, new Date());
@@ -87,7 +83,8 @@ export function registerDb(program: Command): void {
     .description('records and data age per ecosystem')
     .option('--json', 'machine-readable output')
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
-    .action((flags: DbFlags & { json?: boolean }) => {
+    .action(async (flags: DbFlags & { json?: boolean }) => {
+      const { resolveDbDir, dbStatus, renderStatus, VulnStore } = await loadImplementation();
       const dir = resolveDbDir(flags.dbDir);
       const store = VulnStore.openReadOnly(dir);
       if (!store) throw new LadingError('NO_DB', `no vulnerability database in ${dir}: run \`lading db update\``);
@@ -106,6 +103,7 @@ export function registerDb(program: Command): void {
     .argument('<file>', 'destination file')
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .action(async (file: string, flags: DbFlags) => {
+      const { resolveDbDir, VulnStore } = await loadImplementation();
       const dir = resolveDbDir(flags.dbDir);
       const store = VulnStore.openReadOnly(dir);
       if (!store) throw new LadingError('NO_DB', `no vulnerability database in ${dir}: run \`lading db update\``);
@@ -130,4 +128,17 @@ export function registerDb(program: Command): void {
 
 function printWarnings(warnings: ScanWarning[]): void {
   for (const w of warnings) process.stderr.write(`warning: ${w.path ? `${w.path}: ` : ''}${w.message}\n`);
+}
+
+/** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
+async function loadImplementation() {
+  const [m0, m1, m2, m3, m4, m5] = await Promise.all([
+    import('../../vulndb/import-paths.js'),
+    import('../../vulndb/location.js'),
+    import('../../vulndb/sources.js'),
+    import('../../vulndb/status.js'),
+    import('../../vulndb/store.js'),
+    import('../../vulndb/update.js'),
+  ]);
+  return { ...m0, ...m1, ...m2, ...m3, ...m4, ...m5 };
 }

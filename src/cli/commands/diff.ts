@@ -1,11 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { diffReports } from '../../diff/diff.js';
-import { DIFF_FORMATS, renderDiff } from '../../diff/render.js';
+import { DIFF_FORMATS } from '../../diff/render.js';
 import type { Report } from '../../model/report.js';
-import { loadReport, looksLikeReport } from '../../report/load.js';
-import { scan } from '../../scan/scan.js';
-import { resolveDbDir } from '../../vulndb/location.js';
 import { collect, parseOutputSpecs, writeOutput } from '../output.js';
 
 interface DiffFlags {
@@ -30,6 +26,7 @@ export function registerDiff(program: Command): void {
     .option('--platform <os/arch>', 'platform to pick from multi-platform images')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .action(async (oldSpec: string, newSpec: string, flags: DiffFlags) => {
+      const { diffReports, renderDiff } = await loadImplementation();
       const specs = parseOutputSpecs(flags.output, DIFF_FORMATS, 'table');
       const [before, after] = await Promise.all([reportFor(oldSpec, flags), reportFor(newSpec, flags)]);
       const diff = diffReports(before, after);
@@ -39,6 +36,7 @@ export function registerDiff(program: Command): void {
 
 /** A report file is read as is; anything else is scanned now. */
 async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
+  const { loadReport, looksLikeReport, scan, resolveDbDir } = await loadImplementation();
   if (spec.endsWith('.json')) {
     const head = await readFile(spec, 'utf8').catch(() => '');
     if (looksLikeReport(head)) return loadReport(spec);
@@ -50,4 +48,16 @@ async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
     insecureRegistries: flags.insecureRegistry,
     ...(flags.platform ? { platform: flags.platform } : {}),
   });
+}
+
+/** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
+async function loadImplementation() {
+  const [m0, m1, m2, m3, m4] = await Promise.all([
+    import('../../diff/diff.js'),
+    import('../../diff/render.js'),
+    import('../../report/load.js'),
+    import('../../scan/scan.js'),
+    import('../../vulndb/location.js'),
+  ]);
+  return { ...m0, ...m1, ...m2, ...m3, ...m4 };
 }

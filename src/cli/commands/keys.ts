@@ -1,8 +1,5 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { writeNewFile } from '../../attest/files.js';
-import { generateCosignKeyPair } from '../../attest/keys.js';
-import { obtainPassword } from '../../attest/password.js';
 import { LadingError } from '../../errors/lading-error.js';
 
 interface KeyFlags {
@@ -17,6 +14,7 @@ export function registerKeys(program: Command): void {
     .option('--output-key-prefix <prefix>', 'file name prefix of the key pair', 'cosign')
     .option('--force', 'overwrite existing key files')
     .action(async (flags: KeyFlags) => {
+      const { writeNewFile, generateCosignKeyPair, obtainPassword } = await loadImplementation();
       if (!flags.outputKeyPrefix) throw new LadingError('USAGE', '--output-key-prefix must not be empty');
       const keyPath = `${flags.outputKeyPrefix}.key`;
       const pubPath = `${flags.outputKeyPrefix}.pub`;
@@ -31,4 +29,14 @@ export function registerKeys(program: Command): void {
       await writeNewFile(pubPath, pair.publicPem, { force: !!flags.force });
       process.stderr.write(`Private key written to ${keyPath}\nPublic key written to ${pubPath}\n`);
     });
+}
+
+/** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
+async function loadImplementation() {
+  const [m0, m1, m2] = await Promise.all([
+    import('../../attest/files.js'),
+    import('../../attest/keys.js'),
+    import('../../attest/password.js'),
+  ]);
+  return { ...m0, ...m1, ...m2 };
 }

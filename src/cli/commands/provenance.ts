@@ -1,10 +1,5 @@
 import type { Command } from 'commander';
-import { detectBuildContext, probeGit } from '../../attest/ci-environment.js';
-import { buildProvenance, SLSA_PROVENANCE_V1 } from '../../attest/provenance.js';
-import { attachmentRegistry } from '../../attest/registry-adapter.js';
 import type { AttachmentRegistry } from '../../attest/registry-port.js';
-import { buildStatement } from '../../attest/statement.js';
-import { describeSubject, fileDescriptor } from '../../attest/subjects.js';
 import { LadingError } from '../../errors/lading-error.js';
 import { collect, writeOutput } from '../output.js';
 
@@ -39,6 +34,16 @@ export function registerProvenance(program: Command): void {
     .option('-o, --output <file>', 'write to this file instead of standard output')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .action(async (flags: ProvenanceFlags) => {
+      const {
+        detectBuildContext,
+        probeGit,
+        buildProvenance,
+        SLSA_PROVENANCE_V1,
+        attachmentRegistry,
+        buildStatement,
+        describeSubject,
+        fileDescriptor,
+      } = await loadImplementation();
       if (flags.statement && flags.subject.length === 0) {
         throw new LadingError('USAGE', '--statement needs at least one --subject');
       }
@@ -87,4 +92,16 @@ function parseTime(value: string): Date {
     throw new LadingError('USAGE', `--started-on ${value}: not an RFC 3339 time`);
   }
   return date;
+}
+
+/** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
+async function loadImplementation() {
+  const [m0, m1, m2, m3, m4] = await Promise.all([
+    import('../../attest/ci-environment.js'),
+    import('../../attest/provenance.js'),
+    import('../../attest/registry-adapter.js'),
+    import('../../attest/statement.js'),
+    import('../../attest/subjects.js'),
+  ]);
+  return { ...m0, ...m1, ...m2, ...m3, ...m4 };
 }

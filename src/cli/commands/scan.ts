@@ -1,17 +1,14 @@
 import type { Command } from 'commander';
 import { LadingError } from '../../errors/lading-error.js';
 import type { Report } from '../../model/report.js';
-import { parseSeverity, parseSeverityList } from '../../policy/filters.js';
-import { applySuppressionsAndPolicy, decideGates } from '../../policy/gate.js';
-import { loadPolicy } from '../../policy/policy-file.js';
-import { loadVex } from '../../policy/vex.js';
-import { REPORT_FORMATS } from '../../report/formats.js';
-import { renderJson } from '../../report/json.js';
-import { loadReport } from '../../report/load.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../../report/render-options.js';
-import { scan } from '../../scan/scan.js';
-import { resolveDbDir } from '../../vulndb/location.js';
 import { collect, type OutputSpec, parseOutputSpecs, writeOutput } from '../output.js';
+
+/**
+ * The `-o` format names for the help text. The renderers themselves (REPORT_FORMATS) load only when a command runs,
+ * so `lading --help` and every other command start fast; test/cli/lazy-startup.test.ts keeps the two lists equal.
+ */
+export const OUTPUT_FORMAT_NAMES = ['table', 'json', 'cyclonedx-json', 'spdx-json', 'sarif', 'junit', 'markdown'];
 
 export interface ScanFlags {
   output: string[];
@@ -73,7 +70,7 @@ export function addTargetOptions(cmd: Command): Command {
   return cmd
     .option(
       '-o, --output <format[=file]>',
-      `output format, repeatable (${Object.keys(REPORT_FORMATS).join(', ')})`,
+      `output format, repeatable (${OUTPUT_FORMAT_NAMES.join(', ')})`,
       collect,
       [],
     )
@@ -85,6 +82,27 @@ export function addTargetOptions(cmd: Command): Command {
 }
 
 export async function runScanCommand(target: string, flags: ScanFlags, fallbackFormat: string): Promise<Report> {
+  const [
+    { parseSeverity, parseSeverityList },
+    { applySuppressionsAndPolicy, decideGates },
+    { loadPolicy },
+    { loadVex },
+    { REPORT_FORMATS },
+    { renderJson },
+    { loadReport },
+    { scan },
+    { resolveDbDir },
+  ] = await Promise.all([
+    import('../../policy/filters.js'),
+    import('../../policy/gate.js'),
+    import('../../policy/policy-file.js'),
+    import('../../policy/vex.js'),
+    import('../../report/formats.js'),
+    import('../../report/json.js'),
+    import('../../report/load.js'),
+    import('../../scan/scan.js'),
+    import('../../vulndb/location.js'),
+  ]);
   const specs = parseOutputSpecs(flags.output, Object.keys(REPORT_FORMATS), fallbackFormat);
   const sbomOnly = flags.sbomOnly || specs.every((s) => s.format === 'cyclonedx-json' || s.format === 'spdx-json');
   const severities = flags.severity ? parseSeverityList(flags.severity) : undefined;
@@ -166,6 +184,7 @@ export function renderOptionsFrom(flags: Pick<ScanFlags, 'cyclonedxVersion' | 's
 }
 
 export async function renderAll(report: Report, specs: OutputSpec[], options: RenderOptions): Promise<void> {
+  const { REPORT_FORMATS } = await import('../../report/formats.js');
   for (const spec of specs) {
     const render = REPORT_FORMATS[spec.format]!;
     // A file never gets terminal colours.

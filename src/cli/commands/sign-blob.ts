@@ -1,10 +1,5 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { invalidSignature, parseSignatureText } from '../../attest/blob.js';
-import { signFile, verifyFile } from '../../attest/blob-file.js';
-import { assertMessageBundle, messageBundleParts, messageSignatureBundle, parseBundle } from '../../attest/bundle.js';
-import { readInputFile, writeNewFile } from '../../attest/files.js';
-import { loadSigningKey, loadVerificationKey } from '../../attest/signer.js';
 import { LadingError } from '../../errors/lading-error.js';
 
 interface SignBlobFlags {
@@ -28,6 +23,7 @@ export function registerSignBlob(program: Command): void {
     .option('--output-signature <file>', 'write the base64 signature here instead of standard output')
     .option('--bundle <file>', 'also write a Sigstore bundle v0.3 (key-based, no transparency log)')
     .action(async (file: string, flags: SignBlobFlags) => {
+      const { signFile, messageSignatureBundle, writeNewFile, loadSigningKey } = await loadImplementation();
       const key = await loadSigningKey(flags.key);
       const { signature, sha256 } = await signFile(key, file);
       const b64 = signature.toString('base64');
@@ -47,6 +43,16 @@ export function registerSignBlob(program: Command): void {
     .option('--signature <sig>', 'signature file (base64 or DER) or a literal base64 signature')
     .option('--bundle <file>', 'Sigstore bundle holding the signature')
     .action(async (file: string, flags: VerifyBlobFlags) => {
+      const {
+        invalidSignature,
+        parseSignatureText,
+        verifyFile,
+        assertMessageBundle,
+        messageBundleParts,
+        parseBundle,
+        readInputFile,
+        loadVerificationKey,
+      } = await loadImplementation();
       if (!flags.signature && !flags.bundle)
         throw new LadingError('USAGE', 'verify-blob needs --signature or --bundle');
       const key = await loadVerificationKey(flags.key);
@@ -64,4 +70,16 @@ export function registerSignBlob(program: Command): void {
       }
       process.stderr.write('Verified OK\n');
     });
+}
+
+/** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
+async function loadImplementation() {
+  const [m0, m1, m2, m3, m4] = await Promise.all([
+    import('../../attest/blob.js'),
+    import('../../attest/blob-file.js'),
+    import('../../attest/bundle.js'),
+    import('../../attest/files.js'),
+    import('../../attest/signer.js'),
+  ]);
+  return { ...m0, ...m1, ...m2, ...m3, ...m4 };
 }

@@ -1,9 +1,4 @@
 import type { Command } from 'commander';
-import { parseAnnotations } from '../../attest/annotations.js';
-import { signImage, verifyImageSignatures } from '../../attest/image-signatures.js';
-import { resolveImage } from '../../attest/image-target.js';
-import { attachmentRegistry } from '../../attest/registry-adapter.js';
-import { loadSigningKey, loadVerificationKey } from '../../attest/signer.js';
 import { collect } from '../output.js';
 
 interface SignFlags {
@@ -21,6 +16,8 @@ export function registerSignImage(program: Command): void {
     .option('-a, --annotation <key=value>', 'extra claim in the signed payload, repeatable', collect, [])
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .action(async (image: string, flags: SignFlags) => {
+      const { parseAnnotations, signImage, resolveImage, attachmentRegistry, loadSigningKey } =
+        await loadImplementation();
       const annotations = parseAnnotations(flags.annotation);
       // The key (and its password) first: a wrong password must fail before anything touches the registry.
       const key = await loadSigningKey(flags.key);
@@ -47,6 +44,8 @@ export function registerSignImage(program: Command): void {
     .option('-a, --annotation <key=value>', 'require this signed annotation, repeatable', collect, [])
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .action(async (image: string, flags: SignFlags) => {
+      const { parseAnnotations, verifyImageSignatures, resolveImage, attachmentRegistry, loadVerificationKey } =
+        await loadImplementation();
       const required = parseAnnotations(flags.annotation);
       const key = await loadVerificationKey(flags.key);
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
@@ -57,4 +56,16 @@ export function registerSignImage(program: Command): void {
       );
       process.stdout.write(`${JSON.stringify(payloads, null, 2)}\n`);
     });
+}
+
+/** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
+async function loadImplementation() {
+  const [m0, m1, m2, m3, m4] = await Promise.all([
+    import('../../attest/annotations.js'),
+    import('../../attest/image-signatures.js'),
+    import('../../attest/image-target.js'),
+    import('../../attest/registry-adapter.js'),
+    import('../../attest/signer.js'),
+  ]);
+  return { ...m0, ...m1, ...m2, ...m3, ...m4 };
 }

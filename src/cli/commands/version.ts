@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { LadingError } from '../../errors/lading-error.js';
-import { compareBatch } from '../../versions/batch.js';
-import { compareVersions } from '../../versions/index.js';
 
 /**
  * `lading version compare ECOSYSTEM A B` prints -1, 0 or 1. With `--batch`, JSON lines `{"a","b"}` on standard
@@ -18,6 +16,7 @@ export function registerVersion(program: Command): void {
     .argument('[b]', 'second version')
     .option('--batch', 'read {"a":…,"b":…} JSON lines from standard input, write one result per line')
     .action(async (ecosystem: string, a: string | undefined, b: string | undefined, opts: { batch?: boolean }) => {
+      const { compareBatch, compareVersions } = await loadImplementation();
       if (opts.batch) {
         if (a !== undefined) throw new LadingError('USAGE', 'version compare --batch takes no versions as arguments');
         const summary = await compareBatch(ecosystem, process.stdin, process.stdout);
@@ -32,4 +31,10 @@ export function registerVersion(program: Command): void {
       }
       process.stdout.write(`${compareVersions(ecosystem, a, b)}\n`);
     });
+}
+
+/** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
+async function loadImplementation() {
+  const [m0, m1] = await Promise.all([import('../../versions/batch.js'), import('../../versions/index.js')]);
+  return { ...m0, ...m1 };
 }

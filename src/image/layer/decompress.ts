@@ -57,13 +57,22 @@ export function zstdDecompressor(): Transform {
 }
 
 function decompressorFor(kind: LayerCompression): Transform {
-  if (kind === 'gzip') return zlib.createGunzip({ chunkSize: 256 * 1024 });
+  if (kind === 'gzip') return zlib.createGunzip({ chunkSize: 512 * 1024 });
   if (kind === 'zstd') return zstdDecompressor();
   return new PassThrough();
 }
 
 /** Reads the first bytes of `input`, then returns the stream decompressed as its magic bytes say. */
 export async function decompressSniffed(input: Readable): Promise<{ stream: Readable; compression: LayerCompression }> {
+  const { stream: raw, compression } = await sniffStream(input);
+  const stream = pipeline(raw, decompressorFor(compression), () => {
+    // Errors surface on the returned stream, where the reader awaits it.
+  });
+  return { stream, compression };
+}
+
+/** Reads the first bytes of `input` to tell its compression; `stream` replays all of it, still compressed. */
+export async function sniffStream(input: Readable): Promise<{ stream: Readable; compression: LayerCompression }> {
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head: Buffer[] = [];
   let have = 0;
@@ -88,9 +97,6 @@ export async function decompressSniffed(input: Readable): Promise<{ stream: Read
       yield next.value;
     }
   }
-  const source = Readable.from(replay(), { objectMode: false, highWaterMark: 1 << 20 });
-  const stream = pipeline(source, decompressorFor(compression), () => {
-    // Errors surface on the returned stream, where the reader awaits it.
-  });
+  const stream = Readable.from(replay(), { objectMode: false, highWaterMark: 1 << 20 });
   return { stream, compression };
 }

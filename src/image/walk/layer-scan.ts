@@ -24,9 +24,15 @@ export type LayerOp =
   | { kind: 'dir'; path: string }
   | { kind: 'entry'; entry: ScannedEntry };
 
+export const DEFAULT_MAX_CONDENSE_BYTES = 512 * 1024 ** 2;
+
 export interface ScanContext {
   selector: FileSelector;
   maxFileBytes: number;
+  /** Cap for oversized files the selector condenses (`WalkOptions.maxCondenseBytes`). */
+  maxCondenseBytes?: number;
+  /** Shared by all layers of one walk: oversized reads take turns, so at most one large buffer is alive. */
+  oversized?: OneAtATime;
   /** A second pass for link targets: exactly these paths, raw, whatever the selector says. */
   pick?: ReadonlySet<string>;
   warnings: ScanWarning[];
@@ -38,22 +44,60 @@ export function tooLargeWarning(path: string, size: number, max: number): ScanWa
   return { cataloger: 'image', path, message: `skipped: ${size} bytes is over the ${max}-byte file limit` };
 }
 
+/** Runs tasks one after another (a mutex for the rare large read). */
+export class OneAtATime {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+}
+
+/**
+ * The most bytes to read of a wanted file, or undefined (with a warning) when it is too large. Files a condensing
+ * cataloger alone wants may be larger than `maxFileBytes`: only their condensed bytes are kept.
+ */
+export function readLimit(
+  path: string,
+  meta: FileMeta,
+  ctx: Pick<ScanContext, 'selector' | 'maxFileBytes' | 'maxCondenseBytes' | 'warnings'>,
+): number | undefined {
+  if (meta.size <= ctx.maxFileBytes) return ctx.maxFileBytes;
+  const condenseCap = ctx.maxCondenseBytes ?? DEFAULT_MAX_CONDENSE_BYTES;
+  if (meta.size <= condenseCap && ctx.selector.condenses?.(path, meta)) return condenseCap;
+  ctx.warnings.push(tooLargeWarning(path, meta.size, ctx.maxFileBytes));
+  return undefined;
+}
+
 /** Decides whether to keep a regular file's content, reads it if so, and applies the selector's condense. */
 export async function keepContent(
   entry: ScannedEntry,
   ctx: ScanContext,
-  read: () => Promise<Buffer>,
+  read: (limit: number) => Promise<Buffer>,
 ): Promise<ScannedEntry> {
   const meta: FileMeta = { size: entry.size, mode: entry.mode, type: 'file' };
-  const wanted = ctx.pick ? ctx.pick.has(entry.path) : ctx.selector.wants(entry.path, meta);
-  if (!wanted) return entry;
-  if (entry.size > ctx.maxFileBytes) {
-    ctx.warnings.push(tooLargeWarning(entry.path, entry.size, ctx.maxFileBytes));
-    return entry;
+  if (ctx.pick) {
+    // The second pass reads link targets the first pass already judged (wanted.ts applies readLimit to the link).
+    if (!ctx.pick.has(entry.path)) return entry;
+    return { ...entry, content: await read(Math.max(entry.size, ctx.maxFileBytes)), raw: true };
   }
-  const raw = await read();
-  if (ctx.pick) return { ...entry, content: raw, raw: true };
-  const kept = ctx.selector.condense(entry.path, raw);
+  if (!ctx.selector.wants(entry.path, meta)) return entry;
+  const limit = readLimit(entry.path, meta, ctx);
+  if (limit === undefined) return entry;
+  if (entry.size > ctx.maxFileBytes) {
+    const condense = async () => ctx.selector.condense(entry.path, await read(limit), meta);
+    const kept = await (ctx.oversized ? ctx.oversized.run(condense) : condense());
+    // Oversized content is kept only in condensed form; raw bytes that large are what the cap exists to refuse.
+    if (!kept?.condensedBy) {
+      if (kept) ctx.warnings.push(tooLargeWarning(entry.path, entry.size, ctx.maxFileBytes));
+      return entry;
+    }
+    return { ...entry, content: kept.content, condensedBy: kept.condensedBy };
+  }
+  const raw = await read(limit);
+  const kept = ctx.selector.condense(entry.path, raw, meta);
   if (!kept) return entry;
   const out: ScannedEntry = { ...entry, content: kept.content };
   if (kept.condensedBy) out.condensedBy = kept.condensedBy;

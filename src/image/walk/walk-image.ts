@@ -2,13 +2,14 @@ import { pipeline } from 'node:stream';
 import { isLadingError, LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { Image, ImageLayer } from '../image.js';
-import { decompressSniffed } from '../layer/decompress.js';
+import { decompressSniffed, sniffStream } from '../layer/decompress.js';
+import { inflateOffThread } from '../layer/inflate-thread.js';
 import { counting, verifying } from '../layer/verify.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { Progress } from '../progress.js';
 import { type ByteSource, FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
 import { TarReader } from '../tar/tar-reader.js';
-import { type LayerOp, type ScanContext, scanLayerTar } from './layer-scan.js';
+import { type LayerOp, OneAtATime, type ScanContext, scanLayerTar } from './layer-scan.js';
 import { SquashedTree } from './squash.js';
 import { collectWanted } from './wanted.js';
 
@@ -28,18 +29,32 @@ export interface ImageWalkOptions extends WalkOptions {
   progress?: boolean;
 }
 
+/**
+ * LADING_INFLATE_THREADS=1 inflates and hashes gzip layers on worker threads. Off by default: on 2 cores it was no
+ * faster than zlib on the libuv pool and cost ~200 MB more peak RSS on a 2 GB image (bench/RESULTS-image.md).
+ */
+function useInflateThreads(): boolean {
+  return process.env['LADING_INFLATE_THREADS'] === '1';
+}
+
 /** Opens a layer's tar: seeking in place when it is a plain tar in a local file, else streamed and verified. */
 async function layerSource(layer: ImageLayer, budget: InflateBudget, progress: Progress): Promise<ByteSource> {
   if (layer.seekable) {
     const { file, offset, size } = layer.seekable;
     return FileRangeSource.open(file, offset, size);
   }
-  const { stream, compression } = await decompressSniffed(await layer.open());
+  const opened = await layer.open();
   const onBytes = (n: number) => {
     budget.left -= n;
     if (budget.left < 0) throw new LadingError('LIMIT', `layers inflate past the ${budget.max}-byte limit`);
     progress.addBytes(n);
   };
+  const { stream: raw, compression } = await sniffStream(opened);
+  if (compression === 'gzip' && useInflateThreads()) {
+    // Inflate and hash the diff-id on a worker thread, overlapping the tar parse here.
+    return new StreamByteSource(inflateOffThread(raw, { expected: layer.info.diffId, onBytes }));
+  }
+  const { stream } = await decompressSniffed(raw);
   // An uncompressed blob whose digest the source verifies is its own diff-id: hashing it twice proves nothing more.
   const alreadyVerified = compression === 'none' && layer.info.digest === layer.info.diffId;
   const checked = alreadyVerified
@@ -111,9 +126,18 @@ export async function walkImage(
   const budget: InflateBudget = { left: max, max };
   const progress = new Progress(options.progress, image.layers.length);
   const ref = image.target.ref;
+  const oversized = new OneAtATime();
+  const caps = options.maxCondenseBytes !== undefined ? { maxCondenseBytes: options.maxCondenseBytes } : {};
   try {
     const perLayer = await boundedAll(image.layers, LAYER_CONCURRENCY, async (layer) => {
-      const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings: [], countEntry };
+      const ctx: ScanContext = {
+        selector,
+        maxFileBytes: options.maxFileBytes,
+        ...caps,
+        oversized,
+        warnings: [],
+        countEntry,
+      };
       try {
         const ops = await scanLayer(layer, ctx, budget, progress);
         progress.layerDone();
@@ -130,6 +154,7 @@ export async function walkImage(
     const files = await collectWanted(tree, {
       selector,
       maxFileBytes: options.maxFileBytes,
+      ...caps,
       warnings,
       layerId: (i) => image.layers[i]?.info.diffId,
       readRaw: async (i, paths) => {

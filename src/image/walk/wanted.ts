@@ -1,13 +1,14 @@
 import type { ScanWarning } from '../../model/warning.js';
 import type { FileMeta, WantedFile } from '../file.js';
 import type { FileSelector } from '../open.js';
-import { tooLargeWarning } from './layer-scan.js';
+import { readLimit, tooLargeWarning } from './layer-scan.js';
 import { resolveInRoot } from './paths.js';
 import type { SquashedNode, SquashedTree } from './squash.js';
 
 export interface FinishContext {
   selector: FileSelector;
   maxFileBytes: number;
+  maxCondenseBytes?: number;
   warnings: ScanWarning[];
   /** The layer's diff-id for `WantedFile.layer` (undefined for root filesystems). */
   layerId(index: number): string | undefined;
@@ -72,10 +73,7 @@ export async function collectWanted(tree: SquashedTree, ctx: FinishContext): Pro
     const target = tree.get(resolved.path) as SquashedNode;
     const meta: FileMeta = { size: target.size, mode: target.mode, type: node.type, linkTarget: resolved.path };
     if (!ctx.selector.wants(node.path, meta)) continue;
-    if (target.size > ctx.maxFileBytes) {
-      ctx.warnings.push(tooLargeWarning(node.path, target.size, ctx.maxFileBytes));
-      continue;
-    }
+    if (readLimit(node.path, meta, ctx) === undefined) continue;
     links.push({ link: node, target, meta });
   }
 
@@ -94,8 +92,12 @@ export async function collectWanted(tree: SquashedTree, ctx: FinishContext): Pro
   for (const l of links) {
     const raw = l.target.raw && l.target.content ? l.target.content : reread.get(`${l.target.layer}\0${l.target.path}`);
     if (!raw) continue;
-    const kept = ctx.selector.condense(l.link.path, raw);
+    const kept = ctx.selector.condense(l.link.path, raw, l.meta);
     if (!kept) continue;
+    if (raw.length > ctx.maxFileBytes && !kept.condensedBy) {
+      ctx.warnings.push(tooLargeWarning(l.link.path, raw.length, ctx.maxFileBytes));
+      continue;
+    }
     files.set(
       l.link.path,
       wantedFile(l.link.path, ctx.layerId(l.target.layer), l.meta, kept.content, kept.condensedBy),
