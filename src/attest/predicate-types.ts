@@ -12,6 +12,8 @@ export const PREDICATE_TYPES: Readonly<Record<string, string>> = {
   vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
   openvex: 'https://openvex.dev/ns',
   custom: 'https://cosign.sigstore.dev/attestation/v1',
+  // Lading's own: a `lading scan -o json` report, which `verify-attestation --policy` can gate on.
+  'lading-report': 'https://lading.dev/attestations/report/v1',
 };
 
 /** A short name or an absolute URI used verbatim. */

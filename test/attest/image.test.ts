@@ -289,6 +289,66 @@ describe('image signatures and attestations in a real registry', () => {
     ]);
     const none = await runCli(['verify-attestation', image.ref, '--key', join(dir, 'k.pub'), '--type', 'vuln']);
     assert.equal(none.code, 1);
+
+    // A signed scan report, gated on at verification time (verify-attestation --policy).
+    const scan = {
+      schemaVersion: 1,
+      tool: { name: 'lading', version: '0.1.0' },
+      createdAt: '2026-11-22T00:00:00.000Z',
+      target: { kind: 'image', ref: image.ref, layers: [] },
+      packages: [],
+      findings: [
+        {
+          id: 'CVE-2023-4911',
+          aliases: [],
+          packageId: 'p1',
+          package: {
+            name: 'libc6',
+            version: '2.36-9+deb12u1',
+            type: 'deb',
+            purl: 'pkg:deb/debian/libc6@2.36-9+deb12u1',
+          },
+          severity: 'HIGH',
+          cvss: [],
+          status: 'fixed',
+          fixedVersions: ['2.36-9+deb12u3'],
+          kev: true,
+          advisory: { id: 'DSA-5514-1', source: 'osv' },
+        },
+      ],
+      warnings: [],
+      summary: { packages: 0, findings: 1, bySeverity: { critical: 0, high: 1, medium: 0, low: 0, unknown: 0 } },
+    };
+    await writeFile(join(dir, 'scan.json'), JSON.stringify(scan));
+    await writeFile(
+      join(dir, 'no-kev.yaml'),
+      'version: 1\nrules:\n  - {id: no-kev, type: vulnerabilities, kev: true, action: fail}\n',
+    );
+    await writeFile(
+      join(dir, 'no-critical.yaml'),
+      'version: 1\nrules:\n  - {id: no-critical, type: vulnerabilities, severity: critical, action: fail}\n',
+    );
+    const reportAtt = await runCli(
+      [
+        'attest',
+        image.ref,
+        '--key',
+        join(dir, 'k.key'),
+        '--predicate',
+        join(dir, 'scan.json'),
+        '--type',
+        'lading-report',
+      ],
+      { env },
+    );
+    assert.equal(reportAtt.code, 0, reportAtt.stderr);
+    const gate = (policy: string) =>
+      runCli(['verify-attestation', image.ref, '--key', join(dir, 'k.pub'), '--policy', join(dir, policy)]);
+    const [failing, passing] = await Promise.all([gate('no-kev.yaml'), gate('no-critical.yaml')]);
+    assert.equal(failing.code, 1, failing.stderr);
+    assert.match(failing.stderr, /policy rule no-kev: CVE-2023-4911/);
+    assert.equal(passing.code, 0, passing.stderr);
+    assert.match(passing.stderr, /1 attested report\(s\) checked/);
   });
 
   it('skopeo (containers/image) reads our .sig manifest; openssl verifies what it extracted', async (t) => {

@@ -14,6 +14,7 @@ interface AttestFlags {
 interface VerifyAttestationFlags {
   key: string;
   type?: string;
+  policy?: string;
   insecureRegistry: string[];
 }
 
@@ -28,7 +29,7 @@ export function registerAttest(program: Command): void {
     .requiredOption('--predicate <file>', 'predicate JSON file (e.g. from `lading provenance`, an SBOM, a report)')
     .option(
       '--type <type>',
-      'slsaprovenance1, slsaprovenance, cyclonedx, spdxjson, vuln, openvex, custom or a URI',
+      'slsaprovenance1, slsaprovenance, cyclonedx, spdxjson, vuln, openvex, lading-report, custom or a URI',
       'custom',
     )
     .option('--replace', 'remove earlier attestations of the same predicate type')
@@ -73,18 +74,31 @@ export function registerAttest(program: Command): void {
     .argument('<image>', 'image reference')
     .requiredOption('--key <key>', 'public key: file path or env://VAR')
     .option('--type <type>', 'only accept this predicate type (short name or URI); default any')
+    .option(
+      '--policy <file>',
+      'also require every attested Lading scan report (--type lading-report) to pass this policy',
+    )
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .action(async (image: string, flags: VerifyAttestationFlags) => {
       const { verifyImageAttestations, resolveImage, predicateTypeFor, attachmentRegistry, loadVerificationKey } =
         await loadImplementation();
       const predicateType = flags.type ? predicateTypeFor(flags.type) : undefined;
+      // A malformed policy is a usage error before any network traffic.
+      const policy = flags.policy
+        ? await (await import('../../policy/policy-file.js')).loadPolicy(flags.policy)
+        : undefined;
       const key = await loadVerificationKey(flags.key);
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
       const resolved = await resolveImage(registry, image);
-      // A later --policy flag passes its check as the last argument here.
       const statements = await verifyImageAttestations(registry, resolved, key, predicateType);
       process.stderr.write(`Verified ${statements.length} attestation(s) of ${resolved.name}@${resolved.digest}\n`);
       process.stdout.write(`${JSON.stringify(statements, null, 2)}\n`);
+      if (policy) {
+        const { checkAttestedReports } = await import('../../policy/attested-reports.js');
+        const verdict = checkAttestedReports(statements, policy, new Date());
+        for (const line of verdict.pass ? verdict.notes : verdict.reasons) process.stderr.write(`lading: ${line}\n`);
+        if (!verdict.pass) process.exitCode = 1;
+      }
     });
 }
 

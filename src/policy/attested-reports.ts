@@ -1,0 +1,51 @@
+import { LadingError } from '../errors/lading-error.js';
+import type { GateVerdict, Report } from '../model/report.js';
+import { REPORT_SCHEMA_VERSION } from '../model/report.js';
+import { applySuppressionsAndPolicy } from './gate.js';
+import type { Policy } from './policy-file.js';
+
+/** The predicate type Lading gives a scan report it attests (`lading attest --type lading-report`). */
+export const LADING_REPORT_PREDICATE_TYPE = 'https://lading.dev/attestations/report/v1';
+
+/** A statement as verify-attestation hands it over: only the predicate matters here. */
+export interface AttestedStatement {
+  predicateType: string;
+  predicate: unknown;
+}
+
+/**
+ * `verify-attestation --policy`: the policy is evaluated on every verified attestation that carries a Lading scan
+ * report, so admission can demand "signed, and the signed scan passes our gates". No such attestation is a "no".
+ */
+export function checkAttestedReports(statements: readonly AttestedStatement[], policy: Policy, now: Date): GateVerdict {
+  const reports = statements.map((s) => s.predicate).filter(isLadingReport);
+  if (reports.length === 0) {
+    throw new LadingError(
+      'GATE_FAILED',
+      'no verified attestation carries a Lading scan report to check the policy against (attest one with --type lading-report)',
+    );
+  }
+  const reasons: string[] = [];
+  for (const report of reports) {
+    const verdict = applySuppressionsAndPolicy(report, { vex: [], policy, now }).policy;
+    for (const v of verdict?.violations ?? []) {
+      if (v.action === 'fail')
+        reasons.push(`${report.target.ref} (${report.createdAt}): policy rule ${v.rule}: ${v.message}`);
+    }
+  }
+  return { pass: reasons.length === 0, reasons, notes: [`${reports.length} attested report(s) checked`] };
+}
+
+function isLadingReport(value: unknown): value is Report {
+  const r = value as Partial<Report> | null;
+  return (
+    !!r &&
+    typeof r === 'object' &&
+    r.tool?.name === 'lading' &&
+    typeof r.schemaVersion === 'number' &&
+    r.schemaVersion <= REPORT_SCHEMA_VERSION &&
+    Array.isArray(r.findings) &&
+    Array.isArray(r.packages) &&
+    !!r.target
+  );
+}
