@@ -37,22 +37,31 @@ const WORDS: Record<string, Severity> = {
 
 /**
  * The distro's rating, where its record carries one: Debian urgency, Ubuntu priority (severity type `Ubuntu`),
- * Red Hat/SUSE-style severity words. `not yet assigned` and unknown words give nothing.
+ * Red Hat/SUSE-style severity words, the rpm distros' `Important:` titles. `not yet assigned` and unknown words
+ * give nothing.
  */
 export function distroSeverity(affected: OsvAffected, record: OsvRecord): Severity | undefined {
   const candidates = [
     stringAt(affected.ecosystem_specific, 'urgency'),
+    // Ubuntu: newer records carry a severity of type `Ubuntu`, older ones `ecosystem_specific.ubuntu_priority`.
     ...(affected.severity ?? []).filter((s) => s.type === 'Ubuntu').map((s) => s.score),
+    stringAt(affected.ecosystem_specific, 'ubuntu_priority'),
     ...(record.severity ?? []).filter((s) => s.type === 'Ubuntu').map((s) => s.score),
     stringAt(affected.ecosystem_specific, 'severity'),
     stringAt(affected.database_specific, 'severity'),
     stringAt(record.database_specific, 'severity'),
+    // Red Hat, AlmaLinux and Rocky title their advisories with the rating: `Important: openssh security update`.
+    impactOfSummary(record.summary),
   ];
   for (const word of candidates) {
     const severity = word ? WORDS[word.trim().toLowerCase().replace(/\*+$/, '')] : undefined;
     if (severity) return severity;
   }
   return undefined;
+}
+
+function impactOfSummary(summary: string | undefined): string | undefined {
+  return summary ? /^(Low|Moderate|Important|Critical):\s/.exec(summary)?.[1] : undefined;
 }
 
 function stringAt(obj: Record<string, unknown> | undefined, key: string): string | undefined {

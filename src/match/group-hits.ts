@@ -27,6 +27,12 @@ interface Working {
 const isCve = (id: string) => id.startsWith('CVE-');
 
 /**
+ * Ubuntu's USNs name their CVE records (`UBUNTU-CVE-2016-0634`) as upstream rather than the CVE itself, so the
+ * distro prefix is dropped to find the finding of that CVE.
+ */
+const upstreamCve = (id: string) => /^(?:UBUNTU|DEBIAN|ALPINE)-(CVE-\d+-\d+)$/.exec(id)?.[1] ?? id;
+
+/**
  * Folds a package's hits into vulnerabilities. `aliases` are the same vulnerability (symmetric, transitive):
  * merged. `upstream` is where a distro record came from (DEBIAN-CVE-X → CVE-X, a DSA → its CVEs): such a
  * record joins the finding of that CVE when there is one, or becomes the CVE's finding when it names exactly
@@ -46,7 +52,8 @@ export function groupHits(hits: Hit[]): HitGroup[] {
       derived.push(group);
     }
   }
-  const upstreamOf = (g: Working) => [...new Set(g.hits.flatMap((h) => h.record.upstream ?? []))].sort();
+  const upstreamOf = (g: Working) =>
+    [...new Set(g.hits.flatMap((h) => (h.record.upstream ?? []).map(upstreamCve)))].sort();
   derived.sort((a, b) => upstreamOf(a).length - upstreamOf(b).length || cmp(firstId(a), firstId(b)));
   for (const group of derived) {
     const upstream = upstreamOf(group);

@@ -3,7 +3,7 @@ import type { Inventory } from '../model/inventory.js';
 import type { OsvAffected, OsvRecord } from '../model/osv.js';
 import type { Package } from '../model/package.js';
 import type { ScanWarning } from '../model/warning.js';
-import { baseEcosystem, normalizePackageName } from '../vulndb/names.js';
+import { baseEcosystem, normalizePackageName, suseRelease } from '../vulndb/names.js';
 import type { AdvisoryCandidate, EpssScore, KevEntry } from '../vulndb/store.js';
 import { distroSeverity, unfixedStatus } from './distro-status.js';
 import { groupHits, type Hit, type HitGroup } from './group-hits.js';
@@ -125,6 +125,8 @@ function hitsFor(
         // only now is the record text read and parsed: most candidates miss, and theirs is never needed
         const record = hit?.record ?? candidate.record();
         if (record.withdrawn) break;
+        // AlmaLinux and Rocky name the module stream only in the title, which needs the record
+        if (!moduleStreamMatches(pkg, affected, record)) continue;
         if (!hit) hit = { record, affected, fixedVersions: [], status: 'affected' };
         hit.fixedVersions.push(...verdict.fixedVersions);
         if (verdict.fixedVersions.length === 0 && hit.status === 'affected') {
@@ -148,7 +150,9 @@ function hitsFor(
 /**
  * OS releases must match exactly (`Debian:12` data says nothing about Debian 11). Red Hat publishes per
  * repository (`…:9::baseos`, `…:9::appstream`) while an image only tells its release, so product and major
- * version decide there. Language ecosystems have no release part.
+ * version decide there. SUSE files a package under the module or product that ships it (`SUSE:Linux Enterprise
+ * Module for Basesystem 15 SP5`, `…Server 15 SP5-LTSS`) while an image names its product, so the service pack
+ * decides. Language ecosystems have no release part.
  */
 function sameEcosystem(advisory: string, wanted: string): boolean {
   if (advisory === wanted) return true;
@@ -158,6 +162,10 @@ function sameEcosystem(advisory: string, wanted: string): boolean {
     const [, productA, versionA] = advisory.split(':');
     const [, productW, versionW] = wanted.split(':');
     return productA === productW && (versionA ?? '').split('.')[0] === (versionW ?? '').split('.')[0];
+  }
+  if (base === 'SUSE') {
+    const release = suseRelease(wanted);
+    return release !== undefined && release === suseRelease(advisory);
   }
   return !wanted.includes(':') && !advisory.includes(':');
 }

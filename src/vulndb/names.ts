@@ -41,10 +41,33 @@ export function ecosystemPath(base: string): string {
 /**
  * The part of an ecosystem string a package lookup must equal: the whole string (`Debian:12` data says nothing
  * about Debian 11), except Red Hat, which publishes per repository (`…:9::baseos`) while an image only tells
- * product and major version. The matcher still compares ecosystems itself; this only narrows what is read.
+ * product and major version, and SUSE, which files packages per module (see `suseRelease`). The matcher still
+ * compares ecosystems itself; this only narrows what is read.
  */
 export function releaseKey(ecosystem: string): string {
-  if (baseEcosystem(ecosystem) !== 'Red Hat') return ecosystem;
+  const base = baseEcosystem(ecosystem);
+  if (base === 'SUSE') {
+    const release = suseRelease(ecosystem);
+    return release ? `SUSE:${release}` : ecosystem;
+  }
+  if (base !== 'Red Hat') return ecosystem;
   const [, product, version] = ecosystem.split(':');
   return `Red Hat:${product ?? ''}:${(version ?? '').split('.')[0]}`;
+}
+
+/**
+ * The SUSE Linux Enterprise release in an ecosystem string: `SUSE:Linux Enterprise Module for Basesystem 15 SP5`
+ * and `SUSE:Linux Enterprise Server 15 SP5-LTSS` → `15 SP5`; `…Server 15` → `15`. Other SUSE products (Micro,
+ * Manager) are numbered on their own scale, so they keep their product name.
+ */
+export function suseRelease(ecosystem: string): string | undefined {
+  const colon = ecosystem.indexOf(':');
+  if (colon === -1 || baseEcosystem(ecosystem) !== 'SUSE') return undefined;
+  const product = ecosystem.slice(colon + 1);
+  const enterprise =
+    /^Linux Enterprise (?:Server|Desktop|Module for [^:]+?|High Performance Computing|Server for SAP Applications|Workstation Extension|Real Time)(?: LTSS)? (\d+)(?: (SP\d+))?(?:-[A-Z-]+)?$/.exec(
+      product,
+    );
+  if (enterprise) return enterprise[2] ? `${enterprise[1]} ${enterprise[2]}` : enterprise[1];
+  return product || undefined;
 }

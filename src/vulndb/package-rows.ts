@@ -58,10 +58,12 @@ export function packageRows(record: OsvRecord): PackageRow[] {
   }));
 }
 
-/** The fields range evaluation, module streams and distro status read; the purl is dropped (never matched on). */
+/** The fields range evaluation, module streams and distro status read; the purl only where it names a module. */
 function compactAffected(affected: OsvAffected): OsvAffected {
   const pkg = affected.package!;
   const out: OsvAffected = { package: { ecosystem: pkg.ecosystem, name: pkg.name } };
+  // Red Hat names a modular package's stream only in its purl (`rpmmod=nodejs:20:…`); the matcher needs it.
+  if (pkg.purl && /[?&]rpmmod=/.test(pkg.purl)) out.package!.purl = pkg.purl;
   if (affected.ranges) {
     // GIT ranges are kept: module-stream checks look at every event, as they do on the whole record.
     out.ranges = affected.ranges.map((r) => ({ type: r.type, events: r.events }));

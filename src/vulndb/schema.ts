@@ -7,8 +7,10 @@ import { packageRows, recordHead } from './package-rows.js';
 /**
  * Bump when the layout changes; an older Lading refuses a newer file rather than corrupting it.
  * 2: `packages` carries each package's `affected` entries, so matching reads whole records only for hits.
+ * 3: SUSE release keys are the service pack alone, and rows keep `rpmmod=` purls (Red Hat module streams).
+ *    Derived rows only: an older store is rebuilt from its own records by `db update`/`db import`.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const CREATE = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -113,7 +113,7 @@ describe('vulnerability store schema upgrade', () => {
       assert.equal((err as LadingError).code, 'DB');
       assert.match(
         (err as Error).message,
-        /schema version 1 is older than this Lading reads \(2\): run `lading db update`/,
+        /schema version 1 is older than this Lading reads \(3\): run `lading db update`/,
       );
       return true;
     };

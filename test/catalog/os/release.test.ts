@@ -42,7 +42,7 @@ describe('OS detection from real os-release files', () => {
     ['rhel-9.3', 'rhel', '9.3', 'Red Hat:enterprise_linux:9::baseos'],
     ['rocky-9.3', 'rocky', '9.3', 'Rocky Linux:9'],
     ['almalinux-8.9', 'almalinux', '8.9', 'AlmaLinux:8'],
-    ['sles-15.5', 'sles', '15.5', 'SUSE:SUSE Linux Enterprise Server 15 SP5'],
+    ['sles-15.5', 'sles', '15.5', 'SUSE:Linux Enterprise Server 15 SP5'],
     ['opensuse-leap-15.5', 'opensuse-leap', '15.5', 'openSUSE:Leap 15.5'],
     ['wolfi', 'wolfi', '20230201', 'Wolfi'],
     ['chainguard', 'chainguard', '20230214', 'Chainguard'],

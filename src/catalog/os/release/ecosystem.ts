@@ -93,7 +93,9 @@ export function osvEcosystem(facts: ReleaseFacts): string | undefined {
     case 'sles':
     case 'sles_sap':
     case 'sle-micro':
-      return facts.prettyName ? `SUSE:${facts.prettyName}` : 'SUSE';
+      // OSV spells the product without the vendor (`SUSE:Linux Enterprise Server 15 SP5`) while PRETTY_NAME
+      // starts with it; the matcher then accepts any module of that service pack (SUSE files packages there).
+      return facts.prettyName ? `SUSE:${facts.prettyName.replace(/^SUSE\s+/, '')}` : 'SUSE';
     case 'opensuse-leap':
       return facts.versionId ? `openSUSE:Leap ${facts.versionId}` : 'openSUSE';
     case 'opensuse-tumbleweed':
