@@ -31,13 +31,28 @@ function toEntry(form: LicenseForm): CdxLicense {
   }
 }
 
+/**
+ * An image's packages share a few dozen license strings; each is classified (an expression parse) once. The
+ * forms are only read, never changed. Bounded, as license strings come from the scanned files.
+ */
+const classified = new Map<string, { form: LicenseForm; key: string }>();
+const MAX_CLASSIFIED = 4096;
+
+function classifyOnce(text: string): { form: LicenseForm; key: string } {
+  const known = classified.get(text);
+  if (known) return known;
+  const form = classifyLicense(text);
+  const entry = { form, key: JSON.stringify(form) };
+  if (classified.size < MAX_CLASSIFIED) classified.set(text, entry);
+  return entry;
+}
+
 function uniqueForms(licenses: readonly string[]): LicenseForm[] {
   const seen = new Set<string>();
   const out: LicenseForm[] = [];
   for (const text of licenses) {
     if (text.trim() === '') continue;
-    const form = classifyLicense(text);
-    const key = JSON.stringify(form);
+    const { form, key } = classifyOnce(text);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(form);

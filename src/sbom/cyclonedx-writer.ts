@@ -50,7 +50,7 @@ export function buildCycloneDx(
   if (report.findings.length) body['vulnerabilities'] = cyclonedxVulnerabilities(report.findings, (id) => refs.get(id));
 
   // The serial number is derived from everything else, so it must be computed before it is added.
-  const serialNumber = `urn:uuid:${documentUuid(options, JSON.stringify({ specVersion, body }))}`;
+  const serialNumber = `urn:uuid:${documentUuid(options, () => JSON.stringify({ specVersion, body }))}`;
   return {
     $schema: `http://cyclonedx.org/schema/bom-${specVersion}.schema.json`,
     bomFormat: 'CycloneDX',

@@ -15,9 +15,13 @@ export function sbomTimestamp(report: Report, options: Pick<RenderOptions, 'sour
  * A document id: random, unless SOURCE_DATE_EPOCH asks for reproducible output, in which case it is derived
  * from the document's content so the same input always gets the same id and different inputs different ones.
  */
-export function documentUuid(options: Pick<RenderOptions, 'sourceDateEpoch'>, content: string): string {
+export function documentUuid(
+  options: Pick<RenderOptions, 'sourceDateEpoch'>,
+  content: string | (() => string),
+): string {
   if (options.sourceDateEpoch === undefined) return randomUUID();
-  return uuidFromContent(content);
+  // A function defers serializing a large document to the reproducible case, the only one that reads it.
+  return uuidFromContent(typeof content === 'function' ? content() : content);
 }
 
 /** An RFC 4122 version-5-shaped UUID from a SHA-256 of the content (name-based, not random). */

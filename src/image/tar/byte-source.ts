@@ -10,12 +10,23 @@ import type { Readable } from 'node:stream';
 export interface ByteSource {
   /** Up to `n` bytes; fewer only at the end of the data. */
   read(n: number): Promise<Buffer>;
+  /** Like `read`, but the bytes are the caller's to keep (sources whose `read` reuses memory copy only then). */
+  readKept?(n: number): Promise<Buffer>;
+  /** Present on sources that never wait: the same as `read`/`skip`, without a promise. */
+  readNow?(n: number): Buffer;
+  skipNow?(n: number): number;
   /** Moves past `n` bytes; returns how many there were (less than `n` only at the end). */
   skip(n: number): Promise<number>;
   /** Consumes what is left, so digests computed on the way through get checked. */
   drain(): Promise<void>;
   close(): Promise<void>;
   readonly position: number;
+}
+
+/** Reads a source can answer without waiting (positional reads of a local file from the page cache). */
+export interface ImmediateReads {
+  readNow(n: number): Buffer;
+  skipNow(n: number): number;
 }
 
 export class StreamByteSource implements ByteSource {
@@ -83,6 +94,8 @@ export class StreamByteSource implements ByteSource {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Read-ahead while reading sequentially (small files in a row share one read). */
 const SEQUENTIAL_WINDOW = 64 * 1024;
 /** After a seek the next thing is usually one header followed by content we will skip again. */
@@ -93,7 +106,7 @@ const AFTER_SEEK_WINDOW = 8 * 1024;
  * issues one small read per tar header, and a thread-pool round trip each (what async reads cost) would take far
  * longer than the read itself from the page cache. Returned buffers are valid until the next call.
  */
-export class FileRangeSource implements ByteSource {
+export class FileRangeSource implements ByteSource, ImmediateReads {
   private readonly buffer = Buffer.allocUnsafe(SEQUENTIAL_WINDOW);
   private window: Buffer = Buffer.alloc(0);
   private windowAt = 0;
@@ -115,8 +128,12 @@ export class FileRangeSource implements ByteSource {
   }
 
   async read(n: number): Promise<Buffer> {
+    return this.readNow(n);
+  }
+
+  readNow(n: number): Buffer {
     const want = Math.max(0, Math.min(n, this.size - this.position));
-    if (want === 0) return Buffer.alloc(0);
+    if (want === 0) return EMPTY;
     const inWindow = this.position - this.windowAt;
     if (inWindow >= 0 && inWindow + want <= this.window.length) {
       this.position += want;
@@ -135,7 +152,36 @@ export class FileRangeSource implements ByteSource {
     return this.window.subarray(0, got);
   }
 
+  /**
+   * Content that fits the read-ahead window is copied out of it (one read serves many small files); larger content
+   * is read straight into its own buffer, once, instead of into a buffer that would then be copied.
+   */
+  async readKept(n: number): Promise<Buffer> {
+    const want = Math.max(0, Math.min(n, this.size - this.position));
+    const inWindow = this.position - this.windowAt;
+    const windowed = inWindow >= 0 && inWindow + want <= this.window.length;
+    if (want <= SEQUENTIAL_WINDOW || windowed) return Buffer.from(this.readNow(n));
+    const target = Buffer.allocUnsafe(want);
+    let have = 0;
+    const inside = inWindow >= 0 && inWindow < this.window.length ? this.window.length - inWindow : 0;
+    if (inside > 0) have = this.window.copy(target, 0, inWindow);
+    while (have < want) {
+      const got = readSync(this.fh.fd, target, have, want - have, this.start + this.position + have);
+      if (got === 0) break;
+      have += got;
+    }
+    this.position += have;
+    // The next read starts where this one ended: sequential, so it gets the full read-ahead.
+    this.window = EMPTY;
+    this.windowAt = this.position;
+    return have === want ? target : target.subarray(0, have);
+  }
+
   async skip(n: number): Promise<number> {
+    return this.skipNow(n);
+  }
+
+  skipNow(n: number): number {
     const step = Math.max(0, Math.min(n, this.size - this.position));
     this.position += step;
     return step;

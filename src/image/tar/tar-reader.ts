@@ -1,5 +1,5 @@
 import { LadingError } from '../../errors/lading-error.js';
-import type { ByteSource } from './byte-source.js';
+import type { ByteSource, ImmediateReads } from './byte-source.js';
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'directory' | 'other';
 
@@ -69,6 +69,17 @@ function octal(buf: Buffer, start: number, len: number, what: string): number {
 
 /** Sum of the header's bytes with the checksum field counted as spaces; 0 means an all-zero (end) block. */
 function headerSum(header: Buffer): number {
+  // Headers read from files sit 4-byte aligned: add four bytes per step, in two 16-bit lanes that cannot overflow
+  // (128 words × 2 bytes × 255 < 65536). Runs once per entry of every layer.
+  if (header.byteOffset % 4 === 0 && header.length === BLOCK) {
+    const words = new Uint32Array(header.buffer, header.byteOffset, BLOCK / 4);
+    let lanes = 0;
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] as number;
+      lanes += (w & 0x00ff00ff) + ((w >>> 8) & 0x00ff00ff);
+    }
+    return (lanes & 0xffff) + (lanes >>> 16);
+  }
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += header[i] as number;
   return sum;
@@ -80,6 +91,17 @@ function checksumOk(header: Buffer, rawSum: number): boolean {
   return rawSum - field + 8 * SPACE === octal(header, 148, 8, 'checksum');
 }
 
+/** The pax keys the reader uses; others (times, owners, xattrs) are skipped without being decoded. */
+const PAX_KEYS = ['path', 'linkpath', 'size'].map((key) => ({ key, bytes: Buffer.from(key) }));
+const EQUALS = 0x3d;
+
+function paxKeyAt(data: Buffer, start: number, end: number): string | undefined {
+  for (const { key, bytes } of PAX_KEYS) {
+    if (end - start === bytes.length && data.compare(bytes, 0, bytes.length, start, end) === 0) return key;
+  }
+  return undefined;
+}
+
 function parsePax(data: Buffer): Map<string, string> {
   const out = new Map<string, string>();
   let at = 0;
@@ -88,12 +110,43 @@ function parsePax(data: Buffer): Map<string, string> {
     if (space < 0) break;
     const len = Number.parseInt(data.subarray(at, space).toString('ascii'), 10);
     if (!Number.isFinite(len) || len <= space - at || at + len > data.length) throw corrupt('corrupt pax header');
-    const record = data.subarray(space + 1, at + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) out.set(record.slice(0, eq), record.slice(eq + 1));
+    // A record is `<len> <key>=<value>\n`; '=' is ASCII, so its first byte is where the decoded key ends.
+    const recordEnd = at + len - 1;
+    const eq = data.indexOf(EQUALS, space + 1);
+    if (eq > space + 1 && eq < recordEnd) {
+      const key = paxKeyAt(data, space + 1, eq);
+      if (key) out.set(key, data.toString('utf8', eq + 1, recordEnd));
+    }
     at += len;
   }
   return out;
+}
+
+/** The `ustar` magic (POSIX and GNU variants share these five bytes). */
+function isUstar(header: Buffer): boolean {
+  return (
+    header[257] === 0x75 && header[258] === 0x73 && header[259] === 0x74 && header[260] === 0x61 && header[261] === 0x72
+  );
+}
+
+/** What GNU long-name/long-link and pax records say about the entry that follows them. */
+interface MetaRecords {
+  longName?: string;
+  longLink?: string;
+  pax: ReadonlyMap<string, string>;
+}
+
+interface MetaRecordHeader {
+  flag: string;
+  size: number;
+}
+
+const EMPTY_PAX: ReadonlyMap<string, string> = new Map();
+
+function applyRecord(flag: string, data: Buffer, meta: MetaRecords): void {
+  if (flag === 'L') meta.longName = cString(data, 0, data.length);
+  else if (flag === 'K') meta.longLink = cString(data, 0, data.length);
+  else if (flag === 'x') meta.pax = parsePax(data);
 }
 
 function typeOf(flag: string): TarEntryType {
@@ -137,84 +190,110 @@ export class TarReader {
     return buf;
   }
 
-  private async skipExact(n: number, what: string): Promise<void> {
-    if ((await this.src.skip(n)) < n) throw corrupt(`unexpected end of tar data in ${what}`);
-  }
-
-  private async finishPending(): Promise<void> {
-    if (this.pendingData > 0) await this.skipExact(this.pendingData, 'file content');
-    this.pendingData = 0;
-    await this.skipPadding();
-  }
-
   /**
    * Some writers (umoci among them) end the archive right after the last file's data, without padding or the
    * end-of-archive blocks; Go's archive/tar, which Docker and containerd use, reads that as the end. So do we.
    */
-  private async skipPadding(): Promise<void> {
-    const pad = this.pendingPad;
-    this.pendingPad = 0;
-    if (pad > 0 && (await this.src.skip(pad)) < pad) this.ended = true;
+  private paddingSkipped(pad: number, skipped: number): void {
+    if (skipped < pad) this.ended = true;
   }
 
   /** The next entry, or null at the end of the archive. */
   async next(): Promise<TarEntry | null> {
+    // Sources that can answer at once (a local file) take the loop without awaits: one per header and skip
+    // added up to most of the walk of a many-file layer.
+    if (this.src.readNow && this.src.skipNow) return this.nextNow(this.src as ByteSource & ImmediateReads);
     if (this.ended) return null;
-    await this.finishPending();
-    if (this.ended) return null;
-    let longName: string | undefined;
-    let longLink: string | undefined;
-    let pax = new Map<string, string>();
-    for (;;) {
-      const header = await this.src.read(BLOCK);
-      if (header.length === 0) return this.end();
-      if (header.length < BLOCK) throw corrupt('unexpected end of tar data in a header');
-      const sum = headerSum(header);
-      if (sum === 0) return this.end();
-      if (!checksumOk(header, sum)) throw corrupt(`corrupt tar header at offset ${this.src.position - BLOCK}`);
-      const flag = String.fromCharCode(header[156] ?? 0);
-      let size = octal(header, 124, 12, 'size');
-      if (flag === 'L' || flag === 'K' || flag === 'x' || flag === 'g') {
-        if (size > MAX_META_RECORD) throw corrupt(`tar ${flag} record of ${size} bytes is implausible`);
-        const data = await this.exact(size, 'a long-name record');
-        if ((await this.src.skip(padding(size))) < padding(size))
-          throw corrupt('unexpected end of tar data in a header');
-        if (flag === 'L') longName = cString(data, 0, data.length);
-        else if (flag === 'K') longLink = cString(data, 0, data.length);
-        else if (flag === 'x') pax = parsePax(data);
-        continue;
-      }
-      const paxSize = pax.get('size');
-      if (paxSize !== undefined) {
-        if (!/^\d+$/.test(paxSize)) throw corrupt('corrupt pax size');
-        size = Number(paxSize);
-      }
-      if (size > this.limits.maxEntryBytes) throw corrupt(`tar entry claims ${size} bytes, beyond any sane size`);
-      const type = typeOf(flag);
-      const magic = header.subarray(257, 262).toString('latin1');
-      const prefix = magic === 'ustar' ? cString(header, 345, 155) : '';
-      const baseName = cString(header, 0, 100);
-      const name = pax.get('path') ?? longName ?? (prefix ? `${prefix}/${baseName}` : baseName);
-      const linkname = pax.get('linkpath') ?? longLink ?? cString(header, 157, 100);
-      // Links and directories carry no data whatever their size field says (hard links in some tars repeat it).
-      const dataSize = type === 'hardlink' || type === 'symlink' || type === 'directory' ? 0 : size;
-      this.pendingData = dataSize;
-      this.pendingPad = padding(dataSize);
-      return {
-        name,
-        type,
-        size: dataSize,
-        mode: octal(header, 100, 8, 'mode') & 0o7777,
-        linkname,
-        dataOffset: this.src.position,
-      };
+    if (this.pendingData > 0 && (await this.src.skip(this.pendingData)) < this.pendingData) {
+      throw corrupt('unexpected end of tar data in file content');
     }
+    this.pendingData = 0;
+    const pad = this.pendingPad;
+    this.pendingPad = 0;
+    if (pad > 0) this.paddingSkipped(pad, await this.src.skip(pad));
+    if (this.ended) return null;
+    const meta: MetaRecords = { pax: EMPTY_PAX };
+    for (;;) {
+      const step = this.interpret(await this.src.read(BLOCK), meta);
+      if (step === null || 'name' in step) return step;
+      const data = await this.exact(step.size, 'a long-name record');
+      const pad = padding(step.size);
+      if ((await this.src.skip(pad)) < pad) throw corrupt('unexpected end of tar data in a header');
+      applyRecord(step.flag, data, meta);
+    }
+  }
+
+  private nextNow(src: ByteSource & ImmediateReads): TarEntry | null {
+    if (this.ended) return null;
+    if (this.pendingData > 0 && src.skipNow(this.pendingData) < this.pendingData) {
+      throw corrupt('unexpected end of tar data in file content');
+    }
+    this.pendingData = 0;
+    const pad = this.pendingPad;
+    this.pendingPad = 0;
+    if (pad > 0) this.paddingSkipped(pad, src.skipNow(pad));
+    if (this.ended) return null;
+    const meta: MetaRecords = { pax: EMPTY_PAX };
+    for (;;) {
+      const step = this.interpret(src.readNow(BLOCK), meta);
+      if (step === null || 'name' in step) return step;
+      const data = src.readNow(step.size);
+      if (data.length < step.size) throw corrupt('unexpected end of tar data in a long-name record');
+      const pad = padding(step.size);
+      if (src.skipNow(pad) < pad) throw corrupt('unexpected end of tar data in a header');
+      applyRecord(step.flag, data, meta);
+    }
+  }
+
+  /** One header block: the entry it starts, a metadata record to read first, or null at the end. */
+  private interpret(header: Buffer, meta: MetaRecords): TarEntry | MetaRecordHeader | null {
+    if (header.length === 0) return this.end();
+    if (header.length < BLOCK) throw corrupt('unexpected end of tar data in a header');
+    const sum = headerSum(header);
+    if (sum === 0) return this.end();
+    if (!checksumOk(header, sum)) throw corrupt(`corrupt tar header at offset ${this.src.position - BLOCK}`);
+    const flag = String.fromCharCode(header[156] ?? 0);
+    let size = octal(header, 124, 12, 'size');
+    if (flag === 'L' || flag === 'K' || flag === 'x' || flag === 'g') {
+      if (size > MAX_META_RECORD) throw corrupt(`tar ${flag} record of ${size} bytes is implausible`);
+      return { flag, size };
+    }
+    const { pax, longName, longLink } = meta;
+    const paxSize = pax.get('size');
+    if (paxSize !== undefined) {
+      if (!/^\d+$/.test(paxSize)) throw corrupt('corrupt pax size');
+      size = Number(paxSize);
+    }
+    if (size > this.limits.maxEntryBytes) throw corrupt(`tar entry claims ${size} bytes, beyond any sane size`);
+    const type = typeOf(flag);
+    const prefix = isUstar(header) ? cString(header, 345, 155) : '';
+    const baseName = cString(header, 0, 100);
+    const name = pax.get('path') ?? longName ?? (prefix ? `${prefix}/${baseName}` : baseName);
+    const linkname = pax.get('linkpath') ?? longLink ?? cString(header, 157, 100);
+    // Links and directories carry no data whatever their size field says (hard links in some tars repeat it).
+    const dataSize = type === 'hardlink' || type === 'symlink' || type === 'directory' ? 0 : size;
+    this.pendingData = dataSize;
+    this.pendingPad = padding(dataSize);
+    return {
+      name,
+      type,
+      size: dataSize,
+      mode: octal(header, 100, 8, 'mode') & 0o7777,
+      linkname,
+      dataOffset: this.src.position,
+    };
   }
 
   /** The current entry's data; call at most once, before `next()`. */
   async content(entry: TarEntry): Promise<Buffer> {
+    if (this.src.readKept) {
+      const kept = await this.src.readKept(entry.size);
+      if (kept.length < entry.size) throw corrupt(`unexpected end of tar data in ${entry.name}`);
+      this.pendingData = 0;
+      return kept;
+    }
     const data = await this.exact(entry.size, `${entry.name}`);
-    // Copied out: stream chunks and the file read-ahead window are reused or large.
+    // Copied out: stream chunks are large and shared with the entries around this one.
     const own = Buffer.from(data);
     this.pendingData = 0;
     return own;

@@ -5,6 +5,9 @@ import { LadingError } from '../../errors/lading-error.js';
  * paths inside the image but an attack on whoever extracts it: an error, not something to clamp.
  */
 export function entryPath(name: string): string {
+  // Most names are already clean (`usr/bin/x`, `./usr/bin/x`, `usr/share/`): no segment to drop or resolve.
+  const body = trimSlash(name.startsWith('./') ? name.slice(2) : name);
+  if (body !== '' && !NEEDS_RESOLVING.test(body)) return `/${body}`;
   const parts: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
@@ -14,6 +17,13 @@ export function entryPath(name: string): string {
     } else parts.push(part);
   }
   return '/' + parts.join('/');
+}
+
+/** An empty, `.` or `..` segment, or a leading slash, anywhere in the name. */
+const NEEDS_RESOLVING = /(?:^|\/)\.{0,2}(?:\/|$)|^\//;
+
+function trimSlash(name: string): string {
+  return name.endsWith('/') ? name.slice(0, -1) : name;
 }
 
 export function parentOf(path: string): string {
