@@ -6,7 +6,7 @@ import { evaluatePolicy } from './evaluate.js';
 import { applyExceptions } from './exceptions.js';
 import { findingsFailingOn } from './filters.js';
 import type { Policy } from './policy-file.js';
-import { applyVex, type VexStatement } from './vex.js';
+import { applyVex, type VexStatement } from './vex-apply.js';
 
 export interface GateInputs {
   vex: VexStatement[];

@@ -85,8 +85,6 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   const [
     { parseSeverity, parseSeverityList },
     { applySuppressionsAndPolicy, decideGates },
-    { loadPolicy },
-    { loadVex },
     { REPORT_FORMATS },
     { renderJson },
     { loadReport },
@@ -95,8 +93,6 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   ] = await Promise.all([
     import('../../policy/filters.js'),
     import('../../policy/gate.js'),
-    import('../../policy/policy-file.js'),
-    import('../../policy/vex.js'),
     import('../../report/formats.js'),
     import('../../report/json.js'),
     import('../../report/load.js'),
@@ -113,8 +109,13 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   const platform = flags.platform ?? process.env['LADING_PLATFORM'];
 
   // Inputs that can be wrong are read before the (long) scan, so a typo fails in milliseconds with exit 2.
-  const vex = (await Promise.all((flags.vex ?? []).map(loadVex))).flat();
-  const policy = flags.policy ? await loadPolicy(flags.policy) : undefined;
+  // The YAML and JSON Schema machinery loads only when a policy or VEX file is given.
+  const vexFiles = flags.vex ?? [];
+  const { loadVex } = vexFiles.length ? await import('../../policy/vex.js') : { loadVex: undefined };
+  const vex = loadVex ? (await Promise.all(vexFiles.map(loadVex))).flat() : [];
+  const policy = flags.policy
+    ? await (await import('../../policy/policy-file.js')).loadPolicy(flags.policy)
+    : undefined;
   const baseline = flags.baseline ? await loadReport(flags.baseline) : undefined;
   const baselineSeverity = parseSeverity(flags.baselineSeverity ?? 'high');
   const gated = !!(failOn || policy || baseline);
