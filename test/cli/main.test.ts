@@ -50,4 +50,16 @@ describe('lading CLI contract', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown output format "pdf"/);
   });
+
+  it('an operational error exits 3 with one line; --debug adds the stack', async () => {
+    const [plain, debug] = await Promise.all([
+      runCli(['sbom', 'docker-archive:/nonexistent/image.tar']),
+      runCli(['sbom', 'docker-archive:/nonexistent/image.tar', '--debug']),
+    ]);
+    assert.equal(plain.code, 3);
+    assert.equal(plain.stderr.trim().split('\n').length, 1, plain.stderr);
+    assert.match(plain.stderr, /^lading: docker-archive:\/nonexistent\/image\.tar: .*no such file or directory/);
+    assert.equal(debug.code, 3);
+    assert.match(debug.stderr, /\n\s+at .+\(.*\.(ts|js):\d+:\d+\)/, 'a stack trace follows the one line');
+  });
 });
