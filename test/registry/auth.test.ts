@@ -10,28 +10,13 @@ import { sha256Digest } from '../../src/registry/digest.js';
 import { type BuiltImage, buildImage } from '../helpers/images.js';
 import { skopeoCopy, startRegistry, suiteCleanup, type TestRegistry } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
+import { isLading, readAll } from './assertions.js';
 import { proxyTo, sendRecorded, startFront } from './front-server.js';
 
 const FIXTURES = new URL('../fixtures/registry/', import.meta.url);
 type Recorded = { status: number; headers: Record<string, string>; body: string };
 const loadRecorded = async (name: string): Promise<Recorded> =>
   JSON.parse(await readFile(new URL(name, FIXTURES), 'utf8')) as Recorded;
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
-function isLading(code: LadingError['code'], pattern?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof LadingError, `expected a LadingError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.ok(!err.message.includes('\n'), 'one line');
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 const NO_CONFIG = '/nonexistent/docker/config.json';

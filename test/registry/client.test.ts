@@ -14,24 +14,9 @@ import { resolveImage } from '../../src/registry/resolve.js';
 import { type BuiltImage, buildImage } from '../helpers/images.js';
 import { skopeoCopy, startRegistry, suiteCleanup, type TestRegistry } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
+import { isLading, readAll } from './assertions.js';
 
 const run = promisify(execFile);
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
-function isLading(code: LadingError['code'], pattern?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof LadingError, `expected a LadingError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.ok(!err.message.includes('\n'), 'one line');
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 /** The file the registry serves a blob from (distribution's filesystem layout). */
 function blobDataPath(registry: TestRegistry, digest: string): string {

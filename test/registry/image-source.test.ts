@@ -12,21 +12,7 @@ import { MEDIA_TYPES } from '../../src/registry/media-types.js';
 import { type BuiltImage, buildImage } from '../helpers/images.js';
 import { skopeoCopy, startRegistry, suiteCleanup, type TestRegistry } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
-function isLading(code: LadingError['code'], pattern?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof LadingError, `expected a LadingError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
+import { isLading, readAll } from './assertions.js';
 
 describe('openRegistryImage', () => {
   const t = suiteCleanup();
