@@ -28,7 +28,9 @@ export function renderSarif(report: Report, options: RenderOptions): string {
   const findings = visibleFindings(report.findings, options.showSuppressed);
   const rules = new Map<string, object>();
   for (const f of findings) if (!rules.has(f.id)) rules.set(f.id, ruleFor(f));
-  const ruleIds = [...rules.keys()];
+  const ruleIndex = new Map([...rules.keys()].map((id, i) => [id, i]));
+  // Looked up once per finding: a linear search per finding is quadratic on large images.
+  const pathOf = new Map(report.packages.map((p) => [p.id, p.locations[0]?.path]));
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -42,7 +44,9 @@ export function renderSarif(report: Report, options: RenderOptions): string {
             rules: [...rules.values()],
           },
         },
-        results: findings.map((f) => resultFor(f, ruleIds.indexOf(f.id), report)),
+        results: findings.map((f) =>
+          resultFor(f, ruleIndex.get(f.id)!, pathOf.get(f.packageId) ?? report.target.ref, report),
+        ),
         originalUriBaseIds: { ROOTPATH: { uri: 'file:///' } },
         properties: {
           target: report.target.ref,
@@ -81,8 +85,7 @@ function ruleFor(f: Finding): object {
   };
 }
 
-function resultFor(f: Finding, ruleIndex: number, report: Report): object {
-  const path = report.packages.find((p) => p.id === f.packageId)?.locations[0]?.path ?? report.target.ref;
+function resultFor(f: Finding, ruleIndex: number, path: string, report: Report): object {
   return {
     ruleId: f.id,
     ruleIndex,
