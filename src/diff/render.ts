@@ -4,8 +4,7 @@ import type { SeverityCounts } from '../model/report.js';
 import { bySeverityThenPackage, fixText } from '../report/finding-order.js';
 import { fitSections, mdCell } from '../report/markdown-limit.js';
 import type { ReportDiff } from './diff.js';
-
-export const DIFF_FORMATS = ['table', 'json', 'markdown'] as const;
+import { DIFF_FORMATS } from './formats.js';
 
 export function renderDiff(diff: ReportDiff, format: string): string {
   switch (format) {

@@ -19,6 +19,12 @@ export interface ImageLayer {
    * as it streams and fail the stream on a mismatch.
    */
   open(): Promise<Readable>;
+  /**
+   * True when `open()` checks the blob against `info.digest`. Decompression is deterministic, so a verified blob
+   * already fixes the uncompressed bytes and the walk does not hash them again for the diff-id (that second hash is
+   * ~40% of the CPU of reading a gzip layer). Layers nothing verifies get their diff-id checked instead.
+   */
+  verifiedBlob?: boolean;
   /** Set when the blob is an uncompressed tar at a known place in a local file, so the walk can seek over contents. */
   seekable?: { file: string; offset: number; size: number };
 }

@@ -4,13 +4,7 @@ import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
 import type { FileMeta, WantedFiles } from './file.js';
 import type { Image } from './image.js';
-import { openDockerArchive } from './sources/docker-archive.js';
-import { openOciArchive } from './sources/oci-archive.js';
-import { openOciDir } from './sources/oci-dir.js';
-import { openRegistryImage } from './sources/registry.js';
 import { describeSpec, parseTargetSpec, type TargetSpec } from './target-spec.js';
-import { walkDir } from './walk/walk-dir.js';
-import { walkImage } from './walk/walk-image.js';
 
 export interface OpenOptions {
   /** `os/arch[/variant]`, default linux/amd64 for indexes. */
@@ -75,6 +69,7 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
       target: image.target,
       walk: async (selector, walkOptions) => {
         try {
+          const { walkImage } = await import('./walk/walk-image.js');
           return await walkImage(image, selector, { ...walkOptions, progress: options.progress });
         } catch (err) {
           throw asTargetError(spec, err);
@@ -87,16 +82,17 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
   }
 }
 
-function openImage(t: Exclude<TargetSpec, { kind: 'dir' }>, ref: string, options: OpenOptions): Promise<Image> {
+/** Each source loads only when a target of its kind is opened (the registry client alone is 17 modules). */
+async function openImage(t: Exclude<TargetSpec, { kind: 'dir' }>, ref: string, options: OpenOptions): Promise<Image> {
   switch (t.kind) {
     case 'docker-archive':
-      return openDockerArchive(t.path, t.reference, ref);
+      return (await import('./sources/docker-archive.js')).openDockerArchive(t.path, t.reference, ref);
     case 'oci':
-      return openOciDir(t.path, t.selector, ref, options);
+      return (await import('./sources/oci-dir.js')).openOciDir(t.path, t.selector, ref, options);
     case 'oci-archive':
-      return openOciArchive(t.path, t.selector, ref, options);
+      return (await import('./sources/oci-archive.js')).openOciArchive(t.path, t.selector, ref, options);
     case 'registry':
-      return openRegistryImage(t.reference, options);
+      return (await import('./sources/registry.js')).openRegistryImage(t.reference, options);
   }
 }
 
@@ -107,6 +103,7 @@ async function openRootfs(path: string, ref: string): Promise<OpenedTarget> {
     target: { kind: 'rootfs', ref, layers: [] },
     walk: async (selector, walkOptions) => {
       try {
+        const { walkDir } = await import('./walk/walk-dir.js');
         return await walkDir(path, selector, walkOptions);
       } catch (err) {
         throw asTargetError(ref, err);

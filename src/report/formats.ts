@@ -1,24 +1,20 @@
 import type { Report } from '../model/report.js';
-import { renderCycloneDx } from '../sbom/cyclonedx-writer.js';
-import { renderSpdx } from '../sbom/spdx-writer.js';
-import { renderJson } from './json.js';
-import { renderJunit } from './junit.js';
-import { renderMarkdown } from './markdown.js';
 import type { RenderOptions } from './render-options.js';
-import { renderSarif } from './sarif.js';
-import { renderTable } from './table.js';
 
 export type Renderer = (report: Report, options: RenderOptions) => string;
 
-/** Every `-o FORMAT` of `lading scan`, one renderer each. */
-export const REPORT_FORMATS: Readonly<Record<string, Renderer>> = {
-  table: renderTable,
-  json: renderJson,
-  'cyclonedx-json': renderCycloneDx,
-  'spdx-json': renderSpdx,
-  sarif: renderSarif,
-  junit: renderJunit,
-  markdown: renderMarkdown,
+/**
+ * Every `-o FORMAT` of `lading scan`, one renderer each, loaded when asked for: a run that writes CycloneDX does not
+ * compile the SARIF, JUnit, markdown and table writers.
+ */
+export const REPORT_FORMATS: Readonly<Record<string, () => Promise<Renderer>>> = {
+  table: async () => (await import('./table.js')).renderTable,
+  json: async () => (await import('./json.js')).renderJson,
+  'cyclonedx-json': async () => (await import('../sbom/cyclonedx-writer.js')).renderCycloneDx,
+  'spdx-json': async () => (await import('../sbom/spdx-writer.js')).renderSpdx,
+  sarif: async () => (await import('./sarif.js')).renderSarif,
+  junit: async () => (await import('./junit.js')).renderJunit,
+  markdown: async () => (await import('./markdown.js')).renderMarkdown,
 };
 
 export const SBOM_FORMATS = ['cyclonedx-json', 'spdx-json'] as const;

@@ -10,7 +10,6 @@ import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
 import { type FindingFilters, filterFindings } from '../policy/filters.js';
 import { buildReport } from '../report/build.js';
-import { readSbomFile } from '../sbom/read.js';
 
 export interface ScanOptions extends OpenOptions, FindingFilters {
   /** Catalog only: no vulnerability data needed. */
@@ -48,7 +47,7 @@ export async function inventoryOf(
   options: OpenOptions,
   limits: CatalogLimits = DEFAULT_LIMITS,
 ): Promise<{ target: TargetInfo; inventory: Inventory }> {
-  if (spec.startsWith('sbom:')) return readSbomFile(spec.slice('sbom:'.length));
+  if (spec.startsWith('sbom:')) return (await import('../sbom/read.js')).readSbomFile(spec.slice('sbom:'.length));
   const opened = await openTarget(spec, options);
   try {
     const walked = await opened.walk(selectorFor(CATALOGERS), { maxFileBytes: limits.maxFileBytes });

@@ -2,9 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { before, describe, it } from 'node:test';
-import { LadingError } from '../../src/errors/lading-error.js';
 import { openRegistryImage } from '../../src/image/sources/registry.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { sha256Digest } from '../../src/registry/digest.js';

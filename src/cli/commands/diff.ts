@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { DIFF_FORMATS } from '../../diff/render.js';
+import { DIFF_FORMATS } from '../../diff/formats.js';
 import type { Report } from '../../model/report.js';
 import { collect, parseOutputSpecs, writeOutput } from '../output.js';
 

@@ -187,7 +187,7 @@ export function renderOptionsFrom(flags: Pick<ScanFlags, 'cyclonedxVersion' | 's
 export async function renderAll(report: Report, specs: OutputSpec[], options: RenderOptions): Promise<void> {
   const { REPORT_FORMATS } = await import('../../report/formats.js');
   for (const spec of specs) {
-    const render = REPORT_FORMATS[spec.format]!;
+    const render = await REPORT_FORMATS[spec.format]!();
     // A file never gets terminal colours.
     await writeOutput(spec, render(report, spec.file ? { ...options, color: false } : options));
   }

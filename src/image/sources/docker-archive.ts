@@ -124,6 +124,7 @@ export async function openDockerArchive(file: string, reference: string | undefi
         open: async () =>
           promised ? pipeline(archive.open(name), verifying(promised, 'blob'), () => {}) : archive.open(name),
       };
+      if (promised) layer.verifiedBlob = true;
       if (member) layer.seekable = { file: archive.path, offset: member.offset, size: member.size };
       layers.push(layer);
     }

@@ -84,6 +84,7 @@ export async function imageFromLayout(
     return {
       info,
       open: async () => pipeline(store.openBlob(blob.digest), verifying(blob.digest, 'blob'), () => {}),
+      verifiedBlob: true,
     };
   });
   const target: TargetInfo = {

@@ -35,6 +35,7 @@ export async function openRegistryImage(
   const layers: ImageLayer[] = layerInfos.map((info) => ({
     info,
     open: () => client.getBlob(ref, info.digest!, info.size),
+    verifiedBlob: true,
   }));
   const target: TargetInfo = {
     kind: 'image',

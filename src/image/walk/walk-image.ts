@@ -51,12 +51,15 @@ async function layerSource(layer: ImageLayer, budget: InflateBudget, progress: P
   };
   const { stream: raw, compression } = await sniffStream(opened);
   if (compression === 'gzip' && useInflateThreads()) {
-    // Inflate and hash the diff-id on a worker thread, overlapping the tar parse here.
-    return new StreamByteSource(inflateOffThread(raw, { expected: layer.info.diffId, onBytes }));
+    // Inflate (and hash the diff-id, when no blob digest covered it) on a worker thread, overlapping the tar parse.
+    const expected = layer.verifiedBlob ? {} : { expected: layer.info.diffId };
+    return new StreamByteSource(inflateOffThread(raw, { ...expected, onBytes }));
   }
   const { stream } = await decompressSniffed(raw);
-  // An uncompressed blob whose digest the source verifies is its own diff-id: hashing it twice proves nothing more.
-  const alreadyVerified = compression === 'none' && layer.info.digest === layer.info.diffId;
+  // A blob the source verified fixes its uncompressed bytes (and an uncompressed one is its own diff-id): hashing
+  // them again proves nothing more. Only layers no digest covered are checked against the config's diff-id.
+  const alreadyVerified =
+    layer.verifiedBlob === true || (compression === 'none' && layer.info.digest === layer.info.diffId);
   const checked = alreadyVerified
     ? counting(onBytes)
     : verifying(layer.info.diffId, 'uncompressed content (diff-id)', { onBytes });

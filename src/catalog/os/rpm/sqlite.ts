@@ -1,8 +1,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { type BlobRead, DatabaseError } from './blobs.js';
+
+type DatabaseClass = typeof Database;
+let databaseClass: DatabaseClass | undefined;
+
+/** The native addon loads only for images that hold an rpm SQLite database, not on every scan. */
+function sqlite(): DatabaseClass {
+  databaseClass ??= createRequire(import.meta.url)('better-sqlite3') as DatabaseClass;
+  return databaseClass;
+}
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 /** A WAL file is a 32-byte header and then frames; a shorter one holds no pages (rpm leaves empty ones behind). */
@@ -30,7 +40,7 @@ export function readSqlite(content: Buffer, wal?: Buffer): BlobRead {
   const copy = Buffer.from(content);
   copy[18] = 1;
   copy[19] = 1;
-  return readPackages(() => new Database(copy, { readonly: true }));
+  return readPackages(() => new (sqlite())(copy, { readonly: true }));
 }
 
 function readWithWal(content: Buffer, wal: Buffer): BlobRead {
@@ -40,7 +50,7 @@ function readWithWal(content: Buffer, wal: Buffer): BlobRead {
     writeFileSync(path, content, { mode: 0o600 });
     writeFileSync(`${path}-wal`, wal, { mode: 0o600 });
     // Writable so SQLite can build the -shm index it needs to read a WAL; only the private copy changes.
-    return readPackages(() => new Database(path, { fileMustExist: true }));
+    return readPackages(() => new (sqlite())(path, { fileMustExist: true }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
