@@ -33,16 +33,28 @@ for (const file of suites) {
   const suite = await import(pathToFileURL(new URL(file, suiteDir).pathname).href);
   if (wanted.length && !wanted.includes(suite.name)) continue;
   console.log(`\n## ${suite.name}`);
-  const { cases, cleanup } = await suite.setup();
+  const { cases, cleanup, budget } = await suite.setup();
   try {
-    for (const c of cases) {
-      const times = [];
-      for (let i = 0; i < (c.runs ?? runs); i++) times.push(timeCommand(c.cmd, c.args, c.env));
+    // Rounds run every case once, in turn: drift in machine load then touches all cases alike, instead of
+    // whichever case happened to run during a busy minute.
+    const times = cases.map(() => []);
+    const rounds = Math.max(...cases.map((c) => c.runs ?? runs));
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, c] of cases.entries()) {
+        if (round < (c.runs ?? runs)) times[i].push(timeCommand(c.cmd, c.args, c.env));
+      }
+    }
+    const medians = {};
+    for (const [i, c] of cases.entries()) {
       const shown = [c.cmd, ...c.args].join(' ');
+      medians[c.key ?? c.label] = median(times[i]);
       console.log(
-        `${c.label.padEnd(48)} median ${median(times).toFixed(0).padStart(7)} ms  (n=${times.length})  $ ${shown}`,
+        `${c.label.padEnd(48)} median ${median(times[i]).toFixed(0).padStart(6)} ms  min ${Math.min(...times[i])
+          .toFixed(0)
+          .padStart(6)} ms  (n=${times[i].length})  $ ${shown}`,
       );
     }
+    if (budget) console.log(budget(medians));
   } finally {
     await cleanup?.();
   }

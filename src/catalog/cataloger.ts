@@ -1,4 +1,4 @@
-import type { FileMeta, WantedFiles } from '../image/file.js';
+import type { FileMeta, RandomAccessFile, WantedFiles } from '../image/file.js';
 import type { OsInfo } from '../model/os.js';
 import type { PackageFound } from '../model/package.js';
 import type { ScanWarning } from '../model/warning.js';
@@ -46,6 +46,11 @@ export interface Cataloger {
    * (e.g. only a Go binary's build info), or null to drop the file quietly. Bounds memory on big images.
    */
   condense?(path: string, content: Buffer): Buffer | null;
+  /**
+   * Optional, with `condense`: the same result read from a file at offsets, for large files where only a few
+   * regions matter (an executable's build info). The walk uses it for local files, `condense` elsewhere.
+   */
+  condenseAt?(path: string, file: RandomAccessFile): Buffer | null;
   /**
    * Optional: paths whose earlier versions (lower layers) the walk should keep in `WantedFile.history`, so that a
    * package database can attribute each package to the layer that installed or last changed it.

@@ -16,6 +16,12 @@ export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
       return kept ? { content: kept, condensedBy: only.id } : null;
     },
     condenses: (path, meta) => soleWanting(catalogers, path, meta)?.condense !== undefined,
+    condenseAt: (path, file, meta) => {
+      const only = soleWanting(catalogers, path, meta);
+      if (!only?.condenseAt) return undefined;
+      const kept = only.condenseAt(path, file);
+      return kept ? { content: kept, condensedBy: only.id } : null;
+    },
     wantsHistory: (path) => catalogers.some((c) => c.wantsHistory?.(path) ?? false),
   };
 }

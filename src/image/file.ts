@@ -9,6 +9,19 @@ export interface FileMeta {
   linkTarget?: string;
 }
 
+/**
+ * A local file's bytes read at offsets, so a cataloger can condense a large file from a few small reads (an
+ * executable's headers and build-info sections) instead of the whole of it. Valid only during the call it is
+ * passed to.
+ */
+export interface RandomAccessFile {
+  readonly length: number;
+  /** `length` bytes at `offset`, or undefined when the range is not inside the file. */
+  at(offset: number, length: number): Buffer | undefined;
+  /** The whole file, up to the walk's read limit for it. */
+  whole(): Buffer;
+}
+
 /** A file some cataloger wants, as it stands in the squashed view of the image. */
 export interface WantedFile {
   /** Absolute, normalized path inside the image root (`/var/lib/dpkg/status`). */

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { describeError, isLadingError, LadingError } from '../errors/lading-error.js';
 import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
-import type { FileMeta, WantedFiles } from './file.js';
+import type { FileMeta, RandomAccessFile, WantedFiles } from './file.js';
 import type { Image } from './image.js';
 import { describeSpec, parseTargetSpec, type TargetSpec } from './target-spec.js';
 
@@ -28,6 +28,15 @@ export interface FileSelector {
    * over `maxFileBytes` (up to `maxCondenseBytes`), since only the condensed bytes are kept.
    */
   condenses?(path: string, meta: FileMeta): boolean;
+  /**
+   * Like `condense`, for a file the walk can read at offsets (a local file): reads only what the condensing
+   * cataloger needs. Undefined when no cataloger condenses this path that way; the walk then reads it whole.
+   */
+  condenseAt?(
+    path: string,
+    file: RandomAccessFile,
+    meta: FileMeta,
+  ): { content: Buffer; condensedBy?: string } | null | undefined;
   /** Paths whose lower-layer versions are kept too (`WantedFile.history`). */
   wantsHistory(path: string): boolean;
 }

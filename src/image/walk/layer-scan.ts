@@ -1,5 +1,5 @@
 import type { ScanWarning } from '../../model/warning.js';
-import type { FileMeta } from '../file.js';
+import type { FileMeta, RandomAccessFile } from '../file.js';
 import type { FileSelector } from '../open.js';
 import type { TarReader } from '../tar/tar-reader.js';
 import { entryPath, whiteoutOf } from './paths.js';
@@ -71,11 +71,18 @@ export function readLimit(
   return undefined;
 }
 
-/** Decides whether to keep a regular file's content, reads it if so, and applies the selector's condense. */
+/** Opens a local file for reads at offsets (`whole()` reads up to `limit` bytes); closed after the condense. */
+export type OpenAt = (limit: number) => Promise<{ file: RandomAccessFile; close(): Promise<void> }>;
+
+/**
+ * Decides whether to keep a regular file's content, reads it if so, and applies the selector's condense. Given
+ * `openAt`, a file whose condensing cataloger reads at offsets is condensed from those reads alone.
+ */
 export async function keepContent(
   entry: ScannedEntry,
   ctx: ScanContext,
   read: (limit: number) => Promise<Buffer>,
+  openAt?: OpenAt,
 ): Promise<ScannedEntry> {
   const meta: FileMeta = { size: entry.size, mode: entry.mode, type: 'file' };
   if (ctx.pick) {
@@ -86,6 +93,26 @@ export async function keepContent(
   if (!ctx.selector.wants(entry.path, meta)) return entry;
   const limit = readLimit(entry.path, meta, ctx);
   if (limit === undefined) return entry;
+  const condenseAt = ctx.selector.condenseAt;
+  if (openAt && condenseAt && ctx.selector.condenses?.(entry.path, meta)) {
+    const viaOffsets = async () => {
+      const opened = await openAt(limit);
+      try {
+        return condenseAt(entry.path, opened.file, meta);
+      } finally {
+        await opened.close();
+      }
+    };
+    // A cataloger may still fall back to whole(): large files keep taking turns, as below.
+    const big = entry.size > ctx.maxFileBytes && ctx.oversized;
+    const kept = await (big ? (ctx.oversized as OneAtATime).run(viaOffsets) : viaOffsets());
+    if (kept === null) return entry;
+    if (kept !== undefined) {
+      const out: ScannedEntry = { ...entry, content: kept.content };
+      if (kept.condensedBy) out.condensedBy = kept.condensedBy;
+      return out;
+    }
+  }
   if (entry.size > ctx.maxFileBytes) {
     const condense = async () => ctx.selector.condense(entry.path, await read(limit), meta);
     const kept = await (ctx.oversized ? ctx.oversized.run(condense) : condense());

@@ -5,6 +5,7 @@ import { LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { keepContent, type LayerOp, OneAtATime, type ScanContext, type ScannedEntry } from './layer-scan.js';
+import { openLocalFileAt } from './local-file-at.js';
 import { pseudoFsPathsHere } from './pseudo-fs.js';
 import { SquashedTree } from './squash.js';
 import { collectWanted } from './wanted.js';
@@ -79,7 +80,9 @@ async function scanDir(root: string, ctx: ScanContext, skip: ReadonlySet<string>
           if (entry.type === 'symlink') entry.linkTarget = await readlink(full);
           const read = (limit: number) =>
             entry.size > SMALL_READ_BYTES ? bigReads.run(() => readRegular(full, limit)) : readRegular(full, limit);
-          const kept = entry.type === 'file' ? await keepContent(entry, ctx, read) : entry;
+          // Executables are condensed from a few reads at offsets (headers, build-info sections), not read whole.
+          const openAt = (limit: number) => openLocalFileAt(full, limit);
+          const kept = entry.type === 'file' ? await keepContent(entry, ctx, read, openAt) : entry;
           return { kind: 'entry', entry: kept };
         } catch (err) {
           return { cataloger: 'image', path, message: `unreadable: ${(err as Error).message}` };

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { DEFAULT_LIMITS } from '../../../src/catalog/cataloger.js';
 import { binaryCataloger } from '../../../src/catalog/lang/binary/cataloger.js';
-import type { WantedFile, WantedFiles } from '../../../src/image/file.js';
+import { bytesOf } from '../../../src/catalog/lang/binary/elf.js';
+import { selectorFor } from '../../../src/catalog/selector.js';
+import type { RandomAccessFile, WantedFile, WantedFiles } from '../../../src/image/file.js';
+import { openLocalFileAt } from '../../../src/image/walk/local-file-at.js';
+import { walkDir } from '../../../src/image/walk/walk-dir.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { wantedFromDir } from '../../helpers/wanted-files.js';
 import { buildElf } from './elf-builder.js';
@@ -48,6 +52,39 @@ function oracle(binary: string): { toolchain: string; modules: string[] } {
         f[2] && f[2] !== '(devel)' ? `${f[1]}@${f[2]}` : `${modules.at(-1)?.split('@')[0]}@(devel)`;
   }
   return { toolchain, modules };
+}
+
+/**
+ * Go's pre-1.18 build info: a 32-byte header (in `.go.buildinfo`) pointing at two string headers, each pointing at
+ * its bytes, all in `strings` placed at virtual address `stringsAddr`.
+ */
+function preGo118Parts(version: Buffer, mod: Buffer, stringsAddr: number): { info: Buffer; strings: Buffer } {
+  const strings = Buffer.alloc(32 + version.length + mod.length);
+  strings.writeBigUInt64LE(BigInt(stringsAddr + 32), 0);
+  strings.writeBigUInt64LE(BigInt(version.length), 8);
+  strings.writeBigUInt64LE(BigInt(stringsAddr + 32 + version.length), 16);
+  strings.writeBigUInt64LE(BigInt(mod.length), 24);
+  version.copy(strings, 32);
+  mod.copy(strings, 32 + version.length);
+  const info = Buffer.alloc(32);
+  info.write('\xff Go buildinf:', 0, 'latin1');
+  info[14] = 8;
+  info[15] = 0;
+  info.writeBigUInt64LE(BigInt(stringsAddr), 16);
+  info.writeBigUInt64LE(BigInt(stringsAddr + 16), 24);
+  return { info, strings };
+}
+
+/** An ELF in that layout, `.rodata` holding the strings. */
+function preGo118Elf(version: Buffer, mod: Buffer): Buffer {
+  const make = (addr: number) => {
+    const { info, strings } = preGo118Parts(version, mod, addr);
+    return buildElf([
+      { name: '.go.buildinfo', data: info },
+      { name: '.rodata', data: strings },
+    ]);
+  };
+  return make(make(0).addrOf('.rodata')).elf;
 }
 
 describe('go binaries', () => {
@@ -144,7 +181,6 @@ describe('go binaries', () => {
   });
 
   it('resolves the pre-1.18 pointer format through the ELF segments', async () => {
-    const version = Buffer.from('go1.16.15');
     const mod = Buffer.concat([
       Buffer.from('0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6', 'latin1'),
       Buffer.from(
@@ -153,26 +189,7 @@ describe('go binaries', () => {
       ),
       Buffer.from('\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2', 'latin1'),
     ]);
-    const make = (strAddr: number) => {
-      const strings = Buffer.alloc(32 + version.length + mod.length);
-      strings.writeBigUInt64LE(BigInt(strAddr + 32), 0);
-      strings.writeBigUInt64LE(BigInt(version.length), 8);
-      strings.writeBigUInt64LE(BigInt(strAddr + 32 + version.length), 16);
-      strings.writeBigUInt64LE(BigInt(mod.length), 24);
-      version.copy(strings, 32);
-      mod.copy(strings, 32 + version.length);
-      const info = Buffer.alloc(32);
-      info.write('\xff Go buildinf:', 0, 'latin1');
-      info[14] = 8;
-      info[15] = 0;
-      info.writeBigUInt64LE(BigInt(strAddr), 16);
-      info.writeBigUInt64LE(BigInt(strAddr + 16), 24);
-      return buildElf([
-        { name: '.go.buildinfo', data: info },
-        { name: '.rodata', data: strings },
-      ]);
-    };
-    const { elf } = make(make(0).addrOf('.rodata'));
+    const elf = preGo118Elf(Buffer.from('go1.16.15'), mod);
     const { packages, warnings } = await binaryCataloger.catalog(executable('/bin/old', elf), env);
     assert.deepEqual(warnings, []);
     assert.deepEqual(packages.map((p) => `${p.name}@${p.version}`).sort(), [
@@ -222,6 +239,106 @@ describe('go binaries', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+/** A buffer read through the offset interface, counting what the cataloger asked for. */
+function counted(raw: Buffer): { file: RandomAccessFile; bytesRead: () => number; wholeReads: () => number } {
+  let bytes = 0;
+  let wholes = 0;
+  const inner = bytesOf(raw);
+  return {
+    file: {
+      length: raw.length,
+      at: (offset, length) => {
+        const got = inner.at(offset, length);
+        bytes += got?.length ?? 0;
+        return got;
+      },
+      whole: () => {
+        wholes++;
+        bytes += raw.length;
+        return raw;
+      },
+    },
+    bytesRead: () => bytes,
+    wholeReads: () => wholes,
+  };
+}
+
+describe('binaries condensed from reads at offsets (local files)', () => {
+  it('reads a real Go binary through its headers and build-info section only, with the same result', async () => {
+    const raw = await readFile(LEFTHOOK);
+    const probe = counted(raw);
+    const viaOffsets = binaryCataloger.condenseAt?.('/usr/local/bin/lefthook', probe.file);
+    assert.ok(viaOffsets);
+    assert.deepEqual(viaOffsets, binaryCataloger.condense?.('/usr/local/bin/lefthook', raw));
+    assert.equal(probe.wholeReads(), 0);
+    assert.ok(probe.bytesRead() < 64 * 1024, `read ${probe.bytesRead()} of ${raw.length} bytes`);
+  });
+
+  it('follows pre-1.18 pointers with reads at offsets; a C program reads only its tables', () => {
+    const elf = preGo118Elf(
+      Buffer.from('go1.16.15'),
+      Buffer.from('path\texample.com/old\nmod\texample.com/old\tv1.0.0\t\n'),
+    );
+    const probe = counted(elf);
+    const kept = binaryCataloger.condenseAt?.('/bin/old', probe.file);
+    assert.deepEqual(kept, binaryCataloger.condense?.('/bin/old', elf));
+    assert.match(kept?.toString() ?? '', /go1\.16\.15/);
+    assert.equal(probe.wholeReads(), 0);
+
+    const c = counted(buildElf([{ name: '.text', data: Buffer.alloc(64 * 1024) }]).elf);
+    assert.equal(binaryCataloger.condenseAt?.('/bin/c', c.file), null);
+    assert.ok(c.bytesRead() < 4096, `read ${c.bytesRead()} bytes of a C program`);
+  });
+
+  it('agrees with reading whole on truncated and corrupted real binaries read from disk (fast-check)', async (t) => {
+    const raw = await readFile(LEFTHOOK);
+    const section = raw.indexOf(Buffer.from('\xff Go buildinf:', 'latin1'));
+    const file = join(await tempDir(t), 'x');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: raw.length }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 8192 }), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        async (cut, flips) => {
+          const copy = Buffer.from(raw.subarray(0, cut));
+          for (const [at, value] of flips) {
+            const target = at < 4096 ? at : section + (at % 64);
+            if (target < copy.length) copy[target] = value;
+          }
+          await writeFile(file, copy);
+          const opened = await openLocalFileAt(file, copy.length);
+          try {
+            assert.deepEqual(
+              binaryCataloger.condenseAt?.('/bin/x', opened.file),
+              binaryCataloger.condense?.('/bin/x', copy),
+            );
+          } finally {
+            await opened.close();
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('a dir: walk condenses executables that way: a 256 MiB binary costs kilobytes of reads', async (t) => {
+    const root = await tempDir(t);
+    const raw = await readFile(LEFTHOOK);
+    await mkdir(join(root, 'usr/local/bin'), { recursive: true });
+    const big = join(root, 'usr/local/bin/lefthook');
+    await writeFile(big, raw, { mode: 0o755 });
+    // Sparse padding after the real binary: reading it whole would cost 256 MiB of read(2), the offsets do not.
+    await truncate(big, 256 * 1024 * 1024);
+    const readBytes = async () => Number(/rchar: (\d+)/.exec(await readFile('/proc/self/io', 'utf8'))?.[1]);
+    const before = await readBytes();
+    const walked = await walkDir(root, selectorFor([binaryCataloger]), { maxFileBytes: 1024 });
+    const read = (await readBytes()) - before;
+    assert.ok(read < 16 * 1024 * 1024, `the walk read ${read} bytes`);
+    const kept = walked.files.get('/usr/local/bin/lefthook');
+    assert.equal(kept?.condensedBy, 'binary');
+    assert.deepEqual(kept?.content, binaryCataloger.condense?.('/usr/local/bin/lefthook', raw));
   });
 });
 
@@ -314,19 +431,7 @@ describe('go build info outside ELF', () => {
       sentinel,
     ]);
     const make = (stringsVa: number) => {
-      const strings = Buffer.alloc(32 + version.length + mod.length);
-      strings.writeBigUInt64LE(BigInt(stringsVa + 32), 0);
-      strings.writeBigUInt64LE(BigInt(version.length), 8);
-      strings.writeBigUInt64LE(BigInt(stringsVa + 32 + version.length), 16);
-      strings.writeBigUInt64LE(BigInt(mod.length), 24);
-      version.copy(strings, 32);
-      mod.copy(strings, 32 + version.length);
-      const info = Buffer.alloc(32);
-      info.write('\xff Go buildinf:', 0, 'latin1');
-      info[14] = 8;
-      info[15] = 0;
-      info.writeBigUInt64LE(BigInt(stringsVa), 16);
-      info.writeBigUInt64LE(BigInt(stringsVa + 16), 24);
+      const { info, strings } = preGo118Parts(version, mod, stringsVa);
       return buildPe(
         [
           { name: '.text', data: Buffer.alloc(100, 0xcc) },
@@ -360,18 +465,7 @@ describe('go build info outside ELF', () => {
       sentinel,
     ]);
     const make = (stringsVa: number) => {
-      const strings = Buffer.alloc(32 + version.length + mod.length);
-      strings.writeBigUInt64LE(BigInt(stringsVa + 32), 0);
-      strings.writeBigUInt64LE(BigInt(version.length), 8);
-      strings.writeBigUInt64LE(BigInt(stringsVa + 32 + version.length), 16);
-      strings.writeBigUInt64LE(BigInt(mod.length), 24);
-      version.copy(strings, 32);
-      mod.copy(strings, 32 + version.length);
-      const info = Buffer.alloc(32);
-      info.write('\xff Go buildinf:', 0, 'latin1');
-      info[14] = 8;
-      info.writeBigUInt64LE(BigInt(stringsVa), 16);
-      info.writeBigUInt64LE(BigInt(stringsVa + 16), 24);
+      const { info, strings } = preGo118Parts(version, mod, stringsVa);
       // The header's file offset must be 16-aligned, as the linker aligns the section.
       return buildMachO([
         { name: '__noptrdata', data: strings },

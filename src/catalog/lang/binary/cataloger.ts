@@ -1,9 +1,9 @@
-import type { FileMeta, WantedFile, WantedFiles } from '../../../image/file.js';
+import type { FileMeta, RandomAccessFile, WantedFile, WantedFiles } from '../../../image/file.js';
 import type { PackageFound } from '../../../model/package.js';
 import type { ScanWarning } from '../../../model/warning.js';
 import type { Cataloger, CatalogResult } from '../../cataloger.js';
 import { errorText, locationOf, warn } from '../common.js';
-import { type BinaryFacts, decodeFacts, encodeFacts, extractBinaryFacts } from './extract.js';
+import { type BinaryFacts, decodeFacts, encodeFacts, extractBinaryFacts, extractBinaryFactsFrom } from './extract.js';
 import { goModules } from './go-modules.js';
 import { rustCrates } from './rust-audit.js';
 
@@ -28,15 +28,8 @@ export const binaryCataloger: Cataloger = {
     if (meta.type !== 'file' || ((meta.mode & 0o111) === 0 && !path.endsWith('.exe'))) return false;
     return meta.size <= MAX_BINARY_BYTES && !NOT_BINARY.test(path);
   },
-  condense(_path: string, content: Buffer): Buffer | null {
-    try {
-      const facts = extractBinaryFacts(content);
-      return facts ? encodeFacts(facts) : null;
-    } catch (err) {
-      // The walk must survive any file; the problem is reported when cataloging.
-      return encodeFacts({ problem: `cannot read binary: ${errorText(err)}` });
-    }
-  },
+  condense: (_path: string, content: Buffer) => condensedFacts(() => extractBinaryFacts(content)),
+  condenseAt: (_path: string, file: RandomAccessFile) => condensedFacts(() => extractBinaryFactsFrom(file)),
   async catalog(files: WantedFiles): Promise<CatalogResult> {
     const packages: PackageFound[] = [];
     const warnings: ScanWarning[] = [];
@@ -55,6 +48,16 @@ export const binaryCataloger: Cataloger = {
     return { packages, warnings };
   },
 };
+
+/** The walk must survive any file: a problem is kept, to be reported when cataloging. */
+function condensedFacts(extract: () => BinaryFacts | undefined): Buffer | null {
+  try {
+    const facts = extract();
+    return facts ? encodeFacts(facts) : null;
+  } catch (err) {
+    return encodeFacts({ problem: `cannot read binary: ${errorText(err)}` });
+  }
+}
 
 function fromFacts(file: WantedFile, facts: BinaryFacts, warnings: ScanWarning[]): PackageFound[] {
   const out: PackageFound[] = [];

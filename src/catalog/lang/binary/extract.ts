@@ -1,5 +1,5 @@
 import { errorText } from '../common.js';
-import { BinaryFormatError, type ElfFile, isElf, parseElf, sectionBytes } from './elf.js';
+import { type BinaryBytes, BinaryFormatError, bytesOf, type ElfFile, isElf, parseElf, sectionBytes } from './elf.js';
 import { type GoBuildInfo, readGoBuildInfo, type VirtualReader } from './go-buildinfo.js';
 import { machOReadVirtual, machOSectionBytes, parseMachO } from './macho.js';
 import { peImage, peReadVirtual, peSectionBytes } from './pe.js';
@@ -28,37 +28,51 @@ export function looksLikeBinary(buf: Buffer): boolean {
 
 /** Undefined when the file is not a binary or holds nothing of interest (scripts, C programs, stripped Go). */
 export function extractBinaryFacts(buf: Buffer): BinaryFacts | undefined {
-  if (!looksLikeBinary(buf)) return undefined;
+  return extractBinaryFactsFrom(bytesOf(buf));
+}
+
+/**
+ * The same, reading only what it needs: for an ELF file with section headers (every Linux Go or Rust binary),
+ * its headers, `.go.buildinfo`, what that points to, and `.dep-v0`. Other formats are read whole.
+ */
+export function extractBinaryFactsFrom(bytes: BinaryBytes): BinaryFacts | undefined {
+  const head = bytes.at(0, Math.min(4, bytes.length));
+  if (!head || !looksLikeBinary(head)) return undefined;
   const facts: BinaryFacts = {};
   let elf: ElfFile | undefined;
   let elfProblem: string | undefined;
-  if (isElf(buf)) {
+  if (isElf(head)) {
     try {
-      elf = parseElf(buf);
+      elf = parseElf(bytes);
     } catch (err) {
       if (!(err instanceof BinaryFormatError)) throw err;
       elfProblem = err.message;
     }
   }
   // Outside ELF: the PE or Mach-O tables resolve pre-1.18 Go pointers and locate `.dep-v0`.
-  const pe = elf ? undefined : tablesOf(() => peImage(buf));
-  const macho = elf || pe ? undefined : tablesOf(() => parseMachO(buf));
+  const buf = elf ? undefined : bytes.whole();
+  const pe = buf ? tablesOf(() => peImage(buf)) : undefined;
+  const macho = buf && !pe ? tablesOf(() => parseMachO(buf)) : undefined;
   let readOther: VirtualReader | undefined;
-  if (pe) readOther = (addr, length) => peReadVirtual(buf, pe, addr, length);
-  else if (macho) readOther = (addr, length) => machOReadVirtual(buf, macho, addr, length);
+  if (buf && pe) readOther = (addr, length) => peReadVirtual(buf, pe, addr, length);
+  else if (buf && macho) readOther = (addr, length) => machOReadVirtual(buf, macho, addr, length);
   try {
-    const go = readGoBuildInfo(buf, elf, readOther);
+    const go = readGoBuildInfo(bytes, elf, readOther);
     if (go) facts.go = go;
   } catch (err) {
     facts.problem = `Go build info: ${errorText(err)}`;
   }
   // cargo-auditable names the section `.dep-v0` in every format (in Mach-O, within the __DATA segment).
   let dep: Buffer | undefined;
-  if (elf) dep = sectionBytes(buf, elf, '.dep-v0');
-  else if (pe) dep = peSectionBytes(buf, '.dep-v0');
-  else if (macho) dep = machOSectionBytes(buf, macho, '.dep-v0');
+  let depTooLarge = false;
+  if (elf) {
+    // Judged by its header before reading: a forged size must not make us read the whole file.
+    depTooLarge = elf.sections.some((s) => s.name === '.dep-v0' && !s.noBits && s.size > MAX_RUST_SECTION);
+    if (!depTooLarge) dep = sectionBytes(bytes, elf, '.dep-v0');
+  } else if (buf && pe) dep = peSectionBytes(buf, '.dep-v0');
+  else if (buf && macho) dep = machOSectionBytes(buf, macho, '.dep-v0');
   if (dep && dep.length <= MAX_RUST_SECTION) facts.rustDeps = Buffer.from(dep);
-  else if (dep) facts.problem = '.dep-v0 section is implausibly large';
+  else if (dep || depTooLarge) facts.problem = '.dep-v0 section is implausibly large';
   if (!facts.go && !facts.rustDeps && !facts.problem) {
     // A broken ELF header matters only if nothing else could be read from the file.
     if (elfProblem) facts.problem = elfProblem;

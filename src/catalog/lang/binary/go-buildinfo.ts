@@ -1,4 +1,4 @@
-import { type ElfFile, readVirtual, sectionBytes } from './elf.js';
+import { type BinaryBytes, type ElfFile, readVirtual, sectionBytes } from './elf.js';
 
 /** The two strings a Go toolchain embeds in every binary it links (`go version -m` prints them). */
 export interface GoBuildInfo {
@@ -27,15 +27,17 @@ export type VirtualReader = (addr: number, length: number) => Buffer | undefined
  * the binary has none (not Go, or stripped of it).
  */
 export function readGoBuildInfo(
-  buf: Buffer,
+  bytes: BinaryBytes,
   elf: ElfFile | undefined,
   readOther?: VirtualReader,
 ): GoBuildInfo | undefined {
-  const readAt: VirtualReader | undefined = elf ? (addr, length) => readVirtual(buf, elf, addr, length) : readOther;
-  const section = elf ? sectionBytes(buf, elf, '.go.buildinfo') : undefined;
+  const readAt: VirtualReader | undefined = elf ? (addr, length) => readVirtual(bytes, elf, addr, length) : readOther;
+  const section = elf ? sectionBytes(bytes, elf, '.go.buildinfo') : undefined;
   if (section?.subarray(0, MAGIC.length).equals(MAGIC)) return decodeAt(section, 0, readAt);
   // Go has named the section since 1.13: an ELF with section headers but without it is not Go (C, Rust, ...).
   if (elf && elf.sections.length > 0 && !section) return undefined;
+  // No section table to go by: search the whole file for the header (Go 1.18+ keeps its strings inline).
+  const buf = bytes.whole();
   let from = 0;
   for (let i = 0; i < MAX_CANDIDATES; i++) {
     const at = buf.indexOf(MAGIC, from);
