@@ -2,6 +2,8 @@ import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import type { RandomAccessFile } from '../file.js';
+import { fileRange } from '../random-access.js';
 
 /**
  * Sequential bytes the tar reader consumes: from a stream (skipping drains) or a local file range (skipping seeks,
@@ -17,6 +19,11 @@ export interface ByteSource {
   skipNow?(n: number): number;
   /** Moves past `n` bytes; returns how many there were (less than `n` only at the end). */
   skip(n: number): Promise<number>;
+  /**
+   * Present on local file sources: bytes [offset, offset + length) of the source read at offsets, without moving
+   * `position` (so the tar reader can still skip them), `whole()` capped at `limit`.
+   */
+  rangeAt?(offset: number, length: number, limit: number): RandomAccessFile;
   /** Consumes what is left, so digests computed on the way through get checked. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -179,6 +186,11 @@ export class FileRangeSource implements ByteSource, ImmediateReads {
 
   async skip(n: number): Promise<number> {
     return this.skipNow(n);
+  }
+
+  rangeAt(offset: number, length: number, limit: number): RandomAccessFile {
+    const inside = Math.max(0, Math.min(length, this.size - offset));
+    return fileRange(this.fh.fd, this.start + offset, inside, limit);
   }
 
   skipNow(n: number): number {

@@ -1,4 +1,5 @@
 import { LadingError } from '../../errors/lading-error.js';
+import type { RandomAccessFile } from '../file.js';
 import type { ByteSource, ImmediateReads } from './byte-source.js';
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'directory' | 'other';
@@ -282,6 +283,18 @@ export class TarReader {
       linkname,
       dataOffset: this.src.position,
     };
+  }
+
+  /**
+   * The current entry's data read at offsets, for sources that can (a local uncompressed tar): reading none of it
+   * through `content()`, the next step still skips it with a seek. Undefined for streamed sources.
+   */
+  contentAt(
+    entry: TarEntry,
+  ): ((limit: number) => Promise<{ file: RandomAccessFile; close(): Promise<void> }>) | undefined {
+    const src = this.src;
+    if (!src.rangeAt) return undefined;
+    return async (limit) => ({ file: src.rangeAt!(entry.dataOffset, entry.size, limit), close: async () => {} });
   }
 
   /** The current entry's data; call at most once, before `next()`. */

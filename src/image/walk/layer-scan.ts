@@ -151,7 +151,8 @@ export async function scanLayerTar(reader: TarReader, ctx: ScanContext): Promise
     const base: ScannedEntry = { path, type: e.type, size: e.size, mode: e.mode };
     if (e.type === 'symlink') base.linkTarget = e.linkname;
     if (e.type === 'hardlink') base.linkTarget = entryPath(e.linkname);
-    const entry = e.type === 'file' ? await keepContent(base, ctx, () => reader.content(e)) : base;
+    // In an uncompressed local layer, executables are condensed from reads at offsets and their data skipped.
+    const entry = e.type === 'file' ? await keepContent(base, ctx, () => reader.content(e), reader.contentAt(e)) : base;
     ops.push({ kind: 'entry', entry });
   }
   return ops;

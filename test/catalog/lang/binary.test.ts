@@ -10,8 +10,10 @@ import { binaryCataloger } from '../../../src/catalog/lang/binary/cataloger.js';
 import { bytesOf } from '../../../src/catalog/lang/binary/elf.js';
 import { selectorFor } from '../../../src/catalog/selector.js';
 import type { RandomAccessFile, WantedFile, WantedFiles } from '../../../src/image/file.js';
+import { openTarget } from '../../../src/image/open.js';
 import { openLocalFileAt } from '../../../src/image/walk/local-file-at.js';
 import { walkDir } from '../../../src/image/walk/walk-dir.js';
+import { buildImage } from '../../helpers/images.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { wantedFromDir } from '../../helpers/wanted-files.js';
 import { buildElf } from './elf-builder.js';
@@ -339,6 +341,29 @@ describe('binaries condensed from reads at offsets (local files)', () => {
     const kept = walked.files.get('/usr/local/bin/lefthook');
     assert.equal(kept?.condensedBy, 'binary');
     assert.deepEqual(kept?.content, binaryCataloger.condense?.('/usr/local/bin/lefthook', raw));
+  });
+});
+
+describe('binaries in uncompressed image layers', () => {
+  it('a docker-archive walk condenses executables from reads at offsets and seeks over the rest', async (t) => {
+    const dir = await tempDir(t);
+    const raw = await readFile(LEFTHOOK);
+    const built = await buildImage(dir, {
+      layers: [[{ type: 'file', path: '/usr/local/bin/lefthook', content: raw, mode: 0o755 }]],
+    });
+    const opened = await openTarget(`docker-archive:${built.dockerArchive}`);
+    const readBytes = async () => Number(/rchar: (\d+)/.exec(await readFile('/proc/self/io', 'utf8'))?.[1]);
+    try {
+      const before = await readBytes();
+      const walked = await opened.walk(selectorFor([binaryCataloger]), { maxFileBytes: 1024 });
+      const read = (await readBytes()) - before;
+      assert.ok(read < raw.length / 4, `the walk read ${read} bytes for a ${raw.length}-byte binary`);
+      const kept = walked.files.get('/usr/local/bin/lefthook');
+      assert.equal(kept?.condensedBy, 'binary');
+      assert.deepEqual(kept?.content, binaryCataloger.condense?.('/usr/local/bin/lefthook', raw));
+    } finally {
+      await opened.close();
+    }
   });
 });
 
