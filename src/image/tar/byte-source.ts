@@ -17,6 +17,9 @@ export interface ByteSource {
   /** Present on sources that never wait: the same as `read`/`skip`, without a promise. */
   readNow?(n: number): Buffer;
   skipNow?(n: number): number;
+  /** Present on streamed sources: see `PeekableReads`. */
+  peek?(offset: number, n: number): Buffer | undefined;
+  skipBuffered?(n: number): void;
   /** Moves past `n` bytes; returns how many there were (less than `n` only at the end). */
   skip(n: number): Promise<number>;
   /**
@@ -30,13 +33,21 @@ export interface ByteSource {
   readonly position: number;
 }
 
+/** A stream's bytes already in memory, looked at without consuming them. */
+export interface PeekableReads {
+  /** `n` bytes at `offset` from the current position when all of them are buffered, else undefined. */
+  peek(offset: number, n: number): Buffer | undefined;
+  /** Consumes `n` bytes that `peek` showed are buffered. */
+  skipBuffered(n: number): void;
+}
+
 /** Reads a source can answer without waiting (positional reads of a local file from the page cache). */
 export interface ImmediateReads {
   readNow(n: number): Buffer;
   skipNow(n: number): number;
 }
 
-export class StreamByteSource implements ByteSource {
+export class StreamByteSource implements ByteSource, PeekableReads {
   private readonly chunks: AsyncIterator<Buffer>;
   private head: Buffer = Buffer.alloc(0);
   private ended = false;
@@ -68,6 +79,14 @@ export class StreamByteSource implements ByteSource {
       have += piece.length;
     }
     return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, have);
+  }
+
+  peek(offset: number, n: number): Buffer | undefined {
+    return offset + n <= this.head.length ? this.head.subarray(offset, offset + n) : undefined;
+  }
+
+  skipBuffered(n: number): void {
+    this.take(n);
   }
 
   private take(n: number): Buffer {

@@ -1,6 +1,6 @@
 import { LadingError } from '../../errors/lading-error.js';
 import type { RandomAccessFile } from '../file.js';
-import type { ByteSource, ImmediateReads } from './byte-source.js';
+import type { ByteSource, ImmediateReads, PeekableReads } from './byte-source.js';
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'directory' | 'other';
 
@@ -199,12 +199,21 @@ export class TarReader {
     if (skipped < pad) this.ended = true;
   }
 
+  private startData(entry: TarEntry): TarEntry {
+    this.pendingData = entry.size;
+    this.pendingPad = padding(entry.size);
+    return entry;
+  }
+
   /** The next entry, or null at the end of the archive. */
   async next(): Promise<TarEntry | null> {
     // Sources that can answer at once (a local file) take the loop without awaits: one per header and skip
     // added up to most of the walk of a many-file layer.
     if (this.src.readNow && this.src.skipNow) return this.nextNow(this.src as ByteSource & ImmediateReads);
     if (this.ended) return null;
+    // A stream usually holds the next headers already (inflated chunks are large, most files small).
+    const buffered = this.src.peek ? this.nextBuffered(this.src as ByteSource & PeekableReads) : undefined;
+    if (buffered !== undefined) return buffered;
     if (this.pendingData > 0 && (await this.src.skip(this.pendingData)) < this.pendingData) {
       throw corrupt('unexpected end of tar data in file content');
     }
@@ -215,8 +224,10 @@ export class TarReader {
     if (this.ended) return null;
     const meta: MetaRecords = { pax: EMPTY_PAX };
     for (;;) {
-      const step = this.interpret(await this.src.read(BLOCK), meta);
-      if (step === null || 'name' in step) return step;
+      const at = this.src.position;
+      const step = this.classify(await this.src.read(BLOCK), meta, at);
+      if (step === null) return this.end();
+      if ('name' in step) return this.startData(step);
       const data = await this.exact(step.size, 'a long-name record');
       const pad = padding(step.size);
       if ((await this.src.skip(pad)) < pad) throw corrupt('unexpected end of tar data in a header');
@@ -236,8 +247,10 @@ export class TarReader {
     if (this.ended) return null;
     const meta: MetaRecords = { pax: EMPTY_PAX };
     for (;;) {
-      const step = this.interpret(src.readNow(BLOCK), meta);
-      if (step === null || 'name' in step) return step;
+      const at = src.position;
+      const step = this.classify(src.readNow(BLOCK), meta, at);
+      if (step === null) return this.end();
+      if ('name' in step) return this.startData(step);
       const data = src.readNow(step.size);
       if (data.length < step.size) throw corrupt('unexpected end of tar data in a long-name record');
       const pad = padding(step.size);
@@ -246,13 +259,36 @@ export class TarReader {
     }
   }
 
-  /** One header block: the entry it starts, a metadata record to read first, or null at the end. */
-  private interpret(header: Buffer, meta: MetaRecords): TarEntry | MetaRecordHeader | null {
-    if (header.length === 0) return this.end();
+  /**
+   * The next entry when the source already holds everything up to its header (and the records before it), else
+   * undefined with nothing consumed: the caller then takes the awaiting path, which also handles every end case.
+   */
+  private nextBuffered(src: ByteSource & PeekableReads): TarEntry | undefined {
+    let at = this.pendingData + this.pendingPad;
+    const meta: MetaRecords = { pax: EMPTY_PAX };
+    for (;;) {
+      const header = src.peek(at, BLOCK);
+      if (!header) return undefined;
+      const step = this.classify(header, meta, src.position + at);
+      if (step === null) return undefined;
+      if ('name' in step) {
+        src.skipBuffered(at + BLOCK);
+        return this.startData(step);
+      }
+      const data = src.peek(at + BLOCK, step.size);
+      if (!data) return undefined;
+      applyRecord(step.flag, data, meta);
+      at += BLOCK + step.size + padding(step.size);
+    }
+  }
+
+  /** One header block at `offset`: the entry it starts, a metadata record to read first, or null at the end. */
+  private classify(header: Buffer, meta: MetaRecords, offset: number): TarEntry | MetaRecordHeader | null {
+    if (header.length === 0) return null;
     if (header.length < BLOCK) throw corrupt('unexpected end of tar data in a header');
     const sum = headerSum(header);
-    if (sum === 0) return this.end();
-    if (!checksumOk(header, sum)) throw corrupt(`corrupt tar header at offset ${this.src.position - BLOCK}`);
+    if (sum === 0) return null;
+    if (!checksumOk(header, sum)) throw corrupt(`corrupt tar header at offset ${offset}`);
     const flag = String.fromCharCode(header[156] ?? 0);
     let size = octal(header, 124, 12, 'size');
     if (flag === 'L' || flag === 'K' || flag === 'x' || flag === 'g') {
@@ -273,15 +309,13 @@ export class TarReader {
     const linkname = pax.get('linkpath') ?? longLink ?? cString(header, 157, 100);
     // Links and directories carry no data whatever their size field says (hard links in some tars repeat it).
     const dataSize = type === 'hardlink' || type === 'symlink' || type === 'directory' ? 0 : size;
-    this.pendingData = dataSize;
-    this.pendingPad = padding(dataSize);
     return {
       name,
       type,
       size: dataSize,
       mode: octal(header, 100, 8, 'mode') & 0o7777,
       linkname,
-      dataOffset: this.src.position,
+      dataOffset: offset + BLOCK,
     };
   }
 
