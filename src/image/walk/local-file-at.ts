@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { LadingError } from '../../errors/lading-error.js';
 import type { RandomAccessFile } from '../file.js';
@@ -11,7 +12,8 @@ export async function openLocalFileAt(
   full: string,
   limit: number,
 ): Promise<{ file: RandomAccessFile; close(): Promise<void> }> {
-  const fh = await open(full, 'r');
+  // O_NOFOLLOW: a file swapped for a symlink after the walk saw it cannot lead the read out of the root.
+  const fh = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new LadingError('BAD_INPUT', `${full} is no longer a regular file`);
