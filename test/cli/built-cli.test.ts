@@ -80,10 +80,15 @@ describe('the built CLI (bundle)', () => {
     assert.match(refused.stderr, /bad\.yaml:1:\d+: invalid policy: rules\[0\]\.bad: unknown field/);
   });
 
-  it('--debug stacks point into the TypeScript sources (source maps through the bundle)', async () => {
-    const r = await runCli(['sbom', 'docker-archive:/nonexistent/image.tar', '--debug'], { built: true });
-    assert.equal(r.code, 3);
-    assert.match(r.stderr, /\(.*src\/[\w/-]+\.ts:\d+:\d+\)/);
-    assert.doesNotMatch(r.stderr, /dist\/bundle\/[\w-]+\.js:\d+/);
+  it('--debug and LADING_DEBUG=1 stacks point into the TypeScript sources (source maps through the bundle)', async () => {
+    const args = ['sbom', 'docker-archive:/nonexistent/image.tar'];
+    for (const r of [
+      await runCli([...args, '--debug'], { built: true }),
+      await runCli(args, { built: true, env: { LADING_DEBUG: '1' } }),
+    ]) {
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, /\(.*src\/[\w/-]+\.ts:\d+:\d+\)/);
+      assert.doesNotMatch(r.stderr, /dist\/bundle\/[\w-]+\.js:\d+/);
+    }
   });
 });
