@@ -16,6 +16,7 @@ export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
       return kept ? { content: kept, condensedBy: only.id } : null;
     },
     condenses: (path, meta) => soleWanting(catalogers, path, meta)?.condense !== undefined,
+    condensesAt: (path, meta) => soleWanting(catalogers, path, meta)?.condenseAt !== undefined,
     condenseAt: (path, file, meta) => {
       const only = soleWanting(catalogers, path, meta);
       if (!only?.condenseAt) return undefined;

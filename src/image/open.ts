@@ -13,6 +13,12 @@ export interface OpenOptions {
   insecureRegistries?: string[];
   /** Show progress on stderr (only when it is a TTY). */
   progress?: boolean;
+  /**
+   * Check every layer's uncompressed content against the config's diff-id, also where a verified blob digest
+   * already fixes it and where an uncompressed local layer would otherwise be read only where wanted (every byte is
+   * read and hashed: slower).
+   */
+  verifyDiffIds?: boolean;
 }
 
 /** Decides during the walk what to keep: the union of the catalogers' tests. */
@@ -28,6 +34,8 @@ export interface FileSelector {
    * over `maxFileBytes` (up to `maxCondenseBytes`), since only the condensed bytes are kept.
    */
   condenses?(path: string, meta: FileMeta): boolean;
+  /** True when `condenseAt` would condense this file from reads at offsets (so the walk opens it for that). */
+  condensesAt?(path: string, meta: FileMeta): boolean;
   /**
    * Like `condense`, for a file the walk can read at offsets (a local file): reads only what the condensing
    * cataloger needs. Undefined when no cataloger condenses this path that way; the walk then reads it whole.
@@ -79,7 +87,11 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
       walk: async (selector, walkOptions) => {
         try {
           const { walkImage } = await import('./walk/walk-image.js');
-          return await walkImage(image, selector, { ...walkOptions, progress: options.progress });
+          return await walkImage(image, selector, {
+            ...walkOptions,
+            progress: options.progress,
+            verifyDiffIds: options.verifyDiffIds,
+          });
         } catch (err) {
           throw asTargetError(spec, err);
         }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Severity } from '../model/finding.js';
+import { packageFile } from '../package-files.js';
 import { compileSchema, loadDocument, validateDocument } from './document.js';
 import { parseSeverity } from './filters.js';
 
@@ -57,7 +58,7 @@ export interface Policy {
   exceptions: PolicyException[];
 }
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/policy.schema.json', import.meta.url), 'utf8')) as object;
+const schema = JSON.parse(readFileSync(packageFile('schemas/policy.schema.json'), 'utf8')) as object;
 let validator: ReturnType<typeof compileSchema> | undefined;
 
 /** Reads and validates a policy file (YAML or JSON); errors name the line and field (exit 2). */

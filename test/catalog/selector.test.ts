@@ -28,4 +28,14 @@ describe('the walk selector of all catalogers', () => {
     assert.ok((go?.content.length ?? Infinity) < 16 * 1024);
     assert.equal(selector.condense('/usr/bin/script', Buffer.from('#!/bin/sh\necho hi\n')), null);
   });
+
+  it('opens for reads at offsets only files whose one wanting cataloger reads that way (executables)', () => {
+    const exe = { size: 20_000_000, mode: 0o755, type: 'file' as const };
+    const data = { size: 4096, mode: 0o644, type: 'file' as const };
+    assert.equal(selector.condensesAt?.('/usr/local/bin/lefthook', exe), true);
+    for (const path of ['/usr/share/doc/tar/copyright', '/app/node_modules/x/package.json', '/opt/app.jar']) {
+      assert.equal(selector.condenses?.(path, data), true, path);
+      assert.equal(selector.condensesAt?.(path, data), false, path);
+    }
+  });
 });

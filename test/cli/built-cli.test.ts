@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -15,9 +15,22 @@ const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as
 
 const REPRODUCIBLE = { SOURCE_DATE_EPOCH: '1700000000' };
 
+function newestSource(dir: string): { path: string; mtimeMs: number } {
+  let newest = { path: dir, mtimeMs: 0 };
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const candidate = entry.isDirectory() ? newestSource(path) : { path, mtimeMs: statSync(path).mtimeMs };
+    if (candidate.mtimeMs > newest.mtimeMs) newest = candidate;
+  }
+  return newest;
+}
+
 describe('the built CLI (bundle)', () => {
   before(() => {
     assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: run \`npm run build\``);
+    const built = statSync(BUNDLE).mtimeMs;
+    const newer = newestSource(join(REPO_ROOT, 'src'));
+    assert.ok(newer.mtimeMs <= built, `${newer.path} is newer than the bundle: run \`npm run build\``);
   });
 
   it('--version prints the package version', async () => {
@@ -50,7 +63,7 @@ describe('the built CLI (bundle)', () => {
         const args = ['sbom', target, '-o', format, '-q'];
         const [fromBundle, fromSource] = await Promise.all([
           runCli(args, { built: true, env: REPRODUCIBLE }),
-          runCli(args, { env: REPRODUCIBLE }),
+          runCli(args, { built: false, env: REPRODUCIBLE }),
         ]);
         assert.equal(fromBundle.code, 0, fromBundle.stderr);
         assert.equal(fromSource.code, 0, fromSource.stderr);

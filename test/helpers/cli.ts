@@ -12,14 +12,15 @@ export interface CliResult {
 
 /**
  * Runs the CLI from source (through tsx) as a separate process, as a user would: real argv, exit code, streams.
- * `built: true` (or `LADING_TEST_BUILT=1` for every call) runs the built ./bin/lading, the bundled CLI, instead.
+ * `built: true` (or `LADING_TEST_BUILT=1` for calls that do not say) runs the built ./bin/lading, the bundled CLI,
+ * instead; `built: false` always runs the sources.
  */
 export function runCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number; built?: boolean } = {},
 ): Promise<CliResult> {
   const argv =
-    options.built || process.env['LADING_TEST_BUILT'] === '1'
+    (options.built ?? process.env['LADING_TEST_BUILT'] === '1')
       ? [`${REPO_ROOT}bin/lading`, ...args]
       : ['--import', 'tsx', CLI_SOURCE, ...args];
   return new Promise((resolve, reject) => {

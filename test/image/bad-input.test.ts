@@ -160,6 +160,50 @@ describe('bad input: exit 3, one line naming the target', () => {
     } finally {
       await opened.close();
     }
+    // --verify-diff-ids checks the claim too.
+    const strict = await openTarget(`docker-archive:${file}`, { verifyDiffIds: true });
+    try {
+      await assert.rejects(strict.walk(OS_SELECTOR, LIMITS), failsWith('DIGEST_MISMATCH', /diff-id/, file));
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('--verify-diff-ids reads uncompressed local layers whole and checks them; by default they are seeked', async (t) => {
+    const dir = await tempDir(t);
+    const built = await buildImage(dir, { layers: LAYERS });
+    const good = await openTarget(`docker-archive:${built.dockerArchive}`, { verifyDiffIds: true });
+    try {
+      const walked = await good.walk(OS_SELECTOR, LIMITS);
+      assert.equal(walked.files.get('/etc/os-release')?.content.toString(), 'ID=debian\n');
+    } finally {
+      await good.close();
+    }
+    // The same layer under a config whose diff-id says otherwise (legacy `<id>/layer.tar` naming, no blob digest).
+    const config = JSON.parse(
+      (await readFile(join(built.ociDir, 'blobs/sha256', built.configDigest.slice(7)))).toString(),
+    );
+    config.rootfs.diff_ids = [sha256('something else')];
+    const file = join(dir, 'plain-bad-diffid.tar');
+    await writeTar(file, [
+      {
+        name: 'manifest.json',
+        content: Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: [], Layers: ['l/layer.tar'] }])),
+      },
+      { name: 'c.json', content: Buffer.from(JSON.stringify(config)) },
+      { name: 'l/layer.tar', content: await layerTar(LAYERS[0]!) },
+    ]);
+    const seeking = await openAndWalk(`docker-archive:${file}`);
+    assert.equal(seeking.files.get('/etc/os-release')?.content.toString(), 'ID=debian\n');
+    const strict = await openTarget(`docker-archive:${file}`, { verifyDiffIds: true });
+    try {
+      await assert.rejects(strict.walk(OS_SELECTOR, LIMITS), failsWith('DIGEST_MISMATCH', /diff-id/, file));
+    } finally {
+      await strict.close();
+    }
+    const cli = await runCli(['sbom', `docker-archive:${file}`, '--verify-diff-ids', '-o', 'json']);
+    assert.equal(cli.code, 3);
+    assert.match(cli.stderr, /^lading: .*diff-id.*\n$/);
   });
 
   test('truncated gzip layer', async (t) => {

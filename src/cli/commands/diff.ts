@@ -11,6 +11,7 @@ interface DiffFlags {
   sbomOnly?: boolean;
   platform?: string;
   insecureRegistry: string[];
+  verifyDiffIds?: boolean;
 }
 
 export function registerDiff(program: Command): void {
@@ -25,6 +26,7 @@ export function registerDiff(program: Command): void {
     .option('--sbom-only', 'compare packages only (targets are not matched against vulnerability data)')
     .option('--platform <os/arch>', 'platform to pick from multi-platform images')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
+    .option('--verify-diff-ids', "also check every layer's content against the config's diff-ids (slower)")
     .action(async (oldSpec: string, newSpec: string, flags: DiffFlags) => {
       const { diffReports, renderDiff } = await loadImplementation();
       const specs = parseOutputSpecs(flags.output, DIFF_FORMATS, 'table');
@@ -46,6 +48,7 @@ async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
     dbDir: resolveDbDir(flags.dbDir),
     offline: !!flags.offline || process.env['LADING_OFFLINE'] === '1',
     insecureRegistries: flags.insecureRegistry,
+    verifyDiffIds: !!flags.verifyDiffIds,
     ...(flags.platform ? { platform: flags.platform } : {}),
   });
 }

@@ -24,6 +24,7 @@ export interface ScanFlags {
   cyclonedxVersion: string;
   showSuppressed?: boolean;
   maxFileSize?: string;
+  verifyDiffIds?: boolean;
   policy?: string;
   vex?: string[];
   baseline?: string;
@@ -78,6 +79,10 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .option('--cyclonedx-version <v>', 'CycloneDX spec version: 1.5, 1.6 or 1.7', '1.6')
     .option('--max-file-size <bytes>', 'largest file a cataloger reads (env LADING_MAX_FILE_SIZE)')
+    .option(
+      '--verify-diff-ids',
+      "also check every layer's uncompressed content against the config's diff-ids (reads every byte: slower)",
+    )
     .option('-q, --quiet', 'no progress or warnings on stderr');
 }
 
@@ -129,6 +134,7 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     ...(platform ? { platform } : {}),
     insecureRegistries: flags.insecureRegistry,
     progress: !flags.quiet && process.stderr.isTTY === true,
+    verifyDiffIds: !!flags.verifyDiffIds,
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
   });
   const suppressed = applySuppressionsAndPolicy(scanned, { vex, ...(policy ? { policy } : {}), now: new Date() });

@@ -94,7 +94,8 @@ export async function keepContent(
   const limit = readLimit(entry.path, meta, ctx);
   if (limit === undefined) return entry;
   const condenseAt = ctx.selector.condenseAt;
-  if (openAt && condenseAt && ctx.selector.condenses?.(entry.path, meta)) {
+  // Only files whose one wanting cataloger reads at offsets are opened for it: the rest are read once, below.
+  if (openAt && condenseAt && ctx.selector.condensesAt?.(entry.path, meta)) {
     const viaOffsets = async () => {
       const opened = await openAt(limit);
       try {

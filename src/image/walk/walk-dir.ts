@@ -1,34 +1,17 @@
-import {
-  closeSync,
-  constants,
-  type Dirent,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readlinkSync,
-  readSync,
-} from 'node:fs';
+import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { keepContent, type LayerOp, OneAtATime, type ScanContext, type ScannedEntry } from './layer-scan.js';
-import { openLocalFileAt } from './local-file-at.js';
+import { openLocalFileAt, openSeenFile, type SeenFile } from './local-file-at.js';
 import { pseudoFsPathsHere } from './pseudo-fs.js';
 import { SquashedTree } from './squash.js';
 import { collectWanted } from './wanted.js';
 
-/** Opening with O_NOFOLLOW: a file swapped for a symlink after the walk saw it cannot lead the read out of the root. */
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
-
-/** Reads a regular file without following a symlink at the last step (the walk resolves links itself). */
-async function readRegular(full: string, max: number): Promise<Buffer> {
-  const fd = openSync(full, READ_FLAGS);
+/** Reads a file the walk listed (see `openSeenFile`), at most `max` bytes. */
+async function readRegular(full: string, seen: SeenFile, max: number): Promise<Buffer> {
+  const { fd, size } = openSeenFile(full, seen, max);
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new LadingError('BAD_INPUT', `${full} is no longer a regular file`);
-    const size = Math.min(st.size, max);
     const buf = Buffer.allocUnsafe(size);
     let have = 0;
     while (have < size) {
@@ -66,8 +49,8 @@ async function scanEntry(
     if (entry.type === 'symlink') entry.linkTarget = readlinkSync(full);
     if (entry.type !== 'file') return { kind: 'entry', entry };
     // Executables are condensed from a few reads at offsets (headers, build-info sections), not read whole.
-    const openAt = (limit: number) => openLocalFileAt(full, limit);
-    return { kind: 'entry', entry: await keepContent(entry, ctx, (limit) => readRegular(full, limit), openAt) };
+    const openAt = (limit: number) => openLocalFileAt(full, st, limit);
+    return { kind: 'entry', entry: await keepContent(entry, ctx, (limit) => readRegular(full, st, limit), openAt) };
   } catch (err) {
     return { cataloger: 'image', path, message: `unreadable: ${(err as Error).message}` };
   }
@@ -122,7 +105,8 @@ export async function walkDir(root: string, selector: FileSelector, options: Wal
       const out = new Map<string, Buffer>();
       for (const path of paths) {
         try {
-          out.set(path, await readRegular(join(root, path), Number.MAX_SAFE_INTEGER));
+          const full = join(root, path);
+          out.set(path, await readRegular(full, lstatSync(full), Number.MAX_SAFE_INTEGER));
         } catch (err) {
           warnings.push({ cataloger: 'image', path, message: `unreadable: ${(err as Error).message}` });
         }

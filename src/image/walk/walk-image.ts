@@ -26,7 +26,9 @@ interface InflateBudget {
 }
 
 export interface ImageWalkOptions extends WalkOptions {
-  progress?: boolean;
+  progress?: boolean | undefined;
+  /** See `OpenOptions.verifyDiffIds`. */
+  verifyDiffIds?: boolean | undefined;
 }
 
 /**
@@ -38,8 +40,13 @@ function useInflateThreads(): boolean {
 }
 
 /** Opens a layer's tar: seeking in place when it is a plain tar in a local file, else streamed and verified. */
-async function layerSource(layer: ImageLayer, budget: InflateBudget, progress: Progress): Promise<ByteSource> {
-  if (layer.seekable) {
+async function layerSource(
+  layer: ImageLayer,
+  budget: InflateBudget,
+  progress: Progress,
+  verifyDiffIds: boolean,
+): Promise<ByteSource> {
+  if (layer.seekable && !verifyDiffIds) {
     const { file, offset, size } = layer.seekable;
     return FileRangeSource.open(file, offset, size);
   }
@@ -52,14 +59,16 @@ async function layerSource(layer: ImageLayer, budget: InflateBudget, progress: P
   const { stream: raw, compression } = await sniffStream(opened);
   if (compression === 'gzip' && useInflateThreads()) {
     // Inflate (and hash the diff-id, when no blob digest covered it) on a worker thread, overlapping the tar parse.
-    const expected = layer.verifiedBlob ? {} : { expected: layer.info.diffId };
+    const expected = layer.verifiedBlob && !verifyDiffIds ? {} : { expected: layer.info.diffId };
     return new StreamByteSource(inflateOffThread(raw, { ...expected, onBytes }));
   }
   const { stream } = await decompressSniffed(raw);
   // A blob the source verified fixes its uncompressed bytes (and an uncompressed one is its own diff-id): hashing
-  // them again proves nothing more. Only layers no digest covered are checked against the config's diff-id.
+  // them again proves nothing about the content, only that the config describes it truly, which runtimes check
+  // when they unpack. Layers no digest covered, and every layer under --verify-diff-ids, are checked.
+  const blobVerified = layer.verifiedBlob === true;
   const alreadyVerified =
-    layer.verifiedBlob === true || (compression === 'none' && layer.info.digest === layer.info.diffId);
+    blobVerified && ((compression === 'none' && layer.info.digest === layer.info.diffId) || !verifyDiffIds);
   const checked = alreadyVerified
     ? counting(onBytes)
     : verifying(layer.info.diffId, 'uncompressed content (diff-id)', { onBytes });
@@ -72,8 +81,9 @@ async function scanLayer(
   ctx: ScanContext,
   budget: InflateBudget,
   progress: Progress,
+  verifyDiffIds: boolean,
 ): Promise<LayerOp[]> {
-  const src = await layerSource(layer, budget, progress);
+  const src = await layerSource(layer, budget, progress, verifyDiffIds);
   try {
     const ops = await scanLayerTar(new TarReader(src, { maxEntryBytes: MAX_TAR_ENTRY }), ctx);
     // Read to the end so the digest check sees every byte (tars are followed by zero padding).
@@ -129,6 +139,7 @@ export async function walkImage(
   const budget: InflateBudget = { left: max, max };
   const progress = new Progress(options.progress, image.layers.length);
   const ref = image.target.ref;
+  const verifyDiffIds = options.verifyDiffIds === true;
   const oversized = new OneAtATime();
   const caps = options.maxCondenseBytes !== undefined ? { maxCondenseBytes: options.maxCondenseBytes } : {};
   try {
@@ -142,7 +153,7 @@ export async function walkImage(
         countEntry,
       };
       try {
-        const ops = await scanLayer(layer, ctx, budget, progress);
+        const ops = await scanLayer(layer, ctx, budget, progress, verifyDiffIds);
         progress.layerDone();
         return { ops, warnings: ctx.warnings };
       } catch (err) {
@@ -164,7 +175,7 @@ export async function walkImage(
         const layer = image.layers[i] as ImageLayer;
         const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings: [], pick: paths };
         try {
-          const ops = await scanLayer(layer, ctx, budget, progress);
+          const ops = await scanLayer(layer, ctx, budget, progress, verifyDiffIds);
           const out = new Map<string, Buffer>();
           for (const op of ops) if (op.kind === 'entry' && op.entry.content) out.set(op.entry.path, op.entry.content);
           return out;

@@ -44,6 +44,8 @@ export function bytesOf(buf: Buffer): BinaryBytes {
 }
 
 const MAX_HEADERS = 65_535;
+/** Real section-name tables hold a few hundred bytes; a forged size must not make us read the file. */
+const MAX_NAME_TABLE = 64 * 1024;
 
 export function isElf(buf: Buffer): boolean {
   return buf.length >= 4 && buf[0] === 0x7f && buf[1] === 0x45 && buf[2] === 0x4c && buf[3] === 0x46;
@@ -115,7 +117,8 @@ export function parseElf(bytes: BinaryBytes): ElfFile {
   const strtab = raw[shstrndx];
   // A forged size cannot make us read (or allocate) past the file: the string table is cut to what exists.
   const names = strtab
-    ? (bytes.at(strtab.offset, Math.max(0, Math.min(strtab.size, bytes.length - strtab.offset))) ?? Buffer.alloc(0))
+    ? (bytes.at(strtab.offset, Math.max(0, Math.min(strtab.size, bytes.length - strtab.offset, MAX_NAME_TABLE))) ??
+      Buffer.alloc(0))
     : Buffer.alloc(0);
   const sections = raw.map((s) => ({
     name: cString(names, s.nameOff),
@@ -127,11 +130,19 @@ export function parseElf(bytes: BinaryBytes): ElfFile {
   return { is64, littleEndian: le, sections, segments };
 }
 
-/** The bytes of a named section, or undefined when absent or lying outside the file. */
-export function sectionBytes(bytes: BinaryBytes, elf: ElfFile, name: string): Buffer | undefined {
+/**
+ * The bytes of a named section (its first `maxBytes` when larger), or undefined when absent or lying outside the
+ * file. The cap bounds what a forged size can make us read.
+ */
+export function sectionBytes(
+  bytes: BinaryBytes,
+  elf: ElfFile,
+  name: string,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Buffer | undefined {
   const s = elf.sections.find((x) => x.name === name);
-  if (!s || s.noBits) return undefined;
-  return bytes.at(s.offset, s.size);
+  if (!s || s.noBits || s.offset + s.size > bytes.length) return undefined;
+  return bytes.at(s.offset, Math.min(s.size, maxBytes));
 }
 
 /** Reads `length` bytes at a virtual address, through the loadable segments (falling back to sections). */

@@ -14,6 +14,8 @@ const MAX_VERSION = 1024;
 const MAX_MODINFO = 4 * 1024 * 1024;
 /** Forged binaries could repeat the magic everywhere; the real header is among the first few hits. */
 const MAX_CANDIDATES = 16;
+/** The most of `.go.buildinfo` any valid header can use: its 32 bytes, two varint lengths and both strings. */
+const MAX_SECTION = HEADER + 2 * 10 + MAX_VERSION + MAX_MODINFO;
 
 export class GoBuildInfoError extends Error {}
 
@@ -32,7 +34,7 @@ export function readGoBuildInfo(
   readOther?: VirtualReader,
 ): GoBuildInfo | undefined {
   const readAt: VirtualReader | undefined = elf ? (addr, length) => readVirtual(bytes, elf, addr, length) : readOther;
-  const section = elf ? sectionBytes(bytes, elf, '.go.buildinfo') : undefined;
+  const section = elf ? sectionBytes(bytes, elf, '.go.buildinfo', MAX_SECTION) : undefined;
   if (section?.subarray(0, MAGIC.length).equals(MAGIC)) return decodeAt(section, 0, readAt);
   // Go has named the section since 1.13: an ELF with section headers but without it is not Go (C, Rust, ...).
   if (elf && elf.sections.length > 0 && !section) return undefined;
