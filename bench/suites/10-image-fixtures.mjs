@@ -45,6 +45,26 @@ export function ladingCases(label, args, key = 'lading') {
   return cases;
 }
 
+/** The gzip floor: `gzip -dc` of the image's largest layer blob (DESIGN.md section 9 budgets against it). */
+export function gunzipLargestCase(image) {
+  return {
+    label: 'gzip -dc largest layer (floor)',
+    key: 'gunzip',
+    cmd: 'sh',
+    args: ['-c', `gzip -dc '${image.largestGzipLayer}' > /dev/null`],
+  };
+}
+
+/** The budget line of the gzip-layer suites: Lading against 1.3 x the gunzip floor (and Node's zlib, when timed). */
+export function gunzipBudget(m) {
+  const ratios = (k) =>
+    `${k}: ${(m[k] / m.gunzip).toFixed(2)} x gzip -dc${m.zlib ? `, ${(m[k] / m.zlib).toFixed(2)} x node zlib` : ''}`;
+  return `budget <= 1.3 x gunzip of the largest layer; ${['lading', 'lading26']
+    .filter((k) => k in m)
+    .map(ratios)
+    .join('; ')}`;
+}
+
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
