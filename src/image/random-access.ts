@@ -1,16 +1,21 @@
 import { readSync } from 'node:fs';
 import type { RandomAccessFile } from './file.js';
 
-/** Positional reads, retried until complete; undefined when the file ends first (it shrank under us). */
-function readExactly(fd: number, position: number, length: number): Buffer | undefined {
-  const buf = Buffer.allocUnsafe(length);
+/** Fills `buf` from `position` with positional reads, retried until full or the file ends; returns the bytes read. */
+function readUpTo(fd: number, buf: Buffer, position: number): number {
   let have = 0;
-  while (have < length) {
-    const got = readSync(fd, buf, have, length - have, position + have);
-    if (got === 0) return undefined;
+  while (have < buf.length) {
+    const got = readSync(fd, buf, have, buf.length - have, position + have);
+    if (got === 0) break;
     have += got;
   }
-  return buf;
+  return have;
+}
+
+/** `length` bytes at `position`, or undefined when the file ends first (it shrank under us). */
+function exactly(fd: number, position: number, length: number): Buffer | undefined {
+  const buf = Buffer.allocUnsafe(length);
+  return readUpTo(fd, buf, position) === length ? buf : undefined;
 }
 
 /**
@@ -27,18 +32,11 @@ export function fileRange(fd: number, start: number, size: number, limit: number
       offset >= 0 &&
       length >= 0 &&
       offset + length <= size
-        ? readExactly(fd, start + offset, length)
+        ? exactly(fd, start + offset, length)
         : undefined,
     whole: () => {
-      const want = Math.min(size, limit);
-      const buf = Buffer.allocUnsafe(want);
-      let have = 0;
-      while (have < want) {
-        const got = readSync(fd, buf, have, want - have, start + have);
-        if (got === 0) break;
-        have += got;
-      }
-      return buf.subarray(0, have);
+      const buf = Buffer.allocUnsafe(Math.min(size, limit));
+      return buf.subarray(0, readUpTo(fd, buf, start));
     },
   };
 }

@@ -65,10 +65,14 @@ function decompressorFor(kind: LayerCompression): Transform {
 /** Reads the first bytes of `input`, then returns the stream decompressed as its magic bytes say. */
 export async function decompressSniffed(input: Readable): Promise<{ stream: Readable; compression: LayerCompression }> {
   const { stream: raw, compression } = await sniffStream(input);
-  const stream = pipeline(raw, coalescing(MIN_INFLATE_CHUNK), decompressorFor(compression), () => {
+  return { stream: decompress(raw, compression), compression };
+}
+
+/** `input` (already sniffed, see `sniffStream`) decompressed as `compression`. */
+export function decompress(input: Readable, compression: LayerCompression): Readable {
+  return pipeline(input, coalescing(MIN_INFLATE_CHUNK), decompressorFor(compression), () => {
     // Errors surface on the returned stream, where the reader awaits it.
   });
-  return { stream, compression };
 }
 
 /**

@@ -1,7 +1,8 @@
-import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanWarning } from '../../model/warning.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
+import { fileRange } from '../random-access.js';
 import { keepContent, type LayerOp, OneAtATime, type ScanContext, type ScannedEntry } from './layer-scan.js';
 import { openLocalFileAt, openSeenFile, type SeenFile } from './local-file-at.js';
 import { pseudoFsPathsHere } from './pseudo-fs.js';
@@ -12,14 +13,7 @@ import { collectWanted } from './wanted.js';
 async function readRegular(full: string, seen: SeenFile, max: number): Promise<Buffer> {
   const { fd, size } = openSeenFile(full, seen, max);
   try {
-    const buf = Buffer.allocUnsafe(size);
-    let have = 0;
-    while (have < size) {
-      const got = readSync(fd, buf, have, size - have, have);
-      if (got === 0) break;
-      have += got;
-    }
-    return buf.subarray(0, have);
+    return fileRange(fd, 0, size, max).whole();
   } finally {
     closeSync(fd);
   }

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream';
 import { isLadingError, LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { Image, ImageLayer } from '../image.js';
-import { decompressSniffed, sniffStream } from '../layer/decompress.js';
+import { decompress, sniffStream } from '../layer/decompress.js';
 import { inflateOffThread } from '../layer/inflate-thread.js';
 import { counting, verifying } from '../layer/verify.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
@@ -62,7 +62,7 @@ async function layerSource(
     const expected = layer.verifiedBlob && !verifyDiffIds ? {} : { expected: layer.info.diffId };
     return new StreamByteSource(inflateOffThread(raw, { ...expected, onBytes }));
   }
-  const { stream } = await decompressSniffed(raw);
+  const stream = decompress(raw, compression);
   // A blob the source verified fixes its uncompressed bytes (and an uncompressed one is its own diff-id): hashing
   // them again proves nothing about the content, only that the config describes it truly, which runtimes check
   // when they unpack. Layers no digest covered, and every layer under --verify-diff-ids, are checked.
