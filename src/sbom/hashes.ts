@@ -37,21 +37,29 @@ function canonicalAlg(alg: string): string | undefined {
   return undefined;
 }
 
-/** CycloneDX algorithm name → SPDX 2.3 checksum algorithm. */
+/** CycloneDX algorithm names and their SPDX 2.2/2.3 checksum algorithm names, one table for both directions. */
+const CDX_TO_SPDX_ALG: ReadonlyMap<string, string> = new Map([
+  ['MD5', 'MD5'],
+  ['SHA-1', 'SHA1'],
+  ['SHA-256', 'SHA256'],
+  ['SHA-384', 'SHA384'],
+  ['SHA-512', 'SHA512'],
+  ['SHA3-256', 'SHA3-256'],
+  ['SHA3-384', 'SHA3-384'],
+  ['SHA3-512', 'SHA3-512'],
+  ['BLAKE2b-256', 'BLAKE2b-256'],
+  ['BLAKE2b-384', 'BLAKE2b-384'],
+  ['BLAKE2b-512', 'BLAKE2b-512'],
+  ['BLAKE3', 'BLAKE3'],
+]);
+const SPDX_TO_CDX_ALG: ReadonlyMap<string, string> = new Map([...CDX_TO_SPDX_ALG].map(([cdx, spdx]) => [spdx, cdx]));
+
+/** CycloneDX algorithm name → SPDX checksum algorithm. */
 export function spdxChecksumAlgorithm(alg: string): string | undefined {
-  const map: Record<string, string> = {
-    MD5: 'MD5',
-    'SHA-1': 'SHA1',
-    'SHA-256': 'SHA256',
-    'SHA-384': 'SHA384',
-    'SHA-512': 'SHA512',
-    'SHA3-256': 'SHA3-256',
-    'SHA3-384': 'SHA3-384',
-    'SHA3-512': 'SHA3-512',
-    'BLAKE2b-256': 'BLAKE2b-256',
-    'BLAKE2b-384': 'BLAKE2b-384',
-    'BLAKE2b-512': 'BLAKE2b-512',
-    BLAKE3: 'BLAKE3',
-  };
-  return map[alg];
+  return CDX_TO_SPDX_ALG.get(alg);
+}
+
+/** SPDX checksum algorithm → CycloneDX algorithm name. */
+export function cyclonedxHashAlgorithm(spdxAlg: string): string | undefined {
+  return SPDX_TO_CDX_ALG.get(spdxAlg);
 }

@@ -1,6 +1,7 @@
 import { LadingError } from '../errors/lading-error.js';
 import type { Hash } from '../model/package.js';
 import type { TargetInfo } from '../model/target.js';
+import { cyclonedxHashAlgorithm } from './hashes.js';
 import { asArray, asObject, asString, type JsonObject } from './json-guards.js';
 import { osInfo } from './os-ecosystem.js';
 import { SYFT_TYPES } from './package-from-component.js';
@@ -8,21 +9,6 @@ import type { SbomComponent } from './sbom-component.js';
 import type { SbomDocument } from './sbom-document.js';
 
 export const SPDX_READ_VERSIONS = ['SPDX-2.2', 'SPDX-2.3'];
-
-const SPDX_TO_CDX_ALG: Readonly<Record<string, string>> = {
-  SHA1: 'SHA-1',
-  SHA256: 'SHA-256',
-  SHA384: 'SHA-384',
-  SHA512: 'SHA-512',
-  MD5: 'MD5',
-  'SHA3-256': 'SHA3-256',
-  'SHA3-384': 'SHA3-384',
-  'SHA3-512': 'SHA3-512',
-  'BLAKE2b-256': 'BLAKE2b-256',
-  'BLAKE2b-384': 'BLAKE2b-384',
-  'BLAKE2b-512': 'BLAKE2b-512',
-  BLAKE3: 'BLAKE3',
-};
 
 /** An SPDX 2.2/2.3 JSON document's packages, OS, DEPENDS_ON relationships and described package's facts. */
 export function readSpdx(doc: JsonObject, where: string): SbomDocument {
@@ -122,7 +108,7 @@ function checksumsOf(value: unknown): Hash[] {
   const out: Hash[] = [];
   for (const item of asArray(value)) {
     const checksum = asObject(item);
-    const alg = SPDX_TO_CDX_ALG[asString(checksum?.['algorithm']) ?? ''];
+    const alg = cyclonedxHashAlgorithm(asString(checksum?.['algorithm']) ?? '');
     const content = asString(checksum?.['checksumValue']);
     if (alg && content) out.push({ alg, content });
   }
