@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 
@@ -68,14 +68,7 @@ export async function startFileServer(
     }
     res.end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  t.after(close);
+  const { port, close } = await listenOnLoopback(server, t);
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
@@ -85,4 +78,23 @@ export async function startFileServer(
     },
     close,
   };
+}
+
+/**
+ * Starts `server` on a free port of 127.0.0.1; `close` (also run when the test ends) drops open connections too,
+ * so keep-alive clients cannot hold the test open.
+ */
+export async function listenOnLoopback(
+  server: Server,
+  t: Pick<TestContext, 'after'>,
+): Promise<{ port: number; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  t.after(close);
+  return { port, close };
 }

@@ -1,8 +1,8 @@
 // A tiny HTTP server of our own, placed in front of the real docker-registry, that behaves like the registries we
 // cannot start locally: Docker Hub's token challenge, rate limits, dropped connections, blob-storage redirects.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
+import { listenOnLoopback } from '../helpers/http-server.js';
 
 export interface SeenRequest {
   method: string;
@@ -34,14 +34,7 @@ export async function startFront(t: Pick<TestContext, 'after'>, handler: Handler
       res.end(String(err));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  t.after(close);
+  const { port, close } = await listenOnLoopback(server, t);
   return { host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, seen, close };
 }
 
