@@ -29,9 +29,16 @@ function corrupt(message: string): LadingError {
 }
 
 function cString(buf: Buffer, start: number, len: number): string {
-  const nul = buf.indexOf(0, start);
-  const end = nul < 0 || nul > start + len ? start + len : nul;
-  return buf.toString('utf8', start, end);
+  // Names are short and nearly always ASCII: a loop finds the end and tells ASCII apart faster than indexOf.
+  const limit = start + len;
+  let end = start;
+  let ascii = true;
+  for (; end < limit; end++) {
+    const c = buf[end] as number;
+    if (c === 0) break;
+    if (c >= 0x80) ascii = false;
+  }
+  return buf.toString(ascii ? 'latin1' : 'utf8', start, end);
 }
 
 const SPACE = 0x20;
@@ -103,24 +110,44 @@ function paxKeyAt(data: Buffer, start: number, end: number): string | undefined 
   return undefined;
 }
 
-function parsePax(data: Buffer): Map<string, string> {
-  const out = new Map<string, string>();
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const NEWLINE = 0x0a;
+
+function parsePax(data: Buffer): ReadonlyMap<string, string> {
+  // Most pax records carry times only: the map is made for the first key the reader uses.
+  let out: Map<string, string> | undefined;
   let at = 0;
   while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    if (space < 0) break;
-    const len = Number.parseInt(data.subarray(at, space).toString('ascii'), 10);
-    if (!Number.isFinite(len) || len <= space - at || at + len > data.length) throw corrupt('corrupt pax header');
+    let len = 0;
+    let i = at;
+    for (; i < data.length; i++) {
+      const c = data[i] as number;
+      if (c < DIGIT_0 || c > DIGIT_9) break;
+      len = len * 10 + (c - DIGIT_0);
+      if (len > data.length) throw corrupt('corrupt pax header');
+    }
+    // Bytes after the last record that hold no record at all (NUL padding) end the data, as before a length.
+    if (i >= data.length || (i === at && data.indexOf(SPACE, at) < 0)) break;
+    if (i === at || data[i] !== SPACE) throw corrupt('corrupt pax header');
+    const space = i;
+    // The shortest record is `<len> k=\n`; every record ends in a newline.
+    if (len < space - at + 4 || at + len > data.length || data[at + len - 1] !== NEWLINE) {
+      throw corrupt('corrupt pax header');
+    }
     // A record is `<len> <key>=<value>\n`; '=' is ASCII, so its first byte is where the decoded key ends.
     const recordEnd = at + len - 1;
     const eq = data.indexOf(EQUALS, space + 1);
     if (eq > space + 1 && eq < recordEnd) {
       const key = paxKeyAt(data, space + 1, eq);
-      if (key) out.set(key, data.toString('utf8', eq + 1, recordEnd));
+      if (key) {
+        out ??= new Map();
+        out.set(key, data.toString('utf8', eq + 1, recordEnd));
+      }
     }
     at += len;
   }
-  return out;
+  return out ?? EMPTY_PAX;
 }
 
 /** The `ustar` magic (POSIX and GNU variants share these five bytes). */
@@ -205,15 +232,21 @@ export class TarReader {
     return entry;
   }
 
-  /** The next entry, or null at the end of the archive. */
-  async next(): Promise<TarEntry | null> {
-    // Sources that can answer at once (a local file) take the loop without awaits: one per header and skip
-    // added up to most of the walk of a many-file layer.
+  /**
+   * The next entry (null at the end) when it can be had without waiting, else undefined with nothing consumed:
+   * then await `next()`. A local file always answers; a stream usually holds the next headers already (inflated
+   * chunks are large, most files small). An await per entry added up to much of the walk of a many-file layer.
+   */
+  tryNext(): TarEntry | null | undefined {
     if (this.src.readNow && this.src.skipNow) return this.nextNow(this.src as ByteSource & ImmediateReads);
     if (this.ended) return null;
-    // A stream usually holds the next headers already (inflated chunks are large, most files small).
-    const buffered = this.src.peek ? this.nextBuffered(this.src as ByteSource & PeekableReads) : undefined;
-    if (buffered !== undefined) return buffered;
+    return this.src.peek ? this.nextBuffered(this.src as ByteSource & PeekableReads) : undefined;
+  }
+
+  /** The next entry, or null at the end of the archive. */
+  async next(): Promise<TarEntry | null> {
+    const now = this.tryNext();
+    if (now !== undefined) return now;
     if (this.pendingData > 0 && (await this.src.skip(this.pendingData)) < this.pendingData) {
       throw corrupt('unexpected end of tar data in file content');
     }

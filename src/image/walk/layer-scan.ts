@@ -74,6 +74,12 @@ export function readLimit(
 /** Opens a local file for reads at offsets (`whole()` reads up to `limit` bytes); closed after the condense. */
 export type OpenAt = (limit: number) => Promise<{ file: RandomAccessFile; close(): Promise<void> }>;
 
+/** Whether this pass wants a regular file's content at all: `keepContent` has nothing to do for the rest. */
+export function contentWanted(entry: ScannedEntry, ctx: Pick<ScanContext, 'selector' | 'pick'>): boolean {
+  if (ctx.pick) return ctx.pick.has(entry.path);
+  return ctx.selector.wants(entry.path, { size: entry.size, mode: entry.mode, type: 'file' });
+}
+
 /**
  * Decides whether to keep a regular file's content, reads it if so, and applies the selector's condense. Given
  * `openAt`, a file whose condensing cataloger reads at offsets is condensed from those reads alone.
@@ -84,13 +90,12 @@ export async function keepContent(
   read: (limit: number) => Promise<Buffer>,
   openAt?: OpenAt,
 ): Promise<ScannedEntry> {
-  const meta: FileMeta = { size: entry.size, mode: entry.mode, type: 'file' };
+  if (!contentWanted(entry, ctx)) return entry;
   if (ctx.pick) {
     // The second pass reads link targets the first pass already judged (wanted.ts applies readLimit to the link).
-    if (!ctx.pick.has(entry.path)) return entry;
     return { ...entry, content: await read(Math.max(entry.size, ctx.maxFileBytes)), raw: true };
   }
-  if (!ctx.selector.wants(entry.path, meta)) return entry;
+  const meta: FileMeta = { size: entry.size, mode: entry.mode, type: 'file' };
   const limit = readLimit(entry.path, meta, ctx);
   if (limit === undefined) return entry;
   const condenseAt = ctx.selector.condenseAt;
@@ -136,7 +141,10 @@ export async function keepContent(
 /** One streaming pass over a layer's tar: every path's metadata, the wanted files' contents. */
 export async function scanLayerTar(reader: TarReader, ctx: ScanContext): Promise<LayerOp[]> {
   const ops: LayerOp[] = [];
-  for (let e = await reader.next(); e; e = await reader.next()) {
+  for (;;) {
+    let e = reader.tryNext();
+    if (e === undefined) e = await reader.next();
+    if (e === null) break;
     ctx.countEntry?.();
     const path = entryPath(e.name);
     if (path === '/') continue;
@@ -153,7 +161,11 @@ export async function scanLayerTar(reader: TarReader, ctx: ScanContext): Promise
     if (e.type === 'symlink') base.linkTarget = e.linkname;
     if (e.type === 'hardlink') base.linkTarget = entryPath(e.linkname);
     // In an uncompressed local layer, executables are condensed from reads at offsets and their data skipped.
-    const entry = e.type === 'file' ? await keepContent(base, ctx, () => reader.content(e), reader.contentAt(e)) : base;
+    const file = e;
+    const entry =
+      e.type === 'file' && contentWanted(base, ctx)
+        ? await keepContent(base, ctx, () => reader.content(file), reader.contentAt(file))
+        : base;
     ops.push({ kind: 'entry', entry });
   }
   return ops;
