@@ -25,6 +25,24 @@ export interface ImageLayer {
    * ~40% of the CPU of reading a gzip layer). Layers nothing verifies get their diff-id checked instead.
    */
   verifiedBlob?: boolean;
+  /** The archive member holding the blob (image archives): how a one-pass read of a compressed archive finds it. */
+  member?: string;
   /** Set when the blob is an uncompressed tar at a known place in a local file, so the walk can seek over contents. */
   seekable?: { file: string; offset: number; size: number };
 }
+
+/** A layer-like member of a compressed image archive, met while the archive is read in one pass. */
+export interface StreamedLayer {
+  /** The member's name in the archive. */
+  name: string;
+  /** Its bytes as stored; read them to the end (or not at all) before the visit returns. */
+  data: Readable;
+  /** The digest the member's name promises: the walk checks the bytes against it as they stream. */
+  promised?: string;
+}
+
+/**
+ * Reads a compressed archive once, front to back, visiting its layer-like members in stored order, and returns the
+ * image its metadata describes (which members are its layers is known only then: manifests usually come last).
+ */
+export type ReadArchiveOnce = (visit: (member: StreamedLayer) => Promise<void>) => Promise<Image>;

@@ -4,6 +4,7 @@ import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
 import type { FileMeta, RandomAccessFile, WantedFiles } from './file.js';
 import type { Image } from './image.js';
+import { isCompressedFile } from './sources/tar-archive.js';
 import { describeSpec, parseTargetSpec, type TargetSpec } from './target-spec.js';
 
 export interface OpenOptions {
@@ -70,7 +71,8 @@ export interface WalkResult {
 
 /** An image or root filesystem, opened: described up front, its files walked once on demand. */
 export interface OpenedTarget {
-  target: TargetInfo;
+  /** What the target is; for a compressed image archive (read in one pass), known only after `walk`. */
+  readonly target: TargetInfo;
   walk(selector: FileSelector, options: WalkOptions): Promise<WalkResult>;
   close(): Promise<void>;
 }
@@ -81,6 +83,10 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
     const parsed = await parseTargetSpec(spec);
     const ref = describeSpec(parsed);
     if (parsed.kind === 'dir') return await openRootfs(parsed.path, ref);
+    if (parsed.kind === 'image-archive') return openArchiveOnce(spec, parsed, ref, options);
+    if ((parsed.kind === 'docker-archive' || parsed.kind === 'oci-archive') && (await isCompressedFile(parsed.path))) {
+      return openArchiveOnce(spec, parsed, ref, options);
+    }
     const image = await openImage(parsed, ref, options);
     return {
       target: image.target,
@@ -104,7 +110,11 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
 }
 
 /** Each source loads only when a target of its kind is opened (the registry client alone is 17 modules). */
-async function openImage(t: Exclude<TargetSpec, { kind: 'dir' }>, ref: string, options: OpenOptions): Promise<Image> {
+async function openImage(
+  t: Exclude<TargetSpec, { kind: 'dir' | 'image-archive' }>,
+  ref: string,
+  options: OpenOptions,
+): Promise<Image> {
   switch (t.kind) {
     case 'docker-archive':
       return (await import('./sources/docker-archive.js')).openDockerArchive(t.path, t.reference, ref);
@@ -115,6 +125,45 @@ async function openImage(t: Exclude<TargetSpec, { kind: 'dir' }>, ref: string, o
     case 'registry':
       return (await import('./sources/registry.js')).openRegistryImage(t.reference, options);
   }
+}
+
+/**
+ * A compressed image archive can only be read front to back, and its manifest usually comes last: it is described
+ * by the same one pass that walks it, so `target` is known once `walk` has run.
+ */
+function openArchiveOnce(
+  spec: string,
+  parsed: Extract<TargetSpec, { kind: 'docker-archive' | 'oci-archive' | 'image-archive' }>,
+  ref: string,
+  options: OpenOptions,
+): OpenedTarget {
+  let described: Image | undefined;
+  return {
+    get target(): TargetInfo {
+      if (!described) throw new LadingError('USAGE', `${ref}: a compressed archive is described by its walk`);
+      return described.target;
+    },
+    walk: async (selector, walkOptions) => {
+      try {
+        const [{ walkArchiveOnce }, { readImageArchiveOnce }] = await Promise.all([
+          import('./walk/walk-image.js'),
+          import('./sources/archive-once.js'),
+        ]);
+        const opts = { ...options, ...walkOptions };
+        const { image, ...result } = await walkArchiveOnce(
+          ref,
+          (visit) => readImageArchiveOnce(parsed, ref, opts, visit),
+          selector,
+          { ...walkOptions, progress: options.progress, verifyDiffIds: options.verifyDiffIds },
+        );
+        described = image;
+        return result;
+      } catch (err) {
+        throw asTargetError(spec, err);
+      }
+    },
+    close: async () => {},
+  };
 }
 
 async function openRootfs(path: string, ref: string): Promise<OpenedTarget> {

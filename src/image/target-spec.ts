@@ -1,8 +1,8 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LadingError } from '../errors/lading-error.js';
 import type { LayoutSelector } from './sources/oci-layout.js';
-import { openTarArchive } from './sources/tar-archive.js';
+import { isCompressedFile, openTarArchive } from './sources/tar-archive.js';
 
 /** A TARGET argument (DESIGN.md section 4), before anything is opened. `sbom:` is read elsewhere. */
 export type TargetSpec =
@@ -10,6 +10,8 @@ export type TargetSpec =
   | { kind: 'oci'; path: string; selector: LayoutSelector }
   | { kind: 'oci-archive'; path: string; selector: LayoutSelector }
   | { kind: 'dir'; path: string }
+  /** A bare path to a compressed archive: docker-archive or OCI archive as its contents say, once read. */
+  | { kind: 'image-archive'; path: string }
   | { kind: 'registry'; reference: string };
 
 async function exists(path: string): Promise<boolean> {
@@ -54,8 +56,8 @@ async function sniff(path: string): Promise<TargetSpec> {
       ? { kind: 'oci', path: abs, selector: undefined }
       : { kind: 'dir', path: abs };
   }
-  const fh = await open(abs, 'r');
-  await fh.close();
+  // A compressed archive can only be read front to back: the one pass that walks it tells which kind it is.
+  if (await isCompressedFile(abs)) return { kind: 'image-archive', path: abs };
   const archive = await openTarArchive(abs).catch(() => undefined);
   if (!archive)
     throw new LadingError('BAD_INPUT', `${path} is neither a directory nor an image archive (tar or tar.gz)`);
@@ -112,6 +114,8 @@ export function describeSpec(t: TargetSpec): string {
     }
     case 'dir':
       return `dir:${t.path}`;
+    case 'image-archive':
+      return t.path;
     case 'registry':
       return t.reference;
   }

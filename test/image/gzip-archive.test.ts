@@ -1,64 +1,147 @@
-// A gzip'd docker-archive is inflated once into a private temp file, then read like a plain tar (seekable layers),
-// instead of being re-inflated from the start for every layer.
+// A gzip'd docker-archive (`docker save | gzip`) or OCI archive is read front to back in one pass: its layers are
+// walked as the pass meets them, nothing is unpacked to disk, and the result is the plain archive's.
 import assert from 'node:assert/strict';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { isLadingError } from '../../src/errors/lading-error.js';
 import { inflateOffThread } from '../../src/image/layer/inflate-thread.js';
 import { openTarget } from '../../src/image/open.js';
-import { openDockerArchive } from '../../src/image/sources/docker-archive.js';
-import { openTarArchive } from '../../src/image/sources/tar-archive.js';
 import { buildImage, sha256 } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
-import { selectorFor } from './select.js';
+import { selectorFor, textOf } from './select.js';
 
 async function gzipImage(dir: string) {
   return buildImage(dir, {
     layers: [
-      [{ type: 'file', path: '/etc/os-release', content: 'ID=debian\n' }],
+      [
+        { type: 'file', path: '/usr/lib/os-release', content: 'ID=debian\n' },
+        { type: 'symlink', path: '/etc/os-release', target: '../usr/lib/os-release' },
+      ],
       [{ type: 'file', path: '/var/lib/dpkg/status', content: `Package: a\n${'x'.repeat(100_000)}\n` }],
     ],
     gzipDockerArchive: true,
   });
 }
 
-describe("gzip'd docker-archive", () => {
-  test('inflates once to a temp file that close() removes; its layers become seekable', async (t) => {
+async function walked(spec: string, options: { maxInflatedBytes?: number; verifyDiffIds?: boolean } = {}) {
+  const opened = await openTarget(spec, options.verifyDiffIds ? { verifyDiffIds: true } : {});
+  try {
+    const walk = await opened.walk(selectorFor(['/etc/os-release', '/var/lib/dpkg/status']), {
+      maxFileBytes: 1 << 20,
+      ...(options.maxInflatedBytes ? { maxInflatedBytes: options.maxInflatedBytes } : {}),
+    });
+    return { target: opened.target, files: textOf(walk.files) };
+  } finally {
+    await opened.close();
+  }
+}
+
+describe("gzip'd docker-archive and OCI archive", () => {
+  test('read in one pass to the same files and target as the plain archive, with nothing written to disk', async (t) => {
     const dir = await tempDir(t);
     const built = await gzipImage(dir);
+    const plain = join(dir, 'plain.tar');
+    await writeFile(plain, gunzipSync(await readFile(built.dockerArchive)));
+    const ociGz = join(dir, 'oci.tar.gz');
+    await writeFile(ociGz, gzipSync(await readFile(built.ociArchive)));
+
     const scratch = join(dir, 'scratch');
     await mkdir(scratch);
-    const archive = await openTarArchive(built.dockerArchive, { tempDir: scratch });
-    assert.equal(archive.compressed, true);
-    assert.equal(archive.file, built.dockerArchive);
-    assert.notEqual(archive.path, built.dockerArchive);
-    assert.equal((await readdir(scratch)).length, 1, 'one inflated copy while open');
-    assert.ok(archive.has('manifest.json'));
-    await archive.close();
-    assert.deepEqual(await readdir(scratch), [], 'removed on close');
-
-    const image = await openDockerArchive(built.dockerArchive, undefined, 'docker-archive:x');
+    const saved = { TMPDIR: process.env['TMPDIR'], LADING_TMPDIR: process.env['LADING_TMPDIR'] };
+    process.env['TMPDIR'] = scratch;
+    process.env['LADING_TMPDIR'] = scratch;
     try {
-      assert.equal(image.layers.length, 2);
-      for (const layer of image.layers) assert.ok(layer.seekable, 'layer read in place from the inflated copy');
+      const fromGzip = await walked(`docker-archive:${built.dockerArchive}`);
+      const fromPlain = await walked(`docker-archive:${plain}`);
+      // The symlink's target is read in a second pass over the archive (the first did not want it).
+      assert.equal(fromGzip.files['/etc/os-release'], 'ID=debian\n');
+      assert.deepEqual(fromGzip.files, fromPlain.files);
+      assert.deepEqual(
+        { ...fromGzip.target, ref: '' },
+        { ...fromPlain.target, ref: '' },
+        'same target description, layer sizes included',
+      );
+      const fromOci = await walked(`oci-archive:${ociGz}`);
+      assert.deepEqual(fromOci.files, fromPlain.files);
+      assert.equal(fromOci.target.digest, built.manifestDigest);
+      assert.deepEqual(await readdir(scratch), [], 'nothing unpacked to a temp folder');
     } finally {
-      await image.close();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 
-  test('stops with LIMIT past maxInflatedBytes and leaves nothing behind', async (t) => {
+  test('the target of a compressed archive is known only after its walk', async (t) => {
     const dir = await tempDir(t);
     const built = await gzipImage(dir);
-    const scratch = join(dir, 'scratch');
-    await mkdir(scratch);
-    await assert.rejects(
-      openTarArchive(built.dockerArchive, { tempDir: scratch, maxInflatedBytes: 50_000 }),
-      (err) => isLadingError(err) && err.code === 'LIMIT' && /inflates past the 50000-byte limit/.test(err.message),
+    const opened = await openTarget(`docker-archive:${built.dockerArchive}`);
+    assert.throws(() => opened.target, /described by its walk/);
+    await opened.walk(selectorFor([]), { maxFileBytes: 1024 });
+    assert.deepEqual(
+      opened.target.layers.map((l) => l.diffId),
+      built.diffIds,
     );
-    assert.deepEqual(await readdir(scratch), []);
+  });
+
+  test('a bare path is read in the same one pass, its kind told by what the archive holds', async (t) => {
+    const dir = await tempDir(t);
+    const built = await gzipImage(dir);
+    const ociGz = join(dir, 'oci.tar.gz');
+    await writeFile(ociGz, gzipSync(await readFile(built.ociArchive)));
+    const docker = await walked(built.dockerArchive);
+    assert.equal(docker.target.ref, `docker-archive:${built.dockerArchive}`);
+    assert.equal(docker.files['/etc/os-release'], 'ID=debian\n');
+    const oci = await walked(ociGz);
+    assert.equal(oci.target.ref, `oci-archive:${ociGz}`);
+    assert.deepEqual(oci.files, docker.files);
+    const notAnImage = join(dir, 'notes.gz');
+    await writeFile(notAnImage, gzipSync(Buffer.from('just text\n')));
+    await assert.rejects(walked(notAnImage), (err) => isLadingError(err) && err.code === 'BAD_INPUT');
+  });
+
+  test('stops with LIMIT past maxInflatedBytes', async (t) => {
+    const dir = await tempDir(t);
+    const built = await gzipImage(dir);
+    await assert.rejects(
+      walked(`docker-archive:${built.dockerArchive}`, { maxInflatedBytes: 50_000 }),
+      (err) => isLadingError(err) && err.code === 'LIMIT' && /past the 50000-byte limit/.test(err.message),
+    );
+  });
+
+  test('a layer whose bytes differ from its diff-id is DIGEST_MISMATCH; a cut archive is one clear line', async (t) => {
+    const dir = await tempDir(t);
+    const built = await gzipImage(dir);
+    // Legacy `docker save` names (`<id>/layer.tar`) promise no digest: the diff-id is what checks them.
+    const plain = gunzipSync(await readFile(built.dockerArchive));
+    const tampered = Buffer.from(plain);
+    const at = tampered.indexOf('xxxxxxxxxx');
+    assert.ok(at > 0);
+    tampered.write('yyyyyyyyyy', at, 'latin1');
+    const bad = join(dir, 'tampered.tar.gz');
+    await writeFile(bad, gzipSync(tampered));
+    await assert.rejects(walked(`docker-archive:${bad}`), (err) => {
+      assert.ok(isLadingError(err), String(err));
+      assert.equal(err.code, 'DIGEST_MISMATCH');
+      assert.match(err.message, /diff-id/);
+      assert.doesNotMatch(err.message, /\n/);
+      return true;
+    });
+
+    const cut = join(dir, 'cut.tar.gz');
+    const gz = await readFile(built.dockerArchive);
+    await writeFile(cut, gz.subarray(0, Math.floor(gz.length / 2)));
+    await assert.rejects(walked(`docker-archive:${cut}`), (err) => {
+      assert.ok(isLadingError(err), String(err));
+      assert.equal(err.code, 'BAD_INPUT');
+      assert.match(err.message, /cut\.tar\.gz/);
+      assert.doesNotMatch(err.message, /\n/);
+      return true;
+    });
   });
 });
 

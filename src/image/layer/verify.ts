@@ -38,39 +38,64 @@ export interface VerifyOptions {
   onBytes?: (n: number) => void;
 }
 
+/** Passes chunks through, telling `onChunk` of each (a throw fails the stream) and ending with `onEnd`. */
+function passing(onChunk: (chunk: Buffer) => void, onEnd?: () => Error | null): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      try {
+        onChunk(chunk);
+      } catch (err) {
+        cb(err as Error);
+        return;
+      }
+      cb(null, chunk);
+    },
+    ...(onEnd ? { flush: (cb: TransformCallback) => cb(onEnd()) } : {}),
+  });
+}
+
 /** Passes bytes through while hashing them; fails the stream at its end when the digest differs. */
 export function verifying(expected: string, what: string, options: VerifyOptions = {}): Transform {
   const { algorithm, hex } = parseDigest(expected);
   const hash = createHash(algorithm);
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+  return passing(
+    (chunk) => {
       hash.update(chunk);
-      try {
-        options.onBytes?.(chunk.length);
-      } catch (err) {
-        cb(err as Error);
-        return;
-      }
-      cb(null, chunk);
+      options.onBytes?.(chunk.length);
     },
-    flush(cb: TransformCallback) {
+    () => {
       const actual = hash.digest('hex');
-      cb(actual === hex ? null : mismatch(what, expected, `${algorithm}:${actual}`));
+      return actual === hex ? null : mismatch(what, expected, `${algorithm}:${actual}`);
     },
-  });
+  );
 }
 
 /** Counts bytes without hashing (for layers whose digest is unknown). */
 export function counting(onBytes: (n: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      try {
-        onBytes(chunk.length);
-      } catch (err) {
-        cb(err as Error);
-        return;
-      }
-      cb(null, chunk);
+  return passing((chunk) => onBytes(chunk.length));
+}
+
+/**
+ * Passes bytes through while hashing them with sha256, for content whose expected digest is learnt only later (a
+ * layer met in a one-pass read of an archive, before its manifest): `digest()` gives `sha256:hex` once it ended.
+ */
+export function measuring(onBytes: (n: number) => void): Transform & { digest(): string | undefined } {
+  const hash = createHash('sha256');
+  let result: string | undefined;
+  const stream = passing(
+    (chunk) => {
+      hash.update(chunk);
+      onBytes(chunk.length);
     },
-  });
+    () => {
+      result = `sha256:${hash.digest('hex')}`;
+      return null;
+    },
+  );
+  return Object.assign(stream, { digest: () => result });
+}
+
+/** Throws DIGEST_MISMATCH unless `actual` (computed) is `expected`. */
+export function checkMeasured(actual: string | undefined, expected: string, what: string): void {
+  if (actual !== expected) throw mismatch(what, expected, actual ?? 'nothing (not read to the end)');
 }

@@ -15,6 +15,8 @@ export interface BlobStore {
   readBlob(digest: string, what: string): Promise<Buffer>;
   /** A blob as stored; the caller verifies as it streams. */
   openBlob(digest: string): Readable;
+  /** The archive member holding a blob, for stores inside an archive. */
+  memberOf?(digest: string): string;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,10 @@ export class ArchiveBlobStore implements BlobStore {
 
   openBlob(digest: string): Readable {
     return this.archive.open(blobName(digest));
+  }
+
+  memberOf(digest: string): string {
+    return blobName(digest);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { layerInfos, parseImageConfig } from '../config.js';
 import type { Image, ImageLayer } from '../image.js';
 import { sniffCompression } from '../layer/decompress.js';
 import { checkDigest, digestOf, verifying } from '../layer/verify.js';
-import { type ArchiveMember, memberName, openTarArchive, type TarArchive } from './tar-archive.js';
+import { type ArchiveMember, digestFromName, openTarArchive, type TarArchive } from './tar-archive.js';
 
 interface ManifestEntry {
   Config: string;
@@ -68,12 +68,6 @@ function pickImage(entries: ManifestEntry[], reference: string | undefined, wher
   );
 }
 
-/** The digest a member's name promises (`<hex>.json`, `blobs/sha256/<hex>`), if any. */
-function digestFromName(name: string): string | undefined {
-  const m = /(?:^|\/)(?:blobs\/sha256\/)?([a-f0-9]{64})(?:\.json)?$/.exec(memberName(name));
-  return m ? `sha256:${m[1]}` : undefined;
-}
-
 async function seekableMember(archive: TarArchive, name: string): Promise<ArchiveMember | undefined> {
   const member = archive.locate(name);
   if (!member || member.size < 512) return undefined;
@@ -85,61 +79,75 @@ async function seekableMember(archive: TarArchive, name: string): Promise<Archiv
   return sniffCompression(Buffer.concat(head)) === 'none' ? member : undefined;
 }
 
-/** An image from a `docker save` archive (tar or tar.gz), chosen by tag when the archive holds several. */
+/** An image from a plain `docker save` archive, chosen by tag when the archive holds several. */
 export async function openDockerArchive(file: string, reference: string | undefined, ref: string): Promise<Image> {
   const archive = await openTarArchive(file);
   try {
-    if (!archive.has('manifest.json'))
-      throw new LadingError('BAD_INPUT', `${ref}: no manifest.json (not a docker-archive)`);
-    const entry = pickImage(parseManifestJson(await archive.readSmall('manifest.json'), ref), reference, ref);
-    if (!archive.has(entry.Config)) throw new LadingError('NOT_FOUND', `${ref}: config ${entry.Config} is missing`);
-    const rawConfig = await archive.readSmall(entry.Config);
-    const promised = digestFromName(entry.Config);
-    if (promised) checkDigest(rawConfig, promised, `${ref} config`);
-    const config = parseImageConfig(rawConfig, `${ref} config`);
-    if (config.diffIds.length !== entry.Layers.length) {
-      throw new LadingError(
-        'BAD_INPUT',
-        `${ref}: manifest.json lists ${entry.Layers.length} layers but the config ${config.diffIds.length}`,
-      );
-    }
-    const infos = layerInfos(
-      config,
-      entry.Layers.map((name) => {
-        const digest = digestFromName(name);
-        return digest ? { digest } : {};
-      }),
-    );
-    const layers: ImageLayer[] = [];
-    for (const [i, name] of entry.Layers.entries()) {
-      if (!archive.has(name)) throw new LadingError('NOT_FOUND', `${ref}: layer ${name} is missing`);
-      const info = infos[i]!;
-      const member = await seekableMember(archive, name);
-      if (member) info.size = member.size;
-      // Streamed layers are verified against the digest their name promises (the walk relies on that); seekable
-      // ones are read in place, only where wanted, so nothing whole is there to hash.
-      const promised = info.digest;
-      const layer: ImageLayer = {
-        info,
-        open: async () =>
-          promised ? pipeline(archive.open(name), verifying(promised, 'blob'), () => {}) : archive.open(name),
-      };
-      if (promised) layer.verifiedBlob = true;
-      if (member) layer.seekable = { file: archive.path, offset: member.offset, size: member.size };
-      layers.push(layer);
-    }
-    const target: TargetInfo = {
-      kind: 'image',
-      ref,
-      imageId: digestOf(rawConfig),
-      layers: infos,
-      config: config.summary,
-    };
-    if (config.platform) target.platform = config.platform;
-    if (entry.RepoTags.length) target.repoTags = entry.RepoTags;
-    return { target, layers, close: () => archive.close() };
+    return await imageFromDockerArchive(archive, reference, ref);
   } catch (err) {
     await archive.close();
     throw err;
   }
+}
+
+/**
+ * The image a `docker save` archive holds. Layers of a plain tar are read in place; those of a compressed one
+ * (read in one pass, see `readArchiveOnce`) were read during that pass, and are matched to it by `member`.
+ */
+export async function imageFromDockerArchive(
+  archive: TarArchive,
+  reference: string | undefined,
+  ref: string,
+): Promise<Image> {
+  if (!archive.has('manifest.json'))
+    throw new LadingError('BAD_INPUT', `${ref}: no manifest.json (not a docker-archive)`);
+  const entry = pickImage(parseManifestJson(await archive.readSmall('manifest.json'), ref), reference, ref);
+  if (!archive.has(entry.Config)) throw new LadingError('NOT_FOUND', `${ref}: config ${entry.Config} is missing`);
+  const rawConfig = await archive.readSmall(entry.Config);
+  const promised = digestFromName(entry.Config);
+  if (promised) checkDigest(rawConfig, promised, `${ref} config`);
+  const config = parseImageConfig(rawConfig, `${ref} config`);
+  if (config.diffIds.length !== entry.Layers.length) {
+    throw new LadingError(
+      'BAD_INPUT',
+      `${ref}: manifest.json lists ${entry.Layers.length} layers but the config ${config.diffIds.length}`,
+    );
+  }
+  const infos = layerInfos(
+    config,
+    entry.Layers.map((name) => {
+      const digest = digestFromName(name);
+      return digest ? { digest } : {};
+    }),
+  );
+  const layers: ImageLayer[] = [];
+  for (const [i, name] of entry.Layers.entries()) {
+    if (!archive.has(name)) throw new LadingError('NOT_FOUND', `${ref}: layer ${name} is missing`);
+    const info = infos[i]!;
+    const member = await seekableMember(archive, name);
+    const size = archive.sizeOf(name);
+    if (size !== undefined) info.size = size;
+    // Streamed layers are verified against the digest their name promises (the walk relies on that); seekable
+    // ones are read in place, only where wanted, so nothing whole is there to hash.
+    const promised = info.digest;
+    const layer: ImageLayer = {
+      info,
+      member: name,
+      open: async () =>
+        promised ? pipeline(archive.open(name), verifying(promised, 'blob'), () => {}) : archive.open(name),
+    };
+    if (promised) layer.verifiedBlob = true;
+    if (member) layer.seekable = { file: archive.path, offset: member.offset, size: member.size };
+    layers.push(layer);
+  }
+  const target: TargetInfo = {
+    kind: 'image',
+    ref,
+    imageId: digestOf(rawConfig),
+    layers: infos,
+    config: config.summary,
+  };
+  if (config.platform) target.platform = config.platform;
+  if (entry.RepoTags.length) target.repoTags = entry.RepoTags;
+  return { target, layers, close: () => archive.close() };
 }

@@ -4,7 +4,7 @@ import { ArchiveBlobStore } from './blob-store.js';
 import { imageFromLayout, type LayoutSelector } from './oci-layout.js';
 import { openTarArchive } from './tar-archive.js';
 
-/** An OCI layout packed in a tar, read in place by member offsets (never unpacked to disk). */
+/** An OCI layout packed in a plain tar, read in place by member offsets (never unpacked to disk). */
 export async function openOciArchive(
   file: string,
   selector: LayoutSelector,

@@ -81,11 +81,13 @@ export async function imageFromLayout(
   const infos = layerInfos(config, manifest.layers);
   const layers: ImageLayer[] = infos.map((info, i) => {
     const blob = manifest.layers[i] as Descriptor;
-    return {
+    const layer: ImageLayer = {
       info,
       open: async () => pipeline(store.openBlob(blob.digest), verifying(blob.digest, 'blob'), () => {}),
       verifiedBlob: true,
     };
+    if (store.memberOf) layer.member = store.memberOf(blob.digest);
+    return layer;
   });
   const target: TargetInfo = {
     kind: 'image',

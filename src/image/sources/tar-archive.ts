@@ -1,12 +1,10 @@
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { type FileHandle, mkdtemp, open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import { decompressSniffed, sniffCompression } from '../layer/decompress.js';
-import { FileRangeSource } from '../tar/byte-source.js';
+import { FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
 import { type TarEntry, TarReader } from '../tar/tar-reader.js';
 
 export interface ArchiveMember {
@@ -25,14 +23,13 @@ export function memberName(name: string): string {
 }
 
 /**
- * A tar holding an image (docker-archive, OCI archive), read in place: members are found by name and read by
- * offset, and plain-tar layers are seekable. A gzip'd archive (`docker save | gzip`) is inflated once, in one
- * streaming pass, into a private temporary file (bounded by `maxInflatedBytes`, removed on close and at exit) and
- * then read like a plain tar: streaming it again up to each member would inflate the archive once per layer.
+ * A tar holding an image (docker-archive, OCI archive). A plain tar is read in place: members are found by name and
+ * read by offset, and plain-tar layers are seekable. A compressed one (`docker save | gzip`) is read front to back
+ * in one pass (`readArchiveOnce`) and never unpacked to disk.
  */
 export interface TarArchive {
   readonly file: string;
-  /** The file holding the plain tar bytes that `locate` offsets refer to (the inflated copy when compressed). */
+  /** The file holding the plain tar bytes that `locate` offsets refer to. */
   readonly path: string;
   readonly compressed: boolean;
   has(name: string): boolean;
@@ -41,6 +38,8 @@ export interface TarArchive {
   readSmall(name: string): Promise<Buffer>;
   /** A member's bytes as a stream. */
   open(name: string): Readable;
+  /** A member's size in bytes, as stored in the archive. */
+  sizeOf(name: string): number | undefined;
   /** Where a member lies in the file (plain tars only), so readers can seek inside it. */
   locate(name: string): ArchiveMember | undefined;
   close(): Promise<void>;
@@ -77,6 +76,18 @@ class MemberIndex {
   }
 }
 
+/**
+ * The digest a member's name promises (`<hex>.json`, `blobs/<alg>/<hex>`), if any: such a member is checked
+ * against it as it is read.
+ */
+export function digestFromName(name: string): string | undefined {
+  const normalized = memberName(name);
+  const blob = /(?:^|\/)blobs\/(sha256|sha384|sha512)\/([a-f0-9]+)$/.exec(normalized);
+  if (blob) return `${blob[1]}:${blob[2]}`;
+  const m = /(?:^|\/)([a-f0-9]{64})(?:\.json)?$/.exec(normalized);
+  return m ? `sha256:${m[1]}` : undefined;
+}
+
 function missing(file: string, name: string): LadingError {
   return new LadingError('NOT_FOUND', `${file}: archive has no ${name}`);
 }
@@ -88,7 +99,6 @@ class PlainTarArchive implements TarArchive {
     readonly file: string,
     private readonly index: MemberIndex,
     private readonly fh: FileHandle,
-    /** Where the plain tar bytes are: `file` itself, or the inflated copy of a compressed archive. */
     readonly path: string = file,
   ) {}
 
@@ -100,6 +110,9 @@ class PlainTarArchive implements TarArchive {
   }
   locate(name: string): ArchiveMember | undefined {
     return this.index.find(name);
+  }
+  sizeOf(name: string): number | undefined {
+    return this.index.find(name)?.size;
   }
 
   async readSmall(name: string): Promise<Buffer> {
@@ -127,38 +140,36 @@ class PlainTarArchive implements TarArchive {
 export interface TarArchiveOptions {
   /** Most bytes a compressed archive may inflate to (default 16 GiB, as for layers): a decompression bomb cap. */
   maxInflatedBytes?: number;
-  /** Folder for the inflated copy (default: env LADING_TMPDIR, else the system temp folder). */
-  tempDir?: string;
 }
 
 const DEFAULT_MAX_ARCHIVE_INFLATE = 16 * 1024 ** 3;
+/** All metadata members of a compressed archive together (they are held in memory). */
+const MAX_KEPT_METADATA_BYTES = 64 * 1024 * 1024;
 
-/** Opens a tar or tar.gz image archive and indexes its members. */
-export async function openTarArchive(file: string, options: TarArchiveOptions = {}): Promise<TarArchive> {
+/** True when the file starts with gzip or zstd magic: a compressed archive, readable only front to back. */
+export async function isCompressedFile(file: string): Promise<boolean> {
   const fh = await open(file, 'r');
-  let inflated: InflatedCopy | undefined;
   try {
     const head = Buffer.alloc(4);
     await fh.read(head, 0, 4, 0);
-    if (sniffCompression(head) === 'none') return await indexPlainTar(file, fh, file);
+    return sniffCompression(head) !== 'none';
+  } finally {
     await fh.close();
-    inflated = await inflateToTemp(file, options);
-    const copy = await open(inflated.path, 'r');
-    const archive = await indexPlainTar(inflated.path, copy, file).catch(async (err) => {
-      await copy.close();
-      throw err;
-    });
-    const cleanup = inflated.remove;
-    return Object.assign(archive, {
-      compressed: true,
-      close: async () => {
-        await copy.close().catch(() => {});
-        cleanup();
-      },
-    });
+  }
+}
+
+/**
+ * Opens a tar or tar.gz image archive and indexes its members. A plain tar is read in place. A compressed one is
+ * read once, front to back, keeping only its metadata members in memory (see `readArchiveOnce`): its layers cannot
+ * be opened from the result, so image sources read them in that one pass instead.
+ */
+export async function openTarArchive(file: string, options: TarArchiveOptions = {}): Promise<TarArchive> {
+  if (await isCompressedFile(file)) return readArchiveOnce(file, async () => {}, options);
+  const fh = await open(file, 'r');
+  try {
+    return await indexPlainTar(file, fh, file);
   } catch (err) {
     await fh.close().catch(() => {});
-    inflated?.remove();
     throw err;
   }
 }
@@ -171,30 +182,91 @@ async function indexPlainTar(path: string, fh: FileHandle, file: string): Promis
   return new PlainTarArchive(file, index, fh, path);
 }
 
-interface InflatedCopy {
-  path: string;
-  remove: () => void;
+/** A member of a compressed archive that may be a layer, met during the one pass. */
+export interface StreamedMember {
+  /** The member's name (normalized as `memberName` does). */
+  name: string;
+  size: number;
+  /** Its bytes, as stored: read them to the end before returning from the visit, or leave them unread. */
+  data: Readable;
 }
 
-/** Temp copies still on disk, removed at exit even when a scan fails before closing its archive. */
-const liveCopies = new Set<string>();
-let exitHookInstalled = false;
+/**
+ * Metadata and layers are told apart by content, not name: a member that starts like a tar, gzip or zstd stream is
+ * a layer candidate; anything else small enough is metadata (manifests, configs, index.json, oci-layout).
+ */
+function isLayerLike(head: Buffer): boolean {
+  if (sniffCompression(head) !== 'none') return true;
+  if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar') return true;
+  // An empty layer is a tar of end blocks alone.
+  return head.length >= 1024 && head.subarray(0, 1024).every((b) => b === 0);
+}
 
-async function inflateToTemp(file: string, options: TarArchiveOptions): Promise<InflatedCopy> {
-  const base = options.tempDir ?? process.env['LADING_TMPDIR'] ?? tmpdir();
-  const dir = await mkdtemp(join(base, 'lading-archive-'));
-  liveCopies.add(dir);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const d of liveCopies) rmSync(d, { recursive: true, force: true });
-    });
+/** The archive's member names and metadata, gathered by `readArchiveOnce`. Members are not at offsets. */
+export class StreamedTarArchive implements TarArchive {
+  readonly compressed = true;
+  readonly path: string;
+
+  constructor(
+    readonly file: string,
+    private readonly index: MemberIndex,
+    private readonly kept: ReadonlyMap<string, Buffer>,
+  ) {
+    this.path = file;
   }
-  const remove = () => {
-    liveCopies.delete(dir);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const path = join(dir, 'archive.tar');
+
+  has(name: string): boolean {
+    return this.index.find(name) !== undefined;
+  }
+  names(): string[] {
+    return this.index.names();
+  }
+  locate(): undefined {
+    return undefined;
+  }
+  sizeOf(name: string): number | undefined {
+    return this.index.find(name)?.size;
+  }
+
+  async readSmall(name: string): Promise<Buffer> {
+    const m = this.index.find(name);
+    if (!m) throw missing(this.file, name);
+    const data = this.kept.get(m.name);
+    if (!data) throw new LadingError('BAD_INPUT', `${this.file}: ${name} is not a metadata file`);
+    return data;
+  }
+
+  open(name: string): Readable {
+    const m = this.index.find(name);
+    if (!m) throw missing(this.file, name);
+    const data = this.kept.get(m.name);
+    if (!data) {
+      throw new LadingError('BAD_INPUT', `${this.file}: ${name} can only be read in the archive's one pass`);
+    }
+    return Readable.from([data]);
+  }
+
+  /** The member a name leads to (through member links), for matching layers to what the pass met. */
+  canonical(name: string): string | undefined {
+    return this.index.find(name)?.name;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Reads a compressed archive once, front to back: nothing is written to disk, no member is held whole except
+ * metadata. `visit` gets each member that may be a layer as the pass reaches it, since which members are the
+ * image's layers is known only from manifest.json or index.json, which writers usually put last.
+ */
+export async function readArchiveOnce(
+  file: string,
+  visit: (member: StreamedMember) => Promise<void>,
+  options: TarArchiveOptions = {},
+): Promise<StreamedTarArchive> {
+  const index = new MemberIndex();
+  const kept = new Map<string, Buffer>();
+  let keptBytes = 0;
   const max = options.maxInflatedBytes ?? DEFAULT_MAX_ARCHIVE_INFLATE;
   let total = 0;
   const cap = new Transform({
@@ -204,14 +276,44 @@ async function inflateToTemp(file: string, options: TarArchiveOptions): Promise<
       else cb(null, chunk);
     },
   });
+  const { stream } = await decompressSniffed(createReadStream(file, { highWaterMark: 1 << 20 }));
+  const inflated = pipeline(stream, cap, () => {});
+  const src = new StreamByteSource(inflated);
   try {
-    const { stream } = await decompressSniffed(createReadStream(file, { highWaterMark: 1 << 20 }));
-    await pipelineAsync(stream, cap, createWriteStream(path, { mode: 0o600 }));
+    const reader = new TarReader(src, { maxEntryBytes: MAX_ARCHIVE_ENTRY });
+    for (let e = await reader.next(); e; e = await reader.next()) {
+      index.add(e, e.dataOffset);
+      const name = memberName(e.name);
+      if (e.type !== 'file' || e.size === 0) continue;
+      const pieces = reader.contentPieces(e);
+      const first = await pieces.next();
+      const head = first.done ? Buffer.alloc(0) : first.value;
+      if (isLayerLike(head)) {
+        const data = Readable.from(
+          (async function* () {
+            yield head;
+            yield* pieces;
+          })(),
+        );
+        await visit({ name, size: e.size, data });
+        // A visitor that stopped early leaves the rest for the reader to skip.
+        data.destroy();
+      } else if (e.size <= MAX_METADATA_BYTES) {
+        const parts = [head];
+        for await (const piece of pieces) parts.push(Buffer.from(piece));
+        keptBytes += e.size;
+        if (keptBytes > MAX_KEPT_METADATA_BYTES) {
+          throw new LadingError('LIMIT', `${file}: more than ${MAX_KEPT_METADATA_BYTES} bytes of metadata files`);
+        }
+        kept.set(name, Buffer.concat(parts, e.size));
+      }
+    }
+    await src.drain();
   } catch (err) {
-    remove();
+    await src.close();
     if (err instanceof LadingError) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    throw new LadingError('BAD_INPUT', `${file}: cannot inflate: ${message}`, { cause: err });
+    throw new LadingError('BAD_INPUT', `${file}: cannot read: ${message}`, { cause: err });
   }
-  return { path, remove };
+  return new StreamedTarArchive(file, index, kept);
 }

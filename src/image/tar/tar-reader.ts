@@ -364,6 +364,22 @@ export class TarReader {
     return async (limit) => ({ file: src.rangeAt!(entry.dataOffset, entry.size, limit), close: async () => {} });
   }
 
+  /**
+   * The current entry's data as a stream of pieces (at most `piece` bytes each), for entries too large to hold: a
+   * layer inside an image archive read in one pass. Read it to the end (or not at all) before `next()`.
+   */
+  async *contentPieces(entry: TarEntry, piece = 1 << 20): AsyncGenerator<Buffer> {
+    let left = entry.size;
+    while (left > 0) {
+      const data = await this.src.read(Math.min(left, piece));
+      if (data.length === 0) throw corrupt(`unexpected end of tar data in ${entry.name}`);
+      left -= data.length;
+      this.pendingData = left;
+      // A local file's reads share one window: copy. A stream's pieces are its own.
+      yield this.src.readNow ? Buffer.from(data) : data;
+    }
+  }
+
   /** The current entry's data; call at most once, before `next()`. */
   async content(entry: TarEntry): Promise<Buffer> {
     if (this.src.readKept) {

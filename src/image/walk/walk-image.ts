@@ -1,10 +1,10 @@
 import { pipeline } from 'node:stream';
 import { isLadingError, LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
-import type { Image, ImageLayer } from '../image.js';
+import type { Image, ImageLayer, ReadArchiveOnce, StreamedLayer } from '../image.js';
 import { decompress, sniffStream } from '../layer/decompress.js';
 import { inflateOffThread } from '../layer/inflate-thread.js';
-import { counting, verifying } from '../layer/verify.js';
+import { checkMeasured, counting, measuring, verifying } from '../layer/verify.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { Progress } from '../progress.js';
 import { type ByteSource, FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
@@ -50,13 +50,8 @@ async function layerSource(
     const { file, offset, size } = layer.seekable;
     return FileRangeSource.open(file, offset, size);
   }
-  const opened = await layer.open();
-  const onBytes = (n: number) => {
-    budget.left -= n;
-    if (budget.left < 0) throw new LadingError('LIMIT', `layers inflate past the ${budget.max}-byte limit`);
-    progress.addBytes(n);
-  };
-  const { stream: raw, compression } = await sniffStream(opened);
+  const { stream: raw, compression } = await sniffStream(await layer.open());
+  const onBytes = inflateCounter(budget, progress);
   if (compression === 'gzip' && useInflateThreads()) {
     // Inflate (and hash the diff-id, when no blob digest covered it) on a worker thread, overlapping the tar parse.
     const expected = layer.verifiedBlob && !verifyDiffIds ? {} : { expected: layer.info.diffId };
@@ -72,8 +67,16 @@ async function layerSource(
   const checked = alreadyVerified
     ? counting(onBytes)
     : verifying(layer.info.diffId, 'uncompressed content (diff-id)', { onBytes });
-  const verified = pipeline(stream, checked, () => {});
-  return new StreamByteSource(verified);
+  return new StreamByteSource(pipeline(stream, checked, () => {}));
+}
+
+/** Counts inflated bytes against the walk's budget (a decompression bomb cap) and the progress line. */
+function inflateCounter(budget: InflateBudget, progress: Progress): (n: number) => void {
+  return (n: number) => {
+    budget.left -= n;
+    if (budget.left < 0) throw new LadingError('LIMIT', `layers inflate past the ${budget.max}-byte limit`);
+    progress.addBytes(n);
+  };
 }
 
 async function scanLayer(
@@ -124,34 +127,84 @@ async function boundedAll<T, R>(items: readonly T[], limit: number, work: (item:
   return results;
 }
 
-/** The walk over an image: every layer streamed once (concurrently), squashed in order, links resolved. */
-export async function walkImage(
-  image: Image,
-  selector: FileSelector,
-  options: ImageWalkOptions & { maxInflatedBytes?: number; maxEntries?: number },
-): Promise<WalkResult> {
+interface WalkSetup {
+  warnings: ScanWarning[];
+  budget: InflateBudget;
+  progress: Progress;
+  verifyDiffIds: boolean;
+  /** A fresh context for one layer's scan. */
+  layerContext(): ScanContext;
+  caps: { maxCondenseBytes?: number };
+}
+
+type AllWalkOptions = ImageWalkOptions & { maxInflatedBytes?: number; maxEntries?: number };
+
+function setUp(selector: FileSelector, options: AllWalkOptions, layers: number): WalkSetup {
   let entriesLeft = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const countEntry = () => {
     if (--entriesLeft < 0) throw new LadingError('LIMIT', 'image holds more tar entries than the walk tracks');
   };
-  const warnings: ScanWarning[] = [];
   const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
-  const budget: InflateBudget = { left: max, max };
-  const progress = new Progress(options.progress, image.layers.length);
-  const ref = image.target.ref;
-  const verifyDiffIds = options.verifyDiffIds === true;
   const oversized = new OneAtATime();
   const caps = options.maxCondenseBytes !== undefined ? { maxCondenseBytes: options.maxCondenseBytes } : {};
+  return {
+    warnings: [],
+    budget: { left: max, max },
+    progress: new Progress(options.progress, layers),
+    verifyDiffIds: options.verifyDiffIds === true,
+    caps,
+    layerContext: () => ({
+      selector,
+      maxFileBytes: options.maxFileBytes,
+      ...caps,
+      oversized,
+      warnings: [],
+      countEntry,
+    }),
+  };
+}
+
+/** Squashes the layers' operations in order and collects the wanted files (a second, narrow read for links). */
+async function finishWalk(
+  image: Image,
+  perLayer: readonly { ops: LayerOp[]; warnings: ScanWarning[] }[],
+  selector: FileSelector,
+  options: AllWalkOptions,
+  setup: WalkSetup,
+  readRaw: (layer: number, ctx: ScanContext) => Promise<LayerOp[]>,
+): Promise<WalkResult> {
+  const { warnings } = setup;
+  const tree = new SquashedTree((path) => selector.wantsHistory(path));
+  for (const [i, layer] of perLayer.entries()) {
+    tree.apply(i, layer.ops);
+    warnings.push(...layer.warnings);
+  }
+  const files = await collectWanted(tree, {
+    selector,
+    maxFileBytes: options.maxFileBytes,
+    ...setup.caps,
+    warnings,
+    layerId: (i) => image.layers[i]?.info.diffId,
+    readRaw: async (i, paths) => {
+      const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings: [], pick: paths };
+      const out = new Map<string, Buffer>();
+      for (const op of await readRaw(i, ctx)) {
+        if (op.kind === 'entry' && op.entry.content) out.set(op.entry.path, op.entry.content);
+      }
+      return out;
+    },
+  });
+  return { files, warnings };
+}
+
+/** The walk over an image: every layer streamed once (concurrently), squashed in order, links resolved. */
+export async function walkImage(image: Image, selector: FileSelector, options: AllWalkOptions): Promise<WalkResult> {
+  const setup = setUp(selector, options, image.layers.length);
+  const ref = image.target.ref;
+  const { budget, progress, verifyDiffIds } = setup;
   try {
     const perLayer = await boundedAll(image.layers, LAYER_CONCURRENCY, async (layer) => {
-      const ctx: ScanContext = {
-        selector,
-        maxFileBytes: options.maxFileBytes,
-        ...caps,
-        oversized,
-        warnings: [],
-        countEntry,
-      };
+      const ctx = setup.layerContext();
       try {
         const ops = await scanLayer(layer, ctx, budget, progress, verifyDiffIds);
         progress.layerDone();
@@ -160,32 +213,109 @@ export async function walkImage(
         throw describeLayerError(ref, layer, err);
       }
     });
-    const tree = new SquashedTree((path) => selector.wantsHistory(path));
-    for (const [i, layer] of perLayer.entries()) {
-      tree.apply(i, layer.ops);
-      warnings.push(...layer.warnings);
-    }
-    const files = await collectWanted(tree, {
-      selector,
-      maxFileBytes: options.maxFileBytes,
-      ...caps,
-      warnings,
-      layerId: (i) => image.layers[i]?.info.diffId,
-      readRaw: async (i, paths) => {
-        const layer = image.layers[i] as ImageLayer;
-        const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings: [], pick: paths };
-        try {
-          const ops = await scanLayer(layer, ctx, budget, progress, verifyDiffIds);
-          const out = new Map<string, Buffer>();
-          for (const op of ops) if (op.kind === 'entry' && op.entry.content) out.set(op.entry.path, op.entry.content);
-          return out;
-        } catch (err) {
-          throw describeLayerError(ref, layer, err);
-        }
-      },
+    return await finishWalk(image, perLayer, selector, options, setup, async (i, ctx) => {
+      const layer = image.layers[i] as ImageLayer;
+      try {
+        return await scanLayer(layer, ctx, budget, progress, verifyDiffIds);
+      } catch (err) {
+        throw describeLayerError(ref, layer, err);
+      }
     });
-    return { files, warnings };
   } finally {
     progress.finish();
   }
+}
+
+interface MemberScan {
+  ops: LayerOp[];
+  warnings: ScanWarning[];
+  promised?: string;
+  /** sha256 of the uncompressed tar, measured when no promised digest vouches for the bytes. */
+  uncompressed?: string;
+}
+
+/** One layer-like member, streamed: verified against its promised digest or measured, inflated, walked. */
+async function scanMember(
+  member: StreamedLayer,
+  ctx: ScanContext,
+  setup: WalkSetup,
+): Promise<{ ops: LayerOp[]; uncompressed?: string }> {
+  const blob = member.promised ? pipeline(member.data, verifying(member.promised, 'blob'), () => {}) : member.data;
+  const { stream: raw, compression } = await sniffStream(blob);
+  const onBytes = inflateCounter(setup.budget, setup.progress);
+  const measure = !member.promised || setup.verifyDiffIds;
+  const measured = measure ? measuring(onBytes) : undefined;
+  const src = new StreamByteSource(pipeline(decompress(raw, compression), measured ?? counting(onBytes), () => {}));
+  try {
+    const ops = await scanLayerTar(new TarReader(src, { maxEntryBytes: MAX_TAR_ENTRY }), ctx);
+    await src.drain();
+    const uncompressed = measured?.digest();
+    return uncompressed ? { ops, uncompressed } : { ops };
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * The walk over a compressed image archive, which can only be read front to back: its layers are walked as the
+ * one pass meets them (which members are the image's layers is known only from the manifest, usually last), then
+ * matched to the image. Nothing is written to disk; a layer nothing else verifies is checked against its diff-id.
+ */
+export async function walkArchiveOnce(
+  ref: string,
+  read: ReadArchiveOnce,
+  selector: FileSelector,
+  options: AllWalkOptions,
+): Promise<WalkResult & { image: Image }> {
+  const setup = setUp(selector, options, 0);
+  const scans = new Map<string, MemberScan>();
+  try {
+    const image = await read(async (member) => {
+      const ctx = setup.layerContext();
+      try {
+        const { ops, uncompressed } = await scanMember(member, ctx, setup);
+        const scan: MemberScan = { ops, warnings: ctx.warnings };
+        if (member.promised) scan.promised = member.promised;
+        if (uncompressed) scan.uncompressed = uncompressed;
+        scans.set(member.name, scan);
+        setup.progress.layerDone();
+      } catch (err) {
+        throw describeMemberError(ref, member.name, err);
+      }
+    });
+    const perLayer = image.layers.map((layer) => {
+      const scan = layer.member === undefined ? undefined : scans.get(layer.member);
+      const name = layer.member ?? layer.info.digest ?? layer.info.diffId;
+      if (!scan) throw new LadingError('BAD_INPUT', `${ref}: layer ${name} is not a tar`);
+      // The name's digest vouches for the bytes only when it is the one the image asks for.
+      const vouched = scan.promised !== undefined && scan.promised === layer.info.digest;
+      if (!vouched || setup.verifyDiffIds) {
+        checkMeasured(scan.uncompressed, layer.info.diffId, `${ref}: layer ${name} uncompressed content (diff-id)`);
+      }
+      return scan;
+    });
+    const result = await finishWalk(image, perLayer, selector, options, setup, async (i, ctx) => {
+      const wanted = image.layers[i]?.member;
+      let ops: LayerOp[] = [];
+      await read(async (member) => {
+        if (member.name !== wanted) return;
+        try {
+          ops = (await scanMember(member, ctx, setup)).ops;
+        } catch (err) {
+          throw describeMemberError(ref, member.name, err);
+        }
+      });
+      return ops;
+    });
+    return { ...result, image };
+  } finally {
+    setup.progress.finish();
+  }
+}
+
+function describeMemberError(ref: string, name: string, err: unknown): LadingError {
+  const what = `cannot read layer ${name} of ${ref}`;
+  if (isLadingError(err)) return new LadingError(err.code, `${what}: ${err.message}`, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new LadingError('BAD_INPUT', `${what}: ${message}`, { cause: err });
 }
