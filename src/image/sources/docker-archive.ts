@@ -71,12 +71,7 @@ function pickImage(entries: ManifestEntry[], reference: string | undefined, wher
 async function seekableMember(archive: TarArchive, name: string): Promise<ArchiveMember | undefined> {
   const member = archive.locate(name);
   if (!member || member.size < 512) return undefined;
-  const head: Buffer[] = [];
-  for await (const chunk of archive.open(name)) {
-    head.push(chunk as Buffer);
-    break;
-  }
-  return sniffCompression(Buffer.concat(head)) === 'none' ? member : undefined;
+  return sniffCompression(await archive.readHead(name, 4)) === 'none' ? member : undefined;
 }
 
 /** An image from a plain `docker save` archive, chosen by tag when the archive holds several. */

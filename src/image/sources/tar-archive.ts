@@ -36,6 +36,8 @@ export interface TarArchive {
   names(): string[];
   /** A metadata member, whole (refused above MAX_METADATA_BYTES). */
   readSmall(name: string): Promise<Buffer>;
+  /** The first `n` bytes of a member (fewer when it is shorter): enough to sniff what it holds. */
+  readHead(name: string, n: number): Promise<Buffer>;
   /** A member's bytes as a stream. */
   open(name: string): Readable;
   /** A member's size in bytes, as stored in the archive. */
@@ -123,6 +125,14 @@ class PlainTarArchive implements TarArchive {
     const { bytesRead } = await this.fh.read(buf, 0, m.size, m.offset);
     if (bytesRead < m.size) throw new LadingError('BAD_INPUT', `${this.file}: ${name} is truncated`);
     return buf;
+  }
+
+  async readHead(name: string, n: number): Promise<Buffer> {
+    const m = this.index.find(name);
+    if (!m) throw missing(this.file, name);
+    const buf = Buffer.alloc(Math.min(n, m.size));
+    const { bytesRead } = await this.fh.read(buf, 0, buf.length, m.offset);
+    return buf.subarray(0, bytesRead);
   }
 
   open(name: string): Readable {
@@ -234,6 +244,10 @@ export class StreamedTarArchive implements TarArchive {
     const data = this.kept.get(m.name);
     if (!data) throw new LadingError('BAD_INPUT', `${this.file}: ${name} is not a metadata file`);
     return data;
+  }
+
+  async readHead(name: string, n: number): Promise<Buffer> {
+    return (await this.readSmall(name)).subarray(0, n);
   }
 
   open(name: string): Readable {
