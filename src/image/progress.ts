@@ -7,7 +7,8 @@ export class Progress {
 
   constructor(
     enabled: boolean | undefined,
-    private readonly layers: number,
+    /** How many layers there are, when known before reading them. */
+    private readonly layers: number | undefined,
   ) {
     this.enabled = !!enabled && process.stderr.isTTY === true;
   }
@@ -32,6 +33,7 @@ export class Progress {
     if (!force && now - this.lastDraw < 100) return;
     this.lastDraw = now;
     const mb = (this.bytes / (1024 * 1024)).toFixed(1);
-    process.stderr.write(`\r\x1b[Kreading layers: ${this.layersDone}/${this.layers} done, ${mb} MiB`);
+    const done = this.layers === undefined ? `${this.layersDone}` : `${this.layersDone}/${this.layers}`;
+    process.stderr.write(`\r\x1b[Kreading layers: ${done} done, ${mb} MiB`);
   }
 }

@@ -6,10 +6,21 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
 import { isLadingError } from '../../src/errors/lading-error.js';
 import { inflateOffThread } from '../../src/image/layer/inflate-thread.js';
 import { openTarget } from '../../src/image/open.js';
-import { buildImage, sha256 } from '../helpers/images.js';
+import { readImageArchiveOnce } from '../../src/image/sources/archive-once.js';
+import { readArchiveOnce } from '../../src/image/sources/tar-archive.js';
+import { walkArchiveOnce } from '../../src/image/walk/walk-image.js';
+import {
+  buildImage,
+  buildMultiImageDockerArchive,
+  type LayerEntry,
+  layerTar,
+  sha256,
+  writeTar,
+} from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { selectorFor, textOf } from './select.js';
 
@@ -142,6 +153,183 @@ describe("gzip'd docker-archive and OCI archive", () => {
       assert.doesNotMatch(err.message, /\n/);
       return true;
     });
+  });
+});
+
+/** The members of a plain tar, in order (to rebuild an archive with one member changed). */
+async function membersOf(tar: Buffer): Promise<{ name: string; content: Buffer }[]> {
+  const out: { name: string; content: Buffer }[] = [];
+  const extract = tarStream.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  extract.on('entry', (header, stream, next) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (c: unknown) => parts.push(c as Buffer));
+    stream.on('end', () => {
+      if (header.type === 'file') out.push({ name: header.name, content: Buffer.concat(parts) });
+      next();
+    });
+  });
+  extract.end(tar);
+  await done;
+  return out;
+}
+
+async function gzipOf(dir: string, name: string, files: { name: string; content: Buffer }[]): Promise<string> {
+  const plain = join(dir, `${name}.tar`);
+  await writeTar(plain, files);
+  const gz = `${plain}.gz`;
+  await writeFile(gz, gzipSync(await readFile(plain)));
+  return gz;
+}
+
+const LINKED: LayerEntry[] = [
+  { type: 'file', path: '/usr/lib/os-release', content: 'ID=debian\n' },
+  { type: 'symlink', path: '/etc/os-release', target: '../usr/lib/os-release' },
+];
+
+describe('one pass over unusual and hostile compressed archives', () => {
+  test("another image's broken layer and stray members do not fail the image asked for", async (t) => {
+    const dir = await tempDir(t);
+    const good = await layerTar([{ type: 'file', path: '/x', content: 'x' }]);
+    const corrupt = Buffer.from(good);
+    corrupt[0] = 0x7a; // the header checksum no longer matches
+    const multi = join(dir, 'multi.tar');
+    await buildMultiImageDockerArchive(multi, [
+      { layers: [LINKED], tags: ['a:1'] },
+      { layers: [{ rawTar: corrupt }], tags: ['b:1'] },
+    ]);
+    const gz = join(dir, 'multi.tar.gz');
+    await writeFile(gz, gzipSync(await readFile(multi)));
+    assert.equal((await walked(`docker-archive:${gz}:a:1`)).files['/etc/os-release'], 'ID=debian\n');
+    await assert.rejects(walked(`docker-archive:${gz}:b:1`), (err) => isLadingError(err) && err.code === 'BAD_INPUT');
+
+    // An OCI archive with a gzip'd member that is no tar, and a stray name that looks like a blob.
+    const built = await buildImage(join(dir, 'oci'), { layers: [LINKED] });
+    const files = await membersOf(await readFile(built.ociArchive));
+    files.push({ name: 'blobs/sha256/abcd', content: Buffer.from('stray') });
+    files.push({ name: `blobs/sha256/${'0'.repeat(64)}`, content: gzipSync(Buffer.from('{"not":"a tar"}')) });
+    const oci = await gzipOf(dir, 'stray', files);
+    assert.equal((await walked(`oci-archive:${oci}`)).files['/etc/os-release'], 'ID=debian\n');
+  });
+
+  test('empty layers (no bytes, or end blocks only) and old-style tars without the ustar marker are read', async (t) => {
+    const dir = await tempDir(t);
+    const v7 = await layerTar([{ type: 'file', path: '/etc/v7', content: 'v7\n' }]);
+    v7.fill(0, 257, 265);
+    v7.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += v7[i] as number;
+    v7.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    for (const [label, raw] of [
+      ['empty', Buffer.alloc(0)],
+      ['zeros', Buffer.alloc(1024)],
+      ['v7', v7],
+    ] as const) {
+      const built = await buildImage(join(dir, label), {
+        layers: [LINKED, { rawTar: raw }],
+        gzipDockerArchive: true,
+      });
+      const read = await walked(`docker-archive:${built.dockerArchive}`);
+      assert.equal(read.files['/etc/os-release'], 'ID=debian\n', label);
+      assert.deepEqual(
+        read.target.layers.map((l) => l.diffId),
+        built.diffIds,
+        label,
+      );
+    }
+  });
+
+  test('the second pass for link targets is one pass for all layers, and is checked like the first', async (t) => {
+    const dir = await tempDir(t);
+    const built = await buildImage(dir, {
+      layers: [0, 1, 2].map((i) => [
+        { type: 'file', path: `/usr/lib/t${i}`, content: `target ${i}\n` },
+        { type: 'symlink', path: `/etc/l${i}`, target: `../usr/lib/t${i}` },
+      ]),
+      gzipDockerArchive: true,
+    });
+    const selector = selectorFor(['/etc/l0', '/etc/l1', '/etc/l2']);
+    const spec = { kind: 'docker-archive' as const, path: built.dockerArchive };
+    const ref = `docker-archive:${built.dockerArchive}`;
+    let passes = 0;
+    const walkedOnce = await walkArchiveOnce(
+      ref,
+      (visit) => {
+        passes++;
+        return readImageArchiveOnce(spec, ref, {}, visit);
+      },
+      selector,
+      { maxFileBytes: 1 << 20 },
+    );
+    assert.equal(passes, 2, 'one pass, and one more for all link targets');
+    assert.deepEqual(textOf(walkedOnce.files), {
+      '/etc/l0': 'target 0\n',
+      '/etc/l1': 'target 1\n',
+      '/etc/l2': 'target 2\n',
+    });
+
+    // The archive changes between the passes: the second pass's layer no longer matches its diff-id.
+    const files = await membersOf(gunzipSync(await readFile(built.dockerArchive)));
+    const first = `${(built.diffIds[0] as string).slice('sha256:'.length)}/layer.tar`;
+    const evilLayer = await layerTar([
+      { type: 'file', path: '/usr/lib/t0', content: 'evil\n' },
+      { type: 'symlink', path: '/etc/l0', target: '../usr/lib/t0' },
+    ]);
+    const swapped = await gzipOf(
+      dir,
+      'swapped',
+      files.map((f) => (f.name === first ? { name: f.name, content: evilLayer } : f)),
+    );
+    passes = 0;
+    await assert.rejects(
+      walkArchiveOnce(
+        ref,
+        (visit) => readImageArchiveOnce(passes++ === 0 ? spec : { ...spec, path: swapped }, ref, {}, visit),
+        selector,
+        { maxFileBytes: 1 << 20 },
+      ),
+      (err) => isLadingError(err) && err.code === 'DIGEST_MISMATCH',
+    );
+  });
+
+  test('a visitor that stops early does not cut the pass short', async (t) => {
+    const dir = await tempDir(t);
+    const built = await gzipImage(dir);
+    const seen: string[] = [];
+    const archive = await readArchiveOnce(built.dockerArchive, async ({ name, data }) => {
+      seen.push(name);
+      for await (const _ of data) break;
+    });
+    assert.equal(seen.length, 2);
+    assert.ok(archive.has('manifest.json'), 'members after the visited ones are still indexed');
+  });
+
+  test("an uncompressed layer named for a digest that is not its diff-id is a mismatch, gzip'd or not", async (t) => {
+    const dir = await tempDir(t);
+    const layer = await layerTar([{ type: 'file', path: '/etc/os-release', content: 'ID=evil\n' }]);
+    const honest = await layerTar([{ type: 'file', path: '/etc/os-release', content: 'ID=debian\n' }]);
+    const name = `blobs/sha256/${sha256(layer).slice('sha256:'.length)}`;
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(honest)] } }),
+    );
+    const configName = `blobs/sha256/${sha256(config).slice('sha256:'.length)}`;
+    const files = [
+      { name, content: layer },
+      { name: configName, content: config },
+      {
+        name: 'manifest.json',
+        content: Buffer.from(JSON.stringify([{ Config: configName, RepoTags: ['x:1'], Layers: [name] }])),
+      },
+    ];
+    const plain = join(dir, 'self-named.tar');
+    await writeTar(plain, files);
+    const gz = await gzipOf(dir, 'self-named-gz', files);
+    for (const spec of [`docker-archive:${plain}`, `docker-archive:${gz}`]) {
+      await assert.rejects(walked(spec), (err) => isLadingError(err) && err.code === 'DIGEST_MISMATCH', spec);
+    }
   });
 });
 

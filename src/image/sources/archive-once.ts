@@ -1,3 +1,4 @@
+import { LadingError } from '../../errors/lading-error.js';
 import type { Image, StreamedLayer } from '../image.js';
 import type { OpenOptions } from '../open.js';
 import { describeSpec, type TargetSpec } from '../target-spec.js';
@@ -27,6 +28,9 @@ export async function readImageArchiveOnce(
     options.maxInflatedBytes !== undefined ? { maxInflatedBytes: options.maxInflatedBytes } : {},
   );
   // A bare path names no kind: a docker-archive holds manifest.json (Docker 25+ writes an OCI layout beside it).
+  if (spec.kind === 'image-archive' && !archive.has('manifest.json') && !archive.has('index.json')) {
+    throw new LadingError('BAD_INPUT', `${spec.path} is a tar but holds neither manifest.json nor an OCI layout`);
+  }
   const image =
     spec.kind === 'docker-archive' || (spec.kind === 'image-archive' && archive.has('manifest.json'))
       ? await imageFromDockerArchive(

@@ -1,7 +1,8 @@
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import { decompressSniffed, sniffCompression } from '../layer/decompress.js';
 import { FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
@@ -197,19 +198,26 @@ export interface StreamedMember {
   /** The member's name (normalized as `memberName` does). */
   name: string;
   size: number;
-  /** Its bytes, as stored: read them to the end before returning from the visit, or leave them unread. */
+  /**
+   * Its bytes, as stored. The pass feeds them as the visitor reads; a visitor that returns (or fails) early leaves
+   * the rest, which the pass skips.
+   */
   data: Readable;
 }
 
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+
 /**
- * Metadata and layers are told apart by content, not name: a member that starts like a tar, gzip or zstd stream is
- * a layer candidate; anything else small enough is metadata (manifests, configs, index.json, oci-layout).
+ * Metadata members (manifest.json, index.json, oci-layout, configs, OCI manifests, `repositories`) are JSON; every
+ * other member may be a layer (a tar, gzip or zstd stream, or an empty one) and is offered to the visitor.
  */
-function isLayerLike(head: Buffer): boolean {
-  if (sniffCompression(head) !== 'none') return true;
-  if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar') return true;
-  // An empty layer is a tar of end blocks alone.
-  return head.length >= 1024 && head.subarray(0, 1024).every((b) => b === 0);
+function isJson(head: Buffer): boolean {
+  for (const b of head) {
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
+    return b === OPEN_BRACE || b === OPEN_BRACKET;
+  }
+  return false;
 }
 
 /** The archive's member names and metadata, gathered by `readArchiveOnce`. Members are not at offsets. */
@@ -221,6 +229,8 @@ export class StreamedTarArchive implements TarArchive {
     readonly file: string,
     private readonly index: MemberIndex,
     private readonly kept: ReadonlyMap<string, Buffer>,
+    /** JSON members left unkept once the metadata cap was reached. */
+    private readonly overflow: ReadonlySet<string>,
   ) {
     this.path = file;
   }
@@ -242,8 +252,12 @@ export class StreamedTarArchive implements TarArchive {
     const m = this.index.find(name);
     if (!m) throw missing(this.file, name);
     const data = this.kept.get(m.name);
-    if (!data) throw new LadingError('BAD_INPUT', `${this.file}: ${name} is not a metadata file`);
-    return data;
+    if (data) return data;
+    if (this.overflow.has(m.name)) {
+      throw new LadingError('LIMIT', `${this.file}: more than ${MAX_KEPT_METADATA_BYTES} bytes of JSON before ${name}`);
+    }
+    if (m.size > MAX_METADATA_BYTES) throw new LadingError('BAD_INPUT', `${this.file}: ${name} is implausibly large`);
+    throw new LadingError('BAD_INPUT', `${this.file}: ${name} is not JSON`);
   }
 
   async readHead(name: string, n: number): Promise<Buffer> {
@@ -271,7 +285,8 @@ export class StreamedTarArchive implements TarArchive {
 /**
  * Reads a compressed archive once, front to back: nothing is written to disk, no member is held whole except
  * metadata. `visit` gets each member that may be a layer as the pass reaches it, since which members are the
- * image's layers is known only from manifest.json or index.json, which writers usually put last.
+ * image's layers is known only from manifest.json or index.json, which writers usually put last. The pass alone
+ * reads the archive: it hands the visitor each piece as the visitor takes it, so no read can overlap the next header.
  */
 export async function readArchiveOnce(
   file: string,
@@ -280,6 +295,7 @@ export async function readArchiveOnce(
 ): Promise<StreamedTarArchive> {
   const index = new MemberIndex();
   const kept = new Map<string, Buffer>();
+  const overflow = new Set<string>();
   let keptBytes = 0;
   const max = options.maxInflatedBytes ?? DEFAULT_MAX_ARCHIVE_INFLATE;
   let total = 0;
@@ -297,30 +313,23 @@ export async function readArchiveOnce(
     const reader = new TarReader(src, { maxEntryBytes: MAX_ARCHIVE_ENTRY });
     for (let e = await reader.next(); e; e = await reader.next()) {
       index.add(e, e.dataOffset);
+      if (e.type !== 'file') continue;
       const name = memberName(e.name);
-      if (e.type !== 'file' || e.size === 0) continue;
       const pieces = reader.contentPieces(e);
       const first = await pieces.next();
       const head = first.done ? Buffer.alloc(0) : first.value;
-      if (isLayerLike(head)) {
-        const data = Readable.from(
-          (async function* () {
-            yield head;
-            yield* pieces;
-          })(),
-        );
-        await visit({ name, size: e.size, data });
-        // A visitor that stopped early leaves the rest for the reader to skip.
-        data.destroy();
-      } else if (e.size <= MAX_METADATA_BYTES) {
-        const parts = [head];
+      if (e.size > 0 && e.size <= MAX_METADATA_BYTES && isJson(head)) {
+        if (keptBytes + e.size > MAX_KEPT_METADATA_BYTES) {
+          overflow.add(name);
+          continue;
+        }
+        const parts = [Buffer.from(head)];
         for await (const piece of pieces) parts.push(Buffer.from(piece));
         keptBytes += e.size;
-        if (keptBytes > MAX_KEPT_METADATA_BYTES) {
-          throw new LadingError('LIMIT', `${file}: more than ${MAX_KEPT_METADATA_BYTES} bytes of metadata files`);
-        }
         kept.set(name, Buffer.concat(parts, e.size));
+        continue;
       }
+      await feed(name, e.size, head, pieces, visit);
     }
     await src.drain();
   } catch (err) {
@@ -329,5 +338,50 @@ export async function readArchiveOnce(
     const message = err instanceof Error ? err.message : String(err);
     throw new LadingError('BAD_INPUT', `${file}: cannot read: ${message}`, { cause: err });
   }
-  return new StreamedTarArchive(file, index, kept);
+  return new StreamedTarArchive(file, index, kept, overflow);
+}
+
+/** Offers one member to the visitor, writing its pieces as the visitor reads them, until either side is done. */
+async function feed(
+  name: string,
+  size: number,
+  head: Buffer,
+  pieces: AsyncGenerator<Buffer>,
+  visit: (member: StreamedMember) => Promise<void>,
+): Promise<void> {
+  const data = new PassThrough({ highWaterMark: 1 << 20 });
+  let settled = false;
+  const visiting = visit({ name, size, data }).finally(() => {
+    settled = true;
+  });
+  // The visit's outcome is the caller's; here it only says when to stop writing.
+  const stopped = visiting.then(
+    () => 'stopped' as const,
+    () => 'stopped' as const,
+  );
+  const write = async (piece: Buffer): Promise<boolean> => {
+    if (settled || data.destroyed) return false;
+    if (data.write(piece)) return true;
+    const drained = once(data, 'drain').then(
+      () => 'drained' as const,
+      () => 'stopped' as const,
+    );
+    return (await Promise.race([drained, stopped])) === 'drained';
+  };
+  try {
+    let more = head.length === 0 || (await write(head));
+    while (more) {
+      const next = await pieces.next();
+      if (next.done) break;
+      more = await write(next.value);
+    }
+    if (more) data.end();
+    else data.destroy();
+  } catch (err) {
+    // The archive itself failed (cut short, corrupt): the visitor sees it too, and the pass fails with it.
+    data.destroy(err as Error);
+    await visiting.catch(() => {});
+    throw err;
+  }
+  await visiting;
 }

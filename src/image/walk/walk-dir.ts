@@ -95,9 +95,9 @@ export async function walkDir(root: string, selector: FileSelector, options: Wal
     ...(options.maxCondenseBytes !== undefined ? { maxCondenseBytes: options.maxCondenseBytes } : {}),
     warnings,
     layerId: () => undefined,
-    readRaw: async (_layer, paths) => {
+    readRaw: async (wanted) => {
       const out = new Map<string, Buffer>();
-      for (const path of paths) {
+      for (const path of wanted.get(0) ?? []) {
         try {
           const full = join(root, path);
           out.set(path, await readRegular(full, lstatSync(full), Number.MAX_SAFE_INTEGER));
@@ -105,7 +105,7 @@ export async function walkDir(root: string, selector: FileSelector, options: Wal
           warnings.push({ cataloger: 'image', path, message: `unreadable: ${(err as Error).message}` });
         }
       }
-      return out;
+      return new Map([[0, out]]);
     },
   });
   return { files, warnings };

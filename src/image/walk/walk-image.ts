@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream';
 import { isLadingError, LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { Image, ImageLayer, ReadArchiveOnce, StreamedLayer } from '../image.js';
-import { decompress, sniffStream } from '../layer/decompress.js';
+import { decompress, type LayerCompression, sniffStream } from '../layer/decompress.js';
 import { inflateOffThread } from '../layer/inflate-thread.js';
 import { checkMeasured, counting, measuring, verifying } from '../layer/verify.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
@@ -47,10 +47,12 @@ async function layerSource(
   verifyDiffIds: boolean,
 ): Promise<ByteSource> {
   if (layer.seekable && !verifyDiffIds) {
+    uncompressedMatchesDiffId(layer);
     const { file, offset, size } = layer.seekable;
     return FileRangeSource.open(file, offset, size);
   }
   const { stream: raw, compression } = await sniffStream(await layer.open());
+  if (compression === 'none') uncompressedMatchesDiffId(layer);
   const onBytes = inflateCounter(budget, progress);
   if (compression === 'gzip' && useInflateThreads()) {
     // Inflate (and hash the diff-id, when no blob digest covered it) on a worker thread, overlapping the tar parse.
@@ -68,6 +70,17 @@ async function layerSource(
     ? counting(onBytes)
     : verifying(layer.info.diffId, 'uncompressed content (diff-id)', { onBytes });
   return new StreamByteSource(pipeline(stream, checked, () => {}));
+}
+
+/**
+ * An uncompressed blob's digest is its diff-id: a verified blob digest (or a digest-named member read in place)
+ * that differs from the config's diff-id is a mismatch, whatever its bytes say.
+ */
+function uncompressedMatchesDiffId(layer: ImageLayer): void {
+  const { digest, diffId } = layer.info;
+  if (digest !== undefined && digest !== diffId) {
+    throw new LadingError('DIGEST_MISMATCH', `uncompressed layer ${digest} does not match its diff-id ${diffId}`);
+  }
 }
 
 /** Counts inflated bytes against the walk's budget (a decompression bomb cap) and the progress line. */
@@ -139,7 +152,7 @@ interface WalkSetup {
 
 type AllWalkOptions = ImageWalkOptions & { maxInflatedBytes?: number; maxEntries?: number };
 
-function setUp(selector: FileSelector, options: AllWalkOptions, layers: number): WalkSetup {
+function setUp(selector: FileSelector, options: AllWalkOptions, layers: number | undefined): WalkSetup {
   let entriesLeft = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const countEntry = () => {
     if (--entriesLeft < 0) throw new LadingError('LIMIT', 'image holds more tar entries than the walk tracks');
@@ -164,6 +177,18 @@ function setUp(selector: FileSelector, options: AllWalkOptions, layers: number):
   };
 }
 
+/** The contents the ops of a `pick` scan kept, by path. */
+function contentsOf(ops: readonly LayerOp[]): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const op of ops) if (op.kind === 'entry' && op.entry.content) out.set(op.entry.path, op.entry.content);
+  return out;
+}
+
+/** A scan context that reads exactly `paths`, raw (the second pass for link targets). */
+function pickContext(selector: FileSelector, options: AllWalkOptions, paths: ReadonlySet<string>): ScanContext {
+  return { selector, maxFileBytes: options.maxFileBytes, warnings: [], pick: paths };
+}
+
 /** Squashes the layers' operations in order and collects the wanted files (a second, narrow read for links). */
 async function finishWalk(
   image: Image,
@@ -171,7 +196,7 @@ async function finishWalk(
   selector: FileSelector,
   options: AllWalkOptions,
   setup: WalkSetup,
-  readRaw: (layer: number, ctx: ScanContext) => Promise<LayerOp[]>,
+  readRaw: (wanted: ReadonlyMap<number, ReadonlySet<string>>) => Promise<Map<number, Map<string, Buffer>>>,
 ): Promise<WalkResult> {
   const { warnings } = setup;
   const tree = new SquashedTree((path) => selector.wantsHistory(path));
@@ -185,14 +210,7 @@ async function finishWalk(
     ...setup.caps,
     warnings,
     layerId: (i) => image.layers[i]?.info.diffId,
-    readRaw: async (i, paths) => {
-      const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings: [], pick: paths };
-      const out = new Map<string, Buffer>();
-      for (const op of await readRaw(i, ctx)) {
-        if (op.kind === 'entry' && op.entry.content) out.set(op.entry.path, op.entry.content);
-      }
-      return out;
-    },
+    readRaw,
   });
   return { files, warnings };
 }
@@ -213,13 +231,18 @@ export async function walkImage(image: Image, selector: FileSelector, options: A
         throw describeLayerError(ref, layer, err);
       }
     });
-    return await finishWalk(image, perLayer, selector, options, setup, async (i, ctx) => {
-      const layer = image.layers[i] as ImageLayer;
-      try {
-        return await scanLayer(layer, ctx, budget, progress, verifyDiffIds);
-      } catch (err) {
-        throw describeLayerError(ref, layer, err);
+    return await finishWalk(image, perLayer, selector, options, setup, async (wanted) => {
+      const out = new Map<number, Map<string, Buffer>>();
+      for (const [i, paths] of wanted) {
+        const layer = image.layers[i] as ImageLayer;
+        try {
+          const ops = await scanLayer(layer, pickContext(selector, options, paths), budget, progress, verifyDiffIds);
+          out.set(i, contentsOf(ops));
+        } catch (err) {
+          throw describeLayerError(ref, layer, err);
+        }
       }
+      return out;
     });
   } finally {
     progress.finish();
@@ -230,36 +253,67 @@ interface MemberScan {
   ops: LayerOp[];
   warnings: ScanWarning[];
   promised?: string;
+  compression: LayerCompression;
+  /** Bytes the member inflated to. */
+  inflated: number;
   /** sha256 of the uncompressed tar, measured when no promised digest vouches for the bytes. */
   uncompressed?: string;
 }
 
 /** One layer-like member, streamed: verified against its promised digest or measured, inflated, walked. */
-async function scanMember(
-  member: StreamedLayer,
-  ctx: ScanContext,
-  setup: WalkSetup,
-): Promise<{ ops: LayerOp[]; uncompressed?: string }> {
+async function scanMember(member: StreamedLayer, ctx: ScanContext, setup: WalkSetup): Promise<MemberScan> {
   const blob = member.promised ? pipeline(member.data, verifying(member.promised, 'blob'), () => {}) : member.data;
   const { stream: raw, compression } = await sniffStream(blob);
-  const onBytes = inflateCounter(setup.budget, setup.progress);
+  // Each member gets the whole budget while the pass meets it (it may belong to another image); the image's own
+  // layers are held to it together once they are known.
+  let inflated = 0;
+  const budget: InflateBudget = { left: setup.budget.max, max: setup.budget.max };
+  const count = inflateCounter(budget, setup.progress);
+  const onBytes = (n: number) => {
+    inflated += n;
+    count(n);
+  };
   const measure = !member.promised || setup.verifyDiffIds;
   const measured = measure ? measuring(onBytes) : undefined;
   const src = new StreamByteSource(pipeline(decompress(raw, compression), measured ?? counting(onBytes), () => {}));
   try {
     const ops = await scanLayerTar(new TarReader(src, { maxEntryBytes: MAX_TAR_ENTRY }), ctx);
     await src.drain();
+    const scan: MemberScan = { ops, warnings: ctx.warnings, compression, inflated };
+    if (member.promised) scan.promised = member.promised;
     const uncompressed = measured?.digest();
-    return uncompressed ? { ops, uncompressed } : { ops };
+    if (uncompressed) scan.uncompressed = uncompressed;
+    return scan;
   } finally {
     await src.close();
   }
 }
 
 /**
- * The walk over a compressed image archive, which can only be read front to back: its layers are walked as the
- * one pass meets them (which members are the image's layers is known only from the manifest, usually last), then
- * matched to the image. Nothing is written to disk; a layer nothing else verifies is checked against its diff-id.
+ * Checks a streamed layer against what the image says of it: the digest its member's name promised (verified as it
+ * streamed) counts only when it is the image's digest for the layer, and an uncompressed blob's digest is its
+ * diff-id; otherwise (and under --verify-diff-ids) the measured uncompressed digest must be the diff-id.
+ */
+function checkStreamedLayer(ref: string, layer: ImageLayer, scan: MemberScan, verifyDiffIds: boolean): void {
+  const name = printable(layer.member ?? layer.info.diffId);
+  const what = `${ref}: layer ${name}`;
+  const { diffId, digest } = layer.info;
+  const vouched = scan.promised !== undefined && scan.promised === digest;
+  if (vouched && scan.compression === 'none' && scan.promised !== diffId) {
+    throw new LadingError(
+      'DIGEST_MISMATCH',
+      `${what} is an uncompressed tar named ${scan.promised} but its diff-id is ${diffId}`,
+    );
+  }
+  if (!vouched || verifyDiffIds) checkMeasured(scan.uncompressed, diffId, `${what} uncompressed content (diff-id)`);
+}
+
+/**
+ * The walk over a compressed image archive, which can only be read front to back: every member that may be a layer
+ * is walked as the one pass meets it (which members are the image's layers is known only from the manifest,
+ * usually last), then the image's layers are matched to those walks and checked. A member that fails to read fails
+ * the walk only if it is one of the image's layers. Nothing is written to disk; link targets the first pass did
+ * not keep cost one second pass, checked like the first.
  */
 export async function walkArchiveOnce(
   ref: string,
@@ -267,45 +321,53 @@ export async function walkArchiveOnce(
   selector: FileSelector,
   options: AllWalkOptions,
 ): Promise<WalkResult & { image: Image }> {
-  const setup = setUp(selector, options, 0);
-  const scans = new Map<string, MemberScan>();
+  const setup = setUp(selector, options, undefined);
+  const scans = new Map<string, MemberScan | { error: unknown }>();
+  const matched = (image: Image, i: number): MemberScan => {
+    const layer = image.layers[i] as ImageLayer;
+    const scan = layer.member === undefined ? undefined : scans.get(layer.member);
+    if (!scan) {
+      throw new LadingError('BAD_INPUT', `${ref}: layer ${printable(layer.member ?? layer.info.diffId)} is not a tar`);
+    }
+    if ('error' in scan) throw describeMemberError(ref, layer.member ?? '', scan.error);
+    checkStreamedLayer(ref, layer, scan, setup.verifyDiffIds);
+    return scan;
+  };
   try {
     const image = await read(async (member) => {
-      const ctx = setup.layerContext();
       try {
-        const { ops, uncompressed } = await scanMember(member, ctx, setup);
-        const scan: MemberScan = { ops, warnings: ctx.warnings };
-        if (member.promised) scan.promised = member.promised;
-        if (uncompressed) scan.uncompressed = uncompressed;
-        scans.set(member.name, scan);
+        scans.set(member.name, await scanMember(member, setup.layerContext(), setup));
         setup.progress.layerDone();
       } catch (err) {
-        throw describeMemberError(ref, member.name, err);
+        scans.set(member.name, { error: err });
       }
     });
-    const perLayer = image.layers.map((layer) => {
-      const scan = layer.member === undefined ? undefined : scans.get(layer.member);
-      const name = layer.member ?? layer.info.digest ?? layer.info.diffId;
-      if (!scan) throw new LadingError('BAD_INPUT', `${ref}: layer ${name} is not a tar`);
-      // The name's digest vouches for the bytes only when it is the one the image asks for.
-      const vouched = scan.promised !== undefined && scan.promised === layer.info.digest;
-      if (!vouched || setup.verifyDiffIds) {
-        checkMeasured(scan.uncompressed, layer.info.diffId, `${ref}: layer ${name} uncompressed content (diff-id)`);
+    const perLayer = image.layers.map((_, i) => matched(image, i));
+    const total = [...new Set(perLayer)].reduce((sum, scan) => sum + scan.inflated, 0);
+    if (total > setup.budget.max) {
+      throw new LadingError('LIMIT', `${ref}: layers inflate past the ${setup.budget.max}-byte limit`);
+    }
+    const result = await finishWalk(image, perLayer, selector, options, setup, async (wanted) => {
+      // One more pass, reading only the members of the layers asked for, each checked as in the first.
+      const byMember = new Map<string, number[]>();
+      for (const i of wanted.keys()) {
+        const member = image.layers[i]?.member;
+        if (member !== undefined) byMember.set(member, [...(byMember.get(member) ?? []), i]);
       }
-      return scan;
-    });
-    const result = await finishWalk(image, perLayer, selector, options, setup, async (i, ctx) => {
-      const wanted = image.layers[i]?.member;
-      let ops: LayerOp[] = [];
+      const out = new Map<number, Map<string, Buffer>>();
+      scans.clear();
       await read(async (member) => {
-        if (member.name !== wanted) return;
+        const layers = byMember.get(member.name);
+        if (!layers) return;
+        const paths = new Set(layers.flatMap((i) => [...(wanted.get(i) ?? [])]));
         try {
-          ops = (await scanMember(member, ctx, setup)).ops;
+          scans.set(member.name, await scanMember(member, pickContext(selector, options, paths), setup));
         } catch (err) {
-          throw describeMemberError(ref, member.name, err);
+          scans.set(member.name, { error: err });
         }
       });
-      return ops;
+      for (const i of wanted.keys()) out.set(i, contentsOf(matched(image, i).ops));
+      return out;
     });
     return { ...result, image };
   } finally {
@@ -313,8 +375,13 @@ export async function walkArchiveOnce(
   }
 }
 
+/** Archive member names come from the file: control characters would break the one-line error. */
+function printable(name: string): string {
+  return /[\u0000-\u001f\u007f]/.test(name) ? JSON.stringify(name) : name;
+}
+
 function describeMemberError(ref: string, name: string, err: unknown): LadingError {
-  const what = `cannot read layer ${name} of ${ref}`;
+  const what = `cannot read layer ${printable(name)} of ${ref}`;
   if (isLadingError(err)) return new LadingError(err.code, `${what}: ${err.message}`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new LadingError('BAD_INPUT', `${what}: ${message}`, { cause: err });

@@ -12,8 +12,11 @@ export interface FinishContext {
   warnings: ScanWarning[];
   /** The layer's diff-id for `WantedFile.layer` (undefined for root filesystems). */
   layerId(index: number): string | undefined;
-  /** Reads these paths' raw bytes from one layer (a second, narrow pass for link targets). */
-  readRaw(layer: number, paths: ReadonlySet<string>): Promise<Map<string, Buffer>>;
+  /**
+   * Reads these paths' raw bytes from these layers, all in one call (a second, narrow pass for link targets: a
+   * source read front to back makes it one more pass, not one per layer). The result is keyed like the request.
+   */
+  readRaw(wanted: ReadonlyMap<number, ReadonlySet<string>>): Promise<Map<number, Map<string, Buffer>>>;
 }
 
 interface LinkWanted {
@@ -85,12 +88,9 @@ export async function collectWanted(tree: SquashedTree, ctx: FinishContext): Pro
     set.add(l.target.path);
     toRead.set(l.target.layer, set);
   }
-  const reread = new Map<string, Buffer>();
-  for (const [layer, paths] of toRead) {
-    for (const [path, data] of await ctx.readRaw(layer, paths)) reread.set(`${layer}\0${path}`, data);
-  }
+  const reread = toRead.size > 0 ? await ctx.readRaw(toRead) : new Map<number, Map<string, Buffer>>();
   for (const l of links) {
-    const raw = l.target.raw && l.target.content ? l.target.content : reread.get(`${l.target.layer}\0${l.target.path}`);
+    const raw = l.target.raw && l.target.content ? l.target.content : reread.get(l.target.layer)?.get(l.target.path);
     if (!raw) continue;
     const kept = ctx.selector.condense(l.link.path, raw, l.meta);
     if (!kept) continue;
