@@ -1,5 +1,5 @@
-// The medium docker-archive gzip'd as a whole (`docker save | gzip`). Lading inflates it once into a temp file and
-// then reads it like a plain archive; before, it re-inflated the archive from the start for every layer.
+// The medium docker-archive gzip'd as a whole (`docker save | gzip`). Lading reads it in one streaming pass, walking
+// each layer as the pass meets it, with nothing unpacked to disk; the floor is inflating the archive once.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
