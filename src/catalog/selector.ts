@@ -8,7 +8,11 @@ const EXECUTABLE: FileMeta = { size: 0, mode: 0o755, type: 'file' };
 /** The walk's file test: a file is kept when any cataloger wants it; condensed only when one cataloger alone wants it. */
 export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
   return {
-    wants: (path, meta) => catalogers.some((c) => c.wants(path, meta)),
+    wants: (path, meta) => {
+      // Asked for every path of every layer: a plain loop, no closure per call.
+      for (const c of catalogers) if (c.wants(path, meta)) return true;
+      return false;
+    },
     condense: (path, content, meta) => {
       const only = soleWanting(catalogers, path, meta ?? guessedMeta(catalogers, path, content.length));
       if (!only?.condense) return { content };

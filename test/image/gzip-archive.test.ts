@@ -295,6 +295,36 @@ describe('one pass over unusual and hostile compressed archives', () => {
     );
   });
 
+  test('a layer listed twice is placed twice, as from the plain archive (one scan serves both)', async (t) => {
+    const dir = await tempDir(t);
+    const a: LayerEntry[] = [{ type: 'file', path: '/var/lib/dpkg/status', content: 'Package: a\n' }];
+    const b: LayerEntry[] = [{ type: 'file', path: '/etc/os-release', content: 'ID=debian\n' }];
+    const built = await buildImage(dir, { layers: [a, b, a], gzipDockerArchive: true });
+    const plain = join(dir, 'plain.tar');
+    await writeFile(plain, gunzipSync(await readFile(built.dockerArchive)));
+    const selector = selectorFor(['/var/lib/dpkg/status'], ['/var/lib/dpkg/status']);
+    const status = async (spec: string) => {
+      const opened = await openTarget(spec);
+      try {
+        const file = (await opened.walk(selector, { maxFileBytes: 1024 })).files.get('/var/lib/dpkg/status');
+        return {
+          content: file?.content.toString(),
+          layer: file?.layer,
+          history: file?.history?.map((h) => ({ layer: h.layer, content: h.content.toString() })),
+        };
+      } finally {
+        await opened.close();
+      }
+    };
+    const fromGzip = await status(`docker-archive:${built.dockerArchive}`);
+    assert.deepEqual(fromGzip, await status(`docker-archive:${plain}`));
+    assert.deepEqual(fromGzip, {
+      content: 'Package: a\n',
+      layer: built.diffIds[2],
+      history: [{ layer: built.diffIds[0], content: 'Package: a\n' }],
+    });
+  });
+
   test('a visitor that stops early does not cut the pass short', async (t) => {
     const dir = await tempDir(t);
     const built = await gzipImage(dir);

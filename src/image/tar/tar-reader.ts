@@ -339,7 +339,9 @@ export class TarReader {
     const prefix = isUstar(header) ? cString(header, 345, 155) : '';
     const baseName = cString(header, 0, 100);
     const name = pax.get('path') ?? longName ?? (prefix ? `${prefix}/${baseName}` : baseName);
-    const linkname = pax.get('linkpath') ?? longLink ?? cString(header, 157, 100);
+    // Only links have a target; the field is decoded for nothing else.
+    const isLink = type === 'hardlink' || type === 'symlink';
+    const linkname = isLink ? (pax.get('linkpath') ?? longLink ?? cString(header, 157, 100)) : '';
     // Links and directories carry no data whatever their size field says (hard links in some tars repeat it).
     const dataSize = type === 'hardlink' || type === 'symlink' || type === 'directory' ? 0 : size;
     return {

@@ -38,6 +38,8 @@ const OPAQUE = '.wh..wh..opq';
 
 /** Recognizes the AUFS-style markers OCI layers use for deletions. */
 export function whiteoutOf(path: string): Whiteout | undefined {
+  // Nearly every path is no marker: tell that without cutting the name out.
+  if (!path.includes(WH)) return undefined;
   const at = path.lastIndexOf('/');
   const base = path.slice(at + 1);
   if (!base.startsWith(WH)) return undefined;

@@ -56,7 +56,14 @@ export class SquashedTree {
   }
 
   private put(layer: number, entry: ScannedEntry): void {
-    const node: SquashedNode = { ...entry, layer };
+    // The walk's entries become the tree's nodes in place (a copy of each of thousands of entries showed in profiles);
+    // one already placed (a layer listed twice shares its scan) is copied instead.
+    let node = entry as SquashedNode;
+    if ('layer' in entry) {
+      const { history: _placedBefore, ...fresh } = entry as SquashedNode;
+      node = { ...fresh, layer };
+    }
+    node.layer = layer;
     const old = this.nodes.get(entry.path);
     if (old && old.layer < layer && this.alive(old) && old.content && this.wantsHistory(entry.path)) {
       node.history = [...(old.history ?? []), { layer: old.layer, content: old.content }];
