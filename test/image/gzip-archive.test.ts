@@ -325,6 +325,81 @@ describe('one pass over unusual and hostile compressed archives', () => {
     });
   });
 
+  test('a layer whose first entry starts like JSON is still a layer', async (t) => {
+    const dir = await tempDir(t);
+    const built = await buildImage(dir, {
+      layers: [
+        [
+          { type: 'file', path: '/[odd]', content: 'odd\n' },
+          { type: 'file', path: '/etc/os-release', content: 'ID=debian\n' },
+        ],
+      ],
+      gzipDockerArchive: true,
+    });
+    assert.equal((await walked(built.dockerArchive)).files['/etc/os-release'], 'ID=debian\n');
+  });
+
+  test("other images count against neither the image's entry limit nor its inflate budget", async (t) => {
+    const dir = await tempDir(t);
+    const many: LayerEntry[] = Array.from({ length: 150 }, (_, i) => ({
+      type: 'file' as const,
+      path: `/many/f${i}`,
+      content: 'x',
+    }));
+    const multi = join(dir, 'multi.tar');
+    await buildMultiImageDockerArchive(multi, [
+      { layers: [many, [{ type: 'file', path: '/big', content: Buffer.alloc(120_000, 1) }]], tags: ['b:1'] },
+      { layers: [LINKED], tags: ['a:1'] },
+    ]);
+    const gz = join(dir, 'multi.tar.gz');
+    await writeFile(gz, gzipSync(await readFile(multi)));
+    const opened = await openTarget(`docker-archive:${gz}:a:1`);
+    try {
+      const walk = await opened.walk(selectorFor(['/etc/os-release']), {
+        maxFileBytes: 1024,
+        maxEntries: 100,
+        maxInflatedBytes: 130_000,
+      });
+      assert.equal(textOf(walk.files)['/etc/os-release'], 'ID=debian\n');
+    } finally {
+      await opened.close();
+    }
+    const other = await openTarget(`docker-archive:${gz}:b:1`);
+    await assert.rejects(
+      other.walk(selectorFor([]), { maxFileBytes: 1024, maxEntries: 100 }),
+      (err) => isLadingError(err) && err.code === 'LIMIT' && /entries/.test(err.message),
+    );
+  });
+
+  test('a cut archive ends the pass cleanly even while the visitor holds no error listener', async (t) => {
+    const dir = await tempDir(t);
+    const plain = join(dir, 'h.tar');
+    await writeTar(plain, [
+      { name: 'm', content: Buffer.alloc(3 << 20, 9) },
+      { name: 'manifest.json', content: Buffer.from('[]') },
+    ]);
+    const cut = join(dir, 'cut.tar.gz');
+    await writeFile(cut, gzipSync((await readFile(plain)).subarray(0, 512 + (2 << 20) + 100_000)));
+    const uncaught: unknown[] = [];
+    const record = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', record);
+    try {
+      await assert.rejects(
+        readArchiveOnce(cut, async ({ data }) => {
+          for (let i = 0; i < 3; i++) {
+            while (data.read() !== null);
+            await new Promise((resolve) => setTimeout(resolve, 30));
+          }
+        }),
+        (err) => isLadingError(err) && err.code === 'BAD_INPUT',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+  });
+
   test('a visitor that stops early does not cut the pass short', async (t) => {
     const dir = await tempDir(t);
     const built = await gzipImage(dir);

@@ -25,7 +25,8 @@ export async function readImageArchiveOnce(
       const promised = digestFromName(name);
       await visit(promised ? { name, data, promised } : { name, data });
     },
-    options.maxInflatedBytes !== undefined ? { maxInflatedBytes: options.maxInflatedBytes } : {},
+    // The archive may hold other images: it as a whole gets four times what the image's layers may inflate to.
+    options.maxInflatedBytes !== undefined ? { maxInflatedBytes: 4 * options.maxInflatedBytes } : {},
   );
   // A bare path names no kind: a docker-archive holds manifest.json (Docker 25+ writes an OCI layout beside it).
   if (spec.kind === 'image-archive' && !archive.has('manifest.json') && !archive.has('index.json')) {

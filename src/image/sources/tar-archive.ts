@@ -149,11 +149,14 @@ class PlainTarArchive implements TarArchive {
 }
 
 export interface TarArchiveOptions {
-  /** Most bytes a compressed archive may inflate to (default 16 GiB, as for layers): a decompression bomb cap. */
+  /**
+   * Most bytes a compressed archive may inflate to (default 64 GiB): a decompression bomb cap on the archive as a
+   * whole, which may hold other images besides the one asked for.
+   */
   maxInflatedBytes?: number;
 }
 
-const DEFAULT_MAX_ARCHIVE_INFLATE = 16 * 1024 ** 3;
+const DEFAULT_MAX_ARCHIVE_INFLATE = 64 * 1024 ** 3;
 /** All metadata members of a compressed archive together (they are held in memory). */
 const MAX_KEPT_METADATA_BYTES = 64 * 1024 * 1024;
 
@@ -213,11 +216,25 @@ const OPEN_BRACKET = 0x5b;
  * other member may be a layer (a tar, gzip or zstd stream, or an empty one) and is offered to the visitor.
  */
 function isJson(head: Buffer): boolean {
+  // A tar whose first entry's name starts with `{` or `[` is still a tar: its header's checksum says so.
+  if (isTarHeader(head)) return false;
   for (const b of head) {
     if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
     return b === OPEN_BRACE || b === OPEN_BRACKET;
   }
   return false;
+}
+
+/** True when the first 512 bytes are a tar header with a valid checksum (any tar dialect, `ustar` marker or not). */
+function isTarHeader(head: Buffer): boolean {
+  if (head.length < 512) return false;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : (head[i] as number);
+  const field = head
+    .toString('latin1', 148, 156)
+    .replace(/[\0 ]+$/, '')
+    .trim();
+  return /^[0-7]+$/.test(field) && Number.parseInt(field, 8) === sum;
 }
 
 /** The archive's member names and metadata, gathered by `readArchiveOnce`. Members are not at offsets. */
@@ -350,6 +367,8 @@ async function feed(
   visit: (member: StreamedMember) => Promise<void>,
 ): Promise<void> {
   const data = new PassThrough({ highWaterMark: 1 << 20 });
+  // A failure of the archive is reported by the pass; the visitor may not be listening when it is destroyed.
+  data.on('error', () => {});
   let settled = false;
   const visiting = visit({ name, size, data }).finally(() => {
     settled = true;

@@ -152,8 +152,13 @@ interface WalkSetup {
 
 type AllWalkOptions = ImageWalkOptions & { maxInflatedBytes?: number; maxEntries?: number };
 
-function setUp(selector: FileSelector, options: AllWalkOptions, layers: number | undefined): WalkSetup {
-  let entriesLeft = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+function setUp(
+  selector: FileSelector,
+  options: AllWalkOptions,
+  layers: number | undefined,
+  entriesAllowed = options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+): WalkSetup {
+  let entriesLeft = entriesAllowed;
   const countEntry = () => {
     if (--entriesLeft < 0) throw new LadingError('LIMIT', 'image holds more tar entries than the walk tracks');
   };
@@ -321,13 +326,20 @@ export async function walkArchiveOnce(
   selector: FileSelector,
   options: AllWalkOptions,
 ): Promise<WalkResult & { image: Image }> {
-  const setup = setUp(selector, options, undefined);
+  // Other images in the archive are walked too (which members are this image's is known only at the end): the
+  // archive as a whole may hold four times the entries, and the image's own layers are held to the limit after.
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const setup = setUp(selector, options, undefined, 4 * maxEntries);
   const scans = new Map<string, MemberScan | { error: unknown }>();
   const matched = (image: Image, i: number): MemberScan => {
     const layer = image.layers[i] as ImageLayer;
     const scan = layer.member === undefined ? undefined : scans.get(layer.member);
     if (!scan) {
-      throw new LadingError('BAD_INPUT', `${ref}: layer ${printable(layer.member ?? layer.info.diffId)} is not a tar`);
+      // The image builders checked that the member exists: the pass kept it as JSON metadata.
+      throw new LadingError(
+        'BAD_INPUT',
+        `${ref}: layer ${printable(layer.member ?? layer.info.diffId)} is JSON, not a tar`,
+      );
     }
     if ('error' in scan) throw describeMemberError(ref, layer.member ?? '', scan.error);
     checkStreamedLayer(ref, layer, scan, setup.verifyDiffIds);
@@ -343,9 +355,12 @@ export async function walkArchiveOnce(
       }
     });
     const perLayer = image.layers.map((_, i) => matched(image, i));
-    const total = [...new Set(perLayer)].reduce((sum, scan) => sum + scan.inflated, 0);
-    if (total > setup.budget.max) {
+    const own = [...new Set(perLayer)];
+    if (own.reduce((sum, scan) => sum + scan.inflated, 0) > setup.budget.max) {
       throw new LadingError('LIMIT', `${ref}: layers inflate past the ${setup.budget.max}-byte limit`);
+    }
+    if (own.reduce((sum, scan) => sum + scan.ops.length, 0) > maxEntries) {
+      throw new LadingError('LIMIT', `${ref}: image holds more tar entries than the walk tracks`);
     }
     const result = await finishWalk(image, perLayer, selector, options, setup, async (wanted) => {
       // One more pass, reading only the members of the layers asked for, each checked as in the first.
