@@ -7,6 +7,17 @@ const EXECUTABLE: FileMeta = { size: 0, mode: 0o755, type: 'file' };
 
 /** The walk's file test: a file is kept when any cataloger wants it; condensed only when one cataloger alone wants it. */
 export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
+  // The walk asks `condensesAt`, `condenses` and `condense` about the same file in a row: ask the catalogers once.
+  let lastKey: string | undefined;
+  let lastWanting: Cataloger[] = [];
+  const soleWanting = (path: string, meta: FileMeta): Cataloger | undefined => {
+    const key = `${meta.type}\0${meta.size}\0${meta.mode}\0${path}`;
+    if (key !== lastKey) {
+      lastWanting = wantingWith(catalogers, path, meta);
+      lastKey = key;
+    }
+    return lastWanting.length === 1 ? lastWanting[0] : undefined;
+  };
   return {
     wants: (path, meta) => {
       // Asked for every path of every layer: a plain loop, no closure per call.
@@ -14,26 +25,21 @@ export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
       return false;
     },
     condense: (path, content, meta) => {
-      const only = soleWanting(catalogers, path, meta ?? guessedMeta(catalogers, path, content.length));
+      const only = soleWanting(path, meta ?? guessedMeta(catalogers, path, content.length));
       if (!only?.condense) return { content };
       const kept = only.condense(path, content);
       return kept ? { content: kept, condensedBy: only.id } : null;
     },
-    condenses: (path, meta) => soleWanting(catalogers, path, meta)?.condense !== undefined,
-    condensesAt: (path, meta) => soleWanting(catalogers, path, meta)?.condenseAt !== undefined,
+    condenses: (path, meta) => soleWanting(path, meta)?.condense !== undefined,
+    condensesAt: (path, meta) => soleWanting(path, meta)?.condenseAt !== undefined,
     condenseAt: (path, file, meta) => {
-      const only = soleWanting(catalogers, path, meta);
+      const only = soleWanting(path, meta);
       if (!only?.condenseAt) return undefined;
       const kept = only.condenseAt(path, file);
       return kept ? { content: kept, condensedBy: only.id } : null;
     },
     wantsHistory: (path) => catalogers.some((c) => c.wantsHistory?.(path) ?? false),
   };
-}
-
-function soleWanting(catalogers: readonly Cataloger[], path: string, meta: FileMeta): Cataloger | undefined {
-  const wanting = wantingWith(catalogers, path, meta);
-  return wanting.length === 1 ? wanting[0] : undefined;
 }
 
 /**
