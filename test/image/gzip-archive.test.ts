@@ -400,6 +400,34 @@ describe('one pass over unusual and hostile compressed archives', () => {
     }
   });
 
+  test('a layer reached through a member link to a blob named for another digest is a mismatch', async (t) => {
+    const dir = await tempDir(t);
+    const layer = await layerTar([{ type: 'file', path: '/etc/os-release', content: 'ID=debian\n' }]);
+    const real = `blobs/sha256/${sha256(layer).slice('sha256:'.length)}`;
+    const claimed = `blobs/sha256/${'a'.repeat(64)}`;
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }),
+    );
+    const configName = `blobs/sha256/${sha256(config).slice('sha256:'.length)}`;
+    const manifest = [{ Config: configName, RepoTags: ['x:1'], Layers: [claimed] }];
+    const pack = tarStream.pack();
+    pack.entry({ name: real }, layer);
+    pack.entry({ name: claimed, type: 'symlink', linkname: real.slice('blobs/sha256/'.length) });
+    pack.entry({ name: configName }, config);
+    pack.entry({ name: 'manifest.json' }, Buffer.from(JSON.stringify(manifest)));
+    pack.finalize();
+    const parts: Buffer[] = [];
+    for await (const chunk of pack) parts.push(chunk as Buffer);
+    const gz = join(dir, 'linked.tar.gz');
+    await writeFile(gz, gzipSync(Buffer.concat(parts)));
+    await assert.rejects(walked(`docker-archive:${gz}`), (err) => {
+      assert.ok(isLadingError(err), String(err));
+      assert.equal(err.code, 'DIGEST_MISMATCH');
+      assert.match(err.message, /stored as sha256:/);
+      return true;
+    });
+  });
+
   test('a visitor that stops early does not cut the pass short', async (t) => {
     const dir = await tempDir(t);
     const built = await gzipImage(dir);

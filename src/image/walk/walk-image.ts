@@ -310,6 +310,10 @@ function checkStreamedLayer(ref: string, layer: ImageLayer, scan: MemberScan, ve
       `${what} is an uncompressed tar named ${scan.promised} but its diff-id is ${diffId}`,
     );
   }
+  if (!vouched && scan.promised !== undefined && scan.uncompressed === undefined) {
+    // Reached through a member link to a blob named for another digest: its bytes are that blob's, not this layer's.
+    throw new LadingError('DIGEST_MISMATCH', `${what} is stored as ${scan.promised}, not ${digest ?? diffId}`);
+  }
   if (!vouched || verifyDiffIds) checkMeasured(scan.uncompressed, diffId, `${what} uncompressed content (diff-id)`);
 }
 
