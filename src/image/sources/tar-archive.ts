@@ -6,7 +6,7 @@ import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import { decompressSniffed, sniffCompression } from '../layer/decompress.js';
 import { FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
-import { type TarEntry, TarReader } from '../tar/tar-reader.js';
+import { isTarHeader, type TarEntry, TarReader } from '../tar/tar-reader.js';
 
 export interface ArchiveMember {
   name: string;
@@ -160,13 +160,18 @@ const DEFAULT_MAX_ARCHIVE_INFLATE = 64 * 1024 ** 3;
 /** All metadata members of a compressed archive together (they are held in memory). */
 const MAX_KEPT_METADATA_BYTES = 64 * 1024 * 1024;
 
+/** True when the open file starts with gzip or zstd magic: a compressed archive, readable only front to back. */
+async function startsCompressed(fh: FileHandle): Promise<boolean> {
+  const head = Buffer.alloc(4);
+  await fh.read(head, 0, 4, 0);
+  return sniffCompression(head) !== 'none';
+}
+
 /** True when the file starts with gzip or zstd magic: a compressed archive, readable only front to back. */
 export async function isCompressedFile(file: string): Promise<boolean> {
   const fh = await open(file, 'r');
   try {
-    const head = Buffer.alloc(4);
-    await fh.read(head, 0, 4, 0);
-    return sniffCompression(head) !== 'none';
+    return await startsCompressed(fh);
   } finally {
     await fh.close();
   }
@@ -178,9 +183,12 @@ export async function isCompressedFile(file: string): Promise<boolean> {
  * be opened from the result, so image sources read them in that one pass instead.
  */
 export async function openTarArchive(file: string, options: TarArchiveOptions = {}): Promise<TarArchive> {
-  if (await isCompressedFile(file)) return readArchiveOnce(file, async () => {}, options);
   const fh = await open(file, 'r');
   try {
+    if (await startsCompressed(fh)) {
+      await fh.close();
+      return await readArchiveOnce(file, async () => {}, options);
+    }
     return await indexPlainTar(file, fh, file);
   } catch (err) {
     await fh.close().catch(() => {});
@@ -223,18 +231,6 @@ function isJson(head: Buffer): boolean {
     return b === OPEN_BRACE || b === OPEN_BRACKET;
   }
   return false;
-}
-
-/** True when the first 512 bytes are a tar header with a valid checksum (any tar dialect, `ustar` marker or not). */
-function isTarHeader(head: Buffer): boolean {
-  if (head.length < 512) return false;
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : (head[i] as number);
-  const field = head
-    .toString('latin1', 148, 156)
-    .replace(/[\0 ]+$/, '')
-    .trim();
-  return /^[0-7]+$/.test(field) && Number.parseInt(field, 8) === sum;
 }
 
 /** The archive's member names and metadata, gathered by `readArchiveOnce`. Members are not at offsets. */

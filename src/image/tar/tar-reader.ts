@@ -99,6 +99,22 @@ function checksumOk(header: Buffer, rawSum: number): boolean {
   return rawSum - field + 8 * SPACE === octal(header, 148, 8, 'checksum');
 }
 
+/**
+ * True when `block` starts with a tar header whose checksum holds (any dialect, with or without the `ustar`
+ * marker): how a stream that might be a tar is told from one that is not.
+ */
+export function isTarHeader(block: Buffer): boolean {
+  if (block.length < BLOCK) return false;
+  const header = block.subarray(0, BLOCK);
+  const sum = headerSum(header);
+  if (sum === 0) return false;
+  try {
+    return checksumOk(header, sum);
+  } catch {
+    return false;
+  }
+}
+
 /** The pax keys the reader uses; others (times, owners, xattrs) are skipped without being decoded. */
 const PAX_KEYS = ['path', 'linkpath', 'size'].map((key) => ({ key, bytes: Buffer.from(key) }));
 const EQUALS = 0x3d;

@@ -76,10 +76,13 @@ async function layerSource(
  * An uncompressed blob's digest is its diff-id: a verified blob digest (or a digest-named member read in place)
  * that differs from the config's diff-id is a mismatch, whatever its bytes say.
  */
-function uncompressedMatchesDiffId(layer: ImageLayer): void {
+function uncompressedMatchesDiffId(layer: ImageLayer, where = ''): void {
   const { digest, diffId } = layer.info;
   if (digest !== undefined && digest !== diffId) {
-    throw new LadingError('DIGEST_MISMATCH', `uncompressed layer ${digest} does not match its diff-id ${diffId}`);
+    throw new LadingError(
+      'DIGEST_MISMATCH',
+      `${where}uncompressed layer ${digest} does not match its diff-id ${diffId}`,
+    );
   }
 }
 
@@ -111,7 +114,11 @@ async function scanLayer(
 }
 
 function describeLayerError(ref: string, layer: ImageLayer, err: unknown): LadingError {
-  const what = `cannot read layer ${layer.info.digest ?? layer.info.diffId} of ${ref}`;
+  return describeReadError(`cannot read layer ${layer.info.digest ?? layer.info.diffId} of ${ref}`, err);
+}
+
+/** One line naming what could not be read; the cause's code is kept (BAD_INPUT for errors that are not ours). */
+function describeReadError(what: string, err: unknown): LadingError {
   if (isLadingError(err)) return new LadingError(err.code, `${what}: ${err.message}`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new LadingError('BAD_INPUT', `${what}: ${message}`, { cause: err });
@@ -304,12 +311,7 @@ function checkStreamedLayer(ref: string, layer: ImageLayer, scan: MemberScan, ve
   const what = `${ref}: layer ${name}`;
   const { diffId, digest } = layer.info;
   const vouched = scan.promised !== undefined && scan.promised === digest;
-  if (vouched && scan.compression === 'none' && scan.promised !== diffId) {
-    throw new LadingError(
-      'DIGEST_MISMATCH',
-      `${what} is an uncompressed tar named ${scan.promised} but its diff-id is ${diffId}`,
-    );
-  }
+  if (vouched && scan.compression === 'none') uncompressedMatchesDiffId(layer, `${what}: `);
   if (!vouched && scan.promised !== undefined && scan.uncompressed === undefined) {
     // Reached through a member link to a blob named for another digest: its bytes are that blob's, not this layer's.
     throw new LadingError('DIGEST_MISMATCH', `${what} is stored as ${scan.promised}, not ${digest ?? diffId}`);
@@ -400,8 +402,5 @@ function printable(name: string): string {
 }
 
 function describeMemberError(ref: string, name: string, err: unknown): LadingError {
-  const what = `cannot read layer ${printable(name)} of ${ref}`;
-  if (isLadingError(err)) return new LadingError(err.code, `${what}: ${err.message}`, { cause: err });
-  const message = err instanceof Error ? err.message : String(err);
-  return new LadingError('BAD_INPUT', `${what}: ${message}`, { cause: err });
+  return describeReadError(`cannot read layer ${printable(name)} of ${ref}`, err);
 }
