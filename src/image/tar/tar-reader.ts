@@ -143,7 +143,7 @@ function parsePax(data: Buffer): ReadonlyMap<string, string> {
       len = len * 10 + (c - DIGIT_0);
       if (len > data.length) throw corrupt('corrupt pax header');
     }
-    // Bytes after the last record that hold no record at all (NUL padding) end the data, as before a length.
+    // Bytes after the last record that start no record (NUL padding, no space ahead) end the data.
     if (i >= data.length || (i === at && data.indexOf(SPACE, at) < 0)) break;
     if (i === at || data[i] !== SPACE) throw corrupt('corrupt pax header');
     const space = i;
