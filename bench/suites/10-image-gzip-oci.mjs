@@ -1,6 +1,13 @@
 // The same ~300 MB image as an OCI layout with gzip layers. Budget: Lading <= 1.3 x the time to inflate the
 // largest layer (layers inflate concurrently on libuv's pool, so the largest one is the floor).
-import { ensureImage, gunzipBudget, gunzipLargestCase, ladingCases, MEDIUM } from './10-image-fixtures.mjs';
+import {
+  ensureImage,
+  gunzipBudget,
+  gunzipLargestCase,
+  inflateAllLayersCase,
+  ladingCases,
+  MEDIUM,
+} from './10-image-fixtures.mjs';
 
 export const name = 'image-gzip-oci';
 
@@ -17,6 +24,7 @@ export async function setup() {
       ]),
       gunzipLargestCase(image),
       { label: 'node zlib inflate largest layer (floor)', key: 'zlib', cmd: process.execPath, args: ['-e', inflate] },
+      inflateAllLayersCase(image),
     ],
     budget: gunzipBudget,
   };

@@ -6,7 +6,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureImage, gunzipBudget, gunzipLargestCase, ladingCases, MEDIUM } from './10-image-fixtures.mjs';
+import {
+  ensureImage,
+  gunzipBudget,
+  gunzipLargestCase,
+  inflateAllLayersCase,
+  ladingCases,
+  MEDIUM,
+} from './10-image-fixtures.mjs';
 
 export const name = 'image-registry';
 
@@ -91,6 +98,7 @@ export async function setup() {
         'cyclonedx-json=/dev/null',
       ]),
       gunzipLargestCase(image),
+      inflateAllLayersCase(image),
     ],
     budget: gunzipBudget,
     cleanup,
