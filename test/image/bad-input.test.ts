@@ -206,6 +206,39 @@ describe('bad input: exit 3, one line naming the target', () => {
     assert.match(cli.stderr, /^lading: .*diff-id.*\n$/);
   });
 
+  test('a zstd layer whose blob digest holds but whose content is corrupt (frame checksum) fails', async (t) => {
+    const dir = await tempDir(t);
+    const { gzipSync } = await import('node:zlib');
+    const { randomBytes } = await import('node:crypto');
+    const { compress } = await import('../helpers/images.js');
+    const plain = await layerTar([...LAYERS[0]!, { type: 'file', path: '/noise', content: randomBytes(8192) }]);
+    const blob = Buffer.from(compress(plain, 'zstd'));
+    // Inside the incompressible file's raw bytes: the frame still decodes, only its checksum tells.
+    blob[blob.length >> 1] = blob[blob.length >> 1]! ^ 0x01;
+    const layer = `blobs/sha256/${sha256(blob).slice(7)}`;
+    const config = {
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [sha256(plain)] },
+    };
+    const members = [
+      {
+        name: 'manifest.json',
+        content: Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: [], Layers: [layer] }])),
+      },
+      { name: 'c.json', content: Buffer.from(JSON.stringify(config)) },
+      { name: layer, content: blob },
+    ];
+    const file = join(dir, 'zstd.tar');
+    await writeTar(file, members);
+    await assert.rejects(openAndWalk(`docker-archive:${file}`), failsWith('DIGEST_MISMATCH', /diff-id/, file));
+    await writeFile(`${file}.gz`, gzipSync(await readFile(file)));
+    await assert.rejects(
+      openAndWalk(`docker-archive:${file}.gz`),
+      failsWith('DIGEST_MISMATCH', /diff-id/, `${file}.gz`),
+    );
+  });
+
   test('truncated gzip layer', async (t) => {
     const built = await buildImage(await tempDir(t), { layers: LAYERS, compression: 'gzip' });
     const digest = built.layerDigests[0]!;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { decompress, sniffStream } from '../../src/image/layer/decompress.js';
 import { openRegistryImage } from '../../src/image/sources/registry.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { sha256Digest } from '../../src/registry/digest.js';
@@ -112,6 +113,21 @@ describe('openRegistryImage', () => {
     await writeFile(path, tampered);
     const opened = await openRegistryImage(`${registry.host}/team/app:1`, {}, client);
     await assert.rejects(readAll(await opened.layers[1]!.open()), isLading('DIGEST_MISMATCH'));
+  });
+
+  it('reports a small tampered blob that fails before the reader is attached, without crashing', async (tt) => {
+    const hex = image.layerDigests[1]!.slice(7);
+    const path = join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+    const original = await readFile(path);
+    tt.after(() => writeFile(path, original));
+    const tampered = Buffer.from(original);
+    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0xff;
+    await writeFile(path, tampered);
+    const opened = await openRegistryImage(`${registry.host}/team/app:1`, {}, client);
+    const { stream, compression } = await sniffStream(await opened.layers[1]!.open());
+    // The whole blob is in by now and its digest check has failed, before anything reads on.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await assert.rejects(readAll(decompress(stream, compression)), isLading('DIGEST_MISMATCH'));
   });
 
   it('refuses artifacts that are not container images, and configs that disagree with the manifest', async () => {

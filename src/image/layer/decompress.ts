@@ -52,6 +52,14 @@ function zstdError(err: unknown): Error {
   return new Error(`corrupt zstd stream: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/**
+ * Whether corrupt zstd content is caught while inflating: Node's own decoder checks each frame's checksum, fzstd
+ * does not, so without it the uncompressed bytes must be checked against the diff-id instead.
+ */
+export function zstdChecksFrames(): boolean {
+  return nativeZstd() !== undefined;
+}
+
 export function zstdDecompressor(): Transform {
   return (nativeZstd() ?? fzstdTransform)();
 }
@@ -113,9 +121,15 @@ export function coalescing(min: number): Transform {
  * still compressed and whole.
  */
 export async function sniffStream(input: Readable): Promise<{ stream: Readable; compression: LayerCompression }> {
+  // A small blob can arrive whole in the first chunk and fail its digest check before the caller attaches its
+  // pipeline: with no listener that 'error' would crash the process. The stream keeps the error (`errored`), and
+  // the pipeline the caller builds next reports it.
+  input.on('error', keptForTheReader);
   const head = await peekHead(input, ZSTD.length);
   return { stream: input, compression: sniffCompression(head) };
 }
+
+function keptForTheReader(): void {}
 
 async function peekHead(input: Readable, n: number): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream';
 import { isLadingError, LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { Image, ImageLayer, ReadArchiveOnce, StreamedLayer } from '../image.js';
-import { decompress, type LayerCompression, sniffStream } from '../layer/decompress.js';
+import { decompress, type LayerCompression, sniffStream, zstdChecksFrames } from '../layer/decompress.js';
 import { inflateOffThread } from '../layer/inflate-thread.js';
 import { checkMeasured, counting, measuring, verifying } from '../layer/verify.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
@@ -63,13 +63,18 @@ async function layerSource(
   // A blob the source verified fixes its uncompressed bytes (and an uncompressed one is its own diff-id): hashing
   // them again proves nothing about the content, only that the config describes it truly, which runtimes check
   // when they unpack. Layers no digest covered, and every layer under --verify-diff-ids, are checked.
-  const blobVerified = layer.verifiedBlob === true;
+  const blobVerified = layer.verifiedBlob === true && !uncheckedZstd(compression);
   const alreadyVerified =
     blobVerified && ((compression === 'none' && layer.info.digest === layer.info.diffId) || !verifyDiffIds);
   const checked = alreadyVerified
     ? counting(onBytes)
     : verifying(layer.info.diffId, 'uncompressed content (diff-id)', { onBytes });
   return new StreamByteSource(pipeline(stream, checked, () => {}));
+}
+
+/** A verified zstd blob still needs its diff-id checked where the decoder skips the frames' checksums. */
+function uncheckedZstd(compression: LayerCompression): boolean {
+  return compression === 'zstd' && !zstdChecksFrames();
 }
 
 /**
@@ -285,7 +290,7 @@ async function scanMember(member: StreamedLayer, ctx: ScanContext, setup: WalkSe
     inflated += n;
     count(n);
   };
-  const measure = !member.promised || setup.verifyDiffIds;
+  const measure = !member.promised || setup.verifyDiffIds || uncheckedZstd(compression);
   const measured = measure ? measuring(onBytes) : undefined;
   const src = new StreamByteSource(pipeline(decompress(raw, compression), measured ?? counting(onBytes), () => {}));
   try {
@@ -316,7 +321,8 @@ function checkStreamedLayer(ref: string, layer: ImageLayer, scan: MemberScan, ve
     // Reached through a member link to a blob named for another digest: its bytes are that blob's, not this layer's.
     throw new LadingError('DIGEST_MISMATCH', `${what} is stored as ${scan.promised}, not ${digest ?? diffId}`);
   }
-  if (!vouched || verifyDiffIds) checkMeasured(scan.uncompressed, diffId, `${what} uncompressed content (diff-id)`);
+  if (!vouched || verifyDiffIds || uncheckedZstd(scan.compression))
+    checkMeasured(scan.uncompressed, diffId, `${what} uncompressed content (diff-id)`);
 }
 
 /**
