@@ -20,6 +20,8 @@ export interface OpenOptions {
    * read and hashed: slower).
    */
   verifyDiffIds?: boolean;
+  /** Never reach the network: registry targets are refused rather than pulled. */
+  offline?: boolean;
 }
 
 /** Decides during the walk what to keep: the union of the catalogers' tests. */
@@ -82,6 +84,12 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
   try {
     const parsed = await parseTargetSpec(spec);
     const ref = describeSpec(parsed);
+    if (parsed.kind === 'registry' && options.offline) {
+      throw new LadingError(
+        'USAGE',
+        `${ref} is in a registry, which --offline does not reach: save it to a file (skopeo copy … oci-archive:FILE) and scan that`,
+      );
+    }
     if (parsed.kind === 'dir') return await openRootfs(parsed.path, ref);
     if (parsed.kind === 'image-archive') return openArchiveOnce(spec, parsed, ref, options);
     if ((parsed.kind === 'docker-archive' || parsed.kind === 'oci-archive') && (await isCompressedFile(parsed.path))) {

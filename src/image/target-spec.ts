@@ -71,6 +71,14 @@ async function sniff(path: string): Promise<TargetSpec> {
   throw new LadingError('BAD_INPUT', `${path} is a tar but holds neither manifest.json nor an OCI layout`);
 }
 
+/**
+ * A bare target that can only be meant as a file: a path form, or an archive's file name. Image references never
+ * start with `/` or `.`, and a repository named like `x.tar.gz` is far less likely than a mistyped file name.
+ */
+function looksLikePath(spec: string): boolean {
+  return /^(\/|\.\.?\/|~)/.test(spec) || /\.(tar|tgz|tar\.gz|tar\.zst)$/i.test(spec);
+}
+
 export async function parseTargetSpec(spec: string): Promise<TargetSpec> {
   const colon = spec.indexOf(':');
   const scheme = colon > 0 ? spec.slice(0, colon) : '';
@@ -92,11 +100,14 @@ export async function parseTargetSpec(spec: string): Promise<TargetSpec> {
       return { kind: 'dir', path: resolve(rest) };
     case 'registry':
     case 'docker':
+      // `registry:5000/app` is a host named registry (or docker) and its port, as in compose and CI setups.
+      if (/^\d+(\/|$)/.test(rest)) return { kind: 'registry', reference: spec };
       if (rest.replace(/^\/\//, '') === '') throw new LadingError('USAGE', `${scheme}: needs an image reference`);
       return { kind: 'registry', reference: rest.replace(/^\/\//, '') };
     default:
       if (spec === '') throw new LadingError('USAGE', 'empty target');
       if (await exists(spec)) return sniff(spec);
+      if (looksLikePath(spec)) throw new LadingError('NOT_FOUND', `${spec}: no such file or directory`);
       return { kind: 'registry', reference: spec };
   }
 }

@@ -15,7 +15,6 @@ export interface ScanOptions extends OpenOptions, FindingFilters {
   /** Catalog only: no vulnerability data needed. */
   sbomOnly?: boolean;
   dbDir: string;
-  offline?: boolean;
   limits?: Partial<CatalogLimits>;
   now?: Date;
 }

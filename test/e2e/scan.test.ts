@@ -277,12 +277,20 @@ describe('lading scan dir:debian12 against imported OSV records', () => {
 
   it('fails operationally without a database (exit 3) and on usage errors (exit 2), in one line each', async (t) => {
     const emptyDb = await tempDir(t);
-    const [noDb, badFlag, badSeverity, missingDir] = await Promise.all([
+    const [noDb, badFlag, badSeverity, missingDir, offlineRegistry, missingFile] = await Promise.all([
       lading(['scan', TARGET, '--db-dir', emptyDb, '--offline', '-o', 'json'], 3),
       lading(['scan', TARGET, '--db-dir', dbDir, '--no-such-flag'], 2),
       lading(['scan', TARGET, '--db-dir', dbDir, '--fail-on', 'huge'], 2),
       lading(['scan', `dir:${join(emptyDb, 'absent')}`, '--db-dir', dbDir, '-o', 'json'], 3),
+      // Port 1 on 127.0.0.1 answers nothing: the refusal must come before any connection is tried.
+      lading(['scan', '127.0.0.1:1/team/app:1', '--db-dir', dbDir, '--offline', '--sbom-only'], 2),
+      lading(['scan', join(emptyDb, 'saved.tar'), '--db-dir', dbDir, '--sbom-only'], 3),
     ]);
+    assertOneLineError(
+      offlineRegistry.stderr,
+      /^lading: 127\.0\.0\.1:1\/team\/app:1 is in a registry, which --offline/,
+    );
+    assertOneLineError(missingFile.stderr, /saved\.tar: no such file or directory$/);
     assertOneLineError(noDb.stderr, /^lading: no vulnerability data for .*Debian.*: run `lading db update`/);
     assert.equal(noDb.stdout, '');
     assertOneLineError(badFlag.stderr, /^lading: unknown option '--no-such-flag'/);

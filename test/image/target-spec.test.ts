@@ -45,6 +45,28 @@ describe('TARGET parsing', () => {
     });
   });
 
+  test('a registry host named registry or docker with a port is a host, not the scheme', async () => {
+    for (const spec of ['registry:5000/app:1', 'docker:5000/team/app@sha256:' + 'c'.repeat(64), 'registry:443']) {
+      assert.deepEqual(await parseTargetSpec(spec), { kind: 'registry', reference: spec }, spec);
+    }
+    assert.deepEqual(await parseTargetSpec('docker://registry:5000/app:1'), {
+      kind: 'registry',
+      reference: 'registry:5000/app:1',
+    });
+  });
+
+  test('a bare path that does not exist is "no such file" (exit 3), not an image reference', async (t) => {
+    const dir = await tempDir(t);
+    for (const spec of [join(dir, 'nope.tar'), './nope', '../x/y', 'nope.tar.gz', 'image.TGZ', '~/saved.tar']) {
+      await assert.rejects(
+        parseTargetSpec(spec),
+        (err) =>
+          isLadingError(err) && err.code === 'NOT_FOUND' && err.exitCode === 3 && /no such file/.test(err.message),
+        spec,
+      );
+    }
+  });
+
   test('a scheme without its argument is a usage error (exit 2)', async () => {
     for (const spec of ['docker-archive:', 'oci:', 'dir:', 'registry:', '']) {
       await assert.rejects(parseTargetSpec(spec), (err) => isLadingError(err) && err.exitCode === 2, spec);
