@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import { checkDigest, parseDigest } from '../layer/verify.js';
+import { readBoundedFile } from './regular-file.js';
 import { MAX_METADATA_BYTES, type TarArchive } from './tar-archive.js';
 
 /** The content-addressed store of an OCI layout, wherever it lives (a directory or an archive). */
@@ -34,9 +35,11 @@ export class DirBlobStore implements BlobStore {
   constructor(private readonly dir: string) {}
 
   async readTopFile(name: string): Promise<Buffer> {
+    const path = join(this.dir, name);
     try {
-      return await readFile(join(this.dir, name));
-    } catch {
+      return await readBoundedFile(path, MAX_METADATA_BYTES);
+    } catch (err) {
+      if (err instanceof LadingError) throw err;
       throw new LadingError('NOT_FOUND', `${this.dir}: no ${name} (not an OCI layout?)`);
     }
   }
@@ -53,9 +56,8 @@ export class DirBlobStore implements BlobStore {
     const path = join(this.dir, blobName(digest));
     let data: Buffer;
     try {
-      const st = await stat(path);
-      if (st.size > MAX_METADATA_BYTES) throw new LadingError('BAD_INPUT', `${what} ${digest} is implausibly large`);
-      data = await readFile(path);
+      // Bounded whatever stat says (a link to /dev/zero has size 0); pipes and devices are refused unread.
+      data = await readBoundedFile(path, MAX_METADATA_BYTES, `${this.dir}: ${what} blob ${digest}`);
     } catch (err) {
       if (err instanceof LadingError) throw err;
       throw missingBlob(this.dir, digest);

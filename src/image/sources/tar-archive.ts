@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import { decompressSniffed, sniffCompression } from '../layer/decompress.js';
 import { FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
 import { isTarHeader, type TarEntry, TarReader } from '../tar/tar-reader.js';
+import { limitWords, openRegularFile } from './regular-file.js';
 
 export interface ArchiveMember {
   name: string;
@@ -91,6 +92,10 @@ export function digestFromName(name: string): string | undefined {
   return m ? `sha256:${m[1]}` : undefined;
 }
 
+function tooLarge(file: string, name: string): LadingError {
+  return new LadingError('LIMIT', `${file}: ${name} is larger than ${limitWords(MAX_METADATA_BYTES)}`);
+}
+
 function missing(file: string, name: string): LadingError {
   return new LadingError('NOT_FOUND', `${file}: archive has no ${name}`);
 }
@@ -121,7 +126,7 @@ class PlainTarArchive implements TarArchive {
   async readSmall(name: string): Promise<Buffer> {
     const m = this.index.find(name);
     if (!m) throw missing(this.file, name);
-    if (m.size > MAX_METADATA_BYTES) throw new LadingError('BAD_INPUT', `${this.file}: ${name} is implausibly large`);
+    if (m.size > MAX_METADATA_BYTES) throw tooLarge(this.file, name);
     const buf = Buffer.alloc(m.size);
     const { bytesRead } = await this.fh.read(buf, 0, m.size, m.offset);
     if (bytesRead < m.size) throw new LadingError('BAD_INPUT', `${this.file}: ${name} is truncated`);
@@ -169,7 +174,7 @@ async function startsCompressed(fh: FileHandle): Promise<boolean> {
 
 /** True when the file starts with gzip or zstd magic: a compressed archive, readable only front to back. */
 export async function isCompressedFile(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
+  const fh = await openRegularFile(file, 'archive');
   try {
     return await startsCompressed(fh);
   } finally {
@@ -183,7 +188,7 @@ export async function isCompressedFile(file: string): Promise<boolean> {
  * be opened from the result, so image sources read them in that one pass instead.
  */
 export async function openTarArchive(file: string, options: TarArchiveOptions = {}): Promise<TarArchive> {
-  const fh = await open(file, 'r');
+  const fh = await openRegularFile(file, 'archive');
   try {
     if (await startsCompressed(fh)) {
       await fh.close();
@@ -269,7 +274,7 @@ export class StreamedTarArchive implements TarArchive {
     if (this.overflow.has(m.name)) {
       throw new LadingError('LIMIT', `${this.file}: more than ${MAX_KEPT_METADATA_BYTES} bytes of JSON before ${name}`);
     }
-    if (m.size > MAX_METADATA_BYTES) throw new LadingError('BAD_INPUT', `${this.file}: ${name} is implausibly large`);
+    if (m.size > MAX_METADATA_BYTES) throw tooLarge(this.file, name);
     throw new LadingError('BAD_INPUT', `${this.file}: ${name} is not JSON`);
   }
 
@@ -319,7 +324,9 @@ export async function readArchiveOnce(
       else cb(null, chunk);
     },
   });
-  const { stream } = await decompressSniffed(createReadStream(file, { highWaterMark: 1 << 20 }));
+  // Checked here too: the pass may be the first to open the file, and a pipe or directory must fail at once.
+  const fh = await openRegularFile(file, 'archive');
+  const { stream } = await decompressSniffed(fh.createReadStream({ highWaterMark: 1 << 20 }));
   const inflated = pipeline(stream, cap, () => {});
   const src = new StreamByteSource(inflated);
   try {
