@@ -53,6 +53,8 @@ export interface ManifestHead {
 type RepoLike = RepositoryRef | string;
 
 const DEFAULT_MAX_MANIFEST = 4 * 1024 * 1024;
+/** How long a connection may stay silent; a request that times out twice fails (about a minute at worst). */
+const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_TAG_PAGES = 1000;
 
 /** An OCI distribution-spec client: pull and push manifests and blobs, list tags, find referrers. */
@@ -74,7 +76,7 @@ export class RegistryClient {
     this.transport = new Transport({
       insecureRegistries: options.insecureRegistries ?? [],
       userAgent: options.userAgent ?? `lading/${LADING_VERSION}`,
-      timeoutMs: options.timeoutMs ?? 60_000,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       retry: this.retry,
       authenticator: new Authenticator(lookup),
     });

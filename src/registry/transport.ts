@@ -150,11 +150,16 @@ export class Transport {
       timeoutMs: this.options.timeoutMs,
       rejectUnauthorized: !this.isInsecure(req.url.host),
     };
+    let timeouts = 0;
     for (let attempt = 0; ; attempt++) {
       let res: HttpResponse;
       try {
         res = await sendRequest(full);
       } catch (err) {
+        // A server that stayed silent for a whole timeout twice will not answer a third time: fail within two.
+        if ((err as NodeJS.ErrnoException).code === 'ETIMEDOUT' && ++timeouts >= MAX_TIMEOUTS) {
+          throw networkError(err, req.url);
+        }
         if (attempt < policy.retries && isRetryableError(err)) {
           await sleep(retryDelayMs(policy, attempt));
           continue;
@@ -170,6 +175,8 @@ export class Transport {
     }
   }
 }
+
+const MAX_TIMEOUTS = 2;
 
 function bodyOf(req: RegistryRequest): { body?: Buffer } {
   return req.body ? { body: req.body } : {};
