@@ -74,7 +74,8 @@ export async function collectWanted(tree: SquashedTree, ctx: FinishContext): Pro
       continue;
     }
     const target = tree.get(resolved.path) as SquashedNode;
-    const meta: FileMeta = { size: target.size, mode: target.mode, type: node.type, linkTarget: resolved.path };
+    // The target's own path: a hard link bound to a file later layers removed resolves to that file's private key.
+    const meta: FileMeta = { size: target.size, mode: target.mode, type: node.type, linkTarget: target.path };
     if (!ctx.selector.wants(node.path, meta)) continue;
     if (readLimit(node.path, meta, ctx) === undefined) continue;
     links.push({ link: node, target, meta });
