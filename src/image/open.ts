@@ -194,7 +194,10 @@ async function openRootfs(path: string, ref: string): Promise<OpenedTarget> {
 /** Every failure becomes one LadingError line that names the target (exit 3 unless it was a usage problem). */
 function asTargetError(spec: string, err: unknown): LadingError {
   if (isLadingError(err)) {
-    if (err.message.includes(spec) || spec.split(':').some((p) => p.length > 3 && err.message.includes(p))) return err;
+    // Already named: the whole target, or the file path inside it. A host name alone is not the target.
+    const named =
+      err.message.includes(spec) || spec.split(':').some((p) => p.startsWith('/') && err.message.includes(p));
+    if (named) return err;
     return new LadingError(err.code, `${spec}: ${err.message}`, { cause: err });
   }
   const sys = err as NodeJS.ErrnoException;
