@@ -48,6 +48,19 @@ describe('choosing an image', () => {
     }
   });
 
+  test('a single-platform image asked for with another --platform is refused, not scanned as it is', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: BASE });
+    const form = `oci:${built.ociDir}`;
+    assert.equal((await platformOf(form)).target.platform, 'linux/amd64');
+    assert.equal((await platformOf(form, 'linux/amd64')).target.platform, 'linux/amd64');
+    await assert.rejects(platformOf(form, 'linux/arm64'), (err) => {
+      assert.ok(isLadingError(err));
+      assert.equal(err.exitCode, 3);
+      assert.match(err.message, /is an image for linux\/amd64 only, not linux\/arm64$/);
+      return true;
+    });
+  });
+
   test('OCI layouts pick by @digest too', async (t) => {
     const built = await buildImage(await tempDir(t), { layers: BASE, platforms: ['linux/amd64', 'linux/arm64'] });
     const arm = built.images[1]!;

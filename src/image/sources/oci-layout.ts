@@ -7,6 +7,7 @@ import { verifying } from '../layer/verify.js';
 import type { OpenOptions } from '../open.js';
 import type { BlobStore } from './blob-store.js';
 import {
+  checkImagePlatform,
   choosePlatform,
   type Descriptor,
   documentType,
@@ -68,6 +69,7 @@ export async function imageFromLayout(
   }
   const manifest = parseManifest(raw, `${ref} manifest ${desc.digest}`, mediaType);
   const config = parseImageConfig(await store.readBlob(manifest.config.digest, 'config'), `${ref} config`);
+  checkImagePlatform(options.platform, config.platform, ref);
   if (config.diffIds.length !== manifest.layers.length) {
     throw new LadingError(
       'BAD_INPUT',

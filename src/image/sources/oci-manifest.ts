@@ -111,3 +111,15 @@ export function choosePlatform(manifests: Descriptor[], platform: string | undef
     .join(', ');
   throw new LadingError('NOT_FOUND', `${what} has no image for ${wanted} (available: ${available || 'none'})`);
 }
+
+/**
+ * A single-platform image asked for with an explicit `--platform` it does not have is refused, as `docker pull
+ * --platform` does, rather than scanned as another platform. An image that does not say its platform passes.
+ */
+export function checkImagePlatform(asked: string | undefined, has: string | undefined, what: string): void {
+  if (asked === undefined || has === undefined) return;
+  const [os, arch, variant] = asked.toLowerCase().split('/');
+  const [hasOs, hasArch, hasVariant] = has.split('/');
+  if (os === hasOs && arch === hasArch && sameVariant(variant, hasVariant, arch ?? '')) return;
+  throw new LadingError('NOT_FOUND', `${what} is an image for ${has} only, not ${asked}`);
+}

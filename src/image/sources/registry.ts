@@ -7,6 +7,7 @@ import { type ResolvedImage, resolveImage } from '../../registry/resolve.js';
 import { layerInfos as describeWithBlobs, type ParsedImageConfig, parseImageConfig } from '../config.js';
 import type { Image, ImageLayer } from '../image.js';
 import type { OpenOptions } from '../open.js';
+import { checkImagePlatform } from './oci-manifest.js';
 
 const CONFIG_TYPES = new Set<string>([MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig]);
 const LAYER_TYPE = /^application\/vnd\.(oci\.image\.layer\.v1\.tar|docker\.image\.rootfs\.(foreign\.)?diff\.tar)/;
@@ -31,6 +32,7 @@ export async function openRegistryImage(
     );
   }
   const config = parseImageConfig(resolved.config, `config of ${name}`);
+  checkImagePlatform(options.platform, config.platform, name);
   const layerInfos = describeLayers(resolved, config, name);
   const layers: ImageLayer[] = layerInfos.map((info) => ({
     info,
