@@ -25,6 +25,8 @@ export interface ImageLayer {
    * ~40% of the CPU of reading a gzip layer). Layers nothing verifies get their diff-id checked instead.
    */
   verifiedBlob?: boolean;
+  /** True when `open()` fetches the blob over the network: progress counts its bytes as downloaded. */
+  remote?: boolean;
   /** The archive member holding the blob (image archives): how a one-pass read of a compressed archive finds it. */
   member?: string;
   /** Set when the blob is an uncompressed tar at a known place in a local file, so the walk can seek over contents. */

@@ -38,6 +38,7 @@ export async function openRegistryImage(
     info,
     open: () => client.getBlob(ref, info.digest!, info.size),
     verifiedBlob: true,
+    remote: true,
   }));
   const target: TargetInfo = {
     kind: 'image',

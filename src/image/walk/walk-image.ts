@@ -51,7 +51,15 @@ async function layerSource(
     const { file, offset, size } = layer.seekable;
     return FileRangeSource.open(file, offset, size);
   }
-  const { stream: raw, compression } = await sniffStream(await layer.open());
+  const opened = await layer.open();
+  const fetched = layer.remote
+    ? pipeline(
+        opened,
+        counting((n) => progress.addDownloaded(n)),
+        () => {},
+      )
+    : opened;
+  const { stream: raw, compression } = await sniffStream(fetched);
   if (compression === 'none') uncompressedMatchesDiffId(layer);
   const onBytes = inflateCounter(budget, progress);
   if (compression === 'gzip' && useInflateThreads()) {
@@ -235,6 +243,7 @@ async function finishWalk(
 /** The walk over an image: every layer streamed once (concurrently), squashed in order, links resolved. */
 export async function walkImage(image: Image, selector: FileSelector, options: AllWalkOptions): Promise<WalkResult> {
   const setup = setUp(selector, options, image.layers.length);
+  for (const layer of image.layers) if (layer.remote) setup.progress.expectDownload(layer.info.size ?? 0);
   const ref = image.target.ref;
   const { budget, progress, verifyDiffIds } = setup;
   try {
