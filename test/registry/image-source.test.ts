@@ -101,6 +101,9 @@ describe('openRegistryImage', () => {
     const opened = await openRegistryImage(`${registry.host}/team/app@${image.manifestDigest}`, {});
     assert.equal(opened.target.ref, `${registry.host}/team/app@${image.manifestDigest}`);
     assert.equal(opened.target.digest, image.manifestDigest);
+    // name:tag@digest: the digest decides, so the unchecked tag is not reported as pointing at it.
+    const pinned = await openRegistryImage(`${registry.host}/team/app:other@${image.manifestDigest}`, {});
+    assert.deepEqual(pinned.target.repoTags, [`${registry.host}/team/app@${image.manifestDigest}`]);
   });
 
   it('fails a layer stream whose stored blob was tampered with', async (tt) => {

@@ -57,7 +57,8 @@ export async function openRegistryImage(
 function repoTagsOf(resolved: ResolvedImage): string[] {
   const repo = formatRepository(resolved.ref);
   const tags: string[] = [];
-  if (resolved.ref.tag) tags.push(`${repo}:${resolved.ref.tag}`);
+  // With name:tag@digest the digest decides and the tag is not checked: it would claim what nobody verified.
+  if (resolved.ref.tag && !resolved.ref.digest) tags.push(`${repo}:${resolved.ref.tag}`);
   tags.push(`${repo}@${resolved.indexDigest ?? resolved.manifestDigest}`);
   return tags;
 }
