@@ -25,7 +25,9 @@ export async function statusError(res: HttpResponse, what: string): Promise<Ladi
   const suffix = detail ? ` (${res.status} ${detail})` : ` (HTTP ${res.status})`;
   switch (res.status) {
     case 401:
-      return new LadingError('AUTH', `${what}: authentication required${suffix}`);
+      return res.credentialsRefused
+        ? new LadingError('AUTH', `${what}: the registry refused the credentials${suffix}`)
+        : new LadingError('AUTH', `${what}: authentication required${suffix}`);
     case 403:
       return new LadingError('AUTH', `${what}: access denied${suffix}`);
     case 404:

@@ -18,6 +18,8 @@ export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: IncomingMessage;
+  /** Set on a 401 that answered the user's own credentials (basic auth): they were refused, not missing. */
+  credentialsRefused?: boolean;
 }
 
 // Kept alive so a scan's many blob requests reuse connections.

@@ -70,6 +70,7 @@ export class Transport {
         res = await exchange();
       }
     }
+    if (res.status === 401 && headers['authorization']?.startsWith('Basic ')) res.credentialsRefused = true;
     return res;
   }
 

@@ -257,7 +257,12 @@ describe('basic auth against docker-registry with htpasswd', () => {
     });
     await assert.rejects(
       new RegistryClient({ dockerConfigPath: bad }).getManifest(`${registry.host}/private/app:1`),
-      isLading('AUTH'),
+      isLading('AUTH', /the registry refused the credentials/),
+    );
+    const none = await config('none.json', {});
+    await assert.rejects(
+      new RegistryClient({ dockerConfigPath: none }).getManifest(`${registry.host}/private/app:1`),
+      isLading('AUTH', /authentication required/),
     );
   });
 
