@@ -15,6 +15,8 @@ export interface ScanOptions extends OpenOptions, FindingFilters {
   /** Catalog only: no vulnerability data needed. */
   sbomOnly?: boolean;
   dbDir: string;
+  /** Total bytes all layers may inflate to (`WalkOptions.maxInflatedBytes`, a decompression-bomb cap). */
+  maxInflatedBytes?: number;
   limits?: Partial<CatalogLimits>;
   now?: Date;
 }
@@ -43,13 +45,16 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
 /** The inventory alone, from an image, a root filesystem or an SBOM. */
 export async function inventoryOf(
   spec: string,
-  options: OpenOptions,
+  options: OpenOptions & { maxInflatedBytes?: number },
   limits: CatalogLimits = DEFAULT_LIMITS,
 ): Promise<{ target: TargetInfo; inventory: Inventory }> {
   if (spec.startsWith('sbom:')) return (await import('../sbom/read.js')).readSbomFile(spec.slice('sbom:'.length));
   const opened = await openTarget(spec, options);
   try {
-    const walked = await opened.walk(selectorFor(CATALOGERS), { maxFileBytes: limits.maxFileBytes });
+    const walked = await opened.walk(selectorFor(CATALOGERS), {
+      maxFileBytes: limits.maxFileBytes,
+      ...(options.maxInflatedBytes ? { maxInflatedBytes: options.maxInflatedBytes } : {}),
+    });
     const inventory = await runCatalogers(walked.files, CATALOGERS, limits);
     inventory.warnings.unshift(...walked.warnings);
     return { target: opened.target, inventory };

@@ -304,6 +304,21 @@ describe('bad input: exit 3, one line naming the target', () => {
     );
   });
 
+  test("the cap is the user's to set: --max-image-size and LADING_MAX_IMAGE_SIZE", async (t) => {
+    const big = [{ type: 'file' as const, path: '/zeros', content: Buffer.alloc(4 * 1024 * 1024) }];
+    const built = await buildImage(await tempDir(t), { layers: [big], compression: 'gzip' });
+    const bySize = await runCli(['sbom', `oci:${built.ociDir}`, '--max-image-size', '1MiB', '-o', 'json']);
+    assert.equal(bySize.code, 3, bySize.stderr);
+    assert.match(bySize.stderr.trim(), /^lading: .*inflate past the 1048576-byte limit$/);
+    const byEnv = await runCli(['sbom', `oci:${built.ociDir}`, '-o', 'json'], {
+      env: { ...process.env, LADING_MAX_IMAGE_SIZE: '2m' },
+    });
+    assert.equal(byEnv.code, 3, byEnv.stderr);
+    assert.match(byEnv.stderr, /inflate past the 2097152-byte limit/);
+    const roomy = await runCli(['sbom', `oci:${built.ociDir}`, '--max-image-size', '8MiB', '-o', 'json']);
+    assert.equal(roomy.code, 0, roomy.stderr);
+  });
+
   test('an image with more entries than the walk tracks stops with LIMIT', async (t) => {
     const many = Array.from({ length: 50 }, (_, i) => ({ type: 'dir' as const, path: `/d${i}` }));
     const built = await buildImage(await tempDir(t), { layers: [many, many] });

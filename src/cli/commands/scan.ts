@@ -24,6 +24,7 @@ export interface ScanFlags {
   cyclonedxVersion: string;
   showSuppressed?: boolean;
   maxFileSize?: string;
+  maxImageSize?: string;
   verifyDiffIds?: boolean;
   policy?: string;
   vex?: string[];
@@ -80,6 +81,10 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--cyclonedx-version <v>', 'CycloneDX spec version: 1.5, 1.6 or 1.7', '1.6')
     .option('--max-file-size <bytes>', 'largest file a cataloger reads (env LADING_MAX_FILE_SIZE)')
     .option(
+      '--max-image-size <bytes>',
+      'most bytes all layers may inflate to, a decompression-bomb cap (default 16 GiB; env LADING_MAX_IMAGE_SIZE)',
+    )
+    .option(
       '--verify-diff-ids',
       "also check every layer's uncompressed content against the config's diff-ids (reads every byte: slower)",
     )
@@ -111,6 +116,8 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   const renderOptions = renderOptionsFrom(flags);
   const maxFileSize = flags.maxFileSize ?? process.env['LADING_MAX_FILE_SIZE'];
   const maxFileBytes = maxFileSize ? parseByteCount(maxFileSize) : undefined;
+  const maxImageSize = flags.maxImageSize ?? process.env['LADING_MAX_IMAGE_SIZE'];
+  const maxInflatedBytes = maxImageSize ? parseByteCount(maxImageSize) : undefined;
   const platform = flags.platform ?? process.env['LADING_PLATFORM'];
 
   // Inputs that can be wrong are read before the (long) scan, so a typo fails in milliseconds with exit 2.
@@ -136,6 +143,7 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     progress: !flags.quiet && process.stderr.isTTY === true,
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
+    ...(maxInflatedBytes ? { maxInflatedBytes } : {}),
   });
   const suppressed = applySuppressionsAndPolicy(scanned, { vex, ...(policy ? { policy } : {}), now: new Date() });
   const report = gated
