@@ -3,12 +3,13 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { type ErrorCode, isLadingError } from '../../src/errors/lading-error.js';
+import { isLadingError } from '../../src/errors/lading-error.js';
 import { openTarget } from '../../src/image/open.js';
 import { runCli } from '../helpers/cli.js';
 import { buildImage, layerTar, sha256, writeTar } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { LIMITS, OS_SELECTOR } from './select.js';
+import { failsWith, openAndWalk } from './walk-failures.js';
 
 const LAYERS = [
   [
@@ -16,30 +17,6 @@ const LAYERS = [
     { type: 'file' as const, path: '/var/lib/dpkg/status', content: 'Package: a\n'.repeat(200) },
   ],
 ];
-
-async function openAndWalk(
-  spec: string,
-  limits: typeof LIMITS & { maxInflatedBytes?: number; maxEntries?: number } = LIMITS,
-) {
-  const opened = await openTarget(spec);
-  try {
-    return await opened.walk(OS_SELECTOR, limits);
-  } finally {
-    await opened.close();
-  }
-}
-
-function failsWith(code: ErrorCode, pattern: RegExp, target: string) {
-  return (err: unknown) => {
-    assert.ok(isLadingError(err), `expected a LadingError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.equal(err.exitCode, 3);
-    assert.match(err.message, pattern);
-    assert.ok(err.message.includes(target), `message names the target: ${err.message}`);
-    assert.ok(!err.message.includes('\n'), 'one line');
-    return true;
-  };
-}
 
 /** Rewrites one blob of an OCI layout in place (keeping its name, so its digest no longer matches). */
 async function tamper(ociDir: string, digest: string, change: (b: Buffer) => Buffer): Promise<void> {

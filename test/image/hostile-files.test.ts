@@ -4,13 +4,11 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, symlink, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { type ErrorCode, isLadingError } from '../../src/errors/lading-error.js';
-import { openTarget } from '../../src/image/open.js';
 import { readBoundedFile } from '../../src/image/sources/regular-file.js';
 import { runCli } from '../helpers/cli.js';
 import { buildImage } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
-import { LIMITS, OS_SELECTOR } from './select.js';
+import { failsWith, openAndWalk } from './walk-failures.js';
 
 const LAYERS = [[{ type: 'file' as const, path: '/etc/os-release', content: 'ID=debian\n' }]];
 const GUARD_MS = 10_000;
@@ -26,27 +24,6 @@ async function guarded<T>(what: Promise<T>): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function openAndWalk(spec: string) {
-  const opened = await openTarget(spec);
-  try {
-    return await opened.walk(OS_SELECTOR, LIMITS);
-  } finally {
-    await opened.close();
-  }
-}
-
-function failsWith(code: ErrorCode, pattern: RegExp, names: string) {
-  return (err: unknown) => {
-    assert.ok(isLadingError(err), `expected a LadingError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.equal(err.exitCode, 3);
-    assert.match(err.message, pattern);
-    assert.ok(err.message.includes(names), `message names ${names}: ${err.message}`);
-    assert.ok(!err.message.includes('\n'), 'one line');
-    return true;
-  };
 }
 
 /** A named pipe; a reader that did block on it is let go when the test ends (O_RDWR never blocks on Linux). */
