@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { before, describe, it, type TestContext } from 'node:test';
 import { decompress, sniffStream } from '../../src/image/layer/decompress.js';
 import { openRegistryImage } from '../../src/image/sources/registry.js';
 import { RegistryClient } from '../../src/registry/client.js';
@@ -106,26 +106,26 @@ describe('openRegistryImage', () => {
     assert.deepEqual(pinned.target.repoTags, [`${registry.host}/team/app@${image.manifestDigest}`]);
   });
 
-  it('fails a layer stream whose stored blob was tampered with', async (tt) => {
+  /** Flips one byte of the registry's stored copy of layer 1 for the rest of the test. */
+  async function tamperStoredLayer(tt: Pick<TestContext, 'after'>, at: (length: number) => number): Promise<void> {
     const hex = image.layerDigests[1]!.slice(7);
     const path = join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
     const original = await readFile(path);
     tt.after(() => writeFile(path, original));
     const tampered = Buffer.from(original);
-    tampered[20] = tampered[20]! ^ 0xff;
+    const i = at(tampered.length);
+    tampered[i] = tampered[i]! ^ 0xff;
     await writeFile(path, tampered);
+  }
+
+  it('fails a layer stream whose stored blob was tampered with', async (tt) => {
+    await tamperStoredLayer(tt, () => 20);
     const opened = await openRegistryImage(`${registry.host}/team/app:1`, {}, client);
     await assert.rejects(readAll(await opened.layers[1]!.open()), isLading('DIGEST_MISMATCH'));
   });
 
   it('reports a small tampered blob that fails before the reader is attached, without crashing', async (tt) => {
-    const hex = image.layerDigests[1]!.slice(7);
-    const path = join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
-    const original = await readFile(path);
-    tt.after(() => writeFile(path, original));
-    const tampered = Buffer.from(original);
-    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0xff;
-    await writeFile(path, tampered);
+    await tamperStoredLayer(tt, (length) => length - 1);
     const opened = await openRegistryImage(`${registry.host}/team/app:1`, {}, client);
     const { stream, compression } = await sniffStream(await opened.layers[1]!.open());
     // The whole blob is in by now and its digest check has failed, before anything reads on.
