@@ -127,18 +127,9 @@ describe('transport: retries, redirects, timeouts, schemes', () => {
   });
 
   it('times out on a registry that never answers', async () => {
-    const silent = http.createServer(() => {
+    const { host } = await startFront(t, () => {
       // accepts and never answers
     });
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    t.after(
-      () =>
-        new Promise<void>((r) => {
-          silent.closeAllConnections();
-          silent.close(() => r());
-        }),
-    );
-    const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
     const client = new RegistryClient({
       dockerConfigPath: NO_CONFIG,
       timeoutMs: 200,
@@ -149,27 +140,18 @@ describe('transport: retries, redirects, timeouts, schemes', () => {
     assert.ok(Date.now() - started < 3000);
   });
 
-  it('gives up on a silent server after two timeouts, whatever the retry budget', async (t) => {
-    let requests = 0;
-    const silent = http.createServer(() => {
-      requests++;
+  it('gives up on a silent server after two timeouts, whatever the retry budget', async (tt) => {
+    const silent = await startFront(tt, () => {
+      // accepts and never answers
     });
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    t.after(
-      () =>
-        new Promise<void>((r) => {
-          silent.closeAllConnections();
-          silent.close(() => r());
-        }),
-    );
-    const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const host = silent.host;
     const client = new RegistryClient({
       dockerConfigPath: NO_CONFIG,
       timeoutMs: 200,
       retry: { ...FAST_RETRY, retries: 4 },
     });
     await assert.rejects(client.getManifest(`${host}/${ref()}`), isLading('NETWORK', /no answer within 200 ms/));
-    assert.equal(requests, 2);
+    assert.equal(silent.seen.length, 2);
   });
 
   it('rejects Docker schema 1 manifests with a clear message', async () => {
