@@ -95,14 +95,17 @@ function sameVariant(want: string | undefined, have: string | undefined, arch: s
   return want === have;
 }
 
+/** Whether a platform is the wanted os/arch, with the wanted variant when one is asked for. */
+function fits(os: string, arch: string, variant: string | undefined, p: Descriptor['platform']): boolean {
+  return p?.os === os && p.architecture === arch && sameVariant(variant, p.variant, arch);
+}
+
 /** Picks the manifest for `platform` (`os/arch[/variant]`, default linux/amd64) from an index. */
 export function choosePlatform(manifests: Descriptor[], platform: string | undefined, what: string): Descriptor {
   const wanted = platform ?? 'linux/amd64';
   const [os, arch, variant] = wanted.split('/');
   if (!os || !arch) throw new LadingError('USAGE', `--platform ${wanted}: expected OS/ARCH[/VARIANT]`);
-  const candidates = manifests.filter(
-    (m) => m.platform?.os === os && m.platform.architecture === arch && sameVariant(variant, m.platform.variant, arch),
-  );
+  const candidates = manifests.filter((m) => fits(os, arch, variant, m.platform));
   const best = candidates.find((m) => !variant || m.platform?.variant === variant) ?? candidates[0];
   if (best) return best;
   const available = manifests
@@ -118,8 +121,9 @@ export function choosePlatform(manifests: Descriptor[], platform: string | undef
  */
 export function checkImagePlatform(asked: string | undefined, has: string | undefined, what: string): void {
   if (asked === undefined || has === undefined) return;
-  const [os, arch, variant] = asked.toLowerCase().split('/');
+  const [os = '', arch = '', variant] = asked.toLowerCase().split('/');
   const [hasOs, hasArch, hasVariant] = has.split('/');
-  if (os === hasOs && arch === hasArch && sameVariant(variant, hasVariant, arch ?? '')) return;
+  const platform = { os: hasOs ?? '', architecture: hasArch ?? '', ...(hasVariant ? { variant: hasVariant } : {}) };
+  if (fits(os, arch, variant, platform)) return;
   throw new LadingError('NOT_FOUND', `${what} is an image for ${has} only, not ${asked}`);
 }

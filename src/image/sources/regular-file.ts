@@ -22,6 +22,11 @@ function describeLimit(max: number): string {
  * blocking on it. `label` names the file in messages (defaults to the path).
  */
 export async function openRegularFile(path: string, role: FileRole, label = path): Promise<FileHandle> {
+  return (await openChecked(path, role, label)).fh;
+}
+
+/** `openRegularFile`, with the size its `fstat` saw. */
+async function openChecked(path: string, role: FileRole, label: string): Promise<{ fh: FileHandle; size: number }> {
   let fh: FileHandle;
   try {
     fh = await open(path, OPEN_FLAGS);
@@ -32,7 +37,7 @@ export async function openRegularFile(path: string, role: FileRole, label = path
   }
   try {
     const st = await fh.stat();
-    if (st.isFile()) return fh;
+    if (st.isFile()) return { fh, size: st.size };
     if (st.isDirectory()) {
       throw role === 'archive'
         ? new LadingError('BAD_INPUT', `${label} is a directory, not an archive (use oci:PATH or dir:PATH)`)
@@ -55,10 +60,9 @@ function notRegular(label: string, role: FileRole, pipe: boolean): LadingError {
  * after `max + 1` bytes whatever the file's stat says, and a non-regular file is refused before any read.
  */
 export async function readBoundedFile(path: string, max: number, label = path): Promise<Buffer> {
-  const fh = await openRegularFile(path, 'document', label);
+  const { fh, size } = await openChecked(path, 'document', label);
   try {
-    const tooLarge = () => new LadingError('LIMIT', `${label} is larger than the ${describeLimit(max)} limit`);
-    const { size } = await fh.stat();
+    const tooLarge = () => new LadingError('LIMIT', `${label} is larger than ${limitWords(max)}`);
     if (size > max) throw tooLarge();
     const chunks: Buffer[] = [];
     let total = 0;
