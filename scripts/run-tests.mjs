@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts on Node's own runner through tsx (Node 20 has no --test globs).
-// Extra arguments are test files or a substring filter: `npm run test:unit -- test/versions`.
+// Runs every WORKSPACE/test/**/*.test.ts on Node's own runner through tsx (Node 20 has no --test globs), in one run
+// so that the totals are one. `--conditions=source` makes the engine's exports resolve to its TypeScript sources,
+// so nothing needs building first.
+// Extra arguments are test files or a substring filter: `npm run test:unit -- engine/test/versions`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +18,9 @@ function find(dir) {
   return out;
 }
 
+const WORKSPACES = ['engine', 'cli'];
 const filters = process.argv.slice(2);
-const files = find('test')
+const files = WORKSPACES.flatMap((w) => find(join(w, 'test')))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
@@ -27,6 +30,7 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   [
+    '--conditions=source',
     '--import',
     'tsx',
     '--test',

@@ -1,23 +1,19 @@
 // How much of an image scan is the JIT warming up: one fresh process opens, walks and catalogs the same image
 // several times in a row and prints each run. The first run is what the CLI pays; the last is the same code warm.
-// Runs the built modules (`npm run build`). As a harness suite it has no timed cases; it prints its own lines.
+// Runs the engine's build (`npm run build`) through its exports. As a harness suite it has no timed cases; it prints its own lines.
 // Alone: node bench/suites/10-image-warm.mjs measure SPEC [RUNS]
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ensureImage, MEDIUM } from './10-image-fixtures.mjs';
 
 export const name = 'image-warm';
 
 const HERE = fileURLToPath(import.meta.url);
-const dist = (module) => pathToFileURL(fileURLToPath(new URL(`../../dist/${module}`, import.meta.url))).href;
 
 async function measure(spec, runs) {
   const started = performance.now();
-  const { openTarget } = await import(dist('image/open.js'));
-  const { selectorFor } = await import(dist('catalog/selector.js'));
-  const { CATALOGERS } = await import(dist('catalog/registry.js'));
-  const { runCatalogers } = await import(dist('catalog/run.js'));
-  const { DEFAULT_LIMITS } = await import(dist('catalog/cataloger.js'));
+  const { openTarget } = await import('@lading/engine/image');
+  const { selectorFor, CATALOGERS, runCatalogers, DEFAULT_LIMITS } = await import('@lading/engine/catalog');
   console.log(`${spec}: modules loaded in ${(performance.now() - started).toFixed(0)} ms`);
   for (let run = 1; run <= runs; run++) {
     const cpu = process.cpuUsage();

@@ -22,7 +22,7 @@ const HERE = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILT = process.env.LADING_BENCH_BUILT;
 /** A module of src/, or its compiled copy under LADING_BENCH_BUILT. */
-const srcModule = (path) => (BUILT ? join(BUILT, path.replace(/\.ts$/, '.js')) : join(ROOT, 'src', path));
+const srcModule = (path) => (BUILT ? join(BUILT, path.replace(/\.ts$/, '.js')) : join(ROOT, 'engine/src', path));
 
 /** mulberry32: deterministic, and unlike a plain LCG its low bits are usable for `% n`. */
 function rng(seed) {
@@ -37,9 +37,9 @@ function rng(seed) {
 const sourceName = (i) => `srcpkg${i.toString(36)}`;
 
 async function generate(dir) {
-  const { buildZip } = await import(join(ROOT, 'test/vulndb/zip-writer.ts'));
+  const { buildZip } = await import(join(ROOT, 'engine/test/helpers/zip-writer.ts'));
   const template = JSON.parse(
-    readFileSync(join(ROOT, 'test/fixtures/vulndb/osv/Debian/DEBIAN-CVE-2019-5094.json'), 'utf8'),
+    readFileSync(join(ROOT, 'engine/test/fixtures/vulndb/osv/Debian/DEBIAN-CVE-2019-5094.json'), 'utf8'),
   );
   const r = rng(7);
   const entries = [];
@@ -93,7 +93,7 @@ async function importZip(zip, dbDir) {
  * `sparse`: one package in ten has advisories.
  */
 async function match(dbDir, shape = 'distinct') {
-  const { findVulnerabilities } = await import(srcModule('match/index.ts'));
+  const { findVulnerabilities } = await import(srcModule('match/find-vulnerabilities.ts'));
   const r = rng(11);
   const packages = [];
   const perSource = shape === 'debian' ? 4 : 1;

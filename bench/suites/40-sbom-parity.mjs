@@ -126,10 +126,10 @@ function components(file) {
 
 /** The built CLI, or the sources through tsx when dist/ is absent or LADING_FROM_SOURCE=1 (dist/ may be stale). */
 function ladingCommand() {
-  const built = existsSync(join(REPO, 'dist/cli/bin.js')) && process.env.LADING_FROM_SOURCE !== '1';
+  const built = existsSync(join(REPO, 'cli/dist/bundle/bin.js')) && process.env.LADING_FROM_SOURCE !== '1';
   return built
     ? { cmd: process.execPath, pre: [join(REPO, 'bin/lading')] }
-    : { cmd: process.execPath, pre: ['--import', 'tsx', join(REPO, 'src/cli/bin.ts')] };
+    : { cmd: process.execPath, pre: ['--conditions=source', '--import', 'tsx', join(REPO, 'cli/src/bin.ts')] };
 }
 
 export async function setup() {

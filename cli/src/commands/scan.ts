@@ -1,0 +1,220 @@
+import { LadingError } from '@lading/engine/errors';
+import type { Report } from '@lading/engine/model';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '@lading/engine/report';
+import type { Command } from 'commander';
+import { collect, type OutputSpec, parseOutputSpecs, writeOutput } from '../output.js';
+
+/**
+ * The `-o` format names for the help text. The renderers themselves (REPORT_FORMATS) load only when a command runs,
+ * so `lading --help` and every other command start fast; test/cli/lazy-startup.test.ts keeps the two lists equal.
+ */
+export const OUTPUT_FORMAT_NAMES = ['table', 'json', 'cyclonedx-json', 'spdx-json', 'sarif', 'junit', 'markdown'];
+
+export interface ScanFlags {
+  output: string[];
+  sbomOnly?: boolean;
+  severity?: string;
+  ignoreUnfixed?: boolean;
+  failOn?: string;
+  platform?: string;
+  insecureRegistry: string[];
+  dbDir?: string;
+  offline?: boolean;
+  quiet?: boolean;
+  cyclonedxVersion: string;
+  showSuppressed?: boolean;
+  maxFileSize?: string;
+  maxImageSize?: string;
+  verifyDiffIds?: boolean;
+  policy?: string;
+  vex?: string[];
+  baseline?: string;
+  baselineSeverity?: string;
+  baselineUpdate?: string;
+}
+
+export function registerScan(program: Command): void {
+  const cmd = program
+    .command('scan')
+    .description('catalog an image, root filesystem or SBOM and match it against vulnerability data')
+    .argument('<target>', 'registry ref, docker-archive:, oci:, oci-archive:, dir:, sbom: or a path');
+  addTargetOptions(cmd);
+  cmd
+    .option('--sbom-only', 'catalog only; do not match vulnerabilities')
+    .option('--severity <list>', 'only report these severities (comma-separated)')
+    .option('--ignore-unfixed', 'drop findings that have no fixed version')
+    .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity remains')
+    .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
+    .option('--offline', 'never reach the network (env LADING_OFFLINE=1)')
+    .option('--show-suppressed', 'show suppressed findings in human-readable formats')
+    .option(
+      '--policy <file>',
+      'policy file (YAML or JSON; see schemas/policy.schema.json): exit 1 when a fail rule is hit',
+    )
+    .option(
+      '--vex <file>',
+      'OpenVEX or CycloneDX VEX document; not_affected/fixed findings are suppressed; repeatable',
+      collect,
+      [],
+    )
+    .option(
+      '--baseline <report>',
+      'earlier JSON report: exit 1 on a new CRITICAL or when findings at --baseline-severity rise',
+    )
+    .option('--baseline-severity <severity>', 'threshold for the baseline count', 'high')
+    .option('--baseline-update <file>', 'write this scan as the new baseline (JSON) when every gate passed')
+    .action(async (target: string, flags: ScanFlags) => {
+      await runScanCommand(target, flags, 'table');
+    });
+}
+
+export function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '-o, --output <format[=file]>',
+      `output format, repeatable (${OUTPUT_FORMAT_NAMES.join(', ')})`,
+      collect,
+      [],
+    )
+    .option('--platform <os/arch>', 'platform to pick from a multi-platform image (env LADING_PLATFORM)')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
+    .option('--cyclonedx-version <v>', 'CycloneDX spec version: 1.5, 1.6 or 1.7', '1.6')
+    .option('--max-file-size <bytes>', 'largest file a cataloger reads (env LADING_MAX_FILE_SIZE)')
+    .option(
+      '--max-image-size <bytes>',
+      'most bytes all layers may inflate to, a decompression-bomb cap (default 16 GiB; env LADING_MAX_IMAGE_SIZE)',
+    )
+    .option(
+      '--verify-diff-ids',
+      "also check every layer's uncompressed content against the config's diff-ids (reads every byte: slower)",
+    )
+    .option('-q, --quiet', 'no progress or warnings on stderr');
+}
+
+export async function runScanCommand(target: string, flags: ScanFlags, fallbackFormat: string): Promise<Report> {
+  const [
+    { parseSeverity, parseSeverityList },
+    { applySuppressionsAndPolicy, decideGates },
+    { REPORT_FORMATS },
+    { renderJson },
+    { loadReport },
+    { scan },
+    { resolveDbDir },
+  ] = await Promise.all([
+    import('@lading/engine/policy'),
+    import('@lading/engine/policy'),
+    import('@lading/engine/report'),
+    import('@lading/engine/report'),
+    import('@lading/engine/report'),
+    import('@lading/engine/scan'),
+    import('@lading/engine/vulndb'),
+  ]);
+  const specs = parseOutputSpecs(flags.output, Object.keys(REPORT_FORMATS), fallbackFormat);
+  const sbomOnly = flags.sbomOnly || specs.every((s) => s.format === 'cyclonedx-json' || s.format === 'spdx-json');
+  const severities = flags.severity ? parseSeverityList(flags.severity) : undefined;
+  const failOn = flags.failOn ? parseSeverity(flags.failOn) : undefined;
+  const renderOptions = renderOptionsFrom(flags);
+  const maxFileSize = flags.maxFileSize ?? process.env['LADING_MAX_FILE_SIZE'];
+  const maxFileBytes = maxFileSize ? parseByteCount(maxFileSize) : undefined;
+  const maxImageSize = flags.maxImageSize ?? process.env['LADING_MAX_IMAGE_SIZE'];
+  const maxInflatedBytes = maxImageSize ? parseByteCount(maxImageSize) : undefined;
+  const platform = flags.platform ?? process.env['LADING_PLATFORM'];
+
+  // Inputs that can be wrong are read before the (long) scan, so a typo fails in milliseconds with exit 2.
+  // The YAML and JSON Schema machinery loads only when a policy or VEX file is given.
+  const vexFiles = flags.vex ?? [];
+  const { loadVex } = vexFiles.length ? await import('@lading/engine/policy') : { loadVex: undefined };
+  const vex = loadVex ? (await Promise.all(vexFiles.map(loadVex))).flat() : [];
+  const policy = flags.policy ? await (await import('@lading/engine/policy')).loadPolicy(flags.policy) : undefined;
+  const baseline = flags.baseline ? await loadReport(flags.baseline) : undefined;
+  const baselineSeverity = parseSeverity(flags.baselineSeverity ?? 'high');
+  const gated = !!(failOn || policy || baseline);
+
+  const scanned = await scan(target, {
+    sbomOnly: sbomOnly && !gated,
+    dbDir: resolveDbDir(flags.dbDir),
+    offline: flags.offline || process.env['LADING_OFFLINE'] === '1',
+    ignoreUnfixed: !!flags.ignoreUnfixed,
+    ...(severities ? { severities } : {}),
+    ...(platform ? { platform } : {}),
+    insecureRegistries: flags.insecureRegistry,
+    progress: !flags.quiet && process.stderr.isTTY === true,
+    verifyDiffIds: !!flags.verifyDiffIds,
+    ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
+    ...(maxInflatedBytes ? { maxInflatedBytes } : {}),
+  });
+  const suppressed = applySuppressionsAndPolicy(scanned, { vex, ...(policy ? { policy } : {}), now: new Date() });
+  const report = gated
+    ? {
+        ...suppressed,
+        gate: decideGates(suppressed, {
+          ...(failOn ? { failOn } : {}),
+          ...(baseline ? { baseline } : {}),
+          baselineSeverity,
+        }),
+      }
+    : suppressed;
+
+  if (!flags.quiet) reportWarnings(report);
+  await renderAll(report, specs, renderOptions);
+
+  for (const e of report.policy?.expiredExceptions ?? []) {
+    process.stderr.write(`lading: policy exception for ${e.id} expired on ${e.expires} and no longer applies\n`);
+  }
+  if (!flags.quiet) {
+    for (const v of report.policy?.violations ?? []) {
+      if (v.action === 'warn') process.stderr.write(`lading: policy warning: ${v.rule}: ${v.message}\n`);
+    }
+  }
+  for (const note of report.gate?.notes ?? []) process.stderr.write(`lading: ${note}\n`);
+  for (const reason of report.gate?.reasons ?? []) process.stderr.write(`lading: ${reason}\n`);
+  if (report.gate && !report.gate.pass) {
+    process.exitCode = 1;
+  } else if (flags.baselineUpdate) {
+    await writeOutput({ format: 'json', file: flags.baselineUpdate }, renderJson(report));
+  }
+  return report;
+}
+
+export function renderOptionsFrom(flags: Pick<ScanFlags, 'cyclonedxVersion' | 'showSuppressed'>): RenderOptions {
+  const version = flags.cyclonedxVersion;
+  if (version !== '1.5' && version !== '1.6' && version !== '1.7') {
+    throw new LadingError('USAGE', `--cyclonedx-version ${version}: choose 1.5, 1.6 or 1.7`);
+  }
+  const epoch = process.env['SOURCE_DATE_EPOCH'];
+  const options: RenderOptions = {
+    ...DEFAULT_RENDER_OPTIONS,
+    color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
+    width: process.stdout.columns || DEFAULT_RENDER_OPTIONS.width,
+    showSuppressed: !!flags.showSuppressed,
+    cyclonedxVersion: version,
+  };
+  if (epoch !== undefined) {
+    if (!/^\d+$/.test(epoch)) throw new LadingError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds, got "${epoch}"`);
+    options.sourceDateEpoch = Number(epoch);
+  }
+  return options;
+}
+
+export async function renderAll(report: Report, specs: OutputSpec[], options: RenderOptions): Promise<void> {
+  const { REPORT_FORMATS } = await import('@lading/engine/report');
+  for (const spec of specs) {
+    const render = await REPORT_FORMATS[spec.format]!();
+    // A file never gets terminal colours.
+    await writeOutput(spec, render(report, spec.file ? { ...options, color: false } : options));
+  }
+}
+
+function reportWarnings(report: Report): void {
+  for (const w of report.warnings) {
+    process.stderr.write(`lading: warning: ${w.cataloger}${w.path ? ` ${w.path}` : ''}: ${w.message}\n`);
+  }
+}
+
+export function parseByteCount(value: string): number {
+  const m = /^(\d+)\s*([kmg]i?b?)?$/i.exec(value.trim());
+  if (!m) throw new LadingError('USAGE', `not a size: "${value}" (e.g. 64MiB)`);
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  const scale = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Number(m[1]) * scale;
+}

@@ -1,0 +1,20 @@
+// Writes the JSON Schemas that the engine ships (engine/schemas/*.json) from the TypeScript objects that are their
+// source, so that the bundled CLI needs no file beside it and enums derived from code tables stay in step.
+// Run: npm run schemas (a test fails when a committed file differs from what this writes).
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { POLICY_SCHEMA } from '../src/policy/policy-schema.js';
+
+/** Each shipped schema file, by its path from the engine's folder, and its exact text. */
+export function schemaFiles(): Record<string, string> {
+  return {
+    'schemas/policy.schema.json': `${JSON.stringify(POLICY_SCHEMA, null, 2)}\n`,
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const [path, text] of Object.entries(schemaFiles())) {
+    writeFileSync(new URL(`../${path}`, import.meta.url), text);
+    console.log(`wrote engine/${path}`);
+  }
+}

@@ -1,0 +1,3 @@
+// The public API of errors/: what other packages may import as `@lading/engine/errors`. Files not listed here are
+// internal and may change without notice.
+export * from './lading-error.js';

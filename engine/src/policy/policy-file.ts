@@ -1,0 +1,76 @@
+import type { Severity } from '../model/finding.js';
+import { compileSchema, loadDocument, validateDocument } from './document.js';
+import { parseSeverity } from './filters.js';
+import { POLICY_SCHEMA } from './policy-schema.js';
+
+export type RuleAction = 'fail' | 'warn';
+
+interface RuleBase {
+  id: string;
+  action: RuleAction;
+  description?: string;
+}
+
+export interface VulnerabilityRule extends RuleBase {
+  type: 'vulnerabilities';
+  severity?: Severity;
+  fixableOnly?: boolean;
+  kev?: boolean;
+  epssAtLeast?: number;
+  ids?: string[];
+  max?: number;
+}
+
+export interface LicenseRule extends RuleBase {
+  type: 'licenses';
+  allow?: string[];
+  deny?: string[];
+  packageTypes?: string[];
+}
+
+export interface PackageRule extends RuleBase {
+  type: 'packages';
+  deny: string[];
+}
+
+export interface ImageRule extends RuleBase {
+  type: 'image';
+  forbidRoot?: boolean;
+  requireUser?: boolean;
+  forbidLatestTag?: boolean;
+  forbidEol?: boolean;
+}
+
+export type PolicyRule = VulnerabilityRule | LicenseRule | PackageRule | ImageRule;
+
+export interface PolicyException {
+  vulnerability?: string;
+  package?: string;
+  purl?: string;
+  reason: string;
+  expires?: string;
+}
+
+export interface Policy {
+  version: 1;
+  rules: PolicyRule[];
+  exceptions: PolicyException[];
+}
+
+let validator: ReturnType<typeof compileSchema> | undefined;
+
+/** Reads and validates a policy file (YAML or JSON); errors name the line and field (exit 2). */
+export async function loadPolicy(file: string): Promise<Policy> {
+  const doc = await loadDocument(file, 'policy');
+  validator ??= compileSchema(POLICY_SCHEMA);
+  validateDocument(doc, validator, 'policy');
+  const raw = doc.value as {
+    version: 1;
+    rules: (PolicyRule & { severity?: string })[];
+    exceptions?: PolicyException[];
+  };
+  const rules = raw.rules.map((r) =>
+    r.type === 'vulnerabilities' && r.severity ? { ...r, severity: parseSeverity(r.severity) } : r,
+  ) as PolicyRule[];
+  return { version: 1, rules, exceptions: raw.exceptions ?? [] };
+}

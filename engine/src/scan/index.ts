@@ -1,0 +1,3 @@
+// The public API of scan/: what other packages may import as `@lading/engine/scan`. Files not listed here are
+// internal and may change without notice.
+export * from './scan.js';

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { REPO_ROOT } from './paths.js';
+
+export { ENGINE_ROOT, REPO_ROOT } from './paths.js';
+
+const CLI_SOURCE = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI from source (through tsx) as a separate process, as a user would: real argv, exit code, streams.
+ * `built: true` (or `LADING_TEST_BUILT=1` for calls that do not say) runs the built ./bin/lading, the bundled CLI,
+ * instead; `built: false` always runs the sources.
+ */
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number; built?: boolean } = {},
+): Promise<CliResult> {
+  const argv =
+    (options.built ?? process.env['LADING_TEST_BUILT'] === '1')
+      ? [`${REPO_ROOT}bin/lading`, ...args]
+      : ['--conditions=source', '--import', 'tsx', CLI_SOURCE, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

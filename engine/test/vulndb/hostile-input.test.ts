@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import type { LadingError } from '../../src/errors/lading-error.js';
+import { findVulnerabilities } from '../../src/match/find-vulnerabilities.js';
+import type { Inventory } from '../../src/model/inventory.js';
+import { readEpss } from '../../src/vulndb/epss.js';
+import { importPaths } from '../../src/vulndb/import-paths.js';
+import { parseKev } from '../../src/vulndb/kev.js';
+import { parseOsvRecord } from '../../src/vulndb/parse-record.js';
+import { dbPath, VulnStore } from '../../src/vulndb/store.js';
+import { readZipEntries } from '../../src/vulndb/zip-entries.js';
+import { tempDir } from '../helpers/tmp.js';
+import { buildZip } from '../helpers/zip-writer.js';
+import { pkg } from '../match/inventory-helpers.js';
+import { FIXTURES, fixtureRecord } from './fixtures.js';
+
+const NOW = new Date('2026-01-10T00:00:00Z');
+
+describe('hostile vulnerability data', () => {
+  it('parseOsvRecord never throws and accepts only records with the fields matching relies on', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const parsed = parseOsvRecord(value);
+        if ('record' in parsed) {
+          assert.equal(typeof parsed.record.id, 'string');
+          assert.equal(typeof parsed.record.modified, 'string');
+        } else {
+          assert.equal(typeof parsed.error, 'string');
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    const good = fixtureRecord('Go', 'GO-2022-0969');
+    assert.ok('record' in parseOsvRecord(good));
+    const badEvent = structuredClone(good) as unknown as { affected: { ranges: { events: unknown[] }[] }[] };
+    badEvent.affected[0]!.ranges[0]!.events.push({ fixed: '1', introduced: '0' });
+    assert.match((parseOsvRecord(badEvent) as { error: string }).error, /GO-2022-0969: affected\[0\]: invalid event/);
+  });
+
+  it('skips an oversized zip entry with a reason and reads the rest', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dump.zip');
+    await writeFile(
+      file,
+      buildZip([
+        { name: 'big.json', data: Buffer.alloc(5000, 0x20) },
+        { name: 'small.json', data: '{}' },
+      ]),
+    );
+    const seen: string[] = [];
+    for await (const entry of readZipEntries(file, { maxEntryBytes: 1000 })) {
+      seen.push(`${entry.name}:${entry.error ? 'skipped' : entry.data?.length}`);
+    }
+    assert.deepEqual(seen, ['big.json:skipped', 'small.json:2']);
+  });
+
+  it('rejects a truncated zip in db import and leaves the store as it was', async (t) => {
+    const dir = await tempDir(t);
+    const zip = buildZip([{ name: 'GO-2022-0969.json', data: JSON.stringify(fixtureRecord('Go', 'GO-2022-0969')) }]);
+    const truncated = join(dir, 'truncated.zip');
+    await writeFile(truncated, zip.subarray(0, zip.length - 30));
+    const store = VulnStore.openForWrite(join(dir, 'db'));
+    t.after(() => store.close());
+    await importPaths(store, [join(FIXTURES, 'osv', 'npm')], NOW);
+    await assert.rejects(importPaths(store, [join(FIXTURES, 'osv', 'PyPI'), truncated], NOW), (err) => {
+      assert.equal((err as LadingError).code, 'BAD_INPUT');
+      return true;
+    });
+    assert.deepEqual(
+      store.ecosystems().map((e) => `${e.name}:${e.records}`),
+      ['npm:1'],
+    );
+  });
+
+  it('reads gzipped EPSS with its model line and skips bad rows; rejects a CSV that is not EPSS', async (t) => {
+    const dir = await tempDir(t);
+    const gz = join(dir, 'epss_scores-current.csv.gz');
+    await writeFile(
+      gz,
+      gzipSync(
+        Buffer.from(
+          '#model_version:v2023.03.01,score_date:2024-01-01T00:00:00+0000\ncve,epss,percentile\nCVE-2021-44228,0.97,0.99\nCVE-2021-1,x,y\n',
+        ),
+      ),
+    );
+    const rows: string[] = [];
+    const result = await readEpss(gz, (row) => rows.push(`${row.cve}=${row.score}/${row.percentile}`));
+    assert.equal(result.modelVersion, 'v2023.03.01');
+    assert.equal(result.scoreDate, '2024-01-01T00:00:00+0000');
+    assert.deepEqual(rows, ['CVE-2021-44228=0.97/0.99']);
+    assert.equal(result.skipped, 1);
+    const other = join(dir, 'other.csv');
+    await writeFile(other, 'name,value\na,b\n');
+    await assert.rejects(
+      readEpss(other, () => {}),
+      /not an EPSS CSV/,
+    );
+    const cut = join(dir, 'cut.csv.gz');
+    await writeFile(cut, gzipSync(Buffer.from('cve,epss\nCVE-2021-44228,0.5\n'.repeat(200))).subarray(0, 40));
+    await assert.rejects(
+      readEpss(cut, () => {}),
+      (err) => (err as LadingError).code === 'BAD_INPUT',
+    );
+  });
+
+  it('rejects a KEV document without its vulnerabilities list', () => {
+    assert.throws(() => parseKev({ title: 'x' }, 'kev.json'), /not a CISA KEV catalog/);
+    const kev = parseKev({ vulnerabilities: [null, 7, { cveID: 'CVE-2021-44228' }] }, 'kev.json');
+    assert.deepEqual(kev.entries, [{ cve: 'CVE-2021-44228' }]);
+    assert.equal(kev.skipped, 2);
+  });
+
+  it('a damaged package row or record head in the store is one DB error, not a stack trace', async (t) => {
+    for (const [table, column] of [
+      ['packages', 'affected'],
+      ['heads', 'head'],
+    ] as const) {
+      const dir = await tempDir(t);
+      const store = VulnStore.openForWrite(dir);
+      await importPaths(store, [join(FIXTURES, 'osv', 'Debian')], NOW);
+      store.close();
+      const raw = new Database(dbPath(dir));
+      raw.prepare(`UPDATE ${table} SET ${column} = '{"truncated'`).run();
+      raw.close();
+      const inventory: Inventory = {
+        os: { family: 'debian', version: '10', ecosystem: 'Debian:10' },
+        warnings: [],
+        packages: [pkg('deb', 'e2fsprogs', '1.44.5-1')],
+      };
+      await assert.rejects(findVulnerabilities(inventory, { dbDir: dir, offline: true, now: NOW }), (err) => {
+        assert.equal((err as LadingError).code, 'DB', String(err));
+        assert.match(
+          (err as Error).message,
+          /vulndb\.sqlite: damaged (package row|record head) for DEBIAN-CVE-2019-5094/,
+        );
+        return true;
+      });
+    }
+  });
+});
