@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { officialSchemaPath } from '../helpers/official-schemas.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const require = createRequire(import.meta.url);
 const CDX_SCHEMA_DIR = join(dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')), 'res/schema');
-export const SPDX_SCHEMA_PATH = join(REPO_ROOT, '../shared/schemas/spdx-2.3.schema.json');
+export const SPDX_SCHEMA_PATH = officialSchemaPath('spdx-2.3.schema.json');
 
 function load(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -33,9 +33,8 @@ export function cyclonedxValidator(version: '1.4' | '1.5' | '1.6' | '1.7'): Vali
   return validate;
 }
 
-/** SPDX 2.3's schema from the shared folder, or undefined where that folder is absent (a clone elsewhere). */
-export function spdxValidator(): ValidateFunction | undefined {
-  if (!existsSync(SPDX_SCHEMA_PATH)) return undefined;
+/** SPDX 2.3's official schema (vendored in engine/test/schemas/). */
+export function spdxValidator(): ValidateFunction {
   const cached = cache.get('spdx');
   if (cached) return cached;
   const ajv = new Ajv({ strict: false, allErrors: true });
