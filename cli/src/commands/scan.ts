@@ -94,14 +94,12 @@ export function addTargetOptions(cmd: Command): Command {
 export async function runScanCommand(target: string, flags: ScanFlags, fallbackFormat: string): Promise<Report> {
   const [
     { parseSeverity, parseSeverityList },
-    { applySuppressionsAndPolicy, decideGates },
     { REPORT_FORMATS },
     { renderJson },
     { loadReport },
-    { scan },
+    { scan, assess },
     { resolveDbDir },
   ] = await Promise.all([
-    import('@lading/engine/policy'),
     import('@lading/engine/policy'),
     import('@lading/engine/report'),
     import('@lading/engine/report'),
@@ -129,6 +127,8 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   const baseline = flags.baseline ? await loadReport(flags.baseline) : undefined;
   const baselineSeverity = parseSeverity(flags.baselineSeverity ?? 'high');
   const gated = !!(failOn || policy || baseline);
+  // The one clock reading of the run: the report's date, the data-age checks and the verdict all use it.
+  const now = new Date();
 
   const scanned = await scan(target, {
     sbomOnly: sbomOnly && !gated,
@@ -142,18 +142,16 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
     ...(maxInflatedBytes ? { maxInflatedBytes } : {}),
+    now,
   });
-  const suppressed = applySuppressionsAndPolicy(scanned, { vex, ...(policy ? { policy } : {}), now: new Date() });
-  const report = gated
-    ? {
-        ...suppressed,
-        gate: decideGates(suppressed, {
-          ...(failOn ? { failOn } : {}),
-          ...(baseline ? { baseline } : {}),
-          baselineSeverity,
-        }),
-      }
-    : suppressed;
+  const report = assess(scanned, {
+    vex,
+    ...(policy ? { policy } : {}),
+    ...(baseline ? { baseline } : {}),
+    baselineSeverity,
+    ...(failOn ? { failOn } : {}),
+    now,
+  });
 
   if (!flags.quiet) reportWarnings(report);
   await renderAll(report, specs, renderOptions);

@@ -9,6 +9,6 @@ export interface OsInfo {
   ecosystem?: string;
   /** ISO date after which the vendor no longer patches the release, where known. */
   eolDate?: string;
-  /** True when the release is past its end of life on the scan date. */
+  /** True when the release is past its end of life on the report's date (or the assessment's: `assess`). */
   eol?: boolean;
 }

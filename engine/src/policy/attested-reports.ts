@@ -1,7 +1,7 @@
 import { LadingError } from '../errors/lading-error.js';
 import type { GateVerdict, Report } from '../model/report.js';
 import { REPORT_SCHEMA_VERSION } from '../model/report.js';
-import { applySuppressionsAndPolicy } from './gate.js';
+import { assess } from '../scan/assess.js';
 import type { Policy } from './policy-file.js';
 
 /** The predicate type Lading gives a scan report it attests (`lading attest --type lading-report`). */
@@ -27,11 +27,9 @@ export function checkAttestedReports(statements: readonly AttestedStatement[], p
   }
   const reasons: string[] = [];
   for (const report of reports) {
-    const verdict = applySuppressionsAndPolicy(report, { vex: [], policy, now }).policy;
-    for (const v of verdict?.violations ?? []) {
-      if (v.action === 'fail')
-        reasons.push(`${report.target.ref} (${report.createdAt}): policy rule ${v.rule}: ${v.message}`);
-    }
+    // The same verdict `lading scan --policy` gives, judged now (exceptions may have expired since the scan).
+    const { gate } = assess(report, { policy, now });
+    for (const reason of gate?.reasons ?? []) reasons.push(`${report.target.ref} (${report.createdAt}): ${reason}`);
   }
   return { pass: reasons.length === 0, reasons, notes: [`${reports.length} attested report(s) checked`] };
 }

@@ -1,3 +1,4 @@
+import { withEolStatus } from '../catalog/os/release/eol.js';
 import type { Finding } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
 import { type DbInfo, REPORT_SCHEMA_VERSION, type Report, type SeverityCounts } from '../model/report.js';
@@ -25,7 +26,8 @@ export function buildReport(parts: ReportParts): Report {
     warnings: [...parts.inventory.warnings, ...parts.warnings],
     summary: summarize(parts.inventory.packages.length, parts.findings),
   };
-  if (parts.inventory.os) report.os = parts.inventory.os;
+  // End of life is judged on the report's own date, from the release the inventory recorded.
+  if (parts.inventory.os) report.os = withEolStatus(parts.inventory.os, parts.createdAt);
   if (parts.db) report.db = parts.db;
   return report;
 }

@@ -1,5 +1,5 @@
 import { osvEcosystem } from '../catalog/os/release/ecosystem.js';
-import { eolDate, isPastEol } from '../catalog/os/release/eol.js';
+import { eolDate } from '../catalog/os/release/eol.js';
 import type { OsInfo } from '../model/os.js';
 import type { PackageFound } from '../model/package.js';
 import { parsePurl } from '../model/purl.js';
@@ -21,12 +21,9 @@ export function osInfo(family: string, version: string, name?: string, ecosystem
     ecosystem ??
     osvEcosystem(name ? { id: family, versionId: version, prettyName: name } : { id: family, versionId: version });
   if (eco) os.ecosystem = eco;
-  // End of life as the os-release cataloger judges it; an SBOM is scanned today.
+  // The end-of-life date as the os-release cataloger records it; whether it has passed is judged later, for a moment.
   const eol = eolDate(family, version);
-  if (eol) {
-    os.eolDate = eol;
-    os.eol = isPastEol(eol, new Date().toISOString());
-  }
+  if (eol) os.eolDate = eol;
   return os;
 }
 

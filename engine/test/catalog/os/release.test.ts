@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS } from '../../../src/catalog/cataloger.js';
 import { osReleaseCataloger } from '../../../src/catalog/os/release/cataloger.js';
 import { detectOs } from '../../../src/catalog/os/release/detect.js';
 import { isUbuntuLts, osvEcosystem } from '../../../src/catalog/os/release/ecosystem.js';
-import { eolDate, isPastEol } from '../../../src/catalog/os/release/eol.js';
+import { eolDate, isPastEol, withEolStatus } from '../../../src/catalog/os/release/eol.js';
 import { parseOsRelease } from '../../../src/catalog/os/release/os-release-file.js';
 import { WarningSink } from '../../../src/catalog/os/warnings.js';
 import { wantedFiles } from '../../helpers/wanted-files.js';
@@ -14,9 +14,9 @@ import { wantedFiles } from '../../helpers/wanted-files.js';
 const FIXTURES = new URL('../../fixtures/catalog/os/release/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES));
 
-function detect(entries: Record<string, string | Buffer>, date = '2026-11-22') {
+function detect(entries: Record<string, string | Buffer>) {
   const sink = new WarningSink('os-release');
-  return { os: detectOs(wantedFiles(entries), sink, date), warnings: sink.list };
+  return { os: detectOs(wantedFiles(entries), sink), warnings: sink.list };
 }
 
 describe('os-release parsing', () => {
@@ -83,8 +83,7 @@ describe('OS detection without os-release', () => {
   });
   it('reads /etc/redhat-release (CentOS 7) and /etc/system-release (Amazon Linux 2)', () => {
     const centos = detect({ '/etc/redhat-release': 'CentOS Linux release 7.9.2009 (Core)\n' }).os;
-    assert.deepEqual([centos?.family, centos?.version], ['centos', '7.9.2009']);
-    assert.equal(centos?.eol, true);
+    assert.deepEqual([centos?.family, centos?.version, centos?.eolDate], ['centos', '7.9.2009', '2024-06-30']);
     const amzn = detect({ '/etc/system-release': 'Amazon Linux release 2 (Karoo)\n' }).os;
     assert.deepEqual([amzn?.family, amzn?.version], ['amzn', '2']);
   });
@@ -132,15 +131,20 @@ describe('ecosystem naming and end of life', () => {
     assert.equal(osvEcosystem({ id: 'alpine', versionId: '3.20.0_alpha20240329' }), 'Alpine:v3.20');
     assert.equal(osvEcosystem({ id: 'alpine' }), 'Alpine');
   });
-  it('flags releases past their end of life on the scan date', () => {
+  it('records the end-of-life date; whether it has passed is judged for a given moment', () => {
     assert.equal(eolDate('debian', '10'), '2024-06-30');
     assert.equal(isPastEol('2024-06-30', '2024-06-30T12:00:00Z'), false);
     assert.equal(isPastEol('2024-06-30', '2024-07-01'), true);
-    const buster = detect({ '/etc/os-release': 'ID=debian\nVERSION_ID="10"\n' }, '2025-01-01').os;
-    assert.deepEqual([buster?.eolDate, buster?.eol], ['2024-06-30', true]);
-    const bookworm = detect({ '/etc/os-release': fixture('debian-12') }, '2026-11-22').os;
-    assert.equal(bookworm?.eol, false);
-    assert.equal(detect({ '/etc/os-release': 'ID=debian\nVERSION_ID=99\n' }).os?.eolDate, undefined);
+    const buster = detect({ '/etc/os-release': 'ID=debian\nVERSION_ID="10"\n' }).os!;
+    assert.deepEqual([buster.eolDate, buster.eol], ['2024-06-30', undefined], 'the catalog gives no verdict');
+    assert.equal(withEolStatus(buster, new Date('2024-06-30T23:00:00Z')).eol, false);
+    assert.equal(withEolStatus(buster, new Date('2025-01-01T00:00:00Z')).eol, true);
+    const bookworm = detect({ '/etc/os-release': fixture('debian-12') }).os!;
+    assert.equal(withEolStatus(bookworm, new Date('2026-11-22T00:00:00Z')).eol, false);
+    assert.equal(withEolStatus(bookworm, new Date('2028-07-01T00:00:00Z')).eol, true);
+    const unknown = detect({ '/etc/os-release': 'ID=debian\nVERSION_ID=99\n' }).os!;
+    assert.equal(unknown.eolDate, undefined);
+    assert.deepEqual(withEolStatus(unknown, new Date()), unknown, 'no date known, no verdict');
   });
 });
 

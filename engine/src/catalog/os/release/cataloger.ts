@@ -12,7 +12,7 @@ export const osReleaseCataloger: Cataloger = {
   wants: (path) => WANTED.has(path) || path.startsWith(DISTROLESS_DPKG_DIR),
   async catalog(files) {
     const sink = new WarningSink('os-release');
-    const os = detectOs(files, sink, new Date().toISOString());
+    const os = detectOs(files, sink);
     return os ? { packages: [], warnings: sink.list, os } : { packages: [], warnings: sink.list };
   },
 };

@@ -2,7 +2,7 @@ import type { WantedFiles } from '../../../image/file.js';
 import type { OsInfo } from '../../../model/os.js';
 import type { WarningSink } from '../warnings.js';
 import { osvEcosystem, type ReleaseFacts } from './ecosystem.js';
-import { eolDate, isPastEol } from './eol.js';
+import { eolDate } from './eol.js';
 import { parseOsRelease } from './os-release-file.js';
 
 export const OS_RELEASE_PATHS = ['/etc/os-release', '/usr/lib/os-release'] as const;
@@ -29,9 +29,10 @@ const RELEASE_NAMES: [RegExp, string][] = [
 
 /**
  * Detects the OS from os-release first (`/etc` over `/usr/lib`, which it usually links to), then the older
- * release files, then the mere presence of a distroless dpkg database. `scanDate` decides the `eol` flag.
+ * release files, then the mere presence of a distroless dpkg database. The release's end-of-life date is recorded;
+ * whether it has passed is decided later, for a given moment (`withEolStatus`).
  */
-export function detectOs(files: WantedFiles, sink: WarningSink, scanDate: string): OsInfo | undefined {
+export function detectOs(files: WantedFiles, sink: WarningSink): OsInfo | undefined {
   const facts = fromOsRelease(files, sink) ?? fromReleaseFiles(files) ?? fromDistroless(files);
   if (!facts) return undefined;
   const os: OsInfo = { family: facts.facts.id, version: facts.version };
@@ -39,10 +40,7 @@ export function detectOs(files: WantedFiles, sink: WarningSink, scanDate: string
   const ecosystem = alpineRepositoryEcosystem(files, facts.facts, sink) ?? osvEcosystem(facts.facts);
   if (ecosystem) os.ecosystem = ecosystem;
   const eol = facts.version ? eolDate(os.family, os.version) : undefined;
-  if (eol) {
-    os.eolDate = eol;
-    os.eol = isPastEol(eol, scanDate);
-  }
+  if (eol) os.eolDate = eol;
   return os;
 }
 

@@ -1,3 +1,5 @@
+import type { OsInfo } from '../../../model/os.js';
+
 /**
  * End of security support per release, from the vendors' published lifecycles as collected by endoflife.date
  * (transcribed 2026-11-22). For releases with paid extended support (Ubuntu ESM, RHEL ELS) the date is the end
@@ -55,4 +57,15 @@ export function eolDate(family: string, version: string): string | undefined {
 /** True when `scanDate` (ISO date or time) is after the release's end of life. */
 export function isPastEol(date: string, scanDate: string): boolean {
   return scanDate.slice(0, 10) > date;
+}
+
+/**
+ * The OS with its end-of-life verdict for `now`. The catalog records the release (and its end-of-life date, a fact);
+ * whether it is past that date depends on when one asks, so a report is judged on its own date and an assessment on
+ * the moment it is made, never on when the inventory was cataloged (a cached inventory must not freeze it).
+ */
+export function withEolStatus(os: OsInfo, now: Date): OsInfo {
+  const date = os.eolDate ?? (os.version ? eolDate(os.family, os.version) : undefined);
+  if (!date) return os;
+  return { ...os, eolDate: date, eol: isPastEol(date, now.toISOString()) };
 }
