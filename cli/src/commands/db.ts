@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { LadingError } from '@lading/engine/errors';
 import type { ScanWarning } from '@lading/engine/model';
 import type { Command } from 'commander';
+import { dbDirFrom, dbSourcesFrom } from '../environment.js';
 import { collect } from '../output.js';
 
 interface DbFlags {
@@ -32,14 +33,15 @@ export function registerDb(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (flags: DbFlags & { ecosystem: string[]; source?: string; full?: boolean; enrichment: boolean }) => {
-      const { resolveDbDir, resolveSources, VulnStore, updateStore } = await loadImplementation();
-      const dir = resolveDbDir(flags.dbDir);
+      const { resolveSources, VulnStore, updateStore } = await loadImplementation();
+      const dir = dbDirFrom(flags.dbDir, process.env);
+      const sources = dbSourcesFrom(flags.source, process.env);
       const store = VulnStore.openForWrite(dir);
       try {
         const progress = !flags.quiet && process.stderr.isTTY === true;
         const summary = await updateStore(store, {
           ecosystems: flags.ecosystem,
-          sources: resolveSources(flags.source),
+          sources: resolveSources(sources.mirrorBase, sources.feeds),
           now: new Date(),
           full: !!flags.full,
           skipEnrichment: !flags.enrichment,
@@ -63,8 +65,8 @@ export function registerDb(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('-q, --quiet', 'no warnings on stderr')
     .action(async (paths: string[], flags: DbFlags) => {
-      const { importPaths, resolveDbDir, VulnStore } = await loadImplementation();
-      const store = VulnStore.openForWrite(resolveDbDir(flags.dbDir));
+      const { importPaths, VulnStore } = await loadImplementation();
+      const store = VulnStore.openForWrite(dbDirFrom(flags.dbDir, process.env));
       try {
         const summary = await importPaths(store, paths, new Date());
         if (!flags.quiet) printWarnings(summary.warnings);
@@ -84,8 +86,8 @@ export function registerDb(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .action(async (flags: DbFlags & { json?: boolean }) => {
-      const { resolveDbDir, dbStatus, renderStatus, VulnStore } = await loadImplementation();
-      const dir = resolveDbDir(flags.dbDir);
+      const { dbStatus, renderStatus, VulnStore } = await loadImplementation();
+      const dir = dbDirFrom(flags.dbDir, process.env);
       const store = VulnStore.openReadOnly(dir);
       if (!store) throw new LadingError('NO_DB', `no vulnerability database in ${dir}: run \`lading db update\``);
       try {
@@ -103,8 +105,8 @@ export function registerDb(program: Command): void {
     .argument('<file>', 'destination file')
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .action(async (file: string, flags: DbFlags) => {
-      const { resolveDbDir, VulnStore } = await loadImplementation();
-      const dir = resolveDbDir(flags.dbDir);
+      const { VulnStore } = await loadImplementation();
+      const dir = dbDirFrom(flags.dbDir, process.env);
       const store = VulnStore.openReadOnly(dir);
       if (!store) throw new LadingError('NO_DB', `no vulnerability database in ${dir}: run \`lading db update\``);
       // VACUUM INTO refuses an existing file; write beside it and rename so a failure leaves no half file.

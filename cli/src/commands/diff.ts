@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { DIFF_FORMATS } from '@lading/engine/diff';
 import type { Report } from '@lading/engine/model';
 import type { Command } from 'commander';
+import { dbDirFrom, offlineFrom } from '../environment.js';
 import { collect, parseOutputSpecs, writeOutput } from '../output.js';
 
 interface DiffFlags {
@@ -38,15 +39,15 @@ export function registerDiff(program: Command): void {
 
 /** A report file is read as is; anything else is scanned now. */
 async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
-  const { loadReport, looksLikeReport, scan, resolveDbDir } = await loadImplementation();
+  const { loadReport, looksLikeReport, scan } = await loadImplementation();
   if (spec.endsWith('.json')) {
     const head = await readFile(spec, 'utf8').catch(() => '');
     if (looksLikeReport(head)) return loadReport(spec);
   }
   return scan(spec, {
     sbomOnly: !!flags.sbomOnly,
-    dbDir: resolveDbDir(flags.dbDir),
-    offline: !!flags.offline || process.env['LADING_OFFLINE'] === '1',
+    dbDir: dbDirFrom(flags.dbDir, process.env),
+    offline: offlineFrom(flags.offline, process.env),
     insecureRegistries: flags.insecureRegistry,
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(flags.platform ? { platform: flags.platform } : {}),
@@ -55,12 +56,10 @@ async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
 
 /** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
 async function loadImplementation() {
-  const [m0, m1, m2, m3, m4] = await Promise.all([
-    import('@lading/engine/diff'),
+  const [m0, m1, m2] = await Promise.all([
     import('@lading/engine/diff'),
     import('@lading/engine/report'),
     import('@lading/engine/scan'),
-    import('@lading/engine/vulndb'),
   ]);
-  return { ...m0, ...m1, ...m2, ...m3, ...m4 };
+  return { ...m0, ...m1, ...m2 };
 }

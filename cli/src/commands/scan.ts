@@ -2,6 +2,7 @@ import { LadingError } from '@lading/engine/errors';
 import type { Report } from '@lading/engine/model';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '@lading/engine/report';
 import type { Command } from 'commander';
+import { dbDirFrom, offlineFrom } from '../environment.js';
 import { collect, type OutputSpec, parseOutputSpecs, writeOutput } from '../output.js';
 
 /**
@@ -98,14 +99,12 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     { renderJson },
     { loadReport },
     { scan, assess },
-    { resolveDbDir },
   ] = await Promise.all([
     import('@lading/engine/policy'),
     import('@lading/engine/report'),
     import('@lading/engine/report'),
     import('@lading/engine/report'),
     import('@lading/engine/scan'),
-    import('@lading/engine/vulndb'),
   ]);
   const specs = parseOutputSpecs(flags.output, Object.keys(REPORT_FORMATS), fallbackFormat);
   const sbomOnly = flags.sbomOnly || specs.every((s) => s.format === 'cyclonedx-json' || s.format === 'spdx-json');
@@ -132,8 +131,8 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
 
   const scanned = await scan(target, {
     sbomOnly: sbomOnly && !gated,
-    dbDir: resolveDbDir(flags.dbDir),
-    offline: flags.offline || process.env['LADING_OFFLINE'] === '1',
+    dbDir: dbDirFrom(flags.dbDir, process.env),
+    offline: offlineFrom(flags.offline, process.env),
     ignoreUnfixed: !!flags.ignoreUnfixed,
     ...(severities ? { severities } : {}),
     ...(platform ? { platform } : {}),

@@ -1,7 +1,6 @@
 import type { Severity } from '../model/finding.js';
-import { compileSchema, loadDocument, validateDocument } from './document.js';
+import type { compileSchema } from './document.js';
 import { parseSeverity } from './filters.js';
-import { POLICY_SCHEMA } from './policy-schema.js';
 
 export type RuleAction = 'fail' | 'warn';
 
@@ -61,6 +60,12 @@ let validator: ReturnType<typeof compileSchema> | undefined;
 
 /** Reads and validates a policy file (YAML or JSON); errors name the line and field (exit 2). */
 export async function loadPolicy(file: string): Promise<Policy> {
+  // The YAML parser and the JSON Schema validator load here, on first use: importing the policy module (for
+  // parseSeverity, assess…) must not load them, so a scan without a policy never pays for them.
+  const [{ compileSchema, loadDocument, validateDocument }, { POLICY_SCHEMA }] = await Promise.all([
+    import('./document.js'),
+    import('./policy-schema.js'),
+  ]);
   const doc = await loadDocument(file, 'policy');
   validator ??= compileSchema(POLICY_SCHEMA);
   validateDocument(doc, validator, 'policy');

@@ -2,7 +2,6 @@
 // internal and may change without notice.
 
 export * from './import-paths.js';
-export * from './location.js';
 export * from './sources.js';
 export * from './status.js';
 export * from './store.js';

@@ -1,0 +1,47 @@
+// The CLI's reading of the environment. The engine reads none (engine/test/library-manners.test.ts holds it): every
+// LADING_* variable and the few foreign ones (XDG_CACHE_HOME, DOCKER_CONFIG, COSIGN_PASSWORD) are turned into plain
+// option values here, at the edge, and passed down.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** `--db-dir`, else `LADING_DB_DIR`, else `$XDG_CACHE_HOME/lading`, else `~/.cache/lading`. */
+export function dbDirFrom(flag: string | undefined, env: Environment): string {
+  if (flag) return flag;
+  if (env['LADING_DB_DIR']) return env['LADING_DB_DIR'];
+  const cache = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+  return join(cache, 'lading');
+}
+
+/** `--offline`, or `LADING_OFFLINE=1`. */
+export function offlineFrom(flag: boolean | undefined, env: Environment): boolean {
+  return !!flag || env['LADING_OFFLINE'] === '1';
+}
+
+/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`: where registry credentials are looked up. */
+export function dockerConfigPathFrom(env: Environment): string {
+  return join(env['DOCKER_CONFIG'] || join(homedir(), '.docker'), 'config.json');
+}
+
+/** `LADING_SBOM_MAX_BYTES`: a positive byte count raises or lowers the SBOM file cap; anything else keeps the default. */
+export function sbomMaxBytesFrom(env: Environment): number | undefined {
+  const configured = Number(env['LADING_SBOM_MAX_BYTES']);
+  return Number.isFinite(configured) && configured > 0 ? configured : undefined;
+}
+
+/** `LADING_INFLATE_THREADS=1`: inflate and hash gzip layers on worker threads (off by default; see docs/performance.md). */
+export function inflateThreadsFrom(env: Environment): boolean {
+  return env['LADING_INFLATE_THREADS'] === '1';
+}
+
+/** Where `db update` downloads from: `--source`, else `LADING_DB_SOURCE`; `LADING_KEV_URL`/`LADING_EPSS_URL` for the feeds. */
+export function dbSourcesFrom(
+  flag: string | undefined,
+  env: Environment,
+): { mirrorBase: string | undefined; feeds: { kev: string | undefined; epss: string | undefined } } {
+  return {
+    mirrorBase: flag || env['LADING_DB_SOURCE'] || undefined,
+    feeds: { kev: env['LADING_KEV_URL'], epss: env['LADING_EPSS_URL'] },
+  };
+}
