@@ -1,5 +1,5 @@
 // SBOM of a ~300 MB docker-archive with uncompressed layers: Lading (seeking over unwanted contents) vs Trivy.
-// Budget (DESIGN.md section 9): Lading <= 0.5 x Trivy, where Trivy's time is minus its own startup (`--version`,
+// Budget (docs/performance.md, "Budgets"): Lading <= 0.5 x Trivy, where Trivy's time is minus its own startup (`--version`,
 // it is UPX-packed).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

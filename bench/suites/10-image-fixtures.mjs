@@ -45,7 +45,7 @@ export function ladingCases(label, args, key = 'lading') {
   return cases;
 }
 
-/** The gzip floor: `gzip -dc` of the image's largest layer blob (DESIGN.md section 9 budgets against it). */
+/** The gzip floor: `gzip -dc` of the image's largest layer blob (docs/performance.md budgets against it). */
 export function gunzipLargestCase(image) {
   return {
     label: 'gzip -dc largest layer (floor)',

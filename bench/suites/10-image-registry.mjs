@@ -1,5 +1,5 @@
 // The gzip-layer medium image served by Debian's docker-registry on 127.0.0.1 (pushed there by skopeo): Lading
-// pulls, verifies, inflates and catalogs the layers in one streaming pass. Budget (DESIGN.md section 9) as for the
+// pulls, verifies, inflates and catalogs the layers in one streaming pass. Budget (docs/performance.md, "Budgets") as for the
 // OCI layout: <= 1.3 x the time to gunzip the largest layer. Skipped when docker-registry or skopeo is missing.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

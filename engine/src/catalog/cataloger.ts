@@ -33,7 +33,7 @@ export interface CatalogResult {
 }
 
 /**
- * The cataloger contract (DESIGN.md section 2). Registered explicitly in `catalog/registry.ts`.
+ * The cataloger contract (docs/architecture.md, "Decisions"). Registered explicitly in `catalog/registry.ts`.
  * `wants` runs for every path of every layer: keep it a cheap string test.
  */
 export interface Cataloger {

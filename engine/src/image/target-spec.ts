@@ -4,7 +4,7 @@ import { LadingError } from '../errors/lading-error.js';
 import type { LayoutSelector } from './sources/oci-layout.js';
 import { isCompressedFile, openTarArchive } from './sources/tar-archive.js';
 
-/** A TARGET argument (DESIGN.md section 4), before anything is opened. `sbom:` is read elsewhere. */
+/** A TARGET argument (docs/cli.md, "Targets"), before anything is opened. `sbom:` is read elsewhere. */
 export type TargetSpec =
   | { kind: 'docker-archive'; path: string; reference?: string }
   | { kind: 'oci'; path: string; selector: LayoutSelector }

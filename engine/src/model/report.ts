@@ -36,7 +36,7 @@ export interface GateVerdict {
   notes: string[];
 }
 
-/** `lading scan -o json` (DESIGN.md section 3): a contract, change only additively. */
+/** `lading scan -o json` (docs/report.md): a contract, change only additively. */
 export interface Report {
   schemaVersion: number;
   tool: { name: 'lading'; version: string };

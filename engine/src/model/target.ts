@@ -24,7 +24,7 @@ export interface ImageConfigSummary {
   created?: string;
 }
 
-/** The report's `target` block (DESIGN.md section 3). */
+/** The report's `target` block (docs/report.md, "target"). */
 export interface TargetInfo {
   kind: TargetKind;
   /** What the user asked for, normalized (`docker.io/library/alpine:3.19`, `docker-archive:/tmp/x.tar`). */

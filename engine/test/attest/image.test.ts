@@ -397,7 +397,7 @@ describe('image signatures and attestations in a real registry', () => {
     assert.match(ossl.stdout, /Verified OK/);
 
     // A sigstoreSigned policy with our key. Debian's skopeo 1.9.3 is patched to refuse every sigstore policy
-    // ("Debian-local change: sigstore disabled", signing.md §0); with an unpatched skopeo the signed image must copy
+    // ("Debian-local change: sigstore disabled", engine/src/attest/README.md); with an unpatched skopeo the signed image must copy
     // and the unsigned one must be rejected.
     const unsigned = await pushImage(client, registry.host, 'team/skopeo', 'unsigned', 'not signed');
     await writeFile(

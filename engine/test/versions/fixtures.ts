@@ -10,7 +10,7 @@ export interface PairCase {
   not_in_2_14_stable?: boolean;
 }
 
-/** Reads one of the upstream vector files copied from /work/shared/testdata/versions (facts, not invented). */
+/** Reads one of the upstream vector files (facts, not invented; sources in ../fixtures/versions/README.md). */
 export function loadVectors<T = PairCase>(file: string): T[] {
   return JSON.parse(readFileSync(new URL(`../fixtures/versions/${file}`, import.meta.url), 'utf8')) as T[];
 }
