@@ -79,7 +79,7 @@ export interface OpenedTarget {
   close(): Promise<void>;
 }
 
-/** Opens any TARGET form of DESIGN.md section 4 except `sbom:` (which scan/ reads through sbom/). */
+/** Opens any TARGET form of docs/cli.md, "Targets", except `sbom:` (which scan/ reads through sbom/). */
 export async function openTarget(spec: string, options: OpenOptions = {}): Promise<OpenedTarget> {
   try {
     const parsed = await parseTargetSpec(spec);

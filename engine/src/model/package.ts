@@ -1,4 +1,4 @@
-/** purl types Lading reports (DESIGN.md section 3). */
+/** purl types Lading reports (docs/report.md, "packages[]"). */
 export type PackageType =
   | 'deb'
   | 'apk'

@@ -1,5 +1,5 @@
 /**
- * os-release → OSV ecosystem string, per /work/shared/specs/vulndata.md section 2 (osv-schema ecosystems.json
+ * os-release → OSV ecosystem string, per docs/specs.md, "OS release → OSV ecosystem" (osv-schema ecosystems.json
  * rules; osv-scalibr's mapping where ecosystems.json leaves room). Undefined where OSV has no ecosystem for the
  * distribution or the release cannot be told: matching against a wrong release is worse than not matching.
  */
