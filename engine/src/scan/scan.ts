@@ -21,7 +21,7 @@ export interface ScanOptions extends OpenOptions, FindingFilters {
   now?: Date;
 }
 
-/** The one composition of the flow (docs/architecture.md, "Data flow"): target → walk → inventory → match → report model. */
+/** The one composition of the flow (docs/architecture.md): target → walk → inventory → match → report model. */
 export async function scan(spec: string, options: ScanOptions): Promise<Report> {
   const now = options.now ?? new Date();
   const limits: CatalogLimits = { ...DEFAULT_LIMITS, ...options.limits };
