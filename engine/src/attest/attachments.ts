@@ -1,4 +1,5 @@
 import { LadingError } from '../errors/lading-error.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
 import type { RepositoryRef } from '../registry/reference.js';
 import {
   type AttachmentKind,
@@ -7,7 +8,6 @@ import {
   attachmentManifest,
   attachmentTag,
   type Descriptor,
-  OCI_MANIFEST,
   parseAttachmentManifest,
   sha256,
 } from './cosign-layout.js';
@@ -45,7 +45,7 @@ export async function appendAttachment(
   const config = attachmentConfig(appended.layers);
   await registry.pushBlob(repo, layerBytes);
   await registry.pushBlob(repo, config);
-  await registry.pushManifest(repo, tag, attachmentManifest(config, appended.layers), OCI_MANIFEST);
+  await registry.pushManifest(repo, tag, attachmentManifest(config, appended.layers), MEDIA_TYPES.ociManifest);
   return { tag, added: appended.added, layers: appended.layers.length };
 }
 

@@ -1,21 +1,15 @@
 import { createHash } from 'node:crypto';
 import { LadingError } from '../errors/lading-error.js';
+import { type Descriptor, parseDescriptor } from '../oci/descriptor.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+export type { Descriptor } from '../oci/descriptor.js';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
 /** cosign writes the attestation's predicate type under this plain key. */
 export const PREDICATE_TYPE_ANNOTATION = 'predicateType';
 
 export type AttachmentKind = 'sig' | 'att' | 'sbom';
-
-export interface Descriptor {
-  mediaType: string;
-  size: number;
-  digest: string;
-  annotations?: Record<string, string>;
-}
 
 export interface AttachmentManifest {
   schemaVersion: 2;
@@ -35,6 +29,7 @@ export function sha256(bytes: Buffer): string {
 }
 
 export function descriptorFor(mediaType: string, bytes: Buffer, annotations?: Record<string, string>): Descriptor {
+  // Fields in go-containerregistry's order (mediaType, size, digest): cosign writes them so.
   return { mediaType, size: bytes.length, digest: sha256(bytes), ...(annotations ? { annotations } : {}) };
 }
 
@@ -74,14 +69,18 @@ export function attachmentConfig(layers: Descriptor[]): Buffer {
 export function attachmentManifest(config: Buffer, layers: Descriptor[]): Buffer {
   const manifest: AttachmentManifest = {
     schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: descriptorFor(OCI_CONFIG, config),
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: descriptorFor(MEDIA_TYPES.ociConfig, config),
     layers,
   };
   return Buffer.from(JSON.stringify(manifest));
 }
 
-/** Reads an existing `.sig`/`.att` manifest's layers (written by us, cosign or anyone else). */
+/**
+ * Reads an existing `.sig`/`.att` manifest's layers (written by us, cosign or anyone else). As lenient about the
+ * rest of the manifest as cosign is (only `layers` is read), but every layer must be a valid descriptor (oci/).
+ * Layers are returned as written, so that re-pushing the manifest keeps other signers' entries byte for byte.
+ */
 export function parseAttachmentManifest(bytes: Buffer, what: string): Descriptor[] {
   let raw: unknown;
   try {
@@ -91,15 +90,8 @@ export function parseAttachmentManifest(bytes: Buffer, what: string): Descriptor
   }
   const layers = (raw as { layers?: unknown } | null)?.layers;
   if (!Array.isArray(layers)) throw new LadingError('BAD_INPUT', `${what}: manifest has no layers array`);
-  return layers.map((l: unknown) => {
-    const d = l as Partial<Descriptor> | null;
-    if (!d || typeof d.mediaType !== 'string' || typeof d.digest !== 'string' || typeof d.size !== 'number') {
-      throw new LadingError('BAD_INPUT', `${what}: a layer descriptor is malformed`);
-    }
-    const annotations = d.annotations;
-    if (annotations !== undefined && (typeof annotations !== 'object' || annotations === null)) {
-      throw new LadingError('BAD_INPUT', `${what}: layer annotations must be an object`);
-    }
-    return d as Descriptor;
+  return layers.map((layer: unknown, i) => {
+    parseDescriptor(layer, `${what} layer ${i}`);
+    return layer as Descriptor;
   });
 }

@@ -1,6 +1,6 @@
 import { LadingError } from '../errors/lading-error.js';
+import { MANIFEST_ACCEPT } from '../oci/media-types.js';
 import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
-import { MANIFEST_ACCEPT } from '../registry/media-types.js';
 import type { AttachmentRegistry, FetchedManifest } from './registry-port.js';
 
 /** The signing port backed by the registry module's client. */

@@ -125,7 +125,7 @@ async function openImage(
 ): Promise<Image> {
   switch (t.kind) {
     case 'docker-archive':
-      return (await import('./sources/docker-archive.js')).openDockerArchive(t.path, t.reference, ref);
+      return (await import('./sources/docker-archive.js')).openDockerArchive(t.path, t.reference, ref, options);
     case 'oci':
       return (await import('./sources/oci-dir.js')).openOciDir(t.path, t.selector, ref, options);
     case 'oci-archive':

@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 import { LadingError } from '../errors/lading-error.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { MAX_MANIFEST_BYTES, parseImageIndex } from '../oci/manifest.js';
+import { MANIFEST_ACCEPT, MEDIA_TYPES } from '../oci/media-types.js';
 import { LADING_VERSION } from '../version.js';
 import { Authenticator } from './auth.js';
 import type { Credentials } from './credentials.js';
@@ -7,8 +10,6 @@ import { DigestVerifier, digestLike, sha256Digest } from './digest.js';
 import { credentialsFor, defaultDockerConfigPath, loadDockerConfig } from './docker-config.js';
 import { statusError } from './errors.js';
 import { discardBody, type HttpResponse, headerValue, readBody } from './http.js';
-import { type Descriptor, parseImageIndex } from './manifest.js';
-import { MANIFEST_ACCEPT, MEDIA_TYPES } from './media-types.js';
 import {
   formatReference,
   formatRepository,
@@ -34,7 +35,7 @@ export interface RegistryClientOptions {
   /** Socket idle timeout per request. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
-  /** Largest manifest accepted (default 4 MiB, as containerd). */
+  /** Largest manifest accepted (default and most: 4 MiB, as containerd; oci/ refuses bigger ones). */
   maxManifestBytes?: number;
 }
 
@@ -52,7 +53,6 @@ export interface ManifestHead {
 
 type RepoLike = RepositoryRef | string;
 
-const DEFAULT_MAX_MANIFEST = 4 * 1024 * 1024;
 /** How long a connection may stay silent; a request that times out twice fails (about a minute at worst). */
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_TAG_PAGES = 1000;
@@ -80,7 +80,7 @@ export class RegistryClient {
       retry: this.retry,
       authenticator: new Authenticator(lookup),
     });
-    this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST;
+    this.maxManifestBytes = options.maxManifestBytes ?? MAX_MANIFEST_BYTES;
   }
 
   /** Fetches a manifest or index by tag or digest; when asked by digest, the bytes must hash to it. */

@@ -1,8 +1,14 @@
 import { LadingError } from '../errors/lading-error.js';
+import {
+  documentKind,
+  type ImageManifest,
+  MAX_INDEX_DEPTH,
+  parseImageIndex,
+  parseImageManifest,
+} from '../oci/manifest.js';
+import { MANIFEST_ACCEPT } from '../oci/media-types.js';
+import { choosePlatform, DEFAULT_PLATFORM, formatPlatform, parsePlatform } from '../oci/platform.js';
 import type { RegistryClient } from './client.js';
-import { type Descriptor, type ImageManifest, parseImageIndex, parseImageManifest, sniffManifest } from './manifest.js';
-import { isImageManifestType, isIndexType, isSchema1Type, MANIFEST_ACCEPT } from './media-types.js';
-import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, rankByPlatform } from './platform.js';
 import { formatReference, type Reference } from './reference.js';
 
 export interface ResolvedImage {
@@ -19,33 +25,24 @@ export interface ResolvedImage {
   config: Buffer;
 }
 
-const MAX_INDEX_DEPTH = 4;
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 /**
  * Resolves a reference to one image manifest and its config: follows indexes and manifest lists (nested ones
- * too) to the wanted platform, rejects Docker schema 1 with a clear message.
+ * too) to the wanted platform (by oci/'s one rule, as OCI layouts do), rejects Docker schema 1 with a clear message.
  */
 export async function resolveImage(client: RegistryClient, ref: Reference, platform?: string): Promise<ResolvedImage> {
-  const wanted = parsePlatform(platform ?? DEFAULT_PLATFORM);
+  parsePlatform(platform ?? DEFAULT_PLATFORM); // a malformed --platform is a usage error before any request
   const name = formatReference(ref);
   let current = await client.getManifest(ref, MANIFEST_ACCEPT);
   let indexDigest: string | undefined;
   let chosen: string | undefined;
-  for (let depth = 0; ; depth++) {
-    const kind = kindOf(current.mediaType, current.bytes, name);
-    if (kind === 'manifest') break;
+  for (let depth = 0; documentKind(current.bytes, name, current.mediaType) === 'index'; depth++) {
     if (depth >= MAX_INDEX_DEPTH)
       throw new LadingError('BAD_INPUT', `${name}: indexes nested more than ${MAX_INDEX_DEPTH} deep`);
     const index = parseImageIndex(current.bytes, `index of ${name}`);
     indexDigest ??= current.digest;
-    const pick = rankByPlatform(wanted, index.manifests)[0];
-    if (!pick) {
-      throw new LadingError(
-        'NOT_FOUND',
-        `${name} has no image for ${formatPlatform(wanted)}; it has: ${availablePlatforms(index.manifests)}`,
-      );
-    }
+    const pick = choosePlatform(index.manifests, platform, name);
     chosen = formatPlatform(pick.platform!);
     current = await client.getManifest({ ...ref, digest: pick.digest }, MANIFEST_ACCEPT);
   }
@@ -61,25 +58,4 @@ export async function resolveImage(client: RegistryClient, ref: Reference, platf
   if (indexDigest) out.indexDigest = indexDigest;
   if (chosen) out.platform = chosen;
   return out;
-}
-
-function kindOf(mediaType: string, bytes: Buffer, name: string): 'index' | 'manifest' {
-  const sniffed = sniffManifest(bytes, `manifest of ${name}`);
-  if (isSchema1Type(mediaType) || sniffed.schemaVersion === 1) {
-    throw new LadingError(
-      'BAD_INPUT',
-      `${name} is a Docker schema 1 manifest, which Lading does not read (deprecated since 2017; re-push the image with a current tool)`,
-    );
-  }
-  if (isIndexType(mediaType) || (sniffed.mediaType !== undefined && isIndexType(sniffed.mediaType))) return 'index';
-  if (sniffed.mediaType === 'index') return 'index';
-  if (isImageManifestType(mediaType) || isImageManifestType(sniffed.mediaType)) return 'manifest';
-  throw new LadingError('BAD_INPUT', `${name}: unsupported manifest media type "${mediaType}"`);
-}
-
-function availablePlatforms(entries: Descriptor[]): string {
-  const names = entries
-    .filter((e) => e.platform && e.platform.os !== 'unknown')
-    .map((e) => formatPlatform(e.platform!));
-  return names.length ? [...new Set(names)].join(', ') : 'no platforms listed';
 }

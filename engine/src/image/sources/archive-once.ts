@@ -38,6 +38,7 @@ export async function readImageArchiveOnce(
           archive,
           spec.kind === 'docker-archive' ? spec.reference : undefined,
           named(spec, 'docker-archive', ref),
+          options,
         )
       : await imageFromLayout(
           new ArchiveBlobStore(archive),

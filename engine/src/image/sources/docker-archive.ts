@@ -1,10 +1,12 @@
 import { pipeline } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import type { TargetInfo } from '../../model/target.js';
+import { checkImagePlatform, DEFAULT_PLATFORM, parsePlatform } from '../../oci/platform.js';
 import { layerInfos, parseImageConfig } from '../config.js';
 import type { Image, ImageLayer } from '../image.js';
 import { sniffCompression } from '../layer/decompress.js';
 import { checkDigest, digestOf, verifying } from '../layer/verify.js';
+import type { OpenOptions } from '../open.js';
 import { type ArchiveMember, digestFromName, openTarArchive, type TarArchive } from './tar-archive.js';
 
 interface ManifestEntry {
@@ -75,10 +77,15 @@ async function seekableMember(archive: TarArchive, name: string): Promise<Archiv
 }
 
 /** An image from a plain `docker save` archive, chosen by tag when the archive holds several. */
-export async function openDockerArchive(file: string, reference: string | undefined, ref: string): Promise<Image> {
+export async function openDockerArchive(
+  file: string,
+  reference: string | undefined,
+  ref: string,
+  options: Pick<OpenOptions, 'platform'> = {},
+): Promise<Image> {
   const archive = await openTarArchive(file);
   try {
-    return await imageFromDockerArchive(archive, reference, ref);
+    return await imageFromDockerArchive(archive, reference, ref, options);
   } catch (err) {
     await archive.close();
     throw err;
@@ -88,12 +95,15 @@ export async function openDockerArchive(file: string, reference: string | undefi
 /**
  * The image a `docker save` archive holds. Layers of a plain tar are read in place; those of a compressed one
  * (read in one pass, see `readArchiveOnce`) were read during that pass, and are matched to it by `member`.
+ * A `--platform` the image's config does not satisfy is refused, as for a single-platform OCI image.
  */
 export async function imageFromDockerArchive(
   archive: TarArchive,
   reference: string | undefined,
   ref: string,
+  options: Pick<OpenOptions, 'platform'> = {},
 ): Promise<Image> {
+  parsePlatform(options.platform ?? DEFAULT_PLATFORM); // a malformed --platform is a usage error, whatever the image
   if (!archive.has('manifest.json'))
     throw new LadingError('BAD_INPUT', `${ref}: no manifest.json (not a docker-archive)`);
   const entry = pickImage(parseManifestJson(await archive.readSmall('manifest.json'), ref), reference, ref);
@@ -102,6 +112,7 @@ export async function imageFromDockerArchive(
   const promised = digestFromName(entry.Config);
   if (promised) checkDigest(rawConfig, promised, `${ref} config`);
   const config = parseImageConfig(rawConfig, `${ref} config`);
+  checkImagePlatform(options.platform, config.platform, ref);
   if (config.diffIds.length !== entry.Layers.length) {
     throw new LadingError(
       'BAD_INPUT',

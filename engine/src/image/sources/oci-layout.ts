@@ -1,26 +1,20 @@
 import { pipeline } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import type { TargetInfo } from '../../model/target.js';
-import { layerInfos, parseImageConfig, parseJson } from '../config.js';
+import { type Descriptor, REF_NAME_ANNOTATION } from '../../oci/descriptor.js';
+import { documentKind, MAX_INDEX_DEPTH, parseImageIndex, parseImageManifest } from '../../oci/manifest.js';
+import { checkImagePlatform, choosePlatform, DEFAULT_PLATFORM, parsePlatform } from '../../oci/platform.js';
+import { layerInfos, parseImageConfig } from '../config.js';
 import type { Image, ImageLayer } from '../image.js';
 import { verifying } from '../layer/verify.js';
 import type { OpenOptions } from '../open.js';
 import type { BlobStore } from './blob-store.js';
-import {
-  checkImagePlatform,
-  choosePlatform,
-  type Descriptor,
-  documentType,
-  isIndexType,
-  parseIndex,
-  parseManifest,
-  REF_NAME,
-} from './oci-manifest.js';
 
 /** What to pick from a layout's index.json: a tag (its ref.name annotation) or a manifest digest. */
 export type LayoutSelector = { tag: string } | { digest: string } | undefined;
 
-const MAX_INDEX_DEPTH = 4;
+/** What index.json points at: an entry of it, or (picked by @DIGEST) just a digest, whose document says what it is. */
+type Picked = Pick<Descriptor, 'digest'> & Partial<Pick<Descriptor, 'mediaType' | 'annotations'>>;
 
 function refNameMatches(refName: string | undefined, tag: string): boolean {
   if (refName === undefined) return false;
@@ -28,15 +22,15 @@ function refNameMatches(refName: string | undefined, tag: string): boolean {
   return refName === tag || refName.endsWith(`:${tag}`) || tag.endsWith(`:${refName}`);
 }
 
-function pickTop(manifests: Descriptor[], selector: LayoutSelector, where: string): Descriptor {
-  const tags = manifests.map((m) => m.annotations?.[REF_NAME]).filter((t): t is string => !!t);
+function pickTop(manifests: Descriptor[], selector: LayoutSelector, where: string): Picked {
+  const tags = manifests.map((m) => m.annotations?.[REF_NAME_ANNOTATION]).filter((t): t is string => !!t);
   if (selector && 'digest' in selector) {
     const hit = manifests.find((m) => m.digest === selector.digest);
     if (hit) return hit;
     return { digest: selector.digest };
   }
   if (selector) {
-    const hit = manifests.find((m) => refNameMatches(m.annotations?.[REF_NAME], selector.tag));
+    const hit = manifests.find((m) => refNameMatches(m.annotations?.[REF_NAME_ANNOTATION], selector.tag));
     if (hit) return hit;
     throw new LadingError('NOT_FOUND', `${where} has no tag ${selector.tag} (tags: ${tags.join(', ') || 'none'})`);
   }
@@ -56,18 +50,17 @@ export async function imageFromLayout(
   ref: string,
   options: OpenOptions,
 ): Promise<Image> {
-  const top = parseIndex(await store.readTopFile('index.json'), `${ref} index.json`);
-  let desc = pickTop(top, selector, ref);
-  const tag = desc.annotations?.[REF_NAME];
+  parsePlatform(options.platform ?? DEFAULT_PLATFORM); // a malformed --platform is a usage error, whatever the image
+  const top = parseImageIndex(await store.readTopFile('index.json'), `${ref} index.json`).manifests;
+  let desc: Picked = pickTop(top, selector, ref);
+  const tag = desc.annotations?.[REF_NAME_ANNOTATION];
   let raw = await store.readBlob(desc.digest, 'manifest');
-  let mediaType = documentType(parseJson(raw, `${ref} manifest ${desc.digest}`), desc.mediaType);
-  for (let depth = 0; isIndexType(mediaType); depth++) {
+  for (let depth = 0; documentKind(raw, `${ref} manifest ${desc.digest}`, desc.mediaType) === 'index'; depth++) {
     if (depth >= MAX_INDEX_DEPTH) throw new LadingError('BAD_INPUT', `${ref}: image indexes nest too deeply`);
-    desc = choosePlatform(parseIndex(raw, `${ref} index ${desc.digest}`), options.platform, ref);
+    desc = choosePlatform(parseImageIndex(raw, `${ref} index ${desc.digest}`).manifests, options.platform, ref);
     raw = await store.readBlob(desc.digest, 'manifest');
-    mediaType = documentType(parseJson(raw, `${ref} manifest ${desc.digest}`), desc.mediaType);
   }
-  const manifest = parseManifest(raw, `${ref} manifest ${desc.digest}`, mediaType);
+  const manifest = parseImageManifest(raw, `${ref} manifest ${desc.digest}`);
   const config = parseImageConfig(await store.readBlob(manifest.config.digest, 'config'), `${ref} config`);
   checkImagePlatform(options.platform, config.platform, ref);
   if (config.diffIds.length !== manifest.layers.length) {

@@ -1,16 +1,13 @@
 import { LadingError } from '../../errors/lading-error.js';
 import type { LayerInfo, TargetInfo } from '../../model/target.js';
+import { isImageConfigType, isLayerType } from '../../oci/media-types.js';
+import { checkImagePlatform } from '../../oci/platform.js';
 import { RegistryClient } from '../../registry/client.js';
-import { MEDIA_TYPES } from '../../registry/media-types.js';
 import { formatReference, formatRepository, parseReference } from '../../registry/reference.js';
 import { type ResolvedImage, resolveImage } from '../../registry/resolve.js';
 import { layerInfos as describeWithBlobs, type ParsedImageConfig, parseImageConfig } from '../config.js';
 import type { Image, ImageLayer } from '../image.js';
 import type { OpenOptions } from '../open.js';
-import { checkImagePlatform } from './oci-manifest.js';
-
-const CONFIG_TYPES = new Set<string>([MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig]);
-const LAYER_TYPE = /^application\/vnd\.(oci\.image\.layer\.v1\.tar|docker\.image\.rootfs\.(foreign\.)?diff\.tar)/;
 
 /**
  * Opens an image in a registry: resolves the reference (index → platform) to one manifest, reads the config,
@@ -25,7 +22,7 @@ export async function openRegistryImage(
   const ref = parseReference(reference);
   const resolved = await resolveImage(client, ref, options.platform);
   const name = formatReference(ref);
-  if (!CONFIG_TYPES.has(resolved.manifest.config.mediaType)) {
+  if (!isImageConfigType(resolved.manifest.config.mediaType)) {
     throw new LadingError(
       'BAD_INPUT',
       `${name} is not a container image (its config is ${resolved.manifest.config.mediaType})`,
@@ -73,7 +70,7 @@ function describeLayers(resolved: ResolvedImage, config: ParsedImageConfig, name
     );
   }
   for (const [i, layer] of manifestLayers.entries()) {
-    if (!LAYER_TYPE.test(layer.mediaType)) {
+    if (!isLayerType(layer.mediaType)) {
       throw new LadingError('BAD_INPUT', `${name}: layer ${i} is not a filesystem layer (${layer.mediaType})`);
     }
   }
