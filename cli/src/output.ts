@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LadingError } from '@lading/engine/errors';
+import { formatWarning, type Report, type ScanWarning } from '@lading/engine/model';
 
 export interface OutputSpec {
   format: string;
@@ -49,4 +50,44 @@ export async function writeOutput(spec: OutputSpec, text: string): Promise<void>
     out.on('error', (err) => reject(new LadingError('IO', `cannot write ${file}: ${err.message}`, { cause: err })));
     out.end(text, () => resolve());
   });
+}
+
+export interface NoticeOptions {
+  /** `-q`: warnings are not printed (gate verdicts and errors still are). */
+  quiet?: boolean | undefined;
+}
+
+/**
+ * The one printer of warnings, for every command: `lading: warning: …` on stderr, nothing under `-q`. Engine
+ * warnings (`ScanWarning`) print as `formatWarning` words them; `kind` keeps the policy's own label.
+ */
+export function printWarnings(
+  warnings: readonly (ScanWarning | string)[],
+  options: NoticeOptions & { kind?: 'warning' | 'policy warning' } = {},
+): void {
+  if (options.quiet) return;
+  for (const w of warnings) {
+    process.stderr.write(`lading: ${options.kind ?? 'warning'}: ${typeof w === 'string' ? w : formatWarning(w)}\n`);
+  }
+}
+
+/**
+ * What `assess` decided, on stderr: expired policy exceptions (always: they change the verdict), the policy's warn
+ * rules (not under `-q`), then the gate's notes and the reasons it failed.
+ */
+export function printVerdict(report: Report, options: NoticeOptions = {}): void {
+  for (const e of report.policy?.expiredExceptions ?? []) {
+    process.stderr.write(`lading: policy exception for ${e.id} expired on ${e.expires} and no longer applies\n`);
+  }
+  const warned = (report.policy?.violations ?? []).filter((v) => v.action === 'warn');
+  printWarnings(
+    warned.map((v) => `${v.rule}: ${v.message}`),
+    { ...options, kind: 'policy warning' },
+  );
+  printGateLines([...(report.gate?.notes ?? []), ...(report.gate?.reasons ?? [])]);
+}
+
+/** Gate notes and reasons: one `lading: …` line each, whatever `-q` says (they explain the exit status). */
+export function printGateLines(lines: readonly string[]): void {
+  for (const line of lines) process.stderr.write(`lading: ${line}\n`);
 }

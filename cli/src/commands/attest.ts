@@ -1,6 +1,6 @@
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
-import { collect } from '../output.js';
+import { collect, printGateLines, printWarnings } from '../output.js';
 
 interface AttestFlags {
   key: string;
@@ -59,7 +59,7 @@ export function registerAttest(program: Command): void {
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
       const resolved = await resolveImage(registry, image);
       if (resolved.byTag) {
-        process.stderr.write(`lading: warning: ${image} is a tag; attesting ${resolved.name}@${resolved.digest}\n`);
+        printWarnings([`${image} is a tag; attesting ${resolved.name}@${resolved.digest}`]);
       }
       const result = await attestImage(registry, resolved, key, predicateType, predicate, { replace: !!flags.replace });
       if (flags.bundle) {
@@ -94,7 +94,7 @@ export function registerAttest(program: Command): void {
       if (policy) {
         const { checkAttestedReports } = await import('@lading/engine/policy');
         const verdict = checkAttestedReports(statements, policy, new Date());
-        for (const line of verdict.pass ? verdict.notes : verdict.reasons) process.stderr.write(`lading: ${line}\n`);
+        printGateLines(verdict.pass ? verdict.notes : verdict.reasons);
         if (!verdict.pass) process.exitCode = 1;
       }
     });

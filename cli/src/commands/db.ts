@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LadingError } from '@lading/engine/errors';
-import type { ScanWarning } from '@lading/engine/model';
 import type { Command } from 'commander';
 import { dbDirFrom, dbSourcesFrom } from '../environment.js';
-import { collect } from '../output.js';
+import { collect, printWarnings } from '../output.js';
 
 interface DbFlags {
   dbDir?: string;
@@ -48,7 +47,7 @@ export function registerDb(program: Command): void {
           tempDir: dir,
           ...(progress ? { progress: (m: string) => process.stderr.write(`${m}\n`) } : {}),
         });
-        if (!flags.quiet) printWarnings(summary.warnings);
+        printWarnings(summary.warnings, flags);
         for (const e of summary.ecosystems) {
           process.stdout.write(`${e.ecosystem}: ${e.mode}, ${e.changed} changed, ${e.records} records\n`);
         }
@@ -69,7 +68,7 @@ export function registerDb(program: Command): void {
       const store = VulnStore.openForWrite(dbDirFrom(flags.dbDir, process.env));
       try {
         const summary = await importPaths(store, paths, new Date());
-        if (!flags.quiet) printWarnings(summary.warnings);
+        printWarnings(summary.warnings, flags);
         const parts = [`${summary.records} records imported`];
         if (summary.skipped) parts.push(`${summary.skipped} skipped`);
         if (summary.ecosystems.length) parts.push(`ecosystems: ${summary.ecosystems.join(', ')}`);
@@ -126,10 +125,6 @@ export function registerDb(program: Command): void {
       if (!existsSync(target)) throw new LadingError('IO', `cannot export to ${file}`);
       process.stdout.write(`exported ${store.path} to ${target}\n`);
     });
-}
-
-function printWarnings(warnings: ScanWarning[]): void {
-  for (const w of warnings) process.stderr.write(`warning: ${w.path ? `${w.path}: ` : ''}${w.message}\n`);
 }
 
 /** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */

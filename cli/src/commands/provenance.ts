@@ -1,7 +1,7 @@
 import type { AttachmentRegistry } from '@lading/engine/attest';
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
-import { collect, writeOutput } from '../output.js';
+import { collect, printWarnings, writeOutput } from '../output.js';
 
 interface ProvenanceFlags {
   subject: string[];
@@ -48,9 +48,7 @@ export function registerProvenance(program: Command): void {
         throw new LadingError('USAGE', '--statement needs at least one --subject');
       }
       if (flags.subject.length > 0 && !flags.statement) {
-        process.stderr.write(
-          'lading: warning: --subject is only written with --statement; printing the bare predicate\n',
-        );
+        printWarnings(['--subject is only written with --statement; printing the bare predicate']);
       }
       const startedOn = flags.startedOn ? parseTime(flags.startedOn) : new Date();
       let registry: AttachmentRegistry | undefined;

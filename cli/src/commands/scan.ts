@@ -3,7 +3,14 @@ import type { Report } from '@lading/engine/model';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '@lading/engine/report';
 import type { Command } from 'commander';
 import { dbDirFrom, offlineFrom } from '../environment.js';
-import { collect, type OutputSpec, parseOutputSpecs, writeOutput } from '../output.js';
+import {
+  collect,
+  type OutputSpec,
+  parseOutputSpecs,
+  printVerdict,
+  printWarnings,
+  writeOutput,
+} from '../output.js';
 
 /**
  * The `-o` format names for the help text. The renderers themselves (REPORT_FORMATS) load only when a command runs,
@@ -152,19 +159,9 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     now,
   });
 
-  if (!flags.quiet) reportWarnings(report);
+  printWarnings(report.warnings, flags);
   await renderAll(report, specs, renderOptions);
-
-  for (const e of report.policy?.expiredExceptions ?? []) {
-    process.stderr.write(`lading: policy exception for ${e.id} expired on ${e.expires} and no longer applies\n`);
-  }
-  if (!flags.quiet) {
-    for (const v of report.policy?.violations ?? []) {
-      if (v.action === 'warn') process.stderr.write(`lading: policy warning: ${v.rule}: ${v.message}\n`);
-    }
-  }
-  for (const note of report.gate?.notes ?? []) process.stderr.write(`lading: ${note}\n`);
-  for (const reason of report.gate?.reasons ?? []) process.stderr.write(`lading: ${reason}\n`);
+  printVerdict(report, flags);
   if (report.gate && !report.gate.pass) {
     process.exitCode = 1;
   } else if (flags.baselineUpdate) {
@@ -199,12 +196,6 @@ export async function renderAll(report: Report, specs: OutputSpec[], options: Re
     const render = await REPORT_FORMATS[spec.format]!();
     // A file never gets terminal colours.
     await writeOutput(spec, render(report, spec.file ? { ...options, color: false } : options));
-  }
-}
-
-function reportWarnings(report: Report): void {
-  for (const w of report.warnings) {
-    process.stderr.write(`lading: warning: ${w.cataloger}${w.path ? ` ${w.path}` : ''}: ${w.message}\n`);
   }
 }
 

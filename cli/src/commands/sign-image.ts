@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect } from '../output.js';
+import { collect, printWarnings } from '../output.js';
 
 interface SignFlags {
   key: string;
@@ -24,9 +24,7 @@ export function registerSignImage(program: Command): void {
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
       const resolved = await resolveImage(registry, image);
       if (resolved.byTag) {
-        process.stderr.write(
-          `lading: warning: ${image} is a tag; signing the digest it points to now: ${resolved.name}@${resolved.digest}\n`,
-        );
+        printWarnings([`${image} is a tag; signing the digest it points to now: ${resolved.name}@${resolved.digest}`]);
       }
       const result = await signImage(registry, resolved, key, annotations);
       process.stderr.write(

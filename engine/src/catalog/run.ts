@@ -3,9 +3,8 @@ import type { WantedFiles } from '../image/file.js';
 import type { Inventory } from '../model/inventory.js';
 import type { OsInfo } from '../model/os.js';
 import type { Package, PackageFound } from '../model/package.js';
-import type { ScanWarning } from '../model/warning.js';
+import { oneLine, type ScanWarning, scanWarning } from '../model/warning.js';
 import { type Cataloger, type CatalogLimits, DEFAULT_LIMITS } from './cataloger.js';
-import { oneLine } from './lang/common.js';
 import { dropOwnedByOs } from './ownership.js';
 import { screenPackages } from './package-sanity.js';
 
@@ -56,7 +55,7 @@ async function runOne(
     return result;
   } catch (err) {
     // A cataloger bug must not sink the scan, but it must be seen.
-    warnings.push({ cataloger: cataloger.id, message: oneLine(`cataloger failed: ${(err as Error).message}`) });
+    warnings.push(scanWarning(cataloger.id, oneLine(`cataloger failed: ${(err as Error).message}`)));
     return undefined;
   }
 }

@@ -7,4 +7,4 @@ export * from './purl.js';
 export type * from './report.js';
 export { REPORT_SCHEMA_VERSION } from './report.js';
 export type * from './target.js';
-export type * from './warning.js';
+export * from './warning.js';

@@ -1,7 +1,9 @@
 import type { WantedFile } from '../../image/file.js';
 import type { Location } from '../../model/package.js';
 import { buildPurl, type PurlParts } from '../../model/purl.js';
-import type { ScanWarning } from '../../model/warning.js';
+import { oneLine, type ScanWarning, scanWarning } from '../../model/warning.js';
+
+export { oneLine };
 
 /** The location of a package found in `file` (optionally inside an archive: `/app/x.war!/WEB-INF/lib/y.jar`). */
 export function locationOf(file: WantedFile, innerPath?: string): Location {
@@ -9,14 +11,9 @@ export function locationOf(file: WantedFile, innerPath?: string): Location {
   return file.layer ? { path, layer: file.layer } : { path };
 }
 
+/** A cataloger's warning about a file: the message kept to one short line. */
 export function warn(cataloger: string, path: string, message: string): ScanWarning {
-  return { cataloger, path, message: oneLine(message) };
-}
-
-/** Error text from untrusted input can hold anything: keep a warning one short line. */
-export function oneLine(text: string, max = 200): string {
-  const flat = text.replace(/[\r\n\t]+/g, ' ').replace(/\p{Cc}/gu, '');
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  return scanWarning(cataloger, oneLine(message), path);
 }
 
 export function errorText(err: unknown): string {

@@ -1,5 +1,4 @@
-import type { ScanWarning } from '../../model/warning.js';
-import { oneLine } from '../lang/common.js';
+import { oneLine, type ScanWarning, scanWarning } from '../../model/warning.js';
 
 /**
  * Collects a cataloger's warnings with its id filled in, so parsers only say what went wrong and where. Messages
@@ -9,8 +8,6 @@ export class WarningSink {
   readonly list: ScanWarning[] = [];
   constructor(private readonly cataloger: string) {}
   add(path: string | undefined, message: string): void {
-    const warning: ScanWarning = { cataloger: this.cataloger, message: oneLine(message) };
-    if (path !== undefined) warning.path = path;
-    this.list.push(warning);
+    this.list.push(scanWarning(this.cataloger, oneLine(message), path));
   }
 }
