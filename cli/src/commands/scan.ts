@@ -52,8 +52,6 @@ export function registerScan(program: Command): void {
     .option('--severity <list>', 'only report these severities (comma-separated)')
     .option('--ignore-unfixed', 'drop findings that have no fixed version')
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity remains')
-    .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
-    .option('--offline', 'never reach the network (env LADING_OFFLINE=1)')
     .option('--show-suppressed', 'show suppressed findings in human-readable formats')
     .option(
       '--policy <file>',
@@ -76,6 +74,10 @@ export function registerScan(program: Command): void {
     });
 }
 
+/**
+ * The options that say what to read and how: every command that reads a target (`scan`, `sbom`) takes the same
+ * ones, so `lading sbom X --offline` means what `lading scan X --sbom-only --offline` does (a test compares them).
+ */
 export function addTargetOptions(cmd: Command): Command {
   return cmd
     .option(
@@ -86,6 +88,8 @@ export function addTargetOptions(cmd: Command): Command {
     )
     .option('--platform <os/arch>', 'platform to pick from a multi-platform image (env LADING_PLATFORM)')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
+    .option('--offline', 'never reach the network (env LADING_OFFLINE=1)')
+    .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('--cyclonedx-version <v>', 'CycloneDX spec version: 1.5, 1.6 or 1.7', '1.6')
     .option('--max-file-size <bytes>', 'largest file a cataloger reads (env LADING_MAX_FILE_SIZE)')
     .option(
