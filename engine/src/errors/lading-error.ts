@@ -20,9 +20,14 @@ export type ErrorCode =
   | 'AUTH'
   | 'NO_DB'
   | 'DB'
-  | 'LIMIT';
+  | 'LIMIT'
+  /**
+   * The caller's AbortSignal fired (the CLI's Ctrl-C): exit 130, the shell's convention for a command ended by
+   * SIGINT (128 + signal 2), so scripts can tell "interrupted" from "failed".
+   */
+  | 'ABORTED';
 
-export const EXIT = { OK: 0, NO: 1, USAGE: 2, OPERATIONAL: 3 } as const;
+export const EXIT = { OK: 0, NO: 1, USAGE: 2, OPERATIONAL: 3, INTERRUPTED: 130 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
@@ -33,6 +38,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'GATE_FAILED':
     case 'VERIFY_FAILED':
       return EXIT.NO;
+    case 'ABORTED':
+      return EXIT.INTERRUPTED;
     default:
       return EXIT.OPERATIONAL;
   }

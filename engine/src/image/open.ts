@@ -1,9 +1,11 @@
 import { stat } from 'node:fs/promises';
+import { throwIfAborted } from '../errors/abort.js';
 import { describeError, isLadingError, LadingError } from '../errors/lading-error.js';
 import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
 import type { FileMeta, RandomAccessFile, WantedFiles } from './file.js';
 import type { Image } from './image.js';
+import type { ProgressListener } from './progress.js';
 import { isCompressedFile } from './sources/tar-archive.js';
 import { describeSpec, parseTargetSpec, type TargetSpec } from './target-spec.js';
 
@@ -12,8 +14,13 @@ export interface OpenOptions {
   platform?: string;
   /** Registry hosts (host[:port]) that may be reached over plain HTTP besides localhost/127.0.0.1. */
   insecureRegistries?: string[];
-  /** Show progress on stderr (only when it is a TTY). */
-  progress?: boolean;
+  /** Told how the walk is going (layers done, bytes read and downloaded), a few times a second at most. */
+  onProgress?: ProgressListener;
+  /**
+   * Stops the open and the walk when it fires: they reject with LadingError('ABORTED') promptly, with their files,
+   * sockets and inflate threads closed.
+   */
+  signal?: AbortSignal;
   /**
    * Check every layer's uncompressed content against the config's diff-id, also where a verified blob digest
    * already fixes it and where an uncompressed local layer would otherwise be read only where wanted (every byte is
@@ -64,17 +71,30 @@ export interface WalkOptions {
   maxInflatedBytes?: number;
   /** Total tar entries across layers before the walk gives up (default 4 million): bounds the squashed tree. */
   maxEntries?: number;
+  /**
+   * Also hash uncompressed layers read in place (which are otherwise read only where wanted) against their
+   * diff-ids, so that `WalkResult.verified` holds: one more sequential read of those layers.
+   */
+  hashInPlace?: boolean;
 }
 
 export interface WalkResult {
   files: WantedFiles;
   warnings: ScanWarning[];
+  /**
+   * True when every byte the walk used was checked against a digest the image names (a layer's verified blob
+   * digest or its diff-id): the files are then a function of the image's digests alone (what the result cache
+   * needs). False for a root filesystem and for layers read in place without `hashInPlace`.
+   */
+  verified?: boolean;
 }
 
 /** An image or root filesystem, opened: described up front, its files walked once on demand. */
 export interface OpenedTarget {
   /** What the target is; for a compressed image archive (read in one pass), known only after `walk`. */
   readonly target: TargetInfo;
+  /** True for a compressed image archive: `target` is known only after `walk`. */
+  readonly describedByWalk?: boolean;
   walk(selector: FileSelector, options: WalkOptions): Promise<WalkResult>;
   close(): Promise<void>;
 }
@@ -82,6 +102,7 @@ export interface OpenedTarget {
 /** Opens any TARGET form of docs/cli.md, "Targets", except `sbom:` (which scan/ reads through sbom/). */
 export async function openTarget(spec: string, options: OpenOptions = {}): Promise<OpenedTarget> {
   try {
+    throwIfAborted(options.signal);
     const parsed = await parseTargetSpec(spec);
     const ref = describeSpec(parsed);
     if (parsed.kind === 'registry' && options.offline) {
@@ -90,7 +111,7 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
         `${ref} is in a registry, which --offline does not reach: save it to a file (skopeo copy … oci-archive:FILE) and scan that`,
       );
     }
-    if (parsed.kind === 'dir') return await openRootfs(parsed.path, ref);
+    if (parsed.kind === 'dir') return await openRootfs(parsed.path, ref, options.signal);
     if (parsed.kind === 'image-archive') return openArchiveOnce(spec, parsed, ref, options);
     if ((parsed.kind === 'docker-archive' || parsed.kind === 'oci-archive') && (await isCompressedFile(parsed.path))) {
       return openArchiveOnce(spec, parsed, ref, options);
@@ -103,7 +124,8 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
           const { walkImage } = await import('./walk/walk-image.js');
           return await walkImage(image, selector, {
             ...walkOptions,
-            progress: options.progress,
+            onProgress: options.onProgress,
+            signal: options.signal,
             verifyDiffIds: options.verifyDiffIds,
           });
         } catch (err) {
@@ -147,6 +169,7 @@ function openArchiveOnce(
 ): OpenedTarget {
   let described: Image | undefined;
   return {
+    describedByWalk: true,
     get target(): TargetInfo {
       if (!described) throw new LadingError('USAGE', `${ref}: a compressed archive is described by its walk`);
       return described.target;
@@ -162,7 +185,12 @@ function openArchiveOnce(
           ref,
           (visit) => readImageArchiveOnce(parsed, ref, opts, visit),
           selector,
-          { ...walkOptions, progress: options.progress, verifyDiffIds: options.verifyDiffIds },
+          {
+            ...walkOptions,
+            onProgress: options.onProgress,
+            signal: options.signal,
+            verifyDiffIds: options.verifyDiffIds,
+          },
         );
         described = image;
         return result;
@@ -174,7 +202,7 @@ function openArchiveOnce(
   };
 }
 
-async function openRootfs(path: string, ref: string): Promise<OpenedTarget> {
+async function openRootfs(path: string, ref: string, signal: AbortSignal | undefined): Promise<OpenedTarget> {
   const st = await stat(path);
   if (!st.isDirectory()) throw new LadingError('BAD_INPUT', `${ref}: not a directory`);
   return {
@@ -182,7 +210,7 @@ async function openRootfs(path: string, ref: string): Promise<OpenedTarget> {
     walk: async (selector, walkOptions) => {
       try {
         const { walkDir } = await import('./walk/walk-dir.js');
-        return await walkDir(path, selector, walkOptions);
+        return await walkDir(path, selector, { ...walkOptions, signal });
       } catch (err) {
         throw asTargetError(ref, err);
       }
@@ -193,6 +221,8 @@ async function openRootfs(path: string, ref: string): Promise<OpenedTarget> {
 
 /** Every failure becomes one LadingError line that names the target (exit 3 unless it was a usage problem). */
 function asTargetError(spec: string, err: unknown): LadingError {
+  // An abort is the caller's doing, not the target's: it says so alone.
+  if (isLadingError(err) && err.code === 'ABORTED') return err;
   if (isLadingError(err)) {
     // Already named: the whole target, or the file path inside it. A host name alone is not the target.
     const named =

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { abortedError, untilAborted } from '../errors/abort.js';
 import { LadingError } from '../errors/lading-error.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MAX_MANIFEST_BYTES, parseImageIndex } from '../oci/manifest.js';
@@ -22,7 +23,7 @@ import {
 } from './reference.js';
 import { resumableBody } from './resumable.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { Transport } from './transport.js';
+import { type RegistryRequest, Transport } from './transport.js';
 
 export interface RegistryClientOptions {
   /** Hosts (host[:port]) that may be reached over plain HTTP besides localhost/127.0.0.1/[::1]. */
@@ -35,6 +36,11 @@ export interface RegistryClientOptions {
   /** Socket idle timeout per request. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Stops this client's requests when it fires: one waiting for its answer rejects with LadingError('ABORTED')
+   * at once, and blob streams are destroyed (their sockets closed).
+   */
+  signal?: AbortSignal;
   /** Largest manifest accepted (default and most: 4 MiB, as containerd; oci/ refuses bigger ones). */
   maxManifestBytes?: number;
 }
@@ -62,6 +68,7 @@ export class RegistryClient {
   private readonly transport: Transport;
   private readonly maxManifestBytes: number;
   private readonly retry: RetryPolicy;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(options: RegistryClientOptions = {}) {
     const configPath = options.dockerConfigPath ?? defaultDockerConfigPath();
@@ -73,6 +80,7 @@ export class RegistryClient {
       return credentialsFor(await config, registry);
     };
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.signal = options.signal;
     this.transport = new Transport({
       insecureRegistries: options.insecureRegistries ?? [],
       userAgent: options.userAgent ?? `lading/${LADING_VERSION}`,
@@ -87,7 +95,7 @@ export class RegistryClient {
   async getManifest(refLike: Reference | string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<ManifestResult> {
     const ref = toReference(refLike);
     const what = formatReference(ref);
-    const res = await this.transport.request({
+    const res = await this.send({
       registry: ref.registry,
       method: 'GET',
       path: `/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`,
@@ -111,7 +119,7 @@ export class RegistryClient {
   ): Promise<ManifestHead | undefined> {
     const ref = toReference(refLike);
     const what = formatReference(ref);
-    const res = await this.transport.request({
+    const res = await this.send({
       registry: ref.registry,
       method: 'HEAD',
       path: `/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`,
@@ -144,7 +152,7 @@ export class RegistryClient {
       throw new LadingError('DIGEST_MISMATCH', `manifest for ${formatRepository(repo)}: content is not ${tagOrDigest}`);
     }
     const what = `${formatRepository(repo)}${isDigest(tagOrDigest) ? '@' : ':'}${tagOrDigest}`;
-    const res = await this.transport.request({
+    const res = await this.send({
       registry: repo.registry,
       method: 'PUT',
       path: `/v2/${repo.repository}/manifests/${tagOrDigest}`,
@@ -161,7 +169,7 @@ export class RegistryClient {
   async blobExists(repoLike: RepoLike, digest: string): Promise<boolean> {
     const repo = toRepository(repoLike);
     const what = `blob ${formatRepository(repo)}@${digest}`;
-    const res = await this.transport.request({
+    const res = await this.send({
       registry: repo.registry,
       method: 'HEAD',
       path: `/v2/${repo.repository}/blobs/${digest}`,
@@ -182,7 +190,7 @@ export class RegistryClient {
     const repo = toRepository(repoLike);
     const what = `blob ${formatRepository(repo)}@${digest}`;
     if (!isDigest(digest)) throw new LadingError('BAD_INPUT', `${what}: invalid digest`);
-    const res = await this.transport.request({
+    const res = await this.send({
       registry: repo.registry,
       method: 'GET',
       path: `/v2/${repo.repository}/blobs/${digest}`,
@@ -192,7 +200,7 @@ export class RegistryClient {
     if (res.status !== 200) throw await statusError(res, what);
     const verifier = new DigestVerifier(digest, what, expectedSize);
     const reopen = (offset: number) =>
-      this.transport.request({
+      this.send({
         registry: repo.registry,
         method: 'GET',
         path: `/v2/${repo.repository}/blobs/${digest}`,
@@ -207,7 +215,22 @@ export class RegistryClient {
       if (!body.readableEnded) body.destroy();
     });
     body.pipe(verifier);
+    const signal = this.signal;
+    if (signal) {
+      const stop = () => verifier.destroy(abortedError());
+      signal.addEventListener('abort', stop, { once: true });
+      verifier.on('close', () => signal.removeEventListener('abort', stop));
+    }
     return verifier;
+  }
+
+  /**
+   * Every request of this client: an abort rejects one still waiting for its answer, and a response that arrives
+   * after it is dropped. (The transport does not take the signal itself yet, so the request is not cancelled on
+   * the wire: its socket closes when the late answer is dropped or the request times out.)
+   */
+  private send(req: RegistryRequest): Promise<HttpResponse> {
+    return untilAborted(this.transport.request(req), this.signal, (late) => late.body.destroy());
   }
 
   /** A small blob (a config, a signature payload) read whole and verified. */
@@ -235,7 +258,7 @@ export class RegistryClient {
     }
     if (await this.blobExists(repo, actual)) return actual;
     const what = `blob upload to ${formatRepository(repo)}`;
-    const started = await this.transport.request({
+    const started = await this.send({
       registry: repo.registry,
       method: 'POST',
       path: `/v2/${repo.repository}/blobs/uploads/`,
@@ -248,7 +271,7 @@ export class RegistryClient {
     if (!location) throw new LadingError('REGISTRY', `${what}: the registry gave no upload location`);
     const url = await this.transport.resolveLocation(repo.registry, location);
     url.searchParams.set('digest', actual);
-    const done = await this.transport.request({
+    const done = await this.send({
       registry: repo.registry,
       method: 'PUT',
       path: url.toString(),
@@ -269,7 +292,7 @@ export class RegistryClient {
     const tags: string[] = [];
     let path = `/v2/${repo.repository}/tags/list`;
     for (let page = 0; page < MAX_TAG_PAGES; page++) {
-      const res = await this.transport.request({
+      const res = await this.send({
         registry: repo.registry,
         method: 'GET',
         path,
@@ -301,7 +324,7 @@ export class RegistryClient {
     const what = `referrers of ${formatRepository(repo)}@${digest}`;
     if (!isDigest(digest)) throw new LadingError('BAD_INPUT', `${what}: invalid digest`);
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-    const res = await this.transport.request({
+    const res = await this.send({
       registry: repo.registry,
       method: 'GET',
       path: `/v2/${repo.repository}/referrers/${digest}${query}`,

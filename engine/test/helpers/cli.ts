@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { REPO_ROOT } from './paths.js';
@@ -6,6 +9,20 @@ import { REPO_ROOT } from './paths.js';
 export { ENGINE_ROOT, REPO_ROOT } from './paths.js';
 
 const CLI_SOURCE = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url));
+
+/**
+ * Each run gets an empty result cache of its own unless the test names one (LADING_CACHE_DIR): a catalog kept by an
+ * earlier test of the same (deterministically built) image would otherwise spare this run the walk it is testing.
+ */
+let cacheRoot: string | undefined;
+function freshCacheDir(): string {
+  if (!cacheRoot) {
+    const root = mkdtempSync(join(tmpdir(), 'lading-test-cache-'));
+    cacheRoot = root;
+    process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+  }
+  return mkdtempSync(join(cacheRoot, 'run-'));
+}
 
 export interface CliResult {
   code: number;
@@ -29,7 +46,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, {
       cwd: options.cwd ?? REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      env: { ...process.env, NO_COLOR: '1', LADING_CACHE_DIR: freshCacheDir(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

@@ -24,7 +24,8 @@ describe('progress on stderr', () => {
     // `script` gives the child a real pty, so process.stderr.isTTY is true there as it would be for a user.
     const { stdout } = await run('script', ['-qec', cli, '/dev/null'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
+      // An empty result cache: a kept catalog of this (deterministic) image would spare the walk being drawn.
+      env: { ...process.env, NO_COLOR: '1', LADING_CACHE_DIR: await tempDir(t) },
     });
     assert.match(stdout, /reading layers: 1\/1 done/);
     assert.doesNotMatch(stdout, /downloaded/, 'a local layout downloads nothing');
@@ -37,7 +38,8 @@ describe('progress on stderr', () => {
     const cli = `${process.execPath} --conditions=source --import tsx cli/src/bin.ts sbom ${registry.host}/team/app:1 -o cyclonedx-json=/dev/null`;
     const { stdout } = await run('script', ['-qec', cli, '/dev/null'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
+      // An empty result cache: a kept catalog of this (deterministic) image would spare the walk being drawn.
+      env: { ...process.env, NO_COLOR: '1', LADING_CACHE_DIR: await tempDir(t) },
     });
     // Every byte of the one layer was fetched: the last line shows all of them as downloaded.
     const last =

@@ -38,7 +38,15 @@ export interface ScanContext {
   warnings: ScanWarning[];
   /** Called once per tar entry; throws when the image holds more entries than the walk will track. */
   countEntry?: () => void;
+  /**
+   * The walk's abort signal. A layer read in place never waits, so without it a scan would not yield to the event
+   * loop (where the abort is delivered) until the layer ends: with a signal it yields every few thousand entries.
+   */
+  signal?: AbortSignal;
 }
+
+/** Entries between two yields to the event loop when a signal may abort the walk (a few ms of work). */
+const ENTRIES_PER_YIELD = 2048;
 
 export function tooLargeWarning(path: string, size: number, max: number): ScanWarning {
   return { cataloger: 'image', path, message: `skipped: ${size} bytes is over the ${max}-byte file limit` };
@@ -141,7 +149,12 @@ export async function keepContent(
 /** One streaming pass over a layer's tar: every path's metadata, the wanted files' contents. */
 export async function scanLayerTar(reader: TarReader, ctx: ScanContext): Promise<LayerOp[]> {
   const ops: LayerOp[] = [];
+  let sinceYield = 0;
   for (;;) {
+    if (ctx.signal && ++sinceYield >= ENTRIES_PER_YIELD) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     let e = reader.tryNext();
     if (e === undefined) e = await reader.next();
     if (e === null) break;

@@ -1,5 +1,6 @@
 import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { throwIfAborted } from '../../errors/abort.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { fileRange } from '../random-access.js';
@@ -55,10 +56,16 @@ async function scanEntry(
  * each is one or a few fast syscalls, and handing each to the thread pool and back cost several times the call
  * itself (`dir:/` on this 28 GB root: 28 s -> 14 s from a cold cache; bench/RESULTS-image.md).
  */
+const DIRS_PER_YIELD = 64;
+
 async function scanDir(root: string, ctx: ScanContext, skip: ReadonlySet<string>): Promise<LayerOp[]> {
   const ops: LayerOp[] = [];
   const stack = ['/'];
+  let dirs = 0;
   while (stack.length > 0) {
+    // Reads here never wait: yield now and then so an abort can be delivered, and honour it.
+    if (ctx.signal && ++dirs % DIRS_PER_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    throwIfAborted(ctx.signal);
     const dir = stack.pop() as string;
     let entries: Dirent[];
     try {
@@ -83,10 +90,15 @@ async function scanDir(root: string, ctx: ScanContext, skip: ReadonlySet<string>
 }
 
 /** The walk over a root filesystem directory: the same squash and link rules as an image with one layer. */
-export async function walkDir(root: string, selector: FileSelector, options: WalkOptions): Promise<WalkResult> {
+export async function walkDir(
+  root: string,
+  selector: FileSelector,
+  options: WalkOptions & { signal?: AbortSignal | undefined },
+): Promise<WalkResult> {
   const warnings: ScanWarning[] = [];
   const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings, oversized: new OneAtATime() };
   if (options.maxCondenseBytes !== undefined) ctx.maxCondenseBytes = options.maxCondenseBytes;
+  if (options.signal) ctx.signal = options.signal;
   const tree = new SquashedTree((path) => selector.wantsHistory(path));
   tree.apply(0, await scanDir(root, ctx, await pseudoFsPathsHere(root)));
   const files = await collectWanted(tree, {

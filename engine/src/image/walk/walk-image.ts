@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
+import { abortedError, throwIfAborted, untilAborted } from '../../errors/abort.js';
 import { isLadingError, LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { Image, ImageLayer, ReadArchiveOnce, StreamedLayer } from '../image.js';
@@ -6,10 +9,11 @@ import { decompress, type LayerCompression, sniffStream, zstdChecksFrames } from
 import { inflateOffThread } from '../layer/inflate-thread.js';
 import { checkMeasured, counting, measuring, verifying } from '../layer/verify.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
-import { Progress } from '../progress.js';
+import type { ProgressListener } from '../progress.js';
 import { type ByteSource, FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
 import { TarReader } from '../tar/tar-reader.js';
 import { type LayerOp, OneAtATime, type ScanContext, scanLayerTar } from './layer-scan.js';
+import { ProgressMeter } from './progress-meter.js';
 import { SquashedTree } from './squash.js';
 import { collectWanted } from './wanted.js';
 
@@ -26,7 +30,10 @@ interface InflateBudget {
 }
 
 export interface ImageWalkOptions extends WalkOptions {
-  progress?: boolean | undefined;
+  /** See `OpenOptions.onProgress`. */
+  onProgress?: ProgressListener | undefined;
+  /** See `OpenOptions.signal`. */
+  signal?: AbortSignal | undefined;
   /** See `OpenOptions.verifyDiffIds`. */
   verifyDiffIds?: boolean | undefined;
 }
@@ -43,15 +50,17 @@ function useInflateThreads(): boolean {
 async function layerSource(
   layer: ImageLayer,
   budget: InflateBudget,
-  progress: Progress,
+  progress: ProgressMeter,
   verifyDiffIds: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<ByteSource> {
   if (layer.seekable && !verifyDiffIds) {
     uncompressedMatchesDiffId(layer);
     const { file, offset, size } = layer.seekable;
     return FileRangeSource.open(file, offset, size);
   }
-  const opened = await layer.open();
+  // A registry may keep us waiting for the response: an abort stops the wait and drops a late stream.
+  const opened = await untilAborted(layer.open(), signal, (late) => late.destroy());
   const fetched = layer.remote
     ? pipeline(
         opened,
@@ -100,7 +109,7 @@ function uncompressedMatchesDiffId(layer: ImageLayer, where = ''): void {
 }
 
 /** Counts inflated bytes against the walk's budget (a decompression bomb cap) and the progress line. */
-function inflateCounter(budget: InflateBudget, progress: Progress): (n: number) => void {
+function inflateCounter(budget: InflateBudget, progress: ProgressMeter): (n: number) => void {
   return (n: number) => {
     budget.left -= n;
     if (budget.left < 0) throw new LadingError('LIMIT', `layers inflate past the ${budget.max}-byte limit`);
@@ -111,19 +120,44 @@ function inflateCounter(budget: InflateBudget, progress: Progress): (n: number) 
 async function scanLayer(
   layer: ImageLayer,
   ctx: ScanContext,
-  budget: InflateBudget,
-  progress: Progress,
-  verifyDiffIds: boolean,
+  setup: Pick<WalkSetup, 'budget' | 'progress' | 'verifyDiffIds' | 'signal'>,
+  /** Hash a layer read in place against its diff-id too (the result cache stores only checked content). */
+  hashInPlace = false,
 ): Promise<LayerOp[]> {
-  const src = await layerSource(layer, budget, progress, verifyDiffIds);
+  const { budget, progress, verifyDiffIds, signal } = setup;
+  const src = await layerSource(layer, budget, progress, verifyDiffIds, signal);
+  // A stream waiting on its source (a slow registry, an inflate thread) is destroyed at once on abort, which ends
+  // the wait, closes the file or socket and terminates the thread; reads in place stop at the next entry instead.
+  const stop = () => void src.close();
+  const streamed = src instanceof StreamByteSource;
+  if (streamed) signal?.addEventListener('abort', stop, { once: true });
   try {
+    const inPlace = hashInPlace && layer.seekable && !verifyDiffIds ? hashRange(layer, signal) : undefined;
     const ops = await scanLayerTar(new TarReader(src, { maxEntryBytes: MAX_TAR_ENTRY }), ctx);
     // Read to the end so the digest check sees every byte (tars are followed by zero padding).
     await src.drain();
+    await inPlace;
     return ops;
   } finally {
+    if (streamed) signal?.removeEventListener('abort', stop);
     await src.close();
   }
+}
+
+/** Hashes an uncompressed layer stored in place in a local file and checks it against the config's diff-id. */
+async function hashRange(layer: ImageLayer, signal: AbortSignal | undefined): Promise<void> {
+  const { file, offset, size } = layer.seekable as NonNullable<ImageLayer['seekable']>;
+  const hash = createHash('sha256');
+  const stream = createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: 1 << 20 });
+  const stop = () => stream.destroy(abortedError());
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (size > 0) for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    stream.destroy();
+  }
+  checkMeasured(`sha256:${hash.digest('hex')}`, layer.info.diffId, 'uncompressed content (diff-id)');
 }
 
 function describeLayerError(ref: string, layer: ImageLayer, err: unknown): LadingError {
@@ -163,8 +197,9 @@ async function boundedAll<T, R>(items: readonly T[], limit: number, work: (item:
 interface WalkSetup {
   warnings: ScanWarning[];
   budget: InflateBudget;
-  progress: Progress;
+  progress: ProgressMeter;
   verifyDiffIds: boolean;
+  signal: AbortSignal | undefined;
   /** A fresh context for one layer's scan. */
   layerContext(): ScanContext;
   caps: { maxCondenseBytes?: number };
@@ -179,8 +214,10 @@ function setUp(
   entriesAllowed = options.maxEntries ?? DEFAULT_MAX_ENTRIES,
 ): WalkSetup {
   let entriesLeft = entriesAllowed;
+  const { signal } = options;
   const countEntry = () => {
     if (--entriesLeft < 0) throw new LadingError('LIMIT', 'image holds more tar entries than the walk tracks');
+    throwIfAborted(signal);
   };
   const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const oversized = new OneAtATime();
@@ -188,8 +225,9 @@ function setUp(
   return {
     warnings: [],
     budget: { left: max, max },
-    progress: new Progress(options.progress, layers),
+    progress: new ProgressMeter(options.onProgress, layers),
     verifyDiffIds: options.verifyDiffIds === true,
+    signal,
     caps,
     layerContext: () => ({
       selector,
@@ -198,6 +236,7 @@ function setUp(
       oversized,
       warnings: [],
       countEntry,
+      ...(signal ? { signal } : {}),
     }),
   };
 }
@@ -211,7 +250,13 @@ function contentsOf(ops: readonly LayerOp[]): Map<string, Buffer> {
 
 /** A scan context that reads exactly `paths`, raw (the second pass for link targets). */
 function pickContext(selector: FileSelector, options: AllWalkOptions, paths: ReadonlySet<string>): ScanContext {
-  return { selector, maxFileBytes: options.maxFileBytes, warnings: [], pick: paths };
+  const { signal } = options;
+  const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings: [], pick: paths };
+  if (signal) {
+    ctx.signal = signal;
+    ctx.countEntry = () => throwIfAborted(signal);
+  }
+  return ctx;
 }
 
 /** Squashes the layers' operations in order and collects the wanted files (a second, narrow read for links). */
@@ -245,24 +290,26 @@ export async function walkImage(image: Image, selector: FileSelector, options: A
   const setup = setUp(selector, options, image.layers.length);
   for (const layer of image.layers) if (layer.remote) setup.progress.expectDownload(layer.info.size ?? 0);
   const ref = image.target.ref;
-  const { budget, progress, verifyDiffIds } = setup;
+  const { progress, signal } = setup;
+  const hashInPlace = options.hashInPlace === true;
   try {
+    throwIfAborted(signal);
     const perLayer = await boundedAll(image.layers, LAYER_CONCURRENCY, async (layer) => {
       const ctx = setup.layerContext();
       try {
-        const ops = await scanLayer(layer, ctx, budget, progress, verifyDiffIds);
+        const ops = await scanLayer(layer, ctx, setup, hashInPlace);
         progress.layerDone();
         return { ops, warnings: ctx.warnings };
       } catch (err) {
         throw describeLayerError(ref, layer, err);
       }
     });
-    return await finishWalk(image, perLayer, selector, options, setup, async (wanted) => {
+    const result = await finishWalk(image, perLayer, selector, options, setup, async (wanted) => {
       const out = new Map<number, Map<string, Buffer>>();
       for (const [i, paths] of wanted) {
         const layer = image.layers[i] as ImageLayer;
         try {
-          const ops = await scanLayer(layer, pickContext(selector, options, paths), budget, progress, verifyDiffIds);
+          const ops = await scanLayer(layer, pickContext(selector, options, paths), setup);
           out.set(i, contentsOf(ops));
         } catch (err) {
           throw describeLayerError(ref, layer, err);
@@ -270,6 +317,13 @@ export async function walkImage(image: Image, selector: FileSelector, options: A
       }
       return out;
     });
+    throwIfAborted(signal);
+    // Streamed layers are always checked (blob digest or diff-id); one read in place only when hashed as well.
+    const verified = image.layers.every((l) => !l.seekable || setup.verifyDiffIds || hashInPlace);
+    return { ...result, verified };
+  } catch (err) {
+    // Whatever the abort broke on the way (a destroyed stream, a closed file) is reported as the abort.
+    throw signal?.aborted ? abortedError() : err;
   } finally {
     progress.finish();
   }
@@ -302,6 +356,8 @@ async function scanMember(member: StreamedLayer, ctx: ScanContext, setup: WalkSe
   const measure = !member.promised || setup.verifyDiffIds || uncheckedZstd(compression);
   const measured = measure ? measuring(onBytes) : undefined;
   const src = new StreamByteSource(pipeline(decompress(raw, compression), measured ?? counting(onBytes), () => {}));
+  const stop = () => void src.close();
+  setup.signal?.addEventListener('abort', stop, { once: true });
   try {
     const ops = await scanLayerTar(new TarReader(src, { maxEntryBytes: MAX_TAR_ENTRY }), ctx);
     await src.drain();
@@ -311,6 +367,7 @@ async function scanMember(member: StreamedLayer, ctx: ScanContext, setup: WalkSe
     if (uncompressed) scan.uncompressed = uncompressed;
     return scan;
   } finally {
+    setup.signal?.removeEventListener('abort', stop);
     await src.close();
   }
 }
@@ -366,12 +423,16 @@ export async function walkArchiveOnce(
     checkStreamedLayer(ref, layer, scan, setup.verifyDiffIds);
     return scan;
   };
+  const { signal } = setup;
   try {
+    throwIfAborted(signal);
     const image = await read(async (member) => {
+      throwIfAborted(signal);
       try {
         scans.set(member.name, await scanMember(member, setup.layerContext(), setup));
         setup.progress.layerDone();
       } catch (err) {
+        if (signal?.aborted) throw abortedError();
         scans.set(member.name, { error: err });
       }
     });
@@ -399,13 +460,18 @@ export async function walkArchiveOnce(
         try {
           scans.set(member.name, await scanMember(member, pickContext(selector, options, paths), setup));
         } catch (err) {
+          if (signal?.aborted) throw abortedError();
           scans.set(member.name, { error: err });
         }
       });
       for (const i of wanted.keys()) out.set(i, contentsOf(matched(image, i).ops));
       return out;
     });
-    return { ...result, image };
+    throwIfAborted(signal);
+    // Every layer was checked as it streamed (`checkStreamedLayer`).
+    return { ...result, verified: true, image };
+  } catch (err) {
+    throw signal?.aborted ? abortedError() : err;
   } finally {
     setup.progress.finish();
   }
