@@ -32,10 +32,10 @@ export function registerDb(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (flags: DbFlags & { ecosystem: string[]; source?: string; full?: boolean; enrichment: boolean }) => {
-      const { resolveSources, VulnStore, updateStore } = await loadImplementation();
+      const { resolveSources, VulnStoreWriter, updateStore } = await loadImplementation();
       const dir = dbDirFrom(flags.dbDir, process.env);
       const sources = dbSourcesFrom(flags.source, process.env);
-      const store = VulnStore.openForWrite(dir);
+      const store = VulnStoreWriter.open(dir);
       try {
         const progress = !flags.quiet && process.stderr.isTTY === true;
         const summary = await updateStore(store, {
@@ -64,8 +64,8 @@ export function registerDb(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('-q, --quiet', 'no warnings on stderr')
     .action(async (paths: string[], flags: DbFlags) => {
-      const { importPaths, VulnStore } = await loadImplementation();
-      const store = VulnStore.openForWrite(dbDirFrom(flags.dbDir, process.env));
+      const { importPaths, VulnStoreWriter } = await loadImplementation();
+      const store = VulnStoreWriter.open(dbDirFrom(flags.dbDir, process.env));
       try {
         const summary = await importPaths(store, paths, new Date());
         printWarnings(summary.warnings, flags);
@@ -85,9 +85,9 @@ export function registerDb(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .action(async (flags: DbFlags & { json?: boolean }) => {
-      const { dbStatus, renderStatus, VulnStore } = await loadImplementation();
+      const { dbStatus, renderStatus, VulnStoreReader } = await loadImplementation();
       const dir = dbDirFrom(flags.dbDir, process.env);
-      const store = VulnStore.openReadOnly(dir);
+      const store = VulnStoreReader.open(dir);
       if (!store) throw new LadingError('NO_DB', `no vulnerability database in ${dir}: run \`lading db update\``);
       try {
         const status = dbStatus(store, new Date());
@@ -104,9 +104,9 @@ export function registerDb(program: Command): void {
     .argument('<file>', 'destination file')
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .action(async (file: string, flags: DbFlags) => {
-      const { VulnStore } = await loadImplementation();
+      const { VulnStoreReader } = await loadImplementation();
       const dir = dbDirFrom(flags.dbDir, process.env);
-      const store = VulnStore.openReadOnly(dir);
+      const store = VulnStoreReader.open(dir);
       if (!store) throw new LadingError('NO_DB', `no vulnerability database in ${dir}: run \`lading db update\``);
       // VACUUM INTO refuses an existing file; write beside it and rename so a failure leaves no half file.
       const target = resolve(file);

@@ -39,14 +39,16 @@ export function registerDiff(program: Command): void {
 
 /** A report file is read as is; anything else is scanned now. */
 async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
-  const { loadReport, looksLikeReport, scan } = await loadImplementation();
+  const { loadReport, looksLikeReport, recordNeededEcosystems, scan } = await loadImplementation();
   if (spec.endsWith('.json')) {
     const head = await readFile(spec, 'utf8').catch(() => '');
     if (looksLikeReport(head)) return loadReport(spec);
   }
+  const dbDir = dbDirFrom(flags.dbDir, process.env);
   return scan(spec, {
     sbomOnly: !!flags.sbomOnly,
-    dbDir: dbDirFrom(flags.dbDir, process.env),
+    dbDir,
+    onNeededEcosystems: (names) => recordNeededEcosystems(dbDir, names, new Date()),
     offline: offlineFrom(flags.offline, process.env),
     insecureRegistries: flags.insecureRegistry,
     verifyDiffIds: !!flags.verifyDiffIds,
@@ -56,10 +58,11 @@ async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
 
 /** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
 async function loadImplementation() {
-  const [m0, m1, m2] = await Promise.all([
+  const [m0, m1, m2, m3] = await Promise.all([
     import('@lading/engine/diff'),
     import('@lading/engine/report'),
     import('@lading/engine/scan'),
+    import('@lading/engine/vulndb'),
   ]);
-  return { ...m0, ...m1, ...m2 };
+  return { ...m0, ...m1, ...m2, ...m3 };
 }

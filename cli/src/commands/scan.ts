@@ -140,9 +140,15 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   // The one clock reading of the run: the report's date, the data-age checks and the verdict all use it.
   const now = new Date();
 
+  const matching = !sbomOnly || gated;
+  // The vulnerability store's module (with the SQLite driver) loads only for a scan that matches.
+  const vulndb = matching ? await import('@lading/engine/vulndb') : undefined;
+  const dbDir = dbDirFrom(flags.dbDir, process.env);
   const scanned = await scan(target, {
-    sbomOnly: sbomOnly && !gated,
-    dbDir: dbDirFrom(flags.dbDir, process.env),
+    sbomOnly: !matching,
+    dbDir,
+    // so that a bare `lading db update` fetches what this scan needed, even when it found no data at all
+    ...(vulndb ? { onNeededEcosystems: (names: string[]) => vulndb.recordNeededEcosystems(dbDir, names, now) } : {}),
     offline: offlineFrom(flags.offline, process.env),
     ignoreUnfixed: !!flags.ignoreUnfixed,
     ...(severities ? { severities } : {}),

@@ -4,16 +4,26 @@ import type { Inventory } from '../model/inventory.js';
 import type { DbInfo } from '../model/report.js';
 import type { ScanWarning } from '../model/warning.js';
 import { compareVersions, evaluateAffected } from '../versions/index.js';
-import { NewerSchemaError } from '../vulndb/schema.js';
-import { VulnStore } from '../vulndb/store.js';
+import { VulnStoreReader } from '../vulndb/reader.js';
 import { scoreVector } from './cvss-scorer.js';
-import { matchInventory, neededEcosystems } from './match-inventory.js';
+import { type MatchRules, matchInventory, neededEcosystems } from './match-inventory.js';
+
+export interface MatchOptions {
+  now: Date;
+  /** The per-ecosystem version rules and CVSS scorer; MATCH_RULES unless a test or benchmark swaps them. */
+  rules?: MatchRules;
+}
 
 export interface VulnerabilityOptions {
   dbDir: string;
   /** Never reach the network (no automatic update). */
   offline: boolean;
   now: Date;
+  /**
+   * Told which OSV ecosystems (base names) the inventory needs, before the store is opened, even when it then
+   * turns out to hold no data: the CLI notes them so a bare `lading db update` fetches them (needed.ts).
+   */
+  onNeededEcosystems?: (names: string[]) => void;
 }
 
 export interface VulnerabilityResult {
@@ -24,63 +34,6 @@ export interface VulnerabilityResult {
 
 /** Data older than this earns a warning in the report. */
 const STALE_MS = 7 * 24 * 3600 * 1000;
-
-/** Opens the local store, matches every package, closes it. Throws NO_DB (exit 3) when there is no data. */
-export async function findVulnerabilities(
-  inventory: Inventory,
-  options: VulnerabilityOptions,
-): Promise<VulnerabilityResult> {
-  const needed = neededEcosystems(inventory);
-  if (needed.size === 0) {
-    const { warnings } = matchInventory(inventory, EMPTY_SOURCE, RULES);
-    return { findings: [], warnings, db: { ecosystems: {} } };
-  }
-  rememberNeeded(options.dbDir, needed, options.now);
-  const store = VulnStore.openReadOnly(options.dbDir);
-  if (!store) throw noData(needed, options.dbDir);
-  try {
-    return store.snapshot(() => matchWithStore(inventory, store, needed, options));
-  } finally {
-    store.close();
-  }
-}
-
-function matchWithStore(
-  inventory: Inventory,
-  store: VulnStore,
-  needed: Set<string>,
-  options: VulnerabilityOptions,
-): VulnerabilityResult {
-  {
-    const warnings: ScanWarning[] = [];
-    const db: DbInfo = { ecosystems: {} };
-    const missing: string[] = [];
-    for (const name of [...needed].sort()) {
-      const state = store.ecosystem(name);
-      if (!state?.records || !state.updatedAt) {
-        missing.push(name);
-        continue;
-      }
-      db.ecosystems[name] = state.updatedAt;
-      if (!db.builtAt || state.updatedAt < db.builtAt) db.builtAt = state.updatedAt;
-      if (options.now.getTime() - Date.parse(state.updatedAt) > STALE_MS) {
-        warnings.push({
-          cataloger: 'vulndb',
-          message: `${name} vulnerability data is from ${state.updatedAt}, more than a week old: run \`lading db update\``,
-        });
-      }
-    }
-    if (missing.length === needed.size) throw noData(needed, options.dbDir);
-    for (const name of missing) {
-      warnings.push({
-        cataloger: 'vulndb',
-        message: `no vulnerability data for ${name}: its packages were not checked (run \`lading db update --ecosystem ${name}\`)`,
-      });
-    }
-    const result = matchInventory(inventory, store, RULES);
-    return { findings: result.findings, warnings: [...warnings, ...result.warnings], db };
-  }
-}
 
 /** Feeds repeat vectors across thousands of records: score each distinct vector once per process. */
 const vectorScores = new Map<string, number | undefined>();
@@ -94,26 +47,88 @@ function cachedScoreVector(vector: string): number | undefined {
   return score;
 }
 
-const RULES = { compare: compareVersions, evaluate: evaluateAffected, scoreVector: cachedScoreVector };
+/** The rules matching applies: each ecosystem's version ordering, OSV range evaluation, CVSS scoring. */
+export const MATCH_RULES: MatchRules = Object.freeze({
+  compare: compareVersions,
+  evaluate: evaluateAffected,
+  scoreVector: cachedScoreVector,
+});
 
 const EMPTY_SOURCE = { candidatesFor: () => [], kev: () => undefined, epss: () => undefined };
 
 /**
- * Remembers which ecosystems scans needed, so a bare `lading db update` fetches them. Best effort: a read-only
- * database folder must not stop a scan, but a database from a newer Lading must (nothing can be read from it).
+ * Matches an inventory against an open store, in one snapshot of it (a commit by another process meanwhile is
+ * seen whole by the next call, never half). The store stays open: a server keeps one reader for hours. Throws
+ * NO_DB (exit 3) when the store holds data for none of the ecosystems the inventory needs.
  */
-function rememberNeeded(dir: string, needed: Set<string>, now: Date): void {
-  let store: VulnStore | undefined;
+export function matchVulnerabilities(
+  inventory: Inventory,
+  store: VulnStoreReader,
+  options: MatchOptions,
+): VulnerabilityResult {
+  const rules = options.rules ?? MATCH_RULES;
+  const needed = neededEcosystems(inventory);
+  if (needed.size === 0) return matchNothing(inventory, rules);
+  return store.snapshot(() => matchWithStore(inventory, store, needed, options.now, rules));
+}
+
+/** Opens the store in `dbDir` read-only, matches every package, closes it. Throws NO_DB when there is no data. */
+export async function findVulnerabilities(
+  inventory: Inventory,
+  options: VulnerabilityOptions,
+): Promise<VulnerabilityResult> {
+  const needed = neededEcosystems(inventory);
+  if (needed.size === 0) return matchNothing(inventory, MATCH_RULES);
+  options.onNeededEcosystems?.([...needed].sort());
+  const store = VulnStoreReader.open(options.dbDir);
+  if (!store) throw noData(needed, options.dbDir);
   try {
-    // a running `db update` holds the write lock for seconds: skip the bookkeeping rather than wait for it;
-    // an older layout is not upgraded here (it takes a while): the read-only open then says what to run
-    store = VulnStore.openForWrite(dir, { busyTimeoutMs: 100, upgrade: false });
-    store.markNeeded(needed, now);
-  } catch (err) {
-    if (err instanceof NewerSchemaError) throw err;
+    return store.snapshot(() => matchWithStore(inventory, store, needed, options.now, MATCH_RULES, options.dbDir));
   } finally {
-    store?.close();
+    store.close();
   }
+}
+
+function matchNothing(inventory: Inventory, rules: MatchRules): VulnerabilityResult {
+  const { warnings } = matchInventory(inventory, EMPTY_SOURCE, rules);
+  return { findings: [], warnings, db: { ecosystems: {} } };
+}
+
+function matchWithStore(
+  inventory: Inventory,
+  store: VulnStoreReader,
+  needed: Set<string>,
+  now: Date,
+  rules: MatchRules,
+  dirLabel: string = store.dir,
+): VulnerabilityResult {
+  const warnings: ScanWarning[] = [];
+  const db: DbInfo = { ecosystems: {} };
+  const missing: string[] = [];
+  for (const name of [...needed].sort()) {
+    const state = store.ecosystem(name);
+    if (!state?.records || !state.updatedAt) {
+      missing.push(name);
+      continue;
+    }
+    db.ecosystems[name] = state.updatedAt;
+    if (!db.builtAt || state.updatedAt < db.builtAt) db.builtAt = state.updatedAt;
+    if (now.getTime() - Date.parse(state.updatedAt) > STALE_MS) {
+      warnings.push({
+        cataloger: 'vulndb',
+        message: `${name} vulnerability data is from ${state.updatedAt}, more than a week old: run \`lading db update\``,
+      });
+    }
+  }
+  if (missing.length === needed.size) throw noData(needed, dirLabel);
+  for (const name of missing) {
+    warnings.push({
+      cataloger: 'vulndb',
+      message: `no vulnerability data for ${name}: its packages were not checked (run \`lading db update --ecosystem ${name}\`)`,
+    });
+  }
+  const result = matchInventory(inventory, store, rules);
+  return { findings: result.findings, warnings: [...warnings, ...result.warnings], db };
 }
 
 function noData(needed: Set<string>, dir: string): LadingError {

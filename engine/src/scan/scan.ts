@@ -19,6 +19,8 @@ export interface ScanOptions extends OpenOptions, FindingFilters {
   maxInflatedBytes?: number;
   limits?: Partial<CatalogLimits>;
   now?: Date;
+  /** Told the OSV ecosystems the inventory needs, before matching (the CLI remembers them for `db update`). */
+  onNeededEcosystems?: (names: string[]) => void;
 }
 
 /** The one composition of the flow (docs/architecture.md): target → walk → inventory → match → report model. */
@@ -33,7 +35,12 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
   if (!options.sbomOnly) {
     // Loaded on demand: SBOM-only runs never load the database driver.
     const { findVulnerabilities } = await import('../match/find-vulnerabilities.js');
-    const result = await findVulnerabilities(inventory, { dbDir: options.dbDir, offline: !!options.offline, now });
+    const result = await findVulnerabilities(inventory, {
+      dbDir: options.dbDir,
+      offline: !!options.offline,
+      now,
+      ...(options.onNeededEcosystems ? { onNeededEcosystems: options.onNeededEcosystems } : {}),
+    });
     findings = filterFindings(result.findings, options);
     warnings.push(...result.warnings);
     db = result.db;

@@ -5,7 +5,8 @@ import type { ScanWarning } from '../model/warning.js';
 import { looksLikeEpss, readEpss } from './epss.js';
 import { looksLikeKev, parseKev } from './kev.js';
 import { RecordImporter } from './record-importer.js';
-import type { VulnStore } from './store.js';
+import type { PackageKey } from './store.js';
+import type { VulnStoreWriter, WriteTransaction } from './writer.js';
 import { MAX_ENTRY_BYTES, readZipEntries } from './zip-entries.js';
 
 export interface ImportSummary {
@@ -15,6 +16,8 @@ export interface ImportSummary {
   kev?: number;
   epss?: number;
   warnings: ScanWarning[];
+  /** Packages whose advisories the import added, modified or removed (see WriteTransaction), sorted. */
+  changedPackages: PackageKey[];
 }
 
 const RECORD_FILE = /\.(json|ya?ml)$/i;
@@ -23,28 +26,25 @@ const RECORD_FILE = /\.(json|ya?ml)$/i;
  * `lading db import PATH...` for air-gapped hosts: zip dumps, folders of OSV JSON/YAML, single records, the
  * CISA KEV catalog and EPSS CSVs. All paths go in one transaction: a corrupt zip leaves the store as it was.
  */
-export async function importPaths(store: VulnStore, paths: string[], now: Date): Promise<ImportSummary> {
-  const importer = new RecordImporter(store);
-  const summary: ImportSummary = { records: 0, skipped: 0, ecosystems: [], warnings: [] };
-  store.begin();
-  try {
-    for (const path of paths) await importPath(store, importer, path, summary, now);
+export async function importPaths(store: VulnStoreWriter, paths: string[], now: Date): Promise<ImportSummary> {
+  const summary: ImportSummary = { records: 0, skipped: 0, ecosystems: [], warnings: [], changedPackages: [] };
+  const importer = await store.transaction(async (tx) => {
+    const importer = new RecordImporter(tx);
+    for (const path of paths) await importPath(tx, importer, path, summary, now);
     for (const source of importer.sources) {
-      store.recount(source);
-      const previous = store.ecosystem(source)?.highWater;
-      const newest = store.newestModified(source);
+      tx.recount(source);
+      const previous = tx.ecosystem(source)?.highWater;
+      const newest = tx.newestModified(source);
       const highWater = previous && newest && previous > newest ? previous : newest;
-      store.setEcosystemState(source, {
+      tx.setEcosystemState(source, {
         updatedAt: now.toISOString(),
         origin: `import:${paths.join(',')}`,
         ...(highWater ? { highWater } : {}),
       });
     }
-    store.commit();
-  } catch (err) {
-    store.rollback();
-    throw err;
-  }
+    summary.changedPackages = tx.changedPackages();
+    return importer;
+  });
   summary.records = importer.imported;
   summary.skipped = importer.skipped;
   summary.ecosystems = [...importer.sources].sort();
@@ -53,7 +53,7 @@ export async function importPaths(store: VulnStore, paths: string[], now: Date):
 }
 
 async function importPath(
-  store: VulnStore,
+  tx: WriteTransaction,
   importer: RecordImporter,
   path: string,
   summary: ImportSummary,
@@ -81,11 +81,11 @@ async function importPath(
     return;
   }
   if (/\.csv(\.gz)?$/i.test(path) || (await looksLikeEpss(path))) {
-    store.clearEpss();
-    const result = await readEpss(path, (row) => store.putEpss(row.cve, row));
-    store.setMeta('epss.modelVersion', result.modelVersion ?? '');
-    store.setMeta('epss.scoreDate', result.scoreDate ?? '');
-    store.setMeta('epss.updatedAt', now.toISOString());
+    tx.clearEpss();
+    const result = await readEpss(path, (row) => tx.putEpss(row.cve, row));
+    tx.setMeta('epss.modelVersion', result.modelVersion ?? '');
+    tx.setMeta('epss.scoreDate', result.scoreDate ?? '');
+    tx.setMeta('epss.updatedAt', now.toISOString());
     if (result.skipped)
       summary.warnings.push({ cataloger: 'vulndb', path, message: `${result.skipped} malformed EPSS rows skipped` });
     summary.epss = result.rows;
@@ -104,7 +104,7 @@ async function importPath(
     }
     if (looksLikeKev(value)) {
       const kev = parseKev(value, path);
-      summary.kev = store.replaceKev(kev.entries, kev.catalogVersion, now);
+      summary.kev = tx.replaceKev(kev.entries, kev.catalogVersion, now);
       if (kev.skipped)
         summary.warnings.push({
           cataloger: 'vulndb',

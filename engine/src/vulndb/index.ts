@@ -2,7 +2,19 @@
 // internal and may change without notice.
 
 export * from './import-paths.js';
+export * from './needed.js';
+export * from './reader.js';
 export * from './sources.js';
 export * from './status.js';
-export * from './store.js';
+export {
+  type AdvisoryCandidate,
+  DB_FILE,
+  dbPath,
+  type EcosystemState,
+  type EpssScore,
+  type KevEntry,
+  type PackageKey,
+  type StoreConnection,
+} from './store.js';
 export * from './update.js';
+export * from './writer.js';

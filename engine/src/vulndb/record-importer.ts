@@ -3,13 +3,13 @@ import type { OsvRecord } from '../model/osv.js';
 import type { ScanWarning } from '../model/warning.js';
 import { baseEcosystem } from './names.js';
 import { parseOsvRecord } from './parse-record.js';
-import type { VulnStore } from './store.js';
+import type { WriteTransaction } from './writer.js';
 
 /** Enough to see what is wrong without drowning a terminal when a whole dump is bad. */
 const MAX_WARNINGS = 20;
 
 /**
- * Feeds raw OSV documents into an open store transaction: a bad document becomes a warning and the rest go
+ * Feeds raw OSV documents into an open write transaction: a bad document becomes a warning and the rest go
  * on. `source` pins the dump a record belongs to (an ecosystem's all.zip); otherwise its first ecosystem decides.
  */
 export class RecordImporter {
@@ -19,7 +19,7 @@ export class RecordImporter {
   skipped = 0;
 
   constructor(
-    private readonly store: VulnStore,
+    private readonly tx: WriteTransaction,
     private readonly options: { source?: string; fresh?: boolean } = {},
   ) {}
 
@@ -43,7 +43,7 @@ export class RecordImporter {
       return undefined;
     }
     const source = this.options.source ?? sourceOf(parsed.record);
-    this.store.putRecord(source, parsed.record, this.options.fresh === true);
+    this.tx.putRecord(source, parsed.record, this.options.fresh === true);
     this.sources.add(source);
     this.imported++;
     return parsed.record;

@@ -1,4 +1,5 @@
-import type { VulnStore } from './store.js';
+import { neededByScans } from './needed.js';
+import type { StoreConnection } from './store.js';
 
 export interface EcosystemStatus {
   ecosystem: string;
@@ -19,9 +20,19 @@ export interface DbStatus {
   epss: { scores: number; modelVersion?: string; scoreDate?: string; updatedAt?: string };
 }
 
-export function dbStatus(store: VulnStore, now: Date): DbStatus {
-  const ecosystems = store.ecosystems().map((state) => {
-    const status: EcosystemStatus = { ecosystem: state.name, records: state.records, neededByScans: !!state.neededAt };
+/** Works on a VulnStoreReader (`db status`) or a VulnStoreWriter. */
+export function dbStatus(store: StoreConnection, now: Date): DbStatus {
+  const needed = neededByScans(store);
+  const states = store.ecosystems();
+  // an ecosystem a scan needed but no update fetched yet is listed too, as "never" updated
+  for (const name of Object.keys(needed)) if (!states.some((s) => s.name === name)) states.push({ name, records: 0 });
+  states.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ecosystems = states.map((state) => {
+    const status: EcosystemStatus = {
+      ecosystem: state.name,
+      records: state.records,
+      neededByScans: needed[state.name] !== undefined,
+    };
     if (state.updatedAt) {
       status.updatedAt = state.updatedAt;
       status.ageDays = Math.max(0, Math.floor((now.getTime() - Date.parse(state.updatedAt)) / 86_400_000));

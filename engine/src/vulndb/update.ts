@@ -7,9 +7,11 @@ import { readEpss } from './epss.js';
 import { downloadToFile, fetchBytes } from './http.js';
 import { parseKev } from './kev.js';
 import { baseEcosystem, ecosystemPath } from './names.js';
+import { neededByScans } from './needed.js';
 import { RecordImporter } from './record-importer.js';
 import type { SourceUrls } from './sources.js';
-import type { VulnStore } from './store.js';
+import type { PackageKey, StoreConnection } from './store.js';
+import { mergePackageKeys, type VulnStoreWriter } from './writer.js';
 import { readZipEntries } from './zip-entries.js';
 
 export interface UpdateOptions {
@@ -31,6 +33,8 @@ export interface EcosystemUpdate {
   mode: 'full' | 'incremental' | 'not-modified';
   records: number;
   changed: number;
+  /** Packages of this ecosystem's dump whose advisories were added, modified or removed, sorted. */
+  changedPackages: PackageKey[];
 }
 
 export interface UpdateSummary {
@@ -38,6 +42,12 @@ export interface UpdateSummary {
   kev?: number;
   epss?: number;
   warnings: ScanWarning[];
+  /**
+   * Every package whose advisories this update added, modified or removed (all ecosystems), sorted: what a
+   * server that keeps results should match again. KEV and EPSS refreshes are not in it (they touch findings of
+   * any package: `kev`/`epss` say they were refreshed).
+   */
+  changedPackages: PackageKey[];
 }
 
 /** Past this many changed records, one all.zip is cheaper than that many single GETs. */
@@ -48,10 +58,11 @@ const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const MAX_CSV_BYTES = 256 * 1024 * 1024;
 const FETCH_CONCURRENCY = 8;
 
-/** Which ecosystems `db update` refreshes: those named plus those earlier scans needed. */
-export function ecosystemsToUpdate(store: VulnStore, named: string[]): string[] {
+/** Which ecosystems `db update` refreshes: those named, those it holds data for and those earlier scans needed. */
+export function ecosystemsToUpdate(store: StoreConnection, named: string[]): string[] {
   const wanted = new Set(named.map(baseEcosystem));
-  for (const state of store.ecosystems()) if (state.neededAt || state.records > 0) wanted.add(state.name);
+  for (const state of store.ecosystems()) if (state.records > 0) wanted.add(state.name);
+  for (const name of Object.keys(neededByScans(store))) wanted.add(name);
   wanted.delete('[EMPTY]');
   if (wanted.size === 0) {
     throw new LadingError(
@@ -62,18 +73,19 @@ export function ecosystemsToUpdate(store: VulnStore, named: string[]): string[] 
   return [...wanted].sort();
 }
 
-export async function updateStore(store: VulnStore, options: UpdateOptions): Promise<UpdateSummary> {
-  const summary: UpdateSummary = { ecosystems: [], warnings: [] };
+export async function updateStore(store: VulnStoreWriter, options: UpdateOptions): Promise<UpdateSummary> {
+  const summary: UpdateSummary = { ecosystems: [], warnings: [], changedPackages: [] };
   for (const ecosystem of ecosystemsToUpdate(store, options.ecosystems)) {
     options.progress?.(`updating ${ecosystem}`);
     summary.ecosystems.push(await updateEcosystem(store, ecosystem, options, summary.warnings));
   }
+  summary.changedPackages = mergePackageKeys(...summary.ecosystems.map((e) => e.changedPackages));
   if (!options.skipEnrichment) await updateEnrichment(store, options, summary);
   return summary;
 }
 
 async function updateEcosystem(
-  store: VulnStore,
+  store: VulnStoreWriter,
   ecosystem: string,
   options: UpdateOptions,
   warnings: ScanWarning[],
@@ -89,7 +101,7 @@ async function updateEcosystem(
 }
 
 async function fullUpdate(
-  store: VulnStore,
+  store: VulnStoreWriter,
   ecosystem: string,
   options: UpdateOptions,
   warnings: ScanWarning[],
@@ -103,21 +115,22 @@ async function fullUpdate(
     const result = await downloadToFile(url, tmp, clean(validators));
     if (result.status === 'not-found') throw new LadingError('NOT_FOUND', `${url}: no such ecosystem at the source`);
     if (result.status === 'not-modified') {
-      store.setEcosystemState(ecosystem, { updatedAt: options.now.toISOString(), fullAt: options.now.toISOString() });
-      return { ecosystem, mode: 'not-modified', records: state?.records ?? 0, changed: 0 };
+      await store.transaction((tx) =>
+        tx.setEcosystemState(ecosystem, { updatedAt: options.now.toISOString(), fullAt: options.now.toISOString() }),
+      );
+      return { ecosystem, mode: 'not-modified', records: state?.records ?? 0, changed: 0, changedPackages: [] };
     }
     options.progress?.(`importing ${ecosystem} (${result.bytes} bytes)`);
-    const importer = new RecordImporter(store, { source: ecosystem, fresh: true });
-    store.begin();
-    try {
-      store.clearSource(ecosystem);
+    return await store.transaction(async (tx) => {
+      const importer = new RecordImporter(tx, { source: ecosystem, fresh: true });
+      tx.clearSource(ecosystem);
       for await (const entry of readZipEntries(tmp, { label: url })) {
         if (entry.error) importer.warn(`${url}!${entry.name}`, `skipped: ${entry.error}`);
         else if (entry.data && /\.json$/i.test(entry.name)) importer.addDocument(`${url}!${entry.name}`, entry.data);
       }
-      const records = store.recount(ecosystem);
-      const newest = store.newestModified(ecosystem);
-      store.setEcosystemState(ecosystem, {
+      const records = tx.recount(ecosystem);
+      const newest = tx.newestModified(ecosystem);
+      tx.setEcosystemState(ecosystem, {
         updatedAt: options.now.toISOString(),
         fullAt: options.now.toISOString(),
         origin: url,
@@ -125,13 +138,10 @@ async function fullUpdate(
         lastModified: result.lastModified,
         highWater: newest,
       });
-      store.commit();
+      const changedPackages = tx.changedPackages();
       warnings.push(...importer.warnings);
-      return { ecosystem, mode: 'full', records, changed: importer.imported };
-    } catch (err) {
-      store.rollback();
-      throw err;
-    }
+      return { ecosystem, mode: 'full' as const, records, changed: importer.imported, changedPackages };
+    });
   } finally {
     await rm(tmp, { force: true });
   }
@@ -165,7 +175,7 @@ async function changedSince(
 }
 
 async function applyChanges(
-  store: VulnStore,
+  store: VulnStoreWriter,
   ecosystem: string,
   ids: string[],
   options: UpdateOptions,
@@ -182,47 +192,36 @@ async function applyChanges(
     }
   };
   await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, ids.length) }, worker));
-  const importer = new RecordImporter(store, { source: ecosystem });
-  store.begin();
-  try {
+  return store.transaction((tx) => {
+    const importer = new RecordImporter(tx, { source: ecosystem });
     for (const id of ids) {
       const data = fetched.get(id);
       // Listed but gone: kept until the next full refresh reconciles deletions (a 404 may also be a lagging mirror).
       if (!data) importer.warn(`${ecosystem}/${id}.json`, 'listed in modified_id.csv but not found; kept as it was');
       else importer.addDocument(`${ecosystem}/${id}.json`, data);
     }
-    const records = store.recount(ecosystem);
-    const previous = store.ecosystem(ecosystem)?.highWater;
-    const newest = store.newestModified(ecosystem);
-    store.setEcosystemState(ecosystem, {
+    const records = tx.recount(ecosystem);
+    const previous = tx.ecosystem(ecosystem)?.highWater;
+    const newest = tx.newestModified(ecosystem);
+    tx.setEcosystemState(ecosystem, {
       updatedAt: options.now.toISOString(),
       highWater: previous && newest && previous > newest ? previous : newest,
     });
-    store.commit();
+    const changedPackages = tx.changedPackages();
     warnings.push(...importer.warnings);
-    return { ecosystem, mode: 'incremental', records, changed: importer.imported };
-  } catch (err) {
-    store.rollback();
-    throw err;
-  }
+    return { ecosystem, mode: 'incremental' as const, records, changed: importer.imported, changedPackages };
+  });
 }
 
 /** KEV and EPSS are extras: a failure is a warning, the OSV data already committed stays. */
-async function updateEnrichment(store: VulnStore, options: UpdateOptions, summary: UpdateSummary): Promise<void> {
+async function updateEnrichment(store: VulnStoreWriter, options: UpdateOptions, summary: UpdateSummary): Promise<void> {
   const kevUrl = options.sources.kev;
   try {
     options.progress?.('updating CISA KEV');
     const data = await fetchBytes(kevUrl, 64 * 1024 * 1024);
     if (!data) throw new LadingError('NOT_FOUND', 'not found (HTTP 404)');
     const kev = parseKev(JSON.parse(data.toString('utf8')), kevUrl);
-    store.begin();
-    try {
-      summary.kev = store.replaceKev(kev.entries, kev.catalogVersion, options.now);
-      store.commit();
-    } catch (err) {
-      store.rollback();
-      throw err;
-    }
+    summary.kev = await store.transaction((tx) => tx.replaceKev(kev.entries, kev.catalogVersion, options.now));
   } catch (err) {
     summary.warnings.push({ cataloger: 'vulndb', path: kevUrl, message: `KEV not updated: ${messageOf(err)}` });
   }
@@ -234,20 +233,15 @@ async function updateEnrichment(store: VulnStore, options: UpdateOptions, summar
     const result = await downloadToFile(epssUrl, tmp, store.count('epss') ? validators : {});
     if (result.status === 'not-found') throw new LadingError('NOT_FOUND', 'not found (HTTP 404)');
     if (result.status === 'ok') {
-      store.begin();
-      try {
-        store.clearEpss();
-        const read = await readEpss(tmp, (row) => store.putEpss(row.cve, row));
-        store.setMeta('epss.modelVersion', read.modelVersion ?? '');
-        store.setMeta('epss.scoreDate', read.scoreDate ?? '');
-        store.setMeta('epss.updatedAt', options.now.toISOString());
-        store.setMeta('epss.etag', result.etag ?? '');
-        store.commit();
-        summary.epss = read.rows;
-      } catch (err) {
-        store.rollback();
-        throw err;
-      }
+      summary.epss = await store.transaction(async (tx) => {
+        tx.clearEpss();
+        const read = await readEpss(tmp, (row) => tx.putEpss(row.cve, row));
+        tx.setMeta('epss.modelVersion', read.modelVersion ?? '');
+        tx.setMeta('epss.scoreDate', read.scoreDate ?? '');
+        tx.setMeta('epss.updatedAt', options.now.toISOString());
+        tx.setMeta('epss.etag', result.etag ?? '');
+        return read.rows;
+      });
     }
   } catch (err) {
     summary.warnings.push({ cataloger: 'vulndb', path: epssUrl, message: `EPSS not updated: ${messageOf(err)}` });

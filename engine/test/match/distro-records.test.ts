@@ -7,7 +7,7 @@ import type { Inventory } from '../../src/model/inventory.js';
 import type { OsInfo } from '../../src/model/os.js';
 import type { Package } from '../../src/model/package.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
-import { VulnStore } from '../../src/vulndb/store.js';
+import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { FIXTURES } from '../vulndb/fixtures.js';
 import { pkg } from './inventory-helpers.js';
 
@@ -50,7 +50,7 @@ describe('matching real Ubuntu, Red Hat, AlmaLinux and SUSE records', () => {
     const { tmpdir } = await import('node:os');
     dbDir = mkdtempSync(join(tmpdir(), 'lading-distro-'));
     process.once('exit', () => rmSync(dbDir, { recursive: true, force: true }));
-    const store = VulnStore.openForWrite(dbDir);
+    const store = VulnStoreWriter.open(dbDir);
     try {
       await importPaths(store, [DISTRO_FIXTURES], NOW);
     } finally {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { findVulnerabilities } from '../../src/match/find-vulnerabilities.js';
 import type { Finding } from '../../src/model/finding.js';
 import type { Inventory } from '../../src/model/inventory.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
-import { VulnStore } from '../../src/vulndb/store.js';
+import { VulnStoreReader } from '../../src/vulndb/reader.js';
+import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FIXTURES, OSV_FIXTURES } from '../vulndb/fixtures.js';
 import { ALPINE_310, DEBIAN_9, DEBIAN_12, LAYER, pkg } from './inventory-helpers.js';
@@ -13,7 +15,7 @@ const NOW = new Date('2026-01-10T00:00:00Z');
 
 async function storeWithFixtures(t: Parameters<typeof tempDir>[0]): Promise<string> {
   const dir = await tempDir(t);
-  const store = VulnStore.openForWrite(dir);
+  const store = VulnStoreWriter.open(dir);
   try {
     await importPaths(
       store,
@@ -170,17 +172,18 @@ describe('findVulnerabilities on real OSV records', () => {
     assert.deepEqual(stdlib.aliases, ['GHSA-69cg-p879-7622', 'GO-2022-0969']);
   });
 
-  it('throws NO_DB when there is no data for the needed ecosystems, and remembers them for db update', async (t) => {
+  it('throws NO_DB when there is no data for the needed ecosystems, after naming them, and writes nothing', async (t) => {
     const dir = await tempDir(t);
     const inventory: Inventory = { os: DEBIAN_12, warnings: [], packages: [pkg('deb', 'coreutils', '9.1-1')] };
-    await assert.rejects(findVulnerabilities(inventory, { dbDir: dir, offline: true, now: NOW }), (err: Error) => {
+    const told: string[][] = [];
+    const options = { dbDir: dir, offline: true, now: NOW, onNeededEcosystems: (n: string[]) => told.push(n) };
+    await assert.rejects(findVulnerabilities(inventory, options), (err: Error) => {
       assert.equal((err as { code?: string }).code, 'NO_DB');
       assert.match(err.message, /Debian/);
       return true;
     });
-    const store = VulnStore.openReadOnly(dir)!;
-    t.after(() => store.close());
-    assert.equal(store.ecosystem('Debian')?.neededAt, NOW.toISOString());
+    assert.deepEqual(told, [['Debian']]);
+    assert.deepEqual(readdirSync(dir), [], 'a scan creates no database and no bookkeeping file');
   });
 
   it('warns when the data is more than a week old and when an ecosystem has no data', async (t) => {

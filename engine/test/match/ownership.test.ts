@@ -7,7 +7,7 @@ import { runCatalogers } from '../../src/catalog/run.js';
 import type { WantedFile } from '../../src/image/file.js';
 import { findVulnerabilities } from '../../src/match/find-vulnerabilities.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
-import { VulnStore } from '../../src/vulndb/store.js';
+import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { wantedFromDir } from '../helpers/wanted-files.js';
 import { OSV_FIXTURES } from '../vulndb/fixtures.js';
@@ -43,7 +43,7 @@ it('a PyPI package owned by a dpkg package is matched once, as the deb', async (
   );
 
   const dbDir = await tempDir(t);
-  const store = VulnStore.openForWrite(dbDir);
+  const store = VulnStoreWriter.open(dbDir);
   await importPaths(store, [OSV_FIXTURES], NOW);
   store.close();
   const result = await findVulnerabilities(inventory, { dbDir, offline: true, now: NOW });

@@ -4,12 +4,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { matchVulnerabilities } from '../../src/match/find-vulnerabilities.js';
+import type { Inventory } from '../../src/model/inventory.js';
 import type { OsvRecord } from '../../src/model/osv.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
-import { VulnStore } from '../../src/vulndb/store.js';
+import { VulnStoreReader } from '../../src/vulndb/reader.js';
+import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildZip } from '../helpers/zip-writer.js';
+import { pkg } from '../match/inventory-helpers.js';
 
 const READER = fileURLToPath(new URL('./concurrent-reader.ts', import.meta.url));
 const READERS = 3;
@@ -90,7 +94,7 @@ describe('vulnerability store under concurrent readers', () => {
         ...range(FILLER).map((i) => record(`FILL-${i}`, `filler${i % 3000}`, '2025-06-01T00:00:00Z')),
       ]),
     );
-    const store = VulnStore.openForWrite(dbDir);
+    const store = VulnStoreWriter.open(dbDir);
     await importPaths(store, [before], new Date());
     store.close();
 
@@ -126,24 +130,74 @@ describe('vulnerability store under concurrent readers', () => {
     const dbDir = await tempDir(t);
     const before = join(dbDir, 'before.zip');
     writeFileSync(before, zipOf(oldIds.map((id) => record(id, 'targetpkg', '2025-01-01T00:00:00Z'))));
-    const writer = VulnStore.openForWrite(dbDir);
+    const writer = VulnStoreWriter.open(dbDir);
     t.after(() => writer.close());
     await importPaths(writer, [before], new Date());
-    const reader = VulnStore.openReadOnly(dbDir)!;
+    const reader = VulnStoreReader.open(dbDir)!;
     t.after(() => reader.close());
     const seen = reader.snapshot(() => {
       const candidates = reader.candidatesFor('Debian:12', 'targetpkg');
       // the update commits after the candidates were read and before their text is
-      writer.begin();
-      for (const id of oldIds) {
-        writer.putRecord('Debian', record(id, 'targetpkg', '2025-06-01T00:00:00Z', { withdrawn: '2025-06-01' }));
-      }
-      writer.commit();
+      writer.transaction((tx) => {
+        for (const id of oldIds) {
+          tx.putRecord('Debian', record(id, 'targetpkg', '2025-06-01T00:00:00Z', { withdrawn: '2025-06-01' }));
+        }
+      });
       return candidates.map((c) => c.record().id).sort();
     });
     assert.deepEqual(seen, [...oldIds].sort());
-    const later = VulnStore.openReadOnly(dbDir)!;
+    const later = VulnStoreReader.open(dbDir)!;
     t.after(() => later.close());
     assert.deepEqual(later.candidatesFor('Debian:12', 'targetpkg'), []);
+    // the same reader, kept open: its memo of the old candidates is dropped, not served
+    assert.deepEqual(
+      reader.snapshot(() => reader.candidatesFor('Debian:12', 'targetpkg')),
+      [],
+    );
+  });
+
+  it('a reader kept open serves what another process committed since, never its memo of the old state', async (t) => {
+    const dir = await tempDir(t);
+    const dbDir = join(dir, 'db');
+    const before = join(dir, 'before.zip');
+    const update = join(dir, 'update.zip');
+    writeFileSync(before, zipOf(oldIds.map((id) => record(id, 'targetpkg', '2025-01-01T00:00:00Z'))));
+    writeFileSync(
+      update,
+      zipOf([
+        ...oldIds.map((id) => record(id, 'targetpkg', '2025-06-01T00:00:00Z', { withdrawn: '2025-06-01T00:00:00Z' })),
+        ...newIds.map((id) => record(id, 'targetpkg', '2025-06-01T00:00:00Z')),
+      ]),
+    );
+    const writer = VulnStoreWriter.open(dbDir);
+    await importPaths(writer, [before], new Date());
+    writer.close();
+
+    const reader = VulnStoreReader.open(dbDir)!;
+    t.after(() => reader.close());
+    const inventory: Inventory = {
+      os: { family: 'debian', version: '12', ecosystem: 'Debian:12' },
+      warnings: [],
+      packages: [pkg('deb', 'targetpkg', '1.0-1')],
+    };
+    const ids = () =>
+      matchVulnerabilities(inventory, reader, { now: new Date() })
+        .findings.map((f) => f.advisory.id)
+        .sort();
+    assert.deepEqual(ids(), [...oldIds].sort());
+    // memoised reads outside a snapshot, too
+    assert.equal(reader.candidatesFor('Debian:12', 'targetpkg').length, TARGETS);
+
+    const written = await runCli(['db', 'import', update, '--db-dir', dbDir]);
+    assert.equal(written.code, 0, written.stderr);
+
+    assert.deepEqual(ids(), [...newIds].sort());
+    assert.deepEqual(
+      reader
+        .candidatesFor('Debian:12', 'targetpkg')
+        .map((c) => c.id)
+        .sort(),
+      [...newIds].sort(),
+    );
   });
 });

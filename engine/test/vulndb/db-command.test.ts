@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { VulnStore } from '../../src/vulndb/store.js';
+import { readNeededEcosystems } from '../../src/vulndb/needed.js';
+import { VulnStoreReader } from '../../src/vulndb/reader.js';
 import { runCli } from '../helpers/cli.js';
 import { startFileServer } from '../helpers/http-server.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -43,11 +45,10 @@ describe('lading db', () => {
     const copy = join(dir, 'copy', 'vulndb.sqlite');
     const exported = await runCli(['db', 'export', join(dir, 'copy', 'vulndb.sqlite'), '--db-dir', db]);
     assert.equal(exported.code, 3, 'the destination folder does not exist yet');
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(join(dir, 'copy'));
     const again = await runCli(['db', 'export', copy, '--db-dir', db]);
     assert.equal(again.code, 0, again.stderr);
-    const store = VulnStore.openReadOnly(join(dir, 'copy'))!;
+    const store = VulnStoreReader.open(join(dir, 'copy'))!;
     t.after(() => store.close());
     assert.equal(store.recordsFor('Maven', 'org.apache.logging.log4j:log4j-core').length, 1);
     assert.equal(store.kev('CVE-2021-44228')?.ransomware, 'Known');
@@ -70,5 +71,29 @@ describe('lading db', () => {
     assert.equal(updated.code, 0, updated.stderr);
     assert.equal(updated.stdout, 'npm: full, 1 changed, 1 records\n');
     assert.equal(updated.stderr, '', 'no progress output without a TTY');
+  });
+
+  it('a scan without data notes the ecosystems it needed beside the database; a bare db update fetches them', async (t) => {
+    const dir = await tempDir(t);
+    const db = join(dir, 'db');
+    const root = join(dir, 'rootfs');
+    await cp(join(FIXTURES, '../catalog/os/dpkg/bookworm'), root, { recursive: true });
+    await mkdir(join(root, 'etc'), { recursive: true });
+    await cp(join(FIXTURES, '../catalog/os/release/debian-12'), join(root, 'etc/os-release'));
+
+    const scanned = await runCli(['scan', `dir:${root}`, '--db-dir', db, '--offline', '-o', 'json', '-q']);
+    assert.equal(scanned.code, 3, scanned.stderr);
+    assert.match(scanned.stderr, /no vulnerability data for Debian in /);
+    assert.ok(!existsSync(join(db, 'vulndb.sqlite')), 'the scan did not create the database');
+    assert.deepEqual(Object.keys(readNeededEcosystems(db)), ['Debian']);
+
+    const server = await startFileServer(t, { '/Debian/all.zip': { body: buildZip(ecosystemEntries('Debian')) } });
+    const updated = await runCli(['db', 'update', '--db-dir', db, '--no-enrichment'], {
+      env: { LADING_DB_SOURCE: server.url },
+    });
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.equal(updated.stdout, 'Debian: full, 5 changed, 5 records\n');
+    const status = await runCli(['db', 'status', '--db-dir', db]);
+    assert.match(status.stdout, /^Debian +5 +\S+ +0d +yes$/m);
   });
 });

@@ -12,7 +12,8 @@ import { readEpss } from '../../src/vulndb/epss.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
 import { parseKev } from '../../src/vulndb/kev.js';
 import { parseOsvRecord } from '../../src/vulndb/parse-record.js';
-import { dbPath, VulnStore } from '../../src/vulndb/store.js';
+import { dbPath } from '../../src/vulndb/store.js';
+import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { readZipEntries } from '../../src/vulndb/zip-entries.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildZip } from '../helpers/zip-writer.js';
@@ -64,7 +65,7 @@ describe('hostile vulnerability data', () => {
     const zip = buildZip([{ name: 'GO-2022-0969.json', data: JSON.stringify(fixtureRecord('Go', 'GO-2022-0969')) }]);
     const truncated = join(dir, 'truncated.zip');
     await writeFile(truncated, zip.subarray(0, zip.length - 30));
-    const store = VulnStore.openForWrite(join(dir, 'db'));
+    const store = VulnStoreWriter.open(join(dir, 'db'));
     t.after(() => store.close());
     await importPaths(store, [join(FIXTURES, 'osv', 'npm')], NOW);
     await assert.rejects(importPaths(store, [join(FIXTURES, 'osv', 'PyPI'), truncated], NOW), (err) => {
@@ -121,7 +122,7 @@ describe('hostile vulnerability data', () => {
       ['heads', 'head'],
     ] as const) {
       const dir = await tempDir(t);
-      const store = VulnStore.openForWrite(dir);
+      const store = VulnStoreWriter.open(dir);
       await importPaths(store, [join(FIXTURES, 'osv', 'Debian')], NOW);
       store.close();
       const raw = new Database(dbPath(dir));

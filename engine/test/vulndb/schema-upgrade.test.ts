@@ -10,9 +10,11 @@ import type { OsvRecord } from '../../src/model/osv.js';
 import { encodeRecord } from '../../src/vulndb/codec.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
 import { baseEcosystem, normalizePackageName } from '../../src/vulndb/names.js';
+import { VulnStoreReader } from '../../src/vulndb/reader.js';
 import { sourceOf } from '../../src/vulndb/record-importer.js';
 import { SCHEMA_VERSION } from '../../src/vulndb/schema.js';
-import { dbPath, VulnStore } from '../../src/vulndb/store.js';
+import { dbPath } from '../../src/vulndb/store.js';
+import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pkg } from '../match/inventory-helpers.js';
 import { OSV_FIXTURES } from './fixtures.js';
@@ -117,14 +119,14 @@ describe('vulnerability store schema upgrade', () => {
       );
       return true;
     };
-    assert.throws(() => VulnStore.openReadOnly(dir), older);
+    assert.throws(() => VulnStoreReader.open(dir), older);
     await assert.rejects(scan(dir), older);
     assert.deepEqual(readFileSync(dbPath(dir)), before);
   });
 
   it('upgrades a schema 1 file in place when opened for an update, then matches as a fresh import does', async (t) => {
     const fresh = await tempDir(t);
-    const store = VulnStore.openForWrite(fresh);
+    const store = VulnStoreWriter.open(fresh);
     await importPaths(store, [OSV_FIXTURES], NOW);
     store.close();
     const expected = await scan(fresh);
@@ -133,13 +135,13 @@ describe('vulnerability store schema upgrade', () => {
     const old = await tempDir(t);
     writeSchema1(old);
     // what `db update` and `db import` do first: rebuild the package rows from the stored records
-    VulnStore.openForWrite(old).close();
+    VulnStoreWriter.open(old).close();
     const upgraded = await scan(old);
     assert.deepEqual(upgraded, expected);
     const raw = new Database(dbPath(old), { readonly: true });
     t.after(() => raw.close());
     assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-    const reread = VulnStore.openReadOnly(old)!;
+    const reread = VulnStoreReader.open(old)!;
     t.after(() => reread.close());
     assert.equal(reread.recordsFor('Debian:10', 'e2fsprogs')[0]?.id, 'DEBIAN-CVE-2019-5094');
   });

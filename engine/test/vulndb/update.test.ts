@@ -1,18 +1,24 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import type { LadingError } from '../../src/errors/lading-error.js';
 import { findVulnerabilities } from '../../src/match/find-vulnerabilities.js';
 import type { Inventory } from '../../src/model/inventory.js';
+import type { OsvRecord } from '../../src/model/osv.js';
+import { importPaths } from '../../src/vulndb/import-paths.js';
+import { recordNeededEcosystems } from '../../src/vulndb/needed.js';
+import { VulnStoreReader } from '../../src/vulndb/reader.js';
 import { resolveSources } from '../../src/vulndb/sources.js';
-import { dbPath, VulnStore } from '../../src/vulndb/store.js';
+import { dbPath, type PackageKey } from '../../src/vulndb/store.js';
 import { updateStore } from '../../src/vulndb/update.js';
+import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { startFileServer } from '../helpers/http-server.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildZip } from '../helpers/zip-writer.js';
 import { pkg } from '../match/inventory-helpers.js';
-import { ecosystemEntries, FIXTURES } from './fixtures.js';
+import { ecosystemEntries, FIXTURES, fixtureRecord, OSV_FIXTURES } from './fixtures.js';
 
 const NOW = new Date('2026-01-10T00:00:00Z');
 const LAST_MODIFIED = 'Fri, 09 Jan 2026 10:00:00 GMT';
@@ -27,7 +33,7 @@ async function mirror(t: TestContext) {
 }
 
 async function update(dir: string, base: string, extra: { ecosystems?: string[]; full?: boolean; now?: Date } = {}) {
-  const store = VulnStore.openForWrite(dir);
+  const store = VulnStoreWriter.open(dir);
   try {
     return await updateStore(store, {
       ecosystems: extra.ecosystems ?? [],
@@ -42,7 +48,7 @@ async function update(dir: string, base: string, extra: { ecosystems?: string[];
 }
 
 function countsOf(dir: string): Record<string, number> {
-  const store = VulnStore.openReadOnly(dir)!;
+  const store = VulnStoreReader.open(dir)!;
   try {
     return Object.fromEntries(store.ecosystems().map((e) => [e.name, e.records]));
   } finally {
@@ -113,11 +119,65 @@ describe('db update from an OSV mirror', () => {
       '/PyPI/modified_id.csv',
     ]);
     assert.match(result.warnings.map((w) => w.message).join('\n'), /not found; kept/);
-    const store = VulnStore.openReadOnly(dir)!;
+    const store = VulnStoreReader.open(dir)!;
     t.after(() => store.close());
     const [py] = store.recordsFor('PyPI', 'py');
     assert.equal(py?.modified, '2026-01-09T12:00:00Z');
     assert.equal(store.ecosystem('PyPI')?.highWater, '2026-01-09T12:00:00Z');
+  });
+
+  it('reports the packages whose advisories moved: full refresh, incremental update and import', async (t) => {
+    const pypi = (id: string) => fixtureRecord('PyPI', id);
+    const entry = (r: OsvRecord) => ({ name: `${r.id}.json`, data: Buffer.from(JSON.stringify(r)) });
+    const keys = (list: PackageKey[]) => list.map((k) => `${k.ecosystem}/${k.name}`);
+    const server = await startFileServer(t, {
+      '/PyPI/all.zip': { body: buildZip(ecosystemEntries('PyPI')), etag: '"pypi-1"' },
+    });
+    const dir = await tempDir(t);
+    const first = await update(dir, server.url, { ecosystems: ['PyPI'] });
+    assert.deepEqual(keys(first.changedPackages), ['PyPI/py', 'PyPI/requests'], 'all new');
+    assert.deepEqual(first.ecosystems[0]?.changedPackages, first.changedPackages);
+
+    // a new all.zip where one record changed and one is new; the requests advisories are as they were
+    const py = { ...pypi('GHSA-w596-4wvx-j9j6'), modified: '2026-01-09T00:00:00Z' };
+    const added: OsvRecord = {
+      ...pypi('PYSEC-2023-74'),
+      id: 'PYSEC-2026-1',
+      modified: '2026-01-09T00:00:00Z',
+      affected: [{ package: { ecosystem: 'PyPI', name: 'Other_Pkg' }, versions: ['1.0'] }],
+    };
+    const unchanged = ['GHSA-4wf5-vphf-c2xc', 'GHSA-j8r2-6x86-q33q', 'PYSEC-2023-74'].map(pypi);
+    server.set('/PyPI/all.zip', { body: buildZip([...unchanged, py, added].map(entry)), etag: '"pypi-2"' });
+    const full = await update(dir, server.url, { full: true, now: new Date(NOW.getTime() + 60_000) });
+    assert.equal(full.ecosystems[0]?.mode, 'full');
+    assert.deepEqual(keys(full.changedPackages), ['PyPI/other-pkg', 'PyPI/py']);
+
+    // incremental: one requests advisory withdrawn, one listed again unchanged
+    const withdrawn = {
+      ...pypi('PYSEC-2023-74'),
+      modified: '2026-01-09T12:00:00Z',
+      withdrawn: '2026-01-09T12:00:00Z',
+    };
+    server.set('/PyPI/PYSEC-2023-74.json', { body: JSON.stringify(withdrawn) });
+    server.set('/PyPI/GHSA-j8r2-6x86-q33q.json', { body: JSON.stringify(pypi('GHSA-j8r2-6x86-q33q')) });
+    server.set('/PyPI/modified_id.csv', {
+      body: '2026-01-09T12:00:00Z,PYSEC-2023-74\n2026-01-09T00:00:00Z,GHSA-j8r2-6x86-q33q\n',
+    });
+    const incremental = await update(dir, server.url, { now: new Date(NOW.getTime() + 120_000) });
+    assert.equal(incremental.ecosystems[0]?.mode, 'incremental');
+    assert.deepEqual(keys(incremental.changedPackages), ['PyPI/requests']);
+
+    // nothing new: nothing moved
+    const again = await update(dir, server.url, { now: new Date(NOW.getTime() + 180_000) });
+    assert.deepEqual(again.changedPackages, []);
+
+    const imported = join(await tempDir(t), 'db');
+    const writer = VulnStoreWriter.open(imported);
+    t.after(() => writer.close());
+    const once = await importPaths(writer, [join(OSV_FIXTURES, 'PyPI')], NOW);
+    assert.deepEqual(keys(once.changedPackages), ['PyPI/py', 'PyPI/requests']);
+    const twice = await importPaths(writer, [join(OSV_FIXTURES, 'PyPI')], NOW);
+    assert.deepEqual(twice.changedPackages, [], 'the same records again change nothing');
   });
 
   it('keeps the previous data when a download is cut halfway or the zip is corrupt', async (t) => {
@@ -139,7 +199,7 @@ describe('db update from an OSV mirror', () => {
       return true;
     });
     assert.deepEqual(countsOf(dir), { Debian: 5 });
-    const store = VulnStore.openReadOnly(dir)!;
+    const store = VulnStoreReader.open(dir)!;
     t.after(() => store.close());
     assert.equal(store.recordsFor('Debian:12', 'openssl').length, 2);
   });
@@ -156,7 +216,7 @@ describe('db update from an OSV mirror', () => {
     ];
     const server = await startFileServer(t, { '/PyPI/all.zip': { body: buildZip(entries) } });
     const dir = await tempDir(t);
-    const store = VulnStore.openForWrite(dir);
+    const store = VulnStoreWriter.open(dir);
     t.after(() => store.close());
     const result = await updateStore(store, {
       ecosystems: ['PyPI'],
@@ -203,9 +263,7 @@ describe('db update from an OSV mirror', () => {
     const server = await mirror(t);
     const dir = await tempDir(t);
     await assert.rejects(update(dir, server.url), (err) => codeOf(err) === 'USAGE');
-    const store = VulnStore.openForWrite(dir);
-    store.markNeeded(['PyPI'], NOW);
-    store.close();
+    recordNeededEcosystems(dir, ['PyPI'], NOW);
     const result = await update(dir, server.url);
     assert.deepEqual(
       result.ecosystems.map((e) => e.ecosystem),

@@ -1,6 +1,6 @@
 import { LadingError } from '../../errors/lading-error.js';
 import type { LayerInfo, TargetInfo } from '../../model/target.js';
-import { isImageConfigType, isLayerType } from '../../oci/media-types.js';
+import { checkContainerImage } from '../../oci/manifest.js';
 import { checkImagePlatform } from '../../oci/platform.js';
 import { RegistryClient } from '../../registry/client.js';
 import { formatReference, formatRepository, parseReference } from '../../registry/reference.js';
@@ -22,12 +22,7 @@ export async function openRegistryImage(
   const ref = parseReference(reference);
   const resolved = await resolveImage(client, ref, options.platform);
   const name = formatReference(ref);
-  if (!isImageConfigType(resolved.manifest.config.mediaType)) {
-    throw new LadingError(
-      'BAD_INPUT',
-      `${name} is not a container image (its config is ${resolved.manifest.config.mediaType})`,
-    );
-  }
+  checkContainerImage(resolved.manifest, name);
   const config = parseImageConfig(resolved.config, `config of ${name}`);
   checkImagePlatform(options.platform, config.platform, name);
   const layerInfos = describeLayers(resolved, config, name);
@@ -60,7 +55,7 @@ function repoTagsOf(resolved: ResolvedImage): string[] {
   return tags;
 }
 
-/** Pairs manifest layers with the config's diff-ids (shared mapping in ../config.ts), refusing non-filesystem layers. */
+/** Pairs manifest layers with the config's diff-ids (shared mapping in ../config.ts). */
 function describeLayers(resolved: ResolvedImage, config: ParsedImageConfig, name: string): LayerInfo[] {
   const manifestLayers = resolved.manifest.layers;
   if (config.diffIds.length !== manifestLayers.length) {
@@ -68,11 +63,6 @@ function describeLayers(resolved: ResolvedImage, config: ParsedImageConfig, name
       'BAD_INPUT',
       `${name}: the manifest lists ${manifestLayers.length} layers but the config ${config.diffIds.length} diff-ids`,
     );
-  }
-  for (const [i, layer] of manifestLayers.entries()) {
-    if (!isLayerType(layer.mediaType)) {
-      throw new LadingError('BAD_INPUT', `${name}: layer ${i} is not a filesystem layer (${layer.mediaType})`);
-    }
   }
   return describeWithBlobs(config, manifestLayers);
 }
