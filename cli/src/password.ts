@@ -1,12 +1,30 @@
-import { LadingError } from '../errors/lading-error.js';
+// Key passwords and key references come from the user's environment and terminal: the CLI's business. The engine
+// takes them as plain options (`loadSigningKey(ref, { env, password })`).
+import type { KeySourceOptions, SigningKeyOptions } from '@lading/engine/attest';
+import { LadingError } from '@lading/engine/errors';
+import type { Environment } from './environment.js';
+
+/** Where keys are read from: `env://VAR` references are looked up in the process environment. */
+export function keySource(env: Environment): KeySourceOptions {
+  return { env };
+}
+
+/** As `keySource`, with the password of an encrypted key from the environment or a prompt (`obtainPassword`). */
+export function signingKeySource(env: Environment): SigningKeyOptions {
+  return { env, password: (purpose) => obtainPassword(purpose, env) };
+}
 
 /**
  * The key password: `LADING_PASSWORD`, then `COSIGN_PASSWORD` (an empty value is a valid, empty password), then a
  * prompt without echo when stdin is a terminal. Without any of those it is a usage error rather than a hang.
  */
-export async function obtainPassword(purpose: string, options: { confirm?: boolean } = {}): Promise<string> {
+export async function obtainPassword(
+  purpose: string,
+  env: Environment,
+  options: { confirm?: boolean } = {},
+): Promise<string> {
   for (const name of ['LADING_PASSWORD', 'COSIGN_PASSWORD']) {
-    const value = process.env[name];
+    const value = env[name];
     if (value !== undefined) return value;
   }
   if (!process.stdin.isTTY || !process.stderr.isTTY) {

@@ -1,6 +1,7 @@
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
 import { collect, printGateLines, printWarnings } from '../output.js';
+import { keySource, signingKeySource } from '../password.js';
 
 interface AttestFlags {
   key: string;
@@ -55,7 +56,7 @@ export function registerAttest(program: Command): void {
         predicateType === PREDICATE_TYPES['custom']
           ? { Data: predicateBytes.toString('utf8'), Timestamp: rfc3339(new Date()) }
           : parsePredicate(predicateBytes, flags.predicate);
-      const key = await loadSigningKey(flags.key);
+      const key = await loadSigningKey(flags.key, signingKeySource(process.env));
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
       const resolved = await resolveImage(registry, image);
       if (resolved.byTag) {
@@ -85,7 +86,7 @@ export function registerAttest(program: Command): void {
       const predicateType = flags.type ? predicateTypeFor(flags.type) : undefined;
       // A malformed policy is a usage error before any network traffic.
       const policy = flags.policy ? await (await import('@lading/engine/policy')).loadPolicy(flags.policy) : undefined;
-      const key = await loadVerificationKey(flags.key);
+      const key = await loadVerificationKey(flags.key, keySource(process.env));
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
       const resolved = await resolveImage(registry, image);
       const statements = await verifyImageAttestations(registry, resolved, key, predicateType);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
+import { obtainPassword } from '../password.js';
 
 interface KeyFlags {
   outputKeyPrefix: string;
@@ -14,7 +15,7 @@ export function registerKeys(program: Command): void {
     .option('--output-key-prefix <prefix>', 'file name prefix of the key pair', 'cosign')
     .option('--force', 'overwrite existing key files')
     .action(async (flags: KeyFlags) => {
-      const { writeNewFile, generateCosignKeyPair, obtainPassword } = await loadImplementation();
+      const { writeNewFile, generateCosignKeyPair } = await loadImplementation();
       if (!flags.outputKeyPrefix) throw new LadingError('USAGE', '--output-key-prefix must not be empty');
       const keyPath = `${flags.outputKeyPrefix}.key`;
       const pubPath = `${flags.outputKeyPrefix}.pub`;
@@ -23,7 +24,7 @@ export function registerKeys(program: Command): void {
           if (existsSync(path)) throw new LadingError('USAGE', `${path} already exists (use --force to overwrite)`);
         }
       }
-      const password = await obtainPassword(`new key ${keyPath}`, { confirm: true });
+      const password = await obtainPassword(`new key ${keyPath}`, process.env, { confirm: true });
       const pair = generateCosignKeyPair(password);
       await writeNewFile(keyPath, pair.privatePem, { force: !!flags.force, mode: 0o600 });
       await writeNewFile(pubPath, pair.publicPem, { force: !!flags.force });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
+import { keySource, signingKeySource } from '../password.js';
 
 interface SignBlobFlags {
   key: string;
@@ -24,7 +25,7 @@ export function registerSignBlob(program: Command): void {
     .option('--bundle <file>', 'also write a Sigstore bundle v0.3 (key-based, no transparency log)')
     .action(async (file: string, flags: SignBlobFlags) => {
       const { signFile, messageSignatureBundle, writeNewFile, loadSigningKey } = await loadImplementation();
-      const key = await loadSigningKey(flags.key);
+      const key = await loadSigningKey(flags.key, signingKeySource(process.env));
       const { signature, sha256 } = await signFile(key, file);
       const b64 = signature.toString('base64');
       if (flags.outputSignature) await writeNewFile(flags.outputSignature, b64, { force: true });
@@ -55,7 +56,7 @@ export function registerSignBlob(program: Command): void {
       } = await loadImplementation();
       if (!flags.signature && !flags.bundle)
         throw new LadingError('USAGE', 'verify-blob needs --signature or --bundle');
-      const key = await loadVerificationKey(flags.key);
+      const key = await loadVerificationKey(flags.key, keySource(process.env));
       if (flags.signature) {
         const sig = existsSync(flags.signature)
           ? parseSignatureText(await readInputFile(flags.signature, 'signature', 64 * 1024), flags.signature)

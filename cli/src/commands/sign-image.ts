@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { collect, printWarnings } from '../output.js';
+import { keySource, signingKeySource } from '../password.js';
 
 interface SignFlags {
   key: string;
@@ -20,7 +21,7 @@ export function registerSignImage(program: Command): void {
         await loadImplementation();
       const annotations = parseAnnotations(flags.annotation);
       // The key (and its password) first: a wrong password must fail before anything touches the registry.
-      const key = await loadSigningKey(flags.key);
+      const key = await loadSigningKey(flags.key, signingKeySource(process.env));
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
       const resolved = await resolveImage(registry, image);
       if (resolved.byTag) {
@@ -45,7 +46,7 @@ export function registerSignImage(program: Command): void {
       const { parseAnnotations, verifyImageSignatures, resolveImage, attachmentRegistry, loadVerificationKey } =
         await loadImplementation();
       const required = parseAnnotations(flags.annotation);
-      const key = await loadVerificationKey(flags.key);
+      const key = await loadVerificationKey(flags.key, keySource(process.env));
       const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
       const resolved = await resolveImage(registry, image);
       const payloads = await verifyImageSignatures(registry, resolved, key, required);

@@ -11,7 +11,6 @@ export * from './image-attestations.js';
 export * from './image-signatures.js';
 export * from './image-target.js';
 export * from './keys.js';
-export * from './password.js';
 export * from './predicate-types.js';
 export * from './provenance.js';
 export * from './registry-adapter.js';

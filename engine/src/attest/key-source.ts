@@ -2,11 +2,17 @@ import { readFile, stat } from 'node:fs/promises';
 import { LadingError } from '../errors/lading-error.js';
 import { MAX_KEY_FILE_BYTES } from './pem.js';
 
-/** Reads a key reference: a file path, or `env://VAR` holding the PEM text (as cosign accepts). */
-export async function readKeyText(ref: string): Promise<{ text: string; source: string }> {
+/**
+ * Reads a key reference: a file path, or `env://VAR` holding the PEM text (as cosign accepts), looked up in `env`
+ * (the caller's environment: the CLI passes its own; a server passes what it means to expose, or nothing).
+ */
+export async function readKeyText(
+  ref: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ text: string; source: string }> {
   if (ref.startsWith('env://')) {
     const name = ref.slice('env://'.length);
-    const value = process.env[name];
+    const value = env[name];
     if (!name || value === undefined || value === '') {
       throw new LadingError('USAGE', `${ref}: environment variable ${name || '(empty name)'} is not set`);
     }

@@ -7,7 +7,6 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseSignatureText, signBlob, verifyBlob } from '../../src/attest/blob.js';
 import { signFile, verifyFile } from '../../src/attest/blob-file.js';
-import { obtainPassword } from '../../src/attest/password.js';
 import { verifyBytes } from '../../src/attest/signature.js';
 import type { LadingError } from '../../src/errors/lading-error.js';
 import { runCli } from '../helpers/cli.js';
@@ -83,30 +82,6 @@ describe('generate-key-pair, sign-blob and verify-blob', () => {
     });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
     verifyBlob(specPublic, Buffer.from('x'), parseSignatureText(Buffer.from(viaEnv.stdout), 'stdout'), 'f');
-  });
-
-  it('without a password source and no terminal, asking for one is a usage error, not a hang', async () => {
-    const saved = { l: process.env['LADING_PASSWORD'], c: process.env['COSIGN_PASSWORD'] };
-    delete process.env['LADING_PASSWORD'];
-    delete process.env['COSIGN_PASSWORD'];
-    try {
-      await assert.rejects(
-        obtainPassword('key k'),
-        (e: LadingError) => e.code === 'USAGE' && /set LADING_PASSWORD/.test(e.message),
-      );
-      process.env['COSIGN_PASSWORD'] = '';
-      assert.equal(await obtainPassword('key k'), '', 'an empty password is a valid password');
-      process.env['LADING_PASSWORD'] = 'first';
-      assert.equal(await obtainPassword('key k'), 'first');
-    } finally {
-      for (const [name, value] of [
-        ['LADING_PASSWORD', saved.l],
-        ['COSIGN_PASSWORD', saved.c],
-      ] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
   });
 
   it('files are signed streaming; P-384 uses SHA-384 (current cosign) and verifies SHA-256 (older cosign) too', async (t) => {
