@@ -1,7 +1,14 @@
 import { LadingError } from '../errors/lading-error.js';
 import { type Descriptor, parseDescriptor } from './descriptor.js';
 import { isStringRecord, parseJsonObject } from './json.js';
-import { isImageManifestType, isIndexType, isSchema1Type, MEDIA_TYPES } from './media-types.js';
+import {
+  isImageConfigType,
+  isImageManifestType,
+  isIndexType,
+  isLayerType,
+  isSchema1Type,
+  MEDIA_TYPES,
+} from './media-types.js';
 
 /** The largest manifest or index read (containerd's limit; registries must take at least this much). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -94,4 +101,19 @@ export function parseImageIndex(bytes: Buffer, what: string): ImageIndex {
   };
   copyCommon(doc, out, what);
   return out;
+}
+
+/**
+ * Refuses a manifest that is not a container image: an artifact (a Helm chart, a signature, an SBOM) whose config
+ * is not an image config, or a layer that is not a filesystem tar. The same check for every source.
+ */
+export function checkContainerImage(manifest: ImageManifest, what: string): void {
+  if (!isImageConfigType(manifest.config.mediaType)) {
+    throw new LadingError('BAD_INPUT', `${what} is not a container image (its config is ${manifest.config.mediaType})`);
+  }
+  for (const [i, layer] of manifest.layers.entries()) {
+    if (!isLayerType(layer.mediaType)) {
+      throw new LadingError('BAD_INPUT', `${what}: layer ${i} is not a filesystem layer (${layer.mediaType})`);
+    }
+  }
 }

@@ -1,11 +1,12 @@
 // The platform rule is the same whatever the image came from: an OCI layout, an OCI archive, a registry (Debian's
 // docker-registry, fed by skopeo), a docker-archive.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { isLadingError } from '../../src/errors/lading-error.js';
 import { openTarget } from '../../src/image/open.js';
-import { type BuiltImage, buildImage } from '../helpers/images.js';
+import { type BuiltImage, buildImage, sha256 } from '../helpers/images.js';
 import { skopeoCopy, startRegistry, suiteCleanup, type TestRegistry } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 import { LIMITS, selectorFor } from '../image/select.js';
@@ -120,5 +121,28 @@ describe('--platform and a single-platform image', () => {
       assert.equal(opened.target.platform, 'linux/arm/v7');
       await opened.close();
     }
+  });
+});
+
+describe('what is not a container image', () => {
+  it('an OCI layout holding an artifact is refused as a registry refuses it', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: BASE });
+    const blob = (digest: string) => join(built.ociDir, 'blobs/sha256', digest.slice('sha256:'.length));
+    const manifest = JSON.parse(await readFile(blob(built.manifestDigest), 'utf8'));
+    manifest.config.mediaType = 'application/vnd.cncf.helm.config.v1+json';
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    await writeFile(blob(sha256(bytes)), bytes);
+    const index = JSON.parse(await readFile(join(built.ociDir, 'index.json'), 'utf8'));
+    index.manifests[0] = { ...index.manifests[0], digest: sha256(bytes), size: bytes.length };
+    await writeFile(join(built.ociDir, 'index.json'), JSON.stringify(index));
+    await assert.rejects(openTarget(`oci:${built.ociDir}`), (err) => {
+      assert.ok(isLadingError(err));
+      assert.equal(err.code, 'BAD_INPUT');
+      assert.match(
+        err.message,
+        /is not a container image \(its config is application\/vnd\.cncf\.helm\.config\.v1\+json\)/,
+      );
+      return true;
+    });
   });
 });

@@ -2,7 +2,13 @@ import { pipeline } from 'node:stream';
 import { LadingError } from '../../errors/lading-error.js';
 import type { TargetInfo } from '../../model/target.js';
 import { type Descriptor, REF_NAME_ANNOTATION } from '../../oci/descriptor.js';
-import { documentKind, MAX_INDEX_DEPTH, parseImageIndex, parseImageManifest } from '../../oci/manifest.js';
+import {
+  checkContainerImage,
+  documentKind,
+  MAX_INDEX_DEPTH,
+  parseImageIndex,
+  parseImageManifest,
+} from '../../oci/manifest.js';
 import { checkImagePlatform, choosePlatform, DEFAULT_PLATFORM, parsePlatform } from '../../oci/platform.js';
 import { layerInfos, parseImageConfig } from '../config.js';
 import type { Image, ImageLayer } from '../image.js';
@@ -61,6 +67,7 @@ export async function imageFromLayout(
     raw = await store.readBlob(desc.digest, 'manifest');
   }
   const manifest = parseImageManifest(raw, `${ref} manifest ${desc.digest}`);
+  checkContainerImage(manifest, ref);
   const config = parseImageConfig(await store.readBlob(manifest.config.digest, 'config'), `${ref} config`);
   checkImagePlatform(options.platform, config.platform, ref);
   if (config.diffIds.length !== manifest.layers.length) {
