@@ -1,7 +1,9 @@
+import { ResultCache, type ResultCacheOptions, resultCacheKey } from '../cache/result-cache.js';
 import { type CatalogLimits, DEFAULT_LIMITS } from '../catalog/cataloger.js';
 import { CATALOGERS } from '../catalog/registry.js';
 import { runCatalogers } from '../catalog/run.js';
 import { selectorFor } from '../catalog/selector.js';
+import { throwIfAborted } from '../errors/abort.js';
 import { type OpenOptions, openTarget } from '../image/open.js';
 import type { Finding } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
@@ -11,12 +13,20 @@ import type { ScanWarning } from '../model/warning.js';
 import { type FindingFilters, filterFindings } from '../policy/filters.js';
 import { buildReport } from '../report/build.js';
 
-export interface ScanOptions extends OpenOptions, FindingFilters {
+export interface InventoryOptions extends OpenOptions {
+  /** Total bytes all layers may inflate to (`WalkOptions.maxInflatedBytes`, a decompression-bomb cap). */
+  maxInflatedBytes?: number;
+  /**
+   * Keep and reuse catalog results of images named wholly by verified digests (cache/): a hit skips the walk and
+   * the catalogers and gives the same inventory. Never used for `dir:` roots, SBOMs or compressed archives.
+   */
+  cache?: ResultCacheOptions;
+}
+
+export interface ScanOptions extends InventoryOptions, FindingFilters {
   /** Catalog only: no vulnerability data needed. */
   sbomOnly?: boolean;
   dbDir: string;
-  /** Total bytes all layers may inflate to (`WalkOptions.maxInflatedBytes`, a decompression-bomb cap). */
-  maxInflatedBytes?: number;
   limits?: Partial<CatalogLimits>;
   now?: Date;
   /** Told the OSV ecosystems the inventory needs, before matching (the CLI remembers them for `db update`). */
@@ -28,6 +38,7 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
   const now = options.now ?? new Date();
   const limits: CatalogLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const { target, inventory } = await inventoryOf(spec, options, limits);
+  throwIfAborted(options.signal);
 
   let findings: Finding[] = [];
   const warnings: ScanWarning[] = [];
@@ -52,18 +63,48 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
 /** The inventory alone, from an image, a root filesystem or an SBOM. */
 export async function inventoryOf(
   spec: string,
-  options: OpenOptions & { maxInflatedBytes?: number },
+  options: InventoryOptions,
   limits: CatalogLimits = DEFAULT_LIMITS,
 ): Promise<{ target: TargetInfo; inventory: Inventory }> {
   if (spec.startsWith('sbom:')) return (await import('../sbom/read.js')).readSbomFile(spec.slice('sbom:'.length));
   const opened = await openTarget(spec, options);
   try {
+    // A compressed archive is described only by the walk the cache would spare: it is never looked up.
+    const key =
+      options.cache && !opened.describedByWalk
+        ? resultCacheKey({
+            target: opened.target,
+            catalogers: CATALOGERS,
+            limits,
+            maxInflatedBytes: options.maxInflatedBytes,
+          })
+        : undefined;
+    const cache = key && options.cache ? new ResultCache(options.cache) : undefined;
+    // --verify-diff-ids asks for every layer byte to be read and checked: a stored result would skip that.
+    const hit = cache && key && !options.verifyDiffIds ? await cache.get(key) : undefined;
+    throwIfAborted(options.signal);
+    if (hit) {
+      const layers = opened.target.layers.length;
+      options.onProgress?.({
+        phase: 'cached',
+        layersDone: 0,
+        layers,
+        bytesRead: 0,
+        bytesDownloaded: 0,
+        bytesToDownload: 0,
+      });
+      return { target: opened.target, inventory: hit };
+    }
     const walked = await opened.walk(selectorFor(CATALOGERS), {
       maxFileBytes: limits.maxFileBytes,
       ...(options.maxInflatedBytes ? { maxInflatedBytes: options.maxInflatedBytes } : {}),
+      // Only checked bytes may be stored: layers read in place are hashed as well when a result will be kept.
+      ...(cache ? { hashInPlace: true } : {}),
     });
     const inventory = await runCatalogers(walked.files, CATALOGERS, limits);
     inventory.warnings.unshift(...walked.warnings);
+    throwIfAborted(options.signal);
+    if (cache && key && walked.verified) await cache.put(key, inventory);
     return { target: opened.target, inventory };
   } finally {
     await opened.close();
