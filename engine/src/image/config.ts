@@ -1,5 +1,6 @@
 import { LadingError } from '../errors/lading-error.js';
 import type { ImageConfigSummary, LayerInfo } from '../model/target.js';
+import { formatPlatform } from '../oci/platform.js';
 
 export interface ParsedImageConfig {
   platform?: string;
@@ -85,7 +86,7 @@ export function parseImageConfig(raw: Buffer, what: string): ParsedImageConfig {
   const arch = optString(doc['architecture']);
   const variant = optString(doc['variant']);
   const parsed: ParsedImageConfig = { diffIds, summary, layerCreatedBy };
-  if (os && arch) parsed.platform = variant ? `${os}/${arch}/${variant}` : `${os}/${arch}`;
+  if (os && arch) parsed.platform = formatPlatform({ os, architecture: arch, variant });
   return parsed;
 }
 
