@@ -4,6 +4,8 @@ export interface ScanWarning {
   cataloger: string;
   path?: string;
   message: string;
+  /** The `packages[].id` the warning concerns, when it is about one package (e.g. a version its scheme refuses). */
+  packageId?: string;
 }
 
 /**
