@@ -1,5 +1,6 @@
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
+import { dockerConfigPathFrom } from '../environment.js';
 import { collect, printGateLines, printWarnings } from '../output.js';
 import { keySource, signingKeySource } from '../password.js';
 
@@ -57,7 +58,10 @@ export function registerAttest(program: Command): void {
           ? { Data: predicateBytes.toString('utf8'), Timestamp: rfc3339(new Date()) }
           : parsePredicate(predicateBytes, flags.predicate);
       const key = await loadSigningKey(flags.key, signingKeySource(process.env));
-      const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
+      const registry = attachmentRegistry({
+        insecureRegistries: flags.insecureRegistry,
+        dockerConfigPath: dockerConfigPathFrom(process.env),
+      });
       const resolved = await resolveImage(registry, image);
       if (resolved.byTag) {
         printWarnings([`${image} is a tag; attesting ${resolved.name}@${resolved.digest}`]);
@@ -87,7 +91,10 @@ export function registerAttest(program: Command): void {
       // A malformed policy is a usage error before any network traffic.
       const policy = flags.policy ? await (await import('@lading/engine/policy')).loadPolicy(flags.policy) : undefined;
       const key = await loadVerificationKey(flags.key, keySource(process.env));
-      const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
+      const registry = attachmentRegistry({
+        insecureRegistries: flags.insecureRegistry,
+        dockerConfigPath: dockerConfigPathFrom(process.env),
+      });
       const resolved = await resolveImage(registry, image);
       const statements = await verifyImageAttestations(registry, resolved, key, predicateType);
       process.stderr.write(`Verified ${statements.length} attestation(s) of ${resolved.name}@${resolved.digest}\n`);

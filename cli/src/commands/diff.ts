@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { DIFF_FORMATS } from '@lading/engine/diff';
 import type { Report } from '@lading/engine/model';
 import type { Command } from 'commander';
-import { dbDirFrom, offlineFrom } from '../environment.js';
+import { dbDirFrom, dockerConfigPathFrom, offlineFrom } from '../environment.js';
 import { collect, parseOutputSpecs, writeOutput } from '../output.js';
 
 interface DiffFlags {
@@ -51,6 +51,7 @@ async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
     onNeededEcosystems: (names) => recordNeededEcosystems(dbDir, names, new Date()),
     offline: offlineFrom(flags.offline, process.env),
     insecureRegistries: flags.insecureRegistry,
+    dockerConfigPath: dockerConfigPathFrom(process.env),
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(flags.platform ? { platform: flags.platform } : {}),
   });

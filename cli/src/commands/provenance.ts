@@ -1,6 +1,7 @@
 import type { AttachmentRegistry } from '@lading/engine/attest';
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
+import { dockerConfigPathFrom } from '../environment.js';
 import { collect, printWarnings, writeOutput } from '../output.js';
 
 interface ProvenanceFlags {
@@ -53,7 +54,10 @@ export function registerProvenance(program: Command): void {
       const startedOn = flags.startedOn ? parseTime(flags.startedOn) : new Date();
       let registry: AttachmentRegistry | undefined;
       const lazyRegistry = () => {
-        registry ??= attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
+        registry ??= attachmentRegistry({
+          insecureRegistries: flags.insecureRegistry,
+          dockerConfigPath: dockerConfigPathFrom(process.env),
+        });
         return registry;
       };
       const subjects = [];

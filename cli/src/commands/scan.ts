@@ -2,7 +2,7 @@ import { LadingError } from '@lading/engine/errors';
 import type { Report } from '@lading/engine/model';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '@lading/engine/report';
 import type { Command } from 'commander';
-import { dbDirFrom, offlineFrom } from '../environment.js';
+import { dbDirFrom, dockerConfigPathFrom, offlineFrom } from '../environment.js';
 import {
   collect,
   type OutputSpec,
@@ -154,6 +154,7 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     ...(severities ? { severities } : {}),
     ...(platform ? { platform } : {}),
     insecureRegistries: flags.insecureRegistry,
+    dockerConfigPath: dockerConfigPathFrom(process.env),
     progress: !flags.quiet && process.stderr.isTTY === true,
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),

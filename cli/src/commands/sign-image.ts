@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { dockerConfigPathFrom } from '../environment.js';
 import { collect, printWarnings } from '../output.js';
 import { keySource, signingKeySource } from '../password.js';
 
@@ -22,7 +23,10 @@ export function registerSignImage(program: Command): void {
       const annotations = parseAnnotations(flags.annotation);
       // The key (and its password) first: a wrong password must fail before anything touches the registry.
       const key = await loadSigningKey(flags.key, signingKeySource(process.env));
-      const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
+      const registry = attachmentRegistry({
+        insecureRegistries: flags.insecureRegistry,
+        dockerConfigPath: dockerConfigPathFrom(process.env),
+      });
       const resolved = await resolveImage(registry, image);
       if (resolved.byTag) {
         printWarnings([`${image} is a tag; signing the digest it points to now: ${resolved.name}@${resolved.digest}`]);
@@ -47,7 +51,10 @@ export function registerSignImage(program: Command): void {
         await loadImplementation();
       const required = parseAnnotations(flags.annotation);
       const key = await loadVerificationKey(flags.key, keySource(process.env));
-      const registry = attachmentRegistry({ insecureRegistries: flags.insecureRegistry });
+      const registry = attachmentRegistry({
+        insecureRegistries: flags.insecureRegistry,
+        dockerConfigPath: dockerConfigPathFrom(process.env),
+      });
       const resolved = await resolveImage(registry, image);
       const payloads = await verifyImageSignatures(registry, resolved, key, required);
       process.stderr.write(

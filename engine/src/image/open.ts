@@ -14,6 +14,8 @@ export interface OpenOptions {
   platform?: string;
   /** Registry hosts (host[:port]) that may be reached over plain HTTP besides localhost/127.0.0.1. */
   insecureRegistries?: string[];
+  /** The docker config file holding registry credentials (default `~/.docker/config.json`). */
+  dockerConfigPath?: string;
   /** Told how the walk is going (layers done, bytes read and downloaded), a few times a second at most. */
   onProgress?: ProgressListener;
   /**

@@ -22,10 +22,12 @@ export interface DockerConfig {
 /** The key docker login uses for Docker Hub, which helpers also expect as the server URL. */
 const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/';
 
-/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
+/**
+ * `~/.docker/config.json`, where a client looks when not told (`RegistryClientOptions.dockerConfigPath`). The
+ * engine reads no environment: the CLI passes `$DOCKER_CONFIG/config.json` when DOCKER_CONFIG is set.
+ */
 export function defaultDockerConfigPath(): string {
-  const dir = process.env['DOCKER_CONFIG'] || join(homedir(), '.docker');
-  return join(dir, 'config.json');
+  return join(homedir(), '.docker', 'config.json');
 }
 
 /** Reads a docker config file; a missing file is an empty config, a broken one a CONFIG error. */

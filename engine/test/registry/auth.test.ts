@@ -189,7 +189,6 @@ describe('basic auth against docker-registry with htpasswd', () => {
   let image: BuiltImage;
   let dir: string;
   const savedPath = process.env['PATH'];
-  const savedDockerConfig = process.env['DOCKER_CONFIG'];
 
   before(async () => {
     registry = await startRegistry(t, { auth: user });
@@ -223,8 +222,6 @@ describe('basic auth against docker-registry with htpasswd', () => {
   });
   after(() => {
     process.env['PATH'] = savedPath;
-    if (savedDockerConfig === undefined) delete process.env['DOCKER_CONFIG'];
-    else process.env['DOCKER_CONFIG'] = savedDockerConfig;
   });
 
   async function config(name: string, content: unknown): Promise<string> {
@@ -274,15 +271,14 @@ describe('basic auth against docker-registry with htpasswd', () => {
     assert.ok(log.split('\n').includes(registry.host), log);
   });
 
-  it('asks the default store (credsStore) found through DOCKER_CONFIG', async () => {
+  it('asks the default store (credsStore) of the config it is given', async () => {
     const configDir = join(dir, 'docker-config-dir');
     await mkdir(configDir, { recursive: true });
     await writeFile(
       join(configDir, 'config.json'),
       JSON.stringify({ credsStore: 'test', auths: { [registry.host]: {} } }),
     );
-    process.env['DOCKER_CONFIG'] = configDir;
-    const client = new RegistryClient();
+    const client = new RegistryClient({ dockerConfigPath: join(configDir, 'config.json') });
     assert.equal((await client.headManifest(`${registry.host}/private/app:1`))?.digest, image.manifestDigest);
   });
 

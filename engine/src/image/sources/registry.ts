@@ -17,7 +17,10 @@ import type { OpenOptions } from '../open.js';
 export async function openRegistryImage(
   reference: string,
   options: OpenOptions,
-  client: RegistryClient = new RegistryClient({ insecureRegistries: options.insecureRegistries ?? [] }),
+  client: RegistryClient = new RegistryClient({
+    insecureRegistries: options.insecureRegistries ?? [],
+    ...(options.dockerConfigPath ? { dockerConfigPath: options.dockerConfigPath } : {}),
+  }),
 ): Promise<Image> {
   const ref = parseReference(reference);
   const resolved = await resolveImage(client, ref, options.platform);
