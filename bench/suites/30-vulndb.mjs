@@ -1,12 +1,14 @@
 // Vulnerability store budgets (docs/performance.md, "Budgets"): import one ecosystem's all.zip of ~100k records in < 60 s and
 // < 500 MB RSS; match 10,000 packages against the full store in < 1 s. Records are synthetic but shaped from the
 // real fixtures in test/fixtures/vulndb/osv (DEBIAN-CVE and GHSA templates: same fields, sizes, range shapes).
-// Suite mode: `npm run bench -- vulndb`. Script mode (what the cases run, under tsx so src/ is used as is):
-//   node --import tsx bench/suites/30-vulndb.mjs generate DIR      writes DIR/Debian-all.zip
-//   node --import tsx bench/suites/30-vulndb.mjs import ZIP DBDIR  db import into a fresh DBDIR, prints ms + max RSS
-//   node --import tsx bench/suites/30-vulndb.mjs match DBDIR [distinct|debian|sparse]  times findVulnerabilities, 10k packages
-// LADING_BENCH_BUILT=DIR times the compiled modules in DIR (`npx tsc -p tsconfig.build.json --outDir DIR`) instead
-// of src/ through tsx: what an installed Lading runs.
+// Suite mode: `npm run bench -- vulndb`. Script mode (what the cases run: the engine's public entries
+// `@lading/engine/vulndb` and `@lading/engine/match`, with the `source` condition so tsx runs src/ as is):
+//   node --conditions=source --import tsx bench/suites/30-vulndb.mjs generate DIR      writes DIR/Debian-all.zip
+//   node --conditions=source --import tsx bench/suites/30-vulndb.mjs import ZIP DBDIR  db import into a fresh DBDIR
+//   node --conditions=source --import tsx bench/suites/30-vulndb.mjs match DBDIR [distinct|debian|sparse]
+//     opens a VulnStoreReader, matches 10k packages (matchVulnerabilities), closes it
+// LADING_BENCH_BUILT=1 times the compiled engine (engine/dist, from `npm run build`: the exports' default condition)
+// instead of src/ through tsx: what an installed Lading runs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +23,6 @@ const PACKAGES = 10_000;
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILT = process.env.LADING_BENCH_BUILT;
-/** A module of src/, or its compiled copy under LADING_BENCH_BUILT. */
-const srcModule = (path) => (BUILT ? join(BUILT, path.replace(/\.ts$/, '.js')) : join(ROOT, 'engine/src', path));
 
 /** mulberry32: deterministic, and unlike a plain LCG its low bits are usable for `% n`. */
 function rng(seed) {
@@ -72,11 +72,10 @@ async function generate(dir) {
 
 async function importZip(zip, dbDir) {
   rmSync(dbDir, { recursive: true, force: true });
-  const { VulnStore } = await import(srcModule('vulndb/store.ts'));
-  const { importPaths } = await import(srcModule('vulndb/import-paths.ts'));
+  const { VulnStoreWriter, importPaths } = await import('@lading/engine/vulndb');
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const store = VulnStore.openForWrite(dbDir);
+  const store = VulnStoreWriter.open(dbDir);
   const summary = await importPaths(store, [zip], new Date());
   store.close();
   const ms = performance.now() - start;
@@ -93,7 +92,8 @@ async function importZip(zip, dbDir) {
  * `sparse`: one package in ten has advisories.
  */
 async function match(dbDir, shape = 'distinct') {
-  const { findVulnerabilities } = await import(srcModule('match/find-vulnerabilities.ts'));
+  const { VulnStoreReader } = await import('@lading/engine/vulndb');
+  const { matchVulnerabilities } = await import('@lading/engine/match');
   const r = rng(11);
   const packages = [];
   const perSource = shape === 'debian' ? 4 : 1;
@@ -120,7 +120,10 @@ async function match(dbDir, shape = 'distinct') {
   const inventory = { os: { family: 'debian', version: '12', ecosystem: 'Debian:12' }, packages, warnings: [] };
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const result = await findVulnerabilities(inventory, { dbDir, offline: true, now: new Date() });
+  const store = VulnStoreReader.open(dbDir);
+  if (!store) throw new Error(`no vulnerability database in ${dbDir}`);
+  const result = matchVulnerabilities(inventory, store, { now: new Date() });
+  store.close();
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
@@ -131,7 +134,8 @@ async function match(dbDir, shape = 'distinct') {
 
 export async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'lading-bench-vulndb-'));
-  const tsx = (...args) => [process.execPath, ['--import', 'tsx', HERE, ...args]];
+  const conditions = BUILT ? [] : ['--conditions=source'];
+  const tsx = (...args) => [process.execPath, [...conditions, '--import', 'tsx', HERE, ...args]];
   const run = (...args) => {
     const [cmd, argv] = tsx(...args);
     const r = spawnSync(cmd, argv, { cwd: ROOT, encoding: 'utf8' });
