@@ -4,11 +4,13 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { POLICY_SCHEMA } from '../src/policy/policy-schema.js';
+import { REPORT_SCHEMA } from '../src/report/report-schema.js';
 
 /** Each shipped schema file, by its path from the engine's folder, and its exact text. */
 export function schemaFiles(): Record<string, string> {
   return {
     'schemas/policy.schema.json': `${JSON.stringify(POLICY_SCHEMA, null, 2)}\n`,
+    'schemas/report.schema.json': `${JSON.stringify(REPORT_SCHEMA, null, 2)}\n`,
   };
 }
 

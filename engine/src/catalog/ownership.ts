@@ -1,6 +1,5 @@
+import { isOsPackageType } from '../model/ecosystems.js';
 import type { PackageFound } from '../model/package.js';
-
-const OS_TYPES = new Set(['deb', 'apk', 'rpm']);
 
 /** Top-level directories that merged-/usr systems link into /usr: dpkg lists may name either spelling. */
 const USRMERGE_DIRS = ['/bin/', '/sbin/', '/lib/', '/lib32/', '/lib64/', '/libx32/'];
@@ -18,7 +17,7 @@ const METADATA_DIR = /\.(dist-info|egg-info)$/;
 export function dropOwnedByOs(packages: readonly PackageFound[]): PackageFound[] {
   const owned = new Set<string>();
   for (const pkg of packages) {
-    if (!OS_TYPES.has(pkg.type)) continue;
+    if (!isOsPackageType(pkg.type)) continue;
     for (const file of pkg.ownedFiles ?? []) {
       owned.add(file);
       const merged = mergedUsrPath(file);
@@ -27,7 +26,7 @@ export function dropOwnedByOs(packages: readonly PackageFound[]): PackageFound[]
   }
   if (owned.size === 0) return [...packages];
   return packages.filter((pkg) => {
-    if (OS_TYPES.has(pkg.type)) return true;
+    if (isOsPackageType(pkg.type)) return true;
     return !pkg.locations.some((loc) => isOwned(loc.path, owned));
   });
 }

@@ -1,3 +1,4 @@
+export * from './ecosystems.js';
 export type * from './finding.js';
 export { SEVERITIES } from './finding.js';
 export type * from './inventory.js';

@@ -1,16 +1,7 @@
-/** purl types Lading reports (docs/report.md, "packages[]"). */
-export type PackageType =
-  | 'deb'
-  | 'apk'
-  | 'rpm'
-  | 'npm'
-  | 'pypi'
-  | 'golang'
-  | 'maven'
-  | 'gem'
-  | 'cargo'
-  | 'composer'
-  | 'nuget';
+import type { PackageType } from './ecosystems.js';
+
+/** purl types Lading reports (docs/report.md, "packages[]"): the keys of the ecosystem table (model/ecosystems.ts). */
+export type { PackageType };
 
 /** Where a package was found: an absolute path inside the image root and the diff-id of the layer that wrote it. */
 export interface Location {

@@ -1,17 +1,9 @@
 import { osvEcosystem } from '../catalog/os/release/ecosystem.js';
 import { eolDate } from '../catalog/os/release/eol.js';
+import { familyOfPurlNamespace, isOsPackageType } from '../model/ecosystems.js';
 import type { OsInfo } from '../model/os.js';
 import type { PackageFound } from '../model/package.js';
 import { parsePurl } from '../model/purl.js';
-
-/** purl namespaces (vendor names) that differ from the os-release ID of the same distribution. */
-const NAMESPACE_TO_FAMILY: Readonly<Record<string, string>> = {
-  redhat: 'rhel',
-  amazon: 'amzn',
-  suse: 'sles',
-  opensuse: 'opensuse-leap',
-  alma: 'almalinux',
-};
 
 export function osInfo(family: string, version: string, name?: string, ecosystem?: string): OsInfo {
   const os: OsInfo = { family, version };
@@ -34,7 +26,7 @@ export function osInfo(family: string, version: string, name?: string, ecosystem
 export function osFromPurls(packages: readonly PackageFound[]): { os?: OsInfo; distinct: number } {
   const counts = new Map<string, { family: string; version: string; n: number }>();
   for (const pkg of packages) {
-    if (pkg.type !== 'deb' && pkg.type !== 'apk' && pkg.type !== 'rpm') continue;
+    if (!isOsPackageType(pkg.type)) continue;
     const purl = parsePurl(pkg.purl);
     const distro = purl?.qualifiers?.['distro'];
     if (!purl || !distro) continue;
@@ -42,7 +34,8 @@ export function osFromPurls(packages: readonly PackageFound[]): { os?: OsInfo; d
     const family = (match?.[1] ?? purl.namespace ?? '').toLowerCase();
     const version = match?.[2] ?? distro;
     if (!family) continue;
-    const normalized = NAMESPACE_TO_FAMILY[family] ?? family;
+    // purl namespaces are vendor names that may differ from the os-release ID (`redhat` for `rhel`)
+    const normalized = familyOfPurlNamespace(family) ?? family;
     const key = `${normalized}\0${version}`;
     const entry = counts.get(key) ?? { family: normalized, version, n: 0 };
     entry.n++;

@@ -1,3 +1,4 @@
+import { isPackageType, PACKAGE_TYPE_NAMES, PACKAGE_TYPES, packageTypeFacts } from '../model/ecosystems.js';
 import type { Location, PackageFound, PackageType } from '../model/package.js';
 import { buildPurl, type PurlParts, parsePurl } from '../model/purl.js';
 import { parseCpe } from './cpe.js';
@@ -6,35 +7,10 @@ import { PROP } from './properties.js';
 import { firstProp, type SbomComponent } from './sbom-component.js';
 import type { SkipLog } from './skip-log.js';
 
-const PURL_TYPES: ReadonlySet<string> = new Set<PackageType>([
-  'deb',
-  'apk',
-  'rpm',
-  'npm',
-  'pypi',
-  'golang',
-  'maven',
-  'gem',
-  'cargo',
-  'composer',
-  'nuget',
-]);
-
 /** Syft's package type names (its `syft:package:type` property and SPDXIDs) → purl types, for CPE-only packages. */
-export const SYFT_TYPES: Readonly<Record<string, PackageType>> = {
-  deb: 'deb',
-  apk: 'apk',
-  rpm: 'rpm',
-  npm: 'npm',
-  python: 'pypi',
-  'go-module': 'golang',
-  'java-archive': 'maven',
-  'jenkins-plugin': 'maven',
-  gem: 'gem',
-  'rust-crate': 'cargo',
-  'php-composer': 'composer',
-  dotnet: 'nuget',
-};
+export const SYFT_TYPES: Readonly<Record<string, PackageType>> = Object.fromEntries(
+  PACKAGE_TYPE_NAMES.flatMap((type) => PACKAGE_TYPES[type].syftTypes.map((syft) => [syft, type])),
+);
 
 /** A package from an SBOM component: from its purl, else (best effort, warned) from a CPE; undefined when skipped. */
 export function packageFromComponent(component: SbomComponent, skips: SkipLog): PackageFound | undefined {
@@ -42,11 +18,11 @@ export function packageFromComponent(component: SbomComponent, skips: SkipLog): 
   const purlText = component.purl?.trim();
   const purl = purlText ? parsePurl(purlText) : undefined;
   if (purl) {
-    if (!PURL_TYPES.has(purl.type)) {
+    if (!isPackageType(purl.type)) {
       skips.add(`components skipped, purl type ${purl.type} is not one Lading matches`, label);
       return undefined;
     }
-    return build(component, purl, purlText as string, purl.type as PackageType);
+    return build(component, purl, purlText as string, purl.type);
   }
   const fromCpe = viaCpe(component);
   if (fromCpe) {
@@ -107,14 +83,21 @@ function packageName(component: SbomComponent, purl: PurlParts, type: PackageTyp
   const name = component.name;
   const group = component.group;
   if (name && group && !name.includes(group)) {
-    if (type === 'maven') return `${group}:${name}`;
-    if (type === 'npm' || type === 'golang' || type === 'composer') return `${group}/${name}`;
+    const joined = qualified(type, group, name);
+    if (joined) return joined;
   }
   if (name) return name;
   if (!purl.namespace) return purl.name;
-  if (type === 'maven') return `${purl.namespace}:${purl.name}`;
-  if (type === 'npm' || type === 'golang' || type === 'composer') return `${purl.namespace}/${purl.name}`;
-  return purl.name;
+  return qualified(type, purl.namespace, purl.name) ?? purl.name;
+}
+
+/** Maven `group:artifact`, npm/Go/Packagist `namespace/name` (the table's advisory-name form); undefined otherwise. */
+function qualified(type: PackageType, namespace: string, name: string): string | undefined {
+  const facts = packageTypeFacts(type);
+  if (facts.kind !== 'language') return undefined;
+  if (facts.advisoryName === 'namespace:name') return `${namespace}:${name}`;
+  if (facts.advisoryName === 'namespace/name') return `${namespace}/${name}`;
+  return undefined;
 }
 
 /** Lading's path/layer properties, Trivy's `FilePath`/`LayerDiffID`, Syft's `location:N:path`/`layerID`. */

@@ -1,4 +1,5 @@
 import { LadingError } from '../errors/lading-error.js';
+import { osvEcosystemSchemes, type VersionSchemeName } from '../model/ecosystems.js';
 import { apkScheme } from './apk.js';
 import { dpkgScheme } from './dpkg.js';
 import { goScheme } from './go.js';
@@ -12,37 +13,29 @@ import { rubygemsScheme } from './rubygems.js';
 import type { VersionScheme } from './scheme.js';
 import { semver2Scheme } from './semver2.js';
 
+/** Each scheme the ecosystem table (model/ecosystems.ts) names, bound to its comparator: a missing one is a type error. */
+export const SCHEMES_BY_NAME: Readonly<Record<VersionSchemeName, VersionScheme>> = {
+  dpkg: dpkgScheme,
+  apk: apkScheme,
+  rpm: rpmScheme,
+  npm: npmScheme,
+  pypi: pypiScheme,
+  go: goScheme,
+  maven: mavenScheme,
+  rubygems: rubygemsScheme,
+  nuget: nugetScheme,
+  packagist: packagistScheme,
+  semver2: semver2Scheme,
+};
+
+const OSV_ECOSYSTEMS = osvEcosystemSchemes();
+
 /** OSV ecosystem name (release suffix removed, lower-cased) → the scheme its versions follow. */
-const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map<string, VersionScheme>([
-  ['debian', dpkgScheme],
-  ['ubuntu', dpkgScheme],
-  ['alpine', apkScheme],
-  ['wolfi', apkScheme],
-  ['chainguard', apkScheme],
-  ['alpaquita', apkScheme],
-  ['red hat', rpmScheme],
-  ['rocky linux', rpmScheme],
-  ['almalinux', rpmScheme],
-  ['suse', rpmScheme],
-  ['opensuse', rpmScheme],
-  ['azure linux', rpmScheme],
-  ['mariner', rpmScheme],
-  ['photon os', rpmScheme],
-  ['oracle linux', rpmScheme],
-  ['amazon linux', rpmScheme],
-  ['openeuler', rpmScheme],
-  ['mageia', rpmScheme],
-  ['npm', npmScheme],
-  ['pypi', pypiScheme],
-  ['go', goScheme],
-  ['maven', mavenScheme],
-  ['rubygems', rubygemsScheme],
-  ['nuget', nugetScheme],
-  ['packagist', packagistScheme],
-  ['crates.io', semver2Scheme],
-  ['hex', semver2Scheme],
-  ['pub', semver2Scheme],
-]);
+const SCHEMES: ReadonlyMap<string, VersionScheme> = new Map(
+  OSV_ECOSYSTEMS.map(([osv, scheme]) => [osv.toLowerCase(), SCHEMES_BY_NAME[scheme]]),
+);
+
+const KNOWN = OSV_ECOSYSTEMS.map(([osv]) => osv).join(', ');
 
 /** `Debian:12` → `debian`; `Red Hat:enterprise_linux:9::appstream` → `red hat`. */
 export function baseEcosystem(ecosystem: string): string {
@@ -53,12 +46,7 @@ export function baseEcosystem(ecosystem: string): string {
 /** The comparator for an OSV ecosystem name (case-insensitive, release suffix allowed); USAGE error if unknown. */
 export function comparatorFor(ecosystem: string): VersionScheme {
   const scheme = SCHEMES.get(baseEcosystem(ecosystem));
-  if (!scheme) {
-    throw new LadingError(
-      'USAGE',
-      `unknown ecosystem "${ecosystem}" (known: Debian, Ubuntu, Alpine, Wolfi, Chainguard, Red Hat, Rocky Linux, AlmaLinux, SUSE, openSUSE, Azure Linux, Mariner, Photon OS, Oracle Linux, Amazon Linux, npm, PyPI, Go, Maven, RubyGems, NuGet, Packagist, crates.io, Hex, Pub)`,
-    );
-  }
+  if (!scheme) throw new LadingError('USAGE', `unknown ecosystem "${ecosystem}" (known: ${KNOWN})`);
   return scheme;
 }
 

@@ -1,3 +1,5 @@
+import { languageTypeOf } from '../model/ecosystems.js';
+
 /**
  * OSV ecosystem strings carry a release after the first `:` (`Debian:12`, `Alpine:v3.19`,
  * `Red Hat:enterprise_linux:9::baseos`); the dumps are published per base name (`Debian/all.zip`).
@@ -8,25 +10,20 @@ export function baseEcosystem(ecosystem: string): string {
 }
 
 /**
- * The lookup key of a package name in one ecosystem. Both the store's index and the matcher use it, so
- * `Flask_SQLAlchemy` finds `flask-sqlalchemy` (PEP 503) while case-sensitive ecosystems stay exact.
+ * The lookup key of a package name in one ecosystem (the table's `nameKey`). Both the store's index and the matcher
+ * use it, so `Flask_SQLAlchemy` finds `flask-sqlalchemy` (PEP 503) while case-sensitive ecosystems stay exact.
  */
 export function normalizePackageName(ecosystem: string, name: string): string {
-  switch (baseEcosystem(ecosystem)) {
-    case 'PyPI':
+  switch (languageTypeOf(baseEcosystem(ecosystem))?.nameKey) {
+    case 'pep503':
       return name
         .trim()
         .toLowerCase()
         .replace(/[-_.]+/g, '-');
-    case 'crates.io':
+    case 'cargo':
       // crates.io treats `-` and `_` alike and names case-insensitively.
       return name.trim().toLowerCase().replace(/_/g, '-');
-    // Registries that resolve names case-insensitively; npm only has legacy mixed-case names.
-    case 'npm':
-    case 'NuGet':
-    case 'Packagist':
-    case 'Maven':
-    case 'Go':
+    case 'lower':
       return name.trim().toLowerCase();
     default:
       return name.trim();

@@ -1,3 +1,5 @@
+import { OS_FAMILIES, type OsFamily } from '../../../model/ecosystems.js';
+
 /**
  * os-release → OSV ecosystem string, per docs/specs.md, "OS release → OSV ecosystem" (osv-schema ecosystems.json
  * rules; osv-scalibr's mapping where ecosystems.json leaves room). Undefined where OSV has no ecosystem for the
@@ -59,56 +61,62 @@ function major(version: string | undefined): string | undefined {
   return version?.match(/^(\d+)/)?.[1];
 }
 
+/** The OSV ecosystem prefix of a distribution, from the ecosystem table. */
+function prefix(family: OsFamily): string {
+  return OS_FAMILIES[family].osv;
+}
+
+/** The OSV ecosystem (prefix and release) of a distribution, or undefined where it cannot be told. */
 export function osvEcosystem(facts: ReleaseFacts): string | undefined {
   switch (facts.id) {
     case 'debian': {
       const v = debianNumericVersion(facts);
-      return v ? `Debian:${v}` : undefined;
+      return v ? `${prefix('debian')}:${v}` : undefined;
     }
     case 'ubuntu': {
       const v = ubuntuVersion(facts);
       if (!v) return undefined;
-      return isUbuntuLts(v) ? `Ubuntu:${v}:LTS` : `Ubuntu:${v}`;
+      return isUbuntuLts(v) ? `${prefix('ubuntu')}:${v}:LTS` : `${prefix('ubuntu')}:${v}`;
     }
     case 'alpine': {
       const mm = facts.versionId?.match(/^(\d+)\.(\d+)/);
-      return mm ? `Alpine:v${mm[1]}.${mm[2]}` : 'Alpine';
+      return mm ? `${prefix('alpine')}:v${mm[1]}.${mm[2]}` : prefix('alpine');
     }
     case 'wolfi':
-      return 'Wolfi';
+      return prefix('wolfi');
     case 'chainguard':
-      return 'Chainguard';
+      return prefix('chainguard');
     case 'rhel': {
       const cpe = facts.cpeName?.split(':redhat:')[1];
-      return cpe ? `Red Hat:${cpe}` : 'Red Hat';
+      return cpe ? `${prefix('rhel')}:${cpe}` : prefix('rhel');
     }
     case 'rocky': {
       const m = major(facts.versionId);
-      return m ? `Rocky Linux:${m}` : 'Rocky Linux';
+      return m ? `${prefix('rocky')}:${m}` : prefix('rocky');
     }
     case 'almalinux': {
       const m = major(facts.versionId);
-      return m ? `AlmaLinux:${m}` : 'AlmaLinux';
+      return m ? `${prefix('almalinux')}:${m}` : prefix('almalinux');
     }
     case 'sles':
     case 'sles_sap':
     case 'sle-micro':
       // OSV spells the product without the vendor (`SUSE:Linux Enterprise Server 15 SP5`) while PRETTY_NAME
       // starts with it; the matcher then accepts any module of that service pack (SUSE files packages there).
-      return facts.prettyName ? `SUSE:${facts.prettyName.replace(/^SUSE\s+/, '')}` : 'SUSE';
+      return facts.prettyName ? `${prefix('sles')}:${facts.prettyName.replace(/^SUSE\s+/, '')}` : prefix('sles');
     case 'opensuse-leap':
-      return facts.versionId ? `openSUSE:Leap ${facts.versionId}` : 'openSUSE';
+      return facts.versionId ? `${prefix('opensuse-leap')}:Leap ${facts.versionId}` : prefix('opensuse-leap');
     case 'opensuse-tumbleweed':
-      return 'openSUSE:Tumbleweed';
+      return `${prefix('opensuse-leap')}:Tumbleweed`;
     case 'azurelinux':
     case 'mariner': {
       const m = major(facts.versionId);
-      return m ? `Azure Linux:${m}` : 'Azure Linux';
+      return m ? `${prefix('azurelinux')}:${m}` : prefix('azurelinux');
     }
     case 'photon':
-      return facts.versionId ? `Photon OS:${facts.versionId}` : undefined;
+      return facts.versionId ? `${prefix('photon')}:${facts.versionId}` : undefined;
     case 'mageia':
-      return facts.versionId ? `Mageia:${facts.versionId}` : undefined;
+      return facts.versionId ? `${prefix('mageia')}:${facts.versionId}` : undefined;
     default:
       return undefined;
   }
