@@ -1,8 +1,9 @@
+import { isOsPackageType } from '../model/ecosystems.js';
 import type { Finding, FindingStatus, Severity } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
 import type { OsvAffected, OsvRecord } from '../model/osv.js';
 import type { Package } from '../model/package.js';
-import type { ScanWarning } from '../model/warning.js';
+import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { baseEcosystem, normalizePackageName, suseRelease } from '../vulndb/names.js';
 import type { AdvisoryCandidate, EpssScore, KevEntry } from '../vulndb/store.js';
 import { distroSeverity, unfixedStatus } from './distro-status.js';
@@ -24,11 +25,13 @@ export interface AdvisorySource {
 /** The versions/ API and the CVSS scorer, passed in so this file stays pure. */
 export interface MatchRules {
   compare(ecosystem: string, a: string, b: string): number;
-  evaluate(affected: OsvAffected, version: string): { affected: boolean; fixedVersions: string[]; invalid?: string };
+  evaluate(
+    affected: OsvAffected,
+    version: string,
+  ): { affected: boolean; fixedVersions: string[]; invalid?: string; skipped?: string[] };
   scoreVector: VectorScorer;
 }
 
-const OS_TYPES = new Set(['deb', 'apk', 'rpm']);
 const DESCRIPTION_LIMIT = 2000;
 
 /** The OSV ecosystems (base names, as published) an inventory needs. */
@@ -49,8 +52,9 @@ export function matchInventory(
   const findings: Finding[] = [];
   const warnings: ScanWarning[] = [];
   const unmatchable = new Map<string, number>();
-  // Per query key, the findings built for the first package; later packages with that key copy them.
-  const memo = new Map<string, Finding[]>();
+  // Per query key, the findings built (and the version problem met) for the first package; later packages with
+  // that key copy them, and each gets its own warning.
+  const memo = new Map<string, { findings: Finding[]; problem?: string }>();
   const scores = new Map<OsvRecord, Finding['cvss']>();
   for (const pkg of inventory.packages) {
     const query = queryFor(pkg, inventory.os);
@@ -66,21 +70,22 @@ export function matchInventory(
       pkg.metadata?.['rpm.modularitylabel'] ?? '',
       ...query.names,
     ].join('\u0000');
-    const built = memo.get(key);
+    let built = memo.get(key);
     if (built) {
-      for (const finding of built) findings.push(forPackage(finding, pkg));
-      continue;
+      for (const finding of built.findings) findings.push(forPackage(finding, pkg));
+    } else {
+      const { hits, problem } = hitsFor(pkg, query, source, rules);
+      built = { findings: groupHits(hits).map((group) => toFinding(pkg, query, group, rules, scores)) };
+      if (problem) built.problem = problem;
+      memo.set(key, built);
+      findings.push(...built.findings);
     }
-    const fresh = groupHits(hitsFor(pkg, query, source, rules, warnings)).map((group) =>
-      toFinding(pkg, query, group, rules, scores),
-    );
-    memo.set(key, fresh);
-    findings.push(...fresh);
+    if (built.problem) warnings.push(versionWarning(pkg, query, built.problem));
   }
   // KEV and EPSS last, for all CVEs at once: one query per few hundred CVEs instead of one each
   const cves = new Set<string>();
   for (const built of memo.values()) {
-    for (const finding of built)
+    for (const finding of built.findings)
       for (const id of [finding.id, ...finding.aliases]) if (id.startsWith('CVE-')) cves.add(id);
   }
   source.prefetchEpss?.(cves);
@@ -97,11 +102,11 @@ function hitsFor(
   query: PackageQuery,
   source: AdvisorySource,
   rules: MatchRules,
-  warnings: ScanWarning[],
-): Hit[] {
+): { hits: Hit[]; problem?: string } {
   const hits: Hit[] = [];
   const seen = new Set<string>();
   let versionProblem: string | undefined;
+  let eventProblem: string | undefined;
   for (const name of query.names) {
     const key = normalizePackageName(query.ecosystem, name);
     for (const candidate of source.candidatesFor(query.ecosystem, name)) {
@@ -121,6 +126,8 @@ function hitsFor(
           continue;
         }
         if (verdict.invalid) versionProblem ??= verdict.invalid;
+        // a range bound the scheme refuses is left out; the rest of the range still decides, but say so
+        if (verdict.skipped?.length) eventProblem ??= `${candidate.id} ${verdict.skipped[0]}`;
         if (!verdict.affected) continue;
         // only now is the record text read and parsed: most candidates miss, and theirs is never needed
         const record = hit?.record ?? candidate.record();
@@ -132,19 +139,25 @@ function hitsFor(
         if (verdict.fixedVersions.length === 0 && hit.status === 'affected') {
           hit.status = unfixedStatus(affected, record);
         }
-        if (OS_TYPES.has(pkg.type)) hit.distroSeverity ??= distroSeverity(affected, record);
+        if (isOsPackageType(pkg.type)) hit.distroSeverity ??= distroSeverity(affected, record);
       }
       if (hit) hits.push(hit);
     }
   }
-  if (versionProblem) {
-    warnings.push({
-      cataloger: 'match',
-      path: pkg.locations[0]?.path,
-      message: `${pkg.name} ${query.version}: some advisories could not be evaluated: ${versionProblem}`,
-    });
-  }
-  return hits;
+  if (versionProblem) return { hits, problem: `some advisories could not be evaluated: ${versionProblem}` };
+  if (eventProblem) return { hits, problem: `an advisory range bound was left out: ${eventProblem}` };
+  return { hits };
+}
+
+/**
+ * A version the scheme refuses (the installed one, or an advisory's range bound) never drops the package or stops
+ * the scan: the package's other advisories are still evaluated, and the report says which package was affected.
+ */
+function versionWarning(pkg: Package, query: PackageQuery, problem: string): ScanWarning {
+  // the versions quoted come from the image or the advisory: scanWarning keeps them to one line
+  const warning = scanWarning('match', `${pkg.name} ${query.version}: ${problem}`, pkg.locations[0]?.path);
+  warning.packageId = pkg.id;
+  return warning;
 }
 
 /**

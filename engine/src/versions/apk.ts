@@ -1,6 +1,6 @@
 import {
   type Cmp,
-  checkBasic,
+  checkOrderable,
   compareDigitStrings,
   compareStrings,
   isDigitCode,
@@ -148,8 +148,12 @@ export function isValidApk(version: string): boolean {
 
 export const apkScheme: VersionScheme<string> = {
   name: 'apk',
+  /**
+   * apk_version_compare orders every string, the empty one included (its token walk stops at the first invalid
+   * token), so parse accepts them too.
+   */
   parse(version) {
-    checkBasic('apk', version);
+    checkOrderable('apk', version, true);
     return version;
   },
   compareParsed: (a, b) => compareApk(a, b),

@@ -61,20 +61,27 @@ export function parseDpkgVersion(input: string): DpkgParseResult {
   if (upstream === '') return fail('version number is empty');
 
   const version = { epoch, upstream, revision };
+  // dpkg reports the first of these warnings only: a version not starting with a digit is not checked further
   if (!isDigitCode(upstream.charCodeAt(0))) return warn(version, 'version number does not start with digit');
+  const outside = outsideAlphabet(version);
+  return outside ? warn(version, outside) : { version };
+}
+
+/** Which part of the version has a character outside dpkg's alphabet, as dpkg words it; undefined if none. */
+function outsideAlphabet({ upstream, revision }: DpkgVersion): string | undefined {
   for (let i = 0; i < upstream.length; i++) {
     const c = upstream.charCodeAt(i);
     if (!isDigitCode(c) && !isAlphaCode(c) && !'.-+~:'.includes(upstream[i]!)) {
-      return warn(version, 'invalid character in version number');
+      return 'invalid character in version number';
     }
   }
   for (let i = 0; i < revision.length; i++) {
     const c = revision.charCodeAt(i);
     if (!isDigitCode(c) && !isAlphaCode(c) && !'.+~'.includes(revision[i]!)) {
-      return warn(version, 'invalid character in revision number');
+      return 'invalid character in revision number';
     }
   }
-  return { version };
+  return undefined;
 }
 
 function fail(message: string): DpkgParseResult {
@@ -128,16 +135,18 @@ export function compareDpkgParsed(a: DpkgVersion, b: DpkgVersion): Cmp {
 }
 
 /**
- * Orders like `dpkg --compare-versions`: strings dpkg only warns about (upstream not starting with a digit) are
- * still ordered, as dpkg does; hard errors and characters outside dpkg's alphabet are refused.
+ * Orders like `dpkg --compare-versions`: an upstream not starting with a digit (a dpkg warning) is still ordered, as
+ * dpkg does; hard errors are refused, and so are characters outside dpkg's alphabet (dpkg only warns about those and
+ * orders them anyway: Lading refuses them on purpose, whether or not dpkg's first warning was another one, so
+ * `abc!!` is refused like `0:0!-0`).
  */
 export const dpkgScheme: VersionScheme<DpkgVersion> = {
   name: 'dpkg',
   parse(version) {
     const { version: parsed, problem } = parseDpkgVersion(version);
-    if (!parsed || problem?.message.startsWith('invalid character')) {
-      throw invalidVersion('dpkg', version, problem?.message ?? 'unparseable');
-    }
+    if (!parsed) throw invalidVersion('dpkg', version, problem?.message ?? 'unparseable');
+    const outside = outsideAlphabet(parsed);
+    if (outside) throw invalidVersion('dpkg', version, outside);
     checkBasic('dpkg', version.trim());
     return parsed;
   },

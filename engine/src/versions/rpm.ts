@@ -1,8 +1,7 @@
 import {
   type Cmp,
-  checkBasic,
+  checkOrderable,
   compareDigitStrings,
-  invalidVersion,
   isAlphaCode,
   isDigitCode,
   type VersionScheme,
@@ -66,39 +65,44 @@ export interface RpmEvr {
   /** Missing epoch is 0, as rpm itself orders (grype's "ignore epoch if one side lacks it" is not followed). */
   epoch: string;
   version: string;
+  /** Absent without a '-'; present but empty for `1.0-` (rpm keeps the two apart). */
   release?: string;
 }
 
-/** `[epoch:]version[-release]`: the epoch is leading digits before ':', the release follows the last '-'. */
+/**
+ * rpm's parseEVR (lib/rpmver.c, used by rpmverParse): `[epoch:]version[-release]`. The epoch is the leading digits
+ * when a ':' follows them (`:1.0` has epoch 0); anything else before a ':' (`a:1.0`, `1a:2`) is no epoch at all, and
+ * the ':' stays in the version, where rpmvercmp treats it as a separator. The release follows the last '-'. Empty
+ * parts are kept (rpm accepts `1:`, `-1`, `1.0-`): only an empty string is refused, as rpmverParse refuses it.
+ */
 export function parseRpmEvr(evr: string): RpmEvr {
-  checkBasic('rpm', evr);
+  checkOrderable('rpm', evr);
   let s = 0;
   while (s < evr.length && isDigitCode(evr.charCodeAt(s))) s++;
   let epoch = '0';
   let rest = evr;
   if (evr[s] === ':') {
-    epoch = s === 0 ? '0' : evr.slice(0, s);
+    if (s > 0) epoch = evr.slice(0, s);
     rest = evr.slice(s + 1);
-  } else if (evr.indexOf(':') !== -1) {
-    throw invalidVersion('rpm', evr, 'epoch is not a number');
   }
   const dash = rest.lastIndexOf('-');
-  const version = dash === -1 ? rest : rest.slice(0, dash);
-  if (version === '') throw invalidVersion('rpm', evr, 'version is empty');
-  if (dash === -1) return { epoch, version };
-  const release = rest.slice(dash + 1);
-  if (release === '') throw invalidVersion('rpm', evr, 'release is empty');
-  return { epoch, version, release };
+  if (dash === -1) return { epoch, version: rest };
+  return { epoch, version: rest.slice(0, dash), release: rest.slice(dash + 1) };
 }
 
-/** rpmverCmp: epoch, version, then release only when both sides have one. */
+/**
+ * rpmverCmp (lib/rpmver.c): epoch (missing = "0"), version, release, each with rpmvercmp; through its
+ * compare_values a missing release sorts before any release, even an empty one (`1.0` < `1.0-1`).
+ */
 export function compareRpmEvr(a: RpmEvr, b: RpmEvr): Cmp {
   const e = rpmvercmp(a.epoch, b.epoch);
   if (e !== 0) return e;
   const v = rpmvercmp(a.version, b.version);
   if (v !== 0) return v;
-  if (a.release !== undefined && b.release !== undefined) return rpmvercmp(a.release, b.release);
-  return 0;
+  if (a.release === undefined || b.release === undefined) {
+    return a.release === b.release ? 0 : a.release === undefined ? -1 : 1;
+  }
+  return rpmvercmp(a.release, b.release);
 }
 
 export const rpmScheme: VersionScheme<RpmEvr> = {

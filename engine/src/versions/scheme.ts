@@ -41,6 +41,22 @@ export function checkBasic(scheme: string, version: string, allowSpaces = false)
   }
 }
 
+/**
+ * For schemes whose native tool orders any string (apk's token walk, rpm's rpmvercmp): only what the C tool cannot be
+ * handed is refused: a NUL (a C string ends there), overlong (the cap above), and the empty string unless the tool
+ * orders it too (apk does; rpmverParse returns NULL for it). Spaces, control and non-ASCII characters are ordered as
+ * the tool orders them.
+ */
+export function checkOrderable(scheme: string, version: string, allowEmpty = false): void {
+  if (typeof version !== 'string' || (version.length === 0 && !allowEmpty)) {
+    throw invalidVersion(scheme, String(version), 'empty');
+  }
+  if (version.length > MAX_VERSION_LENGTH) {
+    throw invalidVersion(scheme, version, `longer than ${MAX_VERSION_LENGTH} characters`);
+  }
+  if (version.includes('\0')) throw invalidVersion(scheme, version, 'contains a NUL character');
+}
+
 export function sign(n: number): Cmp {
   return n < 0 ? -1 : n > 0 ? 1 : 0;
 }

@@ -16,6 +16,12 @@ describe('lading version compare', { concurrency: true }, () => {
     assert.match(r.stderr, /^lading: invalid PyPI version "": empty\n$/);
   });
 
+  it("a Debian version with characters outside dpkg's alphabet exits 2 with one line", async () => {
+    const r = await runCli(['version', 'compare', 'Debian', 'abc!!', '1']);
+    assert.deepEqual([r.code, r.stdout], [2, '']);
+    assert.match(r.stderr, /^lading: invalid dpkg version "abc!!": invalid character in version number\n$/);
+  });
+
   it('an unknown ecosystem exits 2 with one line', async () => {
     const r = await runCli(['version', 'compare', 'Nope', '1', '2']);
     assert.equal(r.code, 2);
