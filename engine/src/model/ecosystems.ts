@@ -190,7 +190,7 @@ export const ADVISORY_ONLY_ECOSYSTEMS = {
 } as const satisfies Record<string, VersionSchemeName>;
 
 /** Every purl type Lading reports, in table order (the report schema's `type` enum). */
-export const PACKAGE_TYPE_NAMES = Object.keys(PACKAGE_TYPES) as PackageType[];
+export const PACKAGE_TYPE_NAMES: readonly PackageType[] = Object.freeze(Object.keys(PACKAGE_TYPES) as PackageType[]);
 
 export function isPackageType(type: string): type is PackageType {
   return Object.hasOwn(PACKAGE_TYPES, type);
