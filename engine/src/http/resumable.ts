@@ -1,18 +1,20 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { LadingError } from '../errors/lading-error.js';
-import { discardBody, type HttpResponse, headerValue } from './http.js';
+import { discardBody, headerValue } from './body.js';
+import type { HttpResponse } from './exchange.js';
 import { isRetryableError, type RetryPolicy, retryDelayMs, sleep } from './retry.js';
 
 /**
- * A blob body that survives dropped connections: on a reset mid-stream it asks again from the byte it got to
- * (HTTP Range) and carries on, so a multi-hundred-megabyte layer does not restart from zero, nor fail, on one
- * network hiccup. Gives up after the policy's retries, or when the server cannot resume (no 206).
+ * A body that survives dropped connections (a registry blob): on a reset mid-stream it asks again from the byte it
+ * got to (HTTP Range) and carries on, so a multi-hundred-megabyte layer does not restart from zero, nor fail, on
+ * one network hiccup. Gives up after the policy's retries, when the server cannot resume (no 206), or on abort.
  */
 export function resumableBody(
   first: HttpResponse,
   reopen: (offset: number) => Promise<HttpResponse>,
   policy: RetryPolicy,
   what: string,
+  signal?: AbortSignal,
 ): Readable {
   const out = new PassThrough();
   let offset = 0;
@@ -31,7 +33,12 @@ export function resumableBody(
       fail(cause);
       return;
     }
-    await sleep(retryDelayMs(policy, attempt++));
+    try {
+      await sleep(retryDelayMs(policy, attempt++), signal);
+    } catch (err) {
+      fail(err);
+      return;
+    }
     if (out.destroyed) return;
     try {
       const res = await reopen(offset);

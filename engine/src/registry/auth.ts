@@ -1,7 +1,9 @@
 import { LadingError } from '../errors/lading-error.js';
+import { readBody } from '../http/body.js';
+import type { HttpResponse } from '../http/exchange.js';
 import type { Challenge } from './challenge.js';
 import { type Credentials, isIdentityToken } from './credentials.js';
-import { type HttpRequest, type HttpResponse, readBody } from './http.js';
+import type { Send } from './transport.js';
 
 /** How a registry asked us to authenticate, learnt from its first 401. */
 export type AuthScheme = { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
@@ -14,8 +16,6 @@ interface CachedToken {
 const DEFAULT_TOKEN_SECONDS = 60;
 const EXPIRY_MARGIN_MS = 10_000;
 const MAX_TOKEN_RESPONSE = 1024 * 1024;
-
-export type Send = (req: Omit<HttpRequest, 'timeoutMs' | 'rejectUnauthorized'>) => Promise<HttpResponse>;
 
 /**
  * Keeps, per registry, the scheme it challenged with, its credentials, and bearer tokens per scope, so

@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
-import { abortedError, untilAborted } from '../errors/abort.js';
+import { abortedError } from '../errors/abort.js';
 import { LadingError } from '../errors/lading-error.js';
+import { discardBody, headerValue, readBody } from '../http/body.js';
+import { resumableBody } from '../http/resumable.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MAX_MANIFEST_BYTES, parseImageIndex } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPES } from '../oci/media-types.js';
@@ -10,7 +13,6 @@ import type { Credentials } from './credentials.js';
 import { DigestVerifier, digestLike, sha256Digest } from './digest.js';
 import { credentialsFor, defaultDockerConfigPath, loadDockerConfig } from './docker-config.js';
 import { statusError } from './errors.js';
-import { discardBody, type HttpResponse, headerValue, readBody } from './http.js';
 import {
   formatReference,
   formatRepository,
@@ -21,9 +23,7 @@ import {
   toReference,
   toRepository,
 } from './reference.js';
-import { resumableBody } from './resumable.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { type RegistryRequest, Transport } from './transport.js';
+import { type RegistryRequest, type RegistryResponse, Transport } from './transport.js';
 
 export interface RegistryClientOptions {
   /** Hosts (host[:port]) that may be reached over plain HTTP besides localhost/127.0.0.1/[::1]. */
@@ -208,7 +208,7 @@ export class RegistryClient {
         scope: pullScope(repo),
         what,
       });
-    const body = resumableBody(res, reopen, this.retry, what);
+    const body = resumableBody(res, reopen, this.retry, what, this.signal);
     body.on('error', (err) => verifier.destroy(err));
     // A consumer that stops early must not leave the socket streaming into nowhere.
     verifier.on('close', () => {
@@ -225,12 +225,11 @@ export class RegistryClient {
   }
 
   /**
-   * Every request of this client: an abort rejects one still waiting for its answer, and a response that arrives
-   * after it is dropped. (The transport does not take the signal itself yet, so the request is not cancelled on
-   * the wire: its socket closes when the late answer is dropped or the request times out.)
+   * Every request of this client, with its AbortSignal: the HTTP stack cancels a request on the wire when it fires
+   * (the socket is closed, a retry's wait ends) and rejects with LadingError('ABORTED').
    */
-  private send(req: RegistryRequest): Promise<HttpResponse> {
-    return untilAborted(this.transport.request(req), this.signal, (late) => late.body.destroy());
+  private send(req: RegistryRequest): Promise<RegistryResponse> {
+    return this.transport.request(this.signal ? { ...req, signal: this.signal } : req);
   }
 
   /** A small blob (a config, a signature payload) read whole and verified. */
@@ -359,7 +358,7 @@ function pushScope(repo: RepositoryRef): string {
 }
 
 /** Content-Type as the registry sent it, else the document's own `mediaType`. */
-function manifestMediaType(res: HttpResponse, bytes: Buffer): string {
+function manifestMediaType(res: RegistryResponse, bytes: Buffer): string {
   const header = (headerValue(res.headers, 'content-type') ?? '').split(';')[0]!.trim();
   if (header && header !== 'application/json' && header !== 'text/plain') return header;
   try {

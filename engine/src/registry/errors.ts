@@ -1,5 +1,6 @@
 import { LadingError } from '../errors/lading-error.js';
-import { type HttpResponse, readBody } from './http.js';
+import { readBody } from '../http/body.js';
+import type { RegistryResponse } from './transport.js';
 
 /** The registry's own words, from an OCI distribution error body, when it sent one. */
 function registryMessage(body: Buffer): string | undefined {
@@ -15,7 +16,7 @@ function registryMessage(body: Buffer): string | undefined {
 }
 
 /** One-line LadingError for a response that is not what the operation needed; consumes the body. */
-export async function statusError(res: HttpResponse, what: string): Promise<LadingError> {
+export async function statusError(res: RegistryResponse, what: string): Promise<LadingError> {
   let detail: string | undefined;
   try {
     detail = registryMessage(await readBody(res, 64 * 1024, 'error body'));

@@ -1,9 +1,10 @@
-import { LadingError } from '../errors/lading-error.js';
+import { discardBody, headerValue } from '../http/body.js';
+import { HttpClient, type HttpRequest } from '../http/client.js';
+import type { HttpMethod, HttpResponse } from '../http/exchange.js';
+import type { RetryPolicy } from '../http/retry.js';
 import type { Authenticator } from './auth.js';
 import { parseChallenges } from './challenge.js';
-import { discardBody, type HttpRequest, type HttpResponse, headerValue, sendRequest } from './http.js';
 import { apiHost } from './reference.js';
-import { isRetryableError, isRetryableStatus, type RetryPolicy, retryDelayMs, sleep } from './retry.js';
 
 export interface TransportOptions {
   insecureRegistries: string[];
@@ -15,7 +16,7 @@ export interface TransportOptions {
 
 export interface RegistryRequest {
   registry: string;
-  method: HttpRequest['method'];
+  method: HttpMethod;
   /** `/v2/...` path with query, or an absolute URL the registry gave us (upload locations). */
   path: string;
   headers?: Record<string, string>;
@@ -24,20 +25,53 @@ export interface RegistryRequest {
   scope: string;
   /** Names the thing asked for in error messages. */
   what: string;
+  signal?: AbortSignal;
 }
 
-const MAX_REDIRECTS = 5;
+export interface RegistryResponse extends HttpResponse {
+  /** Set on a 401 that answered the user's own credentials (basic auth): they were refused, not missing. */
+  credentialsRefused?: boolean;
+}
+
+/** What the authenticator sends through (token requests): the transport's client, retried, not redirected. */
+export type Send = (req: {
+  method: HttpMethod;
+  url: URL;
+  headers: Record<string, string>;
+  body?: Buffer;
+}) => Promise<HttpResponse>;
+
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * Speaks HTTP to registries: picks the scheme, authenticates (answering 401 challenges once), retries
- * transient failures and follows redirects without carrying credentials to other hosts.
+ * Speaks HTTP to registries over the one HTTP stack (http/): picks the scheme, authenticates (answering 401
+ * challenges once); the stack retries transient failures and follows redirects without carrying credentials to
+ * other hosts.
  */
 export class Transport {
   /** Scheme that worked for registries allowed plain HTTP (probed once: HTTPS first, as docker does). */
   private readonly schemes = new Map<string, 'https:' | 'http:'>();
+  private readonly http: HttpClient;
+  /** For the scheme probe: one attempt, no redirects, any certificate. */
+  private readonly probeClient: HttpClient;
 
-  constructor(private readonly options: TransportOptions) {}
+  constructor(private readonly options: TransportOptions) {
+    const insecureHost = (host: string) => this.isInsecure(host);
+    this.http = new HttpClient({
+      userAgent: options.userAgent,
+      idleTimeoutMs: options.timeoutMs,
+      retry: options.retry,
+      insecureHost,
+      tlsHint: (url) => `; if ${url.host} speaks plain HTTP, declare it with --insecure-registry`,
+      protocolErrorCode: 'REGISTRY',
+    });
+    this.probeClient = new HttpClient({
+      userAgent: options.userAgent,
+      idleTimeoutMs: options.timeoutMs,
+      retry: { retries: 0 },
+      insecureHost: () => true,
+    });
+  }
 
   isInsecure(registry: string): boolean {
     const host = registry.replace(/:[0-9]+$/, '');
@@ -49,15 +83,28 @@ export class Transport {
   }
 
   /** Sends a request and returns the final response, whatever its status; the caller judges it. */
-  async request(req: RegistryRequest): Promise<HttpResponse> {
-    const url = await this.urlFor(req.registry, req.path);
-    const send = (r: Omit<HttpRequest, 'timeoutMs' | 'rejectUnauthorized'>) => this.sendWithRetry(r);
+  async request(req: RegistryRequest): Promise<RegistryResponse> {
+    const url = await this.urlFor(req.registry, req.path, req.signal);
+    const signal = req.signal ? { signal: req.signal } : {};
+    // Registry POSTs (a token, an upload session) are safe to repeat, so every request is retried.
+    const send: Send = (r) => this.http.request({ ...r, ...signal, retry: true, followRedirects: false });
     const auth = this.options.authenticator;
     const headers: Record<string, string> = { ...req.headers };
     const upfront = await auth.headerFor(req.registry, req.scope, send);
     if (upfront) headers['authorization'] = upfront;
 
-    const exchange = () => this.followRedirects({ method: req.method, url, headers, ...bodyOf(req) }, req.registry);
+    const exchange = (): Promise<RegistryResponse> => {
+      const request: HttpRequest = {
+        method: req.method,
+        url,
+        headers: { ...headers },
+        what: req.registry,
+        retry: true,
+        ...signal,
+        ...(req.body ? { body: req.body } : {}),
+      };
+      return this.http.request(request);
+    };
     let res = await exchange();
     if (res.status === 401) {
       const challenge = headerValue(res.headers, 'www-authenticate');
@@ -74,131 +121,35 @@ export class Transport {
     return res;
   }
 
-  private async urlFor(registry: string, path: string): Promise<URL> {
+  private async urlFor(registry: string, path: string, signal: AbortSignal | undefined): Promise<URL> {
     if (/^https?:\/\//i.test(path)) return new URL(path);
     const host = apiHost(registry);
     const scheme =
-      this.insecureSchemeKnown(registry) ?? (this.isInsecure(registry) ? await this.probe(registry) : 'https:');
+      this.schemes.get(registry) ?? (this.isInsecure(registry) ? await this.probe(registry, signal) : 'https:');
     return new URL(`${scheme}//${host}${path.startsWith('/') ? '' : '/'}${path}`);
   }
 
   /** Resolves upload Location headers, which may be relative, against the registry. */
   async resolveLocation(registry: string, location: string): Promise<URL> {
-    const base = await this.urlFor(registry, '/v2/');
+    const base = await this.urlFor(registry, '/v2/', undefined);
     return new URL(location, base);
   }
 
-  private insecureSchemeKnown(registry: string): 'https:' | 'http:' | undefined {
-    return this.schemes.get(registry);
-  }
-
-  private async probe(registry: string): Promise<'https:' | 'http:'> {
+  private async probe(registry: string, signal: AbortSignal | undefined): Promise<'https:' | 'http:'> {
     const host = apiHost(registry);
     try {
-      const res = await sendRequest({
-        method: 'GET',
+      const res = await this.probeClient.request({
         url: new URL(`https://${host}/v2/`),
-        headers: { 'user-agent': this.options.userAgent },
-        timeoutMs: this.options.timeoutMs,
-        rejectUnauthorized: false,
+        followRedirects: false,
+        ...(signal ? { signal } : {}),
       });
       discardBody(res);
       this.schemes.set(registry, 'https:');
-    } catch {
+    } catch (err) {
+      if (signal?.aborted) throw err;
       // Anything that is not an HTTPS answer (TLS failure, reset): this registry speaks plain HTTP.
       this.schemes.set(registry, 'http:');
     }
     return this.schemes.get(registry)!;
   }
-
-  private async followRedirects(
-    req: Omit<HttpRequest, 'timeoutMs' | 'rejectUnauthorized'>,
-    registry: string,
-  ): Promise<HttpResponse> {
-    const origin = req.url.origin;
-    let current = req;
-    for (let hop = 0; ; hop++) {
-      const res = await this.sendWithRetry(current);
-      const location = headerValue(res.headers, 'location');
-      if (![301, 302, 303, 307, 308].includes(res.status) || !location || req.method === 'POST') return res;
-      discardBody(res);
-      if (hop >= MAX_REDIRECTS) {
-        throw new LadingError('REGISTRY', `${registry}: more than ${MAX_REDIRECTS} redirects for ${req.url.pathname}`);
-      }
-      const next = new URL(location, current.url);
-      const downgrade = current.url.protocol === 'https:' && next.protocol === 'http:' && !this.isInsecure(next.host);
-      if ((next.protocol !== 'https:' && next.protocol !== 'http:') || downgrade) {
-        throw new LadingError('REGISTRY', `${registry}: refusing a redirect to ${next.protocol}//${next.host}`);
-      }
-      const headers = { ...current.headers };
-      // Blob storage (S3, a CDN) must never see the registry's credentials.
-      if (next.origin !== origin) delete headers['authorization'];
-      const method = res.status === 303 ? 'GET' : current.method;
-      current = {
-        method,
-        url: next,
-        headers,
-        ...(method === current.method && current.body ? { body: current.body } : {}),
-      };
-    }
-  }
-
-  private async sendWithRetry(req: Omit<HttpRequest, 'timeoutMs' | 'rejectUnauthorized'>): Promise<HttpResponse> {
-    const policy = this.options.retry;
-    const full: HttpRequest = {
-      ...req,
-      headers: { 'user-agent': this.options.userAgent, ...req.headers },
-      timeoutMs: this.options.timeoutMs,
-      rejectUnauthorized: !this.isInsecure(req.url.host),
-    };
-    let timeouts = 0;
-    for (let attempt = 0; ; attempt++) {
-      let res: HttpResponse;
-      try {
-        res = await sendRequest(full);
-      } catch (err) {
-        // A server that stayed silent for a whole timeout twice will not answer a third time: fail within two.
-        if ((err as NodeJS.ErrnoException).code === 'ETIMEDOUT' && ++timeouts >= MAX_TIMEOUTS) {
-          throw networkError(err, req.url);
-        }
-        if (attempt < policy.retries && isRetryableError(err)) {
-          await sleep(retryDelayMs(policy, attempt));
-          continue;
-        }
-        throw networkError(err, req.url);
-      }
-      if (attempt < policy.retries && isRetryableStatus(res.status)) {
-        discardBody(res);
-        await sleep(retryDelayMs(policy, attempt, res.headers));
-        continue;
-      }
-      return res;
-    }
-  }
-}
-
-const MAX_TIMEOUTS = 2;
-
-function bodyOf(req: RegistryRequest): { body?: Buffer } {
-  return req.body ? { body: req.body } : {};
-}
-
-function networkError(err: unknown, url: URL): LadingError {
-  const e = err as NodeJS.ErrnoException;
-  const code = e.code ?? '';
-  // OpenSSL messages span lines; say what the failure means instead.
-  if (code.startsWith('ERR_SSL') || code === 'EPROTO' || /SSL routines/.test(e.message)) {
-    const hint =
-      url.protocol === 'https:' ? `; if ${url.host} speaks plain HTTP, declare it with --insecure-registry` : '';
-    return new LadingError(
-      'NETWORK',
-      `cannot reach ${url.host}: TLS handshake failed (${code || 'TLS error'})${hint}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  const message = (e.message ?? String(err)).split('\n')[0] ?? '';
-  const why = code && !message.includes(code) ? `${message} (${code})` : message;
-  return new LadingError('NETWORK', `cannot reach ${url.host}: ${why}`, { cause: err });
 }

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LadingError } from '../errors/lading-error.js';
+import { downloadToFile, fetchBytes } from '../http/download.js';
 import type { ScanWarning } from '../model/warning.js';
 import { readEpss } from './epss.js';
-import { downloadToFile, fetchBytes } from './http.js';
 import { parseKev } from './kev.js';
 import { baseEcosystem, ecosystemPath } from './names.js';
 import { neededByScans } from './needed.js';
@@ -26,6 +26,8 @@ export interface UpdateOptions {
   progress?: (message: string) => void;
   /** Folder for temporary downloads (the db dir: same filesystem, cleaned up). */
   tempDir: string;
+  /** Stops the downloads (LadingError ABORTED); a transaction under way rolls back. */
+  signal?: AbortSignal;
 }
 
 export interface EcosystemUpdate {
@@ -112,7 +114,7 @@ async function fullUpdate(
   try {
     // Validators only make sense when the data they describe is still here.
     const validators = state?.records ? { etag: state.etag, lastModified: state.lastModified } : {};
-    const result = await downloadToFile(url, tmp, clean(validators));
+    const result = await downloadToFile(url, tmp, { validators: clean(validators), ...signalOf(options) });
     if (result.status === 'not-found') throw new LadingError('NOT_FOUND', `${url}: no such ecosystem at the source`);
     if (result.status === 'not-modified') {
       await store.transaction((tx) =>
@@ -154,7 +156,7 @@ async function changedSince(
   options: UpdateOptions,
 ): Promise<string[] | 'too-many'> {
   const url = `${options.sources.osvBase}/${ecosystemPath(ecosystem)}/modified_id.csv`;
-  const csv = await fetchBytes(url, MAX_CSV_BYTES);
+  const csv = await fetchBytes(url, MAX_CSV_BYTES, signalOf(options));
   if (!csv) return 'too-many';
   const ids: string[] = [];
   const watermark = Date.parse(highWater);
@@ -188,7 +190,7 @@ async function applyChanges(
     while (next < ids.length) {
       const id = ids[next++]!;
       const url = `${options.sources.osvBase}/${ecosystemPath(ecosystem)}/${encodeURIComponent(id)}.json`;
-      fetched.set(id, await fetchBytes(url, MAX_RECORD_BYTES));
+      fetched.set(id, await fetchBytes(url, MAX_RECORD_BYTES, signalOf(options)));
     }
   };
   await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, ids.length) }, worker));
@@ -218,11 +220,12 @@ async function updateEnrichment(store: VulnStoreWriter, options: UpdateOptions, 
   const kevUrl = options.sources.kev;
   try {
     options.progress?.('updating CISA KEV');
-    const data = await fetchBytes(kevUrl, 64 * 1024 * 1024);
+    const data = await fetchBytes(kevUrl, 64 * 1024 * 1024, signalOf(options));
     if (!data) throw new LadingError('NOT_FOUND', 'not found (HTTP 404)');
     const kev = parseKev(JSON.parse(data.toString('utf8')), kevUrl);
     summary.kev = await store.transaction((tx) => tx.replaceKev(kev.entries, kev.catalogVersion, options.now));
   } catch (err) {
+    if (options.signal?.aborted) throw err;
     summary.warnings.push({ cataloger: 'vulndb', path: kevUrl, message: `KEV not updated: ${messageOf(err)}` });
   }
   const epssUrl = options.sources.epss;
@@ -230,7 +233,10 @@ async function updateEnrichment(store: VulnStoreWriter, options: UpdateOptions, 
   try {
     options.progress?.('updating EPSS');
     const validators = clean({ etag: store.meta('epss.etag') });
-    const result = await downloadToFile(epssUrl, tmp, store.count('epss') ? validators : {});
+    const result = await downloadToFile(epssUrl, tmp, {
+      validators: store.count('epss') ? validators : {},
+      ...signalOf(options),
+    });
     if (result.status === 'not-found') throw new LadingError('NOT_FOUND', 'not found (HTTP 404)');
     if (result.status === 'ok') {
       summary.epss = await store.transaction(async (tx) => {
@@ -244,10 +250,15 @@ async function updateEnrichment(store: VulnStoreWriter, options: UpdateOptions, 
       });
     }
   } catch (err) {
+    if (options.signal?.aborted) throw err;
     summary.warnings.push({ cataloger: 'vulndb', path: epssUrl, message: `EPSS not updated: ${messageOf(err)}` });
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+function signalOf(options: UpdateOptions): { signal?: AbortSignal } {
+  return options.signal ? { signal: options.signal } : {};
 }
 
 function clean<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {

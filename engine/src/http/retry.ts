@@ -1,10 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { headerValue } from './http.js';
+import { abortedError } from '../errors/abort.js';
+import { headerValue } from './body.js';
 
 export interface RetryPolicy {
   /** Attempts after the first one. */
   retries: number;
   baseDelayMs: number;
+  /** Longest single wait, a server's Retry-After included. */
   maxDelayMs: number;
 }
 
@@ -34,6 +36,21 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, headers?: Inc
   return Math.min(exp / 2 + Math.random() * (exp / 2), policy.maxDelayMs);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; an abort ends the wait at once with LadingError('ABORTED'). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortedError());
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -1,0 +1,90 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
+import { abortedError } from '../errors/abort.js';
+import type { LadingError } from '../errors/lading-error.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+/** One request on the wire: what `exchange` sends, after the client added headers, timeouts and TLS choice. */
+export interface Exchange {
+  method: HttpMethod;
+  url: URL;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** Idle time allowed on the socket (connect, headers, and between body chunks). */
+  idleTimeoutMs: number;
+  /** TLS certificates are checked unless the host was declared insecure. */
+  rejectUnauthorized: boolean;
+  signal?: AbortSignal;
+  /** When the answer, body included, must be complete; past it the exchange fails with `deadlineError()`. */
+  deadline?: { at: number; error: () => LadingError };
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body, left to the caller: read it (readBody), stream it, or drop it (discardBody). */
+  body: IncomingMessage;
+  /** The URL that answered (after redirects). */
+  url: URL;
+}
+
+// Kept alive so a scan's many blob requests reuse connections.
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+const httpsInsecureAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+
+/**
+ * One HTTP exchange; resolves when the response headers arrive. The idle timeout, the caller's AbortSignal and the
+ * deadline keep guarding the body while the caller reads it: each destroys the socket with a one-line error.
+ */
+export function exchange(req: Exchange): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    if (req.signal?.aborted) {
+      reject(abortedError());
+      return;
+    }
+    const isHttps = req.url.protocol === 'https:';
+    const agent = isHttps ? (req.rejectUnauthorized ? httpsAgent : httpsInsecureAgent) : httpAgent;
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.body) headers['content-length'] = String(req.body.length);
+    const options = { method: req.method, headers, agent };
+    let response: IncomingMessage | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = (err: Error) => {
+      if (response) response.destroy(err);
+      else request.destroy(err);
+    };
+    const onAbort = () => stop(abortedError());
+    const cleanup = () => {
+      if (timer) clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+    };
+    const onResponse = (res: IncomingMessage) => {
+      response = res;
+      // The same idle timeout keeps guarding the body while the caller reads it.
+      res.socket?.setTimeout(req.idleTimeoutMs);
+      res.once('close', cleanup);
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
+    };
+    const request = isHttps ? https.request(req.url, options, onResponse) : http.request(req.url, options, onResponse);
+    request.setTimeout(req.idleTimeoutMs, () => {
+      const err = new Error(`no answer within ${req.idleTimeoutMs} ms`) as NodeJS.ErrnoException;
+      err.code = 'ETIMEDOUT';
+      request.destroy(err);
+    });
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    if (req.deadline) {
+      const error = req.deadline.error;
+      timer = setTimeout(() => stop(error()), Math.max(0, req.deadline.at - Date.now()));
+      // a response the caller abandoned must not keep the process alive until the deadline
+      timer.unref();
+    }
+    request.on('error', (err) => {
+      if (!response) cleanup();
+      reject(err);
+    });
+    request.end(req.body);
+  });
+}
