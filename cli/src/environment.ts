@@ -25,9 +25,9 @@ export function dockerConfigPathFrom(env: Environment): string {
 }
 
 /** `LADING_SBOM_MAX_BYTES`: a positive byte count raises or lowers the SBOM file cap; anything else keeps the default. */
-export function sbomMaxBytesFrom(env: Environment): number | undefined {
+export function sbomMaxBytesFrom(env: Environment): { maxSbomBytes?: number } {
   const configured = Number(env['LADING_SBOM_MAX_BYTES']);
-  return Number.isFinite(configured) && configured > 0 ? configured : undefined;
+  return Number.isFinite(configured) && configured > 0 ? { maxSbomBytes: configured } : {};
 }
 
 /** `LADING_INFLATE_THREADS=1`: inflate and hash gzip layers on worker threads (off by default; see docs/performance.md). */

@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.USAGE;
     }
     const code = isLadingError(err) ? err.exitCode : EXIT.OPERATIONAL;
-    process.stderr.write(`lading: ${describeError(err)}\n`);
+    process.stderr.write(`lading: ${describeForCli(err)}\n`);
     if (debug && err instanceof Error) {
       process.stderr.write(`${err.stack ?? ''}\n`);
       let cause = err.cause;
@@ -45,6 +45,30 @@ export async function main(argv: string[]): Promise<number> {
     }
     return code;
   }
+}
+
+/** The flag of each engine option an error may name (`LadingError.option`). */
+const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
+  offline: '--offline',
+  insecureRegistries: '--insecure-registry',
+  sbomOnly: '--sbom-only',
+  dbDir: '--db-dir',
+  ecosystems: '--ecosystem',
+  force: '--force',
+  type: '--type',
+};
+
+/**
+ * An error's one line, with the engine's words for an option (`the offline option`) replaced by the flag a CLI user
+ * types (`--offline`); a message that starts with the option's value gets the flag in front (`--type x: …`).
+ */
+export function describeForCli(err: unknown): string {
+  const message = describeError(err);
+  const option = isLadingError(err) ? err.option : undefined;
+  const flag = option ? FLAG_FOR_OPTION[option] : undefined;
+  if (!option || !flag) return message;
+  const words = `the ${option} option`;
+  return message.includes(words) ? message.replace(words, flag) : `${flag} ${message}`;
 }
 
 function applyErrorHandling(cmd: Command): void {

@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { DIFF_FORMATS } from '@lading/engine/diff';
 import type { Report } from '@lading/engine/model';
 import type { Command } from 'commander';
-import { dbDirFrom, dockerConfigPathFrom, offlineFrom } from '../environment.js';
+import {
+  dbDirFrom,
+  dockerConfigPathFrom,
+  inflateThreadsFrom,
+  offlineFrom,
+  sbomMaxBytesFrom,
+} from '../environment.js';
 import { collect, parseOutputSpecs, writeOutput } from '../output.js';
 
 interface DiffFlags {
@@ -31,14 +37,16 @@ export function registerDiff(program: Command): void {
     .action(async (oldSpec: string, newSpec: string, flags: DiffFlags) => {
       const { diffReports, renderDiff } = await loadImplementation();
       const specs = parseOutputSpecs(flags.output, DIFF_FORMATS, 'table');
-      const [before, after] = await Promise.all([reportFor(oldSpec, flags), reportFor(newSpec, flags)]);
+      // One clock reading for both sides: the reports' dates and their data-age checks agree.
+      const now = new Date();
+      const [before, after] = await Promise.all([reportFor(oldSpec, flags, now), reportFor(newSpec, flags, now)]);
       const diff = diffReports(before, after);
       for (const spec of specs) await writeOutput(spec, renderDiff(diff, spec.format));
     });
 }
 
 /** A report file is read as is; anything else is scanned now. */
-async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
+async function reportFor(spec: string, flags: DiffFlags, now: Date): Promise<Report> {
   const { loadReport, looksLikeReport, recordNeededEcosystems, scan } = await loadImplementation();
   if (spec.endsWith('.json')) {
     const head = await readFile(spec, 'utf8').catch(() => '');
@@ -48,10 +56,13 @@ async function reportFor(spec: string, flags: DiffFlags): Promise<Report> {
   return scan(spec, {
     sbomOnly: !!flags.sbomOnly,
     dbDir,
-    onNeededEcosystems: (names) => recordNeededEcosystems(dbDir, names, new Date()),
+    onNeededEcosystems: (names) => recordNeededEcosystems(dbDir, names, now),
     offline: offlineFrom(flags.offline, process.env),
     insecureRegistries: flags.insecureRegistry,
     dockerConfigPath: dockerConfigPathFrom(process.env),
+    now,
+    inflateThreads: inflateThreadsFrom(process.env),
+    ...sbomMaxBytesFrom(process.env),
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(flags.platform ? { platform: flags.platform } : {}),
   });

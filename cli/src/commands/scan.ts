@@ -2,7 +2,13 @@ import { LadingError } from '@lading/engine/errors';
 import type { Report } from '@lading/engine/model';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '@lading/engine/report';
 import type { Command } from 'commander';
-import { dbDirFrom, dockerConfigPathFrom, offlineFrom } from '../environment.js';
+import {
+  dbDirFrom,
+  dockerConfigPathFrom,
+  inflateThreadsFrom,
+  offlineFrom,
+  sbomMaxBytesFrom,
+} from '../environment.js';
 import {
   collect,
   type OutputSpec,
@@ -155,6 +161,8 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     ...(platform ? { platform } : {}),
     insecureRegistries: flags.insecureRegistry,
     dockerConfigPath: dockerConfigPathFrom(process.env),
+    inflateThreads: inflateThreadsFrom(process.env),
+    ...sbomMaxBytesFrom(process.env),
     progress: !flags.quiet && process.stderr.isTTY === true,
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),

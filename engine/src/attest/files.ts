@@ -11,7 +11,9 @@ export async function writeNewFile(
     await writeFile(path, content, { flag: options.force ? 'w' : 'wx', mode: options.mode ?? 0o644 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST') throw new LadingError('USAGE', `${path} already exists (use --force to overwrite)`);
+    if (e.code === 'EEXIST') {
+      throw new LadingError('USAGE', `${path} already exists (use the force option to overwrite)`, { option: 'force' });
+    }
     throw new LadingError('IO', `cannot write ${path}: ${e.code ?? e.message}`, { cause: err });
   }
 }

@@ -23,6 +23,7 @@ export function predicateTypeFor(type: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(type)) return type;
   throw new LadingError(
     'USAGE',
-    `--type ${type}: not a known predicate type (${Object.keys(PREDICATE_TYPES).join(', ')}) or a URI`,
+    `${type}: not a known predicate type (${Object.keys(PREDICATE_TYPES).join(', ')}) or a URI`,
+    { option: 'type' },
   );
 }

@@ -47,11 +47,18 @@ export function exitCodeFor(code: ErrorCode): number {
 
 export class LadingError extends Error {
   readonly code: ErrorCode;
+  /**
+   * The caller's option the error is about (`offline`, `insecureRegistries`, …), when its remedy is to change it.
+   * The message names it in the engine's own terms, `the <option> option`, or starts with its value; a front end
+   * may put its own name there (the CLI puts the flag: `--offline`, `--insecure-registry`).
+   */
+  readonly option: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; option?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LadingError';
     this.code = code;
+    this.option = options?.option;
   }
 
   get exitCode(): number {

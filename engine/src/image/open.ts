@@ -31,6 +31,12 @@ export interface OpenOptions {
   verifyDiffIds?: boolean;
   /** Never reach the network: registry targets are refused rather than pulled. */
   offline?: boolean;
+  /**
+   * Inflate and hash gzip layers on worker threads. Off by default: on 2 cores it was no faster than zlib on the
+   * libuv pool and cost ~200 MB more peak RSS on a 2 GB image (bench/RESULTS-image.md). The CLI's
+   * LADING_INFLATE_THREADS=1.
+   */
+  inflateThreads?: boolean;
 }
 
 /** Decides during the walk what to keep: the union of the catalogers' tests. */
@@ -110,7 +116,8 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
     if (parsed.kind === 'registry' && options.offline) {
       throw new LadingError(
         'USAGE',
-        `${ref} is in a registry, which --offline does not reach: save it to a file (skopeo copy … oci-archive:FILE) and scan that`,
+        `${ref} is in a registry, which the offline option does not reach: save it to a file (skopeo copy … oci-archive:FILE) and scan that`,
+        { option: 'offline' },
       );
     }
     if (parsed.kind === 'dir') return await openRootfs(parsed.path, ref, options.signal);
@@ -129,6 +136,7 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
             onProgress: options.onProgress,
             signal: options.signal,
             verifyDiffIds: options.verifyDiffIds,
+            inflateThreads: options.inflateThreads,
           });
         } catch (err) {
           throw asTargetError(spec, err);
@@ -192,6 +200,7 @@ function openArchiveOnce(
             onProgress: options.onProgress,
             signal: options.signal,
             verifyDiffIds: options.verifyDiffIds,
+            inflateThreads: options.inflateThreads,
           },
         );
         described = image;

@@ -135,6 +135,7 @@ function noData(needed: Set<string>, dir: string): LadingError {
   const names = [...needed].sort();
   return new LadingError(
     'NO_DB',
-    `no vulnerability data for ${names.join(', ')} in ${dir}: run \`lading db update\` (or \`lading db import\` offline), or use --sbom-only`,
+    `no vulnerability data for ${names.join(', ')} in ${dir}: run \`lading db update\` (or \`lading db import\` offline), or use the sbomOnly option`,
+    { option: 'sbomOnly' },
   );
 }

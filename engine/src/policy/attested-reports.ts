@@ -22,7 +22,7 @@ export function checkAttestedReports(statements: readonly AttestedStatement[], p
   if (reports.length === 0) {
     throw new LadingError(
       'GATE_FAILED',
-      'no verified attestation carries a Lading scan report to check the policy against (attest one with --type lading-report)',
+      'no verified attestation carries a Lading scan report to check the policy against (attest one with the lading-report predicate type)',
     );
   }
   const reasons: string[] = [];

@@ -19,14 +19,14 @@ export interface SbomInput {
 }
 
 /**
- * Largest SBOM file read: 256 MiB. A JSON document is parsed whole, and V8 cannot hold a string above ~512 MiB
- * (parsing needs several times the file size in heap), so larger files are refused with a clear error instead.
- * `LADING_SBOM_MAX_BYTES` lowers or raises it.
+ * Largest SBOM file read by default: 256 MiB. A JSON document is parsed whole, and V8 cannot hold a string above
+ * ~512 MiB (parsing needs several times the file size in heap), so larger files are refused with a clear error
+ * instead. `InventoryOptions.maxSbomBytes` (the CLI's `LADING_SBOM_MAX_BYTES`) lowers or raises it.
  */
 export const DEFAULT_MAX_SBOM_BYTES = 256 * 1024 * 1024;
 
 /** Reads a CycloneDX (1.4–1.7) or SPDX (2.2/2.3) JSON document into an inventory. */
-export async function readSbomFile(path: string, maxBytes = maxSbomBytes()): Promise<SbomInput> {
+export async function readSbomFile(path: string, maxBytes = DEFAULT_MAX_SBOM_BYTES): Promise<SbomInput> {
   const where = `sbom:${path}`;
   let text: string;
   try {
@@ -158,9 +158,4 @@ async function readBounded(path: string, maxBytes: number, where: string): Promi
   } finally {
     await file.close();
   }
-}
-
-function maxSbomBytes(): number {
-  const configured = Number(process.env['LADING_SBOM_MAX_BYTES']);
-  return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_SBOM_BYTES;
 }

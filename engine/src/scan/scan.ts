@@ -16,6 +16,8 @@ import { buildReport } from '../report/build.js';
 export interface InventoryOptions extends OpenOptions {
   /** Total bytes all layers may inflate to (`WalkOptions.maxInflatedBytes`, a decompression-bomb cap). */
   maxInflatedBytes?: number;
+  /** Largest `sbom:` file read (default `DEFAULT_MAX_SBOM_BYTES`, 256 MiB). */
+  maxSbomBytes?: number;
   /**
    * Keep and reuse catalog results of images named wholly by verified digests (cache/): a hit skips the walk and
    * the catalogers and gives the same inventory. Never used for `dir:` roots, SBOMs or compressed archives.
@@ -28,14 +30,18 @@ export interface ScanOptions extends InventoryOptions, FindingFilters {
   sbomOnly?: boolean;
   dbDir: string;
   limits?: Partial<CatalogLimits>;
-  now?: Date;
+  /**
+   * The moment the scan is for: the report's date, the data-age checks and the end-of-life verdict. Required: the
+   * engine never reads the clock on its own (the CLI reads it once per run).
+   */
+  now: Date;
   /** Told the OSV ecosystems the inventory needs, before matching (the CLI remembers them for `db update`). */
   onNeededEcosystems?: (names: string[]) => void;
 }
 
 /** The one composition of the flow (docs/architecture.md): target → walk → inventory → match → report model. */
 export async function scan(spec: string, options: ScanOptions): Promise<Report> {
-  const now = options.now ?? new Date();
+  const { now } = options;
   const limits: CatalogLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const { target, inventory } = await inventoryOf(spec, options, limits);
   throwIfAborted(options.signal);
@@ -66,7 +72,9 @@ export async function inventoryOf(
   options: InventoryOptions,
   limits: CatalogLimits = DEFAULT_LIMITS,
 ): Promise<{ target: TargetInfo; inventory: Inventory }> {
-  if (spec.startsWith('sbom:')) return (await import('../sbom/read.js')).readSbomFile(spec.slice('sbom:'.length));
+  if (spec.startsWith('sbom:')) {
+    return (await import('../sbom/read.js')).readSbomFile(spec.slice('sbom:'.length), options.maxSbomBytes);
+  }
   const opened = await openTarget(spec, options);
   try {
     // A compressed archive is described only by the walk the cache would spare: it is never looked up.

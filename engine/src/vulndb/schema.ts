@@ -47,7 +47,8 @@ export class NewerSchemaError extends LadingError {
   constructor(path: string, version: number) {
     super(
       'DB',
-      `${path}: database schema version ${version} is newer than this Lading understands (${SCHEMA_VERSION}); upgrade Lading or use another --db-dir`,
+      `${path}: database schema version ${version} is newer than this Lading understands (${SCHEMA_VERSION}); upgrade Lading or use another database folder (the dbDir option)`,
+      { option: 'dbDir' },
     );
   }
 }

@@ -69,7 +69,8 @@ export function ecosystemsToUpdate(store: StoreConnection, named: string[]): str
   if (wanted.size === 0) {
     throw new LadingError(
       'USAGE',
-      'no ecosystems to update: name some with --ecosystem (e.g. --ecosystem Debian --ecosystem npm) or run a scan first',
+      'no ecosystems to update: name some with the ecosystems option (e.g. Debian, npm) or run a scan first',
+      { option: 'ecosystems' },
     );
   }
   return [...wanted].sort();

@@ -35,7 +35,13 @@ async function abortMidWalk(spec: string, extra: { onAbort?: () => void } = {}):
       extra.onAbort?.();
     }, 0);
   };
-  const scanned = scan(spec, { sbomOnly: true, dbDir: '/nonexistent', onProgress, signal: controller.signal });
+  const scanned = scan(spec, {
+    sbomOnly: true,
+    dbDir: '/nonexistent',
+    now: new Date(),
+    onProgress,
+    signal: controller.signal,
+  });
   await assert.rejects(scanned, (err: unknown) => {
     assert.ok(isLadingError(err), String(err));
     assert.equal(err.code, 'ABORTED');
@@ -49,7 +55,7 @@ async function abortMidWalk(spec: string, extra: { onAbort?: () => void } = {}):
 describe('scan(spec, { signal })', () => {
   test('a signal that already fired rejects before anything is opened', async () => {
     await assert.rejects(
-      scan('oci:/nonexistent', { sbomOnly: true, dbDir: '/nonexistent', signal: AbortSignal.abort() }),
+      scan('oci:/nonexistent', { sbomOnly: true, dbDir: '/nonexistent', now: new Date(), signal: AbortSignal.abort() }),
       (err: unknown) => isLadingError(err) && err.code === 'ABORTED',
     );
   });
@@ -76,7 +82,12 @@ describe('scan(spec, { signal })', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 5);
     const started = performance.now();
-    const scanned = scan(`dir:${dir}`, { sbomOnly: true, dbDir: '/nonexistent', signal: controller.signal });
+    const scanned = scan(`dir:${dir}`, {
+      sbomOnly: true,
+      dbDir: '/nonexistent',
+      now: new Date(),
+      signal: controller.signal,
+    });
     await assert.rejects(scanned, (err: unknown) => isLadingError(err) && err.code === 'ABORTED');
     assert.ok(performance.now() - started < 1000);
   });
@@ -142,7 +153,12 @@ describe('scan(spec, { signal })', () => {
       void registry.blobRequested.then(() => controller.abort());
       const started = performance.now();
       await assert.rejects(
-        scan(`${registry.host}/team/app:1`, { sbomOnly: true, dbDir: '/nonexistent', signal: controller.signal }),
+        scan(`${registry.host}/team/app:1`, {
+          sbomOnly: true,
+          dbDir: '/nonexistent',
+          now: new Date(),
+          signal: controller.signal,
+        }),
         (err: unknown) => isLadingError(err) && err.code === 'ABORTED',
       );
       assert.ok(performance.now() - started < 5000);

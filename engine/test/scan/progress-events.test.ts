@@ -14,7 +14,12 @@ const LAYERS: LayerEntry[][] = [
 
 async function eventsOf(spec: string): Promise<ScanProgress[]> {
   const events: ScanProgress[] = [];
-  await scan(spec, { sbomOnly: true, dbDir: '/nonexistent', onProgress: (p) => events.push({ ...p }) });
+  await scan(spec, {
+    sbomOnly: true,
+    dbDir: '/nonexistent',
+    now: new Date(),
+    onProgress: (p) => events.push({ ...p }),
+  });
   return events;
 }
 

@@ -36,14 +36,8 @@ export interface ImageWalkOptions extends WalkOptions {
   signal?: AbortSignal | undefined;
   /** See `OpenOptions.verifyDiffIds`. */
   verifyDiffIds?: boolean | undefined;
-}
-
-/**
- * LADING_INFLATE_THREADS=1 inflates and hashes gzip layers on worker threads. Off by default: on 2 cores it was no
- * faster than zlib on the libuv pool and cost ~200 MB more peak RSS on a 2 GB image (bench/RESULTS-image.md).
- */
-function useInflateThreads(): boolean {
-  return process.env['LADING_INFLATE_THREADS'] === '1';
+  /** See `OpenOptions.inflateThreads`. */
+  inflateThreads?: boolean | undefined;
 }
 
 /** Opens a layer's tar: seeking in place when it is a plain tar in a local file, else streamed and verified. */
@@ -53,6 +47,7 @@ async function layerSource(
   progress: ProgressMeter,
   verifyDiffIds: boolean,
   signal: AbortSignal | undefined,
+  inflateThreads: boolean,
 ): Promise<ByteSource> {
   if (layer.seekable && !verifyDiffIds) {
     uncompressedMatchesDiffId(layer);
@@ -71,7 +66,7 @@ async function layerSource(
   const { stream: raw, compression } = await sniffStream(fetched);
   if (compression === 'none') uncompressedMatchesDiffId(layer);
   const onBytes = inflateCounter(budget, progress);
-  if (compression === 'gzip' && useInflateThreads()) {
+  if (compression === 'gzip' && inflateThreads) {
     // Inflate (and hash the diff-id, when no blob digest covered it) on a worker thread, overlapping the tar parse.
     const expected = layer.verifiedBlob && !verifyDiffIds ? {} : { expected: layer.info.diffId };
     return new StreamByteSource(inflateOffThread(raw, { ...expected, onBytes }));
@@ -120,12 +115,12 @@ function inflateCounter(budget: InflateBudget, progress: ProgressMeter): (n: num
 async function scanLayer(
   layer: ImageLayer,
   ctx: ScanContext,
-  setup: Pick<WalkSetup, 'budget' | 'progress' | 'verifyDiffIds' | 'signal'>,
+  setup: Pick<WalkSetup, 'budget' | 'progress' | 'verifyDiffIds' | 'signal' | 'inflateThreads'>,
   /** Hash a layer read in place against its diff-id too (the result cache stores only checked content). */
   hashInPlace = false,
 ): Promise<LayerOp[]> {
-  const { budget, progress, verifyDiffIds, signal } = setup;
-  const src = await layerSource(layer, budget, progress, verifyDiffIds, signal);
+  const { budget, progress, verifyDiffIds, signal, inflateThreads } = setup;
+  const src = await layerSource(layer, budget, progress, verifyDiffIds, signal, inflateThreads);
   // A stream waiting on its source (a slow registry, an inflate thread) is destroyed at once on abort, which ends
   // the wait, closes the file or socket and terminates the thread; reads in place stop at the next entry instead.
   const stop = () => void src.close();
@@ -200,6 +195,7 @@ interface WalkSetup {
   progress: ProgressMeter;
   verifyDiffIds: boolean;
   signal: AbortSignal | undefined;
+  inflateThreads: boolean;
   /** A fresh context for one layer's scan. */
   layerContext(): ScanContext;
   caps: { maxCondenseBytes?: number };
@@ -228,6 +224,7 @@ function setUp(
     progress: new ProgressMeter(options.onProgress, layers),
     verifyDiffIds: options.verifyDiffIds === true,
     signal,
+    inflateThreads: options.inflateThreads === true,
     caps,
     layerContext: () => ({
       selector,

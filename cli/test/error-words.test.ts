@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LadingError } from '@lading/engine/errors';
+import { describeForCli } from '../src/main.js';
+
+describe('engine errors name options in their own terms; the CLI names the flag', () => {
+  it('replaces the words for the option with its flag', () => {
+    const err = new LadingError('USAGE', 'x:1 is in a registry, which the offline option does not reach: save it', {
+      option: 'offline',
+    });
+    assert.equal(describeForCli(err), 'x:1 is in a registry, which --offline does not reach: save it');
+    const force = new LadingError('USAGE', 'k.pub already exists (use the force option to overwrite)', {
+      option: 'force',
+    });
+    assert.equal(describeForCli(force), 'k.pub already exists (use --force to overwrite)');
+  });
+
+  it('puts the flag before a message that starts with the value', () => {
+    const err = new LadingError('USAGE', 'sbom: not a known predicate type (…) or a URI', { option: 'type' });
+    assert.equal(describeForCli(err), '--type sbom: not a known predicate type (…) or a URI');
+  });
+
+  it('leaves other errors as they are', () => {
+    assert.equal(describeForCli(new LadingError('IO', 'cannot read x')), 'cannot read x');
+    assert.equal(describeForCli(new LadingError('IO', 'the foo option', { option: 'foo' })), 'the foo option');
+    assert.equal(describeForCli(new Error('plain\nsecond line')), 'plain');
+  });
+});
