@@ -2,7 +2,7 @@ import { LadingError } from '../errors/lading-error.js';
 import type { Finding } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
 import type { DbInfo } from '../model/report.js';
-import type { ScanWarning } from '../model/warning.js';
+import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { compareVersions, evaluateAffected } from '../versions/index.js';
 import { VulnStoreReader } from '../vulndb/reader.js';
 import { scoreVector } from './cvss-scorer.js';
@@ -114,18 +114,22 @@ function matchWithStore(
     db.ecosystems[name] = state.updatedAt;
     if (!db.builtAt || state.updatedAt < db.builtAt) db.builtAt = state.updatedAt;
     if (now.getTime() - Date.parse(state.updatedAt) > STALE_MS) {
-      warnings.push({
-        cataloger: 'vulndb',
-        message: `${name} vulnerability data is from ${state.updatedAt}, more than a week old: run \`lading db update\``,
-      });
+      warnings.push(
+        scanWarning(
+          'vulndb',
+          `${name} vulnerability data is from ${state.updatedAt}, more than a week old: run \`lading db update\``,
+        ),
+      );
     }
   }
   if (missing.length === needed.size) throw noData(needed, dirLabel);
   for (const name of missing) {
-    warnings.push({
-      cataloger: 'vulndb',
-      message: `no vulnerability data for ${name}: its packages were not checked (run \`lading db update --ecosystem ${name}\`)`,
-    });
+    warnings.push(
+      scanWarning(
+        'vulndb',
+        `no vulnerability data for ${name}: its packages were not checked (run \`lading db update --ecosystem ${name}\`)`,
+      ),
+    );
   }
   const result = matchInventory(inventory, store, rules);
   return { findings: result.findings, warnings: [...warnings, ...result.warnings], db };

@@ -91,7 +91,7 @@ export function matchInventory(
   source.prefetchEpss?.(cves);
   for (const finding of findings) enrich(finding, source);
   for (const [reason, count] of unmatchable) {
-    warnings.push({ cataloger: 'match', message: `${count} package(s) not matched: ${reason}` });
+    warnings.push(scanWarning('match', `${count} package(s) not matched: ${reason}`));
   }
   findings.sort((a, b) => cmp(a.packageId, b.packageId) || cmp(a.id, b.id));
   return { findings, warnings };

@@ -4,7 +4,7 @@ import { describeError, LadingError } from '../errors/lading-error.js';
 import type { Inventory } from '../model/inventory.js';
 import type { PackageFound } from '../model/package.js';
 import type { TargetInfo } from '../model/target.js';
-import type { ScanWarning } from '../model/warning.js';
+import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { asObject, type JsonObject } from './json-guards.js';
 import { osFromPurls } from './os-ecosystem.js';
 import { packageFromComponent } from './package-from-component.js';
@@ -86,11 +86,13 @@ function toInventory(document: SbomDocument, path: string): SbomInput {
     const guessed = osFromPurls(found);
     os = guessed.os;
     if (guessed.distinct > 1) {
-      warnings.push({
-        cataloger: 'sbom',
-        path: `sbom:${path}`,
-        message: `OS packages name ${guessed.distinct} different distributions; matching them as ${os?.family} ${os?.version}`,
-      });
+      warnings.push(
+        scanWarning(
+          'sbom',
+          `OS packages name ${guessed.distinct} different distributions; matching them as ${os?.family} ${os?.version}`,
+          `sbom:${path}`,
+        ),
+      );
     }
   }
   const inventory: Inventory = { packages: assignIds(found), warnings };

@@ -1,4 +1,4 @@
-import type { ScanWarning } from '../model/warning.js';
+import { type ScanWarning, scanWarning } from '../model/warning.js';
 
 const EXAMPLES = 5;
 
@@ -14,10 +14,12 @@ export class SkipLog {
   }
 
   warnings(path: string): ScanWarning[] {
-    return [...this.kinds].map(([kind, { count, examples }]) => ({
-      cataloger: 'sbom',
-      path,
-      message: `${kind}: ${count} (e.g. ${examples.join(', ')}${count > examples.length ? ', …' : ''})`,
-    }));
+    return [...this.kinds].map(([kind, { count, examples }]) =>
+      scanWarning(
+        'sbom',
+        `${kind}: ${count} (e.g. ${examples.join(', ')}${count > examples.length ? ', …' : ''})`,
+        path,
+      ),
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LadingError } from '../errors/lading-error.js';
-import type { ScanWarning } from '../model/warning.js';
+import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { looksLikeEpss, readEpss } from './epss.js';
 import { looksLikeKev, parseKev } from './kev.js';
 import { RecordImporter } from './record-importer.js';
@@ -87,7 +87,7 @@ async function importPath(
     tx.setMeta('epss.scoreDate', result.scoreDate ?? '');
     tx.setMeta('epss.updatedAt', now.toISOString());
     if (result.skipped)
-      summary.warnings.push({ cataloger: 'vulndb', path, message: `${result.skipped} malformed EPSS rows skipped` });
+      summary.warnings.push(scanWarning('vulndb', `${result.skipped} malformed EPSS rows skipped`, path));
     summary.epss = result.rows;
     return;
   }
@@ -106,11 +106,7 @@ async function importPath(
       const kev = parseKev(value, path);
       summary.kev = tx.replaceKev(kev.entries, kev.catalogVersion, now);
       if (kev.skipped)
-        summary.warnings.push({
-          cataloger: 'vulndb',
-          path,
-          message: `${kev.skipped} KEV entries without a CVE id skipped`,
-        });
+        summary.warnings.push(scanWarning('vulndb', `${kev.skipped} KEV entries without a CVE id skipped`, path));
       return;
     }
     importer.addValue(path, value);

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { OsvRecord } from '../model/osv.js';
-import type { ScanWarning } from '../model/warning.js';
+import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { baseEcosystem } from './names.js';
 import { parseOsvRecord } from './parse-record.js';
 import type { WriteTransaction } from './writer.js';
@@ -51,9 +51,9 @@ export class RecordImporter {
 
   warn(path: string, message: string): void {
     this.skipped++;
-    if (this.warnings.length < MAX_WARNINGS) this.warnings.push({ cataloger: 'vulndb', path, message });
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push(scanWarning('vulndb', message, path));
     else if (this.warnings.length === MAX_WARNINGS) {
-      this.warnings.push({ cataloger: 'vulndb', message: 'more malformed records skipped (warnings truncated)' });
+      this.warnings.push(scanWarning('vulndb', 'more malformed records skipped (warnings truncated)'));
     }
   }
 }

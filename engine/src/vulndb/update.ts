@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LadingError } from '../errors/lading-error.js';
 import { downloadToFile, fetchBytes } from '../http/download.js';
-import type { ScanWarning } from '../model/warning.js';
+import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { readEpss } from './epss.js';
 import { parseKev } from './kev.js';
 import { baseEcosystem, ecosystemPath } from './names.js';
@@ -227,7 +227,7 @@ async function updateEnrichment(store: VulnStoreWriter, options: UpdateOptions, 
     summary.kev = await store.transaction((tx) => tx.replaceKev(kev.entries, kev.catalogVersion, options.now));
   } catch (err) {
     if (options.signal?.aborted) throw err;
-    summary.warnings.push({ cataloger: 'vulndb', path: kevUrl, message: `KEV not updated: ${messageOf(err)}` });
+    summary.warnings.push(scanWarning('vulndb', `KEV not updated: ${messageOf(err)}`, kevUrl));
   }
   const epssUrl = options.sources.epss;
   const tmp = join(options.tempDir, `.download-${randomBytes(6).toString('hex')}.csv`);
@@ -252,7 +252,7 @@ async function updateEnrichment(store: VulnStoreWriter, options: UpdateOptions, 
     }
   } catch (err) {
     if (options.signal?.aborted) throw err;
-    summary.warnings.push({ cataloger: 'vulndb', path: epssUrl, message: `EPSS not updated: ${messageOf(err)}` });
+    summary.warnings.push(scanWarning('vulndb', `EPSS not updated: ${messageOf(err)}`, epssUrl));
   } finally {
     await rm(tmp, { force: true });
   }

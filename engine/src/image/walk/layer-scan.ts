@@ -1,4 +1,4 @@
-import type { ScanWarning } from '../../model/warning.js';
+import { type ScanWarning, scanWarning } from '../../model/warning.js';
 import type { FileMeta, RandomAccessFile } from '../file.js';
 import type { FileSelector } from '../open.js';
 import type { TarReader } from '../tar/tar-reader.js';
@@ -49,7 +49,7 @@ export interface ScanContext {
 const ENTRIES_PER_YIELD = 2048;
 
 export function tooLargeWarning(path: string, size: number, max: number): ScanWarning {
-  return { cataloger: 'image', path, message: `skipped: ${size} bytes is over the ${max}-byte file limit` };
+  return scanWarning('image', `skipped: ${size} bytes is over the ${max}-byte file limit`, path);
 }
 
 /** Runs tasks one after another (a mutex for the rare large read). */

@@ -1,7 +1,7 @@
 import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../errors/abort.js';
-import type { ScanWarning } from '../../model/warning.js';
+import { type ScanWarning, scanWarning } from '../../model/warning.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { fileRange } from '../random-access.js';
 import { keepContent, type LayerOp, OneAtATime, type ScanContext, type ScannedEntry } from './layer-scan.js';
@@ -47,7 +47,7 @@ async function scanEntry(
     const openAt = (limit: number) => openLocalFileAt(full, st, limit);
     return { kind: 'entry', entry: await keepContent(entry, ctx, (limit) => readRegular(full, st, limit), openAt) };
   } catch (err) {
-    return { cataloger: 'image', path, message: `unreadable: ${(err as Error).message}` };
+    return scanWarning('image', `unreadable: ${(err as Error).message}`, path);
   }
 }
 
@@ -72,7 +72,7 @@ async function scanDir(root: string, ctx: ScanContext, skip: ReadonlySet<string>
       entries = readdirSync(join(root, dir), { withFileTypes: true });
     } catch (err) {
       if (dir === '/') throw err;
-      ctx.warnings.push({ cataloger: 'image', path: dir, message: `unreadable directory: ${(err as Error).message}` });
+      ctx.warnings.push(scanWarning('image', `unreadable directory: ${(err as Error).message}`, dir));
       continue;
     }
     for (const d of entries) {
@@ -114,7 +114,7 @@ export async function walkDir(
           const full = join(root, path);
           out.set(path, await readRegular(full, lstatSync(full), Number.MAX_SAFE_INTEGER));
         } catch (err) {
-          warnings.push({ cataloger: 'image', path, message: `unreadable: ${(err as Error).message}` });
+          warnings.push(scanWarning('image', `unreadable: ${(err as Error).message}`, path));
         }
       }
       return new Map([[0, out]]);

@@ -1,4 +1,4 @@
-import type { ScanWarning } from '../../model/warning.js';
+import { type ScanWarning, scanWarning } from '../../model/warning.js';
 import type { FileMeta, WantedFile } from '../file.js';
 import type { FileSelector } from '../open.js';
 import { readLimit, tooLargeWarning } from './layer-scan.js';
@@ -69,7 +69,7 @@ export async function collectWanted(tree: SquashedTree, ctx: FinishContext): Pro
       const meta: FileMeta = { size: 0, mode: node.mode, type: node.type, linkTarget: node.linkTarget ?? '' };
       if (ctx.selector.wants(node.path, meta)) {
         const why = resolved.reason === 'escapes' ? 'points outside the image root' : 'is a link loop';
-        ctx.warnings.push({ cataloger: 'image', path: node.path, message: `dropped: ${node.type} ${why}` });
+        ctx.warnings.push(scanWarning('image', `dropped: ${node.type} ${why}`, node.path));
       }
       continue;
     }
