@@ -27,6 +27,14 @@ describe('warnings: one constructor, one printer', () => {
       path: '/app/package.json',
       message: 'malformed JSON: Unexpected token[31m',
     });
+    // The keys in the report's order, so JSON output is what it was before the constructor.
+    assert.deepEqual(Object.keys(w), ['cataloger', 'path', 'message']);
+    assert.deepEqual(Object.keys(scanWarning('match', 'm', 'p', 'pkg-1')), [
+      'cataloger',
+      'path',
+      'message',
+      'packageId',
+    ]);
     assert.equal(formatWarning(w), 'npm /app/package.json: malformed JSON: Unexpected token[31m');
     assert.equal(formatWarning(scanWarning('vulndb', 'Debian data is old')), 'vulndb: Debian data is old');
   });

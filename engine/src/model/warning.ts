@@ -13,9 +13,13 @@ export interface ScanWarning {
  * about. Messages often quote untrusted input, so line breaks and control characters are flattened: a warning is
  * one line wherever it is printed.
  */
-export function scanWarning(source: string, message: string, path?: string): ScanWarning {
-  const warning: ScanWarning = { cataloger: source, message: flatten(message) };
-  if (path !== undefined) warning.path = flatten(path);
+export function scanWarning(source: string, message: string, path?: string, packageId?: string): ScanWarning {
+  // Keys in the report's order (cataloger, path, message, packageId): JSON output stays byte-for-byte the same.
+  const warning: ScanWarning =
+    path === undefined
+      ? { cataloger: source, message: flatten(message) }
+      : { cataloger: source, path: flatten(path), message: flatten(message) };
+  if (packageId !== undefined) warning.packageId = packageId;
   return warning;
 }
 
