@@ -2,13 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { DIFF_FORMATS } from '@lading/engine/diff';
 import type { Report } from '@lading/engine/model';
 import type { Command } from 'commander';
-import {
-  dbDirFrom,
-  dockerConfigPathFrom,
-  inflateThreadsFrom,
-  offlineFrom,
-  sbomMaxBytesFrom,
-} from '../environment.js';
+import { dbDirFrom, dockerConfigPathFrom, inflateThreadsFrom, offlineFrom, sbomMaxBytesFrom } from '../environment.js';
 import { collect, parseOutputSpecs, writeOutput } from '../output.js';
 
 interface DiffFlags {

@@ -2,21 +2,8 @@ import { LadingError } from '@lading/engine/errors';
 import type { Report } from '@lading/engine/model';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '@lading/engine/report';
 import type { Command } from 'commander';
-import {
-  dbDirFrom,
-  dockerConfigPathFrom,
-  inflateThreadsFrom,
-  offlineFrom,
-  sbomMaxBytesFrom,
-} from '../environment.js';
-import {
-  collect,
-  type OutputSpec,
-  parseOutputSpecs,
-  printVerdict,
-  printWarnings,
-  writeOutput,
-} from '../output.js';
+import { dbDirFrom, dockerConfigPathFrom, inflateThreadsFrom, offlineFrom, sbomMaxBytesFrom } from '../environment.js';
+import { collect, type OutputSpec, parseOutputSpecs, printVerdict, printWarnings, writeOutput } from '../output.js';
 
 /**
  * The `-o` format names for the help text. The renderers themselves (REPORT_FORMATS) load only when a command runs,
@@ -110,19 +97,14 @@ export function addTargetOptions(cmd: Command): Command {
 }
 
 export async function runScanCommand(target: string, flags: ScanFlags, fallbackFormat: string): Promise<Report> {
-  const [
-    { parseSeverity, parseSeverityList },
-    { REPORT_FORMATS },
-    { renderJson },
-    { loadReport },
-    { scan, assess },
-  ] = await Promise.all([
-    import('@lading/engine/policy'),
-    import('@lading/engine/report'),
-    import('@lading/engine/report'),
-    import('@lading/engine/report'),
-    import('@lading/engine/scan'),
-  ]);
+  const [{ parseSeverity, parseSeverityList }, { REPORT_FORMATS }, { renderJson }, { loadReport }, { scan, assess }] =
+    await Promise.all([
+      import('@lading/engine/policy'),
+      import('@lading/engine/report'),
+      import('@lading/engine/report'),
+      import('@lading/engine/report'),
+      import('@lading/engine/scan'),
+    ]);
   const specs = parseOutputSpecs(flags.output, Object.keys(REPORT_FORMATS), fallbackFormat);
   const sbomOnly = flags.sbomOnly || specs.every((s) => s.format === 'cyclonedx-json' || s.format === 'spdx-json');
   const severities = flags.severity ? parseSeverityList(flags.severity) : undefined;
