@@ -15,11 +15,13 @@ export interface HttpClientOptions {
   maxRedirects?: number;
   /**
    * Hosts (`host[:port]`) whose TLS certificates are not checked and that a redirect from HTTPS may send to over
-   * plain HTTP (the registry's --insecure-registry list). Default: none.
+   * plain HTTP (the registry's insecure-registries list). Default: none.
    */
   insecureHost?: (host: string) => boolean;
-  /** Words added to a TLS failure's message, e.g. the registry's "declare it with --insecure-registry". */
+  /** Words added to a TLS failure's message, e.g. the registry's "declare it with the insecureRegistries option". */
   tlsHint?: (url: URL) => string;
+  /** The option the hint names (`LadingError.option`), so a CLI can show its own flag for it. */
+  tlsHintOption?: string;
   /** Code of the errors about the answer's shape (refused or endless redirects); default NETWORK. */
   protocolErrorCode?: ErrorCode;
 }
@@ -176,9 +178,7 @@ export class HttpClient {
       return new LadingError(
         'NETWORK',
         `cannot reach ${url.host}: TLS handshake failed (${code || 'TLS error'})${hint}`,
-        {
-          cause: err,
-        },
+        hint && this.options.tlsHintOption ? { cause: err, option: this.options.tlsHintOption } : { cause: err },
       );
     }
     const message = (e.message ?? String(err)).split('\n')[0] ?? '';

@@ -62,7 +62,8 @@ export class Transport {
       idleTimeoutMs: options.timeoutMs,
       retry: options.retry,
       insecureHost,
-      tlsHint: (url) => `; if ${url.host} speaks plain HTTP, declare it with --insecure-registry`,
+      tlsHint: (url) => `; if ${url.host} speaks plain HTTP, declare it with the insecureRegistries option`,
+      tlsHintOption: 'insecureRegistries',
       protocolErrorCode: 'REGISTRY',
     });
     this.probeClient = new HttpClient({

@@ -28,8 +28,10 @@ const RECORD_FILE = /\.(json|ya?ml)$/i;
  */
 export async function importPaths(store: VulnStoreWriter, paths: string[], now: Date): Promise<ImportSummary> {
   const summary: ImportSummary = { records: 0, skipped: 0, ecosystems: [], warnings: [], changedPackages: [] };
+  const { parse } = await import('yaml');
+  const parseYaml = (text: string): unknown => parse(text, { maxAliasCount: 100 });
   const importer = await store.transaction(async (tx) => {
-    const importer = new RecordImporter(tx);
+    const importer = new RecordImporter(tx, { parseYaml });
     for (const path of paths) await importPath(tx, importer, path, summary, now);
     for (const source of importer.sources) {
       tx.recount(source);
