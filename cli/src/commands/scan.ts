@@ -4,6 +4,8 @@ import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '@lading/engine/repor
 import type { Command } from 'commander';
 import { dbDirFrom, dockerConfigPathFrom, inflateThreadsFrom, offlineFrom, sbomMaxBytesFrom } from '../environment.js';
 import { collect, type OutputSpec, parseOutputSpecs, printVerdict, printWarnings, writeOutput } from '../output.js';
+import { progressLine } from '../progress.js';
+import { resultCacheFrom } from '../result-cache-options.js';
 
 /**
  * The `-o` format names for the help text. The renderers themselves (REPORT_FORMATS) load only when a command runs,
@@ -27,6 +29,9 @@ export interface ScanFlags {
   maxFileSize?: string;
   maxImageSize?: string;
   verifyDiffIds?: boolean;
+  /** False under --no-cache. */
+  cache?: boolean;
+  cacheDir?: string;
   policy?: string;
   vex?: string[];
   baseline?: string;
@@ -93,6 +98,12 @@ export function addTargetOptions(cmd: Command): Command {
       '--verify-diff-ids',
       "also check every layer's uncompressed content against the config's diff-ids (reads every byte: slower)",
     )
+    .option('--no-cache', 'neither reuse nor keep catalog results (see --cache-dir)')
+    .option(
+      '--cache-dir <dir>',
+      'where catalog results of digest-named images are kept (env LADING_CACHE_DIR; default ' +
+        '$XDG_CACHE_HOME/lading/results; size cap env LADING_CACHE_MAX_SIZE, default 512MiB)',
+    )
     .option('-q, --quiet', 'no progress or warnings on stderr');
 }
 
@@ -132,6 +143,12 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   // The vulnerability store's module (with the SQLite driver) loads only for a scan that matches.
   const vulndb = matching ? await import('@lading/engine/vulndb') : undefined;
   const dbDir = dbDirFrom(flags.dbDir, process.env);
+  // The first Ctrl-C stops the scan cleanly (exit 130, files and sockets closed); a second one kills as usual.
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.once('SIGINT', onSigint);
+  const onProgress = progressLine(flags.quiet);
+  const cache = resultCacheFrom(flags, process.env);
   const scanned = await scan(target, {
     sbomOnly: !matching,
     dbDir,
@@ -145,12 +162,14 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     dockerConfigPath: dockerConfigPathFrom(process.env),
     inflateThreads: inflateThreadsFrom(process.env),
     ...sbomMaxBytesFrom(process.env),
-    progress: !flags.quiet && process.stderr.isTTY === true,
+    ...(onProgress ? { onProgress } : {}),
+    signal: interrupt.signal,
+    ...(cache ? { cache } : {}),
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
     ...(maxInflatedBytes ? { maxInflatedBytes } : {}),
     now,
-  });
+  }).finally(() => process.removeListener('SIGINT', onSigint));
   const report = assess(scanned, {
     vex,
     ...(policy ? { policy } : {}),

@@ -20,6 +20,7 @@ export async function openRegistryImage(
   client: RegistryClient = new RegistryClient({
     insecureRegistries: options.insecureRegistries ?? [],
     ...(options.dockerConfigPath ? { dockerConfigPath: options.dockerConfigPath } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   }),
 ): Promise<Image> {
   const ref = parseReference(reference);

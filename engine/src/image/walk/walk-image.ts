@@ -63,8 +63,25 @@ async function layerSource(
         () => {},
       )
     : opened;
-  const { stream: raw, compression } = await sniffStream(fetched);
-  if (compression === 'none') uncompressedMatchesDiffId(layer);
+  // Sniffing waits for the first bytes, which a stalled source may never send: an abort ends that wait too.
+  const stopSniff = () => fetched.destroy(abortedError());
+  signal?.addEventListener('abort', stopSniff, { once: true });
+  let sniffed: Awaited<ReturnType<typeof sniffStream>>;
+  try {
+    sniffed = await sniffStream(fetched);
+  } finally {
+    signal?.removeEventListener('abort', stopSniff);
+  }
+  const { stream: raw, compression } = sniffed;
+  if (compression === 'none') {
+    try {
+      uncompressedMatchesDiffId(layer);
+    } catch (err) {
+      // Refused before anything reads it: close it here, or its file or socket stays open.
+      raw.destroy();
+      throw err;
+    }
+  }
   const onBytes = inflateCounter(budget, progress);
   if (compression === 'gzip' && inflateThreads) {
     // Inflate (and hash the diff-id, when no blob digest covered it) on a worker thread, overlapping the tar parse.
