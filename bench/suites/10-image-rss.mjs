@@ -14,8 +14,15 @@ function peakRss(args) {
 export async function setup() {
   const image = await ensureImage('large', LARGE);
   console.log(`image: ${image.dockerArchive} (${(image.dockerArchiveBytes / 1e9).toFixed(2)} GB)`);
-  const docker = ['bin/lading', 'sbom', `docker-archive:${image.dockerArchive}`, '-o', 'cyclonedx-json=/dev/null'];
-  const oci = ['bin/lading', 'sbom', `oci:${image.ociDir}`, '-o', 'cyclonedx-json=/dev/null'];
+  const docker = [
+    'bin/lading',
+    'sbom',
+    `docker-archive:${image.dockerArchive}`,
+    '-o',
+    'cyclonedx-json=/dev/null',
+    '--no-cache',
+  ];
+  const oci = ['bin/lading', 'sbom', `oci:${image.ociDir}`, '-o', 'cyclonedx-json=/dev/null', '--no-cache'];
   console.log(`peak RSS docker-archive: ${peakRss(docker)} MB; OCI gzip layout: ${peakRss(oci)} MB`);
   return {
     cases: [
