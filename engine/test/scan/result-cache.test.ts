@@ -132,7 +132,7 @@ describe('the result cache in scan()', () => {
     const [name] = await entries(dir);
     const file = join(dir, name as string);
     const entry = await readFile(file);
-    entry[entry.length - 3] ^= 0x01;
+    entry.writeUInt8(entry.readUInt8(entry.length - 3) ^ 0x01, entry.length - 3);
     await writeFile(file, entry);
     const second = await scanOnce(spec, { cache: { dir } });
     assert.ok(walked(second) && !cachedHit(second));
