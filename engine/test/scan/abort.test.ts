@@ -23,7 +23,10 @@ function bigLayers(layers: number, files: number): LayerEntry[][] {
 }
 
 /** Scans `spec`, aborting on the first progress report; resolves with how long the rejection took after it. */
-async function abortMidWalk(spec: string, extra: { onAbort?: () => void } = {}): Promise<number> {
+async function abortMidWalk(
+  spec: string,
+  extra: { onAbort?: () => void; cacheDir?: string; inflateThreads?: boolean } = {},
+): Promise<number> {
   const controller = new AbortController();
   let abortedAt = 0;
   const onProgress = (p: ScanProgress) => {
@@ -41,6 +44,8 @@ async function abortMidWalk(spec: string, extra: { onAbort?: () => void } = {}):
     now: new Date(),
     onProgress,
     signal: controller.signal,
+    ...(extra.cacheDir ? { cache: { dir: extra.cacheDir } } : {}),
+    ...(extra.inflateThreads ? { inflateThreads: true } : {}),
   });
   await assert.rejects(scanned, (err: unknown) => {
     assert.ok(isLadingError(err), String(err));
@@ -66,10 +71,25 @@ describe('scan(spec, { signal })', () => {
     assert.ok(took < 1000, `rejected ${took.toFixed(0)} ms after the abort`);
   });
 
+  test('stops a gzip OCI walk inflating on worker threads (a thread left running would hold this file open)', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: bigLayers(3, 6000), compression: 'gzip' });
+    const took = await abortMidWalk(`oci:${built.ociDir}`, { inflateThreads: true });
+    assert.ok(took < 1000, `rejected ${took.toFixed(0)} ms after the abort`);
+  });
+
   test('stops a docker-archive walk (layers read in place, never waiting) within a second', async (t) => {
     const built = await buildImage(await tempDir(t), { layers: bigLayers(3, 6000) });
     const took = await abortMidWalk(`docker-archive:${built.dockerArchive}`);
     assert.ok(took < 1000, `rejected ${took.toFixed(0)} ms after the abort`);
+  });
+
+  test('stops a docker-archive walk that hashes its layers for the result cache (the hash threads too)', async (t) => {
+    const built = await buildImage(await tempDir(t), { layers: bigLayers(3, 6000) });
+    const cacheDir = await tempDir(t);
+    const took = await abortMidWalk(`docker-archive:${built.dockerArchive}`, { cacheDir });
+    assert.ok(took < 1000, `rejected ${took.toFixed(0)} ms after the abort`);
+    const { readdir } = await import('node:fs/promises');
+    assert.deepEqual(await readdir(cacheDir), [], 'nothing kept of an aborted scan');
   });
 
   test('stops a root filesystem walk within a second', async (t) => {

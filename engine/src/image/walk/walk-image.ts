@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { abortedError, throwIfAborted, untilAborted } from '../../errors/abort.js';
 import { isLadingError, LadingError } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { Image, ImageLayer, ReadArchiveOnce, StreamedLayer } from '../image.js';
 import { decompress, type LayerCompression, sniffStream, zstdChecksFrames } from '../layer/decompress.js';
+import { hashFileRangeOffThread } from '../layer/hash-thread.js';
 import { inflateOffThread } from '../layer/inflate-thread.js';
 import { checkMeasured, counting, measuring, verifying } from '../layer/verify.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
@@ -145,6 +144,8 @@ async function scanLayer(
   if (streamed) signal?.addEventListener('abort', stop, { once: true });
   try {
     const inPlace = hashInPlace && layer.seekable && !verifyDiffIds ? hashRange(layer, signal) : undefined;
+    // Awaited after the walk; should the walk fail first, its rejection must not go unhandled.
+    inPlace?.catch(() => {});
     const ops = await scanLayerTar(new TarReader(src, { maxEntryBytes: MAX_TAR_ENTRY }), ctx);
     // Read to the end so the digest check sees every byte (tars are followed by zero padding).
     await src.drain();
@@ -156,20 +157,12 @@ async function scanLayer(
   }
 }
 
-/** Hashes an uncompressed layer stored in place in a local file and checks it against the config's diff-id. */
+/** Hashes an uncompressed layer stored in place in a local file (off the main thread) against its diff-id. */
 async function hashRange(layer: ImageLayer, signal: AbortSignal | undefined): Promise<void> {
   const { file, offset, size } = layer.seekable as NonNullable<ImageLayer['seekable']>;
-  const hash = createHash('sha256');
-  const stream = createReadStream(file, { start: offset, end: offset + size - 1, highWaterMark: 1 << 20 });
-  const stop = () => stream.destroy(abortedError());
-  signal?.addEventListener('abort', stop, { once: true });
-  try {
-    if (size > 0) for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
-  } finally {
-    signal?.removeEventListener('abort', stop);
-    stream.destroy();
-  }
-  checkMeasured(`sha256:${hash.digest('hex')}`, layer.info.diffId, 'uncompressed content (diff-id)');
+  const { diffId } = layer.info;
+  const measured = await hashFileRangeOffThread(file, offset, size, diffId, signal);
+  checkMeasured(measured, diffId, 'uncompressed content (diff-id)');
 }
 
 function describeLayerError(ref: string, layer: ImageLayer, err: unknown): LadingError {
