@@ -11,6 +11,7 @@ import type { TargetInfo } from '../../src/model/target.js';
 import { renderJson } from '../../src/report/json.js';
 import { type ScanOptions, scan } from '../../src/scan/scan.js';
 import { buildImage, type LayerEntry } from '../helpers/images.js';
+import { skopeoCopy, startRegistry } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
@@ -87,6 +88,20 @@ describe('the result cache in scan()', () => {
       assert.equal(second.json, uncached.json, 'byte-identical with and without the cache');
     });
   }
+
+  test('registry: the second pull reads the manifest and config only, not a layer byte', async (t) => {
+    const registry = await startRegistry(t);
+    const built = await buildImage(await tempDir(t), { layers: LAYERS, compression: 'gzip', tag: 'app:1' });
+    await skopeoCopy(`oci:${built.ociDir}:1`, `docker://${registry.host}/team/app:1`);
+    const spec = `${registry.host}/team/app:1`;
+    const dir = await tempDir(t);
+    const first = await scanOnce(spec, { cache: { dir } });
+    assert.ok((first.events.at(-1)?.bytesDownloaded ?? 0) > 0);
+    const second = await scanOnce(spec, { cache: { dir } });
+    assert.ok(!walked(second) && cachedHit(second));
+    assert.equal(second.json, first.json);
+    assert.equal(second.json, (await scanOnce(spec)).json);
+  });
 
   test('docker-archive layers read in place are hashed before their result is kept', async (t) => {
     const built = await buildImage(await tempDir(t), { layers: LAYERS });
