@@ -143,6 +143,7 @@ async function scanLayer(
   const streamed = src instanceof StreamByteSource;
   if (streamed) signal?.addEventListener('abort', stop, { once: true });
   try {
+    throwIfAborted(signal);
     const inPlace = hashInPlace && layer.seekable && !verifyDiffIds ? hashRange(layer, signal) : undefined;
     // Awaited after the walk; should the walk fail first, its rejection must not go unhandled.
     inPlace?.catch(() => {});
