@@ -19,6 +19,7 @@ function fakeStderr(isTTY: boolean): NodeJS.WriteStream & { written: string[] } 
 const event = (p: Partial<ScanProgress>): ScanProgress => ({
   phase: 'reading',
   layersDone: 0,
+  layersFromCache: 0,
   bytesRead: 0,
   bytesDownloaded: 0,
   bytesToDownload: 0,

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CatalogLimits } from '../catalog/cataloger.js';
+import type { LayerScanCache } from '../image/open.js';
 import type { Inventory } from '../model/inventory.js';
 import type { TargetInfo } from '../model/target.js';
 import { LADING_VERSION } from '../version.js';
@@ -17,6 +18,18 @@ export interface ResultCacheOptions {
   dir: string;
   /** Total bytes of entries kept; the least recently used go first past it (default 512 MiB). */
   maxBytes?: number;
+}
+
+/**
+ * The scope of layer scans kept for walks with these catalogers: a layer's scan depends on the selector (the union
+ * of the catalogers' tests) besides the layer and the walk's caps, which the walk's own key adds.
+ */
+export function layerScanScope(catalogers: readonly { id: string; version: number }[]): string {
+  return JSON.stringify({
+    format: RESULT_CACHE_FORMAT,
+    engine: LADING_VERSION,
+    catalogers: catalogers.map((c) => [c.id, c.version]),
+  });
 }
 
 /** Everything a catalog result depends on, besides the code that computes it. */
@@ -74,6 +87,27 @@ export class ResultCache {
 
   /** The inventory stored under `key`, or undefined (a miss, including a corrupt entry, which is removed). */
   async get(key: string): Promise<Inventory | undefined> {
+    const payload = await this.getBytes(key);
+    const inventory = payload ? parseInventory(payload) : undefined;
+    if (payload && !inventory) await unlink(this.entryPath(key)).catch(() => {});
+    return inventory;
+  }
+
+  /** Stores `inventory` under `key` (as it is now: it is serialised before this returns), then enforces the cap. */
+  async put(key: string, inventory: Inventory): Promise<void> {
+    await this.putBytes(key, Buffer.from(JSON.stringify(inventory)));
+  }
+
+  /**
+   * The layer scans of walks (`WalkOptions.layerCache`) kept beside the inventories, under the same cap: `scope`
+   * names what a scan depends on besides its layer (see `layerScanScope`).
+   */
+  layerScans(scope: string): LayerScanCache {
+    return { scope, get: (key) => this.getBytes(key), put: (key, value) => this.putBytes(key, value) };
+  }
+
+  /** The checked payload stored under `key`, or undefined (a corrupt entry is removed). */
+  async getBytes(key: string): Promise<Buffer | undefined> {
     const file = this.entryPath(key);
     let raw: Buffer;
     try {
@@ -81,20 +115,20 @@ export class ResultCache {
     } catch {
       return undefined;
     }
-    const inventory = decodeEntry(raw);
-    if (!inventory) {
+    const payload = decodeEntry(raw);
+    if (!payload) {
       await unlink(file).catch(() => {});
       return undefined;
     }
     // The mtime is the recency the eviction goes by.
     const now = new Date();
     await utimes(file, now, now).catch(() => {});
-    return inventory;
+    return payload;
   }
 
-  /** Stores `inventory` under `key` (as it is now: it is serialised before this returns), then enforces the cap. */
-  async put(key: string, inventory: Inventory): Promise<void> {
-    const entry = encodeEntry(inventory);
+  /** Stores `payload` under `key` with its checksum, atomically, then enforces the cap; never throws. */
+  async putBytes(key: string, payload: Buffer): Promise<void> {
+    const entry = encodeEntry(payload);
     if (entry.length > this.maxBytes) return;
     const file = this.entryPath(key);
     const temp = join(this.dir, `.${key}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -137,20 +171,23 @@ export class ResultCache {
   }
 }
 
-/** `lading-result-cache <format> sha256:<hex of the payload>\n<payload JSON>` */
-function encodeEntry(inventory: Inventory): Buffer {
-  const payload = Buffer.from(JSON.stringify(inventory));
+/** `lading-result-cache <format> sha256:<hex of the payload>\n<payload>` */
+function encodeEntry(payload: Buffer): Buffer {
   const digest = createHash('sha256').update(payload).digest('hex');
   return Buffer.concat([Buffer.from(`${MAGIC} ${RESULT_CACHE_FORMAT} sha256:${digest}\n`), payload]);
 }
 
-function decodeEntry(raw: Buffer): Inventory | undefined {
+function decodeEntry(raw: Buffer): Buffer | undefined {
   const newline = raw.indexOf(0x0a);
   if (newline < 0) return undefined;
   const header = /^lading-result-cache (\d+) sha256:([a-f0-9]{64})$/.exec(raw.subarray(0, newline).toString('latin1'));
   if (!header || Number(header[1]) !== RESULT_CACHE_FORMAT) return undefined;
   const payload = raw.subarray(newline + 1);
   if (createHash('sha256').update(payload).digest('hex') !== header[2]) return undefined;
+  return payload;
+}
+
+function parseInventory(payload: Buffer): Inventory | undefined {
   try {
     const parsed = JSON.parse(payload.toString('utf8')) as Partial<Inventory> | null;
     if (!parsed || !Array.isArray(parsed.packages) || !Array.isArray(parsed.warnings)) return undefined;

@@ -84,6 +84,19 @@ export interface WalkOptions {
    * diff-ids, so that `WalkResult.verified` holds: one more sequential read of those layers.
    */
   hashInPlace?: boolean;
+  /**
+   * Keeps each layer's scan (its paths and the wanted files' kept bytes, before any squash) and reuses it for any
+   * image holding the same layer: only layers whose bytes a verified digest fixes are kept or looked up.
+   */
+  layerCache?: LayerScanCache;
+}
+
+/** Where a walk keeps and finds layer scans; the result cache provides one (`ResultCache.layerScans`). */
+export interface LayerScanCache {
+  /** What a layer's scan depends on besides its bytes and the walk's caps (the selector's catalogers), as one string. */
+  scope: string;
+  get(key: string): Promise<Buffer | undefined>;
+  put(key: string, value: Buffer): Promise<void>;
 }
 
 export interface WalkResult {

@@ -10,6 +10,8 @@ export interface ScanProgress {
   phase: 'reading' | 'done' | 'cached';
   /** Layers read to the end so far (for a compressed archive read in one pass: layer-like members). */
   layersDone: number;
+  /** Of `layersDone`, those whose scan came from the result cache's layer entries, unread. */
+  layersFromCache: number;
   /** How many layers there are, when known before reading them (not for a compressed archive read in one pass). */
   layers?: number;
   /** Uncompressed bytes read so far. */

@@ -1,4 +1,4 @@
-import { ResultCache, type ResultCacheOptions, resultCacheKey } from '../cache/result-cache.js';
+import { layerScanScope, ResultCache, type ResultCacheOptions, resultCacheKey } from '../cache/result-cache.js';
 import { type CatalogLimits, DEFAULT_LIMITS } from '../catalog/cataloger.js';
 import { CATALOGERS } from '../catalog/registry.js';
 import { runCatalogers } from '../catalog/run.js';
@@ -20,7 +20,9 @@ export interface InventoryOptions extends OpenOptions {
   maxSbomBytes?: number;
   /**
    * Keep and reuse catalog results of images named wholly by verified digests (cache/): a hit skips the walk and
-   * the catalogers and gives the same inventory. Never used for `dir:` roots, SBOMs or compressed archives.
+   * the catalogers and gives the same inventory. On a miss, layers another image shared are not read again (their
+   * scans are kept too); the squash and the catalogers run. Never used for `dir:` roots, SBOMs or compressed
+   * archives.
    */
   cache?: ResultCacheOptions;
 }
@@ -96,6 +98,7 @@ export async function inventoryOf(
       options.onProgress?.({
         phase: 'cached',
         layersDone: 0,
+        layersFromCache: 0,
         layers,
         bytesRead: 0,
         bytesDownloaded: 0,
@@ -107,7 +110,8 @@ export async function inventoryOf(
       maxFileBytes: limits.maxFileBytes,
       ...(options.maxInflatedBytes ? { maxInflatedBytes: options.maxInflatedBytes } : {}),
       // Only checked bytes may be stored: layers read in place are hashed as well when a result will be kept.
-      ...(cache ? { hashInPlace: true } : {}),
+      // Layer by layer too, so that an image sharing layers with one scanned before reads only its own.
+      ...(cache ? { hashInPlace: true, layerCache: cache.layerScans(layerScanScope(CATALOGERS)) } : {}),
     });
     const inventory = await runCatalogers(walked.files, CATALOGERS, limits);
     inventory.warnings.unshift(...walked.warnings);

@@ -27,7 +27,11 @@ const LAYERS: LayerEntry[][] = [
         'Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9\n\n' +
         'Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:1.2.13-1\n',
     },
-    { type: 'file', path: '/usr/bin/big', content: Buffer.alloc(2048, 1) },
+    {
+      type: 'file',
+      path: '/usr/lib/ruby/gems/3.1.0/specifications/big-1.0.gemspec',
+      content: `Gem::Specification.new do |s|\n  s.name = "big"\n  s.version = "1.0"\n  s.summary = "${'x'.repeat(2048)}"\nend\n`,
+    },
   ],
   [
     {
@@ -81,7 +85,8 @@ describe('the result cache in scan()', () => {
       const second = await scanOnce(spec, { cache: { dir } });
       assert.ok(walked(first) && !cachedHit(first));
       assert.ok(!walked(second) && cachedHit(second), 'the second scan was served from the cache');
-      assert.equal((await entries(dir)).length, 1);
+      // The image's catalog, and each layer's scan.
+      assert.equal((await entries(dir)).length, 1 + LAYERS.length);
       assert.match(uncached.json, /left-pad/);
       assert.match(uncached.json, /zlib1g/);
       assert.equal(first.json, uncached.json);
@@ -120,7 +125,8 @@ describe('the result cache in scan()', () => {
       assert.match(err.message, /diff-id/);
       return true;
     });
-    assert.deepEqual(await entries(dir), [], 'nothing kept of content no digest vouched for');
+    // Nothing was kept of the layer no digest vouched for: a second scan reads it, and fails, again.
+    await assert.rejects(scanOnce(spec, { cache: { dir } }), /diff-id/);
   });
 
   test('never kept: a root filesystem, a compressed archive', async (t) => {
@@ -144,13 +150,15 @@ describe('the result cache in scan()', () => {
     const spec = `oci:${built.ociDir}`;
     const dir = await tempDir(t);
     const first = await scanOnce(spec, { cache: { dir } });
-    const [name] = await entries(dir);
-    const file = join(dir, name as string);
-    const entry = await readFile(file);
-    entry.writeUInt8(entry.readUInt8(entry.length - 3) ^ 0x01, entry.length - 3);
-    await writeFile(file, entry);
+    for (const name of await entries(dir)) {
+      const file = join(dir, name);
+      const entry = await readFile(file);
+      entry.writeUInt8(entry.readUInt8(entry.length - 3) ^ 0x01, entry.length - 3);
+      await writeFile(file, entry);
+    }
     const second = await scanOnce(spec, { cache: { dir } });
     assert.ok(walked(second) && !cachedHit(second));
+    assert.equal(second.events.at(-1)?.layersFromCache, 0, 'no corrupt layer scan was used');
     assert.equal(second.json, first.json);
     const third = await scanOnce(spec, { cache: { dir } });
     assert.ok(cachedHit(third), 'the rewritten entry serves again');
@@ -171,10 +179,12 @@ describe('the result cache in scan()', () => {
     const spec = `oci:${built.ociDir}`;
     const dir = await tempDir(t);
     await scanOnce(spec, { cache: { dir } });
-    // /usr/bin/big is over this limit: the result differs (a warning), so it must not come from the first entry.
+    // big's gemspec is over this limit: the result differs (a warning), so it must not come from the first entry.
     const small = await scanOnce(spec, { cache: { dir }, limits: { maxFileBytes: 1024 } });
     assert.ok(walked(small));
-    assert.equal((await entries(dir)).length, 2);
+    assert.equal(small.events.at(-1)?.layersFromCache, 0, 'a layer scan depends on the file limit too');
+    assert.match(small.json, /skipped: \d+ bytes is over the 1024-byte file limit/);
+    assert.equal((await entries(dir)).length, 2 * (1 + LAYERS.length));
   });
 });
 
@@ -268,5 +278,79 @@ describe('ResultCache', () => {
     const cache = new ResultCache({ dir: join(file, 'results') });
     await cache.put(key('a'), inventory(1));
     assert.equal(await cache.get(key('a')), undefined);
+  });
+});
+
+describe('layer scans in the result cache', () => {
+  /** Two images on the same two base layers, each with its own top layer. */
+  const BASE = LAYERS;
+  const TOP_A: LayerEntry[] = [{ type: 'file', path: '/app/a.txt', content: 'a' }];
+  const TOP_B: LayerEntry[] = [
+    // Removes a base file, and links the OS release to a base file no cataloger wants by its own path (so the walk
+    // reads it from the base layer in a second pass, which a kept scan of that layer cannot answer).
+    { type: 'whiteout', path: '/usr/lib/ruby' },
+    { type: 'symlink', path: '/etc/os-release', target: '/srv/os-release.12.5' },
+  ];
+  const BASE_EXTRA: LayerEntry = {
+    type: 'file',
+    path: '/srv/os-release.12.5',
+    content: 'ID=debian\nVERSION_ID="12.5"\n',
+  };
+
+  for (const form of ['oci', 'docker-archive'] as const) {
+    test(`${form}: an image on a base scanned before reads only its own layers, with the same report`, async (t) => {
+      const base = [[...(BASE[0] ?? []), BASE_EXTRA], BASE[1] ?? []];
+      const a = await buildImage(await tempDir(t), { layers: [...base, TOP_A], compression: 'gzip' });
+      const b = await buildImage(await tempDir(t), { layers: [...base, TOP_B], compression: 'gzip' });
+      const spec = (built: typeof a) =>
+        form === 'oci' ? `oci:${built.ociDir}` : `docker-archive:${built.dockerArchive}`;
+      const dir = await tempDir(t);
+      await scanOnce(spec(a), { cache: { dir } });
+      const shared = await scanOnce(spec(b), { cache: { dir } });
+      const last = shared.events.at(-1);
+      assert.equal(last?.layersDone, 3);
+      assert.equal(last?.layersFromCache, 2, 'the two base layers came from the cache');
+      const uncached = await scanOnce(spec(b));
+      assert.match(uncached.json, /12\.5/);
+      assert.doesNotMatch(uncached.json, /"big"/);
+      assert.equal(shared.json, uncached.json, 'byte-identical with and without the kept layer scans');
+    });
+  }
+
+  test('a kept layer scan is charged against the inflate limit as a read is', async (t) => {
+    const a = await buildImage(await tempDir(t), {
+      layers: [...LAYERS, [{ type: 'dir', path: '/a' }]],
+      compression: 'gzip',
+    });
+    const b = await buildImage(await tempDir(t), {
+      layers: [...LAYERS, [{ type: 'dir', path: '/b' }]],
+      compression: 'gzip',
+    });
+    const dir = await tempDir(t);
+    await scanOnce(`oci:${a.ociDir}`, { cache: { dir } });
+    const limited = { maxInflatedBytes: 4096 };
+    await assert.rejects(scanOnce(`oci:${b.ociDir}`, limited), /inflate past the 4096-byte limit/);
+    await assert.rejects(
+      scanOnce(`oci:${b.ociDir}`, { ...limited, cache: { dir } }),
+      /inflate past the 4096-byte limit/,
+    );
+  });
+
+  test('a kept layer scan is charged against the entry limit as a read is', async (t) => {
+    const { openTarget } = await import('../../src/image/open.js');
+    const { selectorFor } = await import('../../src/catalog/selector.js');
+    const { ResultCache, layerScanScope } = await import('../../src/cache/result-cache.js');
+    const built = await buildImage(await tempDir(t), { layers: LAYERS, compression: 'gzip' });
+    const layerCache = new ResultCache({ dir: await tempDir(t) }).layerScans(layerScanScope(CATALOGERS));
+    const walk = async (maxEntries: number) => {
+      const opened = await openTarget(`oci:${built.ociDir}`);
+      try {
+        return await opened.walk(selectorFor(CATALOGERS), { maxFileBytes: 1 << 20, maxEntries, layerCache });
+      } finally {
+        await opened.close();
+      }
+    };
+    await walk(1000);
+    await assert.rejects(walk(2), /more tar entries than the walk tracks/);
   });
 });

@@ -9,6 +9,7 @@ export class ProgressMeter {
   private bytesDownloaded = 0;
   private bytesToDownload = 0;
   private layersDone = 0;
+  private layersFromCache = 0;
   private lastReport = 0;
   private finished = false;
 
@@ -38,6 +39,12 @@ export class ProgressMeter {
     this.report('reading', true);
   }
 
+  /** A layer whose scan came from the cache, unread. */
+  layerFromCache(): void {
+    this.layersFromCache++;
+    this.layerDone();
+  }
+
   /** The last event, once, whether the walk succeeded or not. */
   finish(): void {
     if (this.finished) return;
@@ -53,6 +60,7 @@ export class ProgressMeter {
     const event: ScanProgress = {
       phase,
       layersDone: this.layersDone,
+      layersFromCache: this.layersFromCache,
       bytesRead: this.bytesRead,
       bytesDownloaded: this.bytesDownloaded,
       bytesToDownload: this.bytesToDownload,

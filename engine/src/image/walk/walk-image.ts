@@ -12,6 +12,7 @@ import type { ProgressListener } from '../progress.js';
 import { type ByteSource, FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
 import { TarReader } from '../tar/tar-reader.js';
 import { type LayerOp, OneAtATime, type ScanContext, scanLayerTar } from './layer-scan.js';
+import { decodeLayerScan, encodeLayerScan, layerScanKey } from './layer-scan-cache.js';
 import { ProgressMeter } from './progress-meter.js';
 import { SquashedTree } from './squash.js';
 import { collectWanted } from './wanted.js';
@@ -47,6 +48,7 @@ async function layerSource(
   verifyDiffIds: boolean,
   signal: AbortSignal | undefined,
   inflateThreads: boolean,
+  counts?: LayerCounts,
 ): Promise<ByteSource> {
   if (layer.seekable && !verifyDiffIds) {
     uncompressedMatchesDiffId(layer);
@@ -81,7 +83,7 @@ async function layerSource(
       throw err;
     }
   }
-  const onBytes = inflateCounter(budget, progress);
+  const onBytes = inflateCounter(budget, progress, counts);
   if (compression === 'gzip' && inflateThreads) {
     // Inflate (and hash the diff-id, when no blob digest covered it) on a worker thread, overlapping the tar parse.
     const expected = layer.verifiedBlob && !verifyDiffIds ? {} : { expected: layer.info.diffId };
@@ -120,12 +122,23 @@ function uncompressedMatchesDiffId(layer: ImageLayer, where = ''): void {
 }
 
 /** Counts inflated bytes against the walk's budget (a decompression bomb cap) and the progress line. */
-function inflateCounter(budget: InflateBudget, progress: ProgressMeter): (n: number) => void {
+function inflateCounter(budget: InflateBudget, progress: ProgressMeter, counts?: LayerCounts): (n: number) => void {
   return (n: number) => {
-    budget.left -= n;
-    if (budget.left < 0) throw new LadingError('LIMIT', `layers inflate past the ${budget.max}-byte limit`);
+    if (counts) counts.inflated += n;
+    spend(budget, n);
     progress.addBytes(n);
   };
+}
+
+function spend(budget: InflateBudget, n: number): void {
+  budget.left -= n;
+  if (budget.left < 0) throw new LadingError('LIMIT', `layers inflate past the ${budget.max}-byte limit`);
+}
+
+/** What one layer's first scan counted against the walk's limits: kept with its scan, charged again on reuse. */
+interface LayerCounts {
+  entries: number;
+  inflated: number;
 }
 
 async function scanLayer(
@@ -134,9 +147,10 @@ async function scanLayer(
   setup: Pick<WalkSetup, 'budget' | 'progress' | 'verifyDiffIds' | 'signal' | 'inflateThreads'>,
   /** Hash a layer read in place against its diff-id too (the result cache stores only checked content). */
   hashInPlace = false,
+  counts?: LayerCounts,
 ): Promise<LayerOp[]> {
   const { budget, progress, verifyDiffIds, signal, inflateThreads } = setup;
-  const src = await layerSource(layer, budget, progress, verifyDiffIds, signal, inflateThreads);
+  const src = await layerSource(layer, budget, progress, verifyDiffIds, signal, inflateThreads, counts);
   // A stream waiting on its source (a slow registry, an inflate thread) is destroyed at once on abort, which ends
   // the wait, closes the file or socket and terminates the thread; reads in place stop at the next entry instead.
   const stop = () => void src.close();
@@ -207,8 +221,10 @@ interface WalkSetup {
   verifyDiffIds: boolean;
   signal: AbortSignal | undefined;
   inflateThreads: boolean;
-  /** A fresh context for one layer's scan. */
-  layerContext(): ScanContext;
+  /** A fresh context for one layer's scan; `counts` (when given) gets its entries. */
+  layerContext(counts?: LayerCounts): ScanContext;
+  /** Charges entries a layer scan counted before (a reused scan) against the walk's entry limit. */
+  countEntries(n: number): void;
   caps: { maxCondenseBytes?: number };
 }
 
@@ -222,8 +238,12 @@ function setUp(
 ): WalkSetup {
   let entriesLeft = entriesAllowed;
   const { signal } = options;
+  const countEntries = (n: number) => {
+    entriesLeft -= n;
+    if (entriesLeft < 0) throw new LadingError('LIMIT', 'image holds more tar entries than the walk tracks');
+  };
   const countEntry = () => {
-    if (--entriesLeft < 0) throw new LadingError('LIMIT', 'image holds more tar entries than the walk tracks');
+    countEntries(1);
     throwIfAborted(signal);
   };
   const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
@@ -237,13 +257,19 @@ function setUp(
     signal,
     inflateThreads: options.inflateThreads === true,
     caps,
-    layerContext: () => ({
+    countEntries,
+    layerContext: (counts) => ({
       selector,
       maxFileBytes: options.maxFileBytes,
       ...caps,
       oversized,
       warnings: [],
-      countEntry,
+      countEntry: counts
+        ? () => {
+            counts.entries++;
+            countEntry();
+          }
+        : countEntry,
       ...(signal ? { signal } : {}),
     }),
   };
@@ -293,6 +319,39 @@ async function finishWalk(
   return { files, warnings };
 }
 
+/**
+ * One layer's scan: from the layer cache when it holds this layer's (its bytes fixed by a verified digest), else
+ * read, and then kept there. A reused scan is charged against the walk's entry and inflate limits as a read is.
+ */
+async function scanOrReuse(
+  layer: ImageLayer,
+  setup: WalkSetup,
+  options: AllWalkOptions,
+  hashInPlace: boolean,
+): Promise<{ ops: LayerOp[]; warnings: ScanWarning[] }> {
+  const cache = options.layerCache;
+  const inPlace = layer.seekable !== undefined && !setup.verifyDiffIds;
+  // Only a scan of checked bytes is kept: a layer read in place is checked only when hashed as well.
+  const key = cache && (!inPlace || hashInPlace) ? layerScanKey(cache, layer, inPlace, options) : undefined;
+  // --verify-diff-ids asks for every byte to be read: a kept scan would skip that (it may still be kept anew).
+  if (cache && key && !setup.verifyDiffIds) {
+    const raw = await cache.get(key);
+    const reused = raw ? decodeLayerScan(raw) : undefined;
+    if (reused) {
+      setup.countEntries(reused.entries);
+      spend(setup.budget, reused.inflated);
+      setup.progress.layerFromCache();
+      return { ops: reused.ops, warnings: reused.warnings };
+    }
+  }
+  const counts: LayerCounts = { entries: 0, inflated: 0 };
+  const ctx = setup.layerContext(counts);
+  const ops = await scanLayer(layer, ctx, setup, hashInPlace, counts);
+  setup.progress.layerDone();
+  if (cache && key) await cache.put(key, encodeLayerScan({ ops, warnings: ctx.warnings, ...counts }));
+  return { ops, warnings: ctx.warnings };
+}
+
 /** The walk over an image: every layer streamed once (concurrently), squashed in order, links resolved. */
 export async function walkImage(image: Image, selector: FileSelector, options: AllWalkOptions): Promise<WalkResult> {
   const setup = setUp(selector, options, image.layers.length);
@@ -303,11 +362,8 @@ export async function walkImage(image: Image, selector: FileSelector, options: A
   try {
     throwIfAborted(signal);
     const perLayer = await boundedAll(image.layers, LAYER_CONCURRENCY, async (layer) => {
-      const ctx = setup.layerContext();
       try {
-        const ops = await scanLayer(layer, ctx, setup, hashInPlace);
-        progress.layerDone();
-        return { ops, warnings: ctx.warnings };
+        return await scanOrReuse(layer, setup, options, hashInPlace);
       } catch (err) {
         throw describeLayerError(ref, layer, err);
       }
