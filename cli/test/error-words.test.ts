@@ -13,6 +13,15 @@ describe('engine errors name options in their own terms; the CLI names the flag'
       option: 'force',
     });
     assert.equal(describeForCli(force), 'k.pub already exists (use --force to overwrite)');
+    const tls = new LadingError(
+      'NETWORK',
+      'cannot reach r:5000: TLS handshake failed (EPROTO); if r:5000 speaks plain HTTP, declare it with the insecureRegistries option',
+      { option: 'insecureRegistries' },
+    );
+    assert.equal(
+      describeForCli(tls),
+      'cannot reach r:5000: TLS handshake failed (EPROTO); if r:5000 speaks plain HTTP, declare it with --insecure-registry',
+    );
   });
 
   it('puts the flag before a message that starts with the value', () => {

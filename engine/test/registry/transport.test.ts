@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { LadingError } from '../../src/errors/lading-error.js';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -193,10 +194,12 @@ describe('transport: retries, redirects, timeouts, schemes', () => {
     );
     const host = `127.0.0.2:${(server.address() as AddressInfo).port}`;
     const strict = new RegistryClient({ dockerConfigPath: NO_CONFIG, retry: { retries: 0 } });
-    await assert.rejects(
-      strict.getManifest(`${host}/${ref()}`),
-      isLading('NETWORK', /TLS handshake failed.*--insecure-registry/),
-    );
+    // The engine names its own option; the CLI shows it as --insecure-registry (describeForCli).
+    await assert.rejects(strict.getManifest(`${host}/${ref()}`), (err: unknown) => {
+      isLading('NETWORK', /TLS handshake failed.*declare it with the insecureRegistries option/)(err);
+      assert.equal((err as LadingError).option, 'insecureRegistries');
+      return true;
+    });
     const allowed = new RegistryClient({ dockerConfigPath: NO_CONFIG, insecureRegistries: [host] });
     assert.equal((await allowed.getManifest(`${host}/${ref()}`)).digest, image.manifestDigest);
   });
