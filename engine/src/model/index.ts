@@ -7,5 +7,6 @@ export type * from './package.js';
 export * from './purl.js';
 export type * from './report.js';
 export { REPORT_SCHEMA_VERSION } from './report.js';
+export { coverageOf } from './report.js';
 export type * from './target.js';
 export * from './warning.js';

@@ -36,6 +36,35 @@ export interface GateVerdict {
   notes: string[];
 }
 
+/** Why part of an image was not checked. */
+export type CoverageGapKind =
+  /** No vulnerability data for the release or ecosystem its packages need (`Debian:12`, `npm`). */
+  | 'no-data'
+  /** A cataloger failed, hit a limit, or skipped a file: packages it covers may be missing from the report. */
+  | 'catalog-incomplete';
+
+/** One thing a scan could not look at, and what that leaves unchecked. */
+export interface CoverageGap {
+  kind: CoverageGapKind;
+  /** What it concerns: an OSV ecosystem with its release (`Debian:12`, `Alpine:v3.19`, `npm`), or a cataloger id. */
+  scope: string;
+  /** The file concerned, for catalog gaps. */
+  path?: string;
+  /** One line for people. */
+  message: string;
+  /** `packages[].id` of the packages left unchecked by it, when they are known. */
+  packageIds?: string[];
+}
+
+/**
+ * What the scan covered. A report is complete only when every package was cataloged without error and matched
+ * against data for its release or ecosystem; a gate never passes on an incomplete report (`assess`).
+ */
+export interface Coverage {
+  complete: boolean;
+  gaps: CoverageGap[];
+}
+
 /** `lading scan -o json` (docs/report.md): a contract, change only additively. */
 export interface Report {
   schemaVersion: number;
@@ -50,4 +79,11 @@ export interface Report {
   db?: DbInfo;
   policy?: PolicyVerdict;
   gate?: GateVerdict;
+  /** Present when anything was left unchecked (absent: everything was looked at). */
+  coverage?: Coverage;
+}
+
+/** The coverage record for these gaps: undefined when there are none (a complete report carries no `coverage`). */
+export function coverageOf(gaps: readonly CoverageGap[]): Coverage | undefined {
+  return gaps.length === 0 ? undefined : { complete: false, gaps: [...gaps] };
 }

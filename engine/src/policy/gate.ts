@@ -1,5 +1,5 @@
 import type { Severity } from '../model/finding.js';
-import type { GateVerdict, Report } from '../model/report.js';
+import type { CoverageGap, GateVerdict, Report } from '../model/report.js';
 import { summarize } from '../report/build.js';
 import { compareWithBaseline } from './baseline.js';
 import { evaluatePolicy } from './evaluate.js';
@@ -63,5 +63,14 @@ export function decideGates(report: Report, options: GateOptions): GateVerdict {
     if (verdict.pass) notes.push(...verdict.reasons.map((r) => `baseline: ${r}`));
     else reasons.push(...verdict.reasons.map((r) => `baseline: ${r}`));
   }
+  // What was not looked at cannot pass: an unchecked package may hold exactly the finding the gate is for.
+  for (const gap of report.coverage?.gaps ?? []) reasons.push(`not checked: ${coverageGapLine(gap)}`);
   return { pass: reasons.length === 0, reasons, notes };
+}
+
+/** A coverage gap as one line: `Debian:12: no vulnerability data (3 packages)`. */
+export function coverageGapLine(gap: CoverageGap): string {
+  const count = gap.packageIds?.length;
+  const packages = count === undefined ? '' : ` (${count} ${count === 1 ? 'package' : 'packages'})`;
+  return `${gap.scope}${gap.path ? ` ${gap.path}` : ''}: ${gap.message}${packages}`;
 }

@@ -478,6 +478,43 @@ export const REPORT_SCHEMA = {
         },
       },
     },
+    coverage: {
+      type: 'object',
+      description: 'Present when part of the target was not checked; a gate never passes on an incomplete report.',
+      required: ['complete', 'gaps'],
+      properties: {
+        complete: {
+          type: 'boolean',
+        },
+        gaps: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['kind', 'scope', 'message'],
+            properties: {
+              kind: {
+                enum: ['no-data', 'catalog-incomplete'],
+              },
+              scope: {
+                type: 'string',
+              },
+              path: {
+                type: 'string',
+              },
+              message: {
+                type: 'string',
+              },
+              packageIds: {
+                type: 'array',
+                items: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
     gate: {
       type: 'object',
       description: 'The combined verdict of --fail-on, --policy and --baseline; present only when one was given.',

@@ -1,7 +1,7 @@
 // assess(): the verdict as a pure function of a report and plain inputs, tested on report fixtures (no process).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Report } from '../../src/model/report.js';
+import { coverageOf, type Report } from '../../src/model/report.js';
 import type { Policy } from '../../src/policy/policy-file.js';
 import type { VexStatement } from '../../src/policy/vex-apply.js';
 import { assess } from '../../src/scan/assess.js';
@@ -140,5 +140,21 @@ describe('assess', () => {
     assert.deepEqual(assess(structuredClone(scanned), inputs), first);
     // An assessed report can be assessed again with the same result (suppressions are not stacked).
     assert.deepEqual(assess(first, inputs), first);
+  });
+
+  it('never passes a gate on an incomplete report, even with nothing found', () => {
+    const clean = report('registry.example.com/app:1', [ssl, zlib], []);
+    assert.equal(assess(clean, { now: NOW, failOn: 'LOW' }).gate?.pass, true);
+    const gaps = coverageOf([
+      { kind: 'no-data', scope: 'Alpine:v3.19', message: 'no vulnerability data', packageIds: [ssl.id, zlib.id] },
+      { kind: 'catalog-incomplete', scope: 'npm', path: '/app/package-lock.json', message: 'too many entries' },
+    ]);
+    const out = assess({ ...clean, ...(gaps ? { coverage: gaps } : {}) }, { now: NOW, failOn: 'CRITICAL' });
+    assert.equal(out.gate?.pass, false);
+    assert.deepEqual(out.gate?.reasons, [
+      'not checked: Alpine:v3.19: no vulnerability data (2 packages)',
+      'not checked: npm /app/package-lock.json: too many entries',
+    ]);
+    assert.equal(coverageOf([]), undefined);
   });
 });
