@@ -33,7 +33,7 @@ describe('scan and sbom: the result cache', () => {
     const args = ['sbom', `oci:${built.ociDir}`, '-o', 'json', '--cache-dir', dir];
     const first = await runCli(args);
     assert.equal(first.code, 0, first.stderr);
-    assert.equal((await jsonFiles(dir)).length, 1);
+    assert.equal((await jsonFiles(dir)).length, 1 + LAYERS.length, "the catalog and each layer's scan");
     const second = await runCli(args);
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(withoutDate(second.stdout), withoutDate(first.stdout));
@@ -52,7 +52,7 @@ describe('scan and sbom: the result cache', () => {
       env: { LADING_CACHE_DIR: dir },
     });
     assert.equal(cached.code, 0, cached.stderr);
-    assert.equal((await jsonFiles(dir)).length, 1);
+    assert.equal((await jsonFiles(dir)).length, 1 + LAYERS.length, "the catalog and each layer's scan");
   });
 
   test('XDG_CACHE_HOME/lading/results is the default folder', async (t) => {
@@ -63,7 +63,11 @@ describe('scan and sbom: the result cache', () => {
       env: { ...env, LADING_CACHE_DIR: '', XDG_CACHE_HOME: xdg },
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((await jsonFiles(join(xdg, 'lading', 'results'))).length, 1);
+    assert.equal(
+      (await jsonFiles(join(xdg, 'lading', 'results'))).length,
+      1 + LAYERS.length,
+      "the catalog and each layer's scan",
+    );
   });
 
   test('a LADING_CACHE_MAX_SIZE that is not a size is a usage error', async (t) => {
