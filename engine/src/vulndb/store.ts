@@ -1,7 +1,10 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LadingError } from '../errors/lading-error.js';
 import type { OsvAffected, OsvRecord } from '../model/osv.js';
+import { sqliteShapeProblem } from '../sqlite-guard.js';
+import { baseEcosystem, releaseKey } from './names.js';
 
 export const DB_FILE = 'vulndb.sqlite';
 
@@ -118,6 +121,32 @@ export abstract class StoreConnection {
     return row ? rowToState(row) : undefined;
   }
 
+  /**
+   * The records an ecosystem's own dump files under one release (`Debian:12`, `npm`; matched as lookups match it,
+   * by `releaseKey`), and the newest one's `modified`. Only the release's own dump counts: a GHSA that the npm dump
+   * carries and that also names a PyPI package says nothing about PyPI as a whole.
+   */
+  releaseRecords(ecosystem: string): { records: number; newestRecord?: string } {
+    const base = baseEcosystem(ecosystem);
+    const row = this.stmt(
+      'SELECT count(DISTINCT id) AS n, max(modified) AS m FROM packages WHERE ecosystem = ? AND release = ? AND source = ?',
+    ).get(base, releaseKey(ecosystem), base) as { n: number; m: string | null };
+    return row.m ? { records: row.n, newestRecord: row.m } : { records: row.n };
+  }
+
+  /** Every release each ecosystem's own dump files records under, with their count and newest `modified`. */
+  releases(): { ecosystem: string; release: string; records: number; newestRecord?: string }[] {
+    const rows = this.stmt(
+      'SELECT ecosystem, release, count(DISTINCT id) AS n, max(modified) AS m FROM packages WHERE source = ecosystem GROUP BY ecosystem, release ORDER BY ecosystem, release',
+    ).all() as { ecosystem: string; release: string; n: number; m: string | null }[];
+    return rows.map((r) => ({
+      ecosystem: r.ecosystem,
+      release: r.release,
+      records: r.n,
+      ...(r.m ? { newestRecord: r.m } : {}),
+    }));
+  }
+
   count(table: 'kev' | 'epss'): number {
     return (this.stmt(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   }
@@ -132,10 +161,36 @@ export abstract class StoreConnection {
   }
 }
 
+/** Every table a store may hold (schema.ts); anything else means the file is not one Lading wrote. */
+const STORE_TABLES: ReadonlySet<string> = new Set([
+  'meta',
+  'records',
+  'packages',
+  'heads',
+  'aliases',
+  'ecosystems',
+  'kev',
+  'epss',
+]);
+
+/**
+ * Opens the store file. A store may be shared or handed over, so it is trusted no more than any input: a path that
+ * is not a regular file (a named pipe would block the open forever) is refused before SQLite opens it, and a file
+ * holding views, triggers or tables of its own is refused before any query runs one (sqlite-guard.ts).
+ */
 export function openDatabase(path: string, readonly: boolean): Database.Database {
+  const existing = statSync(path, { throwIfNoEntry: false });
+  if (existing && !existing.isFile()) {
+    throw new LadingError('DB', `${path}: cannot open vulnerability database: not a regular file`);
+  }
+  let db: Database.Database | undefined;
   try {
-    return new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
+    db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
+    const problem = sqliteShapeProblem(db, { required: [], allowed: STORE_TABLES });
+    if (problem !== undefined) throw new LadingError('DB', `${path}: refusing vulnerability database: ${problem}`);
+    return db;
   } catch (err) {
+    db?.close();
     throw wrapDbError(err, path);
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { readEpss } from '../../src/vulndb/epss.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
 import { parseKev } from '../../src/vulndb/kev.js';
 import { parseOsvRecord } from '../../src/vulndb/parse-record.js';
+import { VulnStoreReader } from '../../src/vulndb/reader.js';
 import { dbPath } from '../../src/vulndb/store.js';
 import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { readZipEntries } from '../../src/vulndb/zip-entries.js';
@@ -107,6 +109,34 @@ describe('hostile vulnerability data', () => {
       readEpss(cut, () => {}),
       (err) => (err as LadingError).code === 'BAD_INPUT',
     );
+  });
+
+  it('a store holding a recursive view, or a named pipe in its place, is refused at once', async (t) => {
+    const dir = await tempDir(t);
+    const raw = new Database(dbPath(dir));
+    raw.exec(
+      'CREATE VIEW packages AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x AS ecosystem, x AS name, x AS release, x AS source, x AS id, x AS modified, x AS affected FROM n ORDER BY x',
+    );
+    raw.pragma('user_version = 3');
+    raw.close();
+    const started = Date.now();
+    assert.throws(
+      () => VulnStoreReader.open(dir),
+      (err) => {
+        assert.equal((err as LadingError).code, 'DB');
+        assert.match(
+          (err as Error).message,
+          /vulndb\.sqlite: refusing vulnerability database: it holds a view \("packages"\)/,
+        );
+        return true;
+      },
+    );
+    assert.throws(() => VulnStoreWriter.open(dir), /it holds a view/);
+    const piped = await tempDir(t);
+    execFileSync('mkfifo', [dbPath(piped)]);
+    assert.throws(() => VulnStoreReader.open(piped), /not a regular file/);
+    assert.throws(() => VulnStoreWriter.open(piped), /not a regular file/);
+    assert.ok(Date.now() - started < 5000);
   });
 
   it('rejects a KEV document without its vulnerabilities list', () => {

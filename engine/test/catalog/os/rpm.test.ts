@@ -170,6 +170,46 @@ describe('rpm SQLite write-ahead log', () => {
   });
 });
 
+describe('hostile rpm SQLite databases', () => {
+  /** A small database whose `Packages` is whatever `ddl` makes of it, as an image could ship it. */
+  function hostileDatabase(scratch: string, ddl: string): Buffer {
+    const path = join(scratch, 'rpmdb.sqlite');
+    const db = new Database(path);
+    db.exec(ddl);
+    db.close();
+    return readFileSync(path);
+  }
+
+  it('a recursive view named Packages is refused at once, as a warning, not run', async (t) => {
+    const scratch = await tempDir(t);
+    const content = hostileDatabase(
+      scratch,
+      'CREATE VIEW Packages AS WITH RECURSIVE n(hnum) AS (SELECT 1 UNION ALL SELECT hnum + 1 FROM n) SELECT hnum, randomblob(100) AS blob FROM n',
+    );
+    assert.ok(content.length <= 8192, `${content.length} bytes`);
+    const started = Date.now();
+    assert.throws(() => readSqlite(content), /refusing rpm SQLite database: it holds a view \("Packages"\)/);
+    const { packages, warnings } = await catalog(wantedFiles({ '/var/lib/rpm/rpmdb.sqlite': content }));
+    assert.equal(packages.length, 0);
+    assert.match(warnings.map((w) => w.message).join('\n'), /it holds a view/);
+    assert.ok(Date.now() - started < 5000);
+  });
+
+  it('a trigger, a virtual table or a missing Packages table is refused', async (t) => {
+    const cases: [string, RegExp][] = [
+      [
+        'CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); CREATE TABLE x (a); CREATE TRIGGER t AFTER INSERT ON x BEGIN DELETE FROM x; END',
+        /holds a trigger/,
+      ],
+      ['CREATE TABLE Other (a)', /no table "Packages"/],
+    ];
+    for (const [ddl, reason] of cases) {
+      const content = hostileDatabase(await tempDir(t), ddl);
+      assert.throws(() => readSqlite(content), reason);
+    }
+  });
+});
+
 describe('Berkeley DB layouts beyond the fixture', () => {
   it('reads a big-endian (s390x-style) copy of the database the same as the original', () => {
     const le = readFileSync(LIBUUID_BDB);

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { sqliteShapeProblem } from '../../../sqlite-guard.js';
 import { type BlobRead, DatabaseError } from './blobs.js';
 
 type DatabaseClass = typeof Database;
@@ -40,7 +41,7 @@ export function readSqlite(content: Buffer, wal?: Buffer): BlobRead {
   const copy = Buffer.from(content);
   copy[18] = 1;
   copy[19] = 1;
-  return readPackages(() => new (sqlite())(copy, { readonly: true }));
+  return readPackages(() => new (sqlite())(copy, { readonly: true }), copy.length);
 }
 
 function readWithWal(content: Buffer, wal: Buffer): BlobRead {
@@ -50,21 +51,40 @@ function readWithWal(content: Buffer, wal: Buffer): BlobRead {
     writeFileSync(path, content, { mode: 0o600 });
     writeFileSync(`${path}-wal`, wal, { mode: 0o600 });
     // Writable so SQLite can build the -shm index it needs to read a WAL; only the private copy changes.
-    return readPackages(() => new (sqlite())(path, { fileMustExist: true }));
+    return readPackages(() => new (sqlite())(path, { fileMustExist: true }), content.length + wal.length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function readPackages(open: () => Database.Database): BlobRead {
+/** Far more packages than any image installs (a full Fedora workstation has ~3,000). */
+export const MAX_RPM_ROWS = 200_000;
+
+/**
+ * Reads `Packages` after checking it is a plain table (no view or trigger may run SQL of the image's choosing),
+ * row by row, under a row budget and a byte budget: the blobs of a database can never add up to more than the
+ * bytes of the files that hold them (`budgetBytes`), so a larger total means SQLite is computing, not reading.
+ */
+function readPackages(open: () => Database.Database, budgetBytes: number): BlobRead {
   let db: Database.Database | undefined;
   try {
     db = open();
-    const rows = db.prepare('SELECT blob FROM Packages ORDER BY hnum').raw().all() as [unknown][];
+    const problem = sqliteShapeProblem(db, { required: ['Packages'] });
+    if (problem !== undefined) throw new DatabaseError(`refusing rpm SQLite database: ${problem}`);
+    const rows = db
+      .prepare('SELECT blob FROM Packages ORDER BY hnum LIMIT ?')
+      .raw()
+      .iterate(MAX_RPM_ROWS + 1) as IterableIterator<[unknown]>;
     const result: BlobRead = { blobs: [], problems: [] };
+    let count = 0;
+    let bytes = 0;
     for (const [blob] of rows) {
-      if (Buffer.isBuffer(blob)) result.blobs.push(blob);
-      else result.problems.push('Packages row without a blob');
+      if (++count > MAX_RPM_ROWS) throw new DatabaseError(`rpm SQLite database has more than ${MAX_RPM_ROWS} packages`);
+      if (Buffer.isBuffer(blob)) {
+        bytes += blob.length;
+        if (bytes > budgetBytes) throw new DatabaseError('rpm SQLite database yields more bytes than it holds');
+        result.blobs.push(blob);
+      } else result.problems.push('Packages row without a blob');
     }
     return result;
   } catch (err) {
