@@ -31,7 +31,7 @@ export async function runCatalogers(
   const results = await Promise.all(others.map((c) => runOne(c, files, env, warnings)));
   for (const result of results) {
     if (!result) continue;
-    found.push(...result.packages);
+    for (const pkg of result.packages) found.push(pkg);
     os ??= result.os;
   }
 
@@ -51,7 +51,7 @@ async function runOne(
   if (mine.size === 0) return undefined;
   try {
     const result = await cataloger.catalog(mine, env);
-    warnings.push(...result.warnings);
+    for (const warning of result.warnings) warnings.push(warning);
     return result;
   } catch (err) {
     // A cataloger bug must not sink the scan, but it must be seen.

@@ -60,7 +60,7 @@ export function groupHits(hits: Hit[]): HitGroup[] {
     const targets = [...new Set(upstream.map((id) => byCve.get(id)).filter((g): g is Working => !!g))];
     if (targets.length > 0) {
       for (const target of targets) {
-        target.hits.push(...group.hits);
+        for (const hit of group.hits) target.hits.push(hit);
         for (const id of group.ids) target.extra.add(id);
       }
       continue;

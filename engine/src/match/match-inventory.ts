@@ -78,7 +78,7 @@ export function matchInventory(
       built = { findings: groupHits(hits).map((group) => toFinding(pkg, query, group, rules, scores)) };
       if (problem) built.problem = problem;
       memo.set(key, built);
-      findings.push(...built.findings);
+      for (const finding of built.findings) findings.push(finding);
     }
     if (built.problem) warnings.push(versionWarning(pkg, query, built.problem));
   }
@@ -135,7 +135,7 @@ function hitsFor(
         // AlmaLinux and Rocky name the module stream only in the title, which needs the record
         if (!moduleStreamMatches(pkg, affected, record)) continue;
         if (!hit) hit = { record, affected, fixedVersions: [], status: 'affected' };
-        hit.fixedVersions.push(...verdict.fixedVersions);
+        for (const fixed of verdict.fixedVersions) hit.fixedVersions.push(fixed);
         if (verdict.fixedVersions.length === 0 && hit.status === 'affected') {
           hit.status = unfixedStatus(affected, record);
         }

@@ -13,7 +13,9 @@ export function cvssVersionOf(vector: string): string {
 /** Every CVSS vector a record carries, top level and per affected package, each scored once. */
 export function cvssScores(record: OsvRecord, scorer: VectorScorer): CvssScore[] {
   const severities: OsvSeverity[] = [...(record.severity ?? [])];
-  for (const affected of record.affected ?? []) severities.push(...(affected.severity ?? []));
+  for (const affected of record.affected ?? []) {
+    for (const severity of affected.severity ?? []) severities.push(severity);
+  }
   const out: CvssScore[] = [];
   const seen = new Set<string>();
   for (const s of severities) {

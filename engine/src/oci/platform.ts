@@ -110,7 +110,7 @@ export function compatiblePlatforms(wanted: { os: string; architecture: string; 
         out.push(normalizePlatform({ os, architecture: 'amd64', variant: `v${v}` }));
       break;
     case 'arm':
-      out.push(...olderArm(os, major));
+      for (const platform of olderArm(os, major)) out.push(platform);
       break;
     case 'arm64': {
       if (major === undefined || major < 8) break;

@@ -60,8 +60,7 @@ export function decideGates(report: Report, options: GateOptions): GateVerdict {
   }
   if (options.baseline) {
     const verdict = compareWithBaseline(options.baseline, report, options.baselineSeverity);
-    if (verdict.pass) notes.push(...verdict.reasons.map((r) => `baseline: ${r}`));
-    else reasons.push(...verdict.reasons.map((r) => `baseline: ${r}`));
+    for (const reason of verdict.reasons) (verdict.pass ? notes : reasons).push(`baseline: ${reason}`);
   }
   // What was not looked at cannot pass: an unchecked package may hold exactly the finding the gate is for.
   for (const gap of report.coverage?.gaps ?? []) reasons.push(`not checked: ${coverageGapLine(gap)}`);

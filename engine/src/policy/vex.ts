@@ -40,7 +40,7 @@ function readOpenVex(doc: LoadedDocument, value: Record<string, unknown>, file: 
     else if (isObject(vuln)) {
       for (const key of ['name', '@id']) if (typeof vuln[key] === 'string') ids.push(vuln[key] as string);
       if (Array.isArray(vuln['aliases']))
-        ids.push(...vuln['aliases'].filter((a): a is string => typeof a === 'string'));
+        for (const alias of vuln['aliases']) if (typeof alias === 'string') ids.push(alias);
     }
     if (ids.length === 0) fail(doc, [...at, 'vulnerability'], 'missing vulnerability name');
     const status = raw['status'];
@@ -63,8 +63,9 @@ function readOpenVex(doc: LoadedDocument, value: Record<string, unknown>, file: 
       const subIds = subs.map((s) => (typeof s === 'string' ? s : isObject(s) ? s['@id'] : undefined));
       const named = subIds.filter((s): s is string => typeof s === 'string');
       // With subcomponents the statement is about those packages inside the product.
-      if (named.length) products.push(...named);
-      else if (typeof p['@id'] === 'string') products.push(p['@id']);
+      if (named.length) {
+        for (const product of named) products.push(product);
+      } else if (typeof p['@id'] === 'string') products.push(p['@id']);
       const identifiers = isObject(p['identifiers']) ? p['identifiers'] : undefined;
       if (!named.length && typeof identifiers?.['purl'] === 'string') products.push(identifiers['purl']);
     }

@@ -57,7 +57,7 @@ export class Authenticator {
       this.schemes.set(registry, scheme);
       const scopes = [scope];
       const asked = bearer.params['scope'];
-      if (asked && asked !== scope) scopes.push(...asked.split(' '));
+      if (asked && asked !== scope) for (const more of asked.split(' ')) scopes.push(more);
       return `Bearer ${await this.freshToken(registry, scheme, scopes, send)}`;
     }
     if (challenges.some((c) => c.scheme === 'basic')) {

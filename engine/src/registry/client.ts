@@ -306,7 +306,7 @@ export class RegistryClient {
       } catch {
         throw new LadingError('REGISTRY', `${what}: the registry sent something other than JSON`);
       }
-      if (Array.isArray(parsed.tags)) tags.push(...parsed.tags.filter((t): t is string => typeof t === 'string'));
+      if (Array.isArray(parsed.tags)) for (const tag of parsed.tags) if (typeof tag === 'string') tags.push(tag);
       const next = nextLink(headerValue(res.headers, 'link'));
       if (!next) return tags;
       path = next.startsWith('/') || /^https?:/i.test(next) ? next : `/${next}`;

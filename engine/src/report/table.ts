@@ -35,7 +35,7 @@ export function renderTable(report: Report, options: RenderOptions): string {
     if (findings.length === 0) {
       lines.push('No vulnerabilities found.');
     } else {
-      lines.push(...findingsTable(findings, paint));
+      for (const line of findingsTable(findings, paint)) lines.push(line);
     }
   } else {
     lines.push(`${report.summary.packages} packages`);
@@ -95,7 +95,7 @@ function formatColumns(header: string[], rows: string[][]): string[] {
   const maxWidth = 60;
   const clip = (s: string) => (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s);
   const cells = [header, ...rows].map((r) => r.map(clip));
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  const widths = header.map((_, c) => cells.reduce((widest, r) => Math.max(widest, (r[c] ?? '').length), 0));
   const fmt = (r: string[]) =>
     r
       .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))

@@ -97,7 +97,7 @@ function classify(component: JsonObject, into: SbomDocument): void {
   if (purl) sbomComponent.purl = purl;
   const cpe = asString(component['cpe']);
   if (cpe) sbomComponent.cpes.push(cpe);
-  sbomComponent.cpes.push(...(properties.get('syft:cpe23') ?? []));
+  for (const cpe of properties.get('syft:cpe23') ?? []) sbomComponent.cpes.push(cpe);
   const typeHint = properties.get('syft:package:type')?.[0];
   if (typeHint) sbomComponent.typeHint = typeHint;
   into.components.push(sbomComponent);

@@ -61,7 +61,7 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
       ...(options.onNeededEcosystems ? { onNeededEcosystems: options.onNeededEcosystems } : {}),
     });
     findings = filterFindings(result.findings, options);
-    warnings.push(...result.warnings);
+    for (const warning of result.warnings) warnings.push(warning);
     db = result.db;
   }
   const parts = { target, inventory, findings, warnings, createdAt: now };
@@ -114,7 +114,7 @@ export async function inventoryOf(
       ...(cache ? { hashInPlace: true, layerCache: cache.layerScans(layerScanScope(CATALOGERS)) } : {}),
     });
     const inventory = await runCatalogers(walked.files, CATALOGERS, limits);
-    inventory.warnings.unshift(...walked.warnings);
+    inventory.warnings = walked.warnings.concat(inventory.warnings);
     throwIfAborted(options.signal);
     if (cache && key && walked.verified) await cache.put(key, inventory);
     return { target: opened.target, inventory };

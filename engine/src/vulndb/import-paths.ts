@@ -50,7 +50,7 @@ export async function importPaths(store: VulnStoreWriter, paths: string[], now: 
   summary.records = importer.imported;
   summary.skipped = importer.skipped;
   summary.ecosystems = [...importer.sources].sort();
-  summary.warnings.push(...importer.warnings);
+  for (const warning of importer.warnings) summary.warnings.push(warning);
   return summary;
 }
 
@@ -121,8 +121,9 @@ async function listRecordFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listRecordFiles(full)));
-    else if (entry.isFile() && RECORD_FILE.test(entry.name)) out.push(full);
+    if (entry.isDirectory()) {
+      for (const path of await listRecordFiles(full)) out.push(path);
+    } else if (entry.isFile() && RECORD_FILE.test(entry.name)) out.push(full);
   }
   return out.sort();
 }

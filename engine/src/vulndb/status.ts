@@ -73,7 +73,7 @@ export function renderStatus(status: DbStatus): string {
       e.neededByScans ? 'yes' : '',
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const widths = rows[0]!.map((_, i) => rows.reduce((widest, r) => Math.max(widest, (r[i] ?? '').length), 0));
   const lines = rows.map((r) =>
     r
       .map((cell, i) => cell.padEnd(widths[i] ?? 0))

@@ -82,7 +82,7 @@ export async function updateStore(store: VulnStoreWriter, options: UpdateOptions
     options.progress?.(`updating ${ecosystem}`);
     summary.ecosystems.push(await updateEcosystem(store, ecosystem, options, summary.warnings));
   }
-  summary.changedPackages = mergePackageKeys(...summary.ecosystems.map((e) => e.changedPackages));
+  summary.changedPackages = mergePackageKeys(summary.ecosystems.map((e) => e.changedPackages));
   if (!options.skipEnrichment) await updateEnrichment(store, options, summary);
   return summary;
 }
@@ -142,7 +142,7 @@ async function fullUpdate(
         highWater: newest,
       });
       const changedPackages = tx.changedPackages();
-      warnings.push(...importer.warnings);
+      for (const warning of importer.warnings) warnings.push(warning);
       return { ecosystem, mode: 'full' as const, records, changed: importer.imported, changedPackages };
     });
   } finally {
@@ -211,7 +211,7 @@ async function applyChanges(
       highWater: previous && newest && previous > newest ? previous : newest,
     });
     const changedPackages = tx.changedPackages();
-    warnings.push(...importer.warnings);
+    for (const warning of importer.warnings) warnings.push(warning);
     return { ecosystem, mode: 'incremental' as const, records, changed: importer.imported, changedPackages };
   });
 }

@@ -326,7 +326,7 @@ export class WriteTransaction {
 }
 
 /** Merges sorted package keys from several transactions (one per ecosystem of an update), sorted, unique. */
-export function mergePackageKeys(...lists: PackageKey[][]): PackageKey[] {
+export function mergePackageKeys(lists: readonly PackageKey[][]): PackageKey[] {
   const keys = new Set<string>();
   for (const list of lists) for (const k of list) keys.add(`${k.ecosystem}\u0000${k.name}`);
   return [...keys].sort().map((key) => {

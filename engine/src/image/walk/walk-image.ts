@@ -306,7 +306,7 @@ async function finishWalk(
   const tree = new SquashedTree((path) => selector.wantsHistory(path));
   for (const [i, layer] of perLayer.entries()) {
     tree.apply(i, layer.ops);
-    warnings.push(...layer.warnings);
+    for (const warning of layer.warnings) warnings.push(warning);
   }
   const files = await collectWanted(tree, {
     selector,

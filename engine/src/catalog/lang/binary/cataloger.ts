@@ -43,7 +43,7 @@ export const binaryCataloger: Cataloger = {
       }
       if (!facts) continue;
       if (facts.problem) warnings.push(warn(ID, file.path, facts.problem));
-      packages.push(...fromFacts(file, facts, warnings));
+      for (const pkg of fromFacts(file, facts, warnings)) packages.push(pkg);
     }
     return { packages, warnings };
   },

@@ -32,7 +32,7 @@ export const dotnetCataloger: Cataloger = {
         continue;
       }
       const { found, unusable } = fromDeps(doc, doc.libraries, file);
-      packages.push(...found);
+      for (const pkg of found) packages.push(pkg);
       if (unusable.length > 0) {
         const sample = unusable.slice(0, 3).map((key) => JSON.stringify(key.slice(0, 64)));
         warnings.push(

@@ -94,7 +94,7 @@ function visit(
   }
   const sha1 = () => createHash('sha1').update(buf).digest('hex');
   if (fromPoms.length === 1 && fromPoms[0]) fromPoms[0].sha1 = sha1();
-  scan.packages.push(...fromPoms);
+  for (const pkg of fromPoms) scan.packages.push(pkg);
 
   if (fromPoms.length === 0) {
     const manifestEntry = entries.find((e) => e.name.toUpperCase() === 'META-INF/MANIFEST.MF');
@@ -147,10 +147,11 @@ function fromCoordinates(
  */
 function fromManifestOrName(text: string | undefined, fileName: string, inner: string | undefined) {
   const manifest = text ? parseManifest(text) : { main: {}, sections: [] };
-  const attrs = { ...Object.assign({}, ...manifest.sections.slice().reverse()), ...manifest.main } as Record<
-    string,
-    string
-  >;
+  // The first section naming an attribute wins, the main section over all (a loop: a manifest may hold any number
+  // of sections, too many to spread into one call).
+  const attrs: Record<string, string> = {};
+  for (let i = manifest.sections.length - 1; i >= 0; i--) Object.assign(attrs, manifest.sections[i]);
+  Object.assign(attrs, manifest.main);
   const byName = /^(.+?)-(\d[^/]*)\.[a-z]+$/i.exec(fileName);
   const symbolic = attrs['Bundle-SymbolicName']?.split(';')[0]?.trim();
   const title = attrs['Implementation-Title'] ?? attrs['Specification-Title'];

@@ -49,7 +49,9 @@ export const npmCataloger: Cataloger = {
       }
     }
     for (const file of files.values()) {
-      if (HIDDEN_LOCK.test(file.path)) packages.push(...fromHiddenLockfile(file, installed, warnings));
+      if (HIDDEN_LOCK.test(file.path)) {
+        for (const pkg of fromHiddenLockfile(file, installed, warnings)) packages.push(pkg);
+      }
     }
     return { packages, warnings };
   },

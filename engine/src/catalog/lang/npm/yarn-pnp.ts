@@ -44,7 +44,7 @@ export const yarnPnpCataloger: Cataloger = {
         warnings.push(warn(ID, file.path, condensed.error));
         continue;
       }
-      packages.push(...fromState(file, condensed.packages, files, warnings));
+      for (const pkg of fromState(file, condensed.packages, files, warnings)) packages.push(pkg);
     }
     return { packages, warnings };
   },

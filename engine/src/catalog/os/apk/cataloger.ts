@@ -27,7 +27,7 @@ export const apkCataloger: Cataloger = {
     for (const path of APK_DB_PATHS) {
       const file = files.get(path);
       if (!file || file.content.length === 0) continue;
-      packages.push(...catalogDatabase(file, env.os, sink));
+      for (const pkg of catalogDatabase(file, env.os, sink)) packages.push(pkg);
       break;
     }
     return { packages, warnings: sink.list };

@@ -72,10 +72,10 @@ export function parseInstalled(text: string): ApkRecord[] {
         current.license = value.trim();
         break;
       case 'D':
-        current.depends.push(...value.split(/\s+/).filter(Boolean));
+        for (const name of value.split(/\s+/).filter(Boolean)) current.depends.push(name);
         break;
       case 'p':
-        current.provides.push(...value.split(/\s+/).filter(Boolean));
+        for (const name of value.split(/\s+/).filter(Boolean)) current.provides.push(name);
         break;
       case 'F':
         dir = value.trim().replace(/^\/+|\/+$/g, '');
