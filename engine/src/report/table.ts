@@ -29,7 +29,8 @@ export function renderTable(report: Report, options: RenderOptions): string {
     lines.push(
       `${report.summary.packages} packages, ${report.summary.findings} vulnerabilities ` +
         `(critical: ${s.critical}, high: ${s.high}, medium: ${s.medium}, low: ${s.low}, unknown: ${s.unknown})` +
-        (report.summary.suppressed ? `, ${report.summary.suppressed} suppressed` : ''),
+        (report.summary.suppressed ? `, ${report.summary.suppressed} suppressed` : '') +
+        fixableNote(report.findings),
     );
     lines.push('');
     if (findings.length === 0) {
@@ -58,6 +59,16 @@ export function renderTable(report: Report, options: RenderOptions): string {
     for (const v of report.policy.violations) lines.push(`  [${v.action}] ${v.rule}: ${v.message}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `, N fixable`: of the findings that count (not suppressed), how many have a fixed version to upgrade to, the
+ * first thing a newcomer wants to know after how many there are. Nothing when there are none.
+ */
+function fixableNote(findings: readonly Finding[]): string {
+  const counted = findings.filter((f) => !f.suppressed);
+  if (counted.length === 0) return '';
+  return `, ${counted.filter((f) => f.fixedVersions.length > 0).length} fixable`;
 }
 
 function findingsTable(findings: Finding[], paint: (code: string, text: string) => string): string[] {

@@ -50,6 +50,18 @@ describe('table', () => {
     assert.doesNotMatch(out, /\x1b\[/, 'no colour unless asked');
     assert.match(renderTable(r, { ...opts, color: true }), /\x1b\[31mHIGH\x1b\[0m/);
   });
+
+  it('says in its summary line how many findings have a fix, before the table', () => {
+    const out = renderTable(r, opts);
+    const summary = out.split('\n')[1]!;
+    assert.match(
+      summary,
+      /\), 2 fixable$/,
+      'lodash and the KEV libc finding have fixed versions; the LOW one has none',
+    );
+    const noFindings = renderTable(report('registry.example.com/app:1.0', [libc], []), opts);
+    assert.doesNotMatch(noFindings, /fixable/);
+  });
 });
 
 describe('sarif', () => {
