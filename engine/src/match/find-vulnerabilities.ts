@@ -1,17 +1,24 @@
 import { LadingError } from '../errors/lading-error.js';
 import type { Finding } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
-import type { DbInfo } from '../model/report.js';
+import type { CoverageGap, DbInfo } from '../model/report.js';
 import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { compareVersions, evaluateAffected } from '../versions/index.js';
+import { releaseCoverage } from '../vulndb/coverage.js';
+import { baseEcosystem } from '../vulndb/names.js';
 import { VulnStoreReader } from '../vulndb/reader.js';
 import { scoreVector } from './cvss-scorer.js';
-import { type MatchRules, matchInventory, neededEcosystems } from './match-inventory.js';
+import { type MatchRules, matchInventory, neededEcosystems, neededReleases } from './match-inventory.js';
 
 export interface MatchOptions {
   now: Date;
   /** The per-ecosystem version rules and CVSS scorer; MATCH_RULES unless a test or benchmark swaps them. */
   rules?: MatchRules;
+  /**
+   * Match what there is data for and report the rest as coverage gaps, instead of throwing NO_DB when a release or
+   * ecosystem the inventory needs has no data.
+   */
+  allowMissingData?: boolean;
 }
 
 export interface VulnerabilityOptions {
@@ -19,17 +26,26 @@ export interface VulnerabilityOptions {
   /** Never reach the network (no automatic update). */
   offline: boolean;
   now: Date;
+  /** See MatchOptions.allowMissingData. */
+  allowMissingData?: boolean;
   /**
    * Told which OSV ecosystems (base names) the inventory needs, before the store is opened, even when it then
    * turns out to hold no data: the CLI notes them so a bare `lading db update` fetches them (needed.ts).
    */
   onNeededEcosystems?: (names: string[]) => void;
+  /**
+   * Awaited before the store is opened, with the releases and ecosystems the inventory needs (`Debian:12`, `npm`):
+   * where a front end fetches data that is missing or old (the CLI's automatic update). Not called when offline.
+   */
+  prepareData?: (releases: string[]) => Promise<void>;
 }
 
 export interface VulnerabilityResult {
   findings: Finding[];
   warnings: ScanWarning[];
   db: DbInfo;
+  /** Releases and ecosystems there was no data for, with the packages left unchecked (only with allowMissingData). */
+  gaps: CoverageGap[];
 }
 
 /** Data older than this earns a warning in the report. */
@@ -59,7 +75,8 @@ const EMPTY_SOURCE = { candidatesFor: () => [], kev: () => undefined, epss: () =
 /**
  * Matches an inventory against an open store, in one snapshot of it (a commit by another process meanwhile is
  * seen whole by the next call, never half). The store stays open: a server keeps one reader for hours. Throws
- * NO_DB (exit 3) when the store holds data for none of the ecosystems the inventory needs.
+ * NO_DB (exit 3) when the store holds no data for a release or ecosystem the inventory needs (releaseCoverage),
+ * unless allowMissingData, which reports those as gaps instead.
  */
 export function matchVulnerabilities(
   inventory: Inventory,
@@ -67,23 +84,32 @@ export function matchVulnerabilities(
   options: MatchOptions,
 ): VulnerabilityResult {
   const rules = options.rules ?? MATCH_RULES;
-  const needed = neededEcosystems(inventory);
+  const needed = neededReleases(inventory);
   if (needed.size === 0) return matchNothing(inventory, rules);
-  return store.snapshot(() => matchWithStore(inventory, store, needed, options.now, rules));
+  const allow = options.allowMissingData === true;
+  return store.snapshot(() => matchWithStore(inventory, store, needed, options.now, rules, allow));
 }
 
-/** Opens the store in `dbDir` read-only, matches every package, closes it. Throws NO_DB when there is no data. */
+/** Opens the store in `dbDir` read-only, matches every package, closes it. Throws NO_DB when data is missing. */
 export async function findVulnerabilities(
   inventory: Inventory,
   options: VulnerabilityOptions,
 ): Promise<VulnerabilityResult> {
-  const needed = neededEcosystems(inventory);
+  const needed = neededReleases(inventory);
   if (needed.size === 0) return matchNothing(inventory, MATCH_RULES);
-  options.onNeededEcosystems?.([...needed].sort());
+  options.onNeededEcosystems?.([...neededEcosystems(inventory)].sort());
+  if (!options.offline && options.prepareData) await options.prepareData([...needed.keys()]);
+  const allow = options.allowMissingData === true;
   const store = VulnStoreReader.open(options.dbDir);
-  if (!store) throw noData(needed, options.dbDir);
+  if (!store) {
+    const gaps = [...needed].map(([scope, ids]) => noDataGap(scope, ids));
+    if (!allow) throw noData(gaps, options.dbDir);
+    return { ...matchNothing(inventory, MATCH_RULES), gaps };
+  }
   try {
-    return store.snapshot(() => matchWithStore(inventory, store, needed, options.now, MATCH_RULES, options.dbDir));
+    return store.snapshot(() =>
+      matchWithStore(inventory, store, needed, options.now, MATCH_RULES, allow, options.dbDir),
+    );
   } finally {
     store.close();
   }
@@ -91,55 +117,64 @@ export async function findVulnerabilities(
 
 function matchNothing(inventory: Inventory, rules: MatchRules): VulnerabilityResult {
   const { warnings } = matchInventory(inventory, EMPTY_SOURCE, rules);
-  return { findings: [], warnings, db: { ecosystems: {} } };
+  return { findings: [], warnings, db: { ecosystems: {} }, gaps: [] };
 }
 
 function matchWithStore(
   inventory: Inventory,
   store: VulnStoreReader,
-  needed: Set<string>,
+  needed: Map<string, string[]>,
   now: Date,
   rules: MatchRules,
+  allowMissingData: boolean,
   dirLabel: string = store.dir,
 ): VulnerabilityResult {
   const warnings: ScanWarning[] = [];
   const db: DbInfo = { ecosystems: {} };
-  const missing: string[] = [];
-  for (const name of [...needed].sort()) {
-    const state = store.ecosystem(name);
-    if (!state?.records || !state.updatedAt) {
-      missing.push(name);
+  const gaps: CoverageGap[] = [];
+  for (const [scope, packageIds] of needed) {
+    const coverage = releaseCoverage(store, scope);
+    if (!coverage.covered || !coverage.updatedAt) {
+      gaps.push(noDataGap(scope, packageIds));
       continue;
     }
-    db.ecosystems[name] = state.updatedAt;
-    if (!db.builtAt || state.updatedAt < db.builtAt) db.builtAt = state.updatedAt;
-    if (now.getTime() - Date.parse(state.updatedAt) > STALE_MS) {
+    const name = baseEcosystem(scope);
+    if (db.ecosystems[name]) continue;
+    db.ecosystems[name] = coverage.updatedAt;
+    if (!db.builtAt || coverage.updatedAt < db.builtAt) db.builtAt = coverage.updatedAt;
+    if (now.getTime() - Date.parse(coverage.updatedAt) > STALE_MS) {
       warnings.push(
         scanWarning(
           'vulndb',
-          `${name} vulnerability data is from ${state.updatedAt}, more than a week old: run \`lading db update\``,
+          `${name} vulnerability data is from ${coverage.updatedAt}, more than a week old: run \`lading db update\``,
         ),
       );
     }
   }
-  if (missing.length === needed.size) throw noData(needed, dirLabel);
-  for (const name of missing) {
-    warnings.push(
-      scanWarning(
-        'vulndb',
-        `no vulnerability data for ${name}: its packages were not checked (run \`lading db update --ecosystem ${name}\`)`,
-      ),
-    );
-  }
+  if (gaps.length > 0 && !allowMissingData) throw noData(gaps, dirLabel);
   const result = matchInventory(inventory, store, rules);
-  return { findings: result.findings, warnings: [...warnings, ...result.warnings], db };
+  return { findings: result.findings, warnings: [...warnings, ...result.warnings], db, gaps };
 }
 
-function noData(needed: Set<string>, dir: string): LadingError {
-  const names = [...needed].sort();
+function noDataGap(scope: string, packageIds: string[]): CoverageGap {
+  return { kind: 'no-data', scope, message: 'no vulnerability data', packageIds: [...packageIds] };
+}
+
+/** `no vulnerability data for Debian:12 (142 packages) in DIR; run …, or pass the allowMissingData option`. */
+function noData(gaps: CoverageGap[], dir: string): LadingError {
+  const what = gaps.map((g) => {
+    const count = g.packageIds?.length ?? 0;
+    return `${g.scope} (${count} ${count === 1 ? 'package' : 'packages'})`;
+  });
+  const flags = gaps.map((g) => `--ecosystem ${quoteArg(g.scope)}`).join(' ');
   return new LadingError(
     'NO_DB',
-    `no vulnerability data for ${names.join(', ')} in ${dir}: run \`lading db update\` (or \`lading db import\` offline), or use the sbomOnly option`,
-    { option: 'sbomOnly' },
+    `no vulnerability data for ${what.join(', ')} in ${dir}; run \`lading db update ${flags}\` (or \`lading db import\` offline), or pass the allowMissingData option to report those packages as unchecked`,
+    { option: 'allowMissingData' },
   );
+}
+
+/** `Red Hat:enterprise_linux:9` has a space: quoted so the command can be pasted. */
+function quoteArg(value: string): string {
+  return /^[A-Za-z0-9._:@/+-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }

@@ -6,4 +6,5 @@ export {
   type MatchRules,
   matchInventory,
   neededEcosystems,
+  neededReleases,
 } from './match-inventory.js';

@@ -44,6 +44,22 @@ export function neededEcosystems(inventory: Inventory): Set<string> {
   return needed;
 }
 
+/**
+ * The OSV ecosystems with their release (`Debian:12`, `Alpine:v3.19`, `npm`: what coverage is judged on), each
+ * with the ids of the packages that need it, sorted by ecosystem.
+ */
+export function neededReleases(inventory: Inventory): Map<string, string[]> {
+  const needed = new Map<string, string[]>();
+  for (const pkg of inventory.packages) {
+    const query = queryFor(pkg, inventory.os);
+    if (typeof query === 'string') continue;
+    const ids = needed.get(query.ecosystem);
+    if (ids) ids.push(pkg.id);
+    else needed.set(query.ecosystem, [pkg.id]);
+  }
+  return new Map([...needed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 export function matchInventory(
   inventory: Inventory,
   source: AdvisorySource,

@@ -1,7 +1,14 @@
 import { withEolStatus } from '../catalog/os/release/eol.js';
 import type { Finding } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
-import { type DbInfo, REPORT_SCHEMA_VERSION, type Report, type SeverityCounts } from '../model/report.js';
+import {
+  type CoverageGap,
+  coverageOf,
+  type DbInfo,
+  REPORT_SCHEMA_VERSION,
+  type Report,
+  type SeverityCounts,
+} from '../model/report.js';
 import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
 import { LADING_VERSION } from '../version.js';
@@ -12,6 +19,8 @@ export interface ReportParts {
   findings: Finding[];
   warnings: ScanWarning[];
   db?: DbInfo;
+  /** What was left unchecked (no vulnerability data for a release, …): the report's `coverage`. */
+  gaps?: CoverageGap[];
   createdAt: Date;
 }
 
@@ -29,6 +38,8 @@ export function buildReport(parts: ReportParts): Report {
   // End of life is judged on the report's own date, from the release the inventory recorded.
   if (parts.inventory.os) report.os = withEolStatus(parts.inventory.os, parts.createdAt);
   if (parts.db) report.db = parts.db;
+  const coverage = coverageOf(parts.gaps ?? []);
+  if (coverage) report.coverage = coverage;
   return report;
 }
 

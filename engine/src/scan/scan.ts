@@ -7,7 +7,7 @@ import { throwIfAborted } from '../errors/abort.js';
 import { type OpenOptions, openTarget } from '../image/open.js';
 import type { Finding } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
-import type { DbInfo, Report } from '../model/report.js';
+import type { CoverageGap, DbInfo, Report } from '../model/report.js';
 import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
 import { type FindingFilters, filterFindings } from '../policy/filters.js';
@@ -39,6 +39,16 @@ export interface ScanOptions extends InventoryOptions, FindingFilters {
   now: Date;
   /** Told the OSV ecosystems the inventory needs, before matching (the CLI remembers them for `db update`). */
   onNeededEcosystems?: (names: string[]) => void;
+  /**
+   * Awaited before matching, with the releases and ecosystems the inventory needs (`Debian:12`, `npm`), unless
+   * offline: where a front end downloads data that is missing or old (the CLI's automatic update).
+   */
+  prepareData?: (releases: string[]) => Promise<void>;
+  /**
+   * Match what there is data for and list the rest in the report's `coverage` (a gate then never passes), instead
+   * of failing with NO_DB when a release or ecosystem the inventory needs has no data.
+   */
+  allowMissingData?: boolean;
 }
 
 /** The one composition of the flow (docs/architecture.md): target → walk → inventory → match → report model. */
@@ -51,6 +61,7 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
   let findings: Finding[] = [];
   const warnings: ScanWarning[] = [];
   let db: DbInfo | undefined;
+  const gaps: CoverageGap[] = [];
   if (!options.sbomOnly) {
     // Loaded on demand: SBOM-only runs never load the database driver.
     const { findVulnerabilities } = await import('../match/find-vulnerabilities.js');
@@ -59,12 +70,15 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
       offline: !!options.offline,
       now,
       ...(options.onNeededEcosystems ? { onNeededEcosystems: options.onNeededEcosystems } : {}),
+      ...(options.prepareData ? { prepareData: options.prepareData } : {}),
+      allowMissingData: options.allowMissingData === true,
     });
     findings = filterFindings(result.findings, options);
     for (const warning of result.warnings) warnings.push(warning);
     db = result.db;
+    for (const gap of result.gaps) gaps.push(gap);
   }
-  const parts = { target, inventory, findings, warnings, createdAt: now };
+  const parts = { target, inventory, findings, warnings, gaps, createdAt: now };
   return buildReport(db ? { ...parts, db } : parts);
 }
 

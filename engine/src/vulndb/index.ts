@@ -1,6 +1,7 @@
 // The public API of vulndb/: what other packages may import as `@lading/engine/vulndb`. Files not listed here are
 // internal and may change without notice.
 
+export * from './coverage.js';
 export * from './import-paths.js';
 export * from './needed.js';
 export * from './reader.js';

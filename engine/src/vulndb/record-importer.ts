@@ -14,6 +14,8 @@ const MAX_WARNINGS = 20;
 export class RecordImporter {
   readonly warnings: ScanWarning[] = [];
   readonly sources = new Set<string>();
+  /** Records added per dump: `db import` compares counts to tell which dumps one zip brought. */
+  readonly perSource = new Map<string, number>();
   imported = 0;
   skipped = 0;
 
@@ -48,15 +50,17 @@ export class RecordImporter {
     this.addValue(name, value);
   }
 
-  addValue(name: string, value: unknown): OsvRecord | undefined {
+  /** `source` overrides the dump the record is filed under (a copied store keeps its own). */
+  addValue(name: string, value: unknown, source?: string): OsvRecord | undefined {
     const parsed = parseOsvRecord(value);
     if ('error' in parsed) {
       this.warn(name, `skipped malformed OSV record: ${parsed.error}`);
       return undefined;
     }
-    const source = this.options.source ?? sourceOf(parsed.record);
-    this.tx.putRecord(source, parsed.record, this.options.fresh === true);
-    this.sources.add(source);
+    const dump = source ?? this.options.source ?? sourceOf(parsed.record);
+    this.tx.putRecord(dump, parsed.record, this.options.fresh === true);
+    this.sources.add(dump);
+    this.perSource.set(dump, (this.perSource.get(dump) ?? 0) + 1);
     this.imported++;
     return parsed.record;
   }

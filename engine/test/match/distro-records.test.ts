@@ -36,7 +36,9 @@ let dbDir = '';
 
 async function scan(os: OsInfo, packages: Package[]): Promise<Finding[]> {
   const inventory: Inventory = { os, warnings: [], packages };
-  const result = await findVulnerabilities(inventory, { dbDir, offline: true, now: NOW });
+  // Some cases ask for a release the fixtures hold no record for (16.10, RHEL 8, SP4), to see that no other
+  // release's entries match: those scans go on with the release reported as a coverage gap.
+  const result = await findVulnerabilities(inventory, { dbDir, offline: true, now: NOW, allowMissingData: true });
   return result.findings;
 }
 

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { findVulnerabilities } from '../../src/match/find-vulnerabilities.js';
 import type { Finding } from '../../src/model/finding.js';
 import type { Inventory } from '../../src/model/inventory.js';
+import { releaseCoverage } from '../../src/vulndb/coverage.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
 import { VulnStoreReader } from '../../src/vulndb/reader.js';
 import { VulnStoreWriter } from '../../src/vulndb/writer.js';
 import { tempDir } from '../helpers/tmp.js';
-import { FIXTURES, OSV_FIXTURES } from '../vulndb/fixtures.js';
+import { buildZip } from '../helpers/zip-writer.js';
+import { ecosystemEntries, FIXTURES, OSV_FIXTURES } from '../vulndb/fixtures.js';
 import { ALPINE_310, DEBIAN_9, DEBIAN_12, LAYER, pkg } from './inventory-helpers.js';
 
 const NOW = new Date('2026-01-10T00:00:00Z');
@@ -186,18 +189,132 @@ describe('findVulnerabilities on real OSV records', () => {
     assert.deepEqual(readdirSync(dir), [], 'a scan creates no database and no bookkeeping file');
   });
 
-  it('warns when the data is more than a week old and when an ecosystem has no data', async (t) => {
+  it('warns when the data is more than a week old; an ecosystem without data fails the scan, naming it', async (t) => {
     const dir = await storeWithFixtures(t);
     const later = new Date(NOW.getTime() + 8 * 86_400_000);
-    const inventory: Inventory = {
-      os: DEBIAN_12,
-      warnings: [],
-      packages: [pkg('deb', 'coreutils', '9.1-1'), pkg('gem', 'rack', '2.0.0', { path: '/app/Gemfile.lock' })],
-    };
-    const result = await findVulnerabilities(inventory, { dbDir: dir, offline: true, now: later });
+    const rack = pkg('gem', 'rack', '2.0.0', { path: '/app/Gemfile.lock' });
+    const inventory: Inventory = { os: DEBIAN_12, warnings: [], packages: [pkg('deb', 'coreutils', '9.1-1'), rack] };
+    await assert.rejects(findVulnerabilities(inventory, { dbDir: dir, offline: true, now: later }), (err: Error) => {
+      assert.equal((err as { code?: string }).code, 'NO_DB');
+      assert.equal((err as { option?: string }).option, 'allowMissingData');
+      assert.match(
+        err.message,
+        /^no vulnerability data for RubyGems \(1 package\) in .*; run `lading db update --ecosystem RubyGems`/,
+      );
+      assert.doesNotMatch(err.message, /Debian/);
+      return true;
+    });
+    const result = await findVulnerabilities(inventory, {
+      dbDir: dir,
+      offline: true,
+      now: later,
+      allowMissingData: true,
+    });
     const messages = result.warnings.map((w) => w.message).join('\n');
     assert.match(messages, /Debian vulnerability data is from .*more than a week old/);
-    assert.match(messages, /no vulnerability data for RubyGems/);
+    assert.deepEqual(result.gaps, [
+      { kind: 'no-data', scope: 'RubyGems', message: 'no vulnerability data', packageIds: [rack.id] },
+    ]);
     assert.equal(result.findings.length, 1);
+  });
+});
+
+describe('coverage per release', () => {
+  async function storeOf(t: Parameters<typeof tempDir>[0], paths: string[]): Promise<string> {
+    const dir = await tempDir(t);
+    const store = VulnStoreWriter.open(dir);
+    try {
+      await importPaths(store, paths, NOW);
+    } finally {
+      store.close();
+    }
+    return dir;
+  }
+
+  it('records for Debian 9 and 10 do not cover Debian 12: the scan fails naming Debian:12 and its packages', async (t) => {
+    const dir = await storeOf(t, [
+      join(OSV_FIXTURES, 'Debian', 'DSA-4535-1.json'),
+      join(OSV_FIXTURES, 'Debian', 'DEBIAN-CVE-2019-5094.json'),
+    ]);
+    const packages = [pkg('deb', 'coreutils', '9.1-1'), pkg('deb', 'bash', '5.2.15-2')];
+    const bookworm: Inventory = { os: DEBIAN_12, warnings: [], packages };
+    await assert.rejects(findVulnerabilities(bookworm, { dbDir: dir, offline: true, now: NOW }), (err: Error) => {
+      assert.equal((err as { code?: string }).code, 'NO_DB');
+      assert.match(err.message, /^no vulnerability data for Debian:12 \(2 packages\) in /);
+      assert.match(err.message, /lading db update --ecosystem Debian:12/);
+      return true;
+    });
+    const allowed = await findVulnerabilities(bookworm, {
+      dbDir: dir,
+      offline: true,
+      now: NOW,
+      allowMissingData: true,
+    });
+    assert.deepEqual(allowed.gaps, [
+      { kind: 'no-data', scope: 'Debian:12', message: 'no vulnerability data', packageIds: packages.map((p) => p.id) },
+    ]);
+    assert.deepEqual(allowed.db.ecosystems, {}, 'no data was used');
+
+    const stretch: Inventory = {
+      os: DEBIAN_9,
+      warnings: [],
+      packages: [pkg('deb', 'libcomerr2', '1.43.4-2', { source: { name: 'e2fsprogs' } })],
+    };
+    const matched = await findVulnerabilities(stretch, { dbDir: dir, offline: true, now: NOW });
+    assert.deepEqual(matched.gaps, []);
+    assert.deepEqual(
+      matched.findings.map((f) => f.id),
+      ['CVE-2019-5094'],
+    );
+  });
+
+  it("an ecosystem's whole dump (all.zip) covers every release, even one it holds no record for", async (t) => {
+    const root = await tempDir(t);
+    const zip = join(root, 'Debian-all.zip');
+    writeFileSync(zip, buildZip(ecosystemEntries('Debian')));
+    const dir = await storeOf(t, [zip]);
+    const trixie: Inventory = {
+      os: { family: 'debian', version: '13', ecosystem: 'Debian:13' },
+      warnings: [],
+      packages: [pkg('deb', 'coreutils', '9.7-3')],
+    };
+    const result = await findVulnerabilities(trixie, { dbDir: dir, offline: true, now: NOW });
+    assert.deepEqual(result.gaps, []);
+    assert.deepEqual(result.db.ecosystems, { Debian: NOW.toISOString() });
+    const store = VulnStoreReader.open(dir)!;
+    t.after(() => store.close());
+    assert.deepEqual(releaseCoverage(store, 'Debian:13'), {
+      ecosystem: 'Debian:13',
+      covered: true,
+      basis: 'dump',
+      records: 0,
+      newestRecord: store.ecosystem('Debian')!.highWater,
+      updatedAt: NOW.toISOString(),
+    });
+  });
+
+  it('a GHSA the npm data carries does not make PyPI covered, though it names a PyPI package', async (t) => {
+    const root = await tempDir(t);
+    const record = {
+      id: 'GHSA-test-both-ways',
+      modified: '2024-01-01T00:00:00Z',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'left-pad' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }] }],
+        },
+        {
+          package: { ecosystem: 'PyPI', name: 'leftpad' },
+          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }],
+        },
+      ],
+    };
+    writeFileSync(join(root, 'GHSA-test-both-ways.json'), JSON.stringify(record));
+    const dir = await storeOf(t, [join(root, 'GHSA-test-both-ways.json')]);
+    const store = VulnStoreReader.open(dir)!;
+    t.after(() => store.close());
+    assert.equal(releaseCoverage(store, 'npm').covered, true);
+    assert.equal(releaseCoverage(store, 'npm').records, 1);
+    assert.equal(releaseCoverage(store, 'PyPI').covered, false);
   });
 });
