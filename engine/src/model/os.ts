@@ -11,4 +11,11 @@ export interface OsInfo {
   eolDate?: string;
   /** True when the release is past its end of life on the report's date (or the assessment's: `assess`). */
   eol?: boolean;
+  /**
+   * The end-of-life verdict in words, set with `eol` when the report is judged: `unknown` when no date is known for
+   * the release (say so, never stay silent), `rolling` for distributions without releases (Wolfi, Chainguard).
+   */
+  eolStatus?: EolStatus;
 }
+
+export type EolStatus = 'supported' | 'end-of-life' | 'unknown' | 'rolling';

@@ -1,5 +1,6 @@
 import type { Finding } from '../model/finding.js';
 import type { PolicyVerdict, Report } from '../model/report.js';
+import { plural } from '../report/words.js';
 import { atOrAbove } from './filters.js';
 import { isAllowed, isDenied } from './licenses.js';
 import { matchesPackagePattern } from './pattern.js';
@@ -42,7 +43,7 @@ function vulnerabilityViolations(rule: VulnerabilityRule, findings: readonly Fin
   if (hits.length <= max) return [];
   const base = { rule: rule.id, action: rule.action };
   if (max > 0) {
-    return [{ ...base, message: `${hits.length} matching findings, at most ${max} allowed` }];
+    return [{ ...base, message: `${plural(hits.length, 'matching finding')}, at most ${max} allowed` }];
   }
   return hits.map((f) => ({
     ...base,
@@ -96,6 +97,13 @@ function imageViolations(rule: ImageRule, report: Report): Violation[] {
     add(
       `${report.os.name ?? `${report.os.family} ${report.os.version}`} is past its end of life${report.os.eolDate ? ` (${report.os.eolDate})` : ''}`,
     );
+  } else if (rule.forbidEol && report.os?.eolStatus === 'unknown') {
+    // No date known for this release: the rule cannot say "supported", and must not pass it silently either.
+    out.push({
+      rule: rule.id,
+      action: 'warn',
+      message: `${report.os.name ?? `${report.os.family} ${report.os.version}`}: end of life unknown (no date known for this release)`,
+    });
   }
   return out;
 }

@@ -5,3 +5,4 @@ export * from './formats.js';
 export * from './json.js';
 export * from './load.js';
 export * from './render-options.js';
+export * from './words.js';

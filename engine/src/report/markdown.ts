@@ -1,8 +1,10 @@
+import { eolStatusWords } from '../catalog/os/release/eol.js';
 import type { Finding } from '../model/finding.js';
 import type { Report } from '../model/report.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import { fitSections, mdCell } from './markdown-limit.js';
 import type { RenderOptions } from './render-options.js';
+import { plural } from './words.js';
 
 const ICON: Record<Finding['severity'], string> = {
   CRITICAL: '🟥',
@@ -26,7 +28,7 @@ export function renderMarkdown(report: Report, options: RenderOptions): string {
     `| critical | high | medium | low | unknown | packages |\n|---:|---:|---:|---:|---:|---:|\n` +
     `| ${s.critical} | ${s.high} | ${s.medium} | ${s.low} | ${s.unknown} | ${report.summary.packages} |\n\n` +
     (report.os
-      ? `OS: ${mdCell(report.os.name ?? `${report.os.family} ${report.os.version}`)}${report.os.eol ? ' (**end of life**)' : ''}\n\n`
+      ? `OS: ${mdCell(report.os.name ?? `${report.os.family} ${report.os.version}`)}${eolStatusWords(report.os) ? ` (**${eolStatusWords(report.os)}**)` : ''}\n\n`
       : '');
   const policyRows = (report.policy?.violations ?? []).map(
     (v) => `| ${v.action} | ${mdCell(v.rule)} | ${mdCell(v.message)} |`,
@@ -62,11 +64,11 @@ function gateVerdict(gate: NonNullable<Report['gate']>): string {
 
 function policyVerdict(policy: NonNullable<Report['policy']>): string {
   if (policy.pass) return '✅ **Policy passed**';
-  return `❌ **Policy failed** (${policy.violations.filter((v) => v.action === 'fail').length} rule violation(s))`;
+  return `❌ **Policy failed** (${plural(policy.violations.filter((v) => v.action === 'fail').length, 'rule violation')})`;
 }
 
 function findingsVerdict(report: Report): string {
   return report.summary.findings === 0
     ? '✅ **No vulnerabilities found**'
-    : `⚠️ **${report.summary.findings} vulnerabilities found**`;
+    : `⚠️ **${plural(report.summary.findings, 'vulnerability', 'vulnerabilities')} found**`;
 }

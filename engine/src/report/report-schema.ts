@@ -142,6 +142,9 @@ export const REPORT_SCHEMA = {
         eol: {
           type: 'boolean',
         },
+        eolStatus: {
+          enum: ['supported', 'end-of-life', 'unknown', 'rolling'],
+        },
       },
     },
     packages: {

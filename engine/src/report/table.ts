@@ -1,7 +1,9 @@
+import { eolStatusWords } from '../catalog/os/release/eol.js';
 import type { Finding, Severity } from '../model/finding.js';
 import type { Report } from '../model/report.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
+import { plural } from './words.js';
 
 const COLORS: Record<Severity, string> = {
   CRITICAL: '\x1b[1;31m',
@@ -18,8 +20,9 @@ export function renderTable(report: Report, options: RenderOptions): string {
   const paint = (code: string, text: string) => (options.color ? `${code}${text}${RESET}` : text);
   const lines: string[] = [];
   const t = report.target;
+  const eolWords = report.os ? eolStatusWords(report.os) : '';
   const os = report.os
-    ? ` (${report.os.name ?? `${report.os.family} ${report.os.version}`}${report.os.eol ? ', end of life' : ''})`
+    ? ` (${report.os.name ?? `${report.os.family} ${report.os.version}`}${eolWords ? `, ${eolWords}` : ''})`
     : '';
   lines.push(paint(BOLD, `${t.ref}${t.digest ? ` @ ${t.digest}` : ''}${os}`));
 
@@ -27,7 +30,7 @@ export function renderTable(report: Report, options: RenderOptions): string {
   const findings = visibleFindings(report.findings, options.showSuppressed);
   if (report.db || report.findings.length) {
     lines.push(
-      `${report.summary.packages} packages, ${report.summary.findings} vulnerabilities ` +
+      `${plural(report.summary.packages, 'package')}, ${plural(report.summary.findings, 'vulnerability', 'vulnerabilities')} ` +
         `(critical: ${s.critical}, high: ${s.high}, medium: ${s.medium}, low: ${s.low}, unknown: ${s.unknown})` +
         (report.summary.suppressed ? `, ${report.summary.suppressed} suppressed` : '') +
         fixableNote(report.findings),
@@ -36,10 +39,10 @@ export function renderTable(report: Report, options: RenderOptions): string {
     if (findings.length === 0) {
       lines.push('No vulnerabilities found.');
     } else {
-      for (const line of findingsTable(findings, paint)) lines.push(line);
+      for (const line of findingsTable(findings, paint, options.width)) lines.push(line);
     }
   } else {
-    lines.push(`${report.summary.packages} packages`);
+    lines.push(plural(report.summary.packages, 'package'));
     lines.push('');
     lines.push(
       ...formatColumns(
@@ -71,7 +74,7 @@ function fixableNote(findings: readonly Finding[]): string {
   return `, ${counted.filter((f) => f.fixedVersions.length > 0).length} fixable`;
 }
 
-function findingsTable(findings: Finding[], paint: (code: string, text: string) => string): string[] {
+function findingsTable(findings: Finding[], paint: (code: string, text: string) => string, width: number): string[] {
   // Grouped by package: the question a reader asks is "what do I upgrade".
   const groups = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -89,12 +92,18 @@ function findingsTable(findings: Finding[], paint: (code: string, text: string) 
         f.id,
         f.severity,
         fixText(f),
-        `${f.kev ? 'KEV ' : ''}${f.suppressed ? `suppressed (${f.suppressed.kind}) ` : ''}${f.title ?? ''}`.trim(),
+        `${f.kev ? 'KEV ' : ''}${f.suppressed ? `suppressed (${f.suppressed.kind}) ` : ''}`.trim(),
+        // The advisory's one-line summary (OSV `summary`): what the finding is about, at a glance.
+        f.title ?? '',
       ]);
       colors.push(f.severity);
     });
   }
-  const out = formatColumns(['PACKAGE', 'VULNERABILITY', 'SEVERITY', 'FIXED IN', 'NOTES'], rows);
+  // NOTES only when a finding has one (KEV, suppressed), so the common table stays narrow.
+  const withNotes = rows.some((r) => r[4]);
+  const header = ['PACKAGE', 'VULNERABILITY', 'SEVERITY', 'FIXED IN', ...(withNotes ? ['NOTES'] : []), 'TITLE'];
+  const cells = withNotes ? rows : rows.map((r) => [...r.slice(0, 4), r[5]!]);
+  const out = formatColumns(header, cells, width);
   return out.map((line, i) => (i < 2 ? line : paintSeverity(line, colors[i - 2]!, paint)));
 }
 
@@ -102,15 +111,32 @@ function paintSeverity(line: string, severity: Severity, paint: (code: string, t
   return line.replace(new RegExp(`\\b${severity}\\b`), paint(COLORS[severity], severity));
 }
 
-function formatColumns(header: string[], rows: string[][]): string[] {
+/**
+ * Left-aligned columns, each cell clipped at 60 characters. With `width`, the last column is clipped further to fit
+ * the line into it (never below 20 characters: a title cut to nothing tells nothing).
+ */
+function formatColumns(header: string[], rows: string[][], width?: number): string[] {
   const maxWidth = 60;
-  const clip = (s: string) => (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s);
-  const cells = [header, ...rows].map((r) => r.map(clip));
-  const widths = header.map((_, c) => cells.reduce((widest, r) => Math.max(widest, (r[c] ?? '').length), 0));
+  const clipAt = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+  const clipped = [header, ...rows].map((r) => r.map((cell) => clipAt(cell, maxWidth)));
+  const widths = header.map((_, c) => clipped.reduce((widest, r) => Math.max(widest, (r[c] ?? '').length), 0));
+  const last = header.length - 1;
+  const cells =
+    width === undefined
+      ? clipped
+      : clipped.map((r) => {
+          const room = Math.max(20, width - widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0));
+          return r.map((cell, c) => (c === last ? clipAt(cell, room) : cell));
+        });
   const fmt = (r: string[]) =>
     r
       .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
       .join('  ')
       .trimEnd();
-  return [fmt(cells[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)];
+  const lastWidth = cells.reduce((widest, r) => Math.max(widest, (r[last] ?? '').length), 0);
+  return [
+    fmt(cells[0]!),
+    [...widths.slice(0, last), lastWidth].map((w) => '─'.repeat(w)).join('  '),
+    ...cells.slice(1).map(fmt),
+  ];
 }

@@ -64,6 +64,49 @@ describe('table', () => {
   });
 });
 
+describe('table words', () => {
+  it('has a TITLE column with the advisory summary, cut to fit the width; NOTES only when a finding has a note', () => {
+    const out = renderTable(r, opts);
+    const header = out.split('\n')[3]!;
+    assert.match(header, /^PACKAGE\s+VULNERABILITY\s+SEVERITY\s+FIXED IN\s+NOTES\s+TITLE$/);
+    assert.match(out, /CVE-2021-23337\s+HIGH\s+4\.17\.21\s+Command Injection in lodash/);
+    assert.match(out, /CVE-2023-4911\s+HIGH\s+2\.36-9\+deb12u3\s+KEV\s+Looney Tunables/);
+    const long = finding(lodash, 'CVE-2099-1', 'LOW', { title: 'x'.repeat(200) });
+    const plain = renderTable(report('registry.example.com/app:1.0', [lodash], [long]), { ...opts, width: 80 });
+    assert.match(plain.split('\n')[3]!, /^PACKAGE\s+VULNERABILITY\s+SEVERITY\s+FIXED IN\s+TITLE$/);
+    const rows = plain.split('\n').slice(3);
+    for (const line of rows) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+    assert.match(plain, /x…/);
+  });
+
+  it('agrees counts with their nouns: 1 package, 1 vulnerability', () => {
+    const one = report('registry.example.com/app:1.0', [lodash], [findings[0]!]);
+    assert.match(renderTable(one, opts), /^1 package, 1 vulnerability \(/m);
+    assert.match(renderMarkdown(one, opts), /1 vulnerability found/);
+    assert.match(
+      renderTable(report('registry.example.com/app:1.0', [lodash], [], { db: undefined }), opts),
+      /^1 package$/m,
+    );
+  });
+
+  it('says "end of life" or "end of life unknown" next to the OS', () => {
+    const eol = report('registry.example.com/app:1.0', [libc], [], {
+      os: { family: 'debian', version: '9', eolDate: '2022-06-30', eol: true, eolStatus: 'end-of-life' },
+    });
+    assert.match(renderTable(eol, opts).split('\n')[0]!, /\(debian 9, end of life\)$/);
+    assert.match(renderMarkdown(eol, opts), /OS: debian 9 \(\*\*end of life\*\*\)/);
+    const unknown = report('registry.example.com/app:1.0', [libc], [], {
+      os: { family: 'debian', version: '99', eolStatus: 'unknown' },
+    });
+    assert.match(renderTable(unknown, opts).split('\n')[0]!, /\(debian 99, end of life unknown\)$/);
+    assert.match(renderMarkdown(unknown, opts), /OS: debian 99 \(\*\*end of life unknown\*\*\)/);
+    const fine = report('registry.example.com/app:1.0', [libc], [], {
+      os: { family: 'debian', version: '12', eolDate: '2028-06-30', eol: false, eolStatus: 'supported' },
+    });
+    assert.match(renderTable(fine, opts).split('\n')[0]!, /\(debian 12\)$/);
+  });
+});
+
 describe('sarif', () => {
   it('is valid SARIF 2.1.0 with one rule per vulnerability and GitHub properties', () => {
     const sarif = JSON.parse(renderSarif(r, opts));

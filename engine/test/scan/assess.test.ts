@@ -123,9 +123,29 @@ describe('assess', () => {
     const late = assess(buster, { policy, now: new Date('2024-07-01T00:00:00Z') });
     assert.equal(late.os?.eol, true);
     assert.deepEqual(late.gate?.reasons, ['policy rule supported-os: debian 10 is past its end of life (2024-06-30)']);
-    // A release whose end of life is not known keeps what the report said.
+    // A release whose end of life is not known says so, rather than nothing.
     const unknown: Report = { ...scanned, os: { family: 'debian', version: '99' } };
-    assert.deepEqual(assess(unknown, { now: NOW }).os, { family: 'debian', version: '99' });
+    assert.deepEqual(assess(unknown, { now: NOW }).os, { family: 'debian', version: '99', eolStatus: 'unknown' });
+  });
+
+  it('forbidEol fails a release past its end of life (Alpine 3.10 included) and warns on an unknown one', () => {
+    const policy = policyOf([{ id: 'supported-os', type: 'image', forbidEol: true, action: 'fail' }]);
+    const old: Report = { ...scanned, os: { family: 'alpine', version: '3.10.9', ecosystem: 'Alpine:v3.10' } };
+    const failed = assess(old, { policy, now: NOW });
+    assert.equal(failed.gate?.pass, false);
+    assert.deepEqual(failed.gate?.reasons, [
+      'policy rule supported-os: alpine 3.10.9 is past its end of life (2021-05-01)',
+    ]);
+    const unknown: Report = { ...scanned, os: { family: 'alpine', version: '3.99.0', ecosystem: 'Alpine:v3.99' } };
+    const warned = assess(unknown, { policy, now: NOW });
+    assert.equal(warned.gate?.pass, true, 'an unknown date is not a known end of life');
+    assert.deepEqual(warned.policy?.violations, [
+      {
+        rule: 'supported-os',
+        action: 'warn',
+        message: 'alpine 3.99.0: end of life unknown (no date known for this release)',
+      },
+    ]);
   });
 
   it('is pure: the input report is not changed and the same inputs give the same verdict', () => {

@@ -6,9 +6,10 @@ import { DEFAULT_LIMITS } from '../../../src/catalog/cataloger.js';
 import { osReleaseCataloger } from '../../../src/catalog/os/release/cataloger.js';
 import { detectOs } from '../../../src/catalog/os/release/detect.js';
 import { isUbuntuLts, osvEcosystem } from '../../../src/catalog/os/release/ecosystem.js';
-import { eolDate, isPastEol, withEolStatus } from '../../../src/catalog/os/release/eol.js';
+import { EOL_FAMILIES, eolDate, isPastEol, releaseKey, withEolStatus } from '../../../src/catalog/os/release/eol.js';
 import { parseOsRelease } from '../../../src/catalog/os/release/os-release-file.js';
 import { WarningSink } from '../../../src/catalog/os/warnings.js';
+import type { OsInfo } from '../../../src/model/os.js';
 import { wantedFiles } from '../../helpers/wanted-files.js';
 
 const FIXTURES = new URL('../../fixtures/catalog/os/release/', import.meta.url);
@@ -144,9 +145,61 @@ describe('ecosystem naming and end of life', () => {
     assert.equal(withEolStatus(bookworm, new Date('2028-07-01T00:00:00Z')).eol, true);
     const unknown = detect({ '/etc/os-release': 'ID=debian\nVERSION_ID=99\n' }).os!;
     assert.equal(unknown.eolDate, undefined);
-    assert.deepEqual(withEolStatus(unknown, new Date()), unknown, 'no date known, no verdict');
+    assert.deepEqual(
+      withEolStatus(unknown, new Date()),
+      { ...unknown, eolStatus: 'unknown' },
+      'no date known: said as unknown, never a verdict',
+    );
+  });
+
+  it('knows every release from Alpine 3.0, Debian 7 and Ubuntu 12.04 on, and the RHEL, SUSE and Amazon families', () => {
+    const at = new Date('2026-12-01T00:00:00Z');
+    const status = (id: string, version: string) =>
+      withEolStatus(detect({ '/etc/os-release': `ID=${id}\nVERSION_ID="${version}"\n` }).os!, at);
+    assert.deepEqual(pick(status('alpine', '3.0.6')), ['2016-05-01', true, 'end-of-life']);
+    assert.deepEqual(pick(status('alpine', '3.10.9')), ['2021-05-01', true, 'end-of-life']);
+    assert.deepEqual(pick(status('alpine', '3.23.2')), ['2027-11-01', false, 'supported']);
+    assert.deepEqual(pick(status('debian', '7')), ['2018-05-31', true, 'end-of-life']);
+    assert.deepEqual(pick(status('ubuntu', '12.04')), ['2017-04-28', true, 'end-of-life']);
+    assert.deepEqual(pick(status('ubuntu', '24.04')), ['2029-05-31', false, 'supported']);
+    assert.deepEqual(pick(status('rhel', '6.10')), ['2020-11-30', true, 'end-of-life']);
+    assert.deepEqual(pick(status('ol', '8.9')), ['2029-07-01', false, 'supported']);
+    assert.deepEqual(pick(status('rocky', '9.4')), ['2032-05-31', false, 'supported']);
+    assert.deepEqual(pick(status('almalinux', '8.10')), ['2029-03-01', false, 'supported']);
+    assert.deepEqual(pick(status('centos', '8')), ['2021-12-31', true, 'end-of-life']);
+    assert.deepEqual(pick(status('sles', '15.4')), ['2023-12-31', true, 'end-of-life']);
+    assert.deepEqual(pick(status('sles', '12.5')), ['2024-10-31', true, 'end-of-life']);
+    // Amazon Linux AMI (release 1) names its versions by date; Amazon Linux 2 and 2023 by their number.
+    assert.deepEqual(pick(status('amzn', '2018.03')), ['2023-12-31', true, 'end-of-life']);
+    assert.deepEqual(pick(status('amzn', '2')), ['2026-06-30', true, 'end-of-life']);
+    assert.deepEqual(pick(status('amzn', '2023')), ['2029-06-30', false, 'supported']);
+    // Rolling distributions have no releases to end.
+    assert.deepEqual(pick(status('wolfi', '20230201')), [undefined, undefined, 'rolling']);
+    assert.deepEqual(pick(status('chainguard', '20230214')), [undefined, undefined, 'rolling']);
+    assert.deepEqual(pick(status('alpine', '3.99.0')), [undefined, undefined, 'unknown']);
+  });
+
+  it('keeps the dates as data: every family names its source, every date is a real ISO date', () => {
+    assert.ok(Object.keys(EOL_FAMILIES).length >= 12);
+    for (const [family, data] of Object.entries(EOL_FAMILIES)) {
+      assert.match(data.source, /https:\/\//, `${family} names its source`);
+      assert.ok(data.rolling || Object.keys(data.releases ?? {}).length > 0, family);
+      for (const [release, r] of Object.entries(data.releases ?? {})) {
+        assert.match(r.eol, /^\d{4}-\d{2}-\d{2}$/, `${family} ${release}`);
+        assert.equal(new Date(`${r.eol}T00:00:00Z`).toISOString().slice(0, 10), r.eol, `${family} ${release}`);
+        assert.equal(releaseKey(family, release), `${family}:${release}`, 'keys are what releaseKey derives');
+      }
+    }
+    const alpine = Object.keys(EOL_FAMILIES['alpine']?.releases ?? {});
+    for (let minor = 0; minor <= 23; minor++) assert.ok(alpine.includes(`3.${minor}`), `alpine 3.${minor}`);
+    const debian = Object.keys(EOL_FAMILIES['debian']?.releases ?? {});
+    for (let major = 7; major <= 13; major++) assert.ok(debian.includes(String(major)), `debian ${major}`);
   });
 });
+
+function pick(os: OsInfo): [string | undefined, boolean | undefined, string | undefined] {
+  return [os.eolDate, os.eol, os.eolStatus];
+}
 
 describe('os-release cataloger', () => {
   it('wants only release files and distroless entries, and reports the OS without packages', async () => {

@@ -1,57 +1,55 @@
-import type { OsInfo } from '../../../model/os.js';
+import type { EolStatus, OsInfo } from '../../../model/os.js';
+import EOL_DATA from './eol-data.json' with { type: 'json' };
 
 /**
- * End of security support per release, from the vendors' published lifecycles as collected by endoflife.date
- * (transcribed 2026-11-22). For releases with paid extended support (Ubuntu ESM, RHEL ELS) the date is the end
- * of the free/standard security support, which is what a scan without a subscription sees; Debian's includes LTS.
- * Keys are `<os-release ID>:<release>`, the release as `releaseKey` derives it.
+ * End of life per release, kept as data in eol-data.json (with the source of each family's dates and the rule for
+ * which date counts: the end of the security support anyone gets without a paid subscription). The JSON is bundled
+ * into the engine's build and the CLI's bundle, so there is no file to find at run time.
  */
-const EOL_DATES: Record<string, string> = {
-  'debian:8': '2020-06-30',
-  'debian:9': '2022-06-30',
-  'debian:10': '2024-06-30',
-  'debian:11': '2026-08-31',
-  'debian:12': '2028-06-30',
-  'debian:13': '2030-06-30',
-  'ubuntu:14.04': '2019-04-30',
-  'ubuntu:16.04': '2021-04-30',
-  'ubuntu:18.04': '2023-05-31',
-  'ubuntu:20.04': '2025-05-31',
-  'ubuntu:22.04': '2027-06-01',
-  'ubuntu:23.10': '2024-07-11',
-  'ubuntu:24.04': '2029-05-31',
-  'ubuntu:24.10': '2025-07-10',
-  'ubuntu:25.04': '2026-01-15',
-  'alpine:3.15': '2023-11-01',
-  'alpine:3.16': '2024-05-23',
-  'alpine:3.17': '2024-11-22',
-  'alpine:3.18': '2025-05-09',
-  'alpine:3.19': '2025-11-01',
-  'alpine:3.20': '2026-04-01',
-  'alpine:3.21': '2026-11-01',
-  'alpine:3.22': '2027-05-01',
-  'rhel:7': '2024-06-30',
-  'rhel:8': '2029-05-31',
-  'rhel:9': '2032-05-31',
-  'centos:7': '2024-06-30',
-  'centos:8': '2021-12-31',
-  'rocky:8': '2029-05-31',
-  'rocky:9': '2032-05-31',
-  'almalinux:8': '2029-03-01',
-  'almalinux:9': '2032-05-31',
-  'amzn:2': '2026-06-30',
-  'amzn:2023': '2029-06-30',
-  'mariner:2': '2025-07-31',
-};
+export interface EolRelease {
+  /** ISO date after which the release gets no free security fixes. */
+  eol: string;
+  /** End of a paid extension (ESM, ELS, LTSS), for information; never used for the verdict. */
+  extendedSupport?: string;
+  /** False when the date could not be checked against the family's source when it was transcribed. */
+  confirmed?: boolean;
+}
 
-/** How a release is keyed: major version for most, major.minor for Alpine and Ubuntu. */
+export interface EolFamily {
+  /** Where the dates come from. */
+  source: string;
+  /** A rolling distribution (Wolfi, Chainguard): no release ever reaches an end of life. */
+  rolling?: boolean;
+  releases?: Record<string, EolRelease>;
+}
+
+export const EOL_FAMILIES: Readonly<Record<string, EolFamily>> = EOL_DATA.families;
+
+/** Families whose releases are keyed `major.minor` (others by major version). */
+const MINOR_KEYED = new Set(['alpine', 'ubuntu', 'sles']);
+
+/**
+ * How a release is keyed: major version for most, major.minor for Alpine, Ubuntu and SLES (whose service packs have
+ * their own dates). Amazon Linux AMI versions (`2018.03`, `2017.09`, …) are all release `1`.
+ */
 export function releaseKey(family: string, version: string): string {
-  if (family === 'alpine' || family === 'ubuntu') return `${family}:${version.match(/^\d+\.\d+/)?.[0] ?? version}`;
+  if (family === 'amzn' && /^20(0|1)\d\.\d\d/.test(version)) return 'amzn:1';
+  if (MINOR_KEYED.has(family)) return `${family}:${version.match(/^\d+\.\d+/)?.[0] ?? version}`;
   return `${family}:${version.match(/^\d+/)?.[0] ?? version}`;
 }
 
+function releaseOf(family: string, version: string): EolRelease | undefined {
+  const key = releaseKey(family, version);
+  return EOL_FAMILIES[family]?.releases?.[key.slice(family.length + 1)];
+}
+
 export function eolDate(family: string, version: string): string | undefined {
-  return EOL_DATES[releaseKey(family, version)];
+  return releaseOf(family, version)?.eol;
+}
+
+/** True for a rolling distribution, whose releases have no end of life. */
+export function isRollingRelease(family: string): boolean {
+  return EOL_FAMILIES[family]?.rolling === true;
 }
 
 /** True when `scanDate` (ISO date or time) is after the release's end of life. */
@@ -63,9 +61,20 @@ export function isPastEol(date: string, scanDate: string): boolean {
  * The OS with its end-of-life verdict for `now`. The catalog records the release (and its end-of-life date, a fact);
  * whether it is past that date depends on when one asks, so a report is judged on its own date and an assessment on
  * the moment it is made, never on when the inventory was cataloged (a cached inventory must not freeze it).
+ * A release with no known date is `eolStatus: 'unknown'`, said as such rather than left blank.
  */
 export function withEolStatus(os: OsInfo, now: Date): OsInfo {
+  if (isRollingRelease(os.family)) return { ...os, eolStatus: 'rolling' };
   const date = os.eolDate ?? (os.version ? eolDate(os.family, os.version) : undefined);
-  if (!date) return os;
-  return { ...os, eolDate: date, eol: isPastEol(date, now.toISOString()) };
+  if (!date) return { ...os, eolStatus: 'unknown' };
+  const eol = isPastEol(date, now.toISOString());
+  const status: EolStatus = eol ? 'end-of-life' : 'supported';
+  return { ...os, eolDate: date, eol, eolStatus: status };
+}
+
+/** The words a report shows for the OS's end-of-life status; empty when there is nothing to flag. */
+export function eolStatusWords(os: OsInfo): string {
+  if (os.eol || os.eolStatus === 'end-of-life') return 'end of life';
+  if (os.eolStatus === 'unknown') return 'end of life unknown';
+  return '';
 }
