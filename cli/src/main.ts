@@ -1,7 +1,8 @@
-import { LADING_VERSION } from '@lading/engine';
 import { describeError, EXIT, isLadingError } from '@lading/engine/errors';
+import { LADING_VERSION } from '@lading/engine/version';
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { OUTPUT_FORMAT_NAMES } from './commands/scan.js';
 
 /** Runs the CLI and returns the exit code; the only place that turns errors into exit statuses. */
 export async function main(argv: string[]): Promise<number> {
@@ -30,7 +31,8 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.OK;
       }
       if (err.code === 'commander.help') return EXIT.OK;
-      process.stderr.write(`lading: ${err.message.replace(/^error:\s*/, '')}\n`);
+      const hint = err.code === 'commander.unknownOption' ? formatFlagHint(err.message, argv) : '';
+      process.stderr.write(`lading: ${err.message.replace(/^error:\s*/, '')}${hint}\n`);
       return EXIT.USAGE;
     }
     const code = isLadingError(err) ? err.exitCode : EXIT.OPERATIONAL;
@@ -45,6 +47,23 @@ export async function main(argv: string[]): Promise<number> {
     }
     return code;
   }
+}
+
+/** Trivy's format names where Lading's differ (`trivy -f cyclonedx` writes CycloneDX JSON). */
+const TRIVY_FORMAT_NAMES: Readonly<Record<string, string>> = { cyclonedx: 'cyclonedx-json', spdx: 'spdx-json' };
+
+/**
+ * Trivy's habit, `--format json` or `-f json`, is Lading's `-o json`: for an unknown `--format`/`-f`, the hint
+ * ` (did you mean -o json?)` names the format the user gave when Lading has it, else `-o FORMAT`. Empty otherwise.
+ */
+export function formatFlagHint(message: string, argv: readonly string[]): string {
+  const option = /unknown option '([^']+)'/.exec(message)?.[1];
+  const m = option ? /^(--format|-f)(?:=(.*))?$/.exec(option) : null;
+  if (!m || !option) return '';
+  const at = argv.indexOf(option);
+  const given = m[2] ?? (at !== -1 ? argv[at + 1] : undefined);
+  const format = given ? (TRIVY_FORMAT_NAMES[given] ?? given) : undefined;
+  return ` (did you mean -o ${format && OUTPUT_FORMAT_NAMES.includes(format) ? format : 'FORMAT'}?)`;
 }
 
 /** The flag of each engine option an error may name (`LadingError.option`). */
