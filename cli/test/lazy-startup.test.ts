@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DIFF_FORMATS } from '@lading/engine/diff';
 import { REPORT_FORMATS } from '@lading/engine/report';
 import { Command } from 'commander';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLE_OPTIONS } from '../scripts/bundle-options.mjs';
+import { DIFF_FORMAT_NAMES } from '../src/commands/diff.js';
 import { OUTPUT_FORMAT_NAMES } from '../src/commands/scan.js';
 
 describe('lazy command loading', () => {
   it('the -o format names in the help text are exactly the renderers that load at run time', () => {
     assert.deepEqual([...OUTPUT_FORMAT_NAMES].sort(), Object.keys(REPORT_FORMATS).sort());
+  });
+
+  it('the diff -o format names are exactly the engine diff formats', () => {
+    assert.deepEqual([...DIFF_FORMAT_NAMES], [...DIFF_FORMATS]);
   });
 
   it('registration alone still defines every command and its -o help', async () => {
@@ -73,5 +79,14 @@ describe('what a scan loads (the bundle)', () => {
     assert.ok(
       Object.values(meta.outputs).some((o) => Object.keys(o.inputs).some((m) => /node_modules\/yaml\//.test(m))),
     );
+  });
+
+  it('starting the CLI (--version, --help, registration) loads none of the engine beyond errors, the version and the model', async () => {
+    const meta = await bundleLayout();
+    const loaded = modulesLoadedFor(meta, []).filter((m) => m.includes('engine/src/'));
+    const beyond = loaded.filter(
+      (m) => !/engine\/src\/(errors|model)\/|engine\/src\/(version|package-files)\.ts$/.test(m),
+    );
+    assert.deepEqual(beyond, []);
   });
 });

@@ -1,6 +1,6 @@
 import { LadingError } from '@lading/engine/errors';
 import type { Report } from '@lading/engine/model';
-import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '@lading/engine/report';
+import type { RenderOptions } from '@lading/engine/report';
 import type { Command } from 'commander';
 import { dbDirFrom, dockerConfigPathFrom, inflateThreadsFrom, offlineFrom, sbomMaxBytesFrom } from '../environment.js';
 import { collect, type OutputSpec, parseOutputSpecs, printVerdict, printWarnings, writeOutput } from '../output.js';
@@ -108,19 +108,24 @@ export function addTargetOptions(cmd: Command): Command {
 }
 
 export async function runScanCommand(target: string, flags: ScanFlags, fallbackFormat: string): Promise<Report> {
-  const [{ parseSeverity, parseSeverityList }, { REPORT_FORMATS }, { renderJson }, { loadReport }, { scan, assess }] =
-    await Promise.all([
-      import('@lading/engine/policy'),
-      import('@lading/engine/report'),
-      import('@lading/engine/report'),
-      import('@lading/engine/report'),
-      import('@lading/engine/scan'),
-    ]);
+  const [
+    { parseSeverity, parseSeverityList },
+    { REPORT_FORMATS, DEFAULT_RENDER_OPTIONS },
+    { renderJson },
+    { loadReport },
+    { scan, assess },
+  ] = await Promise.all([
+    import('@lading/engine/policy'),
+    import('@lading/engine/report'),
+    import('@lading/engine/report'),
+    import('@lading/engine/report'),
+    import('@lading/engine/scan'),
+  ]);
   const specs = parseOutputSpecs(flags.output, Object.keys(REPORT_FORMATS), fallbackFormat);
   const sbomOnly = flags.sbomOnly || specs.every((s) => s.format === 'cyclonedx-json' || s.format === 'spdx-json');
   const severities = flags.severity ? parseSeverityList(flags.severity) : undefined;
   const failOn = flags.failOn ? parseSeverity(flags.failOn) : undefined;
-  const renderOptions = renderOptionsFrom(flags);
+  const renderOptions = renderOptionsFrom(flags, DEFAULT_RENDER_OPTIONS);
   const maxFileSize = flags.maxFileSize ?? process.env['LADING_MAX_FILE_SIZE'];
   const maxFileBytes = maxFileSize ? parseByteCount(maxFileSize) : undefined;
   const maxImageSize = flags.maxImageSize ?? process.env['LADING_MAX_IMAGE_SIZE'];
@@ -190,16 +195,20 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   return report;
 }
 
-export function renderOptionsFrom(flags: Pick<ScanFlags, 'cyclonedxVersion' | 'showSuppressed'>): RenderOptions {
+/** `defaults`: the engine's `DEFAULT_RENDER_OPTIONS`, passed in so that registering the command loads no report code. */
+export function renderOptionsFrom(
+  flags: Pick<ScanFlags, 'cyclonedxVersion' | 'showSuppressed'>,
+  defaults: RenderOptions,
+): RenderOptions {
   const version = flags.cyclonedxVersion;
   if (version !== '1.5' && version !== '1.6' && version !== '1.7') {
     throw new LadingError('USAGE', `--cyclonedx-version ${version}: choose 1.5, 1.6 or 1.7`);
   }
   const epoch = process.env['SOURCE_DATE_EPOCH'];
   const options: RenderOptions = {
-    ...DEFAULT_RENDER_OPTIONS,
+    ...defaults,
     color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
-    width: process.stdout.columns || DEFAULT_RENDER_OPTIONS.width,
+    width: process.stdout.columns || defaults.width,
     showSuppressed: !!flags.showSuppressed,
     cyclonedxVersion: version,
   };
