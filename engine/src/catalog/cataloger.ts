@@ -1,4 +1,5 @@
 import type { FileMeta, RandomAccessFile, WantedFiles } from '../image/file.js';
+import type { NotedFile } from '../model/misconfiguration.js';
 import type { OsInfo } from '../model/os.js';
 import type { PackageFound } from '../model/package.js';
 import type { ScanWarning } from '../model/warning.js';
@@ -30,6 +31,8 @@ export interface CatalogResult {
   warnings: ScanWarning[];
   /** Set by OS-detection catalogers only. */
   os?: OsInfo;
+  /** Set by metadata-only catalogers (`Cataloger.metaOnly`): the files they noted, for the image checks. */
+  notedFiles?: NotedFile[];
 }
 
 /**
@@ -40,6 +43,13 @@ export interface Cataloger {
   id: string;
   /** Bump when output changes: part of the per-layer cache key. */
   version: number;
+  /**
+   * True when the cataloger needs a wanted file's path and meta (mode, layer) but none of its bytes (the image
+   * checks: setuid files, shells). The walk keeps an empty content for it, reads nothing it would not read anyway,
+   * and never lets it stop another cataloger from condensing the same file; the other catalogers never see a file
+   * kept only for it.
+   */
+  metaOnly?: boolean;
   wants(path: string, meta: FileMeta): boolean;
   /**
    * Optional: runs during the walk on each wanted file's raw bytes and returns what to keep instead

@@ -7,6 +7,7 @@ import { oneLine, type ScanWarning, scanWarning } from '../model/warning.js';
 import { type Cataloger, type CatalogLimits, DEFAULT_LIMITS } from './cataloger.js';
 import { dropOwnedByOs } from './ownership.js';
 import { screenPackages } from './package-sanity.js';
+import { keptOnlyForMeta } from './selector.js';
 
 /**
  * Runs the catalogers on the walked files and builds the inventory: OS detection first (its result is the
@@ -24,11 +25,11 @@ export async function runCatalogers(
   const detectors = catalogers.filter((c) => c.id === 'os-release');
   const others = catalogers.filter((c) => c.id !== 'os-release');
   for (const cataloger of detectors) {
-    const result = await runOne(cataloger, files, { limits }, warnings);
+    const result = await runOne(cataloger, files, { limits }, warnings, catalogers);
     os ??= result?.os;
   }
   const env = os ? { os, limits } : { limits };
-  const results = await Promise.all(others.map((c) => runOne(c, files, env, warnings)));
+  const results = await Promise.all(others.map((c) => runOne(c, files, env, warnings, catalogers)));
   for (const result of results) {
     if (!result) continue;
     for (const pkg of result.packages) found.push(pkg);
@@ -38,6 +39,8 @@ export async function runCatalogers(
   const packages = assignIds(dropOwnedByOs(screenPackages(found, warnings)));
   const inventory: Inventory = { packages, warnings };
   if (os) inventory.os = os;
+  const noted = results.flatMap((r) => r?.notedFiles ?? []);
+  if (noted.length) inventory.notedFiles = noted.sort((a, b) => cmp(a.path, b.path));
   return inventory;
 }
 
@@ -46,8 +49,15 @@ async function runOne(
   files: WantedFiles,
   env: { os?: OsInfo; limits: CatalogLimits },
   warnings: ScanWarning[],
+  all: readonly Cataloger[],
 ) {
-  const mine = new Map([...files].filter(([path, file]) => cataloger.wants(path, file.meta)));
+  // A file kept empty for a metadata-only cataloger (the image checks) is that cataloger's alone.
+  const mine = new Map(
+    [...files].filter(
+      ([path, file]) =>
+        cataloger.wants(path, file.meta) && (cataloger.metaOnly || !keptOnlyForMeta(file.condensedBy, all)),
+    ),
+  );
   if (mine.size === 0) return undefined;
   try {
     const result = await cataloger.catalog(mine, env);

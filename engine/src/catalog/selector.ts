@@ -5,19 +5,32 @@ import type { Cataloger } from './cataloger.js';
 const DATA_FILE: FileMeta = { size: 0, mode: 0o644, type: 'file' };
 const EXECUTABLE: FileMeta = { size: 0, mode: 0o755, type: 'file' };
 
-/** The walk's file test: a file is kept when any cataloger wants it; condensed only when one cataloger alone wants it. */
+/** What a metadata-only cataloger keeps of a file: nothing but the path and meta the walk records anyway. */
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * The walk's file test: a file is kept when any cataloger wants it; condensed only when one cataloger alone wants
+ * its bytes. Metadata-only catalogers (`Cataloger.metaOnly`) never count for that: a file only they want is kept
+ * empty (and never read where it can be skipped), and a file another cataloger condenses to nothing is still kept,
+ * empty, for them.
+ */
 export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
+  const readers = catalogers.filter((c) => !c.metaOnly);
+  const noters = catalogers.filter((c) => c.metaOnly);
   // The walk asks `condensesAt`, `condenses` and `condense` about the same file in a row: ask the catalogers once.
   let lastKey: string | undefined;
-  let lastWanting: Cataloger[] = [];
-  const soleWanting = (path: string, meta: FileMeta): Cataloger | undefined => {
+  let lastReaders: Cataloger[] = [];
+  let lastNoter: Cataloger | undefined;
+  const judge = (path: string, meta: FileMeta): void => {
     const key = `${meta.type}\0${meta.size}\0${meta.mode}\0${path}`;
-    if (key !== lastKey) {
-      lastWanting = wantingWith(catalogers, path, meta);
-      lastKey = key;
-    }
-    return lastWanting.length === 1 ? lastWanting[0] : undefined;
+    if (key === lastKey) return;
+    lastReaders = wantingWith(readers, path, meta);
+    lastNoter = noters.length ? noters.find((c) => c.wants(path, meta)) : undefined;
+    lastKey = key;
   };
+  const soleReader = (): Cataloger | undefined => (lastReaders.length === 1 ? lastReaders[0] : undefined);
+  const notedOnly = (): Cataloger | undefined => (lastReaders.length === 0 ? lastNoter : undefined);
+  const keptEmpty = (noter: Cataloger) => ({ content: NOTHING, condensedBy: noter.id });
   return {
     wants: (path, meta) => {
       // Asked for every path of every layer: a plain loop, no closure per call.
@@ -25,21 +38,40 @@ export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
       return false;
     },
     condense: (path, content, meta) => {
-      const only = soleWanting(path, meta ?? guessedMeta(catalogers, path, content.length));
+      judge(path, meta ?? guessedMeta(catalogers, path, content.length));
+      const noter = notedOnly();
+      if (noter) return keptEmpty(noter);
+      const only = soleReader();
       if (!only?.condense) return { content };
       const kept = only.condense(path, content);
-      return kept ? { content: kept, condensedBy: only.id } : null;
+      if (kept) return { content: kept, condensedBy: only.id };
+      return lastNoter ? keptEmpty(lastNoter) : null;
     },
-    condenses: (path, meta) => soleWanting(path, meta)?.condense !== undefined,
-    condensesAt: (path, meta) => soleWanting(path, meta)?.condenseAt !== undefined,
+    condenses: (path, meta) => {
+      judge(path, meta);
+      return notedOnly() !== undefined || soleReader()?.condense !== undefined;
+    },
+    condensesAt: (path, meta) => {
+      judge(path, meta);
+      return notedOnly() !== undefined || soleReader()?.condenseAt !== undefined;
+    },
     condenseAt: (path, file, meta) => {
-      const only = soleWanting(path, meta);
+      judge(path, meta);
+      const noter = notedOnly();
+      if (noter) return keptEmpty(noter);
+      const only = soleReader();
       if (!only?.condenseAt) return undefined;
       const kept = only.condenseAt(path, file);
-      return kept ? { content: kept, condensedBy: only.id } : null;
+      if (kept) return { content: kept, condensedBy: only.id };
+      return lastNoter ? keptEmpty(lastNoter) : null;
     },
-    wantsHistory: (path) => catalogers.some((c) => c.wantsHistory?.(path) ?? false),
+    wantsHistory: (path) => readers.some((c) => c.wantsHistory?.(path) ?? false),
   };
+}
+
+/** True when a file was kept only for metadata-only catalogers: the others must not read its (empty) content. */
+export function keptOnlyForMeta(condensedBy: string | undefined, catalogers: readonly Cataloger[]): boolean {
+  return condensedBy !== undefined && catalogers.some((c) => c.metaOnly && c.id === condensedBy);
 }
 
 /**

@@ -76,6 +76,9 @@ export function parseImageConfig(raw: Buffer, what: string): ParsedImageConfig {
   if (workingDir) summary.workingDir = workingDir;
   if (created) summary.created = created;
   if (isObject(c['ExposedPorts'])) summary.exposedPorts = Object.keys(c['ExposedPorts']).sort();
+  // Docker's extension to the OCI config: the image checks look for it (a missing HEALTHCHECK).
+  const healthcheck = isObject(c['Healthcheck']) ? strings(c['Healthcheck']['Test']) : [];
+  if (healthcheck.length) summary.healthcheck = healthcheck;
 
   const layerSteps = history.filter((h) => !h.emptyLayer);
   // Only trust the pairing when the counts agree; squashed or hand-made images often have no usable history.

@@ -2,6 +2,7 @@ export * from './ecosystems.js';
 export type * from './finding.js';
 export { SEVERITIES } from './finding.js';
 export type * from './inventory.js';
+export type * from './misconfiguration.js';
 export type * from './os.js';
 export type * from './package.js';
 export * from './purl.js';

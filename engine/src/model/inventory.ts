@@ -1,3 +1,4 @@
+import type { NotedFile } from './misconfiguration.js';
 import type { OsInfo } from './os.js';
 import type { Package } from './package.js';
 import type { ScanWarning } from './warning.js';
@@ -7,4 +8,6 @@ export interface Inventory {
   os?: OsInfo;
   packages: Package[];
   warnings: ScanWarning[];
+  /** Files noted by path and mode for the image checks (`checks/`), in path order; absent when none were. */
+  notedFiles?: NotedFile[];
 }

@@ -1,4 +1,5 @@
 import type { Finding } from './finding.js';
+import type { Misconfiguration } from './misconfiguration.js';
 import type { OsInfo } from './os.js';
 import type { Package } from './package.js';
 import type { TargetInfo } from './target.js';
@@ -81,6 +82,8 @@ export interface Report {
   gate?: GateVerdict;
   /** Present when anything was left unchecked (absent: everything was looked at). */
   coverage?: Coverage;
+  /** Image checks that failed (`checks/`), in id order; absent when none failed or none ran. */
+  misconfigurations?: Misconfiguration[];
 }
 
 /** The coverage record for these gaps: undefined when there are none (a complete report carries no `coverage`). */

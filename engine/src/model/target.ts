@@ -22,6 +22,8 @@ export interface ImageConfigSummary {
   exposedPorts?: string[];
   history?: { created?: string; createdBy?: string; emptyLayer?: boolean; comment?: string }[];
   created?: string;
+  /** The Docker `Healthcheck.Test` command, where the config has one (`["NONE"]`: disabled). */
+  healthcheck?: string[];
 }
 
 /** The report's `target` block (docs/report.md, "target"). */

@@ -3,6 +3,7 @@ import { type CatalogLimits, DEFAULT_LIMITS } from '../catalog/cataloger.js';
 import { CATALOGERS } from '../catalog/registry.js';
 import { runCatalogers } from '../catalog/run.js';
 import { selectorFor } from '../catalog/selector.js';
+import { CHECK_CATALOGERS, runImageChecks } from '../checks/index.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { type OpenOptions, openTarget } from '../image/open.js';
 import type { Finding } from '../model/finding.js';
@@ -25,6 +26,11 @@ export interface InventoryOptions extends OpenOptions {
    * archives.
    */
   cache?: ResultCacheOptions;
+  /**
+   * Run the image checks (`checks/`, the report's `misconfigurations`): their cataloger joins the walk. Default
+   * true; false walks exactly as before they existed (the CLI's --no-checks).
+   */
+  checks?: boolean;
 }
 
 export interface ScanOptions extends InventoryOptions, FindingFilters {
@@ -79,7 +85,13 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
     for (const gap of result.gaps) gaps.push(gap);
   }
   const parts = { target, inventory, findings, warnings, gaps, createdAt: now };
-  return buildReport(db ? { ...parts, db } : parts);
+  const report = buildReport(db ? { ...parts, db } : parts);
+  if (options.checks !== false) {
+    // From what the walk already gathered (config, tags, noted files): no second read of the layers.
+    const misconfigurations = runImageChecks(target, inventory, { now });
+    if (misconfigurations.length) report.misconfigurations = misconfigurations;
+  }
+  return report;
 }
 
 /** The inventory alone, from an image, a root filesystem or an SBOM. */
@@ -91,6 +103,7 @@ export async function inventoryOf(
   if (spec.startsWith('sbom:')) {
     return (await import('../sbom/read.js')).readSbomFile(spec.slice('sbom:'.length), options.maxSbomBytes);
   }
+  const catalogers = options.checks === false ? CATALOGERS : [...CATALOGERS, ...CHECK_CATALOGERS];
   const opened = await openTarget(spec, options);
   try {
     // A compressed archive is described only by the walk the cache would spare: it is never looked up.
@@ -98,7 +111,7 @@ export async function inventoryOf(
       options.cache && !opened.describedByWalk
         ? resultCacheKey({
             target: opened.target,
-            catalogers: CATALOGERS,
+            catalogers,
             limits,
             maxInflatedBytes: options.maxInflatedBytes,
           })
@@ -120,14 +133,14 @@ export async function inventoryOf(
       });
       return { target: opened.target, inventory: hit };
     }
-    const walked = await opened.walk(selectorFor(CATALOGERS), {
+    const walked = await opened.walk(selectorFor(catalogers), {
       maxFileBytes: limits.maxFileBytes,
       ...(options.maxInflatedBytes ? { maxInflatedBytes: options.maxInflatedBytes } : {}),
       // Only checked bytes may be stored: layers read in place are hashed as well when a result will be kept.
       // Layer by layer too, so that an image sharing layers with one scanned before reads only its own.
-      ...(cache ? { hashInPlace: true, layerCache: cache.layerScans(layerScanScope(CATALOGERS)) } : {}),
+      ...(cache ? { hashInPlace: true, layerCache: cache.layerScans(layerScanScope(catalogers)) } : {}),
     });
-    const inventory = await runCatalogers(walked.files, CATALOGERS, limits);
+    const inventory = await runCatalogers(walked.files, catalogers, limits);
     inventory.warnings = walked.warnings.concat(inventory.warnings);
     throwIfAborted(options.signal);
     if (cache && key && walked.verified) await cache.put(key, inventory);

@@ -1,0 +1,115 @@
+// The image checks (IMG-001…), each on an image built with umoci that fails it alone, and a clean image that fails
+// none: a non-root user, a HEALTHCHECK, a version tag, no shell and no package manager.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { scan } from '../../src/scan/scan.js';
+import { tempDir } from '../helpers/tmp.js';
+import { type UmociImageInput, umociImage } from './umoci-images.js';
+
+const NOW = new Date('2026-12-01T00:00:00Z');
+
+/** An application tree with no problem in it (an executable that is not ELF, so the binary cataloger drops it). */
+const APP = { '/app/server': { content: '#!/app/runtime\n', mode: 0o755 }, '/app/config.json': '{}' };
+
+async function checksOf(t: Parameters<typeof tempDir>[0], input: UmociImageInput, checks = true) {
+  const dir = await tempDir(t);
+  const spec = await umociImage(dir, { ...input, files: { ...APP, ...input.files } });
+  const report = await scan(spec, { sbomOnly: true, dbDir: dir, now: NOW, checks });
+  return report;
+}
+
+const ids = (report: Awaited<ReturnType<typeof checksOf>>) => (report.misconfigurations ?? []).map((m) => m.id);
+
+describe('image checks', () => {
+  test('a clean image fails none and its report has no misconfigurations field', async (t) => {
+    const report = await checksOf(t, {});
+    assert.equal('misconfigurations' in report, false);
+    assert.deepEqual(report.warnings, []);
+  });
+
+  const cases: { id: string; input: UmociImageInput; evidence: string[] }[] = [
+    { id: 'IMG-001', input: { user: '' }, evidence: ['no USER: runs as root'] },
+    { id: 'IMG-001', input: { user: '0:1000' }, evidence: ['USER 0:1000'] },
+    // A shell script, not ELF: the binary cataloger condenses it to nothing, the checks still see it.
+    {
+      id: 'IMG-003',
+      input: { files: { '/bin/sh': { content: '#!x\n', mode: 0o755 } } },
+      evidence: ['/bin/sh (shell, mode 0755)'],
+    },
+    {
+      id: 'IMG-004',
+      input: { files: { '/usr/bin/apt-get': { content: 'x', mode: 0o755 } } },
+      evidence: ['/usr/bin/apt-get (package manager, mode 0755)'],
+    },
+    {
+      id: 'IMG-005',
+      input: { files: { '/usr/local/bin/helper': { content: 'x', mode: 0o4755 } } },
+      evidence: ['/usr/local/bin/helper (setuid, mode 4755)'],
+    },
+    {
+      id: 'IMG-006',
+      // The same mode under /tmp is not reported.
+      input: {
+        files: { '/app/state.db': { content: 'x', mode: 0o666 }, '/tmp/scratch': { content: 'x', mode: 0o666 } },
+      },
+      evidence: ['/app/state.db (world-writable, mode 0666)'],
+    },
+    {
+      id: 'IMG-007',
+      input: { env: ['PATH=/usr/bin', 'DB_PASSWORD=hunter2-hunter2', 'PASSWORD_FILE=/run/secrets/db'] },
+      evidence: ['env DB_PASSWORD: name DB_PASSWORD = hunt… (sha256:'],
+    },
+    {
+      id: 'IMG-007',
+      input: { labels: { 'ci.token': 'ghp_0123456789abcdefghijABCDEFGHIJ012345' } },
+      evidence: ['label ci.token: github-token = ghp_… (sha256:'],
+    },
+    {
+      id: 'IMG-008',
+      input: { createdBy: 'ADD https://example.com/app.tgz /app/' },
+      evidence: ['history step 2: ADD from https://example.com/app.tgz'],
+    },
+    { id: 'IMG-009', input: { healthcheck: false }, evidence: ['no HEALTHCHECK'] },
+    {
+      id: 'IMG-010',
+      input: { files: { '/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease': 'x' } },
+      evidence: ['/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease (cache, mode 0644)'],
+    },
+    { id: 'IMG-011', input: { tag: 'latest' }, evidence: ['tagged latest'] },
+    { id: 'IMG-011', input: { tag: null }, evidence: ['no tag'] },
+    {
+      id: 'IMG-012',
+      input: {
+        files: { '/etc/os-release': 'ID=debian\nVERSION_ID="10"\nPRETTY_NAME="Debian GNU/Linux 10 (buster)"\n' },
+      },
+      evidence: ['Debian GNU/Linux 10 (buster): end of life 2024-06-30'],
+    },
+  ];
+  for (const c of cases) {
+    test(`${c.id} fires once: ${c.evidence[0]}`, async (t) => {
+      const report = await checksOf(t, c.input);
+      assert.deepEqual(ids(report), [c.id]);
+      const [m] = report.misconfigurations ?? [];
+      assert.deepEqual(
+        m?.evidence.map((e) => e.message.slice(0, c.evidence[0]?.length)),
+        c.evidence,
+      );
+      assert.ok(m?.title && m.description && m.remediation && m.severity);
+      if (m?.evidence[0]?.path) assert.match(m.evidence[0].layer ?? '', /^sha256:[a-f0-9]{64}$/);
+    });
+  }
+
+  test('a secret value is never in the report in full', async (t) => {
+    const report = await checksOf(t, { env: ['API_TOKEN=s3cr3t-value-that-must-not-leak'] });
+    const json = JSON.stringify(report.misconfigurations);
+    assert.ok(json.includes('API_TOKEN'));
+    assert.ok(!json.includes('s3cr3t-value-that-must-not-leak'));
+    assert.ok(!json.includes('value-that'));
+  });
+
+  test('with checks off the walk notes nothing and the report has no misconfigurations', async (t) => {
+    const report = await checksOf(t, { user: '', files: { '/bin/sh': { content: '#!x\n', mode: 0o755 } } }, false);
+    assert.equal('misconfigurations' in report, false);
+    assert.deepEqual(report.packages, []);
+  });
+});
