@@ -43,6 +43,18 @@ export function renderMarkdown(report: Report, options: RenderOptions): string {
     ...(policyRows.length
       ? [{ head: '#### Policy\n\n| action | rule | detail |\n|---|---|---|\n', rows: policyRows, tail: '\n' }]
       : []),
+    ...(report.misconfigurations?.length
+      ? [
+          {
+            head: '#### Image checks\n\n| severity | check | title | evidence |\n|---|---|---|---|\n',
+            rows: report.misconfigurations.map(
+              (m) =>
+                `| ${ICON[m.severity]} ${m.severity} | ${m.id} | ${mdCell(m.title)} | ${mdCell(m.evidence[0]?.message ?? '')}${m.evidence.length > 1 ? ` (+${m.evidence.length - 1} more)` : ''} |`,
+            ),
+            tail: '\n',
+          },
+        ]
+      : []),
     ...(top.length ? [{ head: `#### Critical and high\n\n${tableHead}`, rows: top.map(row), tail: '\n' }] : []),
     ...(rest.length
       ? [

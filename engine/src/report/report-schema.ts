@@ -113,6 +113,13 @@ export const REPORT_SCHEMA = {
             workingDir: {
               type: 'string',
             },
+            healthcheck: {
+              type: 'array',
+              description: 'The Docker Healthcheck.Test command, where the config has one.',
+              items: {
+                type: 'string',
+              },
+            },
             history: {
               type: 'array',
             },
@@ -478,6 +485,50 @@ export const REPORT_SCHEMA = {
         },
         expiredExceptions: {
           type: 'array',
+        },
+      },
+    },
+    misconfigurations: {
+      type: 'array',
+      description: 'Image checks that failed (IMG-001…), in id order; absent when none failed or checks were off.',
+      items: {
+        type: 'object',
+        required: ['id', 'severity', 'title', 'description', 'remediation', 'evidence'],
+        properties: {
+          id: {
+            type: 'string',
+            pattern: '^IMG-[0-9]{3}$',
+          },
+          severity: {
+            enum: ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'],
+          },
+          title: {
+            type: 'string',
+          },
+          description: {
+            type: 'string',
+          },
+          remediation: {
+            type: 'string',
+          },
+          evidence: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['message'],
+              properties: {
+                message: {
+                  type: 'string',
+                },
+                path: {
+                  type: 'string',
+                },
+                layer: {
+                  $ref: '#/definitions/digest',
+                },
+              },
+            },
+          },
         },
       },
     },

@@ -1,4 +1,5 @@
 import type { Finding, Severity } from '../model/finding.js';
+import type { Misconfiguration } from '../model/misconfiguration.js';
 import type { Report } from '../model/report.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
@@ -28,6 +29,9 @@ export function renderSarif(report: Report, options: RenderOptions): string {
   const findings = visibleFindings(report.findings, options.showSuppressed);
   const rules = new Map<string, object>();
   for (const f of findings) if (!rules.has(f.id)) rules.set(f.id, ruleFor(f));
+  // Image checks after the vulnerabilities, as rules `LADING-IMG-nnn` (a check id never clashes with an advisory's).
+  const misconfigurations = report.misconfigurations ?? [];
+  for (const m of misconfigurations) rules.set(checkRuleId(m.id), checkRuleFor(m));
   const ruleIndex = new Map([...rules.keys()].map((id, i) => [id, i]));
   // Looked up once per finding: a linear search per finding is quadratic on large images.
   const pathOf = new Map(report.packages.map((p) => [p.id, p.locations[0]?.path]));
@@ -44,9 +48,12 @@ export function renderSarif(report: Report, options: RenderOptions): string {
             rules: [...rules.values()],
           },
         },
-        results: findings.map((f) =>
-          resultFor(f, ruleIndex.get(f.id)!, pathOf.get(f.packageId) ?? report.target.ref, report),
-        ),
+        results: [
+          ...findings.map((f) =>
+            resultFor(f, ruleIndex.get(f.id)!, pathOf.get(f.packageId) ?? report.target.ref, report),
+          ),
+          ...misconfigurations.flatMap((m) => checkResultsFor(m, ruleIndex.get(checkRuleId(m.id))!, report)),
+        ],
         originalUriBaseIds: { ROOTPATH: { uri: 'file:///' } },
         properties: {
           target: report.target.ref,
@@ -110,6 +117,47 @@ function resultFor(f: Finding, ruleIndex: number, path: string, report: Report):
       ? { suppressions: [{ kind: 'external', status: 'accepted', justification: f.suppressed.reason }] }
       : {}),
   };
+}
+
+function checkRuleId(id: string): string {
+  return `LADING-${id}`;
+}
+
+function checkRuleFor(m: Misconfiguration): object {
+  const help = `${m.description}\n\nRemediation: ${m.remediation}`;
+  return {
+    id: checkRuleId(m.id),
+    name: ruleName(m.title),
+    shortDescription: { text: `${m.id}: ${m.title}` },
+    fullDescription: { text: oneLine(m.description) },
+    help: { text: help, markdown: help.replace(/\n/g, '  \n') },
+    defaultConfiguration: { level: LEVEL[m.severity] },
+    properties: {
+      'security-severity': SECURITY_SEVERITY[m.severity],
+      precision: 'high',
+      tags: ['misconfiguration', 'security', m.severity],
+    },
+  };
+}
+
+/** One result per piece of evidence: a file check's evidence is located at its file, the others at the image. */
+function checkResultsFor(m: Misconfiguration, ruleIndex: number, report: Report): object[] {
+  return m.evidence.map((e) => ({
+    ruleId: checkRuleId(m.id),
+    ruleIndex,
+    level: LEVEL[m.severity],
+    message: { text: `${m.title}: ${oneLine(e.message)} [image ${report.target.ref}]` },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: (e.path ?? report.target.ref).replace(/^\/+/, ''), uriBaseId: 'ROOTPATH' },
+          region: { startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 },
+        },
+        message: { text: `${report.target.ref}: ${m.id}` },
+      },
+    ],
+    partialFingerprints: { 'ladingFinding/v1': `${m.id}:${e.path ?? oneLine(e.message)}` },
+  }));
 }
 
 function ruleName(id: string): string {

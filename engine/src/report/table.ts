@@ -1,5 +1,6 @@
 import { eolStatusWords } from '../catalog/os/release/eol.js';
 import type { Finding, Severity } from '../model/finding.js';
+import type { Misconfiguration } from '../model/misconfiguration.js';
 import type { Report } from '../model/report.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
@@ -50,6 +51,10 @@ export function renderTable(report: Report, options: RenderOptions): string {
         report.packages.map((p) => [p.name, p.version, p.type, p.locations[0]?.path ?? '']),
       ),
     );
+  }
+  if (report.misconfigurations?.length) {
+    lines.push('');
+    lines.push(...misconfigurationLines(report.misconfigurations, paint));
   }
   if (report.gate) {
     lines.push('');
@@ -105,6 +110,24 @@ function findingsTable(findings: Finding[], paint: (code: string, text: string) 
   const cells = withNotes ? rows : rows.map((r) => [...r.slice(0, 4), r[5]!]);
   const out = formatColumns(header, cells, width);
   return out.map((line, i) => (i < 2 ? line : paintSeverity(line, colors[i - 2]!, paint)));
+}
+
+/** The image checks that failed, after the vulnerabilities: one row per check, with its first piece of evidence. */
+function misconfigurationLines(
+  misconfigurations: readonly Misconfiguration[],
+  paint: (code: string, text: string) => string,
+): string[] {
+  const rows = misconfigurations.map((m) => {
+    const more = m.evidence.length > 1 ? ` (+${m.evidence.length - 1} more)` : '';
+    return [m.id, m.severity, m.title, `${m.evidence[0]?.message ?? ''}${more}`];
+  });
+  const out = formatColumns(['CHECK', 'SEVERITY', 'TITLE', 'EVIDENCE'], rows);
+  const head = `${misconfigurations.length} image ${misconfigurations.length === 1 ? 'check' : 'checks'} failed`;
+  return [
+    head,
+    '',
+    ...out.map((line, i) => (i < 2 ? line : paintSeverity(line, misconfigurations[i - 2]!.severity, paint))),
+  ];
 }
 
 function paintSeverity(line: string, severity: Severity, paint: (code: string, text: string) => string): string {

@@ -2,7 +2,15 @@
 // none: a non-root user, a HEALTHCHECK, a version tag, no shell and no package manager.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import AjvDraft04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { DEFAULT_RENDER_OPTIONS } from '../../src/report/render-options.js';
+import { renderSarif } from '../../src/report/sarif.js';
+import { renderTable } from '../../src/report/table.js';
 import { scan } from '../../src/scan/scan.js';
+import { readOfficialSchema } from '../helpers/official-schemas.js';
+import { assertValidReport } from '../helpers/report-schema.js';
 import { tempDir } from '../helpers/tmp.js';
 import { type UmociImageInput, umociImage } from './umoci-images.js';
 
@@ -111,5 +119,48 @@ describe('image checks', () => {
     const report = await checksOf(t, { user: '', files: { '/bin/sh': { content: '#!x\n', mode: 0o755 } } }, false);
     assert.equal('misconfigurations' in report, false);
     assert.deepEqual(report.packages, []);
+  });
+});
+
+describe('image checks in the outputs', () => {
+  test('JSON (schema-valid), SARIF (schema-valid, LADING-IMG rules), table and markdown carry them', async (t) => {
+    const dir = await tempDir(t);
+    const spec = await umociImage(dir, {
+      user: '',
+      files: { ...APP, '/usr/bin/su': { content: 'x', mode: 0o4755 } },
+    });
+    const report = await scan(spec, { sbomOnly: true, dbDir: dir, now: NOW });
+    assert.deepEqual(ids(report), ['IMG-001', 'IMG-005']);
+    assertValidReport(report);
+
+    const sarif = JSON.parse(renderSarif(report, DEFAULT_RENDER_OPTIONS));
+    const ajv = new AjvDraft04.default({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const valid = ajv.validate(readOfficialSchema('sarif-2.1.0.schema.json'), sarif);
+    assert.ok(valid, JSON.stringify(ajv.errors?.slice(0, 3)));
+    const run = sarif.runs[0];
+    assert.deepEqual(
+      run.tool.driver.rules.map((r: { id: string }) => r.id),
+      ['LADING-IMG-001', 'LADING-IMG-005'],
+    );
+    assert.deepEqual(
+      run.results.map(
+        (r: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => [
+          r.ruleId,
+          r.locations[0]?.physicalLocation.artifactLocation.uri,
+        ],
+      ),
+      [
+        ['LADING-IMG-001', spec],
+        ['LADING-IMG-005', 'usr/bin/su'],
+      ],
+    );
+
+    const table = renderTable(report, DEFAULT_RENDER_OPTIONS);
+    assert.match(table, /2 image checks failed\n\nCHECK +SEVERITY +TITLE +EVIDENCE\n/);
+    assert.match(table, /IMG-005 +MEDIUM +Setuid or setgid files +\/usr\/bin\/su \(setuid, mode 4755\)/);
+    const md = renderMarkdown(report, DEFAULT_RENDER_OPTIONS);
+    assert.match(md, /#### Image checks\n\n\| severity \| check \| title \| evidence \|/);
+    assert.match(md, /\| 🟧 HIGH \| IMG-001 \| Runs as root \| no USER: runs as root \|/);
   });
 });
