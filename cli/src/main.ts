@@ -71,6 +71,7 @@ const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
   offline: '--offline',
   insecureRegistries: '--insecure-registry',
   sbomOnly: '--sbom-only',
+  allowMissingData: '--allow-missing-data',
   dbDir: '--db-dir',
   ecosystems: '--ecosystem',
   force: '--force',

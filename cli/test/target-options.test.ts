@@ -16,6 +16,8 @@ const SCAN_ONLY: Record<string, string> = {
   '--baseline': 'a gate',
   '--baseline-severity': "the baseline gate's threshold",
   '--baseline-update': 'written when the gates pass',
+  '--allow-missing-data': 'about matching: sbom does not match',
+  '--skip-db-update': 'about matching: sbom needs no vulnerability data',
 };
 
 function optionsOf(program: Command, name: string): Map<string, string> {

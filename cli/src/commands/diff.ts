@@ -1,7 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import type { Report } from '@lading/engine/model';
 import type { Command } from 'commander';
-import { dbDirFrom, dockerConfigPathFrom, inflateThreadsFrom, offlineFrom, sbomMaxBytesFrom } from '../environment.js';
+import { autoUpdater } from '../data-update.js';
+import {
+  allowMissingDataFrom,
+  dbDirFrom,
+  dockerConfigPathFrom,
+  inflateThreadsFrom,
+  offlineFrom,
+  sbomMaxBytesFrom,
+  skipDbUpdateFrom,
+} from '../environment.js';
 import { collect, parseOutputSpecs, writeOutput } from '../output.js';
 
 /**
@@ -18,6 +27,8 @@ interface DiffFlags {
   platform?: string;
   insecureRegistry: string[];
   verifyDiffIds?: boolean;
+  allowMissingData?: boolean;
+  skipDbUpdate?: boolean;
 }
 
 export function registerDiff(program: Command): void {
@@ -30,6 +41,11 @@ export function registerDiff(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('--offline', 'never reach the network')
     .option('--sbom-only', 'compare packages only (targets are not matched against vulnerability data)')
+    .option(
+      '--allow-missing-data',
+      'match what there is data for; the comparison is then marked incomplete (env LADING_ALLOW_MISSING_DATA=1)',
+    )
+    .option('--skip-db-update', 'no download or refresh of vulnerability data first (env LADING_SKIP_DB_UPDATE=1)')
     .option('--platform <os/arch>', 'platform to pick from multi-platform images')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .option('--verify-diff-ids', "also check every layer's content against the config's diff-ids (slower)")
@@ -56,6 +72,10 @@ async function reportFor(spec: string, flags: DiffFlags, now: Date): Promise<Rep
     sbomOnly: !!flags.sbomOnly,
     dbDir,
     onNeededEcosystems: (names) => recordNeededEcosystems(dbDir, names, now),
+    ...(!flags.sbomOnly && !skipDbUpdateFrom(flags.skipDbUpdate, process.env)
+      ? { prepareData: autoUpdater({ dbDir, env: process.env, now }) }
+      : {}),
+    allowMissingData: allowMissingDataFrom(flags.allowMissingData, process.env),
     offline: offlineFrom(flags.offline, process.env),
     insecureRegistries: flags.insecureRegistry,
     dockerConfigPath: dockerConfigPathFrom(process.env),

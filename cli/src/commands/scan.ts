@@ -2,7 +2,16 @@ import { LadingError } from '@lading/engine/errors';
 import type { Report } from '@lading/engine/model';
 import type { RenderOptions } from '@lading/engine/report';
 import type { Command } from 'commander';
-import { dbDirFrom, dockerConfigPathFrom, inflateThreadsFrom, offlineFrom, sbomMaxBytesFrom } from '../environment.js';
+import { autoUpdater } from '../data-update.js';
+import {
+  allowMissingDataFrom,
+  dbDirFrom,
+  dockerConfigPathFrom,
+  inflateThreadsFrom,
+  offlineFrom,
+  sbomMaxBytesFrom,
+  skipDbUpdateFrom,
+} from '../environment.js';
 import { collect, type OutputSpec, parseOutputSpecs, printVerdict, printWarnings, writeOutput } from '../output.js';
 import { progressLine } from '../progress.js';
 import { resultCacheFrom } from '../result-cache-options.js';
@@ -37,6 +46,8 @@ export interface ScanFlags {
   baseline?: string;
   baselineSeverity?: string;
   baselineUpdate?: string;
+  allowMissingData?: boolean;
+  skipDbUpdate?: boolean;
 }
 
 export function registerScan(program: Command): void {
@@ -47,6 +58,14 @@ export function registerScan(program: Command): void {
   addTargetOptions(cmd);
   cmd
     .option('--sbom-only', 'catalog only; do not match vulnerabilities')
+    .option(
+      '--allow-missing-data',
+      'match what there is vulnerability data for and report the other packages as not checked, instead of exit 3 (env LADING_ALLOW_MISSING_DATA=1)',
+    )
+    .option(
+      '--skip-db-update',
+      'use the local vulnerability data as it is: no download of missing data or refresh of data older than a day (env LADING_SKIP_DB_UPDATE=1)',
+    )
     .option('--severity <list>', 'only report these severities (comma-separated)')
     .option('--ignore-unfixed', 'drop findings that have no fixed version')
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity remains')
@@ -122,7 +141,8 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     import('@lading/engine/scan'),
   ]);
   const specs = parseOutputSpecs(flags.output, Object.keys(REPORT_FORMATS), fallbackFormat);
-  const sbomOnly = flags.sbomOnly || specs.every((s) => s.format === 'cyclonedx-json' || s.format === 'spdx-json');
+  // Only --sbom-only (and `lading sbom`) skips matching: a CycloneDX file asked of `scan` carries its vulnerabilities.
+  const sbomOnly = !!flags.sbomOnly;
   const severities = flags.severity ? parseSeverityList(flags.severity) : undefined;
   const failOn = flags.failOn ? parseSeverity(flags.failOn) : undefined;
   const renderOptions = renderOptionsFrom(flags, DEFAULT_RENDER_OPTIONS);
@@ -159,6 +179,11 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     dbDir,
     // so that a bare `lading db update` fetches what this scan needed, even when it found no data at all
     ...(vulndb ? { onNeededEcosystems: (names: string[]) => vulndb.recordNeededEcosystems(dbDir, names, now) } : {}),
+    // online, the data the scan needs is fetched first when missing or older than a day (data-update.ts)
+    ...(matching && !skipDbUpdateFrom(flags.skipDbUpdate, process.env)
+      ? { prepareData: autoUpdater({ dbDir, env: process.env, now, quiet: !!flags.quiet }) }
+      : {}),
+    allowMissingData: allowMissingDataFrom(flags.allowMissingData, process.env),
     offline: offlineFrom(flags.offline, process.env),
     ignoreUnfixed: !!flags.ignoreUnfixed,
     ...(severities ? { severities } : {}),

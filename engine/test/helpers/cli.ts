@@ -46,7 +46,15 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, {
       cwd: options.cwd ?? REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', LADING_CACHE_DIR: freshCacheDir(), ...options.env },
+      // LADING_SKIP_DB_UPDATE: a scan that is online fetches missing or day-old data first; tests import theirs, and
+      // must never reach the public OSV bucket (tests of the automatic update set it to '' and serve a mirror).
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        LADING_CACHE_DIR: freshCacheDir(),
+        LADING_SKIP_DB_UPDATE: '1',
+        ...options.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
