@@ -4,7 +4,15 @@ import { plural } from '../report/words.js';
 import { atOrAbove } from './filters.js';
 import { isAllowed, isDenied } from './licenses.js';
 import { matchesPackagePattern } from './pattern.js';
-import type { ImageRule, LicenseRule, PackageRule, Policy, PolicyRule, VulnerabilityRule } from './policy-file.js';
+import type {
+  ImageRule,
+  LicenseRule,
+  MisconfigurationRule,
+  PackageRule,
+  Policy,
+  PolicyRule,
+  VulnerabilityRule,
+} from './policy-file.js';
 
 type Violation = PolicyVerdict['violations'][number];
 
@@ -24,7 +32,27 @@ function violationsOf(rule: PolicyRule, report: Report): Violation[] {
       return packageViolations(rule, report);
     case 'image':
       return imageViolations(rule, report);
+    case 'misconfigurations':
+      return misconfigurationViolations(rule, report);
   }
+}
+
+/**
+ * The image checks that failed (`misconfigurations[]`) and match the rule. A report without the field had no failed
+ * check, or was made with the checks off: either way there is nothing to hold against it.
+ */
+function misconfigurationViolations(rule: MisconfigurationRule, report: Report): Violation[] {
+  const hits = (report.misconfigurations ?? []).filter(
+    (m) => (!rule.ids || rule.ids.includes(m.id)) && (!rule.severity || atOrAbove(m.severity, rule.severity)),
+  );
+  const max = rule.max ?? 0;
+  if (hits.length <= max) return [];
+  const base = { rule: rule.id, action: rule.action };
+  if (max > 0) return [{ ...base, message: `${plural(hits.length, 'failed image check')}, at most ${max} allowed` }];
+  return hits.map((m) => {
+    const more = m.evidence.length > 1 ? ` (+${m.evidence.length - 1} more)` : '';
+    return { ...base, message: `${m.id} ${m.title} (${m.severity}): ${m.evidence[0]?.message ?? ''}${more}` };
+  });
 }
 
 export function ruleMatchesFinding(rule: VulnerabilityRule, f: Finding): boolean {

@@ -40,7 +40,17 @@ export interface ImageRule extends RuleBase {
   forbidEol?: boolean;
 }
 
-export type PolicyRule = VulnerabilityRule | LicenseRule | PackageRule | ImageRule;
+/** Gates on the image checks (`misconfigurations[]`): fails when more than `max` failed checks match. */
+export interface MisconfigurationRule extends RuleBase {
+  type: 'misconfigurations';
+  /** Only these check ids (`IMG-001`…). */
+  ids?: string[];
+  /** Only checks at or above this severity. */
+  severity?: Severity;
+  max?: number;
+}
+
+export type PolicyRule = VulnerabilityRule | LicenseRule | PackageRule | ImageRule | MisconfigurationRule;
 
 export interface PolicyException {
   vulnerability?: string;
@@ -75,7 +85,9 @@ export async function loadPolicy(file: string): Promise<Policy> {
     exceptions?: PolicyException[];
   };
   const rules = raw.rules.map((r) =>
-    r.type === 'vulnerabilities' && r.severity ? { ...r, severity: parseSeverity(r.severity) } : r,
+    (r.type === 'vulnerabilities' || r.type === 'misconfigurations') && r.severity
+      ? { ...r, severity: parseSeverity(r.severity) }
+      : r,
   ) as PolicyRule[];
   return { version: 1, rules, exceptions: raw.exceptions ?? [] };
 }

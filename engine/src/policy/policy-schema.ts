@@ -45,7 +45,7 @@ export const POLICY_SCHEMA = {
           description: 'Name shown in verdicts.',
         },
         type: {
-          enum: ['vulnerabilities', 'licenses', 'packages', 'image'],
+          enum: ['vulnerabilities', 'licenses', 'packages', 'image', 'misconfigurations'],
         },
         action: {
           $ref: '#/definitions/action',
@@ -199,6 +199,41 @@ export const POLICY_SCHEMA = {
               forbidEol: {
                 type: 'boolean',
                 description: 'Fail when the OS release is past its end of life.',
+              },
+            },
+          },
+        },
+        {
+          if: {
+            properties: {
+              type: {
+                const: 'misconfigurations',
+              },
+            },
+          },
+          then: {
+            additionalProperties: false,
+            properties: {
+              id: true,
+              type: true,
+              action: true,
+              description: true,
+              ids: {
+                type: 'array',
+                items: {
+                  type: 'string',
+                  pattern: '^IMG-[0-9]{3}$',
+                },
+                description: 'Only these image checks (IMG-001…; see docs/report.md, "misconfigurations").',
+              },
+              severity: {
+                $ref: '#/definitions/severity',
+                description: 'Only failed checks at or above this severity.',
+              },
+              max: {
+                type: 'integer',
+                minimum: 0,
+                description: 'Allowed number of matching failed checks (default 0).',
               },
             },
           },

@@ -1,13 +1,17 @@
 // The image checks (IMG-001…), each on an image built with umoci that fails it alone, and a clean image that fails
 // none: a non-root user, a HEALTHCHECK, a version tag, no shell and no package manager.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
+import { loadPolicy } from '../../src/policy/policy-file.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { DEFAULT_RENDER_OPTIONS } from '../../src/report/render-options.js';
 import { renderSarif } from '../../src/report/sarif.js';
 import { renderTable } from '../../src/report/table.js';
+import { assess } from '../../src/scan/assess.js';
 import { scan } from '../../src/scan/scan.js';
 import { readOfficialSchema } from '../helpers/official-schemas.js';
 import { assertValidReport } from '../helpers/report-schema.js';
@@ -162,5 +166,37 @@ describe('image checks in the outputs', () => {
     const md = renderMarkdown(report, DEFAULT_RENDER_OPTIONS);
     assert.match(md, /#### Image checks\n\n\| severity \| check \| title \| evidence \|/);
     assert.match(md, /\| 🟧 HIGH \| IMG-001 \| Runs as root \| no USER: runs as root \|/);
+  });
+});
+
+describe('image checks in policy gates', () => {
+  test('a misconfigurations rule fails on matching checks, by id and severity, and passes otherwise', async (t) => {
+    const dir = await tempDir(t);
+    const spec = await umociImage(dir, { user: '', healthcheck: false });
+    const report = await scan(spec, { sbomOnly: true, dbDir: dir, now: NOW });
+    assert.deepEqual(ids(report), ['IMG-001', 'IMG-009']);
+    const policyFile = join(dir, 'policy.yaml');
+    const verdict = async (rule: string) => {
+      await writeFile(
+        policyFile,
+        `version: 1\nrules:\n  - id: hardening\n    type: misconfigurations\n    action: fail\n${rule}`,
+      );
+      return assess(report, { policy: await loadPolicy(policyFile), now: NOW });
+    };
+    const any = await verdict('');
+    assert.equal(any.gate?.pass, false);
+    assert.deepEqual(
+      any.policy?.violations.map((v) => v.message),
+      ['IMG-001 Runs as root (HIGH): no USER: runs as root', 'IMG-009 No HEALTHCHECK (LOW): no HEALTHCHECK'],
+    );
+    assert.deepEqual((await verdict('    severity: high\n')).policy?.violations.length, 1);
+    assert.equal((await verdict('    ids: [IMG-005, IMG-007]\n')).gate?.pass, true);
+    assert.equal((await verdict('    max: 2\n')).gate?.pass, true);
+    await assert.rejects(verdict('    ids: [CVE-2024-1]\n'), /policy/);
+  });
+
+  test('the example policy (docs/policy.example.yaml) loads, with its misconfigurations rule', async () => {
+    const policy = await loadPolicy(new URL('../../../docs/policy.example.yaml', import.meta.url).pathname);
+    assert.ok(policy.rules.some((r) => r.type === 'misconfigurations' && r.severity === 'MEDIUM'));
   });
 });
