@@ -19,6 +19,16 @@ export function offlineFrom(flag: boolean | undefined, env: Environment): boolea
   return !!flag || env['LADING_OFFLINE'] === '1';
 }
 
+/** `--allow-missing-data`, or `LADING_ALLOW_MISSING_DATA=1`: match what there is data for, report the rest unchecked. */
+export function allowMissingDataFrom(flag: boolean | undefined, env: Environment): boolean {
+  return !!flag || env['LADING_ALLOW_MISSING_DATA'] === '1';
+}
+
+/** `--skip-db-update`, or `LADING_SKIP_DB_UPDATE=1`: a scan uses the data there is, without fetching any. */
+export function skipDbUpdateFrom(flag: boolean | undefined, env: Environment): boolean {
+  return !!flag || env['LADING_SKIP_DB_UPDATE'] === '1';
+}
+
 /** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`: where registry credentials are looked up. */
 export function dockerConfigPathFrom(env: Environment): string {
   return join(env['DOCKER_CONFIG'] || join(homedir(), '.docker'), 'config.json');

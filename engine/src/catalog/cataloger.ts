@@ -31,6 +31,11 @@ export interface CatalogResult {
   warnings: ScanWarning[];
   /** Set by OS-detection catalogers only. */
   os?: OsInfo;
+  /**
+   * Those of `warnings` that left nothing unread (a duplicate record dropped, a field ignored). Every other warning
+   * is a coverage gap of the cataloger: a gate never passes on it (catalog/gaps.ts).
+   */
+  notes?: ReadonlySet<ScanWarning>;
   /** Set by metadata-only catalogers (`Cataloger.metaOnly`): the files they noted, for the image checks. */
   notedFiles?: NotedFile[];
 }

@@ -1,32 +1,39 @@
 import { createHash } from 'node:crypto';
+import { thrownValueText } from '../errors/lading-error.js';
 import type { WantedFiles } from '../image/file.js';
 import type { Inventory } from '../model/inventory.js';
 import type { OsInfo } from '../model/os.js';
 import type { Package, PackageFound } from '../model/package.js';
 import { oneLine, type ScanWarning, scanWarning } from '../model/warning.js';
 import { type Cataloger, type CatalogLimits, DEFAULT_LIMITS } from './cataloger.js';
+import { gapsOf, isWalkGap } from './gaps.js';
 import { dropOwnedByOs } from './ownership.js';
 import { screenPackages } from './package-sanity.js';
 import { keptOnlyForMeta } from './selector.js';
 
 /**
  * Runs the catalogers on the walked files and builds the inventory: OS detection first (its result is the
- * others' env), ownership de-duplication, stable ids and a deterministic order.
+ * others' env), ownership de-duplication, stable ids and a deterministic order. `walkWarnings` (the walk's, first
+ * in the inventory's warnings) name the wanted files the walk skipped: each is a coverage gap of the cataloger
+ * that wanted it, as is every cataloger warning that is not a note and every cataloger that failed (gaps.ts).
  */
 export async function runCatalogers(
   files: WantedFiles,
   catalogers: readonly Cataloger[],
   limits: CatalogLimits = DEFAULT_LIMITS,
+  walkWarnings: readonly ScanWarning[] = [],
 ): Promise<Inventory> {
   const warnings: ScanWarning[] = [];
   const found: PackageFound[] = [];
   let os: OsInfo | undefined;
+  const notes = new Set<ScanWarning>();
 
   const detectors = catalogers.filter((c) => c.id === 'os-release');
   const others = catalogers.filter((c) => c.id !== 'os-release');
   for (const cataloger of detectors) {
     const result = await runOne(cataloger, files, { limits }, warnings, catalogers);
     os ??= result?.os;
+    for (const note of result?.notes ?? []) notes.add(note);
   }
   const env = os ? { os, limits } : { limits };
   const results = await Promise.all(others.map((c) => runOne(c, files, env, warnings, catalogers)));
@@ -34,10 +41,16 @@ export async function runCatalogers(
     if (!result) continue;
     for (const pkg of result.packages) found.push(pkg);
     os ??= result.os;
+    for (const note of result.notes ?? []) notes.add(note);
   }
 
   const packages = assignIds(dropOwnedByOs(screenPackages(found, warnings)));
-  const inventory: Inventory = { packages, warnings };
+  const gaps = gapsOf(
+    walkWarnings.filter(isWalkGap).map((w) => ({ ...w, cataloger: wanting(catalogers, w.path) })),
+    () => false,
+  ).concat(gapsOf(warnings, (w) => notes.has(w)));
+  const inventory: Inventory = { packages, warnings: walkWarnings.concat(warnings) };
+  if (gaps.length > 0) inventory.gaps = gaps;
   if (os) inventory.os = os;
   const noted = results.flatMap((r) => r?.notedFiles ?? []);
   if (noted.length) inventory.notedFiles = noted.sort((a, b) => cmp(a.path, b.path));
@@ -64,10 +77,18 @@ async function runOne(
     for (const warning of result.warnings) warnings.push(warning);
     return result;
   } catch (err) {
-    // A cataloger bug must not sink the scan, but it must be seen.
-    warnings.push(scanWarning(cataloger.id, oneLine(`cataloger failed: ${(err as Error).message}`)));
+    // A cataloger bug must not sink the scan, but it must be seen, and what it covered is a coverage gap (gaps.ts):
+    // not a warning that `-q` hides while its packages quietly leave the report.
+    warnings.push(scanWarning(cataloger.id, oneLine(`cataloger failed: ${thrownValueText(err)}`)));
     return undefined;
   }
+}
+
+/** The id of the first cataloger that wants a path the walk skipped (`image` when none says so by path alone). */
+function wanting(catalogers: readonly Cataloger[], path: string | undefined): string {
+  if (path === undefined) return 'image';
+  const meta = { size: 0, mode: 0o644, type: 'file' as const };
+  return catalogers.find((c) => c.id !== 'os-release' && c.wants(path, meta))?.id ?? 'image';
 }
 
 /** Sorts packages deterministically and gives each an id stable across runs of the same image. */

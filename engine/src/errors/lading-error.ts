@@ -77,7 +77,24 @@ export function describeError(err: unknown): string {
     if (!(err instanceof LadingError) && sys.code && sys.path) return `${sys.path}: ${explainErrno(sys.code)}`;
     return err.message.split('\n')[0] ?? String(err);
   }
-  return String(err);
+  return thrownValueText(err);
+}
+
+/**
+ * Something thrown that is not an Error, as one line: a string as it is, anything else as short JSON, never
+ * `[object Object]`.
+ */
+export function thrownValueText(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === 'string') return value;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  const text = json === undefined || json === '{}' ? `unexpected ${typeof value} thrown` : json;
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function explainErrno(code: string): string {
@@ -91,6 +108,12 @@ function explainErrno(code: string): string {
       return 'is a directory';
     case 'ENOTDIR':
       return 'not a directory';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EROFS':
+      return 'read-only file system';
     default:
       return code;
   }

@@ -80,8 +80,9 @@ export interface WalkOptions {
   /** Total tar entries across layers before the walk gives up (default 4 million): bounds the squashed tree. */
   maxEntries?: number;
   /**
-   * Also hash uncompressed layers read in place (which are otherwise read only where wanted) against their
-   * diff-ids, so that `WalkResult.verified` holds: one more sequential read of those layers.
+   * Hash uncompressed layers read in place (a plain docker-archive or OCI tar, which are otherwise read only where
+   * wanted) against their diff-ids, beside the walk on a worker thread, so that no replaced byte is cataloged and
+   * `WalkResult.verified` holds. Default true; false skips that one more sequential read (tests of the walk alone).
    */
   hashInPlace?: boolean;
   /**
@@ -105,7 +106,7 @@ export interface WalkResult {
   /**
    * True when every byte the walk used was checked against a digest the image names (a layer's verified blob
    * digest or its diff-id): the files are then a function of the image's digests alone (what the result cache
-   * needs). False for a root filesystem and for layers read in place without `hashInPlace`.
+   * needs). False for a root filesystem and for layers read in place with `hashInPlace: false`.
    */
   verified?: boolean;
 }

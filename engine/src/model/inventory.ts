@@ -1,12 +1,15 @@
 import type { NotedFile } from './misconfiguration.js';
 import type { OsInfo } from './os.js';
 import type { Package } from './package.js';
+import type { CoverageGap } from './report.js';
 import type { ScanWarning } from './warning.js';
 
 /** What is inside the target: the output of catalog/ (or of an SBOM reader), the input of sbom/ and match/. */
 export interface Inventory {
   os?: OsInfo;
   packages: Package[];
+  /** What the catalogers could not read (`catalog-incomplete`, catalog/gaps.ts): the report's coverage gaps. */
+  gaps?: CoverageGap[];
   warnings: ScanWarning[];
   /** Files noted by path and mode for the image checks (`checks/`), in path order; absent when none were. */
   notedFiles?: NotedFile[];

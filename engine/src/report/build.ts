@@ -38,7 +38,8 @@ export function buildReport(parts: ReportParts): Report {
   // End of life is judged on the report's own date, from the release the inventory recorded.
   if (parts.inventory.os) report.os = withEolStatus(parts.inventory.os, parts.createdAt);
   if (parts.db) report.db = parts.db;
-  const coverage = coverageOf(parts.gaps ?? []);
+  // What the catalogers could not read, then what there was no data to match against.
+  const coverage = coverageOf((parts.inventory.gaps ?? []).concat(parts.gaps ?? []));
   if (coverage) report.coverage = coverage;
   return report;
 }

@@ -140,8 +140,8 @@ export async function inventoryOf(
       // Layer by layer too, so that an image sharing layers with one scanned before reads only its own.
       ...(cache ? { hashInPlace: true, layerCache: cache.layerScans(layerScanScope(catalogers)) } : {}),
     });
-    const inventory = await runCatalogers(walked.files, catalogers, limits);
-    inventory.warnings = walked.warnings.concat(inventory.warnings);
+    // The walk's warnings come first; the wanted files it skipped are coverage gaps of their catalogers.
+    const inventory = await runCatalogers(walked.files, catalogers, limits, walked.warnings);
     throwIfAborted(options.signal);
     if (cache && key && walked.verified) await cache.put(key, inventory);
     return { target: opened.target, inventory };

@@ -159,7 +159,14 @@ const SQLITE_MAGIC = 'SQLite format 3\u0000';
  * the tables Lading writes and a schema version this Lading reads.
  */
 function copyStore(path: string, importer: RecordImporter, found: Found): void {
-  const db = openDatabase(path, true);
+  let db: ReturnType<typeof openDatabase>;
+  try {
+    db = openDatabase(path, true);
+  } catch (err) {
+    // the reason, after the path the message starts with
+    const reason = (err instanceof Error ? err.message : String(err)).replace(`${path}: `, '');
+    throw new LadingError('BAD_INPUT', `nothing imported from ${path}: ${reason}`, { cause: err });
+  }
   try {
     const version = checkSchemaVersion(db, path);
     const tables = new Set(

@@ -15,8 +15,10 @@ import { mergePackageKeys, type VulnStoreWriter } from './writer.js';
 import { readZipEntries } from './zip-entries.js';
 
 export interface UpdateOptions {
-  /** Ecosystems named on the command line; the store's "needed" ones are added. */
+  /** Ecosystems named on the command line; the store's "needed" ones are added (unless `exactly`). */
   ecosystems: string[];
+  /** Update the named ecosystems alone (a scan fetching what it needs), not every one the store holds. */
+  exactly?: boolean;
   sources: SourceUrls;
   now: Date;
   /** Download all.zip even when an incremental update would do. */
@@ -61,10 +63,12 @@ const MAX_CSV_BYTES = 256 * 1024 * 1024;
 const FETCH_CONCURRENCY = 8;
 
 /** Which ecosystems `db update` refreshes: those named, those it holds data for and those earlier scans needed. */
-export function ecosystemsToUpdate(store: StoreConnection, named: string[]): string[] {
+export function ecosystemsToUpdate(store: StoreConnection, named: string[], exactly = false): string[] {
   const wanted = new Set(named.map(baseEcosystem));
-  for (const state of store.ecosystems()) if (state.records > 0) wanted.add(state.name);
-  for (const name of Object.keys(neededByScans(store))) wanted.add(name);
+  if (!exactly) {
+    for (const state of store.ecosystems()) if (state.records > 0) wanted.add(state.name);
+    for (const name of Object.keys(neededByScans(store))) wanted.add(name);
+  }
   wanted.delete('[EMPTY]');
   if (wanted.size === 0) {
     throw new LadingError(
@@ -78,7 +82,7 @@ export function ecosystemsToUpdate(store: StoreConnection, named: string[]): str
 
 export async function updateStore(store: VulnStoreWriter, options: UpdateOptions): Promise<UpdateSummary> {
   const summary: UpdateSummary = { ecosystems: [], warnings: [], changedPackages: [] };
-  for (const ecosystem of ecosystemsToUpdate(store, options.ecosystems)) {
+  for (const ecosystem of ecosystemsToUpdate(store, options.ecosystems, options.exactly === true)) {
     options.progress?.(`updating ${ecosystem}`);
     summary.ecosystems.push(await updateEcosystem(store, ecosystem, options, summary.warnings));
   }

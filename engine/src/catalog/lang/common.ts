@@ -1,3 +1,4 @@
+import { thrownValueText } from '../../errors/lading-error.js';
 import type { WantedFile } from '../../image/file.js';
 import type { Location } from '../../model/package.js';
 import { buildPurl, type PurlParts } from '../../model/purl.js';
@@ -17,7 +18,7 @@ export function warn(cataloger: string, path: string, message: string): ScanWarn
 }
 
 export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return thrownValueText(err);
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

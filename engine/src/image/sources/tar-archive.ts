@@ -54,8 +54,17 @@ class MemberIndex {
   /** Symlinked members (older `docker save` links duplicate layers to the first copy). */
   readonly links = new Map<string, string>();
 
+  /** `file`: the archive as the user named it (for messages). */
+  constructor(private readonly file: string) {}
+
   add(entry: TarEntry, offset: number): void {
     const name = memberName(entry.name);
+    if (entry.type !== 'file' && entry.type !== 'symlink' && entry.type !== 'hardlink') return;
+    // Readers disagree on which copy counts (tar extracts the last, an index may keep the first): refused, so no
+    // digest check can pass on one copy while another is cataloged.
+    if (this.members.has(name) || this.links.has(name)) {
+      throw new LadingError('BAD_INPUT', `${this.file}: the archive holds ${name} more than once; refused`);
+    }
     if (entry.type === 'file') this.members.set(name, { name, offset, size: entry.size });
     else if (entry.type === 'symlink' || entry.type === 'hardlink') {
       const target = entry.type === 'symlink' ? posix.join(posix.dirname(name), entry.linkname) : entry.linkname;
@@ -202,7 +211,7 @@ export async function openTarArchive(file: string, options: TarArchiveOptions = 
 }
 
 async function indexPlainTar(path: string, fh: FileHandle, file: string): Promise<PlainTarArchive> {
-  const index = new MemberIndex();
+  const index = new MemberIndex(file);
   const { size } = await fh.stat();
   const reader = new TarReader(FileRangeSource.over(fh, 0, size), { maxEntryBytes: MAX_ARCHIVE_ENTRY });
   for (let e = await reader.next(); e; e = await reader.next()) index.add(e, e.dataOffset);
@@ -311,7 +320,7 @@ export async function readArchiveOnce(
   visit: (member: StreamedMember) => Promise<void>,
   options: TarArchiveOptions = {},
 ): Promise<StreamedTarArchive> {
-  const index = new MemberIndex();
+  const index = new MemberIndex(file);
   const kept = new Map<string, Buffer>();
   const overflow = new Set<string>();
   let keptBytes = 0;

@@ -358,7 +358,8 @@ export async function walkImage(image: Image, selector: FileSelector, options: A
   for (const layer of image.layers) if (layer.remote) setup.progress.expectDownload(layer.info.size ?? 0);
   const ref = image.target.ref;
   const { progress, signal } = setup;
-  const hashInPlace = options.hashInPlace === true;
+  // Every layer is what its digest says, by default: layers read in place are hashed too unless a caller opts out.
+  const hashInPlace = options.hashInPlace !== false;
   try {
     throwIfAborted(signal);
     const perLayer = await boundedAll(image.layers, LAYER_CONCURRENCY, async (layer) => {

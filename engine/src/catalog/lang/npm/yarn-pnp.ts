@@ -34,6 +34,7 @@ export const yarnPnpCataloger: Cataloger = {
   async catalog(files: WantedFiles): Promise<CatalogResult> {
     const packages: PackageFound[] = [];
     const warnings: ScanWarning[] = [];
+    const notes = new Set<ScanWarning>();
     for (const file of chosenPnpFiles(files)) {
       let condensed: Condensed;
       if (file.condensedBy === ID) {
@@ -44,9 +45,9 @@ export const yarnPnpCataloger: Cataloger = {
         warnings.push(warn(ID, file.path, condensed.error));
         continue;
       }
-      for (const pkg of fromState(file, condensed.packages, files, warnings)) packages.push(pkg);
+      for (const pkg of fromState(file, condensed.packages, files, warnings, notes)) packages.push(pkg);
     }
-    return { packages, warnings };
+    return { packages, warnings, notes };
   },
 };
 
@@ -77,6 +78,7 @@ function fromState(
   state: readonly PnpPackage[],
   files: WantedFiles,
   warnings: ScanWarning[],
+  notes: Set<ScanWarning>,
 ): PackageFound[] {
   const out: PackageFound[] = [];
   const seen = new Set<string>();
@@ -125,9 +127,14 @@ function fromState(
   }
   if (unversioned.length > 0) {
     const some = unversioned.slice(0, 3).join(', ');
-    warnings.push(
-      warn(ID, file.path, `${unversioned.length} zipped packages without a registry version not reported (${some})`),
+    // Workspace, git and file packages: no advisory names them, so leaving them out hides nothing (a note).
+    const note = warn(
+      ID,
+      file.path,
+      `${unversioned.length} zipped packages without a registry version not reported (${some})`,
     );
+    warnings.push(note);
+    notes.add(note);
   }
   return out;
 }

@@ -30,7 +30,7 @@ export const apkCataloger: Cataloger = {
       for (const pkg of catalogDatabase(file, env.os, sink)) packages.push(pkg);
       break;
     }
-    return { packages, warnings: sink.list };
+    return { packages, warnings: sink.list, notes: sink.notes };
   },
 };
 
@@ -51,7 +51,7 @@ function catalogDatabase(file: WantedFile, os: OsInfo | undefined, sink: Warning
       continue;
     }
     if (seen.has(record.name)) {
-      sink.add(file.path, `line ${record.line}: duplicate record for ${record.name}; first kept`);
+      sink.note(file.path, `line ${record.line}: duplicate record for ${record.name}; first kept`);
       continue;
     }
     seen.add(record.name);

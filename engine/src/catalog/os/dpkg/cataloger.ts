@@ -46,7 +46,7 @@ export const dpkgCataloger: Cataloger = {
         packages.push(toPackage(entry, db.path, layer, files, env.os));
       }
     }
-    return { packages, warnings: sink.list };
+    return { packages, warnings: sink.list, notes: sink.notes };
   },
 };
 
@@ -83,7 +83,7 @@ function readDatabase(file: WantedFile, sink: WarningSink): Located[] {
       sink.add(file.path, `line ${line}: ${problem}; skipped`);
       continue;
     }
-    const entry = toEntry(stanza, interner, (note) => sink.add(file.path, `line ${line}: ${note}`));
+    const entry = toEntry(stanza, interner, (note) => sink.note(file.path, `line ${line}: ${note}`));
     if ('error' in entry) {
       sink.add(file.path, `line ${line}: ${entry.error}; skipped`);
       continue;
@@ -96,7 +96,7 @@ function readDatabase(file: WantedFile, sink: WarningSink): Located[] {
     }
     const key = keyOf(entry);
     if (entries.has(key)) {
-      sink.add(
+      sink.note(
         file.path,
         `line ${line}: duplicate paragraph for ${entry.name}${entry.arch ? `:${entry.arch}` : ''}; first kept`,
       );

@@ -13,6 +13,8 @@ export const osReleaseCataloger: Cataloger = {
   async catalog(files) {
     const sink = new WarningSink('os-release');
     const os = detectOs(files, sink);
-    return os ? { packages: [], warnings: sink.list, os } : { packages: [], warnings: sink.list };
+    return os
+      ? { packages: [], warnings: sink.list, notes: sink.notes, os }
+      : { packages: [], warnings: sink.list, notes: sink.notes };
   },
 };

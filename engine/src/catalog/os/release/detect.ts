@@ -63,17 +63,17 @@ function fromOsRelease(files: WantedFiles, sink: WarningSink): Detected | undefi
     const fields = parseOsRelease(content);
     const id = fields.get('ID')?.trim();
     if (!id) {
-      sink.add(path, 'os-release has no ID field');
+      sink.note(path, 'os-release has no ID field');
       continue;
     }
     if (!OS_RELEASE_WORD.test(id)) {
-      sink.add(path, `os-release has an invalid ID ${JSON.stringify(id.slice(0, 64))}; ignored`);
+      sink.note(path, `os-release has an invalid ID ${JSON.stringify(id.slice(0, 64))}; ignored`);
       continue;
     }
     const word = (key: string): string | undefined => {
       const value = fields.get(key)?.trim();
       if (!value || OS_RELEASE_WORD.test(value)) return value || undefined;
-      sink.add(path, `os-release has an invalid ${key} ${JSON.stringify(value.slice(0, 64))}; ignored`);
+      sink.note(path, `os-release has an invalid ${key} ${JSON.stringify(value.slice(0, 64))}; ignored`);
       return undefined;
     };
     let versionId = word('VERSION_ID');
@@ -165,7 +165,7 @@ function alpineRepositoryEcosystem(files: WantedFiles, facts: ReleaseFacts, sink
   const [release] = [...releases];
   const fromOsRelease = facts.versionId?.match(/^\d+\.\d+/)?.[0];
   if (release && fromOsRelease && release !== fromOsRelease) {
-    sink.add(
+    sink.note(
       APK_REPOSITORIES,
       `os-release says Alpine ${facts.versionId}, repositories say v${release}; using the repositories`,
     );

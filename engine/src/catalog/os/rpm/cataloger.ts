@@ -21,9 +21,9 @@ export const rpmCataloger: Cataloger = {
     const sink = new WarningSink('rpm');
     const path = preferredPaths().find((p) => (files.get(p)?.content.length ?? 0) > 0);
     const file = path ? files.get(path) : undefined;
-    if (!file) return { packages: [], warnings: sink.list };
+    if (!file) return { packages: [], warnings: sink.list, notes: sink.notes };
     const wal = files.get(`${file.path}-wal`);
-    return { packages: catalogDatabase(file, wal?.content, env.os, sink), warnings: sink.list };
+    return { packages: catalogDatabase(file, wal?.content, env.os, sink), warnings: sink.list, notes: sink.notes };
   },
 };
 
@@ -112,7 +112,7 @@ function catalogDatabase(
     const existing = unique.get(key);
     const versionedKey = existing ? `${key}@${evr(info)}` : key;
     if ((existing && evr(existing) === evr(info)) || unique.has(versionedKey)) {
-      sink.add(file.path, `duplicate header for ${key} ${evr(info)}; first kept`);
+      sink.note(file.path, `duplicate header for ${key} ${evr(info)}; first kept`);
       continue;
     }
     unique.set(versionedKey, info);
