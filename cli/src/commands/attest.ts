@@ -66,7 +66,10 @@ export function registerAttest(program: Command): void {
       if (resolved.byTag) {
         printWarnings([`${image} is a tag; attesting ${resolved.name}@${resolved.digest}`]);
       }
-      const result = await attestImage(registry, resolved, key, predicateType, predicate, { replace: !!flags.replace });
+      const result = await attestImage(registry, resolved, key, predicateType, predicate, {
+        replace: !!flags.replace,
+        predicateSource: flags.predicate,
+      });
       if (flags.bundle) {
         await writeNewFile(flags.bundle, `${JSON.stringify(dsseBundle(key, result.envelope))}\n`, { force: true });
       }
@@ -85,8 +88,14 @@ export function registerAttest(program: Command): void {
     )
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .action(async (image: string, flags: VerifyAttestationFlags) => {
-      const { verifyImageAttestations, resolveImage, predicateTypeFor, attachmentRegistry, loadVerificationKey } =
-        await loadImplementation();
+      const {
+        verifyImageAttestations,
+        resolveImage,
+        predicateTypeFor,
+        attachmentRegistry,
+        loadVerificationKey,
+        attestationSubject,
+      } = await loadImplementation();
       const predicateType = flags.type ? predicateTypeFor(flags.type) : undefined;
       // A malformed policy is a usage error before any network traffic.
       const policy = flags.policy ? await (await import('@lading/engine/policy')).loadPolicy(flags.policy) : undefined;
@@ -97,11 +106,18 @@ export function registerAttest(program: Command): void {
       });
       const resolved = await resolveImage(registry, image);
       const statements = await verifyImageAttestations(registry, resolved, key, predicateType);
-      process.stderr.write(`Verified ${statements.length} attestation(s) of ${resolved.name}@${resolved.digest}\n`);
+      const [{ plural }, subject] = await Promise.all([
+        import('@lading/engine/report'),
+        policy ? attestationSubject(registry, resolved) : undefined,
+      ]);
+      process.stderr.write(
+        `Verified ${plural(statements.length, 'attestation')} of ${resolved.name}@${resolved.digest}\n`,
+      );
       process.stdout.write(`${JSON.stringify(statements, null, 2)}\n`);
-      if (policy) {
+      if (policy && subject) {
         const { checkAttestedReports } = await import('@lading/engine/policy');
-        const verdict = checkAttestedReports(statements, policy, new Date());
+        // Each attested report must be of this image (its digest, or a platform manifest of this index).
+        const verdict = checkAttestedReports(statements, policy, new Date(), subject);
         printGateLines(verdict.pass ? verdict.notes : verdict.reasons);
         if (!verdict.pass) process.exitCode = 1;
       }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { LadingError } from '../errors/lading-error.js';
+import { documentKind, parseImageIndex } from '../oci/manifest.js';
 import { appendAttachment, readAttachmentLayers } from './attachments.js';
 import {
   attachmentTag,
@@ -10,6 +11,8 @@ import {
 } from './cosign-layout.js';
 import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope, verifyEnvelope } from './dsse.js';
 import type { ResolvedImage } from './image-target.js';
+import { type AttestationSubject, checkPredicate, isCheckedPredicateType } from './predicate-check.js';
+import { PREDICATE_TYPES } from './predicate-types.js';
 import type { AttachmentRegistry } from './registry-port.js';
 import { buildStatement, parseStatement, type Statement, statementCovers } from './statement.js';
 
@@ -20,15 +23,26 @@ export interface AttestResult {
   statement: Buffer;
 }
 
-/** Signs an in-toto Statement about the image and stores the DSSE envelope as cosign does (`.att` tag). */
+/**
+ * Signs an in-toto Statement about the image and stores the DSSE envelope as cosign does (`.att` tag). The predicate
+ * is checked first (`checkPredicate`): a document that is not what its type says (BAD_INPUT), or a Lading report of
+ * another image (DIGEST_MISMATCH), is refused before anything is signed or pushed.
+ */
 export async function attestImage(
   registry: AttachmentRegistry,
   image: ResolvedImage,
   key: KeyObject,
   predicateType: string,
   predicate: unknown,
-  options: { replace?: boolean } = {},
+  options: { replace?: boolean; predicateSource?: string } = {},
 ): Promise<AttestResult> {
+  if (isCheckedPredicateType(predicateType)) {
+    const subject =
+      predicateType === PREDICATE_TYPES['lading-report']
+        ? await attestationSubject(registry, image)
+        : { name: image.name, digest: image.digest };
+    checkPredicate(predicateType, predicate, subject, options.predicateSource);
+  }
   const statement = Buffer.from(
     JSON.stringify(
       buildStatement(
@@ -101,4 +115,20 @@ export async function verifyImageAttestations(
   }
   if (check) await check(verified);
   return verified;
+}
+
+/**
+ * The image as a statement subject: its digest and, when it is an index (a multi-platform image), the digests of the
+ * manifests it lists, since a scan reads one platform's manifest and records that digest.
+ */
+export async function attestationSubject(
+  registry: AttachmentRegistry,
+  image: ResolvedImage,
+): Promise<AttestationSubject> {
+  const subject = { name: image.name, digest: image.digest };
+  const manifest = await registry.fetchManifest(image.repo, image.digest);
+  if (!manifest) return subject;
+  const what = `${image.name}@${image.digest}`;
+  if (documentKind(manifest.bytes, what, manifest.mediaType) !== 'index') return subject;
+  return { ...subject, platformDigests: parseImageIndex(manifest.bytes, what).manifests.map((m) => m.digest) };
 }

@@ -169,7 +169,7 @@ describe('image signatures and attestations in a real registry', () => {
     const resolved: ResolvedImage = await resolveImage(port, image.ref);
     const key = newKey();
     const provenance = {
-      buildDefinition: { buildType: 'https://example.com/bt' },
+      buildDefinition: { buildType: 'https://example.com/bt', externalParameters: {} },
       runDetails: { builder: { id: 'b' } },
     };
     const result = await attestImage(port, resolved, key.privateKey, 'https://slsa.dev/provenance/v1', provenance);
@@ -180,7 +180,10 @@ describe('image signatures and attestations in a real registry', () => {
       'dev.cosignproject.cosign/signature': '',
       predicateType: 'https://slsa.dev/provenance/v1',
     });
-    await attestImage(port, resolved, key.privateKey, 'https://cyclonedx.org/bom', { bomFormat: 'CycloneDX' });
+    await attestImage(port, resolved, key.privateKey, 'https://cyclonedx.org/bom', {
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+    });
 
     const all = await verifyImageAttestations(port, resolved, key.publicKey);
     assert.equal(all.length, 2);
@@ -205,11 +208,12 @@ describe('image signatures and attestations in a real registry', () => {
       verifyFailed(/no DSSE signature matches/),
     );
     // --replace keeps one attestation per predicate type
-    await attestImage(port, resolved, key.privateKey, 'https://slsa.dev/provenance/v1', { v: 2 }, { replace: true });
+    const second = { ...provenance, runDetails: { builder: { id: 'b2' } } };
+    await attestImage(port, resolved, key.privateKey, 'https://slsa.dev/provenance/v1', second, { replace: true });
     const after = await verifyImageAttestations(port, resolved, key.publicKey, 'https://slsa.dev/provenance/v1');
     assert.deepEqual(
       after.map((s) => s.predicate),
-      [{ v: 2 }],
+      [second],
     );
     // a policy check plugs in after verification
     await assert.rejects(
@@ -295,7 +299,7 @@ describe('image signatures and attestations in a real registry', () => {
       schemaVersion: 1,
       tool: { name: 'lading', version: '0.1.0' },
       createdAt: '2026-11-22T00:00:00.000Z',
-      target: { kind: 'image', ref: image.ref, layers: [] },
+      target: { kind: 'image', ref: image.ref, digest: image.digest, layers: [] },
       packages: [],
       findings: [
         {
@@ -348,7 +352,68 @@ describe('image signatures and attestations in a real registry', () => {
     assert.equal(failing.code, 1, failing.stderr);
     assert.match(failing.stderr, /policy rule no-kev: CVE-2023-4911/);
     assert.equal(passing.code, 0, passing.stderr);
-    assert.match(passing.stderr, /1 attested report\(s\) checked/);
+    assert.match(passing.stderr, /1 attested report checked/);
+  });
+
+  it('CLI: attest refuses a malformed predicate or a report of another image; verify --policy refuses one', async (t) => {
+    const dir = await tempDir(t);
+    const image = await pushImage(client, registry.host, 'team/bound', '1', 'bound image');
+    const other = await pushImage(client, registry.host, 'team/other', '1', 'other image');
+    const pair = generateCosignKeyPair('pw');
+    await writeFile(join(dir, 'k.key'), pair.privatePem);
+    await writeFile(join(dir, 'k.pub'), pair.publicPem);
+    const env = { LADING_PASSWORD: 'pw' };
+    const reportOf = (ref: string, digest: string) => ({
+      schemaVersion: 1,
+      tool: { name: 'lading', version: '0.1.0' },
+      createdAt: '2026-11-22T00:00:00.000Z',
+      target: { kind: 'image', ref, digest, layers: [] },
+      packages: [],
+      findings: [],
+      warnings: [],
+      summary: { packages: 0, findings: 0, bySeverity: { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 } },
+    });
+    await writeFile(join(dir, 'other.json'), JSON.stringify(reportOf(other.ref, other.digest)));
+    await writeFile(join(dir, 'bom.json'), JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6' }));
+    await writeFile(join(dir, 'pass.yaml'), 'version: 1\nrules: []\n');
+    const attest = (predicate: string, type: string) =>
+      runCli(['attest', image.ref, '--key', join(dir, 'k.key'), '--predicate', join(dir, predicate), '--type', type], {
+        env,
+      });
+
+    const foreign = await attest('other.json', 'lading-report');
+    assert.equal(foreign.code, 3, foreign.stderr);
+    assert.match(
+      foreign.stderr,
+      new RegExp(
+        `the Lading report is of another image \\(${other.ref} @ ${other.digest}\\), not ${registry.host}/team/bound@${image.digest}`,
+      ),
+    );
+    const notSpdx = await attest('bom.json', 'spdxjson');
+    assert.equal(notSpdx.code, 3, notSpdx.stderr);
+    assert.match(notSpdx.stderr, /bom\.json: not a valid https:\/\/spdx\.dev\/Document predicate: spdxVersion/);
+    const tags = await client.listTags({ registry: registry.host, repository: 'team/bound' });
+    assert.deepEqual(tags, ['1'], 'nothing was signed or pushed');
+
+    // Signed under a type Lading does not check, the foreign report still reaches verify-attestation --policy,
+    // which refuses it before gating: a report of another image says nothing about this one.
+    const smuggled = await attest('other.json', 'https://example.com/any-report/v1');
+    assert.equal(smuggled.code, 0, smuggled.stderr);
+    const gated = await runCli([
+      'verify-attestation',
+      image.ref,
+      '--key',
+      join(dir, 'k.pub'),
+      '--policy',
+      join(dir, 'pass.yaml'),
+    ]);
+    assert.equal(gated.code, 1, gated.stderr);
+    assert.match(gated.stderr, /lading: verification failed: the Lading report is of another image/);
+
+    // The report of this image attests and gates.
+    await writeFile(join(dir, 'own.json'), JSON.stringify(reportOf(image.ref, image.digest)));
+    const own = await attest('own.json', 'lading-report');
+    assert.equal(own.code, 0, own.stderr);
   });
 
   it('skopeo (containers/image) reads our .sig manifest; openssl verifies what it extracted', async (t) => {
