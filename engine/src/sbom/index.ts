@@ -4,3 +4,4 @@
 export * from './cyclonedx-writer.js';
 export * from './read.js';
 export * from './spdx-writer.js';
+export * from '../model/purl.js';
