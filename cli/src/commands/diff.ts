@@ -11,7 +11,7 @@ import {
   sbomMaxBytesFrom,
   skipDbUpdateFrom,
 } from '../environment.js';
-import { collect, parseOutputSpecs, writeOutput } from '../output.js';
+import { collect, parseOutputSpecs, printGateLines, writeOutput } from '../output.js';
 
 /**
  * The diff's output formats, as the engine's `DIFF_FORMATS` names them (a test holds the two equal): a constant
@@ -29,6 +29,7 @@ interface DiffFlags {
   verifyDiffIds?: boolean;
   allowMissingData?: boolean;
   skipDbUpdate?: boolean;
+  failOnWorse?: boolean;
 }
 
 export function registerDiff(program: Command): void {
@@ -49,14 +50,21 @@ export function registerDiff(program: Command): void {
     .option('--platform <os/arch>', 'platform to pick from multi-platform images')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .option('--verify-diff-ids', "also check every layer's content against the config's diff-ids (slower)")
+    .option('--fail-on-worse', 'exit 1 when the verdict is WORSE (the most severe level whose count changed went up)')
     .action(async (oldSpec: string, newSpec: string, flags: DiffFlags) => {
-      const { diffReports, renderDiff } = await loadImplementation();
+      const { diffReports, renderDiff, diffGate } = await loadImplementation();
       const specs = parseOutputSpecs(flags.output, DIFF_FORMAT_NAMES, 'table');
       // One clock reading for both sides: the reports' dates and their data-age checks agree.
       const now = new Date();
       const [before, after] = await Promise.all([reportFor(oldSpec, flags, now), reportFor(newSpec, flags, now)]);
       const diff = diffReports(before, after);
       for (const spec of specs) await writeOutput(spec, renderDiff(diff, spec.format));
+      if (flags.failOnWorse) {
+        // The outputs above are what they are without the flag; the gate only adds its reason and the exit status.
+        const gate = diffGate(diff);
+        printGateLines(gate.reasons);
+        if (!gate.pass) process.exitCode = 1;
+      }
     });
 }
 

@@ -2,4 +2,5 @@
 // internal and may change without notice.
 export * from './diff.js';
 export * from './formats.js';
+export * from './gate.js';
 export * from './render.js';

@@ -1,5 +1,6 @@
 import type { Finding } from '../model/finding.js';
 import type { Report } from '../model/report.js';
+import { gapWords } from './coverage-words.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
 
@@ -43,8 +44,19 @@ export function renderJunit(report: Report, options: RenderOptions): string {
     }
     return `  <testsuite name="${attr(`${report.target.ref} ${type}`)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${cases.filter((c) => c.includes('<skipped')).length}">\n${cases.join('\n')}\n  </testsuite>`;
   });
+  // One failing case per coverage gap: a CI must not count unchecked packages as passed.
+  const gaps = report.coverage?.gaps ?? [];
+  if (gaps.length) {
+    const cases = gaps.map(
+      (gap) =>
+        `    <testcase classname="${attr(`coverage.${gap.scope}`)}" name="${attr(`not checked: ${gap.scope}`)}"><failure type="not-checked" message="${attr(gapWords(gap))}">${text(`${gapWords(gap)}\nPackages not checked: ${(gap.packageIds ?? []).join(', ') || 'unknown'}`)}</failure></testcase>`,
+    );
+    suites.push(
+      `  <testsuite name="${attr(`${report.target.ref} coverage`)}" tests="${cases.length}" failures="${cases.length}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>`,
+    );
+  }
   const total = suites.reduce((n, s) => n + Number(/tests="(\d+)"/.exec(s)?.[1] ?? 0), 0);
-  const failures = findings.filter((f) => !f.suppressed).length;
+  const failures = findings.filter((f) => !f.suppressed).length + gaps.length;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="lading" tests="${total}" failures="${failures}" errors="0">\n${suites.join('\n')}\n</testsuites>\n`;
 }
 

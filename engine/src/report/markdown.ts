@@ -4,6 +4,7 @@ import type { Report } from '../model/report.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import { fitSections, mdCell } from './markdown-limit.js';
 import type { RenderOptions } from './render-options.js';
+import { notCheckedLines } from './coverage-words.js';
 import { plural } from './words.js';
 
 const ICON: Record<Finding['severity'], string> = {
@@ -25,6 +26,9 @@ export function renderMarkdown(report: Report, options: RenderOptions): string {
       : findingsVerdict(report);
   const head =
     `### Lading scan of \`${mdCell(report.target.ref)}\`\n\n${verdict}\n\n` +
+    notCheckedLines(report)
+      .map((line) => `> ⚠️ **${mdCell(line)}**\n\n`)
+      .join('') +
     `| critical | high | medium | low | unknown | packages |\n|---:|---:|---:|---:|---:|---:|\n` +
     `| ${s.critical} | ${s.high} | ${s.medium} | ${s.low} | ${s.unknown} | ${report.summary.packages} |\n\n` +
     (report.os
@@ -80,6 +84,7 @@ function policyVerdict(policy: NonNullable<Report['policy']>): string {
 }
 
 function findingsVerdict(report: Report): string {
+  if (report.summary.findings === 0 && report.coverage) return '⚠️ **No vulnerabilities found in the packages checked**';
   return report.summary.findings === 0
     ? '✅ **No vulnerabilities found**'
     : `⚠️ **${plural(report.summary.findings, 'vulnerability', 'vulnerabilities')} found**`;

@@ -1,6 +1,7 @@
 import type { Finding, Severity } from '../model/finding.js';
 import type { Misconfiguration } from '../model/misconfiguration.js';
 import type { Report } from '../model/report.js';
+import { gapWords } from './coverage-words.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
 
@@ -54,6 +55,21 @@ export function renderSarif(report: Report, options: RenderOptions): string {
           ),
           ...misconfigurations.flatMap((m) => checkResultsFor(m, ruleIndex.get(checkRuleId(m.id))!, report)),
         ],
+        // Packages left unchecked are told as tool notifications: code scanning shows them beside the results.
+        ...(report.coverage?.gaps.length
+          ? {
+              invocations: [
+                {
+                  executionSuccessful: true,
+                  toolExecutionNotifications: report.coverage.gaps.map((gap) => ({
+                    level: 'warning',
+                    descriptor: { id: `lading-coverage-${gap.kind}` },
+                    message: { text: `not checked: ${gapWords(gap)}` },
+                  })),
+                },
+              ],
+            }
+          : {}),
         originalUriBaseIds: { ROOTPATH: { uri: 'file:///' } },
         properties: {
           target: report.target.ref,

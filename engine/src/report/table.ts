@@ -4,6 +4,7 @@ import type { Misconfiguration } from '../model/misconfiguration.js';
 import type { Report } from '../model/report.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
+import { notCheckedLines } from './coverage-words.js';
 import { plural } from './words.js';
 
 const COLORS: Record<Severity, string> = {
@@ -36,9 +37,11 @@ export function renderTable(report: Report, options: RenderOptions): string {
         (report.summary.suppressed ? `, ${report.summary.suppressed} suppressed` : '') +
         fixableNote(report.findings),
     );
+    // Above the findings: what was not looked at, so no reader takes the table for the whole image.
+    for (const line of notCheckedLines(report)) lines.push(paint(BOLD, line));
     lines.push('');
     if (findings.length === 0) {
-      lines.push('No vulnerabilities found.');
+      lines.push(report.coverage ? 'No vulnerabilities found in the packages checked.' : 'No vulnerabilities found.');
     } else {
       for (const line of findingsTable(findings, paint, options.width)) lines.push(line);
     }

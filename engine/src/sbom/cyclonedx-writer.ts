@@ -1,5 +1,6 @@
 import type { Package } from '../model/package.js';
 import type { Report } from '../model/report.js';
+import { gapWords } from '../report/coverage-words.js';
 import type { RenderOptions } from '../report/render-options.js';
 import { LADING_VERSION } from '../version.js';
 import { bomRefs, OS_PACKAGE_TYPES, sortedPackages } from './component-order.js';
@@ -43,6 +44,10 @@ export function buildCycloneDx(
       timestamp: sbomTimestamp(report, options),
       tools: { components: [{ type: 'application', name: 'lading', version: report.tool.version || LADING_VERSION }] },
       component: root,
+      // a reader of the SBOM must see that its vulnerabilities section leaves these packages out
+      ...(report.coverage?.gaps.length
+        ? { properties: report.coverage.gaps.map((gap) => ({ name: PROP.unchecked, value: gapWords(gap) })) }
+        : {}),
     },
     components,
     dependencies: dependencies(packages, refOf, rootRef, osRef),

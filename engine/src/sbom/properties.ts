@@ -24,6 +24,8 @@ export const PROP = {
   findingEpss: 'lading:finding:epss',
   findingEpssPercentile: 'lading:finding:epssPercentile',
   findingSeveritySource: 'lading:finding:severitySource',
+  /** On the metadata, one per coverage gap: what the report did not check (`Debian:12: no vulnerability data (3 packages)`). */
+  unchecked: 'lading:unchecked',
 } as const;
 
 export interface Property {

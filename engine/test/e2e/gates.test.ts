@@ -122,6 +122,15 @@ describe('gates on two Alpine releases', () => {
 
     const worse = JSON.parse(backwards.stdout) as DiffJson;
     assert.equal(worse.direction, 'worse');
+    // --fail-on-worse gates on the same verdict: exit 1 on WORSE with its reason, the JSON byte for byte the same.
+    const [gatedWorse, gatedBetter] = await Promise.all([
+      lading(['diff', bFile, aFile, '-o', 'json', '--fail-on-worse'], 1),
+      lading(['diff', aFile, bFile, '-o', 'json', '--fail-on-worse'], 0),
+    ]);
+    assert.equal(gatedWorse.stdout, backwards.stdout);
+    assert.equal(gatedBetter.stdout, files.stdout);
+    assert.match(gatedWorse.stderr, /^lading: diff: .* is worse than .* \(high \+4, medium \+2\)$/m);
+    assert.equal(gatedBetter.stderr, '');
     assert.deepEqual(findingLines(worse.findings.new), findingLines(diff.findings.fixed));
     assert.deepEqual(worse.findings.fixed, []);
     assert.deepEqual(
