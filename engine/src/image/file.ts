@@ -42,3 +42,24 @@ export interface WantedFile {
 
 /** The files the walk kept, keyed by absolute path, after whiteouts of upper layers were applied. */
 export type WantedFiles = ReadonlyMap<string, WantedFile>;
+
+/**
+ * Reads files as they stream past in every layer (not only the squashed view), in the same walk as the catalogers:
+ * the secret scanner. What `end` returns is kept with the layer's scan (and in the layer cache: plain JSON data).
+ */
+export interface FileInspector {
+  /** Whether to read this regular file of this layer (a cheap test: it runs for every file of every layer). */
+  wants(path: string, meta: FileMeta): boolean;
+  /** A sink for one file's bytes, in order; `end` returns what to keep, or undefined for nothing. */
+  start(path: string, meta: FileMeta): { write(chunk: Buffer): void; end(): unknown };
+}
+
+/** What an inspector kept of one file in one layer, and where that version of the path left the image. */
+export interface InspectedFile {
+  path: string;
+  /** Diff-id of the layer holding this version (undefined for `dir:` targets). */
+  layer?: string;
+  /** Diff-id of the first later layer that deleted or replaced this version; absent while the image holds it. */
+  removedIn?: string;
+  result: unknown;
+}

@@ -3,7 +3,7 @@ import { throwIfAborted } from '../errors/abort.js';
 import { describeError, isLadingError, LadingError } from '../errors/lading-error.js';
 import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
-import type { FileMeta, RandomAccessFile, WantedFiles } from './file.js';
+import type { FileInspector, FileMeta, InspectedFile, RandomAccessFile, WantedFiles } from './file.js';
 import type { Image } from './image.js';
 import type { ProgressListener } from './progress.js';
 import { isCompressedFile } from './sources/tar-archive.js';
@@ -65,6 +65,8 @@ export interface FileSelector {
   ): { content: Buffer; condensedBy?: string } | null | undefined;
   /** Paths whose lower-layer versions are kept too (`WantedFile.history`). */
   wantsHistory(path: string): boolean;
+  /** Optional: reads the files it wants in every layer as they stream past (`WalkResult.inspected`). */
+  inspector?: FileInspector;
 }
 
 export interface WalkOptions {
@@ -103,6 +105,8 @@ export interface LayerScanCache {
 export interface WalkResult {
   files: WantedFiles;
   warnings: ScanWarning[];
+  /** What the selector's inspector kept, per layer in layer order (absent without an inspector). */
+  inspected?: InspectedFile[];
   /**
    * True when every byte the walk used was checked against a digest the image names (a layer's verified blob
    * digest or its diff-id): the files are then a function of the image's digests alone (what the result cache

@@ -48,7 +48,7 @@ export function encodeLayerScan(scan: CachedLayerScan): Buffer {
   return Buffer.from(JSON.stringify({ ops, warnings: scan.warnings, entries: scan.entries, inflated: scan.inflated }));
 }
 
-const OP_KINDS = new Set(['whiteout', 'opaque', 'dir', 'entry']);
+const OP_KINDS = new Set(['whiteout', 'opaque', 'dir', 'entry', 'inspected']);
 const ENTRY_TYPES = new Set(['file', 'symlink', 'hardlink', 'other']);
 
 /** The scan `encodeLayerScan` wrote, or undefined for anything else (the cache's own checksum passed already). */

@@ -22,7 +22,9 @@ export type LayerOp =
   | { kind: 'whiteout'; path: string }
   | { kind: 'opaque'; path: string }
   | { kind: 'dir'; path: string }
-  | { kind: 'entry'; entry: ScannedEntry };
+  | { kind: 'entry'; entry: ScannedEntry }
+  /** What the selector's inspector kept of the file this layer holds at `path` (the squash ignores it). */
+  | { kind: 'inspected'; path: string; result: unknown };
 
 export const DEFAULT_MAX_CONDENSE_BYTES = 512 * 1024 ** 2;
 
@@ -175,11 +177,27 @@ export async function scanLayerTar(reader: TarReader, ctx: ScanContext): Promise
     if (e.type === 'hardlink') base.linkTarget = entryPath(e.linkname);
     // In an uncompressed local layer, executables are condensed from reads at offsets and their data skipped.
     const file = e;
+    const inspector = e.type === 'file' && !ctx.pick ? ctx.selector.inspector : undefined;
+    const meta: FileMeta = { size: e.size, mode: e.mode, type: 'file' };
+    const sink = inspector?.wants(path, meta) ? inspector.start(path, meta) : undefined;
+    let fed = false;
+    const read = async () => {
+      const content = await reader.content(file);
+      if (sink) {
+        sink.write(content);
+        fed = true;
+      }
+      return content;
+    };
     const entry =
-      e.type === 'file' && contentWanted(base, ctx)
-        ? await keepContent(base, ctx, () => reader.content(file), reader.contentAt(file))
-        : base;
+      e.type === 'file' && contentWanted(base, ctx) ? await keepContent(base, ctx, read, reader.contentAt(file)) : base;
     ops.push({ kind: 'entry', entry });
+    if (sink) {
+      // Not read for a cataloger (or only at offsets): streamed past the inspector in pieces, never held whole.
+      if (!fed) for await (const piece of reader.contentPieces(file)) sink.write(piece);
+      const result = sink.end();
+      if (result !== undefined) ops.push({ kind: 'inspected', path, result });
+    }
   }
   return ops;
 }

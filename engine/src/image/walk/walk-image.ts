@@ -11,6 +11,7 @@ import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import type { ProgressListener } from '../progress.js';
 import { type ByteSource, FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
 import { TarReader } from '../tar/tar-reader.js';
+import { collectInspected } from './inspected.js';
 import { type LayerOp, OneAtATime, type ScanContext, scanLayerTar } from './layer-scan.js';
 import { decodeLayerScan, encodeLayerScan, layerScanKey } from './layer-scan-cache.js';
 import { ProgressMeter } from './progress-meter.js';
@@ -316,7 +317,8 @@ async function finishWalk(
     layerId: (i) => image.layers[i]?.info.diffId,
     readRaw,
   });
-  return { files, warnings };
+  if (!selector.inspector) return { files, warnings };
+  return { files, warnings, inspected: collectInspected(perLayer, (i) => image.layers[i]?.info.diffId) };
 }
 
 /**
