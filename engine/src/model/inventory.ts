@@ -2,6 +2,7 @@ import type { NotedFile } from './misconfiguration.js';
 import type { OsInfo } from './os.js';
 import type { Package } from './package.js';
 import type { CoverageGap } from './report.js';
+import type { SecretFinding } from './secret.js';
 import type { ScanWarning } from './warning.js';
 
 /** What is inside the target: the output of catalog/ (or of an SBOM reader), the input of sbom/ and match/. */
@@ -13,4 +14,6 @@ export interface Inventory {
   warnings: ScanWarning[];
   /** Files noted by path and mode for the image checks (`checks/`), in path order; absent when none were. */
   notedFiles?: NotedFile[];
+  /** Secrets found in the image's layers (`secrets/`); absent when none were or the scanner was off. */
+  secrets?: SecretFinding[];
 }

@@ -2,6 +2,7 @@ import type { Finding } from './finding.js';
 import type { Misconfiguration } from './misconfiguration.js';
 import type { OsInfo } from './os.js';
 import type { Package } from './package.js';
+import type { SecretFinding } from './secret.js';
 import type { TargetInfo } from './target.js';
 import type { ScanWarning } from './warning.js';
 
@@ -84,6 +85,8 @@ export interface Report {
   coverage?: Coverage;
   /** Image checks that failed (`checks/`), in id order; absent when none failed or none ran. */
   misconfigurations?: Misconfiguration[];
+  /** Secrets found in any layer of the image, also those a later layer deleted (`secrets/`); absent when none. */
+  secrets?: SecretFinding[];
 }
 
 /** The coverage record for these gaps: undefined when there are none (a complete report carries no `coverage`). */

@@ -13,6 +13,7 @@ import type { TargetInfo } from '../model/target.js';
 import type { ScanWarning } from '../model/warning.js';
 import { type FindingFilters, filterFindings } from '../policy/filters.js';
 import { buildReport } from '../report/build.js';
+import { type SecretScanOptions, secretFindings, secretInspector, secretsSelection } from '../secrets/findings.js';
 
 export interface InventoryOptions extends OpenOptions {
   /** Total bytes all layers may inflate to (`WalkOptions.maxInflatedBytes`, a decompression-bomb cap). */
@@ -31,6 +32,14 @@ export interface InventoryOptions extends OpenOptions {
    * true; false walks exactly as before they existed (the CLI's --no-checks).
    */
   checks?: boolean;
+  /**
+   * Scan every layer's files for secrets (`secrets/`, the report's `secrets`) in the same walk: a secret deleted by a
+   * later layer is still found. Default true for `scan` (false walks exactly as before: the CLI's --no-secrets),
+   * false for `inventoryOf` (an SBOM has no use for them).
+   */
+  secrets?: boolean;
+  /** Options of the secret scanner (its per-file cap). */
+  secretScan?: SecretScanOptions;
 }
 
 export interface ScanOptions extends InventoryOptions, FindingFilters {
@@ -61,7 +70,7 @@ export interface ScanOptions extends InventoryOptions, FindingFilters {
 export async function scan(spec: string, options: ScanOptions): Promise<Report> {
   const { now } = options;
   const limits: CatalogLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const { target, inventory } = await inventoryOf(spec, options, limits);
+  const { target, inventory } = await inventoryOf(spec, { ...options, secrets: options.secrets !== false }, limits);
   throwIfAborted(options.signal);
 
   let findings: Finding[] = [];
@@ -91,6 +100,7 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
     const misconfigurations = runImageChecks(target, inventory, { now });
     if (misconfigurations.length) report.misconfigurations = misconfigurations;
   }
+  if (inventory.secrets?.length) report.secrets = inventory.secrets;
   return report;
 }
 
@@ -103,7 +113,10 @@ export async function inventoryOf(
   if (spec.startsWith('sbom:')) {
     return (await import('../sbom/read.js')).readSbomFile(spec.slice('sbom:'.length), options.maxSbomBytes);
   }
-  const catalogers = options.checks === false ? CATALOGERS : [...CATALOGERS, ...CHECK_CATALOGERS];
+  const withChecks = options.checks === false ? CATALOGERS : [...CATALOGERS, ...CHECK_CATALOGERS];
+  // The secret scanner joins the walk's selection (for the package checksum lists) and its cache keys.
+  const secrets = options.secrets === true;
+  const catalogers = secrets ? [...withChecks, secretsSelection] : withChecks;
   const opened = await openTarget(spec, options);
   try {
     // A compressed archive is described only by the walk the cache would spare: it is never looked up.
@@ -133,7 +146,9 @@ export async function inventoryOf(
       });
       return { target: opened.target, inventory: hit };
     }
-    const walked = await opened.walk(selectorFor(catalogers), {
+    const selector = selectorFor(catalogers);
+    if (secrets) selector.inspector = secretInspector(options.secretScan);
+    const walked = await opened.walk(selector, {
       maxFileBytes: limits.maxFileBytes,
       ...(options.maxInflatedBytes ? { maxInflatedBytes: options.maxInflatedBytes } : {}),
       // Only checked bytes may be stored: layers read in place are hashed as well when a result will be kept.
@@ -142,6 +157,10 @@ export async function inventoryOf(
     });
     // The walk's warnings come first; the wanted files it skipped are coverage gaps of their catalogers.
     const inventory = await runCatalogers(walked.files, catalogers, limits, walked.warnings);
+    if (secrets && walked.inspected) {
+      const found = secretFindings(walked.inspected, walked.files);
+      if (found.length) inventory.secrets = found;
+    }
     throwIfAborted(options.signal);
     if (cache && key && walked.verified) await cache.put(key, inventory);
     return { target: opened.target, inventory };
