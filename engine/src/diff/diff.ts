@@ -1,6 +1,7 @@
 import { type Finding, SEVERITIES } from '../model/finding.js';
 import type { Package } from '../model/package.js';
 import type { Report, SeverityCounts } from '../model/report.js';
+import { gapWords } from '../report/coverage-words.js';
 
 export interface PackageChange {
   name: string;
@@ -25,6 +26,11 @@ export interface ReportDiff {
   severityDelta: SeverityCounts;
   /** Decided by the most severe level whose count changed: fewer is better. */
   direction: 'better' | 'worse' | 'stable';
+  /**
+   * Present when either report left packages unchecked (its `coverage` gaps): the comparison may miss findings,
+   * so "better" or "stable" is not established. One line per gap, `old: …` or `new: …`.
+   */
+  incomplete?: { reasons: string[] };
 }
 
 /**
@@ -44,7 +50,7 @@ export function diffReports(oldReport: Report, newReport: Report): ReportDiff {
     createdAt: r.createdAt,
     ...(r.target.digest ? { digest: r.target.digest } : {}),
   });
-  return {
+  const diff: ReportDiff = {
     old: side(oldReport),
     new: side(newReport),
     packages: diffPackages(oldReport.packages, newReport.packages),
@@ -52,6 +58,12 @@ export function diffReports(oldReport: Report, newReport: Report): ReportDiff {
     severityDelta,
     direction: directionOf(severityDelta),
   };
+  const reasons = [
+    ...(oldReport.coverage?.gaps ?? []).map((gap) => `old: ${gapWords(gap)}`),
+    ...(newReport.coverage?.gaps ?? []).map((gap) => `new: ${gapWords(gap)}`),
+  ];
+  if (reasons.length) diff.incomplete = { reasons };
+  return diff;
 }
 
 /** A finding is known by its id and every alias, each paired with the package: DSA vs CVE naming is not a change. */

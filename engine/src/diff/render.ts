@@ -26,7 +26,8 @@ function deltaText(d: SeverityCounts): string {
 
 function renderDiffTable(diff: ReportDiff): string {
   const lines = [
-    `${diff.old.ref} → ${diff.new.ref}: ${diff.direction.toUpperCase()}`,
+    `${diff.old.ref} → ${diff.new.ref}: ${diff.direction.toUpperCase()}${diff.incomplete ? ' (INCOMPLETE: not every package was checked)' : ''}`,
+    ...(diff.incomplete?.reasons ?? []).map((r) => `NOT CHECKED ${r}`),
     `findings: ${diff.findings.new.length} new, ${diff.findings.fixed.length} fixed, ${diff.findings.unchanged} unchanged (${deltaText(diff.severityDelta)})`,
     `packages: ${diff.packages.added.length} added, ${diff.packages.removed.length} removed, ${diff.packages.changed.length} changed`,
   ];
@@ -59,9 +60,11 @@ function renderDiffMarkdown(diff: ReportDiff): string {
         ? '✅ **Better**'
         : '➖ **No change in risk**';
   const head =
-    `### Lading: \`${mdCell(diff.old.ref)}\` → \`${mdCell(diff.new.ref)}\`\n\n${verdict}: ` +
+    `### Lading: \`${mdCell(diff.old.ref)}\` → \`${mdCell(diff.new.ref)}\`\n\n${verdict}` +
+    `${diff.incomplete ? ' (⚠️ **incomplete**: not every package was checked)' : ''}: ` +
     `${diff.findings.new.length} new, ${diff.findings.fixed.length} fixed, ${diff.findings.unchanged} unchanged findings ` +
-    `(${deltaText(diff.severityDelta)}).\n\n`;
+    `(${deltaText(diff.severityDelta)}).\n\n` +
+    (diff.incomplete?.reasons ?? []).map((r) => `> ⚠️ **Not checked** ${mdCell(r)}\n\n`).join('');
   const findingRow = (f: Finding) =>
     `| ${f.severity} | ${f.advisory.url ? `[${f.id}](${f.advisory.url})` : f.id} | ${mdCell(f.package.name)} | ${mdCell(f.package.version)} | ${mdCell(fixText(f) || '—')} |`;
   const table = '| severity | vulnerability | package | version | fixed in |\n|---|---|---|---|---|\n';

@@ -289,7 +289,10 @@ describe('lading scan dir:debian12 against imported OSV records', () => {
       /^lading: 127\.0\.0\.1:1\/team\/app:1 is in a registry, which --offline/,
     );
     assertOneLineError(missingFile.stderr, /saved\.tar: no such file or directory$/);
-    assertOneLineError(noDb.stderr, /^lading: no vulnerability data for .*Debian.*: run `lading db update`/);
+    assertOneLineError(
+      noDb.stderr,
+      /^lading: no vulnerability data for Debian:12 \(\d+ packages\) in .*; run `lading db update --ecosystem Debian:12`.*--allow-missing-data/,
+    );
     assert.equal(noDb.stdout, '');
     assertOneLineError(badFlag.stderr, /^lading: unknown option '--no-such-flag'/);
     assertOneLineError(badSeverity.stderr, /^lading: unknown severity "huge"/);
