@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
 import { dbDirFrom, dbSourcesFrom } from '../environment.js';
@@ -32,7 +32,7 @@ export function registerDb(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (flags: DbFlags & { ecosystem: string[]; source?: string; full?: boolean; enrichment: boolean }) => {
-      const { resolveSources, VulnStoreWriter, updateStore } = await loadImplementation();
+      const { resolveSources, VulnStoreWriter, updateStore, plural } = await loadImplementation();
       const dir = dbDirFrom(flags.dbDir, process.env);
       const sources = dbSourcesFrom(flags.source, process.env);
       const store = VulnStoreWriter.open(dir);
@@ -49,10 +49,10 @@ export function registerDb(program: Command): void {
         });
         printWarnings(summary.warnings, flags);
         for (const e of summary.ecosystems) {
-          process.stdout.write(`${e.ecosystem}: ${e.mode}, ${e.changed} changed, ${e.records} records\n`);
+          process.stdout.write(`${e.ecosystem}: ${e.mode}, ${e.changed} changed, ${plural(e.records, 'record')}\n`);
         }
-        if (summary.kev !== undefined) process.stdout.write(`KEV: ${summary.kev} entries\n`);
-        if (summary.epss !== undefined) process.stdout.write(`EPSS: ${summary.epss} scores\n`);
+        if (summary.kev !== undefined) process.stdout.write(`KEV: ${plural(summary.kev, 'entry', 'entries')}\n`);
+        if (summary.epss !== undefined) process.stdout.write(`EPSS: ${plural(summary.epss, 'score')}\n`);
       } finally {
         store.close();
       }
@@ -110,6 +110,12 @@ export function registerDb(program: Command): void {
       if (!store) throw new LadingError('NO_DB', `no vulnerability database in ${dir}: run \`lading db update\``);
       // VACUUM INTO refuses an existing file; write beside it and rename so a failure leaves no half file.
       const target = resolve(file);
+      // Said plainly, before SQLite reports it as a failure to open its temporary file.
+      const folder = await stat(dirname(target)).catch(() => undefined);
+      if (!folder?.isDirectory()) {
+        store.close();
+        throw new LadingError('IO', `cannot export to ${file}: the folder ${dirname(target)} does not exist`);
+      }
       const tmp = `${target}.tmp-${process.pid}`;
       try {
         await rm(tmp, { force: true });
@@ -129,13 +135,14 @@ export function registerDb(program: Command): void {
 
 /** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */
 async function loadImplementation() {
-  const [m0, m1, m2, m3, m4, m5] = await Promise.all([
+  const [m0, m1, m2, m3, m4, m5, { plural }] = await Promise.all([
     import('@lading/engine/vulndb'),
     import('@lading/engine/vulndb'),
     import('@lading/engine/vulndb'),
     import('@lading/engine/vulndb'),
     import('@lading/engine/vulndb'),
     import('@lading/engine/vulndb'),
+    import('@lading/engine/report'),
   ]);
-  return { ...m0, ...m1, ...m2, ...m3, ...m4, ...m5 };
+  return { ...m0, ...m1, ...m2, ...m3, ...m4, ...m5, plural };
 }

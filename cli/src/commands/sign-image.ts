@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
 import { dockerConfigPathFrom } from '../environment.js';
 import { collect, printWarnings } from '../output.js';
@@ -20,6 +22,7 @@ export function registerSignImage(program: Command): void {
     .action(async (image: string, flags: SignFlags) => {
       const { parseAnnotations, signImage, resolveImage, attachmentRegistry, loadSigningKey } =
         await loadImplementation();
+      await refuseLocalFile(image, 'use sign-blob to sign files, sign to sign images');
       const annotations = parseAnnotations(flags.annotation);
       // The key (and its password) first: a wrong password must fail before anything touches the registry.
       const key = await loadSigningKey(flags.key, signingKeySource(process.env));
@@ -49,6 +52,7 @@ export function registerSignImage(program: Command): void {
     .action(async (image: string, flags: SignFlags) => {
       const { parseAnnotations, verifyImageSignatures, resolveImage, attachmentRegistry, loadVerificationKey } =
         await loadImplementation();
+      await refuseLocalFile(image, 'use verify-blob to verify files, verify to verify images');
       const required = parseAnnotations(flags.annotation);
       const key = await loadVerificationKey(flags.key, keySource(process.env));
       const registry = attachmentRegistry({
@@ -57,11 +61,24 @@ export function registerSignImage(program: Command): void {
       });
       const resolved = await resolveImage(registry, image);
       const payloads = await verifyImageSignatures(registry, resolved, key, required);
+      const { plural } = await import('@lading/engine/report');
       process.stderr.write(
-        `Verified ${payloads.length} signature(s) of ${resolved.name}@${resolved.digest}: signature, payload digest and identity\n`,
+        `Verified ${plural(payloads.length, 'signature')} of ${resolved.name}@${resolved.digest}: signature, payload digest and identity\n`,
       );
       process.stdout.write(`${JSON.stringify(payloads, null, 2)}\n`);
     });
+}
+
+/**
+ * `sign FILE` names a file where an image reference belongs: say which command signs files, rather than letting the
+ * path fail as a malformed image reference.
+ */
+async function refuseLocalFile(image: string, remedy: string): Promise<void> {
+  const isFile = await stat(image).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (isFile) throw new LadingError('USAGE', `${image} is a file: ${remedy}`);
 }
 
 /** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */

@@ -46,6 +46,8 @@ describe('lading db', () => {
     const copy = join(dir, 'copy', 'vulndb.sqlite');
     const exported = await runCli(['db', 'export', join(dir, 'copy', 'vulndb.sqlite'), '--db-dir', db]);
     assert.equal(exported.code, 3, 'the destination folder does not exist yet');
+    assert.match(exported.stderr, /^lading: cannot export to .*vulndb\.sqlite: the folder .*copy does not exist\n$/);
+    assert.doesNotMatch(exported.stderr, /SQLITE|unable to open/, 'no SQLite temp-file error');
     await mkdir(join(dir, 'copy'));
     const again = await runCli(['db', 'export', copy, '--db-dir', db]);
     assert.equal(again.code, 0, again.stderr);
@@ -70,7 +72,7 @@ describe('lading db', () => {
       env: { LADING_DB_SOURCE: server.url },
     });
     assert.equal(updated.code, 0, updated.stderr);
-    assert.equal(updated.stdout, 'npm: full, 1 changed, 1 records\n');
+    assert.equal(updated.stdout, 'npm: full, 1 changed, 1 record\n');
     assert.equal(updated.stderr, '', 'no progress output without a TTY');
   });
 
