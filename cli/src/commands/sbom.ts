@@ -7,6 +7,7 @@ export function registerSbom(program: Command): void {
     .description('write the SBOM of an image, root filesystem or SBOM (CycloneDX or SPDX JSON)')
     .argument('<target>', 'registry ref, docker-archive:, oci:, oci-archive:, dir:, sbom: or a path');
   addTargetOptions(cmd).action(async (target: string, flags: ScanFlags) => {
-    await runScanCommand(target, { ...flags, sbomOnly: true }, 'cyclonedx-json');
+    // An SBOM has no place for secrets: the walk skips the scanner.
+    await runScanCommand(target, { ...flags, sbomOnly: true, secrets: false }, 'cyclonedx-json');
   });
 }

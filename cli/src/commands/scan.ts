@@ -48,6 +48,8 @@ export interface ScanFlags {
   baselineUpdate?: string;
   allowMissingData?: boolean;
   skipDbUpdate?: boolean;
+  /** False under --no-secrets. */
+  secrets?: boolean;
 }
 
 export function registerScan(program: Command): void {
@@ -58,6 +60,7 @@ export function registerScan(program: Command): void {
   addTargetOptions(cmd);
   cmd
     .option('--sbom-only', 'catalog only; do not match vulnerabilities')
+    .option('--no-secrets', "do not scan the image's layers for secrets (the report's secrets)")
     .option(
       '--allow-missing-data',
       'match what there is vulnerability data for and report the other packages as not checked, instead of exit 3 (env LADING_ALLOW_MISSING_DATA=1)',
@@ -196,6 +199,7 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     signal: interrupt.signal,
     ...(cache ? { cache } : {}),
     verifyDiffIds: !!flags.verifyDiffIds,
+    ...(flags.secrets === false ? { secrets: false } : {}),
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
     ...(maxInflatedBytes ? { maxInflatedBytes } : {}),
     now,

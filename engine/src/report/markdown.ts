@@ -1,10 +1,10 @@
 import { eolStatusWords } from '../catalog/os/release/eol.js';
 import type { Finding } from '../model/finding.js';
 import type { Report } from '../model/report.js';
+import { notCheckedLines } from './coverage-words.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import { fitSections, mdCell } from './markdown-limit.js';
 import type { RenderOptions } from './render-options.js';
-import { notCheckedLines } from './coverage-words.js';
 import { plural } from './words.js';
 
 const ICON: Record<Finding['severity'], string> = {
@@ -54,6 +54,18 @@ export function renderMarkdown(report: Report, options: RenderOptions): string {
             rows: report.misconfigurations.map(
               (m) =>
                 `| ${ICON[m.severity]} ${m.severity} | ${m.id} | ${mdCell(m.title)} | ${mdCell(m.evidence[0]?.message ?? '')}${m.evidence.length > 1 ? ` (+${m.evidence.length - 1} more)` : ''} |`,
+            ),
+            tail: '\n',
+          },
+        ]
+      : []),
+    ...(report.secrets?.length
+      ? [
+          {
+            head: '#### Secrets\n\n| severity | rule | path | match | layer |\n|---|---|---|---|---|\n',
+            rows: report.secrets.map(
+              (s) =>
+                `| ${ICON[s.severity]} ${s.severity} | ${s.ruleId} | ${mdCell(`${s.path}:${s.line}`)} | ${mdCell(s.redacted)} | ${mdCell((s.layer ?? '').replace(/^sha256:/, '').slice(0, 12))}${s.removedIn ? ` (deleted in ${mdCell(s.removedIn.replace(/^sha256:/, '').slice(0, 12))})` : ''} |`,
             ),
             tail: '\n',
           },

@@ -488,6 +488,31 @@ export const REPORT_SCHEMA = {
         },
       },
     },
+    secrets: {
+      type: 'array',
+      description:
+        'Secrets found in any layer of the image, also those a later layer deleted; the secret itself is never included. Absent when none were found or the scanner was off.',
+      items: {
+        type: 'object',
+        required: ['ruleId', 'title', 'severity', 'path', 'line', 'redacted', 'fingerprint'],
+        properties: {
+          ruleId: { type: 'string' },
+          title: { type: 'string' },
+          severity: { enum: ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] },
+          path: { type: 'string' },
+          line: { type: 'integer', minimum: 1 },
+          redacted: { type: 'string', description: 'First 4 characters, an ellipsis and the length: `ghp_…(40)`.' },
+          fingerprint: {
+            type: 'string',
+            pattern: '^[0-9a-f]{32}$',
+            description: 'sha256 of rule id, path and secret, hex, truncated: stable across scans.',
+          },
+          layer: { type: 'string', description: 'Diff-id of the layer that added the file holding the secret.' },
+          removedIn: { type: 'string', description: 'Diff-id of the later layer that deleted or replaced it.' },
+        },
+        additionalProperties: false,
+      },
+    },
     misconfigurations: {
       type: 'array',
       description: 'Image checks that failed (IMG-001…), in id order; absent when none failed or checks were off.',

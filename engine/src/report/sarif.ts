@@ -1,6 +1,7 @@
 import type { Finding, Severity } from '../model/finding.js';
 import type { Misconfiguration } from '../model/misconfiguration.js';
 import type { Report } from '../model/report.js';
+import type { SecretFinding } from '../model/secret.js';
 import { gapWords } from './coverage-words.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
@@ -33,6 +34,9 @@ export function renderSarif(report: Report, options: RenderOptions): string {
   // Image checks after the vulnerabilities, as rules `LADING-IMG-nnn` (a check id never clashes with an advisory's).
   const misconfigurations = report.misconfigurations ?? [];
   for (const m of misconfigurations) rules.set(checkRuleId(m.id), checkRuleFor(m));
+  // Secrets last, as rules `LADING-SECRET-<rule>`; the secret itself appears only redacted.
+  const secrets = report.secrets ?? [];
+  for (const s of secrets) if (!rules.has(secretRuleId(s.ruleId))) rules.set(secretRuleId(s.ruleId), secretRuleFor(s));
   const ruleIndex = new Map([...rules.keys()].map((id, i) => [id, i]));
   // Looked up once per finding: a linear search per finding is quadratic on large images.
   const pathOf = new Map(report.packages.map((p) => [p.id, p.locations[0]?.path]));
@@ -54,6 +58,7 @@ export function renderSarif(report: Report, options: RenderOptions): string {
             resultFor(f, ruleIndex.get(f.id)!, pathOf.get(f.packageId) ?? report.target.ref, report),
           ),
           ...misconfigurations.flatMap((m) => checkResultsFor(m, ruleIndex.get(checkRuleId(m.id))!, report)),
+          ...secrets.map((s) => secretResultFor(s, ruleIndex.get(secretRuleId(s.ruleId))!, report)),
         ],
         // Packages left unchecked are told as tool notifications: code scanning shows them beside the results.
         ...(report.coverage?.gaps.length
@@ -174,6 +179,52 @@ function checkResultsFor(m: Misconfiguration, ruleIndex: number, report: Report)
     ],
     partialFingerprints: { 'ladingFinding/v1': `${m.id}:${e.path ?? oneLine(e.message)}` },
   }));
+}
+
+function secretRuleId(ruleId: string): string {
+  return `LADING-SECRET-${ruleId}`;
+}
+
+function secretRuleFor(s: SecretFinding): object {
+  const help = `${s.title} found in a file of the image. Revoke and rotate it, then rebuild without it: a secret deleted by a later layer is still in the image's layers.`;
+  return {
+    id: secretRuleId(s.ruleId),
+    name: ruleName(s.title),
+    shortDescription: { text: `Secret: ${s.title}` },
+    fullDescription: { text: help },
+    help: { text: help, markdown: help },
+    defaultConfiguration: { level: LEVEL[s.severity] },
+    properties: {
+      'security-severity': SECURITY_SEVERITY[s.severity],
+      precision: 'high',
+      tags: ['secret', 'security', s.severity],
+    },
+  };
+}
+
+/** One result per secret, at its file and line; the fingerprint lets code scanning track it across runs. */
+function secretResultFor(s: SecretFinding, ruleIndex: number, report: Report): object {
+  const where = s.removedIn
+    ? ` (layer ${s.layer ?? '?'}, deleted in ${s.removedIn})`
+    : s.layer
+      ? ` (layer ${s.layer})`
+      : '';
+  return {
+    ruleId: secretRuleId(s.ruleId),
+    ruleIndex,
+    level: LEVEL[s.severity],
+    message: { text: `${s.title} ${s.redacted} in ${s.path}${where} [image ${report.target.ref}]` },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: s.path.replace(/^\/+/, ''), uriBaseId: 'ROOTPATH' },
+          region: { startLine: s.line, startColumn: 1, endLine: s.line, endColumn: 1 },
+        },
+        message: { text: `${report.target.ref}: ${s.ruleId}` },
+      },
+    ],
+    partialFingerprints: { 'ladingFinding/v1': `secret:${s.fingerprint}` },
+  };
 }
 
 function ruleName(id: string): string {

@@ -2,9 +2,10 @@ import { eolStatusWords } from '../catalog/os/release/eol.js';
 import type { Finding, Severity } from '../model/finding.js';
 import type { Misconfiguration } from '../model/misconfiguration.js';
 import type { Report } from '../model/report.js';
+import type { SecretFinding } from '../model/secret.js';
+import { notCheckedLines } from './coverage-words.js';
 import { fixText, visibleFindings } from './finding-order.js';
 import type { RenderOptions } from './render-options.js';
-import { notCheckedLines } from './coverage-words.js';
 import { plural } from './words.js';
 
 const COLORS: Record<Severity, string> = {
@@ -58,6 +59,10 @@ export function renderTable(report: Report, options: RenderOptions): string {
   if (report.misconfigurations?.length) {
     lines.push('');
     lines.push(...misconfigurationLines(report.misconfigurations, paint));
+  }
+  if (report.secrets?.length) {
+    lines.push('');
+    for (const line of secretLines(report.secrets, paint)) lines.push(line);
   }
   if (report.gate) {
     lines.push('');
@@ -131,6 +136,21 @@ function misconfigurationLines(
     '',
     ...out.map((line, i) => (i < 2 ? line : paintSeverity(line, misconfigurations[i - 2]!.severity, paint))),
   ];
+}
+
+/** The secrets found, redacted, with the layer that added each and the one that deleted it. */
+function secretLines(secrets: readonly SecretFinding[], paint: (code: string, text: string) => string): string[] {
+  const short = (id: string | undefined) => (id ? id.replace(/^sha256:/, '').slice(0, 12) : '');
+  const rows = secrets.map((s) => [
+    s.severity,
+    s.ruleId,
+    `${s.path}:${s.line}`,
+    s.redacted,
+    s.removedIn ? `${short(s.layer)} (deleted in ${short(s.removedIn)})` : short(s.layer),
+  ]);
+  const out = formatColumns(['SEVERITY', 'RULE', 'PATH', 'MATCH', 'LAYER'], rows);
+  const head = `${secrets.length} ${secrets.length === 1 ? 'secret' : 'secrets'} found`;
+  return [head, '', ...out.map((line, i) => (i < 2 ? line : paintSeverity(line, secrets[i - 2]!.severity, paint)))];
 }
 
 function paintSeverity(line: string, severity: Severity, paint: (code: string, text: string) => string): string {
