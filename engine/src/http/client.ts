@@ -2,7 +2,7 @@ import { abortedError } from '../errors/abort.js';
 import { type ErrorCode, LadingError } from '../errors/lading-error.js';
 import { LADING_VERSION } from '../version.js';
 import { discardBody, headerValue } from './body.js';
-import { exchange, type HttpMethod, type HttpResponse } from './exchange.js';
+import { exchange, type HttpMethod, type HttpResponse, type MinimumRate } from './exchange.js';
 import { DEFAULT_RETRY, isRetryableError, isRetryableStatus, type RetryPolicy, retryDelayMs, sleep } from './retry.js';
 
 export interface HttpClientOptions {
@@ -10,6 +10,11 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** How long a connection may stay silent (connect, headers, between body chunks); default 30 s. */
   idleTimeoutMs?: number;
+  /**
+   * The slowest transfer tolerated, for a server that is never silent long enough for the idle timeout (one byte
+   * every 20 s); default fewer than 1 KiB in 60 s fails. `false`: no minimum.
+   */
+  minimumRate?: MinimumRate | false;
   retry?: Partial<RetryPolicy>;
   /** Redirects followed per request; default 5. */
   maxRedirects?: number;
@@ -48,6 +53,7 @@ export interface HttpRequest {
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_REDIRECTS = 5;
+export const DEFAULT_MINIMUM_RATE: MinimumRate = { bytes: 1024, windowMs: 60_000 };
 /** A server that stayed silent for a whole idle timeout twice will not answer a third time: fail within two. */
 const MAX_TIMEOUTS = 2;
 const IDEMPOTENT = new Set<HttpMethod>(['GET', 'HEAD', 'PUT', 'DELETE']);
@@ -64,12 +70,14 @@ export class HttpClient {
   private readonly idleTimeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly maxRedirects: number;
+  private readonly minimumRate: MinimumRate | undefined;
 
   constructor(private readonly options: HttpClientOptions = {}) {
     this.userAgent = options.userAgent ?? `lading/${LADING_VERSION}`;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+    this.minimumRate = options.minimumRate === false ? undefined : (options.minimumRate ?? DEFAULT_MINIMUM_RATE);
   }
 
   /** Sends a request and returns the final answer (after redirects and retries), whatever its status. */
@@ -125,6 +133,7 @@ export class HttpClient {
           ...current,
           headers,
           idleTimeoutMs: this.idleTimeoutMs,
+          ...(this.minimumRate ? { minimumRate: this.minimumRate } : {}),
           rejectUnauthorized: !this.options.insecureHost?.(current.url.host),
           ...(req.signal ? { signal: req.signal } : {}),
           ...(deadline ? { deadline } : {}),

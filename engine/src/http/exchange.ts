@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
 import { abortedError } from '../errors/abort.js';
-import type { LadingError } from '../errors/lading-error.js';
+import { LadingError } from '../errors/lading-error.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -19,6 +19,18 @@ export interface Exchange {
   signal?: AbortSignal;
   /** When the answer, body included, must be complete; past it the exchange fails with `deadlineError()`. */
   deadline?: { at: number; error: () => LadingError };
+  /** The slowest transfer tolerated (see MinimumRate); none when undefined. */
+  minimumRate?: MinimumRate;
+}
+
+/**
+ * Fewer than `bytes` moved on the socket (sent or received) over `windowMs` fails the exchange: a server that
+ * drips a byte every few seconds never trips an idle timeout but would hold a scan for days. Windows in which the
+ * caller, not the server, was slow (the body paused by backpressure, or not read yet) do not count.
+ */
+export interface MinimumRate {
+  bytes: number;
+  windowMs: number;
 }
 
 export interface HttpResponse {
@@ -52,6 +64,7 @@ export function exchange(req: Exchange): Promise<HttpResponse> {
     const options = { method: req.method, headers, agent };
     let response: IncomingMessage | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let rateTimer: NodeJS.Timeout | undefined;
     const stop = (err: Error) => {
       if (response) response.destroy(err);
       else request.destroy(err);
@@ -59,6 +72,7 @@ export function exchange(req: Exchange): Promise<HttpResponse> {
     const onAbort = () => stop(abortedError());
     const cleanup = () => {
       if (timer) clearTimeout(timer);
+      if (rateTimer) clearInterval(rateTimer);
       req.signal?.removeEventListener('abort', onAbort);
     };
     const onResponse = (res: IncomingMessage) => {
@@ -80,6 +94,35 @@ export function exchange(req: Exchange): Promise<HttpResponse> {
       timer = setTimeout(() => stop(error()), Math.max(0, req.deadline.at - Date.now()));
       // a response the caller abandoned must not keep the process alive until the deadline
       timer.unref();
+    }
+    if (req.minimumRate) {
+      const { bytes, windowMs } = req.minimumRate;
+      let moved: number | undefined;
+      rateTimer = setInterval(() => {
+        const socket = request.socket;
+        // not connected yet (queued behind the agent's other sockets): nothing to judge
+        if (!socket) return;
+        const now = socket.bytesRead + socket.bytesWritten;
+        const before = moved;
+        moved = now;
+        // Unread (no consumer yet) or its buffer full: the socket is paused for the caller, whatever the server does.
+        const callerSlow =
+          response !== undefined &&
+          (response.readableFlowing === null || response.readableLength >= response.readableHighWaterMark);
+        if (before === undefined || callerSlow) return;
+        if (now - before < bytes) {
+          stop(
+            new LadingError(
+              'NETWORK',
+              `${req.url.host}: transfer too slow (fewer than ${bytes} bytes in ${windowMs / 1000} s) for ${req.url.pathname}`,
+            ),
+          );
+        }
+      }, windowMs);
+      rateTimer.unref();
+      request.once('socket', (socket) => {
+        moved = socket.bytesRead + socket.bytesWritten;
+      });
     }
     request.on('error', (err) => {
       if (!response) cleanup();

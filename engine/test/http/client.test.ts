@@ -186,6 +186,34 @@ describe('http: the one HTTP stack', () => {
     await assert.rejects(client.request({ url: trickle.url, signal: second.signal }), lading('ABORTED'));
   });
 
+  it('fails a server that drips bytes below the minimum rate, but not a caller that reads slowly', async (t) => {
+    const drips: NodeJS.Timeout[] = [];
+    t.after(() => {
+      for (const timer of drips) clearInterval(timer);
+    });
+    const server = await serve(t, (req, res) => {
+      if (req.url === '/drip') {
+        // never silent for the idle timeout, yet a byte every 100 ms is far below the rate asked for
+        res.writeHead(200, { 'content-length': '100000' });
+        drips.push(setInterval(() => res.write('x'), 100));
+      } else {
+        res.writeHead(200, { 'content-length': String(4 << 20) }).end(Buffer.alloc(4 << 20));
+      }
+    });
+    const client = new HttpClient({ idleTimeoutMs: 10_000, retry: FAST, minimumRate: { bytes: 100, windowMs: 400 } });
+    const started = Date.now();
+    const drip = await client.request({ url: `${server.url}/drip` });
+    await assert.rejects(
+      readBody(drip, 1 << 20, 'drip'),
+      lading('NETWORK', /transfer too slow \(fewer than 100 bytes in 0\.4 s\) for \/drip/),
+    );
+    assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
+    // the caller holds the body unread for several windows (backpressure): not the server's fault
+    const held = await client.request({ url: `${server.url}/fast` });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal((await readBody(held, 8 << 20, 'fast')).length, 4 << 20);
+  });
+
   it('turns a refused connection into one NETWORK line naming the host', async () => {
     const client = new HttpClient({ retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 10 } });
     await assert.rejects(
