@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LadingError } from '../errors/lading-error.js';
 import type { LayoutSelector } from './sources/oci-layout.js';
@@ -77,6 +77,39 @@ async function sniff(path: string): Promise<TargetSpec> {
  */
 function looksLikePath(spec: string): boolean {
   return /^(\/|\.\.?\/|~)/.test(spec) || /\.(tar|tgz|tar\.gz|tar\.zst)$/i.test(spec);
+}
+
+/** SBOM file names by convention (CycloneDX's `*.cdx.json`, `bom.json`; SPDX's `*.spdx.json`). */
+const SBOM_NAME = /(\.(cdx|spdx|bom)\.json|(^|\/)s?bom\.json)$/i;
+
+/**
+ * The SBOM file a TARGET names, or undefined when it names something else: `sbom:PATH`, or a bare path to an
+ * existing file that is an SBOM by its name (`x.spdx.json`, `x.cdx.json`, `bom.json`) or, for any `.json` file, by
+ * its first bytes (CycloneDX's `"bomFormat"`, SPDX's `"spdxVersion"`). A bare JSON SBOM would otherwise be taken for
+ * an image archive and refused as "neither a directory nor an image archive".
+ */
+export async function sbomTargetPath(spec: string): Promise<string | undefined> {
+  if (spec.startsWith('sbom:')) return spec.slice('sbom:'.length);
+  if (!/\.json$/i.test(spec)) return undefined;
+  const st = await stat(spec).catch(() => undefined);
+  if (!st?.isFile()) return undefined;
+  if (SBOM_NAME.test(spec)) return spec;
+  return looksLikeSbom(await head(spec, 64 * 1024)) ? spec : undefined;
+}
+
+function looksLikeSbom(text: string): boolean {
+  return /^\s*\{/.test(text) && (/"bomFormat"\s*:\s*"CycloneDX"/.test(text) || /"spdxVersion"\s*:/.test(text));
+}
+
+async function head(path: string, bytes: number): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await file.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await file.close();
+  }
 }
 
 export async function parseTargetSpec(spec: string): Promise<TargetSpec> {

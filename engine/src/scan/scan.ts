@@ -6,6 +6,7 @@ import { selectorFor } from '../catalog/selector.js';
 import { CHECK_CATALOGERS, runImageChecks } from '../checks/index.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { type OpenOptions, openTarget } from '../image/open.js';
+import { sbomTargetPath } from '../image/target-spec.js';
 import type { Finding } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
 import type { CoverageGap, DbInfo, Report } from '../model/report.js';
@@ -110,8 +111,10 @@ export async function inventoryOf(
   options: InventoryOptions,
   limits: CatalogLimits = DEFAULT_LIMITS,
 ): Promise<{ target: TargetInfo; inventory: Inventory }> {
-  if (spec.startsWith('sbom:')) {
-    return (await import('../sbom/read.js')).readSbomFile(spec.slice('sbom:'.length), options.maxSbomBytes);
+  // `sbom:PATH`, or a bare path that is an SBOM by its name or first bytes.
+  const sbomPath = await sbomTargetPath(spec);
+  if (sbomPath !== undefined) {
+    return (await import('../sbom/read.js')).readSbomFile(sbomPath, options.maxSbomBytes);
   }
   const withChecks = options.checks === false ? CATALOGERS : [...CATALOGERS, ...CHECK_CATALOGERS];
   // The secret scanner joins the walk's selection (for the package checksum lists) and its cache keys.

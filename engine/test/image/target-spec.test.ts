@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isLadingError } from '../../src/errors/lading-error.js';
-import { describeSpec, parseTargetSpec } from '../../src/image/target-spec.js';
+import { describeSpec, parseTargetSpec, sbomTargetPath } from '../../src/image/target-spec.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('TARGET parsing', () => {
@@ -71,5 +72,35 @@ describe('TARGET parsing', () => {
     for (const spec of ['docker-archive:', 'oci:', 'dir:', 'registry:', '']) {
       await assert.rejects(parseTargetSpec(spec), (err) => isLadingError(err) && err.exitCode === 2, spec);
     }
+  });
+
+  test('a bare *.spdx.json, *.cdx.json or SBOM-shaped .json path is an SBOM target', async (t) => {
+    const dir = await tempDir(t);
+    const fixtures = new URL('../fixtures/sbom/', import.meta.url).pathname;
+    const spdx = join(dir, 'app.spdx.json');
+    const cdx = join(dir, 'app.cdx.json');
+    const shaped = join(dir, 'inventory.json');
+    const other = join(dir, 'config.json');
+    await writeFile(spdx, await readFile(`${fixtures}syft-spdx-2.3-image.json`));
+    await writeFile(cdx, await readFile(`${fixtures}trivy-cyclonedx-1.5.json`));
+    await writeFile(shaped, await readFile(`${fixtures}trivy-cyclonedx-1.5.json`));
+    await writeFile(other, '{"name": "not an sbom"}');
+    assert.equal(await sbomTargetPath(`sbom:${spdx}`), spdx);
+    assert.equal(await sbomTargetPath(spdx), spdx);
+    assert.equal(await sbomTargetPath(cdx), cdx);
+    assert.equal(await sbomTargetPath(shaped), shaped, 'sniffed by its first bytes');
+    assert.equal(await sbomTargetPath(other), undefined);
+    assert.equal(await sbomTargetPath(join(dir, 'missing.spdx.json')), undefined);
+    assert.equal(await sbomTargetPath('alpine:3.20'), undefined);
+
+    // Through the CLI, as a user types it: read as an SBOM, not refused as "neither a directory nor an archive".
+    const [bySpdx, byCdx] = await Promise.all([
+      runCli(['sbom', spdx, '-o', 'json', '-q']),
+      runCli(['sbom', cdx, '-o', 'json', '-q']),
+    ]);
+    assert.equal(bySpdx.code, 0, bySpdx.stderr);
+    assert.equal(JSON.parse(bySpdx.stdout).target.kind, 'sbom');
+    assert.equal(byCdx.code, 0, byCdx.stderr);
+    assert.equal(JSON.parse(byCdx.stdout).target.ref, `sbom:${cdx}`);
   });
 });
