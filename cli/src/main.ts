@@ -76,6 +76,10 @@ const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
   ecosystems: '--ecosystem',
   force: '--force',
   type: '--type',
+  attestations: '--attestation',
+  builderId: '--builder-id',
+  denySeverities: '--deny-severity',
+  name: '--name',
 };
 
 /**

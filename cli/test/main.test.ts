@@ -19,6 +19,7 @@ describe('lading CLI contract', () => {
       'sign',
       'attest',
       'provenance',
+      'kyverno',
       'version',
     ]) {
       assert.match(r.stdout, new RegExp(`\\n\\s+${cmd}\\b.*\\S`), `missing ${cmd}`);

@@ -3,6 +3,7 @@ import { registerAttest } from './attest.js';
 import { registerDb } from './db.js';
 import { registerDiff } from './diff.js';
 import { registerKeys } from './keys.js';
+import { registerKyverno } from './kyverno.js';
 import { registerProvenance } from './provenance.js';
 import { registerSbom } from './sbom.js';
 import { registerScan } from './scan.js';
@@ -21,5 +22,6 @@ export function registerCommands(program: Command): void {
   registerSignImage(program);
   registerAttest(program);
   registerProvenance(program);
+  registerKyverno(program);
   registerVersion(program);
 }

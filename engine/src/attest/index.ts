@@ -11,6 +11,7 @@ export * from './image-attestations.js';
 export * from './image-signatures.js';
 export * from './image-target.js';
 export * from './keys.js';
+export * from './kyverno.js';
 export * from './predicate-check.js';
 export * from './predicate-types.js';
 export * from './provenance.js';
