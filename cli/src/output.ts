@@ -1,7 +1,6 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { LadingError } from '@lading/engine/errors';
+import { describeError, LadingError } from '@lading/engine/errors';
 import { formatWarning, type Report, type ScanWarning } from '@lading/engine/model';
 
 export interface OutputSpec {
@@ -44,12 +43,12 @@ export async function writeOutput(spec: OutputSpec, text: string): Promise<void>
     return;
   }
   const file = spec.file;
-  await mkdir(dirname(file), { recursive: true });
-  await new Promise<void>((resolve, reject) => {
-    const out = createWriteStream(file);
-    out.on('error', (err) => reject(new LadingError('IO', `cannot write ${file}: ${err.message}`, { cause: err })));
-    out.end(text, () => resolve());
+  await mkdir(dirname(file), { recursive: true }).catch((err: unknown) => {
+    throw new LadingError('IO', `cannot write ${file}: ${describeError(err)}`, { cause: err });
   });
+  // Whole or not at all: a full disk or a read-only folder is exit 3 naming the file, never a truncated report.
+  const { writeFileAtomically } = await import('@lading/engine/files');
+  await writeFileAtomically(file, text);
 }
 
 export interface NoticeOptions {

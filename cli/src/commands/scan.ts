@@ -38,6 +38,8 @@ export interface ScanFlags {
   maxFileSize?: string;
   maxImageSize?: string;
   verifyDiffIds?: boolean;
+  /** False under --no-checks. */
+  checks?: boolean;
   /** False under --no-cache. */
   cache?: boolean;
   cacheDir?: string;
@@ -120,6 +122,7 @@ export function addTargetOptions(cmd: Command): Command {
       '--verify-diff-ids',
       "also check every layer's uncompressed content against the config's diff-ids (reads every byte: slower)",
     )
+    .option('--no-checks', 'skip the image checks (misconfigurations: root user, shells, setuid files, secrets in env…)')
     .option('--no-cache', 'neither reuse nor keep catalog results (see --cache-dir)')
     .option(
       '--cache-dir <dir>',
@@ -199,6 +202,7 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     signal: interrupt.signal,
     ...(cache ? { cache } : {}),
     verifyDiffIds: !!flags.verifyDiffIds,
+    checks: flags.checks !== false,
     ...(flags.secrets === false ? { secrets: false } : {}),
     ...(maxFileBytes ? { limits: { maxFileBytes } } : {}),
     ...(maxInflatedBytes ? { maxInflatedBytes } : {}),

@@ -1,21 +1,21 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { LadingError } from '../errors/lading-error.js';
+import { writeFileAtomically } from '../files/write-atomic.js';
 
-/** Writes a file, refusing to replace an existing one unless `force` (keys are not something to lose by accident). */
+/**
+ * Writes a file whole or not at all (`writeFileAtomically`), refusing to replace an existing one unless `force`
+ * (keys are not something to lose by accident).
+ */
 export async function writeNewFile(
   path: string,
   content: string | Buffer,
   options: { force?: boolean; mode?: number } = {},
 ) {
-  try {
-    await writeFile(path, content, { flag: options.force ? 'w' : 'wx', mode: options.mode ?? 0o644 });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST') {
-      throw new LadingError('USAGE', `${path} already exists (use the force option to overwrite)`, { option: 'force' });
-    }
-    throw new LadingError('IO', `cannot write ${path}: ${e.code ?? e.message}`, { cause: err });
-  }
+  await writeFileAtomically(path, content, {
+    mode: options.mode ?? 0o644,
+    exclusive: !options.force,
+    option: 'force',
+  });
 }
 
 /** Reads an input file with a size cap, turning system errors into one-line LadingErrors. */
