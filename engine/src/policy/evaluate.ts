@@ -11,6 +11,7 @@ import type {
   PackageRule,
   Policy,
   PolicyRule,
+  SecretsRule,
   VulnerabilityRule,
 } from './policy-file.js';
 
@@ -34,7 +35,31 @@ function violationsOf(rule: PolicyRule, report: Report): Violation[] {
       return imageViolations(rule, report);
     case 'misconfigurations':
       return misconfigurationViolations(rule, report);
+    case 'secrets':
+      return secretViolations(rule, report);
   }
+}
+
+/**
+ * The secrets found (`secrets[]`, deleted ones included: they are still in the layers) that match the rule. A report
+ * without the field had none, or was made with the scanner off. Messages show the secret only redacted.
+ */
+function secretViolations(rule: SecretsRule, report: Report): Violation[] {
+  const ignored = new Set(rule.ignore ?? []);
+  const hits = (report.secrets ?? []).filter(
+    (s) =>
+      !ignored.has(s.fingerprint) &&
+      (!rule.ids || rule.ids.includes(s.ruleId)) &&
+      (!rule.severity || atOrAbove(s.severity, rule.severity)),
+  );
+  const max = rule.max ?? 0;
+  if (hits.length <= max) return [];
+  const base = { rule: rule.id, action: rule.action };
+  if (max > 0) return [{ ...base, message: `${plural(hits.length, 'secret')} found, at most ${max} allowed` }];
+  return hits.map((s) => ({
+    ...base,
+    message: `${s.title} (${s.severity}) ${s.redacted} in ${s.path}:${s.line}${s.removedIn ? ', deleted by a later layer but still in the image' : ''} [${s.fingerprint}]`,
+  }));
 }
 
 /**

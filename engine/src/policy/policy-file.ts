@@ -50,7 +50,19 @@ export interface MisconfigurationRule extends RuleBase {
   max?: number;
 }
 
-export type PolicyRule = VulnerabilityRule | LicenseRule | PackageRule | ImageRule | MisconfigurationRule;
+/** Gates on the secrets found in the layers (`secrets[]`): fails when more than `max` matching secrets remain. */
+export interface SecretsRule extends RuleBase {
+  type: 'secrets';
+  /** Only these secret rules (`github-pat`, `private-key`…). */
+  ids?: string[];
+  /** Only secrets at or above this severity. */
+  severity?: Severity;
+  /** Fingerprints (`secrets[].fingerprint`) triaged as harmless (revoked, test data): never counted. */
+  ignore?: string[];
+  max?: number;
+}
+
+export type PolicyRule = VulnerabilityRule | LicenseRule | PackageRule | ImageRule | MisconfigurationRule | SecretsRule;
 
 export interface PolicyException {
   vulnerability?: string;
@@ -85,7 +97,7 @@ export async function loadPolicy(file: string): Promise<Policy> {
     exceptions?: PolicyException[];
   };
   const rules = raw.rules.map((r) =>
-    (r.type === 'vulnerabilities' || r.type === 'misconfigurations') && r.severity
+    (r.type === 'vulnerabilities' || r.type === 'misconfigurations' || r.type === 'secrets') && r.severity
       ? { ...r, severity: parseSeverity(r.severity) }
       : r,
   ) as PolicyRule[];

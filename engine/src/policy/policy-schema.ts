@@ -45,7 +45,7 @@ export const POLICY_SCHEMA = {
           description: 'Name shown in verdicts.',
         },
         type: {
-          enum: ['vulnerabilities', 'licenses', 'packages', 'image', 'misconfigurations'],
+          enum: ['vulnerabilities', 'licenses', 'packages', 'image', 'misconfigurations', 'secrets'],
         },
         action: {
           $ref: '#/definitions/action',
@@ -234,6 +234,49 @@ export const POLICY_SCHEMA = {
                 type: 'integer',
                 minimum: 0,
                 description: 'Allowed number of matching failed checks (default 0).',
+              },
+            },
+          },
+        },
+        {
+          if: {
+            properties: {
+              type: {
+                const: 'secrets',
+              },
+            },
+          },
+          then: {
+            additionalProperties: false,
+            properties: {
+              id: true,
+              type: true,
+              action: true,
+              description: true,
+              ids: {
+                type: 'array',
+                items: {
+                  type: 'string',
+                  minLength: 1,
+                },
+                description: 'Only these secret rules (github-pat, private-key…; see docs/report.md, "secrets").',
+              },
+              severity: {
+                $ref: '#/definitions/severity',
+                description: 'Only secrets at or above this severity.',
+              },
+              ignore: {
+                type: 'array',
+                items: {
+                  type: 'string',
+                  pattern: '^[0-9a-f]{32}$',
+                },
+                description: 'Fingerprints (secrets[].fingerprint) triaged as harmless: never counted.',
+              },
+              max: {
+                type: 'integer',
+                minimum: 0,
+                description: 'Allowed number of matching secrets (default 0).',
               },
             },
           },
