@@ -1,5 +1,7 @@
 // The automatic update of a scan that is online: as Trivy and Grype do, the data a scan needs arrives on first use
 // and is refreshed when older than a day, before matching. `db update` stays for CI caches and air-gapped hosts.
+
+import { deadlineOption } from './deadline.js';
 import { dbSourcesFrom, type Environment } from './environment.js';
 import { printWarnings } from './output.js';
 
@@ -79,6 +81,7 @@ async function runUpdate(vulndb: Vulndb, options: AutoUpdateOptions, ecosystems:
       now: options.now,
       skipEnrichment: !enrichmentOld,
       tempDir: options.dbDir,
+      ...deadlineOption(),
       ...(say ? { progress: say } : {}),
     });
     printWarnings(summary.warnings, { quiet: options.quiet === true });

@@ -55,3 +55,8 @@ export function dbSourcesFrom(
     feeds: { kev: env['LADING_KEV_URL'], epss: env['LADING_EPSS_URL'] },
   };
 }
+
+/** `--timeout`, else `LADING_TIMEOUT`: the whole command's deadline as the user wrote it (deadline.ts parses it). */
+export function timeoutFrom(flag: string | undefined, env: Environment): string | undefined {
+  return flag || env['LADING_TIMEOUT'] || undefined;
+}

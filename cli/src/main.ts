@@ -3,6 +3,8 @@ import { LADING_VERSION } from '@lading/engine/version';
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { OUTPUT_FORMAT_NAMES } from './commands/scan.js';
+import { parseDuration, startDeadline, timedOut, timeoutMessage } from './deadline.js';
+import { timeoutFrom } from './environment.js';
 
 /** Runs the CLI and returns the exit code; the only place that turns errors into exit statuses. */
 export async function main(argv: string[]): Promise<number> {
@@ -11,6 +13,10 @@ export async function main(argv: string[]): Promise<number> {
     .description('The bill of lading for a container image: SBOM, vulnerabilities, signatures and attestations.')
     .version(LADING_VERSION, '-V, --version', 'print the version and exit')
     .option('--debug', 'print stack traces and debug details on errors')
+    .option(
+      '--timeout <duration>',
+      'stop the whole command after this long, e.g. 30s or 10m: exit 3 (env LADING_TIMEOUT)',
+    )
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -21,6 +27,17 @@ export async function main(argv: string[]): Promise<number> {
     });
   registerCommands(program);
   for (const cmd of program.commands) applyErrorHandling(cmd);
+  program.hook('preAction', () => {
+    const words = timeoutFrom(program.opts<{ timeout?: string }>().timeout, process.env);
+    if (words === undefined) return;
+    let ms: number;
+    try {
+      ms = parseDuration(words);
+    } catch (err) {
+      throw new CommanderError(2, 'lading.timeout', `--timeout: ${(err as Error).message}`);
+    }
+    startDeadline(ms, words);
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -34,6 +51,11 @@ export async function main(argv: string[]): Promise<number> {
       const hint = err.code === 'commander.unknownOption' ? formatFlagHint(err.message, argv) : '';
       process.stderr.write(`lading: ${err.message.replace(/^error:\s*/, '')}${hint}\n`);
       return EXIT.USAGE;
+    }
+    // Whatever a command ended with once its deadline passed (an abort, a closed socket) is the timeout.
+    if (timedOut()) {
+      process.stderr.write(`lading: ${timeoutMessage()}\n`);
+      return EXIT.OPERATIONAL;
     }
     const code = isLadingError(err) ? err.exitCode : EXIT.OPERATIONAL;
     process.stderr.write(`lading: ${describeForCli(err)}\n`);

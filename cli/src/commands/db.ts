@@ -3,6 +3,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
+import { deadlineOption } from '../deadline.js';
 import { dbDirFrom, dbSourcesFrom } from '../environment.js';
 import { collect, printWarnings } from '../output.js';
 
@@ -45,6 +46,7 @@ export function registerDb(program: Command): void {
           full: !!flags.full,
           skipEnrichment: !flags.enrichment,
           tempDir: dir,
+          ...deadlineOption(),
           ...(progress ? { progress: (m: string) => process.stderr.write(`${m}\n`) } : {}),
         });
         printWarnings(summary.warnings, flags);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Report } from '@lading/engine/model';
 import type { Command } from 'commander';
 import { autoUpdater } from '../data-update.js';
+import { deadlineOption } from '../deadline.js';
 import {
   allowMissingDataFrom,
   dbDirFrom,
@@ -92,6 +93,7 @@ async function reportFor(spec: string, flags: DiffFlags, now: Date): Promise<Rep
     ...sbomMaxBytesFrom(process.env),
     verifyDiffIds: !!flags.verifyDiffIds,
     ...(flags.platform ? { platform: flags.platform } : {}),
+    ...deadlineOption(),
   });
 }
 

@@ -3,6 +3,7 @@ import type { Report } from '@lading/engine/model';
 import type { RenderOptions } from '@lading/engine/report';
 import type { Command } from 'commander';
 import { autoUpdater } from '../data-update.js';
+import { withDeadline } from '../deadline.js';
 import {
   allowMissingDataFrom,
   dbDirFrom,
@@ -199,7 +200,7 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
     inflateThreads: inflateThreadsFrom(process.env),
     ...sbomMaxBytesFrom(process.env),
     ...(onProgress ? { onProgress } : {}),
-    signal: interrupt.signal,
+    signal: withDeadline(interrupt.signal),
     ...(cache ? { cache } : {}),
     verifyDiffIds: !!flags.verifyDiffIds,
     checks: flags.checks !== false,
