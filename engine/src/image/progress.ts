@@ -14,7 +14,7 @@ export interface ScanProgress {
   layersFromCache: number;
   /** How many layers there are, when known before reading them (not for a compressed archive read in one pass). */
   layers?: number;
-  /** Uncompressed bytes read so far. */
+  /** Uncompressed bytes read so far (a layer read in place, from an uncompressed archive, counts whole once walked). */
   bytesRead: number;
   /** Compressed bytes fetched over the network so far (registry images; 0 otherwise). */
   bytesDownloaded: number;

@@ -51,4 +51,24 @@ describe('progress on stderr', () => {
     assert.ok(shown, `progress line: ${JSON.stringify(stdout)}`);
     assert.equal(shown[1], shown[2]);
   });
+
+  test('counts the bytes of a docker-archive read in place (not 0.0 MiB read throughout)', async (t) => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 'lading');
+    const built = await buildImage(await tempDir(t), {
+      layers: [[...LAYERS[0]!, { type: 'file' as const, path: '/opt/big.bin', content: big }]],
+    });
+    const cli = `${process.execPath} --conditions=source --import tsx cli/src/bin.ts sbom docker-archive:${built.dockerArchive} -o cyclonedx-json=/dev/null`;
+    const { stdout } = await run('script', ['-qec', cli, '/dev/null'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1', LADING_CACHE_DIR: await tempDir(t) },
+    });
+    const last =
+      stdout
+        .split('\r')
+        .filter((l) => l.includes('reading layers'))
+        .at(-1) ?? '';
+    const shown = /1\/1 done, ([\d.]+) MiB read/.exec(last);
+    assert.ok(shown, `progress line: ${JSON.stringify(stdout)}`);
+    assert.ok(Number(shown[1]) >= 3, `the 3 MiB layer counts as read: ${last}`);
+  });
 });

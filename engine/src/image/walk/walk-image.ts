@@ -166,6 +166,9 @@ async function scanLayer(
     // Read to the end so the digest check sees every byte (tars are followed by zero padding).
     await src.drain();
     await inPlace;
+    // A layer read in place (an uncompressed archive or layout member) passes no stream that counts its bytes: it
+    // counts as read, whole, once walked, so the progress line of a docker-archive does not stay at 0 MiB.
+    if (!streamed && layer.seekable) progress.addBytes(layer.seekable.size);
     return ops;
   } finally {
     if (streamed) signal?.removeEventListener('abort', stop);
