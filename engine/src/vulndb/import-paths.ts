@@ -11,7 +11,7 @@ import { checkSchemaVersion } from './schema.js';
 import type { PackageKey } from './store.js';
 import { type EcosystemState, openDatabase, wrapDbError } from './store.js';
 import type { VulnStoreWriter, WriteTransaction } from './writer.js';
-import { MAX_ENTRY_BYTES, readZipEntries } from './zip-entries.js';
+import { MAX_ENTRY_BYTES, readZipEntries, zipEntryRefused } from './zip-entries.js';
 
 export interface ImportSummary {
   records: number;
@@ -103,6 +103,7 @@ async function importPath(
     const before = new Map(importer.perSource);
     for await (const entry of readZipEntries(path)) {
       found.files++;
+      if (entry.corrupt) throw zipEntryRefused(path, entry);
       if (entry.error) importer.warn(`${path}!${entry.name}`, `skipped: ${entry.error}`);
       else if (entry.data && RECORD_FILE.test(entry.name)) importer.addDocument(`${path}!${entry.name}`, entry.data);
     }

@@ -12,7 +12,7 @@ import { RecordImporter } from './record-importer.js';
 import type { SourceUrls } from './sources.js';
 import type { PackageKey, StoreConnection } from './store.js';
 import { mergePackageKeys, type VulnStoreWriter } from './writer.js';
-import { readZipEntries } from './zip-entries.js';
+import { readZipEntries, zipEntryRefused } from './zip-entries.js';
 
 export interface UpdateOptions {
   /** Ecosystems named on the command line; the store's "needed" ones are added (unless `exactly`). */
@@ -132,6 +132,8 @@ async function fullUpdate(
       const importer = new RecordImporter(tx, { source: ecosystem, fresh: true });
       tx.clearSource(ecosystem);
       for await (const entry of readZipEntries(tmp, { label: url })) {
+        // A damaged download is refused whole: the previous data of the ecosystem stays.
+        if (entry.corrupt) throw zipEntryRefused(url, entry);
         if (entry.error) importer.warn(`${url}!${entry.name}`, `skipped: ${entry.error}`);
         else if (entry.data && /\.json$/i.test(entry.name)) importer.addDocument(`${url}!${entry.name}`, entry.data);
       }

@@ -2,13 +2,23 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { crc32, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 
 export interface ZipEntry {
   name: string;
   data?: Buffer;
   /** Set instead of `data` when the entry was skipped (too large, unreadable). */
   error?: string;
+  /**
+   * With `error`: the entry's bytes are damaged (bad CRC, size or compression), not merely over the size limit. The
+   * archive is then not what its writer made, and importers refuse all of it (zipEntryRefused).
+   */
+  corrupt?: true;
+}
+
+/** A damaged entry refuses its whole archive: the transaction rolls back and nothing of it is imported. */
+export function zipEntryRefused(archive: string, entry: ZipEntry): LadingError {
+  return new LadingError('BAD_INPUT', `${archive}!${entry.name}: ${entry.error}; nothing imported`);
 }
 
 /** OSV records are a few KB; the largest real ones (kernel CVEs) stay well under this. */
@@ -40,7 +50,7 @@ export async function* readZipEntries(
       try {
         yield { name: entry.fileName, data: await readEntry(zip, reader, entry, maxEntryBytes) };
       } catch (err) {
-        yield { name: entry.fileName, error: err instanceof Error ? err.message : String(err) };
+        yield { name: entry.fileName, error: thrownValueText(err), corrupt: true };
       }
     }
   } finally {
