@@ -40,6 +40,25 @@ describe("Trivy's --format / -f", () => {
   });
 });
 
+describe('scan --summary', () => {
+  it('shows the summary line and one line per vulnerable package of the example image', async (t) => {
+    const dbDir = await tempDir(t);
+    await runCli(['db', 'import', join(REPO_ROOT, 'examples/osv'), '--db-dir', dbDir]);
+    const r = await runCli([
+      'scan',
+      join(REPO_ROOT, 'examples/debian-12.tar'),
+      '--db-dir',
+      dbDir,
+      '--offline',
+      '--summary',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^lodash@4\.17\.20 \(npm\)\s+HIGH\s+1 high, 1 medium\s+2 of 2$/m);
+    assert.match(r.stdout, /^libssl3@3\.0\.11-1~deb12u1 \(deb\)\s+HIGH\s+1 high\s+1 of 1$/m);
+    assert.doesNotMatch(r.stdout, /CVE-/);
+  });
+});
+
 describe('lading version', () => {
   it('prints the version, the runtime and "no vulnerability data" for an empty database folder', async (t) => {
     const dbDir = await tempDir(t);

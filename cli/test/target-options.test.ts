@@ -11,6 +11,7 @@ const SCAN_ONLY: Record<string, string> = {
   '--ignore-unfixed': 'filters findings',
   '--fail-on': 'a gate over findings',
   '--show-suppressed': 'shows suppressed findings',
+  '--summary': "the findings table's one-line-per-package view",
   '--policy': 'a gate',
   '--vex': 'suppresses findings',
   '--baseline': 'a gate',

@@ -36,6 +36,8 @@ export interface ScanFlags {
   quiet?: boolean;
   cyclonedxVersion: string;
   showSuppressed?: boolean;
+  /** `--summary`: the table's one-line-per-package view. */
+  summary?: boolean;
   maxFileSize?: string;
   maxImageSize?: string;
   verifyDiffIds?: boolean;
@@ -76,6 +78,7 @@ export function registerScan(program: Command): void {
     .option('--ignore-unfixed', 'drop findings that have no fixed version')
     .option('--fail-on <severity>', 'exit 1 when a finding at or above this severity remains')
     .option('--show-suppressed', 'show suppressed findings in human-readable formats')
+    .option('--summary', 'table: one line per vulnerable package (counts by severity, fixable), not one per finding')
     .option(
       '--policy <file>',
       'policy file (YAML or JSON; see schemas/policy.schema.json): exit 1 when a fail rule is hit',
@@ -123,7 +126,10 @@ export function addTargetOptions(cmd: Command): Command {
       '--verify-diff-ids',
       "also check every layer's uncompressed content against the config's diff-ids (reads every byte: slower)",
     )
-    .option('--no-checks', 'skip the image checks (misconfigurations: root user, shells, setuid files, secrets in env…)')
+    .option(
+      '--no-checks',
+      'skip the image checks (misconfigurations: root user, shells, setuid files, secrets in env…)',
+    )
     .option('--no-cache', 'neither reuse nor keep catalog results (see --cache-dir)')
     .option(
       '--cache-dir <dir>',
@@ -231,7 +237,7 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
 
 /** `defaults`: the engine's `DEFAULT_RENDER_OPTIONS`, passed in so that registering the command loads no report code. */
 export function renderOptionsFrom(
-  flags: Pick<ScanFlags, 'cyclonedxVersion' | 'showSuppressed'>,
+  flags: Pick<ScanFlags, 'cyclonedxVersion' | 'showSuppressed' | 'summary'>,
   defaults: RenderOptions,
 ): RenderOptions {
   const version = flags.cyclonedxVersion;
@@ -244,6 +250,7 @@ export function renderOptionsFrom(
     color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
     width: process.stdout.columns || defaults.width,
     showSuppressed: !!flags.showSuppressed,
+    ...(flags.summary ? { summary: true } : {}),
     cyclonedxVersion: version,
   };
   if (epoch !== undefined) {

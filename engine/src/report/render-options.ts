@@ -4,6 +4,11 @@ export interface RenderOptions {
   width: number;
   /** Include suppressed findings in human formats. */
   showSuppressed: boolean;
+  /**
+   * The table's summary view: one line per vulnerable package (its counts by severity, how many are fixable)
+   * instead of one per finding, for images whose findings run to thousands of lines.
+   */
+  summary?: boolean;
   /** CycloneDX spec version for cyclonedx-json. */
   cyclonedxVersion: '1.5' | '1.6' | '1.7';
   /** Fixed time and ids for reproducible SBOMs (SOURCE_DATE_EPOCH). */

@@ -44,7 +44,10 @@ export function renderTable(report: Report, options: RenderOptions): string {
     if (findings.length === 0) {
       lines.push(report.coverage ? 'No vulnerabilities found in the packages checked.' : 'No vulnerabilities found.');
     } else {
-      for (const line of findingsTable(findings, paint, options.width)) lines.push(line);
+      const table = options.summary
+        ? packageSummaryTable(findings, paint)
+        : findingsTable(findings, paint, options.width);
+      for (const line of table) lines.push(line);
     }
   } else {
     lines.push(plural(report.summary.packages, 'package'));
@@ -85,6 +88,43 @@ function fixableNote(findings: readonly Finding[]): string {
   const counted = findings.filter((f) => !f.suppressed);
   if (counted.length === 0) return '';
   return `, ${counted.filter((f) => f.fixedVersions.length > 0).length} fixable`;
+}
+
+const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
+
+/**
+ * The summary view (`scan --summary`): one line per vulnerable package, most severe first, with its findings counted
+ * by severity and how many of them a newer version fixes, then how many packages that makes.
+ */
+function packageSummaryTable(findings: Finding[], paint: (code: string, text: string) => string): string[] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = `${f.package.name}@${f.package.version} (${f.package.type})`;
+    const list = groups.get(key) ?? [];
+    list.push(f);
+    groups.set(key, list);
+  }
+  const rank = (list: Finding[]) => Math.min(...list.map((f) => SEVERITY_ORDER.indexOf(f.severity)));
+  // `findings` come most severe first, so a stable sort on the worst severity keeps that order within a rank.
+  const ordered = [...groups].sort((a, b) => rank(a[1]) - rank(b[1]));
+  const rows = ordered.map(([pkg, list]) => [
+    pkg,
+    SEVERITY_ORDER[rank(list)]!,
+    SEVERITY_ORDER.map((sev) => list.filter((f) => f.severity === sev).length)
+      .map((n, i) => (n ? `${n} ${SEVERITY_ORDER[i]!.toLowerCase()}` : ''))
+      .filter(Boolean)
+      .join(', '),
+    `${list.filter((f) => f.fixedVersions.length > 0).length} of ${list.length}`,
+  ]);
+  const out = formatColumns(['PACKAGE', 'WORST', 'VULNERABILITIES', 'FIXABLE'], rows);
+  const colored = out.map((line, i) =>
+    i < 2 ? line : paintSeverity(line, SEVERITY_ORDER[rank(ordered[i - 2]![1])]!, paint),
+  );
+  return [
+    ...colored,
+    '',
+    `${plural(ordered.length, 'package')} with vulnerabilities; the full table lists each finding.`,
+  ];
 }
 
 function findingsTable(findings: Finding[], paint: (code: string, text: string) => string, width: number): string[] {

@@ -51,6 +51,24 @@ describe('table', () => {
     assert.match(renderTable(r, { ...opts, color: true }), /\x1b\[31mHIGH\x1b\[0m/);
   });
 
+  it('summary view: one line per vulnerable package with its counts by severity and how many are fixable', () => {
+    const out = renderTable(r, { ...opts, summary: true });
+    const lines = out.split('\n');
+    assert.match(lines[1]!, /^2 packages, 3 vulnerabilities /, 'the same summary line first');
+    assert.match(lines[3]!, /^PACKAGE\s+WORST\s+VULNERABILITIES\s+FIXABLE$/);
+    const rows = lines.slice(5, 7);
+    assert.deepEqual(
+      rows.map((l) => l.split(/\s{2,}/)),
+      [
+        ['libc6@2.36-9+deb12u1 (deb)', 'HIGH', '1 high, 1 low', '1 of 2'],
+        ['lodash@4.17.20 (npm)', 'HIGH', '1 high', '1 of 1'],
+      ].sort((a, b) => out.indexOf(a[0]!) - out.indexOf(b[0]!)),
+    );
+    assert.match(out, /\n2 packages with vulnerabilities; the full table lists each finding\.\n/);
+    assert.doesNotMatch(out, /CVE-/, 'no finding lines');
+    assert.equal(renderTable(r, opts).includes('CVE-2010-4756'), true, 'the default stays the full table');
+  });
+
   it('says in its summary line how many findings have a fix, before the table', () => {
     const out = renderTable(r, opts);
     const summary = out.split('\n')[1]!;
