@@ -291,7 +291,7 @@ describe('lading scan dir:debian12 against imported OSV records', () => {
     assertOneLineError(missingFile.stderr, /saved\.tar: no such file or directory$/);
     assertOneLineError(
       noDb.stderr,
-      /^lading: no vulnerability data for Debian:12 \(\d+ packages\) in .*; run `lading db update --ecosystem Debian:12 .*--allow-missing-data/,
+      /^lading: no vulnerability data for Debian:12 \(7 packages\), PyPI \(1 package\), npm \(1 package\) in .*; run `lading db update --ecosystem Debian:12 .*--allow-missing-data/,
     );
     assert.equal(noDb.stdout, '');
     assertOneLineError(badFlag.stderr, /^lading: unknown option '--no-such-flag'/);
