@@ -1,3 +1,4 @@
+import { thrownValueText } from '@lading/engine/errors';
 // The automatic update of a scan that is online: as Trivy and Grype do, the data a scan needs arrives on first use
 // and is refreshed when older than a day, before matching. `db update` stays for CI caches and air-gapped hosts.
 
@@ -13,6 +14,8 @@ export const AUTO_UPDATE_AFTER_MS = 24 * 3600 * 1000;
  * promise settles when the update ended, whether or not it worked (a failure is a warning: see below).
  */
 const updating = new Map<string, Promise<void>>();
+/** The updates of one run, one after another (runUpdate never rejects: a failure is a warning). */
+let writerQueue: Promise<void> = Promise.resolve();
 
 export interface AutoUpdateOptions {
   dbDir: string;
@@ -34,7 +37,9 @@ export function autoUpdater(options: AutoUpdateOptions): (releases: string[]) =>
     const due = ecosystemsDue(vulndb, options, releases);
     const mine = due.filter((name) => !updating.has(name));
     if (mine.length > 0) {
-      const work = runUpdate(vulndb, options, mine);
+      // one writer at a time: a second would wait on the first's lock, and give up after its busy timeout
+      const work = writerQueue.then(() => runUpdate(vulndb, options, mine));
+      writerQueue = work;
       for (const name of mine) updating.set(name, work);
     }
     await Promise.all(due.map((name) => updating.get(name)));
@@ -86,7 +91,7 @@ async function runUpdate(vulndb: Vulndb, options: AutoUpdateOptions, ecosystems:
     });
     printWarnings(summary.warnings, { quiet: options.quiet === true });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = thrownValueText(err);
     printWarnings([`could not update vulnerability data for ${ecosystems.join(', ')}: ${reason}`], {
       quiet: options.quiet === true,
     });

@@ -82,3 +82,30 @@ describe('diffReports', () => {
     assert.match(md, /<details><summary>3 package change/);
   });
 });
+
+describe('an incomplete comparison', () => {
+  it('says so in JSON and table, and fails the diff gate even when the verdict is not worse', async () => {
+    const { diffGate } = await import('../../src/diff/gate.js');
+    const gap = {
+      kind: 'no-data' as const,
+      scope: 'Alpine:v3.18',
+      message: 'no vulnerability data',
+      packageIds: [busybox.id],
+    };
+    const unchecked = { ...newReport, findings: [], coverage: { complete: false, gaps: [gap] } };
+    const d = diffReports(oldReport, unchecked);
+    assert.equal(d.direction, 'better', 'fewer findings, because fewer were looked at');
+    assert.deepEqual(d.incomplete, { reasons: ['new: Alpine:v3.18: no vulnerability data (1 package)'] });
+    assert.match(
+      renderDiff(d, 'table'),
+      /^alpine:3\.18\.4 → alpine:3\.18\.5: BETTER \(INCOMPLETE: not every package was checked\)\nNOT CHECKED new: Alpine:v3\.18/,
+    );
+    assert.deepEqual(diffGate(d), {
+      pass: false,
+      reasons: ['diff: not checked: new: Alpine:v3.18: no vulnerability data (1 package)'],
+    });
+    const complete = diffReports(oldReport, newReport);
+    assert.equal(complete.incomplete, undefined, 'a complete comparison has no such field');
+    assert.equal(JSON.stringify(complete).includes('incomplete'), false);
+  });
+});
