@@ -1,10 +1,24 @@
-import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { LadingError } from '../errors/lading-error.js';
+import { readUserFile } from '../image/sources/regular-file.js';
 
-/** The size above which a policy or VEX file is refused: they are hand-written documents, not data dumps. */
-const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+/**
+ * The size above which a policy or VEX file is refused: they are hand-written documents, not data dumps, and a
+ * parsed YAML document costs tens of times its size in memory.
+ */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+/** VEX files are sometimes exported by a tool, one statement per finding: room for tens of thousands. */
+export const MAX_VEX_BYTES = 8 * 1024 * 1024;
+/**
+ * Deeper nesting than this is refused before parsing: no policy or VEX field is nested more than a few levels, and
+ * a parser or validator walking a deeper tree may exhaust the stack.
+ */
+export const MAX_DOCUMENT_DEPTH = 64;
+/** Leading spaces beyond this are as deep as block YAML gets at any indentation people use. */
+const MAX_INDENT_COLUMNS = 4 * MAX_DOCUMENT_DEPTH;
+/** Aliases (`*name`) expanded at most: a few are convenient, thousands are an alias bomb. */
+const MAX_ALIASES = 100;
 
 export interface LoadedDocument {
   value: unknown;
@@ -16,21 +30,28 @@ export interface LoadedDocument {
  * Reads a YAML or JSON file (JSON is YAML 1.2) keeping source positions, so a bad field can be reported as
  * `policy.yaml:12:5: rules[2].severity: must be one of …` (exit 2).
  */
-export async function loadDocument(file: string, what: string): Promise<LoadedDocument> {
+export async function loadDocument(
+  file: string,
+  what: string,
+  maxBytes: number = MAX_POLICY_BYTES,
+): Promise<LoadedDocument> {
   let text: string;
   try {
-    const buf = await readFile(file);
-    if (buf.length > MAX_DOCUMENT_BYTES) throw new LadingError('CONFIG', `${what} ${file}: larger than 16 MiB`);
-    text = buf.toString('utf8');
+    // a regular file only, read up to its cap: a pipe or /dev/zero named as a policy fails at once
+    text = (await readUserFile(file, maxBytes, { label: `${what} ${file}` })).toString('utf8');
   } catch (err) {
-    if (err instanceof LadingError) throw err;
+    if (err instanceof LadingError) throw new LadingError('CONFIG', err.message, { cause: err });
     throw new LadingError(
       'CONFIG',
       `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const tooDeep = nestingProblem(text);
+  if (tooDeep) throw new LadingError('CONFIG', `${file}:${tooDeep.line}: invalid ${what}: ${tooDeep.message}`);
+  // Duplicate keys are checked below in one pass: the parser's own check compares every key of a map with every
+  // other (80,000 keys took a minute).
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0] ?? lines.linePos(first.pos[0]);
@@ -38,6 +59,11 @@ export async function loadDocument(file: string, what: string): Promise<LoadedDo
       'CONFIG',
       `${file}:${pos ? `${pos.line}:${pos.col}` : '?'}: invalid ${what}: ${first.message.split('\n')[0]}`,
     );
+  }
+  const duplicate = firstDuplicateKey(doc);
+  if (duplicate) {
+    const p = lines.linePos(duplicate.offset);
+    throw new LadingError('CONFIG', `${file}:${p.line}:${p.col}: invalid ${what}: Map keys must be unique`);
   }
   const where = (path: readonly (string | number)[]) => {
     for (let n = path.length; n >= 0; n--) {
@@ -49,7 +75,72 @@ export async function loadDocument(file: string, what: string): Promise<LoadedDo
     }
     return file;
   };
-  return { value: doc.toJS({ maxAliasCount: 100 }), where };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // an alias bomb (`Excessive alias count`) or a cycle: the document's fault, a usage error naming it
+    throw new LadingError('CONFIG', `${file}: invalid ${what}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return { value, where };
+}
+
+/**
+ * How deep a YAML or JSON text nests, judged from its characters before any parsing: flow brackets (`[`, `{`) open
+ * levels, and in block style each line's indentation and leading `- ` entries are its depth. Quotes are not
+ * tracked, so a bracket inside a string counts too: the limit is far above any real document's depth.
+ */
+function nestingProblem(text: string): { line: number; message: string } | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = true;
+  let indent = 0;
+  const tooDeep = () => ({ line, message: `nested deeper than ${MAX_DOCUMENT_DEPTH} levels` });
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      // spaces, and `- ` / `? ` / `: ` indicators that open a block collection on the same line
+      if (c === 32 || ((c === 45 || c === 63 || c === 58) && text.charCodeAt(i + 1) === 32)) {
+        indent += c === 32 ? 1 : 4;
+        if (indent > MAX_INDENT_COLUMNS) return tooDeep();
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === 91 || c === 123) {
+      if (++depth > MAX_DOCUMENT_DEPTH) return tooDeep();
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+/** The first key that repeats in its map, in one pass over the tree (no recursion: the depth is bounded anyway). */
+function firstDuplicateKey(doc: Document): { offset: number } | undefined {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? `s:${String(pair.key.value)}` : undefined;
+        if (key !== undefined) {
+          if (seen.has(key)) return { offset: isNode(pair.key) ? (pair.key.range?.[0] ?? 0) : 0 };
+          seen.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return undefined;
 }
 
 /** Validates against a JSON Schema; the first error becomes one line naming the line and the field. */

@@ -1,3 +1,4 @@
+import { LadingError } from '../errors/lading-error.js';
 import type { Severity } from '../model/finding.js';
 import type { compileSchema } from './document.js';
 import { parseSeverity } from './filters.js';
@@ -96,10 +97,27 @@ export async function loadPolicy(file: string): Promise<Policy> {
     rules: (PolicyRule & { severity?: string })[];
     exceptions?: PolicyException[];
   };
+  for (const [i, exception] of (raw.exceptions ?? []).entries()) {
+    if (exception.expires !== undefined && !isCalendarDate(exception.expires.slice(0, 10))) {
+      throw new LadingError(
+        'CONFIG',
+        `${doc.where(['exceptions', i, 'expires'])}: invalid policy: exceptions[${i}].expires: ${exception.expires} is not a date`,
+      );
+    }
+  }
   const rules = raw.rules.map((r) =>
     (r.type === 'vulnerabilities' || r.type === 'misconfigurations' || r.type === 'secrets') && r.severity
       ? { ...r, severity: parseSeverity(r.severity) }
       : r,
   ) as PolicyRule[];
   return { version: 1, rules, exceptions: raw.exceptions ?? [] };
+}
+
+/** `YYYY-MM-DD` naming a day that exists (`2024-02-30` does not: it would silently mean 1 March). */
+function isCalendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

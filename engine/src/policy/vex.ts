@@ -17,8 +17,8 @@ const CDX_STATE: Record<string, VexStatement['status']> = {
 /** Reads an OpenVEX or CycloneDX VEX document; malformed ones are usage errors (exit 2) naming line and field. */
 export async function loadVex(file: string): Promise<VexStatement[]> {
   // Loaded on first use, like loadPolicy's: the YAML parser stays out of scans that read no VEX.
-  const { loadDocument } = await import('./document.js');
-  const doc = await loadDocument(file, 'VEX document');
+  const { loadDocument, MAX_VEX_BYTES } = await import('./document.js');
+  const doc = await loadDocument(file, 'VEX document', MAX_VEX_BYTES);
   const value = doc.value as Record<string, unknown> | null;
   if (!value || typeof value !== 'object' || Array.isArray(value)) fail(doc, [], 'expected an object');
   if (typeof value['@context'] === 'string' && value['@context'].includes('openvex'))

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { LadingError } from '../../errors/lading-error.js';
 
@@ -78,6 +78,39 @@ export async function readBoundedFile(path: string, max: number, label = path): 
   } finally {
     await fh.close();
   }
+}
+
+/** The one name under which a user may hand a command its standard input as a file (where that makes sense). */
+export const STDIN_PATH = '/dev/stdin';
+
+/**
+ * A file a user named (a policy, a VEX or SBOM document, a report, a key, a predicate, an import input): it must be
+ * a regular file, opened without blocking, and is read up to `max` bytes only, so a named pipe, a device such as
+ * /dev/zero or a huge file ends the command at once. `stdin: true` also accepts `/dev/stdin`, read up to `max`.
+ * Errors are LadingError BAD_INPUT (not a regular file) or LIMIT (too large), naming `label`.
+ */
+export async function readUserFile(
+  path: string,
+  max: number,
+  options: { label?: string; stdin?: boolean } = {},
+): Promise<Buffer> {
+  const label = options.label ?? path;
+  if (options.stdin && path === STDIN_PATH) return readStreamBounded(createReadStream(path), max, label);
+  return readBoundedFile(path, max, label);
+}
+
+async function readStreamBounded(stream: AsyncIterable<Buffer> & { destroy(): void }, max: number, label: string) {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.length;
+    if (total > max) {
+      stream.destroy();
+      throw new LadingError('LIMIT', `${label} is larger than ${limitWords(max)}`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /** The metadata size limit in words, for messages that name it. */
