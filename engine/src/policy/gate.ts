@@ -1,6 +1,7 @@
 import type { Severity } from '../model/finding.js';
 import type { CoverageGap, GateVerdict, Report } from '../model/report.js';
 import { summarize } from '../report/build.js';
+import { plural } from '../report/words.js';
 import { compareWithBaseline } from './baseline.js';
 import { evaluatePolicy } from './evaluate.js';
 import { applyExceptions } from './exceptions.js';
@@ -53,7 +54,8 @@ export function decideGates(report: Report, options: GateOptions): GateVerdict {
   const notes: string[] = [];
   if (options.failOn) {
     const failing = findingsFailingOn(report.findings, options.failOn);
-    if (failing.length > 0) reasons.push(`${failing.length} finding(s) at or above ${options.failOn.toLowerCase()}`);
+    if (failing.length > 0)
+      reasons.push(`${plural(failing.length, 'finding')} at or above ${options.failOn.toLowerCase()}`);
   }
   for (const v of report.policy?.violations ?? []) {
     if (v.action === 'fail') reasons.push(`policy rule ${v.rule}: ${v.message}`);
@@ -61,6 +63,7 @@ export function decideGates(report: Report, options: GateOptions): GateVerdict {
   if (options.baseline) {
     const verdict = compareWithBaseline(options.baseline, report, options.baselineSeverity);
     for (const reason of verdict.reasons) (verdict.pass ? notes : reasons).push(`baseline: ${reason}`);
+    for (const note of verdict.notes) notes.push(`baseline: ${note}`);
   }
   // What was not looked at cannot pass: an unchecked package may hold exactly the finding the gate is for.
   for (const gap of report.coverage?.gaps ?? []) reasons.push(`not checked: ${coverageGapLine(gap)}`);
@@ -70,6 +73,6 @@ export function decideGates(report: Report, options: GateOptions): GateVerdict {
 /** A coverage gap as one line: `Debian:12: no vulnerability data (3 packages)`. */
 export function coverageGapLine(gap: CoverageGap): string {
   const count = gap.packageIds?.length;
-  const packages = count === undefined ? '' : ` (${count} ${count === 1 ? 'package' : 'packages'})`;
+  const packages = count === undefined ? '' : ` (${plural(count, 'package')})`;
   return `${gap.scope}${gap.path ? ` ${gap.path}` : ''}: ${gap.message}${packages}`;
 }

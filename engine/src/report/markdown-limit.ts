@@ -1,3 +1,4 @@
+import { plural } from './words.js';
 /** GitHub rejects issue and PR comments over 65,536 characters; keep a margin for the truncation note. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
@@ -29,7 +30,7 @@ export function fitSections(
     out += body + tail;
   }
   if (omitted > 0)
-    out += `\n_${omitted} more row(s) left out to stay under GitHub's comment size limit; see the JSON report._\n`;
+    out += `\n_${plural(omitted, 'more row', 'more rows')} left out to stay under GitHub's comment size limit; see the JSON report._\n`;
   return out;
 }
 

@@ -123,13 +123,13 @@ describe('lading scan dir:debian12 against imported OSV records', () => {
       ),
       lading(['scan', TARGET, '--db-dir', dbDir, '--fail-on', 'critical', '-o', 'json'], 0),
     ]);
-    assert.match(high.stderr, /lading: 3 finding\(s\) at or above high/);
+    assert.match(high.stderr, /lading: 3 findings at or above high/);
     const highReport = parseReport(high.stdout) as ReturnType<typeof parseReport> & { gate?: { pass: boolean } };
     assert.equal(highReport.findings.length, 6);
     assert.equal(highReport.gate?.pass, false);
     // The PR comment says what the exit status says, first.
     const md = readFileSync(`${dbDir}/pr.md`, 'utf8').split('\n');
-    assert.equal(md[2], '❌ **Gate failed**: 3 finding(s) at or above high');
+    assert.equal(md[2], '❌ **Gate failed**: 3 findings at or above high');
     assert.doesNotMatch(critical.stderr, /at or above/);
     assert.equal(parseReport(critical.stdout).findings.length, 6);
   });

@@ -176,17 +176,17 @@ describe('markdown', () => {
     );
     const md = renderMarkdown(report('x', [lodash], many), opts);
     assert.ok(md.length <= GITHUB_COMMENT_LIMIT, `${md.length}`);
-    assert.match(md, /more row\(s\) left out to stay under GitHub's comment size limit/);
+    assert.match(md, /more rows? left out to stay under GitHub's comment size limit/);
     assert.equal(md.split('<details>').length, md.split('</details>').length, 'collapsible blocks stay closed');
   });
 });
 
 describe('gate verdicts', () => {
   it('markdown and table say a --fail-on or baseline failure first', () => {
-    const gated = { ...r, gate: { pass: false, reasons: ['2 finding(s) at or above high', 'baseline: x'], notes: [] } };
+    const gated = { ...r, gate: { pass: false, reasons: ['2 findings at or above high', 'baseline: x'], notes: [] } };
     const md = renderMarkdown(gated, opts);
-    assert.equal(md.split('\n')[2], '❌ **Gate failed**: 2 finding(s) at or above high (and 1 more)');
-    assert.match(renderTable(gated, opts), /Gate: FAIL\n {2}2 finding\(s\) at or above high\n {2}baseline: x/);
+    assert.equal(md.split('\n')[2], '❌ **Gate failed**: 2 findings at or above high (and 1 more)');
+    assert.match(renderTable(gated, opts), /Gate: FAIL\n {2}2 findings at or above high\n {2}baseline: x/);
     const passed = { ...r, gate: { pass: true, reasons: [], notes: ['baseline: stayed'] } };
     assert.equal(renderMarkdown(passed, opts).split('\n')[2], '✅ **Gate passed**');
   });

@@ -39,7 +39,7 @@ describe('assess', () => {
 
   it('fails on the unsuppressed findings at or above failOn; VEX takes a finding out of the gate, not the report', () => {
     const failing = assess(scanned, { failOn: 'CRITICAL', now: NOW });
-    assert.deepEqual(failing.gate, { pass: false, reasons: ['1 finding(s) at or above critical'], notes: [] });
+    assert.deepEqual(failing.gate, { pass: false, reasons: ['1 finding at or above critical'], notes: [] });
 
     const vexed = assess(scanned, { vex: [vexOnCritical], failOn: 'CRITICAL', now: NOW });
     assert.deepEqual(vexed.gate, { pass: true, reasons: [], notes: [] });
@@ -102,11 +102,38 @@ describe('assess', () => {
     assert.equal(assess(moreMedium, { baseline: earlier, baselineSeverity: 'MEDIUM', now: NOW }).gate?.pass, false);
   });
 
+  it('compares a baseline of another image or OS, with a note saying so', () => {
+    const alpine = { family: 'alpine', version: '3.19.1', ecosystem: 'Alpine:v3.19' };
+    const current = { ...scanned, os: alpine };
+    const sameImage = report('registry.example.com/app:0', [ssl, zlib], [high, medium, critical], { os: alpine });
+    assert.deepEqual(assess(current, { baseline: sameImage, now: NOW }).gate?.notes, [
+      'baseline: findings at high or above stayed at 2, no new critical',
+    ]);
+    const otherImage = report('registry.example.com/other:7', [ssl, zlib], [high, medium, critical], {
+      os: { family: 'alpine', version: '3.18.4', ecosystem: 'Alpine:v3.18' },
+    });
+    const verdict = assess(current, { baseline: otherImage, now: NOW }).gate;
+    assert.equal(verdict?.pass, true, 'a note, not a failure');
+    assert.deepEqual(verdict?.notes, [
+      'baseline: findings at high or above stayed at 2, no new critical',
+      'baseline: baseline is of another image: registry.example.com/other:7 (this scan: registry.example.com/app:1)',
+      'baseline: baseline is of another OS: alpine 3.18.4 (this scan: alpine 3.19.1)',
+    ]);
+    // Docker Hub's short names are the same repository as their long form; a folder has no image name to compare.
+    const hub = report('alpine:3.19', [ssl], [], { os: alpine });
+    const hubLong = report('docker.io/library/alpine:3.20', [ssl], [], { os: alpine });
+    assert.deepEqual(assess(hubLong, { baseline: hub, now: NOW }).gate?.notes, [
+      'baseline: findings at high or above stayed at 0, no new critical',
+    ]);
+    const folder = report('dir:/srv/rootfs', [ssl], [], { os: alpine });
+    assert.equal(assess(folder, { baseline: hub, now: NOW }).gate?.notes.length, 1);
+  });
+
   it('combines every gate into one verdict', () => {
     const policy = policyOf([{ id: 'no-zlib', type: 'packages', deny: ['zlib'], action: 'fail' }]);
     const out = assess(scanned, { failOn: 'HIGH', policy, now: NOW });
     assert.deepEqual(out.gate?.reasons, [
-      '2 finding(s) at or above high',
+      '2 findings at or above high',
       'policy rule no-zlib: zlib 1.2.13-r0 (pkg:apk/alpine/zlib@1.2.13-r0) is on the deny list',
     ]);
   });
