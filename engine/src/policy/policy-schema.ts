@@ -198,7 +198,8 @@ export const POLICY_SCHEMA = {
               },
               forbidEol: {
                 type: 'boolean',
-                description: 'Fail when the OS release is past its end of life.',
+                description:
+                  'Fail when the OS release is past its end of life; warn when no end-of-life date is known for the release.',
               },
             },
           },
