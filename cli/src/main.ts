@@ -1,4 +1,4 @@
-import { describeError, EXIT, isLadingError } from '@lading/engine/errors';
+import { describeError, EXIT, isLadingError, thrownValueText } from '@lading/engine/errors';
 import { LADING_VERSION } from '@lading/engine/version';
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       ms = parseDuration(words);
     } catch (err) {
-      throw new CommanderError(2, 'lading.timeout', `--timeout: ${(err as Error).message}`);
+      throw new CommanderError(2, 'lading.timeout', `--timeout: ${thrownValueText(err)}`);
     }
     startDeadline(ms, words);
   });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LadingError } from '@lading/engine/errors';
+import { LadingError, thrownValueText } from '@lading/engine/errors';
 import type { Command } from 'commander';
 import { deadlineOption } from '../deadline.js';
 import { dbDirFrom, dbSourcesFrom } from '../environment.js';
@@ -126,7 +126,7 @@ export function registerDb(program: Command): void {
       } catch (err) {
         await rm(tmp, { force: true });
         if (err instanceof LadingError) throw err;
-        throw new LadingError('IO', `cannot export to ${file}: ${(err as Error).message}`, { cause: err });
+        throw new LadingError('IO', `cannot export to ${file}: ${thrownValueText(err)}`, { cause: err });
       } finally {
         store.close();
       }

@@ -1,7 +1,7 @@
 import { createHash, createSign, createVerify, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { digestsFor, signBytes, verifyBytes } from './signature.js';
 
 /** Pure Ed25519 needs the whole message in memory; other keys stream, so any file size works. */
@@ -64,13 +64,9 @@ async function forEachChunk(path: string, onChunk: (chunk: Buffer) => void): Pro
   try {
     for await (const chunk of createReadStream(path)) onChunk(chunk as Buffer);
   } catch (err) {
-    throw new LadingError(
-      'IO',
-      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    throw new LadingError('IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? thrownValueText(err)}`, {
+      cause: err,
+    });
   }
 }
 

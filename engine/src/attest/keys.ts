@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { decryptPrivateKey, encryptPrivateKey } from './encrypted-key.js';
 import { decodePem, encodePem } from './pem.js';
 
@@ -59,7 +59,7 @@ export function parsePrivateKey(pemText: string, source: string, password: () =>
     }
   } catch (err) {
     if (err instanceof LadingError) throw err;
-    throw new LadingError('BAD_INPUT', `${source}: cannot parse the private key (${(err as Error).message})`, {
+    throw new LadingError('BAD_INPUT', `${source}: cannot parse the private key (${thrownValueText(err)})`, {
       cause: err,
     });
   }
@@ -77,7 +77,7 @@ export function parsePublicKey(pemText: string, source: string): KeyObject {
     else throw new LadingError('BAD_INPUT', `${source}: "${label}" is not a public key`);
   } catch (err) {
     if (err instanceof LadingError) throw err;
-    throw new LadingError('BAD_INPUT', `${source}: cannot parse the public key (${(err as Error).message})`, {
+    throw new LadingError('BAD_INPUT', `${source}: cannot parse the public key (${thrownValueText(err)})`, {
       cause: err,
     });
   }

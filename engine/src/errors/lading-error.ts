@@ -75,9 +75,29 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const sys = err as NodeJS.ErrnoException;
     if (!(err instanceof LadingError) && sys.code && sys.path) return `${sys.path}: ${explainErrno(sys.code)}`;
-    return err.message.split('\n')[0] ?? String(err);
+    const limit = err instanceof LadingError ? undefined : engineLimitWords(err);
+    if (limit) return limit;
+    const line = err.message.split('\n')[0] ?? '';
+    // A bug of ours, not a problem with the input: said so, so that nobody takes it for an answer about the image.
+    if (err instanceof TypeError || err instanceof ReferenceError) return `internal error: ${line}`;
+    return line;
   }
   return thrownValueText(err);
+}
+
+/**
+ * The JavaScript engine's own limits, hit by input too large or too deeply nested for one value: V8's words
+ * ("Invalid string length") mean nothing to a user.
+ */
+function engineLimitWords(err: Error): string | undefined {
+  if (!(err instanceof RangeError)) return undefined;
+  if (/Maximum call stack size exceeded/.test(err.message)) {
+    return 'input nested too deeply to process (the call stack overflowed)';
+  }
+  if (/Invalid string length|Invalid array length|Array buffer allocation failed/.test(err.message)) {
+    return 'input too large to process (a value past what the JavaScript engine can hold)';
+  }
+  return undefined;
 }
 
 /**

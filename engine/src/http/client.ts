@@ -1,5 +1,5 @@
 import { abortedError } from '../errors/abort.js';
-import { type ErrorCode, LadingError } from '../errors/lading-error.js';
+import { type ErrorCode, LadingError, thrownValueText } from '../errors/lading-error.js';
 import { LADING_VERSION } from '../version.js';
 import { discardBody, headerValue } from './body.js';
 import { exchange, type HttpMethod, type HttpResponse, type MinimumRate } from './exchange.js';
@@ -190,7 +190,7 @@ export class HttpClient {
         hint && this.options.tlsHintOption ? { cause: err, option: this.options.tlsHintOption } : { cause: err },
       );
     }
-    const message = (e.message ?? String(err)).split('\n')[0] ?? '';
+    const message = (e.message ?? thrownValueText(err)).split('\n')[0] ?? '';
     const why = code && !message.includes(code) ? `${message} (${code})` : message;
     return new LadingError('NETWORK', `cannot reach ${url.host}: ${why}`, { cause: err });
   }

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { discardBody, headerValue, readBody } from './body.js';
 import { HttpClient } from './client.js';
 
@@ -142,5 +142,5 @@ function causeOf(err: unknown): string {
     const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
     return `${err.message}${cause}`;
   }
-  return String(err);
+  return thrownValueText(err);
 }

@@ -1,3 +1,4 @@
+import { thrownValueText } from '../errors/lading-error.js';
 import { isOsPackageType } from '../model/ecosystems.js';
 import type { Finding, FindingStatus, Severity } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
@@ -138,7 +139,7 @@ function hitsFor(
         try {
           verdict = rules.evaluate(affected, query.version);
         } catch (err) {
-          versionProblem ??= err instanceof Error ? err.message : String(err);
+          versionProblem ??= thrownValueText(err);
           continue;
         }
         if (verdict.invalid) versionProblem ??= verdict.invalid;

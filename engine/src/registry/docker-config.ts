@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { runCredentialHelper } from './cred-helper.js';
 import type { Credentials } from './credentials.js';
 import { DOCKER_HUB } from './reference.js';
@@ -37,7 +37,7 @@ export async function loadDockerConfig(path: string): Promise<DockerConfig> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { auths: {}, credHelpers: {} };
-    throw new LadingError('CONFIG', `cannot read ${path}: ${(err as Error).message}`);
+    throw new LadingError('CONFIG', `cannot read ${path}: ${thrownValueText(err)}`);
   }
   let parsed: unknown;
   try {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../model/report.js';
 
 /** True for a file that is a Lading JSON report (and not, say, an SBOM), judged from its first bytes. */
@@ -17,14 +17,14 @@ export async function loadReport(file: string): Promise<Report> {
   } catch (err) {
     throw new LadingError(
       'IO',
-      `cannot read report ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `cannot read report ${file}: ${(err as NodeJS.ErrnoException).code ?? thrownValueText(err)}`,
     );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new LadingError('BAD_INPUT', `${file}: not JSON: ${(err as Error).message}`);
+    throw new LadingError('BAD_INPUT', `${file}: not JSON: ${thrownValueText(err)}`);
   }
   const report = value as Partial<Report>;
   if (

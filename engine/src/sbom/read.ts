@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { assignIds } from '../catalog/run.js';
-import { describeError, LadingError } from '../errors/lading-error.js';
+import { describeError, LadingError, thrownValueText } from '../errors/lading-error.js';
 import type { Inventory } from '../model/inventory.js';
 import type { PackageFound } from '../model/package.js';
 import type { TargetInfo } from '../model/target.js';
@@ -48,7 +48,7 @@ export function parseSbom(text: string, path: string): SbomInput {
     parsed = JSON.parse(path.endsWith('.jsonl') ? (body.split('\n').find((l) => l.trim() !== '') ?? '') : body);
   } catch (err) {
     // V8 quotes the offending text, newlines and all: keep the error on one line.
-    const reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 200);
+    const reason = thrownValueText(err).replace(/\s+/g, ' ').slice(0, 200);
     throw new LadingError('BAD_INPUT', `cannot read ${where}: not valid JSON (${reason})`);
   }
   const doc = unwrapAttestation(asObject(parsed), where);

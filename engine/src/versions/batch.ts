@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { comparatorFor } from './ecosystems.js';
 
 export interface BatchSummary {
@@ -70,6 +70,6 @@ function compareLine(scheme: ReturnType<typeof comparatorFor>, line: string, onE
     return `${scheme.compareParsed(scheme.parse(a), scheme.parse(b))}\n`;
   } catch (err) {
     onError();
-    return errorLine(err instanceof Error ? err.message : String(err));
+    return errorLine(thrownValueText(err));
   }
 }

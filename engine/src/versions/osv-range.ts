@@ -1,4 +1,4 @@
-import { isLadingError } from '../errors/lading-error.js';
+import { thrownValueText } from '../errors/lading-error.js';
 import type { OsvAffected, OsvEvent, OsvRange } from '../model/osv.js';
 import { comparatorFor } from './ecosystems.js';
 import type { Cmp, VersionScheme } from './scheme.js';
@@ -61,7 +61,7 @@ function semverText(v: string): string {
 }
 
 function message(err: unknown): string {
-  return isLadingError(err) || err instanceof Error ? err.message : String(err);
+  return thrownValueText(err);
 }
 
 interface RangeResult {

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import type { EpssScore } from './store.js';
 
 export interface EpssHeader {
@@ -79,7 +79,7 @@ export async function readEpss(
     }
   } catch (err) {
     if (err instanceof LadingError) throw err;
-    throw new LadingError('BAD_INPUT', `${file}: cannot read EPSS data: ${(err as Error).message}`, { cause: err });
+    throw new LadingError('BAD_INPUT', `${file}: cannot read EPSS data: ${thrownValueText(err)}`, { cause: err });
   } finally {
     lines.close();
     raw.destroy();

@@ -1,6 +1,6 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { decodeRecord } from './codec.js';
 import { isDumpFileName } from './coverage.js';
@@ -136,7 +136,7 @@ async function importPath(
     try {
       value = JSON.parse(data.toString('utf8'));
     } catch (err) {
-      importer.warn(path, `not valid JSON: ${(err as Error).message}`);
+      importer.warn(path, `not valid JSON: ${thrownValueText(err)}`);
       return;
     }
     if (looksLikeKev(value)) {
@@ -165,7 +165,7 @@ function copyStore(path: string, importer: RecordImporter, found: Found): void {
     db = openDatabase(path, true);
   } catch (err) {
     // the reason, after the path the message starts with
-    const reason = (err instanceof Error ? err.message : String(err)).replace(`${path}: `, '');
+    const reason = thrownValueText(err).replace(`${path}: `, '');
     throw new LadingError('BAD_INPUT', `nothing imported from ${path}: ${reason}`, { cause: err });
   }
   try {
@@ -193,7 +193,7 @@ function copyStore(path: string, importer: RecordImporter, found: Found): void {
       try {
         record = decodeRecord(row.data);
       } catch (err) {
-        importer.warn(path, `skipped a damaged record: ${(err as Error).message}`);
+        importer.warn(path, `skipped a damaged record: ${thrownValueText(err)}`);
         continue;
       }
       importer.addValue(`${path}:${row.source}`, record, row.source);

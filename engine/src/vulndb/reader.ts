@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import type { OsvAffected, OsvRecord } from '../model/osv.js';
 import { decodeRecord } from './codec.js';
 import { baseEcosystem, normalizePackageName, releaseKey } from './names.js';
@@ -200,7 +200,7 @@ export class VulnStoreReader extends StoreConnection {
       try {
         affected = JSON.parse(row.affected) as OsvAffected[];
       } catch (err) {
-        throw new LadingError('DB', `${this.path}: damaged package row for ${row.id}: ${(err as Error).message}`);
+        throw new LadingError('DB', `${this.path}: damaged package row for ${row.id}: ${thrownValueText(err)}`);
       }
       candidates.push({ id: row.id, affected, record: () => this.head(ecosystem, name, row.source, row.id) });
     }
@@ -234,7 +234,7 @@ export class VulnStoreReader extends StoreConnection {
     try {
       record = JSON.parse(text) as OsvRecord;
     } catch (err) {
-      throw new LadingError('DB', `${this.path}: damaged record head for ${id}: ${(err as Error).message}`);
+      throw new LadingError('DB', `${this.path}: damaged record head for ${id}: ${thrownValueText(err)}`);
     }
     this.heads.set(key, record);
     return record;

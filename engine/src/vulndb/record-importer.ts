@@ -1,3 +1,4 @@
+import { thrownValueText } from '../errors/lading-error.js';
 import type { OsvRecord } from '../model/osv.js';
 import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { baseEcosystem } from './names.js';
@@ -44,7 +45,7 @@ export class RecordImporter {
         value = JSON.parse(text);
       }
     } catch (err) {
-      this.warn(name, `not valid ${/\.ya?ml$/i.test(name) ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+      this.warn(name, `not valid ${/\.ya?ml$/i.test(name) ? 'YAML' : 'JSON'}: ${thrownValueText(err)}`);
       return;
     }
     this.addValue(name, value);

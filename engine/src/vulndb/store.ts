@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import type { OsvAffected, OsvRecord } from '../model/osv.js';
 import { sqliteShapeProblem } from '../sqlite-guard.js';
 import { baseEcosystem, releaseKey } from './names.js';
@@ -197,7 +197,7 @@ export function openDatabase(path: string, readonly: boolean): Database.Database
 
 export function wrapDbError(err: unknown, path: string): LadingError {
   if (err instanceof LadingError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = thrownValueText(err);
   return new LadingError('DB', `${path}: cannot open vulnerability database: ${message}`, { cause: err });
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { downloadToFile, fetchBytes } from '../http/download.js';
 import { type ScanWarning, scanWarning } from '../model/warning.js';
 import { readEpss } from './epss.js';
@@ -273,5 +273,5 @@ function clean<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], unde
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return thrownValueText(err);
 }

@@ -67,7 +67,7 @@ class SyncFileReader extends yauzl.RandomAccessReader {
     try {
       this.fd = openSync(file, 'r');
     } catch (err) {
-      throw new LadingError('IO', `${file}: cannot open: ${(err as Error).message}`);
+      throw new LadingError('IO', `${file}: cannot open: ${thrownValueText(err)}`);
     }
     this.size = fstatSync(this.fd).size;
   }
@@ -181,7 +181,7 @@ function readEntry(
         if (crc32(data) !== entry.crc32) throw new Error('CRC mismatch');
         resolve(data);
       } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
+        reject(e instanceof Error ? e : new Error(thrownValueText(e)));
       }
     });
   });

@@ -1,4 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
+import { thrownValueText } from '../../errors/lading-error.js';
 
 /**
  * A small synchronous zip reader over a Buffer. Synchronous because catalogers run it inside `condense`, during
@@ -99,7 +100,7 @@ export function readEntry(buf: Buffer, entry: ZipEntry, budget: InflateBudget): 
       budget.remaining = 0;
       throw new ZipFormatError('archive exceeds the inflate limit');
     }
-    throw new ZipFormatError(`${entry.name}: ${(err as Error).message}`);
+    throw new ZipFormatError(`${entry.name}: ${thrownValueText(err)}`);
   }
   budget.remaining -= out.length;
   return out;

@@ -1,6 +1,7 @@
 import { PassThrough, pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { Decompress } from 'fzstd';
+import { thrownValueText } from '../../errors/lading-error.js';
 
 export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
@@ -49,7 +50,7 @@ function fzstdTransform(): Transform {
 }
 
 function zstdError(err: unknown): Error {
-  return new Error(`corrupt zstd stream: ${err instanceof Error ? err.message : String(err)}`);
+  return new Error(`corrupt zstd stream: ${thrownValueText(err)}`);
 }
 
 /**

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
-import { LadingError } from '../../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../../errors/lading-error.js';
 import { decompressSniffed, sniffCompression } from '../layer/decompress.js';
 import { FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
 import { isTarHeader, type TarEntry, TarReader } from '../tar/tar-reader.js';
@@ -364,7 +364,7 @@ export async function readArchiveOnce(
   } catch (err) {
     await src.close();
     if (err instanceof LadingError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = thrownValueText(err);
     throw new LadingError('BAD_INPUT', `${file}: cannot read: ${message}`, { cause: err });
   }
   return new StreamedTarArchive(file, index, kept, overflow);

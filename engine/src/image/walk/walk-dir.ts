@@ -1,6 +1,7 @@
 import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../errors/abort.js';
+import { thrownValueText } from '../../errors/lading-error.js';
 import { type ScanWarning, scanWarning } from '../../model/warning.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { fileRange } from '../random-access.js';
@@ -47,7 +48,7 @@ async function scanEntry(
     const openAt = (limit: number) => openLocalFileAt(full, st, limit);
     return { kind: 'entry', entry: await keepContent(entry, ctx, (limit) => readRegular(full, st, limit), openAt) };
   } catch (err) {
-    return scanWarning('image', `unreadable: ${(err as Error).message}`, path);
+    return scanWarning('image', `unreadable: ${thrownValueText(err)}`, path);
   }
 }
 
@@ -72,7 +73,7 @@ async function scanDir(root: string, ctx: ScanContext, skip: ReadonlySet<string>
       entries = readdirSync(join(root, dir), { withFileTypes: true });
     } catch (err) {
       if (dir === '/') throw err;
-      ctx.warnings.push(scanWarning('image', `unreadable directory: ${(err as Error).message}`, dir));
+      ctx.warnings.push(scanWarning('image', `unreadable directory: ${thrownValueText(err)}`, dir));
       continue;
     }
     for (const d of entries) {
@@ -114,7 +115,7 @@ export async function walkDir(
           const full = join(root, path);
           out.set(path, await readRegular(full, lstatSync(full), Number.MAX_SAFE_INTEGER));
         } catch (err) {
-          warnings.push(scanWarning('image', `unreadable: ${(err as Error).message}`, path));
+          warnings.push(scanWarning('image', `unreadable: ${thrownValueText(err)}`, path));
         }
       }
       return new Map([[0, out]]);

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream';
 import { abortedError, throwIfAborted, untilAborted } from '../../errors/abort.js';
-import { isLadingError, LadingError } from '../../errors/lading-error.js';
+import { isLadingError, LadingError, thrownValueText } from '../../errors/lading-error.js';
 import type { ScanWarning } from '../../model/warning.js';
 import type { Image, ImageLayer, ReadArchiveOnce, StreamedLayer } from '../image.js';
 import { decompress, type LayerCompression, sniffStream, zstdChecksFrames } from '../layer/decompress.js';
@@ -191,7 +191,7 @@ function describeLayerError(ref: string, layer: ImageLayer, err: unknown): Ladin
 /** One line naming what could not be read; the cause's code is kept (BAD_INPUT for errors that are not ours). */
 function describeReadError(what: string, err: unknown): LadingError {
   if (isLadingError(err)) return new LadingError(err.code, `${what}: ${err.message}`, { cause: err });
-  const message = err instanceof Error ? err.message : String(err);
+  const message = thrownValueText(err);
   return new LadingError('BAD_INPUT', `${what}: ${message}`, { cause: err });
 }
 

@@ -1,4 +1,5 @@
 import { inflateSync } from 'node:zlib';
+import { thrownValueText } from '../../../errors/lading-error.js';
 import type { PackageFound } from '../../../model/package.js';
 import { isRecord, tryPurl } from '../common.js';
 
@@ -19,7 +20,7 @@ export function rustCrates(compressed: Buffer): RustCrate[] {
   try {
     text = inflateSync(compressed, { maxOutputLength: MAX_JSON }).toString('utf8');
   } catch (err) {
-    throw new RustAuditError(`cannot inflate .dep-v0: ${(err as Error).message}`);
+    throw new RustAuditError(`cannot inflate .dep-v0: ${thrownValueText(err)}`);
   }
   let doc: unknown;
   try {

@@ -1,3 +1,4 @@
+import { thrownValueText } from '../../../errors/lading-error.js';
 import { isRecord } from '../common.js';
 
 /** One package of a Yarn Plug'n'Play install, as `.pnp.cjs` records it. */
@@ -73,7 +74,7 @@ export function pnpPackages(stateText: string): PnpPackage[] {
   try {
     state = JSON.parse(stateText);
   } catch (err) {
-    throw new PnpStateError(`malformed PnP state JSON: ${(err as Error).message}`);
+    throw new PnpStateError(`malformed PnP state JSON: ${thrownValueText(err)}`);
   }
   if (!isRecord(state) || !Array.isArray(state.packageRegistryData)) {
     throw new PnpStateError('PnP state has no packageRegistryData');

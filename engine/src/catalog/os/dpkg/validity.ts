@@ -1,3 +1,4 @@
+import { thrownValueText } from '../../../errors/lading-error.js';
 import { dpkgScheme } from '../../../versions/dpkg.js';
 
 /** Debian Policy 5.6.1: lower-case letters, digits, `+`, `-`, `.`; at least two characters, starting alphanumeric. */
@@ -22,7 +23,7 @@ export function dpkgVersionProblem(version: string): string | undefined {
     dpkgScheme.parse(version);
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return thrownValueText(err);
   }
 }
 

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { thrownValueText } from '../../../errors/lading-error.js';
 import { sqliteShapeProblem } from '../../../sqlite-guard.js';
 import { type BlobRead, DatabaseError } from './blobs.js';
 
@@ -89,7 +90,7 @@ function readPackages(open: () => Database.Database, budgetBytes: number): BlobR
     return result;
   } catch (err) {
     if (err instanceof DatabaseError) throw err;
-    throw new DatabaseError(`unreadable rpm SQLite database: ${(err as Error).message}`);
+    throw new DatabaseError(`unreadable rpm SQLite database: ${thrownValueText(err)}`);
   } finally {
     db?.close();
   }
