@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LadingError, thrownValueText } from '../errors/lading-error.js';
+import { openRegularFile } from '../image/sources/regular-file.js';
 import type { EpssScore } from './store.js';
 
 export interface EpssHeader {
@@ -16,10 +15,14 @@ export interface EpssRow extends EpssScore {
 }
 
 const CVE = /^CVE-\d{4}-\d{4,}$/;
+/** A real EPSS line is ~40 characters; readline would otherwise gather a line of any length (past V8's string limit). */
+const MAX_LINE_BYTES = 4096;
+/** FIRST scores every published CVE: ~300k rows in 2025. Ten times that is not an EPSS file. */
+export const MAX_EPSS_ROWS = 3_000_000;
 
 /** Does the file start like FIRST's EPSS CSV (gzip magic, its `#model_version` comment, or its header)? */
 export async function looksLikeEpss(file: string): Promise<boolean> {
-  const handle = await open(file, 'r');
+  const handle = await openRegularFile(file, 'document');
   try {
     const head = Buffer.alloc(32);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
@@ -40,9 +43,12 @@ export async function readEpss(
   file: string,
   onRow: (row: EpssRow) => void,
 ): Promise<EpssHeader & { rows: number; skipped: number }> {
-  const raw = createReadStream(file);
   const gz = await isGzip(file);
-  const input: Readable = gz ? raw.pipe(createGunzip()) : raw;
+  const raw = (await openRegularFile(file, 'document')).createReadStream();
+  const decoded: Readable = gz ? raw.pipe(createGunzip()) : raw;
+  const input = decoded.pipe(boundedLines(file));
+  // .pipe() forwards no errors: a cut gzip stream must still fail the lines read from it
+  decoded.on('error', (err) => input.destroy(err));
   const header: EpssHeader = {};
   let columns: { cve: number; epss: number; percentile: number } | undefined;
   let rows = 0;
@@ -50,7 +56,9 @@ export async function readEpss(
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   try {
     for await (const line of lines) {
-      if (line.length > 4096) throw new LadingError('BAD_INPUT', `${file}: EPSS line longer than 4096 characters`);
+      if (line.length > MAX_LINE_BYTES) {
+        throw new LadingError('BAD_INPUT', `${file}: EPSS line longer than ${MAX_LINE_BYTES} characters`);
+      }
       if (line.startsWith('#')) {
         Object.assign(header, parseComment(line));
         continue;
@@ -71,6 +79,9 @@ export async function readEpss(
       if (!CVE.test(cve) || !Number.isFinite(score) || score < 0 || score > 1) {
         skipped++;
         continue;
+      }
+      if (rows + skipped >= MAX_EPSS_ROWS) {
+        throw new LadingError('BAD_INPUT', `${file}: more than ${MAX_EPSS_ROWS} EPSS rows`);
       }
       onRow(
         Number.isFinite(percentile) && percentile >= 0 && percentile <= 1 ? { cve, score, percentile } : { cve, score },
@@ -102,8 +113,27 @@ function parseComment(line: string): EpssHeader {
   return header;
 }
 
+/** Fails the stream as soon as a line runs past MAX_LINE_BYTES, before readline has gathered it whole. */
+function boundedLines(file: string): Transform {
+  let run = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (let pos = 0; ; ) {
+        const newline = chunk.indexOf(10, pos);
+        run += (newline === -1 ? chunk.length : newline) - pos;
+        if (run > MAX_LINE_BYTES || newline === -1) break;
+        run = 0;
+        pos = newline + 1;
+      }
+      if (run > MAX_LINE_BYTES) {
+        done(new LadingError('BAD_INPUT', `${file}: EPSS line longer than ${MAX_LINE_BYTES} characters`));
+      } else done(null, chunk);
+    },
+  });
+}
+
 async function isGzip(file: string): Promise<boolean> {
-  const handle = await open(file, 'r');
+  const handle = await openRegularFile(file, 'document');
   try {
     const head = Buffer.alloc(2);
     const { bytesRead } = await handle.read(head, 0, 2, 0);

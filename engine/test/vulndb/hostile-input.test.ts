@@ -139,6 +139,24 @@ describe('hostile vulnerability data', () => {
     assert.ok(Date.now() - started < 5000);
   });
 
+  it('an EPSS line of 64 MiB fails at the first 4 KiB past its start; a pipe is refused unread', async (t) => {
+    const dir = await tempDir(t);
+    const long = join(dir, 'epss_scores-current.csv.gz');
+    await writeFile(long, gzipSync(Buffer.concat([Buffer.from('cve,epss\n'), Buffer.alloc(64 << 20, 0x41)])));
+    const started = Date.now();
+    await assert.rejects(
+      readEpss(long, () => {}),
+      /EPSS line longer than 4096 characters/,
+    );
+    assert.ok(Date.now() - started < 5000);
+    const fifo = join(dir, 'epss.csv');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(
+      readEpss(fifo, () => {}),
+      /epss\.csv is not a regular file/,
+    );
+  });
+
   it('rejects a KEV document without its vulnerabilities list', () => {
     assert.throws(() => parseKev({ title: 'x' }, 'kev.json'), /not a CISA KEV catalog/);
     const kev = parseKev({ vulnerabilities: [null, 7, { cveID: 'CVE-2021-44228' }] }, 'kev.json');
