@@ -153,6 +153,9 @@ export async function inventoryOf(
     if (secrets) selector.inspector = secretInspector(options.secretScan);
     const walked = await opened.walk(selector, {
       maxFileBytes: limits.maxFileBytes,
+      // Files a cataloger condenses may exceed the default file cap (a 100 MiB Go binary); a cap the caller chose
+      // is never exceeded, condensing or not.
+      ...(options.limits?.maxFileBytes !== undefined ? { maxCondenseBytes: options.limits.maxFileBytes } : {}),
       ...(options.maxInflatedBytes ? { maxInflatedBytes: options.maxInflatedBytes } : {}),
       // Only checked bytes may be stored: layers read in place are hashed as well when a result will be kept.
       // Layer by layer too, so that an image sharing layers with one scanned before reads only its own.

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { scan } from '../../src/scan/scan.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const MIB = 1024 * 1024;
+
+describe('caps the caller chose win', () => {
+  test('a package.json over the maxFileBytes given is skipped with a warning, though its cataloger condenses', async (t) => {
+    const root = await tempDir(t);
+    const dir = join(root, 'app/node_modules/big');
+    await mkdir(dir, { recursive: true });
+    const manifest = { name: 'big', version: '1.0.0', description: 'x'.repeat(2 * MIB) };
+    await writeFile(join(dir, 'package.json'), JSON.stringify(manifest));
+    const base = { sbomOnly: true, dbDir: join(root, 'db'), now: new Date('2026-01-01T00:00:00Z') };
+    // under the default caps the file is condensed (read, the description dropped) and cataloged
+    const unbounded = await scan(`dir:${root}`, base);
+    assert.ok(unbounded.packages.some((p) => p.name === 'big'));
+    const capped = await scan(`dir:${root}`, { ...base, limits: { maxFileBytes: MIB } });
+    assert.ok(!capped.packages.some((p) => p.name === 'big'));
+    assert.ok(
+      capped.warnings.some(
+        (w) => w.path === '/app/node_modules/big/package.json' && /over the 1048576-byte file limit/.test(w.message),
+      ),
+      JSON.stringify(capped.warnings),
+    );
+  });
+});
