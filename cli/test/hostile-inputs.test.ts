@@ -38,3 +38,13 @@ describe('nothing hangs: --timeout bounds the whole command', () => {
     }
   });
 });
+
+describe('caps are what the user gave', () => {
+  it('--max-image-size 0 and --max-file-size 0 are usage errors, not the defaults', async () => {
+    for (const flag of ['--max-image-size', '--max-file-size']) {
+      const r = await runCli(['sbom', 'oci:/nonexistent', flag, '0']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `lading: ${flag} must be more than 0 (got "0")\n`);
+    }
+  });
+});

@@ -160,9 +160,9 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   const failOn = flags.failOn ? parseSeverity(flags.failOn) : undefined;
   const renderOptions = renderOptionsFrom(flags, DEFAULT_RENDER_OPTIONS);
   const maxFileSize = flags.maxFileSize ?? process.env['LADING_MAX_FILE_SIZE'];
-  const maxFileBytes = maxFileSize ? parseByteCount(maxFileSize) : undefined;
+  const maxFileBytes = maxFileSize ? parseByteLimit(maxFileSize, '--max-file-size') : undefined;
   const maxImageSize = flags.maxImageSize ?? process.env['LADING_MAX_IMAGE_SIZE'];
-  const maxInflatedBytes = maxImageSize ? parseByteCount(maxImageSize) : undefined;
+  const maxInflatedBytes = maxImageSize ? parseByteLimit(maxImageSize, '--max-image-size') : undefined;
   const platform = flags.platform ?? process.env['LADING_PLATFORM'];
 
   // Inputs that can be wrong are read before the (long) scan, so a typo fails in milliseconds with exit 2.
@@ -267,6 +267,13 @@ export async function renderAll(report: Report, specs: OutputSpec[], options: Re
     // A file never gets terminal colours.
     await writeOutput(spec, render(report, spec.file ? { ...options, color: false } : options));
   }
+}
+
+/** A size cap: zero would silently have meant the default, so it is refused like any other non-size (exit 2). */
+export function parseByteLimit(value: string, flag: string): number {
+  const bytes = parseByteCount(value);
+  if (bytes <= 0) throw new LadingError('USAGE', `${flag} must be more than 0 (got "${value}")`);
+  return bytes;
 }
 
 export function parseByteCount(value: string): number {
