@@ -59,7 +59,10 @@ describe('catalogers → SBOM → inventory', () => {
       report.packages.map((p) => p.id),
       'ids are the same, so baselines and diffs line up across image and SBOM scans',
     );
-    assert.deepEqual({ ...fromCdx.inventory.os, eol: undefined }, { ...report.os, eol: undefined });
+    assert.deepEqual(
+      { ...fromCdx.inventory.os, eol: undefined, eolStatus: undefined },
+      { ...report.os, eol: undefined, eolStatus: undefined },
+    );
 
     const spdxText = renderSpdx(report, DEFAULT_RENDER_OPTIONS);
     const validateSpdx = spdxValidator();
