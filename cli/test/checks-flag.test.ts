@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { umociImage } from '../../engine/test/checks/umoci-images.js';
 import { runCli } from '../../engine/test/helpers/cli.js';
 import { tempDir } from '../../engine/test/helpers/tmp.js';
+import { umociImage } from '../../engine/test/helpers/umoci-images.js';
 
 describe('image checks on the command line', () => {
   it('scan -o json reports misconfigurations; --no-checks leaves them out; the table shows them', async (t) => {

@@ -16,7 +16,7 @@ import { scan } from '../../src/scan/scan.js';
 import { readOfficialSchema } from '../helpers/official-schemas.js';
 import { assertValidReport } from '../helpers/report-schema.js';
 import { tempDir } from '../helpers/tmp.js';
-import { type UmociImageInput, umociImage } from './umoci-images.js';
+import { type UmociImageInput, umociImage } from '../helpers/umoci-images.js';
 
 const NOW = new Date('2026-12-01T00:00:00Z');
 
@@ -140,8 +140,9 @@ describe('image checks in the outputs', () => {
     const sarif = JSON.parse(renderSarif(report, DEFAULT_RENDER_OPTIONS));
     const ajv = new AjvDraft04.default({ strict: false, allErrors: true });
     addFormats.default(ajv);
-    const valid = ajv.validate(readOfficialSchema('sarif-2.1.0.schema.json'), sarif);
-    assert.ok(valid, JSON.stringify(ajv.errors?.slice(0, 3)));
+    const validate = ajv.compile<typeof sarif>(readOfficialSchema('sarif-2.1.0.schema.json'));
+    const valid = validate(sarif);
+    assert.ok(valid, JSON.stringify(validate.errors?.slice(0, 3)));
     const run = sarif.runs[0];
     assert.deepEqual(
       run.tool.driver.rules.map((r: { id: string }) => r.id),
