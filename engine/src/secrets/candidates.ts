@@ -75,9 +75,13 @@ const BINARY_EXTENSIONS = new Set([
 
 /**
  * Directories of files that come from a distribution's or language's own tree and are never where a deployment
- * writes its secrets: manuals, locales, time zones, kernel modules, header files, terminfo.
+ * writes its secrets: packages' documentation (its example keys are documentation: libxmlsec1's `rsakey.pem`),
+ * manuals, locales, time zones, kernel modules, header files, terminfo.
  */
 const SKIPPED_PREFIXES = [
+  '/usr/share/doc/',
+  '/usr/share/gtk-doc/',
+  '/usr/share/help/',
   '/usr/share/man/',
   '/usr/share/info/',
   '/usr/share/locale/',
@@ -96,10 +100,20 @@ const SKIPPED_PREFIXES = [
   '/dev/',
 ];
 
+/**
+ * Library trees that only the distribution's package manager writes, and language runtimes' own standard libraries
+ * (where the official images install them): vendor code by construction, and a third of a typical image's text.
+ * Debian's pip, cpan and npm install under /usr/local; pip's site-packages and dist-packages under /usr/local stay
+ * scanned. (Files the package database records are not findings anyway; this spares reading them.)
+ */
+const SKIPPED_TREES =
+  /^\/usr\/(?:lib\/python3\/dist-packages\/|lib\/python\d(?:\.\d+)?\/(?!site-packages\/|dist-packages\/)|share\/perl5?\/|lib\/[^/]+-linux-gnu[^/]*\/perl5?\/|lib\/node_modules\/|lib\/ruby\/|lib\/go(?:-[\d.]+)?\/|lib\/jvm\/|local\/lib\/python\d(?:\.\d+)?\/(?!site-packages\/|dist-packages\/)|local\/lib\/node_modules\/(?:npm|corepack)\/|local\/go\/)/;
+
 /** Whether the secret scanner reads this file: a regular file, under the cap, not known binary by name or place. */
 export function isSecretCandidate(path: string, meta: FileMeta, maxBytes: number): boolean {
   if (meta.type !== 'file' || meta.size === 0 || meta.size > maxBytes) return false;
   for (const prefix of SKIPPED_PREFIXES) if (path.startsWith(prefix)) return false;
+  if (path.startsWith('/usr/') && SKIPPED_TREES.test(path)) return false;
   const slash = path.lastIndexOf('/');
   const dot = path.lastIndexOf('.');
   if (dot > slash + 1) {
@@ -112,17 +126,22 @@ export function isSecretCandidate(path: string, meta: FileMeta, maxBytes: number
 /** Directories inside which each package keeps its own files (npm, Python, Ruby, Go modules, PHP, distro docs). */
 const PACKAGE_DIR =
   /\/(?:node_modules|site-packages|dist-packages|gems|vendor|pkg\/mod|bundle)\/|^\/usr\/share\/(?:doc|[^/]+\/)|^\/usr\/lib\/go[^/]*\/src\//;
-/** Test-fixture directories, as packages name them. */
-const FIXTURE_DIR = /\/(?:test|tests|testdata|fixtures|__tests__|__fixtures__)\//;
+/** Test-fixture, example and documentation directories, as packages name them. */
+const FIXTURE_DIR = /\/(?:test|tests|testdata|fixtures|__tests__|__fixtures__|examples?|samples?|docs?)\//;
+/** A package's documents: their tokens are examples (PyJWT's README holds a JWT). */
+const PACKAGE_DOC =
+  /\/(?:README|CHANGELOG|CHANGES|HISTORY|NEWS|AUTHORS|LICENSE|PKG-INFO|METADATA)(?:\.[^/]*)?$|\.(?:md|rst|markdown)$/i;
 
 /**
  * Files under a package's test fixtures carry test keys by design (trivy#2296 boto3 examples, trivy#2190 phpseclib):
- * a path with a `test/`, `tests/`, `testdata/`, `fixtures/`, `__tests__/` or `__fixtures__/` directory below a
- * package directory (`node_modules/`, `site-packages/`, `dist-packages/`, `gems/`, `vendor/`, `pkg/mod/`,
+ * a path with a `test/`, `tests/`, `testdata/`, `fixtures/`, `__tests__/`, `__fixtures__/`, `example(s)/`,
+ * `sample(s)/` or `doc(s)/` directory, or a package document (`README*`, `CHANGELOG*`, `PKG-INFO`, `METADATA`,
+ * `*.md`, `*.rst`), below a package directory (`node_modules/`, `site-packages/`, `dist-packages/`, `gems/`, `vendor/`, `pkg/mod/`,
  * `bundle/`, `/usr/share/<pkg>/`, Go's `src/`). An application's own `/app/test/` is still scanned.
  */
 export function isPackageFixture(path: string): boolean {
   const pkg = PACKAGE_DIR.exec(path);
   if (!pkg) return false;
-  return FIXTURE_DIR.test(path.slice(pkg.index + pkg[0].length - 1));
+  const inside = path.slice(pkg.index + pkg[0].length - 1);
+  return FIXTURE_DIR.test(inside) || PACKAGE_DOC.test(inside);
 }

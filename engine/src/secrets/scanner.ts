@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { KeywordAutomaton } from './keywords.js';
 import { isKnownPublicSecret, normaliseSecret } from './known-keys.js';
 import { redact, secretFingerprint, shannonEntropy } from './redact.js';
 import { SECRET_RULES, type SecretRule } from './rules.js';
@@ -29,9 +30,9 @@ interface CompiledRule {
 /** The rules compiled once, with one case-insensitive prefilter of all their keywords. */
 export interface CompiledRules {
   rules: readonly CompiledRule[];
-  /** Matches any keyword; `byKeyword` says whose. */
-  prefilter: RegExp;
-  byKeyword: ReadonlyMap<string, readonly CompiledRule[]>;
+  /** Finds the keywords in raw bytes; `byKeyword[i]` are the rules keyword `i` triggers. */
+  prefilter: KeywordAutomaton;
+  byKeyword: readonly (readonly CompiledRule[])[];
 }
 
 export function compileRules(rules: readonly SecretRule[] = SECRET_RULES): CompiledRules {
@@ -40,14 +41,12 @@ export function compileRules(rules: readonly SecretRule[] = SECRET_RULES): Compi
   for (const c of compiled) {
     for (const k of c.rule.keywords) byKeyword.set(k, [...(byKeyword.get(k) ?? []), c]);
   }
-  // Longest first, so that a keyword that is a prefix of another does not hide it.
-  const words = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
-  const prefilter = new RegExp(words.map(escapeRegExp).join('|'), 'gi');
-  return { rules: compiled, prefilter, byKeyword };
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  const words = [...byKeyword.keys()];
+  return {
+    rules: compiled,
+    prefilter: new KeywordAutomaton(words),
+    byKeyword: words.map((w) => byKeyword.get(w) ?? []),
+  };
 }
 
 /** Bytes of text scanned at a time. */
@@ -68,7 +67,7 @@ const HOLD = 1 << 20;
  * and lines are exact whatever the encoding (secrets are ASCII).
  */
 export class SecretFileScanner {
-  private carry = '';
+  private carry: Buffer = Buffer.alloc(0);
   /** Line number at the start of `carry`. */
   private carryLine = 1;
   private readonly matches: SecretMatch[] = [];
@@ -144,32 +143,34 @@ export class SecretFileScanner {
     return { md5: md5.digest('hex'), sha1: sha1.digest('hex'), sha256: sha256.digest('hex') };
   }
 
-  /** The first `n` pending bytes as latin1 text. */
-  private take(n: number): string {
-    let out = '';
+  /** The first `n` pending bytes, as one buffer (copied only when they span several chunks). */
+  private take(n: number): Buffer {
+    const parts: Buffer[] = [];
     let left = n;
     while (left > 0) {
       const head = this.pending[0] as Buffer;
       if (head.length <= left) {
-        out += head.toString('latin1');
+        parts.push(head);
         left -= head.length;
         this.pending.shift();
       } else {
-        out += head.toString('latin1', 0, left);
+        parts.push(head.subarray(0, left));
         this.pending[0] = head.subarray(left);
         left = 0;
       }
     }
     this.pendingBytes -= n;
-    return out;
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, n);
   }
 
-  private scanWindow(fresh: string, last: boolean): void {
-    const text = this.carry + fresh;
+  private scanWindow(fresh: Buffer, last: boolean): void {
+    const bytes = this.carry.length === 0 ? fresh : Buffer.concat([this.carry, fresh]);
     // Matches starting in the shared tail are taken by the next window, which sees them whole.
-    const acceptBefore = last ? text.length : Math.max(0, text.length - OVERLAP);
-    const triggered = this.triggered(text);
+    const acceptBefore = last ? bytes.length : Math.max(0, bytes.length - OVERLAP);
+    const triggered = this.triggered(bytes);
     if (triggered.size > 0) {
+      // Decoded only when a keyword occurs: latin1 keeps one character per byte, so offsets and lines are exact.
+      const text = bytes.toString('latin1');
       let lineAt = 0;
       let line = this.carryLine;
       const lineOf = (index: number) => {
@@ -178,26 +179,22 @@ export class SecretFileScanner {
           lineAt = 0;
           line = this.carryLine;
         }
-        line += countNewlines(text, lineAt, index);
+        line += countNewlines(bytes, lineAt, index);
         lineAt = index;
         return line;
       };
       for (const c of triggered) this.runRule(c, text, acceptBefore, lineOf);
     }
     if (!last) {
-      this.carryLine += countNewlines(text, 0, acceptBefore);
-      this.carry = text.slice(acceptBefore);
+      this.carryLine += countNewlines(bytes, 0, acceptBefore);
+      // Copied: the window's buffer may be a chunk the caller reuses.
+      this.carry = Buffer.from(bytes.subarray(acceptBefore));
     }
   }
 
-  private triggered(text: string): Set<CompiledRule> {
+  private triggered(bytes: Buffer): Set<CompiledRule> {
     const out = new Set<CompiledRule>();
-    const { prefilter, byKeyword } = this.rules;
-    prefilter.lastIndex = 0;
-    for (let m = prefilter.exec(text); m !== null; m = prefilter.exec(text)) {
-      for (const c of byKeyword.get(m[0].toLowerCase()) ?? []) out.add(c);
-      if (out.size === this.rules.rules.length) break;
-    }
+    for (const k of this.rules.prefilter.find(bytes)) for (const c of this.rules.byKeyword[k] ?? []) out.add(c);
     return out;
   }
 
@@ -224,9 +221,9 @@ export class SecretFileScanner {
   }
 }
 
-function countNewlines(text: string, from: number, to: number): number {
+function countNewlines(bytes: Buffer, from: number, to: number): number {
   let n = 0;
-  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  for (let i = bytes.indexOf(10, from); i !== -1 && i < to; i = bytes.indexOf(10, i + 1)) n++;
   return n;
 }
 

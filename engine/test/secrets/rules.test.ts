@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import {
   compileRules,
   isPackageFixture,
+  isSecretCandidate,
   OVERLAP,
   redact,
   SECRET_RULES,
@@ -136,5 +137,36 @@ describe('secret rules', () => {
         assert.ok(ms < 2000, `${c.rule.id} took ${Math.round(ms)} ms on ${JSON.stringify(line.slice(0, 30))}…`);
       }
     }
+  });
+});
+
+describe('secret candidates', () => {
+  const meta = { size: 100, mode: 0o644, type: 'file' as const };
+  test('package-manager-only trees and runtime standard libraries are skipped; what pip or an app writes is not', () => {
+    for (const path of [
+      '/usr/lib/python3/dist-packages/jwt/api_jwt.py',
+      '/usr/lib/python3.11/test/keycert.pem',
+      '/usr/local/lib/python3.12/test/certdata/keycert.pem',
+      '/usr/share/perl/5.36/Net/SMTP.pm',
+      '/usr/lib/x86_64-linux-gnu/perl5/5.36/Foo.pm',
+      '/usr/lib/node_modules/npm/lib/utils/config.js',
+      '/usr/local/lib/node_modules/npm/lib/utils/config.js',
+      '/usr/share/doc/libxmlsec1-dev/examples/rsakey.pem',
+      '/usr/lib/go-1.22/src/crypto/tls/example_test.go',
+      '/app/logo.png',
+    ]) {
+      assert.equal(isSecretCandidate(path, meta, 1 << 20), false, path);
+    }
+    for (const path of [
+      '/usr/local/lib/python3.12/site-packages/app/settings.py',
+      '/usr/local/lib/python3.11/dist-packages/app/settings.py',
+      '/usr/local/lib/node_modules/my-cli/config.js',
+      '/app/.env',
+      '/root/.aws/credentials',
+      '/etc/app/config.yaml',
+    ]) {
+      assert.equal(isSecretCandidate(path, meta, 1 << 20), true, path);
+    }
+    assert.equal(isSecretCandidate('/app/.env', { ...meta, size: 2 << 20 }, 1 << 20), false, 'over the cap');
   });
 });
