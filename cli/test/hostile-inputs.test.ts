@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../../engine/test/helpers/cli.js';
 import { listenOnLoopback } from '../../engine/test/helpers/http-server.js';
+import { tempDir } from '../../engine/test/helpers/tmp.js';
 
 describe('nothing hangs: --timeout bounds the whole command', () => {
   it('a registry that drips a byte at a time ends with exit 3 "timed out after 2s" within the deadline', async (t) => {
@@ -45,6 +48,34 @@ describe('caps are what the user gave', () => {
       const r = await runCli(['sbom', 'oci:/nonexistent', flag, '0']);
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr, `lading: ${flag} must be more than 0 (got "0")\n`);
+    }
+  });
+});
+
+describe('nothing hangs: a named pipe given as a file', () => {
+  it('as --policy, --vex, --baseline, an sbom: target, a db import input or a diff side: exit 2 or 3 at once', async (t) => {
+    const dir = await tempDir(t);
+    const fifo = (name: string) => {
+      const path = join(dir, name);
+      execFileSync('mkfifo', [path]);
+      return path;
+    };
+    const db = join(dir, 'db');
+    const cases: [string[], number, RegExp][] = [
+      [['scan', 'oci:/nonexistent', '--policy', fifo('policy.yaml')], 2, /policy\.yaml is not a regular file/],
+      [['scan', 'oci:/nonexistent', '--vex', fifo('vex.json')], 2, /vex\.json is not a regular file/],
+      [['scan', 'oci:/nonexistent', '--baseline', fifo('baseline.json')], 3, /baseline\.json is not a regular file/],
+      [['sbom', `sbom:${fifo('bom.json')}`], 3, /bom\.json is not a regular file/],
+      [['db', 'import', '--db-dir', db, fifo('records.zip')], 3, /records\.zip is not a regular file/],
+      [['diff', fifo('old.json'), fifo('new.json'), '--sbom-only'], 3, /old\.json is not a regular file/],
+    ];
+    for (const [args, code, message] of cases) {
+      const started = Date.now();
+      const r = await runCli(args, { timeoutMs: 30_000, env: { LADING_OFFLINE: '1' } });
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+      assert.ok(Date.now() - started < 15_000, `${args.join(' ')}: ${Date.now() - started} ms`);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { Report } from '@lading/engine/model';
 import type { Command } from 'commander';
 import { autoUpdater } from '../data-update.js';
@@ -73,7 +73,7 @@ export function registerDiff(program: Command): void {
 async function reportFor(spec: string, flags: DiffFlags, now: Date): Promise<Report> {
   const { loadReport, looksLikeReport, recordNeededEcosystems, scan } = await loadImplementation();
   if (spec.endsWith('.json')) {
-    const head = await readFile(spec, 'utf8').catch(() => '');
+    const head = await fileHead(spec);
     if (looksLikeReport(head)) return loadReport(spec);
   }
   const dbDir = dbDirFrom(flags.dbDir, process.env);
@@ -95,6 +95,23 @@ async function reportFor(spec: string, flags: DiffFlags, now: Date): Promise<Rep
     ...(flags.platform ? { platform: flags.platform } : {}),
     ...deadlineOption(),
   });
+}
+
+/**
+ * The first 4 KiB of a regular file, enough to tell a report from an SBOM; '' for anything else (a pipe is never
+ * opened: the scan that follows refuses it).
+ */
+async function fileHead(path: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) return '';
+  const file = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await file.close();
+  }
 }
 
 /** The implementation modules, loaded when a command runs so that CLI startup stays cheap. */

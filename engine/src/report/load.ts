@@ -1,6 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { LadingError, thrownValueText } from '../errors/lading-error.js';
+import { readUserFile } from '../image/sources/regular-file.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../model/report.js';
+
+/**
+ * A report read back (`--baseline`, `diff`): a large image's report is tens of MB; parsed JSON costs several times
+ * its size, so this keeps the parse well under 1 GB.
+ */
+export const MAX_REPORT_BYTES = 128 * 1024 * 1024;
 
 /** True for a file that is a Lading JSON report (and not, say, an SBOM), judged from its first bytes. */
 export function looksLikeReport(text: string): boolean {
@@ -13,8 +19,9 @@ export function looksLikeReport(text: string): boolean {
 export async function loadReport(file: string): Promise<Report> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readUserFile(file, MAX_REPORT_BYTES, { label: `report ${file}` })).toString('utf8');
   } catch (err) {
+    if (err instanceof LadingError) throw err;
     throw new LadingError(
       'IO',
       `cannot read report ${file}: ${(err as NodeJS.ErrnoException).code ?? thrownValueText(err)}`,

@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import { assignIds } from '../catalog/run.js';
 import { describeError, LadingError, thrownValueText } from '../errors/lading-error.js';
+import { readUserFile } from '../image/sources/regular-file.js';
 import type { Inventory } from '../model/inventory.js';
 import type { PackageFound } from '../model/package.js';
 import type { TargetInfo } from '../model/target.js';
@@ -136,28 +136,16 @@ function unwrapAttestation(doc: JsonObject | undefined, where: string): JsonObje
 }
 
 /**
- * The file's bytes, refusing more than `maxBytes`. Counted while reading, not taken from stat: pipes and devices
- * (`sbom:/dev/stdin`, a hostile `/dev/zero`) report size 0.
+ * The file's bytes, refusing more than `maxBytes`, counted while reading. A regular file, or `sbom:/dev/stdin`
+ * (read up to the cap): a named pipe or a device such as /dev/zero is refused before any read.
  */
 async function readBounded(path: string, maxBytes: number, where: string): Promise<string> {
-  const file = await open(path, 'r');
   try {
-    const { size } = await file.stat();
-    const tooBig = () =>
-      new LadingError('LIMIT', `cannot read ${where}: over the ${maxBytes}-byte limit for SBOM files`);
-    if (size > maxBytes) throw tooBig();
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(8 * 1024 * 1024, maxBytes + 1 - total));
-      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw tooBig();
-      chunks.push(chunk.subarray(0, bytesRead));
+    return (await readUserFile(path, maxBytes, { label: where, stdin: true })).toString('utf8');
+  } catch (err) {
+    if (err instanceof LadingError && err.code === 'LIMIT') {
+      throw new LadingError('LIMIT', `cannot read ${where}: over the ${maxBytes}-byte limit for SBOM files`);
     }
-    return Buffer.concat(chunks, total).toString('utf8');
-  } finally {
-    await file.close();
+    throw err;
   }
 }

@@ -22,6 +22,11 @@ export interface InventoryOptions extends OpenOptions {
   /** Largest `sbom:` file read (default `DEFAULT_MAX_SBOM_BYTES`, 256 MiB). */
   maxSbomBytes?: number;
   /**
+   * Largest file a cataloger condenses (a 100 MiB Go binary is condensed to its build info): default 512 MiB.
+   * `scan()` sets it to the `limits.maxFileBytes` its caller chose, so that a chosen cap is never exceeded.
+   */
+  maxCondenseBytes?: number;
+  /**
    * Keep and reuse catalog results of images named wholly by verified digests (cache/): a hit skips the walk and
    * the catalogers and gives the same inventory. On a miss, layers another image shared are not read again (their
    * scans are kept too); the squash and the catalogers run. Never used for `dir:` roots, SBOMs or compressed
@@ -71,7 +76,17 @@ export interface ScanOptions extends InventoryOptions, FindingFilters {
 export async function scan(spec: string, options: ScanOptions): Promise<Report> {
   const { now } = options;
   const limits: CatalogLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const { target, inventory } = await inventoryOf(spec, { ...options, secrets: options.secrets !== false }, limits);
+  // a file cap the caller chose is never exceeded, not even by files a cataloger condenses
+  const chosenCap = options.limits?.maxFileBytes;
+  const { target, inventory } = await inventoryOf(
+    spec,
+    {
+      ...options,
+      secrets: options.secrets !== false,
+      ...(chosenCap !== undefined ? { maxCondenseBytes: chosenCap } : {}),
+    },
+    limits,
+  );
   throwIfAborted(options.signal);
 
   let findings: Finding[] = [];
@@ -119,7 +134,7 @@ export async function inventoryOf(
   const withChecks = options.checks === false ? CATALOGERS : [...CATALOGERS, ...CHECK_CATALOGERS];
   // The secret scanner joins the walk's selection (for the package checksum lists) and its cache keys.
   const secrets = options.secrets === true;
-  const catalogers = secrets ? [...withChecks, secretsSelection] : withChecks;
+  const catalogers = secrets ? [...withChecks, secretsSelection(options.secretScan)] : withChecks;
   const opened = await openTarget(spec, options);
   try {
     // A compressed archive is described only by the walk the cache would spare: it is never looked up.
@@ -153,9 +168,7 @@ export async function inventoryOf(
     if (secrets) selector.inspector = secretInspector(options.secretScan);
     const walked = await opened.walk(selector, {
       maxFileBytes: limits.maxFileBytes,
-      // Files a cataloger condenses may exceed the default file cap (a 100 MiB Go binary); a cap the caller chose
-      // is never exceeded, condensing or not.
-      ...(options.limits?.maxFileBytes !== undefined ? { maxCondenseBytes: options.limits.maxFileBytes } : {}),
+      ...(options.maxCondenseBytes !== undefined ? { maxCondenseBytes: options.maxCondenseBytes } : {}),
       ...(options.maxInflatedBytes ? { maxInflatedBytes: options.maxInflatedBytes } : {}),
       // Only checked bytes may be stored: layers read in place are hashed as well when a result will be kept.
       // Layer by layer too, so that an image sharing layers with one scanned before reads only its own.

@@ -30,14 +30,18 @@ export function secretInspector(options: SecretScanOptions = {}): FileInspector 
 
 /**
  * Takes part in the walk's file selection like a cataloger (its id and version enter the layer and result cache
- * keys): wants the package databases' checksum lists, catalogs nothing.
+ * keys, so a scan kept with other scanner options is not reused): wants the package databases' checksum lists,
+ * catalogs nothing.
  */
-export const secretsSelection: Cataloger = {
-  id: 'secrets',
-  version: SECRET_SCANNER_VERSION,
-  wants: (path: string) => wantsVendorChecksums(path),
-  catalog: async () => ({ packages: [], warnings: [] }),
-};
+export function secretsSelection(options: SecretScanOptions = {}): Cataloger {
+  const max = options.maxFileBytes ?? DEFAULT_MAX_SECRET_FILE_BYTES;
+  return {
+    id: max === DEFAULT_MAX_SECRET_FILE_BYTES ? 'secrets' : `secrets-max-${max}`,
+    version: SECRET_SCANNER_VERSION,
+    wants: (path: string) => wantsVendorChecksums(path),
+    catalog: async () => ({ packages: [], warnings: [] }),
+  };
+}
 
 const RULES_BY_ID = new Map(SECRET_RULES.map((r) => [r.id, r]));
 

@@ -90,6 +90,10 @@ async function importPath(
   } catch {
     throw new LadingError('NOT_FOUND', `${path}: no such file or directory`);
   }
+  // a named pipe or a device would block the first read, or never end: refused before any open
+  if (!info.isDirectory() && !info.isFile()) {
+    throw new LadingError('BAD_INPUT', `${path} is not a regular file or a folder`);
+  }
   if (info.isDirectory()) {
     for (const file of await listRecordFiles(path)) {
       found.files++;

@@ -143,3 +143,54 @@ describe('secrets in layers', () => {
     assert.equal('secrets' in report, false);
   });
 });
+
+describe('secrets and the result cache', () => {
+  test('a second scan served from the caches (whole result, then layer by layer) reports the same secrets', async (t) => {
+    const dir = await tempDir(t);
+    const layers: LayerSpec[] = [
+      [{ type: 'file', path: '/app/.env', content: `T=${GHP}\n` }],
+      [{ type: 'whiteout', path: '/app/.env' }],
+    ];
+    const built = await buildImage(dir, { layers, compression: 'gzip' });
+    const cacheDir = await tempDir(t);
+    const run = (cache: boolean, secrets = true) =>
+      scan(`oci:${built.ociDir}`, {
+        sbomOnly: true,
+        dbDir: dir,
+        now: NOW,
+        checks: false,
+        secrets,
+        ...(cache ? { cache: { dir: cacheDir } } : {}),
+      });
+    const fresh = await run(false);
+    assert.equal(fresh.secrets?.length, 1);
+    const stored = await run(true);
+    const reused = await run(true);
+    assert.deepEqual(stored.secrets, fresh.secrets);
+    assert.deepEqual(reused.secrets, fresh.secrets);
+    // With the scanner off, the kept result (made with it) is not reused: no secrets, and none invented.
+    assert.equal('secrets' in (await run(true, false)), false);
+    // Another image on the same first layer: that layer's kept scan (with its inspected files) is reused.
+    const other = await buildImage(await tempDir(t), {
+      layers: [layers[0] as LayerSpec, [{ type: 'file', path: '/app/readme.txt', content: 'hello\n' }]],
+      compression: 'gzip',
+    });
+    let fromCache = 0;
+    const shared = await scan(`oci:${other.ociDir}`, {
+      sbomOnly: true,
+      dbDir: dir,
+      now: NOW,
+      checks: false,
+      cache: { dir: cacheDir },
+      onProgress: (p) => {
+        fromCache = Math.max(fromCache, p.layersFromCache);
+      },
+    });
+    assert.equal(fromCache, 1);
+    assert.deepEqual(
+      (shared.secrets ?? []).map((s) => [s.path, s.layer, s.removedIn]),
+      [['/app/.env', other.diffIds[0], undefined]],
+    );
+    assert.equal(other.diffIds[0], built.diffIds[0]);
+  });
+});
