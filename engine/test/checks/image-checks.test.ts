@@ -201,3 +201,31 @@ describe('image checks in policy gates', () => {
     assert.ok(policy.rules.some((r) => r.type === 'misconfigurations' && r.severity === 'MEDIUM'));
   });
 });
+
+describe('image checks and the result cache', () => {
+  test('a cached catalog keeps the noted files: the second scan walks nothing and fails the same checks', async (t) => {
+    const dir = await tempDir(t);
+    const spec = await umociImage(dir, { files: { ...APP, '/usr/bin/su': { content: 'x', mode: 0o4755 } } });
+    const cache = { dir: join(dir, 'cache') };
+    const phases: string[] = [];
+    const options = {
+      sbomOnly: true,
+      dbDir: dir,
+      now: NOW,
+      cache,
+      onProgress: (p: { phase: string }) => phases.push(p.phase),
+    };
+    const first = await scan(spec, options);
+    assert.ok(!phases.includes('cached'));
+    phases.length = 0;
+    const second = await scan(spec, options);
+    assert.ok(phases.includes('cached') && !phases.includes('reading'), phases.join(','));
+    assert.deepEqual(ids(second), ['IMG-005']);
+    assert.deepEqual(second.misconfigurations, first.misconfigurations);
+    // Checks off is another catalog (another key): it walks again and notes nothing.
+    phases.length = 0;
+    const off = await scan(spec, { ...options, checks: false });
+    assert.ok(!phases.includes('cached'));
+    assert.equal('misconfigurations' in off, false);
+  });
+});
