@@ -3,6 +3,7 @@
 // secret is redacted in every output.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { DEFAULT_RENDER_OPTIONS } from '../../src/report/render-options.js';
@@ -192,5 +193,23 @@ describe('secrets and the result cache', () => {
       [['/app/.env', other.diffIds[0], undefined]],
     );
     assert.equal(other.diffIds[0], built.diffIds[0]);
+  });
+});
+
+describe('secrets in a root filesystem', () => {
+  test('dir: targets are scanned too, with no layer', async (t) => {
+    const root = await tempDir(t);
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(`${root}/app`, { recursive: true });
+    await writeFile(`${root}/app/.env`, `# x\nGITHUB_TOKEN=${GHP}\n`);
+    await writeFile(`${root}/app/big.txt`, `${'x'.repeat(3 << 20)}\nT=${GHP}\n`);
+    const report = await scan(`dir:${root}`, { sbomOnly: true, dbDir: root, now: NOW, checks: false });
+    assert.deepEqual(
+      (report.secrets ?? []).map((s) => [s.path, s.line, s.redacted, 'layer' in s]),
+      [
+        ['/app/.env', 2, 'ghp_…(40)', false],
+        ['/app/big.txt', 2, 'ghp_…(40)', false],
+      ],
+    );
   });
 });

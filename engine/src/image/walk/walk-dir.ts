@@ -1,10 +1,12 @@
-import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../errors/abort.js';
 import { thrownValueText } from '../../errors/lading-error.js';
 import { type ScanWarning, scanWarning } from '../../model/warning.js';
+import type { FileMeta } from '../file.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { fileRange } from '../random-access.js';
+import { collectInspected } from './inspected.js';
 import { keepContent, type LayerOp, OneAtATime, type ScanContext, type ScannedEntry } from './layer-scan.js';
 import { openLocalFileAt, openSeenFile, type SeenFile } from './local-file-at.js';
 import { pseudoFsPathsHere } from './pseudo-fs.js';
@@ -21,6 +23,26 @@ async function readRegular(full: string, seen: SeenFile, max: number): Promise<B
   }
 }
 
+/** Bytes read at a time for a file only the inspector wants. */
+const PIECE = 1 << 20;
+
+/** Feeds a file the walk listed to an inspector's sink in pieces (never held whole). */
+function feedPieces(full: string, seen: SeenFile, sink: { write(chunk: Buffer): void }): void {
+  const { fd, size } = openSeenFile(full, seen, Number.MAX_SAFE_INTEGER);
+  try {
+    for (let at = 0; at < size; ) {
+      // A fresh buffer per piece: the sink may keep the pieces it was given.
+      const piece = Buffer.allocUnsafe(Math.min(PIECE, size - at));
+      const n = readSync(fd, piece, 0, piece.length, at);
+      if (n === 0) break;
+      sink.write(n === piece.length ? piece : piece.subarray(0, n));
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** One directory entry: its op (read and condensed when wanted), a warning, or nothing (a skipped mount). */
 async function scanEntry(
   root: string,
@@ -28,6 +50,7 @@ async function scanEntry(
   d: Dirent,
   ctx: ScanContext,
   skip: ReadonlySet<string>,
+  inspected: LayerOp[],
 ): Promise<LayerOp | ScanWarning | undefined> {
   if (d.isDirectory()) {
     // Kernel and runtime mounts (/proc, /sys, …) are left out entirely, as if absent.
@@ -46,7 +69,25 @@ async function scanEntry(
     if (entry.type !== 'file') return { kind: 'entry', entry };
     // Executables are condensed from a few reads at offsets (headers, build-info sections), not read whole.
     const openAt = (limit: number) => openLocalFileAt(full, st, limit);
-    return { kind: 'entry', entry: await keepContent(entry, ctx, (limit) => readRegular(full, st, limit), openAt) };
+    const meta: FileMeta = { size: entry.size, mode: entry.mode, type: 'file' };
+    const inspector = ctx.selector.inspector;
+    const sink = inspector?.wants(path, meta) ? inspector.start(path, meta) : undefined;
+    let fed = false;
+    const read = async (limit: number) => {
+      const content = await readRegular(full, st, limit);
+      if (sink && content.length === entry.size) {
+        sink.write(content);
+        fed = true;
+      }
+      return content;
+    };
+    const op: LayerOp = { kind: 'entry', entry: await keepContent(entry, ctx, read, openAt) };
+    if (sink) {
+      if (!fed) feedPieces(full, st, sink);
+      const result = sink.end();
+      if (result !== undefined) inspected.push({ kind: 'inspected', path, result });
+    }
+    return op;
   } catch (err) {
     return scanWarning('image', `unreadable: ${thrownValueText(err)}`, path);
   }
@@ -61,6 +102,7 @@ const DIRS_PER_YIELD = 64;
 
 async function scanDir(root: string, ctx: ScanContext, skip: ReadonlySet<string>): Promise<LayerOp[]> {
   const ops: LayerOp[] = [];
+  const inspected: LayerOp[] = [];
   const stack = ['/'];
   let dirs = 0;
   while (stack.length > 0) {
@@ -77,7 +119,7 @@ async function scanDir(root: string, ctx: ScanContext, skip: ReadonlySet<string>
       continue;
     }
     for (const d of entries) {
-      const op = await scanEntry(root, dir === '/' ? `/${d.name}` : `${dir}/${d.name}`, d, ctx, skip);
+      const op = await scanEntry(root, dir === '/' ? `/${d.name}` : `${dir}/${d.name}`, d, ctx, skip, inspected);
       if (!op) continue;
       if (!('kind' in op)) {
         ctx.warnings.push(op);
@@ -87,6 +129,7 @@ async function scanDir(root: string, ctx: ScanContext, skip: ReadonlySet<string>
       if (op.kind === 'dir') stack.push(op.path);
     }
   }
+  for (const op of inspected) ops.push(op);
   return ops;
 }
 
@@ -101,7 +144,8 @@ export async function walkDir(
   if (options.maxCondenseBytes !== undefined) ctx.maxCondenseBytes = options.maxCondenseBytes;
   if (options.signal) ctx.signal = options.signal;
   const tree = new SquashedTree((path) => selector.wantsHistory(path));
-  tree.apply(0, await scanDir(root, ctx, await pseudoFsPathsHere(root)));
+  const ops = await scanDir(root, ctx, await pseudoFsPathsHere(root));
+  tree.apply(0, ops);
   const files = await collectWanted(tree, {
     selector,
     maxFileBytes: options.maxFileBytes,
@@ -121,5 +165,6 @@ export async function walkDir(
       return new Map([[0, out]]);
     },
   });
-  return { files, warnings };
+  if (!selector.inspector) return { files, warnings };
+  return { files, warnings, inspected: collectInspected([{ ops }], () => undefined) };
 }
