@@ -11,9 +11,10 @@ import {
 } from './cosign-layout.js';
 import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope, verifyEnvelope } from './dsse.js';
 import type { ResolvedImage } from './image-target.js';
-import { type AttestationSubject, checkPredicate, isCheckedPredicateType } from './predicate-check.js';
+import { checkPredicate, isCheckedPredicateType } from './predicate-check.js';
 import { PREDICATE_TYPES } from './predicate-types.js';
 import type { AttachmentRegistry } from './registry-port.js';
+import type { AttestationSubject } from './report-binding.js';
 import { buildStatement, parseStatement, type Statement, statementCovers } from './statement.js';
 
 export interface AttestResult {
@@ -41,7 +42,7 @@ export async function attestImage(
       predicateType === PREDICATE_TYPES['lading-report']
         ? await attestationSubject(registry, image)
         : { name: image.name, digest: image.digest };
-    checkPredicate(predicateType, predicate, subject, options.predicateSource);
+    await checkPredicate(predicateType, predicate, subject, options.predicateSource);
   }
   const statement = Buffer.from(
     JSON.stringify(

@@ -17,6 +17,7 @@ export * from './predicate-types.js';
 export * from './provenance.js';
 export * from './registry-adapter.js';
 export * from './registry-port.js';
+export * from './report-binding.js';
 export * from './signer.js';
 export * from './statement.js';
 export * from './subjects.js';

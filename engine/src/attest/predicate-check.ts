@@ -1,8 +1,8 @@
-import { Ajv } from 'ajv';
 import { LadingError } from '../errors/lading-error.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../model/report.js';
 import { REPORT_SCHEMA } from '../report/report-schema.js';
 import { PREDICATE_TYPES } from './predicate-types.js';
+import { type AttestationSubject, reportSubjectMismatch } from './report-binding.js';
 
 /**
  * What a predicate is checked against before it is signed: structure per predicate type, and, for a Lading report,
@@ -12,16 +12,6 @@ import { PREDICATE_TYPES } from './predicate-types.js';
  * The checks are compact structural validators (the fields consumers rely on), not the full published schemas: the
  * engine carries no schema files at run time. The Lading report is the exception: its schema is the engine's own.
  */
-
-/** The image an attestation is about: its manifest digest, and its platform manifests' when it is an index. */
-export interface AttestationSubject {
-  /** `registry/repository`, for messages. */
-  name: string;
-  /** `sha256:<hex>` of the manifest or index the statement names. */
-  digest: string;
-  /** For an index: the digests of the manifests it lists (a report of one platform's image binds to the index). */
-  platformDigests?: readonly string[];
-}
 
 type Check = (predicate: Record<string, unknown>) => string | undefined;
 
@@ -48,14 +38,15 @@ export function isCheckedPredicateType(predicateType: string): boolean {
  * have its type's shape, and DIGEST_MISMATCH (exit 3, as the CLI contract lists "digest mismatch") when a Lading
  * report is of another image than `subject`.
  */
-export function checkPredicate(
+export async function checkPredicate(
   predicateType: string,
   predicate: unknown,
   subject: AttestationSubject,
   source = 'the predicate',
-): void {
+): Promise<void> {
   const check = CHECKS[predicateType];
   if (!check) return;
+  if (predicateType === PREDICATE_TYPES['lading-report']) reportValidator ??= await compileReportSchema();
   if (!isObject(predicate)) throw invalidPredicate(source, predicateType, 'not a JSON object');
   if (typeof predicate['_type'] === 'string' && 'predicate' in predicate) {
     throw invalidPredicate(source, predicateType, 'this is a whole in-toto statement; attest its predicate alone');
@@ -66,36 +57,6 @@ export function checkPredicate(
     const mismatch = reportSubjectMismatch(predicate as unknown as Report, subject);
     if (mismatch) throw new LadingError('DIGEST_MISMATCH', `${source}: ${mismatch}`);
   }
-}
-
-/**
- * Why `report` is not a report of `subject`, or undefined when it is. A report binds by the manifest digest it
- * recorded (`target.digest`, or a `name@sha256:…` in `target.repoTags`), equal to the subject's digest or, when the
- * subject is an index, to one of its platform manifests. A report without an image digest (a folder, an SBOM)
- * cannot be bound to an image.
- */
-export function reportSubjectMismatch(report: Report, subject: AttestationSubject): string | undefined {
-  const target = report.target;
-  const recorded = reportImageDigests(report);
-  const of = `${target.ref}${target.digest ? ` @ ${target.digest}` : ''}`;
-  if (recorded.length === 0) {
-    return `the Lading report names no image digest (its target is ${of}), so it cannot be bound to ${subject.name}@${subject.digest}`;
-  }
-  const accepted = new Set([subject.digest, ...(subject.platformDigests ?? [])].map((d) => d.toLowerCase()));
-  if (recorded.some((d) => accepted.has(d))) return undefined;
-  return `the Lading report is of another image (${of}), not ${subject.name}@${subject.digest}`;
-}
-
-/** The manifest digests a report records for its image: `target.digest` and those in `repoTags` (`name@sha256:…`). */
-export function reportImageDigests(report: Report): string[] {
-  const target = report.target as Partial<Report['target']> | undefined;
-  const digests = new Set<string>();
-  if (typeof target?.digest === 'string') digests.add(target.digest.toLowerCase());
-  for (const tag of Array.isArray(target?.repoTags) ? target.repoTags : []) {
-    const m = typeof tag === 'string' ? /@(sha256:[0-9a-f]{64})$/i.exec(tag) : null;
-    if (m) digests.add(m[1]!.toLowerCase());
-  }
-  return [...digests];
 }
 
 function invalidPredicate(source: string, predicateType: string, problem: string): LadingError {
@@ -236,13 +197,13 @@ function ladingReportProblem(p: Record<string, unknown>): string | undefined {
   if (p['schemaVersion'] > REPORT_SCHEMA_VERSION) {
     return `report schema ${p['schemaVersion']} is newer than this Lading understands (${REPORT_SCHEMA_VERSION})`;
   }
-  reportValidator ??= compileReportSchema();
-  return reportValidator(p);
+  return reportValidator?.(p);
 }
 
-/** The report's own JSON Schema (the `-o json` contract), compiled once. */
-function compileReportSchema(): (value: unknown) => string | undefined {
-  // ajv is a run-time dependency of the engine (policy files use it too); the schema is compiled on first use.
+/** The report's own JSON Schema (the `-o json` contract), compiled once, when a report is first attested. */
+async function compileReportSchema(): Promise<(value: unknown) => string | undefined> {
+  // ajv is a run-time dependency of the engine (policy files use it too), loaded only for this predicate type.
+  const { Ajv } = await import('ajv');
   const validate = new Ajv({ allErrors: false, strict: false, validateFormats: false }).compile(REPORT_SCHEMA);
   return (value) => {
     if (validate(value)) return undefined;

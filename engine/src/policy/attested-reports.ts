@@ -1,4 +1,4 @@
-import { type AttestationSubject, reportSubjectMismatch } from '../attest/predicate-check.js';
+import { type AttestationSubject, reportSubjectMismatch } from '../attest/report-binding.js';
 import { LadingError } from '../errors/lading-error.js';
 import type { GateVerdict, Report } from '../model/report.js';
 import { REPORT_SCHEMA_VERSION } from '../model/report.js';

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPredicate, reportImageDigests } from '../../src/attest/predicate-check.js';
+import { checkPredicate } from '../../src/attest/predicate-check.js';
 import { PREDICATE_TYPES } from '../../src/attest/predicate-types.js';
 import { buildProvenance } from '../../src/attest/provenance.js';
+import { reportImageDigests } from '../../src/attest/report-binding.js';
 import { LadingError } from '../../src/errors/lading-error.js';
 import { renderJson } from '../../src/report/json.js';
 import { DEFAULT_RENDER_OPTIONS } from '../../src/report/render-options.js';
@@ -44,17 +45,17 @@ const provenance = buildProvenance({
 });
 
 describe('predicate checks before attesting', () => {
-  it("accepts Lading's own outputs for their types: provenance, CycloneDX, SPDX, report", () => {
-    checkPredicate(type('slsaprovenance1'), provenance, subject);
-    checkPredicate(type('cyclonedx'), json(renderCycloneDx(scanned, DEFAULT_RENDER_OPTIONS)), subject);
-    checkPredicate(type('spdxjson'), json(renderSpdx(scanned, DEFAULT_RENDER_OPTIONS)), subject);
-    checkPredicate(type('lading-report'), json(renderJson(scanned)), subject);
-    checkPredicate(
+  it("accepts Lading's own outputs for their types: provenance, CycloneDX, SPDX, report", async () => {
+    await checkPredicate(type('slsaprovenance1'), provenance, subject);
+    await checkPredicate(type('cyclonedx'), json(renderCycloneDx(scanned, DEFAULT_RENDER_OPTIONS)), subject);
+    await checkPredicate(type('spdxjson'), json(renderSpdx(scanned, DEFAULT_RENDER_OPTIONS)), subject);
+    await checkPredicate(type('lading-report'), json(renderJson(scanned)), subject);
+    await checkPredicate(
       type('slsaprovenance'),
       { builder: { id: 'https://github.com/actions/runner' }, buildType: 'https://example.com/b', materials: [] },
       subject,
     );
-    checkPredicate(
+    await checkPredicate(
       type('vuln'),
       {
         invocation: { parameters: null, uri: '', event_id: '', 'builder.id': '' },
@@ -64,11 +65,11 @@ describe('predicate checks before attesting', () => {
       subject,
     );
     // Custom types and unknown URIs are signed as given.
-    checkPredicate(type('custom'), 'anything', subject);
-    checkPredicate('https://example.com/my-type/v1', [1, 2], subject);
+    await checkPredicate(type('custom'), 'anything', subject);
+    await checkPredicate('https://example.com/my-type/v1', [1, 2], subject);
   });
 
-  it('refuses a predicate that is not what its type says (exit 3), naming the field', () => {
+  it('refuses a predicate that is not what its type says (exit 3), naming the field', async () => {
     const cases: [string, unknown, RegExp][] = [
       [
         'slsaprovenance1',
@@ -95,31 +96,31 @@ describe('predicate checks before attesting', () => {
       ],
     ];
     for (const [short, predicate, pattern] of cases) {
-      assert.throws(
-        () => checkPredicate(type(short), predicate, subject, 'p.json'),
+      await assert.rejects(
+        checkPredicate(type(short), predicate, subject, 'p.json'),
         refused('BAD_INPUT', pattern),
         short,
       );
     }
   });
 
-  it('refuses a Lading report of another image, or of no image (DIGEST_MISMATCH, exit 3)', () => {
+  it('refuses a Lading report of another image, or of no image (DIGEST_MISMATCH, exit 3)', async () => {
     const foreign = { ...scanned, target: { ...scanned.target, ref: 'registry.example.com/other:2', digest: OTHER } };
-    assert.throws(
-      () => checkPredicate(type('lading-report'), foreign, subject, 'report.json'),
+    await assert.rejects(
+      checkPredicate(type('lading-report'), foreign, subject, 'report.json'),
       refused(
         'DIGEST_MISMATCH',
         /^report\.json: the Lading report is of another image \(registry\.example\.com\/other:2 @ sha256:d{64}\), not registry\.example\.com\/app@sha256:c{64}$/,
       ),
     );
-    assert.throws(
-      () => checkPredicate(type('lading-report'), base, subject),
+    await assert.rejects(
+      checkPredicate(type('lading-report'), base, subject),
       refused('DIGEST_MISMATCH', /names no image digest/),
     );
     // The digest may come from repoTags (`name@sha256:…`), and an index binds the reports of its platforms.
     const byTag = { ...base, target: { ...base.target, repoTags: [`registry.example.com/app@${DIGEST}`] } };
     assert.deepEqual(reportImageDigests(byTag), [DIGEST]);
-    checkPredicate(type('lading-report'), byTag, subject);
-    checkPredicate(type('lading-report'), foreign, { ...subject, platformDigests: [OTHER] });
+    await checkPredicate(type('lading-report'), byTag, subject);
+    await checkPredicate(type('lading-report'), foreign, { ...subject, platformDigests: [OTHER] });
   });
 });
