@@ -22,16 +22,32 @@ function nativeZstd(): ZstdFactory | undefined {
   return typeof factory === 'function' ? () => factory.call(zlib) : undefined;
 }
 
-function fzstdTransform(): Transform {
+/**
+ * Input fed to fzstd at a time. fzstd decodes every complete block of what it is given in one synchronous call, and a
+ * 4-byte RLE block inflates to 128 KiB: a 1 MiB piece of a zstd bomb would come out as 32 GiB before any reader
+ * could push back. Fed 256 bytes at a time, one call yields at most ~8 MiB, and the decoder waits for the reader
+ * whenever its output is not being taken. (fzstd only queues the small pieces until a block is complete.)
+ */
+const FZSTD_FEED_BYTES = 256;
+
+/** fzstd as a Transform that honours backpressure (exported for tests; Node 20 has no native zstd). */
+export function fzstdTransform(): Transform {
   let decoder: Decompress;
+  /** Resolves when the reader asks for more: set while the output buffer is full. */
+  let resume: (() => void) | undefined;
+  const feed = async (chunk: Buffer) => {
+    for (let at = 0; at < chunk.length; at += FZSTD_FEED_BYTES) {
+      decoder.push(chunk.subarray(at, at + FZSTD_FEED_BYTES));
+      if (out.destroyed) return;
+      if (out.readableLength >= out.readableHighWaterMark) await new Promise<void>((r) => (resume = r));
+    }
+  };
   const out = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      try {
-        decoder.push(chunk);
-        cb();
-      } catch (err) {
-        cb(zstdError(err));
-      }
+      feed(chunk).then(
+        () => cb(),
+        (err: unknown) => cb(zstdError(err)),
+      );
     },
     flush(cb: TransformCallback) {
       try {
@@ -41,7 +57,20 @@ function fzstdTransform(): Transform {
         cb(zstdError(err));
       }
     },
+    destroy(err, cb) {
+      // a reader that gave up must not leave a feed waiting forever
+      resume?.();
+      cb(err);
+    },
   });
+  // The reader asking for data (Readable calls _read when its buffer drains) is the signal to feed again.
+  const read = out._read.bind(out);
+  out._read = (size: number) => {
+    const waiting = resume;
+    resume = undefined;
+    waiting?.();
+    read(size);
+  };
   decoder = new Decompress((data) => {
     // fzstd may hand out views of its own window: copy before it is overwritten.
     out.push(Buffer.from(data));
