@@ -51,13 +51,16 @@ const RULES_BY_ID = new Map(SECRET_RULES.map((r) => [r.id, r]));
  * finding from the layer that added it to the one that removed it, in a stable order.
  */
 export function secretFindings(inspected: readonly InspectedFile[], files: WantedFiles): SecretFinding[] {
-  const sums = vendorChecksums(files);
+  // Read only when some file holds a secret: parsing an rpm database is not free.
+  const sums = inspected.some((f) => (f.result as FileSecretScan | undefined)?.matches?.length)
+    ? vendorChecksums(files)
+    : undefined;
   const byFingerprint = new Map<string, SecretFinding>();
   const out: SecretFinding[] = [];
   for (const file of inspected) {
     const scan = file.result as FileSecretScan;
     if (!scan || !Array.isArray(scan.matches)) continue;
-    if (isVendorContent(sums, file.path, scan)) continue;
+    if (sums && isVendorContent(sums, file.path, scan)) continue;
     for (const m of scan.matches) {
       const rule = RULES_BY_ID.get(m.rule);
       if (!rule) continue;

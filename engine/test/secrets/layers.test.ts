@@ -213,3 +213,55 @@ describe('secrets in a root filesystem', () => {
     );
   });
 });
+
+describe('secrets and the rpm database', () => {
+  test('a file whose digest the rpm database records holds no finding; the same file modified does', async (t) => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdir, readFile } = await import('node:fs/promises');
+    const scratch = await tempDir(t);
+    const shipped = `${PEM}`;
+    await mkdir(`${scratch}/src`);
+    await writeFile(`${scratch}/src/key.pem`, shipped);
+    await writeFile(
+      `${scratch}/demo.spec`,
+      [
+        'Name: ssl-test',
+        'Version: 1.0',
+        'Release: 1',
+        'Summary: test key',
+        'License: MIT',
+        'BuildArch: noarch',
+        'AutoReqProv: no',
+        '%description',
+        'test key',
+        '%install',
+        'mkdir -p %{buildroot}/etc/ssl-test',
+        `cp ${scratch}/src/key.pem %{buildroot}/etc/ssl-test/key.pem`,
+        '%files',
+        '/etc/ssl-test/key.pem',
+        '',
+      ].join('\n'),
+    );
+    execFileSync('rpmbuild', ['--define', `_topdir ${scratch}/top`, '-bb', `${scratch}/demo.spec`], {
+      stdio: 'ignore',
+    });
+    await mkdir(`${scratch}/db`);
+    execFileSync('rpm', ['--dbpath', `${scratch}/db`, '--initdb'], { stdio: 'ignore' });
+    const rpmFile = `${scratch}/top/RPMS/noarch/ssl-test-1.0-1.noarch.rpm`;
+    execFileSync('rpm', ['--dbpath', `${scratch}/db`, '-i', '--justdb', '--nodeps', rpmFile], { stdio: 'ignore' });
+    const db = await readFile(`${scratch}/db/rpmdb.sqlite`);
+    const base: LayerSpec = [
+      { type: 'file', path: '/var/lib/rpm/rpmdb.sqlite', content: db },
+      { type: 'file', path: '/etc/ssl-test/key.pem', content: shipped },
+    ];
+    assert.equal('secrets' in (await scanLayers(t, [base])), false);
+    const modified = await scanLayers(t, [
+      base,
+      [{ type: 'file', path: '/etc/ssl-test/key.pem', content: `${shipped}\n` }],
+    ]);
+    assert.deepEqual(
+      (modified.secrets ?? []).map((s) => s.path),
+      ['/etc/ssl-test/key.pem'],
+    );
+  });
+});
