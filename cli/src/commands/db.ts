@@ -66,16 +66,16 @@ export function registerDb(program: Command): void {
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('-q, --quiet', 'no warnings on stderr')
     .action(async (paths: string[], flags: DbFlags) => {
-      const { importPaths, VulnStoreWriter } = await loadImplementation();
+      const { importPaths, VulnStoreWriter, plural } = await loadImplementation();
       const store = VulnStoreWriter.open(dbDirFrom(flags.dbDir, process.env));
       try {
         const summary = await importPaths(store, paths, new Date());
         printWarnings(summary.warnings, flags);
-        const parts = [`${summary.records} records imported`];
+        const parts = [`${plural(summary.records, 'record')} imported`];
         if (summary.skipped) parts.push(`${summary.skipped} skipped`);
         if (summary.ecosystems.length) parts.push(`ecosystems: ${summary.ecosystems.join(', ')}`);
-        if (summary.kev !== undefined) parts.push(`KEV: ${summary.kev} entries`);
-        if (summary.epss !== undefined) parts.push(`EPSS: ${summary.epss} scores`);
+        if (summary.kev !== undefined) parts.push(`KEV: ${plural(summary.kev, 'entry', 'entries')}`);
+        if (summary.epss !== undefined) parts.push(`EPSS: ${plural(summary.epss, 'score')}`);
         process.stdout.write(`${parts.join('; ')}\n`);
       } finally {
         store.close();

@@ -1,3 +1,4 @@
+import { plural } from '../report/words.js';
 import { neededByScans } from './needed.js';
 import type { StoreConnection } from './store.js';
 
@@ -136,10 +137,10 @@ export function renderStatus(status: DbStatus): string {
   );
   lines.unshift(`database: ${status.path}`);
   lines.push(
-    `KEV: ${status.kev.entries} entries${status.kev.catalogVersion ? ` (catalog ${status.kev.catalogVersion})` : ''}`,
+    `KEV: ${plural(status.kev.entries, 'entry', 'entries')}${status.kev.catalogVersion ? ` (catalog ${status.kev.catalogVersion})` : ''}`,
   );
   lines.push(
-    `EPSS: ${status.epss.scores} scores${status.epss.modelVersion ? ` (model ${status.epss.modelVersion}, ${status.epss.scoreDate ?? 'undated'})` : ''}`,
+    `EPSS: ${plural(status.epss.scores, 'score')}${status.epss.modelVersion ? ` (model ${status.epss.modelVersion}, ${status.epss.scoreDate ?? 'undated'})` : ''}`,
   );
   return `${lines.join('\n')}\n`;
 }

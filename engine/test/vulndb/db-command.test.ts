@@ -13,6 +13,27 @@ import { buildZip } from '../helpers/zip-writer.js';
 import { ecosystemEntries, FIXTURES, OSV_FIXTURES } from './fixtures.js';
 
 describe('lading db', () => {
+  it('says "1 record", "1 entry" when there is one', async (t) => {
+    const dir = await tempDir(t);
+    const kev = join(dir, 'kev.json');
+    await writeFile(
+      kev,
+      JSON.stringify({ catalogVersion: '1', vulnerabilities: [{ cveID: 'CVE-2019-14697', dateAdded: '2024-01-01' }] }),
+    );
+    const one = await runCli([
+      'db',
+      'import',
+      join(OSV_FIXTURES, 'Alpine', 'ALPINE-CVE-2019-14697.json'),
+      kev,
+      '--db-dir',
+      join(dir, 'db'),
+    ]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^1 record imported; .*KEV: 1 entry\n$/);
+    const status = await runCli(['db', 'status', '--db-dir', join(dir, 'db')]);
+    assert.match(status.stdout, /^KEV: 1 entry/m);
+  });
+
   it('imports offline data, reports status as JSON and exports a usable copy', async (t) => {
     const dir = await tempDir(t);
     const db = join(dir, 'db');
