@@ -3,7 +3,7 @@
 // vanished with one warning, and `--fail-on medium -q` passed with exit 0. Now the real packages are still found,
 // what was skipped is a coverage gap, and the gate fails either way. The inputs are made here, not kept in git.
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,8 +31,13 @@ describe('a cataloger that fails never makes an image look cleaner', () => {
     for (let i = 0; i < JUNK; i++) junk.push(`P:junk${i}\n\n`);
     appendFileSync(join(root, 'lib/apk/db/installed'), junk.join(''));
 
-    const r = await lading(['scan', `dir:${root}`, '--db-dir', dbDir, '--fail-on', 'medium', '-q', '-o', 'json'], 1);
+    const md = join(work, 'apk.md');
+    const r = await lading(
+      ['scan', `dir:${root}`, '--db-dir', dbDir, '--fail-on', 'medium', '-q', '-o', 'json', '-o', `markdown=${md}`],
+      1,
+    );
     const report = parseReport(r.stdout);
+    assert.match(readFileSync(md, 'utf8'), /NOT CHECKED: apk \/lib\/apk\/db\/installed: line \d+: package junk0/);
     assert.ok(
       report.packages.some((p) => p.name === 'libssl1.1' && p.version === '1.1.1q-r0'),
       'the real packages are still listed',

@@ -146,7 +146,7 @@ describe('bad input: exit 3, one line naming the target', () => {
     }
   });
 
-  test('--verify-diff-ids reads uncompressed local layers whole and checks them; by default they are seeked', async (t) => {
+  test('uncompressed local layers are checked against their diff-ids by default and under --verify-diff-ids', async (t) => {
     const dir = await tempDir(t);
     const built = await buildImage(dir, { layers: LAYERS });
     const good = await openTarget(`docker-archive:${built.dockerArchive}`, { verifyDiffIds: true });
@@ -170,8 +170,16 @@ describe('bad input: exit 3, one line naming the target', () => {
       { name: 'c.json', content: Buffer.from(JSON.stringify(config)) },
       { name: 'l/layer.tar', content: await layerTar(LAYERS[0]!) },
     ]);
-    const seeking = await openAndWalk(`docker-archive:${file}`);
-    assert.equal(seeking.files.get('/etc/os-release')?.content.toString(), 'ID=debian\n');
+    // By default the layer is seeked for what is wanted and hashed whole beside the walk: refused all the same.
+    await assert.rejects(openAndWalk(`docker-archive:${file}`), failsWith('DIGEST_MISMATCH', /diff-id/, file));
+    const seeking = await openTarget(`docker-archive:${file}`);
+    try {
+      const walked = await seeking.walk(OS_SELECTOR, { ...LIMITS, hashInPlace: false });
+      assert.equal(walked.files.get('/etc/os-release')?.content.toString(), 'ID=debian\n', 'only with hashing off');
+      assert.equal(walked.verified, false);
+    } finally {
+      await seeking.close();
+    }
     const strict = await openTarget(`docker-archive:${file}`, { verifyDiffIds: true });
     try {
       await assert.rejects(strict.walk(OS_SELECTOR, LIMITS), failsWith('DIGEST_MISMATCH', /diff-id/, file));
