@@ -26,7 +26,7 @@ export function reportSubjectMismatch(report: Report, subject: AttestationSubjec
   const recorded = reportImageDigests(report);
   const of = `${target.ref}${target.digest ? ` @ ${target.digest}` : ''}`;
   if (recorded.length === 0) {
-    return `the Lading report names no image digest (its target is ${of}), so it cannot be bound to ${subject.name}@${subject.digest}`;
+    return `the Lading report names no image digest (its target is ${of}), so it cannot be bound to ${subject.name}@${subject.digest}: scan the image as pushed (${subject.name}@${subject.digest}) and attest that report`;
   }
   const accepted = new Set([subject.digest, ...(subject.platformDigests ?? [])].map((d) => d.toLowerCase()));
   if (recorded.some((d) => accepted.has(d))) return undefined;
