@@ -53,6 +53,11 @@ export class RecordImporter {
 
   /** `source` overrides the dump the record is filed under (a copied store keeps its own). */
   addValue(name: string, value: unknown, source?: string): OsvRecord | undefined {
+    // checked before anything walks the record recursively (parsing, encoding), which a deep one would overflow
+    if (nestedDeeperThan(value, MAX_RECORD_DEPTH)) {
+      this.warn(name, `skipped malformed OSV record: nested deeper than ${MAX_RECORD_DEPTH} levels`);
+      return undefined;
+    }
     const parsed = parseOsvRecord(value);
     if ('error' in parsed) {
       this.warn(name, `skipped malformed OSV record: ${parsed.error}`);
@@ -79,4 +84,21 @@ export class RecordImporter {
 export function sourceOf(record: OsvRecord): string {
   const ecosystem = record.affected?.find((a) => a.package?.ecosystem)?.package?.ecosystem;
   return ecosystem ? baseEcosystem(ecosystem) : '[EMPTY]';
+}
+
+/** OSV records nest a handful of levels (affected → ranges → events); free-form `*_specific` fields a few more. */
+export const MAX_RECORD_DEPTH = 64;
+
+/** Whether `value` nests arrays or objects deeper than `max`, found without recursion (a deep value would overflow it). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -154,6 +154,26 @@ describe('hostile vulnerability data', () => {
     await assert.rejects(
       readEpss(fifo, () => {}),
       /epss\.csv is not a regular file/,
+    );
+  });
+
+  it('a record nested 200,000 levels deep is skipped with a warning; the rest of the import goes on', async (t) => {
+    const dir = await tempDir(t);
+    const records = join(dir, 'records');
+    await mkdir(records);
+    const depth = 200_000;
+    await writeFile(
+      join(records, 'GHSA-deep.json'),
+      `{"id":"GHSA-deep","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"x"},"database_specific":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}]}`,
+    );
+    await writeFile(join(records, 'GO-2022-0969.json'), JSON.stringify(fixtureRecord('Go', 'GO-2022-0969')));
+    const store = VulnStoreWriter.open(join(dir, 'db'));
+    t.after(() => store.close());
+    const summary = await importPaths(store, [records], NOW);
+    assert.equal(summary.records, 1);
+    assert.deepEqual(
+      summary.warnings.map((w) => `${w.path}: ${w.message}`),
+      [`${join(records, 'GHSA-deep.json')}: skipped malformed OSV record: nested deeper than 64 levels`],
     );
   });
 
