@@ -5,12 +5,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
+import AjvDraft04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { DEFAULT_RENDER_OPTIONS } from '../../src/report/render-options.js';
 import { renderSarif } from '../../src/report/sarif.js';
 import { renderTable } from '../../src/report/table.js';
 import { scan } from '../../src/scan/scan.js';
 import { buildImage, type LayerSpec } from '../helpers/images.js';
+import { readOfficialSchema } from '../helpers/official-schemas.js';
 import { assertValidReport } from '../helpers/report-schema.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -56,6 +59,10 @@ describe('secrets in layers', () => {
     assert.match(outputs[1] as string, /ghp_…\(40\)/);
     assert.match(outputs[2] as string, /ghp_…\(40\)/);
     const sarif = JSON.parse(outputs[3] as string);
+    const ajv = new AjvDraft04.default({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile<typeof sarif>(readOfficialSchema('sarif-2.1.0.schema.json'));
+    assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
     const results = sarif.runs[0].results.filter((r: { ruleId: string }) => r.ruleId === 'LADING-SECRET-github-pat');
     assert.equal(results.length, 1);
     assert.match(results[0].message.text, /ghp_…\(40\)/);
