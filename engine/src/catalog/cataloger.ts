@@ -1,5 +1,5 @@
 import type { FileMeta, RandomAccessFile, WantedFiles } from '../image/file.js';
-import type { NotedFile } from '../model/misconfiguration.js';
+import type { ImageAccounts, NotedFile } from '../model/misconfiguration.js';
 import type { OsInfo } from '../model/os.js';
 import type { PackageFound } from '../model/package.js';
 import type { ScanWarning } from '../model/warning.js';
@@ -38,6 +38,8 @@ export interface CatalogResult {
   notes?: ReadonlySet<ScanWarning>;
   /** Set by metadata-only catalogers (`Cataloger.metaOnly`): the files they noted, for the image checks. */
   notedFiles?: NotedFile[];
+  /** Set by the image checks' accounts cataloger: the users and groups the image defines. */
+  accounts?: ImageAccounts;
 }
 
 /**

@@ -54,6 +54,8 @@ export async function runCatalogers(
   if (os) inventory.os = os;
   const noted = results.flatMap((r) => r?.notedFiles ?? []);
   if (noted.length) inventory.notedFiles = noted.sort((a, b) => cmp(a.path, b.path));
+  const accounts = results.find((r) => r?.accounts)?.accounts;
+  if (accounts) inventory.accounts = accounts;
   return inventory;
 }
 

@@ -9,10 +9,7 @@ export interface CheckDefinition {
   remediation: string;
 }
 
-/**
- * Every image check, in id order. Ids are stable (policy files and SARIF consumers name them) and never reused;
- * IMG-002 (a USER missing from /etc/passwd) is reserved and not implemented yet.
- */
+/** Every image check, in id order. Ids are stable (policy files and SARIF consumers name them) and never reused. */
 export const IMAGE_CHECKS = [
   {
     id: 'IMG-001',
@@ -21,6 +18,14 @@ export const IMAGE_CHECKS = [
     description:
       'The image config sets no USER, or sets root (`root`, `0`, `0:<group>`): a process that breaks out of the application holds root inside the container.',
     remediation: 'Add a non-root user and a `USER <uid>` instruction (numeric ids work with runAsNonRoot).',
+  },
+  {
+    id: 'IMG-002',
+    severity: 'MEDIUM',
+    title: 'USER not defined in the image',
+    description:
+      'The config names a USER (or group) by a name that /etc/passwd (or /etc/group) in the image does not define: the container fails to start. Numeric ids need no entry.',
+    remediation: 'Create the user in the image (useradd, adduser) or give USER as numeric uid[:gid].',
   },
   {
     id: 'IMG-003',

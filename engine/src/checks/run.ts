@@ -2,6 +2,7 @@ import { withEolStatus } from '../catalog/os/release/eol.js';
 import type { Inventory } from '../model/inventory.js';
 import type { Misconfiguration, MisconfigurationEvidence, NotedFile } from '../model/misconfiguration.js';
 import type { TargetInfo } from '../model/target.js';
+import { missingAccount } from './accounts.js';
 import { type ConfigSecret, secretInAssignment, secretsInCommand } from './config-secrets.js';
 import { IMAGE_CHECKS, type ImageCheckId } from './definitions.js';
 import { type FileCheckKind, fileCheckKinds } from './files.js';
@@ -48,6 +49,9 @@ export function runImageChecks(
     const user = config.user ?? '';
     if (user === '' || /^(root|0)(:.*)?$/.test(user)) {
       add('IMG-001', { message: user === '' ? 'no USER: runs as root' : `USER ${user}` });
+    } else {
+      const missing = missingAccount(user, inventory.accounts);
+      if (missing) add('IMG-002', { message: missing });
     }
     for (const secret of configSecrets(config)) {
       add('IMG-007', { message: `${secret.where}: ${secret.why} = ${secret.masked}` });

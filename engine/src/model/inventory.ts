@@ -1,4 +1,4 @@
-import type { NotedFile } from './misconfiguration.js';
+import type { ImageAccounts, NotedFile } from './misconfiguration.js';
 import type { OsInfo } from './os.js';
 import type { Package } from './package.js';
 import type { CoverageGap } from './report.js';
@@ -14,6 +14,8 @@ export interface Inventory {
   warnings: ScanWarning[];
   /** Files noted by path and mode for the image checks (`checks/`), in path order; absent when none were. */
   notedFiles?: NotedFile[];
+  /** The users and groups the image defines, for the image checks; absent when neither file exists. */
+  accounts?: ImageAccounts;
   /** Secrets found in the image's layers (`secrets/`); absent when none were or the scanner was off. */
   secrets?: SecretFinding[];
 }

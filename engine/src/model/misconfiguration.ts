@@ -35,3 +35,12 @@ export interface NotedFile {
   /** Diff-id of the layer that last wrote the file (absent for root filesystems). */
   layer?: string;
 }
+
+/**
+ * The account names the image defines, for the check that a USER exists (IMG-002): from `/etc/passwd` and
+ * `/etc/group` as they stand in the image; a list is absent when its file is.
+ */
+export interface ImageAccounts {
+  users?: string[];
+  groups?: string[];
+}

@@ -12,7 +12,7 @@ import { DEFAULT_RENDER_OPTIONS } from '../../src/report/render-options.js';
 import { renderSarif } from '../../src/report/sarif.js';
 import { renderTable } from '../../src/report/table.js';
 import { assess } from '../../src/scan/assess.js';
-import { scan } from '../../src/scan/scan.js';
+import { inventoryOf, scan } from '../../src/scan/scan.js';
 import { readOfficialSchema } from '../helpers/official-schemas.js';
 import { assertValidReport } from '../helpers/report-schema.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -30,6 +30,12 @@ async function checksOf(t: Parameters<typeof tempDir>[0], input: UmociImageInput
   return report;
 }
 
+/** An image's account databases defining `app` (user and group), with a password hash that must not be kept. */
+const ACCOUNTS = {
+  '/etc/passwd': 'root:x:0:0:root:/root:/sbin/nologin\napp:$6$salt$hash:1000:1000::/home/app:/sbin/nologin\n',
+  '/etc/group': 'root:x:0:\napp:x:1000:\n',
+};
+
 const ids = (report: Awaited<ReturnType<typeof checksOf>>) => (report.misconfigurations ?? []).map((m) => m.id);
 
 describe('image checks', () => {
@@ -37,11 +43,20 @@ describe('image checks', () => {
     const report = await checksOf(t, {});
     assert.equal('misconfigurations' in report, false);
     assert.deepEqual(report.warnings, []);
+    // A user by name, defined in the image; the password hash never reaches the inventory.
+    const named = await checksOf(t, { user: 'app:app', files: ACCOUNTS });
+    assert.equal('misconfigurations' in named, false);
   });
 
   const cases: { id: string; input: UmociImageInput; evidence: string[] }[] = [
     { id: 'IMG-001', input: { user: '' }, evidence: ['no USER: runs as root'] },
     { id: 'IMG-001', input: { user: '0:1000' }, evidence: ['USER 0:1000'] },
+    { id: 'IMG-002', input: { user: 'app' }, evidence: ['USER app: user app is not in /etc/passwd (absent)'] },
+    {
+      id: 'IMG-002',
+      input: { user: 'app:staff', files: ACCOUNTS },
+      evidence: ['USER app:staff: group staff is not in /etc/group'],
+    },
     // A shell script, not ELF: the binary cataloger condenses it to nothing, the checks still see it.
     {
       id: 'IMG-003',
@@ -227,5 +242,15 @@ describe('image checks and the result cache', () => {
     const off = await scan(spec, { ...options, checks: false });
     assert.ok(!phases.includes('cached'));
     assert.equal('misconfigurations' in off, false);
+  });
+});
+
+describe('image accounts', () => {
+  test('only the names of /etc/passwd and /etc/group reach the inventory', async (t) => {
+    const dir = await tempDir(t);
+    const spec = await umociImage(dir, { user: 'app', files: { ...APP, ...ACCOUNTS } });
+    const { inventory } = await inventoryOf(spec, {});
+    assert.deepEqual(inventory.accounts, { users: ['app', 'root'], groups: ['app', 'root'] });
+    assert.ok(!JSON.stringify(inventory).includes('$6$'));
   });
 });
