@@ -30,6 +30,20 @@ export const KNOWN_PUBLIC_SECRETS: readonly { sha256: string; what: string }[] =
     sha256: '411c04efc1020e1cfd226bff2817bf79eecfe7918f54e63c37345185a3d9a7bd',
     what: 'Go crypto/tls handshake_server_test.go: RSA test key',
   },
+  // CPython's ssl test keys (Lib/test/certdata/, cpython commits 58cf0f9a, 1298e83c, 327f806a), shipped with every
+  // full Python install under lib/python3.N/test/ and often copied into application test trees.
+  {
+    sha256: 'acd783aea0b1c420177d4274ad8d65cccd28df60070130aea2518c4be6194cdc',
+    what: 'CPython Lib/test/certdata/keycert.pem (RSA, also ssl_key.pem)',
+  },
+  {
+    sha256: 'a5bcec4ac345315fc7297c539eacf6666e2dbe41a24563773c552d18165debe1',
+    what: 'CPython Lib/test/certdata/pycakey.pem (test CA)',
+  },
+  {
+    sha256: 'e869574df910ca080cf4efc0342da36c6dcec9ad3f245fcf99be8e3698aca38f',
+    what: 'CPython Lib/test/certdata/keycertecc.pem (EC)',
+  },
   // AWS documentation's example credentials (the key id AKIAIOSFODNN7EXAMPLE is allowed by the rule itself).
   {
     sha256: '78314b11be2e581549ac1c4f616563fad3fdf0c3b71678f6e2299182080e0598',
