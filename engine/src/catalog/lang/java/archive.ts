@@ -26,6 +26,11 @@ const ARCHIVE_EXT = /\.(jar|war|ear|par|jpi|hpi)$/i;
 /** Manifests and pom.properties are a few KiB; a bigger one is not worth inflating. */
 const MAX_SMALL_ENTRY = 1024 * 1024;
 const MAX_PROBLEMS = 20;
+/**
+ * Archives opened inside one outer archive, at any depth: a real fat jar or ear holds a few hundred. A 42.zip-style
+ * archive (16 jars in each jar, five levels) would otherwise mean a million archives and as many package objects.
+ */
+export const MAX_NESTED_ARCHIVES = 10_000;
 
 export function isJavaArchivePath(path: string): boolean {
   return ARCHIVE_EXT.test(path);
@@ -35,7 +40,7 @@ export function isJavaArchivePath(path: string): boolean {
 export function scanJavaArchive(buf: Buffer, fileName: string, limits: CatalogLimits = DEFAULT_LIMITS): JavaScan {
   const scan: JavaScan = { packages: [], problems: [] };
   const budget: InflateBudget = { remaining: limits.maxInflateBytes };
-  visit(buf, fileName, undefined, 0, limits, budget, scan);
+  visit(buf, fileName, undefined, 0, limits, { budget, nestedLeft: MAX_NESTED_ARCHIVES }, scan);
   if (scan.problems.length > MAX_PROBLEMS) {
     // A forged archive can fail once per entry; a few examples say as much as thousands.
     const dropped = scan.problems.length - MAX_PROBLEMS;
@@ -51,9 +56,10 @@ function visit(
   inner: string | undefined,
   depth: number,
   limits: CatalogLimits,
-  budget: InflateBudget,
+  shared: { budget: InflateBudget; nestedLeft: number },
   scan: JavaScan,
 ): void {
+  const { budget } = shared;
   const at = inner ? { inner } : {};
   let entries: ZipEntry[];
   try {
@@ -117,8 +123,17 @@ function visit(
       });
       continue;
     }
+    if (--shared.nestedLeft < 0) {
+      if (shared.nestedLeft === -1) {
+        scan.problems.push({
+          inner: innerPath,
+          message: `more than ${MAX_NESTED_ARCHIVES} nested archives: the rest not read`,
+        });
+      }
+      return;
+    }
     const content = read(entry);
-    if (content) visit(content, baseName(entry.name), innerPath, depth + 1, limits, budget, scan);
+    if (content) visit(content, baseName(entry.name), innerPath, depth + 1, limits, shared, scan);
     if (budget.remaining <= 0) return;
   }
 }
