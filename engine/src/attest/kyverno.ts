@@ -96,7 +96,7 @@ export function kyvernoPolicy(options: KyvernoPolicyOptions): Record<string, unk
     });
     rules.push({ name: 'verify-attestations', match: pods, verifyImages: [{ ...common, attestations }] });
   }
-  rules.push(...runtimeRules(pods));
+  for (const rule of runtimeRules(pods)) rules.push(rule);
   if (options.registries?.length) rules.push(registryRule(pods, options.registries));
 
   return {

@@ -61,7 +61,7 @@ export function renderTable(report: Report, options: RenderOptions): string {
   }
   if (report.misconfigurations?.length) {
     lines.push('');
-    lines.push(...misconfigurationLines(report.misconfigurations, paint));
+    for (const line of misconfigurationLines(report.misconfigurations, paint)) lines.push(line);
   }
   if (report.secrets?.length) {
     lines.push('');
@@ -104,7 +104,8 @@ function packageSummaryTable(findings: Finding[], paint: (code: string, text: st
     list.push(f);
     groups.set(key, list);
   }
-  const rank = (list: Finding[]) => Math.min(...list.map((f) => SEVERITY_ORDER.indexOf(f.severity)));
+  const rank = (list: Finding[]) =>
+    list.reduce((worst, f) => Math.min(worst, SEVERITY_ORDER.indexOf(f.severity)), SEVERITY_ORDER.length);
   // `findings` come most severe first, so a stable sort on the worst severity keeps that order within a rank.
   const ordered = [...groups].sort((a, b) => rank(a[1]) - rank(b[1]));
   const rows = ordered.map(([pkg, list]) => [
