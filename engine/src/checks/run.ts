@@ -113,7 +113,7 @@ function configSecrets(config: NonNullable<TargetInfo['config']>): ConfigSecret[
     if (hit) found.push(hit);
   }
   historySteps({ config }).forEach((step, i) => {
-    found.push(...secretsInCommand(`history step ${i + 1}`, step));
+    for (const hit of secretsInCommand(`history step ${i + 1}`, step)) found.push(hit);
   });
   return found;
 }

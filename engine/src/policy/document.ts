@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { LadingError } from '../errors/lading-error.js';
+import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { readUserFile } from '../image/sources/regular-file.js';
 
 /**
@@ -43,7 +43,7 @@ export async function loadDocument(
     if (err instanceof LadingError) throw new LadingError('CONFIG', err.message, { cause: err });
     throw new LadingError(
       'CONFIG',
-      `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? thrownValueText(err)}`,
     );
   }
   const lines = new LineCounter();
@@ -80,7 +80,7 @@ export async function loadDocument(
     value = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (err) {
     // an alias bomb (`Excessive alias count`) or a cycle: the document's fault, a usage error naming it
-    throw new LadingError('CONFIG', `${file}: invalid ${what}: ${(err as Error).message.split('\n')[0]}`);
+    throw new LadingError('CONFIG', `${file}: invalid ${what}: ${thrownValueText(err).split('\n')[0]}`);
   }
   return { value, where };
 }
