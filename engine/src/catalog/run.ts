@@ -90,7 +90,7 @@ async function runOne(
 function wanting(catalogers: readonly Cataloger[], path: string | undefined): string {
   if (path === undefined) return 'image';
   const meta = { size: 0, mode: 0o644, type: 'file' as const };
-  return catalogers.find((c) => c.id !== 'os-release' && c.wants(path, meta))?.id ?? 'image';
+  return catalogers.find((c) => c.id !== 'os-release' && !c.metaOnly && c.wants(path, meta))?.id ?? 'image';
 }
 
 /** Sorts packages deterministically and gives each an id stable across runs of the same image. */
