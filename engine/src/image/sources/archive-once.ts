@@ -26,7 +26,12 @@ export async function readImageArchiveOnce(
       await visit(promised ? { name, data, promised } : { name, data });
     },
     // The archive may hold other images: it as a whole gets four times what the image's layers may inflate to.
-    options.maxInflatedBytes !== undefined ? { maxInflatedBytes: 4 * options.maxInflatedBytes } : {},
+    options.maxInflatedBytes !== undefined
+      ? {
+          maxInflatedBytes: 4 * options.maxInflatedBytes,
+          limitWords: `four times the image's ${options.maxInflatedBytes}-byte limit (the archive may hold other images)`,
+        }
+      : {},
   );
   // A bare path names no kind: a docker-archive holds manifest.json (Docker 25+ writes an OCI layout beside it).
   if (spec.kind === 'image-archive' && !archive.has('manifest.json') && !archive.has('index.json')) {

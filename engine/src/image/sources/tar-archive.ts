@@ -168,6 +168,8 @@ export interface TarArchiveOptions {
    * whole, which may hold other images besides the one asked for.
    */
   maxInflatedBytes?: number;
+  /** How messages name that limit, when it derives from another (`four times the image's 1073741824-byte limit`). */
+  limitWords?: string;
 }
 
 const DEFAULT_MAX_ARCHIVE_INFLATE = 64 * 1024 ** 3;
@@ -329,8 +331,9 @@ export async function readArchiveOnce(
   const cap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       total += chunk.length;
-      if (total > max) cb(new LadingError('LIMIT', `${file} inflates past the ${max}-byte limit`));
-      else cb(null, chunk);
+      if (total > max) {
+        cb(new LadingError('LIMIT', `${file} inflates past ${options.limitWords ?? `the ${max}-byte limit`}`));
+      } else cb(null, chunk);
     },
   });
   // Checked here too: the pass may be the first to open the file, and a pipe or directory must fail at once.

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { isLadingError } from '../../src/errors/lading-error.js';
+import { openTarget } from '../../src/image/open.js';
+import { buildImage, writeTar } from '../helpers/images.js';
+import { tempDir } from '../helpers/tmp.js';
+import { selectorFor } from './select.js';
+
+async function membersOf(tar: Buffer): Promise<{ name: string; content: Buffer }[]> {
+  const out: { name: string; content: Buffer }[] = [];
+  const extract = tarStream.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  extract.on('entry', (header, stream, next) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (c: unknown) => parts.push(c as Buffer));
+    stream.on('end', () => {
+      if (header.type === 'file') out.push({ name: header.name, content: Buffer.concat(parts) });
+      next();
+    });
+  });
+  extract.end(tar);
+  await done;
+  return out;
+}
+
+describe('the inflate limit of a compressed archive', () => {
+  test('a member the manifest never names, inflating past four times the image limit, is refused naming the limit given', async (t) => {
+    const dir = await tempDir(t);
+    const built = await buildImage(dir, {
+      layers: [[{ type: 'file', path: '/etc/os-release', content: 'ID=debian\n' }]],
+      gzipDockerArchive: true,
+    });
+    const members = await membersOf(gunzipSync(await readFile(built.dockerArchive)));
+    const plain = join(dir, 'stray.tar');
+    await writeTar(plain, [{ name: 'stray', content: Buffer.alloc(400_000) }, ...members]);
+    const gz = join(dir, 'stray.tar.gz');
+    await writeFile(gz, gzipSync(await readFile(plain)));
+    const opened = await openTarget(`docker-archive:${gz}`);
+    try {
+      await assert.rejects(opened.walk(selectorFor([]), { maxFileBytes: 1024, maxInflatedBytes: 50_000 }), (err) => {
+        assert.ok(isLadingError(err), String(err));
+        assert.equal(err.code, 'LIMIT');
+        assert.match(err.message, /inflates past four times the image's 50000-byte limit/);
+        return true;
+      });
+    } finally {
+      await opened.close();
+    }
+  });
+});
