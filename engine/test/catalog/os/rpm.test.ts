@@ -201,6 +201,10 @@ describe('hostile rpm SQLite databases', () => {
         'CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); CREATE TABLE x (a); CREATE TRIGGER t AFTER INSERT ON x BEGIN DELETE FROM x; END',
         /holds a trigger/,
       ],
+      [
+        'CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB); CREATE VIRTUAL TABLE Names USING fts5(name)',
+        /holds a virtual table \("Names"\)/,
+      ],
       ['CREATE TABLE Other (a)', /no table "Packages"/],
     ];
     for (const [ddl, reason] of cases) {
