@@ -19,6 +19,7 @@ const SCAN_ONLY: Record<string, string> = {
   '--baseline-update': 'written when the gates pass',
   '--allow-missing-data': 'about matching: sbom does not match',
   '--skip-db-update': 'about matching: sbom needs no vulnerability data',
+  '--no-secrets': 'sbom never scans for secrets: an SBOM has no place for them',
 };
 
 function optionsOf(program: Command, name: string): Map<string, string> {
