@@ -19,7 +19,7 @@ import { type SecretScanOptions, secretFindings, secretInspector, secretsSelecti
 export interface InventoryOptions extends OpenOptions {
   /** Total bytes all layers may inflate to (`WalkOptions.maxInflatedBytes`, a decompression-bomb cap). */
   maxInflatedBytes?: number;
-  /** Largest `sbom:` file read (default `DEFAULT_MAX_SBOM_BYTES`, 256 MiB). */
+  /** Largest `sbom:` file read (default `DEFAULT_MAX_SBOM_BYTES`, 128 MiB). */
   maxSbomBytes?: number;
   /**
    * Largest file a cataloger condenses (a 100 MiB Go binary is condensed to its build info): default 512 MiB.
