@@ -9,7 +9,7 @@ export {
 } from './findings.js';
 export { isKnownPublicSecret, KNOWN_PUBLIC_SECRETS } from './known-keys.js';
 export { redact, secretFingerprint } from './redact.js';
-export { GITLEAKS_COMMIT, SECRET_RULES, type SecretRule } from './rules.js';
+export { GITLEAKS_COMMIT, REJECTED_GITLEAKS_RULES, SECRET_RULES, type SecretRule } from './rules.js';
 export {
   type CompiledRules,
   compileRules,

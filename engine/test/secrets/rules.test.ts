@@ -1,12 +1,14 @@
 // The secret rules: each compiles on this Node, finds what it is for, and stays fast on hostile input (a 1 MB line
 // built to make a backtracking engine try every start and every split).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   compileRules,
   isPackageFixture,
   isSecretCandidate,
   OVERLAP,
+  REJECTED_GITLEAKS_RULES,
   redact,
   SECRET_RULES,
   scanBuffer,
@@ -30,6 +32,17 @@ describe('secret rules', () => {
       for (const k of rule.keywords) assert.equal(k, k.toLowerCase(), `${rule.id}: keywords are lower case`);
     }
     assert.equal(new Set(SECRET_RULES.map((r) => r.id)).size, SECRET_RULES.length);
+  });
+
+  test('rejected gitleaks rules each have a reason and none is also kept', () => {
+    const kept = new Set(SECRET_RULES.map((r) => r.id));
+    for (const r of REJECTED_GITLEAKS_RULES) {
+      assert.ok(r.reason.length > 10, r.id);
+      assert.equal(kept.has(r.id), false, r.id);
+    }
+    // The README names every rejected rule.
+    const readme = readFileSync(new URL('../../src/secrets/README.md', import.meta.url), 'utf8');
+    for (const r of REJECTED_GITLEAKS_RULES) assert.ok(readme.includes(r.id), `README lists ${r.id}`);
   });
 
   test('finds the credentials of the issue, and the redaction never shows more than 4 characters', () => {
