@@ -54,6 +54,8 @@ async function layerSource(
   if (layer.seekable && !verifyDiffIds) {
     uncompressedMatchesDiffId(layer);
     const { file, offset, size } = layer.seekable;
+    // Read in place, nothing is inflated; its bytes still count against the image's limit, as on every other source.
+    spend(budget, size);
     return FileRangeSource.open(file, offset, size);
   }
   // A registry may keep us waiting for the response: an abort stops the wait and drops a late stream.
