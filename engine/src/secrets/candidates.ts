@@ -125,7 +125,7 @@ export function isSecretCandidate(path: string, meta: FileMeta, maxBytes: number
 
 /** Directories inside which each package keeps its own files (npm, Python, Ruby, Go modules, PHP, distro docs). */
 const PACKAGE_DIR =
-  /\/(?:node_modules|site-packages|dist-packages|gems|vendor|pkg\/mod|bundle)\/|^\/usr\/share\/(?:doc|[^/]+\/)|^\/usr\/lib\/go[^/]*\/src\//;
+  /\/(?:node_modules|site-packages|dist-packages|gems|vendor|vendored|third_party|third-party|pkg\/mod|bundle)\/|^\/usr\/share\/(?:doc|[^/]+\/)|^\/usr\/lib\/go[^/]*\/src\//;
 /** Test-fixture, example and documentation directories, as packages name them. */
 const FIXTURE_DIR = /\/(?:test|tests|testdata|fixtures|__tests__|__fixtures__|examples?|samples?|docs?)\//;
 /** A package's documents: their tokens are examples (PyJWT's README holds a JWT). */
@@ -136,8 +136,8 @@ const PACKAGE_DOC =
  * Files under a package's test fixtures carry test keys by design (trivy#2296 boto3 examples, trivy#2190 phpseclib):
  * a path with a `test/`, `tests/`, `testdata/`, `fixtures/`, `__tests__/`, `__fixtures__/`, `example(s)/`,
  * `sample(s)/` or `doc(s)/` directory, or a package document (`README*`, `CHANGELOG*`, `PKG-INFO`, `METADATA`,
- * `*.md`, `*.rst`), below a package directory (`node_modules/`, `site-packages/`, `dist-packages/`, `gems/`, `vendor/`, `pkg/mod/`,
- * `bundle/`, `/usr/share/<pkg>/`, Go's `src/`). An application's own `/app/test/` is still scanned.
+ * `*.md`, `*.rst`), below a package directory (`node_modules/`, `site-packages/`, `dist-packages/`, `gems/`, `vendor/`, `vendored/`,
+ * `third_party/`, `third-party/`, `pkg/mod/`, `bundle/`, `/usr/share/<pkg>/`, Go's `src/`). An application's own `/app/test/` is still scanned.
  */
 export function isPackageFixture(path: string): boolean {
   const pkg = PACKAGE_DIR.exec(path);

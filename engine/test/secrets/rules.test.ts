@@ -99,6 +99,17 @@ describe('secret rules', () => {
     assert.deepEqual(ruleIds(goExample), []);
   });
 
+  test('a PEM body is the same key with real or escaped line breaks (a JSON service-account file)', () => {
+    const body = ['MIIEpAIBAAKCAQEAx7Vq3Lm9Kp2Rt5Wz8Yb1Nc4Df6Gh0Jk', 'Lm9Kp2Rt5Wz8Yb1Nc4Df6Gh0JkMIIEpAIBAAKCAQEAx7Vq3'];
+    const pem = `-----BEGIN PRIVATE KEY-----\n${body.join('\n')}\n-----END PRIVATE KEY-----\n`;
+    const json = `{"private_key": "-----BEGIN PRIVATE KEY-----\\n${body.join('\\n')}\\n-----END PRIVATE KEY-----\\n"}`;
+    const [a] = scan(pem, '/k');
+    const [b] = scan(json, '/k');
+    assert.equal(a?.redacted, 'MIIE…(94)');
+    assert.equal(b?.redacted, a?.redacted);
+    assert.equal(b?.fingerprint, a?.fingerprint);
+  });
+
   test('line numbers and the fingerprint (rule, path, secret) are stable', () => {
     const [m] = scan(`a\nb\n\nkey: ${GHP}\n`, '/etc/app.yaml');
     assert.equal(m?.line, 4);
@@ -124,6 +135,8 @@ describe('secret rules', () => {
     assert.equal(isPackageFixture('/usr/lib/node_modules/tunnel/test/keys/agent1-key.pem'), true);
     assert.equal(isPackageFixture('/usr/lib/python3/dist-packages/boto3/tests/unit/data.json'), true);
     assert.equal(isPackageFixture('/usr/lib/go-1.22/src/crypto/tls/testdata/example-key.pem'), true);
+    assert.equal(isPackageFixture('/opt/sdk/third_party/requests/tests/certs/server.key'), true);
+    assert.equal(isPackageFixture('/opt/sdk/vendored/boto/tests/unit/test_signed_urls.py'), true);
     assert.equal(isPackageFixture('/app/test/secret.env'), false);
     assert.equal(isPackageFixture('/app/node_modules/x/lib/config.js'), false);
   });
