@@ -82,6 +82,11 @@ export interface WalkOptions {
   /** Total tar entries across layers before the walk gives up (default 4 million): bounds the squashed tree. */
   maxEntries?: number;
   /**
+   * Entries a compressed archive's members that are not the image's (other images, stray members) may add beyond
+   * `maxEntries` while the one pass cannot yet tell them apart: default 1 million, and at most 3 × `maxEntries`.
+   */
+  maxOtherEntries?: number;
+  /**
    * Hash uncompressed layers read in place (a plain docker-archive or OCI tar, which are otherwise read only where
    * wanted) against their diff-ids, beside the walk on a worker thread, so that no replaced byte is cataloged and
    * `WalkResult.verified` holds. Default true; false skips that one more sequential read (tests of the walk alone).

@@ -6,7 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { isLadingError } from '../../src/errors/lading-error.js';
 import { openTarget } from '../../src/image/open.js';
-import { buildImage, writeTar } from '../helpers/images.js';
+import { buildImage, type LayerEntry, layerTar, writeTar } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { selectorFor } from './select.js';
 
@@ -53,5 +53,38 @@ describe('the inflate limit of a compressed archive', () => {
     } finally {
       await opened.close();
     }
+  });
+});
+
+describe("the entries of members a compressed archive's manifest never names", () => {
+  test("count against a bounded allowance beyond the image's own limit, not four times it", async (t) => {
+    const dir = await tempDir(t);
+    const built = await buildImage(dir, {
+      layers: [[{ type: 'file', path: '/etc/os-release', content: 'ID=debian\n' }]],
+      gzipDockerArchive: true,
+    });
+    const members = await membersOf(gunzipSync(await readFile(built.dockerArchive)));
+    // a stray tar of 300 empty files, met before the image's layer
+    const empties: LayerEntry[] = Array.from({ length: 300 }, (_, i) => ({
+      type: 'file',
+      path: `/e${i}`,
+      content: '',
+    }));
+    const plain = join(dir, 'stray.tar');
+    await writeTar(plain, [{ name: 'stray/layer.tar', content: await layerTar(empties) }, ...members]);
+    const gz = join(dir, 'stray.tar.gz');
+    await writeFile(gz, gzipSync(await readFile(plain)));
+    const walk = async (maxOtherEntries: number) => {
+      const opened = await openTarget(`docker-archive:${gz}`);
+      try {
+        return await opened.walk(selectorFor([]), { maxFileBytes: 1024, maxEntries: 100, maxOtherEntries });
+      } finally {
+        await opened.close();
+      }
+    };
+    // 100 for the image and 150 for the rest: the stray member alone spends them (four times 100 would not)
+    await assert.rejects(walk(150), (err) => isLadingError(err) && err.code === 'LIMIT' && /entries/.test(err.message));
+    // 100 and up to three times that for the rest: room for it
+    await walk(1000);
   });
 });

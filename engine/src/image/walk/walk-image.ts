@@ -22,6 +22,13 @@ export const DEFAULT_MAX_INFLATED_BYTES = 16 * 1024 ** 3;
 const LAYER_CONCURRENCY = 4;
 /** Every path costs a little memory in the squashed tree; real images hold well under a million. */
 export const DEFAULT_MAX_ENTRIES = 4_000_000;
+/**
+ * Entries the members of a compressed archive that are not the image's (other images, stray members) may add on top
+ * of the image's own limit: which members are the image's is known only from the manifest, usually last, so every
+ * member's entries are kept until then. Each costs memory: millions of empty entries in members the manifest never
+ * names reached 2.7 GB when the archive as a whole was allowed four times the image's limit.
+ */
+export const DEFAULT_MAX_OTHER_ENTRIES = 1_000_000;
 /** A header claiming more than this is not a file any image holds. */
 const MAX_TAR_ENTRY = 1024 ** 4;
 
@@ -234,7 +241,7 @@ interface WalkSetup {
   caps: { maxCondenseBytes?: number };
 }
 
-type AllWalkOptions = ImageWalkOptions & { maxInflatedBytes?: number; maxEntries?: number };
+type AllWalkOptions = ImageWalkOptions & { maxInflatedBytes?: number; maxEntries?: number; maxOtherEntries?: number };
 
 function setUp(
   selector: FileSelector,
@@ -477,9 +484,11 @@ export async function walkArchiveOnce(
   options: AllWalkOptions,
 ): Promise<WalkResult & { image: Image }> {
   // Other images in the archive are walked too (which members are this image's is known only at the end): the
-  // archive as a whole may hold four times the entries, and the image's own layers are held to the limit after.
+  // archive as a whole may hold up to four times the entries, but never more than a million beyond the image's own
+  // limit (their entries are held in memory until the manifest comes); the image's own layers are held to it after.
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const setup = setUp(selector, options, undefined, 4 * maxEntries);
+  const others = Math.min(3 * maxEntries, options.maxOtherEntries ?? DEFAULT_MAX_OTHER_ENTRIES);
+  const setup = setUp(selector, options, undefined, maxEntries + others);
   const scans = new Map<string, MemberScan | { error: unknown }>();
   const matched = (image: Image, i: number): MemberScan => {
     const layer = image.layers[i] as ImageLayer;
