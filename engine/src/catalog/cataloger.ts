@@ -69,6 +69,12 @@ export interface Cataloger {
    */
   condenseAt?(path: string, file: RandomAccessFile): Buffer | null;
   /**
+   * Whether `condense` is given files over the walk's file cap (up to the condense cap, 512 MiB by default): right
+   * for binaries and archives, of which only a summary is kept; wrong for documents parsed whole (a 500 MB
+   * package.json would be read and parsed at once). Default true; false skips such files with the size warning.
+   */
+  condensesOversized?: boolean;
+  /**
    * Optional: paths whose earlier versions (lower layers) the walk should keep in `WantedFile.history`, so that a
    * package database can attribute each package to the layer that installed or last changed it.
    */

@@ -49,7 +49,8 @@ export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
     },
     condenses: (path, meta) => {
       judge(path, meta);
-      return notedOnly() !== undefined || soleReader()?.condense !== undefined;
+      const only = soleReader();
+      return notedOnly() !== undefined || (only?.condense !== undefined && only.condensesOversized !== false);
     },
     condensesAt: (path, meta) => {
       judge(path, meta);

@@ -18,7 +18,9 @@ const HIDDEN_LOCK = /\/node_modules\/\.package-lock\.json$/;
  */
 export const npmCataloger: Cataloger = {
   id: ID,
-  version: 1,
+  // 2: package.json files and hidden lockfiles over the file cap are skipped, not read whole to be condensed
+  version: 2,
+  condensesOversized: false,
   wants(path: string, meta: FileMeta): boolean {
     return meta.type === 'file' && (PACKAGE_JSON.test(path) || HIDDEN_LOCK.test(path));
   },
