@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import type { LadingError } from '../../src/errors/lading-error.js';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
+import type { LadingError } from '../../src/errors/lading-error.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { sha256Digest } from '../../src/registry/digest.js';
 import { MEDIA_TYPES } from '../../src/registry/media-types.js';
