@@ -53,7 +53,7 @@ describe('caps are what the user gave', () => {
 });
 
 describe('nothing hangs: a named pipe given as a file', () => {
-  it('as --policy, --vex, --baseline, an sbom: target, a db import input or a diff side: exit 2 or 3 at once', async (t) => {
+  it('as --policy, --vex, --baseline, an sbom: target, a db import input, a diff side, a key or a predicate: exit 2 or 3 at once', async (t) => {
     const dir = await tempDir(t);
     const fifo = (name: string) => {
       const path = join(dir, name);
@@ -68,6 +68,19 @@ describe('nothing hangs: a named pipe given as a file', () => {
       [['sbom', `sbom:${fifo('bom.json')}`], 3, /bom\.json is not a regular file/],
       [['db', 'import', '--db-dir', db, fifo('records.zip')], 3, /records\.zip is not a regular file/],
       [['diff', fifo('old.json'), fifo('new.json'), '--sbom-only'], 3, /old\.json is not a regular file/],
+      [['sign-blob', '--key', fifo('key.pem'), fifo('blob')], 3, /key\.pem: not a regular file/],
+      [
+        [
+          'attest',
+          '--key',
+          fifo('cosign.key'),
+          '--predicate',
+          fifo('predicate.json'),
+          `127.0.0.1:1/x@sha256:${'0'.repeat(64)}`,
+        ],
+        3,
+        /not a regular file/,
+      ],
     ];
     for (const [args, code, message] of cases) {
       const started = Date.now();
