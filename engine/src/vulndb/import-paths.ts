@@ -1,4 +1,6 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { type ScanWarning, scanWarning } from '../model/warning.js';
@@ -164,12 +166,25 @@ const SQLITE_MAGIC = 'SQLite format 3\u0000';
  * the tables Lading writes and a schema version this Lading reads.
  */
 function copyStore(path: string, importer: RecordImporter, found: Found): void {
+  // SQLite opens even a read-only database with its -shm/-wal files beside it: read a private copy, so an import
+  // never writes next to the user's file (which may be on a read-only medium) and the file cannot change under us.
+  const scratch = mkdtempSync(join(tmpdir(), 'lading-import-'));
+  try {
+    const copy = join(scratch, 'import.sqlite');
+    copyFileSync(path, copy);
+    readStoreCopy(path, copy, importer, found);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function readStoreCopy(path: string, copy: string, importer: RecordImporter, found: Found): void {
   let db: ReturnType<typeof openDatabase>;
   try {
-    db = openDatabase(path, true);
+    db = openDatabase(copy, true);
   } catch (err) {
     // the reason, after the path the message starts with
-    const reason = thrownValueText(err).replace(`${path}: `, '');
+    const reason = thrownValueText(err).replace(`${copy}: `, '');
     throw new LadingError('BAD_INPUT', `nothing imported from ${path}: ${reason}`, { cause: err });
   }
   try {

@@ -165,6 +165,8 @@ describe('lading db', () => {
       const result = await runCli(['db', 'import', path, '--db-dir', db]);
       assert.equal(result.code, 3, `${path}: ${result.stderr}`);
       assert.match(result.stderr, expected);
+      // An SQLite input is read from a private copy: nothing is written beside the user's file.
+      assert.ok(!existsSync(`${path}-shm`) && !existsSync(`${path}-wal`), `${path}: files written beside it`);
     }
     const status = await runCli(['db', 'status', '--json', '--db-dir', db]);
     assert.deepEqual(JSON.parse(status.stdout).ecosystems, [], 'nothing was written');
