@@ -15,36 +15,11 @@ import { describeSubject } from '../../src/attest/subjects.js';
 import { LadingError } from '../../src/errors/lading-error.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
-import { startRegistry, suiteCleanup, type TestRegistry } from '../helpers/registry.js';
+import { pushOneLayerImage, startRegistry, suiteCleanup, type TestRegistry } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-
-/** Pushes a one-layer OCI image straight through the registry client; returns `host/repo:tag`. */
-async function pushImage(client: RegistryClient, host: string, repository: string, tag: string, content: string) {
-  const repo = { registry: host, repository };
-  const layer = Buffer.from(content);
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [descriptorFor('x', layer).digest] },
-    }),
-  );
-  await client.pushBlob(repo, layer);
-  await client.pushBlob(repo, config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: descriptorFor('application/vnd.oci.image.config.v1+json', config),
-      layers: [descriptorFor('application/vnd.oci.image.layer.v1.tar', layer)],
-    }),
-  );
-  const digest = await client.putManifest(repo, tag, manifest, OCI_MANIFEST);
-  return { ref: `${host}/${repository}:${tag}`, digest };
-}
 
 function verifyFailed(pattern: RegExp) {
   return (err: unknown) => {
@@ -71,7 +46,7 @@ describe('image signatures and attestations in a real registry', () => {
   });
 
   it('signs by digest in cosign layout, verifies, appends other signers and dedupes identical ones', async () => {
-    const image = await pushImage(client, registry.host, 'team/app', '1.0', 'app v1');
+    const image = await pushOneLayerImage(client, registry.host, 'team/app', '1.0', 'app v1');
     const resolved = await resolveImage(port, image.ref);
     assert.equal(resolved.digest, image.digest);
     assert.ok(resolved.byTag);
@@ -122,8 +97,8 @@ describe('image signatures and attestations in a real registry', () => {
   });
 
   it('rejects a tampered payload, a signature moved to another digest and an unsigned image', async () => {
-    const a = await pushImage(client, registry.host, 'team/tamper', 'a', 'image a');
-    const b = await pushImage(client, registry.host, 'team/tamper', 'b', 'image b');
+    const a = await pushOneLayerImage(client, registry.host, 'team/tamper', 'a', 'image a');
+    const b = await pushOneLayerImage(client, registry.host, 'team/tamper', 'b', 'image b');
     const key = newKey();
     const resolvedA = await resolveImage(port, `${registry.host}/team/tamper@${a.digest}`);
     const resolvedB = await resolveImage(port, `${registry.host}/team/tamper@${b.digest}`);
@@ -165,7 +140,7 @@ describe('image signatures and attestations in a real registry', () => {
   });
 
   it('attests an image with a DSSE in-toto statement and verifies it by predicate type', async () => {
-    const image = await pushImage(client, registry.host, 'team/att', 'v1', 'attested');
+    const image = await pushOneLayerImage(client, registry.host, 'team/att', 'v1', 'attested');
     const resolved: ResolvedImage = await resolveImage(port, image.ref);
     const key = newKey();
     const provenance = {
@@ -226,7 +201,7 @@ describe('image signatures and attestations in a real registry', () => {
 
   it('CLI: sign, verify, attest, verify-attestation; wrong password pushes nothing', async (t) => {
     const dir = await tempDir(t);
-    const image = await pushImage(client, registry.host, 'team/cli', 'latest', 'cli image');
+    const image = await pushOneLayerImage(client, registry.host, 'team/cli', 'latest', 'cli image');
     const pair = generateCosignKeyPair('cli-pw');
     await writeFile(join(dir, 'k.key'), pair.privatePem);
     await writeFile(join(dir, 'k.pub'), pair.publicPem);
@@ -248,7 +223,7 @@ describe('image signatures and attestations in a real registry', () => {
     assert.deepEqual(payloads[0].optional, { team: 'core' });
 
     // provenance -> attest -> verify-attestation, with the base image resolved to its digest through the registry
-    const base = await pushImage(client, registry.host, 'base/debian', '12', 'base layer');
+    const base = await pushOneLayerImage(client, registry.host, 'base/debian', '12', 'base layer');
     const prov = await runCli(['provenance', '--base-image', base.ref, '-o', join(dir, 'predicate.json')], {
       env: { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/api', GITHUB_SHA: 'c'.repeat(40), GITLAB_CI: '' },
     });
@@ -357,8 +332,8 @@ describe('image signatures and attestations in a real registry', () => {
 
   it('CLI: attest refuses a malformed predicate or a report of another image; verify --policy refuses one', async (t) => {
     const dir = await tempDir(t);
-    const image = await pushImage(client, registry.host, 'team/bound', '1', 'bound image');
-    const other = await pushImage(client, registry.host, 'team/other', '1', 'other image');
+    const image = await pushOneLayerImage(client, registry.host, 'team/bound', '1', 'bound image');
+    const other = await pushOneLayerImage(client, registry.host, 'team/other', '1', 'other image');
     const pair = generateCosignKeyPair('pw');
     await writeFile(join(dir, 'k.key'), pair.privatePem);
     await writeFile(join(dir, 'k.pub'), pair.publicPem);
@@ -418,7 +393,7 @@ describe('image signatures and attestations in a real registry', () => {
 
   it('skopeo (containers/image) reads our .sig manifest; openssl verifies what it extracted', async (t) => {
     const dir = await tempDir(t);
-    const image = await pushImage(client, registry.host, 'team/skopeo', 'v1', 'for skopeo');
+    const image = await pushOneLayerImage(client, registry.host, 'team/skopeo', 'v1', 'for skopeo');
     const key = newKey();
     const resolved = await resolveImage(port, image.ref);
     const signed = await signImage(port, resolved, key.privateKey, {});
@@ -464,7 +439,7 @@ describe('image signatures and attestations in a real registry', () => {
     // A sigstoreSigned policy with our key. Debian's skopeo 1.9.3 is patched to refuse every sigstore policy
     // ("Debian-local change: sigstore disabled", engine/src/attest/README.md); with an unpatched skopeo the signed image must copy
     // and the unsigned one must be rejected.
-    const unsigned = await pushImage(client, registry.host, 'team/skopeo', 'unsigned', 'not signed');
+    const unsigned = await pushOneLayerImage(client, registry.host, 'team/skopeo', 'unsigned', 'not signed');
     await writeFile(
       join(dir, 'policy.json'),
       JSON.stringify({

@@ -7,7 +7,6 @@ import { before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { descriptorFor } from '../../src/attest/cosign-layout.js';
 import { attestImage } from '../../src/attest/image-attestations.js';
 import { signImage } from '../../src/attest/image-signatures.js';
 import { resolveImage } from '../../src/attest/image-target.js';
@@ -17,10 +16,9 @@ import { attachmentRegistry } from '../../src/attest/registry-adapter.js';
 import { LadingError } from '../../src/errors/lading-error.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { ENGINE_ROOT } from '../helpers/paths.js';
-import { startRegistry, suiteCleanup, type TestRegistry } from '../helpers/registry.js';
+import { pushOneLayerImage, startRegistry, suiteCleanup, type TestRegistry } from '../helpers/registry.js';
 import { admitImage, evaluate } from './kyverno-evaluator.js';
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const BUILDER = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 
 function schemaValidator() {
@@ -145,26 +143,7 @@ describe('kyverno policy: Lading signatures and attestations satisfy it', () => 
   });
 
   async function pushImage(repository: string, tag: string, content: string): Promise<string> {
-    const repo = { registry: registry.host, repository };
-    const layer = Buffer.from(content);
-    const config = Buffer.from(
-      JSON.stringify({
-        architecture: 'amd64',
-        os: 'linux',
-        rootfs: { type: 'layers', diff_ids: [descriptorFor('x', layer).digest] },
-      }),
-    );
-    await client.pushBlob(repo, layer);
-    await client.pushBlob(repo, config);
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        config: descriptorFor('application/vnd.oci.image.config.v1+json', config),
-        layers: [descriptorFor('application/vnd.oci.image.layer.v1.tar', layer)],
-      }),
-    );
-    const digest = await client.putManifest(repo, tag, manifest, OCI_MANIFEST);
+    const { digest } = await pushOneLayerImage(client, registry.host, repository, tag, content);
     return `${registry.host}/${repository}@${digest}`;
   }
 

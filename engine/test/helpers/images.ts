@@ -378,3 +378,24 @@ export async function buildMultiImageDockerArchive(
     layerDigests: parts.layers.map((l) => l.digest),
   }));
 }
+
+/** The members of a plain tar, in order (to rebuild an archive with one member changed). */
+export async function membersOf(archive: Buffer): Promise<{ name: string; content: Buffer }[]> {
+  const out: { name: string; content: Buffer }[] = [];
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  extract.on('entry', (header, stream, next) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (c: unknown) => parts.push(c as Buffer));
+    stream.on('end', () => {
+      if (header.type === 'file') out.push({ name: header.name, content: Buffer.concat(parts) });
+      next();
+    });
+  });
+  extract.end(archive);
+  await done;
+  return out;
+}

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { descriptorFor } from '../../src/attest/cosign-layout.js';
+import type { RegistryClient } from '../../src/registry/client.js';
 import { tempDir } from './tmp.js';
 
 const run = promisify(execFile);
@@ -155,4 +157,37 @@ export async function skopeoCopy(source: string, destination: string, extraArgs:
     const e = err as Error & { stderr?: string };
     throw new Error(`skopeo copy ${source} ${destination} failed: ${e.stderr ?? e.message}`);
   }
+}
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** Pushes a one-layer OCI image (the layer's bytes are `content`) straight through the registry client. */
+export async function pushOneLayerImage(
+  client: RegistryClient,
+  host: string,
+  repository: string,
+  tag: string,
+  content: string,
+): Promise<{ ref: string; digest: string }> {
+  const repo = { registry: host, repository };
+  const layer = Buffer.from(content);
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [descriptorFor('x', layer).digest] },
+    }),
+  );
+  await client.pushBlob(repo, layer);
+  await client.pushBlob(repo, config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: descriptorFor('application/vnd.oci.image.config.v1+json', config),
+      layers: [descriptorFor('application/vnd.oci.image.layer.v1.tar', layer)],
+    }),
+  );
+  const digest = await client.putManifest(repo, tag, manifest, OCI_MANIFEST);
+  return { ref: `${host}/${repository}:${tag}`, digest };
 }

@@ -3,32 +3,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import tarStream from 'tar-stream';
 import { isLadingError } from '../../src/errors/lading-error.js';
 import { openTarget } from '../../src/image/open.js';
-import { buildImage, type LayerEntry, layerTar, writeTar } from '../helpers/images.js';
+import { buildImage, type LayerEntry, layerTar, membersOf, writeTar } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { selectorFor } from './select.js';
-
-async function membersOf(tar: Buffer): Promise<{ name: string; content: Buffer }[]> {
-  const out: { name: string; content: Buffer }[] = [];
-  const extract = tarStream.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  extract.on('entry', (header, stream, next) => {
-    const parts: Buffer[] = [];
-    stream.on('data', (c: unknown) => parts.push(c as Buffer));
-    stream.on('end', () => {
-      if (header.type === 'file') out.push({ name: header.name, content: Buffer.concat(parts) });
-      next();
-    });
-  });
-  extract.end(tar);
-  await done;
-  return out;
-}
 
 describe('the inflate limit of a compressed archive', () => {
   test('a member the manifest never names, inflating past four times the image limit, is refused naming the limit given', async (t) => {

@@ -18,6 +18,7 @@ import {
   buildMultiImageDockerArchive,
   type LayerEntry,
   layerTar,
+  membersOf,
   sha256,
   writeTar,
 } from '../helpers/images.js';
@@ -155,27 +156,6 @@ describe("gzip'd docker-archive and OCI archive", () => {
     });
   });
 });
-
-/** The members of a plain tar, in order (to rebuild an archive with one member changed). */
-async function membersOf(tar: Buffer): Promise<{ name: string; content: Buffer }[]> {
-  const out: { name: string; content: Buffer }[] = [];
-  const extract = tarStream.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  extract.on('entry', (header, stream, next) => {
-    const parts: Buffer[] = [];
-    stream.on('data', (c: unknown) => parts.push(c as Buffer));
-    stream.on('end', () => {
-      if (header.type === 'file') out.push({ name: header.name, content: Buffer.concat(parts) });
-      next();
-    });
-  });
-  extract.end(tar);
-  await done;
-  return out;
-}
 
 async function gzipOf(dir: string, name: string, files: { name: string; content: Buffer }[]): Promise<string> {
   const plain = join(dir, `${name}.tar`);
