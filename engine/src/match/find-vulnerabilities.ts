@@ -8,7 +8,14 @@ import { releaseCoverage } from '../vulndb/coverage.js';
 import { baseEcosystem } from '../vulndb/names.js';
 import { VulnStoreReader } from '../vulndb/reader.js';
 import { scoreVector } from './cvss-scorer.js';
-import { type MatchRules, matchInventory, neededEcosystems, neededReleases } from './match-inventory.js';
+import {
+  type MatchRules,
+  matchInventory,
+  NO_OS_RELEASE,
+  neededEcosystems,
+  neededReleases,
+  unidentifiedOsPackages,
+} from './match-inventory.js';
 
 export interface MatchOptions {
   now: Date;
@@ -19,6 +26,11 @@ export interface MatchOptions {
    * ecosystem the inventory needs has no data.
    */
   allowMissingData?: boolean;
+  /**
+   * What the target lacked when it names no OS, for the coverage gap's scope (`os: unknown (REASON)`): `no
+   * os-release` (the default, for images and file systems); an SBOM's caller says what the SBOM lacked.
+   */
+  unknownOsReason?: string;
 }
 
 export interface VulnerabilityOptions {
@@ -28,6 +40,8 @@ export interface VulnerabilityOptions {
   now: Date;
   /** See MatchOptions.allowMissingData. */
   allowMissingData?: boolean;
+  /** See MatchOptions.unknownOsReason. */
+  unknownOsReason?: string;
   /**
    * Told which OSV ecosystems (base names) the inventory needs, before the store is opened, even when it then
    * turns out to hold no data: the CLI notes them so a bare `lading db update` fetches them (needed.ts).
@@ -44,7 +58,10 @@ export interface VulnerabilityResult {
   findings: Finding[];
   warnings: ScanWarning[];
   db: DbInfo;
-  /** Releases and ecosystems there was no data for, with the packages left unchecked (only with allowMissingData). */
+  /**
+   * Releases and ecosystems there was no data for, and OS packages of a release no OSV ecosystem is known for, with
+   * the packages left unchecked (only with allowMissingData).
+   */
   gaps: CoverageGap[];
 }
 
@@ -75,8 +92,9 @@ const EMPTY_SOURCE = { candidatesFor: () => [], kev: () => undefined, epss: () =
 /**
  * Matches an inventory against an open store, in one snapshot of it (a commit by another process meanwhile is
  * seen whole by the next call, never half). The store stays open: a server keeps one reader for hours. Throws
- * NO_DB (exit 3) when the store holds no data for a release or ecosystem the inventory needs (releaseCoverage),
- * unless allowMissingData, which reports those as gaps instead.
+ * NO_DB (exit 3) when the store holds no data for a release or ecosystem the inventory needs (releaseCoverage), or
+ * when OS packages belong to a release no OSV ecosystem is known for, unless allowMissingData, which reports those
+ * as gaps instead.
  */
 export function matchVulnerabilities(
   inventory: Inventory,
@@ -84,10 +102,11 @@ export function matchVulnerabilities(
   options: MatchOptions,
 ): VulnerabilityResult {
   const rules = options.rules ?? MATCH_RULES;
-  const needed = neededReleases(inventory);
-  if (needed.size === 0) return matchNothing(inventory, rules);
+  const unidentified = unidentifiedGaps(inventory, options.unknownOsReason);
   const allow = options.allowMissingData === true;
-  return store.snapshot(() => matchWithStore(inventory, store, needed, options.now, rules, allow));
+  const needed = neededReleases(inventory);
+  if (needed.size === 0) return matchNothing(inventory, rules, unidentified, allow, store.dir);
+  return store.snapshot(() => matchWithStore(inventory, store, needed, unidentified, options.now, rules, allow));
 }
 
 /** Opens the store in `dbDir` read-only, matches every package, closes it. Throws NO_DB when data is missing. */
@@ -95,35 +114,62 @@ export async function findVulnerabilities(
   inventory: Inventory,
   options: VulnerabilityOptions,
 ): Promise<VulnerabilityResult> {
+  const unidentified = unidentifiedGaps(inventory, options.unknownOsReason);
+  const allow = options.allowMissingData === true;
   const needed = neededReleases(inventory);
-  if (needed.size === 0) return matchNothing(inventory, MATCH_RULES);
+  if (needed.size === 0) return matchNothing(inventory, MATCH_RULES, unidentified, allow, options.dbDir);
   options.onNeededEcosystems?.([...neededEcosystems(inventory)].sort());
   if (!options.offline && options.prepareData) await options.prepareData([...needed.keys()]);
-  const allow = options.allowMissingData === true;
   const store = VulnStoreReader.open(options.dbDir);
   if (!store) {
-    const gaps = [...needed].map(([scope, ids]) => noDataGap(scope, ids));
+    const gaps = [...unidentified, ...[...needed].map(([scope, ids]) => noDataGap(scope, ids))];
     if (!allow) throw noData(gaps, options.dbDir);
-    return { ...matchNothing(inventory, MATCH_RULES), gaps };
+    return { ...matchNothing(inventory, MATCH_RULES, [], true, options.dbDir), gaps };
   }
   try {
     return store.snapshot(() =>
-      matchWithStore(inventory, store, needed, options.now, MATCH_RULES, allow, options.dbDir),
+      matchWithStore(inventory, store, needed, unidentified, options.now, MATCH_RULES, allow, options.dbDir),
     );
   } finally {
     store.close();
   }
 }
 
-function matchNothing(inventory: Inventory, rules: MatchRules): VulnerabilityResult {
+/** No package has an ecosystem to look up: nothing to open, but OS packages of an unknown release are still gaps. */
+function matchNothing(
+  inventory: Inventory,
+  rules: MatchRules,
+  unidentified: CoverageGap[],
+  allowMissingData: boolean,
+  dirLabel: string,
+): VulnerabilityResult {
+  if (unidentified.length > 0 && !allowMissingData) throw noData(unidentified, dirLabel);
   const { warnings } = matchInventory(inventory, EMPTY_SOURCE, rules);
-  return { findings: [], warnings, db: { ecosystems: {} }, gaps: [] };
+  return { findings: [], warnings, db: { ecosystems: {} }, gaps: unidentified };
 }
+
+/** The OS packages without an OSV ecosystem as a `no-data` gap: not checked, so never reported clean. */
+function unidentifiedGaps(inventory: Inventory, unknownOsReason: string = NO_OS_RELEASE): CoverageGap[] {
+  const unidentified = unidentifiedOsPackages(inventory, unknownOsReason);
+  if (!unidentified) return [];
+  return [
+    {
+      kind: 'no-data',
+      scope: unidentified.scope,
+      message: UNIDENTIFIED_MESSAGE,
+      packageIds: unidentified.packageIds,
+    },
+  ];
+}
+
+/** Not a data problem `db update` could solve: no advisory source names the release. */
+const UNIDENTIFIED_MESSAGE = 'no OSV ecosystem known for this operating system release';
 
 function matchWithStore(
   inventory: Inventory,
   store: VulnStoreReader,
   needed: Map<string, string[]>,
+  unidentified: CoverageGap[],
   now: Date,
   rules: MatchRules,
   allowMissingData: boolean,
@@ -131,7 +177,7 @@ function matchWithStore(
 ): VulnerabilityResult {
   const warnings: ScanWarning[] = [];
   const db: DbInfo = { ecosystems: {} };
-  const gaps: CoverageGap[] = [];
+  const gaps: CoverageGap[] = [...unidentified];
   for (const [scope, packageIds] of needed) {
     const coverage = releaseCoverage(store, scope);
     if (!coverage.covered || !coverage.updatedAt) {
@@ -160,16 +206,31 @@ function noDataGap(scope: string, packageIds: string[]): CoverageGap {
   return { kind: 'no-data', scope, message: 'no vulnerability data', packageIds: [...packageIds] };
 }
 
-/** `no vulnerability data for Debian:12 (142 packages) in DIR; run …, or pass the allowMissingData option`. */
+/**
+ * `no vulnerability data for Debian:12 (142 packages) in DIR; run …, or pass the allowMissingData option`; OS
+ * packages of an unknown release first (`no OSV ecosystem known for os: gentoo 2.14 (3 packages)`): no update
+ * brings data for those, so no command is suggested for them.
+ */
 function noData(gaps: CoverageGap[], dir: string): LadingError {
-  const what = gaps.map((g) => {
+  const counted = (g: CoverageGap) => {
     const count = g.packageIds?.length ?? 0;
     return `${g.scope} (${count} ${count === 1 ? 'package' : 'packages'})`;
-  });
-  const flags = gaps.map((g) => `--ecosystem ${quoteArg(g.scope)}`).join(' ');
+  };
+  const unidentified = gaps.filter((g) => g.message === UNIDENTIFIED_MESSAGE);
+  const missing = gaps.filter((g) => g.message !== UNIDENTIFIED_MESSAGE);
+  const parts: string[] = [];
+  if (unidentified.length > 0) {
+    parts.push(`no OSV ecosystem known for ${unidentified.map(counted).join(', ')}: those packages cannot be checked`);
+  }
+  if (missing.length > 0) {
+    const flags = missing.map((g) => `--ecosystem ${quoteArg(g.scope)}`).join(' ');
+    parts.push(
+      `no vulnerability data for ${missing.map(counted).join(', ')} in ${dir}; run \`lading db update ${flags}\` (or \`lading db import\` offline)`,
+    );
+  }
   return new LadingError(
     'NO_DB',
-    `no vulnerability data for ${what.join(', ')} in ${dir}; run \`lading db update ${flags}\` (or \`lading db import\` offline), or pass the allowMissingData option to report those packages as unchecked`,
+    `${parts.join('; ')}${missing.length > 0 ? ', or' : ';'} pass the allowMissingData option to report those packages as unchecked`,
     { option: 'allowMissingData' },
   );
 }

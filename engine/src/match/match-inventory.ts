@@ -2,6 +2,7 @@ import { thrownValueText } from '../errors/lading-error.js';
 import { isOsPackageType } from '../model/ecosystems.js';
 import type { Finding, FindingStatus, Severity } from '../model/finding.js';
 import type { Inventory } from '../model/inventory.js';
+import type { OsInfo } from '../model/os.js';
 import type { OsvAffected, OsvRecord } from '../model/osv.js';
 import type { Package } from '../model/package.js';
 import { type ScanWarning, scanWarning } from '../model/warning.js';
@@ -61,6 +62,36 @@ export function neededReleases(inventory: Inventory): Map<string, string[]> {
   return new Map([...needed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** Why the OS is unknown when the inventory names none; an SBOM reader's caller says what the SBOM lacked. */
+export const NO_OS_RELEASE = 'no os-release';
+
+/**
+ * The OS packages no advisory can be chosen for, because the OS release maps to no OSV ecosystem (an unknown
+ * distribution, a release whose version cannot be told, no OS at all): with the scope naming what is unknown
+ * (`os: unknown (no os-release)`, `os: gentoo 2.14`, `os: debian (release unknown)`). Undefined when every package
+ * has an ecosystem. Language packages always have one (the ecosystem table gives each type its OSV name).
+ */
+export function unidentifiedOsPackages(
+  inventory: Inventory,
+  unknownOsReason: string = NO_OS_RELEASE,
+): { scope: string; packageIds: string[] } | undefined {
+  const packageIds: string[] = [];
+  for (const pkg of inventory.packages) {
+    if (typeof queryFor(pkg, inventory.os) === 'string') packageIds.push(pkg.id);
+  }
+  if (packageIds.length === 0) return undefined;
+  return { scope: unknownOsScope(inventory.os, unknownOsReason), packageIds };
+}
+
+function unknownOsScope(os: OsInfo | undefined, unknownOsReason: string): string {
+  if (!os?.family) return `os: unknown (${unknownOsReason})`;
+  return os.version ? `os: ${os.family} ${os.version}` : `os: ${os.family} (release unknown)`;
+}
+
+/**
+ * Matches every package that has an OSV ecosystem. Packages without one are skipped silently here: the callers
+ * (find-vulnerabilities.ts) report them as coverage gaps (`unidentifiedOsPackages`), never as a clean result.
+ */
 export function matchInventory(
   inventory: Inventory,
   source: AdvisorySource,
@@ -68,17 +99,13 @@ export function matchInventory(
 ): { findings: Finding[]; warnings: ScanWarning[] } {
   const findings: Finding[] = [];
   const warnings: ScanWarning[] = [];
-  const unmatchable = new Map<string, number>();
   // Per query key, the findings built (and the version problem met) for the first package; later packages with
   // that key copy them, and each gets its own warning.
   const memo = new Map<string, { findings: Finding[]; problem?: string }>();
   const scores = new Map<OsvRecord, Finding['cvss']>();
   for (const pkg of inventory.packages) {
     const query = queryFor(pkg, inventory.os);
-    if (typeof query === 'string') {
-      unmatchable.set(query, (unmatchable.get(query) ?? 0) + 1);
-      continue;
-    }
+    if (typeof query === 'string') continue;
     // Binaries of one source at one version (libc6, libc-bin, libc-l10n) get the same answer: evaluate once.
     const key = [
       pkg.type,
@@ -107,9 +134,6 @@ export function matchInventory(
   }
   source.prefetchEpss?.(cves);
   for (const finding of findings) enrich(finding, source);
-  for (const [reason, count] of unmatchable) {
-    warnings.push(scanWarning('match', `${count} package(s) not matched: ${reason}`));
-  }
   findings.sort((a, b) => cmp(a.packageId, b.packageId) || cmp(a.id, b.id));
   return { findings, warnings };
 }

@@ -72,6 +72,9 @@ export interface ScanOptions extends InventoryOptions, FindingFilters {
   allowMissingData?: boolean;
 }
 
+/** An SBOM's OS comes from its OS component or its OS purls' `distro` qualifier (sbom/read.ts). */
+const SBOM_WITHOUT_OS = 'no OS component or purl distro qualifier in the SBOM';
+
 /** The one composition of the flow (docs/architecture.md): target → walk → inventory → match → report model. */
 export async function scan(spec: string, options: ScanOptions): Promise<Report> {
   const { now } = options;
@@ -103,6 +106,8 @@ export async function scan(spec: string, options: ScanOptions): Promise<Report> 
       ...(options.onNeededEcosystems ? { onNeededEcosystems: options.onNeededEcosystems } : {}),
       ...(options.prepareData ? { prepareData: options.prepareData } : {}),
       allowMissingData: options.allowMissingData === true,
+      // what an SBOM lacks when it names no OS; an image or file system lacks its os-release (the default)
+      ...(target.kind === 'sbom' ? { unknownOsReason: SBOM_WITHOUT_OS } : {}),
     });
     findings = filterFindings(result.findings, options);
     for (const warning of result.warnings) warnings.push(warning);
@@ -175,7 +180,7 @@ export async function inventoryOf(
       ...(cache ? { hashInPlace: true, layerCache: cache.layerScans(layerScanScope(catalogers)) } : {}),
     });
     // The walk's warnings come first; the wanted files it skipped are coverage gaps of their catalogers.
-    const inventory = await runCatalogers(walked.files, catalogers, limits, walked.warnings);
+    const inventory = await runCatalogers(walked.files, catalogers, limits, walked.warnings, walked.inflate);
     if (secrets && walked.inspected) {
       const found = secretFindings(walked.inspected, walked.files);
       if (found.length) inventory.secrets = found;

@@ -3,7 +3,7 @@
 // fail, and diff marks its comparison incomplete. And data arrives as users expect: an online scan fetches what it
 // needs from the mirror once, then reuses it within the day.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -132,6 +132,114 @@ describe('coverage: packages without vulnerability data', () => {
       `cyclonedx-json=${join(dir, 'sbom.json')}`,
     ]);
     assert.equal(JSON.parse(readFileSync(join(dir, 'sbom.json'), 'utf8')).vulnerabilities, undefined);
+  });
+});
+
+/** A root file system holding the Debian 12 fixture's dpkg status and, when given, this os-release. */
+function dpkgRootfs(dir: string, osRelease?: string): string {
+  mkdirSync(join(dir, 'var/lib/dpkg'), { recursive: true });
+  copyFileSync(join(ROOTFS.debian12, 'var/lib/dpkg/status'), join(dir, 'var/lib/dpkg/status'));
+  if (osRelease !== undefined) {
+    mkdirSync(join(dir, 'etc'), { recursive: true });
+    writeFileSync(join(dir, 'etc/os-release'), osRelease);
+  }
+  return dir;
+}
+
+describe('coverage: OS packages of a release no OSV ecosystem is known for', () => {
+  const cases = [
+    { name: 'dpkg packages and no os-release', osRelease: undefined, scope: 'os: unknown (no os-release)' },
+    { name: 'an unknown distribution', osRelease: 'ID=gentoo\nVERSION_ID=2.14\n', scope: 'os: gentoo 2.14' },
+  ];
+  for (const { name, osRelease, scope } of cases) {
+    it(`${name}: exit 3 naming ${scope}; --allow-missing-data reports the packages unchecked and gates fail`, async (t) => {
+      const dir = await tempDir(t);
+      const target = `dir:${dpkgRootfs(join(dir, 'rootfs'), osRelease)}`;
+      // a store with data for other ecosystems: the packages are still not checked
+      const db = join(dir, 'db');
+      await lading(['db', 'import', join(OSV_DIR, 'Debian'), '--db-dir', db, '-q']);
+      const refused = await lading(['scan', target, '--db-dir', db, '-o', 'json', '-q'], 3);
+      assert.equal(refused.stdout, '');
+      assert.equal(
+        refused.stderr,
+        `lading: no OSV ecosystem known for ${scope} (7 packages): those packages cannot be checked; pass --allow-missing-data to report those packages as unchecked\n`,
+      );
+
+      const allowed = await lading(['scan', target, '--db-dir', db, '--allow-missing-data', '-o', 'json']);
+      const report = parseReport(allowed.stdout);
+      const debs = report.packages.filter((p) => p.type === 'deb').map((p) => p.id);
+      assert.equal(debs.length, 7);
+      assert.deepEqual(report.coverage, {
+        complete: false,
+        gaps: [
+          {
+            kind: 'no-data',
+            scope,
+            message: 'no OSV ecosystem known for this operating system release',
+            packageIds: debs,
+          },
+        ],
+      });
+      assert.equal(report.findings.length, 0);
+
+      const table = await lading(['scan', target, '--db-dir', db, '--allow-missing-data']);
+      assert.match(
+        table.stdout,
+        new RegExp(
+          `^NOT CHECKED: ${scope.replace(/[()]/g, '\\$&')}: no OSV ecosystem known for this operating system release \\(7 packages\\)$`,
+          'm',
+        ),
+      );
+      const gated = await lading(['scan', target, '--db-dir', db, '--allow-missing-data', '--fail-on', 'low'], 1);
+      assert.match(gated.stdout + gated.stderr, new RegExp(`not checked: ${scope.replace(/[()]/g, '\\$&')}`));
+    });
+  }
+
+  it('no store at all: the unknown release is named, not a missing database', async (t) => {
+    const dir = await tempDir(t);
+    const target = `dir:${dpkgRootfs(join(dir, 'rootfs'))}`;
+    const r = await lading(['scan', target, '--db-dir', join(dir, 'none'), '-q'], 3);
+    assert.match(r.stderr, /^lading: no OSV ecosystem known for os: unknown \(no os-release\) \(7 packages\)/);
+  });
+
+  it('an SBOM whose OS purls carry no distro qualifier: the gap says what the SBOM lacked', async (t) => {
+    const dir = await tempDir(t);
+    const sbom = join(dir, 'bom.cdx.json');
+    writeFileSync(
+      sbom,
+      JSON.stringify({
+        bomFormat: 'CycloneDX',
+        specVersion: '1.5',
+        version: 1,
+        components: [
+          { type: 'library', name: 'bash', version: '5.2.15-2', purl: 'pkg:deb/debian/bash@5.2.15-2' },
+          {
+            type: 'library',
+            name: 'zlib1g',
+            version: '1:1.2.13.dfsg-1',
+            purl: 'pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1',
+          },
+        ],
+      }),
+    );
+    const refused = await lading(['scan', `sbom:${sbom}`, '--db-dir', join(dir, 'db'), '-q'], 3);
+    assert.match(
+      refused.stderr,
+      /^lading: no OSV ecosystem known for os: unknown \(no OS component or purl distro qualifier in the SBOM\) \(2 packages\)/,
+    );
+    const allowed = await lading([
+      'scan',
+      `sbom:${sbom}`,
+      '--db-dir',
+      join(dir, 'db'),
+      '--allow-missing-data',
+      '-o',
+      'json',
+    ]);
+    assert.equal(
+      parseReport(allowed.stdout).coverage?.gaps[0]?.scope,
+      'os: unknown (no OS component or purl distro qualifier in the SBOM)',
+    );
   });
 });
 
