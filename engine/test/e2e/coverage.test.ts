@@ -3,16 +3,19 @@
 // fail, and diff marks its comparison incomplete. And data arrives as users expect: an online scan fetches what it
 // needs from the mirror once, then reuses it within the day.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { promisify } from 'node:util';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { startFileServer } from '../helpers/http-server.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildZip } from '../helpers/zip-writer.js';
 import { lading, OSV_DIR, parseReport, ROOTFS } from './e2e-helpers.js';
 
 const TARGET = `dir:${ROOTFS.debian12}`;
+const run = promisify(execFile);
 
 /** The e2e OSV records of one ecosystem as OSV publishes them: `<Ecosystem>/all.zip`. */
 function dumpOf(ecosystem: string): Buffer {
@@ -278,6 +281,48 @@ describe('automatic update: data arrives on first use', () => {
     });
     assert.equal(skipped.code, 3, 'LADING_SKIP_DB_UPDATE=1 fetches nothing');
     assert.equal(server.requests.length, before);
+  });
+
+  it('the download shows its progress on a terminal, and not with -q or on a pipe', async (t) => {
+    const dir = await tempDir(t);
+    const server = await startFileServer(t, {
+      '/Debian/all.zip': { body: dumpOf('Debian') },
+      '/npm/all.zip': { body: dumpOf('npm') },
+      '/PyPI/all.zip': { body: dumpOf('PyPI') },
+      '/known_exploited_vulnerabilities.json': {
+        body: JSON.stringify({ catalogVersion: '2025.01.01', vulnerabilities: [{ cveID: 'CVE-2023-4911' }] }),
+      },
+    });
+    const envFor = (db: string) => ({
+      ...process.env,
+      ...ONLINE,
+      NO_COLOR: '1',
+      LADING_DB_SOURCE: server.url,
+      LADING_DB_DIR: join(dir, db),
+      LADING_CACHE_DIR: join(dir, `cache-${db}`),
+    });
+    const cli = (extra: string) =>
+      `${process.execPath} --conditions=source --import tsx cli/src/bin.ts scan ${TARGET} -o json=/dev/null ${extra}`;
+    // `script` gives the child a real pty (process.stderr.isTTY is true there, as for a user); its output is the
+    // terminal's, stdout and stderr together
+    const terminal = await run('script', ['-qec', cli(''), '/dev/null'], { cwd: REPO_ROOT, env: envFor('tty') });
+    assert.match(
+      terminal.stdout,
+      /lading: fetching vulnerability data for Debian, PyPI, npm \(skip with --skip-db-update\)\r?\n/,
+    );
+    assert.match(terminal.stdout, /updating Debian\r?\n/);
+    assert.match(terminal.stdout, /importing Debian \(\d+ bytes\)\r?\n/);
+
+    const quiet = await run('script', ['-qec', cli('-q'), '/dev/null'], { cwd: REPO_ROOT, env: envFor('quiet') });
+    assert.doesNotMatch(quiet.stdout, /fetching|updating|importing/);
+
+    const fetchedBefore = server.requests.filter((r) => r.path === '/Debian/all.zip').length;
+    const pipe = await runCli(['scan', TARGET, '-o', 'json=/dev/null'], { env: envFor('pipe') });
+    assert.equal(pipe.code, 0, pipe.stderr);
+    assert.doesNotMatch(pipe.stderr, /fetching|updating|importing/);
+    // each run did download: the silent ones were silent, not idle
+    assert.equal(server.requests.filter((r) => r.path === '/Debian/all.zip').length, fetchedBefore + 1);
+    assert.equal(fetchedBefore, 2);
   });
 
   it('offline, or with no mirror reachable, a scan without data fails with exit 3 naming what is missing', async (t) => {
