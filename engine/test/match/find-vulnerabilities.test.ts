@@ -268,6 +268,39 @@ describe('coverage per release', () => {
     );
   });
 
+  it('OS packages of a release without an OSV ecosystem are a gap, named beside missing data, never fetched', async (t) => {
+    const dir = await storeOf(t, [join(OSV_FIXTURES, 'Debian', 'DSA-4535-1.json')]);
+    const deb = pkg('deb', 'bash', '5.2.15-2');
+    const lodash = pkg('npm', 'lodash', '4.17.20');
+    const inventory: Inventory = { os: { family: 'debian', version: '' }, warnings: [], packages: [deb, lodash] };
+    const asked: string[][] = [];
+    const options = { dbDir: dir, offline: false, now: NOW, prepareData: async (r: string[]) => void asked.push(r) };
+    await assert.rejects(findVulnerabilities(inventory, options), (err: Error) => {
+      assert.equal((err as { code?: string }).code, 'NO_DB');
+      assert.match(
+        err.message,
+        /^no OSV ecosystem known for os: debian \(release unknown\) \(1 package\): those packages cannot be checked; no vulnerability data for npm \(1 package\) in .*; run `lading db update --ecosystem npm` \(or `lading db import` offline\), or pass the allowMissingData option/,
+      );
+      return true;
+    });
+    assert.deepEqual(asked, [['npm']], 'no download can bring data for an unknown release');
+    const allowed = await findVulnerabilities(inventory, { ...options, allowMissingData: true });
+    assert.deepEqual(allowed.gaps, [
+      {
+        kind: 'no-data',
+        scope: 'os: debian (release unknown)',
+        message: 'no OSV ecosystem known for this operating system release',
+        packageIds: [deb.id],
+      },
+      { kind: 'no-data', scope: 'npm', message: 'no vulnerability data', packageIds: [lodash.id] },
+    ]);
+    assert.equal(
+      allowed.warnings.some((w) => /not matched/.test(w.message)),
+      false,
+      'a gap, not a warning',
+    );
+  });
+
   it("an ecosystem's whole dump (all.zip) covers every release, even one it holds no record for", async (t) => {
     const root = await tempDir(t);
     const zip = join(root, 'Debian-all.zip');
