@@ -64,7 +64,12 @@ export function resultCacheKey(input: ResultCacheKeyInput): string | undefined {
     imageId: target.imageId,
     layers: target.layers.map((l) => [l.diffId, l.digest ?? null]),
     catalogers: input.catalogers.map((c) => [c.id, c.version]),
-    limits: [input.limits.maxFileBytes, input.limits.maxInflateBytes, input.limits.maxArchiveDepth],
+    limits: [
+      input.limits.maxFileBytes,
+      input.limits.maxInflateBytes,
+      input.limits.maxArchiveDepth,
+      input.limits.maxPackagesPerFile,
+    ],
     maxInflatedBytes: input.maxInflatedBytes ?? null,
   };
   return createHash('sha256').update(JSON.stringify(material)).digest('hex');

@@ -1,4 +1,5 @@
 import type { FileMeta, RandomAccessFile, WantedFiles } from '../image/file.js';
+import type { InflateAccount } from '../image/open.js';
 import type { ImageAccounts, NotedFile } from '../model/misconfiguration.js';
 import type { OsInfo } from '../model/os.js';
 import type { PackageFound } from '../model/package.js';
@@ -9,6 +10,11 @@ export interface CatalogEnv {
   os?: OsInfo;
   /** Per-file and per-archive limits (bytes, depth). */
   limits: CatalogLimits;
+  /**
+   * What is left of the image's one inflate budget (`--max-image-size`): archives nested in files inflate against
+   * it, on top of `limits.maxInflateBytes` per archive. Absent: only the per-archive limit applies.
+   */
+  inflate?: InflateAccount;
 }
 
 export interface CatalogLimits {
@@ -18,12 +24,18 @@ export interface CatalogLimits {
   maxInflateBytes: number;
   /** How deep archives may nest (jar in war in ear). */
   maxArchiveDepth: number;
+  /**
+   * Most packages one file (a lockfile, a package database, an archive) may yield (default 100,000): the first ones
+   * are kept and the file is a coverage gap. Catalogers that read large databases stop collecting one past it.
+   */
+  maxPackagesPerFile: number;
 }
 
 export const DEFAULT_LIMITS: CatalogLimits = {
   maxFileBytes: 64 * 1024 * 1024,
   maxInflateBytes: 512 * 1024 * 1024,
   maxArchiveDepth: 5,
+  maxPackagesPerFile: 100_000,
 };
 
 export interface CatalogResult {
@@ -61,8 +73,10 @@ export interface Cataloger {
   /**
    * Optional: runs during the walk on each wanted file's raw bytes and returns what to keep instead
    * (e.g. only a Go binary's build info), or null to drop the file quietly. Bounds memory on big images.
+   * What it inflates (nested archives) is charged to `inflate`, the image's one budget, whose LIMIT error it lets
+   * through: that error stops the scan.
    */
-  condense?(path: string, content: Buffer): Buffer | null;
+  condense?(path: string, content: Buffer, inflate?: InflateAccount): Buffer | null;
   /**
    * Optional, with `condense`: the same result read from a file at offsets, for large files where only a few
    * regions matter (an executable's build info). The walk uses it for local files, `condense` elsewhere.

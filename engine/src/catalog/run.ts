@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
-import { thrownValueText } from '../errors/lading-error.js';
+import { isLadingError, thrownValueText } from '../errors/lading-error.js';
 import type { WantedFiles } from '../image/file.js';
+import type { InflateAccount } from '../image/open.js';
 import type { Inventory } from '../model/inventory.js';
 import type { OsInfo } from '../model/os.js';
 import type { Package, PackageFound } from '../model/package.js';
 import { oneLine, type ScanWarning, scanWarning } from '../model/warning.js';
-import { type Cataloger, type CatalogLimits, DEFAULT_LIMITS } from './cataloger.js';
+import {
+  type CatalogEnv,
+  type Cataloger,
+  type CatalogLimits,
+  type CatalogResult,
+  DEFAULT_LIMITS,
+} from './cataloger.js';
 import { gapsOf, isWalkGap } from './gaps.js';
 import { dropOwnedByOs } from './ownership.js';
 import { screenPackages } from './package-sanity.js';
@@ -22,6 +29,8 @@ export async function runCatalogers(
   catalogers: readonly Cataloger[],
   limits: CatalogLimits = DEFAULT_LIMITS,
   walkWarnings: readonly ScanWarning[] = [],
+  /** What is left of the image's inflate budget (`WalkResult.inflate`), for archives in files kept whole. */
+  inflate?: InflateAccount,
 ): Promise<Inventory> {
   const warnings: ScanWarning[] = [];
   const found: PackageFound[] = [];
@@ -35,7 +44,7 @@ export async function runCatalogers(
     os ??= result?.os;
     for (const note of result?.notes ?? []) notes.add(note);
   }
-  const env = os ? { os, limits } : { limits };
+  const env: CatalogEnv = { limits, ...(os ? { os } : {}), ...(inflate ? { inflate } : {}) };
   const results = await Promise.all(others.map((c) => runOne(c, files, env, warnings, catalogers)));
   for (const result of results) {
     if (!result) continue;
@@ -62,10 +71,10 @@ export async function runCatalogers(
 async function runOne(
   cataloger: Cataloger,
   files: WantedFiles,
-  env: { os?: OsInfo; limits: CatalogLimits },
+  env: CatalogEnv,
   warnings: ScanWarning[],
   all: readonly Cataloger[],
-) {
+): Promise<CatalogResult | undefined> {
   // A file kept empty for a metadata-only cataloger (the image checks) is that cataloger's alone.
   const mine = new Map(
     [...files].filter(
@@ -77,13 +86,39 @@ async function runOne(
   try {
     const result = await cataloger.catalog(mine, env);
     for (const warning of result.warnings) warnings.push(warning);
-    return result;
+    return capPerFile(cataloger.id, result, env.limits.maxPackagesPerFile, warnings);
   } catch (err) {
+    // A limit of the whole scan (the image's inflate budget) stops the scan, as it does in the walk.
+    if (isLadingError(err) && err.code === 'LIMIT') throw err;
     // A cataloger bug must not sink the scan, but it must be seen, and what it covered is a coverage gap (gaps.ts):
     // not a warning that `-q` hides while its packages quietly leave the report.
     warnings.push(scanWarning(cataloger.id, oneLine(`cataloger failed: ${thrownValueText(err)}`)));
     return undefined;
   }
+}
+
+/**
+ * The one place the per-file package cap is enforced: a file (a lockfile, a package database, an SBOM) that yields
+ * more than `max` packages keeps its first `max` and becomes a coverage gap, never a silent drop. Catalogers of large
+ * databases stop collecting one past the cap, so this sees that there were more without holding them all.
+ */
+function capPerFile(id: string, result: CatalogResult, max: number, warnings: ScanWarning[]): CatalogResult {
+  const perFile = new Map<string, number>();
+  const over = new Set<string>();
+  const kept: PackageFound[] = [];
+  for (const pkg of result.packages) {
+    const file = pkg.locations[0]?.path ?? '';
+    const n = (perFile.get(file) ?? 0) + 1;
+    perFile.set(file, n);
+    if (n <= max) kept.push(pkg);
+    else over.add(file);
+  }
+  if (over.size === 0) return result;
+  for (const file of over) {
+    const message = `more than ${max} packages in one file: only the first ${max} were read`;
+    warnings.push(file ? scanWarning(id, message, file) : scanWarning(id, message));
+  }
+  return { ...result, packages: kept };
 }
 
 /** The id of the first cataloger that wants a path the walk skipped (`image` when none says so by path alone). */

@@ -37,13 +37,13 @@ export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
       for (const c of catalogers) if (c.wants(path, meta)) return true;
       return false;
     },
-    condense: (path, content, meta) => {
+    condense: (path, content, meta, inflate) => {
       judge(path, meta ?? guessedMeta(catalogers, path, content.length));
       const noter = notedOnly();
       if (noter) return keptEmpty(noter);
       const only = soleReader();
       if (!only?.condense) return { content };
-      const kept = only.condense(path, content);
+      const kept = only.condense(path, content, inflate);
       if (kept) return { content: kept, condensedBy: only.id };
       return lastNoter ? keptEmpty(lastNoter) : null;
     },

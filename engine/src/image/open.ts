@@ -39,6 +39,17 @@ export interface OpenOptions {
   inflateThreads?: boolean;
 }
 
+/**
+ * The image's one inflate budget (`WalkOptions.maxInflatedBytes`) as the archives nested in its files draw on it:
+ * jars in jars inflate against the same account as the layers, so a small image cannot make a cataloger inflate
+ * gigabytes. `take` charges bytes and throws a LIMIT error naming the limit once the account is overdrawn.
+ */
+export interface InflateAccount {
+  /** Bytes still allowed (never negative). */
+  remaining(): number;
+  take(n: number): void;
+}
+
 /** Decides during the walk what to keep: the union of the catalogers' tests. */
 export interface FileSelector {
   wants(path: string, meta: FileMeta): boolean;
@@ -46,7 +57,13 @@ export interface FileSelector {
    * Returns what to keep of a wanted file (raw content when no cataloger condenses it), or null to drop it.
    * The walk always passes the file's `meta` (for a link: the link's type with its target's size and mode).
    */
-  condense(path: string, content: Buffer, meta?: FileMeta): { content: Buffer; condensedBy?: string } | null;
+  condense(
+    path: string,
+    content: Buffer,
+    meta?: FileMeta,
+    /** The image's inflate account, charged for what condensing inflates (nested archives). */
+    inflate?: InflateAccount,
+  ): { content: Buffer; condensedBy?: string } | null;
   /**
    * True when `condense` would shrink this file (one condensing cataloger alone wants it): such a file is read even
    * over `maxFileBytes` (up to `maxCondenseBytes`), since only the condensed bytes are kept.
@@ -110,6 +127,8 @@ export interface LayerScanCache {
 export interface WalkResult {
   files: WantedFiles;
   warnings: ScanWarning[];
+  /** What is left of the image's inflate budget, for catalogers that inflate archives of files kept whole. */
+  inflate?: InflateAccount;
   /** What the selector's inspector kept, per layer in layer order (absent without an inspector). */
   inspected?: InspectedFile[];
   /**

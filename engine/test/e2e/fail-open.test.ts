@@ -54,12 +54,11 @@ describe('a cataloger that fails never makes an image look cleaner', () => {
     assert.match(r.stderr, /not checked: apk \/lib\/apk\/db\/installed/, 'said even with -q');
   });
 
-  it('a hidden npm lockfile with 150k entries beside a vulnerable lodash still finds lodash', async () => {
+  it('a hidden npm lockfile with 150k entries: lodash among the first is found, the rest past the cap is a gap', async () => {
     const root = join(work, 'npm');
     mkdirSync(join(root, 'app/node_modules'), { recursive: true });
-    const packages: Record<string, { version: string }> = {};
+    const packages: Record<string, { version: string }> = { 'node_modules/lodash': { version: '4.17.20' } };
     for (let i = 0; i < JUNK; i++) packages[`node_modules/pad-${i}`] = { version: '1.0.0' };
-    packages['node_modules/lodash'] = { version: '4.17.20' };
     writeFileSync(
       join(root, 'app/node_modules/.package-lock.json'),
       JSON.stringify({ name: 'app', lockfileVersion: 3, packages }),
@@ -67,7 +66,21 @@ describe('a cataloger that fails never makes an image look cleaner', () => {
 
     const r = await lading(['scan', `dir:${root}`, '--db-dir', dbDir, '--fail-on', 'medium', '-q', '-o', 'json'], 1);
     const report = parseReport(r.stdout);
-    assert.equal(report.summary.packages, JUNK + 1);
+    // 100,000 packages per file at most (CatalogLimits.maxPackagesPerFile): the rest is never silently dropped.
+    assert.equal(report.summary.packages, 100_000);
     assert.ok(report.findings.some((f) => f.package.name === 'lodash' && f.package.version === '4.17.20'));
+    const gaps = report.coverage?.gaps ?? [];
+    assert.deepEqual(
+      gaps.map((g) => [g.kind, g.scope, g.path, g.message]),
+      [
+        [
+          'catalog-incomplete',
+          'npm',
+          '/app/node_modules/.package-lock.json',
+          'more than 100000 packages in one file: only the first 100000 were read',
+        ],
+      ],
+    );
+    assert.equal(report.gate?.pass, false);
   });
 });

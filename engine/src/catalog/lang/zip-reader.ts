@@ -1,5 +1,7 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { inflateRawSync } from 'node:zlib';
 import { thrownValueText } from '../../errors/lading-error.js';
+import type { InflateAccount } from '../../image/open.js';
 
 /**
  * A small synchronous zip reader over a Buffer. Synchronous because catalogers run it inside `condense`, during
@@ -13,9 +15,14 @@ export interface ZipEntry {
   localHeaderOffset: number;
 }
 
-/** Bytes an archive (and everything nested in it) may still inflate to. */
+/**
+ * Bytes an archive (and everything nested in it) may still inflate to, and the image's one inflate account, which
+ * every archive of the image draws on as well: past `remaining` the archive is not read (a format problem of this
+ * archive), past the image's account the scan stops (its LIMIT error goes through).
+ */
 export interface InflateBudget {
   remaining: number;
+  image?: InflateAccount | undefined;
 }
 
 export class ZipFormatError extends Error {}
@@ -83,25 +90,33 @@ export function readEntry(buf: Buffer, entry: ZipEntry, budget: InflateBudget): 
   const end = start + entry.compressedSize;
   if (end > buf.length) throw new ZipFormatError(`${entry.name} is truncated`);
   const data = buf.subarray(start, end);
+  const { image } = budget;
   if (entry.method === 0) {
     if (data.length > budget.remaining) throw new ZipFormatError('archive exceeds the inflate limit');
+    // A stored entry (a fat jar's nested jars) inflates nothing and is no copy: the image's budget is not charged.
     budget.remaining -= data.length;
     return data;
   }
   if (entry.method !== 8) throw new ZipFormatError(`${entry.name} uses unsupported compression method ${entry.method}`);
   if (budget.remaining <= 0) throw new ZipFormatError('archive exceeds the inflate limit');
+  const imageLeft = image ? image.remaining() : Number.POSITIVE_INFINITY;
+  // The image's account is overdrawn by one more byte: its own error says so, naming the user's limit.
+  if (image && imageLeft <= 0) image.take(1);
+  const room = Math.min(budget.remaining, imageLeft);
   let out: Buffer;
   try {
     // maxOutputLength makes zlib stop (and throw) instead of inflating a bomb into memory.
-    out = inflateRawSync(data, { maxOutputLength: Math.max(1, budget.remaining) });
+    out = inflateRawSync(data, { maxOutputLength: Math.max(1, Math.min(room, bufferConstants.MAX_LENGTH)) });
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      if (image && imageLeft < budget.remaining) image.take(imageLeft + 1);
       budget.remaining = 0;
       throw new ZipFormatError('archive exceeds the inflate limit');
     }
     throw new ZipFormatError(`${entry.name}: ${thrownValueText(err)}`);
   }
+  image?.take(out.length);
   budget.remaining -= out.length;
   return out;
 }

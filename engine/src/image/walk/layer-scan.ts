@@ -1,6 +1,6 @@
 import { type ScanWarning, scanWarning } from '../../model/warning.js';
 import type { FileMeta, RandomAccessFile } from '../file.js';
-import type { FileSelector } from '../open.js';
+import type { FileSelector, InflateAccount } from '../open.js';
 import type { TarReader } from '../tar/tar-reader.js';
 import { entryPath, whiteoutOf } from './paths.js';
 
@@ -37,6 +37,8 @@ export interface ScanContext {
   oversized?: OneAtATime;
   /** A second pass for link targets: exactly these paths, raw, whatever the selector says. */
   pick?: ReadonlySet<string>;
+  /** The image's inflate account: what condensing inflates (archives nested in a file) is charged to it. */
+  inflate?: InflateAccount;
   warnings: ScanWarning[];
   /** Called once per tar entry; throws when the image holds more entries than the walk will track. */
   countEntry?: () => void;
@@ -130,7 +132,7 @@ export async function keepContent(
     }
   }
   if (entry.size > ctx.maxFileBytes) {
-    const condense = async () => ctx.selector.condense(entry.path, await read(limit), meta);
+    const condense = async () => ctx.selector.condense(entry.path, await read(limit), meta, ctx.inflate);
     const kept = await (ctx.oversized ? ctx.oversized.run(condense) : condense());
     // Oversized content is kept only in condensed form; raw bytes that large are what the cap exists to refuse.
     if (!kept?.condensedBy) {
@@ -140,7 +142,7 @@ export async function keepContent(
     return { ...entry, content: kept.content, condensedBy: kept.condensedBy };
   }
   const raw = await read(limit);
-  const kept = ctx.selector.condense(entry.path, raw, meta);
+  const kept = ctx.selector.condense(entry.path, raw, meta, ctx.inflate);
   if (!kept) return entry;
   const out: ScannedEntry = { ...entry, content: kept.content };
   if (kept.condensedBy) out.condensedBy = kept.condensedBy;

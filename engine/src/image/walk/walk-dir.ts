@@ -6,6 +6,7 @@ import { type ScanWarning, scanWarning } from '../../model/warning.js';
 import type { FileMeta } from '../file.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import { fileRange } from '../random-access.js';
+import { DEFAULT_MAX_INFLATED_BYTES, nestedAccount } from './inflate-account.js';
 import { collectInspected } from './inspected.js';
 import { keepContent, type LayerOp, OneAtATime, type ScanContext, type ScannedEntry } from './layer-scan.js';
 import { openLocalFileAt, openSeenFile, type SeenFile } from './local-file-at.js';
@@ -140,7 +141,16 @@ export async function walkDir(
   options: WalkOptions & { signal?: AbortSignal | undefined },
 ): Promise<WalkResult> {
   const warnings: ScanWarning[] = [];
-  const ctx: ScanContext = { selector, maxFileBytes: options.maxFileBytes, warnings, oversized: new OneAtATime() };
+  // A directory inflates nothing itself; the archives in its files share the image's budget all the same.
+  const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
+  const inflate = nestedAccount({ left: max, max }, undefined, 'archives in the files');
+  const ctx: ScanContext = {
+    selector,
+    maxFileBytes: options.maxFileBytes,
+    warnings,
+    oversized: new OneAtATime(),
+    inflate,
+  };
   if (options.maxCondenseBytes !== undefined) ctx.maxCondenseBytes = options.maxCondenseBytes;
   if (options.signal) ctx.signal = options.signal;
   const tree = new SquashedTree((path) => selector.wantsHistory(path));
@@ -150,6 +160,7 @@ export async function walkDir(
     selector,
     maxFileBytes: options.maxFileBytes,
     ...(options.maxCondenseBytes !== undefined ? { maxCondenseBytes: options.maxCondenseBytes } : {}),
+    inflate,
     warnings,
     layerId: () => undefined,
     readRaw: async (wanted) => {
@@ -165,6 +176,6 @@ export async function walkDir(
       return new Map([[0, out]]);
     },
   });
-  if (!selector.inspector) return { files, warnings };
-  return { files, warnings, inspected: collectInspected([{ ops }], () => undefined) };
+  if (!selector.inspector) return { files, warnings, inflate };
+  return { files, warnings, inflate, inspected: collectInspected([{ ops }], () => undefined) };
 }

@@ -11,6 +11,7 @@ import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
 import type { ProgressListener } from '../progress.js';
 import { type ByteSource, FileRangeSource, StreamByteSource } from '../tar/byte-source.js';
 import { TarReader } from '../tar/tar-reader.js';
+import { DEFAULT_MAX_INFLATED_BYTES, type InflateBudget, nestedAccount } from './inflate-account.js';
 import { collectInspected } from './inspected.js';
 import { type LayerOp, OneAtATime, type ScanContext, scanLayerTar } from './layer-scan.js';
 import { decodeLayerScan, encodeLayerScan, layerScanKey } from './layer-scan-cache.js';
@@ -18,7 +19,8 @@ import { ProgressMeter } from './progress-meter.js';
 import { SquashedTree } from './squash.js';
 import { collectWanted } from './wanted.js';
 
-export const DEFAULT_MAX_INFLATED_BYTES = 16 * 1024 ** 3;
+export { DEFAULT_MAX_INFLATED_BYTES };
+
 const LAYER_CONCURRENCY = 4;
 /** Every path costs a little memory in the squashed tree; real images hold well under a million. */
 export const DEFAULT_MAX_ENTRIES = 4_000_000;
@@ -31,11 +33,6 @@ export const DEFAULT_MAX_ENTRIES = 4_000_000;
 export const DEFAULT_MAX_OTHER_ENTRIES = 1_000_000;
 /** A header claiming more than this is not a file any image holds. */
 const MAX_TAR_ENTRY = 1024 ** 4;
-
-interface InflateBudget {
-  left: number;
-  readonly max: number;
-}
 
 export interface ImageWalkOptions extends WalkOptions {
   /** See `OpenOptions.onProgress`. */
@@ -262,9 +259,10 @@ function setUp(
   const max = options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const oversized = new OneAtATime();
   const caps = options.maxCondenseBytes !== undefined ? { maxCondenseBytes: options.maxCondenseBytes } : {};
+  const budget: InflateBudget = { left: max, max };
   return {
     warnings: [],
-    budget: { left: max, max },
+    budget,
     progress: new ProgressMeter(options.onProgress, layers),
     verifyDiffIds: options.verifyDiffIds === true,
     signal,
@@ -276,6 +274,7 @@ function setUp(
       maxFileBytes: options.maxFileBytes,
       ...caps,
       oversized,
+      inflate: nestedAccount(budget, counts),
       warnings: [],
       countEntry: counts
         ? () => {
@@ -325,12 +324,15 @@ async function finishWalk(
     selector,
     maxFileBytes: options.maxFileBytes,
     ...setup.caps,
+    inflate: nestedAccount(setup.budget),
     warnings,
     layerId: (i) => image.layers[i]?.info.diffId,
     readRaw,
   });
-  if (!selector.inspector) return { files, warnings };
-  return { files, warnings, inspected: collectInspected(perLayer, (i) => image.layers[i]?.info.diffId) };
+  // What is left of the budget goes on to the catalogers that read nested archives of files kept whole.
+  const inflate = nestedAccount(setup.budget);
+  if (!selector.inspector) return { files, warnings, inflate };
+  return { files, warnings, inflate, inspected: collectInspected(perLayer, (i) => image.layers[i]?.info.diffId) };
 }
 
 /**
@@ -432,6 +434,9 @@ async function scanMember(member: StreamedLayer, ctx: ScanContext, setup: WalkSe
     inflated += n;
     count(n);
   };
+  // Archives nested in the member's files draw on the member's budget and count as its inflated bytes.
+  const nested = { inflated: 0 };
+  ctx.inflate = nestedAccount(budget, nested);
   const measure = !member.promised || setup.verifyDiffIds || uncheckedZstd(compression);
   const measured = measure ? measuring(onBytes) : undefined;
   const src = new StreamByteSource(pipeline(decompress(raw, compression), measured ?? counting(onBytes), () => {}));
@@ -440,7 +445,7 @@ async function scanMember(member: StreamedLayer, ctx: ScanContext, setup: WalkSe
   try {
     const ops = await scanLayerTar(new TarReader(src, { maxEntryBytes: MAX_TAR_ENTRY }), ctx);
     await src.drain();
-    const scan: MemberScan = { ops, warnings: ctx.warnings, compression, inflated };
+    const scan: MemberScan = { ops, warnings: ctx.warnings, compression, inflated: inflated + nested.inflated };
     if (member.promised) scan.promised = member.promised;
     const uncompressed = measured?.digest();
     if (uncompressed) scan.uncompressed = uncompressed;
@@ -519,9 +524,12 @@ export async function walkArchiveOnce(
     });
     const perLayer = image.layers.map((_, i) => matched(image, i));
     const own = [...new Set(perLayer)];
-    if (own.reduce((sum, scan) => sum + scan.inflated, 0) > setup.budget.max) {
+    const inflated = own.reduce((sum, scan) => sum + scan.inflated, 0);
+    if (inflated > setup.budget.max) {
       throw new LadingError('LIMIT', `${ref}: layers inflate past the ${setup.budget.max}-byte limit`);
     }
+    // The image's own layers (and what their files nested) are now known: the rest of the walk draws on what is left.
+    setup.budget.left = setup.budget.max - inflated;
     if (own.reduce((sum, scan) => sum + scan.ops.length, 0) > maxEntries) {
       throw new LadingError('LIMIT', `${ref}: image holds more tar entries than the walk tracks`);
     }

@@ -1,6 +1,6 @@
 import { type ScanWarning, scanWarning } from '../../model/warning.js';
 import type { FileMeta, WantedFile } from '../file.js';
-import type { FileSelector } from '../open.js';
+import type { FileSelector, InflateAccount } from '../open.js';
 import { readLimit, tooLargeWarning } from './layer-scan.js';
 import { resolveInRoot } from './paths.js';
 import type { SquashedNode, SquashedTree } from './squash.js';
@@ -9,6 +9,8 @@ export interface FinishContext {
   selector: FileSelector;
   maxFileBytes: number;
   maxCondenseBytes?: number;
+  /** The image's inflate account, for archives nested in files condensed here (link targets). */
+  inflate?: InflateAccount;
   warnings: ScanWarning[];
   /** The layer's diff-id for `WantedFile.layer` (undefined for root filesystems). */
   layerId(index: number): string | undefined;
@@ -93,7 +95,7 @@ export async function collectWanted(tree: SquashedTree, ctx: FinishContext): Pro
   for (const l of links) {
     const raw = l.target.raw && l.target.content ? l.target.content : reread.get(l.target.layer)?.get(l.target.path);
     if (!raw) continue;
-    const kept = ctx.selector.condense(l.link.path, raw, l.meta);
+    const kept = ctx.selector.condense(l.link.path, raw, l.meta, ctx.inflate);
     if (!kept) continue;
     if (raw.length > ctx.maxFileBytes && !kept.condensedBy) {
       ctx.warnings.push(tooLargeWarning(l.link.path, raw.length, ctx.maxFileBytes));

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { isLadingError } from '../../../errors/lading-error.js';
+import type { InflateAccount } from '../../../image/open.js';
 import { type CatalogLimits, DEFAULT_LIMITS } from '../../cataloger.js';
 import { baseName, errorText, tryPurl, uniq } from '../common.js';
 import { type InflateBudget, isZip, listEntries, readEntry, type ZipEntry } from '../zip-reader.js';
@@ -36,10 +38,18 @@ export function isJavaArchivePath(path: string): boolean {
   return ARCHIVE_EXT.test(path);
 }
 
-/** Every package in a Java archive and the archives nested in it, within the limits (depth, inflated bytes). */
-export function scanJavaArchive(buf: Buffer, fileName: string, limits: CatalogLimits = DEFAULT_LIMITS): JavaScan {
+/**
+ * Every package in a Java archive and the archives nested in it, within the limits (depth, inflated bytes per
+ * archive) and the image's inflate account when given: overdrawing that one throws its LIMIT error (the scan stops).
+ */
+export function scanJavaArchive(
+  buf: Buffer,
+  fileName: string,
+  limits: CatalogLimits = DEFAULT_LIMITS,
+  image?: InflateAccount,
+): JavaScan {
   const scan: JavaScan = { packages: [], problems: [] };
-  const budget: InflateBudget = { remaining: limits.maxInflateBytes };
+  const budget: InflateBudget = { remaining: limits.maxInflateBytes, image };
   visit(buf, fileName, undefined, 0, limits, { budget, nestedLeft: MAX_NESTED_ARCHIVES }, scan);
   if (scan.problems.length > MAX_PROBLEMS) {
     // A forged archive can fail once per entry; a few examples say as much as thousands.
@@ -73,6 +83,8 @@ function visit(
     try {
       return readEntry(buf, entry, budget);
     } catch (err) {
+      // The image's budget is spent: not a problem of this archive, the end of the scan.
+      if (isLadingError(err)) throw err;
       scan.problems.push({ ...at, message: `${entry.name}: ${errorText(err)}` });
       return undefined;
     }

@@ -1,7 +1,9 @@
+import { isLadingError } from '../../../errors/lading-error.js';
 import type { FileMeta, WantedFiles } from '../../../image/file.js';
+import type { InflateAccount } from '../../../image/open.js';
 import type { PackageFound } from '../../../model/package.js';
 import type { ScanWarning } from '../../../model/warning.js';
-import type { CatalogEnv, Cataloger, CatalogResult } from '../../cataloger.js';
+import { type CatalogEnv, type Cataloger, type CatalogResult, DEFAULT_LIMITS } from '../../cataloger.js';
 import { baseName, errorText, locationOf, warn } from '../common.js';
 import { isJavaArchivePath, type JavaScan, scanJavaArchive } from './archive.js';
 
@@ -17,11 +19,13 @@ export const javaArchiveCataloger: Cataloger = {
   wants(path: string, meta: FileMeta): boolean {
     return meta.type === 'file' && meta.size > 0 && isJavaArchivePath(path);
   },
-  condense(path: string, content: Buffer): Buffer {
+  condense(path: string, content: Buffer, inflate?: InflateAccount): Buffer {
     let scan: JavaScan;
     try {
-      scan = scanJavaArchive(content, baseName(path));
+      scan = scanJavaArchive(content, baseName(path), DEFAULT_LIMITS, inflate);
     } catch (err) {
+      // Past the image's inflate budget the scan stops, as for a layer that inflates past it.
+      if (isLadingError(err)) throw err;
       // The walk must survive any file; the problem is reported when cataloging.
       scan = { packages: [], problems: [{ message: `cannot read Java archive: ${errorText(err)}` }] };
     }
@@ -36,8 +40,9 @@ export const javaArchiveCataloger: Cataloger = {
         scan =
           file.condensedBy === ID
             ? (JSON.parse(file.content.toString('utf8')) as JavaScan)
-            : scanJavaArchive(file.content, baseName(file.path), env.limits);
+            : scanJavaArchive(file.content, baseName(file.path), env.limits, env.inflate);
       } catch (err) {
+        if (isLadingError(err)) throw err;
         warnings.push(warn(ID, file.path, errorText(err)));
         continue;
       }

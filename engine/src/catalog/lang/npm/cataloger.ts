@@ -1,7 +1,7 @@
 import type { FileMeta, WantedFile, WantedFiles } from '../../../image/file.js';
 import type { PackageFound } from '../../../model/package.js';
 import type { ScanWarning } from '../../../model/warning.js';
-import type { Cataloger, CatalogResult } from '../../cataloger.js';
+import type { CatalogEnv, Cataloger, CatalogResult } from '../../cataloger.js';
 import { dirName, isRecord, locationOf, parseJson, tryPurl, warn } from '../common.js';
 import { type NpmManifest, readNpmManifest, slimPackageJson } from './package-json.js';
 
@@ -32,7 +32,7 @@ export const npmCataloger: Cataloger = {
       ? Buffer.from(JSON.stringify(slimPackageJson(parsed.value)))
       : content;
   },
-  async catalog(files: WantedFiles): Promise<CatalogResult> {
+  async catalog(files: WantedFiles, env: CatalogEnv): Promise<CatalogResult> {
     const packages: PackageFound[] = [];
     const warnings: ScanWarning[] = [];
     const installed = new Map<string, PackageFound>();
@@ -52,7 +52,8 @@ export const npmCataloger: Cataloger = {
     }
     for (const file of files.values()) {
       if (HIDDEN_LOCK.test(file.path)) {
-        for (const pkg of fromHiddenLockfile(file, installed, warnings)) packages.push(pkg);
+        const max = env.limits.maxPackagesPerFile;
+        for (const pkg of fromHiddenLockfile(file, installed, warnings, max)) packages.push(pkg);
       }
     }
     return { packages, warnings };
@@ -103,6 +104,7 @@ function fromHiddenLockfile(
   file: WantedFile,
   installed: Map<string, PackageFound>,
   warnings: ScanWarning[],
+  maxPackages: number,
 ): PackageFound[] {
   const parsed = parseJson(file.content);
   if ('error' in parsed) {
@@ -142,6 +144,8 @@ function fromHiddenLockfile(
     if (pkg) {
       enrich(pkg, entry);
       out.push(pkg);
+      // One past the cap is enough for the catalog run to keep the first ones and report the file as a gap.
+      if (out.length > maxPackages) break;
     }
   }
   return out;

@@ -1,4 +1,6 @@
+import { isLadingError } from '../../../errors/lading-error.js';
 import type { FileMeta, WantedFile, WantedFiles } from '../../../image/file.js';
+import type { InflateAccount } from '../../../image/open.js';
 import type { PackageFound } from '../../../model/package.js';
 import type { ScanWarning } from '../../../model/warning.js';
 import type { CatalogEnv, Cataloger, CatalogResult } from '../../cataloger.js';
@@ -33,14 +35,17 @@ export const pythonCataloger: Cataloger = {
     if (meta.type !== 'file') return false;
     return DIST_INFO.test(path) || EGG_INFO_DIR.test(path) || EGG_INFO_FILE.test(path) || EGG.test(path);
   },
-  condense(path: string, content: Buffer): Buffer {
+  condense(path: string, content: Buffer, inflate?: InflateAccount): Buffer {
     // Only the header block is read. For an egg that is its PKG-INFO's; an unreadable egg is kept whole so
     // that cataloging reports why.
     if (!EGG.test(path)) return Buffer.from(headerBlock(content));
     try {
       const entry = listEntries(content).find((e) => e.name === EGG_PKG_INFO);
-      return entry ? Buffer.from(headerBlock(readEntry(content, entry, { remaining: MAX_HEADER_BYTES * 4 }))) : content;
-    } catch {
+      const budget = { remaining: MAX_HEADER_BYTES * 4, image: inflate };
+      return entry ? Buffer.from(headerBlock(readEntry(content, entry, budget))) : content;
+    } catch (err) {
+      // Past the image's inflate budget the scan stops; any other problem is reported when cataloging.
+      if (isLadingError(err)) throw err;
       return content;
     }
   },
@@ -60,9 +65,11 @@ export const pythonCataloger: Cataloger = {
             warnings.push(warn(ID, file.path, 'egg has no EGG-INFO/PKG-INFO'));
             continue;
           }
-          headers = parseHeaders(readEntry(file.content, entry, { remaining: env.limits.maxInflateBytes }));
+          const budget = { remaining: env.limits.maxInflateBytes, image: env.inflate };
+          headers = parseHeaders(readEntry(file.content, entry, budget));
           inner = entry.name;
         } catch (err) {
+          if (isLadingError(err)) throw err;
           warnings.push(warn(ID, file.path, `cannot read egg: ${errorText(err)}`));
           continue;
         }

@@ -27,14 +27,19 @@ export const apkCataloger: Cataloger = {
     for (const path of APK_DB_PATHS) {
       const file = files.get(path);
       if (!file || file.content.length === 0) continue;
-      for (const pkg of catalogDatabase(file, env.os, sink)) packages.push(pkg);
+      for (const pkg of catalogDatabase(file, env.os, sink, env.limits.maxPackagesPerFile)) packages.push(pkg);
       break;
     }
     return { packages, warnings: sink.list, notes: sink.notes };
   },
 };
 
-function catalogDatabase(file: WantedFile, os: OsInfo | undefined, sink: WarningSink): PackageFound[] {
+function catalogDatabase(
+  file: WantedFile,
+  os: OsInfo | undefined,
+  sink: WarningSink,
+  maxPackages: number,
+): PackageFound[] {
   const records: Complete[] = [];
   const seen = new Set<string>();
   for (const record of parseInstalled(file.content.toString('utf8'))) {
@@ -56,6 +61,8 @@ function catalogDatabase(file: WantedFile, os: OsInfo | undefined, sink: Warning
     }
     seen.add(record.name);
     records.push(record as Complete);
+    // One past the cap is enough for the catalog run to keep the first ones and report the file as a gap.
+    if (records.length > maxPackages) break;
   }
   const providers = providerIndex(records);
   const current = new Map(records.map((r) => [r.name, r.version]));

@@ -42,8 +42,11 @@ export const dpkgCataloger: Cataloger = {
       .filter((f) => f.path === STATUS_PATH || isStatusDEntry(f.path))
       .sort((a, b) => (a.path < b.path ? -1 : 1));
     for (const db of databases) {
+      let n = 0;
       for (const { entry, layer } of readDatabase(db, sink)) {
         packages.push(toPackage(entry, db.path, layer, files, env.os));
+        // One past the cap is enough for the catalog run to keep the first ones and report the file as a gap.
+        if (++n > env.limits.maxPackagesPerFile) break;
       }
     }
     return { packages, warnings: sink.list, notes: sink.notes };

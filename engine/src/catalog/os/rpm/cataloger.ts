@@ -23,7 +23,8 @@ export const rpmCataloger: Cataloger = {
     const file = path ? files.get(path) : undefined;
     if (!file) return { packages: [], warnings: sink.list, notes: sink.notes };
     const wal = files.get(`${file.path}-wal`);
-    return { packages: catalogDatabase(file, wal?.content, env.os, sink), warnings: sink.list, notes: sink.notes };
+    const packages = catalogDatabase(file, wal?.content, env.os, sink, env.limits.maxPackagesPerFile);
+    return { packages, warnings: sink.list, notes: sink.notes };
   },
 };
 
@@ -66,6 +67,7 @@ function readInfos(
   withFiles: boolean,
   sink?: WarningSink,
   wal?: Buffer,
+  maxPackages = Number.POSITIVE_INFINITY,
 ): RpmPackageInfo[] | undefined {
   const read = readerFor(file.path);
   if (!read) return undefined;
@@ -88,6 +90,8 @@ function readInfos(
       const problem = infoProblem(info);
       if (problem) sink?.add(file.path, `package header ${i + 1}: ${problem}; skipped`);
       else infos.push(info);
+      // One past the cap is enough for the catalog run to keep the first ones and report the file as a gap.
+      if (infos.length > maxPackages) break;
     } catch (err) {
       if (!(err instanceof HeaderError) && !(err instanceof RangeError)) throw err;
       sink?.add(file.path, `package header ${i + 1}: ${err.message}; skipped`);
@@ -101,10 +105,11 @@ function catalogDatabase(
   wal: Buffer | undefined,
   os: OsInfo | undefined,
   sink: WarningSink,
+  maxPackages: number,
 ): PackageFound[] {
   // Older layers' versions are read without their WAL (the walk keeps no history for it): rpm checkpoints when
   // it closes the database, so a layer's committed state is nearly always in the main file.
-  const infos = readInfos(file, file.content, true, sink, wal) ?? [];
+  const infos = readInfos(file, file.content, true, sink, wal, maxPackages) ?? [];
   const unique = new Map<string, RpmPackageInfo>();
   for (const info of infos) {
     const key = keyOf(info);
