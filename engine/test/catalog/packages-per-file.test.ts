@@ -45,6 +45,19 @@ describe('the cap on packages per file', () => {
     assert.equal(inventory.gaps, undefined);
   });
 
+  it('a dpkg status file over the cap: the first paragraphs and a gap', async () => {
+    let status = '';
+    for (let i = 0; i < 30; i++) {
+      status += `Package: pkg${i}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-${i}\n\n`;
+    }
+    const inventory = await runCatalogers(wantedFiles({ '/var/lib/dpkg/status': status }), osCatalogers, CAP);
+    assert.equal(inventory.packages.length, 10);
+    assert.deepEqual(
+      inventory.gaps?.map((g) => [g.scope, g.path]),
+      [['dpkg', '/var/lib/dpkg/status']],
+    );
+  });
+
   it('a hidden npm lockfile over the cap: the first entries and a gap', async () => {
     const lock = '/app/node_modules/.package-lock.json';
     const inventory = await runCatalogers(wantedFiles({ [lock]: hiddenLockfile(40) }), [npmCataloger], CAP);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_LIMITS } from '../../src/catalog/cataloger.js';
 import { scanJavaArchive } from '../../src/catalog/lang/java/archive.js';
@@ -38,6 +40,29 @@ describe('one inflate budget per image, shared by its layers and the archives ne
     const names = (JSON.parse(roomy.stdout) as { packages: { name: string }[] }).packages.map((p) => p.name);
     assert.ok(names.includes('org.example:inner'), names.join(', '));
     assert.ok(names.includes('org.example:outer'), names.join(', '));
+  });
+
+  test('the same budget holds for a gzip docker-archive (read in one pass) and a root filesystem directory', async (t) => {
+    const dir = await tempDir(t);
+    const jar = jarNestingThreeMiB();
+    const built = await buildImage(dir, {
+      layers: [[{ type: 'file', path: '/app/app.jar', content: jar }]],
+      gzipDockerArchive: true,
+    });
+    const rootfs = join(dir, 'rootfs');
+    await mkdir(join(rootfs, 'app'), { recursive: true });
+    await writeFile(join(rootfs, 'app/app.jar'), jar);
+    for (const [target, what] of [
+      [`docker-archive:${built.dockerArchive}`, 'layers and the archives in them'],
+      [`dir:${rootfs}`, 'archives in the files'],
+    ]) {
+      const limited = await runCli(['sbom', `${target}`, '--max-image-size', '1MiB', '-o', 'json']);
+      assert.equal(limited.code, 3, `${target}: ${limited.stderr}`);
+      assert.match(limited.stderr.trim(), new RegExp(`^lading: .*${what} inflate past the 1048576-byte limit$`));
+      const roomy = await runCli(['sbom', `${target}`, '--max-image-size', '64MiB', '-o', 'json']);
+      assert.equal(roomy.code, 0, `${target}: ${roomy.stderr}`);
+      assert.match(roomy.stdout, /org\.example:inner/);
+    }
   });
 
   test('what a jar inflates is charged to the account it is given, and overdrawing it throws LIMIT', () => {

@@ -1,7 +1,7 @@
 import { closeSync, type Dirent, lstatSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../errors/abort.js';
-import { thrownValueText } from '../../errors/lading-error.js';
+import { isLadingError, thrownValueText } from '../../errors/lading-error.js';
 import { type ScanWarning, scanWarning } from '../../model/warning.js';
 import type { FileMeta } from '../file.js';
 import type { FileSelector, WalkOptions, WalkResult } from '../open.js';
@@ -90,6 +90,8 @@ async function scanEntry(
     }
     return op;
   } catch (err) {
+    // The budget of the whole walk (the archives in its files inflate past it) stops the walk: no one file's problem.
+    if (isLadingError(err) && err.code === 'LIMIT') throw err;
     return scanWarning('image', `unreadable: ${thrownValueText(err)}`, path);
   }
 }
