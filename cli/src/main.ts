@@ -27,7 +27,10 @@ export async function main(argv: string[]): Promise<number> {
     });
   registerCommands(program);
   for (const cmd of program.commands) applyErrorHandling(cmd);
-  program.hook('preAction', () => {
+  // The running command's arguments (its target or files), to name them in an error that does not say itself.
+  let inputs: readonly string[] = [];
+  program.hook('preAction', (_program, action) => {
+    inputs = action.args;
     const words = timeoutFrom(program.opts<{ timeout?: string }>().timeout, process.env);
     if (words === undefined) return;
     let ms: number;
@@ -58,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.OPERATIONAL;
     }
     const code = isLadingError(err) ? err.exitCode : EXIT.OPERATIONAL;
-    process.stderr.write(`lading: ${describeForCli(err)}\n`);
+    process.stderr.write(`lading: ${describeForCli(err, inputs)}\n`);
     if (debug && err instanceof Error) {
       process.stderr.write(`${err.stack ?? ''}\n`);
       let cause = err.cause;
@@ -108,8 +111,13 @@ const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
  * An error's one line, with the engine's words for an option (`the offline option`) replaced by the flag a CLI user
  * types (`--offline`); a message that starts with the option's value gets the flag in front (`--type x: …`).
  */
-export function describeForCli(err: unknown): string {
+export function describeForCli(err: unknown, inputs: readonly string[] = []): string {
   const message = describeError(err);
+  // Our own errors say what they are about; anything else (a bug, an engine limit) gets the command's inputs named,
+  // so that a failure on one of many files in a CI log can be traced to it.
+  if (!isLadingError(err) && inputs.length > 0 && !inputs.some((input) => message.includes(input))) {
+    return `${message} (while reading ${inputs.join(', ')})`;
+  }
   const option = isLadingError(err) ? err.option : undefined;
   const flag = option ? FLAG_FOR_OPTION[option] : undefined;
   if (!option || !flag) return message;

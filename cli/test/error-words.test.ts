@@ -34,4 +34,18 @@ describe('engine errors name options in their own terms; the CLI names the flag'
     assert.equal(describeForCli(new LadingError('IO', 'the foo option', { option: 'foo' })), 'the foo option');
     assert.equal(describeForCli(new Error('plain\nsecond line')), 'plain');
   });
+
+  it('names the command inputs in an error that is not one of ours, once', () => {
+    assert.equal(
+      describeForCli(new TypeError('x.map is not a function'), ['oci:/images/app']),
+      'internal error: x.map is not a function (while reading oci:/images/app)',
+    );
+    assert.equal(
+      describeForCli(new RangeError('Invalid string length'), ['a.json', 'b.json']),
+      describeForCli(new RangeError('Invalid string length')) + ' (while reading a.json, b.json)',
+    );
+    // Already named, or our own error: left as it is.
+    assert.equal(describeForCli(new Error('cannot parse a.json'), ['a.json']), 'cannot parse a.json');
+    assert.equal(describeForCli(new LadingError('IO', 'cannot read x'), ['y']), 'cannot read x');
+  });
 });
