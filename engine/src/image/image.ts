@@ -9,6 +9,8 @@ export interface Image {
   target: TargetInfo;
   /** Bottom layer first; `info.diffId` is the uncompressed digest from the config's rootfs. */
   layers: ImageLayer[];
+  /** The config blob as stored (its digest is `target.imageId`): what rewriting the image (flatten) starts from. */
+  rawConfig?: Buffer;
   close(): Promise<void>;
 }
 

@@ -192,7 +192,7 @@ export async function openTarget(spec: string, options: OpenOptions = {}): Promi
 }
 
 /** Each source loads only when a target of its kind is opened (the registry client alone is 17 modules). */
-async function openImage(
+export async function openImage(
   t: Exclude<TargetSpec, { kind: 'dir' | 'image-archive' }>,
   ref: string,
   options: OpenOptions,

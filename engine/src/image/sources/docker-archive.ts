@@ -155,5 +155,5 @@ export async function imageFromDockerArchive(
   };
   if (config.platform) target.platform = config.platform;
   if (entry.RepoTags.length) target.repoTags = entry.RepoTags;
-  return { target, layers, close: () => archive.close() };
+  return { target, layers, rawConfig, close: () => archive.close() };
 }

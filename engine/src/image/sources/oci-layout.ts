@@ -68,7 +68,8 @@ export async function imageFromLayout(
   }
   const manifest = parseImageManifest(raw, `${ref} manifest ${desc.digest}`);
   checkContainerImage(manifest, ref);
-  const config = parseImageConfig(await store.readBlob(manifest.config.digest, 'config'), `${ref} config`);
+  const rawConfig = await store.readBlob(manifest.config.digest, 'config');
+  const config = parseImageConfig(rawConfig, `${ref} config`);
   checkImagePlatform(options.platform, config.platform, ref);
   if (config.diffIds.length !== manifest.layers.length) {
     throw new LadingError(
@@ -101,5 +102,5 @@ export async function imageFromLayout(
   };
   if (config.platform) target.platform = config.platform;
   if (tag) target.repoTags = [tag];
-  return { target, layers, close: () => store.close() };
+  return { target, layers, rawConfig, close: () => store.close() };
 }

@@ -47,7 +47,7 @@ export async function openRegistryImage(
   };
   const platform = config.platform ?? resolved.platform;
   if (platform) target.platform = platform;
-  return { target, layers, close: async () => {} };
+  return { target, layers, rawConfig: resolved.config, close: async () => {} };
 }
 
 function repoTagsOf(resolved: ResolvedImage): string[] {
