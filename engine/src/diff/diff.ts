@@ -56,7 +56,7 @@ export function diffReports(oldReport: Report, newReport: Report): ReportDiff {
     packages: diffPackages(oldReport.packages, newReport.packages),
     findings: { new: added, fixed, unchanged: newFindings.length - added.length },
     severityDelta,
-    direction: directionOf(severityDelta),
+    direction: severityDirection(severityDelta),
   };
   const reasons = [
     ...(oldReport.coverage?.gaps ?? []).map((gap) => `old: ${gapWords(gap)}`),
@@ -114,7 +114,11 @@ function deltaBySeverity(oldFindings: readonly Finding[], newFindings: readonly 
   return { critical: d('CRITICAL'), high: d('HIGH'), medium: d('MEDIUM'), low: d('LOW'), unknown: d('UNKNOWN') };
 }
 
-function directionOf(delta: SeverityCounts): ReportDiff['direction'] {
+/**
+ * The diff's verdict on a change in counts, shared with the weekly summary: the most severe level whose count
+ * changed decides, fewer being better; no change at any level is stable.
+ */
+export function severityDirection(delta: SeverityCounts): ReportDiff['direction'] {
   for (const s of SEVERITIES) {
     const n = delta[s.toLowerCase() as keyof SeverityCounts];
     if (n > 0) return 'worse';
