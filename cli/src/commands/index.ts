@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAttest } from './attest.js';
 import { registerDb } from './db.js';
 import { registerDiff } from './diff.js';
+import { registerFlatten } from './flatten.js';
 import { registerKeys } from './keys.js';
 import { registerKyverno } from './kyverno.js';
 import { registerProvenance } from './provenance.js';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerSbom(program);
   registerDb(program);
   registerDiff(program);
+  registerFlatten(program);
   registerKeys(program);
   registerSignBlob(program);
   registerSignImage(program);
