@@ -14,6 +14,7 @@ describe('lading CLI contract', () => {
       'sbom',
       'db',
       'diff',
+      'summary',
       'generate-key-pair',
       'sign-blob',
       'sign',

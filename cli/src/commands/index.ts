@@ -10,6 +10,7 @@ import { registerSbom } from './sbom.js';
 import { registerScan } from './scan.js';
 import { registerSignBlob } from './sign-blob.js';
 import { registerSignImage } from './sign-image.js';
+import { registerSummary } from './summary.js';
 import { registerVersion } from './version.js';
 
 /** Every command, in the order `lading --help` lists them. One explicit list: no import side effects. */
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerSbom(program);
   registerDb(program);
   registerDiff(program);
+  registerSummary(program);
   registerFlatten(program);
   registerKeys(program);
   registerSignBlob(program);
