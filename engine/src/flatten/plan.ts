@@ -39,13 +39,31 @@ export function classify(ops: LayerOps, entry: PlannedEntry): void {
  */
 export class FlattenPlan {
   private readonly nodes = new Map<string, PlannedEntry>();
+  /**
+   * Every path some layer made a directory, listed or implied by an entry below it: only those can have
+   * descendants, so deleting any other path (most whiteouts) needs no scan of the tree.
+   */
+  private readonly dirs = new Set<string>();
   readonly droppedLinks: string[] = [];
 
+  private addParents(path: string): void {
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+      const dir = path.slice(0, slash);
+      if (this.dirs.has(dir)) return;
+      this.dirs.add(dir);
+    }
+  }
+
   private removeBelow(dir: string, layer: number, self: boolean): void {
+    if (self) {
+      const node = this.nodes.get(dir);
+      if (node && node.layer < layer) this.nodes.delete(dir);
+    }
+    if (dir !== '' && !this.dirs.has(dir)) return;
     const prefix = dir === '' ? '' : `${dir}/`;
     for (const [path, node] of this.nodes) {
       if (node.layer >= layer) continue;
-      if ((self && path === dir) || path.startsWith(prefix)) this.nodes.delete(path);
+      if (path.startsWith(prefix)) this.nodes.delete(path);
     }
   }
 
@@ -55,6 +73,8 @@ export class FlattenPlan {
     for (const entry of ops.entries) {
       const old = this.nodes.get(entry.path);
       if (old?.typeflag === '5' && entry.typeflag !== '5') this.removeBelow(entry.path, layer + 1, false);
+      if (entry.typeflag === '5') this.dirs.add(entry.path);
+      this.addParents(entry.path);
       if (entry.typeflag === '1') entry.bound = this.nodes.get(entry.linkname ?? '');
       this.nodes.set(entry.path, entry);
     }
@@ -64,7 +84,7 @@ export class FlattenPlan {
   survivors(layers: number): Set<number>[] {
     const out = Array.from({ length: layers }, () => new Set<number>());
     for (const node of this.nodes.values()) {
-      if (node.typeflag === '1' && (!node.bound || this.nodes.get(node.bound.path) !== node.bound)) {
+      if (node.typeflag === '1' && !this.linkHolds(node)) {
         this.droppedLinks.push(node.path);
         continue;
       }
@@ -72,5 +92,12 @@ export class FlattenPlan {
     }
     this.droppedLinks.sort();
     return out;
+  }
+
+  /** A hard link holds when the node it was bound to survives, and, for a link to a link, that one holds too. */
+  private linkHolds(link: PlannedEntry, depth = 0): boolean {
+    const bound = link.bound;
+    if (!bound || this.nodes.get(bound.path) !== bound || depth > 64) return false;
+    return bound.typeflag !== '1' || this.linkHolds(bound, depth + 1);
   }
 }

@@ -45,3 +45,14 @@ describe('FlattenPlan', () => {
     assert.deepEqual(kept, ['0:o', '1:d', '1:o/new']);
   });
 });
+
+describe('FlattenPlan, links to links and whiteouts of directories', () => {
+  it('drops a link to a dropped link, and a whiteout of a directory removes what was below it', () => {
+    const { kept, dropped } = survivors([
+      [['f'], ['l1', '1', 'f'], ['l2', '1', 'l1'], ['d', '5'], ['d/e', '5'], ['d/e/x'], ['implied/y']],
+      [['.wh.f'], ['.wh.d'], ['implied/.wh.y']],
+    ]);
+    assert.deepEqual(kept, []);
+    assert.deepEqual(dropped, ['l1', 'l2']);
+  });
+});
