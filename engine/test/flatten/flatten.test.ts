@@ -147,6 +147,40 @@ describe('flattenImage', () => {
     assert.equal(config.created, '2020-01-01T00:00:00Z');
   });
 
+  it('keeps exposed ports, volumes and the stop signal (set with umoci) verbatim', async (t) => {
+    const dir = await tempDir(t);
+    const image = await testImage(dir);
+    await run('umoci', [
+      'config',
+      '--image',
+      `${image.ociDir}:1`,
+      '--tag',
+      'configured',
+      '--config.exposedports',
+      '8080/tcp',
+      '--config.volume',
+      '/data',
+      '--config.stopsignal',
+      'SIGQUIT',
+    ]);
+    const out = join(dir, 'flat');
+    const result = await flattenImage(`oci:${image.ociDir}:configured`, { outDir: out, tag: 'flat' });
+    const blobIn = async (layout: string, d: string) =>
+      JSON.parse((await readFile(join(layout, 'blobs', 'sha256', d.slice('sha256:'.length)))).toString());
+    const index = JSON.parse(await readFile(join(image.ociDir, 'index.json'), 'utf8'));
+    const source = index.manifests.find(
+      (m: { annotations?: Record<string, string> }) =>
+        m.annotations?.['org.opencontainers.image.ref.name'] === 'configured',
+    );
+    const original = await blobIn(image.ociDir, (await blobIn(image.ociDir, source.digest)).config.digest);
+    const config = await blobIn(out, result.configDigest);
+    assert.deepEqual(config.config.ExposedPorts, { '8080/tcp': {} });
+    assert.deepEqual(config.config.Volumes, { '/data': {} });
+    assert.equal(config.config.StopSignal, 'SIGQUIT');
+    assert.deepEqual(config.config, original.config);
+    assert.equal(result.source.digest, source.digest);
+  });
+
   it('refuses to write into a folder that is not an OCI layout', async (t) => {
     const dir = await tempDir(t);
     const image = await testImage(dir);
