@@ -54,8 +54,16 @@ export function ladingInput(report: Report): Omit<Extract<SummaryInput, { kind: 
     name: repositoryName(report.target.repoTags?.[0] ?? report.target.ref),
     ...(report.target.digest ? { digest: report.target.digest } : {}),
     createdAt: report.createdAt,
+    ...dataUpdatedAt(report),
     counts,
   };
+}
+
+/** The newest update time of the data the report was matched against (ISO strings of one format sort by time). */
+function dataUpdatedAt(report: Report): { dataUpdatedAt?: string } {
+  let newest = '';
+  for (const time of Object.values(report.db?.ecosystems ?? {})) if (time > newest) newest = time;
+  return newest ? { dataUpdatedAt: newest } : {};
 }
 
 /** The parts of `trivy image -f json` (schema version 2) a summary reads. */

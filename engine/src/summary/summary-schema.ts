@@ -74,7 +74,7 @@ export const WEEKLY_SUMMARY_SCHEMA = {
     sources: {
       type: 'array',
       description:
-        'One line per counted report (`name[@digest] (file, createdAt)`), then one per report not read (`not read: file (name): reason`).',
+        'One line per counted report (`name[@digest] (file, createdAt[, data <when its vulnerability data was last updated>])`), then one per report not read (`not read: file (name): reason`).',
       items: { type: 'string' },
     },
   },

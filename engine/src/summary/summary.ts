@@ -44,6 +44,8 @@ export type SummaryInput =
       digest?: string;
       /** When the report was made (ISO 8601); the newest report of a repository is its current state. */
       createdAt: string;
+      /** When the vulnerability data the report was matched against was last updated (Lading reports only). */
+      dataUpdatedAt?: string;
       counts: SeverityCounts;
     }
   | {
@@ -130,9 +132,9 @@ export function weeklySummary(inputs: readonly SummaryInput[], options: WeeklySu
   const sources = [
     ...images.flatMap((image) => {
       const input = current.get(image.name);
-      return input
-        ? [`${input.name}${input.digest ? `@${input.digest}` : ''} (${input.file}, ${input.createdAt})`]
-        : [];
+      if (!input) return [];
+      const data = input.dataUpdatedAt ? `, data ${input.dataUpdatedAt}` : '';
+      return [`${input.name}${input.digest ? `@${input.digest}` : ''} (${input.file}, ${input.createdAt}${data})`];
     }),
     ...inputs
       .filter((input): input is Extract<SummaryInput, { kind: 'unread' }> => input.kind === 'unread')

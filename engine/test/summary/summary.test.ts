@@ -55,7 +55,7 @@ async function writeReport(
   file: string,
   ref: string,
   severities: ('CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNKNOWN')[],
-  options: { suppressed?: number; createdAt?: string; digest?: string } = {},
+  options: { suppressed?: number; createdAt?: string; digest?: string; data?: Record<string, string> } = {},
 ): Promise<string> {
   const p = pkg('deb', 'openssl', '3.0.11-1');
   const findings = severities.map((s, i) =>
@@ -68,6 +68,7 @@ async function writeReport(
   );
   const r = report(ref, [p], findings, options.createdAt ? { createdAt: options.createdAt } : {});
   if (options.digest) r.target.digest = options.digest;
+  if (options.data) r.db = { ecosystems: options.data };
   const path = join(dir, file);
   await writeFile(path, JSON.stringify(r));
   return path;
@@ -223,14 +224,19 @@ describe('summary inputs', () => {
     const file = await writeReport(dir, 'api.json', 'ghcr.io/acme/api:1.2', ['CRITICAL', 'HIGH', 'HIGH', 'LOW'], {
       suppressed: 2,
       digest: 'sha256:cc',
+      data: { Debian: '2026-10-31T03:02:11Z', npm: '2026-10-30T22:00:00Z' },
     });
     const input = await readSummaryInput(file);
+    assert.deepEqual(weeklySummary([input], { now: NOW }).sources, [
+      `ghcr.io/acme/api@sha256:cc (${file}, 2026-11-01T00:00:00.000Z, data 2026-10-31T03:02:11Z)`,
+    ]);
     assert.deepEqual(input, {
       kind: 'read',
       file,
       name: 'ghcr.io/acme/api',
       digest: 'sha256:cc',
       createdAt: '2026-11-01T00:00:00.000Z',
+      dataUpdatedAt: '2026-10-31T03:02:11Z',
       counts: { critical: 0, high: 1, medium: 0, low: 1, unknown: 0 },
     });
   });
