@@ -149,8 +149,9 @@ export async function nextEntry(reader: BlockReader): Promise<RawTarEntry | unde
     const linkname = pax?.get('linkpath') ?? longLink ?? cString(header, 157, 100);
     const paxSize = pax?.get('size');
     if (paxSize !== undefined) size = Number.parseInt(paxSize, 10);
-    // Only regular files (and old-style '\0'/'7') carry data; a size on a link or directory is not read.
-    const carries = typeflag === '0' || typeflag === '7' || header[156] === 0;
+    // As Go's archive/tar reads layers (the runtimes that unpack them): links, devices, directories and fifos carry
+    // no data whatever their size field says (hard links in some tars repeat it).
+    const carries = !'123456'.includes(typeflag);
     return {
       path: normalizeTarPath(name),
       typeflag: header[156] === 0 ? '0' : typeflag,
