@@ -3,6 +3,7 @@
 // option values here, at the edge, and passed down.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { LadingError } from '@lading/engine/errors';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -59,4 +60,15 @@ export function dbSourcesFrom(
 /** `--timeout`, else `LADING_TIMEOUT`: the whole command's deadline as the user wrote it (deadline.ts parses it). */
 export function timeoutFrom(flag: string | undefined, env: Environment): string | undefined {
   return flag || env['LADING_TIMEOUT'] || undefined;
+}
+
+/**
+ * `SOURCE_DATE_EPOCH` (whole seconds) as a time, for output that must be reproducible; undefined when unset.
+ * Anything else is a usage error: a silently ignored value would make "reproducible" output vary.
+ */
+export function sourceDateEpochFrom(env: Environment): Date | undefined {
+  const epoch = env['SOURCE_DATE_EPOCH'];
+  if (epoch === undefined) return undefined;
+  if (!/^\d+$/.test(epoch)) throw new LadingError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds, got "${epoch}"`);
+  return new Date(Number(epoch) * 1000);
 }

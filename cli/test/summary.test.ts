@@ -66,11 +66,14 @@ describe('lading summary', () => {
     ]);
   });
 
-  it('refuses a bad --period-end or an unreadable --previous (usage 2, operational 3)', async (t) => {
+  it('refuses a bad --period-end or SOURCE_DATE_EPOCH, or an unreadable --previous (usage 2, operational 3)', async (t) => {
     const dir = await tempDir(t);
     const bad = await runCli(['summary', '--reports', dir, '--period-end', 'monday'], { env: ENV });
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /--period-end monday/);
+    const epoch = await runCli(['summary', '--reports', dir], { env: { SOURCE_DATE_EPOCH: 'yesterday' } });
+    assert.equal(epoch.code, 2, epoch.stderr);
+    assert.match(epoch.stderr, /SOURCE_DATE_EPOCH must be whole seconds/);
     const previous = await runCli(['summary', '--reports', dir, '--previous', join(dir, 'none.json')], { env: ENV });
     assert.equal(previous.code, 3, previous.stderr);
     assert.match(previous.stderr, /cannot read summary/);

@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
+import { sourceDateEpochFrom } from '../environment.js';
 import { collect, writeOutput } from '../output.js';
 
 interface SummaryFlags {
@@ -30,7 +31,8 @@ export function registerSummary(program: Command): void {
       const { weeklySummary, renderWeeklySummary, readSummaryInput, loadWeeklySummary } = await import(
         '@lading/engine/summary'
       );
-      const now = clock();
+      // SOURCE_DATE_EPOCH fixes `generatedAt` for reproducible output; else the wall clock.
+      const now = sourceDateEpochFrom(process.env) ?? new Date();
       const period = periodFrom(flags.periodEnd);
       const files = await reportFiles(flags.reports);
       const inputs = await Promise.all(files.map((file) => readSummaryInput(file)));
@@ -41,14 +43,6 @@ export function registerSummary(program: Command): void {
         renderWeeklySummary(summary),
       );
     });
-}
-
-/** SOURCE_DATE_EPOCH (whole seconds) fixes `generatedAt` for reproducible output; else the wall clock. */
-function clock(): Date {
-  const epoch = process.env['SOURCE_DATE_EPOCH'];
-  if (epoch === undefined) return new Date();
-  if (!/^\d+$/.test(epoch)) throw new LadingError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds, got "${epoch}"`);
-  return new Date(Number(epoch) * 1000);
 }
 
 /** `--period-end`: a date is its 00:00 UTC; the period is the 7 days before it. */
