@@ -6,7 +6,7 @@ import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { throwIfAborted } from '../errors/abort.js';
-import { isLadingError, LadingError } from '../errors/lading-error.js';
+import { isLadingError, LadingError, thrownValueText } from '../errors/lading-error.js';
 import { parseJson } from '../image/config.js';
 import type { Image } from '../image/image.js';
 import { decompressSniffed } from '../image/layer/decompress.js';
@@ -112,7 +112,7 @@ async function checkLayoutDir(dir: string): Promise<void> {
     names = await readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new LadingError('IO', `${dir}: ${(err as Error).message}`);
+    throw new LadingError('IO', `${dir}: ${thrownValueText(err)}`, { cause: err });
   }
   if (names.length === 0) return;
   try {
