@@ -15,24 +15,31 @@ export function looksLikeReport(text: string): boolean {
   );
 }
 
-/** Reads a report written by `lading scan -o json`; refuses other documents and newer schema versions. */
-export async function loadReport(file: string): Promise<Report> {
+/**
+ * A JSON document a user named (a report, a summary), read up to `MAX_REPORT_BYTES`: IO errors (exit 3) say which
+ * `kind` of file could not be read, and text that is not JSON is BAD_INPUT naming the file.
+ */
+export async function readJsonDocument(file: string, kind: string): Promise<unknown> {
   let text: string;
   try {
-    text = (await readUserFile(file, MAX_REPORT_BYTES, { label: `report ${file}` })).toString('utf8');
+    text = (await readUserFile(file, MAX_REPORT_BYTES, { label: `${kind} ${file}` })).toString('utf8');
   } catch (err) {
     if (err instanceof LadingError) throw err;
     throw new LadingError(
       'IO',
-      `cannot read report ${file}: ${(err as NodeJS.ErrnoException).code ?? thrownValueText(err)}`,
+      `cannot read ${kind} ${file}: ${(err as NodeJS.ErrnoException).code ?? thrownValueText(err)}`,
     );
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new LadingError('BAD_INPUT', `${file}: not JSON: ${thrownValueText(err)}`);
   }
+}
+
+/** Reads a report written by `lading scan -o json`; refuses other documents and newer schema versions. */
+export async function loadReport(file: string): Promise<Report> {
+  const value = await readJsonDocument(file, 'report');
   const report = value as Partial<Report>;
   if (
     !report ||

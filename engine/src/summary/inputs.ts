@@ -3,7 +3,7 @@ import { Ajv } from 'ajv';
 import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import { readUserFile } from '../image/sources/regular-file.js';
 import type { Report, SeverityCounts } from '../model/report.js';
-import { loadReport, MAX_REPORT_BYTES } from '../report/load.js';
+import { loadReport, MAX_REPORT_BYTES, readJsonDocument } from '../report/load.js';
 import type { SummaryInput, WeeklySummary } from './summary.js';
 import { WEEKLY_SUMMARY_SCHEMA } from './summary-schema.js';
 
@@ -165,22 +165,7 @@ function zeros(): SeverityCounts {
  * read or is not a v3 summary is an error: continuing without it would silently restart the trend and zero the delta.
  */
 export async function loadWeeklySummary(file: string): Promise<WeeklySummary> {
-  let text: string;
-  try {
-    text = (await readUserFile(file, MAX_REPORT_BYTES, { label: `summary ${file}` })).toString('utf8');
-  } catch (err) {
-    if (err instanceof LadingError) throw err;
-    throw new LadingError(
-      'IO',
-      `cannot read summary ${file}: ${(err as NodeJS.ErrnoException).code ?? thrownValueText(err)}`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new LadingError('BAD_INPUT', `${file}: not JSON: ${thrownValueText(err)}`);
-  }
+  const value = await readJsonDocument(file, 'summary');
   // Formats are not checked (no ajv-formats here); the shape is what a summary must keep.
   const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false, logger: false });
   const validate = ajv.compile(WEEKLY_SUMMARY_SCHEMA);
