@@ -57,6 +57,21 @@ export function dbSourcesFrom(
   };
 }
 
+/** A scan's image limits and platform: each flag, else its `LADING_*` variable (the naming rule), as written. */
+export function imageOptionsFrom(
+  flags: { maxFileSize?: string; maxImageSize?: string; platform?: string },
+  env: Environment,
+): { maxFileSize?: string; maxImageSize?: string; platform?: string } {
+  const out: { maxFileSize?: string; maxImageSize?: string; platform?: string } = {};
+  const maxFileSize = flags.maxFileSize ?? env['LADING_MAX_FILE_SIZE'];
+  const maxImageSize = flags.maxImageSize ?? env['LADING_MAX_IMAGE_SIZE'];
+  const platform = flags.platform ?? env['LADING_PLATFORM'];
+  if (maxFileSize !== undefined) out.maxFileSize = maxFileSize;
+  if (maxImageSize !== undefined) out.maxImageSize = maxImageSize;
+  if (platform !== undefined) out.platform = platform;
+  return out;
+}
+
 /** `--timeout`, else `LADING_TIMEOUT`: the whole command's deadline as the user wrote it (deadline.ts parses it). */
 export function timeoutFrom(flag: string | undefined, env: Environment): string | undefined {
   return flag || env['LADING_TIMEOUT'] || undefined;

@@ -1,7 +1,7 @@
 import { LadingError } from '@lading/engine/errors';
 import type { Command } from 'commander';
-import { dockerConfigPathFrom, offlineFrom } from '../environment.js';
-import { collect } from '../output.js';
+import { dockerConfigPathFrom, offlineFrom, sourceDateEpochFrom } from '../environment.js';
+import { collect, printWarnings } from '../output.js';
 
 interface FlattenFlags {
   output: string;
@@ -32,8 +32,8 @@ export function registerFlatten(program: Command): void {
       };
       if (out.tag) options.tag = out.tag;
       if (flags.platform) options.platform = flags.platform;
-      const created = createdFromEnvironment(process.env['SOURCE_DATE_EPOCH']);
-      if (created) options.created = created;
+      const created = sourceDateEpochFrom(process.env);
+      if (created) options.created = created.toISOString().replace('.000Z', 'Z');
       const result = await flattenImage(spec, options);
       const { before, after } = result.size;
       const dest = `oci:${out.dir}${out.tag ? `:${out.tag}` : ''}`;
@@ -42,11 +42,11 @@ export function registerFlatten(program: Command): void {
           `size: compressed ${before.compressed ?? '?'} → ${after.compressed} bytes, ` +
           `uncompressed ${before.uncompressed} → ${after.uncompressed} bytes\n`,
       );
-      for (const path of result.droppedLinks) {
-        process.stderr.write(
-          `warning: hard link /${path} left out: the file it was bound to is not in the squashed view\n`,
-        );
-      }
+      printWarnings(
+        result.droppedLinks.map(
+          (path) => `hard link /${path} left out: the file it was bound to is not in the squashed view`,
+        ),
+      );
       if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     });
 }
@@ -64,11 +64,4 @@ export function parseOciOutput(value: string): { dir: string; tag?: string } {
     return { dir: rest.slice(0, colon), tag };
   }
   return { dir: rest };
-}
-
-/** SOURCE_DATE_EPOCH (whole seconds) fixes the new config's `created` for reproducible output. */
-function createdFromEnvironment(epoch: string | undefined): string | undefined {
-  if (epoch === undefined) return undefined;
-  if (!/^\d+$/.test(epoch)) throw new LadingError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds, got "${epoch}"`);
-  return new Date(Number(epoch) * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -8,10 +8,12 @@ import {
   allowMissingDataFrom,
   dbDirFrom,
   dockerConfigPathFrom,
+  imageOptionsFrom,
   inflateThreadsFrom,
   offlineFrom,
   sbomMaxBytesFrom,
   skipDbUpdateFrom,
+  sourceDateEpochFrom,
 } from '../environment.js';
 import { collect, type OutputSpec, parseOutputSpecs, printVerdict, printWarnings, writeOutput } from '../output.js';
 import { progressLine } from '../progress.js';
@@ -159,11 +161,9 @@ export async function runScanCommand(target: string, flags: ScanFlags, fallbackF
   const severities = flags.severity ? parseSeverityList(flags.severity) : undefined;
   const failOn = flags.failOn ? parseSeverity(flags.failOn) : undefined;
   const renderOptions = renderOptionsFrom(flags, DEFAULT_RENDER_OPTIONS);
-  const maxFileSize = flags.maxFileSize ?? process.env['LADING_MAX_FILE_SIZE'];
+  const { maxFileSize, maxImageSize, platform } = imageOptionsFrom(flags, process.env);
   const maxFileBytes = maxFileSize ? parseByteLimit(maxFileSize, '--max-file-size') : undefined;
-  const maxImageSize = flags.maxImageSize ?? process.env['LADING_MAX_IMAGE_SIZE'];
   const maxInflatedBytes = maxImageSize ? parseByteLimit(maxImageSize, '--max-image-size') : undefined;
-  const platform = flags.platform ?? process.env['LADING_PLATFORM'];
 
   // Inputs that can be wrong are read before the (long) scan, so a typo fails in milliseconds with exit 2.
   // The YAML and JSON Schema machinery loads only when a policy or VEX file is given.
@@ -244,7 +244,7 @@ export function renderOptionsFrom(
   if (version !== '1.5' && version !== '1.6' && version !== '1.7') {
     throw new LadingError('USAGE', `--cyclonedx-version ${version}: choose 1.5, 1.6 or 1.7`);
   }
-  const epoch = process.env['SOURCE_DATE_EPOCH'];
+  const epoch = sourceDateEpochFrom(process.env);
   const options: RenderOptions = {
     ...defaults,
     color: process.stdout.isTTY === true && !process.env['NO_COLOR'],
@@ -253,10 +253,7 @@ export function renderOptionsFrom(
     ...(flags.summary ? { summary: true } : {}),
     cyclonedxVersion: version,
   };
-  if (epoch !== undefined) {
-    if (!/^\d+$/.test(epoch)) throw new LadingError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds, got "${epoch}"`);
-    options.sourceDateEpoch = Number(epoch);
-  }
+  if (epoch !== undefined) options.sourceDateEpoch = epoch.getTime() / 1000;
   return options;
 }
 
