@@ -92,11 +92,8 @@ function fixableNote(findings: readonly Finding[]): string {
 
 const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
 
-/**
- * The summary view (`scan --summary`): one line per vulnerable package, most severe first, with its findings counted
- * by severity and how many of them a newer version fixes, then how many packages that makes.
- */
-function packageSummaryTable(findings: Finding[], paint: (code: string, text: string) => string): string[] {
+/** Findings grouped by their package (`name@version (type)`), in the order the packages first appear. */
+function findingsByPackage(findings: readonly Finding[]): Map<string, Finding[]> {
   const groups = new Map<string, Finding[]>();
   for (const f of findings) {
     const key = `${f.package.name}@${f.package.version} (${f.package.type})`;
@@ -104,6 +101,15 @@ function packageSummaryTable(findings: Finding[], paint: (code: string, text: st
     list.push(f);
     groups.set(key, list);
   }
+  return groups;
+}
+
+/**
+ * The summary view (`scan --summary`): one line per vulnerable package, most severe first, with its findings counted
+ * by severity and how many of them a newer version fixes, then how many packages that makes.
+ */
+function packageSummaryTable(findings: Finding[], paint: (code: string, text: string) => string): string[] {
+  const groups = findingsByPackage(findings);
   const rank = (list: Finding[]) =>
     list.reduce((worst, f) => Math.min(worst, SEVERITY_ORDER.indexOf(f.severity)), SEVERITY_ORDER.length);
   // `findings` come most severe first, so a stable sort on the worst severity keeps that order within a rank.
@@ -130,13 +136,7 @@ function packageSummaryTable(findings: Finding[], paint: (code: string, text: st
 
 function findingsTable(findings: Finding[], paint: (code: string, text: string) => string, width: number): string[] {
   // Grouped by package: the question a reader asks is "what do I upgrade".
-  const groups = new Map<string, Finding[]>();
-  for (const f of findings) {
-    const key = `${f.package.name}@${f.package.version} (${f.package.type})`;
-    const list = groups.get(key) ?? [];
-    list.push(f);
-    groups.set(key, list);
-  }
+  const groups = findingsByPackage(findings);
   const rows: string[][] = [];
   const colors: Severity[] = [];
   for (const [pkg, list] of groups) {
