@@ -2,7 +2,7 @@ import { abortedError } from '../errors/abort.js';
 import { type ErrorCode, LadingError, thrownValueText } from '../errors/lading-error.js';
 import { LADING_VERSION } from '../version.js';
 import { discardBody, headerValue } from './body.js';
-import { exchange, type HttpMethod, type HttpResponse, type MinimumRate } from './exchange.js';
+import { exchange, type HttpMethod, type HttpResponse, type MinimumRate, type RequestBody } from './exchange.js';
 import { DEFAULT_RETRY, isRetryableError, isRetryableStatus, type RetryPolicy, retryDelayMs, sleep } from './retry.js';
 
 export interface HttpClientOptions {
@@ -35,7 +35,7 @@ export interface HttpRequest {
   method?: HttpMethod;
   url: URL | string;
   headers?: Record<string, string>;
-  body?: Buffer;
+  body?: RequestBody;
   /** Stops the request, its retries' waits and its body: rejects or fails with LadingError('ABORTED'). */
   signal?: AbortSignal;
   /** Overall time for the answer and its whole body, redirects and retries included; none by default. */
@@ -119,7 +119,7 @@ export class HttpClient {
   }
 
   private async sendWithRetry(
-    current: { method: HttpMethod; url: URL; headers: Record<string, string>; body?: Buffer },
+    current: { method: HttpMethod; url: URL; headers: Record<string, string>; body?: RequestBody },
     req: HttpRequest,
     deadline: { at: number; error: () => LadingError } | undefined,
   ): Promise<HttpResponse> {

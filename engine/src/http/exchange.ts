@@ -1,17 +1,29 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { abortedError } from '../errors/abort.js';
 import { LadingError } from '../errors/lading-error.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * A body too big to hold in memory (an object upload): its exact size, and a way to open it, once per attempt, so
+ * that a retry or a redirect sends it again from the start.
+ */
+export interface StreamBody {
+  size: number;
+  open: () => Readable;
+}
+
+export type RequestBody = Buffer | StreamBody;
 
 /** One request on the wire: what `exchange` sends, after the client added headers, timeouts and TLS choice. */
 export interface Exchange {
   method: HttpMethod;
   url: URL;
   headers: Record<string, string>;
-  body?: Buffer;
+  body?: RequestBody;
   /** Idle time allowed on the socket (connect, headers, and between body chunks). */
   idleTimeoutMs: number;
   /** TLS certificates are checked unless the host was declared insecure. */
@@ -60,7 +72,8 @@ export function exchange(req: Exchange): Promise<HttpResponse> {
     const isHttps = req.url.protocol === 'https:';
     const agent = isHttps ? (req.rejectUnauthorized ? httpsAgent : httpsInsecureAgent) : httpAgent;
     const headers: Record<string, string> = { ...req.headers };
-    if (req.body) headers['content-length'] = String(req.body.length);
+    const body = req.body;
+    if (body) headers['content-length'] = String(Buffer.isBuffer(body) ? body.length : body.size);
     const options = { method: req.method, headers, agent };
     let response: IncomingMessage | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -128,6 +141,14 @@ export function exchange(req: Exchange): Promise<HttpResponse> {
       if (!response) cleanup();
       reject(err);
     });
-    request.end(req.body);
+    if (body === undefined || Buffer.isBuffer(body)) {
+      request.end(body);
+      return;
+    }
+    // A streamed body: its read errors (a file gone) fail the request with that error; pipe ends the request.
+    const source = body.open();
+    source.once('error', (err) => request.destroy(err));
+    request.once('close', () => source.destroy());
+    source.pipe(request);
   });
 }

@@ -3,6 +3,6 @@
 export * from './body.js';
 export * from './client.js';
 export * from './download.js';
-export type { HttpMethod, HttpResponse, MinimumRate } from './exchange.js';
+export type { HttpMethod, HttpResponse, MinimumRate, RequestBody, StreamBody } from './exchange.js';
 export * from './resumable.js';
 export * from './retry.js';
