@@ -1,12 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { throwIfAborted } from '../errors/abort.js';
-import { isLadingError, LadingError, thrownValueText } from '../errors/lading-error.js';
+import { isLadingError, LadingError } from '../errors/lading-error.js';
 import { parseJson } from '../image/config.js';
 import type { Image } from '../image/image.js';
 import { decompressSniffed } from '../image/layer/decompress.js';
@@ -14,7 +13,7 @@ import { verifying } from '../image/layer/verify.js';
 import { openImage } from '../image/open.js';
 import { isCompressedFile } from '../image/sources/tar-archive.js';
 import { describeSpec, parseTargetSpec } from '../image/target-spec.js';
-import { REF_NAME_ANNOTATION } from '../oci/descriptor.js';
+import { blobsDir, checkLayoutDir, tap, tempBlobPath, writeBlob, writeIndex } from '../oci/layout-write.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
 import { classify, FlattenPlan, type LayerOps } from './plan.js';
 import { BlockReader, nextEntry, paddedSize } from './tar-blocks.js';
@@ -105,40 +104,6 @@ export async function flattenImage(spec: string, options: FlattenOptions): Promi
   }
 }
 
-/** Refuses a directory that holds something other than an OCI layout: flatten only ever adds to one. */
-async function checkLayoutDir(dir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new LadingError('IO', `${dir}: ${thrownValueText(err)}`, { cause: err });
-  }
-  if (names.length === 0) return;
-  try {
-    const layout = parseJson(await readFile(join(dir, 'oci-layout')), `${dir}/oci-layout`);
-    if (typeof layout['imageLayoutVersion'] === 'string') return;
-  } catch {
-    // falls through to the refusal
-  }
-  throw new LadingError('USAGE', `${dir} is not empty and not an OCI image layout: refusing to write into it`);
-}
-
-/** Counts and hashes what passes. */
-function tap(): Transform & { bytes: number; digest(): string } {
-  const hash = createHash('sha256');
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      (t as unknown as { bytes: number }).bytes += chunk.length;
-      cb(null, chunk);
-    },
-  }) as Transform & { bytes: number; digest(): string };
-  t.bytes = 0;
-  t.digest = () => `sha256:${hash.digest('hex')}`;
-  return t;
-}
-
 /** One layer, decompressed and checked against its diff-id as it streams (the blob digest is the source's check). */
 async function openLayerTar(image: Image, i: number): Promise<{ tar: Readable; counted: ReturnType<typeof tap> }> {
   const layer = image.layers[i];
@@ -173,9 +138,8 @@ async function flattenOpened(image: Image, options: FlattenOptions): Promise<Fla
   }
   const survivors = plan.survivors(image.layers.length);
 
-  const blobs = join(options.outDir, 'blobs', 'sha256');
-  await mkdir(blobs, { recursive: true });
-  const tmp = join(blobs, `.lading-flatten-${randomBytes(6).toString('hex')}`);
+  const blobs = await blobsDir(options.outDir);
+  const tmp = tempBlobPath(blobs);
   let entries = 0;
   const tarOut = new PassThrough();
   const tarTap = tap();
@@ -280,34 +244,4 @@ async function skip(reader: BlockReader, n: number): Promise<void> {
     if (part.length === 0) throw new LadingError('BAD_INPUT', 'truncated tar');
     left -= part.length;
   }
-}
-
-async function writeBlob(blobs: string, data: Buffer): Promise<{ digest: string; size: number }> {
-  const hex = createHash('sha256').update(data).digest('hex');
-  const tmp = join(blobs, `.lading-flatten-${randomBytes(6).toString('hex')}`);
-  await writeFile(tmp, data);
-  await rename(tmp, join(blobs, hex));
-  return { digest: `sha256:${hex}`, size: data.length };
-}
-
-/** Adds the manifest to index.json (written last, so a failed run leaves the layout's index as it was). */
-async function writeIndex(dir: string, manifest: { digest: string; size: number }, tag: string | undefined) {
-  let index: Record<string, unknown> = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
-  try {
-    index = parseJson(await readFile(join(dir, 'index.json')), `${dir}/index.json`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const manifests = (Array.isArray(index['manifests']) ? index['manifests'] : []) as Record<string, unknown>[];
-  // A tag names one manifest: the new one takes it over.
-  const others = manifests.filter(
-    (m) => !tag || (m['annotations'] as Record<string, unknown> | undefined)?.[REF_NAME_ANNOTATION] !== tag,
-  );
-  const descriptor: Record<string, unknown> = { mediaType: MEDIA_TYPES.ociManifest, ...manifest };
-  if (tag) descriptor['annotations'] = { [REF_NAME_ANNOTATION]: tag };
-  index['manifests'] = [...others, descriptor];
-  await writeFile(join(dir, 'oci-layout'), `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`);
-  const tmp = join(dir, `.index.json.${randomBytes(6).toString('hex')}`);
-  await writeFile(tmp, JSON.stringify(index));
-  await rename(tmp, join(dir, 'index.json'));
 }
