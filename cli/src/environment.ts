@@ -87,3 +87,45 @@ export function sourceDateEpochFrom(env: Environment): Date | undefined {
   if (!/^\d+$/.test(epoch)) throw new LadingError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds, got "${epoch}"`);
   return new Date(Number(epoch) * 1000);
 }
+
+/** `--server`, else `LADING_SERVER`: the lading-server `lading push` reports to. */
+export function serverFrom(flag: string | undefined, env: Environment): string | undefined {
+  return flag || env['LADING_SERVER'] || undefined;
+}
+
+/** `LADING_SERVER_TOKEN`: the lading-server API token (never a flag, so it stays out of shell history and `ps`). */
+export function serverTokenFrom(env: Environment): string | undefined {
+  return env['LADING_SERVER_TOKEN'] || undefined;
+}
+
+/** `lading pipeline`'s settings that have a `LADING_<FLAG>` variable besides the flag (docs/ci.md, "Environment"). */
+export function pipelineSettingsFrom(
+  flags: { key?: string; store?: string; notify?: string },
+  env: Environment,
+): { key?: string; store?: string; notify?: string } {
+  const key = flags.key || env['LADING_KEY'];
+  const store = flags.store || env['LADING_STORE'];
+  const notify = flags.notify || env['LADING_SERVER'];
+  return { ...(key ? { key } : {}), ...(store ? { store } : {}), ...(notify ? { notify } : {}) };
+}
+
+/**
+ * The standard AWS variables for an `s3://` store (MinIO, Ceph and GCS interop through `AWS_ENDPOINT_URL`); undefined
+ * without an access key, so the store names what is missing.
+ */
+export function s3SettingsFrom(env: Environment):
+  | { accessKeyId: string; secretAccessKey: string; sessionToken?: string; region: string; endpoint?: string }
+  | undefined {
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = env['AWS_SESSION_TOKEN'];
+  const endpoint = env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'];
+  return {
+    accessKeyId,
+    secretAccessKey,
+    region: env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1',
+    ...(sessionToken ? { sessionToken } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  };
+}

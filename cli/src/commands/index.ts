@@ -6,6 +6,7 @@ import { registerFlatten } from './flatten.js';
 import { registerKeys } from './keys.js';
 import { registerKyverno } from './kyverno.js';
 import { registerProvenance } from './provenance.js';
+import { registerPush } from './push.js';
 import { registerSbom } from './sbom.js';
 import { registerScan } from './scan.js';
 import { registerSignBlob } from './sign-blob.js';
@@ -27,5 +28,6 @@ export function registerCommands(program: Command): void {
   registerAttest(program);
   registerProvenance(program);
   registerKyverno(program);
+  registerPush(program);
   registerVersion(program);
 }
