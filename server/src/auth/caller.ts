@@ -104,11 +104,16 @@ export const SYSTEM_CALLER: Caller = {
 };
 
 /**
- * Whether the caller may touch repository `repositoryName` with `scope` (default read). A route answers 404 when this
- * is false for an existing id, never 403, so that existence does not leak across teams.
+ * Whether the caller may touch repository `repositoryName`: with `scope` when given, with any scope it holds there
+ * otherwise (an ingest-only token may ingest into a repository it cannot read). A route answers 404 when this is
+ * false for an existing id, never 403, so that existence does not leak across teams.
  */
-export function callerMayAccess(caller: Caller, repositoryName: string, scope: Scope = 'read'): boolean {
-  return caller.grants.some((g) => g.scopes.has(scope) && repositoryPatternMatches(g.pattern, repositoryName));
+export function callerMayAccess(caller: Caller, repositoryName: string, scope?: Scope): boolean {
+  return caller.grants.some(
+    (g) =>
+      (scope === undefined ? g.scopes.size > 0 : g.scopes.has(scope)) &&
+      repositoryPatternMatches(g.pattern, repositoryName),
+  );
 }
 
 /** Whether every repository `pattern` names lies inside the caller's grants for all of `scopes` (token minting). */
