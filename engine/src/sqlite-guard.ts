@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from './sqlite-driver.js';
 
 /**
  * SQLite files Lading did not write itself (an image's rpm database, a shared or imported vulnerability store) are
  * programs as much as data: a view or trigger runs arbitrary SQL whenever a table name is read (a recursive view
- * named `Packages` never returns, and better-sqlite3 has no progress handler to stop it). Before the first query,
+ * named `Packages` never returns, and neither SQLite driver has a progress handler to stop it). Before the first query,
  * such a file is checked to hold only plain tables (and their indexes) of the expected names.
  */
 export interface SqliteShape {
@@ -21,7 +21,7 @@ const MAX_SCHEMA_OBJECTS = 1000;
  * triggers, no virtual tables, the required tables present and nothing outside `allowed`. Returns the reason the
  * file is refused, or undefined when it may be read. Reading `sqlite_master` runs no user SQL.
  */
-export function sqliteShapeProblem(db: Database.Database, shape: SqliteShape): string | undefined {
+export function sqliteShapeProblem(db: SqliteDatabase, shape: SqliteShape): string | undefined {
   db.pragma('trusted_schema = OFF');
   const rows = db.prepare('SELECT type, name, sql FROM sqlite_master LIMIT ?').all(MAX_SCHEMA_OBJECTS + 1) as {
     type: string;

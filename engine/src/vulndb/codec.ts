@@ -7,6 +7,6 @@ export function encodeRecord(record: OsvRecord): Buffer {
   return deflateRawSync(Buffer.from(JSON.stringify(record)), { level: 4 });
 }
 
-export function decodeRecord(data: Buffer): OsvRecord {
+export function decodeRecord(data: Uint8Array): OsvRecord {
   return JSON.parse(inflateRawSync(data).toString('utf8')) as OsvRecord;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import type Database from 'better-sqlite3';
 import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import type { OsvAffected, OsvRecord } from '../model/osv.js';
+import type { SqliteDatabase, SqliteStatement } from '../sqlite-driver.js';
 import { decodeRecord } from './codec.js';
 import { baseEcosystem, normalizePackageName, releaseKey } from './names.js';
 import { checkSchemaVersion, OlderSchemaError, SCHEMA_VERSION } from './schema.js';
@@ -41,7 +41,7 @@ export class VulnStoreReader extends StoreConnection {
   /** The `data_version` the memos were filled at; undefined before the first read. */
   private cachedVersion: number | undefined;
 
-  private constructor(dir: string, path: string, db: Database.Database) {
+  private constructor(dir: string, path: string, db: SqliteDatabase) {
     super(dir, path, db);
   }
 
@@ -60,7 +60,7 @@ export class VulnStoreReader extends StoreConnection {
         return undefined;
       }
       if (version < SCHEMA_VERSION) throw new OlderSchemaError(path, version);
-      db.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
+      db.pragmaValue(`mmap_size = ${READ_MMAP_BYTES}`);
     } catch (err) {
       db.close();
       throw wrapDbError(err, path);
@@ -78,7 +78,7 @@ export class VulnStoreReader extends StoreConnection {
     return this.db.transaction(() => {
       this.dropCachesIfMoved();
       return read();
-    })();
+    });
   }
 
   /** Records naming a package (any release of the ecosystem), one per id (the newest copy), read whole. */
@@ -88,9 +88,9 @@ export class VulnStoreReader extends StoreConnection {
     ).all(baseEcosystem(ecosystem), normalizePackageName(ecosystem, name)) as {
       id: string;
       modified: string;
-      data: Buffer;
+      data: Uint8Array;
     }[];
-    const byId = new Map<string, { modified: string; data: Buffer }>();
+    const byId = new Map<string, { modified: string; data: Uint8Array }>();
     for (const row of rows) {
       const known = byId.get(row.id);
       if (!known || row.modified > known.modified) byId.set(row.id, row);
@@ -175,7 +175,7 @@ export class VulnStoreReader extends StoreConnection {
   }
 
   private dropCachesIfMoved(): void {
-    const version = this.db.pragma('data_version', { simple: true }) as number;
+    const version = this.db.pragmaValue('data_version') as number;
     if (version === this.cachedVersion) return;
     this.lookups.clear();
     this.heads.clear();
@@ -240,7 +240,7 @@ export class VulnStoreReader extends StoreConnection {
     return record;
   }
 
-  private epssChunk(size: number): Database.Statement {
+  private epssChunk(size: number): SqliteStatement {
     return this.stmt(`SELECT cve, score, percentile FROM epss WHERE cve IN (${'?,'.repeat(size - 1)}?)`);
   }
 }

@@ -1,6 +1,6 @@
-import type Database from 'better-sqlite3';
 import { LadingError } from '../errors/lading-error.js';
 import type { OsvRecord } from '../model/osv.js';
+import type { SqliteDatabase, SqliteStatement } from '../sqlite-driver.js';
 import { decodeRecord } from './codec.js';
 import { packageRows, recordHead } from './package-rows.js';
 
@@ -54,8 +54,8 @@ export class NewerSchemaError extends LadingError {
 }
 
 /** Throws DB (exit 3) for a file written by a newer Lading, before anything is written to it. */
-export function checkSchemaVersion(db: Database.Database, path: string): number {
-  const version = db.pragma('user_version', { simple: true }) as number;
+export function checkSchemaVersion(db: SqliteDatabase, path: string): number {
+  const version = db.pragmaValue('user_version') as number;
   if (version > SCHEMA_VERSION) {
     throw new NewerSchemaError(path, version);
   }
@@ -78,7 +78,7 @@ export const INSERT_HEAD = 'INSERT OR IGNORE INTO heads (ecosystem, name, source
 
 /** The derived rows of one record: its packages' affected entries and, once per package, its head. */
 export function insertDerived(
-  db: Database.Database,
+  db: SqliteDatabase,
   source: string,
   id: string,
   modified: string,
@@ -95,9 +95,9 @@ export function insertDerived(
   }
 }
 
-const prepared = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const prepared = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
 
-function statement(db: Database.Database, sql: string): Database.Statement {
+function statement(db: SqliteDatabase, sql: string): SqliteStatement {
   let byText = prepared.get(db);
   if (!byText) {
     byText = new Map();
@@ -116,21 +116,21 @@ function statement(db: Database.Database, sql: string): Database.Statement {
  * table from the stored records (nothing is downloaded again) in one IMMEDIATE transaction, so concurrent
  * readers see either the old file or the new one, and a second writer that waited re-checks and does nothing.
  */
-export function createSchema(db: Database.Database): void {
+export function createSchema(db: SqliteDatabase): void {
   // the common case writes nothing, so opening never waits for an update that holds the write lock
-  if ((db.pragma('user_version', { simple: true }) as number) === SCHEMA_VERSION) return;
+  if ((db.pragmaValue('user_version') as number) === SCHEMA_VERSION) return;
   db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true }) as number;
+    const version = db.pragmaValue('user_version') as number;
     if (version > SCHEMA_VERSION) return;
     if (version > 0 && version < SCHEMA_VERSION) rebuildPackages(db);
     db.exec(CREATE);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+  }, 'immediate');
 }
 
 const REBUILD_CHUNK = 2000;
 
-function rebuildPackages(db: Database.Database): void {
+function rebuildPackages(db: SqliteDatabase): void {
   db.exec('DROP TABLE IF EXISTS packages');
   db.exec('DROP TABLE IF EXISTS heads');
   db.exec(CREATE);
@@ -145,7 +145,7 @@ function rebuildPackages(db: Database.Database): void {
       source: string;
       id: string;
       modified: string;
-      data: Buffer;
+      data: Uint8Array;
     }[];
     if (rows.length === 0) return;
     for (const row of rows) insertDerived(db, row.source, row.id, row.modified, decodeRecord(row.data));

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { LadingError, thrownValueText } from '../errors/lading-error.js';
 import type { OsvAffected, OsvRecord } from '../model/osv.js';
+import { openSqlite, type SqliteDatabase, type SqliteStatement } from '../sqlite-driver.js';
 import { sqliteShapeProblem } from '../sqlite-guard.js';
 import { baseEcosystem, releaseKey } from './names.js';
 
@@ -93,10 +93,10 @@ export abstract class StoreConnection {
   /** The folder as the caller named it (messages quote it as given). */
   readonly dir: string;
   readonly path: string;
-  protected readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
+  protected readonly db: SqliteDatabase;
+  private readonly statements = new Map<string, SqliteStatement>();
 
-  protected constructor(dir: string, path: string, db: Database.Database) {
+  protected constructor(dir: string, path: string, db: SqliteDatabase) {
     this.dir = dir;
     this.path = path;
     this.db = db;
@@ -151,7 +151,7 @@ export abstract class StoreConnection {
     return (this.stmt(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   }
 
-  protected stmt(sql: string): Database.Statement {
+  protected stmt(sql: string): SqliteStatement {
     let statement = this.statements.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);
@@ -178,14 +178,14 @@ const STORE_TABLES: ReadonlySet<string> = new Set([
  * is not a regular file (a named pipe would block the open forever) is refused before SQLite opens it, and a file
  * holding views, triggers or tables of its own is refused before any query runs one (sqlite-guard.ts).
  */
-export function openDatabase(path: string, readonly: boolean): Database.Database {
+export function openDatabase(path: string, readonly: boolean): SqliteDatabase {
   const existing = statSync(path, { throwIfNoEntry: false });
   if (existing && !existing.isFile()) {
     throw new LadingError('DB', `${path}: cannot open vulnerability database: not a regular file`);
   }
-  let db: Database.Database | undefined;
+  let db: SqliteDatabase | undefined;
   try {
-    db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
+    db = openSqlite(path, { readonly });
     const problem = sqliteShapeProblem(db, { required: [], allowed: STORE_TABLES });
     if (problem !== undefined) throw new LadingError('DB', `${path}: refusing vulnerability database: ${problem}`);
     return db;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import type Database from 'better-sqlite3';
 import { LadingError } from '../errors/lading-error.js';
 import type { OsvRecord } from '../model/osv.js';
+import type { SqliteDatabase, SqliteStatement } from '../sqlite-driver.js';
 import { encodeRecord } from './codec.js';
 import { checkSchemaVersion, createSchema, insertDerived, OlderSchemaError, SCHEMA_VERSION } from './schema.js';
 import {
@@ -34,7 +34,7 @@ export interface WriterOptions {
 export class VulnStoreWriter extends StoreConnection {
   private active: WriteTransaction | undefined;
 
-  private constructor(dir: string, path: string, db: Database.Database) {
+  private constructor(dir: string, path: string, db: SqliteDatabase) {
     super(dir, path, db);
   }
 
@@ -125,7 +125,7 @@ function commitOrRollBack(end: (commit: boolean) => void): void {
   }
 }
 
-function rollback(db: Database.Database): void {
+function rollback(db: SqliteDatabase): void {
   try {
     if (db.inTransaction) db.exec('ROLLBACK');
   } catch {
@@ -146,8 +146,8 @@ export class WriteTransaction {
   private readonly cleared = new Set<string>();
 
   constructor(
-    private readonly db: Database.Database,
-    private readonly stmt: (sql: string) => Database.Statement,
+    private readonly db: SqliteDatabase,
+    private readonly stmt: (sql: string) => SqliteStatement,
     private readonly owner: StoreConnection,
   ) {}
 

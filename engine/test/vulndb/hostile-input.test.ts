@@ -4,11 +4,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { LadingError } from '../../src/errors/lading-error.js';
 import { findVulnerabilities } from '../../src/match/find-vulnerabilities.js';
 import type { Inventory } from '../../src/model/inventory.js';
+import { openSqlite } from '../../src/sqlite-driver.js';
 import { readEpss } from '../../src/vulndb/epss.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
 import { parseKev } from '../../src/vulndb/kev.js';
@@ -113,7 +113,7 @@ describe('hostile vulnerability data', () => {
 
   it('a store holding a recursive view, or a named pipe in its place, is refused at once', async (t) => {
     const dir = await tempDir(t);
-    const raw = new Database(dbPath(dir));
+    const raw = openSqlite(dbPath(dir));
     raw.exec(
       'CREATE VIEW packages AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x AS ecosystem, x AS name, x AS release, x AS source, x AS id, x AS modified, x AS affected FROM n ORDER BY x',
     );
@@ -193,7 +193,7 @@ describe('hostile vulnerability data', () => {
       const store = VulnStoreWriter.open(dir);
       await importPaths(store, [join(FIXTURES, 'osv', 'Debian')], NOW);
       store.close();
-      const raw = new Database(dbPath(dir));
+      const raw = openSqlite(dbPath(dir));
       raw.prepare(`UPDATE ${table} SET ${column} = '{"truncated'`).run();
       raw.close();
       const inventory: Inventory = {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import type { LadingError } from '../../src/errors/lading-error.js';
 import { findVulnerabilities } from '../../src/match/find-vulnerabilities.js';
 import type { Inventory } from '../../src/model/inventory.js';
 import type { OsvRecord } from '../../src/model/osv.js';
+import { openSqlite } from '../../src/sqlite-driver.js';
 import { encodeRecord } from '../../src/vulndb/codec.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
 import { baseEcosystem, normalizePackageName } from '../../src/vulndb/names.js';
@@ -51,7 +51,7 @@ function fixtureRecords(): OsvRecord[] {
 
 /** Writes the fixture records the way schema 1 stored them. */
 function writeSchema1(dir: string): void {
-  const db = new Database(dbPath(dir));
+  const db = openSqlite(dbPath(dir));
   db.pragma('journal_mode = WAL');
   db.exec(SCHEMA_1);
   const counts = new Map<string, number>();
@@ -138,9 +138,9 @@ describe('vulnerability store schema upgrade', () => {
     VulnStoreWriter.open(old).close();
     const upgraded = await scan(old);
     assert.deepEqual(upgraded, expected);
-    const raw = new Database(dbPath(old), { readonly: true });
+    const raw = openSqlite(dbPath(old), { readonly: true });
     t.after(() => raw.close());
-    assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.equal(raw.pragmaValue('user_version'), SCHEMA_VERSION);
     const reread = VulnStoreReader.open(old)!;
     t.after(() => reread.close());
     assert.equal(reread.recordsFor('Debian:10', 'e2fsprogs')[0]?.id, 'DEBIAN-CVE-2019-5094');

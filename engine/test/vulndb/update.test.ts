@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import Database from 'better-sqlite3';
 import type { LadingError } from '../../src/errors/lading-error.js';
 import { findVulnerabilities } from '../../src/match/find-vulnerabilities.js';
 import type { Inventory } from '../../src/model/inventory.js';
 import type { OsvRecord } from '../../src/model/osv.js';
+import { openSqlite } from '../../src/sqlite-driver.js';
 import { importPaths } from '../../src/vulndb/import-paths.js';
 import { recordNeededEcosystems } from '../../src/vulndb/needed.js';
 import { VulnStoreReader } from '../../src/vulndb/reader.js';
@@ -236,7 +236,7 @@ describe('db update from an OSV mirror', () => {
   it('refuses a database from a newer schema without writing to it', async (t) => {
     const server = await mirror(t);
     const dir = await tempDir(t);
-    const raw = new Database(dbPath(dir));
+    const raw = openSqlite(dbPath(dir));
     raw.pragma('user_version = 99');
     raw.close();
     const before = readFileSync(dbPath(dir));

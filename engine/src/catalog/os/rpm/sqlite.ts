@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { thrownValueText } from '../../../errors/lading-error.js';
+import { wrapBetterSqlite3 } from '../../../sqlite-driver.js';
 import { sqliteShapeProblem } from '../../../sqlite-guard.js';
 import { type BlobRead, DatabaseError } from './blobs.js';
 
@@ -70,7 +71,7 @@ function readPackages(open: () => Database.Database, budgetBytes: number): BlobR
   let db: Database.Database | undefined;
   try {
     db = open();
-    const problem = sqliteShapeProblem(db, { required: ['Packages'] });
+    const problem = sqliteShapeProblem(wrapBetterSqlite3(db), { required: ['Packages'] });
     if (problem !== undefined) throw new DatabaseError(`refusing rpm SQLite database: ${problem}`);
     const rows = db
       .prepare('SELECT blob FROM Packages ORDER BY hnum LIMIT ?')
