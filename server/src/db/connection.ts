@@ -1,0 +1,73 @@
+// Opens the server's database: better-sqlite3 for a file path (the embedded default) or pg for a postgres:// URL.
+// Both are handed to Kysely with the same Database interface; the caller learns which dialect it got.
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { SqlDialect } from './dialect.js';
+import type { Database } from './schema.js';
+
+export type DatabaseTarget =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialect;
+  close(): Promise<void>;
+}
+
+/** Reads a --database value: a postgres:// (or postgresql://) URL, else a SQLite file path. */
+export function databaseTarget(value: string): DatabaseTarget {
+  return /^postgres(?:ql)?:\/\//i.test(value) ? { kind: 'postgres', url: value } : { kind: 'sqlite', path: value };
+}
+
+/** Redacts the password of a postgres URL for logs and errors. */
+export function describeTarget(target: DatabaseTarget): string {
+  if (target.kind === 'sqlite') return `sqlite:${target.path}`;
+  try {
+    const url = new URL(target.url);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres:(unreadable URL)';
+  }
+}
+
+const INT8_OID = 20;
+const JSON_OID = 114;
+const JSONB_OID = 3802;
+
+// Type parsers local to our pool (never the process-wide pg.types): int8 as Number (ids, epoch ms and counts stay
+// far below 2^53), and json/jsonb as raw text, so one decodeJson() reads both engines.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    if (oid === JSON_OID || oid === JSONB_OID) return (value: string) => value;
+    // biome-ignore lint/suspicious/noExplicitAny: pg's getTypeParser overloads do not accept a union format
+    return pg.types.getTypeParser(oid, format as any);
+  },
+};
+
+export interface OpenOptions {
+  /** PostgreSQL pool size (default 10). */
+  readonly poolSize?: number;
+}
+
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<DatabaseHandle> {
+  if (target.kind === 'sqlite') {
+    const sqlite = new BetterSqlite3(target.path);
+    // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged ingest survive power loss;
+    // busy_timeout waits for another connection's write lock instead of failing at once.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: 'sqlite', close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 10, types: pgTypes });
+  // An idle client's error (the server restarting, say) must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}

@@ -1,0 +1,35 @@
+// Runs the server's migrations with Kysely's Migrator from a static list (no directory scanning, so a bundle or a
+// packed install carries exactly these). Forward-only; Kysely's lock table makes simultaneous starts safe.
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { SqlDialect } from './dialect.js';
+import { initialMigration } from './migrations/0001_initial.js';
+import type { Database } from './schema.js';
+
+export function migrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001_initial': initialMigration(dialect),
+  };
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly list: Record<string, Migration>) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.list;
+  }
+}
+
+export interface MigrationOutcome {
+  /** Names of the migrations this call applied, in order (empty when the database was up to date). */
+  readonly applied: readonly string[];
+}
+
+export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect): Promise<MigrationOutcome> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(migrations(dialect)) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`database migration ${failed} failed: ${message}`);
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
