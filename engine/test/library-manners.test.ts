@@ -58,6 +58,7 @@ const CLOCK_ALLOWED: Record<string, string> = {
   'src/registry/auth.ts': "a bearer token's lifetime, as the registry gave it",
   'src/http/': 'network timing: request deadlines, how long a Retry-After date asks to wait',
   'src/cache/result-cache.ts': "a cache entry's mtime, the recency its eviction goes by",
+  'src/objects/s3.ts': "an S3 request signature's timestamp, which the server checks against its own clock",
 };
 
 describe('library manners', () => {

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HttpClient } from '@lading/engine/http';
+import { FilesystemObjectStore, openObjectStore, type S3Options } from '@lading/engine/objects';
+import { objectStoreContract } from '../helpers/object-store-contract.js';
+import { startS3, type TestS3 } from '../helpers/s3.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('objects: filesystem store', () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'lading-objects-'));
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+  let n = 0;
+  objectStoreContract(async () => openObjectStore(`file://${join(root, `store-${n++}`)}`));
+
+  it('never writes outside its folder, and lists no temporary files nor what links point at', async (t) => {
+    const dir = await tempDir(t);
+    const outside = await tempDir(t);
+    await writeFile(join(outside, 'secret'), 'secret');
+    const store = new FilesystemObjectStore(join(dir, 'store'));
+    await store.put('a', Buffer.from('a'));
+    await symlink(outside, join(dir, 'store', 'link'));
+    await writeFile(join(dir, 'store', `.partial.lading-tmp`), 'half');
+    const keys: string[] = [];
+    for await (const info of store.listAll('')) keys.push(info.key);
+    assert.deepEqual(keys, ['a']);
+    await assert.rejects(store.put('x.lading-tmp', Buffer.from('x')), { code: 'USAGE' });
+    assert.deepEqual(await readdir(outside), ['secret']);
+  });
+
+  it('leaves no temporary file behind after a write, and keeps the old object when a write fails', async (t) => {
+    const dir = await tempDir(t);
+    const store = new FilesystemObjectStore(dir);
+    await store.put('k/obj', Buffer.from('old'));
+    await assert.rejects(
+      store.put('k/obj', {
+        size: 10,
+        open: () => {
+          throw new Error('source vanished');
+        },
+      }),
+    );
+    assert.equal(await readFile(join(dir, 'k', 'obj'), 'utf8'), 'old');
+    assert.deepEqual(await readdir(join(dir, 'k')), ['obj']);
+  });
+
+  it('opens file:// URLs, absolute and relative, and refuses other schemes', () => {
+    assert.equal(openObjectStore('file:///tmp/x').url, 'file:///tmp/x');
+    assert.throws(() => openObjectStore('file://'), { code: 'USAGE' });
+    assert.throws(
+      () => openObjectStore('ftp://host/x', { option: 'store' }),
+      (err: Error & { option?: string }) => {
+        assert.equal(err.option, 'store');
+        assert.match(err.message, /file:\/\/DIR or s3:\/\/bucket\/prefix/);
+        return true;
+      },
+    );
+  });
+});
+
+describe('objects: S3 store against s3rver', () => {
+  let s3: TestS3;
+  let options: S3Options;
+  before(async () => {
+    s3 = await startS3();
+    options = { ...s3.credentials, endpoint: s3.endpoint, forcePathStyle: true };
+  });
+  after(() => s3?.close());
+
+  objectStoreContract(async () =>
+    openObjectStore(`s3://${s3.bucket}/run-${randomBytes(4).toString('hex')}/objects`, { s3: options }),
+  );
+
+  it('a store at the bucket root sees every key', async () => {
+    const store = openObjectStore(`s3://${s3.bucket}`, { s3: options });
+    await store.put('root-level-key', Buffer.from('r'));
+    assert.equal((await store.head('root-level-key'))?.size, 1);
+    await store.delete('root-level-key');
+  });
+
+  it('keeps the content type given at upload', async () => {
+    const store = openObjectStore(`s3://${s3.bucket}/ct`, { s3: options });
+    await store.put('doc.json', Buffer.from('{}'), { contentType: 'application/json' });
+    assert.equal((await store.head('doc.json'))?.contentType, 'application/json');
+  });
+
+  it('turns an unknown access key into one AUTH line naming S3 code and store', async () => {
+    const store = openObjectStore(`s3://${s3.bucket}/x`, { s3: { ...options, accessKeyId: 'NOT-A-KEY' } });
+    for (const attempt of [() => store.put('k', Buffer.from('k')), () => store.get('k'), () => store.list('')]) {
+      await assert.rejects(attempt(), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'AUTH');
+        assert.match(err.message, /^s3:\/\/lading-test\/x\/.*S3 said InvalidAccessKeyId \(HTTP 403\)/);
+        assert.doesNotMatch(err.message, /\n/);
+        return true;
+      });
+    }
+    await assert.rejects(store.head('k'), { code: 'AUTH' });
+  });
+
+  it('names a bucket that does not exist', async () => {
+    const store = openObjectStore('s3://no-such-bucket/x', { s3: options });
+    await assert.rejects(store.put('k', Buffer.from('k')), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'NOT_FOUND');
+      assert.match(err.message, /NoSuchBucket/);
+      return true;
+    });
+    await assert.rejects(store.get('k'), { code: 'NOT_FOUND' });
+  });
+
+  it('reports an unreachable endpoint in one line', async () => {
+    const http = new HttpClient({ retry: { retries: 0 } });
+    const store = openObjectStore('s3://lading-test/x', { s3: { ...options, endpoint: 'http://127.0.0.1:9' }, http });
+    await assert.rejects(store.head('k'), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'NETWORK');
+      assert.doesNotMatch(err.message, /\n/);
+      return true;
+    });
+  });
+
+  it('refuses bad bucket names, prefixes, and missing credentials', () => {
+    assert.throws(() => openObjectStore('s3://Bad_Bucket/x', { s3: options }), { code: 'USAGE' });
+    assert.throws(() => openObjectStore('s3://bucket/a/../b', { s3: options }), { code: 'USAGE' });
+    assert.throws(() => openObjectStore('s3://bucket/x'), /needs credentials/);
+    assert.throws(() => openObjectStore('s3://bucket/x', { s3: { ...options, secretAccessKey: '' } }), /secret/);
+    assert.throws(() => openObjectStore('s3://bucket/x', { s3: { ...options, endpoint: 'not a url' } }), /not a URL/);
+  });
+});
