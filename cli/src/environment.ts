@@ -131,34 +131,3 @@ export function s3SettingsFrom(
     ...(endpoint ? { endpoint } : {}),
   };
 }
-
-/**
- * Credentials for an `s3://` object store from the standard AWS variables (what MinIO, R2 and Ceph users set too):
- * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` (else `AWS_DEFAULT_REGION`, else
- * us-east-1) and `AWS_ENDPOINT_URL` for an S3-compatible endpoint, which is addressed path-style
- * (`endpoint/bucket/key`: what such servers expect). Undefined when no key pair is set, so a `file://` store needs
- * none; the engine says what is missing when an `s3://` store is opened without them.
- */
-export function objectStoreCredentialsFromEnvironment(env: Environment):
-  | {
-      endpoint?: string;
-      region: string;
-      accessKeyId: string;
-      secretAccessKey: string;
-      sessionToken?: string;
-      forcePathStyle?: boolean;
-    }
-  | undefined {
-  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
-  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
-  if (!accessKeyId || !secretAccessKey) return undefined;
-  const endpoint = env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined;
-  const sessionToken = env['AWS_SESSION_TOKEN'] || undefined;
-  return {
-    region: env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1',
-    accessKeyId,
-    secretAccessKey,
-    ...(sessionToken ? { sessionToken } : {}),
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-  };
-}

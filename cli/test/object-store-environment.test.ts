@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { objectStoreCredentialsFromEnvironment } from '../src/environment.js';
+import { s3SettingsFrom } from '../src/environment.js';
 
+// The engine's S3 store addresses any custom endpoint path-style (endpoint/bucket/key), so none is asked for here.
 describe('object store credentials from the AWS variables', () => {
-  it('maps the standard variables, path-style for a custom endpoint', () => {
+  it('maps the standard variables', () => {
     assert.deepEqual(
-      objectStoreCredentialsFromEnvironment({
+      s3SettingsFrom({
         AWS_ACCESS_KEY_ID: 'id',
         AWS_SECRET_ACCESS_KEY: 'secret',
         AWS_SESSION_TOKEN: 'tok',
@@ -19,24 +20,23 @@ describe('object store credentials from the AWS variables', () => {
         secretAccessKey: 'secret',
         sessionToken: 'tok',
         endpoint: 'http://127.0.0.1:9000',
-        forcePathStyle: true,
       },
     );
   });
 
   it('falls back to AWS_DEFAULT_REGION, then us-east-1; the S3-specific endpoint wins', () => {
     assert.equal(
-      objectStoreCredentialsFromEnvironment({
+      s3SettingsFrom({
         AWS_ACCESS_KEY_ID: 'a',
         AWS_SECRET_ACCESS_KEY: 'b',
         AWS_DEFAULT_REGION: 'ap-south-1',
       })?.region,
       'ap-south-1',
     );
-    const plain = objectStoreCredentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' });
+    const plain = s3SettingsFrom({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' });
     assert.deepEqual(plain, { region: 'us-east-1', accessKeyId: 'a', secretAccessKey: 'b' });
     assert.equal(
-      objectStoreCredentialsFromEnvironment({
+      s3SettingsFrom({
         AWS_ACCESS_KEY_ID: 'a',
         AWS_SECRET_ACCESS_KEY: 'b',
         AWS_ENDPOINT_URL: 'http://x',
@@ -47,7 +47,7 @@ describe('object store credentials from the AWS variables', () => {
   });
 
   it('is undefined without a key pair', () => {
-    assert.equal(objectStoreCredentialsFromEnvironment({}), undefined);
-    assert.equal(objectStoreCredentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'a' }), undefined);
+    assert.equal(s3SettingsFrom({}), undefined);
+    assert.equal(s3SettingsFrom({ AWS_ACCESS_KEY_ID: 'a' }), undefined);
   });
 });
