@@ -19,12 +19,19 @@ export interface TestRegistry {
   url: string;
   /** The registry's filesystem storage root (`docker/registry/v2/...` below it), for tampering tests. */
   storageDir: string;
+  /**
+   * The requests the registry served so far, in order (`PUT /v2/repo/manifests/tag`), from its access log: empty
+   * unless started with `accessLog: true`.
+   */
+  requests(): string[];
   stop(): Promise<void>;
 }
 
 export interface StartRegistryOptions {
   /** Requires HTTP basic auth (htpasswd, bcrypt) with this one user. */
   auth?: { username: string; password: string };
+  /** Keep the registry's access log (Apache combined format on its stdout), read back by `requests()`. */
+  accessLog?: boolean;
 }
 
 /**
@@ -74,7 +81,7 @@ export async function startRegistry(
     'log:',
     '  level: error',
     '  accesslog:',
-    '    disabled: true',
+    `    disabled: ${options.accessLog ? 'false' : 'true'}`,
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${storageDir}`,
@@ -91,15 +98,24 @@ export async function startRegistry(
   const configPath = join(dir, 'config.yml');
   await writeFile(configPath, `${lines.join('\n')}\n`);
 
-  const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(REGISTRY_BINARY, ['serve', configPath], {
+    stdio: ['ignore', options.accessLog ? 'pipe' : 'ignore', 'pipe'],
+  });
   const stderr: string[] = [];
   child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  // `127.0.0.1 - - [date] "PUT /v2/app/manifests/v1 HTTP/1.1" 201 …`: the method and path of each line.
+  const requests = () =>
+    [...log.matchAll(/"([A-Z]+) (\S+) HTTP\/[\d.]+"/g)].map((m) => `${m[1]} ${decodeURIComponent(m[2] ?? '')}`);
   const host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
   const stop = () => stopChild(child);
   t.after(stop);
   await waitUntilServing(url, child, stderr);
-  return { host, url, storageDir, stop };
+  return { host, url, storageDir, requests, stop };
 }
 
 async function bcryptHash(password: string): Promise<string> {
