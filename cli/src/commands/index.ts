@@ -5,6 +5,7 @@ import { registerDiff } from './diff.js';
 import { registerFlatten } from './flatten.js';
 import { registerKeys } from './keys.js';
 import { registerKyverno } from './kyverno.js';
+import { registerPipeline } from './pipeline.js';
 import { registerProvenance } from './provenance.js';
 import { registerPush } from './push.js';
 import { registerSbom } from './sbom.js';
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
   registerAttest(program);
   registerProvenance(program);
   registerKyverno(program);
+  registerPipeline(program);
   registerPush(program);
   registerVersion(program);
 }
