@@ -1,0 +1,220 @@
+// apt repositories as the image configures them: sources (one-line `sources.list` and deb822 `.sources`), trusted
+// keys, and the verified chain InRelease (OpenPGP) → Packages (SHA-256 from InRelease) → `.deb` (SHA-256 from
+// Packages). Every byte used is checked against the link above it; a break in the chain is DIGEST_MISMATCH.
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { LadingError } from '../errors/lading-error.js';
+import { fetchBytes } from '../http/download.js';
+import { field, fieldLines, parseStanzas, type Stanza } from './control.js';
+import { type PublicKey, readKeyring, verifyClearsigned } from './openpgp.js';
+import type { RootView } from './rootfs.js';
+
+export interface AptSource {
+  uri: string;
+  suite: string;
+  components: string[];
+  /** Keyring files (paths inside the image) or inline keys from `Signed-By`; empty: the image's trusted keys. */
+  signedBy: string[];
+}
+
+export interface AptCandidate {
+  package: string;
+  version: string;
+  architecture: string;
+  source: string;
+  /** Full URL of the `.deb`. */
+  url: string;
+  sha256: string;
+  size: number;
+  stanza: Stanza;
+}
+
+export interface AptIndexOptions {
+  now: Date;
+  /** Replaces every source's URI (a mirror the user names). */
+  mirror?: string;
+  /** Keyring files' bytes given by the user instead of the image's trusted keys. */
+  keyrings?: Buffer[];
+  architecture: string;
+  signal?: AbortSignal;
+}
+
+const MAX_INDEX = 512 * 1024 ** 2;
+const MAX_RELEASE = 16 * 1024 ** 2;
+
+function splitWords(value: string | undefined): string[] {
+  return (value ?? '').split(/\s+/).filter((w) => w !== '');
+}
+
+/** The image's apt sources: `etc/apt/sources.list`, `etc/apt/sources.list.d/*.list` and `*.sources`. */
+export function aptSources(view: RootView): AptSource[] {
+  const sources: AptSource[] = [];
+  const files = ['etc/apt/sources.list', ...view.children('etc/apt/sources.list.d')];
+  for (const path of files) {
+    const content = view.content(path)?.toString('utf8');
+    if (content === undefined) continue;
+    if (path.endsWith('.sources')) {
+      for (const stanza of parseStanzas(content)) {
+        if (!splitWords(field(stanza, 'Types')).includes('deb')) continue;
+        if ((field(stanza, 'Enabled') ?? 'yes').toLowerCase() === 'no') continue;
+        const signed = field(stanza, 'Signed-By');
+        const signedBy = signed === undefined ? [] : signed.includes('BEGIN PGP') ? [signed] : splitWords(signed);
+        for (const uri of splitWords(field(stanza, 'URIs'))) {
+          for (const suite of splitWords(field(stanza, 'Suites'))) {
+            sources.push({ uri, suite, components: splitWords(field(stanza, 'Components')), signedBy });
+          }
+        }
+      }
+    } else if (path.endsWith('.list')) {
+      for (const raw of content.split('\n')) {
+        const line = raw.replace(/#.*/, '').trim();
+        if (!line.startsWith('deb ') && !line.startsWith('deb\t')) continue;
+        let rest = line.slice(4).trim();
+        const signedBy: string[] = [];
+        if (rest.startsWith('[')) {
+          const end = rest.indexOf(']');
+          for (const option of splitWords(rest.slice(1, end))) {
+            const [key, value] = option.split('=');
+            if (key === 'signed-by' && value) signedBy.push(...value.split(','));
+          }
+          rest = rest.slice(end + 1).trim();
+        }
+        const [uri, suite, ...components] = splitWords(rest);
+        if (uri && suite) sources.push({ uri, suite, components, signedBy });
+      }
+    }
+  }
+  return sources;
+}
+
+/** Keyrings apt trusts in the image: `etc/apt/trusted.gpg`, `etc/apt/trusted.gpg.d/*`, as files under a path. */
+function imageKeys(view: RootView, signedBy: string[]): PublicKey[] {
+  const keys: PublicKey[] = [];
+  const files = signedBy.length > 0 ? signedBy : ['etc/apt/trusted.gpg', ...view.children('etc/apt/trusted.gpg.d')];
+  for (const entry of files) {
+    if (entry.includes('BEGIN PGP')) {
+      keys.push(...readKeyring(Buffer.from(entry.replace(/^\s*\.\s*$/gm, '')), 'Signed-By'));
+      continue;
+    }
+    const path = view.resolveParent(entry.replace(/^\/+/, ''));
+    const bytes = view.content(path);
+    if (bytes && /\.(gpg|asc)$|trusted\.gpg$/.test(path)) keys.push(...readKeyring(bytes, `/${path}`));
+  }
+  return keys;
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function fetchRequired(url: string, max: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  const body = await fetchBytes(url, max, signal ? { signal } : {});
+  if (!body) throw new LadingError('NOT_FOUND', `${url}: not found (HTTP 404)`);
+  return body;
+}
+
+/** Parses a Release date (`Sat, 05 Dec 2026 10:00:00 UTC`). */
+function releaseDate(value: string, what: string): Date {
+  const date = new Date(value.replace(/\bUTC\b/, 'GMT'));
+  if (Number.isNaN(date.getTime()))
+    throw new LadingError('BAD_INPUT', `${what}: unreadable date ${JSON.stringify(value)}`);
+  return date;
+}
+
+/**
+ * Every package the image's sources offer for `architecture` (and `all`), each with its verified `.deb` hash. The
+ * InRelease of each suite is verified against the source's keys; each Packages index against InRelease's SHA-256.
+ */
+export async function aptCandidates(view: RootView, options: AptIndexOptions): Promise<AptCandidate[]> {
+  const sources = aptSources(view);
+  if (sources.length === 0)
+    throw new LadingError('BAD_INPUT', 'the image configures no apt sources (etc/apt/sources.list[.d])');
+  const candidates: AptCandidate[] = [];
+  for (const source of sources) {
+    const base = (options.mirror ?? source.uri).replace(/\/+$/, '');
+    const keys = options.keyrings
+      ? options.keyrings.flatMap((k, i) => readKeyring(k, `keyring ${i + 1}`))
+      : imageKeys(view, source.signedBy);
+    if (keys.length === 0) {
+      throw new LadingError('DIGEST_MISMATCH', `${base} ${source.suite}: no trusted OpenPGP key to verify it with`, {
+        option: 'keyring',
+      });
+    }
+    const dists = `${base}/dists/${source.suite}`;
+    const inRelease = await fetchRequired(`${dists}/InRelease`, MAX_RELEASE, options.signal);
+    const verified = verifyClearsigned(inRelease.toString('utf8'), keys, `${dists}/InRelease`);
+    const release = parseStanzas(verified.text)[0] ?? [];
+    const validUntil = field(release, 'Valid-Until');
+    if (validUntil && releaseDate(validUntil, `${dists}/InRelease`) < options.now) {
+      throw new LadingError('DIGEST_MISMATCH', `${dists}/InRelease expired on ${validUntil} (Valid-Until)`);
+    }
+    const hashes = new Map<string, { sha256: string; size: number }>();
+    for (const line of fieldLines(release, 'SHA256')) {
+      const [hash, size, path] = splitWords(line);
+      if (hash && size && path) hashes.set(path, { sha256: hash.toLowerCase(), size: Number(size) });
+    }
+    for (const component of source.components) {
+      for (const arch of [options.architecture, 'all']) {
+        const index = await fetchPackages(dists, component, arch, hashes, options.signal);
+        if (!index) continue;
+        for (const stanza of parseStanzas(index)) {
+          const name = field(stanza, 'Package');
+          const version = field(stanza, 'Version');
+          const filename = field(stanza, 'Filename');
+          const hash = field(stanza, 'SHA256');
+          if (!name || !version || !filename || !hash) continue;
+          const sourceField = splitWords(field(stanza, 'Source'))[0] ?? name;
+          candidates.push({
+            package: name,
+            version,
+            architecture: field(stanza, 'Architecture') ?? arch,
+            source: sourceField,
+            url: `${base}/${filename.replace(/^\/+/, '')}`,
+            sha256: hash.toLowerCase(),
+            size: Number(field(stanza, 'Size') ?? Number.NaN),
+            stanza,
+          });
+        }
+      }
+    }
+  }
+  return candidates;
+}
+
+/** A component's Packages index (plain or gzip), checked against InRelease; undefined when InRelease lists none. */
+async function fetchPackages(
+  dists: string,
+  component: string,
+  arch: string,
+  hashes: Map<string, { sha256: string; size: number }>,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  // Debian's security suite lists `updates/main` as its component but keeps the indexes under `main/`.
+  for (const comp of [component, component.split('/').pop() as string]) {
+    for (const name of ['Packages.gz', 'Packages']) {
+      const path = `${comp}/binary-${arch}/${name}`;
+      const expected = hashes.get(path);
+      if (!expected) continue;
+      const url = `${dists}/${path}`;
+      const body = await fetchRequired(url, MAX_INDEX, signal);
+      if (body.length !== expected.size || sha256(body) !== expected.sha256) {
+        throw new LadingError('DIGEST_MISMATCH', `${url}: SHA-256 differs from the one InRelease lists`);
+      }
+      try {
+        return (name.endsWith('.gz') ? gunzipSync(body, { maxOutputLength: MAX_INDEX }) : body).toString('utf8');
+      } catch (err) {
+        throw new LadingError('BAD_INPUT', `${url}: corrupt gzip`, { cause: err });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Downloads a `.deb` and checks its size and SHA-256 against the verified Packages entry. */
+export async function fetchDeb(candidate: AptCandidate, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
+  const body = await fetchRequired(candidate.url, maxBytes, signal);
+  if ((Number.isFinite(candidate.size) && body.length !== candidate.size) || sha256(body) !== candidate.sha256) {
+    throw new LadingError('DIGEST_MISMATCH', `${candidate.url}: SHA-256 differs from the one the Packages index lists`);
+  }
+  return body;
+}

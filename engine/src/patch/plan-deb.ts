@@ -1,0 +1,206 @@
+// The Debian/Ubuntu plan: for each vulnerable source package, the binaries installed from it, the candidate each
+// has in the image's (verified) repositories, what unpacking it would involve, and the verdict.
+import { LadingError } from '../errors/lading-error.js';
+import { compareVersions } from '../versions/index.js';
+import { type AptCandidate, aptCandidates, aptSources, fetchDeb } from './apt.js';
+import { field } from './control.js';
+import { type DebPackage, readDeb } from './deb.js';
+import { formatRelation, holds, parseRelations } from './deps.js';
+import { type InstalledDeb, installedDebs } from './dpkg-db.js';
+import type { RootView } from './rootfs.js';
+import type { FixableFinding, PatchBinary, PatchPlanEntry } from './types.js';
+
+export interface DebPlanOptions {
+  now: Date;
+  mirror?: string;
+  keyrings?: Buffer[];
+  architecture: string;
+  maxPackageBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface DebPlan {
+  repositories: string[];
+  entries: PatchPlanEntry[];
+  /** Downloaded and verified `.deb` files by URL (the apply step reuses them). */
+  downloads: Map<string, { bytes: Buffer; deb: DebPackage }>;
+  installed: InstalledDeb[];
+}
+
+const ECOSYSTEM = 'Debian';
+
+function cmp(a: string, b: string): number {
+  return compareVersions(ECOSYSTEM, a, b);
+}
+
+/** The lowest fixed version above `installed` (a finding lists one per affected branch). */
+function fixAbove(installed: string, fixedVersions: string[]): string | undefined {
+  return [...fixedVersions].sort(cmp).find((v) => cmp(v, installed) > 0);
+}
+
+export async function planDebian(
+  view: RootView,
+  findings: FixableFinding[],
+  options: DebPlanOptions,
+): Promise<DebPlan> {
+  const installed = installedDebs(view);
+  if (installed.length === 0) throw new LadingError('BAD_INPUT', 'the image has no dpkg database to patch');
+  const byName = new Map(installed.map((d) => [d.name, d]));
+  // Vulnerable source packages and the version that fixes all their findings.
+  const wanted = new Map<string, { fixed: string; ids: Set<string> }>();
+  for (const finding of findings) {
+    const deb = byName.get(finding.package);
+    if (!deb) continue;
+    const fixed = fixAbove(deb.version, finding.fixedVersions);
+    if (!fixed) continue;
+    const entry = wanted.get(deb.source) ?? { fixed, ids: new Set<string>() };
+    if (cmp(fixed, entry.fixed) > 0) entry.fixed = fixed;
+    entry.ids.add(finding.id);
+    wanted.set(deb.source, entry);
+  }
+  const repositories = aptSources(view).map((s) => `${(options.mirror ?? s.uri).replace(/\/+$/, '')} ${s.suite}`);
+  const downloads = new Map<string, { bytes: Buffer; deb: DebPackage }>();
+  if (wanted.size === 0) return { repositories, entries: [], downloads, installed };
+
+  const indexOptions: Parameters<typeof aptCandidates>[1] = { now: options.now, architecture: options.architecture };
+  if (options.mirror) indexOptions.mirror = options.mirror;
+  if (options.keyrings) indexOptions.keyrings = options.keyrings;
+  if (options.signal) indexOptions.signal = options.signal;
+  const candidates = await aptCandidates(view, indexOptions);
+  const offered = new Map<string, AptCandidate[]>();
+  for (const c of candidates) {
+    const list = offered.get(c.package) ?? [];
+    list.push(c);
+    offered.set(c.package, list);
+  }
+  const best = (deb: InstalledDeb, atLeast: string): AptCandidate | undefined =>
+    (offered.get(deb.name) ?? [])
+      .filter((c) => c.architecture === deb.architecture && cmp(c.version, atLeast) >= 0)
+      .sort((a, b) => cmp(b.version, a.version))[0];
+
+  const entries: PatchPlanEntry[] = [];
+  for (const [source, { fixed, ids }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const entry: PatchPlanEntry = {
+      source,
+      fixedVersion: fixed,
+      findings: [...ids].sort(),
+      binaries: [],
+      scripts: [],
+      conffiles: [],
+      triggers: [],
+      unsatisfied: [],
+      verdict: 'apply',
+    };
+    entries.push(entry);
+    // Every installed binary of the source moves together (libc6 and libc-bin depend on each other's exact version).
+    const chosen = new Map<string, { deb: InstalledDeb; candidate: AptCandidate | undefined; dependency: boolean }>();
+    for (const deb of installed.filter((d) => d.source === source)) {
+      chosen.set(deb.name, { deb, candidate: best(deb, fixed), dependency: false });
+    }
+    const missing = [...chosen.values()].filter((c) => !c.candidate).map((c) => c.deb.name);
+    if (missing.length > 0) {
+      entry.verdict = 'candidate-not-found';
+      entry.reason = `no version ≥ ${fixed} of ${missing.join(', ')} in the repositories`;
+    } else {
+      resolveDependencies(chosen, installed, best, entry);
+    }
+    for (const { deb, candidate, dependency } of chosen.values()) {
+      const binary: PatchBinary = { name: deb.name, architecture: deb.architecture, installed: deb.version };
+      if (dependency) binary.dependency = true;
+      if (candidate) {
+        binary.candidate = candidate.version;
+        binary.url = candidate.url;
+        binary.sha256 = candidate.sha256;
+      }
+      entry.binaries.push(binary);
+    }
+    const versions = entry.binaries.filter((b) => !b.dependency && b.candidate).map((b) => b.candidate as string);
+    const top = versions.sort(cmp).pop();
+    if (top) entry.candidateVersion = top;
+    if (entry.verdict === 'candidate-not-found') continue;
+    // What unpacking involves is in each package's control.tar: download (verified) and read it.
+    for (const { deb, candidate } of chosen.values()) {
+      if (!candidate) continue;
+      let got = downloads.get(candidate.url);
+      if (!got) {
+        const bytes = await fetchDeb(candidate, options.maxPackageBytes, options.signal);
+        got = { bytes, deb: readDeb(bytes, candidate.url, options.maxPackageBytes, false) };
+        downloads.set(candidate.url, got);
+      }
+      for (const s of got.deb.scripts) entry.scripts.push(`${deb.name}: ${s}`);
+      for (const t of got.deb.triggers) entry.triggers.push(`${deb.name}: ${t}`);
+      entry.conffiles.push(...got.deb.conffiles);
+      if (entry.verdict === 'apply' && (got.deb.scripts.length > 0 || got.deb.unsafeTriggers.length > 0)) {
+        entry.verdict = 'needs-scripts';
+        entry.reason =
+          got.deb.scripts.length > 0
+            ? `${deb.name} ${candidate.version} has maintainer scripts (${got.deb.scripts.join(', ')}), which only dpkg can run`
+            : `${deb.name} ${candidate.version} declares triggers that need running (${got.deb.unsafeTriggers.join(', ')})`;
+      }
+    }
+  }
+  return { repositories, entries, downloads, installed };
+}
+
+/**
+ * Checks the chosen packages' Depends and Pre-Depends against the image as it will be; an installed package that
+ * is too old is pulled in when the repositories have a version that satisfies it (to a fixed point), else the
+ * entry becomes unsatisfied-deps.
+ */
+function resolveDependencies(
+  chosen: Map<string, { deb: InstalledDeb; candidate: AptCandidate | undefined; dependency: boolean }>,
+  installed: InstalledDeb[],
+  best: (deb: InstalledDeb, atLeast: string) => AptCandidate | undefined,
+  entry: PatchPlanEntry,
+): void {
+  const byName = new Map(installed.map((d) => [d.name, d]));
+  for (let round = 0; round < 50; round++) {
+    const versions = new Map(installed.map((d) => [d.name, d.version]));
+    const provides = new Map<string, string[]>();
+    const addProvides = (value: string | undefined) => {
+      for (const clause of parseRelations(value)) {
+        for (const rel of clause) provides.set(rel.name, [...(provides.get(rel.name) ?? []), rel.version ?? '']);
+      }
+    };
+    for (const d of installed) if (!chosen.has(d.name)) addProvides(field(d.stanza, 'Provides'));
+    for (const { deb, candidate } of chosen.values()) {
+      if (!candidate) continue;
+      versions.set(deb.name, candidate.version);
+      addProvides(field(candidate.stanza, 'Provides'));
+    }
+    const unsatisfied: string[] = [];
+    let pulled = false;
+    for (const { candidate } of [...chosen.values()]) {
+      if (!candidate) continue;
+      const relations = [
+        ...parseRelations(field(candidate.stanza, 'Pre-Depends')),
+        ...parseRelations(field(candidate.stanza, 'Depends')),
+      ];
+      for (const clause of relations) {
+        if (clause.some((rel) => holds(rel, versions, provides))) continue;
+        // An installed package that is too old: a newer one from the repositories may satisfy it.
+        const upgrade = clause
+          .map((rel) => {
+            const deb = byName.get(rel.name);
+            if (!deb || chosen.has(deb.name) || !rel.version) return undefined;
+            const c = best(deb, rel.op === '>>' ? deb.version : rel.version);
+            return c && holds(rel, new Map([[rel.name, c.version]]), new Map()) ? { deb, c } : undefined;
+          })
+          .find((u) => u !== undefined);
+        if (upgrade) {
+          chosen.set(upgrade.deb.name, { deb: upgrade.deb, candidate: upgrade.c, dependency: true });
+          pulled = true;
+        } else {
+          unsatisfied.push(formatRelation(clause));
+        }
+      }
+    }
+    if (pulled) continue;
+    if (unsatisfied.length > 0) {
+      entry.unsatisfied = [...new Set(unsatisfied)].sort();
+      entry.verdict = 'unsatisfied-deps';
+      entry.reason = `needs ${entry.unsatisfied.join(', ')}, which neither the image nor the repositories provide`;
+    }
+    return;
+  }
+}
