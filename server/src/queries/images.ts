@@ -1,0 +1,692 @@
+// Reads of images by digest (SERVER.md section 2, "Reads"): the fleet list with its filters, one image's detail, and
+// its findings, packages, layers, evidence, events and artifacts. One Kysely query set serves SQLite and PostgreSQL;
+// every list is keyset-paginated; every query takes the caller's ReadScope, and an image outside it is not found.
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely';
+import { decodeJson } from '../db/dialect.js';
+import type { Database } from '../db/schema.js';
+import { COUNT_CAP, type Cursor, cappedTotal, decodePageToken, filterHash, type Page, pageOf } from './keyset.js';
+import type { ReadScope } from './scope.js';
+import { isoTime, like, likeLiteral, type SeverityName, severityRank } from './text.js';
+
+type Db = Kysely<Database>;
+type ImagesFrom = ExpressionBuilder<Database & { i: Database['images'] }, 'i'>;
+
+export const IMAGE_SORTS = ['-riskIndex', 'riskIndex', '-ingestedAt', 'ingestedAt'] as const;
+export type ImageSort = (typeof IMAGE_SORTS)[number];
+export const EVIDENCE_STATES = ['verified', 'partial', 'failed', 'none'] as const;
+
+export interface ImageFilters {
+  current?: boolean;
+  /** A repository glob (`ghcr.io/acme/*`); `*` is any run of characters. */
+  repository?: string;
+  /** Part of a repository name, a tag name, or the start of a digest (with or without `sha256:`). */
+  q?: string;
+  minSeverity?: SeverityName;
+  kev?: boolean;
+  evidence?: (typeof EVIDENCE_STATES)[number];
+}
+
+export interface ImageCounts {
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+}
+
+export interface ImageSummary {
+  digest: string;
+  repository: string | null;
+  tags: string[];
+  platform: string;
+  state: string;
+  ingestedAt: string;
+  counts: ImageCounts;
+  suppressed: number;
+  packages: number;
+  kev: boolean;
+  riskIndex: number;
+  evidence: { state: string; score: number; max: number };
+}
+
+/** Repository ids of the scope as a SQL condition on `column` (true for everything). */
+function inScope<E extends ExpressionBuilder<any, any>>(eb: E, column: string, scope: ReadScope) {
+  if (scope.all) return sql<boolean>`1 = 1`;
+  if (scope.repositoryIds.length === 0) return sql<boolean>`1 = 0`;
+  return eb(column as any, 'in', scope.repositoryIds as number[]);
+}
+
+/** Images the scope may see (those linked to one of its repositories), as a condition on `i`. */
+export function visibleImage(eb: ImagesFrom, scope: ReadScope, extra?: { current?: boolean; repositoryGlob?: string }) {
+  let sub = eb.selectFrom('repository_images as ri').select(sql`1`.as('one')).whereRef('ri.image_id', '=', 'i.id');
+  if (!scope.all) sub = sub.where((e) => inScope(e, 'ri.repository_id', scope));
+  if (extra?.current) sub = sub.where('ri.is_current', '=', 1).where('i.state', '!=', 'quarantined');
+  if (extra?.repositoryGlob !== undefined) {
+    const pattern = extra.repositoryGlob.toLowerCase().split('*').map(likeLiteral).join('%');
+    sub = sub.where((e) =>
+      e.exists(
+        e
+          .selectFrom('repositories as r')
+          .select(sql`1`.as('one'))
+          .whereRef('r.id', '=', 'ri.repository_id')
+          .where(like(sql.ref('r.name_lc'), pattern)),
+      ),
+    );
+  }
+  return eb.exists(sub);
+}
+
+function imageSortColumn(sort: ImageSort): 'i.risk_index' | 'i.last_ingested_at' {
+  return sort.endsWith('riskIndex') ? 'i.risk_index' : 'i.last_ingested_at';
+}
+
+function filteredImages(db: Db, scope: ReadScope, filters: ImageFilters) {
+  let q = db.selectFrom('images as i');
+  const needsLink = !scope.all || filters.current || filters.repository !== undefined;
+  if (needsLink) {
+    q = q.where((eb) =>
+      visibleImage(eb, scope, {
+        ...(filters.current ? { current: true } : {}),
+        ...(filters.repository !== undefined ? { repositoryGlob: filters.repository } : {}),
+      }),
+    );
+  }
+  if (filters.kev !== undefined) q = q.where('i.has_kev', '=', filters.kev ? 1 : 0);
+  if (filters.evidence) q = q.where('i.evidence_state', '=', filters.evidence);
+  if (filters.minSeverity) {
+    const columns = (['critical', 'high', 'medium', 'low', 'unknown'] as const).slice(
+      0,
+      ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'].indexOf(filters.minSeverity) + 1,
+    );
+    q = q.where((eb) => eb.or(columns.map((c) => eb(`i.${c}`, '>', 0))));
+  }
+  if (filters.q) q = q.where((eb) => imageMatchesText(eb, filters.q as string, scope));
+  return q;
+}
+
+/** Digest prefix, tag name, or part of a repository name (in scope). */
+function imageMatchesText(eb: ImagesFrom, text: string, scope: ReadScope) {
+  const lower = text.toLowerCase().trim();
+  const hex = lower.startsWith('sha256:') ? lower : `sha256:${lower}`;
+  const conditions: Expression<SqlBool>[] = [like(sql.ref('i.digest'), `${likeLiteral(hex)}%`)];
+  conditions.push(
+    eb.exists(
+      eb
+        .selectFrom('tags as t')
+        .select(sql`1`.as('one'))
+        .whereRef('t.current_image_id', '=', 'i.id')
+        .where('t.name', '=', text.trim())
+        .where((e) => inScope(e, 't.repository_id', scope)),
+    ),
+  );
+  conditions.push(
+    eb.exists(
+      eb
+        .selectFrom('repository_images as ri2')
+        .innerJoin('repositories as r2', 'r2.id', 'ri2.repository_id')
+        .select(sql`1`.as('one'))
+        .whereRef('ri2.image_id', '=', 'i.id')
+        .where(like(sql.ref('r2.name_lc'), `%${likeLiteral(lower)}%`))
+        .where((e) => inScope(e, 'ri2.repository_id', scope)),
+    ),
+  );
+  return eb.or(conditions);
+}
+
+const IMAGE_COLUMNS = [
+  'i.id',
+  'i.digest',
+  'i.platform',
+  'i.state',
+  'i.last_ingested_at',
+  'i.critical',
+  'i.high',
+  'i.medium',
+  'i.low',
+  'i.unknown',
+  'i.suppressed',
+  'i.packages',
+  'i.has_kev',
+  'i.risk_index',
+  'i.evidence_state',
+  'i.evidence_score',
+  'i.evidence_max',
+] as const;
+
+type ImageRow = {
+  id: number;
+  digest: string;
+  platform: string;
+  state: string;
+  last_ingested_at: number;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+  suppressed: number;
+  packages: number;
+  has_kev: number;
+  risk_index: number;
+  evidence_state: string;
+  evidence_score: number;
+  evidence_max: number;
+};
+
+/** Counts a query's rows up to COUNT_CAP + 1 (an exact count of a large set would scan it all). */
+export async function cappedCount(db: Db, q: SelectQueryBuilder<any, any, any>): Promise<number> {
+  const sub = q
+    .clearSelect()
+    .clearOrderBy()
+    .select(sql`1`.as('one'))
+    .limit(COUNT_CAP + 1);
+  const row = await db
+    .selectFrom(sub.as('capped'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Repository names and current tag names (in scope) of the given images, for list items. */
+async function namesOf(db: Db, scope: ReadScope, imageIds: number[]) {
+  const repositories = new Map<number, string>();
+  const tags = new Map<number, string[]>();
+  if (imageIds.length === 0) return { repositories, tags };
+  const repoRows = await db
+    .selectFrom('repository_images as ri')
+    .innerJoin('repositories as r', 'r.id', 'ri.repository_id')
+    .select(['ri.image_id', 'r.name'])
+    .where('ri.image_id', 'in', imageIds)
+    .where((eb) => inScope(eb, 'ri.repository_id', scope))
+    .orderBy('ri.image_id')
+    .orderBy('r.name')
+    .execute();
+  for (const r of repoRows) if (!repositories.has(r.image_id)) repositories.set(r.image_id, r.name);
+  const tagRows = await db
+    .selectFrom('tags as t')
+    .select(['t.current_image_id', 't.name'])
+    .where('t.current_image_id', 'in', imageIds)
+    .where((eb) => inScope(eb, 't.repository_id', scope))
+    .orderBy('t.name')
+    .execute();
+  for (const t of tagRows) {
+    if (t.current_image_id === null) continue;
+    const list = tags.get(t.current_image_id) ?? [];
+    list.push(t.name);
+    tags.set(t.current_image_id, list);
+  }
+  return { repositories, tags };
+}
+
+function summaryOf(row: ImageRow, names: Awaited<ReturnType<typeof namesOf>>): ImageSummary {
+  return {
+    digest: row.digest,
+    repository: names.repositories.get(row.id) ?? null,
+    tags: names.tags.get(row.id) ?? [],
+    platform: row.platform,
+    state: row.state,
+    ingestedAt: isoTime(Number(row.last_ingested_at)),
+    counts: {
+      critical: Number(row.critical),
+      high: Number(row.high),
+      medium: Number(row.medium),
+      low: Number(row.low),
+      unknown: Number(row.unknown),
+    },
+    suppressed: Number(row.suppressed),
+    packages: Number(row.packages),
+    kev: Number(row.has_kev) === 1,
+    riskIndex: Number(row.risk_index),
+    evidence: { state: row.evidence_state, score: Number(row.evidence_score), max: Number(row.evidence_max) },
+  };
+}
+
+/** `GET /images`: the fleet, filtered and sorted, one keyset page at a time. */
+export async function listImages(
+  db: Db,
+  scope: ReadScope,
+  filters: ImageFilters,
+  options: { sort: ImageSort; limit: number; pageToken?: string },
+): Promise<Page<ImageSummary>> {
+  const hash = filterHash(options.sort, { ...filters });
+  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const base = filteredImages(db, scope, filters);
+  const column = imageSortColumn(options.sort);
+  const descending = options.sort.startsWith('-');
+  let q = base.select([...IMAGE_COLUMNS]);
+  if (cursor) {
+    const value = Number(cursor.value);
+    q = q.where(
+      descending
+        ? sql<boolean>`(${sql.ref(column)} < ${value} or (${sql.ref(column)} = ${value} and i.id < ${cursor.id}))`
+        : sql<boolean>`(${sql.ref(column)} > ${value} or (${sql.ref(column)} = ${value} and i.id > ${cursor.id}))`,
+    );
+  }
+  const direction = descending ? 'desc' : 'asc';
+  const rows = (await q
+    .orderBy(column, direction)
+    .orderBy('i.id', direction)
+    .limit(options.limit + 1)
+    .execute()) as ImageRow[];
+  const total = cappedTotal(await cappedCount(db, base));
+  const names = await namesOf(
+    db,
+    scope,
+    rows.slice(0, options.limit).map((r) => r.id),
+  );
+  return pageOf(
+    rows,
+    options.limit,
+    hash,
+    (r): Cursor => ({ value: Number(column === 'i.risk_index' ? r.risk_index : r.last_ingested_at), id: r.id }),
+    (r) => summaryOf(r, names),
+    total,
+  );
+}
+
+/** The image with this digest when the scope may see it, else undefined (the route answers 404). */
+export async function findImage(db: Db, scope: ReadScope, digest: string): Promise<ImageRow | undefined> {
+  return (await db
+    .selectFrom('images as i')
+    .select([...IMAGE_COLUMNS])
+    .where('i.digest', '=', digest)
+    .where((eb) => visibleImage(eb, scope))
+    .executeTakeFirst()) as ImageRow | undefined;
+}
+
+/** `GET /images/{digest}`: the image, where it is (repositories, tracks, tags), its build and its counters. */
+export async function imageDetail(db: Db, scope: ReadScope, digest: string) {
+  const found = await findImage(db, scope, digest);
+  if (!found) return undefined;
+  const image = await db.selectFrom('images').selectAll().where('id', '=', found.id).executeTakeFirstOrThrow();
+  const names = await namesOf(db, scope, [found.id]);
+  const placements = await db
+    .selectFrom('repository_images as ri')
+    .innerJoin('repositories as r', 'r.id', 'ri.repository_id')
+    .select(['r.id', 'r.public_id', 'r.name', 'ri.track', 'ri.is_current', 'ri.first_seen_at'])
+    .where('ri.image_id', '=', found.id)
+    .where((eb) => inScope(eb, 'ri.repository_id', scope))
+    .orderBy('r.name')
+    .orderBy('ri.track')
+    .execute();
+  const tagRows = await db
+    .selectFrom('tags as t')
+    .select(['t.repository_id', 't.name'])
+    .where('t.current_image_id', '=', found.id)
+    .orderBy('t.name')
+    .execute();
+  const build = await db
+    .selectFrom('builds')
+    .selectAll()
+    .where('image_id', '=', found.id)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  const layers = await imageLayers(db, found.id);
+  return {
+    ...summaryOf(found, names),
+    indexDigest: image.index_digest,
+    os: image.os_ecosystem,
+    configDigest: image.config_digest,
+    createdAt: isoTime(image.image_created_at === null ? null : Number(image.image_created_at)),
+    firstIngestedAt: isoTime(Number(image.first_ingested_at)),
+    repositories: placements.map((p) => ({
+      id: p.public_id,
+      name: p.name,
+      track: p.track,
+      current: Number(p.is_current) === 1,
+      firstSeenAt: isoTime(Number(p.first_seen_at)),
+      tags: tagRows.filter((t) => t.repository_id === p.id).map((t) => t.name),
+    })),
+    layers,
+    build: build
+      ? {
+          builder: build.builder_id,
+          buildType: build.build_type,
+          sourceRepo: build.source_repo,
+          commit: build.source_commit,
+          ref: build.source_ref,
+          workflowPath: build.workflow_path,
+          runId: build.run_id,
+          runUrl: build.run_url,
+          startedAt: isoTime(build.started_at === null ? null : Number(build.started_at)),
+          finishedAt: isoTime(build.finished_at === null ? null : Number(build.finished_at)),
+        }
+      : null,
+  };
+}
+
+async function imageLayers(db: Db, imageId: number) {
+  const rows = await db
+    .selectFrom('image_layers as il')
+    .innerJoin('layers as l', 'l.id', 'il.layer_id')
+    .select(['il.position', 'l.diff_id', 'l.digest', 'l.size', 'il.created_by'])
+    .where('il.image_id', '=', imageId)
+    .orderBy('il.position')
+    .execute();
+  return rows.map((r) => ({
+    position: Number(r.position),
+    diffId: r.diff_id,
+    digest: r.digest,
+    size: r.size === null ? null : Number(r.size),
+    createdBy: r.created_by,
+  }));
+}
+
+/** `GET /images/{digest}/layers`: every layer in order (an image has at most a few hundred: one page). */
+export async function listLayers(db: Db, scope: ReadScope, digest: string) {
+  const found = await findImage(db, scope, digest);
+  if (!found) return undefined;
+  const items = await imageLayers(db, found.id);
+  return { items, next_page_token: null, total: { count: items.length, type: 'EXACT' as const } };
+}
+
+export const FINDING_STATUSES = ['open', 'suppressed', 'resolved'] as const;
+export interface FindingFilters {
+  status?: (typeof FINDING_STATUSES)[number];
+  severity?: SeverityName;
+  /** The start of a vulnerability id or alias, or of a package name. */
+  q?: string;
+}
+
+/** `GET /images/{digest}/findings`: most severe first, then by id. */
+export async function listFindings(
+  db: Db,
+  scope: ReadScope,
+  digest: string,
+  filters: FindingFilters,
+  options: { limit: number; pageToken?: string },
+) {
+  const found = await findImage(db, scope, digest);
+  if (!found) return undefined;
+  const hash = filterHash('severity', { digest, ...filters });
+  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  let base = db
+    .selectFrom('findings as f')
+    .innerJoin('packages as p', 'p.id', 'f.package_id')
+    .innerJoin('vulnerabilities as v', 'v.id', 'f.vulnerability_id')
+    .where('f.image_id', '=', found.id);
+  if (filters.status) base = base.where('f.status', '=', filters.status);
+  if (filters.severity) base = base.where('f.severity', '=', filters.severity);
+  if (filters.q) {
+    const text = filters.q.trim();
+    base = base.where((eb) =>
+      eb.or([
+        like(sql.ref('p.name_lc'), `${likeLiteral(text.toLowerCase())}%`),
+        eb('v.vuln_id', 'in', [text, text.toUpperCase()]),
+        eb.exists(
+          eb
+            .selectFrom('vuln_aliases as a')
+            .select(sql`1`.as('one'))
+            .whereRef('a.vulnerability_id', '=', 'v.id')
+            .where('a.alias', 'in', [text, text.toUpperCase()]),
+        ),
+      ]),
+    );
+  }
+  const rank = severityRank(sql.ref('f.severity'));
+  let q = base.select([
+    'f.id',
+    'f.severity',
+    'f.fixed_version',
+    'f.status',
+    'f.first_seen_at',
+    'f.last_seen_at',
+    'f.resolved_at',
+    'f.resolution',
+    'f.exception_id',
+    'p.purl',
+    'p.type',
+    'p.name',
+    'p.version',
+    'v.vuln_id',
+    'v.aliases',
+    'v.summary',
+    'v.epss',
+    'v.kev',
+    rank.as('rank'),
+  ]);
+  if (cursor) {
+    q = q.where(
+      sql<boolean>`(${rank} > ${Number(cursor.value)} or (${rank} = ${Number(cursor.value)} and f.id > ${cursor.id}))`,
+    );
+  }
+  const rows = await q
+    .orderBy(rank)
+    .orderBy('f.id')
+    .limit(options.limit + 1)
+    .execute();
+  const exceptionIds = [...new Set(rows.map((r) => r.exception_id).filter((e): e is number => e !== null))];
+  const exceptions = new Map<number, { id: string; status: string; reason: string; expiresAt: string }>();
+  if (exceptionIds.length) {
+    for (const e of await db
+      .selectFrom('exceptions')
+      .select(['id', 'public_id', 'status', 'reason', 'expires_at'])
+      .where('id', 'in', exceptionIds)
+      .execute()) {
+      exceptions.set(e.id, {
+        id: e.public_id,
+        status: e.status,
+        reason: e.reason,
+        expiresAt: isoTime(Number(e.expires_at)),
+      });
+    }
+  }
+  const total = cappedTotal(await cappedCount(db, base));
+  return pageOf(
+    rows,
+    options.limit,
+    hash,
+    (r) => ({ value: Number(r.rank), id: r.id }),
+    (r) => ({
+      id: r.vuln_id,
+      aliases: decodeJson<string[]>(r.aliases) ?? [],
+      summary: r.summary,
+      severity: r.severity,
+      package: { name: r.name, version: r.version, type: r.type, purl: r.purl },
+      fixedVersion: r.fixed_version,
+      status: r.status,
+      kev: Number(r.kev) === 1,
+      epss: r.epss === null ? null : Number(r.epss),
+      firstSeenAt: isoTime(Number(r.first_seen_at)),
+      lastSeenAt: isoTime(Number(r.last_seen_at)),
+      resolvedAt: isoTime(r.resolved_at === null ? null : Number(r.resolved_at)),
+      resolution: r.resolution,
+      exception: r.exception_id === null ? null : (exceptions.get(r.exception_id) ?? null),
+    }),
+    total,
+  );
+}
+
+/** `GET /images/{digest}/packages`: the inventory, by package id then path (a package can sit at several paths). */
+export async function listPackages(
+  db: Db,
+  scope: ReadScope,
+  digest: string,
+  options: { limit: number; pageToken?: string },
+) {
+  const found = await findImage(db, scope, digest);
+  if (!found) return undefined;
+  const hash = filterHash('package', { digest });
+  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const base = db
+    .selectFrom('package_occurrences as o')
+    .innerJoin('packages as p', 'p.id', 'o.package_id')
+    .where('o.image_id', '=', found.id);
+  let q = base.select([
+    'o.package_id',
+    'o.path',
+    'o.found_by',
+    'p.purl',
+    'p.type',
+    'p.name',
+    'p.version',
+    'p.ecosystem',
+    'p.licenses',
+  ]);
+  if (cursor) {
+    q = q.where(
+      sql<boolean>`(o.package_id > ${cursor.id} or (o.package_id = ${cursor.id} and o.path > ${String(cursor.value)}))`,
+    );
+  }
+  const rows = await q
+    .orderBy('o.package_id')
+    .orderBy('o.path')
+    .limit(options.limit + 1)
+    .execute();
+  const total = cappedTotal(await cappedCount(db, base));
+  return pageOf(
+    rows,
+    options.limit,
+    hash,
+    (r) => ({ value: r.path, id: r.package_id }),
+    (r) => ({
+      purl: r.purl,
+      type: r.type,
+      name: r.name,
+      version: r.version,
+      ecosystem: r.ecosystem,
+      licenses: decodeJson<string[]>(r.licenses) ?? [],
+      path: r.path,
+      foundBy: r.found_by,
+    }),
+    total,
+  );
+}
+
+/** `GET /images/{digest}/events`: the image's audit log, oldest first. */
+export async function listImageEvents(
+  db: Db,
+  scope: ReadScope,
+  digest: string,
+  options: { limit: number; pageToken?: string },
+) {
+  const found = await findImage(db, scope, digest);
+  if (!found) return undefined;
+  const hash = filterHash('id', { digest });
+  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const base = db.selectFrom('events as e').where('e.image_id', '=', found.id);
+  let q = base.select(['e.id', 'e.at', 'e.type', 'e.actor_kind', 'e.severity', 'e.data']);
+  if (cursor) q = q.where('e.id', '>', cursor.id);
+  const rows = await q
+    .orderBy('e.id')
+    .limit(options.limit + 1)
+    .execute();
+  const total = cappedTotal(await cappedCount(db, base));
+  return pageOf(
+    rows,
+    options.limit,
+    hash,
+    (r) => ({ value: null, id: r.id }),
+    (r) => ({
+      id: Number(r.id),
+      at: isoTime(Number(r.at)),
+      type: r.type,
+      actor: r.actor_kind,
+      severity: r.severity,
+      data: decodeJson<Record<string, unknown>>(r.data) ?? {},
+    }),
+    total,
+  );
+}
+
+/** `GET /images/{digest}/artifacts`: the documents kept for the image (download each by sha256). */
+export async function listImageArtifacts(db: Db, scope: ReadScope, digest: string) {
+  const found = await findImage(db, scope, digest);
+  if (!found) return undefined;
+  const rows = await db
+    .selectFrom('image_artifacts as ia')
+    .innerJoin('artifacts as a', 'a.id', 'ia.artifact_id')
+    .select(['a.sha256', 'a.kind', 'a.media_type', 'a.size', 'ia.role', 'ia.predicate_type', 'ia.created_at'])
+    .where('ia.image_id', '=', found.id)
+    .orderBy('ia.created_at')
+    .orderBy('a.sha256')
+    .execute();
+  const items = rows.map((r) => ({
+    sha256: r.sha256,
+    kind: r.kind,
+    mediaType: r.media_type,
+    size: Number(r.size),
+    role: r.role,
+    predicateType: r.predicate_type,
+    addedAt: isoTime(Number(r.created_at)),
+    url: `/api/v1/artifacts/${r.sha256}`,
+  }));
+  return { items, next_page_token: null, total: { count: items.length, type: 'EXACT' as const } };
+}
+
+/** `GET /images/{digest}/evidence`: the scorecard (one row per check) and the build facts from the provenance. */
+export async function imageEvidence(db: Db, scope: ReadScope, digest: string) {
+  const found = await findImage(db, scope, digest);
+  if (!found) return undefined;
+  const checks = await db
+    .selectFrom('verifications as v')
+    .leftJoin('artifacts as a', 'a.id', 'v.artifact_id')
+    .select(['v.check', 'v.result', 'v.key_id', 'v.identity', 'v.detail', 'v.verified_at', 'a.sha256'])
+    .where('v.image_id', '=', found.id)
+    .orderBy('v.check')
+    .execute();
+  const builds = await db
+    .selectFrom('builds as b')
+    .innerJoin('artifacts as a', 'a.id', 'b.provenance_artifact_id')
+    .select([
+      'a.sha256',
+      'b.builder_id',
+      'b.build_type',
+      'b.source_repo',
+      'b.source_commit',
+      'b.source_ref',
+      'b.workflow_path',
+      'b.run_id',
+      'b.run_url',
+    ])
+    .where('b.image_id', '=', found.id)
+    .orderBy('b.id')
+    .execute();
+  return {
+    digest: found.digest,
+    state: found.evidence_state,
+    score: Number(found.evidence_score),
+    max: Number(found.evidence_max),
+    checks: checks.map((c) => ({
+      check: c.check,
+      result: c.result,
+      keyId: c.key_id,
+      identity: c.identity,
+      artifact: c.sha256,
+      detail: decodeJson<unknown>(c.detail),
+      verifiedAt: isoTime(Number(c.verified_at)),
+    })),
+    builds: builds.map((b) => ({
+      provenance: b.sha256,
+      builderId: b.builder_id,
+      buildType: b.build_type,
+      sourceRepo: b.source_repo,
+      sourceCommit: b.source_commit,
+      sourceRef: b.source_ref,
+      workflowPath: b.workflow_path,
+      runId: b.run_id,
+      runUrl: b.run_url,
+    })),
+  };
+}
+
+/** List items of the given images (already known to be in scope), by id. */
+export async function listImagesByIds(db: Db, scope: ReadScope, ids: number[]): Promise<Map<number, ImageSummary>> {
+  const out = new Map<number, ImageSummary>();
+  if (ids.length === 0) return out;
+  const rows = (await db
+    .selectFrom('images as i')
+    .select([...IMAGE_COLUMNS])
+    .where('i.id', 'in', ids)
+    .execute()) as ImageRow[];
+  const names = await namesOf(db, scope, ids);
+  for (const row of rows) out.set(row.id, summaryOf(row, names));
+  return out;
+}
