@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { detectBuildContext } from '../../src/attest/ci-environment.js';
+import { verifyImageAttestations } from '../../src/attest/image-attestations.js';
+import { attachmentRegistry } from '../../src/attest/registry-adapter.js';
+import { pushBundle } from '../../src/collector/client.js';
+import { LadingError } from '../../src/errors/lading-error.js';
+import { type PipelineEvent, type PipelineOptions, type PipelinePorts, runPipeline } from '../../src/pipeline/index.js';
+import { scan } from '../../src/scan/scan.js';
+import { listenOnLoopback } from '../helpers/http-server.js';
+import { buildImage } from '../helpers/images.js';
+import { skopeoCopy, startRegistry, suiteCleanup } from '../helpers/registry.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const NOW = new Date('2026-12-01T10:00:00Z');
+
+function keyPair() {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+}
+
+function options(source: string, image: string, outDir: string, extra: Partial<PipelineOptions> = {}): PipelineOptions {
+  return {
+    source,
+    image,
+    tags: ['v1'],
+    platform: 'all',
+    push: true,
+    dryRun: false,
+    outDir,
+    storeLayout: 'both',
+    notifyRequired: false,
+    startedOn: NOW,
+    ...extra,
+  };
+}
+
+function ports(dbDir: string, extra: Partial<PipelinePorts> = {}): PipelinePorts {
+  return {
+    scan: (target, o) => scan(target, { dbDir, now: NOW, ...(o.signal ? { signal: o.signal } : {}) }),
+    registry: attachmentRegistry(),
+    signingKey: keyPair().privateKey,
+    buildContext: detectBuildContext({}, () => ({ commit: 'a'.repeat(40), remote: 'https://example.com/acme/app' })),
+    clock: () => new Date('2026-12-01T10:05:00Z'),
+    sleep: async () => {},
+    ...extra,
+  };
+}
+
+async function image(dir: string, name: string, layers = 1) {
+  return buildImage(join(dir, name), {
+    layers: Array.from({ length: layers }, (_, i) => [{ path: `app/file-${i}.txt`, content: `${name} ${i}\n` }]),
+    config: { user: '1000' },
+  });
+}
+
+/** The tags the registry's filesystem storage holds for a repository (read from its folder, not over HTTP). */
+async function storedTags(storageDir: string, repository: string): Promise<string[]> {
+  const dir = join(storageDir, 'docker/registry/v2/repositories', repository, '_manifests/tags');
+  return (await readdir(dir).catch(() => [])).sort();
+}
+
+describe('runPipeline', { timeout: 300_000 }, () => {
+  const cleanup = suiteCleanup();
+
+  it('a registry that disappears mid-run: exit 3, no tag, the untagged writes named', async () => {
+    const dir = await tempDir(cleanup);
+    const registry = await startRegistry(cleanup);
+    const built = await image(dir, 'vanish');
+    const real = attachmentRegistry({});
+    let manifests = 0;
+    // The registry process is killed for real just before the second manifest write (after the first .sig).
+    const port: PipelinePorts['registry'] = {
+      ...real,
+      pushManifest: async (repo, tag, bytes, mediaType) => {
+        if (++manifests === 2) await registry.stop();
+        return real.pushManifest(repo, tag, bytes, mediaType);
+      },
+    };
+    const error = await runPipeline(
+      options(`oci:${built.ociDir}`, `${registry.host}/team/vanish`, join(dir, 'out')),
+      ports(join(dir, 'db'), { registry: port }),
+    ).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    assert.ok(error instanceof LadingError, String(error));
+    assert.equal(error.exitCode, 3);
+    assert.match(error.message, /no tag was moved; written untagged: .*sha256-[0-9a-f]{64}\.sig/);
+    assert.deepEqual(await storedTags(registry.storageDir, 'team/vanish'), [
+      `sha256-${built.manifestDigest.slice(7)}.sig`,
+    ]);
+  });
+
+  it('a layer that does not match its digest stops the run before anything is written remotely', async () => {
+    const dir = await tempDir(cleanup);
+    const registry = await startRegistry(cleanup, { accessLog: true });
+    const built = await image(dir, 'tampered');
+    const layer = join(built.ociDir, 'blobs/sha256', built.layerDigests[0]!.slice(7));
+    const bytes = await readFile(layer);
+    bytes[bytes.length - 1] ^= 1;
+    await writeFile(layer, bytes);
+    await assert.rejects(
+      runPipeline(
+        options(`oci:${built.ociDir}`, `${registry.host}/team/tampered`, join(dir, 'out')),
+        ports(join(dir, 'db')),
+      ),
+      (err: unknown) =>
+        err instanceof LadingError && err.exitCode === 3 && /does not match its content/.test(err.message),
+    );
+    // Only the helper's own readiness probe reached the registry.
+    assert.deepEqual(registry.requests(), ['GET /v2/']);
+  });
+
+  it('an undeliverable notification is retried, then spooled with a warning; --notify-required makes it exit 3', async () => {
+    const dir = await tempDir(cleanup);
+    const registry = await startRegistry(cleanup);
+    const built = await image(dir, 'notify');
+    let posts = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        posts++;
+        res.writeHead(503, { 'content-type': 'application/problem+json' }).end('{"title":"maintenance"}');
+      });
+    });
+    const { port } = await listenOnLoopback(server, cleanup);
+    const url = `http://127.0.0.1:${port}`;
+    // A POST is not retried by the HTTP client itself: the attempts counted are the pipeline's.
+    const notifier: PipelinePorts['notifier'] = {
+      describe: () => url,
+      send: async (r) => {
+        const outcome = await pushBundle({
+          server: { url, token: 'lading_test' },
+          metadata: { repository: r.repository, digest: r.digest },
+          parts: [{ name: 'report', bytes: r.report }],
+        });
+        return { status: 202, location: outcome.accepted.job.url };
+      },
+    };
+    const out = join(dir, 'out');
+    const result = await runPipeline(
+      options(`oci:${built.ociDir}`, `${registry.host}/team/notify`, out, { notifyAttempts: 3 }),
+      ports(join(dir, 'db'), { notifier }),
+    );
+    assert.equal(posts, 3);
+    assert.equal(result.notify?.status, 'spooled');
+    assert.match(result.warnings.join('\n'), /failed after 3 attempts .*spooled to notify\.json/);
+    const spool = JSON.parse(await readFile(join(out, 'notify.json'), 'utf8'));
+    assert.equal(spool[0].digest, built.manifestDigest);
+    assert.match(spool[0].idempotencyKey, new RegExp(`^${built.manifestDigest}:[0-9a-f]{64}$`));
+    assert.deepEqual(await storedTags(registry.storageDir, 'team/notify'), [
+      `sha256-${built.manifestDigest.slice(7)}.att`,
+      `sha256-${built.manifestDigest.slice(7)}.sig`,
+      'v1',
+    ]);
+
+    await assert.rejects(
+      runPipeline(
+        options(`oci:${built.ociDir}`, `${registry.host}/team/notify`, join(dir, 'out2'), {
+          notifyAttempts: 2,
+          notifyRequired: true,
+        }),
+        ports(join(dir, 'db'), { notifier }),
+      ),
+      (err: unknown) => err instanceof LadingError && err.exitCode === 3 && /after 2 attempts/.test(err.message),
+    );
+  });
+
+  it('registry:REF@DIGEST: an image already pushed is signed, attested and tagged, not pushed again', async () => {
+    const dir = await tempDir(cleanup);
+    const registry = await startRegistry(cleanup, { accessLog: true });
+    const built = await image(dir, 'pushed');
+    await skopeoCopy(`oci:${built.ociDir}`, `docker://${registry.host}/team/pushed:build-1`, ['--preserve-digests']);
+    const before = registry.requests().length;
+    const events: PipelineEvent[] = [];
+    const p = ports(join(dir, 'db'));
+    const result = await runPipeline(
+      options(
+        `registry:${registry.host}/team/pushed@${built.manifestDigest}`,
+        `${registry.host}/team/pushed`,
+        join(dir, 'out'),
+        {
+          onEvent: (e) => events.push(e),
+        },
+      ),
+      p,
+    );
+    assert.equal(result.digest, built.manifestDigest);
+    assert.ok(events.some((e) => /already in the registry: the image itself is not pushed/.test(e.message)));
+    const blobWrites = registry
+      .requests()
+      .slice(before)
+      .filter((r) => r.startsWith('PUT ') && r.includes(`/manifests/${built.manifestDigest}`));
+    assert.deepEqual(blobWrites, []);
+    assert.deepEqual(await storedTags(registry.storageDir, 'team/pushed'), [
+      'build-1',
+      `sha256-${built.manifestDigest.slice(7)}.att`,
+      `sha256-${built.manifestDigest.slice(7)}.sig`,
+      'v1',
+    ]);
+  });
+
+  it('--flatten: the one-layer image is pushed; the provenance names the input image it came from', async () => {
+    const dir = await tempDir(cleanup);
+    const registry = await startRegistry(cleanup);
+    const built = await image(dir, 'layered', 3);
+    const key = keyPair();
+    const result = await runPipeline(
+      options(`oci:${built.ociDir}`, `${registry.host}/team/flat`, join(dir, 'out'), { flatten: true }),
+      ports(join(dir, 'db'), { signingKey: key.privateKey }),
+    );
+    assert.notEqual(result.digest, built.manifestDigest);
+    assert.equal(result.inputDigest, built.manifestDigest);
+    const repo = { registry: registry.host, repository: 'team/flat' };
+    const manifest = await attachmentRegistry().fetchManifest(repo, 'v1');
+    assert.equal(manifest?.digest, result.digest);
+    assert.equal((JSON.parse(manifest!.bytes.toString()) as { layers: unknown[] }).layers.length, 1);
+    const [statement] = await verifyImageAttestations(
+      attachmentRegistry(),
+      {
+        repo,
+        name: `${registry.host}/team/flat`,
+        reference: { ...repo, digest: result.digest },
+        digest: result.digest,
+        byTag: false,
+      },
+      key.publicKey,
+      'https://slsa.dev/provenance/v1',
+    );
+    const deps = (
+      statement!.predicate as {
+        buildDefinition: {
+          resolvedDependencies: { digest: Record<string, string>; annotations?: Record<string, string> }[];
+        };
+      }
+    ).buildDefinition.resolvedDependencies;
+    assert.ok(
+      deps.some(
+        (d) => d.annotations?.['role'] === 'input-image' && d.digest['sha256'] === built.manifestDigest.slice(7),
+      ),
+    );
+    assert.ok(deps.some((d) => d.digest['gitCommit'] === 'a'.repeat(40)));
+    assert.ok(existsSync(join(dir, 'out', 'pipeline.json')));
+  });
+});
