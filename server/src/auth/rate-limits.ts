@@ -1,0 +1,110 @@
+// Request rate limits (SERVER.md section 2, "Limits"): per node, in memory, answered with 429, `Retry-After` and a
+// problem document. Ingest 120/min and reads 1,200/min per token (or per client address without one); login 5/min per
+// client address AND per login name, so neither one address trying many names nor many addresses trying one name
+// gets more than five guesses a minute.
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ProblemError } from '../http/problem.js';
+import { parseApiToken } from './tokens.js';
+
+export interface RateLimits {
+  ingestPerMinute: number;
+  readsPerMinute: number;
+  loginPerMinute: number;
+  /** The window, 60 s in production; tests may shorten it. */
+  windowMs: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  ingestPerMinute: 120,
+  readsPerMinute: 1200,
+  loginPerMinute: 5,
+  windowMs: 60_000,
+};
+
+type LimitClass = 'ingest' | 'login' | 'api';
+
+export const LOGIN_ROUTE = '/api/v1/auth/login';
+
+function limitClass(request: FastifyRequest): LimitClass | undefined {
+  const route = request.routeOptions.url ?? '';
+  if (!route.startsWith('/api/v1/')) return undefined;
+  if (route === LOGIN_ROUTE) return 'login';
+  if (route === '/api/v1/ingest' || route.startsWith('/api/v1/ingest/')) return 'ingest';
+  return 'api';
+}
+
+/** Who a request counts against: its token's public id when it carries a well-formed one, else its address. */
+function principal(request: FastifyRequest): string {
+  const auth = request.headers.authorization;
+  const bearer = auth && /^Bearer\s+(\S+)$/i.exec(auth);
+  const parts = bearer ? parseApiToken(bearer[1]!) : undefined;
+  return parts ? `token:${parts.publicId}` : `ip:${request.ip}`;
+}
+
+function tooMany(retryAfterSeconds: number, what: string): ProblemError {
+  return new ProblemError(
+    429,
+    'Too Many Requests',
+    `rate limit exceeded for ${what}; retry after ${retryAfterSeconds} s`,
+    { retryAfter: retryAfterSeconds },
+  );
+}
+
+export async function registerRateLimits(app: FastifyInstance, limits: RateLimits): Promise<void> {
+  await app.register(rateLimit, {
+    global: true,
+    timeWindow: limits.windowMs,
+    // Only /api/v1 is limited: health probes and static files are not.
+    allowList: (request) => limitClass(request) === undefined,
+    keyGenerator: (request) => {
+      const cls = limitClass(request);
+      // Login is limited per address here; per login name in the handler (the name is in the body).
+      return cls === 'login' ? `login:ip:${request.ip}` : `${cls}:${principal(request)}`;
+    },
+    max: (request) => {
+      const cls = limitClass(request);
+      return cls === 'login'
+        ? limits.loginPerMinute
+        : cls === 'ingest'
+          ? limits.ingestPerMinute
+          : limits.readsPerMinute;
+    },
+    errorResponseBuilder: (request, context) => {
+      const cls = limitClass(request);
+      const what = cls === 'login' ? 'logins from this address' : cls === 'ingest' ? 'ingest' : 'API requests';
+      return tooMany(Math.max(1, Math.ceil(context.ttl / 1000)), what);
+    },
+  });
+}
+
+/**
+ * The per-login-name window for login attempts: a fixed window per name, pruned as it goes so that a flood of
+ * invented names cannot grow it without bound.
+ */
+export class LoginAttempts {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  constructor(
+    private readonly perWindow: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Counts an attempt for `login` at `now`; the seconds to wait when the name has used up its window. */
+  take(login: string, now: number): number | undefined {
+    const key = login.toLowerCase();
+    if (this.windows.size > 10_000) {
+      for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
+    }
+    let w = this.windows.get(key);
+    if (!w || now - w.start >= this.windowMs) {
+      w = { start: now, count: 0 };
+      this.windows.set(key, w);
+    }
+    w.count++;
+    return w.count > this.perWindow ? Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000)) : undefined;
+  }
+}
+
+export function loginTooMany(retryAfterSeconds: number): ProblemError {
+  return tooMany(retryAfterSeconds, 'this login');
+}
