@@ -5,6 +5,7 @@ export * from './coverage.js';
 export * from './import-paths.js';
 export * from './needed.js';
 export * from './reader.js';
+export { SCHEMA_VERSION } from './schema.js';
 export * from './sources.js';
 export * from './status.js';
 export {
