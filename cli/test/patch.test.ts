@@ -4,9 +4,6 @@ import assert from 'node:assert/strict';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { importedDb, lading } from '../../engine/test/e2e/e2e-helpers.js';
-import { suiteCleanup } from '../../engine/test/helpers/registry.js';
-import { tempDir } from '../../engine/test/helpers/tmp.js';
 import {
   type AptRepo,
   aptRepo,
@@ -14,7 +11,11 @@ import {
   type DebSpec,
   imageFromRoot,
   installedRoot,
-} from '../../engine/test/patch/deb-fixtures.js';
+} from '../../engine/test/helpers/apt-repo.js';
+import { type CliResult, runCli } from '../../engine/test/helpers/cli.js';
+import { ENGINE_ROOT } from '../../engine/test/helpers/paths.js';
+import { suiteCleanup } from '../../engine/test/helpers/registry.js';
+import { tempDir } from '../../engine/test/helpers/tmp.js';
 
 const OLD = '3.0.11-1~deb12u1';
 const NEW = '3.0.11-1~deb12u2';
@@ -40,6 +41,13 @@ const newSpecs: DebSpec[] = [
   { name: 'openssl', version: NEW, depends: `libssl3 (>= ${NEW})`, files: { 'usr/bin/openssl': 'new\n' } },
 ];
 
+/** Runs `lading ARGS`, failing with both streams when the exit code is not the expected one. */
+async function lading(args: string[], expectedCode = 0): Promise<CliResult> {
+  const r = await runCli(args);
+  assert.equal(r.code, expectedCode, `lading ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
 describe('lading patch', () => {
   const cleanup = suiteCleanup();
   let dir = '';
@@ -49,8 +57,15 @@ describe('lading patch', () => {
 
   before(async () => {
     dir = await tempDir(cleanup);
-    dbDir = await importedDb();
-    cleanup.after(() => import('node:fs/promises').then((fs) => fs.rm(dbDir, { recursive: true, force: true })));
+    dbDir = join(dir, 'db');
+    await lading([
+      'db',
+      'import',
+      join(ENGINE_ROOT, 'test', 'fixtures', 'vulndb', 'osv'),
+      '--db-dir',
+      dbDir,
+      '--quiet',
+    ]);
     const old: string[] = [];
     for (const s of oldSpecs) old.push(await buildDeb(join(dir, 'old'), s));
     const fresh: string[] = [];

@@ -9,8 +9,6 @@ import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isLadingError } from '../../src/errors/index.js';
 import { applyPatch, type FixableFinding, planPatch } from '../../src/patch/index.js';
-import { skopeoCopy, startRegistry, suiteCleanup } from '../helpers/registry.js';
-import { tempDir } from '../helpers/tmp.js';
 import {
   type AptRepo,
   aptRepo,
@@ -20,7 +18,9 @@ import {
   installedRoot,
   run,
   testGpgKey,
-} from './deb-fixtures.js';
+} from '../helpers/apt-repo.js';
+import { skopeoCopy, startRegistry, suiteCleanup } from '../helpers/registry.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const NOW = new Date('2026-12-01T00:00:00Z');
 const OLD = '3.0.11-1~deb12u1';

@@ -6,7 +6,7 @@ import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:
 import { dirname, join, relative } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { type FileServer, type ServedFile, startFileServer } from '../helpers/http-server.js';
+import { type FileServer, type ServedFile, startFileServer } from './http-server.js';
 
 export const run = promisify(execFile);
 
