@@ -15,6 +15,8 @@ export interface AptSource {
   components: string[];
   /** Keyring files (paths inside the image) or inline keys from `Signed-By`; empty: the image's trusted keys. */
   signedBy: string[];
+  /** Guessed from the release (images without apt sources, like distroless): a suite the mirror lacks is skipped. */
+  guessed?: boolean;
 }
 
 export interface AptCandidate {
@@ -46,8 +48,26 @@ function splitWords(value: string | undefined): string[] {
   return (value ?? '').split(/\s+/).filter((w) => w !== '');
 }
 
-/** The image's apt sources: `etc/apt/sources.list`, `etc/apt/sources.list.d/*.list` and `*.sources`. */
-export function aptSources(view: RootView): AptSource[] {
+/**
+ * The image's apt sources: `etc/apt/sources.list`, `etc/apt/sources.list.d/*.list` and `*.sources`. An image with
+ * none (distroless) but a mirror given gets the release's usual suites there: `<codename>`, `-updates`, `-security`.
+ */
+export function aptSources(view: RootView, mirror?: string): AptSource[] {
+  const configured = configuredSources(view);
+  if (configured.length > 0 || !mirror) return configured;
+  const osRelease = (view.content('etc/os-release') ?? view.content('usr/lib/os-release'))?.toString('utf8') ?? '';
+  const codename = /^VERSION_CODENAME="?([a-z]+)"?$/m.exec(osRelease)?.[1];
+  if (!codename) return [];
+  return ['', '-updates', '-security'].map((suffix) => ({
+    uri: mirror,
+    suite: `${codename}${suffix}`,
+    components: ['main'],
+    signedBy: [],
+    guessed: true,
+  }));
+}
+
+function configuredSources(view: RootView): AptSource[] {
   const sources: AptSource[] = [];
   const files = ['etc/apt/sources.list', ...view.children('etc/apt/sources.list.d')];
   for (const path of files) {
@@ -87,10 +107,17 @@ export function aptSources(view: RootView): AptSource[] {
   return sources;
 }
 
-/** Keyrings apt trusts in the image: `etc/apt/trusted.gpg`, `etc/apt/trusted.gpg.d/*`, as files under a path. */
+/**
+ * The keys a source is checked with: its `Signed-By` (files in the image, or inline keys), else the image's trusted
+ * keyrings: `etc/apt/trusted.gpg`, `etc/apt/trusted.gpg.d/*` and `usr/share/keyrings/*` (where the distribution's
+ * archive keyring package puts them).
+ */
 function imageKeys(view: RootView, signedBy: string[]): PublicKey[] {
   const keys: PublicKey[] = [];
-  const files = signedBy.length > 0 ? signedBy : ['etc/apt/trusted.gpg', ...view.children('etc/apt/trusted.gpg.d')];
+  const files =
+    signedBy.length > 0
+      ? signedBy
+      : ['etc/apt/trusted.gpg', ...view.children('etc/apt/trusted.gpg.d'), ...view.children('usr/share/keyrings')];
   for (const entry of files) {
     if (entry.includes('BEGIN PGP')) {
       keys.push(...readKeyring(Buffer.from(entry.replace(/^\s*\.\s*$/gm, '')), 'Signed-By'));
@@ -126,9 +153,14 @@ function releaseDate(value: string, what: string): Date {
  * InRelease of each suite is verified against the source's keys; each Packages index against InRelease's SHA-256.
  */
 export async function aptCandidates(view: RootView, options: AptIndexOptions): Promise<AptCandidate[]> {
-  const sources = aptSources(view);
-  if (sources.length === 0)
-    throw new LadingError('BAD_INPUT', 'the image configures no apt sources (etc/apt/sources.list[.d])');
+  const sources = aptSources(view, options.mirror);
+  if (sources.length === 0) {
+    throw new LadingError(
+      'BAD_INPUT',
+      'the image configures no apt sources (etc/apt/sources.list[.d]); name a repository with the mirror option',
+      { option: 'mirror' },
+    );
+  }
   const candidates: AptCandidate[] = [];
   for (const source of sources) {
     const base = (options.mirror ?? source.uri).replace(/\/+$/, '');
@@ -141,7 +173,10 @@ export async function aptCandidates(view: RootView, options: AptIndexOptions): P
       });
     }
     const dists = `${base}/dists/${source.suite}`;
-    const inRelease = await fetchRequired(`${dists}/InRelease`, MAX_RELEASE, options.signal);
+    const inRelease = source.guessed
+      ? await fetchBytes(`${dists}/InRelease`, MAX_RELEASE, options.signal ? { signal: options.signal } : {})
+      : await fetchRequired(`${dists}/InRelease`, MAX_RELEASE, options.signal);
+    if (!inRelease) continue;
     const verified = verifyClearsigned(inRelease.toString('utf8'), keys, `${dists}/InRelease`);
     const release = parseStanzas(verified.text)[0] ?? [];
     const validUntil = field(release, 'Valid-Until');

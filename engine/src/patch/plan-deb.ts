@@ -58,7 +58,9 @@ export async function planDebian(
     entry.ids.add(finding.id);
     wanted.set(deb.source, entry);
   }
-  const repositories = aptSources(view).map((s) => `${(options.mirror ?? s.uri).replace(/\/+$/, '')} ${s.suite}`);
+  const repositories = aptSources(view, options.mirror).map(
+    (s) => `${(options.mirror ?? s.uri).replace(/\/+$/, '')} ${s.suite}`,
+  );
   const downloads = new Map<string, { bytes: Buffer; deb: DebPackage }>();
   if (wanted.size === 0) return { repositories, entries: [], downloads, installed };
 

@@ -3,7 +3,7 @@
 // umoci, dpkg --verify and dpkg-query, tools Lading did not write.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, readFile, readlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -225,6 +225,7 @@ describe('lading patch on Debian images', () => {
       `--admindir=${root}/var/lib/dpkg`,
       '-W',
       '-f',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
       '${Package} ${Version} ${Status}\n',
     ]);
     assert.deepEqual(query.stdout.trim().split('\n').sort(), [
@@ -313,6 +314,62 @@ describe('lading patch on Debian images', () => {
       assert.match((err as Error).message, /InRelease: no signature by a key in the trusted keyrings/);
       return true;
     });
+  });
+
+  it('patches a distroless image (status.d, no apt sources) from a mirror and keyring the caller names', async () => {
+    const d = join(dir, 'distroless');
+    const root = await installedRoot(d, installed, {
+      'etc/os-release': 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+    });
+    // What distroless images hold instead of status and info/: one stanza file and one md5sums file per package.
+    const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8');
+    await mkdir(join(root, 'var/lib/dpkg/status.d'));
+    for (const stanza of status.split('\n\n').filter((x) => x.trim() !== '')) {
+      const name = /^Package: (.+)$/m.exec(stanza)?.[1] as string;
+      const arch = /^Multi-Arch: same$/m.test(stanza) ? ':amd64' : '';
+      await writeFile(join(root, 'var/lib/dpkg/status.d', name), `${stanza.replace(/^Status: .*\n/m, '').trim()}\n`);
+      const sums = await readFile(join(root, 'var/lib/dpkg/info', `${name}${arch}.md5sums`), 'utf8').catch(() => '');
+      if (sums) await writeFile(join(root, 'var/lib/dpkg/status.d', `${name}.md5sums`), sums);
+    }
+    await rm(join(root, 'var/lib/dpkg/status'));
+    await rm(join(root, 'var/lib/dpkg/info'), { recursive: true });
+    const { spec } = await imageFromRoot(d, root);
+
+    await assert.rejects(planPatch(spec, { findings: FINDINGS, now: NOW }), /configures no apt sources/);
+    const out = join(dir, 'out-distroless');
+    const options = { findings: FINDINGS, now: NOW, mirror: repo.url, keyrings: [repo.keyring] };
+    const plan = await planPatch(spec, options);
+    assert.deepEqual(plan.repositories, [
+      `${repo.url} bookworm`,
+      `${repo.url} bookworm-updates`,
+      `${repo.url} bookworm-security`,
+    ]);
+    const result = await applyPatch(spec, { ...options, outDir: out, tag: 'p' });
+    assert.deepEqual(
+      result.patched.map((p) => p.name),
+      ['libssl3', 'openssl'],
+    );
+    const bundle = join(dir, 'bundle-distroless');
+    await run('umoci', ['unpack', '--image', `${out}:p`, bundle]);
+    const patched = join(bundle, 'rootfs');
+    const stanza = await readFile(join(patched, 'var/lib/dpkg/status.d/libssl3'), 'utf8');
+    assert.ok(stanza.includes(`\nVersion: ${NEW}\n`), stanza);
+    assert.doesNotMatch(stanza, /^Status:/m, 'status.d records no Status, and keeps not recording it');
+    assert.equal(await exists(join(patched, 'var/lib/dpkg/status')), false);
+    // every file the new md5sums names has that md5 in the patched tree
+    const sums = await readFile(join(patched, 'var/lib/dpkg/status.d/libssl3.md5sums'), 'utf8');
+    const lines = sums.trim().split('\n');
+    assert.equal(lines.length, 3);
+    for (const line of lines) {
+      const [sum, path] = line.split(/\s+/) as [string, string];
+      const content = await readFile(join(patched, path));
+      assert.equal(createHash('md5').update(content).digest('hex'), sum, path);
+    }
+    assert.equal(
+      await exists(join(patched, LIBDIR, 'ossl-modules/legacy.so')),
+      false,
+      'whited out from the old md5sums',
+    );
   });
 
   it('pushes to a registry with skopeo, the config preserved', async () => {
