@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream, type Dirent } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import { describeError, LadingError } from '../errors/lading-error.js';
@@ -25,7 +25,8 @@ import {
  */
 export class FilesystemObjectStore implements ObjectStore {
   readonly url: string;
-  private readonly root: string;
+  /** The folder, absolute. */
+  readonly root: string;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -132,6 +133,33 @@ export class FilesystemObjectStore implements ObjectStore {
 
   listAll(prefix: string): AsyncIterable<ObjectInfo> {
     return listEveryObject(this, prefix);
+  }
+
+  /**
+   * Moves a finished file (already flushed by the caller) into place as `key`: a rename when it is on the same
+   * filesystem, so a large upload staged beside the store is not written twice; a flushed copy otherwise. The
+   * folder is flushed after the rename, as for `put`.
+   */
+  async adoptFile(key: string, file: string): Promise<void> {
+    const path = this.pathOf(key);
+    const folder = dirname(path);
+    try {
+      await mkdir(folder, { recursive: true });
+      await rename(file, path);
+      await syncFolder(folder);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw cannotWrite(path, err);
+      await this.put(key, await fileObjectStream(file));
+      await unlink(file).catch(() => {});
+    }
+  }
+
+  /** Sets an object's modification time (the blob store's GC counts a blob's age from its last upload). */
+  async touch(key: string, at: Date): Promise<void> {
+    const path = this.pathOf(key);
+    await utimes(path, at, at).catch((err: unknown) => {
+      if (!isAbsence(err)) throw cannotWrite(path, err);
+    });
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {

@@ -1,0 +1,252 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync } from 'node:fs';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { LadingError } from '@lading/engine/errors';
+import { FilesystemObjectStore, type ObjectStore, openObjectStore, type S3Options } from '@lading/engine/objects';
+
+/**
+ * The server's blob store: artifacts kept byte for byte, content-addressed (`cas/sha256/ab/cd/<hex>`) and immutable,
+ * on a folder or an S3-compatible bucket through `@lading/engine/objects`. The database refers to blobs by SHA-256;
+ * a blob nothing refers to (a crash between the upload and the transaction, a refused ingest) is removed by `gc`
+ * once it is older than a day.
+ */
+export interface BlobStore {
+  /**
+   * Stores a body: hashed while it is staged in a temporary file, refused past `maxBytes` (BlobTooLargeError) or when
+   * its hash is not `expectedSha256` (BlobDigestMismatchError), then put in place whole. `created` is false when the
+   * store already had these bytes.
+   */
+  put(body: Readable | Uint8Array, opts: { maxBytes: number; expectedSha256?: string }): Promise<PutBlobResult>;
+  /** The blob's bytes; NOT_FOUND when the store does not have it. */
+  open(sha256: string): Promise<Readable>;
+  has(sha256: string): Promise<boolean>;
+  delete(sha256: string): Promise<void>;
+  list(): AsyncIterable<BlobInfo>;
+  /** Removes every blob older than `olderThanMs` (default 24 h) at `now` that `isReferenced` does not claim. */
+  gc(
+    isReferenced: (sha256: string) => boolean | Promise<boolean>,
+    olderThanMs: number | undefined,
+    now: number,
+  ): Promise<GcResult>;
+}
+
+export interface PutBlobResult {
+  sha256: string;
+  size: number;
+  created: boolean;
+}
+
+export interface BlobInfo {
+  sha256: string;
+  size: number;
+  modifiedAt: number;
+}
+
+export interface GcResult {
+  /** The blobs removed. */
+  deleted: string[];
+  /** Blobs kept: referenced, or too young to judge. */
+  kept: number;
+}
+
+/** A blob larger than the caller allows: the API answers 413 and names the part. */
+export class BlobTooLargeError extends LadingError {
+  constructor(readonly maxBytes: number) {
+    super('LIMIT', `more than the ${maxBytes} bytes allowed`);
+    this.name = 'BlobTooLargeError';
+  }
+}
+
+/** A blob whose SHA-256 is not the one the caller announced: the API answers 422. */
+export class BlobDigestMismatchError extends LadingError {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super('DIGEST_MISMATCH', `its SHA-256 is ${actual}, not the ${expected} announced`);
+    this.name = 'BlobDigestMismatchError';
+  }
+}
+
+/** Orphans are judged after a day: long enough for any ingest between its upload and its transaction. */
+export const DEFAULT_GC_AGE_MS = 24 * 60 * 60 * 1000;
+const CAS_PREFIX = 'cas/sha256/';
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export function blobKey(sha256: string): string {
+  if (!SHA256.test(sha256))
+    throw new LadingError('USAGE', `${JSON.stringify(sha256.slice(0, 80))} is not a SHA-256 hex digest`);
+  return `${CAS_PREFIX}${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+}
+
+/** The SHA-256 a CAS key names, when it is one. */
+function shaOfKey(key: string): string | undefined {
+  const m = /^cas\/sha256\/([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{64})$/.exec(key);
+  return m?.[3]?.startsWith(`${m[1]}${m[2]}`) ? m[3] : undefined;
+}
+
+export interface BlobStoreConfig {
+  /** `file:///abs/dir` or `s3://bucket/prefix[?endpoint=URL&region=R]`. */
+  blobs: string;
+  /** Credentials (and endpoint/region unless in the URL) for an s3:// store. */
+  blobsS3?: S3Options | undefined;
+  /** Where an S3 store stages uploads while hashing them; default the OS temp folder. */
+  stagingDir?: string | undefined;
+  /** Time source for GC's "touch on re-upload" of filesystem blobs; default the wall clock. */
+  now?: () => number;
+}
+
+/** Opens the configured store: a folder (uploads staged inside it, then renamed) or an S3 bucket. */
+export function openBlobStore(config: BlobStoreConfig): BlobStore {
+  if (config.blobs.startsWith('s3://')) {
+    const url = new URL(config.blobs);
+    const endpoint = url.searchParams.get('endpoint') ?? config.blobsS3?.endpoint;
+    const region = url.searchParams.get('region') ?? config.blobsS3?.region ?? 'us-east-1';
+    if (!config.blobsS3) {
+      throw new LadingError(
+        'CONFIG',
+        `${config.blobs.split('?')[0]}: an s3:// blob store needs an access key and its secret`,
+      );
+    }
+    const s3: S3Options = { ...config.blobsS3, region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) };
+    const objects = openObjectStore(`s3://${url.host}${url.pathname}`, { s3 });
+    return new ContentAddressedStore(objects, config.stagingDir ?? tmpdir(), config.now ?? Date.now);
+  }
+  const objects = openObjectStore(config.blobs);
+  if (!(objects instanceof FilesystemObjectStore)) throw new LadingError('CONFIG', `${config.blobs}: not a blob store`);
+  // Staged inside the store's own folder, so the finished file is renamed into place, never copied.
+  const staging = join(objects.root, 'staging');
+  mkdirSync(staging, { recursive: true, mode: 0o700 });
+  return new ContentAddressedStore(objects, staging, config.now ?? Date.now);
+}
+
+/** Staged uploads end so; GC removes those a crash left behind. */
+const STAGING_SUFFIX = '.lading-tmp';
+
+export class ContentAddressedStore implements BlobStore {
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly stagingDir: string,
+    private readonly clock: () => number,
+  ) {}
+
+  async put(body: Readable | Uint8Array, opts: { maxBytes: number; expectedSha256?: string }): Promise<PutBlobResult> {
+    if (opts.expectedSha256 !== undefined) blobKey(opts.expectedSha256);
+    if (body instanceof Uint8Array) {
+      if (body.length > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      if (opts.expectedSha256 !== undefined && opts.expectedSha256 !== sha256) {
+        throw new BlobDigestMismatchError(opts.expectedSha256, sha256);
+      }
+      const key = blobKey(sha256);
+      const existed = await this.refreshIfPresent(key);
+      if (!existed || !(this.objects instanceof FilesystemObjectStore)) await this.objects.put(key, body);
+      return { sha256, size: body.length, created: !existed };
+    }
+    await mkdir(this.stagingDir, { recursive: true });
+    const staged = join(this.stagingDir, `${randomBytes(12).toString('hex')}${STAGING_SUFFIX}`);
+    try {
+      const { sha256, size } = await stageAndHash(body, staged, opts.maxBytes);
+      if (opts.expectedSha256 !== undefined && opts.expectedSha256 !== sha256) {
+        throw new BlobDigestMismatchError(opts.expectedSha256, sha256);
+      }
+      const key = blobKey(sha256);
+      const existed = await this.refreshIfPresent(key);
+      if (this.objects instanceof FilesystemObjectStore) {
+        if (!existed) await this.objects.adoptFile(key, staged);
+      } else {
+        // S3: one PutObject of the staged file, after hashing. Also when it existed: the upload renews the
+        // object's date, so GC does not take a blob that a new ingest is about to refer to.
+        await this.objects.put(key, { size, open: () => createReadStream(staged) });
+      }
+      return { sha256, size, created: !existed };
+    } finally {
+      await unlink(staged).catch(() => {});
+    }
+  }
+
+  /** Whether the blob is there; a filesystem blob's date is renewed so GC counts its age from this upload. */
+  private async refreshIfPresent(key: string): Promise<boolean> {
+    const info = await this.objects.head(key);
+    if (info && this.objects instanceof FilesystemObjectStore) await this.objects.touch(key, new Date(this.clock()));
+    return info !== undefined;
+  }
+
+  async open(sha256: string): Promise<Readable> {
+    const stream = await this.objects.get(blobKey(sha256));
+    if (!stream) throw new LadingError('NOT_FOUND', `no blob sha256:${sha256}`);
+    return stream;
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return (await this.objects.head(blobKey(sha256))) !== undefined;
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await this.objects.delete(blobKey(sha256));
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
+    for await (const info of this.objects.listAll(CAS_PREFIX)) {
+      const sha256 = shaOfKey(info.key);
+      if (sha256) yield { sha256, size: info.size, modifiedAt: info.modifiedAt };
+    }
+  }
+
+  async gc(
+    isReferenced: (sha256: string) => boolean | Promise<boolean>,
+    olderThanMs: number | undefined,
+    now: number,
+  ): Promise<GcResult> {
+    const cutoff = now - (olderThanMs ?? DEFAULT_GC_AGE_MS);
+    const deleted: string[] = [];
+    let kept = 0;
+    for await (const blob of this.list()) {
+      if (blob.modifiedAt >= cutoff || (await isReferenced(blob.sha256))) {
+        kept++;
+        continue;
+      }
+      await this.delete(blob.sha256);
+      deleted.push(blob.sha256);
+    }
+    await this.removeStaleStaging(cutoff);
+    return { deleted, kept };
+  }
+
+  /** Staged files a crash left behind (a process killed mid-upload). */
+  private async removeStaleStaging(cutoff: number): Promise<void> {
+    const names = await readdir(this.stagingDir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.endsWith(STAGING_SUFFIX)) continue;
+      const path = join(this.stagingDir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && info.mtimeMs < cutoff) await unlink(path).catch(() => {});
+    }
+  }
+}
+
+/** Copies the stream into `path`, hashing and counting; flushed to disk before it returns. */
+async function stageAndHash(body: Readable, path: string, maxBytes: number): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const fh = await open(path, 'wx', 0o600);
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer | string>) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += bytes.length;
+      if (size > maxBytes) {
+        body.destroy();
+        throw new BlobTooLargeError(maxBytes);
+      }
+      hash.update(bytes);
+      await fh.write(bytes);
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash.digest('hex'), size };
+}
