@@ -1,0 +1,147 @@
+// The pieces patching trusts nothing in: `.deb` archives (ar + tar) that try to leave the root or inflate without
+// bound, and the OpenPGP verifier, checked against signatures gpg made (RSA and Ed25519, binary and armored keys).
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { isLadingError } from '../../src/errors/index.js';
+import { readDeb } from '../../src/patch/deb.js';
+import { readKeyring, verifyClearsigned } from '../../src/patch/openpgp.js';
+import { END_OF_ARCHIVE, readTar, type TarItem, tarEntry } from '../../src/patch/tar.js';
+import { run, testGpgKey } from '../helpers/apt-repo.js';
+import { tempDir } from '../helpers/tmp.js';
+
+function ar(members: [string, Buffer][]): Buffer {
+  const parts = [Buffer.from('!<arch>\n')];
+  for (const [name, data] of members) {
+    const header = `${name.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'100644'.padEnd(8)}${String(data.length).padEnd(10)}\`\n`;
+    parts.push(Buffer.from(header, 'latin1'), data);
+    if (data.length % 2) parts.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+function item(path: string, content: string, extra: Partial<TarItem> = {}): TarItem {
+  return {
+    path,
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    uname: 'root',
+    gname: 'root',
+    mtime: 0,
+    linkname: '',
+    data: Buffer.from(content),
+    xattrs: {},
+    ...extra,
+  };
+}
+
+/** A tar whose one entry's name is written raw (tarEntry itself only writes normalized paths). */
+function rawNameTar(name: string): Buffer {
+  const entry = tarEntry(item('placeholder', 'x'));
+  const header = Buffer.from(entry.subarray(0, 512));
+  header.fill(0, 0, 100);
+  header.write(name, 0, 'utf8');
+  header.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+  return Buffer.concat([header, entry.subarray(512), END_OF_ARCHIVE]);
+}
+
+const CONTROL = gzipSync(
+  Buffer.concat([tarEntry(item('control', 'Package: evil\nVersion: 1\nArchitecture: all\n')), END_OF_ARCHIVE]),
+);
+
+function deb(data: Buffer): Buffer {
+  return ar([
+    ['debian-binary', Buffer.from('2.0\n')],
+    ['control.tar.gz', CONTROL],
+    ['data.tar.gz', data],
+  ]);
+}
+
+function failure(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(isLadingError(err), String(err));
+    assert.doesNotMatch(err.message, /\n/);
+    return { code: err.code, message: err.message };
+  }
+  assert.fail('expected an error');
+}
+
+describe('hostile packages', () => {
+  it('refuses data.tar paths that leave the root, and hard links that point outside it', () => {
+    for (const name of ['../../etc/shadow', './usr/../../root/.ssh/authorized_keys']) {
+      const got = failure(() => readDeb(deb(gzipSync(rawNameTar(name))), 'evil.deb', 1024 ** 2));
+      assert.equal(got.code, 'BAD_INPUT');
+      assert.match(got.message, /^evil\.deb data\.tar: the path .* leaves the root$/);
+    }
+    const link = Buffer.concat([
+      tarEntry(item('etc/x', '', { type: 'hardlink', linkname: '../../etc/shadow' })),
+      END_OF_ARCHIVE,
+    ]);
+    assert.match(failure(() => readDeb(deb(gzipSync(link)), 'evil.deb', 1024 ** 2)).message, /leaves the root/);
+  });
+
+  it('refuses a member that inflates past the limit, a truncated archive and a non-package', () => {
+    const bomb = gzipSync(Buffer.concat([tarEntry(item('usr/big', 'z'.repeat(4 * 1024 ** 2))), END_OF_ARCHIVE]));
+    assert.ok(bomb.length < 64 * 1024);
+    const limit = failure(() => readDeb(deb(bomb), 'bomb.deb', 1024 ** 2));
+    assert.equal(limit.code, 'LIMIT');
+    assert.match(limit.message, /bomb\.deb: data\.tar\.gz inflates to more than 1048576 bytes/);
+    const whole = deb(gzipSync(Buffer.concat([tarEntry(item('usr/a', 'a')), END_OF_ARCHIVE])));
+    assert.equal(failure(() => readDeb(whole.subarray(0, whole.length - 40), 'cut.deb', 1024 ** 2)).code, 'BAD_INPUT');
+    assert.match(failure(() => readDeb(Buffer.from('PK\x03\x04'), 'zip.deb', 1024)).message, /not an ar archive/);
+    const truncatedTar = Buffer.concat([tarEntry(item('usr/a', 'a'.repeat(2000)))]).subarray(0, 1024);
+    assert.match(failure(() => readTar(truncatedTar, 't.tar')).message, /truncated tar/);
+  });
+
+  it('round-trips long names and xattrs through the layer writer', () => {
+    const long = `usr/share/${'d'.repeat(120)}/file`;
+    const tar = Buffer.concat([
+      tarEntry(item(long, 'content', { xattrs: { 'security.capability': '\x01\x00\x00\x02' } })),
+      END_OF_ARCHIVE,
+    ]);
+    const [back] = readTar(tar, 'round-trip');
+    assert.equal(back?.path, long);
+    assert.deepEqual(back?.xattrs, { 'security.capability': '\x01\x00\x00\x02' });
+    assert.equal(back?.data.toString(), 'content');
+  });
+});
+
+describe('the OpenPGP verifier against gpg', () => {
+  it('verifies RSA and Ed25519 clearsigned documents, binary and armored keys, and refuses any change', async (t) => {
+    const dir = await tempDir(t);
+    const doc = join(dir, 'Release');
+    await writeFile(doc, 'Origin: Lading\nSuite: test  \n- a line starting with a dash\nSHA256:\n 00 1 main/x\n');
+    for (const algo of ['rsa3072', 'ed25519']) {
+      const key = await testGpgKey(join(dir, algo), algo);
+      const env = { ...process.env, GNUPGHOME: key.home };
+      const signed = join(dir, `${algo}.InRelease`);
+      await run('gpg', ['--batch', '--yes', '--clearsign', '-o', signed, doc], { env });
+      const { stdout: armored } = await run('gpg', ['--armor', '--export'], { env });
+      const document = await readFile(signed, 'utf8');
+      for (const keyring of [key.keyring, Buffer.from(armored)]) {
+        const keys = readKeyring(keyring, algo);
+        const verified = verifyClearsigned(document, keys, 'InRelease');
+        assert.equal(verified.text, await readFile(doc, 'utf8'), algo);
+        // gpgv, the oracle, agrees
+        await mkdir(join(dir, 'v'), { recursive: true });
+        await writeFile(join(dir, 'v', 'k.gpg'), key.keyring);
+        await run('gpgv', ['--keyring', join(dir, 'v', 'k.gpg'), signed]);
+      }
+      const keys = readKeyring(key.keyring, algo);
+      const changed = document.replace('Suite: test', 'Suite: tesT');
+      assert.match(failure(() => verifyClearsigned(changed, keys, 'InRelease')).message, /does not verify/);
+      const stripped = document.slice(0, document.indexOf('-----BEGIN PGP SIGNATURE-----'));
+      assert.match(failure(() => verifyClearsigned(stripped, keys, 'InRelease')).message, /no signature/);
+      assert.match(failure(() => verifyClearsigned('Origin: x\n', keys, 'InRelease')).message, /not a clearsigned/);
+    }
+  });
+});
