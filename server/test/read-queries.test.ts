@@ -3,6 +3,8 @@
 // repository outside it is not found).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { userCaller } from '../src/auth/caller.js';
+import { ProblemError } from '../src/http/problem.js';
 import {
   findImage,
   imageDetail,
@@ -14,7 +16,7 @@ import {
   listLayers,
   listPackages,
 } from '../src/queries/images.js';
-import { BadPageTokenError, COUNT_CAP, cappedTotal } from '../src/queries/keyset.js';
+import { COUNT_CAP, cappedTotal } from '../src/queries/keyset.js';
 import { search, searchPackages } from '../src/queries/packages.js';
 import { downloadableArtifact, previousImageOf, reportOf } from '../src/queries/reports.js';
 import { listRepositories, repositoryDetail } from '../src/queries/repositories.js';
@@ -115,8 +117,9 @@ const FLEET: SeedImage[] = [
   },
 ];
 
-const digests = (page: { items: { digest: string }[] }) => page.items.map((i) => i.digest);
-const ALL_SORTED = { sort: '-ingestedAt' as const, limit: 50 };
+const digests = (page: { readonly items: readonly { digest: string }[] }) => page.items.map((i) => i.digest);
+const KEY = new Uint8Array(32).fill(7);
+const ALL_SORTED = { tokenKey: KEY, sort: '-ingestedAt' as const, limit: 50 };
 
 forEachDatabase((kind) => {
   let t: TestDatabase;
@@ -124,7 +127,10 @@ forEachDatabase((kind) => {
   before(async () => {
     t = await openTestDatabase(kind);
     await seedImages(t.db, FLEET);
-    team = await readScopeOf(t.db, { isAdmin: false, repositoryPatterns: ['ghcr.io/acme/*'] });
+    team = await readScopeOf(
+      t.db,
+      userCaller({ id: 1, login: 'viewer', isAdmin: false }, [{ role: 'viewer', patterns: ['ghcr.io/acme/*'] }]),
+    );
   });
   after(() => t.close());
 
@@ -152,7 +158,7 @@ forEachDatabase((kind) => {
     });
 
     it('sorts by risk and walks keyset pages that neither skip nor repeat, bound to their filters', async () => {
-      const full = await listImages(t.db, EVERYTHING, {}, { sort: '-riskIndex', limit: 50 });
+      const full = await listImages(t.db, EVERYTHING, {}, { tokenKey: KEY, sort: '-riskIndex', limit: 50 });
       // risk 15, 7, then two at 5: the later-ingested (higher id) first.
       assert.deepEqual(digests(full), [A2, A1, C1, B1]);
       assert.deepEqual(
@@ -166,26 +172,26 @@ forEachDatabase((kind) => {
           t.db,
           EVERYTHING,
           {},
-          { sort: '-riskIndex', limit: 1, ...(token ? { pageToken: token } : {}) },
+          { tokenKey: KEY, sort: '-riskIndex', limit: 1, ...(token ? { pageToken: token } : {}) },
         );
         assert.deepEqual(page.total, { count: 4, type: 'EXACT' });
         walked.push(...digests(page));
         token = page.next_page_token ?? undefined;
       } while (token);
       assert.deepEqual(walked, digests(full));
-      const first = await listImages(t.db, EVERYTHING, {}, { sort: '-riskIndex', limit: 1 });
+      const first = await listImages(t.db, EVERYTHING, {}, { tokenKey: KEY, sort: '-riskIndex', limit: 1 });
       await assert.rejects(
         listImages(
           t.db,
           EVERYTHING,
           { kev: true },
-          { sort: '-riskIndex', limit: 1, pageToken: first.next_page_token as string },
+          { tokenKey: KEY, sort: '-riskIndex', limit: 1, pageToken: first.next_page_token as string },
         ),
-        BadPageTokenError,
+        (err: unknown) => err instanceof ProblemError && err.status === 400,
       );
       await assert.rejects(
-        listImages(t.db, EVERYTHING, {}, { sort: '-riskIndex', limit: 1, pageToken: 'not-a-token' }),
-        BadPageTokenError,
+        listImages(t.db, EVERYTHING, {}, { tokenKey: KEY, sort: '-riskIndex', limit: 1, pageToken: 'not-a-token' }),
+        (err: unknown) => err instanceof ProblemError && err.status === 400,
       );
     });
 
@@ -208,12 +214,20 @@ forEachDatabase((kind) => {
       assert.deepEqual(digests(await listImages(t.db, team, {}, ALL_SORTED)), [B1, A2, A1]);
       assert.equal(await findImage(t.db, team, C1), undefined);
       assert.equal(await imageDetail(t.db, team, C1), undefined);
-      assert.equal(await listFindings(t.db, team, C1, {}, { limit: 10 }), undefined);
-      assert.equal(await listPackages(t.db, team, C1, { limit: 10 }), undefined);
+      assert.equal(await listFindings(t.db, team, C1, {}, { tokenKey: KEY, limit: 10 }), undefined);
+      assert.equal(await listPackages(t.db, team, C1, { tokenKey: KEY, limit: 10 }), undefined);
       assert.equal(await downloadableArtifact(t.db, team, 'c1'.repeat(32)), undefined);
       assert.ok(await downloadableArtifact(t.db, EVERYTHING, 'c1'.repeat(32)));
       assert.equal(await repositoryDetail(t.db, team, 'docker.io/other/thing'), undefined);
-      const none = await readScopeOf(t.db, { isAdmin: false, repositoryPatterns: [] });
+      const none = await readScopeOf(t.db, userCaller({ id: 2, login: 'nobody', isAdmin: false }, []));
+      assert.deepEqual(digests(await listImages(t.db, none, {}, ALL_SORTED)), []);
+      // A grant without the read scope (an ingest-only token's) reads nothing.
+      const ingestOnly = await readScopeOf(t.db, {
+        ...userCaller({ id: 3, login: 'ci', isAdmin: false }, []),
+        repositoryPatterns: ['*'],
+        grants: [{ pattern: '*', scopes: new Set(['ingest'] as const) }],
+      });
+      assert.deepEqual(digests(await listImages(t.db, ingestOnly, {}, ALL_SORTED)), []);
       assert.deepEqual(digests(await listImages(t.db, none, {}, ALL_SORTED)), []);
       const search1 = await search(t.db, team, 'thing');
       assert.deepEqual(search1.repositories, []);
@@ -241,12 +255,13 @@ forEachDatabase((kind) => {
         old?.repositories.map((r) => [r.current, r.tags]),
         [[false, ['1.0']]],
       );
-      const events = await listImageEvents(t.db, EVERYTHING, A1, { limit: 1 });
+      const events = await listImageEvents(t.db, EVERYTHING, A1, { tokenKey: KEY, limit: 1 });
       assert.deepEqual(
         events?.items.map((e) => e.type),
         ['image.ingested'],
       );
       const rest = await listImageEvents(t.db, EVERYTHING, A1, {
+        tokenKey: KEY,
         limit: 1,
         pageToken: events?.next_page_token as string,
       });
@@ -269,7 +284,7 @@ forEachDatabase((kind) => {
     });
 
     it('lists findings most severe first, filtered by status, severity and any alias', async () => {
-      const all = await listFindings(t.db, EVERYTHING, A2, {}, { limit: 10 });
+      const all = await listFindings(t.db, EVERYTHING, A2, {}, { tokenKey: KEY, limit: 10 });
       assert.deepEqual(
         all?.items.map((f) => [f.id, f.severity, f.status]),
         [
@@ -278,41 +293,57 @@ forEachDatabase((kind) => {
           ['CVE-2099-0002', 'LOW', 'suppressed'],
         ],
       );
-      const paged = await listFindings(t.db, EVERYTHING, A2, {}, { limit: 2 });
+      const paged = await listFindings(t.db, EVERYTHING, A2, {}, { tokenKey: KEY, limit: 2 });
       const second = await listFindings(
         t.db,
         EVERYTHING,
         A2,
         {},
-        { limit: 2, pageToken: paged?.next_page_token as string },
+        { tokenKey: KEY, limit: 2, pageToken: paged?.next_page_token as string },
       );
       assert.deepEqual(
         second?.items.map((f) => f.id),
         ['CVE-2099-0002'],
       );
-      const open = await listFindings(t.db, EVERYTHING, A2, { status: 'open', severity: 'HIGH' }, { limit: 10 });
+      const open = await listFindings(
+        t.db,
+        EVERYTHING,
+        A2,
+        { status: 'open', severity: 'HIGH' },
+        { tokenKey: KEY, limit: 10 },
+      );
       assert.deepEqual(
         open?.items.map((f) => f.id),
         ['CVE-2023-0464'],
       );
-      const byAlias = await listFindings(t.db, EVERYTHING, A1, { q: 'GHSA-x4qr-2fvf-3mr5' }, { limit: 10 });
+      const byAlias = await listFindings(
+        t.db,
+        EVERYTHING,
+        A1,
+        { q: 'GHSA-x4qr-2fvf-3mr5' },
+        { tokenKey: KEY, limit: 10 },
+      );
       assert.deepEqual(
         byAlias?.items.map((f) => f.id),
         ['CVE-2023-0286'],
       );
-      const lower = await listFindings(t.db, EVERYTHING, A1, { q: 'cve-2022-4304' }, { limit: 10 });
+      const lower = await listFindings(t.db, EVERYTHING, A1, { q: 'cve-2022-4304' }, { tokenKey: KEY, limit: 10 });
       assert.deepEqual(
         lower?.items.map((f) => [f.id, f.fixedVersion, f.package.version]),
         [['CVE-2022-4304', '1.1.1t-r0', '1.1.1q-r0']],
       );
-      const byPackage = await listFindings(t.db, EVERYTHING, A2, { q: 'zl' }, { limit: 10 });
+      const byPackage = await listFindings(t.db, EVERYTHING, A2, { q: 'zl' }, { tokenKey: KEY, limit: 10 });
       assert.equal(byPackage?.items.length, 2);
     });
 
     it('lists its packages', async () => {
-      const page = await listPackages(t.db, EVERYTHING, A2, { limit: 1 });
+      const page = await listPackages(t.db, EVERYTHING, A2, { tokenKey: KEY, limit: 1 });
       assert.equal(page?.total.count, 2);
-      const next = await listPackages(t.db, EVERYTHING, A2, { limit: 1, pageToken: page?.next_page_token as string });
+      const next = await listPackages(t.db, EVERYTHING, A2, {
+        tokenKey: KEY,
+        limit: 1,
+        pageToken: page?.next_page_token as string,
+      });
       assert.deepEqual([...(page?.items ?? []), ...(next?.items ?? [])].map((p) => p.name).sort(), [
         'libssl1.1',
         'zlib',
@@ -327,34 +358,36 @@ forEachDatabase((kind) => {
       assert.deepEqual(detail?.images, { affected: { count: 3, type: 'EXACT' }, current: { count: 2, type: 'EXACT' } });
       assert.equal((await vulnerabilityDetail(t.db, EVERYTHING, 'cve-2023-0286'))?.id, 'CVE-2023-0286');
       assert.equal(await vulnerabilityDetail(t.db, EVERYTHING, 'CVE-1999-0001'), undefined);
-      const all = await vulnerabilityImages(t.db, EVERYTHING, 'CVE-2023-0286', {}, { limit: 10 });
-      assert.deepEqual(digests(all as { items: { digest: string }[] }), [C1, B1, A1]);
+      const all = await vulnerabilityImages(t.db, EVERYTHING, 'CVE-2023-0286', {}, { tokenKey: KEY, limit: 10 });
+      assert.deepEqual(digests(all as unknown as { items: { digest: string }[] }), [C1, B1, A1]);
       assert.deepEqual(all?.items[2]?.findings, [{ package: 'libssl1.1', version: '1.1.1q-r0', fixedVersion: null }]);
       const current = await vulnerabilityImages(
         t.db,
         EVERYTHING,
         'GHSA-x4qr-2fvf-3mr5',
         { current: true },
-        { limit: 1 },
+        { tokenKey: KEY, limit: 1 },
       );
-      assert.deepEqual(digests(current as { items: { digest: string }[] }), [C1]);
+      assert.deepEqual(digests(current as unknown as { items: { digest: string }[] }), [C1]);
       const next = await vulnerabilityImages(
         t.db,
         EVERYTHING,
         'GHSA-x4qr-2fvf-3mr5',
         { current: true },
-        {
-          limit: 1,
-          pageToken: current?.next_page_token as string,
-        },
+        { tokenKey: KEY, limit: 1, pageToken: current?.next_page_token as string },
       );
-      assert.deepEqual(digests(next as { items: { digest: string }[] }), [B1]);
-      const scoped = await vulnerabilityImages(t.db, team, 'CVE-2023-0286', {}, { limit: 10 });
-      assert.deepEqual(digests(scoped as { items: { digest: string }[] }), [B1, A1]);
+      assert.deepEqual(digests(next as unknown as { items: { digest: string }[] }), [B1]);
+      const scoped = await vulnerabilityImages(t.db, team, 'CVE-2023-0286', {}, { tokenKey: KEY, limit: 10 });
+      assert.deepEqual(digests(scoped as unknown as { items: { digest: string }[] }), [B1, A1]);
     });
 
     it('finds packages by purl, with and without a version, and the images holding them', async () => {
-      const all = await searchPackages(t.db, EVERYTHING, { purl: 'pkg:apk/alpine/libssl1.1' }, { limit: 10 });
+      const all = await searchPackages(
+        t.db,
+        EVERYTHING,
+        { purl: 'pkg:apk/alpine/libssl1.1' },
+        { tokenKey: KEY, limit: 10 },
+      );
       assert.deepEqual(
         all.items.map((p) => p.version),
         ['1.1.1q-r0', '1.1.1t-r0'],
@@ -364,7 +397,7 @@ forEachDatabase((kind) => {
         t.db,
         EVERYTHING,
         { purl: 'pkg:apk/alpine/libssl1.1@1.1.1t-r0', version: '1.1.1t-r0' },
-        { limit: 10 },
+        { tokenKey: KEY, limit: 10 },
       );
       assert.deepEqual(
         one.items.map((p) => p.images.digests),
@@ -374,7 +407,7 @@ forEachDatabase((kind) => {
         t.db,
         team,
         { purl: 'pkg:apk/alpine/libssl1.1', version: '1.1.1q-r0' },
-        { limit: 10 },
+        { tokenKey: KEY, limit: 10 },
       );
       assert.deepEqual(scoped.items[0]?.images.digests, [B1, A1]);
     });
@@ -402,8 +435,13 @@ forEachDatabase((kind) => {
 
   describe('repositories', () => {
     it('lists repositories by name and shows tag history and the current digest per track', async () => {
-      const page = await listRepositories(t.db, team, {}, { limit: 1 });
-      const rest = await listRepositories(t.db, team, {}, { limit: 1, pageToken: page.next_page_token as string });
+      const page = await listRepositories(t.db, team, {}, { tokenKey: KEY, limit: 1 });
+      const rest = await listRepositories(
+        t.db,
+        team,
+        {},
+        { tokenKey: KEY, limit: 1, pageToken: page.next_page_token as string },
+      );
       assert.deepEqual(
         [...page.items, ...rest.items].map((r) => [r.name, r.currentImages]),
         [

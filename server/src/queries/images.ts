@@ -11,7 +11,16 @@ import {
 } from 'kysely';
 import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { COUNT_CAP, type Cursor, cappedTotal, decodePageToken, filterHash, type Page, pageOf } from './keyset.js';
+import {
+  COUNT_CAP,
+  type Cursor,
+  cappedTotal,
+  decodeCursor,
+  listHash,
+  type Page,
+  type PageRequest,
+  pageOf,
+} from './keyset.js';
 import type { ReadScope } from './scope.js';
 import { isoTime, like, likeLiteral, type SeverityName, severityRank } from './text.js';
 
@@ -253,10 +262,10 @@ export async function listImages(
   db: Db,
   scope: ReadScope,
   filters: ImageFilters,
-  options: { sort: ImageSort; limit: number; pageToken?: string },
+  options: PageRequest & { sort: ImageSort },
 ): Promise<Page<ImageSummary>> {
-  const hash = filterHash(options.sort, { ...filters });
-  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const hash = listHash(options.sort, { ...filters });
+  const cursor = decodeCursor(options, hash);
   const base = filteredImages(db, scope, filters);
   const column = imageSortColumn(options.sort);
   const descending = options.sort.startsWith('-');
@@ -283,7 +292,7 @@ export async function listImages(
   );
   return pageOf(
     rows,
-    options.limit,
+    options,
     hash,
     (r): Cursor => ({ value: Number(column === 'i.risk_index' ? r.risk_index : r.last_ingested_at), id: r.id }),
     (r) => summaryOf(r, names),
@@ -401,12 +410,12 @@ export async function listFindings(
   scope: ReadScope,
   digest: string,
   filters: FindingFilters,
-  options: { limit: number; pageToken?: string },
+  options: PageRequest,
 ) {
   const found = await findImage(db, scope, digest);
   if (!found) return undefined;
-  const hash = filterHash('severity', { digest, ...filters });
-  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const hash = listHash('severity', { digest, ...filters });
+  const cursor = decodeCursor(options, hash);
   let base = db
     .selectFrom('findings as f')
     .innerJoin('packages as p', 'p.id', 'f.package_id')
@@ -481,7 +490,7 @@ export async function listFindings(
   const total = cappedTotal(await cappedCount(db, base));
   return pageOf(
     rows,
-    options.limit,
+    options,
     hash,
     (r) => ({ value: Number(r.rank), id: r.id }),
     (r) => ({
@@ -505,16 +514,11 @@ export async function listFindings(
 }
 
 /** `GET /images/{digest}/packages`: the inventory, by package id then path (a package can sit at several paths). */
-export async function listPackages(
-  db: Db,
-  scope: ReadScope,
-  digest: string,
-  options: { limit: number; pageToken?: string },
-) {
+export async function listPackages(db: Db, scope: ReadScope, digest: string, options: PageRequest) {
   const found = await findImage(db, scope, digest);
   if (!found) return undefined;
-  const hash = filterHash('package', { digest });
-  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const hash = listHash('package', { digest });
+  const cursor = decodeCursor(options, hash);
   const base = db
     .selectFrom('package_occurrences as o')
     .innerJoin('packages as p', 'p.id', 'o.package_id')
@@ -543,7 +547,7 @@ export async function listPackages(
   const total = cappedTotal(await cappedCount(db, base));
   return pageOf(
     rows,
-    options.limit,
+    options,
     hash,
     (r) => ({ value: r.path, id: r.package_id }),
     (r) => ({
@@ -561,16 +565,11 @@ export async function listPackages(
 }
 
 /** `GET /images/{digest}/events`: the image's audit log, oldest first. */
-export async function listImageEvents(
-  db: Db,
-  scope: ReadScope,
-  digest: string,
-  options: { limit: number; pageToken?: string },
-) {
+export async function listImageEvents(db: Db, scope: ReadScope, digest: string, options: PageRequest) {
   const found = await findImage(db, scope, digest);
   if (!found) return undefined;
-  const hash = filterHash('id', { digest });
-  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const hash = listHash('id', { digest });
+  const cursor = decodeCursor(options, hash);
   const base = db.selectFrom('events as e').where('e.image_id', '=', found.id);
   let q = base.select(['e.id', 'e.at', 'e.type', 'e.actor_kind', 'e.severity', 'e.data']);
   if (cursor) q = q.where('e.id', '>', cursor.id);
@@ -581,7 +580,7 @@ export async function listImageEvents(
   const total = cappedTotal(await cappedCount(db, base));
   return pageOf(
     rows,
-    options.limit,
+    options,
     hash,
     (r) => ({ value: null, id: r.id }),
     (r) => ({

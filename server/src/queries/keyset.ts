@@ -1,95 +1,55 @@
-// Keyset pagination for the read API (SERVER.md section 2, "Conventions"): a page token carries the sort, a hash of
-// the filters and the last row's sort key, so a token is never reused with other filters (that would skip or repeat
-// rows) and no query ever uses OFFSET. Counts stop at COUNT_CAP (an exact count of a large set costs a scan).
-import { createHash } from 'node:crypto';
+// The read queries' side of keyset pagination: one sort value and the row id per cursor, in the server's signed page
+// tokens (http/pagination.ts: a token edited in any byte, or presented with other filters, answers 400). No query
+// ever uses OFFSET; counts stop at COUNT_CAP.
+import {
+  COUNT_CAP,
+  cappedTotal,
+  decodePageToken,
+  encodePageToken,
+  listHash,
+  type Page,
+  type PageTotal,
+} from '../http/pagination.js';
 
-export const MAX_LIMIT = 200;
-export const DEFAULT_LIMIT = 50;
-export const COUNT_CAP = 10_000;
+export { COUNT_CAP, cappedTotal, listHash, type Page, type PageTotal };
 
-export interface Total {
-  count: number;
-  type: 'EXACT' | 'AT_LEAST';
+/** One page of a list: how many rows, after which token, and the key that signs the tokens. */
+export interface PageRequest {
+  readonly limit: number;
+  readonly pageToken?: string;
+  readonly tokenKey: Uint8Array;
 }
 
-export interface Page<T> {
-  items: T[];
-  next_page_token: string | null;
-  total: Total;
-}
-
-/** The last row's sort key: the sorted value (or null when sorting by id only) and the row id, the tie-breaker. */
+/** The last row's sort key: the sorted value (null when sorting by id alone) and the row id, the tie-breaker. */
 export interface Cursor {
   value: string | number | null;
   id: number;
 }
 
-/** A page token that does not belong to this request: the route answers 400. */
-export class BadPageTokenError extends Error {}
-
-/** A stable hash of the filters (sorted keys, undefined dropped) that a page token is bound to. */
-export function filterHash(sort: string, filters: Record<string, unknown>): string {
-  const keys = Object.keys(filters)
-    .filter((k) => filters[k] !== undefined)
-    .sort();
-  const canonical = JSON.stringify([sort, keys.map((k) => [k, filters[k]])]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
+/** The cursor in the request's token (checked to be ours and for this `hash`), or undefined on the first page. */
+export function decodeCursor(request: PageRequest, hash: string): Cursor | undefined {
+  if (request.pageToken === undefined) return undefined;
+  const cursor = decodePageToken(request.tokenKey, hash, request.pageToken);
+  return { value: cursor.values[0] ?? null, id: cursor.id };
 }
 
-export function encodePageToken(hash: string, cursor: Cursor): string {
-  return Buffer.from(JSON.stringify({ h: hash, v: cursor.value, i: cursor.id })).toString('base64url');
-}
-
-/** The cursor in `token`, checked to belong to the same sort and filters (`hash`). */
-export function decodePageToken(token: string, hash: string): Cursor {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw new BadPageTokenError('page_token is not a token this server issued');
-  }
-  const t = parsed as { h?: unknown; v?: unknown; i?: unknown } | null;
-  if (
-    !t ||
-    typeof t !== 'object' ||
-    typeof t.i !== 'number' ||
-    !Number.isSafeInteger(t.i) ||
-    !(t.v === null || typeof t.v === 'string' || typeof t.v === 'number')
-  ) {
-    throw new BadPageTokenError('page_token is not a token this server issued');
-  }
-  if (t.h !== hash) throw new BadPageTokenError('page_token was issued for another sort or other filters');
-  return { value: t.v, id: t.i };
-}
-
-/** A limit from the query string: 1..MAX_LIMIT, DEFAULT_LIMIT when absent. */
-export function pageLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_LIMIT;
-  return Math.min(Math.max(1, Math.trunc(limit)), MAX_LIMIT);
-}
-
-/**
- * Turns `limit + 1` fetched rows into a page: the extra row only says there is a next page.
- */
+/** Turns `limit + 1` fetched rows into a page: the extra row only says there is a next page. */
 export function pageOf<R, T>(
-  rows: R[],
-  limit: number,
+  rows: readonly R[],
+  request: PageRequest,
   hash: string,
   cursorOf: (row: R) => Cursor,
   toItem: (row: R) => T,
-  total: Total,
+  total: PageTotal,
 ): Page<T> {
-  const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
+  const more = rows.length > request.limit;
+  const kept = more ? rows.slice(0, request.limit) : rows;
   const last = kept[kept.length - 1];
+  if (!more || last === undefined) return { items: kept.map(toItem), next_page_token: null, total };
+  const cursor = cursorOf(last);
   return {
     items: kept.map(toItem),
-    next_page_token: more && last !== undefined ? encodePageToken(hash, cursorOf(last)) : null,
+    next_page_token: encodePageToken(request.tokenKey, hash, { values: [cursor.value], id: cursor.id }),
     total,
   };
-}
-
-/** `count` rows counted up to COUNT_CAP + 1: more than the cap is reported as AT_LEAST the cap. */
-export function cappedTotal(count: number): Total {
-  return count > COUNT_CAP ? { count: COUNT_CAP, type: 'AT_LEAST' } : { count, type: 'EXACT' };
 }

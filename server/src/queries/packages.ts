@@ -3,7 +3,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { cappedCount, listImagesByIds, visibleImage } from './images.js';
-import { cappedTotal, decodePageToken, filterHash, type Page, pageOf } from './keyset.js';
+import { cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
 import type { ReadScope } from './scope.js';
 import { like, likeLiteral } from './text.js';
 
@@ -50,11 +50,11 @@ export async function searchPackages(
   db: Db,
   scope: ReadScope,
   filters: { purl: string; version?: string },
-  options: { limit: number; pageToken?: string },
+  options: PageRequest,
 ): Promise<Page<PackageHit>> {
   const stem = purlWithoutVersion(filters.purl.trim());
-  const hash = filterHash('id', { purl: stem, version: filters.version });
-  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const hash = listHash('id', { purl: stem, version: filters.version });
+  const cursor = decodeCursor(options, hash);
   // purl = stem, or stem@…, stem?…: a btree prefix range on the unique purl index.
   let base = db
     .selectFrom('packages as p')
@@ -105,7 +105,7 @@ export async function searchPackages(
   const total = cappedTotal(await cappedCount(db, base));
   return pageOf(
     rows,
-    options.limit,
+    options,
     hash,
     (r) => ({ value: null, id: r.id }),
     (r) => ({

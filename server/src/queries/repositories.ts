@@ -3,7 +3,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { cappedCount } from './images.js';
-import { cappedTotal, decodePageToken, filterHash, type Page, pageOf } from './keyset.js';
+import { cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
 import { type ReadScope, scopeHolds } from './scope.js';
 import { isoTime, like, likeLiteral } from './text.js';
 
@@ -26,10 +26,10 @@ export async function listRepositories(
   db: Db,
   scope: ReadScope,
   filters: { name?: string },
-  options: { limit: number; pageToken?: string },
+  options: PageRequest,
 ): Promise<Page<RepositorySummary>> {
-  const hash = filterHash('name', filters);
-  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const hash = listHash('name', filters);
+  const cursor = decodeCursor(options, hash);
   let base = db.selectFrom('repositories as r');
   if (!scope.all) {
     base =
@@ -67,7 +67,7 @@ export async function listRepositories(
   const total = cappedTotal(await cappedCount(db, base));
   return pageOf(
     rows,
-    options.limit,
+    options,
     hash,
     (r) => ({ value: r.name_lc, id: r.id }),
     (r) => ({

@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
 import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { cappedCount, type ImageSummary, listImagesByIds, visibleImage } from './images.js';
-import { cappedTotal, decodePageToken, filterHash, type Page, pageOf } from './keyset.js';
+import { cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
 import type { ReadScope } from './scope.js';
 import { isoTime } from './text.js';
 
@@ -68,14 +68,14 @@ export async function vulnerabilityImages(
   scope: ReadScope,
   id: string,
   filters: { current?: boolean },
-  options: { limit: number; pageToken?: string },
+  options: PageRequest,
 ): Promise<
   Page<ImageSummary & { findings: { package: string; version: string; fixedVersion: string | null }[] }> | undefined
 > {
   const v = await findVulnerability(db, id);
   if (!v) return undefined;
-  const hash = filterHash('-id', { vulnerability: v.id, current: filters.current });
-  const cursor = options.pageToken ? decodePageToken(options.pageToken, hash) : undefined;
+  const hash = listHash('-id', { vulnerability: v.id, current: filters.current });
+  const cursor = decodeCursor(options, hash);
   const base = db
     .selectFrom('images as i')
     .where((eb) =>
@@ -111,7 +111,7 @@ export async function vulnerabilityImages(
   const total = cappedTotal(await cappedCount(db, base));
   return pageOf(
     rows,
-    options.limit,
+    options,
     hash,
     (r) => ({ value: null, id: r.id }),
     (r) => ({
