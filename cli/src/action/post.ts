@@ -7,7 +7,7 @@ import { booleanInput, githubContextFrom } from './environment.js';
 
 const env = process.env;
 try {
-  if (booleanInput(env, 'db-cache', true) && booleanInput(env, 'offline', false) === false) {
+  if (booleanInput(env, 'db-cache', true)) {
     const outcome = await saveDbCache(githubContextFrom(env), env, new Date());
     process.stdout.write(`lading: vulnerability database cache: ${outcome}\n`);
   }
