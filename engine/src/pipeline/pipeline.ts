@@ -62,6 +62,9 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
   const remoteRegistry = options.push && !options.dryRun;
   if (remoteRegistry && !ports.registry) throw new LadingError('USAGE', 'pushing needs registry access');
   const warnings: string[] = [];
+  if (options.tags.length > 0 && !options.push && !options.dryRun) {
+    warnings.push('tags are moved only with push: no tag is moved');
+  }
   const now = options.startedOn;
   await mkdir(options.outDir, { recursive: true });
 
@@ -221,6 +224,7 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
     result.artifacts = artifacts;
 
     // 8: the registry: attachments first, then the image by digest, untagged.
+    throwIfAborted(options.signal);
     const registry = ports.registry;
     if (remoteRegistry && registry) {
       await guardRemote(result, async () => {
@@ -238,6 +242,7 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
     }
 
     // 10: the tags, the last registry write.
+    throwIfAborted(options.signal);
     if (remoteRegistry && registry) {
       await guardRemote(result, async () => {
         for (const tag of options.tags) {
@@ -270,19 +275,19 @@ interface ImageTarget {
   name: string;
 }
 
+/** `--image` is where the image goes: a repository. A tag or digest there would be ignored or contradict --tag. */
 function parseImageTarget(image: string): ImageTarget {
+  const lastPart = image.slice(image.lastIndexOf('/') + 1);
+  if (image.includes('@') || lastPart.includes(':')) {
+    throw new LadingError('USAGE', `${image}: name the repository only (REGISTRY/REPOSITORY); tags go in --tag`, {
+      option: 'image',
+    });
+  }
   let ref: ReturnType<typeof parseReference>;
   try {
     ref = parseReference(image);
   } catch (err) {
     throw new LadingError('USAGE', `${image}: not a REGISTRY/REPOSITORY name`, { option: 'image', cause: err });
-  }
-  if (ref.digest || (ref.tag && image.includes(`:${ref.tag}`) && !image.endsWith(`/${ref.repository}`))) {
-    if (ref.digest || /:[^/]+$/.test(image)) {
-      throw new LadingError('USAGE', `${image}: name the repository only; tags go in their own option`, {
-        option: 'image',
-      });
-    }
   }
   const repo = { registry: ref.registry, repository: ref.repository };
   return { repo, name: formatRepository(repo) };

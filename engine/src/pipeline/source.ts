@@ -6,9 +6,10 @@ import type { AttachmentRegistry } from '../attest/registry-port.js';
 import { LadingError } from '../errors/lading-error.js';
 import { parseJson } from '../image/config.js';
 import { ArchiveBlobStore, type BlobStore, DirBlobStore } from '../image/sources/blob-store.js';
+import type { LayoutSelector } from '../image/sources/oci-layout.js';
 import { MAX_METADATA_BYTES, openTarArchive, type TarArchive } from '../image/sources/tar-archive.js';
 import { parseTargetSpec, type TargetSpec } from '../image/target-spec.js';
-import { REF_NAME_ANNOTATION } from '../oci/descriptor.js';
+import { type Descriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
 import { documentKind, parseImageIndex, parseImageManifest } from '../oci/manifest.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
 import { choosePlatform, formatPlatform, type Platform, parsePlatform } from '../oci/platform.js';
@@ -165,32 +166,12 @@ async function stageLayout(
   kind: TargetSpec['kind'],
   store: BlobStore,
   scanPrefix: string,
-  selector: { tag: string } | { digest: string } | undefined,
+  selector: LayoutSelector,
   options: StageOptions,
 ): Promise<StagedImage> {
   const where = source;
   const entries = parseImageIndex(await store.readTopFile('index.json'), `${where} index.json`).manifests;
-  let picked = entries[0];
-  if (selector && 'digest' in selector) {
-    picked =
-      entries.find((e) => e.digest === selector.digest) ??
-      ({ ...(picked ?? {}), digest: selector.digest } as typeof picked);
-  } else if (selector) {
-    picked = entries.find((e) => {
-      const name = e.annotations?.[REF_NAME_ANNOTATION];
-      return name !== undefined && (name === selector.tag || name.endsWith(`:${selector.tag}`));
-    });
-    if (!picked) throw new LadingError('NOT_FOUND', `${where} has no tag ${selector.tag}`);
-  } else if (entries.length !== 1) {
-    throw new LadingError(
-      entries.length === 0 ? 'BAD_INPUT' : 'USAGE',
-      entries.length === 0
-        ? `${where}: index.json lists no images`
-        : `${where} holds ${entries.length} images; pick one with :TAG or @DIGEST`,
-      entries.length === 0 ? {} : { option: 'source' },
-    );
-  }
-  if (!picked) throw new LadingError('BAD_INPUT', `${where}: index.json lists no images`);
+  const picked = pickEntry(entries, selector, where);
   const topBytes = await store.readBlob(picked.digest, 'manifest');
   const topKind = documentKind(topBytes, `${where} ${picked.digest}`, picked.mediaType);
   const blobs = new Map<string, StagedBlob>();
@@ -282,6 +263,34 @@ async function stageLayout(
     platforms,
     close: () => store.close(),
   };
+}
+
+/** What SOURCE's `:TAG` or `@DIGEST` names in index.json; without either, its one entry. */
+function pickEntry(
+  entries: readonly Descriptor[],
+  selector: LayoutSelector,
+  where: string,
+): { digest: string; mediaType?: string } {
+  if (selector && 'digest' in selector) {
+    // A digest may name a manifest the top index only reaches through a nested index: its document says what it is.
+    return entries.find((e) => e.digest === selector.digest) ?? { digest: selector.digest };
+  }
+  if (selector) {
+    const hit = entries.find((e) => {
+      const name = e.annotations?.[REF_NAME_ANNOTATION];
+      return name !== undefined && (name === selector.tag || name.endsWith(`:${selector.tag}`));
+    });
+    if (!hit) throw new LadingError('NOT_FOUND', `${where} has no tag ${selector.tag}`);
+    return hit;
+  }
+  const [only] = entries;
+  if (!only) throw new LadingError('BAD_INPUT', `${where}: index.json lists no images`);
+  if (entries.length > 1) {
+    throw new LadingError('USAGE', `${where} holds ${entries.length} images; pick one with :TAG or @DIGEST`, {
+      option: 'source',
+    });
+  }
+  return only;
 }
 
 function platformOfConfig(raw: Buffer, what: string): string | undefined {

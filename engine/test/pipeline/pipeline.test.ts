@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { detectBuildContext } from '../../src/attest/ci-environment.js';
 import { verifyImageAttestations } from '../../src/attest/image-attestations.js';
 import { attachmentRegistry } from '../../src/attest/registry-adapter.js';
@@ -17,6 +19,7 @@ import { buildImage } from '../helpers/images.js';
 import { skopeoCopy, startRegistry, suiteCleanup } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 
+const run = promisify(execFile);
 const NOW = new Date('2026-12-01T10:00:00Z');
 
 function keyPair() {
@@ -53,7 +56,9 @@ function ports(dbDir: string, extra: Partial<PipelinePorts> = {}): PipelinePorts
 
 async function image(dir: string, name: string, layers = 1) {
   return buildImage(join(dir, name), {
-    layers: Array.from({ length: layers }, (_, i) => [{ path: `app/file-${i}.txt`, content: `${name} ${i}\n` }]),
+    layers: Array.from({ length: layers }, (_, i) => [
+      { type: 'file' as const, path: `app/file-${i}.txt`, content: `${name} ${i}\n` },
+    ]),
     config: { user: '1000' },
   });
 }
@@ -102,7 +107,7 @@ describe('runPipeline', { timeout: 300_000 }, () => {
     const built = await image(dir, 'tampered');
     const layer = join(built.ociDir, 'blobs/sha256', built.layerDigests[0]!.slice(7));
     const bytes = await readFile(layer);
-    bytes[bytes.length - 1] ^= 1;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1);
     await writeFile(layer, bytes);
     await assert.rejects(
       runPipeline(
@@ -246,5 +251,87 @@ describe('runPipeline', { timeout: 300_000 }, () => {
     );
     assert.ok(deps.some((d) => d.digest['gitCommit'] === 'a'.repeat(40)));
     assert.ok(existsSync(join(dir, 'out', 'pipeline.json')));
+  });
+
+  it('docker-archive: rewritten as an OCI manifest whose digest is what is pushed, signed and tagged', async () => {
+    const dir = await tempDir(cleanup);
+    const registry = await startRegistry(cleanup);
+    const built = await image(dir, 'saved', 2);
+    const result = await runPipeline(
+      options(`docker-archive:${built.dockerArchive}`, `${registry.host}/team/saved`, join(dir, 'out')),
+      ports(join(dir, 'db')),
+    );
+    const repo = { registry: registry.host, repository: 'team/saved' };
+    const tagged = await attachmentRegistry().fetchManifest(repo, 'v1');
+    assert.equal(tagged?.digest, result.digest);
+    const manifest = JSON.parse(tagged!.bytes.toString()) as {
+      config: { digest: string };
+      layers: { digest: string }[];
+    };
+    // The config and the (plain tar) layers are docker save's bytes: their digests are the config's own and its diff-ids.
+    assert.equal(manifest.config.digest, built.configDigest);
+    assert.deepEqual(
+      manifest.layers.map((l) => l.digest),
+      built.diffIds,
+    );
+    // skopeo, an independent reader, is served the same manifest bytes under the tag.
+    const { stdout } = await run('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${registry.host}/team/saved:v1`,
+    ]);
+    assert.equal(`sha256:${createHash('sha256').update(stdout).digest('hex')}`, result.digest);
+    // and reads the whole image back (every blob fetched and checked against its digest).
+    await skopeoCopy(`docker://${registry.host}/team/saved:v1`, `oci:${join(dir, 'copy')}:v1`);
+  });
+
+  it('one --platform of an index: that platform image is what is pushed and tagged', async () => {
+    const dir = await tempDir(cleanup);
+    const registry = await startRegistry(cleanup);
+    const built = await buildImage(join(dir, 'multi'), {
+      layers: [[{ type: 'file', path: 'app/x', content: 'x\n' }]],
+      config: { user: '1000' },
+      platforms: ['linux/amd64', 'linux/arm/v7'],
+    });
+    const result = await runPipeline(
+      options(`oci:${built.ociDir}`, `${registry.host}/team/one`, join(dir, 'out'), { platform: 'linux/arm/v7' }),
+      ports(join(dir, 'db')),
+    );
+    const arm = built.images.find((i) => i.platform === 'linux/arm/v7')!;
+    assert.equal(result.digest, arm.manifestDigest);
+    assert.deepEqual(
+      result.platforms.map((p) => [p.platform, p.arch]),
+      [['linux/arm/v7', 'arm-v7']],
+    );
+    const tagged = await attachmentRegistry().fetchManifest({ registry: registry.host, repository: 'team/one' }, 'v1');
+    assert.equal(tagged?.digest, arm.manifestDigest);
+  });
+
+  it('refuses a tagged --image, a malformed tag and a compressed archive before reading anything (exit 2)', async () => {
+    const dir = await tempDir(cleanup);
+    const built = await buildImage(join(dir, 'gz'), {
+      layers: [[{ type: 'file', path: 'a', content: 'a' }]],
+      gzipDockerArchive: true,
+    });
+    const usage = (pattern: RegExp) => (err: unknown) =>
+      err instanceof LadingError && err.exitCode === 2 && pattern.test(err.message);
+    const p = ports(join(dir, 'db'));
+    await assert.rejects(
+      runPipeline(options(`oci:${built.ociDir}`, '127.0.0.1:1/team/app:v1', join(dir, 'o1')), p),
+      usage(/name the repository only/),
+    );
+    await assert.rejects(
+      runPipeline(options(`oci:${built.ociDir}`, '127.0.0.1:1/team/app', join(dir, 'o2'), { tags: ['no spaces'] }), p),
+      usage(/not a valid tag/),
+    );
+    await assert.rejects(
+      runPipeline(options(`docker-archive:${built.dockerArchive}`, '127.0.0.1:1/team/app', join(dir, 'o3')), p),
+      usage(/compressed archive; decompress it first/),
+    );
+    await assert.rejects(
+      runPipeline(options(`dir:${dir}`, '127.0.0.1:1/team/app', join(dir, 'o4')), p),
+      usage(/the pipeline reads a build output/),
+    );
   });
 });
