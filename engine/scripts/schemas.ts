@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { POLICY_SCHEMA } from '../src/policy/policy-schema.js';
 import { REPORT_SCHEMA } from '../src/report/report-schema.js';
 import { WEEKLY_SUMMARY_SCHEMA } from '../src/summary/summary-schema.js';
+import { TRACE_SCHEMA } from '../src/trace/trace-schema.js';
 
 /** Each shipped schema file, by its path from the engine's folder, and its exact text. */
 export function schemaFiles(): Record<string, string> {
   return {
     'schemas/policy.schema.json': `${JSON.stringify(POLICY_SCHEMA, null, 2)}\n`,
     'schemas/report.schema.json': `${JSON.stringify(REPORT_SCHEMA, null, 2)}\n`,
+    'schemas/trace.schema.json': `${JSON.stringify(TRACE_SCHEMA, null, 2)}\n`,
     'schemas/weekly-summary-v3.schema.json': `${JSON.stringify(WEEKLY_SUMMARY_SCHEMA, null, 2)}\n`,
   };
 }

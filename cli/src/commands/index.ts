@@ -14,6 +14,7 @@ import { registerScan } from './scan.js';
 import { registerSignBlob } from './sign-blob.js';
 import { registerSignImage } from './sign-image.js';
 import { registerSummary } from './summary.js';
+import { registerTrace } from './trace.js';
 import { registerVersion } from './version.js';
 
 /** Every command, in the order `lading --help` lists them. One explicit list: no import side effects. */
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerDb(program);
   registerDiff(program);
   registerSummary(program);
+  registerTrace(program);
   registerFlatten(program);
   registerPatch(program);
   registerKeys(program);
