@@ -23,7 +23,16 @@ import { resultCacheFrom } from '../result-cache-options.js';
  * The `-o` format names for the help text. The renderers themselves (REPORT_FORMATS) load only when a command runs,
  * so `lading --help` and every other command start fast; test/cli/lazy-startup.test.ts keeps the two lists equal.
  */
-export const OUTPUT_FORMAT_NAMES = ['table', 'json', 'cyclonedx-json', 'spdx-json', 'sarif', 'junit', 'markdown'];
+export const OUTPUT_FORMAT_NAMES = [
+  'table',
+  'json',
+  'cyclonedx-json',
+  'spdx-json',
+  'sarif',
+  'junit',
+  'markdown',
+  'gitlab-cs',
+];
 
 export interface ScanFlags {
   output: string[];

@@ -15,6 +15,7 @@ export const REPORT_FORMATS: Readonly<Record<string, () => Promise<Renderer>>> =
   sarif: async () => (await import('./sarif.js')).renderSarif,
   junit: async () => (await import('./junit.js')).renderJunit,
   markdown: async () => (await import('./markdown.js')).renderMarkdown,
+  'gitlab-cs': async () => (await import('./gitlab-cs.js')).renderGitlabContainerScanning,
 };
 
 export const SBOM_FORMATS = ['cyclonedx-json', 'spdx-json'] as const;
