@@ -9,9 +9,11 @@ import { isCompressedFile } from '../image/sources/tar-archive.js';
 import { describeSpec, parseTargetSpec } from '../image/target-spec.js';
 import type { Finding } from '../model/finding.js';
 import { checkLayoutDir } from '../oci/layout-write.js';
+import { buildApkLayer } from './apply-apk.js';
 import { buildDebLayer } from './apply-deb.js';
 import { STATUS, STATUS_D } from './dpkg-db.js';
-import { planDebian } from './plan-deb.js';
+import { type ApkPlan, planAlpine } from './plan-apk.js';
+import { type DebPlan, planDebian } from './plan-deb.js';
 import { type RootView, readRootView } from './rootfs.js';
 import type { FixableFinding, PatchDistro, PatchPlan, PatchResult } from './types.js';
 import { PATCH_BASE_DIGEST, PATCH_PACKAGES, writePatchedImage } from './write-image.js';
@@ -116,7 +118,9 @@ async function withImage<T>(spec: string, options: PatchOptions, body: (o: Opene
   }
 }
 
-async function planOpened(o: Opened, options: PatchOptions) {
+type Planned = { plan: PatchPlan; deb: DebPlan; apk?: undefined } | { plan: PatchPlan; apk: ApkPlan; deb?: undefined };
+
+async function planOpened(o: Opened, options: PatchOptions): Promise<Planned> {
   const target: PatchPlan['target'] = { ref: o.image.target.ref };
   if (o.image.target.digest) target.digest = o.image.target.digest;
   if (o.distro === 'debian') {
@@ -132,7 +136,38 @@ async function planOpened(o: Opened, options: PatchOptions) {
     const plan: PatchPlan = { target, distro: 'debian', repositories: deb.repositories, entries: deb.entries };
     return { plan, deb };
   }
+  if (o.distro === 'alpine') {
+    const planOptions: Parameters<typeof planAlpine>[2] = {
+      architecture: apkArchitecture(o.image, o.view),
+      maxPackageBytes: options.maxPackageBytes ?? DEFAULT_MAX_PACKAGE,
+    };
+    if (options.mirror) planOptions.mirror = options.mirror;
+    if (options.keyrings) planOptions.keyrings = options.keyrings;
+    if (options.signal) planOptions.signal = options.signal;
+    const apk = await planAlpine(o.view, options.findings, planOptions);
+    const plan: PatchPlan = { target, distro: 'alpine', repositories: apk.repositories, entries: apk.entries };
+    return { plan, apk };
+  }
   throw new LadingError('BAD_INPUT', `patching ${o.distro} images is not supported yet`);
+}
+
+const APK_ARCH: Record<string, string> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  '386': 'x86',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
+
+/** apk's architecture name: the image's `etc/apk/arch`, else the config's platform. */
+function apkArchitecture(image: Image, view: RootView): string {
+  const file = view.content('etc/apk/arch')?.toString('utf8').trim();
+  if (file) return file;
+  const config = image.rawConfig ? parseJson(image.rawConfig, 'config') : {};
+  const arch = String(config['architecture'] ?? 'amd64');
+  if (arch === 'arm') return config['variant'] === 'v6' ? 'armhf' : 'armv7';
+  return APK_ARCH[arch] ?? arch;
 }
 
 /** What a patch would do, per vulnerable source package, with a verdict for each. Downloads and verifies indexes. */
@@ -147,7 +182,8 @@ export async function planPatch(spec: string, options: PatchOptions): Promise<Pa
 export async function applyPatch(spec: string, options: ApplyPatchOptions): Promise<PatchResult> {
   await checkLayoutDir(options.outDir);
   return withImage(spec, options, async (o) => {
-    const { plan, deb } = await planOpened(o, options);
+    const planned = await planOpened(o, options);
+    const { plan } = planned;
     const applicable = plan.entries.filter((e) => e.verdict === 'apply');
     if (applicable.length === 0) {
       const why =
@@ -158,10 +194,10 @@ export async function applyPatch(spec: string, options: ApplyPatchOptions): Prom
     }
     const created = options.created ?? options.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const mtime = Math.floor(new Date(created).getTime() / 1000);
-    const build = buildDebLayer(o.view, plan.entries, deb.downloads, deb.installed, {
-      maxPackageBytes: options.maxPackageBytes ?? DEFAULT_MAX_PACKAGE,
-      mtime,
-    });
+    const layerOptions = { maxPackageBytes: options.maxPackageBytes ?? DEFAULT_MAX_PACKAGE, mtime };
+    const build = planned.deb
+      ? buildDebLayer(o.view, plan.entries, planned.deb.downloads, planned.deb.installed, layerOptions)
+      : buildApkLayer(o.view, plan.entries, planned.apk.downloads, planned.apk.installed, layerOptions);
     const packages = build.patched.map((p) => ({ name: p.name, from: p.from, to: p.to, sha256: p.sha256 }));
     const annotations: Record<string, string> = {
       [PATCH_PACKAGES]: JSON.stringify(packages),

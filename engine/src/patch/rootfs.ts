@@ -131,13 +131,27 @@ export class RootView {
       if (previous?.type === 'directory' && type !== 'directory') this.remove(entry.path);
       const node: RootNode = { type, mode, linkname: entry.linkname };
       if (type === 'file' && entry.size <= MAX_KEPT_FILE && KEPT.some((re) => re.test(entry.path))) {
-        node.content = (await reader.readExactly(size, what)).subarray(0, entry.size);
+        node.content = entry.size > 0 ? await reader.readExactly(entry.size, what) : Buffer.alloc(0);
       } else {
-        await skip(reader, size, what);
+        await skip(reader, entry.size, what);
       }
+      await skipPadding(reader, size - entry.size);
       this.nodes.set(entry.path, node);
     }
     await reader.drain();
+  }
+}
+
+/**
+ * The padding after an entry's data. Some writers end the layer right after the last entry's data, with neither
+ * padding nor end-of-archive blocks (umoci's layers do; Go's archive/tar, which runtimes use, reads them): the
+ * stream may end here.
+ */
+async function skipPadding(reader: BlockReader, n: number): Promise<void> {
+  for (let left = n; left > 0; ) {
+    const part = await reader.readUpTo(left);
+    if (part.length === 0) return;
+    left -= part.length;
   }
 }
 

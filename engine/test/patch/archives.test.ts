@@ -12,8 +12,8 @@ import { END_OF_ARCHIVE, readTar, type TarItem, tarEntry } from '../../src/patch
 import { run, testGpgKey } from '../helpers/apt-repo.js';
 import { tempDir } from '../helpers/tmp.js';
 
-function ar(members: [string, Buffer][]): Buffer {
-  const parts = [Buffer.from('!<arch>\n')];
+function ar(members: [string, Uint8Array][]): Buffer {
+  const parts: Uint8Array[] = [Buffer.from('!<arch>\n')];
   for (const [name, data] of members) {
     const header = `${name.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'100644'.padEnd(8)}${String(data.length).padEnd(10)}\`\n`;
     parts.push(Buffer.from(header, 'latin1'), data);
