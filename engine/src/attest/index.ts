@@ -19,5 +19,6 @@ export * from './registry-adapter.js';
 export * from './registry-port.js';
 export * from './report-binding.js';
 export * from './signer.js';
+export * from './simple-signing.js';
 export * from './statement.js';
 export * from './subjects.js';
