@@ -26,6 +26,8 @@ export interface ActionInputs {
   sarifCategory?: string;
   dbCache: boolean;
   offline: boolean;
+  /** pipeline: REGISTRY/REPOSITORY the image, signatures and attestations go to. */
+  repository?: string;
   key?: string;
   push: boolean;
   tags: string[];
@@ -127,9 +129,13 @@ export function actionInputsFrom(env: Environment): ActionInputs {
   assign('sarif', sarif || undefined);
   assign('sarifCategory', optional('sarif-category'));
   assign('key', optional('key'));
+  assign('repository', optional('repository'));
   assign('store', optional('store'));
   assign('serverUrl', optional('server-url'));
   assign('githubToken', optional('github-token'));
+  if (inputs.command === 'pipeline' && !inputs.repository) {
+    throw new LadingError('USAGE', 'input repository is required with command: pipeline (REGISTRY/REPOSITORY)');
+  }
   if (inputs.uploadSarif && !inputs.sarif) {
     throw new LadingError('USAGE', 'input upload-sarif is true but sarif is empty: name the SARIF file to upload');
   }

@@ -170,6 +170,7 @@ export function cliArguments(inputs: ActionInputs, github: GithubContext, report
   if (inputs.offline) args.push('--offline');
   flag('--platform', inputs.platform);
   if (inputs.command === 'pipeline') {
+    flag('--image', inputs.repository);
     for (const tag of inputs.tags) flag('--tag', tag);
     flag('--fail-on', inputs.failOn);
     flag('--policy', inputs.policy);
@@ -234,9 +235,18 @@ function readReport(inputs: ActionInputs, reportFile: string, outputs: Map<strin
         const result = JSON.parse(readFileSync(resultFile, 'utf8')) as {
           digest?: string;
           artifacts?: { type: string; path: string }[];
+          store?: { location: string };
         };
         const out = dirname(reportFile);
         if (result.digest) outputs.set('digest', result.digest);
+        if (result.digest && result.store?.location) {
+          // the immutable by-digest layout's index (docs/ci.md, Object storage)
+          const [algorithm, hex] = result.digest.split(':');
+          outputs.set(
+            'store-index-url',
+            `${result.store.location.replace(/\/+$/, '')}/by-digest/${algorithm}/${hex}/index.json`,
+          );
+        }
         for (const artifact of result.artifacts ?? []) {
           const name = artifact.type === 'report' ? 'report' : artifact.type;
           if (['report', 'sarif', 'sbom-cyclonedx', 'sbom-spdx'].includes(name) && !outputs.has(name)) {
