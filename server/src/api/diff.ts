@@ -1,0 +1,76 @@
+// GET /api/v1/diff?from=sha256:…|previous&to=sha256:… (scope read): exactly `lading diff FROM TO -o json` of the two
+// images' stored Lading reports, byte for byte (the engine's own diff and renderer on the uploaded bytes).
+
+import type { Report } from '@lading/engine/model';
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { ProblemError } from '../http/problem.js';
+import { diffJson, parseStoredReport, UnusableReportError } from '../queries/compare.js';
+import { previousImageOf, reportOf, visibleImageId } from '../queries/reports.js';
+import type { ReadScope } from '../queries/scope.js';
+import { blobStoreOf, digestValue, notFound, queryOf, readBlob, readScope, stringParam } from './read-common.js';
+
+/** The largest stored report read back (the CLI's own limit for a report it reads). */
+export const MAX_STORED_REPORT_BYTES = 128 * 1024 * 1024;
+
+export function registerDiffRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/api/v1/diff', async (request, reply) => {
+    const scope = await readScope(request, ctx);
+    const query = queryOf(request);
+    const to = digestValue('to', stringParam(query, 'to'));
+    const fromParam = stringParam(query, 'from') ?? 'previous';
+    const newer = await imageOrNotFound(ctx, scope, to);
+    const older =
+      fromParam === 'previous'
+        ? await previousOrProblem(ctx, scope, newer, to)
+        : await imageOrNotFound(ctx, scope, digestValue('from', fromParam));
+    const [before, after] = await Promise.all([storedReport(ctx, older), storedReport(ctx, newer)]);
+    return reply.type('application/json; charset=utf-8').send(diffJson(before, after));
+  });
+}
+
+export async function imageOrNotFound(ctx: ServerContext, scope: ReadScope, digest: string) {
+  const id = await visibleImageId(ctx.db, scope, digest);
+  if (id === undefined) throw notFound(`image ${digest}`);
+  return { id, digest };
+}
+
+/** The image before `image` on its repository track, or a 422 saying there is none. */
+export async function previousOrProblem(
+  ctx: ServerContext,
+  scope: ReadScope,
+  image: { id: number },
+  digest: string,
+): Promise<{ id: number; digest: string }> {
+  const previous = await previousImageOf(ctx.db, scope, image.id);
+  if (!previous) {
+    throw new ProblemError(
+      422,
+      'Unprocessable Content',
+      `image ${digest} has no earlier image on its repository track`,
+      {
+        code: 'no_previous_image',
+      },
+    );
+  }
+  return previous;
+}
+
+/** The image's stored Lading report, parsed; 422 when it has none or the stored one cannot be read as a report. */
+export async function storedReport(ctx: ServerContext, image: { id: number; digest: string }): Promise<Report> {
+  const artifact = await reportOf(ctx.db, image.id);
+  if (!artifact) {
+    throw new ProblemError(422, 'Unprocessable Content', `image ${image.digest} has no Lading report stored`, {
+      code: 'no_report',
+    });
+  }
+  const bytes = await readBlob(blobStoreOf(ctx), artifact.sha256, MAX_STORED_REPORT_BYTES);
+  try {
+    return parseStoredReport(bytes, `report sha256:${artifact.sha256}`);
+  } catch (err) {
+    if (err instanceof UnusableReportError) {
+      throw new ProblemError(422, 'Unprocessable Content', err.message, { code: 'unusable_report' });
+    }
+    throw err;
+  }
+}
