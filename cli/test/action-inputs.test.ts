@@ -105,8 +105,6 @@ describe('Action inputs', () => {
       'ghcr.io/acme/shop',
       '--tag',
       'v1',
-      '--fail-on',
-      'high',
       '--key',
       'env://COSIGN_KEY',
       '--push',
