@@ -61,7 +61,13 @@ export function registerPatch(program: Command): void {
         now,
         checks: false,
         secrets: false,
+        // Only OS packages can be patched: data missing for language ecosystems does not matter here; missing data
+        // for the image's own release does (below).
+        allowMissingData: true,
       });
+      const osData = report.os?.ecosystem;
+      const osGap = report.coverage?.gaps.find((g) => g.scope === osData);
+      if (osGap) throw new LadingError('NO_DB', `${osGap.message}; run \`lading db update --ecosystem ${osData}\``);
       const options: Parameters<typeof patch.planPatch>[1] = {
         ...imageOptions,
         findings: patch.fixableFindings(report.findings),
