@@ -193,6 +193,14 @@ export class FilesystemObjectStore implements ObjectStore {
     } catch (err) {
       await unlink(temp).catch(() => {});
       if (err instanceof LadingError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
+        throw new LadingError(
+          'IO',
+          `cannot write ${path}: a folder store cannot hold an object whose key is also the folder of another (like "a" and "a/b")`,
+          { cause: err },
+        );
+      }
       throw cannotWrite(path, err);
     }
   }

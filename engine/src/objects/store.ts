@@ -45,7 +45,8 @@ export interface ObjectPage {
  * One small object-store client for both the pipeline (`lading pipeline --store`) and the server's blob store:
  * a filesystem folder (`file://DIR`) or an S3-compatible bucket (`s3://bucket/prefix`). Keys are `/`-separated
  * relative paths; a key that could name something outside the store (`..`, absolute, NUL, control characters) is
- * refused with a USAGE error before anything is touched, on both backends alike.
+ * refused with a USAGE error before anything is touched, on both backends alike. One difference remains: a folder
+ * cannot hold both `a` and `a/b` (S3 can); the second write fails with an IO error that says so.
  */
 export interface ObjectStore {
   /** The store's URL, as opened (for messages). */

@@ -51,6 +51,21 @@ describe('objects: filesystem store', () => {
     assert.deepEqual(await readdir(join(dir, 'k')), ['obj']);
   });
 
+  it('says why a key cannot also be the folder of another', async (t) => {
+    const store = new FilesystemObjectStore(await tempDir(t));
+    await store.put('a', Buffer.from('x'));
+    await store.put('d/e', Buffer.from('y'));
+    for (const key of ['a/b', 'd']) {
+      await assert.rejects(store.put(key, Buffer.from('z')), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'IO');
+        assert.match(err.message, /cannot hold an object whose key is also the folder of another/);
+        return true;
+      });
+    }
+    assert.equal(await store.get('a/b'), undefined);
+    assert.equal(await store.head('d'), undefined);
+  });
+
   it('opens file:// URLs, absolute and relative, and refuses other schemes', () => {
     assert.equal(openObjectStore('file:///tmp/x').url, 'file:///tmp/x');
     assert.throws(() => openObjectStore('file://'), { code: 'USAGE' });
