@@ -105,6 +105,10 @@ const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
   builderId: '--builder-id',
   denySeverities: '--deny-severity',
   name: '--name',
+  image: '--image',
+  tag: '--tag',
+  platform: '--platform',
+  store: '--store',
 };
 
 /**

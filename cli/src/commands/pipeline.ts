@@ -32,6 +32,8 @@ interface PipelineFlags {
   notifyRequired?: boolean;
   out: string;
   dryRun?: boolean;
+  patch: string;
+  patchMirror?: string;
   flatten?: boolean;
   insecureRegistry: string[];
   dbDir?: string;
@@ -65,7 +67,13 @@ export function registerPipeline(program: Command): void {
     .option('--notify-required', 'fail (exit 3) when the server cannot be told, instead of spooling with a warning')
     .option('--out <dir>', 'staging directory: reports, SARIF, SBOMs, provenance, signatures', '.lading/pipeline')
     .option('--dry-run', 'do everything local (scan, SBOMs, provenance, signatures) and write nothing remote')
-    .option('--flatten', 'flatten the image to one layer first (the provenance keeps the input image)')
+    .option(
+      '--patch <mode>',
+      'off; plan (write patch-plan.json: the package updates that fix the findings); apply (install those that need no maintainer scripts as one layer, then go on with the patched image)',
+      'off',
+    )
+    .option('--patch-mirror <url>', "package repository to patch from instead of the image's own sources")
+    .option('--flatten', 'flatten the image to one layer (after patching; the provenance keeps the input image)')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .option('--db-dir <dir>', 'vulnerability database folder (env LADING_DB_DIR)')
     .option('--offline', 'never fetch vulnerability data (env LADING_OFFLINE=1)')
@@ -82,6 +90,10 @@ async function runPipelineCommand(source: string, flags: PipelineFlags): Promise
   const env = process.env;
   const settings = pipelineSettingsFrom(flags, env);
   if (!settings.key) throw new LadingError('USAGE', 'the pipeline signs what it produces: give --key (or LADING_KEY)');
+  const patch = flags.patch;
+  if (patch !== 'off' && patch !== 'plan' && patch !== 'apply') {
+    throw new LadingError('USAGE', `--patch ${patch}: choose off, plan or apply`);
+  }
   const layout = flags.storeLayout;
   if (layout !== 'seed004' && layout !== 'digest' && layout !== 'both') {
     throw new LadingError('USAGE', `--store-layout ${layout}: choose seed004, digest or both`);
@@ -130,6 +142,9 @@ async function runPipelineCommand(source: string, flags: PipelineFlags): Promise
         push: !!flags.push,
         dryRun: !!flags.dryRun,
         flatten: !!flags.flatten,
+        patch,
+        ...(flags.patchMirror ? { patchMirror: flags.patchMirror } : {}),
+        registryAccess: { insecureRegistries: flags.insecureRegistry, dockerConfigPath: dockerConfigPathFrom(env) },
         outDir: flags.out,
         storeLayout: layout,
         notifyRequired: !!flags.notifyRequired,

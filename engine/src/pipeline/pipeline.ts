@@ -6,7 +6,7 @@ import { attestImage, verifyImageAttestations } from '../attest/image-attestatio
 import { signImage, verifyImageSignatures } from '../attest/image-signatures.js';
 import type { ResolvedImage } from '../attest/image-target.js';
 import { PREDICATE_TYPES } from '../attest/predicate-types.js';
-import { buildProvenance, SLSA_PROVENANCE_V1 } from '../attest/provenance.js';
+import { buildProvenance, rfc3339, SLSA_PROVENANCE_V1 } from '../attest/provenance.js';
 import type { AttachmentRegistry } from '../attest/registry-port.js';
 import { buildStatement, type ResourceDescriptor } from '../attest/statement.js';
 import { throwIfAborted } from '../errors/abort.js';
@@ -14,6 +14,8 @@ import { LadingError } from '../errors/lading-error.js';
 import { writeFileAtomically } from '../files/index.js';
 import { flattenImage } from '../flatten/flatten.js';
 import type { Report } from '../model/report.js';
+import { applyPatch, fixableFindings, planPatch } from '../patch/patch.js';
+import type { PatchPlan, PatchResult } from '../patch/types.js';
 import { formatRepository, parseReference, type RepositoryRef } from '../registry/reference.js';
 import { renderJson } from '../report/json.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../report/render-options.js';
@@ -65,58 +67,51 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
   if (options.tags.length > 0 && !options.push && !options.dryRun) {
     warnings.push('tags are moved only with push: no tag is moved');
   }
-  const now = options.startedOn;
   await mkdir(options.outDir, { recursive: true });
 
-  // 0-2: read (and flatten) the build output, every blob checked against its digest.
-  let source = options.source;
-  let inputDigest: string | undefined;
-  if (options.flatten) {
-    emit('flatten', `flattening ${source}`);
-    const flattened = await flattenImage(source, {
-      outDir: join(options.outDir, 'flattened'),
-      ...(options.platform !== 'all' ? { platform: options.platform } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    inputDigest = flattened.source.digest;
-    source = `oci:${join(options.outDir, 'flattened')}@${flattened.manifestDigest}`;
-  }
-  emit('read', `reading ${source}`);
-  const staged = await stageSource(source, {
+  // 0: read the build output, every blob checked against its digest.
+  emit('read', `reading ${options.source}`);
+  const stageOptions = {
     platform: options.platform,
     stagingDir: options.outDir,
     ...(ports.registry ? { registry: ports.registry } : {}),
-  });
+  };
+  let staged = await stageSource(options.source, stageOptions);
   try {
-    inputDigest ??= staged.top.digest;
+    const inputDigest = staged.top.digest;
     throwIfAborted(options.signal);
+    let runs: PlatformRun[] | undefined;
+    const transformed: { patch?: PatchOutcome; flattened?: string } = {};
+
+    // 1-2: patch, then flatten; each gives a new image (a new digest), read and verified again.
+    let source = options.source;
+    if (options.patch && options.patch !== 'off') {
+      const only = onePlatform(staged, 'patch');
+      runs = await scanAll(options, ports, staged, emit);
+      transformed.patch = await patchImage(options, only.scanTarget, runs[0]!.report, warnings, emit);
+      if (transformed.patch.image) source = transformed.patch.image;
+    }
+    if (options.flatten) {
+      const spec = source === options.source ? onePlatform(staged, 'flatten').scanTarget : source;
+      emit('flatten', `flattening ${spec}`);
+      const outDir = join(options.outDir, 'flattened');
+      const flattened = await flattenImage(spec, {
+        outDir,
+        ...(options.registryAccess ?? {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      source = `oci:${outDir}@${flattened.manifestDigest}`;
+      transformed.flattened = flattened.manifestDigest;
+    }
+    if (source !== options.source) {
+      await staged.close();
+      emit('read', `reading ${source}`);
+      staged = await stageSource(source, { ...stageOptions, platform: 'all' });
+      runs = undefined;
+    }
 
     // 3-4: scan every platform, then the gate.
-    const runs: PlatformRun[] = [];
-    for (const platform of staged.platforms) {
-      emit('scan', `scanning ${platform.platform} ${platform.digest}`);
-      const scanned = await ports.scan(platform.scanTarget, options.signal ? { signal: options.signal } : {});
-      const report = assess(scanned, {
-        ...(options.policy ? { policy: options.policy } : {}),
-        ...(options.baseline ? { baseline: options.baseline } : {}),
-        ...(options.baselineSeverity ? { baselineSeverity: options.baselineSeverity } : {}),
-        ...(options.failOn ? { failOn: options.failOn } : {}),
-        now,
-      });
-      const reportBytes = Buffer.from(renderJson(report));
-      const run: PlatformRun = { staged: platform, report, reportBytes, artifacts: [], files: new Map() };
-      await stage(options.outDir, run, 'report', 'report.json', 'application/json', reportBytes);
-      const renderOptions = renderOptionsFor(options);
-      await stage(
-        options.outDir,
-        run,
-        'sarif',
-        'report.sarif',
-        'application/sarif+json',
-        Buffer.from(renderSarif(report, renderOptions)),
-      );
-      runs.push(run);
-    }
+    runs ??= await scanAll(options, ports, staged, emit);
     const platforms: PipelinePlatformResult[] = runs.map((r) => ({
       platform: r.staged.platform,
       arch: r.staged.arch,
@@ -138,6 +133,15 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
       registry: { written: [], tagsMoved: [], unchanged: [] },
       warnings,
     };
+    if (transformed.patch) {
+      result.patch = {
+        mode: transformed.patch.mode,
+        plan: 'patch-plan.json',
+        patched: transformed.patch.patched,
+        ...(transformed.patch.image ? { digest: digestOfSpec(transformed.patch.image) } : {}),
+      };
+    }
+    if (transformed.flattened) result.flattenedDigest = transformed.flattened;
     if (platforms.some((p) => !p.pass)) {
       emit('gate', 'the gate failed: nothing is pushed, uploaded or notified');
       result.status = 'gate-failed';
@@ -183,6 +187,8 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
         digest: { sha256: hexOf(inputDigest) },
         annotations: { role: 'input-image' },
       },
+      // The packages a patch layer installed, each by URL and the sha256 its verified repository index lists.
+      ...(transformed.patch?.resolvedDependencies ?? []).map((d) => ({ ...d, annotations: { role: 'patch-package' } })),
     ];
     const byproducts: ResourceDescriptor[] = runs.flatMap((r) =>
       r.artifacts.map((a) => ({
@@ -270,6 +276,118 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
   }
 }
 
+/** What the patch step did: its plan (staged as `patch-plan.json`), and the patched image when it applied any. */
+interface PatchOutcome {
+  mode: 'plan' | 'apply';
+  plan: PatchPlan;
+  /** The patched image's TARGET (an OCI layout in --out), when packages were replaced. */
+  image?: string;
+  patched: PatchResult['patched'];
+  resolvedDependencies: PatchResult['resolvedDependencies'];
+}
+
+/** Patching and flattening make one image: an index needs its platform named. */
+function onePlatform(staged: StagedImage, step: 'patch' | 'flatten'): StagedPlatform {
+  const [only] = staged.platforms;
+  if (!only || staged.platforms.length > 1) {
+    throw new LadingError(
+      'USAGE',
+      `${staged.source} has ${staged.platforms.length} platforms; ${step === 'patch' ? 'patching' : 'flattening'} makes one image: name its platform`,
+      { option: 'platform' },
+    );
+  }
+  return only;
+}
+
+/** Scans and judges every platform of the image, staging each report and its SARIF in --out. */
+async function scanAll(
+  options: PipelineOptions,
+  ports: PipelinePorts,
+  staged: StagedImage,
+  emit: (step: PipelineEvent['step'], message: string) => void,
+): Promise<PlatformRun[]> {
+  const runs: PlatformRun[] = [];
+  for (const platform of staged.platforms) {
+    emit('scan', `scanning ${platform.platform} ${platform.digest}`);
+    const scanned = await ports.scan(platform.scanTarget, options.signal ? { signal: options.signal } : {});
+    const report = assess(scanned, {
+      ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.baseline ? { baseline: options.baseline } : {}),
+      ...(options.baselineSeverity ? { baselineSeverity: options.baselineSeverity } : {}),
+      ...(options.failOn ? { failOn: options.failOn } : {}),
+      now: options.startedOn,
+    });
+    const reportBytes = Buffer.from(renderJson(report));
+    const run: PlatformRun = { staged: platform, report, reportBytes, artifacts: [], files: new Map() };
+    await stage(options.outDir, run, 'report', 'report.json', 'application/json', reportBytes);
+    await stage(
+      options.outDir,
+      run,
+      'sarif',
+      'report.sarif',
+      'application/sarif+json',
+      Buffer.from(renderSarif(report, renderOptionsFor(options))),
+    );
+    runs.push(run);
+  }
+  return runs;
+}
+
+/**
+ * `--patch plan`: the plan of the package updates that fix the scan's findings, written to `patch-plan.json`.
+ * `--patch apply`: those that need no maintainer scripts applied as one new layer (`@lading/engine/patch`); the
+ * patched image is what the pipeline goes on with. Nothing applicable is not a failure here: the image goes on as
+ * it is, with a warning saying why.
+ */
+async function patchImage(
+  options: PipelineOptions,
+  spec: string,
+  report: Report,
+  warnings: string[],
+  emit: (step: PipelineEvent['step'], message: string) => void,
+): Promise<PatchOutcome> {
+  const mode = options.patch === 'apply' ? 'apply' : 'plan';
+  const patchOptions = {
+    findings: fixableFindings(report.findings),
+    now: options.startedOn,
+    ...(options.patchMirror ? { mirror: options.patchMirror } : {}),
+    ...(options.registryAccess ?? {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  emit('patch', `${mode === 'apply' ? 'patching' : 'planning the patch of'} ${spec}`);
+  const writePlan = (plan: PatchPlan) =>
+    writeFileAtomically(join(options.outDir, 'patch-plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  if (mode === 'plan') {
+    const plan = await planPatch(spec, patchOptions);
+    await writePlan(plan);
+    return { mode, plan, patched: [], resolvedDependencies: [] };
+  }
+  const outDir = join(options.outDir, 'patched');
+  try {
+    const result = await applyPatch(spec, {
+      ...patchOptions,
+      outDir,
+      ...(options.sourceDateEpoch !== undefined ? { created: rfc3339(new Date(options.sourceDateEpoch * 1000)) } : {}),
+    });
+    await writePlan(result.plan);
+    emit('patch', `${result.patched.length} packages replaced: ${result.manifestDigest}`);
+    return {
+      mode,
+      plan: result.plan,
+      image: `oci:${outDir}@${result.manifestDigest}`,
+      patched: result.patched,
+      resolvedDependencies: result.resolvedDependencies,
+    };
+  } catch (err) {
+    // GATE_FAILED is the patch module's "nothing to patch without maintainer scripts": the plan says why.
+    if (!(err instanceof LadingError) || err.code !== 'GATE_FAILED') throw err;
+    const plan = await planPatch(spec, patchOptions);
+    await writePlan(plan);
+    warnings.push(`nothing patched: ${err.message}`);
+    return { mode, plan, patched: [], resolvedDependencies: [] };
+  }
+}
+
 interface ImageTarget {
   repo: RepositoryRef;
   name: string;
@@ -298,6 +416,11 @@ function renderOptionsFor(options: PipelineOptions): RenderOptions {
     ...DEFAULT_RENDER_OPTIONS,
     ...(options.sourceDateEpoch !== undefined ? { sourceDateEpoch: options.sourceDateEpoch } : {}),
   };
+}
+
+/** The digest a `…@sha256:<hex>` TARGET names. */
+function digestOfSpec(spec: string): string {
+  return spec.slice(spec.lastIndexOf('@') + 1);
 }
 
 function hexOf(digest: string): string {

@@ -110,7 +110,6 @@ export async function stageSource(source: string, options: StageOptions): Promis
       throw new LadingError(
         'USAGE',
         `${source}: the pipeline reads a build output (oci:DIR, oci-archive:FILE, docker-archive:FILE) or registry:REF@sha256:DIGEST`,
-        { option: 'source' },
       );
   }
 }
@@ -120,9 +119,7 @@ async function openPlainArchive(path: string, source: string): Promise<TarArchiv
   if (archive.compressed) {
     await archive.close();
     // A compressed archive can only be read front to back, and pushing needs each blob on its own.
-    throw new LadingError('USAGE', `${source}: a compressed archive; decompress it first (the pipeline pushes blobs)`, {
-      option: 'source',
-    });
+    throw new LadingError('USAGE', `${source}: a compressed archive; decompress it first (the pipeline pushes blobs)`);
   }
   return archive;
 }
@@ -286,9 +283,7 @@ function pickEntry(
   const [only] = entries;
   if (!only) throw new LadingError('BAD_INPUT', `${where}: index.json lists no images`);
   if (entries.length > 1) {
-    throw new LadingError('USAGE', `${where} holds ${entries.length} images; pick one with :TAG or @DIGEST`, {
-      option: 'source',
-    });
+    throw new LadingError('USAGE', `${where} holds ${entries.length} images; pick one with :TAG or @DIGEST`);
   }
   return only;
 }
@@ -425,9 +420,7 @@ async function copyHashing(stream: Readable, file: string, what: string): Promis
 async function stageRegistry(source: string, reference: string, options: StageOptions): Promise<StagedImage> {
   const ref = parseReference(reference);
   if (!ref.digest) {
-    throw new LadingError('USAGE', `${source}: name the image by digest (registry:REF@sha256:…), not by tag`, {
-      option: 'source',
-    });
+    throw new LadingError('USAGE', `${source}: name the image by digest (registry:REF@sha256:…), not by tag`);
   }
   const registry = options.registry;
   if (!registry) throw new LadingError('USAGE', `${source}: a registry source needs registry access`);

@@ -3,6 +3,7 @@ import type { BuildContext } from '../attest/ci-environment.js';
 import type { AttachmentRegistry } from '../attest/registry-port.js';
 import type { Severity } from '../model/finding.js';
 import type { Report } from '../model/report.js';
+import type { PatchedPackage } from '../patch/types.js';
 import type { Policy } from '../policy/policy-file.js';
 
 /** Which object-storage keys are written: the seed's per-architecture names, the immutable by-digest ones, or both. */
@@ -26,8 +27,17 @@ export interface PipelineOptions {
   push: boolean;
   /** Read, scan, sign and stage in `outDir`; write nothing remote (no registry, store or notification). */
   dryRun: boolean;
-  /** Flatten the image to one layer first (`@lading/engine/flatten`); the input image is kept in the provenance. */
+  /**
+   * `plan`: write the plan of the package updates that fix the findings (`@lading/engine/patch`); `apply`: apply
+   * those that need no maintainer scripts as one new layer and go on with the patched image. One platform only.
+   */
+  patch?: 'off' | 'plan' | 'apply';
+  /** A package repository used instead of the image's own sources when patching. */
+  patchMirror?: string;
+  /** Flatten the image to one layer (`@lading/engine/flatten`), after patching; the input image is kept in the provenance. */
   flatten?: boolean;
+  /** How registry SOURCEs are reached when patching or flattening reads them. */
+  registryAccess?: { insecureRegistries?: string[]; dockerConfigPath?: string };
   /** Staging directory: reports, SBOMs, provenance, `.sig` files, `pipeline.json`, the notification spool. */
   outDir: string;
   storeLayout: StoreLayout;
@@ -47,6 +57,7 @@ export interface PipelineOptions {
 
 export type PipelineStep =
   | 'read'
+  | 'patch'
   | 'flatten'
   | 'scan'
   | 'gate'
@@ -157,8 +168,12 @@ export interface PipelineResult {
   status: 'passed' | 'gate-failed';
   dryRun: boolean;
   source: string;
-  /** The digest of the input image as read (before flattening). */
+  /** The digest of the input image as read (before patching and flattening). */
   inputDigest: string;
+  /** What `--patch` did: the plan's file in --out, the packages replaced and the patched image's digest. */
+  patch?: { mode: 'plan' | 'apply'; plan: string; patched: PatchedPackage[]; digest?: string };
+  /** The flattened image's digest, when `--flatten` made one. */
+  flattenedDigest?: string;
   image: string;
   /** The digest the tags point at (index or manifest). */
   digest: string;

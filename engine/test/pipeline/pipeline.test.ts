@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,12 +14,17 @@ import { pushBundle } from '../../src/collector/client.js';
 import { LadingError } from '../../src/errors/lading-error.js';
 import { type PipelineEvent, type PipelineOptions, type PipelinePorts, runPipeline } from '../../src/pipeline/index.js';
 import { scan } from '../../src/scan/scan.js';
+import { importPaths } from '../../src/vulndb/import-paths.js';
+import { VulnStoreWriter } from '../../src/vulndb/writer.js';
+import { aptRepo, buildDeb, imageFromRoot, installedRoot } from '../helpers/apt-repo.js';
 import { listenOnLoopback } from '../helpers/http-server.js';
 import { buildImage } from '../helpers/images.js';
+import { ENGINE_ROOT } from '../helpers/paths.js';
 import { skopeoCopy, startRegistry, suiteCleanup } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
+const OSV_FIXTURES = join(ENGINE_ROOT, 'test/fixtures/vulndb/osv');
 const NOW = new Date('2026-12-01T10:00:00Z');
 
 function keyPair() {
@@ -332,6 +337,124 @@ describe('runPipeline', { timeout: 300_000 }, () => {
     await assert.rejects(
       runPipeline(options(`dir:${dir}`, '127.0.0.1:1/team/app', join(dir, 'o4')), p),
       usage(/the pipeline reads a build output/),
+    );
+  });
+
+  it('--patch apply: the fixable findings are patched as one layer, the patched image rescanned, gated and pushed; the provenance lists each package', async () => {
+    const dir = await tempDir(cleanup);
+    const OLD = '3.0.11-1~deb12u1';
+    const NEW = '3.0.11-1~deb12u2';
+    const lib = 'usr/lib/x86_64-linux-gnu';
+    const installed = [
+      await buildDeb(join(dir, 'old'), {
+        name: 'libssl3',
+        version: OLD,
+        source: 'openssl',
+        multiArch: 'same',
+        files: { [`${lib}/libssl.so.3`]: 'libssl old\n' },
+      }),
+      await buildDeb(join(dir, 'old'), {
+        name: 'openssl',
+        version: OLD,
+        depends: `libssl3 (>= ${OLD})`,
+        files: { 'usr/bin/openssl': 'openssl old\n' },
+      }),
+    ];
+    const fresh = [
+      await buildDeb(join(dir, 'new'), {
+        name: 'libssl3',
+        version: NEW,
+        source: 'openssl',
+        multiArch: 'same',
+        files: { [`${lib}/libssl.so.3`]: 'libssl new\n' },
+      }),
+      await buildDeb(join(dir, 'new'), {
+        name: 'openssl',
+        version: NEW,
+        depends: `libssl3 (>= ${NEW})`,
+        files: { 'usr/bin/openssl': 'openssl new\n' },
+      }),
+    ];
+    const repo = await aptRepo(cleanup, dir, fresh);
+    const root = await installedRoot(join(dir, 'image'), installed, {
+      'etc/os-release': 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+      'etc/apt/sources.list.d/test.sources': `Types: deb\nURIs: ${repo.url}\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/test.gpg\n`,
+    });
+    await mkdir(join(root, 'usr/share/keyrings'), { recursive: true });
+    await writeFile(join(root, 'usr/share/keyrings/test.gpg'), repo.keyring);
+    const { spec, layout } = await imageFromRoot(join(dir, 'image'), root);
+    const inputDigest = (
+      JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] }
+    ).manifests[0]!.digest;
+    // The one OSV record the image's openssl needs: fixed in NEW, HIGH (CVSS 7.5).
+    const dbDir = join(dir, 'db');
+    const store = VulnStoreWriter.open(dbDir);
+    try {
+      await importPaths(store, [join(OSV_FIXTURES, 'Debian', 'DEBIAN-CVE-2023-5363.json')], NOW);
+    } finally {
+      store.close();
+    }
+    const registry = await startRegistry(cleanup);
+    const key = keyPair();
+
+    // --patch plan: the plan is written, the image is not changed, and the gate still fails on the finding.
+    const planned = await runPipeline(
+      options(spec, `${registry.host}/team/patched`, join(dir, 'out-plan'), { patch: 'plan', failOn: 'HIGH' }),
+      ports(dbDir, { signingKey: key.privateKey }),
+    );
+    assert.equal(planned.status, 'gate-failed');
+    assert.equal(planned.digest, inputDigest);
+    const plan = JSON.parse(await readFile(join(dir, 'out-plan', 'patch-plan.json'), 'utf8')) as {
+      entries: { source: string; verdict: string }[];
+    };
+    assert.deepEqual(
+      plan.entries.map((e) => [e.source, e.verdict]),
+      [['openssl', 'apply']],
+    );
+    assert.deepEqual(await storedTags(registry.storageDir, 'team/patched'), []);
+
+    // --patch apply: the patched image passes the same gate and is what gets pushed and tagged.
+    const out = join(dir, 'out-apply');
+    const result = await runPipeline(
+      options(spec, `${registry.host}/team/patched`, out, { patch: 'apply', failOn: 'HIGH' }),
+      ports(dbDir, { signingKey: key.privateKey }),
+    );
+    assert.equal(result.status, 'passed', JSON.stringify(result.platforms));
+    assert.equal(result.inputDigest, inputDigest);
+    assert.notEqual(result.digest, inputDigest);
+    assert.equal(result.patch?.digest, result.digest);
+    assert.deepEqual(result.patch?.patched.map((p) => [p.name, p.to]).sort(), [
+      ['libssl3', NEW],
+      ['openssl', NEW],
+    ]);
+    const repoRef = { registry: registry.host, repository: 'team/patched' };
+    assert.equal((await attachmentRegistry().fetchManifest(repoRef, 'v1'))?.digest, result.digest);
+    const provenance = JSON.parse(await readFile(join(out, 'provenance.intoto.json'), 'utf8')) as {
+      predicate: {
+        buildDefinition: {
+          resolvedDependencies: {
+            uri?: string;
+            digest: Record<string, string>;
+            annotations?: Record<string, string>;
+          }[];
+        };
+      };
+    };
+    const deps = provenance.predicate.buildDefinition.resolvedDependencies;
+    const packages = deps.filter((d) => d.annotations?.['role'] === 'patch-package');
+    assert.equal(packages.length, 2);
+    for (const p of packages) {
+      assert.ok(p.uri?.startsWith(repo.url), p.uri);
+      const deb = fresh.find((f) => p.uri?.endsWith(f.split('/').pop()!))!;
+      assert.equal(
+        p.digest['sha256'],
+        createHash('sha256')
+          .update(await readFile(deb))
+          .digest('hex'),
+      );
+    }
+    assert.ok(
+      deps.some((d) => d.annotations?.['role'] === 'input-image' && d.digest['sha256'] === inputDigest.slice(7)),
     );
   });
 });
