@@ -18,7 +18,7 @@ function find(dir) {
   return out;
 }
 
-const WORKSPACES = ['engine', 'cli', 'server'];
+const WORKSPACES = ['engine', 'cli', 'server', 'dashboard'];
 const filters = process.argv.slice(2);
 const files = WORKSPACES.flatMap((w) => find(join(w, 'test')))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
