@@ -55,6 +55,8 @@ export async function receiveBundle(
   request: FastifyRequest,
   blobs: BlobSink,
   limits: IngestLimits,
+  /** Checks the caller may ingest for the metadata's repository before a byte of evidence is stored. */
+  authorize: (metadata: IngestMetadata) => void = () => {},
 ): Promise<ReceivedBundle> {
   // A compressed upload would be inflated past every limit here: refused, not decoded.
   const encoding = request.headers['content-encoding'];
@@ -91,6 +93,7 @@ export async function receiveBundle(
         }
         metadata =
           typeof part.value === 'string' ? parseMetadata(Buffer.from(part.value)) : validateMetadata(part.value);
+        authorize(metadata);
         continue;
       }
       const name = part.fieldname;
@@ -99,6 +102,7 @@ export async function receiveBundle(
         if (count !== 1) throw refuse(422, 'metadata: must be the first part', 'metadata');
         const bytes = await readBounded(part.file, limits.maxMetadataBytes, budget, 'metadata');
         metadata = parseMetadata(bytes);
+        authorize(metadata);
         continue;
       }
       if (metadata === undefined) throw refuse(422, 'metadata: must be the first part', 'metadata');
