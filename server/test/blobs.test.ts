@@ -177,6 +177,15 @@ describe('blobs: filesystem store', () => {
     assert.deepEqual((await store.gc(() => false, undefined, Date.now())).deleted, [sha256]);
   });
 
+  it('stages in the folder it is given, and moves the file from there', async () => {
+    const dir = dirOf();
+    const staging = join(root, `staging-${n}`);
+    const store = openBlobStore({ blobs: `file://${dir}`, stagingDir: staging });
+    const { sha256 } = await store.put(Readable.from([Buffer.from('staged elsewhere')]), { maxBytes: 100 });
+    assert.equal(await readFile(join(dir, blobKey(sha256)), 'utf8'), 'staged elsewhere');
+    assert.deepEqual(await readdir(staging), []);
+  });
+
   it('GC removes staged files a crash left behind, once they are old', async () => {
     const dir = dirOf();
     const store = openBlobStore({ blobs: `file://${dir}` });

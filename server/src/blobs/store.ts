@@ -93,7 +93,7 @@ export interface BlobStoreConfig {
   blobs: string;
   /** Credentials (and endpoint/region unless in the URL) for an s3:// store. */
   blobsS3?: S3Options | undefined;
-  /** Where an S3 store stages uploads while hashing them; default the OS temp folder. */
+  /** Where uploads are staged while hashed; default the store's own folder (file://) or the OS temp folder (s3://). */
   stagingDir?: string | undefined;
   /** Time source for GC's "touch on re-upload" of filesystem blobs; default the wall clock. */
   now?: () => number;
@@ -117,8 +117,9 @@ export function openBlobStore(config: BlobStoreConfig): BlobStore {
   }
   const objects = openObjectStore(config.blobs);
   if (!(objects instanceof FilesystemObjectStore)) throw new LadingError('CONFIG', `${config.blobs}: not a blob store`);
-  // Staged inside the store's own folder, so the finished file is renamed into place, never copied.
-  const staging = join(objects.root, 'staging');
+  // By default staged inside the store's own folder, so the finished file is renamed into place, never copied (a
+  // staging folder on another filesystem works too: the file is then copied and flushed).
+  const staging = config.stagingDir ?? join(objects.root, 'staging');
   mkdirSync(staging, { recursive: true, mode: 0o700 });
   return new ContentAddressedStore(objects, staging, config.now ?? Date.now);
 }
