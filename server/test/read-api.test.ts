@@ -121,6 +121,9 @@ forEachDatabase((kind) => {
         all.body.items.map((i) => i.digest),
         [OTHER, NO_REPORT, NEW, OLD],
       );
+      const overview = await server.api.get<{ currentImages: number }>('/api/v1/overview');
+      assert.equal(overview.status, 200, overview.text);
+      assert.equal(overview.body.currentImages, 3);
       const filtered = await server.api.get<{ items: { digest: string }[] }>(
         '/api/v1/images?current=true&repository=ghcr.io/acme/*&minSeverity=high&kev=false&evidence=none&sort=-riskIndex',
       );

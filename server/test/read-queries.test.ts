@@ -7,6 +7,7 @@ import { userCaller } from '../src/auth/caller.js';
 import { ProblemError } from '../src/http/problem.js';
 import {
   findImage,
+  fleetOverview,
   imageDetail,
   imageEvidence,
   listFindings,
@@ -206,6 +207,22 @@ forEachDatabase((kind) => {
       assert.equal(item.kev, true);
       assert.deepEqual(item.evidence, { state: 'partial', score: 0, max: 9 });
       assert.equal(item.ingestedAt, new Date(T + HOUR).toISOString());
+    });
+  });
+
+  describe('overview', () => {
+    it("sums the current images' counters, in scope", async () => {
+      assert.deepEqual(await fleetOverview(t.db, EVERYTHING), {
+        currentImages: 3,
+        withCritical: 1,
+        withKev: 1,
+        evidenceFailed: 1,
+        open: { critical: 1, high: 3, medium: 0, low: 0, unknown: 0 },
+        riskIndex: 25,
+      });
+      const scoped = await fleetOverview(t.db, team);
+      assert.equal(scoped.currentImages, 2);
+      assert.equal(scoped.open.high, 2);
     });
   });
 

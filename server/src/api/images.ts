@@ -5,6 +5,7 @@ import type { ServerContext } from '../context.js';
 import {
   EVIDENCE_STATES,
   FINDING_STATUSES,
+  fleetOverview,
   IMAGE_SORTS,
   imageDetail,
   imageEvidence,
@@ -30,6 +31,8 @@ import {
 type DigestParams = { Params: { digest: string } };
 
 export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/api/v1/overview', async (request) => fleetOverview(ctx.db, await readScope(request, ctx)));
+
   app.get('/api/v1/images', async (request) => {
     const scope = await readScope(request, ctx);
     const query = queryOf(request);

@@ -689,3 +689,51 @@ export async function listImagesByIds(db: Db, scope: ReadScope, ids: number[]): 
   for (const row of rows) out.set(row.id, summaryOf(row, names));
   return out;
 }
+
+export interface FleetOverview {
+  currentImages: number;
+  withCritical: number;
+  withKev: number;
+  evidenceFailed: number;
+  open: ImageCounts;
+  riskIndex: number;
+}
+
+/**
+ * The overview cards: over each track's current image in scope (never a quarantined one), how many there are, how
+ * many carry a CRITICAL or a KEV finding or failed evidence, open findings by severity and the summed risk index.
+ * Read from the per-image counters, so it touches at most one row per current image.
+ */
+export async function fleetOverview(db: Db, scope: ReadScope): Promise<FleetOverview> {
+  const row = await db
+    .selectFrom('images as i')
+    .where((eb) => visibleImage(eb, scope, { current: true }))
+    .select((eb) => [
+      eb.fn.countAll<number>().as('images'),
+      eb.fn.sum<number>(sql`case when i.critical > 0 then 1 else 0 end`).as('with_critical'),
+      eb.fn.sum<number>('i.has_kev').as('with_kev'),
+      eb.fn.sum<number>(sql`case when i.evidence_state = 'failed' then 1 else 0 end`).as('evidence_failed'),
+      eb.fn.sum<number>('i.critical').as('critical'),
+      eb.fn.sum<number>('i.high').as('high'),
+      eb.fn.sum<number>('i.medium').as('medium'),
+      eb.fn.sum<number>('i.low').as('low'),
+      eb.fn.sum<number>('i.unknown').as('unknown'),
+      eb.fn.sum<number>('i.risk_index').as('risk'),
+    ])
+    .executeTakeFirstOrThrow();
+  const n = (v: unknown) => Number(v ?? 0);
+  return {
+    currentImages: n(row.images),
+    withCritical: n(row.with_critical),
+    withKev: n(row.with_kev),
+    evidenceFailed: n(row.evidence_failed),
+    open: {
+      critical: n(row.critical),
+      high: n(row.high),
+      medium: n(row.medium),
+      low: n(row.low),
+      unknown: n(row.unknown),
+    },
+    riskIndex: n(row.risk),
+  };
+}
