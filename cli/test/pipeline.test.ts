@@ -396,4 +396,23 @@ describe('lading pipeline', { timeout: 600_000 }, () => {
     assert.ok(keys.includes(`by-digest/sha256/${built.indexDigest!.slice(7)}/index.json`), keys.join(', '));
     assert.ok(keys.includes(`by-digest/sha256/${built.indexDigest!.slice(7)}/provenance.intoto.json.sig`));
   });
+
+  it('usage errors are exit 2 before anything is read: no key, a tag in --image, an unknown --patch mode', async () => {
+    await ready;
+    const built = await image('usage', '1000');
+    const base = ['pipeline', `oci:${built.ociDir}`, '--out', join(dir, 'out-usage')];
+    const noKey = await runCli([...base, '--image', `${registry.host}/team/usage`], {
+      env: { ...env, LADING_KEY: '' },
+    });
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /give --key \(or LADING_KEY\)/);
+    const tagged = await runCli([...base, '--image', `${registry.host}/team/usage:v1`, '--key', key], { env });
+    assert.equal(tagged.code, 2);
+    assert.match(tagged.stderr, /--image \S+\/team\/usage:v1: name the repository only/);
+    const patch = await runCli([...base, '--image', `${registry.host}/team/usage`, '--key', key, '--patch', 'yes'], {
+      env,
+    });
+    assert.equal(patch.code, 2);
+    assert.match(patch.stderr, /--patch yes: choose off, plan or apply/);
+  });
 });

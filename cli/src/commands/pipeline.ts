@@ -6,6 +6,7 @@ import {
   allowMissingDataFrom,
   dbDirFrom,
   dockerConfigPathFrom,
+  imageOptionsFrom,
   offlineFrom,
   pipelineSettingsFrom,
   s3SettingsFrom,
@@ -19,7 +20,7 @@ import { signingKeySource } from '../password.js';
 interface PipelineFlags {
   image: string;
   tag: string[];
-  platform: string;
+  platform?: string;
   failOn?: string;
   policy?: string;
   baseline?: string;
@@ -54,7 +55,10 @@ export function registerPipeline(program: Command): void {
     .argument('<source>', 'oci:DIR, oci-archive:FILE, docker-archive:FILE, or registry:REF@sha256:DIGEST')
     .requiredOption('--image <registry/repository>', 'where the image is pushed (no tag: see --tag)')
     .option('--tag <tag>', 'tag moved to the digest once everything else is done, repeatable', collect, [])
-    .option('--platform <os/arch|all>', 'platform of a multi-platform image, or all of them', 'all')
+    .option(
+      '--platform <os/arch|all>',
+      'platform of a multi-platform image, or all of them (the default; env LADING_PLATFORM)',
+    )
     .option('--fail-on <severity>', 'stop (exit 1, nothing pushed) when a finding at or above this severity remains')
     .option('--policy <file>', 'policy file (YAML or JSON): a failed rule stops the pipeline (exit 1)')
     .option('--baseline <report>', 'earlier JSON report: a new CRITICAL or more findings stop the pipeline')
@@ -134,7 +138,7 @@ async function runPipelineCommand(source: string, flags: PipelineFlags): Promise
         source,
         image: flags.image,
         tags: flags.tag,
-        platform: flags.platform,
+        platform: imageOptionsFrom({ ...(flags.platform ? { platform: flags.platform } : {}) }, env).platform ?? 'all',
         ...(failOn ? { failOn } : {}),
         ...(policy ? { policy } : {}),
         ...(baseline ? { baseline } : {}),
