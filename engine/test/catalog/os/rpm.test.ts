@@ -4,7 +4,6 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { DEFAULT_LIMITS } from '../../../src/catalog/cataloger.js';
 import { readBerkeleyDb } from '../../../src/catalog/os/rpm/bdb.js';
@@ -16,6 +15,7 @@ import { readSqlite } from '../../../src/catalog/os/rpm/sqlite.js';
 import type { WantedFile, WantedFiles } from '../../../src/image/file.js';
 import type { OsInfo } from '../../../src/model/os.js';
 import type { PackageFound } from '../../../src/model/package.js';
+import { openSqlite } from '../../../src/sqlite-driver.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { wantedFiles } from '../../helpers/wanted-files.js';
 import { onPageDatabase, swapToBigEndian } from './bdb-builder.js';
@@ -117,7 +117,7 @@ describe('rpm SQLite write-ahead log', () => {
     const live = join(scratch, 'live');
     mkdirSync(live);
     copyFileSync(MARINER, join(live, 'rpmdb.sqlite'));
-    const conn = new Database(join(live, 'rpmdb.sqlite'));
+    const conn = openSqlite(join(live, 'rpmdb.sqlite'));
     const frozen = join(scratch, 'frozen');
     mkdirSync(frozen);
     try {
@@ -174,7 +174,7 @@ describe('hostile rpm SQLite databases', () => {
   /** A small database whose `Packages` is whatever `ddl` makes of it, as an image could ship it. */
   function hostileDatabase(scratch: string, ddl: string): Buffer {
     const path = join(scratch, 'rpmdb.sqlite');
-    const db = new Database(path);
+    const db = openSqlite(path);
     db.exec(ddl);
     db.close();
     return readFileSync(path);
@@ -402,7 +402,7 @@ describe('rpm hostile input', () => {
     rename(third, versionOf, `${versionOf.slice(0, -1)}\x07`);
     const dir = await tempDir(t, 'lading-rpm-hostile-');
     const path = join(dir, 'rpmdb.sqlite');
-    const db = new Database(path);
+    const db = openSqlite(path);
     db.exec('CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)');
     const insert = db.prepare('INSERT INTO Packages (blob) VALUES (?)');
     for (const blob of [first, second, third, first]) insert.run(blob);

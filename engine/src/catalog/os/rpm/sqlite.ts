@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { thrownValueText } from '../../../errors/lading-error.js';
-import { wrapBetterSqlite3 } from '../../../sqlite-driver.js';
+import { openSqlite, type SqliteDatabase, sqliteDriverName, wrapBetterSqlite3 } from '../../../sqlite-driver.js';
 import { sqliteShapeProblem } from '../../../sqlite-guard.js';
 import { type BlobRead, DatabaseError } from './blobs.js';
 
 type DatabaseClass = typeof Database;
 let databaseClass: DatabaseClass | undefined;
 
-/** The native addon loads only for images that hold an rpm SQLite database, not on every scan. */
+/** The native addon loads only for images that hold an rpm SQLite database, not on every scan (and not where node:sqlite serves). */
 function sqlite(): DatabaseClass {
   databaseClass ??= createRequire(import.meta.url)('better-sqlite3') as DatabaseClass;
   return databaseClass;
@@ -43,7 +43,20 @@ export function readSqlite(content: Buffer, wal?: Buffer): BlobRead {
   const copy = Buffer.from(content);
   copy[18] = 1;
   copy[19] = 1;
-  return readPackages(() => new (sqlite())(copy, { readonly: true }), copy.length);
+  // node:sqlite opens files only (the GitHub Action's runtime, which has no better-sqlite3): a private file copy
+  if (sqliteDriverName() === 'node:sqlite') return readFromPrivateFile(copy);
+  return readPackages(() => wrapBetterSqlite3(new (sqlite())(copy, { readonly: true })), copy.length);
+}
+
+function readFromPrivateFile(copy: Buffer): BlobRead {
+  const dir = mkdtempSync(join(tmpdir(), 'lading-rpmdb-'));
+  try {
+    const path = join(dir, 'rpmdb.sqlite');
+    writeFileSync(path, copy, { mode: 0o600 });
+    return readPackages(() => openSqlite(path, { readonly: true }), copy.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function readWithWal(content: Buffer, wal: Buffer): BlobRead {
@@ -53,7 +66,7 @@ function readWithWal(content: Buffer, wal: Buffer): BlobRead {
     writeFileSync(path, content, { mode: 0o600 });
     writeFileSync(`${path}-wal`, wal, { mode: 0o600 });
     // Writable so SQLite can build the -shm index it needs to read a WAL; only the private copy changes.
-    return readPackages(() => new (sqlite())(path, { fileMustExist: true }), content.length + wal.length);
+    return readPackages(() => openSqlite(path), content.length + wal.length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -67,25 +80,25 @@ export const MAX_RPM_ROWS = 200_000;
  * row by row, under a row budget and a byte budget: the blobs of a database can never add up to more than the
  * bytes of the files that hold them (`budgetBytes`), so a larger total means SQLite is computing, not reading.
  */
-function readPackages(open: () => Database.Database, budgetBytes: number): BlobRead {
-  let db: Database.Database | undefined;
+function readPackages(open: () => SqliteDatabase, budgetBytes: number): BlobRead {
+  let db: SqliteDatabase | undefined;
   try {
     db = open();
-    const problem = sqliteShapeProblem(wrapBetterSqlite3(db), { required: ['Packages'] });
+    const problem = sqliteShapeProblem(db, { required: ['Packages'] });
     if (problem !== undefined) throw new DatabaseError(`refusing rpm SQLite database: ${problem}`);
     const rows = db
       .prepare('SELECT blob FROM Packages ORDER BY hnum LIMIT ?')
-      .raw()
-      .iterate(MAX_RPM_ROWS + 1) as IterableIterator<[unknown]>;
+      .iterate(MAX_RPM_ROWS + 1) as IterableIterator<{ blob: unknown }>;
     const result: BlobRead = { blobs: [], problems: [] };
     let count = 0;
     let bytes = 0;
-    for (const [blob] of rows) {
+    for (const { blob } of rows) {
       if (++count > MAX_RPM_ROWS) throw new DatabaseError(`rpm SQLite database has more than ${MAX_RPM_ROWS} packages`);
-      if (Buffer.isBuffer(blob)) {
+      // better-sqlite3 reads a BLOB as a Buffer, node:sqlite as a Uint8Array: the same bytes, viewed as a Buffer
+      if (blob instanceof Uint8Array) {
         bytes += blob.length;
         if (bytes > budgetBytes) throw new DatabaseError('rpm SQLite database yields more bytes than it holds');
-        result.blobs.push(blob);
+        result.blobs.push(Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
       } else result.problems.push('Packages row without a blob');
     }
     return result;
