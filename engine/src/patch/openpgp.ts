@@ -290,3 +290,30 @@ export function verifyClearsigned(document: string, keys: PublicKey[], what: str
   if (known === 0) throw bad(`${what}: no signature by a key in the trusted keyrings`);
   throw bad(`${what}: the signature does not verify (the document was changed or the key is wrong)`);
 }
+
+/**
+ * Verifies a detached signature over binary data (signature type 0x00: an RPM header's signature, a
+ * `repomd.xml.asc`): the packets of `signature` (binary, or armored when it starts with an armor line).
+ */
+export function verifyDetached(data: Buffer, signature: Buffer, keys: PublicKey[], what: string): string {
+  const binary = signature.subarray(0, 32).toString('latin1').includes('-----BEGIN PGP')
+    ? dearmor(signature.toString('latin1'), what)
+    : signature;
+  const byId = new Map<string, PublicKey>();
+  for (const key of keys) {
+    byId.set(key.keyId, key);
+    byId.set(key.fingerprint, key);
+  }
+  let known = 0;
+  for (const packet of parsePackets(binary, what)) {
+    if (packet.tag !== 2) continue;
+    const sig = parseSignature(packet.body, what);
+    if (sig?.type !== 0x00) continue;
+    const key = sig.issuers.map((id) => byId.get(id)).find((k) => k !== undefined);
+    if (!key) continue;
+    known++;
+    if (verifies(sig, key, data)) return key.fingerprint;
+  }
+  if (known === 0) throw bad(`${what}: no signature by a key in the trusted keyrings`);
+  throw bad(`${what}: the signature does not verify (the data was changed or the key is wrong)`);
+}

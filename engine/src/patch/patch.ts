@@ -15,6 +15,7 @@ import { STATUS, STATUS_D } from './dpkg-db.js';
 import { type ApkPlan, planAlpine } from './plan-apk.js';
 import { type DebPlan, planDebian } from './plan-deb.js';
 import { type RootView, readRootView } from './rootfs.js';
+import { planRpm } from './rpm.js';
 import type { FixableFinding, PatchDistro, PatchPlan, PatchResult } from './types.js';
 import { PATCH_BASE_DIGEST, PATCH_PACKAGES, writePatchedImage } from './write-image.js';
 
@@ -118,7 +119,10 @@ async function withImage<T>(spec: string, options: PatchOptions, body: (o: Opene
   }
 }
 
-type Planned = { plan: PatchPlan; deb: DebPlan; apk?: undefined } | { plan: PatchPlan; apk: ApkPlan; deb?: undefined };
+type Planned =
+  | { plan: PatchPlan; deb: DebPlan; apk?: undefined }
+  | { plan: PatchPlan; apk: ApkPlan; deb?: undefined }
+  | { plan: PatchPlan; deb?: undefined; apk?: undefined };
 
 async function planOpened(o: Opened, options: PatchOptions): Promise<Planned> {
   const target: PatchPlan['target'] = { ref: o.image.target.ref };
@@ -148,7 +152,21 @@ async function planOpened(o: Opened, options: PatchOptions): Promise<Planned> {
     const plan: PatchPlan = { target, distro: 'alpine', repositories: apk.repositories, entries: apk.entries };
     return { plan, apk };
   }
-  throw new LadingError('BAD_INPUT', `patching ${o.distro} images is not supported yet`);
+  const planOptions: Parameters<typeof planRpm>[2] = {
+    architecture: rpmArchitecture(o.image),
+    maxPackageBytes: options.maxPackageBytes ?? DEFAULT_MAX_PACKAGE,
+  };
+  if (options.mirror) planOptions.mirror = options.mirror;
+  if (options.keyrings) planOptions.keyrings = options.keyrings;
+  if (options.signal) planOptions.signal = options.signal;
+  const rpm = await planRpm(o.view, options.findings, planOptions);
+  return { plan: { target, distro: 'rpm', repositories: rpm.repositories, entries: rpm.entries } };
+}
+
+function rpmArchitecture(image: Image): string {
+  const config = image.rawConfig ? parseJson(image.rawConfig, 'config') : {};
+  const arch = String(config['architecture'] ?? 'amd64');
+  return { amd64: 'x86_64', arm64: 'aarch64', ppc64le: 'ppc64le', s390x: 's390x' }[arch] ?? arch;
 }
 
 const APK_ARCH: Record<string, string> = {
@@ -184,6 +202,9 @@ export async function applyPatch(spec: string, options: ApplyPatchOptions): Prom
   return withImage(spec, options, async (o) => {
     const planned = await planOpened(o, options);
     const { plan } = planned;
+    if (!planned.deb && !planned.apk) {
+      throw new LadingError('USAGE', `${o.distro} images get the plan only: their package database is not rewritten`);
+    }
     const applicable = plan.entries.filter((e) => e.verdict === 'apply');
     if (applicable.length === 0) {
       const why =
@@ -197,7 +218,13 @@ export async function applyPatch(spec: string, options: ApplyPatchOptions): Prom
     const layerOptions = { maxPackageBytes: options.maxPackageBytes ?? DEFAULT_MAX_PACKAGE, mtime };
     const build = planned.deb
       ? buildDebLayer(o.view, plan.entries, planned.deb.downloads, planned.deb.installed, layerOptions)
-      : buildApkLayer(o.view, plan.entries, planned.apk.downloads, planned.apk.installed, layerOptions);
+      : buildApkLayer(
+          o.view,
+          plan.entries,
+          (planned.apk as ApkPlan).downloads,
+          (planned.apk as ApkPlan).installed,
+          layerOptions,
+        );
     const packages = build.patched.map((p) => ({ name: p.name, from: p.from, to: p.to, sha256: p.sha256 }));
     const annotations: Record<string, string> = {
       [PATCH_PACKAGES]: JSON.stringify(packages),

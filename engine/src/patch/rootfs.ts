@@ -16,7 +16,14 @@ export interface RootNode {
 }
 
 /** Files whose bytes are kept: small, and only where package state and repository trust live. */
-const KEPT = [/^etc\//, /^var\/lib\/dpkg\//, /^usr\/share\/keyrings\//, /^lib\/apk\/db\//, /^usr\/lib\/os-release$/];
+const KEPT = [
+  /^etc\//,
+  /^var\/lib\/dpkg\//,
+  /^usr\/share\/keyrings\//,
+  /^lib\/apk\/db\//,
+  /^usr\/lib\/os-release$/,
+  /^(var\/lib\/rpm|usr\/lib\/sysimage\/rpm|usr\/share\/rpm)\/(rpmdb\.sqlite(-wal)?|Packages(\.db)?)$/,
+];
 const MAX_KEPT_FILE = 64 * 1024 ** 2;
 const WH = '.wh.';
 
