@@ -11,8 +11,11 @@ import {
   type BlobStore,
   BlobTooLargeError,
   blobKey,
+  collectOrphanBlobs,
+  DEFAULT_GC_AGE_MS,
   openBlobStore,
 } from '../src/blobs/index.js';
+import { forEachDatabase, openTestDatabase, type TestDatabase } from './helpers/database.js';
 
 const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -238,6 +241,44 @@ describe('blobs: S3 store against s3rver', () => {
       assert.match(err.message, /^s3:\/\/lading-blobs\/x\/.*(InvalidAccessKeyId|access denied or bad credentials)/);
       assert.doesNotMatch(err.message, /\n/);
       return true;
+    });
+  });
+});
+
+forEachDatabase((kind) => {
+  describe('blobs: garbage collection against the artifacts table', () => {
+    let db: TestDatabase;
+    let dir: string;
+    before(async () => {
+      db = await openTestDatabase(kind);
+      dir = await mkdtemp(join(tmpdir(), 'lading-blob-gc-'));
+    });
+    after(async () => {
+      await db?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('removes day-old blobs no artifact row names, keeps named and young ones', async () => {
+      const store = openBlobStore({ blobs: `file://${dir}` });
+      const named = await store.put(Buffer.from('an SBOM an image refers to'), { maxBytes: 1000 });
+      const orphan = await store.put(Buffer.from('the upload of a crashed ingest'), { maxBytes: 1000 });
+      await db.db
+        .insertInto('artifacts')
+        .values({
+          sha256: named.sha256,
+          kind: 'sbom-cyclonedx',
+          media_type: 'application/vnd.cyclonedx+json',
+          size: named.size,
+          storage_key: blobKey(named.sha256),
+          first_job_id: null,
+          created_at: Date.now(),
+        })
+        .execute();
+      assert.deepEqual(await collectOrphanBlobs(db.db, store, Date.now()), { deleted: [], kept: 2 });
+      const dayLater = Date.now() + DEFAULT_GC_AGE_MS + 60_000;
+      assert.deepEqual(await collectOrphanBlobs(db.db, store, dayLater), { deleted: [orphan.sha256], kept: 1 });
+      assert.equal(await store.has(named.sha256), true);
+      assert.equal(await store.has(orphan.sha256), false);
     });
   });
 });

@@ -1,4 +1,5 @@
 // The server's content-addressed blob store (artifacts byte for byte, by SHA-256), over @lading/engine/objects.
+export { collectOrphanBlobs } from './collect.js';
 export {
   BlobDigestMismatchError,
   type BlobInfo,
