@@ -320,7 +320,7 @@ export async function planRpm(
       });
     }
     keysByRepo.set(repo.id, keys);
-    candidates.push(...(await repoCandidates(view, repo, keys, options.signal)));
+    for (const candidate of await repoCandidates(view, repo, keys, options.signal)) candidates.push(candidate);
   }
   const best = (pkg: InstalledRpm, atLeast: string) =>
     candidates

@@ -307,6 +307,29 @@ describe('lading patch on Debian images', () => {
     }
   });
 
+  it('refuses an InRelease whose Valid-Until has passed, though well signed', async () => {
+    const path = '/debian/dists/bookworm-security/InRelease';
+    const release = (repo.files.get('/debian/dists/bookworm-security/Release') as Buffer).toString('utf8');
+    const stale = join(dir, 'stale-Release');
+    await writeFile(stale, release.replace(/^(Date: .*)$/m, '$1\nValid-Until: Sun, 01 Nov 2026 00:00:00 UTC'));
+    await run('gpg', ['--batch', '--yes', '--clearsign', '-o', `${stale}.signed`, stale], {
+      env: { ...process.env, GNUPGHOME: repo.gnupgHome },
+    });
+    repo.server.set(path, { body: await readFile(`${stale}.signed`) });
+    try {
+      await assert.rejects(planPatch(image, { findings: FINDINGS, now: NOW }), (err) => {
+        assert.equal(code(err), 'DIGEST_MISMATCH');
+        assert.match((err as Error).message, /InRelease expired on Sun, 01 Nov 2026 00:00:00 UTC \(Valid-Until\)/);
+        return true;
+      });
+      // the same document is accepted before that date
+      const plan = await planPatch(image, { findings: FINDINGS, now: new Date('2026-10-01T00:00:00Z') });
+      assert.equal(plan.entries.length, 4);
+    } finally {
+      repo.server.set(path, { body: repo.files.get(path) as Buffer });
+    }
+  });
+
   it('refuses a repository signed by a key other than the trusted ones', async () => {
     const stranger = await testGpgKey(join(dir, 'stranger'));
     await assert.rejects(planPatch(image, { findings: FINDINGS, now: NOW, keyrings: [stranger.keyring] }), (err) => {
