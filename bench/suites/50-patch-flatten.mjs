@@ -118,125 +118,136 @@ export async function setup() {
   const server = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', repo], {
     stdio: 'ignore',
   });
-  for (
-    let i = 0;
-    i < 50 && spawnSync('curl', ['-sf', `http://127.0.0.1:${port}/dists/bookworm-security/InRelease`]).status !== 0;
-    i++
-  ) {
-    spawnSync('sleep', ['0.1']);
+  // A failing setup returns no cleanup: the server must not outlive it.
+  try {
+    for (
+      let i = 0;
+      i < 50 && spawnSync('curl', ['-sf', `http://127.0.0.1:${port}/dists/bookworm-security/InRelease`]).status !== 0;
+      i++
+    ) {
+      spawnSync('sleep', ['0.1']);
+    }
+
+    // The bench image plus one small layer: the repository's source and key. Tagged `medium` and `bench`.
+    const layout = join(dir, 'layout');
+    cpSync(image.ociDir, layout, { recursive: true });
+    const blob = (d) => join(layout, 'blobs/sha256', d.slice(7));
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    const original = index.manifests[0];
+    const manifest = JSON.parse(readFileSync(blob(original.digest), 'utf8'));
+    const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8'));
+    const extra = join(dir, 'extra');
+    mkdirSync(join(extra, 'etc/apt/sources.list.d'), { recursive: true });
+    mkdirSync(join(extra, 'usr/share/keyrings'), { recursive: true });
+    writeFileSync(
+      join(extra, 'etc/apt/sources.list.d/bench.sources'),
+      `Types: deb\nURIs: http://127.0.0.1:${port}\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/bench.gpg\n`,
+    );
+    writeFileSync(join(extra, 'usr/share/keyrings/bench.gpg'), keyring);
+    const tar = sh('tar', ['-C', extra, '--sort=name', '--format=pax', '-cf', '-', 'etc', 'usr']);
+    const gz = gzipSync(tar);
+    writeFileSync(blob(sha256(gz)), gz);
+    const newConfig = Buffer.from(
+      JSON.stringify({ ...config, rootfs: { type: 'layers', diff_ids: [...config.rootfs.diff_ids, sha256(tar)] } }),
+    );
+    writeFileSync(blob(sha256(newConfig)), newConfig);
+    const newManifest = Buffer.from(
+      JSON.stringify({
+        ...manifest,
+        config: { ...manifest.config, digest: sha256(newConfig), size: newConfig.length },
+        layers: [
+          ...manifest.layers,
+          { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(gz), size: gz.length },
+        ],
+      }),
+    );
+    writeFileSync(blob(sha256(newManifest)), newManifest);
+    const ref = (tag) => ({ 'org.opencontainers.image.ref.name': tag });
+    index.manifests = [
+      { ...original, annotations: ref('medium') },
+      {
+        mediaType: original.mediaType,
+        digest: sha256(newManifest),
+        size: newManifest.length,
+        annotations: ref('bench'),
+      },
+    ];
+    writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
+
+    // One OSV record: the installed zlib is affected, fixed in the repository's version.
+    const osv = join(dir, 'osv');
+    mkdirSync(osv);
+    writeFileSync(
+      join(osv, 'DEBIAN-CVE-2099-0001.json'),
+      JSON.stringify({
+        schema_version: '1.6.0',
+        id: 'DEBIAN-CVE-2099-0001',
+        modified: '2026-12-01T00:00:00Z',
+        published: '2026-12-01T00:00:00Z',
+        upstream: ['CVE-2099-0001'],
+        affected: [
+          {
+            package: { ecosystem: 'Debian:12', name: 'zlib' },
+            ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }],
+          },
+        ],
+      }),
+    );
+    const db = join(dir, 'db');
+    sh(LADING[0], [...LADING.slice(1), 'db', 'import', osv, '--db-dir', db, '--quiet']);
+
+    const out = join(dir, 'out');
+    const patchArgs = [
+      '-c',
+      `rm -rf '${out}-patched' && exec "$@"`,
+      'sh',
+      ...LADING,
+      'patch',
+      `oci:${layout}:bench`,
+      '--apply',
+      '-o',
+      `oci:${out}-patched:p`,
+      '--db-dir',
+      db,
+    ];
+    const flattenArgs = [
+      '-c',
+      `rm -rf '${out}-flat' && exec "$@"`,
+      'sh',
+      ...LADING,
+      'flatten',
+      `oci:${layout}:medium`,
+      '-o',
+      `oci:${out}-flat:f`,
+    ];
+    const bundle = join(dir, 'bundle');
+    const umociArgs = [
+      '-c',
+      `rm -rf '${bundle}' && umoci unpack --image '${layout}:medium' '${bundle}' && umoci repack --image '${layout}:repacked' '${bundle}'`,
+    ];
+    const versionArgs = [...LADING.slice(1), '--version'];
+    console.log(
+      `image: ${image.ociDir} + the repository layer (${layout}); patched: ${binaries.join(', ')} ${installed} → ${fixed}`,
+    );
+    const rss = (args) => peakRss('sh', args).toFixed(0);
+    console.log(
+      `peak RSS: lading patch --apply ${rss(patchArgs)} MB; lading flatten ${rss(flattenArgs)} MB; ` +
+        `umoci unpack + repack ${rss(umociArgs)} MB; lading --version from source ${peakRss(process.execPath, versionArgs).toFixed(0)} MB`,
+    );
+    if (!existsSync(join(`${out}-patched`, 'index.json'))) throw new Error('the patch wrote no image');
+    return {
+      cases: [
+        { label: 'lading --version (from source: tsx start-up)', cmd: process.execPath, args: versionArgs },
+        { label: 'lading patch --apply (one package)', cmd: 'sh', args: patchArgs },
+        { label: 'lading flatten (~300 MB, 3 layers)', cmd: 'sh', args: flattenArgs },
+        { label: 'umoci unpack + repack (same image)', cmd: 'sh', args: umociArgs },
+      ],
+      cleanup: async () => {
+        server.kill();
+      },
+    };
+  } catch (err) {
+    server.kill();
+    throw err;
   }
-
-  // The bench image plus one small layer: the repository's source and key. Tagged `medium` and `bench`.
-  const layout = join(dir, 'layout');
-  cpSync(image.ociDir, layout, { recursive: true });
-  const blob = (d) => join(layout, 'blobs/sha256', d.slice(7));
-  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
-  const original = index.manifests[0];
-  const manifest = JSON.parse(readFileSync(blob(original.digest), 'utf8'));
-  const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8'));
-  const extra = join(dir, 'extra');
-  mkdirSync(join(extra, 'etc/apt/sources.list.d'), { recursive: true });
-  mkdirSync(join(extra, 'usr/share/keyrings'), { recursive: true });
-  writeFileSync(
-    join(extra, 'etc/apt/sources.list.d/bench.sources'),
-    `Types: deb\nURIs: http://127.0.0.1:${port}\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/bench.gpg\n`,
-  );
-  writeFileSync(join(extra, 'usr/share/keyrings/bench.gpg'), keyring);
-  const tar = sh('tar', ['-C', extra, '--sort=name', '--format=pax', '-cf', '-', 'etc', 'usr']);
-  const gz = gzipSync(tar);
-  writeFileSync(blob(sha256(gz)), gz);
-  const newConfig = Buffer.from(
-    JSON.stringify({ ...config, rootfs: { type: 'layers', diff_ids: [...config.rootfs.diff_ids, sha256(tar)] } }),
-  );
-  writeFileSync(blob(sha256(newConfig)), newConfig);
-  const newManifest = Buffer.from(
-    JSON.stringify({
-      ...manifest,
-      config: { ...manifest.config, digest: sha256(newConfig), size: newConfig.length },
-      layers: [
-        ...manifest.layers,
-        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(gz), size: gz.length },
-      ],
-    }),
-  );
-  writeFileSync(blob(sha256(newManifest)), newManifest);
-  const ref = (tag) => ({ 'org.opencontainers.image.ref.name': tag });
-  index.manifests = [
-    { ...original, annotations: ref('medium') },
-    { mediaType: original.mediaType, digest: sha256(newManifest), size: newManifest.length, annotations: ref('bench') },
-  ];
-  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
-
-  // One OSV record: the installed zlib is affected, fixed in the repository's version.
-  const osv = join(dir, 'osv');
-  mkdirSync(osv);
-  writeFileSync(
-    join(osv, 'DEBIAN-CVE-2099-0001.json'),
-    JSON.stringify({
-      schema_version: '1.6.0',
-      id: 'DEBIAN-CVE-2099-0001',
-      modified: '2026-12-01T00:00:00Z',
-      published: '2026-12-01T00:00:00Z',
-      upstream: ['CVE-2099-0001'],
-      affected: [
-        {
-          package: { ecosystem: 'Debian:12', name: 'zlib' },
-          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }],
-        },
-      ],
-    }),
-  );
-  const db = join(dir, 'db');
-  sh(LADING[0], [...LADING.slice(1), 'db', 'import', osv, '--db-dir', db, '--quiet']);
-
-  const out = join(dir, 'out');
-  const patchArgs = [
-    '-c',
-    `rm -rf '${out}-patched' && exec "$@"`,
-    'sh',
-    ...LADING,
-    'patch',
-    `oci:${layout}:bench`,
-    '--apply',
-    '-o',
-    `oci:${out}-patched:p`,
-    '--db-dir',
-    db,
-  ];
-  const flattenArgs = [
-    '-c',
-    `rm -rf '${out}-flat' && exec "$@"`,
-    'sh',
-    ...LADING,
-    'flatten',
-    `oci:${layout}:medium`,
-    '-o',
-    `oci:${out}-flat:f`,
-  ];
-  const bundle = join(dir, 'bundle');
-  const umociArgs = [
-    '-c',
-    `rm -rf '${bundle}' && umoci unpack --image '${layout}:medium' '${bundle}' && umoci repack --image '${layout}:repacked' '${bundle}'`,
-  ];
-  const versionArgs = [...LADING.slice(1), '--version'];
-  console.log(
-    `image: ${image.ociDir} + the repository layer (${layout}); patched: ${binaries.join(', ')} ${installed} → ${fixed}`,
-  );
-  const rss = (args) => peakRss('sh', args).toFixed(0);
-  console.log(
-    `peak RSS: lading patch --apply ${rss(patchArgs)} MB; lading flatten ${rss(flattenArgs)} MB; ` +
-      `umoci unpack + repack ${rss(umociArgs)} MB; lading --version from source ${peakRss(process.execPath, versionArgs).toFixed(0)} MB`,
-  );
-  if (!existsSync(join(`${out}-patched`, 'index.json'))) throw new Error('the patch wrote no image');
-  return {
-    cases: [
-      { label: 'lading --version (from source: tsx start-up)', cmd: process.execPath, args: versionArgs },
-      { label: 'lading patch --apply (one package)', cmd: 'sh', args: patchArgs },
-      { label: 'lading flatten (~300 MB, 3 layers)', cmd: 'sh', args: flattenArgs },
-      { label: 'umoci unpack + repack (same image)', cmd: 'sh', args: umociArgs },
-    ],
-    cleanup: async () => {
-      server.kill();
-    },
-  };
 }
