@@ -165,14 +165,14 @@ function untilAborted(work, signal, onLate) {
     );
     return Promise.reject(abortedError());
   }
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const onAbort = () => reject(abortedError());
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(
       (value) => {
         signal.removeEventListener("abort", onAbort);
         if (signal.aborted) onLate?.(value);
-        else resolve5(value);
+        else resolve6(value);
       },
       (err2) => {
         signal.removeEventListener("abort", onAbort);
@@ -826,8 +826,8 @@ var require_help = __commonJS({
        * @param {string} str
        * @returns {number}
        */
-      displayWidth(str2) {
-        return stripColor(str2).length;
+      displayWidth(str3) {
+        return stripColor(str3).length;
       }
       /**
        * Style the title for displaying in the help. Called with 'Usage:', 'Options:', etc.
@@ -835,11 +835,11 @@ var require_help = __commonJS({
        * @param {string} str
        * @returns {string}
        */
-      styleTitle(str2) {
-        return str2;
+      styleTitle(str3) {
+        return str3;
       }
-      styleUsage(str2) {
-        return str2.split(" ").map((word) => {
+      styleUsage(str3) {
+        return str3.split(" ").map((word) => {
           if (word === "[options]") return this.styleOptionText(word);
           if (word === "[command]") return this.styleSubcommandText(word);
           if (word[0] === "[" || word[0] === "<")
@@ -847,46 +847,46 @@ var require_help = __commonJS({
           return this.styleCommandText(word);
         }).join(" ");
       }
-      styleCommandDescription(str2) {
-        return this.styleDescriptionText(str2);
+      styleCommandDescription(str3) {
+        return this.styleDescriptionText(str3);
       }
-      styleOptionDescription(str2) {
-        return this.styleDescriptionText(str2);
+      styleOptionDescription(str3) {
+        return this.styleDescriptionText(str3);
       }
-      styleSubcommandDescription(str2) {
-        return this.styleDescriptionText(str2);
+      styleSubcommandDescription(str3) {
+        return this.styleDescriptionText(str3);
       }
-      styleArgumentDescription(str2) {
-        return this.styleDescriptionText(str2);
+      styleArgumentDescription(str3) {
+        return this.styleDescriptionText(str3);
       }
-      styleDescriptionText(str2) {
-        return str2;
+      styleDescriptionText(str3) {
+        return str3;
       }
-      styleOptionTerm(str2) {
-        return this.styleOptionText(str2);
+      styleOptionTerm(str3) {
+        return this.styleOptionText(str3);
       }
-      styleSubcommandTerm(str2) {
-        return str2.split(" ").map((word) => {
+      styleSubcommandTerm(str3) {
+        return str3.split(" ").map((word) => {
           if (word === "[options]") return this.styleOptionText(word);
           if (word[0] === "[" || word[0] === "<")
             return this.styleArgumentText(word);
           return this.styleSubcommandText(word);
         }).join(" ");
       }
-      styleArgumentTerm(str2) {
-        return this.styleArgumentText(str2);
+      styleArgumentTerm(str3) {
+        return this.styleArgumentText(str3);
       }
-      styleOptionText(str2) {
-        return str2;
+      styleOptionText(str3) {
+        return str3;
       }
-      styleArgumentText(str2) {
-        return str2;
+      styleArgumentText(str3) {
+        return str3;
       }
-      styleSubcommandText(str2) {
-        return str2;
+      styleSubcommandText(str3) {
+        return str3;
       }
-      styleCommandText(str2) {
-        return str2;
+      styleCommandText(str3) {
+        return str3;
       }
       /**
        * Calculate the pad width from the maximum term length.
@@ -909,8 +909,8 @@ var require_help = __commonJS({
        * @param {string} str
        * @returns {boolean}
        */
-      preformatted(str2) {
-        return /\n[^\S\r\n]/.test(str2);
+      preformatted(str3) {
+        return /\n[^\S\r\n]/.test(str3);
       }
       /**
        * Format the "item", which consists of a term and description. Pad the term and wrap the description, indenting the following lines.
@@ -956,9 +956,9 @@ ${itemIndentStr}`);
        * @param {number} width
        * @returns {string}
        */
-      boxWrap(str2, width) {
-        if (width < this.minWidthToWrap) return str2;
-        const rawLines = str2.split(/\r\n|\n/);
+      boxWrap(str3, width) {
+        if (width < this.minWidthToWrap) return str3;
+        const rawLines = str3.split(/\r\n|\n/);
         const chunkPattern = /[\s]*[^\s]+/g;
         const wrappedLines = [];
         rawLines.forEach((line) => {
@@ -986,9 +986,9 @@ ${itemIndentStr}`);
         return wrappedLines.join("\n");
       }
     };
-    function stripColor(str2) {
+    function stripColor(str3) {
       const sgrPattern = /\x1b\[\d*(;\d*)*m/g;
-      return str2.replace(sgrPattern, "");
+      return str3.replace(sgrPattern, "");
     }
     exports.Help = Help2;
     exports.stripColor = stripColor;
@@ -1259,9 +1259,9 @@ var require_option = __commonJS({
         return option.negate === (negativeValue === value);
       }
     };
-    function camelcase(str2) {
-      return str2.split("-").reduce((str3, word) => {
-        return str3 + word[0].toUpperCase() + word.slice(1);
+    function camelcase(str3) {
+      return str3.split("-").reduce((str4, word) => {
+        return str4 + word[0].toUpperCase() + word.slice(1);
       });
     }
     function splitOptionFlags(flags) {
@@ -1315,12 +1315,12 @@ var require_suggestSimilar = __commonJS({
     function editDistance(a, b) {
       if (Math.abs(a.length - b.length) > maxDistance)
         return Math.max(a.length, b.length);
-      const d = [];
+      const d2 = [];
       for (let i = 0; i <= a.length; i++) {
-        d[i] = [i];
+        d2[i] = [i];
       }
       for (let j = 0; j <= b.length; j++) {
-        d[0][j] = j;
+        d2[0][j] = j;
       }
       for (let j = 1; j <= b.length; j++) {
         for (let i = 1; i <= a.length; i++) {
@@ -1330,20 +1330,20 @@ var require_suggestSimilar = __commonJS({
           } else {
             cost = 1;
           }
-          d[i][j] = Math.min(
-            d[i - 1][j] + 1,
+          d2[i][j] = Math.min(
+            d2[i - 1][j] + 1,
             // deletion
-            d[i][j - 1] + 1,
+            d2[i][j - 1] + 1,
             // insertion
-            d[i - 1][j - 1] + cost
+            d2[i - 1][j - 1] + cost
             // substitution
           );
           if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-            d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+            d2[i][j] = Math.min(d2[i][j], d2[i - 2][j - 2] + 1);
           }
         }
       }
-      return d[a.length][b.length];
+      return d2[a.length][b.length];
     }
     function suggestSimilar(word, candidates) {
       if (!candidates || candidates.length === 0) return "";
@@ -1442,14 +1442,14 @@ var require_command = __commonJS({
         this._showSuggestionAfterError = true;
         this._savedState = null;
         this._outputConfiguration = {
-          writeOut: (str2) => process2.stdout.write(str2),
-          writeErr: (str2) => process2.stderr.write(str2),
-          outputError: (str2, write2) => write2(str2),
+          writeOut: (str3) => process2.stdout.write(str3),
+          writeErr: (str3) => process2.stderr.write(str3),
+          outputError: (str3, write2) => write2(str3),
           getOutHelpWidth: () => process2.stdout.isTTY ? process2.stdout.columns : void 0,
           getErrHelpWidth: () => process2.stderr.isTTY ? process2.stderr.columns : void 0,
           getOutHasColors: () => useColor() ?? (process2.stdout.isTTY && process2.stdout.hasColors?.()),
           getErrHasColors: () => useColor() ?? (process2.stderr.isTTY && process2.stderr.hasColors?.()),
-          stripColor: (str2) => stripColor(str2)
+          stripColor: (str3) => stripColor(str3)
         };
         this._hidden = false;
         this._helpOption = void 0;
@@ -3173,18 +3173,18 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [description]
        * @return {(this | string | undefined)} `this` command for chaining, or version string if no arguments
        */
-      version(str2, flags, description) {
-        if (str2 === void 0) return this._version;
-        this._version = str2;
+      version(str3, flags, description) {
+        if (str3 === void 0) return this._version;
+        this._version = str3;
         flags = flags || "-V, --version";
         description = description || "output the version number";
         const versionOption = this.createOption(flags, description);
         this._versionOptionName = versionOption.attributeName();
         this._registerOption(versionOption);
         this.on("option:" + versionOption.name(), () => {
-          this._outputConfiguration.writeOut(`${str2}
+          this._outputConfiguration.writeOut(`${str3}
 `);
-          this._exit(0, "commander.version", str2);
+          this._exit(0, "commander.version", str3);
         });
         return this;
       }
@@ -3195,10 +3195,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {object} [argsDescription]
        * @return {(string|Command)}
        */
-      description(str2, argsDescription) {
-        if (str2 === void 0 && argsDescription === void 0)
+      description(str3, argsDescription) {
+        if (str3 === void 0 && argsDescription === void 0)
           return this._description;
-        this._description = str2;
+        this._description = str3;
         if (argsDescription) {
           this._argsDescription = argsDescription;
         }
@@ -3210,9 +3210,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [str]
        * @return {(string|Command)}
        */
-      summary(str2) {
-        if (str2 === void 0) return this._summary;
-        this._summary = str2;
+      summary(str3) {
+        if (str3 === void 0) return this._summary;
+        this._summary = str3;
         return this;
       }
       /**
@@ -3260,8 +3260,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [str]
        * @return {(string|Command)}
        */
-      usage(str2) {
-        if (str2 === void 0) {
+      usage(str3) {
+        if (str3 === void 0) {
           if (this._usage) return this._usage;
           const args = this.registeredArguments.map((arg) => {
             return humanReadableArgName(arg);
@@ -3272,7 +3272,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
             this.registeredArguments.length ? args : []
           ).join(" ");
         }
-        this._usage = str2;
+        this._usage = str3;
         return this;
       }
       /**
@@ -3281,9 +3281,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [str]
        * @return {(string|Command)}
        */
-      name(str2) {
-        if (str2 === void 0) return this._name;
-        this._name = str2;
+      name(str3) {
+        if (str3 === void 0) return this._name;
+        this._name = str3;
         return this;
       }
       /**
@@ -3417,17 +3417,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let hasColors;
         let helpWidth;
         if (error) {
-          baseWrite = (str2) => this._outputConfiguration.writeErr(str2);
+          baseWrite = (str3) => this._outputConfiguration.writeErr(str3);
           hasColors = this._outputConfiguration.getErrHasColors();
           helpWidth = this._outputConfiguration.getErrHelpWidth();
         } else {
-          baseWrite = (str2) => this._outputConfiguration.writeOut(str2);
+          baseWrite = (str3) => this._outputConfiguration.writeOut(str3);
           hasColors = this._outputConfiguration.getOutHasColors();
           helpWidth = this._outputConfiguration.getOutHelpWidth();
         }
-        const write2 = (str2) => {
-          if (!hasColors) str2 = this._outputConfiguration.stripColor(str2);
-          return baseWrite(str2);
+        const write2 = (str3) => {
+          if (!hasColors) str3 = this._outputConfiguration.stripColor(str3);
+          return baseWrite(str3);
         };
         return { error, write: write2, hasColors, helpWidth };
       }
@@ -3931,8 +3931,8 @@ function reportSubjectMismatch(report, subject) {
   if (recorded.length === 0) {
     return `the Lading report names no image digest (its target is ${of}), so it cannot be bound to ${subject.name}@${subject.digest}: scan the image as pushed (${subject.name}@${subject.digest}) and attest that report`;
   }
-  const accepted = new Set([subject.digest, ...subject.platformDigests ?? []].map((d) => d.toLowerCase()));
-  if (recorded.some((d) => accepted.has(d))) return void 0;
+  const accepted = new Set([subject.digest, ...subject.platformDigests ?? []].map((d2) => d2.toLowerCase()));
+  if (recorded.some((d2) => accepted.has(d2))) return void 0;
   return `the Lading report is of another image (${of}), not ${subject.name}@${subject.digest}`;
 }
 function reportImageDigests(report) {
@@ -4307,8 +4307,8 @@ function diffPackages(oldPkgs, newPkgs) {
 }
 function deltaBySeverity(oldFindings, newFindings) {
   const count = (list, s) => list.filter((f) => f.severity === s).length;
-  const d = (s) => count(newFindings, s) - count(oldFindings, s);
-  return { critical: d("CRITICAL"), high: d("HIGH"), medium: d("MEDIUM"), low: d("LOW"), unknown: d("UNKNOWN") };
+  const d2 = (s) => count(newFindings, s) - count(oldFindings, s);
+  return { critical: d2("CRITICAL"), high: d2("HIGH"), medium: d2("MEDIUM"), low: d2("LOW"), unknown: d2("UNKNOWN") };
 }
 function severityDirection(delta) {
   for (const s of SEVERITIES) {
@@ -4329,24 +4329,24 @@ var init_diff = __esm({
 // ../engine/src/registry/reference.ts
 function parseReference(input2) {
   const s = input2.trim();
-  const fail3 = (why) => {
+  const fail4 = (why) => {
     throw new LadingError("USAGE", `invalid image reference "${input2}": ${why}`);
   };
-  if (s === "") fail3("empty");
+  if (s === "") fail4("empty");
   let rest = s;
   let digest;
   const at = rest.indexOf("@");
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    validateDigest(digest, fail3);
+    validateDigest(digest, fail4);
   }
   let tag;
   const colon = rest.lastIndexOf(":");
   if (colon > rest.lastIndexOf("/")) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) fail3(`invalid tag "${tag}"`);
+    if (!TAG.test(tag)) fail4(`invalid tag "${tag}"`);
   }
   let registry = DOCKER_HUB;
   let repository = rest;
@@ -4356,30 +4356,30 @@ function parseReference(input2) {
     if (first2.includes(".") || first2.includes(":") || first2 === "localhost" || first2.toLowerCase() !== first2) {
       registry = first2;
       repository = rest.slice(slash + 1);
-      if (!DOMAIN.test(registry)) fail3(`invalid registry host "${registry}"`);
+      if (!DOMAIN.test(registry)) fail4(`invalid registry host "${registry}"`);
     }
   }
   if (registry === "index.docker.io" || registry === DOCKER_HUB_API_HOST) registry = DOCKER_HUB;
-  if (repository === "") fail3("missing repository name");
-  if (repository.toLowerCase() !== repository) fail3("repository name must be lowercase");
+  if (repository === "") fail4("missing repository name");
+  if (repository.toLowerCase() !== repository) fail4("repository name must be lowercase");
   for (const component of repository.split("/")) {
-    if (!PATH_COMPONENT.test(component)) fail3(`invalid repository name component "${component}"`);
+    if (!PATH_COMPONENT.test(component)) fail4(`invalid repository name component "${component}"`);
   }
   if (registry === DOCKER_HUB && !repository.includes("/")) repository = `library/${repository}`;
-  if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) fail3(`name longer than ${MAX_NAME_LENGTH} characters`);
+  if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) fail4(`name longer than ${MAX_NAME_LENGTH} characters`);
   const ref = { registry, repository };
   if (tag !== void 0) ref.tag = tag;
   if (digest !== void 0) ref.digest = digest;
   if (tag === void 0 && digest === void 0) ref.tag = "latest";
   return ref;
 }
-function validateDigest(digest, fail3) {
-  if (!DIGEST.test(digest)) fail3(`invalid digest "${digest}"`);
+function validateDigest(digest, fail4) {
+  if (!DIGEST.test(digest)) fail4(`invalid digest "${digest}"`);
   const [algorithm = "", hex = ""] = digest.split(":");
   const expected = KNOWN_DIGEST_LENGTHS[algorithm];
-  if (expected === void 0) fail3(`unsupported digest algorithm "${algorithm}"`);
+  if (expected === void 0) fail4(`unsupported digest algorithm "${algorithm}"`);
   if (hex.length !== expected || hex !== hex.toLowerCase()) {
-    fail3(`${algorithm} digest must be ${expected} lowercase hex characters`);
+    fail4(`${algorithm} digest must be ${expected} lowercase hex characters`);
   }
 }
 function formatReference(ref) {
@@ -4534,7 +4534,7 @@ function alternatives(expression) {
   ).filter((alt) => alt.length > 0);
 }
 function isDenied(licenses2, deny) {
-  const denied = new Set(deny.map((d) => d.toLowerCase()));
+  const denied = new Set(deny.map((d2) => d2.toLowerCase()));
   return licenses2.some((expr) => {
     const alts = alternatives(expr);
     return alts.length > 0 && alts.every((alt) => alt.some((id) => denied.has(id.toLowerCase())));
@@ -4827,19 +4827,19 @@ var require_objects = __commonJS({
             "Detected infinite loop in object crawl of recursiveFreeze"
           );
         }
-        const obj = queue[pos++];
-        Object.freeze(obj);
-        if (Array.isArray(obj)) {
-          for (let i = 0, { length } = obj; i < length; i += 1) {
-            const item = obj[i];
+        const obj2 = queue[pos++];
+        Object.freeze(obj2);
+        if (Array.isArray(obj2)) {
+          for (let i = 0, { length } = obj2; i < length; i += 1) {
+            const item = obj2[i];
             if (item !== null && (typeof item === "object" || typeof item === "function") && !Object.isFrozen(item)) {
               queue[queueLength++] = item;
             }
           }
         } else {
-          const keys = Reflect.ownKeys(obj);
+          const keys = Reflect.ownKeys(obj2);
           for (let i = 0, { length } = keys; i < length; i += 1) {
-            const propValue = obj[keys[i]];
+            const propValue = obj2[keys[i]];
             if (propValue !== null && (typeof propValue === "object" || typeof propValue === "function") && !Object.isFrozen(propValue)) {
               queue[queueLength++] = propValue;
             }
@@ -4861,9 +4861,9 @@ var require_strings = __commonJS({
     "use strict";
     var { compare: localeCompare } = new Intl.Collator();
     var regexSemverNumberedGroups = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-    function isBlank2(str2) {
-      for (let i = 0, { length } = str2; i < length; i += 1) {
-        const code = str2.charCodeAt(i);
+    function isBlank2(str3) {
+      for (let i = 0, { length } = str3; i < length; i += 1) {
+        const code = str3.charCodeAt(i);
         if (!// Whitespace characters according to ECMAScript spec:
         // https://tc39.es/ecma262/#sec-white-space
         (code === 32 || // Space
@@ -4917,32 +4917,32 @@ var require_strings = __commonJS({
         purl.version = version2.toLowerCase();
       }
     }
-    function replaceDashesWithUnderscores(str2) {
+    function replaceDashesWithUnderscores(str3) {
       let result = "";
       let fromIndex = 0;
       let index = 0;
-      while ((index = str2.indexOf("-", fromIndex)) !== -1) {
-        result = result + str2.slice(fromIndex, index) + "_";
+      while ((index = str3.indexOf("-", fromIndex)) !== -1) {
+        result = result + str3.slice(fromIndex, index) + "_";
         fromIndex = index + 1;
       }
-      return fromIndex ? result + str2.slice(fromIndex) : str2;
+      return fromIndex ? result + str3.slice(fromIndex) : str3;
     }
-    function replaceUnderscoresWithDashes(str2) {
+    function replaceUnderscoresWithDashes(str3) {
       let result = "";
       let fromIndex = 0;
       let index = 0;
-      while ((index = str2.indexOf("_", fromIndex)) !== -1) {
-        result = result + str2.slice(fromIndex, index) + "-";
+      while ((index = str3.indexOf("_", fromIndex)) !== -1) {
+        result = result + str3.slice(fromIndex, index) + "-";
         fromIndex = index + 1;
       }
-      return fromIndex ? result + str2.slice(fromIndex) : str2;
+      return fromIndex ? result + str3.slice(fromIndex) : str3;
     }
-    function trimLeadingSlashes(str2) {
+    function trimLeadingSlashes(str3) {
       let start = 0;
-      while (str2.charCodeAt(start) === 47) {
+      while (str3.charCodeAt(start) === 47) {
         start += 1;
       }
-      return start === 0 ? str2 : str2.slice(start);
+      return start === 0 ? str3 : str3.slice(start);
     }
     module.exports = {
       isBlank: isBlank2,
@@ -5001,8 +5001,8 @@ var require_encode = __commonJS({
     function encodeVersion(version2) {
       return isNonEmptyString2(version2) ? encodeURIComponent2(version2).replace(/%3A/g, ":").replace(/%2B/g, "+") : "";
     }
-    function replacePlusSignWithPercentEncodedSpace(str2) {
-      return str2.replace(/\+/g, "%20");
+    function replacePlusSignWithPercentEncodedSpace(str3) {
+      return str3.replace(/\+/g, "%20");
     }
     module.exports = {
       encodeNamespace,
@@ -6040,8 +6040,8 @@ function checkAttestedReports(statements, policy, now, subject) {
     );
   }
   for (const report of reports) {
-    const mismatch2 = reportSubjectMismatch(report, subject);
-    if (mismatch2) throw new LadingError("VERIFY_FAILED", `verification failed: ${mismatch2}`);
+    const mismatch3 = reportSubjectMismatch(report, subject);
+    if (mismatch3) throw new LadingError("VERIFY_FAILED", `verification failed: ${mismatch3}`);
   }
   const reasons = [];
   for (const report of reports) {
@@ -6135,7 +6135,7 @@ var require_code = __commonJS({
     }
     exports._ = _;
     var plus = new _Code("+");
-    function str2(strs, ...args) {
+    function str3(strs, ...args) {
       const expr = [safeStringify(strs[0])];
       let i = 0;
       while (i < args.length) {
@@ -6146,7 +6146,7 @@ var require_code = __commonJS({
       optimize(expr);
       return new _Code(expr);
     }
-    exports.str = str2;
+    exports.str = str3;
     function addCodeArg(code, arg) {
       if (arg instanceof _Code)
         code.push(...arg._items);
@@ -6189,7 +6189,7 @@ var require_code = __commonJS({
       return;
     }
     function strConcat(c1, c2) {
-      return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str2`${c1}${c2}`;
+      return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str3`${c1}${c2}`;
     }
     exports.strConcat = strConcat;
     function interpolate(x) {
@@ -6903,12 +6903,12 @@ var require_codegen = __commonJS({
       }
       // `for-in` statement.
       // With option `ownProperties` replaced with a `for-of` loop for object keys
-      forIn(nameOrPrefix, obj, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
+      forIn(nameOrPrefix, obj2, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
         if (this.opts.ownProperties) {
-          return this.forOf(nameOrPrefix, (0, code_1._)`Object.keys(${obj})`, forBody);
+          return this.forOf(nameOrPrefix, (0, code_1._)`Object.keys(${obj2})`, forBody);
         }
         const name = this._scope.toName(nameOrPrefix);
-        return this._for(new ForIter("in", varKind, name, obj), () => forBody(name));
+        return this._for(new ForIter("in", varKind, name, obj2), () => forBody(name));
       }
       // end `for` loop
       endFor() {
@@ -7151,22 +7151,22 @@ var require_util = __commonJS({
       return (0, codegen_1._)`${topSchemaRef}${schemaPath}${(0, codegen_1.getProperty)(keyword)}`;
     }
     exports.schemaRefOrVal = schemaRefOrVal;
-    function unescapeFragment(str2) {
-      return unescapeJsonPointer(decodeURIComponent(str2));
+    function unescapeFragment(str3) {
+      return unescapeJsonPointer(decodeURIComponent(str3));
     }
     exports.unescapeFragment = unescapeFragment;
-    function escapeFragment(str2) {
-      return encodeURIComponent(escapeJsonPointer(str2));
+    function escapeFragment(str3) {
+      return encodeURIComponent(escapeJsonPointer(str3));
     }
     exports.escapeFragment = escapeFragment;
-    function escapeJsonPointer(str2) {
-      if (typeof str2 == "number")
-        return `${str2}`;
-      return str2.replace(/~/g, "~0").replace(/\//g, "~1");
+    function escapeJsonPointer(str3) {
+      if (typeof str3 == "number")
+        return `${str3}`;
+      return str3.replace(/~/g, "~0").replace(/\//g, "~1");
     }
     exports.escapeJsonPointer = escapeJsonPointer;
-    function unescapeJsonPointer(str2) {
-      return str2.replace(/~1/g, "/").replace(/~0/g, "~");
+    function unescapeJsonPointer(str3) {
+      return str3.replace(/~1/g, "/").replace(/~0/g, "~");
     }
     exports.unescapeJsonPointer = unescapeJsonPointer;
     function eachItem(xs, f) {
@@ -8191,8 +8191,8 @@ var require_json_schema_traverse = __commonJS({
         post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
       }
     }
-    function escapeJsonPtr(str2) {
-      return str2.replace(/~/g, "~0").replace(/\//g, "~1");
+    function escapeJsonPtr(str3) {
+      return str3.replace(/~/g, "~0").replace(/\//g, "~1");
     }
   }
 });
@@ -8728,11 +8728,11 @@ var require_validate2 = __commonJS({
         if (!this.allErrors)
           this.gen.if(cond);
       }
-      setParams(obj, assign) {
+      setParams(obj2, assign) {
         if (assign)
-          Object.assign(this.params, obj);
+          Object.assign(this.params, obj2);
         else
-          this.params = obj;
+          this.params = obj2;
       }
       block$data(valid2, codeBlock, $dataValid = codegen_1.nil) {
         this.gen.block(() => {
@@ -9018,7 +9018,7 @@ var require_compile = __commonJS({
       const schOrFunc = root2.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve5.call(this, root2, ref);
+      let _sch = resolve6.call(this, root2, ref);
       if (_sch === void 0) {
         const schema = (_a = root2.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -9045,7 +9045,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve5(root2, ref) {
+    function resolve6(root2, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -9289,10 +9289,10 @@ var require_utils = __commonJS({
         isIPV6: true
       };
     }
-    function findToken(str2, token) {
+    function findToken(str3, token) {
       let ind = 0;
-      for (let i = 0; i < str2.length; i++) {
-        if (str2[i] === token) ind++;
+      for (let i = 0; i < str3.length; i++) {
+        if (str3[i] === token) ind++;
       }
       return ind;
     }
@@ -9909,7 +9909,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve5(baseURI, relativeURI, options2) {
+    function resolve6(baseURI, relativeURI, options2) {
       const schemelessOptions = options2 ? Object.assign({ scheme: "null" }, options2) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -10300,7 +10300,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES: SCHEMES2,
       normalize: normalize2,
-      resolve: resolve5,
+      resolve: resolve6,
       resolveComponent,
       equal,
       serialize,
@@ -10362,7 +10362,7 @@ var require_core = __commonJS({
     var util_1 = require_util();
     var $dataRefSchema = require_data();
     var uri_1 = require_uri();
-    var defaultRegExp = (str2, flags) => new RegExp(str2, flags);
+    var defaultRegExp = (str3, flags) => new RegExp(str3, flags);
     defaultRegExp.code = "new RegExp";
     var META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
     var EXT_SCOPE_NAMES = /* @__PURE__ */ new Set([
@@ -11157,16 +11157,16 @@ var require_ucs2length = __commonJS({
   "../node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    function ucs2length(str2) {
-      const len = str2.length;
+    function ucs2length(str3) {
+      const len = str3.length;
       let length = 0;
       let pos = 0;
       let value;
       while (pos < len) {
         length++;
-        value = str2.charCodeAt(pos++);
+        value = str3.charCodeAt(pos++);
         if (value >= 55296 && value <= 56319 && pos < len) {
-          value = str2.charCodeAt(pos);
+          value = str3.charCodeAt(pos);
           if ((value & 64512) === 56320)
             pos++;
         }
@@ -13432,7 +13432,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "../node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
-    function applyReviver(reviver, obj, key, val) {
+    function applyReviver(reviver, obj2, key, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -13472,7 +13472,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key, val);
+      return reviver.call(obj2, key, val);
     }
     exports.applyReviver = applyReviver;
   }
@@ -13919,13 +13919,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "../node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
-    var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str2, indent, comment) => str2.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str2.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str3, indent, comment) => str3.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str3.endsWith(" ") ? "" : " ") + comment;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
@@ -14079,16 +14079,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str2) => /^(%|---|\.\.\.)/m.test(str2);
-    function lineLengthOverLimit(str2, lineWidth, indentLength) {
+    var containsDocumentMarker = (str3) => /^(%|---|\.\.\.)/m.test(str3);
+    function lineLengthOverLimit(str3, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str2.length;
+      const strLen = str3.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str2[i] === "\n") {
+        if (str3[i] === "\n") {
           if (i - start > limit)
             return true;
           start = i + 1;
@@ -14105,11 +14105,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str2 = "";
+      let str3 = "";
       let start = 0;
       for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
         if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str2 += json.slice(start, i) + "\\ ";
+          str3 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -14118,38 +14118,38 @@ var require_stringifyString = __commonJS({
           switch (json[i + 1]) {
             case "u":
               {
-                str2 += json.slice(start, i);
+                str3 += json.slice(start, i);
                 const code = json.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
-                    str2 += "\\0";
+                    str3 += "\\0";
                     break;
                   case "0007":
-                    str2 += "\\a";
+                    str3 += "\\a";
                     break;
                   case "000b":
-                    str2 += "\\v";
+                    str3 += "\\v";
                     break;
                   case "001b":
-                    str2 += "\\e";
+                    str3 += "\\e";
                     break;
                   case "0085":
-                    str2 += "\\N";
+                    str3 += "\\N";
                     break;
                   case "00a0":
-                    str2 += "\\_";
+                    str3 += "\\_";
                     break;
                   case "2028":
-                    str2 += "\\L";
+                    str3 += "\\L";
                     break;
                   case "2029":
-                    str2 += "\\P";
+                    str3 += "\\P";
                     break;
                   default:
                     if (code.substr(0, 2) === "00")
-                      str2 += "\\x" + code.substr(2);
+                      str3 += "\\x" + code.substr(2);
                     else
-                      str2 += json.substr(i, 6);
+                      str3 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -14159,14 +14159,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str2 += json.slice(start, i) + "\n\n";
+                str3 += json.slice(start, i) + "\n\n";
                 while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str2 += "\n";
+                  str3 += "\n";
                   i += 2;
                 }
-                str2 += indent;
+                str3 += indent;
                 if (json[i + 2] === " ")
-                  str2 += "\\";
+                  str3 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -14175,8 +14175,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str2 = start ? str2 + json.slice(start) : json;
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str3 = start ? str3 + json.slice(start) : json;
+      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -14304,15 +14304,15 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str2 = value.replace(/\n+/g, `$&
+      const str3 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str2);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -14408,10 +14408,10 @@ var require_stringify = __commonJS({
           return match.find((t) => t.format === item.format) ?? match[0];
       }
       let tagObj = void 0;
-      let obj;
+      let obj2;
       if (identity.isScalar(item)) {
-        obj = item.value;
-        let match = tags.filter((t) => t.identify?.(obj));
+        obj2 = item.value;
+        let match = tags.filter((t) => t.identify?.(obj2));
         if (match.length > 1) {
           const testMatch = match.filter((t) => t.test);
           if (testMatch.length > 0)
@@ -14419,11 +14419,11 @@ var require_stringify = __commonJS({
         }
         tagObj = match.find((t) => t.format === item.format) ?? match.find((t) => !t.format);
       } else {
-        obj = item;
-        tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
+        obj2 = item;
+        tagObj = tags.find((t) => t.nodeClass && obj2 instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
+        const name = obj2?.constructor?.name ?? (obj2 === null ? "null" : typeof obj2);
         throw new Error(`Tag not resolved for ${name} value`);
       }
       return tagObj;
@@ -14464,11 +14464,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str2 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str2;
-      return identity.isScalar(node) || str2[0] === "{" || str2[0] === "[" ? `${props} ${str2}` : `${props}
-${ctx.indent}${str2}`;
+        return str3;
+      return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
+${ctx.indent}${str3}`;
     }
     exports.createStringifyContext = createStringifyContext;
     exports.stringify = stringify2;
@@ -14503,8 +14503,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
+      let str3 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -14513,27 +14513,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str2 === "" ? "?" : explicitKey ? `? ${str2}` : str2;
+          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str2 = `? ${str2}`;
+        str3 = `? ${str3}`;
         if (keyComment && !keyCommentDone) {
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str2;
+        return str3;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
-        str2 = `? ${str2}
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+        str3 = `? ${str3}
 ${indent}:`;
       } else {
-        str2 = `${str2}:`;
+        str3 = `${str3}:`;
         if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -14549,7 +14549,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str2.length + 1;
+        ctx.indentAtStart = str3.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -14593,16 +14593,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str2 += ws + valueStr;
+      str3 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(valueComment));
+        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str2;
+      return str3;
     }
     exports.stringifyPair = stringifyPair;
   }
@@ -14829,31 +14829,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str3 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str4 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
+          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str3);
+        lines.push(blockItemPrefix + str4);
       }
-      let str2;
+      let str3;
       if (lines.length === 0) {
-        str2 = flowChars.start + flowChars.end;
+        str3 = flowChars.start + flowChars.end;
       } else {
-        str2 = lines[0];
+        str3 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str2 += line ? `
+          str3 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment) {
-        str2 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str3 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str2;
+      return str3;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -14896,21 +14896,21 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str2 = stringify2.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
+        let str3 = stringify2.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
         if (i < items.length - 1) {
-          str2 += ",";
+          str3 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str2 += ",";
+            str3 += ",";
           }
         }
         if (comment)
-          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment));
-        lines.push(str2);
+          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment));
+        lines.push(str3);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -14922,11 +14922,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str2 = start;
+          let str3 = start;
           for (const line of lines)
-            str2 += line ? `
+            str3 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str2}
+          return `${str3}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -14979,23 +14979,23 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
         const add = (key, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key, value);
+            value = replacer.call(obj2, key, value);
           else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
           if (value !== void 0 || keepUndefined)
             map.items.push(Pair.createPair(key, value, ctx));
         };
-        if (obj instanceof Map) {
-          for (const [key, value] of obj)
+        if (obj2 instanceof Map) {
+          for (const [key, value] of obj2)
             add(key, value);
-        } else if (obj && typeof obj === "object") {
-          for (const key of Object.keys(obj))
-            add(key, obj[key]);
+        } else if (obj2 && typeof obj2 === "object") {
+          for (const key of Object.keys(obj2))
+            add(key, obj2[key]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -15105,7 +15105,7 @@ var require_map = __commonJS({
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj2, ctx) => YAMLMap.YAMLMap.from(schema, obj2, ctx)
     };
     exports.map = map;
   }
@@ -15201,15 +15201,15 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { replacer } = ctx;
         const seq = new this(schema);
-        if (obj && Symbol.iterator in Object(obj)) {
+        if (obj2 && Symbol.iterator in Object(obj2)) {
           let i = 0;
-          for (let it of obj) {
+          for (let it of obj2) {
             if (typeof replacer === "function") {
-              const key = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key, it);
+              const key = obj2 instanceof Set ? it : String(i++);
+              it = replacer.call(obj2, key, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -15243,7 +15243,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
+      createNode: (schema, obj2, ctx) => YAMLSeq.YAMLSeq.from(schema, obj2, ctx)
     };
     exports.seq = seq;
   }
@@ -15258,7 +15258,7 @@ var require_string = __commonJS({
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str2) => str2,
+      resolve: (str3) => str3,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -15296,7 +15296,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str2) => new Scalar.Scalar(str2[0] === "t" || str2[0] === "T"),
+      resolve: (str3) => new Scalar.Scalar(str3[0] === "t" || str3[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -15327,8 +15327,8 @@ var require_stringifyNumber = __commonJS({
           i = n.length;
           n += ".";
         }
-        let d = minFractionDigits - (n.length - i - 1);
-        while (d-- > 0)
+        let d2 = minFractionDigits - (n.length - i - 1);
+        while (d2-- > 0)
           n += "0";
       }
       return n;
@@ -15348,7 +15348,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -15357,7 +15357,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2),
+      resolve: (str3) => parseFloat(str3),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -15368,11 +15368,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str2) {
-        const node = new Scalar.Scalar(parseFloat(str2));
-        const dot = str2.indexOf(".");
-        if (dot !== -1 && str2[str2.length - 1] === "0")
-          node.minFractionDigits = str2.length - dot - 1;
+      resolve(str3) {
+        const node = new Scalar.Scalar(parseFloat(str3));
+        const dot = str3.indexOf(".");
+        if (dot !== -1 && str3[str3.length - 1] === "0")
+          node.minFractionDigits = str3.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -15389,7 +15389,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str2, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2.substring(offset), radix);
+    var intResolve = (str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix);
     function intStringify(node, radix, prefix2) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -15402,7 +15402,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 8, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 8, opt),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int = {
@@ -15410,7 +15410,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -15419,7 +15419,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports.int = int;
@@ -15472,7 +15472,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str2) => str2,
+        resolve: (str3) => str3,
         stringify: stringifyJSON
       },
       {
@@ -15489,7 +15489,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str2) => str2 === "true",
+        resolve: (str3) => str3 === "true",
         stringify: stringifyJSON
       },
       {
@@ -15497,7 +15497,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str2, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2, 10),
+        resolve: (str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -15505,7 +15505,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str2) => parseFloat(str2),
+        resolve: (str3) => parseFloat(str3),
         stringify: stringifyJSON
       }
     ];
@@ -15513,9 +15513,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str2, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str2)}`);
-        return str2;
+      resolve(str3, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
+        return str3;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
@@ -15547,10 +15547,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str2 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str2.length);
-          for (let i = 0; i < str2.length; ++i)
-            buffer[i] = str2.charCodeAt(i);
+          const str3 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str3.length);
+          for (let i = 0; i < str3.length; ++i)
+            buffer[i] = str3.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -15561,28 +15561,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str2;
+        let str3;
         if (typeof node_buffer.Buffer === "function") {
-          str2 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str3 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str2 = btoa(s);
+          str3 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str2.length / lineWidth);
+          const n = Math.ceil(str3.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str2.substr(o, lineWidth);
+            lines[i] = str3.substr(o, lineWidth);
           }
-          str2 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str3 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str2 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str3 }, ctx, onComment, onChompKeep);
       }
     };
     exports.binary = binary;
@@ -15788,7 +15788,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -15797,7 +15797,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2.replace(/_/g, "")),
+      resolve: (str3) => parseFloat(str3.replace(/_/g, "")),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -15808,11 +15808,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str2) {
-        const node = new Scalar.Scalar(parseFloat(str2.replace(/_/g, "")));
-        const dot = str2.indexOf(".");
+      resolve(str3) {
+        const node = new Scalar.Scalar(parseFloat(str3.replace(/_/g, "")));
+        const dot = str3.indexOf(".");
         if (dot !== -1) {
-          const f = str2.substring(dot + 1).replace(/_/g, "");
+          const f = str3.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -15832,34 +15832,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str2, offset, radix, { intAsBigInt }) {
-      const sign3 = str2[0];
+    function intResolve(str3, offset, radix, { intAsBigInt }) {
+      const sign3 = str3[0];
       if (sign3 === "-" || sign3 === "+")
         offset += 1;
-      str2 = str2.substring(offset).replace(/_/g, "");
+      str3 = str3.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str2 = `0b${str2}`;
+            str3 = `0b${str3}`;
             break;
           case 8:
-            str2 = `0o${str2}`;
+            str3 = `0o${str3}`;
             break;
           case 16:
-            str2 = `0x${str2}`;
+            str3 = `0x${str3}`;
             break;
         }
-        const n2 = BigInt(str2);
+        const n2 = BigInt(str3);
         return sign3 === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str2, radix);
+      const n = parseInt(str3, radix);
       return sign3 === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix2) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str2 = value.toString(radix);
-        return value < 0 ? "-" + prefix2 + str2.substr(1) : prefix2 + str2;
+        const str3 = value.toString(radix);
+        return value < 0 ? "-" + prefix2 + str3.substr(1) : prefix2 + str3;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -15869,7 +15869,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 2, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 2, opt),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -15878,7 +15878,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 1, 8, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 1, 8, opt),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int = {
@@ -15886,7 +15886,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -15895,7 +15895,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports.int = int;
@@ -15999,9 +15999,9 @@ var require_timestamp = __commonJS({
   "../node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str2, asBigInt) {
-      const sign3 = str2[0];
-      const parts = sign3 === "-" || sign3 === "+" ? str2.substring(1) : str2;
+    function parseSexagesimal(str3, asBigInt) {
+      const sign3 = str3[0];
+      const parts = sign3 === "-" || sign3 === "+" ? str3.substring(1) : str3;
       const num2 = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
       return sign3 === "-" ? num2(-1) * res : res;
@@ -16038,7 +16038,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str2, _onError, { intAsBigInt }) => parseSexagesimal(str2, intAsBigInt),
+      resolve: (str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -16047,7 +16047,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str2) => parseSexagesimal(str2, false),
+      resolve: (str3) => parseSexagesimal(str3, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -16058,8 +16058,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str2) {
-        const match = str2.match(timestamp.test);
+      resolve(str3) {
+        const match = str3.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -16067,10 +16067,10 @@ var require_timestamp = __commonJS({
         let date = Date.UTC(year, month - 1, day, hour || 0, minute || 0, second || 0, millisec);
         const tz = match[8];
         if (tz && tz !== "Z") {
-          let d = parseSexagesimal(tz, false);
-          if (Math.abs(d) < 30)
-            d *= 60;
-          date -= 6e4 * d;
+          let d2 = parseSexagesimal(tz, false);
+          if (Math.abs(d2) < 30)
+            d2 *= 60;
+          date -= 6e4 * d2;
         }
         return new Date(date);
       },
@@ -20973,8 +20973,8 @@ function readOpenVex(doc, value, file) {
       if (named2.length) {
         for (const product of named2) products.push(product);
       } else if (typeof p["@id"] === "string") products.push(p["@id"]);
-      const identifiers = isObject(p["identifiers"]) ? p["identifiers"] : void 0;
-      if (!named2.length && typeof identifiers?.["purl"] === "string") products.push(identifiers["purl"]);
+      const identifiers2 = isObject(p["identifiers"]) ? p["identifiers"] : void 0;
+      if (!named2.length && typeof identifiers2?.["purl"] === "string") products.push(identifiers2["purl"]);
     }
     const statement2 = {
       vulnerabilities: ids,
@@ -22692,6 +22692,117 @@ var init_markdown = __esm({
   }
 });
 
+// ../engine/src/report/gitlab-cs.ts
+var gitlab_cs_exports = {};
+__export(gitlab_cs_exports, {
+  GITLAB_CS_SCHEMA_VERSION: () => GITLAB_CS_SCHEMA_VERSION,
+  renderGitlabContainerScanning: () => renderGitlabContainerScanning
+});
+import { createHash as createHash4 } from "node:crypto";
+function renderGitlabContainerScanning(report, options2) {
+  const findings = visibleFindings(report.findings, false).filter((f) => !f.suppressed);
+  const image = imageOf(report);
+  const os = report.os ? `${report.os.family}:${report.os.version}` : "unknown";
+  const time = gitlabTime(
+    options2.sourceDateEpoch !== void 0 ? new Date(options2.sourceDateEpoch * 1e3).toISOString() : report.createdAt
+  );
+  const scanner = {
+    id: "lading",
+    name: "Lading",
+    vendor: { name: "Lading" },
+    version: report.tool.version
+  };
+  const document = {
+    version: GITLAB_CS_SCHEMA_VERSION,
+    scan: {
+      analyzer: scanner,
+      scanner,
+      type: "container_scanning",
+      start_time: time,
+      end_time: time,
+      status: "success"
+    },
+    vulnerabilities: findings.map((f) => vulnerability2(f, image, os, report)),
+    remediations: []
+  };
+  return `${JSON.stringify(document, null, 2)}
+`;
+}
+function vulnerability2(f, image, os, report) {
+  const fix = fixText(f);
+  const name = cut(f.title ? `${f.id}: ${f.title}` : `${f.id} in ${f.package.name}`, MAX_NAME);
+  const links = [...new Set([f.advisory.url, ...f.references ?? []].filter((u) => isUrl(u)))].map(
+    (url) => ({ url })
+  );
+  return {
+    id: stableId(repositoryOf(report), f),
+    name,
+    description: cut(
+      f.description ?? f.title ?? `${f.id} affects ${f.package.name} ${f.package.version}.`,
+      MAX_DESCRIPTION
+    ),
+    severity: SEVERITY[f.severity],
+    solution: cut(
+      fix ? `Upgrade ${f.package.name} from ${f.package.version} to ${fix}` : "No fixed version is known yet.",
+      MAX_SOLUTION
+    ),
+    identifiers: identifiers(f),
+    ...links.length ? { links } : {},
+    location: {
+      dependency: { package: { name: f.package.name }, version: f.package.version },
+      operating_system: os,
+      image
+    }
+  };
+}
+function identifiers(f) {
+  const ids = [f.id, ...f.aliases.filter((a) => a !== f.id)];
+  return ids.map((id) => {
+    const type = /^CVE-\d+-\d+$/.test(id) ? "cve" : /^GHSA-/.test(id) ? "ghsa" : "osv";
+    const url = type === "cve" ? `https://www.cve.org/CVERecord?id=${id}` : `https://osv.dev/vulnerability/${encodeURIComponent(id)}`;
+    return { type, name: id, value: id, url };
+  });
+}
+function imageOf(report) {
+  const ref = report.target.ref;
+  if (!report.target.digest) return ref;
+  return `${repositoryOf(report)}@${report.target.digest}`;
+}
+function repositoryOf(report) {
+  return report.target.ref.replace(/@sha256:[0-9a-f]+$/, "").replace(/:(?![^/]*\/)[^:/]+$/, "");
+}
+function stableId(repository, f) {
+  const hex = createHash4("sha256").update(`${repository}\0${f.package.type}\0${f.package.name}\0${f.id}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+function gitlabTime(iso2) {
+  return iso2.slice(0, 19);
+}
+function isUrl(value) {
+  return !!value && /^https?:\/\/\S+$/.test(value);
+}
+function cut(text3, max) {
+  return text3.length <= max ? text3 : `${text3.slice(0, max - 1)}\u2026`;
+}
+var GITLAB_CS_SCHEMA_VERSION, SEVERITY, MAX_NAME, MAX_DESCRIPTION, MAX_SOLUTION;
+var init_gitlab_cs = __esm({
+  "../engine/src/report/gitlab-cs.ts"() {
+    "use strict";
+    init_finding_order();
+    GITLAB_CS_SCHEMA_VERSION = "15.0.7";
+    SEVERITY = {
+      CRITICAL: "Critical",
+      HIGH: "High",
+      MEDIUM: "Medium",
+      LOW: "Low",
+      UNKNOWN: "Unknown"
+    };
+    MAX_NAME = 255;
+    MAX_DESCRIPTION = 1048576;
+    MAX_SOLUTION = 7e3;
+  }
+});
+
 // ../engine/src/report/formats.ts
 var REPORT_FORMATS, SBOM_FORMATS;
 var init_formats = __esm({
@@ -22704,7 +22815,8 @@ var init_formats = __esm({
       "spdx-json": async () => (await Promise.resolve().then(() => (init_spdx_writer(), spdx_writer_exports))).renderSpdx,
       sarif: async () => (await Promise.resolve().then(() => (init_sarif(), sarif_exports))).renderSarif,
       junit: async () => (await Promise.resolve().then(() => (init_junit(), junit_exports))).renderJunit,
-      markdown: async () => (await Promise.resolve().then(() => (init_markdown(), markdown_exports))).renderMarkdown
+      markdown: async () => (await Promise.resolve().then(() => (init_markdown(), markdown_exports))).renderMarkdown,
+      "gitlab-cs": async () => (await Promise.resolve().then(() => (init_gitlab_cs(), gitlab_cs_exports))).renderGitlabContainerScanning
     };
     SBOM_FORMATS = ["cyclonedx-json", "spdx-json"];
   }
@@ -22891,34 +23003,34 @@ var init_blob = __esm({
 });
 
 // ../engine/src/attest/blob-file.ts
-import { createHash as createHash4, createSign, createVerify } from "node:crypto";
+import { createHash as createHash5, createSign, createVerify } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { stat as stat2 } from "node:fs/promises";
 async function signFile(key, path) {
   const digest = digestsFor(key)[0] ?? null;
   if (digest === null) {
     const bytes = await readSmall(path);
-    return { signature: signBytes(key, bytes), sha256: createHash4("sha256").update(bytes).digest() };
+    return { signature: signBytes(key, bytes), sha256: createHash5("sha256").update(bytes).digest() };
   }
   const signer = createSign(digest);
-  const sha2563 = createHash4("sha256");
+  const sha2564 = createHash5("sha256");
   await forEachChunk(path, (chunk) => {
     signer.update(chunk);
-    sha2563.update(chunk);
+    sha2564.update(chunk);
   });
-  return { signature: signer.sign(key), sha256: sha2563.digest() };
+  return { signature: signer.sign(key), sha256: sha2564.digest() };
 }
 async function verifyFile(key, path, signature) {
   const digests = digestsFor(key);
   if (digests.includes(null)) {
     const bytes = await readSmall(path);
-    return { ok: verifyBytes(key, bytes, signature), sha256: createHash4("sha256").update(bytes).digest() };
+    return { ok: verifyBytes(key, bytes, signature), sha256: createHash5("sha256").update(bytes).digest() };
   }
-  const verifiers = digests.map((d) => createVerify(d ?? "sha256"));
-  const sha2563 = createHash4("sha256");
+  const verifiers = digests.map((d2) => createVerify(d2 ?? "sha256"));
+  const sha2564 = createHash5("sha256");
   await forEachChunk(path, (chunk) => {
     for (const v of verifiers) v.update(chunk);
-    sha2563.update(chunk);
+    sha2564.update(chunk);
   });
   const ok = verifiers.some((v) => {
     try {
@@ -22927,7 +23039,7 @@ async function verifyFile(key, path, signature) {
       return false;
     }
   });
-  return { ok, sha256: sha2563.digest() };
+  return { ok, sha256: sha2564.digest() };
 }
 async function forEachChunk(path, onChunk) {
   await assertRegularFile(path);
@@ -23063,9 +23175,9 @@ var require_nacl_fast = __commonJS({
         x[i + 7] = l & 255;
       }
       function vn(x, xi, y, yi, n) {
-        var i, d = 0;
-        for (i = 0; i < n; i++) d |= x[xi + i] ^ y[yi + i];
-        return (1 & d - 1 >>> 8) - 1;
+        var i, d2 = 0;
+        for (i = 0; i < n; i++) d2 |= x[xi + i] ^ y[yi + i];
+        return (1 & d2 - 1 >>> 8) - 1;
       }
       function crypto_verify_16(x, xi, y, yi) {
         return vn(x, xi, y, yi, 16);
@@ -23379,19 +23491,19 @@ var require_nacl_fast = __commonJS({
         }
         return 0;
       }
-      function crypto_stream(c, cpos, d, n, k) {
+      function crypto_stream(c, cpos, d2, n, k) {
         var s = new Uint8Array(32);
         crypto_core_hsalsa20(s, n, k, sigma);
         var sn = new Uint8Array(8);
         for (var i = 0; i < 8; i++) sn[i] = n[i + 16];
-        return crypto_stream_salsa20(c, cpos, d, sn, s);
+        return crypto_stream_salsa20(c, cpos, d2, sn, s);
       }
-      function crypto_stream_xor(c, cpos, m, mpos, d, n, k) {
+      function crypto_stream_xor(c, cpos, m, mpos, d2, n, k) {
         var s = new Uint8Array(32);
         crypto_core_hsalsa20(s, n, k, sigma);
         var sn = new Uint8Array(8);
         for (var i = 0; i < 8; i++) sn[i] = n[i + 16];
-        return crypto_stream_salsa20_xor(c, cpos, m, mpos, d, sn, s);
+        return crypto_stream_salsa20_xor(c, cpos, m, mpos, d2, sn, s);
       }
       var poly1305 = function(key) {
         this.buffer = new Uint8Array(16);
@@ -23740,21 +23852,21 @@ var require_nacl_fast = __commonJS({
         crypto_onetimeauth(x, 0, m, mpos, n, k);
         return crypto_verify_16(h, hpos, x, 0);
       }
-      function crypto_secretbox(c, m, d, n, k) {
+      function crypto_secretbox(c, m, d2, n, k) {
         var i;
-        if (d < 32) return -1;
-        crypto_stream_xor(c, 0, m, 0, d, n, k);
-        crypto_onetimeauth(c, 16, c, 32, d - 32, c);
+        if (d2 < 32) return -1;
+        crypto_stream_xor(c, 0, m, 0, d2, n, k);
+        crypto_onetimeauth(c, 16, c, 32, d2 - 32, c);
         for (i = 0; i < 16; i++) c[i] = 0;
         return 0;
       }
-      function crypto_secretbox_open(m, c, d, n, k) {
+      function crypto_secretbox_open(m, c, d2, n, k) {
         var i;
         var x = new Uint8Array(32);
-        if (d < 32) return -1;
+        if (d2 < 32) return -1;
         crypto_stream(x, 0, 32, n, k);
-        if (crypto_onetimeauth_verify(c, 16, c, 32, d - 32, x) !== 0) return -1;
-        crypto_stream_xor(m, 0, c, 0, d, n, k);
+        if (crypto_onetimeauth_verify(c, 16, c, 32, d2 - 32, x) !== 0) return -1;
+        crypto_stream_xor(m, 0, c, 0, d2, n, k);
         for (i = 0; i < 32; i++) m[i] = 0;
         return 0;
       }
@@ -23803,15 +23915,15 @@ var require_nacl_fast = __commonJS({
         }
       }
       function neq25519(a, b) {
-        var c = new Uint8Array(32), d = new Uint8Array(32);
+        var c = new Uint8Array(32), d2 = new Uint8Array(32);
         pack25519(c, a);
-        pack25519(d, b);
-        return crypto_verify_32(c, 0, d, 0);
+        pack25519(d2, b);
+        return crypto_verify_32(c, 0, d2, 0);
       }
       function par25519(a) {
-        var d = new Uint8Array(32);
-        pack25519(d, a);
-        return d[0] & 1;
+        var d2 = new Uint8Array(32);
+        pack25519(d2, a);
+        return d2[0] & 1;
       }
       function unpack25519(o, n) {
         var i;
@@ -24256,46 +24368,46 @@ var require_nacl_fast = __commonJS({
       function crypto_scalarmult(q, n, p) {
         var z = new Uint8Array(32);
         var x = new Float64Array(80), r, i;
-        var a = gf(), b = gf(), c = gf(), d = gf(), e = gf(), f = gf();
+        var a = gf(), b = gf(), c = gf(), d2 = gf(), e = gf(), f = gf();
         for (i = 0; i < 31; i++) z[i] = n[i];
         z[31] = n[31] & 127 | 64;
         z[0] &= 248;
         unpack25519(x, p);
         for (i = 0; i < 16; i++) {
           b[i] = x[i];
-          d[i] = a[i] = c[i] = 0;
+          d2[i] = a[i] = c[i] = 0;
         }
-        a[0] = d[0] = 1;
+        a[0] = d2[0] = 1;
         for (i = 254; i >= 0; --i) {
           r = z[i >>> 3] >>> (i & 7) & 1;
           sel25519(a, b, r);
-          sel25519(c, d, r);
+          sel25519(c, d2, r);
           A(e, a, c);
           Z(a, a, c);
-          A(c, b, d);
-          Z(b, b, d);
-          S(d, e);
+          A(c, b, d2);
+          Z(b, b, d2);
+          S(d2, e);
           S(f, a);
           M(a, c, a);
           M(c, b, e);
           A(e, a, c);
           Z(a, a, c);
           S(b, a);
-          Z(c, d, f);
+          Z(c, d2, f);
           M(a, c, _121665);
-          A(a, a, d);
+          A(a, a, d2);
           M(c, c, a);
-          M(a, d, f);
-          M(d, b, x);
+          M(a, d2, f);
+          M(d2, b, x);
           S(b, e);
           sel25519(a, b, r);
-          sel25519(c, d, r);
+          sel25519(c, d2, r);
         }
         for (i = 0; i < 16; i++) {
           x[i + 16] = a[i];
           x[i + 32] = c[i];
           x[i + 48] = b[i];
-          x[i + 64] = d[i];
+          x[i + 64] = d2[i];
         }
         var x32 = x.subarray(32);
         var x16 = x.subarray(16);
@@ -24318,15 +24430,15 @@ var require_nacl_fast = __commonJS({
       }
       var crypto_box_afternm = crypto_secretbox;
       var crypto_box_open_afternm = crypto_secretbox_open;
-      function crypto_box(c, m, d, n, y, x) {
+      function crypto_box(c, m, d2, n, y, x) {
         var k = new Uint8Array(32);
         crypto_box_beforenm(k, y, x);
-        return crypto_box_afternm(c, m, d, n, k);
+        return crypto_box_afternm(c, m, d2, n, k);
       }
-      function crypto_box_open(m, c, d, n, y, x) {
+      function crypto_box_open(m, c, d2, n, y, x) {
         var k = new Uint8Array(32);
         crypto_box_beforenm(k, y, x);
-        return crypto_box_open_afternm(m, c, d, n, k);
+        return crypto_box_open_afternm(m, c, d2, n, k);
       }
       var K = [
         1116352408,
@@ -24491,7 +24603,7 @@ var require_nacl_fast = __commonJS({
         1246189591
       ];
       function crypto_hashblocks_hl(hh, hl, m, n) {
-        var wh = new Int32Array(16), wl = new Int32Array(16), bh0, bh1, bh2, bh3, bh4, bh5, bh6, bh7, bl0, bl1, bl2, bl3, bl4, bl5, bl6, bl7, th, tl, i, j, h, l, a, b, c, d;
+        var wh = new Int32Array(16), wl = new Int32Array(16), bh0, bh1, bh2, bh3, bh4, bh5, bh6, bh7, bl0, bl1, bl2, bl3, bl4, bl5, bl6, bl7, th, tl, i, j, h, l, a, b, c, d2;
         var ah0 = hh[0], ah1 = hh[1], ah2 = hh[2], ah3 = hh[3], ah4 = hh[4], ah5 = hh[5], ah6 = hh[6], ah7 = hh[7], al0 = hl[0], al1 = hl[1], al2 = hl[2], al3 = hl[3], al4 = hl[4], al5 = hl[5], al6 = hl[6], al7 = hl[7];
         var pos = 0;
         while (n >= 128) {
@@ -24522,75 +24634,75 @@ var require_nacl_fast = __commonJS({
             a = l & 65535;
             b = l >>> 16;
             c = h & 65535;
-            d = h >>> 16;
+            d2 = h >>> 16;
             h = (ah4 >>> 14 | al4 << 32 - 14) ^ (ah4 >>> 18 | al4 << 32 - 18) ^ (al4 >>> 41 - 32 | ah4 << 32 - (41 - 32));
             l = (al4 >>> 14 | ah4 << 32 - 14) ^ (al4 >>> 18 | ah4 << 32 - 18) ^ (ah4 >>> 41 - 32 | al4 << 32 - (41 - 32));
             a += l & 65535;
             b += l >>> 16;
             c += h & 65535;
-            d += h >>> 16;
+            d2 += h >>> 16;
             h = ah4 & ah5 ^ ~ah4 & ah6;
             l = al4 & al5 ^ ~al4 & al6;
             a += l & 65535;
             b += l >>> 16;
             c += h & 65535;
-            d += h >>> 16;
+            d2 += h >>> 16;
             h = K[i * 2];
             l = K[i * 2 + 1];
             a += l & 65535;
             b += l >>> 16;
             c += h & 65535;
-            d += h >>> 16;
+            d2 += h >>> 16;
             h = wh[i % 16];
             l = wl[i % 16];
             a += l & 65535;
             b += l >>> 16;
             c += h & 65535;
-            d += h >>> 16;
+            d2 += h >>> 16;
             b += a >>> 16;
             c += b >>> 16;
-            d += c >>> 16;
-            th = c & 65535 | d << 16;
+            d2 += c >>> 16;
+            th = c & 65535 | d2 << 16;
             tl = a & 65535 | b << 16;
             h = th;
             l = tl;
             a = l & 65535;
             b = l >>> 16;
             c = h & 65535;
-            d = h >>> 16;
+            d2 = h >>> 16;
             h = (ah0 >>> 28 | al0 << 32 - 28) ^ (al0 >>> 34 - 32 | ah0 << 32 - (34 - 32)) ^ (al0 >>> 39 - 32 | ah0 << 32 - (39 - 32));
             l = (al0 >>> 28 | ah0 << 32 - 28) ^ (ah0 >>> 34 - 32 | al0 << 32 - (34 - 32)) ^ (ah0 >>> 39 - 32 | al0 << 32 - (39 - 32));
             a += l & 65535;
             b += l >>> 16;
             c += h & 65535;
-            d += h >>> 16;
+            d2 += h >>> 16;
             h = ah0 & ah1 ^ ah0 & ah2 ^ ah1 & ah2;
             l = al0 & al1 ^ al0 & al2 ^ al1 & al2;
             a += l & 65535;
             b += l >>> 16;
             c += h & 65535;
-            d += h >>> 16;
+            d2 += h >>> 16;
             b += a >>> 16;
             c += b >>> 16;
-            d += c >>> 16;
-            bh7 = c & 65535 | d << 16;
+            d2 += c >>> 16;
+            bh7 = c & 65535 | d2 << 16;
             bl7 = a & 65535 | b << 16;
             h = bh3;
             l = bl3;
             a = l & 65535;
             b = l >>> 16;
             c = h & 65535;
-            d = h >>> 16;
+            d2 = h >>> 16;
             h = th;
             l = tl;
             a += l & 65535;
             b += l >>> 16;
             c += h & 65535;
-            d += h >>> 16;
+            d2 += h >>> 16;
             b += a >>> 16;
             c += b >>> 16;
-            d += c >>> 16;
-            bh3 = c & 65535 | d << 16;
+            d2 += c >>> 16;
+            bh3 = c & 65535 | d2 << 16;
             bl3 = a & 65535 | b << 16;
             ah1 = bh0;
             ah2 = bh1;
@@ -24615,13 +24727,13 @@ var require_nacl_fast = __commonJS({
                 a = l & 65535;
                 b = l >>> 16;
                 c = h & 65535;
-                d = h >>> 16;
+                d2 = h >>> 16;
                 h = wh[(j + 9) % 16];
                 l = wl[(j + 9) % 16];
                 a += l & 65535;
                 b += l >>> 16;
                 c += h & 65535;
-                d += h >>> 16;
+                d2 += h >>> 16;
                 th = wh[(j + 1) % 16];
                 tl = wl[(j + 1) % 16];
                 h = (th >>> 1 | tl << 32 - 1) ^ (th >>> 8 | tl << 32 - 8) ^ th >>> 7;
@@ -24629,7 +24741,7 @@ var require_nacl_fast = __commonJS({
                 a += l & 65535;
                 b += l >>> 16;
                 c += h & 65535;
-                d += h >>> 16;
+                d2 += h >>> 16;
                 th = wh[(j + 14) % 16];
                 tl = wl[(j + 14) % 16];
                 h = (th >>> 19 | tl << 32 - 19) ^ (tl >>> 61 - 32 | th << 32 - (61 - 32)) ^ th >>> 6;
@@ -24637,11 +24749,11 @@ var require_nacl_fast = __commonJS({
                 a += l & 65535;
                 b += l >>> 16;
                 c += h & 65535;
-                d += h >>> 16;
+                d2 += h >>> 16;
                 b += a >>> 16;
                 c += b >>> 16;
-                d += c >>> 16;
-                wh[j] = c & 65535 | d << 16;
+                d2 += c >>> 16;
+                wh[j] = c & 65535 | d2 << 16;
                 wl[j] = a & 65535 | b << 16;
               }
             }
@@ -24651,136 +24763,136 @@ var require_nacl_fast = __commonJS({
           a = l & 65535;
           b = l >>> 16;
           c = h & 65535;
-          d = h >>> 16;
+          d2 = h >>> 16;
           h = hh[0];
           l = hl[0];
           a += l & 65535;
           b += l >>> 16;
           c += h & 65535;
-          d += h >>> 16;
+          d2 += h >>> 16;
           b += a >>> 16;
           c += b >>> 16;
-          d += c >>> 16;
-          hh[0] = ah0 = c & 65535 | d << 16;
+          d2 += c >>> 16;
+          hh[0] = ah0 = c & 65535 | d2 << 16;
           hl[0] = al0 = a & 65535 | b << 16;
           h = ah1;
           l = al1;
           a = l & 65535;
           b = l >>> 16;
           c = h & 65535;
-          d = h >>> 16;
+          d2 = h >>> 16;
           h = hh[1];
           l = hl[1];
           a += l & 65535;
           b += l >>> 16;
           c += h & 65535;
-          d += h >>> 16;
+          d2 += h >>> 16;
           b += a >>> 16;
           c += b >>> 16;
-          d += c >>> 16;
-          hh[1] = ah1 = c & 65535 | d << 16;
+          d2 += c >>> 16;
+          hh[1] = ah1 = c & 65535 | d2 << 16;
           hl[1] = al1 = a & 65535 | b << 16;
           h = ah2;
           l = al2;
           a = l & 65535;
           b = l >>> 16;
           c = h & 65535;
-          d = h >>> 16;
+          d2 = h >>> 16;
           h = hh[2];
           l = hl[2];
           a += l & 65535;
           b += l >>> 16;
           c += h & 65535;
-          d += h >>> 16;
+          d2 += h >>> 16;
           b += a >>> 16;
           c += b >>> 16;
-          d += c >>> 16;
-          hh[2] = ah2 = c & 65535 | d << 16;
+          d2 += c >>> 16;
+          hh[2] = ah2 = c & 65535 | d2 << 16;
           hl[2] = al2 = a & 65535 | b << 16;
           h = ah3;
           l = al3;
           a = l & 65535;
           b = l >>> 16;
           c = h & 65535;
-          d = h >>> 16;
+          d2 = h >>> 16;
           h = hh[3];
           l = hl[3];
           a += l & 65535;
           b += l >>> 16;
           c += h & 65535;
-          d += h >>> 16;
+          d2 += h >>> 16;
           b += a >>> 16;
           c += b >>> 16;
-          d += c >>> 16;
-          hh[3] = ah3 = c & 65535 | d << 16;
+          d2 += c >>> 16;
+          hh[3] = ah3 = c & 65535 | d2 << 16;
           hl[3] = al3 = a & 65535 | b << 16;
           h = ah4;
           l = al4;
           a = l & 65535;
           b = l >>> 16;
           c = h & 65535;
-          d = h >>> 16;
+          d2 = h >>> 16;
           h = hh[4];
           l = hl[4];
           a += l & 65535;
           b += l >>> 16;
           c += h & 65535;
-          d += h >>> 16;
+          d2 += h >>> 16;
           b += a >>> 16;
           c += b >>> 16;
-          d += c >>> 16;
-          hh[4] = ah4 = c & 65535 | d << 16;
+          d2 += c >>> 16;
+          hh[4] = ah4 = c & 65535 | d2 << 16;
           hl[4] = al4 = a & 65535 | b << 16;
           h = ah5;
           l = al5;
           a = l & 65535;
           b = l >>> 16;
           c = h & 65535;
-          d = h >>> 16;
+          d2 = h >>> 16;
           h = hh[5];
           l = hl[5];
           a += l & 65535;
           b += l >>> 16;
           c += h & 65535;
-          d += h >>> 16;
+          d2 += h >>> 16;
           b += a >>> 16;
           c += b >>> 16;
-          d += c >>> 16;
-          hh[5] = ah5 = c & 65535 | d << 16;
+          d2 += c >>> 16;
+          hh[5] = ah5 = c & 65535 | d2 << 16;
           hl[5] = al5 = a & 65535 | b << 16;
           h = ah6;
           l = al6;
           a = l & 65535;
           b = l >>> 16;
           c = h & 65535;
-          d = h >>> 16;
+          d2 = h >>> 16;
           h = hh[6];
           l = hl[6];
           a += l & 65535;
           b += l >>> 16;
           c += h & 65535;
-          d += h >>> 16;
+          d2 += h >>> 16;
           b += a >>> 16;
           c += b >>> 16;
-          d += c >>> 16;
-          hh[6] = ah6 = c & 65535 | d << 16;
+          d2 += c >>> 16;
+          hh[6] = ah6 = c & 65535 | d2 << 16;
           hl[6] = al6 = a & 65535 | b << 16;
           h = ah7;
           l = al7;
           a = l & 65535;
           b = l >>> 16;
           c = h & 65535;
-          d = h >>> 16;
+          d2 = h >>> 16;
           h = hh[7];
           l = hl[7];
           a += l & 65535;
           b += l >>> 16;
           c += h & 65535;
-          d += h >>> 16;
+          d2 += h >>> 16;
           b += a >>> 16;
           c += b >>> 16;
-          d += c >>> 16;
-          hh[7] = ah7 = c & 65535 | d << 16;
+          d2 += c >>> 16;
+          hh[7] = ah7 = c & 65535 | d2 << 16;
           hl[7] = al7 = a & 65535 | b << 16;
           pos += 128;
           n -= 128;
@@ -24817,7 +24929,7 @@ var require_nacl_fast = __commonJS({
         return 0;
       }
       function add(p, q) {
-        var a = gf(), b = gf(), c = gf(), d = gf(), e = gf(), f = gf(), g = gf(), h = gf(), t = gf();
+        var a = gf(), b = gf(), c = gf(), d2 = gf(), e = gf(), f = gf(), g = gf(), h = gf(), t = gf();
         Z(a, p[1], p[0]);
         Z(t, q[1], q[0]);
         M(a, a, t);
@@ -24826,11 +24938,11 @@ var require_nacl_fast = __commonJS({
         M(b, b, t);
         M(c, p[3], q[3]);
         M(c, c, D2);
-        M(d, p[2], q[2]);
-        A(d, d, d);
+        M(d2, p[2], q[2]);
+        A(d2, d2, d2);
         Z(e, b, a);
-        Z(f, d, c);
-        A(g, d, c);
+        Z(f, d2, c);
+        A(g, d2, c);
         A(h, b, a);
         M(p[0], e, f);
         M(p[1], h, g);
@@ -24874,15 +24986,15 @@ var require_nacl_fast = __commonJS({
         scalarmult(p, q, s);
       }
       function crypto_sign_keypair(pk, sk, seeded) {
-        var d = new Uint8Array(64);
+        var d2 = new Uint8Array(64);
         var p = [gf(), gf(), gf(), gf()];
         var i;
         if (!seeded) randombytes(sk, 32);
-        crypto_hash(d, sk, 32);
-        d[0] &= 248;
-        d[31] &= 127;
-        d[31] |= 64;
-        scalarbase(p, d);
+        crypto_hash(d2, sk, 32);
+        d2[0] &= 248;
+        d2[31] &= 127;
+        d2[31] |= 64;
+        scalarbase(p, d2);
         pack(pk, p);
         for (i = 0; i < 32; i++) sk[i + 32] = pk[i];
         return 0;
@@ -24919,16 +25031,16 @@ var require_nacl_fast = __commonJS({
         modL(r, x);
       }
       function crypto_sign(sm, m, n, sk) {
-        var d = new Uint8Array(64), h = new Uint8Array(64), r = new Uint8Array(64);
+        var d2 = new Uint8Array(64), h = new Uint8Array(64), r = new Uint8Array(64);
         var i, j, x = new Float64Array(64);
         var p = [gf(), gf(), gf(), gf()];
-        crypto_hash(d, sk, 32);
-        d[0] &= 248;
-        d[31] &= 127;
-        d[31] |= 64;
+        crypto_hash(d2, sk, 32);
+        d2[0] &= 248;
+        d2[31] &= 127;
+        d2[31] |= 64;
         var smlen = n + 64;
         for (i = 0; i < n; i++) sm[64 + i] = m[i];
-        for (i = 0; i < 32; i++) sm[32 + i] = d[32 + i];
+        for (i = 0; i < 32; i++) sm[32 + i] = d2[32 + i];
         crypto_hash(r, sm.subarray(32), n + 32);
         reduce(r);
         scalarbase(p, r);
@@ -24940,7 +25052,7 @@ var require_nacl_fast = __commonJS({
         for (i = 0; i < 32; i++) x[i] = r[i];
         for (i = 0; i < 32; i++) {
           for (j = 0; j < 32; j++) {
-            x[i + j] += h[i] * d[j];
+            x[i + j] += h[i] * d2[j];
           }
         }
         modL(sm.subarray(32), x);
@@ -25365,7 +25477,7 @@ var init_pem = __esm({
 });
 
 // ../engine/src/attest/keys.ts
-import { createHash as createHash5, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { createHash as createHash6, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 function generateCosignKeyPair(password) {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   return {
@@ -25446,7 +25558,7 @@ function publicKeyOf(key) {
 }
 function keyHint(key) {
   const spki = publicKeyOf(key).export({ type: "spki", format: "der" });
-  return createHash5("sha256").update(spki).digest("base64");
+  return createHash6("sha256").update(spki).digest("base64");
 }
 var COSIGN_KEY_LABEL, SIGSTORE_KEY_LABEL;
 var init_keys = __esm({
@@ -25461,14 +25573,14 @@ var init_keys = __esm({
 });
 
 // ../engine/src/attest/bundle.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 function messageSignatureBundle(key, artifact, signature) {
-  const sha2563 = Buffer.isBuffer(artifact) ? createHash6("sha256").update(artifact).digest() : artifact.sha256;
+  const sha2564 = Buffer.isBuffer(artifact) ? createHash7("sha256").update(artifact).digest() : artifact.sha256;
   return {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     verificationMaterial: { publicKey: { hint: keyHint(key) }, tlogEntries: [] },
     messageSignature: {
-      messageDigest: { algorithm: "SHA2_256", digest: sha2563.toString("base64") },
+      messageDigest: { algorithm: "SHA2_256", digest: sha2564.toString("base64") },
       signature: signature.toString("base64")
     }
   };
@@ -25508,8 +25620,8 @@ function messageBundleParts(bundle, what) {
   if (ms.messageDigest?.algorithm !== void 0 && ms.messageDigest.algorithm !== "SHA2_256") {
     throw new LadingError("VERIFY_FAILED", `${what}: unsupported bundle digest ${String(ms.messageDigest.algorithm)}`);
   }
-  const sha2563 = typeof ms.messageDigest?.digest === "string" ? decodeBase64(ms.messageDigest.digest) : null;
-  return { signature, sha256: sha2563 };
+  const sha2564 = typeof ms.messageDigest?.digest === "string" ? decodeBase64(ms.messageDigest.digest) : null;
+  return { signature, sha256: sha2564 };
 }
 function assertMessageBundle(claimed, actualSha256, signatureValid, what) {
   if (claimed && !claimed.equals(actualSha256)) {
@@ -25518,9 +25630,9 @@ function assertMessageBundle(claimed, actualSha256, signatureValid, what) {
   if (!signatureValid) throw new LadingError("VERIFY_FAILED", `${what}: invalid signature in the bundle`);
 }
 function verifyMessageBundle(key, bundle, artifact, what) {
-  const { signature, sha256: sha2563 } = messageBundleParts(bundle, what);
-  const actual = createHash6("sha256").update(artifact).digest();
-  assertMessageBundle(sha2563, actual, verifyBytes(key, artifact, signature), what);
+  const { signature, sha256: sha2564 } = messageBundleParts(bundle, what);
+  const actual = createHash7("sha256").update(artifact).digest();
+  assertMessageBundle(sha2564, actual, verifyBytes(key, artifact, signature), what);
 }
 function verifyDsseBundle(key, bundle, what) {
   if (!bundle.dsseEnvelope) throw new LadingError("VERIFY_FAILED", `${what}: the bundle holds no DSSE envelope`);
@@ -25717,22 +25829,22 @@ function malformed2(what, why) {
 }
 function parseDescriptor(v, what) {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw malformed2(what, "not an object");
-  const d = v;
-  if (d["annotations"] !== void 0 && !isStringRecord(d["annotations"])) {
+  const d2 = v;
+  if (d2["annotations"] !== void 0 && !isStringRecord(d2["annotations"])) {
     throw new LadingError("BAD_INPUT", `${what}: descriptor annotations must be an object of strings`);
   }
-  if (typeof d["mediaType"] !== "string") throw malformed2(what, "no mediaType");
-  const digest = d["digest"];
+  if (typeof d2["mediaType"] !== "string") throw malformed2(what, "no mediaType");
+  const digest = d2["digest"];
   if (typeof digest !== "string" || !isDigest2(digest)) {
     throw malformed2(what, `invalid digest ${JSON.stringify(digest ?? null).slice(0, 80)}`);
   }
-  const size = d["size"];
+  const size = d2["size"];
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw malformed2(what, "invalid size");
-  const out = { mediaType: d["mediaType"], digest, size };
-  if (Array.isArray(d["urls"])) out.urls = d["urls"].filter((u) => typeof u === "string");
-  if (d["annotations"] !== void 0) out.annotations = d["annotations"];
-  if (typeof d["artifactType"] === "string") out.artifactType = d["artifactType"];
-  const platform = descriptorPlatform(d["platform"]);
+  const out = { mediaType: d2["mediaType"], digest, size };
+  if (Array.isArray(d2["urls"])) out.urls = d2["urls"].filter((u) => typeof u === "string");
+  if (d2["annotations"] !== void 0) out.annotations = d2["annotations"];
+  if (typeof d2["artifactType"] === "string") out.artifactType = d2["artifactType"];
+  const platform = descriptorPlatform(d2["platform"]);
   if (platform) out.platform = platform;
   return out;
 }
@@ -25885,13 +25997,13 @@ var init_manifest = __esm({
 });
 
 // ../engine/src/attest/cosign-layout.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 function attachmentTag(digest, kind) {
   if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new LadingError("BAD_INPUT", `not a sha256 digest: ${digest}`);
   return `${digest.replace(":", "-")}.${kind}`;
 }
 function sha256(bytes) {
-  return `sha256:${createHash7("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${createHash8("sha256").update(bytes).digest("hex")}`;
 }
 function descriptorFor(mediaType, bytes, annotations) {
   return { mediaType, size: bytes.length, digest: sha256(bytes), ...annotations ? { annotations } : {} };
@@ -26690,8 +26802,8 @@ async function checkPredicate(predicateType, predicate, subject, source = "the p
   const problem = check(predicate);
   if (problem) throw invalidPredicate(source, predicateType, problem);
   if (predicateType === PREDICATE_TYPES["lading-report"]) {
-    const mismatch2 = reportSubjectMismatch(predicate, subject);
-    if (mismatch2) throw new LadingError("DIGEST_MISMATCH", `${source}: ${mismatch2}`);
+    const mismatch3 = reportSubjectMismatch(predicate, subject);
+    if (mismatch3) throw new LadingError("DIGEST_MISMATCH", `${source}: ${mismatch3}`);
   }
 }
 function invalidPredicate(source, predicateType, problem) {
@@ -26846,12 +26958,12 @@ function isDigestSet(value) {
 function descriptorsProblem(value, field2) {
   if (value === void 0) return void 0;
   if (!Array.isArray(value)) return `${field2} must be an array`;
-  for (const [i, d] of value.entries()) {
-    if (!isObject2(d)) return `${field2}[${i}] must be an object`;
-    if (d["uri"] === void 0 && d["digest"] === void 0 && d["content"] === void 0 && d["name"] === void 0) {
+  for (const [i, d2] of value.entries()) {
+    if (!isObject2(d2)) return `${field2}[${i}] must be an object`;
+    if (d2["uri"] === void 0 && d2["digest"] === void 0 && d2["content"] === void 0 && d2["name"] === void 0) {
       return `${field2}[${i}] needs one of uri, digest, content or name`;
     }
-    if (d["digest"] !== void 0 && !isDigestSet(d["digest"]))
+    if (d2["digest"] !== void 0 && !isDigestSet(d2["digest"]))
       return `${field2}[${i}].digest must map algorithms to hex`;
   }
   return void 0;
@@ -27046,7 +27158,7 @@ function parseSimpleSigning(bytes, what) {
     throw invalid2(what, '"optional" must be an object');
   return raw;
 }
-function repositoryOf(dockerReference) {
+function repositoryOf2(dockerReference) {
   try {
     return formatRepository(parseReference(dockerReference));
   } catch {
@@ -27124,7 +27236,7 @@ function checkSignatureLayer(payload, annotations, key, image, required, what) {
   if (signedDigest !== image.digest) {
     throw new LadingError("VERIFY_FAILED", `${what}: signed for digest ${signedDigest}, not ${image.digest}`);
   }
-  const signedRepo = repositoryOf(parsed.critical.identity["docker-reference"]);
+  const signedRepo = repositoryOf2(parsed.critical.identity["docker-reference"]);
   if (signedRepo !== image.name) {
     throw new LadingError("VERIFY_FAILED", `${what}: signed for repository ${signedRepo}, not ${image.name}`);
   }
@@ -27439,7 +27551,7 @@ function retryDelayMs(policy, attempt, headers) {
   return Math.min(exp / 2 + Math.random() * (exp / 2), policy.maxDelayMs);
 }
 function sleep(ms, signal) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     if (signal?.aborted) {
       reject(abortedError());
       return;
@@ -27450,7 +27562,7 @@ function sleep(ms, signal) {
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve5();
+      resolve6();
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -27474,7 +27586,7 @@ function resumableBody(first2, reopen, policy, what, signal) {
   let offset = 0;
   let attempt = 0;
   let current = first2.body;
-  const fail3 = (err2) => {
+  const fail4 = (err2) => {
     if (out.destroyed) return;
     const e = err2;
     const why = `connection lost after ${offset} bytes (${e.code ?? e.message})`;
@@ -27482,13 +27594,13 @@ function resumableBody(first2, reopen, policy, what, signal) {
   };
   const resume = async (cause) => {
     if (attempt >= policy.retries || !isRetryableError(cause)) {
-      fail3(cause);
+      fail4(cause);
       return;
     }
     try {
       await sleep(retryDelayMs(policy, attempt++), signal);
     } catch (err2) {
-      fail3(err2);
+      fail4(err2);
       return;
     }
     if (out.destroyed) return;
@@ -27497,7 +27609,7 @@ function resumableBody(first2, reopen, policy, what, signal) {
       const range = headerValue(res.headers, "content-range") ?? "";
       if (res.status !== 206 || !range.startsWith(`bytes ${offset}-`)) {
         discardBody(res);
-        fail3(new LadingError("NETWORK", `${what}: connection lost at byte ${offset} and the server cannot resume`));
+        fail4(new LadingError("NETWORK", `${what}: connection lost at byte ${offset} and the server cannot resume`));
         return;
       }
       attach(res.body);
@@ -27688,15 +27800,15 @@ var init_auth = __esm({
 });
 
 // ../engine/src/registry/digest.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 import { Transform } from "node:stream";
 function hasherFor(digest) {
   const algorithm = ALGORITHMS[digest.split(":")[0] ?? ""];
   if (!algorithm) throw new LadingError("BAD_INPUT", `unsupported digest algorithm in ${digest}`);
-  return createHash8(algorithm);
+  return createHash9(algorithm);
 }
 function sha256Digest(data) {
-  return `sha256:${createHash8("sha256").update(data).digest("hex")}`;
+  return `sha256:${createHash9("sha256").update(data).digest("hex")}`;
 }
 function digestLike(like, data) {
   return `${like.split(":")[0]}:${hasherFor(like).update(data).digest("hex")}`;
@@ -27749,14 +27861,14 @@ var init_digest = __esm({
 import { spawn } from "node:child_process";
 function runCredentialHelper(name, serverUrl) {
   const program2 = `docker-credential-${name}`;
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const child = spawn(program2, ["get"], { stdio: ["pipe", "pipe", "pipe"] });
     const out = [];
     let size = 0;
     const timer = setTimeout(() => child.kill("SIGKILL"), HELPER_TIMEOUT_MS);
-    child.stdout.on("data", (d) => {
-      size += d.length;
-      if (size <= MAX_OUTPUT) out.push(d);
+    child.stdout.on("data", (d2) => {
+      size += d2.length;
+      if (size <= MAX_OUTPUT) out.push(d2);
     });
     child.stderr.resume();
     child.on("error", (err2) => {
@@ -27768,12 +27880,12 @@ function runCredentialHelper(name, serverUrl) {
       clearTimeout(timer);
       const text3 = Buffer.concat(out).toString("utf8").trim();
       if (code !== 0) {
-        if (/credentials not found/i.test(text3)) resolve5(void 0);
+        if (/credentials not found/i.test(text3)) resolve6(void 0);
         else
           reject(new LadingError("AUTH", `credential helper ${program2} failed for ${serverUrl}: ${firstLine(text3)}`));
         return;
       }
-      resolve5(parseHelperOutput(program2, text3));
+      resolve6(parseHelperOutput(program2, text3));
     });
     child.stdin.on("error", () => {
     });
@@ -27945,7 +28057,7 @@ var init_errors2 = __esm({
 import http from "node:http";
 import https from "node:https";
 function exchange(req) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     if (req.signal?.aborted) {
       reject(abortedError());
       return;
@@ -27973,7 +28085,7 @@ function exchange(req) {
       response = res;
       res.socket?.setTimeout(req.idleTimeoutMs);
       res.once("close", cleanup);
-      resolve5({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
+      resolve6({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
     };
     const request = isHttps ? https.request(req.url, options2, onResponse) : http.request(req.url, options2, onResponse);
     request.setTimeout(req.idleTimeoutMs, () => {
@@ -28737,12 +28849,12 @@ var init_signer = __esm({
 });
 
 // ../engine/src/attest/subjects.ts
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash10 } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
 import { basename as basename2 } from "node:path";
 async function fileDescriptor(path, what) {
   const bytes = await readInputFile(path, what);
-  return { name: basename2(path), digest: { sha256: createHash9("sha256").update(bytes).digest("hex") } };
+  return { name: basename2(path), digest: { sha256: createHash10("sha256").update(bytes).digest("hex") } };
 }
 async function describeSubject(value, registry) {
   if (existsSync2(value)) return fileDescriptor(value, "subject");
@@ -28762,6 +28874,7 @@ var attest_exports = {};
 __export(attest_exports, {
   BUNDLE_V03_MEDIA_TYPE: () => BUNDLE_V03_MEDIA_TYPE,
   COSIGN_KEY_LABEL: () => COSIGN_KEY_LABEL,
+  COSIGN_SIGNATURE_TYPE: () => COSIGN_SIGNATURE_TYPE,
   GITHUB_BUILD_TYPE: () => GITHUB_BUILD_TYPE,
   GITLAB_BUILD_TYPE: () => GITLAB_BUILD_TYPE,
   IN_TOTO_PAYLOAD_TYPE: () => IN_TOTO_PAYLOAD_TYPE,
@@ -28770,6 +28883,7 @@ __export(attest_exports, {
   MAX_ENVELOPE_BYTES: () => MAX_ENVELOPE_BYTES,
   PREDICATE_TYPES: () => PREDICATE_TYPES,
   SIGSTORE_KEY_LABEL: () => SIGSTORE_KEY_LABEL,
+  SIMPLE_SIGNING_MEDIA_TYPE: () => SIMPLE_SIGNING_MEDIA_TYPE,
   SLSA_PROVENANCE_V1: () => SLSA_PROVENANCE_V1,
   STATEMENT_V01: () => STATEMENT_V01,
   STATEMENT_V1: () => STATEMENT_V1,
@@ -28805,6 +28919,7 @@ __export(attest_exports, {
   parsePrivateKey: () => parsePrivateKey,
   parsePublicKey: () => parsePublicKey,
   parseSignatureText: () => parseSignatureText,
+  parseSimpleSigning: () => parseSimpleSigning,
   parseStatement: () => parseStatement,
   predicateTypeFor: () => predicateTypeFor,
   probeGit: () => probeGit,
@@ -28812,12 +28927,14 @@ __export(attest_exports, {
   readInputFile: () => readInputFile,
   reportImageDigests: () => reportImageDigests,
   reportSubjectMismatch: () => reportSubjectMismatch,
+  repositoryOf: () => repositoryOf2,
   resolveImage: () => resolveImage,
   rfc3339: () => rfc3339,
   signBlob: () => signBlob,
   signEnvelope: () => signEnvelope,
   signFile: () => signFile,
   signImage: () => signImage,
+  simpleSigningPayload: () => simpleSigningPayload,
   statementCovers: () => statementCovers,
   verifyBlob: () => verifyBlob,
   verifyDsseBundle: () => verifyDsseBundle,
@@ -28850,6 +28967,7 @@ var init_attest = __esm({
     init_registry_port();
     init_report_binding();
     init_signer();
+    init_simple_signing();
     init_statement();
     init_subjects();
   }
@@ -29476,6 +29594,9 @@ function reportsTransactions(open8) {
   } catch {
     return false;
   }
+}
+function sqliteDriverName() {
+  return choose().name;
 }
 function openSqlite(path, options2 = {}) {
   const driver = choose();
@@ -30243,34 +30364,34 @@ var require_yauzl = __commonJS({
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
     function openPromise(path, options2) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         open8(path, { ...options2, lazyEntries: true }, function(err2, zipfile) {
           if (err2) return reject(err2);
-          resolve5(zipfile);
+          resolve6(zipfile);
         });
       });
     }
     function fromFdPromise(fd, options2) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         fromFd(fd, { ...options2, lazyEntries: true }, function(err2, zipfile) {
           if (err2) return reject(err2);
-          resolve5(zipfile);
+          resolve6(zipfile);
         });
       });
     }
     function fromBufferPromise(buffer, options2) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         fromBuffer(buffer, { ...options2, lazyEntries: true }, function(err2, zipfile) {
           if (err2) return reject(err2);
-          resolve5(zipfile);
+          resolve6(zipfile);
         });
       });
     }
     function fromRandomAccessReaderPromise(reader2, totalSize, options2) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         fromRandomAccessReader(reader2, totalSize, { ...options2, lazyEntries: true }, function(err2, zipfile) {
           if (err2) return reject(err2);
-          resolve5(zipfile);
+          resolve6(zipfile);
         });
       });
     }
@@ -30554,15 +30675,15 @@ var require_yauzl = __commonJS({
         if (self2.autoClose) self2.close();
       }
       function onEntry(entry) {
-        let { resolve: resolve5 } = pendingResolveReject;
+        let { resolve: resolve6 } = pendingResolveReject;
         pendingResolveReject = null;
-        resolve5({ value: entry });
+        resolve6({ value: entry });
       }
       function onEnd() {
-        let { resolve: resolve5 } = pendingResolveReject;
+        let { resolve: resolve6 } = pendingResolveReject;
         pendingResolveReject = null;
         cleanup();
-        resolve5({ done: true });
+        resolve6({ done: true });
       }
       function onError(err2) {
         let { reject } = pendingResolveReject;
@@ -30575,9 +30696,9 @@ var require_yauzl = __commonJS({
           return this;
         },
         next() {
-          const promise = new Promise((resolve5, reject) => {
+          const promise = new Promise((resolve6, reject) => {
             if (pendingResolveReject != null) throw new Error("next() called before previous Promise was resolved.");
-            pendingResolveReject = { resolve: resolve5, reject };
+            pendingResolveReject = { resolve: resolve6, reject };
           });
           self2.readEntry();
           return promise;
@@ -30766,26 +30887,26 @@ var require_yauzl = __commonJS({
       });
     };
     ZipFile.prototype.openReadStreamPromise = function(entry, options2) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         this.openReadStream(entry, options2, function(err2, readStream2) {
           if (err2) return reject(err2);
-          resolve5(readStream2);
+          resolve6(readStream2);
         });
       });
     };
     ZipFile.prototype.openReadStreamLowLevelPromise = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress3, uncompressedSize) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         this.openReadStream(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress3, uncompressedSize, function(err2, readStream2) {
           if (err2) return reject(err2);
-          resolve5(readStream2);
+          resolve6(readStream2);
         });
       });
     };
     ZipFile.prototype.readLocalFileHeaderPromise = function(entry, options2) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve6, reject) => {
         this.readLocalFileHeader(entry, options2, function(err2, localFileHeader) {
           if (err2) return reject(err2);
-          resolve5(localFileHeader);
+          resolve6(localFileHeader);
         });
       });
     };
@@ -31105,7 +31226,7 @@ async function* readZipEntries(file, options2 = {}) {
   }
 }
 function openZip(reader2, label) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     import_yauzl.default.fromRandomAccessReader(
       reader2,
       reader2.size,
@@ -31115,13 +31236,13 @@ function openZip(reader2, label) {
           reader2.close(() => {
           });
           reject(new LadingError("BAD_INPUT", `${label}: not a readable zip archive: ${err2?.message}`));
-        } else resolve5(zip);
+        } else resolve6(zip);
       }
     );
   });
 }
 function nextEntry(zip, label) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const cleanup = () => {
       zip.off("entry", onEntry);
       zip.off("end", onEnd);
@@ -31129,11 +31250,11 @@ function nextEntry(zip, label) {
     };
     const onEntry = (entry) => {
       cleanup();
-      resolve5(entry);
+      resolve6(entry);
     };
     const onEnd = () => {
       cleanup();
-      resolve5(void 0);
+      resolve6(void 0);
     };
     const onError = (err2) => {
       cleanup();
@@ -31150,7 +31271,7 @@ function readEntry(zip, reader2, entry, maxEntryBytes) {
   if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
     return Promise.reject(new Error(`unsupported compression method ${entry.compressionMethod}`));
   }
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     zip.readLocalFileHeader(entry, { minimal: true }, (err2, header2) => {
       if (err2) {
         reject(err2);
@@ -31163,7 +31284,7 @@ function readEntry(zip, reader2, entry, maxEntryBytes) {
           throw new Error(`size mismatch: ${data.length} bytes, the archive says ${entry.uncompressedSize}`);
         }
         if (crc32(data) !== entry.crc32) throw new Error("CRC mismatch");
-        resolve5(data);
+        resolve6(data);
       } catch (e) {
         reject(e instanceof Error ? e : new Error(thrownValueText(e)));
       }
@@ -32481,9 +32602,9 @@ function renderDiff(diff, format) {
       throw new LadingError("USAGE", `unknown diff format "${format}" (choose from ${DIFF_FORMATS.join(", ")})`);
   }
 }
-function deltaText(d) {
+function deltaText(d2) {
   const sign3 = (n) => n > 0 ? `+${n}` : String(n);
-  return `critical ${sign3(d.critical)}, high ${sign3(d.high)}, medium ${sign3(d.medium)}, low ${sign3(d.low)}, unknown ${sign3(d.unknown)}`;
+  return `critical ${sign3(d2.critical)}, high ${sign3(d2.high)}, medium ${sign3(d2.medium)}, low ${sign3(d2.low)}, unknown ${sign3(d2.unknown)}`;
 }
 function renderDiffTable(diff) {
   const lines = [
@@ -32593,7 +32714,7 @@ var init_diff2 = __esm({
 });
 
 // ../engine/src/cache/result-cache.ts
-import { createHash as createHash10, randomBytes as randomBytes4 } from "node:crypto";
+import { createHash as createHash11, randomBytes as randomBytes4 } from "node:crypto";
 import { mkdir as mkdir2, readdir as readdir2, readFile as readFile5, rename as rename3, stat as stat7, unlink as unlink2, utimes, writeFile } from "node:fs/promises";
 import { join as join8 } from "node:path";
 function layerScanScope(catalogers) {
@@ -32623,10 +32744,10 @@ function resultCacheKey(input2) {
     ],
     maxInflatedBytes: input2.maxInflatedBytes ?? null
   };
-  return createHash10("sha256").update(JSON.stringify(material)).digest("hex");
+  return createHash11("sha256").update(JSON.stringify(material)).digest("hex");
 }
 function encodeEntry(payload) {
-  const digest = createHash10("sha256").update(payload).digest("hex");
+  const digest = createHash11("sha256").update(payload).digest("hex");
   return Buffer.concat([Buffer.from(`${MAGIC} ${RESULT_CACHE_FORMAT} sha256:${digest}
 `), payload]);
 }
@@ -32636,7 +32757,7 @@ function decodeEntry2(raw) {
   const header2 = /^lading-result-cache (\d+) sha256:([a-f0-9]{64})$/.exec(raw.subarray(0, newline).toString("latin1"));
   if (!header2 || Number(header2[1]) !== RESULT_CACHE_FORMAT) return void 0;
   const payload = raw.subarray(newline + 1);
-  if (createHash10("sha256").update(payload).digest("hex") !== header2[2]) return void 0;
+  if (createHash11("sha256").update(payload).digest("hex") !== header2[2]) return void 0;
   return payload;
 }
 function parseInventory(payload) {
@@ -33708,7 +33829,7 @@ var init_manifest2 = __esm({
 });
 
 // ../engine/src/catalog/lang/java/archive.ts
-import { createHash as createHash11 } from "node:crypto";
+import { createHash as createHash12 } from "node:crypto";
 function isJavaArchivePath(path) {
   return ARCHIVE_EXT.test(path);
 }
@@ -33762,7 +33883,7 @@ function visit(buf, fileName, inner, depth2, limits, shared2, scan2) {
       fromPoms.push(pkg);
     }
   }
-  const sha1 = () => createHash11("sha1").update(buf).digest("hex");
+  const sha1 = () => createHash12("sha1").update(buf).digest("hex");
   if (fromPoms.length === 1 && fromPoms[0]) fromPoms[0].sha1 = sha1();
   for (const pkg of fromPoms) scan2.packages.push(pkg);
   if (fromPoms.length === 0) {
@@ -33923,7 +34044,7 @@ function npmLicenses(doc) {
   return uniq([one(doc.license), ...list]);
 }
 function readNpmManifest(doc) {
-  const deps = [doc.dependencies, doc.optionalDependencies].flatMap((d) => isRecord(d) ? Object.keys(d) : []);
+  const deps = [doc.dependencies, doc.optionalDependencies].flatMap((d2) => isRecord(d2) ? Object.keys(d2) : []);
   const manifest = { licenses: npmLicenses(doc), dependsOn: uniq(deps) };
   const name = stringOr(doc.name);
   const version2 = stringOr(doc.version);
@@ -34145,7 +34266,7 @@ function pnpPackages(stateText) {
       if (!Array.isArray(byReference) || typeof byReference[0] !== "string" || !isRecord(byReference[1])) continue;
       const info = byReference[1];
       if (typeof info.packageLocation !== "string") continue;
-      const dependencies2 = Array.isArray(info.packageDependencies) ? info.packageDependencies.filter((d) => Array.isArray(d) && typeof d[0] === "string" && d[1] !== null).map((d) => d[0]).filter((dep) => dep !== name) : [];
+      const dependencies2 = Array.isArray(info.packageDependencies) ? info.packageDependencies.filter((d2) => Array.isArray(d2) && typeof d2[0] === "string" && d2[1] !== null).map((d2) => d2[0]).filter((dep) => dep !== name) : [];
       packages.push({ name, reference: byReference[0], packageLocation: info.packageLocation, dependencies: dependencies2 });
     }
   }
@@ -34315,7 +34436,7 @@ function toPackage3(entry, file, dev) {
     foundBy: ID6
   };
   const require2 = isRecord(entry.require) ? Object.keys(entry.require) : [];
-  const deps = require2.filter((d) => d.includes("/"));
+  const deps = require2.filter((d2) => d2.includes("/"));
   if (deps.length) pkg.dependsOn = deps;
   if (dev.has(name)) pkg.metadata = { "composer.dev": "true" };
   return pkg;
@@ -34685,8 +34806,8 @@ function compareDigitStrings(a, b) {
   const lb = b.length - j;
   if (la !== lb) return la < lb ? -1 : 1;
   for (; i < a.length; i++, j++) {
-    const d = a.charCodeAt(i) - b.charCodeAt(j);
-    if (d !== 0) return d < 0 ? -1 : 1;
+    const d2 = a.charCodeAt(i) - b.charCodeAt(j);
+    if (d2 !== 0) return d2 < 0 ? -1 : 1;
   }
   return 0;
 }
@@ -36302,7 +36423,18 @@ function readSqlite(content, wal) {
   const copy = Buffer.from(content);
   copy[18] = 1;
   copy[19] = 1;
-  return readPackages(() => new (sqlite())(copy, { readonly: true }), copy.length);
+  if (sqliteDriverName() === "node:sqlite") return readFromPrivateFile(copy);
+  return readPackages(() => wrapBetterSqlite3(new (sqlite())(copy, { readonly: true })), copy.length);
+}
+function readFromPrivateFile(copy) {
+  const dir = mkdtempSync2(join9(tmpdir2(), "lading-rpmdb-"));
+  try {
+    const path = join9(dir, "rpmdb.sqlite");
+    writeFileSync2(path, copy, { mode: 384 });
+    return readPackages(() => openSqlite(path, { readonly: true }), copy.length);
+  } finally {
+    rmSync3(dir, { recursive: true, force: true });
+  }
 }
 function readWithWal(content, wal) {
   const dir = mkdtempSync2(join9(tmpdir2(), "lading-rpmdb-"));
@@ -36310,7 +36442,7 @@ function readWithWal(content, wal) {
     const path = join9(dir, "rpmdb.sqlite");
     writeFileSync2(path, content, { mode: 384 });
     writeFileSync2(`${path}-wal`, wal, { mode: 384 });
-    return readPackages(() => new (sqlite())(path, { fileMustExist: true }), content.length + wal.length);
+    return readPackages(() => openSqlite(path), content.length + wal.length);
   } finally {
     rmSync3(dir, { recursive: true, force: true });
   }
@@ -36319,18 +36451,18 @@ function readPackages(open8, budgetBytes) {
   let db;
   try {
     db = open8();
-    const problem = sqliteShapeProblem(wrapBetterSqlite3(db), { required: ["Packages"] });
+    const problem = sqliteShapeProblem(db, { required: ["Packages"] });
     if (problem !== void 0) throw new DatabaseError(`refusing rpm SQLite database: ${problem}`);
-    const rows = db.prepare("SELECT blob FROM Packages ORDER BY hnum LIMIT ?").raw().iterate(MAX_RPM_ROWS + 1);
+    const rows = db.prepare("SELECT blob FROM Packages ORDER BY hnum LIMIT ?").iterate(MAX_RPM_ROWS + 1);
     const result = { blobs: [], problems: [] };
     let count = 0;
     let bytes = 0;
-    for (const [blob] of rows) {
+    for (const { blob } of rows) {
       if (++count > MAX_RPM_ROWS) throw new DatabaseError(`rpm SQLite database has more than ${MAX_RPM_ROWS} packages`);
-      if (Buffer.isBuffer(blob)) {
+      if (blob instanceof Uint8Array) {
         bytes += blob.length;
         if (bytes > budgetBytes) throw new DatabaseError("rpm SQLite database yields more bytes than it holds");
-        result.blobs.push(blob);
+        result.blobs.push(Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
       } else result.problems.push("Packages row without a blob");
     }
     return result;
@@ -36604,8 +36736,8 @@ function catalogDatabase2(file, wal, os, sink, maxPackages) {
     const older = readInfos(file, content, false);
     return older ? new Map(older.map((info) => [keyOf2(info), evr(info)])) : void 0;
   });
-  const resolve5 = dependencyResolver([...unique.values()]);
-  return [...unique].map(([key, info]) => toPackage7(info, file.path, layers.get(key), resolve5, os));
+  const resolve6 = dependencyResolver([...unique.values()]);
+  return [...unique].map(([key, info]) => toPackage7(info, file.path, layers.get(key), resolve6, os));
 }
 function dependencyResolver(infos) {
   const providers = /* @__PURE__ */ new Map();
@@ -36624,7 +36756,7 @@ function dependencyResolver(infos) {
     return [...names].sort();
   };
 }
-function toPackage7(info, dbPath2, layer, resolve5, os) {
+function toPackage7(info, dbPath2, layer, resolve6, os) {
   const version2 = evr(info);
   const pkg = {
     name: info.name,
@@ -36648,7 +36780,7 @@ function toPackage7(info, dbPath2, layer, resolve5, os) {
   const source = info.sourceRpm ? parseSourceRpm(info.sourceRpm) : void 0;
   if (source) pkg.source = source;
   if (info.arch) pkg.arch = info.arch;
-  const depends = resolve5(info.requires).filter((name) => name !== info.name);
+  const depends = resolve6(info.requires).filter((name) => name !== info.name);
   if (depends.length > 0) pkg.dependsOn = depends;
   if (info.files.length > 0) pkg.ownedFiles = info.files;
   const metadata = {};
@@ -36785,7 +36917,7 @@ function bad2(value, max) {
   return value !== void 0 && (value.length > max || UNPRINTABLE.test(value) || value !== value.trim());
 }
 function packageProblem(pkg) {
-  if (pkg.name === "" || bad2(pkg.name, MAX_NAME)) return `invalid package name ${quote(pkg.name)}`;
+  if (pkg.name === "" || bad2(pkg.name, MAX_NAME2)) return `invalid package name ${quote(pkg.name)}`;
   if (pkg.version === "" || bad2(pkg.version, MAX_VERSION2)) {
     return `package ${quote(pkg.name)} has an invalid version ${quote(pkg.version)}`;
   }
@@ -36794,9 +36926,9 @@ function packageProblem(pkg) {
 }
 function cleanSecondary(pkg) {
   const clean2 = { ...pkg };
-  if (pkg.source && (bad2(pkg.source.name, MAX_NAME) || bad2(pkg.source.version, MAX_VERSION2))) delete clean2.source;
+  if (pkg.source && (bad2(pkg.source.name, MAX_NAME2) || bad2(pkg.source.version, MAX_VERSION2))) delete clean2.source;
   if (pkg.dependsOn) {
-    const deps = pkg.dependsOn.filter((d) => d !== "" && !bad2(d, MAX_NAME));
+    const deps = pkg.dependsOn.filter((d2) => d2 !== "" && !bad2(d2, MAX_NAME2));
     if (deps.length > 0) clean2.dependsOn = deps;
     else delete clean2.dependsOn;
   }
@@ -36831,12 +36963,12 @@ function quote(value) {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
   );
 }
-var UNPRINTABLE, MAX_NAME, MAX_VERSION2;
+var UNPRINTABLE, MAX_NAME2, MAX_VERSION2;
 var init_package_sanity = __esm({
   "../engine/src/catalog/package-sanity.ts"() {
     "use strict";
     UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/u;
-    MAX_NAME = 512;
+    MAX_NAME2 = 512;
     MAX_VERSION2 = 256;
   }
 });
@@ -36916,7 +37048,7 @@ var init_selector = __esm({
 });
 
 // ../engine/src/catalog/run.ts
-import { createHash as createHash12 } from "node:crypto";
+import { createHash as createHash13 } from "node:crypto";
 async function runCatalogers(files, catalogers, limits = DEFAULT_LIMITS, walkWarnings = [], inflate2) {
   const warnings = [];
   const found = [];
@@ -36997,7 +37129,7 @@ function assignIds(found) {
   return sorted.map((pkg) => {
     const { ownedFiles: _owned, ...rest } = pkg;
     const basis = `${pkg.type}\0${pkg.purl}\0${pkg.locations[0]?.path ?? ""}`;
-    let id = createHash12("sha256").update(basis).digest("hex").slice(0, 16);
+    let id = createHash13("sha256").update(basis).digest("hex").slice(0, 16);
     const n = seen.get(id) ?? 0;
     seen.set(id, n + 1);
     if (n > 0) id = `${id}-${n}`;
@@ -37068,10 +37200,10 @@ var init_accounts = __esm({
 });
 
 // ../engine/src/checks/config-secrets.ts
-import { createHash as createHash13 } from "node:crypto";
+import { createHash as createHash14 } from "node:crypto";
 function maskSecret(value) {
   const shown = value.slice(0, Math.min(4, Math.floor(value.length / 3)));
-  const digest = createHash13("sha256").update(value).digest("hex").slice(0, 12);
+  const digest = createHash14("sha256").update(value).digest("hex").slice(0, 12);
   return `${shown}\u2026 (sha256:${digest})`;
 }
 function knownFormat(value) {
@@ -37243,7 +37375,7 @@ function fileCheckKinds(path, mode) {
     kinds.push("package-manager");
   }
   if (mode & 3072) kinds.push("setuid");
-  if (mode & 2 && !TMP_DIRS.some((d) => path.startsWith(d))) kinds.push("world-writable");
+  if (mode & 2 && !TMP_DIRS.some((d2) => path.startsWith(d2))) kinds.push("world-writable");
   if (isCache(path)) kinds.push("cache");
   return kinds;
 }
@@ -37537,14 +37669,14 @@ var init_esm = __esm({
         throw e;
       return e;
     };
-    rb = function(d, b, n) {
+    rb = function(d2, b, n) {
       var i = 0, o = 0;
       for (; i < n; ++i)
-        o |= d[b++] << (i << 3);
+        o |= d2[b++] << (i << 3);
       return o;
     };
-    b4 = function(d, b) {
-      return (d[b] | d[b + 1] << 8 | d[b + 2] << 16 | d[b + 3] << 24) >>> 0;
+    b4 = function(d2, b) {
+      return (d2[b] | d2[b + 1] << 8 | d2[b + 2] << 16 | d2[b + 3] << 24) >>> 0;
     };
     rzfh = function(dat, w) {
       var n3 = dat[0] | dat[1] << 8 | dat[2] << 16;
@@ -38272,13 +38404,13 @@ async function peekHead(input2, n) {
       continue;
     }
     if (input2.readableEnded || input2.destroyed) break;
-    await new Promise((resolve5, reject) => {
+    await new Promise((resolve6, reject) => {
       const settle = (err2) => {
         input2.off("readable", onReady);
         input2.off("end", onReady);
         input2.off("error", settle);
         if (err2) reject(err2);
-        else resolve5();
+        else resolve6();
       };
       const onReady = () => settle();
       input2.once("readable", onReady);
@@ -39280,7 +39412,7 @@ var init_target_spec = __esm({
 });
 
 // ../engine/src/image/layer/verify.ts
-import { createHash as createHash14, getHashes } from "node:crypto";
+import { createHash as createHash15, getHashes } from "node:crypto";
 import { Transform as Transform6 } from "node:stream";
 function parseDigest(digest) {
   const m = /^(sha256|sha384|sha512):([a-f0-9]+)$/.exec(digest);
@@ -39294,11 +39426,11 @@ function parseDigest(digest) {
 }
 function digestOf(data, like = "sha256:") {
   const algorithm = like.slice(0, like.indexOf(":")) || "sha256";
-  return `${algorithm}:${createHash14(algorithm).update(data).digest("hex")}`;
+  return `${algorithm}:${createHash15(algorithm).update(data).digest("hex")}`;
 }
 function checkDigest(data, expected, what) {
   const { algorithm, hex } = parseDigest(expected);
-  const actual = createHash14(algorithm).update(data).digest("hex");
+  const actual = createHash15(algorithm).update(data).digest("hex");
   if (actual !== hex) throw mismatch(what, expected, `${algorithm}:${actual}`);
 }
 function mismatch(what, expected, actual) {
@@ -39320,7 +39452,7 @@ function passing(onChunk, onEnd) {
 }
 function verifying(expected, what, options2 = {}) {
   const { algorithm, hex } = parseDigest(expected);
-  const hash = createHash14(algorithm);
+  const hash = createHash15(algorithm);
   return passing(
     (chunk) => {
       hash.update(chunk);
@@ -39336,7 +39468,7 @@ function counting(onBytes) {
   return passing((chunk) => onBytes(chunk.length));
 }
 function measuring(onBytes) {
-  const hash = createHash14("sha256");
+  const hash = createHash15("sha256");
   let result;
   const stream = passing(
     (chunk) => {
@@ -39367,7 +39499,7 @@ import { Worker } from "node:worker_threads";
 function hashFileRangeOffThread(file, start, size, like, signal) {
   const { algorithm } = parseDigest(like);
   if (signal?.aborted) return Promise.reject(abortedError());
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, start, size, algorithm } });
     let settled = false;
     const settle = (done) => {
@@ -39381,7 +39513,7 @@ function hashFileRangeOffThread(file, start, size, like, signal) {
     signal?.addEventListener("abort", stop, { once: true });
     worker.on("message", (msg) => {
       if (msg.error !== void 0) settle(() => reject(new Error(msg.error)));
-      else settle(() => resolve5(msg.read === size ? `${algorithm}:${msg.hex}` : void 0));
+      else settle(() => resolve6(msg.read === size ? `${algorithm}:${msg.hex}` : void 0));
     });
     worker.on("error", (err2) => settle(() => reject(err2)));
     worker.on("exit", () => settle(() => reject(new Error("hash worker exited early"))));
@@ -39761,7 +39893,7 @@ async function scanLayerTar(reader2, ctx) {
   for (; ; ) {
     if (ctx.signal && ++sinceYield >= ENTRIES_PER_YIELD) {
       sinceYield = 0;
-      await new Promise((resolve5) => setImmediate(resolve5));
+      await new Promise((resolve6) => setImmediate(resolve6));
     }
     let e = reader2.tryNext();
     if (e === void 0) e = await reader2.next();
@@ -39825,7 +39957,7 @@ var init_layer_scan = __esm({
 });
 
 // ../engine/src/image/walk/layer-scan-cache.ts
-import { createHash as createHash15 } from "node:crypto";
+import { createHash as createHash16 } from "node:crypto";
 function layerScanKey(cache, layer, inPlace, caps) {
   const material = [
     "layer-scan",
@@ -39836,7 +39968,7 @@ function layerScanKey(cache, layer, inPlace, caps) {
     caps.maxFileBytes,
     caps.maxCondenseBytes ?? null
   ];
-  return createHash15("sha256").update(JSON.stringify(material)).digest("hex");
+  return createHash16("sha256").update(JSON.stringify(material)).digest("hex");
 }
 function encodeLayerScan(scan2) {
   const ops = scan2.ops.map((op) => {
@@ -40728,7 +40860,7 @@ function parseImageConfig(raw, what) {
   const doc = parseJson2(raw, what);
   const rootfs = doc["rootfs"];
   const diffIds = isObject5(rootfs) ? strings2(rootfs["diff_ids"]) : [];
-  if (!isObject5(rootfs) || !Array.isArray(rootfs["diff_ids"]) || diffIds.some((d) => !DIGEST3.test(d))) {
+  if (!isObject5(rootfs) || !Array.isArray(rootfs["diff_ids"]) || diffIds.some((d2) => !DIGEST3.test(d2))) {
     throw new LadingError("BAD_INPUT", `${what} has no valid rootfs.diff_ids`);
   }
   const c = isObject5(doc["config"]) ? doc["config"] : {};
@@ -41423,8 +41555,8 @@ function feedPieces(full, seen, sink) {
     closeSync3(fd);
   }
 }
-async function scanEntry(root2, path, d, ctx, skip3, inspected) {
-  if (d.isDirectory()) {
+async function scanEntry(root2, path, d2, ctx, skip3, inspected) {
+  if (d2.isDirectory()) {
     return skip3.has(path) ? void 0 : { kind: "dir", path };
   }
   const full = join11(root2, path);
@@ -41469,7 +41601,7 @@ async function scanDir(root2, ctx, skip3) {
   const stack = ["/"];
   let dirs = 0;
   while (stack.length > 0) {
-    if (ctx.signal && ++dirs % DIRS_PER_YIELD === 0) await new Promise((resolve5) => setImmediate(resolve5));
+    if (ctx.signal && ++dirs % DIRS_PER_YIELD === 0) await new Promise((resolve6) => setImmediate(resolve6));
     throwIfAborted(ctx.signal);
     const dir = stack.pop();
     let entries;
@@ -41480,8 +41612,8 @@ async function scanDir(root2, ctx, skip3) {
       ctx.warnings.push(scanWarning("image", `unreadable directory: ${thrownValueText(err2)}`, dir));
       continue;
     }
-    for (const d of entries) {
-      const op = await scanEntry(root2, dir === "/" ? `/${d.name}` : `${dir}/${d.name}`, d, ctx, skip3, inspected);
+    for (const d2 of entries) {
+      const op = await scanEntry(root2, dir === "/" ? `/${d2.name}` : `${dir}/${d2.name}`, d2, ctx, skip3, inspected);
       if (!op) continue;
       if (!("kind" in op)) {
         ctx.warnings.push(op);
@@ -42260,7 +42392,7 @@ var init_keywords = __esm({
         const states = goto.length;
         if (states > 65535) throw new Error("too many keyword states");
         const delta = new Uint16Array(states * 256);
-        const fail3 = new Int32Array(states);
+        const fail4 = new Int32Array(states);
         const queue = [];
         for (let c = 0; c < 256; c++) {
           const next = goto[0]?.get(c);
@@ -42269,7 +42401,7 @@ var init_keywords = __esm({
         }
         for (let head2 = 0; head2 < queue.length; head2++) {
           const s = queue[head2];
-          const f = fail3[s];
+          const f = fail4[s];
           out[s] = [...out[s] ?? [], ...out[f] ?? []];
           for (let c = 0; c < 256; c++) {
             const next = goto[s]?.get(c);
@@ -42277,7 +42409,7 @@ var init_keywords = __esm({
               delta[s * 256 + c] = delta[f * 256 + c];
             } else {
               delta[s * 256 + c] = next;
-              fail3[next] = s === 0 ? 0 : delta[f * 256 + c];
+              fail4[next] = s === 0 ? 0 : delta[f * 256 + c];
               queue.push(next);
             }
           }
@@ -42315,12 +42447,12 @@ var init_keywords = __esm({
 });
 
 // ../engine/src/secrets/known-keys.ts
-import { createHash as createHash16 } from "node:crypto";
+import { createHash as createHash17 } from "node:crypto";
 function normaliseSecret(secret) {
   return /\s|\\[nr]/.test(secret) ? secret.replace(/(?:\s|\\[nr])+/g, "") : secret;
 }
 function isKnownPublicSecret(secret) {
-  return KNOWN.has(createHash16("sha256").update(normaliseSecret(secret)).digest("hex"));
+  return KNOWN.has(createHash17("sha256").update(normaliseSecret(secret)).digest("hex"));
 }
 var KNOWN_PUBLIC_SECRETS, KNOWN;
 var init_known_keys = __esm({
@@ -42442,12 +42574,12 @@ var init_known_keys = __esm({
 });
 
 // ../engine/src/secrets/redact.ts
-import { createHash as createHash17 } from "node:crypto";
+import { createHash as createHash18 } from "node:crypto";
 function redact(secret) {
   return `${secret.slice(0, 4)}\u2026(${secret.length})`;
 }
 function secretFingerprint(ruleId, path, secret) {
-  return createHash17("sha256").update(`${ruleId}\0${path}\0${secret}`).digest("hex").slice(0, 32);
+  return createHash18("sha256").update(`${ruleId}\0${path}\0${secret}`).digest("hex").slice(0, 32);
 }
 function shannonEntropy(s) {
   if (s.length === 0) return 0;
@@ -42467,7 +42599,7 @@ var init_redact = __esm({
 });
 
 // ../engine/src/secrets/scanner.ts
-import { createHash as createHash18 } from "node:crypto";
+import { createHash as createHash19 } from "node:crypto";
 function compileRules(rules = SECRET_RULES) {
   const compiled2 = rules.map((rule) => ({ rule, regex: new RegExp(rule.pattern, `g${rule.flags ?? ""}`) }));
   const byKeyword = /* @__PURE__ */ new Map();
@@ -42549,7 +42681,7 @@ var init_scanner = __esm({
           return;
         }
         if (!this.hashes) {
-          this.hashes = { md5: createHash18("md5"), sha1: createHash18("sha1"), sha256: createHash18("sha256") };
+          this.hashes = { md5: createHash19("md5"), sha1: createHash19("sha1"), sha256: createHash19("sha256") };
           for (const held of this.held ?? []) this.updateHashes(held);
           this.held = void 0;
         }
@@ -42563,11 +42695,11 @@ var init_scanner = __esm({
       }
       digests() {
         if (!this.hashes) {
-          this.hashes = { md5: createHash18("md5"), sha1: createHash18("sha1"), sha256: createHash18("sha256") };
+          this.hashes = { md5: createHash19("md5"), sha1: createHash19("sha1"), sha256: createHash19("sha256") };
           for (const held of this.held ?? []) this.updateHashes(held);
         }
-        const { md5: md52, sha1, sha256: sha2563 } = this.hashes;
-        return { md5: md52.digest("hex"), sha1: sha1.digest("hex"), sha256: sha2563.digest("hex") };
+        const { md5: md52, sha1, sha256: sha2564 } = this.hashes;
+        return { md5: md52.digest("hex"), sha1: sha1.digest("hex"), sha256: sha2564.digest("hex") };
       }
       /** The first `n` pending bytes, as one buffer (copied only when they span several chunks). */
       take(n) {
@@ -42648,9 +42780,9 @@ function wantsVendorChecksums(path) {
 function vendorChecksums(files) {
   const md52 = /* @__PURE__ */ new Map();
   const sha1 = /* @__PURE__ */ new Map();
-  const sha2563 = /* @__PURE__ */ new Map();
+  const sha2564 = /* @__PURE__ */ new Map();
   const rpm = preferredPaths().find((p) => (files.get(p)?.content.length ?? 0) > 0);
-  if (rpm) rpmDigests(files.get(rpm), files.get(`${rpm}-wal`)?.content, { md5: md52, sha1, sha256: sha2563 });
+  if (rpm) rpmDigests(files.get(rpm), files.get(`${rpm}-wal`)?.content, { md5: md52, sha1, sha256: sha2564 });
   for (const [path, file] of files) {
     if (!DPKG_MD5SUMS.test(path)) continue;
     for (const line of file.content.toString("utf8").split("\n")) {
@@ -42676,7 +42808,7 @@ function vendorChecksums(files) {
     }
     break;
   }
-  return { md5: md52, sha1, sha256: sha2563 };
+  return { md5: md52, sha1, sha256: sha2564 };
 }
 function rpmDigests(file, wal, into) {
   const read = readerFor(file.path);
@@ -43386,12 +43518,12 @@ var require_semver = __commonJS({
     var parseOptions = require_parse_options();
     var { compareIdentifiers } = require_identifiers();
     var isPrereleaseIdentifier = (prerelease, identifier) => {
-      const identifiers = identifier.split(".");
-      if (identifiers.length > prerelease.length) {
+      const identifiers2 = identifier.split(".");
+      if (identifiers2.length > prerelease.length) {
         return false;
       }
-      for (let i = 0; i < identifiers.length; i++) {
-        if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
+      for (let i = 0; i < identifiers2.length; i++) {
+        if (compareIdentifiers(prerelease[i], identifiers2[i]) !== 0) {
           return false;
         }
       }
@@ -43961,7 +44093,7 @@ var require_cmp = __commonJS({
     var gte = require_gte();
     var lt = require_lt();
     var lte = require_lte();
-    var cmp8 = (a, op, b, loose) => {
+    var cmp9 = (a, op, b, loose) => {
       switch (op) {
         case "===":
           if (typeof a === "object") {
@@ -43997,7 +44129,7 @@ var require_cmp = __commonJS({
           throw new TypeError(`Invalid operator: ${op}`);
       }
     };
-    module.exports = cmp8;
+    module.exports = cmp9;
   }
 });
 
@@ -44763,7 +44895,7 @@ var require_comparator = __commonJS({
             return false;
           }
         }
-        return cmp8(version2, this.operator, this.semver, this.options);
+        return cmp9(version2, this.operator, this.semver, this.options);
       }
       intersects(comp, options2) {
         if (!(comp instanceof _Comparator)) {
@@ -44796,10 +44928,10 @@ var require_comparator = __commonJS({
         if (this.semver.version === comp.semver.version && this.operator.includes("=") && comp.operator.includes("=")) {
           return true;
         }
-        if (cmp8(this.semver, "<", comp.semver, options2) && this.operator.startsWith(">") && comp.operator.startsWith("<")) {
+        if (cmp9(this.semver, "<", comp.semver, options2) && this.operator.startsWith(">") && comp.operator.startsWith("<")) {
           return true;
         }
-        if (cmp8(this.semver, ">", comp.semver, options2) && this.operator.startsWith("<") && comp.operator.startsWith(">")) {
+        if (cmp9(this.semver, ">", comp.semver, options2) && this.operator.startsWith("<") && comp.operator.startsWith(">")) {
           return true;
         }
         return false;
@@ -44808,7 +44940,7 @@ var require_comparator = __commonJS({
     module.exports = Comparator;
     var parseOptions = require_parse_options();
     var { safeRe: re, t } = require_re();
-    var cmp8 = require_cmp();
+    var cmp9 = require_cmp();
     var debug = require_debug();
     var SemVer = require_semver();
     var Range = require_range();
@@ -45297,7 +45429,7 @@ var require_semver2 = __commonJS({
     var internalRe = require_re();
     var constants4 = require_constants2();
     var SemVer = require_semver();
-    var identifiers = require_identifiers();
+    var identifiers2 = require_identifiers();
     var parse2 = require_parse();
     var valid2 = require_valid();
     var clean2 = require_clean();
@@ -45319,7 +45451,7 @@ var require_semver2 = __commonJS({
     var neq = require_neq();
     var gte = require_gte();
     var lte = require_lte();
-    var cmp8 = require_cmp();
+    var cmp9 = require_cmp();
     var coerce = require_coerce();
     var truncate2 = require_truncate();
     var Comparator = require_comparator();
@@ -45358,7 +45490,7 @@ var require_semver2 = __commonJS({
       neq,
       gte,
       lte,
-      cmp: cmp8,
+      cmp: cmp9,
       coerce,
       truncate: truncate2,
       Comparator,
@@ -45381,8 +45513,8 @@ var require_semver2 = __commonJS({
       tokens: internalRe.t,
       SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
       RELEASE_TYPES: constants4.RELEASE_TYPES,
-      compareIdentifiers: identifiers.compareIdentifiers,
-      rcompareIdentifiers: identifiers.rcompareIdentifiers
+      compareIdentifiers: identifiers2.compareIdentifiers,
+      rcompareIdentifiers: identifiers2.rcompareIdentifiers
     };
   }
 });
@@ -46407,15 +46539,15 @@ function rpmvercmp(a, b) {
   if (i >= a.length && j >= b.length) return 0;
   return i >= a.length ? -1 : 1;
 }
-function parseRpmEvr(evr2) {
-  checkOrderable("rpm", evr2);
+function parseRpmEvr(evr3) {
+  checkOrderable("rpm", evr3);
   let s = 0;
-  while (s < evr2.length && isDigitCode(evr2.charCodeAt(s))) s++;
+  while (s < evr3.length && isDigitCode(evr3.charCodeAt(s))) s++;
   let epoch = "0";
-  let rest = evr2;
-  if (evr2[s] === ":") {
-    if (s > 0) epoch = evr2.slice(0, s);
-    rest = evr2.slice(s + 1);
+  let rest = evr3;
+  if (evr3[s] === ":") {
+    if (s > 0) epoch = evr3.slice(0, s);
+    rest = evr3.slice(s + 1);
   }
   const dash = rest.lastIndexOf("-");
   if (dash === -1) return { epoch, version: rest };
@@ -46588,7 +46720,7 @@ async function compareBatch(ecosystem, input2, output) {
 }
 function write(output, text3) {
   if (text3 === "" || output.write(text3)) return void 0;
-  return new Promise((resolve5) => output.once("drain", resolve5));
+  return new Promise((resolve6) => output.once("drain", resolve6));
 }
 function compareLine(scheme, line, onError) {
   let record;
@@ -46670,14 +46802,14 @@ function evaluateRange(scheme, events, version2, toText, skipped) {
       skipped.push(`${kind} ${text3}: ${message(err2)}`);
     }
   }
-  const cmp8 = (a, b) => {
+  const cmp9 = (a, b) => {
     if (a.parsed === void 0 || b.parsed === void 0) {
       if (a.parsed === b.parsed) return KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
       return a.parsed === void 0 ? -1 : 1;
     }
     return scheme.compareParsed(a.parsed, b.parsed) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
   };
-  parsed.sort(cmp8);
+  parsed.sort(cmp9);
   const vs = (e) => e.parsed === void 0 ? 1 : scheme.compareParsed(version2, e.parsed);
   const limits = parsed.filter((e) => e.kind === "limit");
   if (limits.length > 0 && !hasInfiniteLimit && !limits.some((e) => vs(e) < 0)) return { affected: false };
@@ -47291,8 +47423,8 @@ function maxVectorsFor(eq1, eq2, eq3, eq4, eq5, eq6) {
   for (const a of MAX_COMPOSED.eq1[eq1])
     for (const b of MAX_COMPOSED.eq2[eq2])
       for (const c of MAX_COMPOSED.eq3[eq3][eq6])
-        for (const d of MAX_COMPOSED.eq4[eq4])
-          for (const e of MAX_COMPOSED.eq5[eq5]) out.push(parseValues(`${a}/${b}/${c}/${d}/${e}`));
+        for (const d2 of MAX_COMPOSED.eq4[eq4])
+          for (const e of MAX_COMPOSED.eq5[eq5]) out.push(parseValues(`${a}/${b}/${c}/${d2}/${e}`));
   maxVectorCache.set(key, out);
   return out;
 }
@@ -47328,12 +47460,12 @@ function score(metrics) {
     }
     if (!DISTANCE_METRICS.some((k) => distance[k] < 0)) break;
   }
-  const d = (k) => distance[k];
+  const d2 = (k) => distance[k];
   const current = {
-    eq1: d("AV") + d("PR") + d("UI"),
-    eq2: d("AC") + d("AT"),
-    eq3eq6: d("VC") + d("VI") + d("VA") + d("CR") + d("IR") + d("AR"),
-    eq4: d("SC") + d("SI") + d("SA")
+    eq1: d2("AV") + d2("PR") + d2("UI"),
+    eq2: d2("AC") + d2("AT"),
+    eq3eq6: d2("VC") + d2("VI") + d2("VA") + d2("CR") + d2("IR") + d2("AR"),
+    eq4: d2("SC") + d2("SI") + d2("SA")
   };
   const step = 0.1;
   const depth2 = {
@@ -47504,8 +47636,8 @@ function distroSeverity(affected, record) {
 function impactOfSummary(summary) {
   return summary ? /^(Low|Moderate|Important|Critical):\s/.exec(summary)?.[1] : void 0;
 }
-function stringAt(obj, key) {
-  const value = obj?.[key];
+function stringAt(obj2, key) {
+  const value = obj2?.[key];
   return typeof value === "string" ? value : void 0;
 }
 var WORDS;
@@ -48646,7 +48778,7 @@ function readSpdx(doc, where) {
   }
   const relationships = asArray(doc["relationships"]).map(asObject).filter((r) => !!r);
   const described = new Set(
-    asArray(doc["documentDescribes"]).filter((d) => typeof d === "string")
+    asArray(doc["documentDescribes"]).filter((d2) => typeof d2 === "string")
   );
   const dependsOn = /* @__PURE__ */ new Map();
   for (const rel of relationships) {
@@ -49066,7 +49198,7 @@ var init_scan2 = __esm({
 });
 
 // ../engine/src/oci/layout-write.ts
-import { createHash as createHash19, randomBytes as randomBytes5 } from "node:crypto";
+import { createHash as createHash20, randomBytes as randomBytes5 } from "node:crypto";
 import { mkdir as mkdir3, readdir as readdir3, readFile as readFile7, rename as rename4, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join12 } from "node:path";
 import { Transform as Transform7 } from "node:stream";
@@ -49095,7 +49227,7 @@ function tempBlobPath(blobs) {
   return join12(blobs, `.lading-${randomBytes5(6).toString("hex")}`);
 }
 function tap() {
-  const hash = createHash19("sha256");
+  const hash = createHash20("sha256");
   const t = new Transform7({
     transform(chunk, _enc, cb) {
       hash.update(chunk);
@@ -49108,7 +49240,7 @@ function tap() {
   return t;
 }
 async function writeBlob(blobs, data) {
-  const hex = createHash19("sha256").update(data).digest("hex");
+  const hex = createHash20("sha256").update(data).digest("hex");
   const tmp = tempBlobPath(blobs);
   await writeFile2(tmp, data);
   await rename4(tmp, join12(blobs, hex));
@@ -49433,13 +49565,13 @@ async function flattenOpened(image, options2) {
   const tarTap = tap();
   const gzTap = tap();
   const written = new Promise(
-    (resolve5, reject) => pipeline7(
+    (resolve6, reject) => pipeline7(
       tarOut,
       tarTap,
       createGzip({ level: 6 }),
       gzTap,
       createWriteStream2(tmp),
-      (err2) => err2 ? reject(err2) : resolve5()
+      (err2) => err2 ? reject(err2) : resolve6()
     )
   );
   const write2 = async (chunk) => {
@@ -49579,83 +49711,6 @@ var init_flatten2 = __esm({
   "../engine/src/flatten/index.ts"() {
     "use strict";
     init_flatten();
-  }
-});
-
-// ../engine/src/patch/control.ts
-function parseStanzas(text3) {
-  const stanzas = [];
-  let current = [];
-  for (const raw of text3.split("\n")) {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") {
-      if (current.length > 0) stanzas.push(current);
-      current = [];
-      continue;
-    }
-    if (line.startsWith("#")) continue;
-    if (line.startsWith(" ") || line.startsWith("	")) {
-      const last = current[current.length - 1];
-      if (last) last[1] += `
-${line}`;
-      continue;
-    }
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    current.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
-  }
-  if (current.length > 0) stanzas.push(current);
-  return stanzas;
-}
-function field(stanza, name) {
-  const lower = name.toLowerCase();
-  for (const [k, v] of stanza) if (k.toLowerCase() === lower) return v;
-  return void 0;
-}
-function formatStanza(stanza) {
-  return stanza.map(([k, v]) => v.startsWith("\n") || v === "" ? `${k}:${v}
-` : `${k}: ${v}
-`).join("");
-}
-function fieldLines(stanza, name) {
-  const value = field(stanza, name);
-  if (value === void 0) return [];
-  return value.split("\n").slice(1).map((l) => l.trim()).filter((l) => l !== "");
-}
-var init_control = __esm({
-  "../engine/src/patch/control.ts"() {
-    "use strict";
-  }
-});
-
-// ../engine/src/patch/ar.ts
-function readAr(archive, what) {
-  if (archive.subarray(0, 8).toString("latin1") !== MAGIC3)
-    throw new LadingError("BAD_INPUT", `${what}: not an ar archive`);
-  const members = [];
-  let at = 8;
-  while (at < archive.length) {
-    if (at + 60 > archive.length) throw new LadingError("BAD_INPUT", `${what}: truncated ar member header`);
-    const header2 = archive.subarray(at, at + 60);
-    if (header2[58] !== 96 || header2[59] !== 10)
-      throw new LadingError("BAD_INPUT", `${what}: corrupt ar member header`);
-    const name = header2.subarray(0, 16).toString("latin1").trim().replace(/\/$/, "");
-    const sizeText = header2.subarray(48, 58).toString("latin1").trim();
-    if (!/^\d+$/.test(sizeText)) throw new LadingError("BAD_INPUT", `${what}: corrupt ar member size`);
-    const size = Number(sizeText);
-    const start = at + 60;
-    if (start + size > archive.length) throw new LadingError("BAD_INPUT", `${what}: truncated ar member ${name}`);
-    members.push({ name, data: archive.subarray(start, start + size) });
-    at = start + size + size % 2;
-  }
-  return members;
-}
-var MAGIC3;
-var init_ar = __esm({
-  "../engine/src/patch/ar.ts"() {
-    "use strict";
-    init_lading_error();
-    MAGIC3 = "!<arch>\n";
   }
 });
 
@@ -49855,6 +49910,615 @@ var init_tar = __esm({
   }
 });
 
+// ../engine/src/patch/apk.ts
+import { createHash as createHash21, createPublicKey as createPublicKey2, verify as verify2 } from "node:crypto";
+import { inflateRawSync as inflateRawSync4 } from "node:zlib";
+function mismatch2(message2) {
+  return new LadingError("DIGEST_MISMATCH", message2);
+}
+function apkField(block, key) {
+  for (const [k, v] of block) if (k === key) return v;
+  return void 0;
+}
+function parseApkBlocks(text3) {
+  const blocks = [];
+  let current = [];
+  for (const line of text3.split("\n")) {
+    if (line === "") {
+      if (current.length > 0) blocks.push(current);
+      current = [];
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon !== 1) continue;
+    current.push([line.slice(0, 1), line.slice(2)]);
+  }
+  if (current.length > 0) blocks.push(current);
+  return blocks;
+}
+function formatApkBlock(block) {
+  return block.map(([k, v]) => `${k}:${v}
+`).join("");
+}
+function gzipMembers(data, what, maxMembers, maxBytes) {
+  const members = [];
+  let at = 0;
+  while (at < data.length) {
+    if (members.length >= maxMembers)
+      throw new LadingError("BAD_INPUT", `${what}: more than ${maxMembers} gzip streams`);
+    if (data[at] !== 31 || data[at + 1] !== 139 || data[at + 2] !== 8) {
+      throw new LadingError("BAD_INPUT", `${what}: not a gzip stream at byte ${at}`);
+    }
+    const flags = data[at + 3];
+    let p = at + 10;
+    if (flags & 4) p += 2 + data.readUInt16LE(p);
+    if (flags & 8) p = data.indexOf(0, p) + 1;
+    if (flags & 16) p = data.indexOf(0, p) + 1;
+    if (flags & 2) p += 2;
+    if (p <= at || p > data.length) throw new LadingError("BAD_INPUT", `${what}: corrupt gzip header`);
+    let inflated;
+    try {
+      inflated = inflateRawSync4(data.subarray(p), {
+        info: true,
+        maxOutputLength: maxBytes
+      });
+    } catch (err2) {
+      if (err2.code === "ERR_BUFFER_TOO_LARGE") {
+        throw new LadingError("LIMIT", `${what}: a gzip stream inflates to more than ${maxBytes} bytes`);
+      }
+      throw new LadingError("BAD_INPUT", `${what}: corrupt gzip stream`, { cause: err2 });
+    }
+    const end = p + inflated.engine.bytesWritten + 8;
+    if (end > data.length) throw new LadingError("BAD_INPUT", `${what}: truncated gzip stream`);
+    members.push({ raw: data.subarray(at, end), content: inflated.buffer });
+    at = end;
+  }
+  return members;
+}
+function cutTar(content, what) {
+  return readTar(Buffer.concat([content, Buffer.alloc(1024)]), what);
+}
+function verifySignature(signature, signed, keys, what) {
+  const entries = cutTar(signature, `${what} signature`);
+  let named2 = 0;
+  for (const entry of entries) {
+    const m = /^\.SIGN\.RSA(256)?\.(.+)$/.exec(entry.path);
+    if (!m) continue;
+    const key = keys.find((k) => k.name === m[2]);
+    if (!key) continue;
+    named2++;
+    if (verify2(m[1] ? "sha256" : "sha1", signed, key.key, entry.data)) return;
+  }
+  if (named2 === 0) throw mismatch2(`${what}: not signed by a key in /etc/apk/keys (or the keyrings given)`);
+  throw mismatch2(`${what}: the signature does not verify (the index was changed or the key is wrong)`);
+}
+function apkRepositories(view) {
+  const text3 = view.content("etc/apk/repositories")?.toString("utf8") ?? "";
+  return text3.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter((l) => l !== "" && !l.startsWith("@"));
+}
+function apkKeys(view, given) {
+  const keys = [];
+  if (given) {
+    return given.map((pem, i) => ({ name: `keyring ${i + 1}`, key: createPublicKey2(pem) }));
+  }
+  for (const path of view.children("etc/apk/keys")) {
+    const bytes = view.content(path);
+    if (!bytes) continue;
+    try {
+      keys.push({ name: path.slice(path.lastIndexOf("/") + 1), key: createPublicKey2(bytes) });
+    } catch (err2) {
+      throw new LadingError("BAD_INPUT", `/${path}: not a PEM public key`, { cause: err2 });
+    }
+  }
+  return keys;
+}
+function verifiedApkIndex(file, keys, what, anyKeyName) {
+  const members = gzipMembers(file, what, 2, MAX_INDEX);
+  const [signature, content] = members;
+  if (!signature || !content) throw mismatch2(`${what}: unsigned (no signature stream)`);
+  const signed = file.subarray(signature.raw.length);
+  const usable = anyKeyName ? keys.flatMap((k) => signatureNames(signature.content, what).map((name) => ({ ...k, name }))) : keys;
+  verifySignature(signature.content, signed, usable, what);
+  const index = cutTar(content.content, what).find((e) => e.path === "APKINDEX");
+  if (!index) throw new LadingError("BAD_INPUT", `${what}: no APKINDEX inside`);
+  return index.data.toString("utf8");
+}
+function signatureNames(signature, what) {
+  return cutTar(signature, `${what} signature`).map((e) => /^\.SIGN\.RSA(?:256)?\.(.+)$/.exec(e.path)?.[1]).filter((n) => n !== void 0);
+}
+async function apkCandidates(view, options2) {
+  const repositories = apkRepositories(view).map(
+    (r) => options2.mirror ? `${options2.mirror.replace(/\/+$/, "")}/${r.split("/").slice(-2).join("/")}` : r
+  );
+  if (repositories.length === 0) {
+    throw new LadingError("BAD_INPUT", "the image configures no apk repositories (etc/apk/repositories)");
+  }
+  const keys = apkKeys(view, options2.keyrings);
+  if (keys.length === 0) throw mismatch2("no apk signing key to verify the indexes with (etc/apk/keys is empty)");
+  const candidates = [];
+  for (const repository of repositories) {
+    const base = `${repository.replace(/\/+$/, "")}/${options2.architecture}`;
+    const url = `${base}/APKINDEX.tar.gz`;
+    const file = await fetchBytes(url, MAX_INDEX_FILE, options2.signal ? { signal: options2.signal } : {});
+    if (!file) throw new LadingError("NOT_FOUND", `${url}: not found (HTTP 404)`);
+    const text3 = verifiedApkIndex(file, keys, url, !!options2.keyrings);
+    for (const block of parseApkBlocks(text3)) {
+      const name = apkField(block, "P");
+      const version2 = apkField(block, "V");
+      const checksum = apkField(block, "C");
+      if (!name || !version2 || !checksum) continue;
+      candidates.push({
+        block,
+        name,
+        version: version2,
+        architecture: apkField(block, "A") ?? options2.architecture,
+        origin: apkField(block, "o") ?? name,
+        checksum,
+        url: `${base}/${name}-${version2}.apk`,
+        repository
+      });
+    }
+  }
+  return { repositories, candidates };
+}
+function q1(data) {
+  return `Q1${createHash21("sha1").update(data).digest("base64")}`;
+}
+function readApk(file, checksum, what, maxBytes, withData = true) {
+  const members = gzipMembers(file, what, 3, maxBytes);
+  if (members.length < 2) throw new LadingError("BAD_INPUT", `${what}: not an apk (too few gzip streams)`);
+  const control = members.length === 3 ? members[1] : members[0];
+  const data = members[members.length - 1];
+  if (!control || !data) throw new LadingError("BAD_INPUT", `${what}: not an apk`);
+  if (q1(control.raw) !== checksum) throw mismatch2(`${what}: control checksum differs from the one APKINDEX lists`);
+  const controlItems = cutTar(control.content, `${what} control`);
+  const info = controlItems.find((e) => e.path === ".PKGINFO");
+  if (!info) throw new LadingError("BAD_INPUT", `${what}: no .PKGINFO`);
+  const pkginfo = /* @__PURE__ */ new Map();
+  for (const line of info.data.toString("utf8").split("\n")) {
+    const m = /^([a-z_]+) = (.*)$/.exec(line);
+    if (m) pkginfo.set(m[1], [...pkginfo.get(m[1]) ?? [], m[2]]);
+  }
+  const datahash = pkginfo.get("datahash")?.[0];
+  if (!datahash) throw new LadingError("BAD_INPUT", `${what}: .PKGINFO has no datahash`);
+  if (createHash21("sha256").update(data.raw).digest("hex") !== datahash) {
+    throw mismatch2(`${what}: data differs from the datahash its verified control lists`);
+  }
+  return {
+    pkginfo,
+    scripts: controlItems.filter((e) => APK_SCRIPTS.test(e.path)).map((e) => e.path),
+    triggers: pkginfo.get("triggers") ?? [],
+    data: withData ? readTar(data.content, `${what} data`) : [],
+    sha256: createHash21("sha256").update(file).digest("hex")
+  };
+}
+var MAX_INDEX, MAX_INDEX_FILE, APK_SCRIPTS;
+var init_apk2 = __esm({
+  "../engine/src/patch/apk.ts"() {
+    "use strict";
+    init_lading_error();
+    init_download();
+    init_tar();
+    MAX_INDEX = 256 * 1024 ** 2;
+    MAX_INDEX_FILE = 64 * 1024 ** 2;
+    APK_SCRIPTS = /^\.(pre|post)-(install|upgrade|deinstall)$|^\.trigger$/;
+  }
+});
+
+// ../engine/src/patch/plan-apk.ts
+function installedApks(view) {
+  const text3 = view.content(APK_INSTALLED)?.toString("utf8") ?? "";
+  const out = [];
+  for (const block of parseApkBlocks(text3)) {
+    const name = apkField(block, "P");
+    const version2 = apkField(block, "V");
+    if (!name || !version2) continue;
+    out.push({ name, version: version2, architecture: apkField(block, "A") ?? "", origin: apkField(block, "o") ?? name, block });
+  }
+  return out;
+}
+function parseDependency(dep) {
+  if (dep.startsWith("!")) return void 0;
+  const m = /^([^<>=~]+)(?:(<=|>=|<|>|=|~)(.+))?$/.exec(dep);
+  if (!m) return void 0;
+  return m[2] && m[3] ? { name: m[1], op: m[2], version: m[3] } : { name: m[1] };
+}
+function versionHolds(have, op, want) {
+  if (!op || !want) return true;
+  const c = compareApk(have, want, op === "~");
+  if (op === "=" || op === "~") return c === 0;
+  if (op === ">=") return c >= 0;
+  if (op === "<=") return c <= 0;
+  if (op === ">") return c > 0;
+  return c < 0;
+}
+async function planAlpine(view, findings, options2) {
+  const installed = installedApks(view);
+  if (installed.length === 0) throw new LadingError("BAD_INPUT", `the image has no apk database (/${APK_INSTALLED})`);
+  const byName = new Map(installed.map((p) => [p.name, p]));
+  const wanted = /* @__PURE__ */ new Map();
+  for (const finding of findings) {
+    const pkg = byName.get(finding.package);
+    if (!pkg) continue;
+    const fixed = [...finding.fixedVersions].sort((a, b) => compareApk(a, b)).find((v) => compareApk(v, pkg.version) > 0);
+    if (!fixed) continue;
+    const entry = wanted.get(pkg.origin) ?? { fixed, ids: /* @__PURE__ */ new Set() };
+    if (compareApk(fixed, entry.fixed) > 0) entry.fixed = fixed;
+    entry.ids.add(finding.id);
+    wanted.set(pkg.origin, entry);
+  }
+  const downloads = /* @__PURE__ */ new Map();
+  if (wanted.size === 0) return { repositories: [], entries: [], downloads, installed };
+  const indexOptions = { architecture: options2.architecture };
+  if (options2.mirror) indexOptions.mirror = options2.mirror;
+  if (options2.keyrings) indexOptions.keyrings = options2.keyrings;
+  if (options2.signal) indexOptions.signal = options2.signal;
+  const { repositories, candidates } = await apkCandidates(view, indexOptions);
+  const best = (name, atLeast) => candidates.filter((c) => c.name === name && compareApk(c.version, atLeast) >= 0).sort((a, b) => compareApk(b.version, a.version))[0];
+  const entries = [];
+  for (const [origin, { fixed, ids }] of [...wanted].sort(([a], [b]) => a < b ? -1 : 1)) {
+    const entry = {
+      source: origin,
+      fixedVersion: fixed,
+      findings: [...ids].sort(),
+      binaries: [],
+      scripts: [],
+      conffiles: [],
+      triggers: [],
+      unsatisfied: [],
+      verdict: "apply"
+    };
+    entries.push(entry);
+    const chosen2 = /* @__PURE__ */ new Map();
+    for (const pkg of installed.filter((p) => p.origin === origin)) {
+      chosen2.set(pkg.name, { pkg, candidate: best(pkg.name, fixed), dependency: false });
+    }
+    const missing2 = [...chosen2.values()].filter((c) => !c.candidate).map((c) => c.pkg.name);
+    if (missing2.length > 0) {
+      entry.verdict = "candidate-not-found";
+      entry.reason = `no version \u2265 ${fixed} of ${missing2.join(", ")} in the repositories`;
+    } else {
+      resolve4(chosen2, installed, best, entry);
+    }
+    for (const { pkg, candidate, dependency } of chosen2.values()) {
+      const binary = { name: pkg.name, architecture: pkg.architecture, installed: pkg.version };
+      if (dependency) binary.dependency = true;
+      if (candidate) {
+        binary.candidate = candidate.version;
+        binary.url = candidate.url;
+      }
+      entry.binaries.push(binary);
+    }
+    const top = entry.binaries.filter((b) => !b.dependency && b.candidate).map((b) => b.candidate).sort((a, b) => compareApk(a, b)).pop();
+    if (top) entry.candidateVersion = top;
+    if (entry.verdict === "candidate-not-found") continue;
+    for (const { pkg, candidate } of chosen2.values()) {
+      if (!candidate) continue;
+      let got = downloads.get(candidate.url);
+      if (!got) {
+        const bytes = await fetchBytes(
+          candidate.url,
+          options2.maxPackageBytes,
+          options2.signal ? { signal: options2.signal } : {}
+        );
+        if (!bytes) throw new LadingError("NOT_FOUND", `${candidate.url}: not found (HTTP 404)`);
+        got = {
+          bytes,
+          apk: readApk(bytes, candidate.checksum, candidate.url, options2.maxPackageBytes, false),
+          candidate
+        };
+        downloads.set(candidate.url, got);
+      }
+      const binary = entry.binaries.find((b) => b.name === pkg.name);
+      if (binary) binary.sha256 = got.apk.sha256;
+      for (const s of got.apk.scripts) entry.scripts.push(`${pkg.name}: ${s}`);
+      for (const t of got.apk.triggers) entry.triggers.push(`${pkg.name}: ${t}`);
+      if (entry.verdict === "apply" && (got.apk.scripts.length > 0 || got.apk.triggers.length > 0)) {
+        entry.verdict = "needs-scripts";
+        entry.reason = `${pkg.name} ${candidate.version} has scripts (${[...got.apk.scripts, ...got.apk.triggers.map(() => "trigger")].join(", ")}), which only apk can run`;
+      }
+    }
+  }
+  return { repositories, entries, downloads, installed };
+}
+function resolve4(chosen2, installed, best, entry) {
+  const byName = new Map(installed.map((p) => [p.name, p]));
+  for (let round = 0; round < 50; round++) {
+    const versions = new Map(installed.map((p) => [p.name, p.version]));
+    const provides = /* @__PURE__ */ new Map();
+    const addProvides = (block) => {
+      for (const p of (apkField(block, "p") ?? "").split(" ").filter((x) => x)) {
+        const [name, version2] = p.split("=");
+        provides.set(name, [...provides.get(name) ?? [], version2 ?? ""]);
+      }
+    };
+    for (const p of installed) if (!chosen2.has(p.name)) addProvides(p.block);
+    for (const { pkg, candidate } of chosen2.values()) {
+      if (!candidate) continue;
+      versions.set(pkg.name, candidate.version);
+      addProvides(candidate.block);
+    }
+    const holds2 = (d2) => {
+      const have = versions.get(d2.name);
+      if (have !== void 0 && versionHolds(have, d2.op, d2.version)) return true;
+      return (provides.get(d2.name) ?? []).some((v) => !d2.op || v !== "" && versionHolds(v, d2.op, d2.version));
+    };
+    const unsatisfied = [];
+    let pulled = false;
+    for (const { candidate } of [...chosen2.values()]) {
+      if (!candidate) continue;
+      for (const raw of (apkField(candidate.block, "D") ?? "").split(" ").filter((x) => x)) {
+        const dep = parseDependency(raw);
+        if (!dep || holds2(dep)) continue;
+        const old = byName.get(dep.name);
+        const c = old && !chosen2.has(old.name) && dep.version ? best(old.name, dep.version) : void 0;
+        if (old && c && versionHolds(c.version, dep.op, dep.version)) {
+          chosen2.set(old.name, { pkg: old, candidate: c, dependency: true });
+          pulled = true;
+        } else {
+          unsatisfied.push(raw);
+        }
+      }
+    }
+    if (pulled) continue;
+    if (unsatisfied.length > 0) {
+      entry.unsatisfied = [...new Set(unsatisfied)].sort();
+      entry.verdict = "unsatisfied-deps";
+      entry.reason = `needs ${entry.unsatisfied.join(", ")}, which neither the image nor the repositories provide`;
+    }
+    return;
+  }
+}
+var APK_INSTALLED;
+var init_plan_apk = __esm({
+  "../engine/src/patch/plan-apk.ts"() {
+    "use strict";
+    init_lading_error();
+    init_download();
+    init_apk();
+    init_apk2();
+    APK_INSTALLED = "lib/apk/db/installed";
+  }
+});
+
+// ../engine/src/patch/apply-apk.ts
+import { createHash as createHash22 } from "node:crypto";
+function whiteout(path, mtime) {
+  const slash = path.lastIndexOf("/");
+  const name = slash < 0 ? `.wh.${path}` : `${path.slice(0, slash)}/.wh.${path.slice(slash + 1)}`;
+  return {
+    path: name,
+    type: "file",
+    mode: 384,
+    uid: 0,
+    gid: 0,
+    uname: "root",
+    gname: "root",
+    mtime,
+    linkname: "",
+    data: Buffer.alloc(0),
+    xattrs: {}
+  };
+}
+function ownedFiles2(block) {
+  const out = [];
+  let dir = "";
+  for (const [k, v] of block) {
+    if (k === "F") dir = v;
+    else if (k === "R") out.push({ path: dir ? `${dir}/${v}` : v });
+    else if (k === "Z" && out.length > 0) out[out.length - 1].checksum = v;
+  }
+  return out;
+}
+function installedRecord(candidate, data) {
+  const block = [];
+  for (const key of RECORD_FIELDS) {
+    for (const [k, v] of candidate.block) if (k === key) block.push([k, v]);
+  }
+  const dirs = /* @__PURE__ */ new Map();
+  const dirItems = /* @__PURE__ */ new Map();
+  for (const item of data) {
+    if (item.path === "") continue;
+    if (item.type === "directory") {
+      dirItems.set(item.path, item);
+      if (!dirs.has(item.path)) dirs.set(item.path, []);
+      continue;
+    }
+    const slash = item.path.lastIndexOf("/");
+    const dir = slash < 0 ? "" : item.path.slice(0, slash);
+    dirs.set(dir, [...dirs.get(dir) ?? [], item]);
+  }
+  for (const [dir, files] of dirs) {
+    block.push(["F", dir]);
+    const d2 = dirItems.get(dir);
+    if (d2 && (d2.uid !== 0 || d2.gid !== 0 || d2.mode !== 493))
+      block.push(["M", `${d2.uid}:${d2.gid}:${d2.mode.toString(8)}`]);
+    for (const f of files) {
+      block.push(["R", f.path.slice(f.path.lastIndexOf("/") + 1)]);
+      if (f.uid !== 0 || f.gid !== 0 || f.mode !== 420) block.push(["a", `${f.uid}:${f.gid}:${f.mode.toString(8)}`]);
+      if (f.type === "file") block.push(["Z", sha1b64(f.data)]);
+      else if (f.type === "symlink") block.push(["Z", sha1b64(f.linkname)]);
+    }
+  }
+  return block;
+}
+function buildApkLayer(view, entries, downloads, installed, options2) {
+  const { mtime } = options2;
+  const byName = new Map(installed.map((p) => [p.name, p]));
+  const items = /* @__PURE__ */ new Map();
+  const emit = (item) => {
+    items.delete(item.path);
+    items.set(item.path, item);
+  };
+  const patched = [];
+  const keptConffiles = [];
+  const records = /* @__PURE__ */ new Map();
+  const applied = entries.filter((e) => e.verdict === "apply");
+  const replaced = new Set(applied.flatMap((e) => e.binaries.map((b) => b.name)));
+  const owned = /* @__PURE__ */ new Set();
+  for (const p of installed) if (!replaced.has(p.name)) for (const f of ownedFiles2(p.block)) owned.add(f.path);
+  for (const entry of applied) {
+    for (const binary of entry.binaries) {
+      const old = byName.get(binary.name);
+      const got = binary.url ? downloads.get(binary.url) : void 0;
+      if (!old || !got || !binary.url || !binary.candidate) {
+        throw new LadingError("BAD_INPUT", `${binary.name}: the plan has no verified package to apply`);
+      }
+      const apk = readApk(got.bytes, got.candidate.checksum, binary.url, options2.maxPackageBytes, true);
+      const oldFiles = new Map(ownedFiles2(old.block).map((f) => [f.path, f.checksum]));
+      const newPaths = /* @__PURE__ */ new Set();
+      for (const item of apk.data) {
+        if (item.path === "") continue;
+        newPaths.add(item.path);
+        const target = view.resolveParent(item.path);
+        const existing = view.get(target);
+        if (item.type === "directory") {
+          if (!existing && !items.has(target)) emit({ ...item, path: target });
+          continue;
+        }
+        const placed = { ...item, path: target };
+        if (item.type === "hardlink") placed.linkname = view.resolveParent(item.linkname);
+        if (item.type === "file" && item.path.startsWith("etc/")) {
+          const current = view.content(target);
+          const recorded = oldFiles.get(item.path);
+          if (current && recorded && sha1b64(current) !== recorded && sha1b64(current) !== sha1b64(item.data)) {
+            emit({ ...placed, path: `${target}.apk-new` });
+            keptConffiles.push(`/${item.path}`);
+            continue;
+          }
+        }
+        emit(placed);
+      }
+      for (const path of oldFiles.keys()) {
+        if (newPaths.has(path) || owned.has(path)) continue;
+        const target = view.resolveParent(path);
+        const node = view.get(target);
+        if (!node || node.type === "directory") continue;
+        emit(whiteout(target, mtime));
+      }
+      records.set(old.name, installedRecord(got.candidate, apk.data));
+      patched.push({
+        name: binary.name,
+        architecture: binary.architecture,
+        from: old.version,
+        to: binary.candidate,
+        url: binary.url,
+        sha256: apk.sha256
+      });
+    }
+  }
+  const db = view.content(APK_INSTALLED);
+  if (!db) throw new LadingError("BAD_INPUT", `/${APK_INSTALLED} is missing`);
+  const blocks = parseApkBlocks(db.toString("utf8")).map((b) => {
+    const name = apkField(b, "P");
+    return name && records.has(name) ? records.get(name) : b;
+  });
+  const text3 = Buffer.from(`${blocks.map(formatApkBlock).join("\n")}
+`);
+  emit({
+    path: APK_INSTALLED,
+    type: "file",
+    mode: view.get(APK_INSTALLED)?.mode ?? 420,
+    uid: 0,
+    gid: 0,
+    uname: "root",
+    gname: "root",
+    mtime,
+    linkname: "",
+    data: text3,
+    xattrs: {}
+  });
+  return { items: [...items.values()], patched, keptConffiles };
+}
+var RECORD_FIELDS, sha1b64;
+var init_apply_apk = __esm({
+  "../engine/src/patch/apply-apk.ts"() {
+    "use strict";
+    init_lading_error();
+    init_apk2();
+    init_plan_apk();
+    RECORD_FIELDS = ["C", "P", "V", "A", "S", "I", "T", "U", "L", "o", "m", "t", "c", "k", "D", "p", "i", "r", "q"];
+    sha1b64 = (data) => `Q1${createHash22("sha1").update(data).digest("base64")}`;
+  }
+});
+
+// ../engine/src/patch/control.ts
+function parseStanzas(text3) {
+  const stanzas = [];
+  let current = [];
+  for (const raw of text3.split("\n")) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.trim() === "") {
+      if (current.length > 0) stanzas.push(current);
+      current = [];
+      continue;
+    }
+    if (line.startsWith("#")) continue;
+    if (line.startsWith(" ") || line.startsWith("	")) {
+      const last = current[current.length - 1];
+      if (last) last[1] += `
+${line}`;
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    current.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+  }
+  if (current.length > 0) stanzas.push(current);
+  return stanzas;
+}
+function field(stanza, name) {
+  const lower = name.toLowerCase();
+  for (const [k, v] of stanza) if (k.toLowerCase() === lower) return v;
+  return void 0;
+}
+function formatStanza(stanza) {
+  return stanza.map(([k, v]) => v.startsWith("\n") || v === "" ? `${k}:${v}
+` : `${k}: ${v}
+`).join("");
+}
+function fieldLines(stanza, name) {
+  const value = field(stanza, name);
+  if (value === void 0) return [];
+  return value.split("\n").slice(1).map((l) => l.trim()).filter((l) => l !== "");
+}
+var init_control = __esm({
+  "../engine/src/patch/control.ts"() {
+    "use strict";
+  }
+});
+
+// ../engine/src/patch/ar.ts
+function readAr(archive, what) {
+  if (archive.subarray(0, 8).toString("latin1") !== MAGIC3)
+    throw new LadingError("BAD_INPUT", `${what}: not an ar archive`);
+  const members = [];
+  let at = 8;
+  while (at < archive.length) {
+    if (at + 60 > archive.length) throw new LadingError("BAD_INPUT", `${what}: truncated ar member header`);
+    const header2 = archive.subarray(at, at + 60);
+    if (header2[58] !== 96 || header2[59] !== 10)
+      throw new LadingError("BAD_INPUT", `${what}: corrupt ar member header`);
+    const name = header2.subarray(0, 16).toString("latin1").trim().replace(/\/$/, "");
+    const sizeText = header2.subarray(48, 58).toString("latin1").trim();
+    if (!/^\d+$/.test(sizeText)) throw new LadingError("BAD_INPUT", `${what}: corrupt ar member size`);
+    const size = Number(sizeText);
+    const start = at + 60;
+    if (start + size > archive.length) throw new LadingError("BAD_INPUT", `${what}: truncated ar member ${name}`);
+    members.push({ name, data: archive.subarray(start, start + size) });
+    at = start + size + size % 2;
+  }
+  return members;
+}
+var MAGIC3;
+var init_ar = __esm({
+  "../engine/src/patch/ar.ts"() {
+    "use strict";
+    init_lading_error();
+    MAGIC3 = "!<arch>\n";
+  }
+});
+
 // ../engine/src/patch/deb.ts
 import { gunzipSync } from "node:zlib";
 function inflate(name, data, maxBytes, what) {
@@ -50022,7 +50686,7 @@ var init_dpkg_db = __esm({
 });
 
 // ../engine/src/patch/apply-deb.ts
-import { createHash as createHash20 } from "node:crypto";
+import { createHash as createHash23 } from "node:crypto";
 function dbFile(path, data, mtime, mode = 420) {
   return {
     path,
@@ -50038,7 +50702,7 @@ function dbFile(path, data, mtime, mode = 420) {
     xattrs: {}
   };
 }
-function whiteout(path, mtime) {
+function whiteout2(path, mtime) {
   const slash = path.lastIndexOf("/");
   const name = slash < 0 ? `.wh.${path}` : `${path.slice(0, slash)}/.wh.${path.slice(slash + 1)}`;
   return dbFile(name, Buffer.alloc(0), mtime, 384);
@@ -50062,7 +50726,7 @@ function oldPaths(view, deb) {
 }
 function buildDebLayer(view, entries, downloads, installed, options2) {
   const { mtime } = options2;
-  const byName = new Map(installed.map((d) => [d.name, d]));
+  const byName = new Map(installed.map((d2) => [d2.name, d2]));
   const items = /* @__PURE__ */ new Map();
   const emit = (item) => {
     items.delete(item.path);
@@ -50119,7 +50783,7 @@ function buildDebLayer(view, entries, downloads, installed, options2) {
         const target = view.resolveParent(path.slice(1));
         const node = view.get(target);
         if (!node || node.type === "directory") continue;
-        emit(whiteout(target, mtime));
+        emit(whiteout2(target, mtime));
       }
       const stanza = installedStanza(
         deb.control,
@@ -50138,14 +50802,14 @@ function buildDebLayer(view, entries, downloads, installed, options2) {
           written.add(`${INFO}/${infoName}.${member}`);
         }
         for (const path of view.children(INFO)) {
-          if (path.startsWith(`${INFO}/${old.infoName}.`) && !written.has(path)) emit(whiteout(path, mtime));
+          if (path.startsWith(`${INFO}/${old.infoName}.`) && !written.has(path)) emit(whiteout2(path, mtime));
         }
       } else {
         const file = old.location.file;
         emit(dbFile(file, Buffer.from(formatStanza(stanza)), mtime));
         const sums = deb.infoFiles.get("md5sums");
         if (sums) emit(dbFile(`${file}.md5sums`, sums, mtime));
-        else if (view.get(`${file}.md5sums`)) emit(whiteout(`${file}.md5sums`, mtime));
+        else if (view.get(`${file}.md5sums`)) emit(whiteout2(`${file}.md5sums`, mtime));
       }
       patched.push({
         name: binary.name,
@@ -50176,12 +50840,12 @@ var init_apply_deb = __esm({
     init_control();
     init_deb();
     init_dpkg_db();
-    md5 = (data) => createHash20("md5").update(data).digest("hex");
+    md5 = (data) => createHash23("md5").update(data).digest("hex");
   }
 });
 
 // ../engine/src/patch/openpgp.ts
-import { createHash as createHash21, createPublicKey as createPublicKey2, verify as verify2 } from "node:crypto";
+import { createHash as createHash24, createPublicKey as createPublicKey3, verify as verify3 } from "node:crypto";
 function bad4(message2) {
   return new LadingError("DIGEST_MISMATCH", message2);
 }
@@ -50250,7 +50914,7 @@ function keyFromPacket(body, what) {
   if (ALGO_RSA.has(algo)) {
     const n = mpi(body, 6, what);
     const e = mpi(body, n.next, what);
-    key = createPublicKey2({ key: { kty: "RSA", n: b64url(n.value), e: b64url(e.value) }, format: "jwk" });
+    key = createPublicKey3({ key: { kty: "RSA", n: b64url(n.value), e: b64url(e.value) }, format: "jwk" });
     algorithm = "rsa";
   } else if (algo === ALGO_EDDSA_LEGACY) {
     const oidLength = body[6];
@@ -50258,16 +50922,16 @@ function keyFromPacket(body, what) {
     if (!oid.equals(ED25519_OID)) return void 0;
     const point = mpi(body, 7 + oidLength, what).value;
     if (point.length !== 33 || point[0] !== 64) throw bad4(`${what}: malformed Ed25519 key`);
-    key = createPublicKey2({ key: { kty: "OKP", crv: "Ed25519", x: b64url(point.subarray(1)) }, format: "jwk" });
+    key = createPublicKey3({ key: { kty: "OKP", crv: "Ed25519", x: b64url(point.subarray(1)) }, format: "jwk" });
     algorithm = "ed25519";
   } else if (algo === ALGO_ED25519) {
-    key = createPublicKey2({ key: { kty: "OKP", crv: "Ed25519", x: b64url(body.subarray(6, 38)) }, format: "jwk" });
+    key = createPublicKey3({ key: { kty: "OKP", crv: "Ed25519", x: b64url(body.subarray(6, 38)) }, format: "jwk" });
     algorithm = "ed25519";
   } else {
     return void 0;
   }
   const header2 = Buffer.from([153, body.length >> 8, body.length & 255]);
-  const fingerprint = createHash21("sha1").update(header2).update(body).digest("hex").toUpperCase();
+  const fingerprint = createHash24("sha1").update(header2).update(body).digest("hex").toUpperCase();
   return { fingerprint, keyId: fingerprint.slice(-16), algorithm, key };
 }
 function dearmor(text3, what) {
@@ -50352,17 +51016,17 @@ function leftPad(value, size) {
   return Buffer.concat([Buffer.alloc(size - value.length), value]);
 }
 function verifies(sig, key, message2) {
-  const digest = createHash21(sig.hash).update(message2).update(sig.trailer).digest();
+  const digest = createHash24(sig.hash).update(message2).update(sig.trailer).digest();
   if (!digest.subarray(0, 2).equals(sig.left16)) return false;
   if (key.algorithm === "rsa" && ALGO_RSA.has(sig.algo)) {
     const value = sig.values[0];
     if (!value) return false;
-    return verify2(sig.hash, Buffer.concat([message2, sig.trailer]), key.key, value);
+    return verify3(sig.hash, Buffer.concat([message2, sig.trailer]), key.key, value);
   }
   if (key.algorithm === "ed25519" && (sig.algo === ALGO_EDDSA_LEGACY || sig.algo === ALGO_ED25519)) {
     const [r, s] = sig.values;
     if (!r || !s) return false;
-    return verify2(null, digest, key.key, Buffer.concat([leftPad(r, 32), leftPad(s, 32)]));
+    return verify3(null, digest, key.key, Buffer.concat([leftPad(r, 32), leftPad(s, 32)]));
   }
   return false;
 }
@@ -50405,6 +51069,26 @@ function verifyClearsigned(document, keys, what) {
   if (known === 0) throw bad4(`${what}: no signature by a key in the trusted keyrings`);
   throw bad4(`${what}: the signature does not verify (the document was changed or the key is wrong)`);
 }
+function verifyDetached(data, signature, keys, what) {
+  const binary = signature.subarray(0, 32).toString("latin1").includes("-----BEGIN PGP") ? dearmor(signature.toString("latin1"), what) : signature;
+  const byId = /* @__PURE__ */ new Map();
+  for (const key of keys) {
+    byId.set(key.keyId, key);
+    byId.set(key.fingerprint, key);
+  }
+  let known = 0;
+  for (const packet of parsePackets(binary, what)) {
+    if (packet.tag !== 2) continue;
+    const sig = parseSignature(packet.body, what);
+    if (sig?.type !== 0) continue;
+    const key = sig.issuers.map((id) => byId.get(id)).find((k) => k !== void 0);
+    if (!key) continue;
+    known++;
+    if (verifies(sig, key, data)) return key.fingerprint;
+  }
+  if (known === 0) throw bad4(`${what}: no signature by a key in the trusted keyrings`);
+  throw bad4(`${what}: the signature does not verify (the data was changed or the key is wrong)`);
+}
 var ALGO_RSA, ALGO_EDDSA_LEGACY, ALGO_ED25519, ED25519_OID, HASHES;
 var init_openpgp = __esm({
   "../engine/src/patch/openpgp.ts"() {
@@ -50419,7 +51103,7 @@ var init_openpgp = __esm({
 });
 
 // ../engine/src/patch/apt.ts
-import { createHash as createHash22 } from "node:crypto";
+import { createHash as createHash25 } from "node:crypto";
 import { gunzipSync as gunzipSync2 } from "node:zlib";
 function splitWords(value) {
   return (value ?? "").split(/\s+/).filter((w) => w !== "");
@@ -50492,7 +51176,7 @@ function imageKeys(view, signedBy) {
   return keys;
 }
 function sha2562(data) {
-  return createHash22("sha256").update(data).digest("hex");
+  return createHash25("sha256").update(data).digest("hex");
 }
 async function fetchRequired(url, max, signal) {
   const body = await fetchBytes(url, max, signal ? { signal } : {});
@@ -50571,12 +51255,12 @@ async function fetchPackages(dists, component, arch, hashes, signal) {
       const expected = hashes.get(path);
       if (!expected) continue;
       const url = `${dists}/${path}`;
-      const body = await fetchRequired(url, MAX_INDEX, signal);
+      const body = await fetchRequired(url, MAX_INDEX2, signal);
       if (body.length !== expected.size || sha2562(body) !== expected.sha256) {
         throw new LadingError("DIGEST_MISMATCH", `${url}: SHA-256 differs from the one InRelease lists`);
       }
       try {
-        return (name.endsWith(".gz") ? gunzipSync2(body, { maxOutputLength: MAX_INDEX }) : body).toString("utf8");
+        return (name.endsWith(".gz") ? gunzipSync2(body, { maxOutputLength: MAX_INDEX2 }) : body).toString("utf8");
       } catch (err2) {
         throw new LadingError("BAD_INPUT", `${url}: corrupt gzip`, { cause: err2 });
       }
@@ -50591,7 +51275,7 @@ async function fetchDeb(candidate, maxBytes, signal) {
   }
   return body;
 }
-var MAX_INDEX, MAX_RELEASE;
+var MAX_INDEX2, MAX_RELEASE;
 var init_apt = __esm({
   "../engine/src/patch/apt.ts"() {
     "use strict";
@@ -50599,7 +51283,7 @@ var init_apt = __esm({
     init_download();
     init_control();
     init_openpgp();
-    MAX_INDEX = 512 * 1024 ** 2;
+    MAX_INDEX2 = 512 * 1024 ** 2;
     MAX_RELEASE = 16 * 1024 ** 2;
   }
 });
@@ -50667,7 +51351,7 @@ function fixAbove(installed, fixedVersions) {
 async function planDebian(view, findings, options2) {
   const installed = installedDebs(view);
   if (installed.length === 0) throw new LadingError("BAD_INPUT", "the image has no dpkg database to patch");
-  const byName = new Map(installed.map((d) => [d.name, d]));
+  const byName = new Map(installed.map((d2) => [d2.name, d2]));
   const wanted = /* @__PURE__ */ new Map();
   for (const finding of findings) {
     const deb = byName.get(finding.package);
@@ -50711,7 +51395,7 @@ async function planDebian(view, findings, options2) {
     };
     entries.push(entry);
     const chosen2 = /* @__PURE__ */ new Map();
-    for (const deb of installed.filter((d) => d.source === source)) {
+    for (const deb of installed.filter((d2) => d2.source === source)) {
       chosen2.set(deb.name, { deb, candidate: best(deb, fixed), dependency: false });
     }
     const missing2 = [...chosen2.values()].filter((c) => !c.candidate).map((c) => c.deb.name);
@@ -50755,16 +51439,16 @@ async function planDebian(view, findings, options2) {
   return { repositories, entries, downloads, installed };
 }
 function resolveDependencies2(chosen2, installed, best, entry) {
-  const byName = new Map(installed.map((d) => [d.name, d]));
+  const byName = new Map(installed.map((d2) => [d2.name, d2]));
   for (let round = 0; round < 50; round++) {
-    const versions = new Map(installed.map((d) => [d.name, d.version]));
+    const versions = new Map(installed.map((d2) => [d2.name, d2.version]));
     const provides = /* @__PURE__ */ new Map();
     const addProvides = (value) => {
       for (const clause of parseRelations(value)) {
         for (const rel of clause) provides.set(rel.name, [...provides.get(rel.name) ?? [], rel.version ?? ""]);
       }
     };
-    for (const d of installed) if (!chosen2.has(d.name)) addProvides(field(d.stanza, "Provides"));
+    for (const d2 of installed) if (!chosen2.has(d2.name)) addProvides(field(d2.stanza, "Provides"));
     for (const { deb, candidate } of chosen2.values()) {
       if (!candidate) continue;
       versions.set(deb.name, candidate.version);
@@ -50820,6 +51504,13 @@ var init_plan_deb = __esm({
 
 // ../engine/src/patch/rootfs.ts
 import { pipeline as pipeline8 } from "node:stream";
+async function skipPadding(reader2, n) {
+  for (let left = n; left > 0; ) {
+    const part = await reader2.readUpTo(left);
+    if (part.length === 0) return;
+    left -= part.length;
+  }
+}
 async function skip2(reader2, n, what) {
   for (let left = n; left > 0; ) {
     const part = await reader2.readUpTo(left);
@@ -50848,7 +51539,14 @@ var init_rootfs = __esm({
     init_tar_blocks();
     init_decompress();
     init_verify();
-    KEPT = [/^etc\//, /^var\/lib\/dpkg\//, /^usr\/share\/keyrings\//, /^lib\/apk\/db\//, /^usr\/lib\/os-release$/];
+    KEPT = [
+      /^etc\//,
+      /^var\/lib\/dpkg\//,
+      /^usr\/share\/keyrings\//,
+      /^lib\/apk\/db\//,
+      /^usr\/lib\/os-release$/,
+      /^(var\/lib\/rpm|usr\/lib\/sysimage\/rpm|usr\/share\/rpm)\/(rpmdb\.sqlite(-wal)?|Packages(\.db)?)$/
+    ];
     MAX_KEPT_FILE = 64 * 1024 ** 2;
     WH2 = ".wh.";
     RootView = class {
@@ -50944,10 +51642,11 @@ var init_rootfs = __esm({
           if (previous?.type === "directory" && type !== "directory") this.remove(entry.path);
           const node = { type, mode, linkname: entry.linkname };
           if (type === "file" && entry.size <= MAX_KEPT_FILE && KEPT.some((re) => re.test(entry.path))) {
-            node.content = (await reader2.readExactly(size, what)).subarray(0, entry.size);
+            node.content = entry.size > 0 ? await reader2.readExactly(entry.size, what) : Buffer.alloc(0);
           } else {
-            await skip2(reader2, size, what);
+            await skip2(reader2, entry.size, what);
           }
+          await skipPadding(reader2, size - entry.size);
           this.nodes.set(entry.path, node);
         }
         await reader2.drain();
@@ -50956,8 +51655,342 @@ var init_rootfs = __esm({
   }
 });
 
+// ../engine/src/patch/rpm.ts
+import { createHash as createHash26 } from "node:crypto";
+import { gunzipSync as gunzipSync3 } from "node:zlib";
+function evr2(epoch, ver, rel) {
+  return `${epoch && String(epoch) !== "0" ? `${epoch}:` : ""}${ver}-${rel}`;
+}
+function installedRpms(view) {
+  for (const path of preferredPaths()) {
+    const content = view.content(path.slice(1));
+    const read = readerFor(path);
+    if (!content || !read) continue;
+    const { blobs } = read(content, view.content(`${path.slice(1)}-wal`));
+    return blobs.map((blob) => {
+      const p = readPackage(blob, false);
+      return {
+        name: p.name,
+        evr: evr2(p.epoch, p.version, p.release),
+        arch: p.arch ?? "noarch",
+        source: p.sourceRpm && parseSourceRpm(p.sourceRpm)?.name || p.name
+      };
+    });
+  }
+  return [];
+}
+function rpmRepos(view, vars, mirror) {
+  const repos = [];
+  for (const path of view.children("etc/yum.repos.d")) {
+    if (!path.endsWith(".repo")) continue;
+    let current;
+    const sections = [];
+    for (const raw of (view.content(path)?.toString("utf8") ?? "").split("\n")) {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+      const section = /^\[(.+)\]$/.exec(line);
+      if (section) {
+        current = { id: section[1] };
+        sections.push(current);
+        continue;
+      }
+      const eq = line.indexOf("=");
+      if (current && eq > 0) current[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    }
+    const expand = (s) => s.replace(/\$(\w+)/g, (m, name) => vars[name] ?? m);
+    for (const s of sections) {
+      if (s["enabled"] === "0" || !s["baseurl"]) continue;
+      const baseurl = expand((s["baseurl"].split(/\s+/)[0] ?? "").replace(/\/+$/, ""));
+      repos.push({
+        id: s["id"],
+        baseurl: mirror ? `${mirror.replace(/\/+$/, "")}/${s["id"]}` : baseurl,
+        gpgkeys: (s["gpgkey"] ?? "").split(/[\s,]+/).filter((k) => k !== "").map(expand),
+        gpgcheck: s["gpgcheck"] !== "0",
+        repoGpgcheck: s["repo_gpgcheck"] === "1"
+      });
+    }
+  }
+  return repos;
+}
+function keysOf(view, repo, given) {
+  if (given) return given.flatMap((k, i) => readKeyring(k, `keyring ${i + 1}`));
+  const keys = [];
+  for (const url of repo.gpgkeys) {
+    if (!url.startsWith("file:///")) continue;
+    const path = view.resolveParent(url.slice("file:///".length));
+    const bytes = view.content(path);
+    if (bytes) keys.push(...readKeyring(bytes, `/${path}`));
+  }
+  return keys;
+}
+function parsePrimary(xml, repo) {
+  const out = [];
+  for (const m of xml.matchAll(/<package type="rpm">([\s\S]*?)<\/package>/g)) {
+    const body = m[1];
+    const name = /<name>([^<]*)<\/name>/.exec(body)?.[1];
+    const arch = /<arch>([^<]*)<\/arch>/.exec(body)?.[1];
+    const version2 = /<version [^>]*\/>/.exec(body)?.[0];
+    const checksum = /<checksum type="sha256"[^>]*>([0-9a-f]{64})<\/checksum>/.exec(body)?.[1];
+    const href = /<location [^>]*href="([^"]+)"/.exec(body)?.[1];
+    if (!name || !arch || !version2 || !checksum || !href) continue;
+    const sourceRpm = /<rpm:sourcerpm>([^<]*)<\/rpm:sourcerpm>/.exec(body)?.[1];
+    const entries = (section) => [
+      ...(new RegExp(`<rpm:${section}>([\\s\\S]*?)</rpm:${section}>`).exec(body)?.[1] ?? "").matchAll(
+        /<rpm:entry [^>]*\/>/g
+      )
+    ].map((e) => e[0]);
+    out.push({
+      name: unescapeXml(name),
+      arch,
+      evr: evr2(attr2(version2, "epoch"), attr2(version2, "ver") ?? "", attr2(version2, "rel") ?? ""),
+      source: sourceRpm && parseSourceRpm(sourceRpm)?.name || name,
+      url: `${repo.baseurl}/${href}`,
+      sha256: checksum,
+      requires: entries("requires").map((e) => {
+        const req = { name: unescapeXml(attr2(e, "name") ?? "") };
+        const flags = attr2(e, "flags");
+        if (flags) {
+          req.flags = flags;
+          req.evr = evr2(attr2(e, "epoch"), attr2(e, "ver") ?? "", attr2(e, "rel") ?? "").replace(/-$/, "");
+        }
+        return req;
+      }),
+      provides: entries("provides").map((e) => unescapeXml(attr2(e, "name") ?? "")),
+      repo
+    });
+  }
+  return out;
+}
+async function fetchRequired2(url, max, signal) {
+  const body = await fetchBytes(url, max, signal ? { signal } : {});
+  if (!body) throw new LadingError("NOT_FOUND", `${url}: not found (HTTP 404)`);
+  return body;
+}
+async function repoCandidates(view, repo, keys, signal) {
+  const repomdUrl = `${repo.baseurl}/repodata/repomd.xml`;
+  const repomd = await fetchRequired2(repomdUrl, 16 * 1024 ** 2, signal);
+  if (repo.repoGpgcheck) {
+    const signature = await fetchRequired2(`${repomdUrl}.asc`, 1024 ** 2, signal);
+    verifyDetached(repomd, signature, keys, repomdUrl);
+  }
+  const primary = /<data type="primary">([\s\S]*?)<\/data>/.exec(repomd.toString("utf8"))?.[1];
+  const checksum = primary && /<checksum type="sha256">([0-9a-f]{64})<\/checksum>/.exec(primary)?.[1];
+  const href = primary && /<location [^>]*href="([^"]+)"/.exec(primary)?.[1];
+  if (!checksum || !href) throw new LadingError("BAD_INPUT", `${repomdUrl}: no primary metadata with a SHA-256`);
+  const url = `${repo.baseurl}/${href}`;
+  const body = await fetchRequired2(url, MAX_METADATA, signal);
+  if (sha2563(body) !== checksum)
+    throw new LadingError("DIGEST_MISMATCH", `${url}: SHA-256 differs from the one repomd.xml lists`);
+  let xml;
+  try {
+    if (href.endsWith(".gz")) xml = gunzipSync3(body, { maxOutputLength: MAX_METADATA });
+    else if (href.endsWith(".zst")) xml = Buffer.from(decompress(body));
+    else if (href.endsWith(".xml")) xml = body;
+    else throw new LadingError("BAD_INPUT", `${url}: a compression Lading does not read yet`);
+  } catch (err2) {
+    if (err2 instanceof LadingError) throw err2;
+    throw new LadingError("BAD_INPUT", `${url}: corrupt or too large`, { cause: err2 });
+  }
+  void view;
+  return parsePrimary(xml.toString("utf8"), repo);
+}
+function rpmScripts(file, candidate, keys) {
+  const what = candidate.url;
+  if (sha2563(file) !== candidate.sha256) {
+    throw new LadingError("DIGEST_MISMATCH", `${what}: SHA-256 differs from the one primary.xml lists`);
+  }
+  const header2 = (at) => {
+    if (file.readUInt32BE(at) !== 2393761793) throw new LadingError("BAD_INPUT", `${what}: not an rpm header`);
+    const il = file.readUInt32BE(at + 8);
+    const dl = file.readUInt32BE(at + 12);
+    const end = at + 16 + il * 16 + dl;
+    if (end > file.length) throw new LadingError("BAD_INPUT", `${what}: truncated rpm header`);
+    return { blob: file.subarray(at + 8, end), whole: file.subarray(at, end), end };
+  };
+  if (file.length < 112 || file.readUInt32BE(0) !== 3987467995)
+    throw new LadingError("BAD_INPUT", `${what}: not an rpm`);
+  const signature = header2(96);
+  const main2 = header2(96 + Math.ceil((signature.end - 96) / 8) * 8);
+  if (candidate.repo.gpgcheck) {
+    const sigHeader = new RpmHeader(signature.blob);
+    const tag = HEADER_SIGNATURE_TAGS.find((t) => sigHeader.has(t));
+    if (tag === void 0)
+      throw new LadingError("DIGEST_MISMATCH", `${what}: the package header is not signed (gpgcheck is on)`);
+    verifyDetached(main2.whole, rawTag(signature.blob, tag), keys, `${what} header`);
+  }
+  const h = new RpmHeader(main2.blob);
+  return SCRIPT_TAGS.filter(([tag]) => h.has(tag)).map(([, name]) => name);
+}
+function rawTag(blob, tag) {
+  const il = blob.readUInt32BE(0);
+  const dataStart = 8 + il * 16;
+  for (let i = 0; i < il; i++) {
+    const at = 8 + i * 16;
+    if (blob.readUInt32BE(at) !== tag) continue;
+    const offset = blob.readUInt32BE(at + 8);
+    const count = blob.readUInt32BE(at + 12);
+    return blob.subarray(dataStart + offset, dataStart + offset + count);
+  }
+  return Buffer.alloc(0);
+}
+async function planRpm(view, findings, options2) {
+  const installed = installedRpms(view);
+  if (installed.length === 0) throw new LadingError("BAD_INPUT", "the image has no rpm database to read");
+  const byName = new Map(installed.map((p) => [p.name, p]));
+  const wanted = /* @__PURE__ */ new Map();
+  for (const finding of findings) {
+    const pkg = byName.get(finding.package) ?? installed.find((p) => p.source === finding.package);
+    if (!pkg) continue;
+    const fixed = [...finding.fixedVersions].sort(cmp8).find((v) => cmp8(v, pkg.evr) > 0);
+    if (!fixed) continue;
+    const entry = wanted.get(pkg.source) ?? { fixed, ids: /* @__PURE__ */ new Set() };
+    if (cmp8(fixed, entry.fixed) > 0) entry.fixed = fixed;
+    entry.ids.add(finding.id);
+    wanted.set(pkg.source, entry);
+  }
+  const osRelease = (view.content("etc/os-release") ?? view.content("usr/lib/os-release"))?.toString("utf8") ?? "";
+  const releasever = /^VERSION_ID="?([^"\n]+)"?$/m.exec(osRelease)?.[1] ?? "";
+  const vars = {
+    basearch: options2.architecture,
+    arch: options2.architecture,
+    releasever: releasever.split(".")[0] ?? ""
+  };
+  const repos = rpmRepos(view, vars, options2.mirror);
+  const repositories = repos.map((r) => `${r.baseurl} (${r.id})`);
+  if (wanted.size === 0) return { repositories, entries: [] };
+  if (repos.length === 0) {
+    throw new LadingError(
+      "BAD_INPUT",
+      "the image configures no enabled rpm repositories with a baseurl (etc/yum.repos.d)"
+    );
+  }
+  const candidates = [];
+  const keysByRepo = /* @__PURE__ */ new Map();
+  for (const repo of repos) {
+    const keys = keysOf(view, repo, options2.keyrings);
+    if ((repo.gpgcheck || repo.repoGpgcheck) && keys.length === 0) {
+      throw new LadingError("DIGEST_MISMATCH", `repository ${repo.id}: no gpgkey in the image to verify it with`, {
+        option: "keyring"
+      });
+    }
+    keysByRepo.set(repo.id, keys);
+    for (const candidate of await repoCandidates(view, repo, keys, options2.signal)) candidates.push(candidate);
+  }
+  const best = (pkg, atLeast) => candidates.filter((c) => c.name === pkg.name && (c.arch === pkg.arch || c.arch === "noarch") && cmp8(c.evr, atLeast) >= 0).sort((a, b) => cmp8(b.evr, a.evr))[0];
+  const entries = [];
+  for (const [source, { fixed, ids }] of [...wanted].sort(([a], [b]) => a < b ? -1 : 1)) {
+    const entry = {
+      source,
+      fixedVersion: fixed,
+      findings: [...ids].sort(),
+      binaries: [],
+      scripts: [],
+      conffiles: [],
+      triggers: [],
+      unsatisfied: [],
+      verdict: "apply"
+    };
+    entries.push(entry);
+    const chosen2 = installed.filter((p) => p.source === source).map((pkg) => ({ pkg, candidate: best(pkg, fixed) }));
+    for (const { pkg, candidate } of chosen2) {
+      const binary = { name: pkg.name, architecture: pkg.arch, installed: pkg.evr };
+      if (candidate) {
+        binary.candidate = candidate.evr;
+        binary.url = candidate.url;
+        binary.sha256 = candidate.sha256;
+      }
+      entry.binaries.push(binary);
+    }
+    const missing2 = chosen2.filter((c) => !c.candidate).map((c) => c.pkg.name);
+    const top = chosen2.map((c) => c.candidate?.evr).filter((v) => v !== void 0).sort(cmp8).pop();
+    if (top) entry.candidateVersion = top;
+    if (missing2.length > 0) {
+      entry.verdict = "candidate-not-found";
+      entry.reason = `no version \u2265 ${fixed} of ${missing2.join(", ")} in the repositories`;
+      continue;
+    }
+    const versions = new Map(installed.map((p) => [p.name, p.evr]));
+    const provided = new Set(
+      candidates.filter((c) => chosen2.some((x) => x.candidate === c)).flatMap((c) => c.provides)
+    );
+    for (const { candidate } of chosen2) if (candidate) versions.set(candidate.name, candidate.evr);
+    for (const { candidate } of chosen2) {
+      for (const req of candidate?.requires ?? []) {
+        if (req.name.startsWith("/") || req.name.startsWith("rpmlib(") || req.name.includes("(")) continue;
+        const have = versions.get(req.name);
+        const holds2 = have !== void 0 && (!req.flags || !req.evr || rpmFlagHolds(cmp8(have, req.evr), req.flags));
+        if (!holds2 && !(have === void 0 && provided.has(req.name))) {
+          entry.unsatisfied.push(req.flags ? `${req.name} ${req.flags} ${req.evr}` : req.name);
+        }
+      }
+    }
+    if (entry.unsatisfied.length > 0) {
+      entry.verdict = "unsatisfied-deps";
+      entry.reason = `needs ${entry.unsatisfied.join(", ")}, which the image does not have at that version`;
+    }
+    for (const { pkg, candidate } of chosen2) {
+      if (!candidate) continue;
+      const file = await fetchRequired2(candidate.url, options2.maxPackageBytes, options2.signal);
+      const scripts = rpmScripts(file, candidate, keysByRepo.get(candidate.repo.id) ?? []);
+      for (const s of scripts) (s.includes("trigger") ? entry.triggers : entry.scripts).push(`${pkg.name}: ${s}`);
+    }
+    if (entry.verdict === "apply" && (entry.scripts.length > 0 || entry.triggers.length > 0)) {
+      entry.verdict = "needs-scripts";
+      entry.reason = `scriptlets (${[...entry.scripts, ...entry.triggers].join(", ")}) only rpm can run`;
+    }
+  }
+  return { repositories, entries };
+}
+function rpmFlagHolds(c, flags) {
+  switch (flags) {
+    case "EQ":
+      return c === 0;
+    case "GE":
+      return c >= 0;
+    case "GT":
+      return c > 0;
+    case "LE":
+      return c <= 0;
+    case "LT":
+      return c < 0;
+    default:
+      return true;
+  }
+}
+var SCRIPT_TAGS, HEADER_SIGNATURE_TAGS, MAX_METADATA, cmp8, attr2, unescapeXml, sha2563;
+var init_rpm2 = __esm({
+  "../engine/src/patch/rpm.ts"() {
+    "use strict";
+    init_esm();
+    init_databases();
+    init_header();
+    init_source_rpm();
+    init_lading_error();
+    init_download();
+    init_versions();
+    init_openpgp();
+    SCRIPT_TAGS = [
+      [1023, "%pre"],
+      [1024, "%post"],
+      [1025, "%preun"],
+      [1026, "%postun"],
+      [1151, "%pretrans"],
+      [1152, "%posttrans"],
+      [1065, "%trigger"],
+      [5066, "%filetrigger"],
+      [5076, "%transfiletrigger"]
+    ];
+    HEADER_SIGNATURE_TAGS = [268, 278];
+    MAX_METADATA = 256 * 1024 ** 2;
+    cmp8 = (a, b) => compareVersions("Red Hat", a, b);
+    attr2 = (tag, name) => new RegExp(`${name}="([^"]*)"`).exec(tag)?.[1];
+    unescapeXml = (s) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+    sha2563 = (data) => createHash26("sha256").update(data).digest("hex");
+  }
+});
+
 // ../engine/src/patch/write-image.ts
-import { createHash as createHash23 } from "node:crypto";
+import { createHash as createHash27 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { rename as rename6, rm as rm5 } from "node:fs/promises";
 import { join as join14 } from "node:path";
@@ -50998,7 +52031,7 @@ async function writePatchedImage(image, items, options2) {
   for (let i = 0; i < image.layers.length; i++) layers.push(await copyLayer(image, i, blobs));
   const tar = Buffer.concat([...items.map(tarEntry), END_OF_ARCHIVE2]);
   const gz = gzipSync(tar, { level: 6 });
-  const diffId = `sha256:${createHash23("sha256").update(tar).digest("hex")}`;
+  const diffId = `sha256:${createHash27("sha256").update(tar).digest("hex")}`;
   const layerBlob = await writeBlob(blobs, gz);
   layers.push({ mediaType: LAYER_TYPES.gzip, ...layerBlob });
   const rootfs = original["rootfs"] ?? {};
@@ -51098,19 +52131,52 @@ async function planOpened(o, options2) {
   const target = { ref: o.image.target.ref };
   if (o.image.target.digest) target.digest = o.image.target.digest;
   if (o.distro === "debian") {
-    const planOptions = {
+    const planOptions2 = {
       now: options2.now,
       architecture: debArchitecture(o.image),
       maxPackageBytes: options2.maxPackageBytes ?? DEFAULT_MAX_PACKAGE
     };
-    if (options2.mirror) planOptions.mirror = options2.mirror;
-    if (options2.keyrings) planOptions.keyrings = options2.keyrings;
-    if (options2.signal) planOptions.signal = options2.signal;
-    const deb = await planDebian(o.view, options2.findings, planOptions);
+    if (options2.mirror) planOptions2.mirror = options2.mirror;
+    if (options2.keyrings) planOptions2.keyrings = options2.keyrings;
+    if (options2.signal) planOptions2.signal = options2.signal;
+    const deb = await planDebian(o.view, options2.findings, planOptions2);
     const plan = { target, distro: "debian", repositories: deb.repositories, entries: deb.entries };
     return { plan, deb };
   }
-  throw new LadingError("BAD_INPUT", `patching ${o.distro} images is not supported yet`);
+  if (o.distro === "alpine") {
+    const planOptions2 = {
+      architecture: apkArchitecture(o.image, o.view),
+      maxPackageBytes: options2.maxPackageBytes ?? DEFAULT_MAX_PACKAGE
+    };
+    if (options2.mirror) planOptions2.mirror = options2.mirror;
+    if (options2.keyrings) planOptions2.keyrings = options2.keyrings;
+    if (options2.signal) planOptions2.signal = options2.signal;
+    const apk = await planAlpine(o.view, options2.findings, planOptions2);
+    const plan = { target, distro: "alpine", repositories: apk.repositories, entries: apk.entries };
+    return { plan, apk };
+  }
+  const planOptions = {
+    architecture: rpmArchitecture(o.image),
+    maxPackageBytes: options2.maxPackageBytes ?? DEFAULT_MAX_PACKAGE
+  };
+  if (options2.mirror) planOptions.mirror = options2.mirror;
+  if (options2.keyrings) planOptions.keyrings = options2.keyrings;
+  if (options2.signal) planOptions.signal = options2.signal;
+  const rpm = await planRpm(o.view, options2.findings, planOptions);
+  return { plan: { target, distro: "rpm", repositories: rpm.repositories, entries: rpm.entries } };
+}
+function rpmArchitecture(image) {
+  const config = image.rawConfig ? parseJson2(image.rawConfig, "config") : {};
+  const arch = String(config["architecture"] ?? "amd64");
+  return { amd64: "x86_64", arm64: "aarch64", ppc64le: "ppc64le", s390x: "s390x" }[arch] ?? arch;
+}
+function apkArchitecture(image, view) {
+  const file = view.content("etc/apk/arch")?.toString("utf8").trim();
+  if (file) return file;
+  const config = image.rawConfig ? parseJson2(image.rawConfig, "config") : {};
+  const arch = String(config["architecture"] ?? "amd64");
+  if (arch === "arm") return config["variant"] === "v6" ? "armhf" : "armv7";
+  return APK_ARCH[arch] ?? arch;
 }
 async function planPatch(spec, options2) {
   return withImage(spec, options2, async (o) => (await planOpened(o, options2)).plan);
@@ -51118,7 +52184,11 @@ async function planPatch(spec, options2) {
 async function applyPatch(spec, options2) {
   await checkLayoutDir(options2.outDir);
   return withImage(spec, options2, async (o) => {
-    const { plan, deb } = await planOpened(o, options2);
+    const planned = await planOpened(o, options2);
+    const { plan } = planned;
+    if (!planned.deb && !planned.apk) {
+      throw new LadingError("USAGE", `${o.distro} images get the plan only: their package database is not rewritten`);
+    }
     const applicable = plan.entries.filter((e) => e.verdict === "apply");
     if (applicable.length === 0) {
       const why = plan.entries.length === 0 ? "no finding has a fixed version in an installed package" : plan.entries.map((e) => `${e.source}: ${e.verdict}`).join(", ");
@@ -51126,10 +52196,14 @@ async function applyPatch(spec, options2) {
     }
     const created = options2.created ?? options2.now.toISOString().replace(/\.\d{3}Z$/, "Z");
     const mtime = Math.floor(new Date(created).getTime() / 1e3);
-    const build2 = buildDebLayer(o.view, plan.entries, deb.downloads, deb.installed, {
-      maxPackageBytes: options2.maxPackageBytes ?? DEFAULT_MAX_PACKAGE,
-      mtime
-    });
+    const layerOptions = { maxPackageBytes: options2.maxPackageBytes ?? DEFAULT_MAX_PACKAGE, mtime };
+    const build2 = planned.deb ? buildDebLayer(o.view, plan.entries, planned.deb.downloads, planned.deb.installed, layerOptions) : buildApkLayer(
+      o.view,
+      plan.entries,
+      planned.apk.downloads,
+      planned.apk.installed,
+      layerOptions
+    );
     const packages = build2.patched.map((p) => ({ name: p.name, from: p.from, to: p.to, sha256: p.sha256 }));
     const annotations = {
       [PATCH_PACKAGES]: JSON.stringify(packages),
@@ -51160,7 +52234,7 @@ async function applyPatch(spec, options2) {
     };
   });
 }
-var DEFAULT_MAX_PACKAGE, DEB_ARCH;
+var DEFAULT_MAX_PACKAGE, DEB_ARCH, APK_ARCH;
 var init_patch = __esm({
   "../engine/src/patch/patch.ts"() {
     "use strict";
@@ -51170,10 +52244,13 @@ var init_patch = __esm({
     init_tar_archive();
     init_target_spec();
     init_layout_write();
+    init_apply_apk();
     init_apply_deb();
     init_dpkg_db();
+    init_plan_apk();
     init_plan_deb();
     init_rootfs();
+    init_rpm2();
     init_write_image();
     DEFAULT_MAX_PACKAGE = 512 * 1024 ** 2;
     DEB_ARCH = {
@@ -51184,6 +52261,14 @@ var init_patch = __esm({
       s390x: "s390x",
       riscv64: "riscv64",
       mips64le: "mips64el"
+    };
+    APK_ARCH = {
+      amd64: "x86_64",
+      arm64: "aarch64",
+      "386": "x86",
+      ppc64le: "ppc64le",
+      s390x: "s390x",
+      riscv64: "riscv64"
     };
   }
 });
@@ -51206,7 +52291,7 @@ var init_patch2 = __esm({
 });
 
 // ../engine/src/pipeline/source.ts
-import { createHash as createHash24 } from "node:crypto";
+import { createHash as createHash28 } from "node:crypto";
 import { mkdir as mkdir4, rename as rename7, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join15 } from "node:path";
 function archLabel(platform) {
@@ -51214,7 +52299,7 @@ function archLabel(platform) {
   return p.variant ? `${p.architecture}-${p.variant}` : p.architecture;
 }
 function sha256Hex(data) {
-  return createHash24("sha256").update(data).digest("hex");
+  return createHash28("sha256").update(data).digest("hex");
 }
 async function stageSource(source, options2) {
   if (options2.platform !== "all") parsePlatform(options2.platform);
@@ -51240,8 +52325,7 @@ async function stageSource(source, options2) {
     default:
       throw new LadingError(
         "USAGE",
-        `${source}: the pipeline reads a build output (oci:DIR, oci-archive:FILE, docker-archive:FILE) or registry:REF@sha256:DIGEST`,
-        { option: "source" }
+        `${source}: the pipeline reads a build output (oci:DIR, oci-archive:FILE, docker-archive:FILE) or registry:REF@sha256:DIGEST`
       );
   }
 }
@@ -51249,14 +52333,12 @@ async function openPlainArchive(path, source) {
   const archive = await openTarArchive(path);
   if (archive.compressed) {
     await archive.close();
-    throw new LadingError("USAGE", `${source}: a compressed archive; decompress it first (the pipeline pushes blobs)`, {
-      option: "source"
-    });
+    throw new LadingError("USAGE", `${source}: a compressed archive; decompress it first (the pipeline pushes blobs)`);
   }
   return archive;
 }
 async function streamDigest(stream, max, what) {
-  const hash = createHash24("sha256");
+  const hash = createHash28("sha256");
   let size = 0;
   for await (const chunk of stream) {
     size += chunk.length;
@@ -51287,23 +52369,7 @@ function unknownPlatform(p) {
 async function stageLayout(source, kind, store, scanPrefix, selector, options2) {
   const where = source;
   const entries = parseImageIndex(await store.readTopFile("index.json"), `${where} index.json`).manifests;
-  let picked = entries[0];
-  if (selector && "digest" in selector) {
-    picked = entries.find((e) => e.digest === selector.digest) ?? { ...picked ?? {}, digest: selector.digest };
-  } else if (selector) {
-    picked = entries.find((e) => {
-      const name = e.annotations?.[REF_NAME_ANNOTATION];
-      return name !== void 0 && (name === selector.tag || name.endsWith(`:${selector.tag}`));
-    });
-    if (!picked) throw new LadingError("NOT_FOUND", `${where} has no tag ${selector.tag}`);
-  } else if (entries.length !== 1) {
-    throw new LadingError(
-      entries.length === 0 ? "BAD_INPUT" : "USAGE",
-      entries.length === 0 ? `${where}: index.json lists no images` : `${where} holds ${entries.length} images; pick one with :TAG or @DIGEST`,
-      entries.length === 0 ? {} : { option: "source" }
-    );
-  }
-  if (!picked) throw new LadingError("BAD_INPUT", `${where}: index.json lists no images`);
+  const picked = pickEntry(entries, selector, where);
   const topBytes = await store.readBlob(picked.digest, "manifest");
   const topKind = documentKind(topBytes, `${where} ${picked.digest}`, picked.mediaType);
   const blobs = /* @__PURE__ */ new Map();
@@ -51392,6 +52458,25 @@ async function stageLayout(source, kind, store, scanPrefix, selector, options2) 
     close: () => store.close()
   };
 }
+function pickEntry(entries, selector, where) {
+  if (selector && "digest" in selector) {
+    return entries.find((e) => e.digest === selector.digest) ?? { digest: selector.digest };
+  }
+  if (selector) {
+    const hit = entries.find((e) => {
+      const name = e.annotations?.[REF_NAME_ANNOTATION];
+      return name !== void 0 && (name === selector.tag || name.endsWith(`:${selector.tag}`));
+    });
+    if (!hit) throw new LadingError("NOT_FOUND", `${where} has no tag ${selector.tag}`);
+    return hit;
+  }
+  const [only] = entries;
+  if (!only) throw new LadingError("BAD_INPUT", `${where}: index.json lists no images`);
+  if (entries.length > 1) {
+    throw new LadingError("USAGE", `${where} holds ${entries.length} images; pick one with :TAG or @DIGEST`);
+  }
+  return only;
+}
 function platformOfConfig(raw, what) {
   const config = parseJson2(raw, what);
   const os = config["os"];
@@ -51470,7 +52555,7 @@ async function dockerArchiveToLayout(path, reference, source, stagingDir) {
 async function copyHashing(stream, file, what) {
   const { createWriteStream: createWriteStream4 } = await import("node:fs");
   const out = createWriteStream4(file);
-  const hash = createHash24("sha256");
+  const hash = createHash28("sha256");
   let size = 0;
   try {
     for await (const chunk of stream) {
@@ -51481,16 +52566,14 @@ async function copyHashing(stream, file, what) {
       if (!out.write(chunk)) await new Promise((r) => out.once("drain", () => r()));
     }
   } finally {
-    await new Promise((resolve5, reject) => out.end((err2) => err2 ? reject(err2) : resolve5()));
+    await new Promise((resolve6, reject) => out.end((err2) => err2 ? reject(err2) : resolve6()));
   }
   return { digest: `sha256:${hash.digest("hex")}`, size };
 }
 async function stageRegistry(source, reference, options2) {
   const ref = parseReference(reference);
   if (!ref.digest) {
-    throw new LadingError("USAGE", `${source}: name the image by digest (registry:REF@sha256:\u2026), not by tag`, {
-      option: "source"
-    });
+    throw new LadingError("USAGE", `${source}: name the image by digest (registry:REF@sha256:\u2026), not by tag`);
   }
   const registry = options2.registry;
   if (!registry) throw new LadingError("USAGE", `${source}: a registry source needs registry access`);
@@ -51505,11 +52588,11 @@ async function stageRegistry(source, reference, options2) {
   const scanBase = `registry:${ref.registry}/${ref.repository}`;
   const addImage = async (doc, platform) => {
     const manifest = parseImageManifest(doc.bytes, `${source} ${doc.digest}`);
-    for (const d of [manifest.config, ...manifest.layers]) {
-      blobs.set(d.digest, {
-        digest: d.digest,
-        size: d.size,
-        read: () => registry.fetchBlob(repo, d.digest, MAX_PUSH_BLOB_BYTES)
+    for (const d2 of [manifest.config, ...manifest.layers]) {
+      blobs.set(d2.digest, {
+        digest: d2.digest,
+        size: d2.size,
+        read: () => registry.fetchBlob(repo, d2.digest, MAX_PUSH_BLOB_BYTES)
       });
     }
     let name = platform;
@@ -51596,7 +52679,7 @@ var init_storage_layout = __esm({
 });
 
 // ../engine/src/pipeline/pipeline.ts
-import { createHash as createHash25, createPublicKey as createPublicKey3 } from "node:crypto";
+import { createHash as createHash29, createPublicKey as createPublicKey4 } from "node:crypto";
 import { mkdir as mkdir5 } from "node:fs/promises";
 import { join as join16 } from "node:path";
 async function runPipeline(options2, ports) {
@@ -51608,54 +52691,48 @@ async function runPipeline(options2, ports) {
   const remoteRegistry = options2.push && !options2.dryRun;
   if (remoteRegistry && !ports.registry) throw new LadingError("USAGE", "pushing needs registry access");
   const warnings = [];
-  const now = options2.startedOn;
-  await mkdir5(options2.outDir, { recursive: true });
-  let source = options2.source;
-  let inputDigest;
-  if (options2.flatten) {
-    emit("flatten", `flattening ${source}`);
-    const flattened = await flattenImage(source, {
-      outDir: join16(options2.outDir, "flattened"),
-      ...options2.platform !== "all" ? { platform: options2.platform } : {},
-      ...options2.signal ? { signal: options2.signal } : {}
-    });
-    inputDigest = flattened.source.digest;
-    source = `oci:${join16(options2.outDir, "flattened")}@${flattened.manifestDigest}`;
+  if (options2.tags.length > 0 && !options2.push && !options2.dryRun) {
+    warnings.push("tags are moved only with push: no tag is moved");
   }
-  emit("read", `reading ${source}`);
-  const staged = await stageSource(source, {
+  await mkdir5(options2.outDir, { recursive: true });
+  emit("read", `reading ${options2.source}`);
+  const stageOptions = {
     platform: options2.platform,
     stagingDir: options2.outDir,
     ...ports.registry ? { registry: ports.registry } : {}
-  });
+  };
+  let staged = await stageSource(options2.source, stageOptions);
   try {
-    inputDigest ??= staged.top.digest;
+    const inputDigest = staged.top.digest;
     throwIfAborted(options2.signal);
-    const runs = [];
-    for (const platform of staged.platforms) {
-      emit("scan", `scanning ${platform.platform} ${platform.digest}`);
-      const scanned = await ports.scan(platform.scanTarget, options2.signal ? { signal: options2.signal } : {});
-      const report = assess(scanned, {
-        ...options2.policy ? { policy: options2.policy } : {},
-        ...options2.baseline ? { baseline: options2.baseline } : {},
-        ...options2.baselineSeverity ? { baselineSeverity: options2.baselineSeverity } : {},
-        ...options2.failOn ? { failOn: options2.failOn } : {},
-        now
-      });
-      const reportBytes = Buffer.from(renderJson(report));
-      const run = { staged: platform, report, reportBytes, artifacts: [], files: /* @__PURE__ */ new Map() };
-      await stage(options2.outDir, run, "report", "report.json", "application/json", reportBytes);
-      const renderOptions2 = renderOptionsFor(options2);
-      await stage(
-        options2.outDir,
-        run,
-        "sarif",
-        "report.sarif",
-        "application/sarif+json",
-        Buffer.from(renderSarif(report, renderOptions2))
-      );
-      runs.push(run);
+    let runs;
+    const transformed = {};
+    let source = options2.source;
+    if (options2.patch && options2.patch !== "off") {
+      const only = onePlatform(staged, "patch");
+      runs = await scanAll(options2, ports, staged, emit);
+      transformed.patch = await patchImage(options2, only.scanTarget, runs[0].report, warnings, emit);
+      if (transformed.patch.image) source = transformed.patch.image;
     }
+    if (options2.flatten) {
+      const spec = source === options2.source ? onePlatform(staged, "flatten").scanTarget : source;
+      emit("flatten", `flattening ${spec}`);
+      const outDir = join16(options2.outDir, "flattened");
+      const flattened = await flattenImage(spec, {
+        outDir,
+        ...options2.registryAccess ?? {},
+        ...options2.signal ? { signal: options2.signal } : {}
+      });
+      source = `oci:${outDir}@${flattened.manifestDigest}`;
+      transformed.flattened = flattened.manifestDigest;
+    }
+    if (source !== options2.source) {
+      await staged.close();
+      emit("read", `reading ${source}`);
+      staged = await stageSource(source, { ...stageOptions, platform: "all" });
+      runs = void 0;
+    }
+    runs ??= await scanAll(options2, ports, staged, emit);
     const platforms = runs.map((r) => ({
       platform: r.staged.platform,
       arch: r.staged.arch,
@@ -51677,6 +52754,15 @@ async function runPipeline(options2, ports) {
       registry: { written: [], tagsMoved: [], unchanged: [] },
       warnings
     };
+    if (transformed.patch) {
+      result.patch = {
+        mode: transformed.patch.mode,
+        plan: "patch-plan.json",
+        patched: transformed.patch.patched,
+        ...transformed.patch.image ? { digest: digestOfSpec(transformed.patch.image) } : {}
+      };
+    }
+    if (transformed.flattened) result.flattenedDigest = transformed.flattened;
     if (platforms.some((p) => !p.pass)) {
       emit("gate", "the gate failed: nothing is pushed, uploaded or notified");
       result.status = "gate-failed";
@@ -51715,7 +52801,9 @@ async function runPipeline(options2, ports) {
         uri: inputUri(options2.source),
         digest: { sha256: hexOf(inputDigest) },
         annotations: { role: "input-image" }
-      }
+      },
+      // The packages a patch layer installed, each by URL and the sha256 its verified repository index lists.
+      ...(transformed.patch?.resolvedDependencies ?? []).map((d2) => ({ ...d2, annotations: { role: "patch-package" } }))
     ];
     const byproducts = runs.flatMap(
       (r) => r.artifacts.map((a) => ({
@@ -51754,6 +52842,7 @@ async function runPipeline(options2, ports) {
       );
     }
     result.artifacts = artifacts;
+    throwIfAborted(options2.signal);
     const registry = ports.registry;
     if (remoteRegistry && registry) {
       await guardRemote(result, async () => {
@@ -51767,6 +52856,7 @@ async function runPipeline(options2, ports) {
       const store = ports.store;
       await guardRemote(result, () => upload(store, options2, target, staged, runs, provenance, result, emit));
     }
+    throwIfAborted(options2.signal);
     if (remoteRegistry && registry) {
       await guardRemote(result, async () => {
         for (const tag of options2.tags) {
@@ -51791,19 +52881,97 @@ async function runPipeline(options2, ports) {
     await staged.close();
   }
 }
+function onePlatform(staged, step) {
+  const [only] = staged.platforms;
+  if (!only || staged.platforms.length > 1) {
+    throw new LadingError(
+      "USAGE",
+      `${staged.source} has ${staged.platforms.length} platforms; ${step === "patch" ? "patching" : "flattening"} makes one image: name its platform`,
+      { option: "platform" }
+    );
+  }
+  return only;
+}
+async function scanAll(options2, ports, staged, emit) {
+  const runs = [];
+  for (const platform of staged.platforms) {
+    emit("scan", `scanning ${platform.platform} ${platform.digest}`);
+    const scanned = await ports.scan(platform.scanTarget, options2.signal ? { signal: options2.signal } : {});
+    const report = assess(scanned, {
+      ...options2.policy ? { policy: options2.policy } : {},
+      ...options2.baseline ? { baseline: options2.baseline } : {},
+      ...options2.baselineSeverity ? { baselineSeverity: options2.baselineSeverity } : {},
+      ...options2.failOn ? { failOn: options2.failOn } : {},
+      now: options2.startedOn
+    });
+    const reportBytes = Buffer.from(renderJson(report));
+    const run = { staged: platform, report, reportBytes, artifacts: [], files: /* @__PURE__ */ new Map() };
+    await stage(options2.outDir, run, "report", "report.json", "application/json", reportBytes);
+    await stage(
+      options2.outDir,
+      run,
+      "sarif",
+      "report.sarif",
+      "application/sarif+json",
+      Buffer.from(renderSarif(report, renderOptionsFor(options2)))
+    );
+    runs.push(run);
+  }
+  return runs;
+}
+async function patchImage(options2, spec, report, warnings, emit) {
+  const mode = options2.patch === "apply" ? "apply" : "plan";
+  const patchOptions = {
+    findings: fixableFindings(report.findings),
+    now: options2.startedOn,
+    ...options2.patchMirror ? { mirror: options2.patchMirror } : {},
+    ...options2.registryAccess ?? {},
+    ...options2.signal ? { signal: options2.signal } : {}
+  };
+  emit("patch", `${mode === "apply" ? "patching" : "planning the patch of"} ${spec}`);
+  const writePlan = (plan) => writeFileAtomically(join16(options2.outDir, "patch-plan.json"), `${JSON.stringify(plan, null, 2)}
+`);
+  if (mode === "plan") {
+    const plan = await planPatch(spec, patchOptions);
+    await writePlan(plan);
+    return { mode, plan, patched: [], resolvedDependencies: [] };
+  }
+  const outDir = join16(options2.outDir, "patched");
+  try {
+    const result = await applyPatch(spec, {
+      ...patchOptions,
+      outDir,
+      ...options2.sourceDateEpoch !== void 0 ? { created: rfc3339(new Date(options2.sourceDateEpoch * 1e3)) } : {}
+    });
+    await writePlan(result.plan);
+    emit("patch", `${result.patched.length} packages replaced: ${result.manifestDigest}`);
+    return {
+      mode,
+      plan: result.plan,
+      image: `oci:${outDir}@${result.manifestDigest}`,
+      patched: result.patched,
+      resolvedDependencies: result.resolvedDependencies
+    };
+  } catch (err2) {
+    if (!(err2 instanceof LadingError) || err2.code !== "GATE_FAILED") throw err2;
+    const plan = await planPatch(spec, patchOptions);
+    await writePlan(plan);
+    warnings.push(`nothing patched: ${err2.message}`);
+    return { mode, plan, patched: [], resolvedDependencies: [] };
+  }
+}
 function parseImageTarget(image) {
+  const lastPart = image.slice(image.lastIndexOf("/") + 1);
+  if (image.includes("@") || lastPart.includes(":")) {
+    throw new LadingError("USAGE", `${image}: name the repository only (REGISTRY/REPOSITORY); tags go in --tag`, {
+      option: "image"
+    });
+  }
   let ref;
   try {
     ref = parseReference(image);
   } catch (err2) {
     throw new LadingError("USAGE", `${image}: not a REGISTRY/REPOSITORY name`, { option: "image", cause: err2 });
-  }
-  if (ref.digest || ref.tag && image.includes(`:${ref.tag}`) && !image.endsWith(`/${ref.repository}`)) {
-    if (ref.digest || /:[^/]+$/.test(image)) {
-      throw new LadingError("USAGE", `${image}: name the repository only; tags go in their own option`, {
-        option: "image"
-      });
-    }
   }
   const repo = { registry: ref.registry, repository: ref.repository };
   return { repo, name: formatRepository(repo) };
@@ -51814,11 +52982,14 @@ function renderOptionsFor(options2) {
     ...options2.sourceDateEpoch !== void 0 ? { sourceDateEpoch: options2.sourceDateEpoch } : {}
   };
 }
+function digestOfSpec(spec) {
+  return spec.slice(spec.lastIndexOf("@") + 1);
+}
 function hexOf(digest) {
   return digest.replace(/^sha256:/, "");
 }
 function sha256Hex2(bytes) {
-  return createHash25("sha256").update(bytes).digest("hex");
+  return createHash29("sha256").update(bytes).digest("hex");
 }
 function inputUri(source) {
   return source.startsWith("registry:") ? `docker://${source.slice("registry:".length)}` : source;
@@ -51878,7 +53049,7 @@ async function alreadySigned(check) {
   }
 }
 async function pushAttachments(registry, target, staged, runs, provenance, key, result, emit) {
-  const publicKey = createPublicKey3(key);
+  const publicKey = createPublicKey4(key);
   const work = [];
   const topRun = runs.find((r) => r.staged.digest === staged.top.digest);
   work.push({
@@ -52106,6 +53277,7 @@ var init_pipeline = __esm({
     init_lading_error();
     init_files();
     init_flatten();
+    init_patch();
     init_reference();
     init_json();
     init_render_options();
@@ -52198,7 +53370,7 @@ var init_store2 = __esm({
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants as constants3, createReadStream as createReadStream5 } from "node:fs";
 import { copyFile, mkdir as mkdir6, open as open7, readdir as readdir4, rename as rename8, stat as stat12, unlink as unlink3, utimes as utimes2 } from "node:fs/promises";
-import { dirname as dirname4, join as join17, resolve as resolve4, sep as sep2 } from "node:path";
+import { dirname as dirname4, join as join17, resolve as resolve5, sep as sep2 } from "node:path";
 import { pipeline as pipeline10, Transform as Transform8 } from "node:stream";
 function pageSize(maxKeys) {
   if (maxKeys === void 0) return MAX_KEYS_PER_PAGE;
@@ -52264,13 +53436,13 @@ var init_filesystem = __esm({
       /** The folder, absolute. */
       root;
       constructor(root2) {
-        this.root = resolve4(root2);
+        this.root = resolve5(root2);
         this.url = `file://${this.root}`;
       }
       /** The file of a key; keys were checked, and this checks again that the path stays under the root. */
       pathOf(key) {
         checkObjectKey(key);
-        const path = resolve4(this.root, ...key.split("/"));
+        const path = resolve5(this.root, ...key.split("/"));
         if (!path.startsWith(this.root + sep2)) {
           throw new LadingError("USAGE", `object key ${JSON.stringify(key)} refused: it names a file outside the store`);
         }
@@ -52341,8 +53513,8 @@ var init_filesystem = __esm({
           checkObjectKey(after, "continuation token");
           if (!after.startsWith(prefix2)) throw new LadingError("USAGE", "continuation token is not from this listing");
         }
-        const cut = prefix2.lastIndexOf("/");
-        const base = cut < 0 ? "" : prefix2.slice(0, cut + 1);
+        const cut2 = prefix2.lastIndexOf("/");
+        const base = cut2 < 0 ? "" : prefix2.slice(0, cut2 + 1);
         const keys = [];
         await this.walk(base, (key) => {
           if (key.startsWith(prefix2) && (after === void 0 || byteOrder(key, after) > 0)) keys.push(key);
@@ -52417,12 +53589,20 @@ var init_filesystem = __esm({
           await unlink3(temp).catch(() => {
           });
           if (err2 instanceof LadingError) throw err2;
+          const code = err2.code;
+          if (code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
+            throw new LadingError(
+              "IO",
+              `cannot write ${path}: a folder store cannot hold an object whose key is also the folder of another (like "a" and "a/b")`,
+              { cause: err2 }
+            );
+          }
           throw cannotWrite(path, err2);
         }
       }
       /** Calls `found` with every object key under the folder `base` (a '' or `/`-ended key prefix). */
       async walk(base, found) {
-        const folder = base === "" ? this.root : resolve4(this.root, ...base.slice(0, -1).split("/"));
+        const folder = base === "" ? this.root : resolve5(this.root, ...base.slice(0, -1).split("/"));
         let entries;
         try {
           entries = await readdir4(folder, { withFileTypes: true });
@@ -52452,9 +53632,9 @@ var init_http = __esm({
 });
 
 // ../engine/src/objects/sigv4.ts
-import { createHash as createHash26, createHmac } from "node:crypto";
+import { createHash as createHash30, createHmac } from "node:crypto";
 function sha256Hex3(data) {
-  return createHash26("sha256").update(data).digest("hex");
+  return createHash30("sha256").update(data).digest("hex");
 }
 function signRequest(req, credentials) {
   const service = req.service ?? "s3";
@@ -52519,7 +53699,7 @@ var init_sigv4 = __esm({
   "../engine/src/objects/sigv4.ts"() {
     "use strict";
     UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
-    EMPTY_PAYLOAD_HASH = createHash26("sha256").update("").digest("hex");
+    EMPTY_PAYLOAD_HASH = createHash30("sha256").update("").digest("hex");
   }
 });
 
@@ -53305,7 +54485,7 @@ function trivyInput(report) {
   for (const result of report.Results ?? []) {
     const list = result?.Vulnerabilities ?? [];
     if (!Array.isArray(list)) throw new LadingError("BAD_INPUT", "Trivy report: Vulnerabilities is not a list");
-    for (const vulnerability2 of list) counts2[severityKey(vulnerability2?.Severity)] += 1;
+    for (const vulnerability3 of list) counts2[severityKey(vulnerability3?.Severity)] += 1;
   }
   const digest = report.Metadata?.RepoDigests?.[0]?.split("@")[1];
   return {
@@ -53510,6 +54690,1177 @@ var init_summary2 = __esm({
   }
 });
 
+// ../engine/src/trace/stats.ts
+function daysBetween2(fromMs, toMs) {
+  return Math.round((toMs - fromMs) / 864e5 * 100) / 100;
+}
+function kaplanMeierQuantile(values, q) {
+  const sorted = values.slice().sort((a, b) => a.days - b.days || Number(a.censored) - Number(b.censored));
+  let atRisk = sorted.length;
+  let survival = 1;
+  let i = 0;
+  while (i < sorted.length) {
+    const time = sorted[i]?.days ?? 0;
+    let events = 0;
+    let leaving = 0;
+    while (i < sorted.length && sorted[i]?.days === time) {
+      if (!sorted[i]?.censored) events += 1;
+      leaving += 1;
+      i += 1;
+    }
+    if (events > 0) {
+      survival *= 1 - events / atRisk;
+      if (survival <= 1 - q + 1e-12) return time;
+    }
+    atRisk -= leaving;
+  }
+  return null;
+}
+function quantile(values, q) {
+  if (values.length === 0) return null;
+  const sorted = values.slice().sort((a2, b2) => a2 - b2);
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  const a = sorted[low] ?? 0;
+  const b = sorted[high] ?? 0;
+  return round2(a + (b - a) * (position - low));
+}
+function latencyStats(values) {
+  const events = values.filter((v) => !v.censored);
+  return {
+    n: values.length,
+    events: events.length,
+    censored: values.length - events.length,
+    medianDays: roundOrNull(kaplanMeierQuantile(values, 0.5)),
+    p90Days: roundOrNull(kaplanMeierQuantile(values, 0.9)),
+    eventsOnlyMedianDays: quantile(
+      events.map((v) => v.days),
+      0.5
+    )
+  };
+}
+function round2(x) {
+  return Math.round(x * 100) / 100;
+}
+function roundOrNull(x) {
+  return x === null ? null : round2(x);
+}
+var init_stats = __esm({
+  "../engine/src/trace/stats.ts"() {
+    "use strict";
+  }
+});
+
+// ../engine/src/trace/distro.ts
+function priorityOf(cve) {
+  const value = cve?.priority ?? "untriaged";
+  return PRIORITIES.includes(value) ? value : "untriaged";
+}
+function releaseLabel(distro, release) {
+  const version2 = RELEASE_VERSIONS[release];
+  const name = distro === "ubuntu" ? "Ubuntu" : distro === "debian" ? "Debian" : distro;
+  return version2 ? `${name} ${version2} (${release})` : `${name} ${release}`;
+}
+function distroFixLatency(fixes, cves, options2) {
+  const units = /* @__PURE__ */ new Map();
+  const skipped = { notCve: 0, noPublicationDate: 0, outsideWindow: 0, otherRelease: 0, beforeRelease: 0 };
+  const releases = options2.releases ? new Set(options2.releases) : void 0;
+  for (const fix of fixes) {
+    if (releases && !releases.has(fix.release)) {
+      skipped.otherRelease += 1;
+      continue;
+    }
+    for (const id of fix.cves) {
+      if (!id.startsWith("CVE-")) {
+        skipped.notCve += 1;
+        continue;
+      }
+      const cve = cves.get(id);
+      const published = cve?.publishedAt ?? null;
+      if (published === null) {
+        skipped.noPublicationDate += 1;
+        continue;
+      }
+      if (published < options2.from || published >= options2.to) {
+        skipped.outsideWindow += 1;
+        continue;
+      }
+      const releaseDay = RELEASE_DAYS[fix.release];
+      if (releaseDay !== void 0 && published < Date.parse(`${releaseDay}T00:00:00Z`)) {
+        skipped.beforeRelease += 1;
+        continue;
+      }
+      const key = `${fix.distro}\0${fix.release}\0${fix.package}\0${id}`;
+      let unit = units.get(key);
+      if (!unit) {
+        unit = {
+          distro: fix.distro,
+          release: fix.release,
+          severity: priorityOf(cve),
+          published,
+          firstFix: null,
+          unfixed: false,
+          endOfLife: false,
+          notAffected: false
+        };
+        units.set(key, unit);
+      }
+      if (fix.status === "fixed" && fix.availableAt !== null) {
+        unit.firstFix = unit.firstFix === null ? fix.availableAt : Math.min(unit.firstFix, fix.availableAt);
+      } else if (fix.status === "unfixed") unit.unfixed = true;
+      else if (fix.status === "end-of-life") unit.endOfLife = true;
+      else if (fix.status === "not-affected") unit.notAffected = true;
+    }
+  }
+  const groups = /* @__PURE__ */ new Map();
+  const groupFor = (distro, release, severity) => {
+    const key = `${distro}\0${release}\0${severity}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { distro, release, severity, values: [], eol: 0, na: 0 };
+      groups.set(key, group);
+    }
+    return group;
+  };
+  for (const unit of units.values()) {
+    const targets = [groupFor(unit.distro, unit.release, unit.severity), groupFor(unit.distro, unit.release, "all")];
+    const fixedInTime = unit.firstFix !== null && unit.firstFix <= options2.observedUntil;
+    if (fixedInTime && unit.firstFix !== null) {
+      for (const g of targets) g.values.push({ days: daysBetween2(unit.published, unit.firstFix), censored: false });
+    } else if (unit.firstFix !== null || unit.unfixed) {
+      for (const g of targets)
+        g.values.push({ days: daysBetween2(unit.published, options2.observedUntil), censored: true });
+    } else if (unit.endOfLife) {
+      for (const g of targets) g.eol += 1;
+    } else if (unit.notAffected) {
+      for (const g of targets) g.na += 1;
+    }
+  }
+  const order2 = (s) => s === "all" ? -1 : PRIORITIES.indexOf(s);
+  const rows = [...groups.values()].map(
+    (g) => ({
+      distro: g.distro,
+      release: g.release,
+      label: releaseLabel(g.distro, g.release),
+      severity: g.severity,
+      latency: latencyStats(g.values),
+      endOfLife: g.eol,
+      notAffected: g.na
+    })
+  ).filter((row) => row.latency.n > 0 || row.endOfLife > 0 || row.notAffected > 0).sort(
+    (a, b) => a.distro.localeCompare(b.distro) || Number(RELEASE_VERSIONS[a.release] ?? 0) - Number(RELEASE_VERSIONS[b.release] ?? 0) || a.release.localeCompare(b.release) || order2(b.severity) - order2(a.severity)
+  );
+  return { rows, skipped };
+}
+var PRIORITIES, RELEASE_VERSIONS, RELEASE_DAYS;
+var init_distro2 = __esm({
+  "../engine/src/trace/distro.ts"() {
+    "use strict";
+    init_stats();
+    PRIORITIES = ["untriaged", "negligible", "low", "medium", "high", "critical"];
+    RELEASE_VERSIONS = {
+      wheezy: "7",
+      jessie: "8",
+      stretch: "9",
+      buster: "10",
+      bullseye: "11",
+      bookworm: "12",
+      trixie: "13",
+      trusty: "14.04",
+      xenial: "16.04",
+      bionic: "18.04",
+      focal: "20.04",
+      jammy: "22.04",
+      noble: "24.04"
+    };
+    RELEASE_DAYS = {
+      wheezy: "2013-05-04",
+      jessie: "2015-04-25",
+      stretch: "2017-06-17",
+      buster: "2019-07-06",
+      bullseye: "2021-08-14",
+      bookworm: "2023-06-10",
+      trusty: "2014-04-17",
+      xenial: "2016-04-21",
+      bionic: "2018-04-26",
+      focal: "2020-04-23",
+      jammy: "2022-04-21"
+    };
+  }
+});
+
+// ../engine/src/trace/episodes.ts
+function exposureEpisodes(observations) {
+  const ordered = observations.slice().sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const open8 = /* @__PURE__ */ new Map();
+  const closedBefore = /* @__PURE__ */ new Set();
+  const episodes = [];
+  for (const observation of ordered) {
+    for (const [key, episode] of open8) {
+      if (observation.keys.has(key)) continue;
+      episode.closedAt = observation.at;
+      episode.closedIn = observation.id;
+      open8.delete(key);
+      closedBefore.add(key);
+    }
+    for (const key of observation.keys) {
+      if (open8.has(key)) continue;
+      const episode = {
+        key,
+        startedAt: observation.at,
+        startedIn: observation.id,
+        closedAt: null,
+        closedIn: null,
+        regression: closedBefore.has(key)
+      };
+      open8.set(key, episode);
+      episodes.push(episode);
+    }
+  }
+  return { episodes, lastAt: ordered.length === 0 ? null : ordered[ordered.length - 1]?.at ?? null };
+}
+var init_episodes = __esm({
+  "../engine/src/trace/episodes.ts"() {
+    "use strict";
+  }
+});
+
+// ../engine/src/trace/read.ts
+import { createGunzip as createGunzip3 } from "node:zlib";
+async function readJsonLines(file, onRecord, limits = DEFAULT_JSON_LINES_LIMITS) {
+  const fh = await openFileForLines(file);
+  try {
+    const head2 = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head2, 0, 2, 0);
+    const gzipped = bytesRead === 2 && head2[0] === 31 && head2[1] === 139;
+    const raw = fh.createReadStream({ start: 0, autoClose: false });
+    const text3 = gzipped ? raw.pipe(createGunzip3()) : raw;
+    if (gzipped) raw.on("error", (err2) => text3.destroy(err2));
+    return await eachLine(text3, file, onRecord, limits);
+  } catch (err2) {
+    if (err2 instanceof LadingError) throw err2;
+    const code = err2.code;
+    if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR" || code === "ERR_PADDING_1") {
+      throw new LadingError("BAD_INPUT", `${file}: corrupt gzip data`);
+    }
+    throw new LadingError("IO", `cannot read ${file}: ${code ?? thrownValueText(err2)}`);
+  } finally {
+    await fh.close().catch(() => {
+    });
+  }
+}
+async function openFileForLines(file) {
+  try {
+    return await openRegularFile(file, "document");
+  } catch (err2) {
+    if (err2 instanceof LadingError) throw err2;
+    const code = err2.code;
+    if (code === "ENOENT") throw new LadingError("NOT_FOUND", `${file}: no such file or directory`);
+    throw new LadingError("IO", `cannot read ${file}: ${code ?? thrownValueText(err2)}`);
+  }
+}
+async function eachLine(stream, file, onRecord, limits) {
+  let total = 0;
+  let lineNumber = 0;
+  let records = 0;
+  let pending = [];
+  let pendingBytes = 0;
+  const finish3 = (line) => {
+    lineNumber += 1;
+    const text3 = line.toString("utf8").trim();
+    if (text3 === "") return;
+    let value;
+    try {
+      value = JSON.parse(text3);
+    } catch (err2) {
+      throw new LadingError("BAD_INPUT", `${file}:${lineNumber}: not JSON: ${thrownValueText(err2)}`);
+    }
+    onRecord(value, `${file}:${lineNumber}`);
+    records += 1;
+  };
+  for await (const chunk of stream) {
+    total += chunk.length;
+    if (total > limits.maxBytes) {
+      stream.destroy();
+      throw new LadingError("LIMIT", `${file}: more than ${limits.maxBytes} bytes of JSON lines`);
+    }
+    let start = 0;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, i);
+      if (pendingBytes + piece.length > limits.maxLineBytes) tooLong(stream, file, lineNumber + 1, limits);
+      pending.push(piece);
+      finish3(Buffer.concat(pending));
+      pending = [];
+      pendingBytes = 0;
+      start = i + 1;
+    }
+    const rest = chunk.subarray(start);
+    pendingBytes += rest.length;
+    if (pendingBytes > limits.maxLineBytes) tooLong(stream, file, lineNumber + 1, limits);
+    pending.push(rest);
+  }
+  if (pendingBytes > 0) finish3(Buffer.concat(pending));
+  return records;
+}
+function tooLong(stream, file, line, limits) {
+  stream.destroy();
+  throw new LadingError("LIMIT", `${file}:${line}: line longer than ${limits.maxLineBytes} bytes`);
+}
+var DEFAULT_JSON_LINES_LIMITS;
+var init_read2 = __esm({
+  "../engine/src/trace/read.ts"() {
+    "use strict";
+    init_lading_error();
+    init_regular_file();
+    DEFAULT_JSON_LINES_LIMITS = {
+      maxBytes: 512 * 1024 * 1024,
+      maxLineBytes: 4 * 1024 * 1024
+    };
+  }
+});
+
+// ../engine/src/trace/svg.ts
+function barChartSvg(title, unit, bars, legend) {
+  const labelWidth = 230;
+  const plotWidth = 440;
+  const rowHeight = 22;
+  const top = 48;
+  const height = top + bars.length * rowHeight + 30;
+  let max = 0;
+  for (const bar of bars) max = Math.max(max, bar.value ?? 0, bar.back ?? 0);
+  const scale = max > 0 ? plotWidth / max : 0;
+  const rows = bars.map((bar, i) => {
+    const y = top + i * rowHeight;
+    const back = bar.back !== void 0 && bar.back !== null && bar.back > 0 ? `<rect x="${labelWidth}" y="${y + 3}" width="${(bar.back * scale).toFixed(1)}" height="${rowHeight - 6}" fill="#c6d4e6"/>` : "";
+    const value = bar.value ?? 0;
+    const front = bar.value !== null && value > 0 ? `<rect x="${labelWidth}" y="${y + 6}" width="${(value * scale).toFixed(1)}" height="${rowHeight - 12}" fill="#1f4e89"/>` : "";
+    const text3 = bar.value === null ? "not reached" : `${bar.value}`;
+    const tail = Math.max(value, bar.back ?? 0) * scale;
+    return [
+      `<text x="${labelWidth - 6}" y="${y + 15}" text-anchor="end">${escapeXml(bar.label)}</text>`,
+      back,
+      front,
+      `<text x="${(labelWidth + tail + 4).toFixed(1)}" y="${y + 15}">${escapeXml(text3)}${bar.note ? ` ${escapeXml(bar.note)}` : ""}</text>`
+    ].join("");
+  });
+  const legendText = `${escapeXml(legend[0])} (dark)${legend[1] ? `; ${escapeXml(legend[1])} (light)` : ""}, ${escapeXml(unit)}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 120}" height="${height}" font-family="sans-serif" font-size="12" role="img" aria-label="${escapeXml(title)}">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="10" y="38" fill="#444444">${legendText}</text>`,
+    ...rows,
+    "</svg>",
+    ""
+  ].join("\n");
+}
+var escapeXml;
+var init_svg = __esm({
+  "../engine/src/trace/svg.ts"() {
+    "use strict";
+    escapeXml = (text3) => text3.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  }
+});
+
+// ../engine/src/trace/render.ts
+function studyMarkdown(result) {
+  const lines = [];
+  lines.push(
+    `## Distribution fix latency (CVE published ${result.window.from.slice(0, 10)} to ${result.window.to.slice(0, 10)})`
+  );
+  lines.push("");
+  lines.push(
+    "Days from CVE publication to the fix; Kaplan\u2013Meier median and p90 with unfixed CVEs censored at the end of observation."
+  );
+  lines.push("");
+  lines.push("| release | priority | median | p90 | n | censored | events-only median | end-of-life |");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|");
+  for (const row of result.distro.rows) {
+    lines.push(
+      `| ${row.label} | ${row.severity} | ${stat16(row.latency)} | ${d(row.latency.eventsOnlyMedianDays)} | ${row.endOfLife} |`
+    );
+  }
+  const s = result.distro.skipped;
+  lines.push("");
+  lines.push(
+    `Not measured: ${s.noPublicationDate} (CVE, fix) pairs with no CVE publication date, ${s.outsideWindow} outside the window, ${s.otherRelease} for releases no image ran, ${s.beforeRelease} published before their release shipped, ${s.notCve} ids that are not CVEs.`
+  );
+  lines.push("");
+  lines.push("## Image remediation latency");
+  lines.push("");
+  lines.push(
+    "Days from the later of fix availability and exposure start to the first build without the vulnerable version."
+  );
+  lines.push("");
+  lines.push(
+    "| image | releases | builds | median | p90 | n | censored | high+ median | high+ n | regressions | closed by release move |"
+  );
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const image of result.images) {
+    lines.push(
+      `| ${image.series} | ${image.releases.join(" \u2192 ")} | ${image.builds} | ${stat16(image.latency)} | ${d(image.highLatency.medianDays)} | ${image.highLatency.n} | ${image.regressions} | ${image.closedByReleaseChange} |`
+    );
+  }
+  lines.push("");
+  lines.push("## Images that lag their base image");
+  lines.push("");
+  lines.push("Per fix shipped by both: days the derived image shipped it after its base image did.");
+  lines.push("");
+  lines.push("| image | base | fixes compared | median lag | p90 lag | shipped > 1 day later |");
+  lines.push("|---|---|---:|---:|---:|---:|");
+  if (result.baseLag.length === 0) lines.push("| (no derived images in the data) | | | | | |");
+  for (const lag of result.baseLag) {
+    lines.push(`| ${lag.series} | ${lag.base} | ${lag.n} | ${d(lag.medianDays)} | ${d(lag.p90Days)} | ${lag.later} |`);
+  }
+  lines.push("");
+  lines.push("## Base OS mix");
+  lines.push("");
+  lines.push("| OS | series (newest build) | builds |");
+  lines.push("|---|---:|---:|");
+  for (const share of result.baseOs) lines.push(`| ${share.os} | ${share.series} | ${share.builds} |`);
+  lines.push("");
+  lines.push("## Method");
+  lines.push("");
+  for (const m of result.method) lines.push(`- ${m}`);
+  lines.push("");
+  return `${lines.join("\n")}`;
+}
+function studyCharts(result) {
+  const distroBars = result.distro.rows.filter((r) => r.severity === "all" || r.severity === "high" || r.severity === "critical").map((r) => ({
+    label: `${r.label} \xB7 ${r.severity}`,
+    value: r.latency.medianDays,
+    back: r.latency.p90Days,
+    note: `(n=${r.latency.n}, ${r.latency.censored} censored)`
+  }));
+  const imageBars = result.images.slice().sort((a, b) => (b.latency.medianDays ?? 0) - (a.latency.medianDays ?? 0)).map((i) => ({
+    label: i.series,
+    value: i.latency.medianDays,
+    back: i.latency.p90Days,
+    note: `(n=${i.latency.n})`
+  }));
+  const lagBars = result.baseLag.map((l) => ({ label: l.series, value: l.medianDays, note: `(n=${l.n})` }));
+  return [
+    {
+      name: "distro-fix-latency.svg",
+      svg: barChartSvg("Distribution fix latency per release and priority", "days after CVE publication", distroBars, [
+        "Kaplan\u2013Meier median",
+        "p90"
+      ])
+    },
+    {
+      name: "image-remediation-latency.svg",
+      svg: barChartSvg("Image remediation latency per official image", "days after the fix was available", imageBars, [
+        "median",
+        "p90"
+      ])
+    },
+    {
+      name: "base-lag.svg",
+      svg: barChartSvg("How much later than their base image derived images shipped fixes", "days", lagBars, [
+        "median lag"
+      ])
+    }
+  ];
+}
+function streamMarkdown(result) {
+  const lines = [
+    `## Remediation latency: ${result.stream}`,
+    "",
+    `${result.builds.length} builds, ordered by ${result.timeBasis === "scanned" ? "scan time" : "image created time"}; ${result.regressions} regressions; ${result.open.length} episodes open at the last build.`,
+    "",
+    "| severity | median days | p90 days | n | open |",
+    "|---|---:|---:|---:|---:|"
+  ];
+  for (const s of SEVERITIES) lines.push(`| ${s} | ${stat16(result.bySeverity[s])} |`);
+  lines.push(`| all | ${stat16(result.all)} |`);
+  if (result.open.length > 0) {
+    lines.push(
+      "",
+      "### Open exposures (age at the last build)",
+      "",
+      "| vulnerability | package | severity | age (days) |",
+      "|---|---|---|---:|"
+    );
+    for (const o of result.open)
+      lines.push(`| ${o.vulnerability} | ${o.package} | ${o.severity} | ${o.ageDays.toFixed(1)} |`);
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+function baseMixMarkdown(result) {
+  const lines = [`## Base OS mix (${result.images} images)`, "", "| OS | images | share |", "|---|---:|---:|"];
+  for (const s of result.shares) lines.push(`| ${s.os} | ${s.images} | ${s.share}% |`);
+  lines.push("");
+  return lines.join("\n");
+}
+var d, stat16;
+var init_render2 = __esm({
+  "../engine/src/trace/render.ts"() {
+    "use strict";
+    init_finding();
+    init_svg();
+    d = (x) => x === null ? "not reached" : x.toFixed(1);
+    stat16 = (s) => `${d(s.medianDays)} | ${d(s.p90Days)} | ${s.n} | ${s.censored}`;
+  }
+});
+
+// ../engine/src/trace/reports.ts
+function buildTime(report, basis) {
+  const text3 = basis === "image-created" ? report.target.config?.created : report.createdAt;
+  if (!text3) return void 0;
+  const ms = Date.parse(text3);
+  return Number.isNaN(ms) ? void 0 : ms;
+}
+function streamLatency(builds, basis) {
+  const severityOf2 = /* @__PURE__ */ new Map();
+  const publishedOf = /* @__PURE__ */ new Map();
+  const observations = builds.map((build2) => {
+    const at = buildTime(build2.report, basis);
+    if (at === void 0) {
+      const what = basis === "scanned" ? "scan time (createdAt)" : "image created time";
+      throw new LadingError("BAD_INPUT", `${build2.file}: the report has no ${what} to order builds by`);
+    }
+    const keys = /* @__PURE__ */ new Set();
+    for (const finding of build2.report.findings) {
+      if (finding.suppressed) continue;
+      const key = `${finding.id}\0${finding.package.name}`;
+      keys.add(key);
+      severityOf2.set(key, finding.severity);
+      if (finding.published) publishedOf.set(key, finding.published);
+    }
+    return { id: build2.file, at, keys };
+  });
+  const { episodes, lastAt } = exposureEpisodes(observations);
+  const values = [];
+  const bySeverityValues = new Map(SEVERITIES.map((s) => [s, []]));
+  const out = [];
+  const open8 = [];
+  for (const episode of episodes) {
+    const [vulnerability3 = "", pkg = ""] = episode.key.split("\0");
+    const severity = severityOf2.get(episode.key) ?? "UNKNOWN";
+    const end = episode.closedAt ?? lastAt ?? episode.startedAt;
+    const value = { days: daysBetween2(episode.startedAt, end), censored: episode.closedAt === null };
+    values.push(value);
+    bySeverityValues.get(severity)?.push(value);
+    if (episode.closedAt === null) open8.push({ vulnerability: vulnerability3, package: pkg, severity, ageDays: value.days });
+    out.push({
+      vulnerability: vulnerability3,
+      package: pkg,
+      severity,
+      published: publishedOf.get(episode.key) ?? null,
+      startedIn: episode.startedIn,
+      startedAt: new Date(episode.startedAt).toISOString(),
+      closedIn: episode.closedIn,
+      closedAt: episode.closedAt === null ? null : new Date(episode.closedAt).toISOString(),
+      days: value.days,
+      open: episode.closedAt === null,
+      regression: episode.regression
+    });
+  }
+  const ordered = builds.map((b) => ({ file: b.file, digest: b.report.target.digest ?? null, at: buildTime(b.report, basis) ?? 0 })).sort((a, b) => a.at - b.at);
+  const bySeverity = Object.fromEntries(
+    SEVERITIES.map((s) => [s, latencyStats(bySeverityValues.get(s) ?? [])])
+  );
+  return {
+    kind: "lading-trace-image",
+    version: 1,
+    stream: builds[0]?.report.target.ref ?? "",
+    timeBasis: basis,
+    builds: ordered.map((b) => ({ file: b.file, digest: b.digest, at: new Date(b.at).toISOString() })),
+    bySeverity,
+    all: latencyStats(values),
+    regressions: out.filter((e) => e.regression).length,
+    open: open8.sort((a, b) => b.ageDays - a.ageDays),
+    episodes: out
+  };
+}
+function baseMix(builds) {
+  const perImage = builds.map((b) => ({
+    file: b.file,
+    ref: b.report.target.ref,
+    os: b.report.os ? `${b.report.os.family} ${b.report.os.version}`.trim() : "none detected"
+  }));
+  const counts2 = /* @__PURE__ */ new Map();
+  for (const p of perImage) counts2.set(p.os, (counts2.get(p.os) ?? 0) + 1);
+  const shares = [...counts2.entries()].map(([os, images]) => ({ os, images, share: Math.round(images / Math.max(1, perImage.length) * 1e3) / 10 })).sort((a, b) => b.images - a.images || a.os.localeCompare(b.os));
+  return { kind: "lading-trace-base", version: 1, images: perImage.length, shares, perImage };
+}
+var init_reports = __esm({
+  "../engine/src/trace/reports.ts"() {
+    "use strict";
+    init_lading_error();
+    init_finding();
+    init_episodes();
+    init_stats();
+  }
+});
+
+// ../engine/src/trace/images.ts
+function baseSeriesFor(image) {
+  if (image.image === "debian" || image.image === "ubuntu") return void 0;
+  if (image.os.family === "debian") return `debian:${image.os.codename}`;
+  if (image.os.family === "ubuntu") return `ubuntu:${image.os.version}`;
+  return void 0;
+}
+function distroOf2(image) {
+  return image.os.family === "ubuntu" ? "ubuntu" : "debian";
+}
+function analyseSeries(series, builds, fixesByPackage, cves) {
+  const ordered = builds.slice().sort((a, b) => a.availableAt - b.availableAt);
+  const firstAt = ordered[0]?.availableAt ?? 0;
+  const lastAt = ordered[ordered.length - 1]?.availableAt ?? 0;
+  const units = /* @__PURE__ */ new Map();
+  const versionCache = /* @__PURE__ */ new Map();
+  const below = (version2, fixed) => {
+    const key = `${version2}\0${fixed}`;
+    let answer = versionCache.get(key);
+    if (answer === void 0) {
+      answer = compareVersions("Debian", version2, fixed) < 0;
+      versionCache.set(key, answer);
+    }
+    return answer;
+  };
+  const observations = ordered.map((build2) => {
+    const keys = /* @__PURE__ */ new Set();
+    const sources = /* @__PURE__ */ new Map();
+    for (const p of build2.packages) sources.set(p.sourceName, p.sourceVersion);
+    for (const [source, version2] of sources) {
+      const fixes = fixesByPackage.get(`${distroOf2(build2)}\0${build2.os.codename}\0${source}`) ?? [];
+      for (const fix of fixes) {
+        if (fix.fixedVersion === null || fix.availableAt === null) continue;
+        if (fix.availableAt < firstAt || fix.availableAt > lastAt) continue;
+        if (!below(version2, fix.fixedVersion)) continue;
+        const key = `${fix.release}\0${fix.package}\0${fix.fixedVersion}`;
+        keys.add(key);
+        if (!units.has(key)) {
+          const severity = fix.cves.reduce((worst, id) => {
+            const p = priorityOf(cves.get(id));
+            return PRIORITIES.indexOf(p) > PRIORITIES.indexOf(worst) ? p : worst;
+          }, "untriaged");
+          units.set(key, { key, fix, severity });
+        }
+      }
+    }
+    return { id: build2.imageId, at: build2.availableAt, keys, release: build2.os.codename };
+  });
+  const releaseAt = new Map(observations.map((o) => [o.id, o.release]));
+  const { episodes } = exposureEpisodes(observations);
+  const all = [];
+  const high = [];
+  const details = [];
+  const firstClose = /* @__PURE__ */ new Map();
+  let regressions = 0;
+  let closedByReleaseChange = 0;
+  for (const episode of episodes) {
+    const unit = units.get(episode.key);
+    if (!unit) continue;
+    const from = Math.max(unit.fix.availableAt, episode.startedAt);
+    const end = episode.closedAt ?? lastAt;
+    if (episode.closedAt !== null && episode.closedAt < unit.fix.availableAt) continue;
+    if (episode.closedIn !== null && releaseAt.get(episode.closedIn) !== unit.fix.release) {
+      closedByReleaseChange += 1;
+    }
+    const value = { days: daysBetween2(from, end), censored: episode.closedAt === null };
+    all.push(value);
+    if (unit.severity === "high" || unit.severity === "critical") high.push(value);
+    if (episode.regression) regressions += 1;
+    if (episode.closedAt !== null && !firstClose.has(episode.key)) firstClose.set(episode.key, episode.closedAt);
+    details.push(detailOf(series, unit, episode, value));
+  }
+  const releases = [];
+  for (const build2 of ordered) {
+    const label = `${build2.os.family === "ubuntu" ? "Ubuntu" : "Debian"} ${build2.os.version} (${build2.os.codename})`;
+    if (releases[releases.length - 1] !== label) releases.push(label);
+  }
+  return {
+    latency: {
+      series,
+      releases,
+      builds: ordered.length,
+      firstAt: iso(firstAt),
+      lastAt: iso(lastAt),
+      latency: latencyStats(all),
+      highLatency: latencyStats(high),
+      regressions,
+      closedByReleaseChange,
+      timeBasis: {
+        registryPush: ordered.filter((b) => b.availableBasis === "registry-push").length,
+        repoInfoCommit: ordered.filter((b) => b.availableBasis === "repo-info-commit").length
+      }
+    },
+    episodes: details,
+    firstClose
+  };
+}
+function detailOf(series, unit, episode, value) {
+  return {
+    series,
+    release: unit.fix.release,
+    package: unit.fix.package,
+    fixedVersion: unit.fix.fixedVersion,
+    fixAvailableAt: iso(unit.fix.availableAt),
+    severity: unit.severity,
+    cves: unit.fix.cves.slice().sort(),
+    startedIn: episode.startedIn,
+    startedAt: iso(episode.startedAt),
+    closedIn: episode.closedIn,
+    closedAt: episode.closedAt === null ? null : iso(episode.closedAt),
+    latencyDays: value.days,
+    censored: value.censored,
+    regression: episode.regression
+  };
+}
+function baseLag(series, bases, derived, baseCloseOf) {
+  const lags = [];
+  for (const [key, closedAt] of derived) {
+    const baseClosed = baseCloseOf(key);
+    if (baseClosed !== void 0) lags.push(daysBetween2(baseClosed, closedAt));
+  }
+  return {
+    series,
+    base: bases.join(", "),
+    n: lags.length,
+    medianDays: quantile(lags, 0.5),
+    p90Days: quantile(lags, 0.9),
+    later: lags.filter((d2) => d2 > 1).length
+  };
+}
+var iso;
+var init_images = __esm({
+  "../engine/src/trace/images.ts"() {
+    "use strict";
+    init_versions();
+    init_distro2();
+    init_episodes();
+    init_stats();
+    iso = (ms) => new Date(ms).toISOString();
+  }
+});
+
+// ../engine/src/trace/study-data.ts
+function fail3(where, message2) {
+  throw new LadingError("BAD_INPUT", `${where}: ${message2}`);
+}
+function str2(record, key, where) {
+  const value = record[key];
+  if (typeof value !== "string" || value.length === 0) fail3(where, `field "${key}" must be a non-empty string`);
+  return value;
+}
+function optStr(record, key, where) {
+  const value = record[key];
+  if (value === void 0 || value === null) return null;
+  if (typeof value !== "string") fail3(where, `field "${key}" must be a string or null`);
+  return value;
+}
+function obj(value, where, what) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail3(where, `${what} must be an object`);
+  return value;
+}
+function parseStudyDate(text3, where) {
+  if (text3 === null || text3 === "" || text3 === "unknown") return null;
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text3);
+  if (day) return Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]));
+  const spaced = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(?::\d{2})?)(?: UTC)?$/.exec(text3);
+  const iso2 = spaced ? `${spaced[1]}T${spaced[2]}Z` : text3;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(iso2)) {
+    fail3(where, `unreadable date "${text3.slice(0, 40)}"`);
+  }
+  const ms = Date.parse(iso2);
+  if (Number.isNaN(ms)) fail3(where, `unreadable date "${text3.slice(0, 40)}"`);
+  return ms;
+}
+function parseStudyImage(value, where) {
+  const record = obj(value, where, "an image record");
+  const os = obj(record.os, where, 'field "os"');
+  const packagesValue = record.packages;
+  if (!Array.isArray(packagesValue)) fail3(where, 'field "packages" must be an array');
+  const packages = [];
+  for (const [i, p] of packagesValue.entries()) {
+    const pkg = obj(p, where, `packages[${i}]`);
+    packages.push({
+      name: str2(pkg, "name", where),
+      version: str2(pkg, "version", where),
+      sourceName: str2(pkg, "sourceName", where),
+      sourceVersion: str2(pkg, "sourceVersion", where)
+    });
+  }
+  const published = parseStudyDate(optStr(record, "publishedAt", where), where);
+  const committed = parseStudyDate(str2(record, "commitDate", where), where);
+  if (committed === null) fail3(where, 'field "commitDate" must be a date');
+  return {
+    image: str2(record, "image", where),
+    tag: str2(record, "tag", where),
+    availableAt: published ?? committed,
+    availableBasis: published === null ? "repo-info-commit" : "registry-push",
+    imageId: str2(record, "imageId", where),
+    os: { family: str2(os, "family", where), version: str2(os, "version", where), codename: str2(os, "codename", where) },
+    packages
+  };
+}
+function parseDebianAdvisory(value, where) {
+  const record = obj(value, where, "an advisory record");
+  if (record.release === null && record.fixedVersion === null && record.status === null) return null;
+  const kind = str2(record, "kind", where);
+  if (kind !== "DSA" && kind !== "DLA") fail3(where, `field "kind" must be DSA or DLA, not "${kind.slice(0, 20)}"`);
+  const fixedVersion = optStr(record, "fixedVersion", where);
+  const statusText = optStr(record, "status", where) ?? (fixedVersion === null ? "unfixed" : "fixed");
+  if (!DEBIAN_STATUSES.has(statusText)) fail3(where, `unknown status "${statusText.slice(0, 30)}"`);
+  const status = statusText;
+  if (status === "fixed" && fixedVersion === null) fail3(where, 'a fixed record needs "fixedVersion"');
+  const cves = record.cves;
+  if (!Array.isArray(cves) || cves.some((c) => typeof c !== "string")) fail3(where, 'field "cves" must be strings');
+  return {
+    distro: "debian",
+    release: str2(record, "release", where),
+    package: str2(record, "package", where),
+    fixedVersion,
+    status,
+    availableAt: parseStudyDate(str2(record, "date", where), where),
+    basis: kind === "DSA" ? "dsa" : "dla",
+    advisory: str2(record, "advisory", where),
+    cves
+  };
+}
+function parseUbuntuFix(value, where) {
+  const record = obj(value, where, "a fix record");
+  const release = str2(record, "release", where);
+  const firstSeen = parseStudyDate(optStr(record, "firstSeenReleased", where), where);
+  const releaseDay = UBUNTU_RELEASE_DAYS[release];
+  if (firstSeen !== null && releaseDay !== void 0 && firstSeen < releaseDay + 864e5) return null;
+  return {
+    distro: "ubuntu",
+    release,
+    package: str2(record, "package", where),
+    fixedVersion: str2(record, "fixedVersion", where),
+    status: "fixed",
+    availableAt: firstSeen,
+    basis: "usn-tracker",
+    cves: [str2(record, "cve", where)]
+  };
+}
+function parseCveMetadata(value, where) {
+  const record = obj(value, where, "a CVE record");
+  return {
+    cve: str2(record, "cve", where),
+    publishedAt: parseStudyDate(optStr(record, "publicDate", where), where),
+    priority: optStr(record, "priority", where)
+  };
+}
+var DEBIAN_STATUSES, UBUNTU_RELEASE_DAYS;
+var init_study_data = __esm({
+  "../engine/src/trace/study-data.ts"() {
+    "use strict";
+    init_errors();
+    DEBIAN_STATUSES = /* @__PURE__ */ new Set(["fixed", "unfixed", "not-affected", "end-of-life"]);
+    UBUNTU_RELEASE_DAYS = {
+      trusty: Date.UTC(2014, 3, 18),
+      xenial: Date.UTC(2016, 3, 21)
+    };
+  }
+});
+
+// ../engine/src/trace/study.ts
+import { join as join20 } from "node:path";
+async function readStudyData(dir) {
+  const data = { images: [], fixes: [], cves: /* @__PURE__ */ new Map(), files: [] };
+  const file = (name) => join20(dir, name);
+  await readJsonLines(file(STUDY_FILES.images), (v, where) => data.images.push(parseStudyImage(v, where)));
+  await readJsonLines(file(STUDY_FILES.debian), (v, where) => {
+    const fix = parseDebianAdvisory(v, where);
+    if (fix) data.fixes.push(fix);
+  });
+  await readJsonLines(file(STUDY_FILES.ubuntu), (v, where) => {
+    const fix = parseUbuntuFix(v, where);
+    if (fix) data.fixes.push(fix);
+  });
+  await readJsonLines(file(STUDY_FILES.cves), (v, where) => {
+    const cve = parseCveMetadata(v, where);
+    data.cves.set(cve.cve, cve);
+  });
+  data.files = Object.values(STUDY_FILES);
+  return data;
+}
+function runStudy(data, options2) {
+  const distro = distroFixLatency(data.fixes, data.cves, {
+    ...options2,
+    releases: [...new Set(data.images.map((i) => i.os.codename))].sort()
+  });
+  const fixesByPackage = /* @__PURE__ */ new Map();
+  for (const fix of data.fixes) {
+    const key = `${fix.distro}\0${fix.release}\0${fix.package}`;
+    const list = fixesByPackage.get(key);
+    if (list) list.push(fix);
+    else fixesByPackage.set(key, [fix]);
+  }
+  const bySeries = /* @__PURE__ */ new Map();
+  for (const image of data.images) {
+    const name = `${image.image}:${image.tag}`;
+    const list = bySeries.get(name);
+    if (list) list.push(image);
+    else bySeries.set(name, [image]);
+  }
+  const names = [...bySeries.keys()].sort();
+  const analyses = new Map(
+    names.map((name) => [name, analyseSeries(name, bySeries.get(name) ?? [], fixesByPackage, data.cves)])
+  );
+  const lags = [];
+  for (const name of names) {
+    const builds = bySeries.get(name) ?? [];
+    const bases = [...new Set(builds.map(baseSeriesFor).filter((b) => b !== void 0))];
+    const analysis2 = analyses.get(name);
+    if (bases.length === 0 || !analysis2) continue;
+    const baseCloseOf = (fixKey) => {
+      const release = fixKey.split("\0")[0] ?? "";
+      const baseName2 = bases.find((b) => b.endsWith(`:${release}`)) ?? `debian:${release}`;
+      return analyses.get(baseName2)?.firstClose.get(fixKey);
+    };
+    lags.push(baseLag(name, bases, analysis2.firstClose, baseCloseOf));
+  }
+  lags.sort((a, b) => (b.medianDays ?? Number.NEGATIVE_INFINITY) - (a.medianDays ?? Number.NEGATIVE_INFINITY));
+  const osLabel = (i) => `${i.os.family === "ubuntu" ? "Ubuntu" : "Debian"} ${i.os.version} (${i.os.codename})`;
+  const shares = /* @__PURE__ */ new Map();
+  const share = (os) => {
+    let s = shares.get(os);
+    if (!s) {
+      s = { os, series: 0, builds: 0 };
+      shares.set(os, s);
+    }
+    return s;
+  };
+  for (const image of data.images) share(osLabel(image)).builds += 1;
+  const releaseMoves = [];
+  for (const name of names) {
+    const latency = analyses.get(name)?.latency;
+    if (!latency) continue;
+    const newest = latency.releases[latency.releases.length - 1];
+    if (newest) share(newest).series += 1;
+    if (latency.releases.length > 1) releaseMoves.push({ series: name, releases: latency.releases });
+  }
+  const result = {
+    kind: "lading-trace-study",
+    version: 1,
+    window: {
+      from: new Date(options2.from).toISOString(),
+      to: new Date(options2.to).toISOString(),
+      observedUntil: new Date(options2.observedUntil).toISOString()
+    },
+    method: STUDY_METHOD,
+    distro,
+    images: names.map((n) => analyses.get(n)?.latency).filter((l) => l !== void 0),
+    baseLag: lags,
+    baseOs: [...shares.values()].sort((a, b) => b.builds - a.builds || a.os.localeCompare(b.os)),
+    releaseMoves,
+    sources: data.files
+  };
+  if (options2.episodes) result.episodes = names.flatMap((n) => analyses.get(n)?.episodes ?? []);
+  return result;
+}
+var STUDY_FILES, STUDY_METHOD;
+var init_study = __esm({
+  "../engine/src/trace/study.ts"() {
+    "use strict";
+    init_distro2();
+    init_images();
+    init_read2();
+    init_study_data();
+    STUDY_FILES = {
+      images: "images.jsonl.gz",
+      debian: "debian-advisories.jsonl.gz",
+      ubuntu: "ubuntu-uct-fixes.jsonl.gz",
+      cves: "cve-metadata-uct.jsonl.gz"
+    };
+    STUDY_METHOD = [
+      "Distribution fix latency = fix availability \u2212 CVE publication, per (CVE, release, source package); the fix time is the DSA/DLA announcement day (Debian) or the first ubuntu-cve-tracker commit marking the release fixed (Ubuntu).",
+      'CVEs whose fix had not shipped by the end of observation are right-censored there; medians and p90 come from the Kaplan\u2013Meier estimate. "Events-only median" drops censored values, for comparison.',
+      "Image remediation latency = first build without the vulnerable source version \u2212 max(fix availability, episode start), per distribution fix (release, source package, fixed version), over fixes published while the series was observed; an episode open at the series\u2019 last build is censored there.",
+      "Build time = latest amd64 layer push on Docker Hub where recorded, else the repo-info commit time (an upper bound).",
+      "Severity = Ubuntu\u2019s priority of the CVE (for Debian fixes too; a fix\u2019s severity is its worst CVE).",
+      "Base lag = derived image\u2019s close time \u2212 the base image\u2019s (debian:<codename>) close time, per fix closed in both."
+    ];
+  }
+});
+
+// ../engine/src/trace/trace-schema.ts
+var NUM_OR_NULL, COUNT2, TIME2, STR, closed, LATENCY, SEVERITY2, PRIORITY, STUDY, IMAGE, BASE4, TRACE_SCHEMA;
+var init_trace_schema = __esm({
+  "../engine/src/trace/trace-schema.ts"() {
+    "use strict";
+    NUM_OR_NULL = { type: ["number", "null"] };
+    COUNT2 = { type: "integer", minimum: 0 };
+    TIME2 = { type: "string", format: "date-time" };
+    STR = { type: "string" };
+    closed = (properties, optional = []) => ({
+      type: "object",
+      additionalProperties: false,
+      required: Object.keys(properties).filter((k) => !optional.includes(k)),
+      properties
+    });
+    LATENCY = closed({
+      n: COUNT2,
+      events: COUNT2,
+      censored: COUNT2,
+      medianDays: NUM_OR_NULL,
+      p90Days: NUM_OR_NULL,
+      eventsOnlyMedianDays: NUM_OR_NULL
+    });
+    SEVERITY2 = { enum: ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"] };
+    PRIORITY = { enum: ["untriaged", "negligible", "low", "medium", "high", "critical"] };
+    STUDY = closed(
+      {
+        kind: { const: "lading-trace-study" },
+        version: { const: 1 },
+        window: closed({ from: TIME2, to: TIME2, observedUntil: TIME2 }),
+        method: { type: "array", items: STR },
+        distro: closed({
+          rows: {
+            type: "array",
+            items: closed({
+              distro: STR,
+              release: STR,
+              label: STR,
+              severity: { enum: [...PRIORITY.enum, "all"] },
+              latency: LATENCY,
+              endOfLife: COUNT2,
+              notAffected: COUNT2
+            })
+          },
+          skipped: closed({
+            notCve: COUNT2,
+            noPublicationDate: COUNT2,
+            outsideWindow: COUNT2,
+            otherRelease: COUNT2,
+            beforeRelease: COUNT2
+          })
+        }),
+        images: {
+          type: "array",
+          items: closed({
+            series: STR,
+            releases: { type: "array", items: STR },
+            builds: COUNT2,
+            firstAt: TIME2,
+            lastAt: TIME2,
+            latency: LATENCY,
+            highLatency: LATENCY,
+            regressions: COUNT2,
+            closedByReleaseChange: COUNT2,
+            timeBasis: closed({ registryPush: COUNT2, repoInfoCommit: COUNT2 })
+          })
+        },
+        baseLag: {
+          type: "array",
+          items: closed({ series: STR, base: STR, n: COUNT2, medianDays: NUM_OR_NULL, p90Days: NUM_OR_NULL, later: COUNT2 })
+        },
+        baseOs: { type: "array", items: closed({ os: STR, series: COUNT2, builds: COUNT2 }) },
+        releaseMoves: { type: "array", items: closed({ series: STR, releases: { type: "array", items: STR } }) },
+        episodes: {
+          type: "array",
+          items: closed({
+            series: STR,
+            release: STR,
+            package: STR,
+            fixedVersion: STR,
+            fixAvailableAt: TIME2,
+            severity: PRIORITY,
+            cves: { type: "array", items: STR },
+            startedIn: STR,
+            startedAt: TIME2,
+            closedIn: { type: ["string", "null"] },
+            closedAt: { type: ["string", "null"] },
+            latencyDays: { type: "number" },
+            censored: { type: "boolean" },
+            regression: { type: "boolean" }
+          })
+        },
+        sources: { type: "array", items: STR }
+      },
+      ["episodes"]
+    );
+    IMAGE = closed({
+      kind: { const: "lading-trace-image" },
+      version: { const: 1 },
+      stream: STR,
+      timeBasis: { enum: ["scanned", "image-created"] },
+      builds: { type: "array", items: closed({ file: STR, digest: { type: ["string", "null"] }, at: TIME2 }) },
+      bySeverity: closed({ CRITICAL: LATENCY, HIGH: LATENCY, MEDIUM: LATENCY, LOW: LATENCY, UNKNOWN: LATENCY }),
+      all: LATENCY,
+      regressions: COUNT2,
+      open: {
+        type: "array",
+        items: closed({ vulnerability: STR, package: STR, severity: SEVERITY2, ageDays: { type: "number" } })
+      },
+      episodes: {
+        type: "array",
+        items: closed({
+          vulnerability: STR,
+          package: STR,
+          severity: SEVERITY2,
+          published: { type: ["string", "null"] },
+          startedIn: STR,
+          startedAt: TIME2,
+          closedIn: { type: ["string", "null"] },
+          closedAt: { type: ["string", "null"] },
+          days: { type: "number" },
+          open: { type: "boolean" },
+          regression: { type: "boolean" }
+        })
+      }
+    });
+    BASE4 = closed({
+      kind: { const: "lading-trace-base" },
+      version: { const: 1 },
+      images: COUNT2,
+      shares: { type: "array", items: closed({ os: STR, images: COUNT2, share: { type: "number" } }) },
+      perImage: { type: "array", items: closed({ file: STR, ref: STR, os: STR }) }
+    });
+    TRACE_SCHEMA = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      $id: "https://lading.dev/schemas/trace.json",
+      title: "Lading trace results",
+      description: "Written by `lading trace -o json`: the fix-latency study (kind lading-trace-study), one image stream\u2019s remediation latency (lading-trace-image), or a base-OS mix (lading-trace-base).",
+      oneOf: [STUDY, IMAGE, BASE4]
+    };
+  }
+});
+
+// ../engine/src/trace/index.ts
+var trace_exports = {};
+__export(trace_exports, {
+  DEFAULT_JSON_LINES_LIMITS: () => DEFAULT_JSON_LINES_LIMITS,
+  PRIORITIES: () => PRIORITIES,
+  STUDY_FILES: () => STUDY_FILES,
+  TRACE_SCHEMA: () => TRACE_SCHEMA,
+  baseMix: () => baseMix,
+  baseMixMarkdown: () => baseMixMarkdown,
+  distroFixLatency: () => distroFixLatency,
+  exposureEpisodes: () => exposureEpisodes,
+  kaplanMeierQuantile: () => kaplanMeierQuantile,
+  latencyStats: () => latencyStats,
+  quantile: () => quantile,
+  readJsonLines: () => readJsonLines,
+  readStudyData: () => readStudyData,
+  runStudy: () => runStudy,
+  streamLatency: () => streamLatency,
+  streamMarkdown: () => streamMarkdown,
+  studyCharts: () => studyCharts,
+  studyMarkdown: () => studyMarkdown
+});
+var init_trace = __esm({
+  "../engine/src/trace/index.ts"() {
+    "use strict";
+    init_distro2();
+    init_episodes();
+    init_read2();
+    init_render2();
+    init_reports();
+    init_stats();
+    init_study();
+    init_trace_schema();
+  }
+});
+
 // ../engine/src/index.ts
 var src_exports = {};
 __export(src_exports, {
@@ -53676,8 +56027,8 @@ function collect(value, previous = []) {
 }
 async function writeOutput(spec, text3) {
   if (!spec.file || spec.file === "-") {
-    await new Promise((resolve5, reject) => {
-      process.stdout.write(text3, (err2) => err2 ? reject(err2) : resolve5());
+    await new Promise((resolve6, reject) => {
+      process.stdout.write(text3, (err2) => err2 ? reject(err2) : resolve6());
     });
     return;
   }
@@ -53738,7 +56089,7 @@ async function obtainPassword(purpose, env, options2 = {}) {
 function promptHidden(question) {
   const stdin = process.stdin;
   process.stderr.write(question);
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     let typed = "";
     const finish3 = (err2) => {
       stdin.setRawMode(false);
@@ -53746,7 +56097,7 @@ function promptHidden(question) {
       stdin.off("data", onData);
       process.stderr.write("\n");
       if (err2) reject(err2);
-      else resolve5(typed);
+      else resolve6(typed);
     };
     const onData = (chunk) => {
       for (const ch of chunk.toString("utf8")) {
@@ -54324,8 +56675,14 @@ function registerPatch(program2) {
       dbDir: dbDirFrom(flags.dbDir, process.env),
       now,
       checks: false,
-      secrets: false
+      secrets: false,
+      // Only OS packages can be patched: data missing for language ecosystems does not matter here; missing data
+      // for the image's own release does (below).
+      allowMissingData: true
     });
+    const osData = report.os?.ecosystem;
+    const osGap = report.coverage?.gaps.find((g) => g.scope === osData);
+    if (osGap) throw new LadingError("NO_DB", `${osGap.message}; run \`lading db update --ecosystem ${osData}\``);
     const options2 = {
       ...imageOptions,
       findings: patch.fixableFindings(report.findings),
@@ -54401,7 +56758,14 @@ init_errors();
 function registerPipeline(program2) {
   program2.command("pipeline").description(
     "one CI step: read and verify a build output, scan and gate it, write SBOMs and provenance, sign everything, push signatures and attestations before the image and the tags last, store and report it"
-  ).argument("<source>", "oci:DIR, oci-archive:FILE, docker-archive:FILE, or registry:REF@sha256:DIGEST").requiredOption("--image <registry/repository>", "where the image is pushed (no tag: see --tag)").option("--tag <tag>", "tag moved to the digest once everything else is done, repeatable", collect, []).option("--platform <os/arch|all>", "platform of a multi-platform image, or all of them", "all").option("--fail-on <severity>", "stop (exit 1, nothing pushed) when a finding at or above this severity remains").option("--policy <file>", "policy file (YAML or JSON): a failed rule stops the pipeline (exit 1)").option("--baseline <report>", "earlier JSON report: a new CRITICAL or more findings stop the pipeline").option("--baseline-severity <severity>", "threshold for the baseline count", "high").option("--key <key>", "signing key: file path or env://VAR (env LADING_KEY; password LADING_PASSWORD)").option("--push", "write to the registry: signatures, attestations, the image by digest, then the tags").option("--store <url>", "object storage for the artifacts: file://DIR or s3://bucket/prefix (env LADING_STORE)").option("--store-layout <layout>", "seed004, digest or both", "both").option("--notify <url>", "lading-server to send the report to (env LADING_SERVER; token LADING_SERVER_TOKEN)").option("--notify-required", "fail (exit 3) when the server cannot be told, instead of spooling with a warning").option("--out <dir>", "staging directory: reports, SARIF, SBOMs, provenance, signatures", ".lading/pipeline").option("--dry-run", "do everything local (scan, SBOMs, provenance, signatures) and write nothing remote").option("--flatten", "flatten the image to one layer first (the provenance keeps the input image)").option("--insecure-registry <host>", "allow plain HTTP to this registry, repeatable", collect, []).option("--db-dir <dir>", "vulnerability database folder (env LADING_DB_DIR)").option("--offline", "never fetch vulnerability data (env LADING_OFFLINE=1)").option("--allow-missing-data", "match what there is data for (the gate then fails on the rest)").option("--skip-db-update", "use the local vulnerability data as it is (env LADING_SKIP_DB_UPDATE=1)").option("--json", "print the result (also written to OUT/pipeline.json) on standard output").option("-q, --quiet", "no progress on stderr").action(async (source, flags) => {
+  ).argument("<source>", "oci:DIR, oci-archive:FILE, docker-archive:FILE, or registry:REF@sha256:DIGEST").requiredOption("--image <registry/repository>", "where the image is pushed (no tag: see --tag)").option("--tag <tag>", "tag moved to the digest once everything else is done, repeatable", collect, []).option(
+    "--platform <os/arch|all>",
+    "platform of a multi-platform image, or all of them (the default; env LADING_PLATFORM)"
+  ).option("--fail-on <severity>", "stop (exit 1, nothing pushed) when a finding at or above this severity remains").option("--policy <file>", "policy file (YAML or JSON): a failed rule stops the pipeline (exit 1)").option("--baseline <report>", "earlier JSON report: a new CRITICAL or more findings stop the pipeline").option("--baseline-severity <severity>", "threshold for the baseline count", "high").option("--key <key>", "signing key: file path or env://VAR (env LADING_KEY; password LADING_PASSWORD)").option("--push", "write to the registry: signatures, attestations, the image by digest, then the tags").option("--store <url>", "object storage for the artifacts: file://DIR or s3://bucket/prefix (env LADING_STORE)").option("--store-layout <layout>", "seed004, digest or both", "both").option("--notify <url>", "lading-server to send the report to (env LADING_SERVER; token LADING_SERVER_TOKEN)").option("--notify-required", "fail (exit 3) when the server cannot be told, instead of spooling with a warning").option("--out <dir>", "staging directory: reports, SARIF, SBOMs, provenance, signatures", ".lading/pipeline").option("--dry-run", "do everything local (scan, SBOMs, provenance, signatures) and write nothing remote").option(
+    "--patch <mode>",
+    "off; plan (write patch-plan.json: the package updates that fix the findings); apply (install those that need no maintainer scripts as one layer, then go on with the patched image)",
+    "off"
+  ).option("--patch-mirror <url>", "package repository to patch from instead of the image's own sources").option("--flatten", "flatten the image to one layer (after patching; the provenance keeps the input image)").option("--insecure-registry <host>", "allow plain HTTP to this registry, repeatable", collect, []).option("--db-dir <dir>", "vulnerability database folder (env LADING_DB_DIR)").option("--offline", "never fetch vulnerability data (env LADING_OFFLINE=1)").option("--allow-missing-data", "match what there is data for (the gate then fails on the rest)").option("--skip-db-update", "use the local vulnerability data as it is (env LADING_SKIP_DB_UPDATE=1)").option("--json", "print the result (also written to OUT/pipeline.json) on standard output").option("-q, --quiet", "no progress on stderr").action(async (source, flags) => {
     await runPipelineCommand(source, flags);
   });
 }
@@ -54409,6 +56773,10 @@ async function runPipelineCommand(source, flags) {
   const env = process.env;
   const settings = pipelineSettingsFrom(flags, env);
   if (!settings.key) throw new LadingError("USAGE", "the pipeline signs what it produces: give --key (or LADING_KEY)");
+  const patch = flags.patch;
+  if (patch !== "off" && patch !== "plan" && patch !== "apply") {
+    throw new LadingError("USAGE", `--patch ${patch}: choose off, plan or apply`);
+  }
   const layout = flags.storeLayout;
   if (layout !== "seed004" && layout !== "digest" && layout !== "both") {
     throw new LadingError("USAGE", `--store-layout ${layout}: choose seed004, digest or both`);
@@ -54444,7 +56812,7 @@ async function runPipelineCommand(source, flags) {
         source,
         image: flags.image,
         tags: flags.tag,
-        platform: flags.platform,
+        platform: imageOptionsFrom({ ...flags.platform ? { platform: flags.platform } : {} }, env).platform ?? "all",
         ...failOn ? { failOn } : {},
         ...policy ? { policy } : {},
         ...baseline ? { baseline } : {},
@@ -54452,6 +56820,9 @@ async function runPipelineCommand(source, flags) {
         push: !!flags.push,
         dryRun: !!flags.dryRun,
         flatten: !!flags.flatten,
+        patch,
+        ...flags.patchMirror ? { patchMirror: flags.patchMirror } : {},
+        registryAccess: { insecureRegistries: flags.insecureRegistry, dockerConfigPath: dockerConfigPathFrom(env) },
         outDir: flags.out,
         storeLayout: layout,
         notifyRequired: !!flags.notifyRequired,
@@ -54680,7 +57051,7 @@ async function metadataFrom(flags) {
     const { loadReport: loadReport2 } = await Promise.resolve().then(() => (init_report2(), report_exports));
     const target = (await loadReport2(flags.report)).target;
     fromReport = {
-      ...target.kind === "image" ? { repository: repositoryOf2(target.ref) } : {},
+      ...target.kind === "image" ? { repository: repositoryOf3(target.ref) } : {},
       ...target.digest ? { digest: target.digest } : {},
       ...target.platform ? { platform: target.platform } : {}
     };
@@ -54699,7 +57070,7 @@ async function metadataFrom(flags) {
     ...flags.track ? { track: flags.track } : {}
   };
 }
-function repositoryOf2(ref) {
+function repositoryOf3(ref) {
   if (/^(oci|oci-archive|docker-archive|dir|rootfs|sbom):/.test(ref)) return void 0;
   const name = ref.split("@")[0] ?? "";
   const lastSlash = name.lastIndexOf("/");
@@ -54758,7 +57129,16 @@ function resultCacheFrom(flags, env) {
 }
 
 // src/commands/scan.ts
-var OUTPUT_FORMAT_NAMES = ["table", "json", "cyclonedx-json", "spdx-json", "sarif", "junit", "markdown"];
+var OUTPUT_FORMAT_NAMES = [
+  "table",
+  "json",
+  "cyclonedx-json",
+  "spdx-json",
+  "sarif",
+  "junit",
+  "markdown",
+  "gitlab-cs"
+];
 function registerScan(program2) {
   const cmd = program2.command("scan").description("catalog an image, root filesystem or SBOM and match it against vulnerability data").argument("<target>", "registry ref, docker-archive:, oci:, oci-archive:, dir:, sbom: or a path");
   addTargetOptions(cmd);
@@ -54937,13 +57317,13 @@ function registerSignBlob(program2) {
   program2.command("sign-blob").description("sign a file with a cosign-compatible key (base64 DER signature, optional Sigstore bundle)").argument("<file>", "file to sign").requiredOption("--key <key>", "private key: file path or env://VAR").option("--output-signature <file>", "write the base64 signature here instead of standard output").option("--bundle <file>", "also write a Sigstore bundle v0.3 (key-based, no transparency log)").action(async (file, flags) => {
     const { signFile: signFile2, messageSignatureBundle: messageSignatureBundle2, writeNewFile: writeNewFile2, loadSigningKey: loadSigningKey2 } = await loadImplementation6();
     const key = await loadSigningKey2(flags.key, signingKeySource(process.env));
-    const { signature, sha256: sha2563 } = await signFile2(key, file);
+    const { signature, sha256: sha2564 } = await signFile2(key, file);
     const b64 = signature.toString("base64");
     if (flags.outputSignature) await writeNewFile2(flags.outputSignature, b64, { force: true });
     else process.stdout.write(`${b64}
 `);
     if (flags.bundle) {
-      const bundle = messageSignatureBundle2(key, { sha256: sha2563 }, signature);
+      const bundle = messageSignatureBundle2(key, { sha256: sha2564 }, signature);
       await writeNewFile2(flags.bundle, `${JSON.stringify(bundle)}
 `, { force: true });
     }
@@ -55096,6 +57476,111 @@ async function reportFiles(paths) {
   return [...new Set(files)];
 }
 
+// src/commands/trace.ts
+init_errors();
+var FORMATS = ["json", "markdown"];
+function registerTrace(program2) {
+  const trace = program2.command("trace").description("fix tracing: distribution fix latency, image remediation latency, exposure episodes, base-OS mix");
+  trace.command("study").description("run the fix-latency study over a dataset folder (the format of examples/study)").argument(
+    "<dir>",
+    "folder with images.jsonl.gz, debian-advisories.jsonl.gz, ubuntu-uct-fixes.jsonl.gz, cve-metadata-uct.jsonl.gz"
+  ).option("--from <date>", "study CVEs published from this day (YYYY-MM-DD)", "2016-09-01").option("--to <date>", "and before this day", "2018-02-01").option("--observed-until <date>", "fixes after this day are censored (default: --to)").option("--episodes", "include every exposure episode in the JSON").option("--charts <dir>", "also write the study\u2019s SVG charts into this folder").option("-o, --output <format[=file]>", `output: ${FORMATS.join(", ")} (repeatable)`, collect, []).action(async (dir, flags) => {
+    const { readStudyData: readStudyData2, runStudy: runStudy2, studyMarkdown: studyMarkdown2, studyCharts: studyCharts2 } = await Promise.resolve().then(() => (init_trace(), trace_exports));
+    const from = dayFlag("--from", flags.from);
+    const to = dayFlag("--to", flags.to);
+    const observedUntil = flags.observedUntil ? dayFlag("--observed-until", flags.observedUntil) : to;
+    if (to <= from) throw new LadingError("USAGE", "--to must be after --from");
+    const specs = parseOutputSpecs(flags.output, FORMATS, "markdown");
+    const data = await readStudyData2(dir);
+    const result = runStudy2(data, { from, to, observedUntil, ...flags.episodes ? { episodes: true } : {} });
+    for (const spec of specs) {
+      await writeOutput(
+        spec,
+        spec.format === "json" ? `${JSON.stringify(result, null, 2)}
+` : studyMarkdown2(result)
+      );
+    }
+    if (flags.charts) {
+      const { writeFileAtomically: writeFileAtomically2 } = await Promise.resolve().then(() => (init_files(), files_exports));
+      const { mkdir: mkdir7 } = await import("node:fs/promises");
+      const { join: join24 } = await import("node:path");
+      await mkdir7(flags.charts, { recursive: true });
+      for (const chart of studyCharts2(result)) await writeFileAtomically2(join24(flags.charts, chart.name), chart.svg);
+    }
+  });
+  trace.command("image").description("exposure episodes and remediation latency over the builds of one image stream").argument(
+    "<file...>",
+    "Lading JSON reports (or CycloneDX/SPDX SBOMs, matched here with one data snapshot), one per build"
+  ).option("--time <basis>", "order builds by: scanned (report time, SBOM creation time) or image-created", "scanned").option("--db-dir <dir>", "vulnerability database for SBOM inputs (default: $LADING_DB_DIR or ~/.cache/lading)").option("-o, --output <format[=file]>", `output: ${FORMATS.join(", ")} (repeatable)`, collect, []).action(async (files, flags) => {
+    const basis = timeBasisFlag(flags.time);
+    const specs = parseOutputSpecs(flags.output, FORMATS, "markdown");
+    const { streamLatency: streamLatency2, streamMarkdown: streamMarkdown2 } = await Promise.resolve().then(() => (init_trace(), trace_exports));
+    const builds = await readBuilds(files, flags.dbDir);
+    const result = streamLatency2(builds, basis);
+    for (const spec of specs) {
+      await writeOutput(
+        spec,
+        spec.format === "json" ? `${JSON.stringify(result, null, 2)}
+` : streamMarkdown2(result)
+      );
+    }
+  });
+  trace.command("base").description("the base-OS mix of a set of images, from their reports").argument("<file...>", "Lading JSON reports (or SBOMs), one per image").option("--db-dir <dir>", "vulnerability database for SBOM inputs").option("-o, --output <format[=file]>", `output: ${FORMATS.join(", ")} (repeatable)`, collect, []).action(async (files, flags) => {
+    const specs = parseOutputSpecs(flags.output, FORMATS, "markdown");
+    const { baseMix: baseMix2, baseMixMarkdown: baseMixMarkdown2 } = await Promise.resolve().then(() => (init_trace(), trace_exports));
+    const result = baseMix2(await readBuilds(files, flags.dbDir));
+    for (const spec of specs) {
+      await writeOutput(
+        spec,
+        spec.format === "json" ? `${JSON.stringify(result, null, 2)}
+` : baseMixMarkdown2(result)
+      );
+    }
+  });
+}
+function dayFlag(flag, value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
+    throw new LadingError("USAGE", `${flag} ${value}: expected a day, YYYY-MM-DD`);
+  }
+  return ms;
+}
+function timeBasisFlag(value) {
+  if (value === "scanned" || value === "image-created") return value;
+  throw new LadingError("USAGE", `--time ${value}: expected scanned or image-created`);
+}
+async function readBuilds(files, dbDirFlag) {
+  const { readJsonDocument: readJsonDocument2, loadReport: loadReport2, looksLikeReport: looksLikeReport2 } = await Promise.resolve().then(() => (init_report2(), report_exports));
+  const builds = [];
+  for (const file of files) {
+    const value = await readJsonDocument2(file, "report or SBOM");
+    if (looksLikeReport2(JSON.stringify(value).slice(0, 4096))) {
+      builds.push({ file, report: await loadReport2(file) });
+      continue;
+    }
+    const created = sbomCreatedAt(value);
+    if (!created) {
+      throw new LadingError(
+        "BAD_INPUT",
+        `${file}: neither a Lading report nor an SBOM with a creation time (CycloneDX metadata.timestamp, SPDX creationInfo.created)`
+      );
+    }
+    const { scan: scan2 } = await Promise.resolve().then(() => (init_scan2(), scan_exports));
+    const now = sourceDateEpochFrom(process.env) ?? /* @__PURE__ */ new Date();
+    const scanned = await scan2(`sbom:${file}`, { dbDir: dbDirFrom(dbDirFlag, process.env), now, offline: true });
+    const report = { ...scanned, createdAt: created };
+    builds.push({ file, report });
+  }
+  return builds;
+}
+function sbomCreatedAt(value) {
+  if (typeof value !== "object" || value === null) return void 0;
+  const doc = value;
+  const text3 = doc.metadata?.timestamp ?? doc.creationInfo?.created;
+  return typeof text3 === "string" && !Number.isNaN(Date.parse(text3)) ? text3 : void 0;
+}
+
 // src/commands/version.ts
 init_errors();
 function registerVersion(program2) {
@@ -55182,6 +57667,7 @@ function registerCommands(program2) {
   registerDb(program2);
   registerDiff(program2);
   registerSummary(program2);
+  registerTrace(program2);
   registerFlatten(program2);
   registerPatch(program2);
   registerKeys(program2);
@@ -55279,7 +57765,11 @@ var FLAG_FOR_OPTION = {
   attestations: "--attestation",
   builderId: "--builder-id",
   denySeverities: "--deny-severity",
-  name: "--name"
+  name: "--name",
+  image: "--image",
+  tag: "--tag",
+  platform: "--platform",
+  store: "--store"
 };
 function describeForCli(err2, inputs = []) {
   const message2 = describeError(err2);
@@ -55320,10 +57810,10 @@ function installCrashHandlers() {
 init_errors();
 import { randomUUID as randomUUID3 } from "node:crypto";
 import { appendFileSync as appendFileSync2, existsSync as existsSync8, readFileSync as readFileSync5, writeFileSync as writeFileSync4 } from "node:fs";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 
 // src/action/cache.ts
-import { createHash as createHash27 } from "node:crypto";
+import { createHash as createHash31 } from "node:crypto";
 import {
   appendFileSync,
   existsSync as existsSync7,
@@ -55335,8 +57825,8 @@ import {
   writeFileSync as writeFileSync3
 } from "node:fs";
 init_errors();
-import { join as join20 } from "node:path";
-import { gunzipSync as gunzipSync3, gzipSync as gzipSync2 } from "node:zlib";
+import { join as join21 } from "node:path";
+import { gunzipSync as gunzipSync4, gzipSync as gzipSync2 } from "node:zlib";
 var ARCHIVE_FORM = "lading-db gzip sqlite 1";
 var MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024;
 var STATE_RESTORED_KEY = "db-cache-restored-key";
@@ -55346,7 +57836,7 @@ async function cacheKeys(now) {
   return { key: `${prefix2}${now.toISOString().slice(0, 10)}`, prefix: prefix2 };
 }
 function version() {
-  return createHash27("sha256").update(ARCHIVE_FORM).digest("hex");
+  return createHash31("sha256").update(ARCHIVE_FORM).digest("hex");
 }
 async function twirp(service, method, body) {
   const response = await fetch(`${service.url}/twirp/github.actions.results.api.v1.CacheService/${method}`, {
@@ -55368,7 +57858,7 @@ async function twirp(service, method, body) {
 async function restoreDbCache(github, now) {
   if (!github.cacheService) return void 0;
   const { DB_FILE: DB_FILE2 } = await Promise.resolve().then(() => (init_vulndb(), vulndb_exports));
-  const file = join20(github.dbDir, DB_FILE2);
+  const file = join21(github.dbDir, DB_FILE2);
   if (existsSync7(file)) return void 0;
   const { key, prefix: prefix2 } = await cacheKeys(now);
   const found = await twirp(
@@ -55382,7 +57872,7 @@ async function restoreDbCache(github, now) {
   const declared = Number(response.headers.get("content-length") ?? 0);
   if (declared > MAX_ARCHIVE_BYTES) throw new LadingError("LIMIT", `cache entry of ${declared} bytes refused`);
   const archive = Buffer.from(await response.arrayBuffer());
-  const database = gunzipSync3(archive, { maxOutputLength: MAX_ARCHIVE_BYTES });
+  const database = gunzipSync4(archive, { maxOutputLength: MAX_ARCHIVE_BYTES });
   mkdirSync3(github.dbDir, { recursive: true });
   writeFileSync3(`${file}.restoring`, database, { mode: 420 });
   renameSync2(`${file}.restoring`, file);
@@ -55400,7 +57890,7 @@ lading_state_eof
 // src/action/environment.ts
 init_errors();
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 function input(env, name) {
   return (env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] ?? "").trim();
 }
@@ -55452,9 +57942,13 @@ function actionInputsFrom(env) {
   assign("sarif", sarif || void 0);
   assign("sarifCategory", optional("sarif-category"));
   assign("key", optional("key"));
+  assign("repository", optional("repository"));
   assign("store", optional("store"));
   assign("serverUrl", optional("server-url"));
   assign("githubToken", optional("github-token"));
+  if (inputs.command === "pipeline" && !inputs.repository) {
+    throw new LadingError("USAGE", "input repository is required with command: pipeline (REGISTRY/REPOSITORY)");
+  }
   if (inputs.uploadSarif && !inputs.sarif) {
     throw new LadingError("USAGE", "input upload-sarif is true but sarif is empty: name the SARIF file to upload");
   }
@@ -55465,7 +57959,7 @@ function githubContextFrom(env) {
     apiUrl: (env["GITHUB_API_URL"] || "https://api.github.com").replace(/\/+$/, ""),
     serverUrl: (env["GITHUB_SERVER_URL"] || "https://github.com").replace(/\/+$/, ""),
     workspace: env["GITHUB_WORKSPACE"] || process.cwd(),
-    dbDir: env["LADING_DB_DIR"] || join21(env["RUNNER_TEMP"] || tmpdir3(), "lading-db"),
+    dbDir: env["LADING_DB_DIR"] || join22(env["RUNNER_TEMP"] || tmpdir3(), "lading-db"),
     // the runner's "debug logging" switch (ACTIONS_STEP_DEBUG) shows as RUNNER_DEBUG=1 in the step
     debug: env["RUNNER_DEBUG"] === "1" || env["ACTIONS_STEP_DEBUG"] === "true"
   };
@@ -55560,8 +58054,8 @@ var COMMENT_MAX_CHARS = 65e3;
 function limitMarkdown(text3, max = COMMENT_MAX_CHARS) {
   if (text3.length <= max) return text3;
   const note = "\n\n\u2026 truncated: the full comparison is in the job summary.\n";
-  const cut = text3.lastIndexOf("\n", max - note.length);
-  return `${text3.slice(0, cut > 0 ? cut : max - note.length)}${note}`;
+  const cut2 = text3.lastIndexOf("\n", max - note.length);
+  return `${text3.slice(0, cut2 > 0 ? cut2 : max - note.length)}${note}`;
 }
 async function upsertPullRequestComment(api, repository, pullNumber, marker, body) {
   const text3 = `${marker}
@@ -55797,11 +58291,11 @@ function notice(kind, message2) {
 function reportPath(inputs, github) {
   const json = inputs.outputs.find((o) => o.startsWith("json="));
   if (json) return json.slice("json=".length);
-  if (inputs.command === "pipeline") return join22(pipelineOut(github), "report.json");
-  return join22(github.workspace, "lading.json");
+  if (inputs.command === "pipeline") return join23(pipelineOut(github), "report.json");
+  return join23(github.workspace, "lading.json");
 }
 function pipelineOut(github) {
-  return join22(github.workspace, ".lading", "pipeline");
+  return join23(github.workspace, ".lading", "pipeline");
 }
 function cliArguments(inputs, github, reportFile) {
   const args = [inputs.command === "sbom" ? "scan" : inputs.command, inputs.image];
@@ -55813,6 +58307,7 @@ function cliArguments(inputs, github, reportFile) {
   if (inputs.offline) args.push("--offline");
   flag("--platform", inputs.platform);
   if (inputs.command === "pipeline") {
+    flag("--image", inputs.repository);
     for (const tag of inputs.tags) flag("--tag", tag);
     flag("--fail-on", inputs.failOn);
     flag("--policy", inputs.policy);
@@ -55866,16 +58361,23 @@ async function runCliCapturing(argv) {
 }
 function readReport(inputs, reportFile, outputs) {
   if (inputs.command === "pipeline") {
-    const resultFile = join22(dirname5(reportFile), "pipeline.json");
+    const resultFile = join23(dirname5(reportFile), "pipeline.json");
     if (existsSync8(resultFile)) {
       try {
         const result = JSON.parse(readFileSync5(resultFile, "utf8"));
         const out = dirname5(reportFile);
         if (result.digest) outputs.set("digest", result.digest);
+        if (result.digest && result.store?.location) {
+          const [algorithm, hex] = result.digest.split(":");
+          outputs.set(
+            "store-index-url",
+            `${result.store.location.replace(/\/+$/, "")}/by-digest/${algorithm}/${hex}/index.json`
+          );
+        }
         for (const artifact of result.artifacts ?? []) {
           const name = artifact.type === "report" ? "report" : artifact.type;
           if (["report", "sarif", "sbom-cyclonedx", "sbom-spdx"].includes(name) && !outputs.has(name)) {
-            outputs.set(name, join22(out, artifact.path));
+            outputs.set(name, join23(out, artifact.path));
           }
         }
         const report = outputs.get("report");
@@ -55976,8 +58478,8 @@ function limitBytes(text3, max) {
   if (bytes.length <= max) return `${text3}
 `;
   const note = "\n\n\u2026 the summary was cut at the runner\u2019s 1 MiB limit; the full report is the `report` output.\n";
-  const cut = bytes.subarray(0, max - Buffer.byteLength(note)).toString("utf8");
-  return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
+  const cut2 = bytes.subarray(0, max - Buffer.byteLength(note)).toString("utf8");
+  return `${cut2.slice(0, cut2.lastIndexOf("\n"))}${note}`;
 }
 
 // src/action/index.ts
