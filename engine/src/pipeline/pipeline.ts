@@ -104,9 +104,10 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
       transformed.flattened = flattened.manifestDigest;
     }
     if (source !== options.source) {
-      await staged.close();
       emit('read', `reading ${source}`);
-      staged = await stageSource(source, { ...stageOptions, platform: 'all' });
+      const transformedImage = await stageSource(source, { ...stageOptions, platform: 'all' });
+      await staged.close();
+      staged = transformedImage;
       runs = undefined;
     }
 
