@@ -33,3 +33,9 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect)
   }
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
+
+/** Names of the migrations this build has that the database has not applied. */
+export async function pendingMigrations(db: Kysely<Database>, dialect: SqlDialect): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(migrations(dialect)) });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

@@ -1,0 +1,134 @@
+// The server's configuration: command-line flags over environment variables over defaults, resolved once into a
+// plain ServerConfig. This is the ONLY file of the server that reads process.env (configFromEnvironment); every
+// other module receives the values it needs.
+import { isAbsolute, join, resolve } from 'node:path';
+import { type DatabaseTarget, databaseTarget } from './db/connection.js';
+
+export type ServerRole = 'api' | 'worker' | 'all';
+export const SERVER_ROLES: readonly ServerRole[] = ['api', 'worker', 'all'];
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerConfig {
+  /** The data directory: the SQLite database, the filesystem blob store and the secret key file live here. */
+  readonly dataDir: string;
+  readonly database: DatabaseTarget;
+  readonly listen: ListenAddress;
+  /** api: serves HTTP only; worker: runs jobs only; all: both (the embedded default). */
+  readonly role: ServerRole;
+  /**
+   * Where blobs go: `file://<dir>` (default `<dataDir>/blobs`) or an `s3://bucket/prefix?endpoint=…` URL, read by
+   * the blob store.
+   */
+  readonly blobs: string;
+  /** The server secret (32+ bytes) when given in the environment; else it lives in `<dataDir>/secret.key`. */
+  readonly secretKey: Uint8Array | undefined;
+  /** Largest JSON request body, in bytes. */
+  readonly jsonBodyLimit: number;
+  readonly logLevel: LogLevel;
+  /** Job runner: concurrent jobs per node and how long a claimed job's lease lasts before another node may take it. */
+  readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number };
+}
+
+export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
+const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+
+/** Values given on the command line; each overrides its environment variable. */
+export interface ConfigFlags {
+  readonly database?: string | undefined;
+  readonly dataDir?: string | undefined;
+  readonly listen?: string | undefined;
+  readonly role?: string | undefined;
+}
+
+/** A configuration value that cannot be used: main prints it as one line and exits 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const DEFAULT_LISTEN: ListenAddress = { host: '127.0.0.1', port: 8080 };
+export const DEFAULT_DATA_DIR = 'lading-data';
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+export function parseListen(value: string): ListenAddress {
+  // host:port, [v6]:port, or a bare port
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`listen address "${value}" is not HOST:PORT`);
+  }
+  return { host: match[1] || match[2] || DEFAULT_LISTEN.host, port };
+}
+
+/** Reads LADING_SECRET_KEY: 64 hex digits or base64/base64url of at least 32 bytes. */
+export function parseSecretKey(value: string): Uint8Array {
+  const text = value.trim();
+  const bytes =
+    /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (bytes.length < 32) {
+    throw new ConfigError('LADING_SECRET_KEY must hold at least 32 bytes (64 hex digits, or base64)');
+  }
+  return new Uint8Array(bytes);
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, not "${value}"`);
+  return n;
+}
+
+/**
+ * Resolves the configuration from flags and an environment (passed in, so tests give their own). Relative paths
+ * resolve against `cwd`.
+ */
+export function resolveConfig(
+  flags: ConfigFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): ServerConfig {
+  const dataDir = resolve(cwd, flags.dataDir ?? env.LADING_DATA_DIR ?? DEFAULT_DATA_DIR);
+  const databaseValue = flags.database ?? env.LADING_DATABASE_URL;
+  let database: DatabaseTarget;
+  if (databaseValue === undefined || databaseValue === '') {
+    database = { kind: 'sqlite', path: join(dataDir, 'lading.db') };
+  } else {
+    const target = databaseTarget(databaseValue);
+    database =
+      target.kind === 'sqlite' && !isAbsolute(target.path)
+        ? { kind: 'sqlite', path: resolve(cwd, target.path) }
+        : target;
+  }
+  const role = flags.role ?? env.LADING_ROLE ?? 'all';
+  if (!SERVER_ROLES.includes(role as ServerRole)) {
+    throw new ConfigError(`role "${role}" is not one of ${SERVER_ROLES.join(', ')}`);
+  }
+  const logLevel = env.LADING_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new ConfigError(`LADING_LOG_LEVEL "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const listenValue = flags.listen ?? env.LADING_LISTEN;
+  return {
+    dataDir,
+    database,
+    listen: listenValue ? parseListen(listenValue) : DEFAULT_LISTEN,
+    role: role as ServerRole,
+    blobs: env.LADING_BLOBS || `file://${join(dataDir, 'blobs')}`,
+    secretKey: env.LADING_SECRET_KEY ? parseSecretKey(env.LADING_SECRET_KEY) : undefined,
+    jsonBodyLimit: JSON_BODY_LIMIT,
+    logLevel: logLevel as LogLevel,
+    jobs: {
+      concurrency: positiveInteger('LADING_JOB_CONCURRENCY', env.LADING_JOB_CONCURRENCY, 4),
+      leaseMs: positiveInteger('LADING_JOB_LEASE_MS', env.LADING_JOB_LEASE_MS, 60_000),
+      pollMs: 2_000,
+    },
+  };
+}
+
+/** The configuration of this process: its flags, its environment, its working directory. */
+export function configFromEnvironment(flags: ConfigFlags): ServerConfig {
+  return resolveConfig(flags, process.env, process.cwd());
+}
