@@ -152,7 +152,8 @@ describe('objects: AWS Signature Version 4', () => {
     assert.equal(captured.length, 4);
     assert.equal(captured[1]?.headers['x-amz-content-sha256'], 'UNSIGNED-PAYLOAD');
     const script = `
-import base64, json, sys
+import base64, json, sys, types
+import botocore.auth
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -168,7 +169,16 @@ for r in json.load(sys.stdin):
     auth._should_sha256_sign_payload = lambda request: request.context['payload_signing_enabled']
     d = r['headers']['x-amz-date']
     fixed = datetime.datetime.strptime(d, '%Y%m%dT%H%M%SZ')
-    with mock.patch('botocore.auth.get_current_datetime', return_value=fixed):
+    # the signing time: botocore 1.31+ asks get_current_datetime(), older ones (Debian 12's 1.29) datetime.utcnow()
+    if hasattr(botocore.auth, 'get_current_datetime'):
+        clock = mock.patch('botocore.auth.get_current_datetime', return_value=fixed)
+    else:
+        class Fixed(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return fixed
+        clock = mock.patch('botocore.auth.datetime', types.SimpleNamespace(datetime=Fixed, timezone=datetime.timezone, timedelta=datetime.timedelta))
+    with clock:
         auth.add_auth(req)
     out.append(req.headers['Authorization'])
 print(json.dumps(out))
