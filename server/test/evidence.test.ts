@@ -54,6 +54,7 @@ describe('evidence scorecard over artifacts made by the CLI', () => {
   let envelope: EvidenceArtifact;
   let signature: EvidenceArtifact;
   let otherSignature: EvidenceArtifact;
+  let messageBundle: EvidenceArtifact;
   const policy: VerificationPolicy = {
     mode: 'enforce',
     allowedBuilders: ['https://github.com/acme/*'],
@@ -165,6 +166,12 @@ describe('evidence scorecard over artifacts made by the CLI', () => {
         id,
       );
     };
+    const blobSigned = await runCli(
+      ['sign-blob', join(dir, 'sbom.cdx.json'), '--key', join(dir, 'k.key'), '--bundle', join(dir, 'sbom.bundle.json')],
+      { env },
+    );
+    assert.equal(blobSigned.code, 0, blobSigned.stderr);
+    messageBundle = artifact(await readFile(join(dir, 'sbom.bundle.json')), 17);
     signature = await signatureOf(digest, 15);
     otherSignature = await signatureOf(otherDigest, 16);
   });
@@ -214,6 +221,14 @@ describe('evidence scorecard over artifacts made by the CLI', () => {
         },
       );
     }
+  });
+
+  it('a message-signature bundle (lading sign-blob) is not an attestation and changes nothing', () => {
+    const card = evaluateEvidence({ ...complete(), attestations: [messageBundle, bundle] }, policy, [trusted]);
+    assert.equal(card.state, 'verified');
+    const alone = evaluateEvidence({ ...complete(), attestations: [messageBundle] }, policy, [trusted]);
+    assert.equal(byCheck(alone)['provenance.present']?.result, 'absent');
+    assert.equal(byCheck(alone)['provenance.signature']?.result, 'absent');
   });
 
   it('one flipped byte in the provenance gives failed', () => {

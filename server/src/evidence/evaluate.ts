@@ -73,7 +73,11 @@ export function evaluateEvidence(
     return { state: 'none', score: 0, max: 0, checks, build: null, buildVerified: false };
   }
   const keys = usableKeys(trustedKeys, policy);
-  const attestations = input.attestations.map((artifact, i) => readAttestation(artifact, i));
+  // A Sigstore bundle that holds a message signature (`lading sign-blob --bundle`) signs some file, not a
+  // statement about the image: it is no attestation, and no evidence either way.
+  const attestations = input.attestations
+    .filter((artifact) => !isMessageSignatureBundle(artifact))
+    .map((artifact, i) => readAttestation(artifact, i));
   const provenances = attestations.filter((a) => a.claimed && PROVENANCE_TYPES.has(a.claimed.predicateType));
   const unreadable = attestations.filter((a) => !a.claimed);
   const verifiedProvenances: VerifiedAttestation[] = [];
@@ -206,6 +210,21 @@ function readAttestation(artifact: EvidenceArtifact, index: number): ReadAttesta
     return { artifact, what, envelope, claimed };
   } catch (err) {
     return { artifact, what, problem: `${what}: unreadable (${describeError(err)})` };
+  }
+}
+
+function isMessageSignatureBundle(artifact: EvidenceArtifact): boolean {
+  try {
+    const raw = JSON.parse(Buffer.from(artifact.bytes).toString('utf8')) as Record<string, unknown> | null;
+    return (
+      typeof raw?.['mediaType'] === 'string' &&
+      raw['mediaType'].startsWith('application/vnd.dev.sigstore.bundle') &&
+      typeof raw['messageSignature'] === 'object' &&
+      raw['messageSignature'] !== null &&
+      raw['dsseEnvelope'] === undefined
+    );
+  } catch {
+    return false;
   }
 }
 
