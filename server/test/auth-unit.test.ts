@@ -218,6 +218,7 @@ describe('repository patterns and grants', () => {
     );
     assert.equal(callerMayAccess(t, 'ghcr.io/acme/payments/api', 'ingest'), true);
     assert.equal(callerMayAccess(t, 'ghcr.io/acme/payments/api', 'read'), false);
+    assert.equal(callerMayAccess(t, 'ghcr.io/acme/payments/api'), true, 'without a scope: any scope held there');
     assert.equal(callerMayAccess(t, 'ghcr.io/acme/billing/api', 'ingest'), false);
     const narrow = tokenCaller(
       {
