@@ -109,6 +109,8 @@ const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
   tag: '--tag',
   platform: '--platform',
   store: '--store',
+  mirror: '--mirror',
+  keyrings: '--keyring',
 };
 
 /**

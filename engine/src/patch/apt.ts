@@ -168,9 +168,11 @@ export async function aptCandidates(view: RootView, options: AptIndexOptions): P
       ? options.keyrings.flatMap((k, i) => readKeyring(k, `keyring ${i + 1}`))
       : imageKeys(view, source.signedBy);
     if (keys.length === 0) {
-      throw new LadingError('DIGEST_MISMATCH', `${base} ${source.suite}: no trusted OpenPGP key to verify it with`, {
-        option: 'keyring',
-      });
+      throw new LadingError(
+        'DIGEST_MISMATCH',
+        `${base} ${source.suite}: no trusted OpenPGP key in the image to verify it with; name one with the keyrings option`,
+        { option: 'keyrings' },
+      );
     }
     const dists = `${base}/dists/${source.suite}`;
     const inRelease = source.guessed

@@ -315,9 +315,11 @@ export async function planRpm(
   for (const repo of repos) {
     const keys = keysOf(view, repo, options.keyrings);
     if ((repo.gpgcheck || repo.repoGpgcheck) && keys.length === 0) {
-      throw new LadingError('DIGEST_MISMATCH', `repository ${repo.id}: no gpgkey in the image to verify it with`, {
-        option: 'keyring',
-      });
+      throw new LadingError(
+        'DIGEST_MISMATCH',
+        `repository ${repo.id}: no gpgkey in the image to verify it with; name one with the keyrings option`,
+        { option: 'keyrings' },
+      );
     }
     keysByRepo.set(repo.id, keys);
     for (const candidate of await repoCandidates(view, repo, keys, options.signal)) candidates.push(candidate);
