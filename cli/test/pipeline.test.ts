@@ -168,6 +168,8 @@ describe('lading pipeline', { timeout: 600_000 }, () => {
     assert.equal(result.status, 'passed');
     assert.equal(result.digest, built.manifestDigest);
     assert.equal(await skopeoInspectDigest(`${repo}:v1`), result.digest);
+    const report = JSON.parse(await readFile(join(out, 'amd64', 'report.json'), 'utf8'));
+    assert.equal(report.target.digest, result.digest, 'the report names the digest skopeo sees');
     assert.equal(await skopeoDigest(`${repo}:latest`), result.digest);
 
     // cosign-compatible signature and attestations, as `lading verify` and `verify-attestation` read them.
@@ -214,9 +216,14 @@ describe('lading pipeline', { timeout: 600_000 }, () => {
       `by-digest/sha256/${hex}/sbom.spdx.json`,
       `by-digest/sha256/${hex}/scan.json`,
       `by-digest/sha256/${hex}/provenance.intoto.json`,
+      `by-digest/sha256/${hex}/index.json`,
     ]) {
       assert.ok(stored.includes(key) && stored.includes(`${key}.sig`), `${key} in ${stored.join(', ')}`);
-      assert.ok(await opensslVerifies(store, key, pub), `${key}.sig`);
+    }
+    const signatures = stored.filter((f) => f.endsWith('.sig'));
+    assert.equal(signatures.length, stored.length / 2, 'every stored object has its .sig');
+    for (const sig of signatures) {
+      assert.ok(await opensslVerifies(store, sig.slice(0, -'.sig'.length), pub), sig);
     }
     const index = JSON.parse(await readFile(join(store, `by-digest/sha256/${hex}/index.json`), 'utf8'));
     assert.equal(index.digest, built.manifestDigest);

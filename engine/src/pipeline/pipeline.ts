@@ -245,7 +245,9 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
     // 9: object storage, before any tag points at the digest.
     if (ports.store && !options.dryRun) {
       const store = ports.store;
-      await guardRemote(result, () => upload(store, options, target, staged, runs, provenance, result, emit));
+      await guardRemote(result, () =>
+        upload(store, options, target, staged, runs, provenance, ports.signingKey, result, emit),
+      );
     }
 
     // 10: the tags, the last registry write.
@@ -610,6 +612,7 @@ async function upload(
   staged: StagedImage,
   runs: PlatformRun[],
   provenance: StagedArtifact,
+  key: KeyObject,
   result: PipelineResult,
   emit: (step: PipelineEvent['step'], message: string) => void,
 ): Promise<void> {
@@ -699,7 +702,11 @@ async function upload(
     };
     indexes.push({ key: keys.index, bytes: Buffer.from(`${JSON.stringify(index, null, 2)}\n`) });
   }
-  for (const index of indexes) await put(index.key, index.bytes, 'application/json', true);
+  // Each index.json is signed too: it is what a server pulls, and it names every other object by its sha256.
+  for (const index of indexes) {
+    await put(`${index.key}.sig`, Buffer.from(signBlob(key, index.bytes).toString('base64')), 'text/plain', true);
+    await put(index.key, index.bytes, 'application/json', true);
+  }
   emit('store', `${written.length} objects written to ${store.describe()}`);
 }
 
