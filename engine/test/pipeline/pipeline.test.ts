@@ -213,6 +213,23 @@ describe('runPipeline', { timeout: 300_000 }, () => {
       `sha256-${built.manifestDigest.slice(7)}.sig`,
       'v1',
     ]);
+
+    // Into another repository: the image is copied there (blobs from the source repository), then tagged.
+    const copied = await runPipeline(
+      options(
+        `registry:${registry.host}/team/pushed@${built.manifestDigest}`,
+        `${registry.host}/team/release`,
+        join(dir, 'out2'),
+      ),
+      p,
+    );
+    assert.equal(copied.digest, built.manifestDigest);
+    await skopeoCopy(`docker://${registry.host}/team/release:v1`, `oci:${join(dir, 'release-copy')}:v1`);
+    assert.deepEqual(await storedTags(registry.storageDir, 'team/release'), [
+      `sha256-${built.manifestDigest.slice(7)}.att`,
+      `sha256-${built.manifestDigest.slice(7)}.sig`,
+      'v1',
+    ]);
   });
 
   it('--flatten: the one-layer image is pushed; the provenance names the input image it came from', async () => {
