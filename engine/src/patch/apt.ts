@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { LadingError } from '../errors/lading-error.js';
 import { fetchBytes } from '../http/download.js';
 import { field, fieldLines, parseStanzas, type Stanza } from './control.js';
-import { type PublicKey, readKeyring, verifyClearsigned } from './openpgp.js';
+import { type PublicKey, readKeyring, verifyClearsigned, verifyDetached } from './openpgp.js';
 import type { RootView } from './rootfs.js';
 
 export interface AptSource {
@@ -175,15 +175,15 @@ export async function aptCandidates(view: RootView, options: AptIndexOptions): P
       );
     }
     const dists = `${base}/dists/${source.suite}`;
-    const inRelease = source.guessed
-      ? await fetchBytes(`${dists}/InRelease`, MAX_RELEASE, options.signal ? { signal: options.signal } : {})
-      : await fetchRequired(`${dists}/InRelease`, MAX_RELEASE, options.signal);
-    if (!inRelease) continue;
-    const verified = verifyClearsigned(inRelease.toString('utf8'), keys, `${dists}/InRelease`);
-    const release = parseStanzas(verified.text)[0] ?? [];
+    const releaseText = await verifiedRelease(dists, keys, options.signal);
+    if (releaseText === undefined) {
+      if (source.guessed) continue;
+      throw new LadingError('NOT_FOUND', `${dists}: neither InRelease nor Release is there (HTTP 404)`);
+    }
+    const release = parseStanzas(releaseText.text)[0] ?? [];
     const validUntil = field(release, 'Valid-Until');
-    if (validUntil && releaseDate(validUntil, `${dists}/InRelease`) < options.now) {
-      throw new LadingError('DIGEST_MISMATCH', `${dists}/InRelease expired on ${validUntil} (Valid-Until)`);
+    if (validUntil && releaseDate(validUntil, releaseText.url) < options.now) {
+      throw new LadingError('DIGEST_MISMATCH', `${releaseText.url} expired on ${validUntil} (Valid-Until)`);
     }
     const hashes = new Map<string, { sha256: string; size: number }>();
     for (const line of fieldLines(release, 'SHA256')) {
@@ -216,6 +216,30 @@ export async function aptCandidates(view: RootView, options: AptIndexOptions): P
     }
   }
   return candidates;
+}
+
+/**
+ * The suite's Release, verified: `InRelease` (clearsigned), else `Release` with its detached `Release.gpg`, as apt
+ * tries them. Undefined when the suite has neither.
+ */
+async function verifiedRelease(
+  dists: string,
+  keys: PublicKey[],
+  signal: AbortSignal | undefined,
+): Promise<{ text: string; url: string } | undefined> {
+  const fetchOptions = signal ? { signal } : {};
+  const inRelease = await fetchBytes(`${dists}/InRelease`, MAX_RELEASE, fetchOptions);
+  if (inRelease) {
+    const url = `${dists}/InRelease`;
+    return { text: verifyClearsigned(inRelease.toString('utf8'), keys, url).text, url };
+  }
+  const release = await fetchBytes(`${dists}/Release`, MAX_RELEASE, fetchOptions);
+  if (!release) return undefined;
+  const url = `${dists}/Release`;
+  const signature = await fetchBytes(`${url}.gpg`, MAX_RELEASE, fetchOptions);
+  if (!signature) throw new LadingError('DIGEST_MISMATCH', `${url}: unsigned (no InRelease, no Release.gpg)`);
+  verifyDetached(release, signature, keys, `${url}.gpg`);
+  return { text: release.toString('utf8'), url };
 }
 
 /** A component's Packages index (plain or gzip), checked against InRelease; undefined when InRelease lists none. */

@@ -197,6 +197,20 @@ export async function aptRepo(
     ],
     { env },
   );
+  // The older form apt falls back to: Release with an armored detached signature beside it.
+  await run(
+    'gpg',
+    [
+      '--batch',
+      '--yes',
+      '--armor',
+      '--detach-sign',
+      '-o',
+      join(repo, 'dists', suite, 'Release.gpg'),
+      join(repo, 'dists', suite, 'Release'),
+    ],
+    { env },
+  );
   const files = new Map<string, Buffer>();
   const served: Record<string, ServedFile> = {};
   for (const file of await listFiles(repo)) {

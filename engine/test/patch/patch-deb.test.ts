@@ -330,6 +330,27 @@ describe('lading patch on Debian images', () => {
     }
   });
 
+  it('falls back to Release and Release.gpg where there is no InRelease, and refuses a changed Release', async () => {
+    const dists = '/debian/dists/bookworm-security';
+    const original = repo.files.get(`${dists}/Release`) as Buffer;
+    repo.server.set(`${dists}/InRelease`, undefined);
+    try {
+      const plan = await planPatch(image, { findings: FINDINGS, now: NOW });
+      assert.equal(plan.entries.find((e) => e.source === 'openssl')?.verdict, 'apply');
+      repo.server.set(`${dists}/Release`, {
+        body: Buffer.from(original.toString().replace('Lading Tests', 'Lading Tests!')),
+      });
+      await assert.rejects(planPatch(image, { findings: FINDINGS, now: NOW }), (err) => {
+        assert.equal(code(err), 'DIGEST_MISMATCH');
+        assert.match((err as Error).message, /Release\.gpg: the signature does not verify/);
+        return true;
+      });
+    } finally {
+      repo.server.set(`${dists}/InRelease`, { body: repo.files.get(`${dists}/InRelease`) as Buffer });
+      repo.server.set(`${dists}/Release`, { body: original });
+    }
+  });
+
   it('refuses a repository signed by a key other than the trusted ones', async () => {
     const stranger = await testGpgKey(join(dir, 'stranger'));
     await assert.rejects(planPatch(image, { findings: FINDINGS, now: NOW, keyrings: [stranger.keyring] }), (err) => {
