@@ -248,7 +248,8 @@ export class S3ObjectStore implements ObjectStore {
 
   /** `s3://bucket/prefix/key: S3 said SignatureDoesNotMatch (HTTP 403): The request signature …` on one line. */
   private s3Error(status: number, xml: string, key: string | undefined): LadingError {
-    const code = elementText(xml, 'Code') ?? `HTTP ${status}`;
+    // Both come from the server: kept to one short line whatever it sent.
+    const code = oneLine(elementText(xml, 'Code') ?? '').slice(0, 64) || `HTTP ${status}`;
     const message = oneLine(elementText(xml, 'Message') ?? '');
     const where = key === undefined ? this.url : `${this.url}${key}`;
     const text = `${where}: S3 said ${code} (HTTP ${status})${message ? `: ${message}` : ''}`;
@@ -256,10 +257,10 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   private statusError(status: number, key: string, method: string): LadingError {
-    const code = status === 403 ? 'access denied or bad credentials' : `an unexpected answer`;
+    const answer = status === 403 ? 'access denied or bad credentials' : 'an unexpected answer';
     return new LadingError(
       errorCodeFor(status, ''),
-      `${this.url}${key}: S3 gave ${code} (HTTP ${status}) to ${method}`,
+      `${this.url}${key}: S3 gave ${answer} (HTTP ${status}) to ${method}`,
     );
   }
 }

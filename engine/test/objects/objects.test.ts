@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -172,5 +174,70 @@ describe('objects: S3 store against s3rver', () => {
     assert.throws(() => openObjectStore('s3://bucket/x'), /needs credentials/);
     assert.throws(() => openObjectStore('s3://bucket/x', { s3: { ...options, secretAccessKey: '' } }), /secret/);
     assert.throws(() => openObjectStore('s3://bucket/x', { s3: { ...options, endpoint: 'not a url' } }), /not a URL/);
+  });
+});
+
+describe('objects: hostile S3 answers', () => {
+  let server: Server;
+  let endpoint: string;
+  let answer: (req: IncomingMessage, res: ServerResponse) => void = () => {};
+  before(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => answer(req, res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const store = () =>
+    openObjectStore('s3://bucket/p', {
+      s3: { endpoint, region: 'us-east-1', accessKeyId: 'a', secretAccessKey: 'b' },
+      http: new HttpClient({ retry: { retries: 0 } }),
+    });
+  const oneLine = (pattern: RegExp) => (err: Error) => {
+    assert.doesNotMatch(err.message, /\n/);
+    assert.match(err.message, pattern);
+    return true;
+  };
+
+  it('an error document spread over lines, with markup in it, is one line', async () => {
+    answer = (_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/xml' });
+      res.end('<Error><Code>Bad\nCode</Code><Message>first line\n  second &amp; &lt;third&gt;</Message></Error>');
+    };
+    await assert.rejects(
+      store().put('k', Buffer.from('x')),
+      oneLine(/S3 said Bad Code \(HTTP 400\): first line second & <third>$/),
+    );
+  });
+
+  it('a listing larger than any S3 page is refused', async () => {
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(`<ListBucketResult>${'<Contents><Key>p/x</Key></Contents>'.repeat(300_000)}</ListBucketResult>`);
+    };
+    await assert.rejects(store().list(''), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'LIMIT');
+      return oneLine(/listing/)(err);
+    });
+  });
+
+  it('a listing naming keys outside the prefix, or truncated with none, is refused', async () => {
+    answer = (_req, res) => res.end('<ListBucketResult><Contents><Key>elsewhere/x</Key></Contents></ListBucketResult>');
+    await assert.rejects(store().list(''), oneLine(/outside the prefix/));
+    answer = (_req, res) => res.end('<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>');
+    await assert.rejects(store().list(''), oneLine(/truncated listing with no keys/));
+  });
+
+  it('a redirect is reported, not followed with the signed headers', async () => {
+    let requests = 0;
+    answer = (_req, res) => {
+      requests++;
+      res.writeHead(301, { location: 'http://169.254.169.254/latest' });
+      res.end('<Error><Code>PermanentRedirect</Code><Message>use another endpoint</Message></Error>');
+    };
+    await assert.rejects(store().get('k'), oneLine(/PermanentRedirect \(HTTP 301\)/));
+    assert.equal(requests, 1);
   });
 });
