@@ -106,6 +106,30 @@ describe('runPipeline', { timeout: 300_000 }, () => {
     ]);
   });
 
+  it('progress events name each step in order; an abort before the registry writes leaves it untouched', async () => {
+    const dir = await tempDir(cleanup);
+    const registry = await startRegistry(cleanup, { accessLog: true });
+    const built = await image(dir, 'aborted');
+    const controller = new AbortController();
+    const steps: string[] = [];
+    const error = await runPipeline(
+      options(`oci:${built.ociDir}`, `${registry.host}/team/aborted`, join(dir, 'out'), {
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (steps.at(-1) !== e.step) steps.push(e.step);
+          if (e.step === 'sign') controller.abort();
+        },
+      }),
+      ports(join(dir, 'db')),
+    ).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    assert.ok(error instanceof LadingError && error.code === 'ABORTED', String(error));
+    assert.deepEqual(steps, ['read', 'scan', 'gate', 'sbom', 'provenance', 'sign']);
+    assert.deepEqual(registry.requests(), ['GET /v2/']);
+  });
+
   it('a layer that does not match its digest stops the run before anything is written remotely', async () => {
     const dir = await tempDir(cleanup);
     const registry = await startRegistry(cleanup, { accessLog: true });
