@@ -96,11 +96,26 @@ export async function planDebian(
     entries.push(entry);
     // Every installed binary of the source moves together (libc6 and libc-bin depend on each other's exact version).
     const chosen = new Map<string, { deb: InstalledDeb; candidate: AptCandidate | undefined; dependency: boolean }>();
+    // A Multi-Arch: same package installed for a second architecture must move to the same version in the same
+    // step, which this patch (one architecture's index) does not do: refused rather than left half-updated.
+    const foreign: string[] = [];
     for (const deb of installed.filter((d) => d.source === source)) {
+      if (chosen.has(deb.name) || (deb.architecture !== options.architecture && deb.architecture !== 'all')) {
+        if (deb.architecture !== options.architecture && deb.architecture !== 'all') {
+          foreign.push(
+            `${deb.name}:${deb.architecture} (= ${fixed} or later, with ${deb.name}:${options.architecture})`,
+          );
+        }
+        continue;
+      }
       chosen.set(deb.name, { deb, candidate: best(deb, fixed), dependency: false });
     }
     const missing = [...chosen.values()].filter((c) => !c.candidate).map((c) => c.deb.name);
-    if (missing.length > 0) {
+    if (foreign.length > 0) {
+      entry.verdict = 'unsatisfied-deps';
+      entry.unsatisfied = foreign;
+      entry.reason = `installed for another architecture too (${foreign.join(', ')}): Lading updates one architecture`;
+    } else if (missing.length > 0) {
       entry.verdict = 'candidate-not-found';
       entry.reason = `no version ≥ ${fixed} of ${missing.join(', ')} in the repositories`;
     } else {

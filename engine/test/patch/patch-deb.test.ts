@@ -351,6 +351,27 @@ describe('lading patch on Debian images', () => {
     }
   });
 
+  it('refuses to update one architecture of a Multi-Arch: same package installed for two', async () => {
+    const d = join(dir, 'multiarch');
+    const i386 = await buildDeb(join(d, 'debs'), {
+      ...(installedSpecs[0] as DebSpec),
+      architecture: 'i386',
+      files: { 'usr/lib/i386-linux-gnu/libssl.so.3': 'old i386\n' },
+    });
+    const root = await installedRoot(d, installed, {
+      'etc/apt/sources.list.d/lading-test.sources': sourcesFile(repo.url),
+    });
+    await run('dpkg', [`--root=${root}`, '--add-architecture', 'i386']);
+    await run('dpkg', [`--root=${root}`, '--force-script-chrootless', '--force-depends', '--install', i386]);
+    await mkdir(join(root, 'usr/share/keyrings'), { recursive: true });
+    await writeFile(join(root, 'usr/share/keyrings/lading-test.gpg'), repo.keyring);
+    const { spec } = await imageFromRoot(d, root);
+    const plan = await planPatch(spec, { findings: FINDINGS, now: NOW });
+    const openssl = plan.entries.find((e) => e.source === 'openssl');
+    assert.equal(openssl?.verdict, 'unsatisfied-deps');
+    assert.deepEqual(openssl?.unsatisfied, [`libssl3:i386 (= ${NEW} or later, with libssl3:amd64)`]);
+  });
+
   it('refuses a repository signed by a key other than the trusted ones', async () => {
     const stranger = await testGpgKey(join(dir, 'stranger'));
     await assert.rejects(planPatch(image, { findings: FINDINGS, now: NOW, keyrings: [stranger.keyring] }), (err) => {
