@@ -3,7 +3,9 @@
 // prefix, the admin endpoints, and rate limits answering 429 with Retry-After.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createApiToken } from '../src/auth/index.js';
 import { SESSION_IDLE_MS, SESSION_MAX_AGE_MS } from '../src/auth/sessions.js';
+import { randomBase62 } from '../src/auth/tokens.js';
 import { type AuthTestServer, call, cookieOf, startAuthServer, T0 } from './helpers/auth-server.js';
 import { forEachDatabase } from './helpers/server.js';
 
@@ -323,6 +325,21 @@ forEachDatabase((kind) => {
       assert.match(limited.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
       assert.match(limited.body.detail, /^rate limit exceeded for API requests; retry after \d+ s$/);
       assert.equal((await fetch(`${s.url}/healthz`)).status !== 429, true, 'health probes are not limited');
+      // Windows are per verified caller: another token still has its own; invented tokens share their address's.
+      const other = await createApiToken(s.ctx, {
+        name: 'other',
+        scopes: ['read'],
+        repositoryPattern: '*',
+        expiresAt: T0 + DAY,
+        ownerUserId: s.admin.userId,
+      });
+      assert.equal((await call(s, 'GET', '/api/v1/auth/me', { token: other.token })).status, 200);
+      const invented = () => `lading_${randomBase62(10)}_${randomBase62(32)}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++)
+        statuses.push((await call(s, 'GET', '/api/v1/auth/me', { token: invented() })).status);
+      assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
+      assert.deepEqual(statuses.slice(5), [429, 429]);
     });
 
     it('limit logins per address and per login name', async () => {

@@ -1,11 +1,10 @@
 // Request rate limits (SERVER.md section 2, "Limits"): per node, in memory, answered with 429, `Retry-After` and a
-// problem document. Ingest 120/min and reads 1,200/min per token (or per client address without one); login 5/min per
-// client address AND per login name, so neither one address trying many names nor many addresses trying one name
-// gets more than five guesses a minute.
+// problem document. Ingest 120/min and reads 1,200/min per authenticated caller (per client address without one);
+// login 5/min per client address AND per login name, so neither one address trying many names nor many addresses
+// trying one name gets more than five guesses a minute.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProblemError } from '../http/problem.js';
-import { parseApiToken } from './tokens.js';
 
 export interface RateLimits {
   ingestPerMinute: number;
@@ -34,12 +33,14 @@ function limitClass(request: FastifyRequest): LimitClass | undefined {
   return 'api';
 }
 
-/** Who a request counts against: its token's public id when it carries a well-formed one, else its address. */
+/**
+ * Who a request counts against: the authenticated caller (the limits run after auth resolved it, in preHandler), else
+ * the client address. Keying on a token id before it is verified would let a flood of invented ids each get a fresh
+ * window; keying on the verified caller cannot be gamed that way.
+ */
 function principal(request: FastifyRequest): string {
-  const auth = request.headers.authorization;
-  const bearer = auth && /^Bearer\s+(\S+)$/i.exec(auth);
-  const parts = bearer ? parseApiToken(bearer[1]!) : undefined;
-  return parts ? `token:${parts.publicId}` : `ip:${request.ip}`;
+  const caller = request.caller;
+  return caller ? `${caller.kind}:${caller.id}` : `ip:${request.ip}`;
 }
 
 function tooMany(retryAfterSeconds: number, what: string): ProblemError {
@@ -54,6 +55,8 @@ function tooMany(retryAfterSeconds: number, what: string): ProblemError {
 export async function registerRateLimits(app: FastifyInstance, limits: RateLimits): Promise<void> {
   await app.register(rateLimit, {
     global: true,
+    // After the onRequest auth hook, so that limits count per verified caller (see principal()).
+    hook: 'preHandler',
     timeWindow: limits.windowMs,
     // Only /api/v1 is limited: health probes and static files are not.
     allowList: (request) => limitClass(request) === undefined,
