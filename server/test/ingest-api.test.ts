@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ingestRoutes } from '../src/api/ingest.js';
+import { ingestRoutes, registerIngestRoutes } from '../src/api/ingest.js';
 import { ROUTE_MODULES } from '../src/app.js';
 import { createApiToken } from '../src/auth/index.js';
 import { ingestDedupeKey } from '../src/ingest/accept.js';
@@ -50,7 +50,7 @@ forEachDatabase((database) => {
         database,
         runJobs: false,
         routes: [
-          ...ROUTE_MODULES,
+          ...ROUTE_MODULES.filter((m) => m !== registerIngestRoutes),
           ingestRoutes({
             limits: { maxMetadataBytes: 16 * 1024, maxPartBytes: 64 * 1024, maxParts: 12, maxTotalBytes: 256 * 1024 },
           }),

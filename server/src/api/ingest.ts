@@ -1,17 +1,16 @@
 // Ingest (SERVER.md section 2): POST /api/v1/ingest takes a pushed multipart bundle; POST /api/v1/ingest/pull asks
 // the server to read the evidence from the registry itself. Both answer 202 only after ONE transaction committed
 // the artifacts rows and the ingest job, and 200 with the same job for a replay.
-import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { callerMayAccess, requireScope } from '../auth/index.js';
-import { type BlobStore, openBlobStore } from '../blobs/index.js';
 import type { ServerContext } from '../context.js';
 import { ProblemError } from '../http/problem.js';
 import { acceptBundle, type IngestAnswer } from '../ingest/accept.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../ingest/limits.js';
 import { receiveBundle } from '../ingest/multipart.js';
 import { IngestRefusal } from '../ingest/refusal.js';
+import { blobStoreOf } from '../ingest/store.js';
 import { jobCreator } from './jobs.js';
 
 export interface IngestRouteOptions {
@@ -89,16 +88,4 @@ function codeOf(status: IngestRefusal['status']): string {
     case 422:
       return 'invalid_part';
   }
-}
-
-const stores = new WeakMap<ServerContext, BlobStore>();
-
-/** The context's blob store, opened once per context (staging next to the data, on the same filesystem). */
-function blobStoreOf(ctx: ServerContext): BlobStore {
-  let store = stores.get(ctx);
-  if (!store) {
-    store = openBlobStore({ blobs: ctx.config.blobs, stagingDir: join(ctx.config.dataDir, 'staging'), now: ctx.now });
-    stores.set(ctx, store);
-  }
-  return store;
 }

@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import type { Report } from '@lading/engine/model';
+import { ingestRoutes, registerIngestRoutes } from '../src/api/ingest.js';
+import { ROUTE_MODULES } from '../src/app.js';
+import { decodeJson } from '../src/db/dialect.js';
+import { processIngest, registerIngestJob } from '../src/ingest/process.js';
+import { blobStoreOf } from '../src/ingest/store.js';
+import { findJob } from '../src/jobs/queue.js';
+import { bundleBody, makeBundles, type TestBundles } from './helpers/bundles.js';
+import { forEachDatabase, startTestServer, type TestServer } from './helpers/server.js';
+
+/**
+ * The ingest job end to end on real bundles made by the CLI: pushed over the API, processed by the runner, its
+ * findings compared with `lading scan -o json` on the same image and data; the second release moves the tag, the
+ * track's current image and resolves the exposures it fixed; re-running a job changes no row.
+ */
+
+const REPOSITORY = 'registry.example:5000/acme/api';
+
+let bundles: TestBundles;
+before(async () => {
+  bundles = await makeBundles();
+});
+after(() => bundles.dispose());
+
+interface JobView {
+  id: string;
+  state: string;
+  steps: { name: string; state: string }[];
+  result: {
+    image: string;
+    counts: Record<string, number>;
+    new: string[];
+    fixed: string[];
+    evidence: { state: string };
+  };
+  error: { code: string; message: string } | null;
+}
+
+forEachDatabase((database) => {
+  describe('the ingest job', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({
+        database,
+        routes: [...ROUTE_MODULES.filter((m) => m !== registerIngestRoutes), ingestRoutes()],
+        jobHandlers: (runner, ctx) => registerIngestJob(runner, ctx, blobStoreOf(ctx), { vulndbDir: bundles.dbDir }),
+      });
+    });
+    after(() => server.close());
+
+    async function ingest(
+      bundle: TestBundles['a'],
+      tags: string[],
+      observedAt: string,
+      parts: 'report' | 'sbom' = 'report',
+    ): Promise<JobView> {
+      const { body, headers } = await bundleBody(
+        { repository: REPOSITORY, digest: bundle.digest, tags, observedAt },
+        parts === 'report'
+          ? [
+              ['sbom', bundle.sbomFile],
+              ['report', bundle.reportFile],
+            ]
+          : [['sbom', bundle.sbomFile]],
+      );
+      const accepted = await server.api.request<{ job: { url: string } }>('POST', '/api/v1/ingest', { body, headers });
+      assert.ok(accepted.status === 202 || accepted.status === 200, accepted.text);
+      const job = await server.api.get<JobView>(`${accepted.body.job.url}?wait=60`);
+      assert.equal(job.status, 200);
+      return job.body;
+    }
+
+    async function findingKeys(digest: string): Promise<string[]> {
+      const rows = await server.ctx.db
+        .selectFrom('findings')
+        .innerJoin('images', 'images.id', 'findings.image_id')
+        .innerJoin('packages', 'packages.id', 'findings.package_id')
+        .innerJoin('vulnerabilities', 'vulnerabilities.id', 'findings.vulnerability_id')
+        .select(['vulnerabilities.vuln_id', 'packages.purl', 'findings.severity', 'findings.status'])
+        .where('images.digest', '=', digest)
+        .execute();
+      return rows.map((r) => `${r.vuln_id} ${r.purl} ${r.severity} ${r.status}`).sort();
+    }
+
+    async function snapshot(): Promise<Record<string, string>> {
+      const tables = [
+        'repositories',
+        'images',
+        'repository_images',
+        'tags',
+        'tag_history',
+        'layers',
+        'image_layers',
+        'packages',
+        'package_occurrences',
+        'vulnerabilities',
+        'vuln_aliases',
+        'findings',
+        'exposures',
+        'verifications',
+        'image_artifacts',
+        'events',
+      ] as const;
+      const out: Record<string, string> = {};
+      for (const table of tables) {
+        const rows = await server.ctx.db.selectFrom(table).selectAll().execute();
+        out[table] = rows
+          .map((r) => JSON.stringify(r))
+          .sort()
+          .join('\n');
+      }
+      return out;
+    }
+
+    it('stores, verifies, inventories, matches and reconciles: the findings of `lading scan -o json`', async () => {
+      const job = await ingest(bundles.a, ['3.16', 'latest'], '2026-11-01T00:00:00Z');
+      assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+      assert.deepEqual(
+        job.steps.map((s) => [s.name, s.state]),
+        ['store', 'verify', 'inventory', 'match', 'reconcile'].map((n) => [n, 'succeeded']),
+      );
+      const cli = JSON.parse(await readFile(bundles.a.reportFile, 'utf8')) as Report;
+      assert.ok(cli.findings.length > 0, 'the fixture image has findings');
+      const expected = [
+        ...new Set(
+          cli.findings.map((f) => `${f.id} ${f.package.purl} ${f.severity} ${f.suppressed ? 'suppressed' : 'open'}`),
+        ),
+      ].sort();
+      assert.deepEqual(await findingKeys(bundles.a.digest), expected);
+      const counts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+      for (const [k, v] of Object.entries(cli.summary.bySeverity)) counts[k as keyof typeof counts] = v;
+      assert.deepEqual(job.result.counts, counts);
+      assert.equal(job.result.image, bundles.a.digest);
+      assert.deepEqual(job.result.new, [...new Set(cli.findings.map((f) => f.id))].sort());
+
+      const image = await server.ctx.db
+        .selectFrom('images')
+        .selectAll()
+        .where('digest', '=', bundles.a.digest)
+        .executeTakeFirstOrThrow();
+      assert.equal(image.packages, cli.packages.length);
+      assert.equal(image.critical, counts.critical);
+      assert.equal(image.high, counts.high);
+      assert.equal(image.state, 'active');
+      const placement = await server.ctx.db
+        .selectFrom('repository_images')
+        .selectAll()
+        .where('image_id', '=', image.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(placement.is_current, 1);
+      const tags = await server.ctx.db
+        .selectFrom('tags')
+        .select(['name', 'current_image_id'])
+        .orderBy('name')
+        .execute();
+      assert.deepEqual(tags, [
+        { name: '3.16', current_image_id: image.id },
+        { name: 'latest', current_image_id: image.id },
+      ]);
+      const open = await server.ctx.db.selectFrom('exposures').select('state').execute();
+      assert.ok(open.length > 0 && open.every((e) => e.state === 'open'));
+      const events = await server.ctx.db
+        .selectFrom('events')
+        .select(['type', 'data'])
+        .where('image_id', '=', image.id)
+        .execute();
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['image.ingested'],
+      );
+    });
+
+    it('running the job again changes nothing', async () => {
+      const before = await snapshot();
+      const row = await server.ctx.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('kind', '=', 'ingest')
+        .orderBy('id')
+        .executeTakeFirstOrThrow();
+      const again = await findJob(server.ctx.db, row.public_id);
+      assert.ok(again);
+      await processIngest(
+        { job: again, payload: decodeJson(again.payload), signal: new AbortController().signal, step: async () => {} },
+        server.ctx,
+        blobStoreOf(server.ctx),
+        bundles.dbDir,
+      );
+      const afterwards = await snapshot();
+      for (const table of Object.keys(before)) assert.equal(afterwards[table], before[table], table);
+    });
+
+    it('the next release moves the tag and the current image, and resolves what it fixed', async () => {
+      const job = await ingest(bundles.b, ['latest'], '2026-11-08T00:00:00Z');
+      assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+      const cliA = JSON.parse(await readFile(bundles.a.reportFile, 'utf8')) as Report;
+      const cliB = JSON.parse(await readFile(bundles.b.reportFile, 'utf8')) as Report;
+      const idsA = new Set(cliA.findings.map((f) => f.id));
+      const idsB = new Set(cliB.findings.map((f) => f.id));
+      const gone = [...idsA].filter((id) => !idsB.has(id));
+      assert.ok(gone.length > 0, 'release b fixes something');
+      const images = await server.ctx.db.selectFrom('images').select(['id', 'digest']).execute();
+      const idOf = (digest: string) => images.find((i) => i.digest === digest)?.id;
+      const current = await server.ctx.db
+        .selectFrom('repository_images')
+        .select(['image_id'])
+        .where('is_current', '=', 1)
+        .execute();
+      assert.deepEqual(
+        current.map((c) => c.image_id),
+        [idOf(bundles.b.digest)],
+      );
+      const tags = await server.ctx.db
+        .selectFrom('tags')
+        .select(['name', 'current_image_id'])
+        .orderBy('name')
+        .execute();
+      assert.deepEqual(tags, [
+        { name: '3.16', current_image_id: idOf(bundles.a.digest) },
+        { name: 'latest', current_image_id: idOf(bundles.b.digest) },
+      ]);
+      const history = await server.ctx.db
+        .selectFrom('tag_history')
+        .innerJoin('tags', 'tags.id', 'tag_history.tag_id')
+        .select(['tags.name', 'tag_history.image_id', 'tag_history.to_at'])
+        .where('tags.name', '=', 'latest')
+        .orderBy('tag_history.from_at')
+        .execute();
+      assert.deepEqual(history, [
+        { name: 'latest', image_id: idOf(bundles.a.digest), to_at: Date.parse('2026-11-08T00:00:00Z') },
+        { name: 'latest', image_id: idOf(bundles.b.digest), to_at: null },
+      ]);
+      const exposures = await server.ctx.db
+        .selectFrom('exposures')
+        .innerJoin('vulnerabilities', 'vulnerabilities.id', 'exposures.vulnerability_id')
+        .select(['vulnerabilities.vuln_id', 'exposures.state', 'exposures.resolved_image_id'])
+        .execute();
+      for (const id of gone) {
+        const e = exposures.filter((x) => x.vuln_id === id);
+        assert.ok(
+          e.length > 0 && e.every((x) => x.state === 'resolved' && x.resolved_image_id === idOf(bundles.b.digest)),
+          id,
+        );
+      }
+      for (const id of idsB)
+        assert.ok(
+          exposures.some((x) => x.vuln_id === id && x.state === 'open'),
+          id,
+        );
+      // an older observation arriving late does not take the tag or the track back
+      const late = await ingest(bundles.a, ['latest'], '2026-10-01T00:00:00Z', 'sbom');
+      assert.equal(late.state, 'succeeded', JSON.stringify(late.error));
+      const still = await server.ctx.db
+        .selectFrom('tags')
+        .select('current_image_id')
+        .where('name', '=', 'latest')
+        .executeTakeFirstOrThrow();
+      assert.equal(still.current_image_id, idOf(bundles.b.digest));
+    });
+
+    it('an SBOM alone is matched by the server: the same findings as the report', async () => {
+      const a = await findingKeys(bundles.a.digest);
+      assert.ok(a.length > 0);
+      // the late SBOM-only ingest of image a (previous test) re-matched it from the CycloneDX inventory
+      const cli = JSON.parse(await readFile(bundles.a.reportFile, 'utf8')) as Report;
+      assert.deepEqual(
+        [...new Set(a.map((k) => k.split(' ')[0]))].sort(),
+        [...new Set(cli.findings.map((f) => f.id))].sort(),
+      );
+    });
+  });
+});
