@@ -5,12 +5,14 @@
 // the database it reads was written by this Node (better-sqlite3 on Node 20), so the two drivers meet on one file.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { runCli } from '../../engine/test/helpers/cli.js';
+import { buildImage } from '../../engine/test/helpers/images.js';
 import { REPO_ROOT } from '../../engine/test/helpers/paths.js';
 import { tempDir } from '../../engine/test/helpers/tmp.js';
 import { type GithubReplay, startGithubReplay } from './helpers/github-replay.js';
@@ -311,5 +313,53 @@ describe('GitHub Action on Node 24', () => {
     });
     assert.match(again.stdout, /cache: exists/);
     assert.equal(github.requests.filter((r) => r.path.endsWith('/CreateCacheEntry')).length, 1);
+  });
+  it('command pipeline: stages, signs and stores by digest, and the outputs name the digest, report and store index', async (t) => {
+    const j = await job(t, false);
+    const key = join(j.dir, 'key.pem');
+    const keygen = spawnSync('openssl', [
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      key,
+    ]);
+    assert.equal(keygen.status, 0, String(keygen.stderr));
+    const built = await buildImage(join(j.dir, 'image'), {
+      layers: [[{ type: 'file', path: 'app/hello.txt', content: 'hello\n' }]],
+      config: { user: '1000', cmd: ['/app/hello'] },
+    });
+    const store = join(j.dir, 'store');
+    const run = await step(
+      j,
+      'index.js',
+      {
+        command: 'pipeline',
+        image: `oci:${built.ociDir}`,
+        repository: 'registry.example/team/app',
+        tags: 'v1',
+        key,
+        store: `file://${store}`,
+        offline: 'true',
+        'fail-on': 'high',
+      },
+      { GITHUB_ACTIONS: 'true', GITHUB_WORKFLOW_REF: 'acme/shop/.github/workflows/image.yml@refs/heads/main' },
+    );
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(run.outputs['gate'], 'pass');
+    assert.match(run.outputs['digest'] ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.ok(existsSync(run.outputs['report']!), 'the staged report');
+    const index = run.outputs['store-index-url']!;
+    assert.equal(index, `file://${store}/by-digest/sha256/${run.outputs['digest']!.slice(7)}/index.json`);
+    assert.ok(existsSync(index.slice('file://'.length)), 'the by-digest index.json was stored');
+    // the staged SARIF is signed and hashed in the provenance: left byte for byte as the pipeline wrote it
+    const staged = JSON.parse(readFileSync(join(j.workspace, '.lading/pipeline/pipeline.json'), 'utf8')) as {
+      artifacts: { type: string; path: string; sha256: string }[];
+    };
+    const sarif = staged.artifacts.find((a) => a.type === 'sarif')!;
+    assert.equal(run.outputs['sarif'], join(j.workspace, '.lading/pipeline', sarif.path));
+    assert.equal(createHash('sha256').update(readFileSync(run.outputs['sarif']!)).digest('hex'), sarif.sha256);
   });
 });

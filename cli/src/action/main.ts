@@ -55,7 +55,9 @@ export async function runAction(env: Environment, now: Date): Promise<number> {
 
   const report = readReport(inputs, reportFile, outputs);
   if (report) publishCounts(report, outputs);
-  if (inputs.sarif && existsSync(inputs.sarif)) outputs.set('sarif', inputs.sarif);
+  if (inputs.command !== 'pipeline' && inputs.sarif && existsSync(inputs.sarif)) outputs.set('sarif', inputs.sarif);
+  // the pipeline stages its own SARIF (one per platform; the first is published)
+  const sarifFile = outputs.get('sarif');
 
   // Every publication is attempted even when an earlier one failed; each failure is named, and makes the step fail.
   const attempt = async (what: string, work: () => Promise<void>) => {
@@ -73,10 +75,11 @@ export async function runAction(env: Environment, now: Date): Promise<number> {
       : undefined;
   const category = inputs.sarifCategory ?? defaultCategory(inputs, report);
 
-  if (inputs.sarif && existsSync(inputs.sarif)) {
+  if (sarifFile && existsSync(sarifFile)) {
     await attempt('SARIF', async () => {
-      const sarif = categorizeSarif(readFileSync(inputs.sarif!, 'utf8'), category);
-      writeFileSync(inputs.sarif!, sarif);
+      const sarif = categorizeSarif(readFileSync(sarifFile, 'utf8'), category);
+      // a pipeline's staged SARIF is signed and named in the provenance by its hash: it is uploaded, not rewritten
+      if (inputs.command !== 'pipeline') writeFileSync(sarifFile, sarif);
       if (!inputs.uploadSarif) return;
       const { repository, sha, ref } = requireContext(github, ['repository', 'sha', 'ref'], 'upload-sarif');
       const id = await uploadSarif(api, repository, sha, ref, sarif);
