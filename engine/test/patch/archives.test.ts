@@ -102,6 +102,37 @@ describe('hostile packages', () => {
     assert.match(failure(() => readTar(truncatedTar, 't.tar')).message, /truncated tar/);
   });
 
+  it('reads packages dpkg-deb compressed with gzip, zstd (Ubuntu) or nothing, and names xz as not read yet', async (t) => {
+    const dir = await tempDir(t);
+    const root = join(dir, 'pkg');
+    await mkdir(join(root, 'DEBIAN'), { recursive: true });
+    await mkdir(join(root, 'usr/lib'), { recursive: true });
+    await writeFile(
+      join(root, 'DEBIAN/control'),
+      'Package: libx\nVersion: 1.0\nArchitecture: all\nMaintainer: T <t@t.invalid>\nDescription: x\n',
+    );
+    await writeFile(join(root, 'usr/lib/libx.so'), 'x\n');
+    for (const compression of ['gzip', 'zstd', 'none', 'xz']) {
+      const out = join(dir, `libx-${compression}.deb`);
+      await run('dpkg-deb', ['--root-owner-group', `-Z${compression}`, '--build', root, out]);
+      const bytes = await readFile(out);
+      if (compression === 'xz') {
+        assert.match(
+          failure(() => readDeb(bytes, out, 1024 ** 2)).message,
+          /uses a compression Lading does not read yet \(xz\)/,
+        );
+        continue;
+      }
+      const deb = readDeb(bytes, out, 1024 ** 2);
+      assert.deepEqual(
+        deb.data.map((e) => `${e.type} ${e.path}`),
+        ['directory ', 'directory usr', 'directory usr/lib', 'file usr/lib/libx.so'],
+        compression,
+      );
+      assert.equal(deb.data[3]?.data.toString(), 'x\n');
+    }
+  });
+
   it('round-trips long names and xattrs through the layer writer', () => {
     const long = `usr/share/${'d'.repeat(120)}/file`;
     const tar = Buffer.concat([
