@@ -15,7 +15,7 @@ import { runCli } from '../../engine/test/helpers/cli.js';
 import { buildImage } from '../../engine/test/helpers/images.js';
 import { REPO_ROOT } from '../../engine/test/helpers/paths.js';
 import { tempDir } from '../../engine/test/helpers/tmp.js';
-import { type GithubReplay, startGithubReplay } from './helpers/github-replay.js';
+import { startGithubReplay } from './helpers/github-replay.js';
 
 const ROOTFS = join(REPO_ROOT, 'engine/test/fixtures/smoke/rootfs');
 const OSV = join(REPO_ROOT, 'engine/test/fixtures/smoke/osv');

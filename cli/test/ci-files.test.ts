@@ -78,7 +78,7 @@ describe('CI files', () => {
     }
   });
 
-  it('workflows: steps pinned by commit SHA, no ${{ }} inside run:, no permission granted by default', () => {
+  it('workflows: steps pinned by commit SHA, no expression inside run:, no permission granted by default', () => {
     const dir = join(REPO_ROOT, '.github/workflows');
     const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
     assert.ok(files.includes('provenance.yml'));

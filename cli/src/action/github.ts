@@ -1,7 +1,7 @@
 // The few GitHub REST calls the Action makes, over fetch with the job's token: SARIF upload, the pull-request
 // comment, and the issue-per-image lifecycle. The base URL is GITHUB_API_URL (GHES, and the tests' local replay).
 import { gzipSync } from 'node:zlib';
-import { LadingError } from '@lading/engine/errors';
+import { LadingError, thrownValueText } from '@lading/engine/errors';
 
 export interface GithubApi {
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
@@ -26,7 +26,7 @@ export function githubApi(apiUrl: string, token: string | undefined): GithubApi 
           signal: AbortSignal.timeout(60_000),
         });
       } catch (err) {
-        throw new LadingError('NETWORK', `GitHub API ${method} ${path}: ${(err as Error).message}`, { cause: err });
+        throw new LadingError('NETWORK', `GitHub API ${method} ${path}: ${thrownValueText(err)}`, { cause: err });
       }
       const text = await response.text();
       if (!response.ok) {

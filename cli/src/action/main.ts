@@ -49,7 +49,7 @@ export async function runAction(env: Environment, now: Date): Promise<number> {
   const argv = cliArguments(inputs, github, reportFile);
   process.stdout.write(`lading ${argv.map(quoteForLog).join(' ')}\n`);
   const { code: cliCode, errorLines } = await runCliCapturing(argv);
-  errors.push(...errorLines);
+  for (const line of errorLines) errors.push(line);
   let code = cliCode;
   outputs.set('exit-code', String(code));
 

@@ -206,7 +206,10 @@ function readStoreCopy(path: string, copy: string, importer: RecordImporter, fou
       full_at: string | null;
       origin: string | null;
     }[];
-    const rows = db.prepare('SELECT source, data FROM records').iterate() as Iterable<{ source: string; data: Uint8Array }>;
+    const rows = db.prepare('SELECT source, data FROM records').iterate() as Iterable<{
+      source: string;
+      data: Uint8Array;
+    }>;
     for (const row of rows) {
       let record: unknown;
       try {
