@@ -94,10 +94,10 @@ describe('lading push', () => {
     const post = server.received[0];
     assert.ok(post);
     assert.equal(post.headers.authorization, `Bearer ${TOKEN}`);
-    const form = await new Response(post.body, {
+    const form = await new Response(new Uint8Array(post.body), {
       headers: { 'content-type': String(post.headers['content-type']) },
     }).formData();
-    assert.deepEqual([...form.keys()], ['metadata', 'sbom', 'report']);
+    assert.deepEqual(formKeys(form), ['metadata', 'sbom', 'report']);
     assert.deepEqual(JSON.parse(await (form.get('metadata') as File).text()), {
       repository: 'registry.example:5000/acme/api',
       digest: DIGEST,
@@ -216,3 +216,12 @@ describe('lading push', () => {
     assert.equal(repositoryOf('docker-archive:/tmp/x.tar'), undefined);
   });
 });
+
+/** The form's field names in order (FormData.forEach: the iterator methods are not in every TypeScript lib set). */
+function formKeys(form: FormData): string[] {
+  const keys: string[] = [];
+  form.forEach((_value, key) => {
+    keys.push(key);
+  });
+  return keys;
+}

@@ -62,7 +62,9 @@ function problem(res: ServerResponse, status: number, doc: Record<string, unknow
 }
 
 async function formOf(r: Received): Promise<FormData> {
-  return new Response(r.body, { headers: { 'content-type': String(r.headers['content-type']) } }).formData();
+  return new Response(new Uint8Array(r.body), {
+    headers: { 'content-type': String(r.headers['content-type']) },
+  }).formData();
 }
 
 const quickHttp = () => new HttpClient({ retry: { retries: 0 } });
@@ -94,7 +96,7 @@ describe('collector: pushBundle', () => {
     assert.equal(Number(r.headers['content-length']), r.body.length);
     assert.equal(r.headers['content-encoding'], undefined);
     const form = await formOf(r);
-    assert.deepEqual([...form.keys()], ['metadata', 'sbom', 'attestation', 'attestation']);
+    assert.deepEqual(formKeys(form), ['metadata', 'sbom', 'attestation', 'attestation']);
     const metadata = form.get('metadata') as File;
     assert.deepEqual(JSON.parse(await metadata.text()), {
       repository: 'registry.example/acme/api',
@@ -309,3 +311,12 @@ describe('collector: jobFailure', () => {
     assert.doesNotMatch(other?.message ?? '', /\n/);
   });
 });
+
+/** The form's field names in order (FormData.forEach: the iterator methods are not in every TypeScript lib set). */
+function formKeys(form: FormData): string[] {
+  const keys: string[] = [];
+  form.forEach((_value, key) => {
+    keys.push(key);
+  });
+  return keys;
+}
