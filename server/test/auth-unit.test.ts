@@ -1,7 +1,15 @@
 // The pure parts of authentication: token format and HMAC, passwords, session times, CSRF, patterns, grants.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { callerCoversPattern, callerMayAccess, teamOwner, tokenCaller, userCaller } from '../src/auth/caller.js';
+import {
+  callerCoversPattern,
+  callerMayAccess,
+  narrowToScope,
+  teamOwner,
+  tokenCaller,
+  userCaller,
+} from '../src/auth/caller.js';
+import { requireScope } from '../src/auth/index.js';
 import { deriveAuthKeys } from '../src/auth/keys.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../src/auth/passwords.js';
 import { repositoryPatternCovers, repositoryPatternMatches, repositoryPatternProblem } from '../src/auth/patterns.js';
@@ -243,5 +251,20 @@ describe('repository patterns and grants', () => {
     assert.equal(callerCoversPattern(admin, 'ghcr.io/*', ['admin']), true);
     assert.equal(callerCoversPattern(team, 'ghcr.io/*', ['read']), false);
     assert.equal(callerCoversPattern(team, 'ghcr.io/acme/payments/api', ['ingest', 'read']), true);
+  });
+  it('narrow a caller to the grants of the scope an operation required', () => {
+    const u = userCaller({ id: 1, login: 'ana', isAdmin: false }, [
+      { role: 'viewer', patterns: ['ghcr.io/a/*'] },
+      { role: 'maintainer', patterns: ['ghcr.io/b/*'] },
+    ]);
+    assert.equal(callerMayAccess(u, 'ghcr.io/a/x'), true);
+    const request = { caller: u, authRefusal: undefined } as unknown as Parameters<typeof requireScope>[0];
+    const ingesting = requireScope(request, 'ingest');
+    assert.equal(callerMayAccess(ingesting, 'ghcr.io/a/x'), false, 'a viewer of a/ cannot ingest there');
+    assert.equal(callerMayAccess(ingesting, 'ghcr.io/b/x'), true);
+    assert.deepEqual(ingesting.repositoryPatterns, ['ghcr.io/b/*']);
+    assert.deepEqual(requireScope(request, 'read').repositoryPatterns, ['ghcr.io/a/*', 'ghcr.io/b/*']);
+    const admin = userCaller({ id: 2, login: 'root', isAdmin: true }, []);
+    assert.equal(narrowToScope(admin, 'ingest'), admin);
   });
 });

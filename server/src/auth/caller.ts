@@ -129,3 +129,14 @@ export function teamOwner(team: { id: number; name: string }, patterns: readonly
     patterns.map((pattern) => ({ pattern, scopes })),
   );
 }
+
+/**
+ * The caller as seen by an operation that needs `scope`: only the grants that hold it. `requireScope` returns this,
+ * so that a later `callerMayAccess(caller, name)` in that handler cannot succeed through a grant of another scope
+ * (a viewer of one team who maintains another must not ingest into the first).
+ */
+export function narrowToScope(caller: Caller, scope: Scope): Caller {
+  if (caller.isAdmin) return caller;
+  const grants = caller.grants.filter((g) => g.scopes.has(scope));
+  return { ...caller, grants, repositoryPatterns: [...new Set(grants.map((g) => g.pattern))] };
+}

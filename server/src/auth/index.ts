@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { ProblemError } from '../http/problem.js';
-import type { Caller } from './caller.js';
+import { type Caller, narrowToScope } from './caller.js';
 import { type AuthKeys, deriveAuthKeys } from './keys.js';
 import { DEFAULT_RATE_LIMITS, LoginAttempts, type RateLimits, registerRateLimits } from './rate-limits.js';
 import type { Scope } from './scopes.js';
@@ -166,13 +166,16 @@ export function requireCaller(request: FastifyRequest): Caller {
   return request.caller;
 }
 
-/** The caller when it holds `scope` on some repository (admins hold every scope); 401 or 403 otherwise. */
+/**
+ * The caller when it holds `scope` on some repository (admins hold every scope); 401 or 403 otherwise. The caller
+ * returned keeps only the grants that hold `scope`, so repository checks made with it apply that scope.
+ */
 export function requireScope(request: FastifyRequest, scope: Scope): Caller {
   const caller = requireCaller(request);
   if (!caller.isAdmin && !caller.scopes.has(scope)) {
     throw new ProblemError(403, 'Forbidden', `this operation needs the ${scope} scope`);
   }
-  return caller;
+  return narrowToScope(caller, scope);
 }
 
 /** The caller when it is an administrator; 401 or 403 otherwise. */
