@@ -114,18 +114,35 @@ function configuredSources(view: RootView): AptSource[] {
  */
 function imageKeys(view: RootView, signedBy: string[]): PublicKey[] {
   const keys: PublicKey[] = [];
-  const files =
-    signedBy.length > 0
-      ? signedBy
-      : ['etc/apt/trusted.gpg', ...view.children('etc/apt/trusted.gpg.d'), ...view.children('usr/share/keyrings')];
-  for (const entry of files) {
-    if (entry.includes('BEGIN PGP')) {
-      keys.push(...readKeyring(Buffer.from(entry.replace(/^\s*\.\s*$/gm, '')), 'Signed-By'));
-      continue;
+  if (signedBy.length > 0) {
+    for (const entry of signedBy) {
+      if (entry.includes('BEGIN PGP')) {
+        for (const key of readKeyring(Buffer.from(entry.replace(/^\s*\.\s*$/gm, '')), 'Signed-By')) keys.push(key);
+        continue;
+      }
+      const bytes = view.contentFollowing(entry.replace(/^\/+/, ''));
+      if (!bytes) throw new LadingError('BAD_INPUT', `Signed-By ${entry}: the image has no such keyring file`);
+      for (const key of readKeyring(bytes, entry)) keys.push(key);
     }
-    const path = view.resolveParent(entry.replace(/^\/+/, ''));
-    const bytes = view.content(path);
-    if (bytes && /\.(gpg|asc)$|trusted\.gpg$/.test(path)) keys.push(...readKeyring(bytes, `/${path}`));
+    return keys;
+  }
+  // The trusted directories, as apt reads them: `.gpg` and `.asc` files; one that is not a keyring is skipped, as
+  // apt skips it with a warning, rather than stopping the patch.
+  const files = [
+    'etc/apt/trusted.gpg',
+    ...view.children('etc/apt/trusted.gpg.d'),
+    ...view.children('usr/share/keyrings'),
+  ];
+  for (const path of files) {
+    // debian-archive-removed-keys.gpg and the like hold keys that are no longer trusted.
+    if (!/\.(gpg|asc)$|trusted\.gpg$/.test(path) || /removed/.test(path)) continue;
+    const bytes = view.contentFollowing(path);
+    if (!bytes) continue;
+    try {
+      for (const key of readKeyring(bytes, `/${path}`)) keys.push(key);
+    } catch {
+      // not a keyring: skipped
+    }
   }
   return keys;
 }

@@ -41,6 +41,19 @@ export class RootView {
     return node?.content;
   }
 
+  /** A file's bytes with symlinks followed, the last component too (`trusted.gpg.d/x.asc` → `/usr/share/keyrings/…`). */
+  contentFollowing(path: string): Buffer | undefined {
+    let current = this.resolveParent(path);
+    for (let depth = 0; depth < 40; depth++) {
+      const node = this.nodes.get(current);
+      if (node?.type !== 'symlink') return this.content(current);
+      const dir = current.includes('/') ? current.slice(0, current.lastIndexOf('/')) : '';
+      const target = node.linkname.startsWith('/') ? node.linkname.slice(1) : `${dir}/${node.linkname}`;
+      current = this.resolveParent(target.replace(/^\/+/, ''));
+    }
+    return undefined;
+  }
+
   /** Paths directly inside `dir` (no trailing slash; '' is the root). */
   children(dir: string): string[] {
     const prefix = dir === '' ? '' : `${dir}/`;

@@ -3,7 +3,7 @@
 // umoci, dpkg --verify and dpkg-query, tools Lading did not write.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -370,6 +370,20 @@ describe('lading patch on Debian images', () => {
     const openssl = plan.entries.find((e) => e.source === 'openssl');
     assert.equal(openssl?.verdict, 'unsatisfied-deps');
     assert.deepEqual(openssl?.unsatisfied, [`libssl3:i386 (= ${NEW} or later, with libssl3:amd64)`]);
+  });
+
+  it("trusts the image's trusted.gpg.d (through symlinks, skipping files that are no keyring) for sources without Signed-By", async () => {
+    const d = join(dir, 'trusted-d');
+    const root = await installedRoot(d, installed, {
+      'etc/apt/sources.list': `# one-line form\ndeb ${repo.url} bookworm-security main\n`,
+      'etc/apt/trusted.gpg.d/broken.gpg': 'not a keyring',
+    });
+    await mkdir(join(root, 'usr/share/keyrings'), { recursive: true });
+    await writeFile(join(root, 'usr/share/keyrings/lading-test.gpg'), repo.keyring);
+    await symlink('/usr/share/keyrings/lading-test.gpg', join(root, 'etc/apt/trusted.gpg.d/lading-test.gpg'));
+    const { spec } = await imageFromRoot(d, root);
+    const plan = await planPatch(spec, { findings: FINDINGS, now: NOW });
+    assert.equal(plan.entries.find((e) => e.source === 'openssl')?.verdict, 'apply');
   });
 
   it('refuses a repository signed by a key other than the trusted ones', async () => {
