@@ -14,6 +14,7 @@ import { createApiToken } from '../src/auth/index.js';
 import { insertUser } from '../src/auth/store.js';
 import { resolveConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
+import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database } from '../src/db/schema.js';
 import { silentLogger } from '../src/log.js';
 import { fleetOverview, imageDetail, listFindings, listImages } from '../src/queries/images.js';
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
   const ctx = await createContext({ ...config, rateLimits: { readsPerMinute: 1_000_000 } } as typeof config, {
     log: silentLogger,
   });
+  // the fleet may have been seeded by an older build: the server reads at the latest schema (and its indexes)
+  await migrateToLatest(ctx.db, ctx.dialect);
   const now = ctx.now();
   const existing = await ctx.db.selectFrom('users').select('id').where('login', '=', 'bench').executeTakeFirst();
   const userId = existing?.id ?? (await insertUser(ctx.db, { login: 'bench', isAdmin: true }, now)).id;

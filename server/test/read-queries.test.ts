@@ -3,7 +3,9 @@
 // repository outside it is not found).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { userCaller } from '../src/auth/caller.js';
+import { PATTERN_INDEXES } from '../src/db/migrations/0002_read_indexes.js';
 import { ProblemError } from '../src/http/problem.js';
 import {
   findImage,
@@ -207,6 +209,33 @@ forEachDatabase((kind) => {
       assert.equal(item.kev, true);
       assert.deepEqual(item.evidence, { state: 'partial', score: 0, max: 9 });
       assert.equal(item.ingestedAt, new Date(T + HOUR).toISOString());
+    });
+  });
+
+  describe('indexes', () => {
+    it('serves prefix searches from an index on PostgreSQL (text_pattern_ops, whatever the collation)', async () => {
+      if (kind !== 'postgres') {
+        // SQLite's LIKE folds case and uses no btree for it: the migration adds nothing there
+        const sqlite = await sql<{
+          name: string;
+        }>`select name from sqlite_master where name like '%pattern_idx'`.execute(t.db);
+        assert.deepEqual(sqlite.rows, []);
+        return;
+      }
+      const names = await sql<{
+        indexname: string;
+      }>`select indexname from pg_indexes where indexname like '%pattern_idx' order by 1`.execute(t.db);
+      assert.deepEqual(
+        names.rows.map((r) => r.indexname),
+        PATTERN_INDEXES.map(([name]) => name).sort(),
+      );
+      await t.db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        const plan = await sql<{
+          'QUERY PLAN': string;
+        }>`explain select id from packages where name_lc like 'libss%'`.execute(trx);
+        assert.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /packages_name_lc_pattern_idx/);
+      });
     });
   });
 
