@@ -147,7 +147,7 @@ export function apkKeys(view: RootView, given?: Buffer[]): ApkKey[] {
     return given.map((pem, i) => ({ name: `keyring ${i + 1}`, key: createPublicKey(pem) }));
   }
   for (const path of view.children('etc/apk/keys')) {
-    const bytes = view.content(path);
+    const bytes = view.contentFollowing(path);
     if (!bytes) continue;
     try {
       keys.push({ name: path.slice(path.lastIndexOf('/') + 1), key: createPublicKey(bytes) });
