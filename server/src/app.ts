@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAuthRoutes } from './api/auth.js';
+import { registerIngestRoutes } from './api/ingest.js';
 import { registerJobRoutes } from './api/jobs.js';
 import { READ_ROUTE_MODULES } from './api/read.js';
 import { registerSystemRoutes } from './api/system.js';
@@ -20,6 +21,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerAuthRoutes,
   registerTokenRoutes,
   registerJobRoutes,
+  registerIngestRoutes,
   ...READ_ROUTE_MODULES,
 ];
 

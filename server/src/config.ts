@@ -2,6 +2,7 @@
 // plain ServerConfig. This is the ONLY file of the server that reads process.env (configFromEnvironment); every
 // other module receives the values it needs.
 import { isAbsolute, join, resolve } from 'node:path';
+import type { S3Options } from '@lading/engine/objects';
 import { type DatabaseTarget, databaseTarget } from './db/connection.js';
 
 export type ServerRole = 'api' | 'worker' | 'all';
@@ -24,6 +25,8 @@ export interface ServerConfig {
    * the blob store.
    */
   readonly blobs: string;
+  /** Credentials for an s3:// blob store (LADING_S3_ACCESS_KEY_ID, …); endpoint and region may also be in the URL. */
+  readonly blobsS3: S3Options | undefined;
   /** The server secret (32+ bytes) when given in the environment; else it lives in `<dataDir>/secret.key`. */
   readonly secretKey: Uint8Array | undefined;
   /** Largest JSON request body, in bytes. */
@@ -117,6 +120,16 @@ export function resolveConfig(
     listen: listenValue ? parseListen(listenValue) : DEFAULT_LISTEN,
     role: role as ServerRole,
     blobs: env.LADING_BLOBS || `file://${join(dataDir, 'blobs')}`,
+    blobsS3:
+      env.LADING_S3_ACCESS_KEY_ID && env.LADING_S3_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.LADING_S3_ACCESS_KEY_ID,
+            secretAccessKey: env.LADING_S3_SECRET_ACCESS_KEY,
+            ...(env.LADING_S3_SESSION_TOKEN ? { sessionToken: env.LADING_S3_SESSION_TOKEN } : {}),
+            region: env.LADING_S3_REGION || 'us-east-1',
+            ...(env.LADING_S3_ENDPOINT ? { endpoint: env.LADING_S3_ENDPOINT, forcePathStyle: true } : {}),
+          }
+        : undefined,
     secretKey: env.LADING_SECRET_KEY ? parseSecretKey(env.LADING_SECRET_KEY) : undefined,
     jsonBodyLimit: JSON_BODY_LIMIT,
     logLevel: logLevel as LogLevel,

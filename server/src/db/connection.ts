@@ -1,5 +1,7 @@
 // Opens the server's database: better-sqlite3 for a file path (the embedded default) or pg for a postgres:// URL.
 // Both are handed to Kysely with the same Database interface; the caller learns which dialect it got.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -55,6 +57,8 @@ export interface OpenOptions {
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<DatabaseHandle> {
   if (target.kind === 'sqlite') {
+    // the embedded default lives in a data dir that may not exist yet (`lading-server migrate` on a fresh machine)
+    mkdirSync(dirname(target.path), { recursive: true, mode: 0o700 });
     const sqlite = new BetterSqlite3(target.path);
     // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged ingest survive power loss;
     // busy_timeout waits for another connection's write lock instead of failing at once.

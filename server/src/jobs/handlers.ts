@@ -1,0 +1,9 @@
+// Every job kind this server runs, registered explicitly at start-up (no handler registers itself on import).
+// A new kind adds one line here.
+import type { ServerContext } from '../context.js';
+import { registerIngestJob } from '../ingest/process.js';
+import type { JobRunner } from './runner.js';
+
+export function registerJobHandlers(runner: JobRunner, ctx: ServerContext): void {
+  registerIngestJob(runner, ctx, ctx.blobs);
+}
