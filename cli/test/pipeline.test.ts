@@ -238,6 +238,11 @@ describe('lading pipeline', { timeout: 600_000 }, () => {
     assert.equal(receiver.posts.length, 1);
     assert.equal(receiver.posts[0]?.path, '/api/v1/ingest');
     assert.match(receiver.posts[0]?.body ?? '', new RegExp(built.manifestDigest));
+    // the report, the CycloneDX SBOM and the provenance as a DSSE envelope, as `lading push` sends them
+    for (const part of ['report', 'sbom', 'attestation']) {
+      assert.match(receiver.posts[0]?.body ?? '', new RegExp(`name="${part}"`));
+    }
+    assert.match(receiver.posts[0]?.body ?? '', /"payloadType":"application\/vnd\.in-toto\+json"/);
 
     // The same input again: nothing in the registry or the store changes.
     const before = registry.requests().length;

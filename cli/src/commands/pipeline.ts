@@ -236,6 +236,7 @@ async function collectorNotifier(url: string, env: Environment) {
         parts: [
           { name: 'report', bytes: request.report },
           { name: 'sbom', bytes: request.sbom, contentType: 'application/vnd.cyclonedx+json' },
+          { name: 'attestation', bytes: request.provenance, contentType: 'application/vnd.dsse.envelope.v1+json' },
         ],
       });
       return { status: outcome.accepted.replayed ? 200 : 202, location: outcome.accepted.job.url };

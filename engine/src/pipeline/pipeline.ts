@@ -2,6 +2,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signBlob } from '../attest/blob.js';
+import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../attest/dsse.js';
 import { attestImage, verifyImageAttestations } from '../attest/image-attestations.js';
 import { signImage, verifyImageSignatures } from '../attest/image-signatures.js';
 import type { ResolvedImage } from '../attest/image-target.js';
@@ -229,6 +230,12 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
       );
     }
     result.artifacts = artifacts;
+    // The provenance also as a DSSE envelope (what `attest` pushes), for consumers that take a signed attestation
+    // file rather than a document and its detached signature: the server's ingest, `cosign verify-blob-attestation`.
+    const provenanceEnvelope = Buffer.from(
+      `${JSON.stringify(signEnvelope(ports.signingKey, IN_TOTO_PAYLOAD_TYPE, statementBytes))}\n`,
+    );
+    await writeFileAtomically(join(options.outDir, 'provenance.dsse.json'), provenanceEnvelope);
 
     // 8: the registry: attachments first, then the image by digest, untagged.
     throwIfAborted(options.signal);
@@ -269,8 +276,7 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
 
     // 11: tell the server; a server that is down does not fail the release unless asked to.
     if (ports.notifier && !options.dryRun) {
-      const provenanceBytes = await readStaged(options.outDir, provenance.path);
-      result.notify = await notify(ports, options, target, staged, runs, provenanceBytes, warnings, emit);
+      result.notify = await notify(ports, options, target, staged, runs, provenanceEnvelope, warnings, emit);
     }
     await writeResult(options.outDir, result);
     return result;

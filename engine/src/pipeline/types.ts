@@ -106,7 +106,7 @@ export interface NotifyRequest {
   indexDigest?: string;
   /** The CycloneDX SBOM as staged. */
   sbom: Buffer;
-  /** The provenance statement as staged (the server links it to the image). */
+  /** The provenance as a signed DSSE envelope (`provenance.dsse.json` in --out): the server links it to the image. */
   provenance: Buffer;
 }
 

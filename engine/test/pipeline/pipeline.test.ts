@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { detectBuildContext } from '../../src/attest/ci-environment.js';
+import { parseEnvelope, verifyEnvelope } from '../../src/attest/dsse.js';
 import { verifyImageAttestations } from '../../src/attest/image-attestations.js';
 import { attachmentRegistry } from '../../src/attest/registry-adapter.js';
 import { pushBundle } from '../../src/collector/client.js';
@@ -297,6 +298,12 @@ describe('runPipeline', { timeout: 300_000 }, () => {
     );
     assert.ok(deps.some((d) => d.digest['gitCommit'] === 'a'.repeat(40)));
     assert.ok(existsSync(join(dir, 'out', 'pipeline.json')));
+    // The provenance as a signed DSSE envelope too: its payload is the staged statement, byte for byte.
+    const envelope = parseEnvelope(await readFile(join(dir, 'out', 'provenance.dsse.json')), 'provenance.dsse.json');
+    assert.deepEqual(
+      verifyEnvelope(key.publicKey, envelope, 'provenance.dsse.json'),
+      await readFile(join(dir, 'out', 'provenance.intoto.json')),
+    );
   });
 
   it('docker-archive: rewritten as an OCI manifest whose digest is what is pushed, signed and tagged', async () => {
