@@ -138,7 +138,8 @@ export function buildApkLayer(
         if (newPaths.has(path) || owned.has(path)) continue;
         const target = view.resolveParent(path);
         const node = view.get(target);
-        if (!node || node.type === 'directory') continue;
+        // Through usrmerge links an old path can be the very file this layer writes (`/lib/x` → `usr/lib/x`).
+        if (!node || view.isDirectory(target) || items.has(target)) continue;
         emit(whiteout(target, mtime));
       }
       records.set(old.name, installedRecord(got.candidate, apk.data));

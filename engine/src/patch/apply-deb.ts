@@ -133,7 +133,8 @@ export function buildDebLayer(
         if (path === '/.' || newPaths.has(path) || owned.has(path)) continue;
         const target = view.resolveParent(path.slice(1));
         const node = view.get(target);
-        if (!node || node.type === 'directory') continue;
+        // Through usrmerge links an old path can be the very file this layer writes (`/lib/x` → `usr/lib/x`).
+        if (!node || view.isDirectory(target) || items.has(target)) continue;
         emit(whiteout(target, mtime));
       }
       // The database, as dpkg would leave it.

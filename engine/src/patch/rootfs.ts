@@ -54,6 +54,12 @@ export class RootView {
     return undefined;
   }
 
+  /** True for a directory, or a symlink that leads to one (usrmerge's `/lib`): what a package never deletes. */
+  isDirectory(path: string): boolean {
+    const inside = this.resolveParent(`${path}/x`);
+    return this.nodes.get(inside.slice(0, -2))?.type === 'directory';
+  }
+
   /** Paths directly inside `dir` (no trailing slash; '' is the root). */
   children(dir: string): string[] {
     const prefix = dir === '' ? '' : `${dir}/`;

@@ -75,7 +75,8 @@ const repoSpecs: DebSpec[] = [
     triggers: 'activate-noawait ldconfig',
     files: {
       [`${LIBDIR}/libssl.so.3`]: 'libssl new\n',
-      'lib/x86_64-linux-gnu/libcompat.so.1': 'compat new\n',
+      // moved from /lib to /usr/lib, as packages did for usrmerge: the same file through the image's /lib link
+      [`${LIBDIR}/libcompat.so.1`]: 'compat new\n',
       [`${LIBDIR}/engines-3/afalg.so`]: 'afalg, new in the fix\n',
     },
   },
@@ -237,7 +238,7 @@ describe('lading patch on Debian images', () => {
       'zlib1g 1:1.2.13.dfsg-1 install ok installed',
     ]);
     assert.equal(await readFile(join(root, LIBDIR, 'libssl.so.3'), 'utf8'), 'libssl new\n');
-    // written through usrmerge's /lib → usr/lib, which stays a symlink
+    // /lib stays usrmerge's symlink; the file that moved from /lib to /usr/lib is the new one, not whited out
     assert.equal(await readlink(join(root, 'lib')), 'usr/lib');
     assert.equal(await readFile(join(root, 'lib/x86_64-linux-gnu/libcompat.so.1'), 'utf8'), 'compat new\n');
     assert.equal(await exists(join(root, LIBDIR, 'ossl-modules/legacy.so')), false, 'whited out');
