@@ -111,9 +111,9 @@ async function insertChunked<T extends keyof Database & string>(
   // under both engines' bound-parameter limits (SQLite 32,766; PostgreSQL 65,535)
   const size = Math.max(1, Math.floor(30_000 / columns));
   for (let i = 0; i < rows.length; i += size) {
-    // biome-ignore lint/suspicious/noExplicitAny: rows are typed by the caller; Kysely's generic insert is too narrow
     await db
       .insertInto(table)
+      // biome-ignore lint/suspicious/noExplicitAny: rows are typed by the caller; Kysely's generic insert is too narrow
       .values(rows.slice(i, i + size) as any)
       .execute();
   }

@@ -66,10 +66,10 @@ export interface ImageSummary {
 }
 
 /** Repository ids of the scope as a SQL condition on `column` (true for everything). */
-function inScope<E extends ExpressionBuilder<any, any>>(eb: E, column: string, scope: ReadScope) {
-  if (scope.all) return sql<boolean>`1 = 1`;
-  if (scope.repositoryIds.length === 0) return sql<boolean>`1 = 0`;
-  return eb(column as any, 'in', scope.repositoryIds as number[]);
+function inScope(_eb: unknown, column: string, scope: ReadScope) {
+  if (scope.all) return sql<SqlBool>`1 = 1`;
+  if (scope.repositoryIds.length === 0) return sql<SqlBool>`1 = 0`;
+  return sql<SqlBool>`${sql.ref(column)} in (${sql.join(scope.repositoryIds as number[])})`;
 }
 
 /** Images the scope may see (those linked to one of its repositories), as a condition on `i`. */
@@ -190,6 +190,7 @@ type ImageRow = {
 };
 
 /** Counts a query's rows up to COUNT_CAP + 1 (an exact count of a large set would scan it all). */
+// biome-ignore lint/suspicious/noExplicitAny: any list query, whatever its tables and selection (only its rows are counted)
 export async function cappedCount(db: Db, q: SelectQueryBuilder<any, any, any>): Promise<number> {
   const sub = q
     .clearSelect()
