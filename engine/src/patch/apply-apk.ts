@@ -153,7 +153,7 @@ export function buildApkLayer(
       });
     }
   }
-  const db = view.content(APK_INSTALLED);
+  const db = view.contentFollowing(APK_INSTALLED);
   if (!db) throw new LadingError('BAD_INPUT', `/${APK_INSTALLED} is missing`);
   const blocks = parseApkBlocks(db.toString('utf8')).map((b) => {
     const name = apkField(b, 'P');
@@ -161,7 +161,7 @@ export function buildApkLayer(
   });
   const text = Buffer.from(`${blocks.map(formatApkBlock).join('\n')}\n`);
   emit({
-    path: APK_INSTALLED,
+    path: view.resolveParent(APK_INSTALLED),
     type: 'file',
     mode: view.get(APK_INSTALLED)?.mode ?? 0o644,
     uid: 0,

@@ -57,7 +57,7 @@ export function fixableFindings(findings: Finding[]): FixableFinding[] {
 
 function distroOf(view: RootView): PatchDistro | undefined {
   if (view.get(STATUS) || view.children(STATUS_D).length > 0) return 'debian';
-  if (view.get('lib/apk/db/installed')) return 'alpine';
+  if (view.contentFollowing('lib/apk/db/installed')) return 'alpine';
   if (view.get('var/lib/rpm') || view.get('usr/lib/sysimage/rpm')) return 'rpm';
   return undefined;
 }

@@ -41,7 +41,7 @@ export interface ApkPlan {
 }
 
 export function installedApks(view: RootView): InstalledApk[] {
-  const text = view.content(APK_INSTALLED)?.toString('utf8') ?? '';
+  const text = view.contentFollowing(APK_INSTALLED)?.toString('utf8') ?? '';
   const out: InstalledApk[] = [];
   for (const block of parseApkBlocks(text)) {
     const name = apkField(block, 'P');
