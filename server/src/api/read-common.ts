@@ -1,9 +1,8 @@
 // What the read routes share: the caller's read scope, query parameters checked into plain values (a bad one is a
 // 400 problem naming it), page requests, and the blob store that holds the stored documents.
-import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { requireScope } from '../auth/index.js';
-import { type BlobStore, openBlobStore } from '../blobs/index.js';
+import type { BlobStore } from '../blobs/index.js';
 import type { ServerContext } from '../context.js';
 import { pageLimit } from '../http/pagination.js';
 import { ProblemError } from '../http/problem.js';
@@ -82,18 +81,9 @@ export function notFound(what: string): ProblemError {
   return new ProblemError(404, 'Not Found', `${what} not found`, { code: 'not_found' });
 }
 
-const stores = new WeakMap<ServerContext, BlobStore>();
-
-/** The blob store of the context (the same configuration ingest writes with), opened once per context. */
+/** The blob store of the context (the one ingest writes to). */
 export function blobStoreOf(ctx: ServerContext): BlobStore {
-  const own = (ctx as { blobs?: BlobStore }).blobs;
-  if (own) return own;
-  let store = stores.get(ctx);
-  if (!store) {
-    store = openBlobStore({ blobs: ctx.config.blobs, stagingDir: join(ctx.config.dataDir, 'staging'), now: ctx.now });
-    stores.set(ctx, store);
-  }
-  return store;
+  return ctx.blobs;
 }
 
 /** A stored blob read whole, refusing one larger than `maxBytes` (reports are read to be parsed). */
