@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { abortedError } from '../errors/abort.js';
 import { type ErrorCode, LadingError, thrownValueText } from '../errors/lading-error.js';
 import { LADING_VERSION } from '../version.js';
@@ -29,6 +30,19 @@ export interface HttpClientOptions {
   tlsHintOption?: string;
   /** Code of the errors about the answer's shape (refused or endless redirects); default NETWORK. */
   protocolErrorCode?: ErrorCode;
+  /** Where requests may go (a server pulling from registries its users name): see ConnectGuard. */
+  connectGuard?: ConnectGuard;
+}
+
+/**
+ * A caller's say over where requests go, for servers that fetch URLs their users name (SSRF): `checkUrl` sees the
+ * first URL and every redirect's before it is requested and throws to refuse it (an IP literal is only seen here);
+ * `lookup` resolves host names for each new connection and fails for addresses it does not allow, so the check
+ * holds at connect time (no DNS rebinding between a check and the connection).
+ */
+export interface ConnectGuard {
+  checkUrl(url: URL): void;
+  lookup: LookupFunction;
 }
 
 export interface HttpRequest {
@@ -88,6 +102,7 @@ export class HttpClient {
     const deadline = req.deadlineMs === undefined ? undefined : this.deadline(first, req.deadlineMs);
     const follow = req.followRedirects ?? (method !== 'POST' && method !== 'PATCH');
     let current = { method, url: first, headers: { ...req.headers }, ...(req.body ? { body: req.body } : {}) };
+    this.options.connectGuard?.checkUrl(first);
     for (let hop = 0; ; hop++) {
       const res = await this.sendWithRetry(current, req, deadline);
       const location = headerValue(res.headers, 'location');
@@ -102,6 +117,7 @@ export class HttpClient {
       if ((next.protocol !== 'https:' && next.protocol !== 'http:') || downgrade) {
         throw this.protocolError(`${what}: refusing a redirect to ${next.protocol}//${next.host}`);
       }
+      this.options.connectGuard?.checkUrl(next);
       const headers = { ...current.headers };
       // Blob storage (S3, a CDN) must never see the credentials meant for the origin that redirected.
       if (next.origin !== current.url.origin) {
@@ -137,6 +153,7 @@ export class HttpClient {
           rejectUnauthorized: !this.options.insecureHost?.(current.url.host),
           ...(req.signal ? { signal: req.signal } : {}),
           ...(deadline ? { deadline } : {}),
+          ...(this.options.connectGuard ? { lookup: this.options.connectGuard.lookup } : {}),
         });
       } catch (err) {
         if (err instanceof LadingError) throw err;

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { abortedError } from '../errors/abort.js';
 import { LadingError } from '../errors/lading-error.js';
@@ -33,6 +34,11 @@ export interface Exchange {
   deadline?: { at: number; error: () => LadingError };
   /** The slowest transfer tolerated (see MinimumRate); none when undefined. */
   minimumRate?: MinimumRate;
+  /**
+   * Resolves the host for this connection (a ConnectGuard's): the request then gets a connection of its own, never
+   * a pooled one another lookup opened.
+   */
+  lookup?: LookupFunction;
 }
 
 /**
@@ -74,7 +80,15 @@ export function exchange(req: Exchange): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...req.headers };
     const body = req.body;
     if (body) headers['content-length'] = String(Buffer.isBuffer(body) ? body.length : body.size);
-    const options = { method: req.method, headers, agent };
+    const options = req.lookup
+      ? {
+          method: req.method,
+          headers,
+          agent: false as const,
+          lookup: req.lookup,
+          rejectUnauthorized: req.rejectUnauthorized,
+        }
+      : { method: req.method, headers, agent };
     let response: IncomingMessage | undefined;
     let timer: NodeJS.Timeout | undefined;
     let rateTimer: NodeJS.Timeout | undefined;

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { abortedError } from '../errors/abort.js';
 import { LadingError } from '../errors/lading-error.js';
 import { discardBody, headerValue, readBody } from '../http/body.js';
+import type { ConnectGuard } from '../http/client.js';
 import { resumableBody } from '../http/resumable.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -43,6 +44,10 @@ export interface RegistryClientOptions {
   signal?: AbortSignal;
   /** Largest manifest accepted (default and most: 4 MiB, as containerd; oci/ refuses bigger ones). */
   maxManifestBytes?: number;
+  /** Where requests may go (HttpClient's ConnectGuard): for a server pulling from registries its users name. */
+  connectGuard?: ConnectGuard;
+  /** Redirects followed per request (default 5). */
+  maxRedirects?: number;
 }
 
 export interface ManifestResult {
@@ -87,6 +92,8 @@ export class RegistryClient {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       retry: this.retry,
       authenticator: new Authenticator(lookup),
+      ...(options.connectGuard ? { connectGuard: options.connectGuard } : {}),
+      ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
     });
     this.maxManifestBytes = options.maxManifestBytes ?? MAX_MANIFEST_BYTES;
   }

@@ -1,5 +1,5 @@
 import { discardBody, headerValue } from '../http/body.js';
-import { HttpClient, type HttpRequest } from '../http/client.js';
+import { type ConnectGuard, HttpClient, type HttpRequest } from '../http/client.js';
 import type { HttpMethod, HttpResponse } from '../http/exchange.js';
 import type { RetryPolicy } from '../http/retry.js';
 import type { Authenticator } from './auth.js';
@@ -12,6 +12,10 @@ export interface TransportOptions {
   timeoutMs: number;
   retry: RetryPolicy;
   authenticator: Authenticator;
+  /** Where requests may go, redirects and token realms included (HttpClient's ConnectGuard). */
+  connectGuard?: ConnectGuard;
+  /** Redirects followed per request (default the HTTP client's). */
+  maxRedirects?: number;
 }
 
 export interface RegistryRequest {
@@ -65,12 +69,15 @@ export class Transport {
       tlsHint: (url) => `; if ${url.host} speaks plain HTTP, declare it with the insecureRegistries option`,
       tlsHintOption: 'insecureRegistries',
       protocolErrorCode: 'REGISTRY',
+      ...(options.connectGuard ? { connectGuard: options.connectGuard } : {}),
+      ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
     });
     this.probeClient = new HttpClient({
       userAgent: options.userAgent,
       idleTimeoutMs: options.timeoutMs,
       retry: { retries: 0 },
       insecureHost: () => true,
+      ...(options.connectGuard ? { connectGuard: options.connectGuard } : {}),
     });
   }
 

@@ -8,7 +8,9 @@ import type { ServerContext } from '../context.js';
 import { ProblemError } from '../http/problem.js';
 import { acceptBundle, type IngestAnswer } from '../ingest/accept.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../ingest/limits.js';
+import { validateMetadata } from '../ingest/metadata.js';
 import { receiveBundle } from '../ingest/multipart.js';
+import { parsePullReference, pullEvidence, registryRules } from '../ingest/pull.js';
 import { IngestRefusal } from '../ingest/refusal.js';
 import { blobStoreOf } from '../ingest/store.js';
 import { jobCreator } from './jobs.js';
@@ -51,6 +53,46 @@ export function ingestRoutes(options: IngestRouteOptions = {}) {
         const answer = await acceptBundle(ctx.db, { ...bundle, now: ctx.now(), createdBy: jobCreator(caller) });
         return sendAnswer(ctx, reply, answer);
       });
+    });
+
+    app.post<{ Body: unknown }>('/api/v1/ingest/pull', async (request, reply) => {
+      const caller = requireScope(request, 'ingest');
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      try {
+        const ref = parsePullReference(body['image']);
+        const repository = `${ref.registry}/${ref.repository}`;
+        if (!callerMayAccess(caller, repository)) {
+          throw new ProblemError(
+            403,
+            'Forbidden',
+            `this token may not ingest into ${repository} (outside its repository pattern)`,
+            {
+              code: 'repository_forbidden',
+            },
+          );
+        }
+        const metadata = validateMetadata({
+          repository,
+          digest: ref.digest,
+          ...(body['tags'] !== undefined ? { tags: body['tags'] } : {}),
+          ...(body['ci'] !== undefined ? { ci: body['ci'] } : {}),
+        });
+        const parts = await pullEvidence(
+          { metadata, registry: ref.registry, repository: ref.repository, rules: await registryRules(ctx.db) },
+          blobs,
+          limits,
+        );
+        const answer = await acceptBundle(ctx.db, {
+          metadata,
+          parts,
+          now: ctx.now(),
+          createdBy: jobCreator(caller),
+          source: 'pull',
+        });
+        return sendAnswer(ctx, reply, answer);
+      } catch (err) {
+        throw err instanceof IngestRefusal ? problemOf(err) : err;
+      }
     });
   };
 }

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateCosignKeyPair } from '@lading/engine/attest';
+import { RegistryClient } from '@lading/engine/registry';
+import { runCli } from '../../engine/test/helpers/cli.js';
+import {
+  pushOneLayerImage,
+  startRegistry,
+  suiteCleanup,
+  type TestRegistry,
+} from '../../engine/test/helpers/registry.js';
+import { encodeJson } from '../src/db/dialect.js';
+import { isForbiddenAddress, REGISTRIES_SETTING, type RegistryRule } from '../src/ingest/pull.js';
+import { forEachDatabase, startTestServer, type TestServer } from './helpers/server.js';
+
+/**
+ * POST /api/v1/ingest/pull against Debian's docker-registry on 127.0.0.1, holding an image signed and attested
+ * (a CycloneDX SBOM) by the CLI; and the refusals: a registry not on the allowlist, a private address without
+ * allowPrivate (as an IP literal and as a name that resolves to one), and a redirect to the metadata address.
+ */
+
+const cleanup = suiteCleanup();
+let registry: TestRegistry;
+let digest: string;
+let work: string;
+let redirector: { host: string; close(): Promise<void> };
+
+before(async () => {
+  registry = await startRegistry(cleanup);
+  const client = new RegistryClient();
+  const image = await pushOneLayerImage(client, registry.host, 'acme/api', '1.0', 'api build 1');
+  digest = image.digest;
+  work = await mkdtemp(join(tmpdir(), 'lading-pull-'));
+  const pair = generateCosignKeyPair('pw');
+  await writeFile(join(work, 'k.key'), pair.privatePem);
+  await writeFile(
+    join(work, 'bom.json'),
+    JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [] }),
+  );
+  const env = { LADING_PASSWORD: 'pw' };
+  const ref = `${registry.host}/acme/api@${digest}`;
+  const signed = await runCli(['sign', ref, '--key', join(work, 'k.key'), '--insecure-registry', registry.host], {
+    env,
+  });
+  assert.equal(signed.code, 0, signed.stderr);
+  const attested = await runCli(
+    [
+      'attest',
+      ref,
+      '--key',
+      join(work, 'k.key'),
+      '--predicate',
+      join(work, 'bom.json'),
+      '--type',
+      'cyclonedx',
+      '--insecure-registry',
+      registry.host,
+    ],
+    { env },
+  );
+  assert.equal(attested.code, 0, attested.stderr);
+  // a "registry" that sends its manifests to the cloud metadata address
+  const server = createServer((req, res) => {
+    if (req.url === '/v2/') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  redirector = {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+});
+after(async () => {
+  await redirector.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('isForbiddenAddress', () => {
+  it('refuses loopback, RFC 1918, link-local, CGNAT, ULA, multicast and mapped forms; allows public ones', () => {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::1',
+      'fc00::2',
+      'ff02::1',
+      '::ffff:127.0.0.1',
+      '::ffff:10.0.0.1',
+    ]) {
+      assert.equal(isForbiddenAddress(a), true, a);
+    }
+    for (const a of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8']) {
+      assert.equal(isForbiddenAddress(a), false, a);
+    }
+  });
+});
+
+forEachDatabase((database) => {
+  describe('POST /api/v1/ingest/pull', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ database, runJobs: false });
+    });
+    after(() => server.close());
+
+    async function allow(rules: RegistryRule[]): Promise<void> {
+      const now = server.ctx.now();
+      await server.ctx.db.deleteFrom('settings').where('key', '=', REGISTRIES_SETTING).execute();
+      await server.ctx.db
+        .insertInto('settings')
+        .values({ key: REGISTRIES_SETTING, value: encodeJson(rules), updated_at: now, created_at: now })
+        .execute();
+    }
+
+    const pull = (image: string) =>
+      server.api.post<{ job: { id: string }; artifacts: { kind: string }[]; detail?: string; code?: string }>(
+        '/api/v1/ingest/pull',
+        { image, tags: ['1.0'] },
+      );
+
+    it('reads the signature and the attestation (and its SBOM) of an allowlisted registry; a replay is 200', async () => {
+      await allow([{ host: registry.host, insecure: true, allowPrivate: true }]);
+      const res = await pull(`${registry.host}/acme/api@${digest}`);
+      assert.equal(res.status, 202, res.text);
+      assert.deepEqual(res.body.artifacts.map((a) => a.kind).sort(), [
+        'attestation-dsse',
+        'sbom-cyclonedx',
+        'signature-cosign',
+      ]);
+      const job = await server.ctx.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('public_id', '=', res.body.job.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(JSON.parse(job.payload).source, 'pull');
+      const again = await pull(`${registry.host}/acme/api@${digest}`);
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.body.job.id, res.body.job.id);
+    });
+
+    it('refuses tags, registries off the allowlist, private addresses and redirects to one: 422/403', async () => {
+      await allow([{ host: registry.host, insecure: true, allowPrivate: true }]);
+      const tagged = await pull(`${registry.host}/acme/api:1.0`);
+      assert.equal(tagged.status, 422, tagged.text);
+
+      const elsewhere = await pull(`registry.invalid:5000/acme/api@${digest}`);
+      assert.equal(elsewhere.status, 403, elsewhere.text);
+      assert.match(String(elsewhere.body.detail), /not on this server's pull allowlist/);
+
+      // allowlisted, but a loopback address without allowPrivate: as an IP literal, and as a name resolving to one
+      const port = registry.host.split(':')[1];
+      await allow([
+        { host: registry.host, insecure: true },
+        { host: `localhost:${port}`, insecure: true },
+      ]);
+      for (const host of [registry.host, `localhost:${port}`]) {
+        const res = await pull(`${host}/acme/api@${digest}`);
+        assert.equal(res.status, 403, `${host}: ${res.text}`);
+        assert.equal(res.body.code, 'pull_forbidden');
+        assert.match(String(res.body.detail), /private, loopback or link-local/);
+      }
+
+      // a registry that may be private itself, redirecting to the link-local metadata address
+      await allow([{ host: redirector.host, insecure: true, allowPrivate: true }]);
+      const redirected = await pull(`${redirector.host}/acme/api@${digest}`);
+      assert.equal(redirected.status, 403, redirected.text);
+      assert.match(String(redirected.body.detail), /169\.254\.169\.254/);
+
+      const rows = await server.ctx.db.selectFrom('jobs').select('id').where('kind', '=', 'ingest').execute();
+      assert.equal(rows.length, 1, 'only the allowed pull made a job');
+    });
+  });
+});
