@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { actionInputsFrom, githubContextFrom } from '../src/action/environment.js';
+import { categorizeSarif, SARIF_MAX_RESULTS } from '../src/action/github.js';
 import { cliArguments } from '../src/action/main.js';
 
 const github = githubContextFrom({ RUNNER_TEMP: '/rt', GITHUB_WORKSPACE: '/ws' });
@@ -115,5 +116,27 @@ describe('Action inputs', () => {
       '--out',
       '/ws/.lading/pipeline',
     ]);
+  });
+});
+
+describe('SARIF for code scanning', () => {
+  it('gets its category and stays within 20 runs and 25,000 results a run, saying what it dropped', () => {
+    const run = (n: number) => ({
+      tool: { driver: { name: 'lading' } },
+      results: Array.from({ length: n }, (_, i) => ({ i })),
+    });
+    const { text, dropped } = categorizeSarif(
+      JSON.stringify({
+        version: '2.1.0',
+        runs: [run(SARIF_MAX_RESULTS + 3), ...Array.from({ length: 20 }, () => run(1))],
+      }),
+      'lading/app',
+    );
+    const sarif = JSON.parse(text) as { runs: { automationDetails: { id: string }; results: { i: number }[] }[] };
+    assert.equal(sarif.runs.length, 20);
+    assert.equal(sarif.runs[0]!.results.length, SARIF_MAX_RESULTS);
+    assert.equal(sarif.runs[0]!.results.at(-1)!.i, SARIF_MAX_RESULTS - 1, 'the first (most severe) results are kept');
+    assert.ok(sarif.runs.every((r) => r.automationDetails.id === 'lading/app/'));
+    assert.deepEqual(dropped, ["1 runs beyond GitHub's 20", "3 least severe results beyond GitHub's 25000"]);
   });
 });

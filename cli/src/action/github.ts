@@ -60,14 +60,33 @@ function permissionFor(path: string): string {
 /** GitHub's limit on an uploaded SARIF file, gzipped. */
 const SARIF_MAX_GZIPPED = 10 * 1024 * 1024;
 
+/** GitHub code scanning's limits on one upload: runs per file, results per run. */
+export const SARIF_MAX_RUNS = 20;
+export const SARIF_MAX_RESULTS = 25_000;
+
 /**
  * Sets each run's category (`automationDetails.id`, as codeql-action does: one image/platform per category, so
- * matrix jobs do not close each other's alerts) and returns the document.
+ * matrix jobs do not close each other's alerts) and keeps within GitHub's limits: a run's results beyond 25,000
+ * are dropped from the end (Lading writes them most severe first), runs beyond 20 are dropped. Returns the
+ * document and what was dropped, for a warning.
  */
-export function categorizeSarif(sarifText: string, category: string): string {
-  const sarif = JSON.parse(sarifText) as { runs?: { automationDetails?: { id: string } }[] };
-  for (const run of sarif.runs ?? []) run.automationDetails = { id: `${category}/` };
-  return `${JSON.stringify(sarif, null, 2)}\n`;
+export function categorizeSarif(sarifText: string, category: string): { text: string; dropped: string[] } {
+  const sarif = JSON.parse(sarifText) as { runs?: { automationDetails?: { id: string }; results?: unknown[] }[] };
+  const dropped: string[] = [];
+  if (sarif.runs && sarif.runs.length > SARIF_MAX_RUNS) {
+    dropped.push(`${sarif.runs.length - SARIF_MAX_RUNS} runs beyond GitHub's ${SARIF_MAX_RUNS}`);
+    sarif.runs = sarif.runs.slice(0, SARIF_MAX_RUNS);
+  }
+  for (const run of sarif.runs ?? []) {
+    run.automationDetails = { id: `${category}/` };
+    if (run.results && run.results.length > SARIF_MAX_RESULTS) {
+      dropped.push(
+        `${run.results.length - SARIF_MAX_RESULTS} least severe results beyond GitHub's ${SARIF_MAX_RESULTS}`,
+      );
+      run.results = run.results.slice(0, SARIF_MAX_RESULTS);
+    }
+  }
+  return { text: `${JSON.stringify(sarif, null, 2)}\n`, dropped };
 }
 
 export async function uploadSarif(

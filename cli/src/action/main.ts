@@ -77,7 +77,9 @@ export async function runAction(env: Environment, now: Date): Promise<number> {
 
   if (sarifFile && existsSync(sarifFile)) {
     await attempt('SARIF', async () => {
-      const sarif = categorizeSarif(readFileSync(sarifFile, 'utf8'), category);
+      const { text: sarif, dropped } = categorizeSarif(readFileSync(sarifFile, 'utf8'), category);
+      for (const what of dropped)
+        notice('warning', `SARIF: ${what} were left out of the upload (the report keeps them)`);
       // a pipeline's staged SARIF is signed and named in the provenance by its hash: it is uploaded, not rewritten
       if (inputs.command !== 'pipeline') writeFileSync(sarifFile, sarif);
       if (!inputs.uploadSarif) return;
