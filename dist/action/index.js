@@ -28067,7 +28067,13 @@ function exchange(req) {
     const headers = { ...req.headers };
     const body = req.body;
     if (body) headers["content-length"] = String(Buffer.isBuffer(body) ? body.length : body.size);
-    const options2 = { method: req.method, headers, agent };
+    const options2 = req.lookup ? {
+      method: req.method,
+      headers,
+      agent: false,
+      lookup: req.lookup,
+      rejectUnauthorized: req.rejectUnauthorized
+    } : { method: req.method, headers, agent };
     let response;
     let timer;
     let rateTimer;
@@ -28190,6 +28196,7 @@ var init_client = __esm({
         const deadline = req.deadlineMs === void 0 ? void 0 : this.deadline(first2, req.deadlineMs);
         const follow = req.followRedirects ?? (method !== "POST" && method !== "PATCH");
         let current = { method, url: first2, headers: { ...req.headers }, ...req.body ? { body: req.body } : {} };
+        this.options.connectGuard?.checkUrl(first2);
         for (let hop = 0; ; hop++) {
           const res = await this.sendWithRetry(current, req, deadline);
           const location = headerValue(res.headers, "location");
@@ -28203,6 +28210,7 @@ var init_client = __esm({
           if (next.protocol !== "https:" && next.protocol !== "http:" || downgrade) {
             throw this.protocolError(`${what}: refusing a redirect to ${next.protocol}//${next.host}`);
           }
+          this.options.connectGuard?.checkUrl(next);
           const headers = { ...current.headers };
           if (next.origin !== current.url.origin) {
             delete headers["authorization"];
@@ -28231,7 +28239,8 @@ var init_client = __esm({
               ...this.minimumRate ? { minimumRate: this.minimumRate } : {},
               rejectUnauthorized: !this.options.insecureHost?.(current.url.host),
               ...req.signal ? { signal: req.signal } : {},
-              ...deadline ? { deadline } : {}
+              ...deadline ? { deadline } : {},
+              ...this.options.connectGuard ? { lookup: this.options.connectGuard.lookup } : {}
             });
           } catch (err2) {
             if (err2 instanceof LadingError) throw err2;
@@ -28362,13 +28371,16 @@ var init_transport = __esm({
           insecureHost,
           tlsHint: (url) => `; if ${url.host} speaks plain HTTP, declare it with the insecureRegistries option`,
           tlsHintOption: "insecureRegistries",
-          protocolErrorCode: "REGISTRY"
+          protocolErrorCode: "REGISTRY",
+          ...options2.connectGuard ? { connectGuard: options2.connectGuard } : {},
+          ...options2.maxRedirects !== void 0 ? { maxRedirects: options2.maxRedirects } : {}
         });
         this.probeClient = new HttpClient({
           userAgent: options2.userAgent,
           idleTimeoutMs: options2.timeoutMs,
           retry: { retries: 0 },
-          insecureHost: () => true
+          insecureHost: () => true,
+          ...options2.connectGuard ? { connectGuard: options2.connectGuard } : {}
         });
       }
       options;
@@ -28512,7 +28524,9 @@ var init_client2 = __esm({
           userAgent: options2.userAgent ?? `lading/${LADING_VERSION}`,
           timeoutMs: options2.timeoutMs ?? DEFAULT_TIMEOUT_MS,
           retry: this.retry,
-          authenticator: new Authenticator(lookup2)
+          authenticator: new Authenticator(lookup2),
+          ...options2.connectGuard ? { connectGuard: options2.connectGuard } : {},
+          ...options2.maxRedirects !== void 0 ? { maxRedirects: options2.maxRedirects } : {}
         });
         this.maxManifestBytes = options2.maxManifestBytes ?? MAX_MANIFEST_BYTES;
       }
@@ -50002,7 +50016,7 @@ function apkKeys(view, given) {
     return given.map((pem, i) => ({ name: `keyring ${i + 1}`, key: createPublicKey2(pem) }));
   }
   for (const path of view.children("etc/apk/keys")) {
-    const bytes = view.content(path);
+    const bytes = view.contentFollowing(path);
     if (!bytes) continue;
     try {
       keys.push({ name: path.slice(path.lastIndexOf("/") + 1), key: createPublicKey2(bytes) });
@@ -50107,7 +50121,7 @@ var init_apk2 = __esm({
 
 // ../engine/src/patch/plan-apk.ts
 function installedApks(view) {
-  const text3 = view.content(APK_INSTALLED)?.toString("utf8") ?? "";
+  const text3 = view.contentFollowing(APK_INSTALLED)?.toString("utf8") ?? "";
   const out = [];
   for (const block of parseApkBlocks(text3)) {
     const name = apkField(block, "P");
@@ -50393,7 +50407,7 @@ function buildApkLayer(view, entries, downloads, installed, options2) {
         if (newPaths.has(path) || owned.has(path)) continue;
         const target = view.resolveParent(path);
         const node = view.get(target);
-        if (!node || node.type === "directory") continue;
+        if (!node || view.isDirectory(target) || items.has(target)) continue;
         emit(whiteout(target, mtime));
       }
       records.set(old.name, installedRecord(got.candidate, apk.data));
@@ -50407,7 +50421,7 @@ function buildApkLayer(view, entries, downloads, installed, options2) {
       });
     }
   }
-  const db = view.content(APK_INSTALLED);
+  const db = view.contentFollowing(APK_INSTALLED);
   if (!db) throw new LadingError("BAD_INPUT", `/${APK_INSTALLED} is missing`);
   const blocks = parseApkBlocks(db.toString("utf8")).map((b) => {
     const name = apkField(b, "P");
@@ -50416,7 +50430,7 @@ function buildApkLayer(view, entries, downloads, installed, options2) {
   const text3 = Buffer.from(`${blocks.map(formatApkBlock).join("\n")}
 `);
   emit({
-    path: APK_INSTALLED,
+    path: view.resolveParent(APK_INSTALLED),
     type: "file",
     mode: view.get(APK_INSTALLED)?.mode ?? 420,
     uid: 0,
@@ -50782,7 +50796,7 @@ function buildDebLayer(view, entries, downloads, installed, options2) {
         if (path === "/." || newPaths.has(path) || owned.has(path)) continue;
         const target = view.resolveParent(path.slice(1));
         const node = view.get(target);
-        if (!node || node.type === "directory") continue;
+        if (!node || view.isDirectory(target) || items.has(target)) continue;
         emit(whiteout2(target, mtime));
       }
       const stanza = installedStanza(
@@ -51163,15 +51177,31 @@ function configuredSources(view) {
 }
 function imageKeys(view, signedBy) {
   const keys = [];
-  const files = signedBy.length > 0 ? signedBy : ["etc/apt/trusted.gpg", ...view.children("etc/apt/trusted.gpg.d"), ...view.children("usr/share/keyrings")];
-  for (const entry of files) {
-    if (entry.includes("BEGIN PGP")) {
-      keys.push(...readKeyring(Buffer.from(entry.replace(/^\s*\.\s*$/gm, "")), "Signed-By"));
-      continue;
+  if (signedBy.length > 0) {
+    for (const entry of signedBy) {
+      if (entry.includes("BEGIN PGP")) {
+        for (const key of readKeyring(Buffer.from(entry.replace(/^\s*\.\s*$/gm, "")), "Signed-By")) keys.push(key);
+        continue;
+      }
+      const bytes = view.contentFollowing(entry.replace(/^\/+/, ""));
+      if (!bytes) throw new LadingError("BAD_INPUT", `Signed-By ${entry}: the image has no such keyring file`);
+      for (const key of readKeyring(bytes, entry)) keys.push(key);
     }
-    const path = view.resolveParent(entry.replace(/^\/+/, ""));
-    const bytes = view.content(path);
-    if (bytes && /\.(gpg|asc)$|trusted\.gpg$/.test(path)) keys.push(...readKeyring(bytes, `/${path}`));
+    return keys;
+  }
+  const files = [
+    "etc/apt/trusted.gpg",
+    ...view.children("etc/apt/trusted.gpg.d"),
+    ...view.children("usr/share/keyrings")
+  ];
+  for (const path of files) {
+    if (!/\.(gpg|asc)$|trusted\.gpg$/.test(path) || /removed/.test(path)) continue;
+    const bytes = view.contentFollowing(path);
+    if (!bytes) continue;
+    try {
+      for (const key of readKeyring(bytes, `/${path}`)) keys.push(key);
+    } catch {
+    }
   }
   return keys;
 }
@@ -51203,18 +51233,22 @@ async function aptCandidates(view, options2) {
     const base = (options2.mirror ?? source.uri).replace(/\/+$/, "");
     const keys = options2.keyrings ? options2.keyrings.flatMap((k, i) => readKeyring(k, `keyring ${i + 1}`)) : imageKeys(view, source.signedBy);
     if (keys.length === 0) {
-      throw new LadingError("DIGEST_MISMATCH", `${base} ${source.suite}: no trusted OpenPGP key to verify it with`, {
-        option: "keyring"
-      });
+      throw new LadingError(
+        "DIGEST_MISMATCH",
+        `${base} ${source.suite}: no trusted OpenPGP key in the image to verify it with; name one with the keyrings option`,
+        { option: "keyrings" }
+      );
     }
     const dists = `${base}/dists/${source.suite}`;
-    const inRelease = source.guessed ? await fetchBytes(`${dists}/InRelease`, MAX_RELEASE, options2.signal ? { signal: options2.signal } : {}) : await fetchRequired(`${dists}/InRelease`, MAX_RELEASE, options2.signal);
-    if (!inRelease) continue;
-    const verified = verifyClearsigned(inRelease.toString("utf8"), keys, `${dists}/InRelease`);
-    const release = parseStanzas(verified.text)[0] ?? [];
+    const releaseText = await verifiedRelease(dists, keys, options2.signal);
+    if (releaseText === void 0) {
+      if (source.guessed) continue;
+      throw new LadingError("NOT_FOUND", `${dists}: neither InRelease nor Release is there (HTTP 404)`);
+    }
+    const release = parseStanzas(releaseText.text)[0] ?? [];
     const validUntil = field(release, "Valid-Until");
-    if (validUntil && releaseDate(validUntil, `${dists}/InRelease`) < options2.now) {
-      throw new LadingError("DIGEST_MISMATCH", `${dists}/InRelease expired on ${validUntil} (Valid-Until)`);
+    if (validUntil && releaseDate(validUntil, releaseText.url) < options2.now) {
+      throw new LadingError("DIGEST_MISMATCH", `${releaseText.url} expired on ${validUntil} (Valid-Until)`);
     }
     const hashes = /* @__PURE__ */ new Map();
     for (const line of fieldLines(release, "SHA256")) {
@@ -51247,6 +51281,21 @@ async function aptCandidates(view, options2) {
     }
   }
   return candidates;
+}
+async function verifiedRelease(dists, keys, signal) {
+  const fetchOptions = signal ? { signal } : {};
+  const inRelease = await fetchBytes(`${dists}/InRelease`, MAX_RELEASE, fetchOptions);
+  if (inRelease) {
+    const url2 = `${dists}/InRelease`;
+    return { text: verifyClearsigned(inRelease.toString("utf8"), keys, url2).text, url: url2 };
+  }
+  const release = await fetchBytes(`${dists}/Release`, MAX_RELEASE, fetchOptions);
+  if (!release) return void 0;
+  const url = `${dists}/Release`;
+  const signature = await fetchBytes(`${url}.gpg`, MAX_RELEASE, fetchOptions);
+  if (!signature) throw new LadingError("DIGEST_MISMATCH", `${url}: unsigned (no InRelease, no Release.gpg)`);
+  verifyDetached(release, signature, keys, `${url}.gpg`);
+  return { text: release.toString("utf8"), url };
 }
 async function fetchPackages(dists, component, arch, hashes, signal) {
   for (const comp of [component, component.split("/").pop()]) {
@@ -51395,11 +51444,24 @@ async function planDebian(view, findings, options2) {
     };
     entries.push(entry);
     const chosen2 = /* @__PURE__ */ new Map();
+    const foreign = [];
     for (const deb of installed.filter((d2) => d2.source === source)) {
+      if (chosen2.has(deb.name) || deb.architecture !== options2.architecture && deb.architecture !== "all") {
+        if (deb.architecture !== options2.architecture && deb.architecture !== "all") {
+          foreign.push(
+            `${deb.name}:${deb.architecture} (= ${fixed} or later, with ${deb.name}:${options2.architecture})`
+          );
+        }
+        continue;
+      }
       chosen2.set(deb.name, { deb, candidate: best(deb, fixed), dependency: false });
     }
     const missing2 = [...chosen2.values()].filter((c) => !c.candidate).map((c) => c.deb.name);
-    if (missing2.length > 0) {
+    if (foreign.length > 0) {
+      entry.verdict = "unsatisfied-deps";
+      entry.unsatisfied = foreign;
+      entry.reason = `installed for another architecture too (${foreign.join(", ")}): Lading updates one architecture`;
+    } else if (missing2.length > 0) {
       entry.verdict = "candidate-not-found";
       entry.reason = `no version \u2265 ${fixed} of ${missing2.join(", ")} in the repositories`;
     } else {
@@ -51559,6 +51621,23 @@ var init_rootfs = __esm({
         const node = this.nodes.get(path);
         if (node?.type === "hardlink") return this.nodes.get(node.linkname)?.content;
         return node?.content;
+      }
+      /** A file's bytes with symlinks followed, the last component too (`trusted.gpg.d/x.asc` → `/usr/share/keyrings/…`). */
+      contentFollowing(path) {
+        let current = this.resolveParent(path);
+        for (let depth2 = 0; depth2 < 40; depth2++) {
+          const node = this.nodes.get(current);
+          if (node?.type !== "symlink") return this.content(current);
+          const dir = current.includes("/") ? current.slice(0, current.lastIndexOf("/")) : "";
+          const target = node.linkname.startsWith("/") ? node.linkname.slice(1) : `${dir}/${node.linkname}`;
+          current = this.resolveParent(target.replace(/^\/+/, ""));
+        }
+        return void 0;
+      }
+      /** True for a directory, or a symlink that leads to one (usrmerge's `/lib`): what a package never deletes. */
+      isDirectory(path) {
+        const inside = this.resolveParent(`${path}/x`);
+        return this.nodes.get(inside.slice(0, -2))?.type === "directory";
       }
       /** Paths directly inside `dir` (no trailing slash; '' is the root). */
       children(dir) {
@@ -51869,9 +51948,11 @@ async function planRpm(view, findings, options2) {
   for (const repo of repos) {
     const keys = keysOf(view, repo, options2.keyrings);
     if ((repo.gpgcheck || repo.repoGpgcheck) && keys.length === 0) {
-      throw new LadingError("DIGEST_MISMATCH", `repository ${repo.id}: no gpgkey in the image to verify it with`, {
-        option: "keyring"
-      });
+      throw new LadingError(
+        "DIGEST_MISMATCH",
+        `repository ${repo.id}: no gpgkey in the image to verify it with; name one with the keyrings option`,
+        { option: "keyrings" }
+      );
     }
     keysByRepo.set(repo.id, keys);
     for (const candidate of await repoCandidates(view, repo, keys, options2.signal)) candidates.push(candidate);
@@ -52085,7 +52166,7 @@ function fixableFindings(findings) {
 }
 function distroOf(view) {
   if (view.get(STATUS) || view.children(STATUS_D2).length > 0) return "debian";
-  if (view.get("lib/apk/db/installed")) return "alpine";
+  if (view.contentFollowing("lib/apk/db/installed")) return "alpine";
   if (view.get("var/lib/rpm") || view.get("usr/lib/sysimage/rpm")) return "rpm";
   return void 0;
 }
@@ -52727,9 +52808,10 @@ async function runPipeline(options2, ports) {
       transformed.flattened = flattened.manifestDigest;
     }
     if (source !== options2.source) {
-      await staged.close();
       emit("read", `reading ${source}`);
-      staged = await stageSource(source, { ...stageOptions, platform: "all" });
+      const transformedImage = await stageSource(source, { ...stageOptions, platform: "all" });
+      await staged.close();
+      staged = transformedImage;
       runs = void 0;
     }
     runs ??= await scanAll(options2, ports, staged, emit);
@@ -52842,6 +52924,11 @@ async function runPipeline(options2, ports) {
       );
     }
     result.artifacts = artifacts;
+    const provenanceEnvelope = Buffer.from(
+      `${JSON.stringify(signEnvelope(ports.signingKey, IN_TOTO_PAYLOAD_TYPE, statementBytes))}
+`
+    );
+    await writeFileAtomically(join16(options2.outDir, "provenance.dsse.json"), provenanceEnvelope);
     throwIfAborted(options2.signal);
     const registry = ports.registry;
     if (remoteRegistry && registry) {
@@ -52854,7 +52941,10 @@ async function runPipeline(options2, ports) {
     }
     if (ports.store && !options2.dryRun) {
       const store = ports.store;
-      await guardRemote(result, () => upload(store, options2, target, staged, runs, provenance, result, emit));
+      await guardRemote(
+        result,
+        () => upload(store, options2, target, staged, runs, provenance, ports.signingKey, result, emit)
+      );
     }
     throwIfAborted(options2.signal);
     if (remoteRegistry && registry) {
@@ -52872,8 +52962,7 @@ async function runPipeline(options2, ports) {
       });
     }
     if (ports.notifier && !options2.dryRun) {
-      const provenanceBytes = await readStaged(options2.outDir, provenance.path);
-      result.notify = await notify(ports, options2, target, staged, runs, provenanceBytes, warnings, emit);
+      result.notify = await notify(ports, options2, target, staged, runs, provenanceEnvelope, warnings, emit);
     }
     await writeResult(options2.outDir, result);
     return result;
@@ -53111,7 +53200,7 @@ async function pushImage(registry, repo, staged, result, emit) {
   await registry.pushManifest(repo, staged.top.digest, staged.top.bytes, staged.top.mediaType);
   result.registry.written.push(`${name}@${staged.top.digest}`);
 }
-async function upload(store, options2, target, staged, runs, provenance, result, emit) {
+async function upload(store, options2, target, staged, runs, provenance, key, result, emit) {
   const written = [];
   const kept = [];
   result.store = { location: store.describe(), written, kept };
@@ -53129,9 +53218,9 @@ async function upload(store, options2, target, staged, runs, provenance, result,
     kept.push(topIndexKey);
     return;
   }
-  const put = async (key, bytes, contentType, ifAbsent) => {
-    if (await store.put({ key, bytes, contentType }, { ifAbsent })) written.push(key);
-    else kept.push(key);
+  const put = async (key2, bytes, contentType, ifAbsent) => {
+    if (await store.put({ key: key2, bytes, contentType }, { ifAbsent })) written.push(key2);
+    else kept.push(key2);
   };
   const indexes = [];
   for (const run of runs) {
@@ -53140,26 +53229,26 @@ async function upload(store, options2, target, staged, runs, provenance, result,
     if (seedLayout) {
       const keys = seed004Keys(run.staged.arch, seedImageName(target, options2.tags, run.staged.digest));
       for (const f of all) {
-        const key = keys[f.artifact.type];
-        if (!key) continue;
-        await put(key, f.bytes, f.artifact.mediaType, false);
-        await put(`${key}.sig`, f.signature, "text/plain", false);
+        const key2 = keys[f.artifact.type];
+        if (!key2) continue;
+        await put(key2, f.bytes, f.artifact.mediaType, false);
+        await put(`${key2}.sig`, f.signature, "text/plain", false);
       }
     }
     if (digestLayout) {
       const keys = byDigestKeys(run.staged.digest);
       const entries = [];
       for (const f of all) {
-        const key = keys[f.artifact.type];
-        if (!key) continue;
-        await put(key, f.bytes, f.artifact.mediaType, true);
-        await put(`${key}.sig`, f.signature, "text/plain", true);
+        const key2 = keys[f.artifact.type];
+        if (!key2) continue;
+        await put(key2, f.bytes, f.artifact.mediaType, true);
+        await put(`${key2}.sig`, f.signature, "text/plain", true);
         entries.push({
           type: f.artifact.type,
           mediaType: f.artifact.mediaType,
           sha256: f.artifact.sha256,
           size: f.artifact.size,
-          key
+          key: key2
         });
       }
       const index = {
@@ -53197,7 +53286,10 @@ async function upload(store, options2, target, staged, runs, provenance, result,
     indexes.push({ key: keys.index, bytes: Buffer.from(`${JSON.stringify(index, null, 2)}
 `) });
   }
-  for (const index of indexes) await put(index.key, index.bytes, "application/json", true);
+  for (const index of indexes) {
+    await put(`${index.key}.sig`, Buffer.from(signBlob(key, index.bytes).toString("base64")), "text/plain", true);
+    await put(index.key, index.bytes, "application/json", true);
+  }
   emit("store", `${written.length} objects written to ${store.describe()}`);
 }
 function seedImageName(target, tags, digest) {
@@ -53268,6 +53360,7 @@ var init_pipeline = __esm({
   "../engine/src/pipeline/pipeline.ts"() {
     "use strict";
     init_blob();
+    init_dsse();
     init_image_attestations();
     init_image_signatures();
     init_predicate_types();
@@ -53947,17 +54040,17 @@ var init_s3 = __esm({
       }
       /** `s3://bucket/prefix/key: S3 said SignatureDoesNotMatch (HTTP 403): The request signature …` on one line. */
       s3Error(status, xml, key) {
-        const code = elementText(xml, "Code") ?? `HTTP ${status}`;
+        const code = oneLine3(elementText(xml, "Code") ?? "").slice(0, 64) || `HTTP ${status}`;
         const message2 = oneLine3(elementText(xml, "Message") ?? "");
         const where = key === void 0 ? this.url : `${this.url}${key}`;
         const text3 = `${where}: S3 said ${code} (HTTP ${status})${message2 ? `: ${message2}` : ""}`;
         return new LadingError(errorCodeFor(status, code), text3);
       }
       statusError(status, key, method) {
-        const code = status === 403 ? "access denied or bad credentials" : `an unexpected answer`;
+        const answer = status === 403 ? "access denied or bad credentials" : "an unexpected answer";
         return new LadingError(
           errorCodeFor(status, ""),
-          `${this.url}${key}: S3 gave ${code} (HTTP ${status}) to ${method}`
+          `${this.url}${key}: S3 gave ${answer} (HTTP ${status}) to ${method}`
         );
       }
     };
@@ -56900,7 +56993,8 @@ async function collectorNotifier(url, env) {
         },
         parts: [
           { name: "report", bytes: request.report },
-          { name: "sbom", bytes: request.sbom, contentType: "application/vnd.cyclonedx+json" }
+          { name: "sbom", bytes: request.sbom, contentType: "application/vnd.cyclonedx+json" },
+          { name: "attestation", bytes: request.provenance, contentType: "application/vnd.dsse.envelope.v1+json" }
         ]
       });
       return { status: outcome.accepted.replayed ? 200 : 202, location: outcome.accepted.job.url };
@@ -57769,7 +57863,9 @@ var FLAG_FOR_OPTION = {
   image: "--image",
   tag: "--tag",
   platform: "--platform",
-  store: "--store"
+  store: "--store",
+  mirror: "--mirror",
+  keyrings: "--keyring"
 };
 function describeForCli(err2, inputs = []) {
   const message2 = describeError(err2);
@@ -58003,7 +58099,7 @@ function githubApi(apiUrl2, token) {
           signal: AbortSignal.timeout(6e4)
         });
       } catch (err2) {
-        throw new LadingError("NETWORK", `GitHub API ${method} ${path}: ${err2.message}`, { cause: err2 });
+        throw new LadingError("NETWORK", `GitHub API ${method} ${path}: ${thrownValueText(err2)}`, { cause: err2 });
       }
       const text3 = await response.text();
       if (!response.ok) {
@@ -58028,11 +58124,26 @@ function permissionFor(path) {
   return "permissions: issues: write";
 }
 var SARIF_MAX_GZIPPED = 10 * 1024 * 1024;
+var SARIF_MAX_RUNS = 20;
+var SARIF_MAX_RESULTS = 25e3;
 function categorizeSarif(sarifText, category) {
   const sarif = JSON.parse(sarifText);
-  for (const run of sarif.runs ?? []) run.automationDetails = { id: `${category}/` };
-  return `${JSON.stringify(sarif, null, 2)}
-`;
+  const dropped = [];
+  if (sarif.runs && sarif.runs.length > SARIF_MAX_RUNS) {
+    dropped.push(`${sarif.runs.length - SARIF_MAX_RUNS} runs beyond GitHub's ${SARIF_MAX_RUNS}`);
+    sarif.runs = sarif.runs.slice(0, SARIF_MAX_RUNS);
+  }
+  for (const run of sarif.runs ?? []) {
+    run.automationDetails = { id: `${category}/` };
+    if (run.results && run.results.length > SARIF_MAX_RESULTS) {
+      dropped.push(
+        `${run.results.length - SARIF_MAX_RESULTS} least severe results beyond GitHub's ${SARIF_MAX_RESULTS}`
+      );
+      run.results = run.results.slice(0, SARIF_MAX_RESULTS);
+    }
+  }
+  return { text: `${JSON.stringify(sarif, null, 2)}
+`, dropped };
 }
 async function uploadSarif(api, repository, commitSha, ref, sarifText) {
   const gzipped = gzipSync3(Buffer.from(sarifText));
@@ -58197,12 +58308,13 @@ async function runAction(env, now) {
   process.stdout.write(`lading ${argv.map(quoteForLog).join(" ")}
 `);
   const { code: cliCode, errorLines } = await runCliCapturing(argv);
-  errors.push(...errorLines);
+  for (const line of errorLines) errors.push(line);
   let code = cliCode;
   outputs.set("exit-code", String(code));
   const report = readReport(inputs, reportFile, outputs);
   if (report) publishCounts(report, outputs);
-  if (inputs.sarif && existsSync8(inputs.sarif)) outputs.set("sarif", inputs.sarif);
+  if (inputs.command !== "pipeline" && inputs.sarif && existsSync8(inputs.sarif)) outputs.set("sarif", inputs.sarif);
+  const sarifFile = outputs.get("sarif");
   const attempt = async (what, work) => {
     try {
       await work();
@@ -58214,10 +58326,12 @@ async function runAction(env, now) {
   const api = githubApi(github.apiUrl, inputs.githubToken);
   const runUrl = github.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : void 0;
   const category = inputs.sarifCategory ?? defaultCategory(inputs, report);
-  if (inputs.sarif && existsSync8(inputs.sarif)) {
+  if (sarifFile && existsSync8(sarifFile)) {
     await attempt("SARIF", async () => {
-      const sarif = categorizeSarif(readFileSync5(inputs.sarif, "utf8"), category);
-      writeFileSync4(inputs.sarif, sarif);
+      const { text: sarif, dropped } = categorizeSarif(readFileSync5(sarifFile, "utf8"), category);
+      for (const what of dropped)
+        notice("warning", `SARIF: ${what} were left out of the upload (the report keeps them)`);
+      if (inputs.command !== "pipeline") writeFileSync4(sarifFile, sarif);
       if (!inputs.uploadSarif) return;
       const { repository, sha, ref } = requireContext(github, ["repository", "sha", "ref"], "upload-sarif");
       const id = await uploadSarif(api, repository, sha, ref, sarif);

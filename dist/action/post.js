@@ -10639,7 +10639,13 @@ function exchange(req) {
     const headers = { ...req.headers };
     const body = req.body;
     if (body) headers["content-length"] = String(Buffer.isBuffer(body) ? body.length : body.size);
-    const options2 = { method: req.method, headers, agent };
+    const options2 = req.lookup ? {
+      method: req.method,
+      headers,
+      agent: false,
+      lookup: req.lookup,
+      rejectUnauthorized: req.rejectUnauthorized
+    } : { method: req.method, headers, agent };
     let response;
     let timer;
     let rateTimer;
@@ -10809,6 +10815,7 @@ var init_client = __esm({
         const deadline = req.deadlineMs === void 0 ? void 0 : this.deadline(first, req.deadlineMs);
         const follow = req.followRedirects ?? (method !== "POST" && method !== "PATCH");
         let current = { method, url: first, headers: { ...req.headers }, ...req.body ? { body: req.body } : {} };
+        this.options.connectGuard?.checkUrl(first);
         for (let hop = 0; ; hop++) {
           const res = await this.sendWithRetry(current, req, deadline);
           const location = headerValue(res.headers, "location");
@@ -10822,6 +10829,7 @@ var init_client = __esm({
           if (next.protocol !== "https:" && next.protocol !== "http:" || downgrade) {
             throw this.protocolError(`${what}: refusing a redirect to ${next.protocol}//${next.host}`);
           }
+          this.options.connectGuard?.checkUrl(next);
           const headers = { ...current.headers };
           if (next.origin !== current.url.origin) {
             delete headers["authorization"];
@@ -10850,7 +10858,8 @@ var init_client = __esm({
               ...this.minimumRate ? { minimumRate: this.minimumRate } : {},
               rejectUnauthorized: !this.options.insecureHost?.(current.url.host),
               ...req.signal ? { signal: req.signal } : {},
-              ...deadline ? { deadline } : {}
+              ...deadline ? { deadline } : {},
+              ...this.options.connectGuard ? { lookup: this.options.connectGuard.lookup } : {}
             });
           } catch (err) {
             if (err instanceof LadingError) throw err;
