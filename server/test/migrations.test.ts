@@ -32,10 +32,12 @@ forEachDatabase((kind) => {
   });
   after(() => db.close());
 
-  test('every table of the design exists with a created_at', async () => {
+  test('every table of 0001 exists, and every table has a created_at', async () => {
     const shape = await shapeOf(db);
     shapes[kind] = shape;
-    assert.deepEqual(Object.keys(shape).sort(), TABLES.map((t) => t.name).sort());
+    // 0001's tables at least (later migrations add more; the parity test below covers every table)
+    const missing = TABLES.map((t) => t.name).filter((name) => !(name in shape));
+    assert.deepEqual(missing, []);
     for (const [name, columns] of Object.entries(shape)) {
       assert.ok(
         columns.some((c) => c.name === 'created_at' && !c.nullable),
