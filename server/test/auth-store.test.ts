@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { callerMayAccess } from '../src/auth/caller.js';
+import { createApiToken } from '../src/auth/index.js';
 import { deriveAuthKeys } from '../src/auth/keys.js';
 import { verifyPassword } from '../src/auth/passwords.js';
 import { SESSION_IDLE_MS, SESSION_MAX_AGE_MS } from '../src/auth/sessions.js';
@@ -200,3 +201,23 @@ async function dumpDatabase(t: TestDatabase): Promise<string> {
   }
   return parts.join('\n');
 }
+
+describe('createApiToken (the programmatic path: harness, bootstrap)', () => {
+  it('keeps the lifetime rule of the API', async () => {
+    const t = await openTestDatabase('sqlite');
+    try {
+      const host = { db: t.db, now: () => NOW, secrets: { key: new Uint8Array(32).fill(1) } };
+      const owner = await insertUser(t.db, { login: 'owner' }, NOW);
+      const base = { name: 'x', scopes: ['read' as const], repositoryPattern: '*', ownerUserId: owner.id };
+      await assert.rejects(createApiToken(host, { ...base, expiresAt: NOW }), /within 90 days/);
+      await assert.rejects(createApiToken(host, { ...base, expiresAt: NOW + 91 * DAY }), /within 90 days/);
+      await assert.rejects(
+        createApiToken(host, { ...base, ownerUserId: null, ownerTeamId: 1, expiresAt: NOW + 366 * DAY }),
+        /within 365 days/,
+      );
+      assert.match((await createApiToken(host, { ...base, expiresAt: NOW + 90 * DAY })).token, /^lading_/);
+    } finally {
+      await t.close();
+    }
+  });
+});

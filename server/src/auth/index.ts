@@ -19,6 +19,7 @@ import {
   SESSION_COOKIE,
 } from './sessions.js';
 import { type AuthRefusal, authenticateSession, authenticateToken, insertApiToken, type NewApiToken } from './store.js';
+import { MAX_TOKEN_LIFETIME_MS, MAX_USER_TOKEN_LIFETIME_MS } from './tokens.js';
 
 export { type Caller, callerCoversPattern, callerMayAccess, type Grant, SYSTEM_CALLER } from './caller.js';
 export { type AuthKeys, deriveAuthKeys } from './keys.js';
@@ -190,6 +191,12 @@ export async function createApiToken(
   host: Pick<AuthHost, 'db' | 'now' | 'secrets'>,
   input: NewApiToken,
 ): Promise<{ id: string; token: string }> {
-  const made = await insertApiToken(host.db, authKeysOf(host), input, host.now());
+  const now = host.now();
+  // The same lifetime rule as the API (tokens.ts): every token expires, a person's within 90 days, a team's within 365.
+  const longest = input.ownerTeamId != null ? MAX_TOKEN_LIFETIME_MS : MAX_USER_TOKEN_LIFETIME_MS;
+  if (!(input.expiresAt > now && input.expiresAt - now <= longest)) {
+    throw new RangeError(`createApiToken: expiresAt must lie within ${longest / 86_400_000} days from now`);
+  }
+  const made = await insertApiToken(host.db, authKeysOf(host), input, now);
   return { id: made.publicId, token: made.token };
 }
