@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAuthRoutes } from './api/auth.js';
+import { registerDashboardRoutes } from './api/dashboard.js';
 import { registerIngestRoutes } from './api/ingest.js';
 import { registerJobRoutes } from './api/jobs.js';
 import { READ_ROUTE_MODULES } from './api/read.js';
@@ -23,6 +24,8 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerJobRoutes,
   registerIngestRoutes,
   ...READ_ROUTE_MODULES,
+  // last: the dashboard's page paths never shadow an API route
+  registerDashboardRoutes,
 ];
 
 export interface BuildAppOptions {

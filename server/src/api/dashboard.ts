@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ServerContext } from '../context.js';
 
 export const DASHBOARD_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
@@ -20,9 +21,13 @@ const TYPES: Record<string, string> = {
   woff2: 'font/woff2',
 };
 
-export function registerDashboardRoutes(app: FastifyInstance, options: { publicDir?: string } = {}): void {
-  const dir = options.publicDir ?? PUBLIC_DIR;
+/** A route module (last in ROUTE_MODULES, so every API route wins over the page paths). */
+export function registerDashboardRoutes(app: FastifyInstance, _ctx: ServerContext): void {
+  registerDashboardFiles(app, PUBLIC_DIR);
+}
 
+/** The static files from `dir` (a directory path ending in `/`); tests point it at a build of their own. */
+export function registerDashboardFiles(app: FastifyInstance, dir: string): void {
   const sendIndex = async (reply: FastifyReply) => {
     const html = await readFile(`${dir}index.html`).catch(() => undefined);
     reply.header('content-security-policy', DASHBOARD_CSP).header('cache-control', 'no-cache');
