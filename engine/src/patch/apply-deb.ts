@@ -119,7 +119,7 @@ export function buildDebLayer(
         if (conffiles.has(recorded) && item.type === 'file') {
           newConffiles.push([recorded, md5(item.data)]);
           const current = existing ? view.content(target) : undefined;
-          const recordedMd5 = old.conffiles.get(recorded);
+          const recordedMd5 = old.conffiles.get(recorded)?.split(' ')[0];
           // The admin changed it (it differs from what the old version shipped): keep theirs, as dpkg --force-confold.
           if (current && recordedMd5 && md5(current) !== recordedMd5 && md5(current) !== md5(item.data)) {
             emit({ ...placed, path: `${target}.dpkg-dist` });
@@ -131,6 +131,12 @@ export function buildDebLayer(
       }
       for (const path of oldPaths(view, old)) {
         if (path === '/.' || newPaths.has(path) || owned.has(path)) continue;
+        // A conffile the new version no longer ships stays, as dpkg leaves it: recorded as obsolete.
+        const oldConffile = old.conffiles.get(path);
+        if (oldConffile !== undefined) {
+          newConffiles.push([path, oldConffile.endsWith(' obsolete') ? oldConffile : `${oldConffile} obsolete`]);
+          continue;
+        }
         const target = view.resolveParent(path.slice(1));
         const node = view.get(target);
         // Through usrmerge links an old path can be the very file this layer writes (`/lib/x` → `usr/lib/x`).

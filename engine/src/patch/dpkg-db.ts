@@ -53,8 +53,8 @@ function describe(stanza: Stanza, location: InstalledDeb['location']): Installed
   const source = (field(stanza, 'Source') ?? name).split(/\s+/)[0] as string;
   const conffiles = new Map<string, string>();
   for (const line of fieldLines(stanza, 'Conffiles')) {
-    const [path, md5] = line.split(/\s+/);
-    if (path && md5) conffiles.set(path, md5);
+    const [path, md5, ...flags] = line.split(/\s+/);
+    if (path && md5) conffiles.set(path, [md5, ...flags].join(' '));
   }
   const multiArchSame = (field(stanza, 'Multi-Arch') ?? '') === 'same';
   return {

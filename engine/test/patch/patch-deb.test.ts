@@ -38,7 +38,9 @@ const installedSpecs: DebSpec[] = [
       [`${LIBDIR}/libssl.so.3`]: 'libssl old\n',
       [`${LIBDIR}/ossl-modules/legacy.so`]: 'legacy module, dropped in the fix\n',
       'lib/x86_64-linux-gnu/libcompat.so.1': 'compat old\n',
+      'etc/ssl/legacy.cnf': 'a conffile the fix no longer ships\n',
     },
+    conffiles: ['/etc/ssl/legacy.cnf'],
   },
   {
     name: 'openssl',
@@ -245,6 +247,10 @@ describe('lading patch on Debian images', () => {
     assert.equal(await readFile(join(root, LIBDIR, 'engines-3/afalg.so'), 'utf8'), 'afalg, new in the fix\n');
     assert.equal(await readFile(join(root, 'etc/ssl/openssl.cnf'), 'utf8'), 'cnf v2\n', 'unmodified conffile updated');
     assert.equal(await exists(join(root, 'etc/ssl/openssl.cnf.dpkg-dist')), false);
+    // a conffile the new version dropped stays, recorded obsolete, as dpkg leaves it
+    assert.equal(await readFile(join(root, 'etc/ssl/legacy.cnf'), 'utf8'), 'a conffile the fix no longer ships\n');
+    const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8');
+    assert.match(status, /\nConffiles:\n \/etc\/ssl\/legacy\.cnf [0-9a-f]{32} obsolete\n/);
     assert.equal(await readFile(join(root, 'usr/lib/x86_64-linux-gnu/libz.so.1'), 'utf8'), 'z old\n');
     const list = await readFile(join(root, 'var/lib/dpkg/info/libssl3:amd64.list'), 'utf8');
     assert.match(list, /^\/\.\n/);
@@ -355,7 +361,10 @@ describe('lading patch on Debian images', () => {
   it('refuses to update one architecture of a Multi-Arch: same package installed for two', async () => {
     const d = join(dir, 'multiarch');
     const i386 = await buildDeb(join(d, 'debs'), {
-      ...(installedSpecs[0] as DebSpec),
+      name: 'libssl3',
+      version: OLD,
+      source: 'openssl',
+      multiArch: 'same',
       architecture: 'i386',
       files: { 'usr/lib/i386-linux-gnu/libssl.so.3': 'old i386\n' },
     });
