@@ -278,6 +278,9 @@ forEachDatabase((kind) => {
         repo.body.tracks.map((t) => t.current),
         [NEW],
       );
+      const byName = await server.api.get<{ name: string }>('/api/v1/repositories/ghcr.io%2Facme%2Fapi');
+      assert.equal(byName.status, 200, byName.text);
+      assert.equal(byName.body.name, 'ghcr.io/acme/api');
     });
   });
 
