@@ -4,11 +4,12 @@
 // once; `backup --to` copies the database, the key and the blobs.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
+import { openBlobStore } from '../src/blobs/index.js';
 import { OpenApiValidator } from './helpers/openapi.js';
 import { createTestPostgresDatabase } from './helpers/postgres.js';
 import { forEachDatabase } from './helpers/server.js';
@@ -120,7 +121,7 @@ forEachDatabase((database) => {
   });
 });
 
-test('migrate applies once; backup copies a consistent database, the key and the blobs', () => {
+test('migrate applies once; backup copies a consistent database, the key and the blobs; the copy is a data dir', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'lading-migrate-'));
   dirs.push(cwd);
   const run = (...args: string[]) =>
@@ -131,6 +132,8 @@ test('migrate applies once; backup copies a consistent database, the key and the
   const again = run('migrate', '--data-dir', 'd');
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /up to date/);
+  const source = openBlobStore({ blobs: `file://${join(cwd, 'd', 'blobs')}` });
+  const blob = await source.put(new TextEncoder().encode('{"bomFormat":"CycloneDX"}'), { maxBytes: 1024 });
   const backup = run('backup', '--data-dir', 'd', '--to', 'copy');
   assert.equal(backup.status, 0, backup.stderr);
   const copy = new BetterSqlite3(join(cwd, 'copy', 'lading.db'), { readonly: true });
@@ -144,6 +147,13 @@ test('migrate applies once; backup copies a consistent database, the key and the
     copy.close();
   }
   assert.equal(statSync(join(cwd, 'copy', 'secret.key')).mode & 0o777, 0o600);
+  const copied = openBlobStore({ blobs: `file://${join(cwd, 'copy', 'blobs')}` });
+  assert.equal(await copied.has(blob.sha256), true);
+  // restore = use the copy as the data dir
+  const restored = run('migrate', '--data-dir', 'copy');
+  assert.equal(restored.status, 0, restored.stderr);
+  assert.match(restored.stdout, /up to date/);
+  assert.deepEqual(readFileSync(join(cwd, 'copy', 'secret.key')), readFileSync(join(cwd, 'd', 'secret.key')));
   const usage = run('backup', '--data-dir', 'd');
   assert.equal(usage.status, 2);
   const unknown = run('frobnicate');
