@@ -101,7 +101,13 @@ describe('lading patch', () => {
     const before = await lading(['scan', target, '--db-dir', dbDir, '-o', 'json'], 0);
     assert.ok(JSON.parse(before.stdout).findings.some((f: { id: string }) => f.id === 'CVE-2023-5363'));
     const out = join(dir, 'patched');
-    const r = await lading(['patch', target, '--apply', '-o', `oci:${out}:fixed`, '--db-dir', dbDir]);
+    const r = await lading(['patch', target, '--apply', '-o', `oci:${out}:fixed`, '--db-dir', dbDir, '--json']);
+    const result = JSON.parse(r.stdout);
+    assert.deepEqual(
+      result.resolvedDependencies.map((d: { uri: string }) => d.uri.replace(repo.url, 'REPO')),
+      [`REPO/pool/main/libssl3_${NEW}_amd64.deb`, `REPO/pool/main/openssl_${NEW}_amd64.deb`],
+    );
+    assert.match(result.resolvedDependencies[0].digest.sha256, /^[0-9a-f]{64}$/);
     assert.match(
       r.stderr,
       new RegExp(

@@ -16,6 +16,7 @@ interface PatchFlags {
   platform?: string;
   insecureRegistry: string[];
   offline?: boolean;
+  json?: boolean;
 }
 
 export function registerPatch(program: Command): void {
@@ -35,6 +36,10 @@ export function registerPatch(program: Command): void {
     .option('--platform <os/arch>', 'platform to pick from multi-platform images')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry, repeatable', collect, [])
     .option('--offline', 'never reach the network (patching then cannot run)')
+    .option(
+      '--json',
+      '--apply: print the result as JSON on stdout (digests, packages patched, resolvedDependencies for provenance)',
+    )
     .action(async (spec: string, flags: PatchFlags) => {
       if (!!flags.plan === !!flags.apply) throw new LadingError('USAGE', 'give one of --plan or --apply');
       const format = flags.plan ? (flags.output ?? 'table') : undefined;
@@ -95,6 +100,7 @@ export function registerPatch(program: Command): void {
           result.keptConffiles.map((c) => `  kept the image's ${c} (the new one is ${c}.dpkg-dist)\n`).join('') +
           skipped.map((e) => `  not patched: ${e.source} (${e.verdict}: ${e.reason ?? ''})\n`).join(''),
       );
+      if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     });
 }
 
