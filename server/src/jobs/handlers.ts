@@ -2,8 +2,10 @@
 // A new kind adds one line here.
 import type { ServerContext } from '../context.js';
 import { registerIngestJob } from '../ingest/process.js';
+import { registerMetricsJobs } from '../metrics/jobs.js';
 import type { JobRunner } from './runner.js';
 
 export function registerJobHandlers(runner: JobRunner, ctx: ServerContext): void {
   registerIngestJob(runner, ctx, ctx.blobs);
+  registerMetricsJobs(runner, ctx);
 }

@@ -1,0 +1,84 @@
+// One server process (a "node"), by role (SERVER.md section 3, "Scale-out"): `api` serves HTTP only, `worker` runs
+// jobs, schedules and the janitor (and answers only /healthz and /readyz, for the orchestrator's probes), `all` does
+// both (the embedded default). Every role heartbeats to `nodes`. Job kinds are registered in jobs/handlers.ts and
+// schedules listed in SCHEDULES, explicitly.
+
+import { LADING_VERSION } from '@lading/engine/version';
+import type { FastifyInstance } from 'fastify';
+import { registerSystemRoutes } from './api/system.js';
+import { buildApp } from './app.js';
+import type { ServerConfig } from './config.js';
+import { type ContextOptions, createContext, type ServerContext } from './context.js';
+import { registerJobHandlers } from './jobs/handlers.js';
+import { JobRunner, type RunnerOptions } from './jobs/runner.js';
+import { parseSchedules, type Schedule } from './jobs/schedules.js';
+import { type NodeServices, startNodeServices } from './jobs/services.js';
+import { METRICS_SCHEDULES } from './metrics/jobs.js';
+
+/** The scheduled jobs (five-field cron, UTC). A feature adds its line here and its handler in jobs/handlers.ts. */
+export const SCHEDULES: readonly Schedule[] = [...METRICS_SCHEDULES];
+
+export interface NodeOptions extends ContextOptions {
+  readonly runner?: RunnerOptions;
+  /** More handlers and schedules (test processes add their own kinds). */
+  readonly extraHandlers?: (runner: JobRunner, ctx: ServerContext) => void;
+  readonly extraSchedules?: readonly Schedule[];
+  readonly heartbeatMs?: number;
+  readonly staleMs?: number;
+}
+
+export interface ServerNode {
+  readonly ctx: ServerContext;
+  /** The HTTP address (every role listens: the worker for its probes only). */
+  readonly url: string;
+  readonly runner: JobRunner | undefined;
+  readonly services: NodeServices;
+  /** Stops claiming, lets running jobs settle, leaves `nodes`, closes HTTP and the database. */
+  close(): Promise<void>;
+}
+
+/** Starts a node on an already-migrated database. */
+export async function startServerNode(config: ServerConfig, options: NodeOptions = {}): Promise<ServerNode> {
+  const ctx = await createContext(config, options);
+  const schedules = parseSchedules([...SCHEDULES, ...(options.extraSchedules ?? [])]);
+  let app: FastifyInstance | undefined;
+  let runner: JobRunner | undefined;
+  try {
+    app = await buildApp(ctx, config.role === 'worker' ? { routes: [registerSystemRoutes] } : {});
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+    if (config.role !== 'api') {
+      runner = new JobRunner(ctx, options.runner);
+      registerJobHandlers(runner, ctx);
+      options.extraHandlers?.(runner, ctx);
+      runner.start();
+    }
+  } catch (error) {
+    await runner?.stop();
+    await app?.close();
+    await ctx.close();
+    throw error;
+  }
+  const services = startNodeServices(ctx, {
+    role: config.role,
+    version: LADING_VERSION,
+    schedules,
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    ...(options.staleMs === undefined ? {} : { staleMs: options.staleMs }),
+  });
+  const address = app.server.address();
+  const port = address && typeof address === 'object' ? address.port : config.listen.port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const started = app;
+  return {
+    ctx,
+    url: `http://${host}:${port}`,
+    runner,
+    services,
+    close: async () => {
+      await runner?.stop();
+      await services.stop();
+      await started.close();
+      await ctx.close();
+    },
+  };
+}
