@@ -6,6 +6,7 @@ import { registerAuthRoutes } from './api/auth.js';
 import { registerDashboardRoutes } from './api/dashboard.js';
 import { registerIngestRoutes } from './api/ingest.js';
 import { registerJobRoutes } from './api/jobs.js';
+import { registerMetricsRoutes } from './api/metrics.js';
 import { READ_ROUTE_MODULES } from './api/read.js';
 import { registerSystemRoutes } from './api/system.js';
 import { registerTokenRoutes } from './api/tokens.js';
@@ -24,6 +25,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerJobRoutes,
   registerIngestRoutes,
   ...READ_ROUTE_MODULES,
+  registerMetricsRoutes,
   // last: the dashboard's page paths never shadow an API route
   registerDashboardRoutes,
 ];

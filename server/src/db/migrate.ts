@@ -4,12 +4,14 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { SqlDialect } from './dialect.js';
 import { initialMigration } from './migrations/0001_initial.js';
 import { readIndexesMigration } from './migrations/0002_read_indexes.js';
+import { metricsMigration } from './migrations/0003_metrics.js';
 import type { Database } from './schema.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
     '0002_read_indexes': readIndexesMigration(dialect),
+    '0003_metrics': metricsMigration(dialect),
   };
 }
 

@@ -323,6 +323,51 @@ export interface ExposuresTable {
   fix_first_seen_at: Millis | null;
   created_at: Millis;
 }
+/** One open → resolved run of an exposure (migration 0003); the open one has no resolved_at. */
+export interface ExposureEpisodesTable {
+  id: Generated<number>;
+  exposure_id: number;
+  severity: string;
+  opened_at: Millis;
+  opened_image_id: number;
+  resolved_at: Millis | null;
+  resolved_image_id: number | null;
+  resolved_build_id: number | null;
+  package_from: string;
+  package_to: string | null;
+  /** 1 when the exposure had been resolved before: the vulnerable version came back. */
+  regression: Defaulted<Flag>;
+  fix_first_seen_at: Millis | null;
+  created_at: Millis;
+}
+export interface MetricsDailyTable {
+  day: Millis;
+  scope: string;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+  suppressed: number;
+  images: number;
+  packages: number;
+  new_findings: number;
+  resolved_findings: number;
+  risk_index: number;
+  threshold_fail_images: number;
+  created_at: Millis;
+}
+export interface SummariesTable {
+  id: Generated<number>;
+  kind: 'weekly';
+  scope: string;
+  period_start: Millis;
+  version: number;
+  document: string;
+  sha256: string;
+  generated_at: Millis;
+  created_at: Millis;
+}
 export interface ExceptionsTable {
   id: Generated<number>;
   public_id: string;
@@ -417,6 +462,9 @@ export interface Database {
   db_changes: DbChangesTable;
   findings: FindingsTable;
   exposures: ExposuresTable;
+  exposure_episodes: ExposureEpisodesTable;
+  metrics_daily: MetricsDailyTable;
+  summaries: SummariesTable;
   exceptions: ExceptionsTable;
   events: EventsTable;
   jobs: JobsTable;

@@ -480,11 +480,23 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
         started_at: b.startedAt,
         finished_at: b.finishedAt,
       };
-      await trx
+      const build = await trx
         .insertInto('builds')
         .values({ image_id: imageId, provenance_artifact_id: provenanceArtifact, created_at: now, ...values })
         .onConflict((oc) => oc.columns(['image_id', 'provenance_artifact_id']).doUpdateSet(values))
-        .execute();
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      // the exposures this image resolved were fixed by this build (fix tracing: commit, ref, run)
+      if (becomesCurrent) {
+        for (const table of ['exposures', 'exposure_episodes'] as const) {
+          await trx
+            .updateTable(table)
+            .set({ resolved_build_id: build.id })
+            .where('resolved_image_id', '=', imageId)
+            .where('resolved_build_id', 'is', null)
+            .execute();
+        }
+      }
     }
     for (const a of input.artifacts) {
       const role = a.kind.startsWith('sbom-')
@@ -781,7 +793,9 @@ async function reconcileFindings(
 
 /**
  * Exposures of the track (a vulnerability in a package name, while the track's current image has it): opened when
- * the new current image brings it, resolved when it no longer has it, reopened when it comes back.
+ * the new current image brings it, resolved when it no longer has it, reopened when it comes back. Each open →
+ * resolved run is also an `exposure_episodes` row (the history MTTR and fix tracing read); a reopened exposure's new
+ * episode is flagged as a regression. `fix_first_seen_at` is the first ingest whose data named a fixed version.
  */
 async function reconcileExposures(
   trx: Trx,
@@ -793,32 +807,47 @@ async function reconcileExposures(
   packageIds: Map<string, number>,
   now: number,
 ): Promise<void> {
-  const present = new Map<string, { vulnId: number; severity: string; version: string; packageName: string }>();
+  const present = new Map<
+    string,
+    {
+      vulnId: number;
+      severity: string;
+      version: string;
+      packageName: string;
+      publishedAt: number | null;
+      fixed: boolean;
+    }
+  >();
   for (const f of report.findings) {
     if (f.suppressed || !packageIds.has(f.packageId)) continue;
     const vuln = await trx
       .selectFrom('vulnerabilities')
-      .select('id')
+      .select(['id', 'published_at'])
       .where('vuln_id', '=', f.id)
       .executeTakeFirstOrThrow();
-    present.set(`${vuln.id}\n${f.package.name}`, {
+    const key = `${vuln.id}\n${f.package.name}`;
+    const seen = present.get(key);
+    present.set(key, {
       vulnId: vuln.id,
       severity: f.severity,
       version: f.package.version,
       packageName: f.package.name,
+      publishedAt: vuln.published_at,
+      fixed: (seen?.fixed ?? false) || f.fixedVersions.length > 0,
     });
   }
   const rows = await trx
     .selectFrom('exposures')
-    .select(['id', 'vulnerability_id', 'package_name', 'state'])
+    .select(['id', 'vulnerability_id', 'package_name', 'state', 'fix_first_seen_at'])
     .where('repository_id', '=', repositoryId)
     .where('track', '=', track)
     .execute();
   const known = new Map(rows.map((r) => [`${r.vulnerability_id}\n${r.package_name}`, r]));
   for (const [key, p] of present) {
     const row = known.get(key);
+    const fixFirstSeenAt = p.fixed ? now : null;
     if (!row) {
-      await trx
+      const inserted = await trx
         .insertInto('exposures')
         .values({
           repository_id: repositoryId,
@@ -834,11 +863,13 @@ async function reconcileExposures(
           resolved_build_id: null,
           package_from: p.version,
           package_to: null,
-          cve_published_at: null,
-          fix_first_seen_at: null,
+          cve_published_at: p.publishedAt,
+          fix_first_seen_at: fixFirstSeenAt,
           created_at: now,
         })
-        .execute();
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await openEpisode(trx, inserted.id, p, imageId, now, false, fixFirstSeenAt);
     } else if (row.state === 'resolved') {
       await trx
         .updateTable('exposures')
@@ -846,11 +877,22 @@ async function reconcileExposures(
           state: 'open',
           resolved_at: null,
           resolved_image_id: null,
+          resolved_build_id: null,
           package_to: null,
           severity: p.severity,
           reopened_count: eb('reopened_count', '+', 1),
+          fix_first_seen_at: row.fix_first_seen_at ?? fixFirstSeenAt,
         }))
         .where('id', '=', row.id)
+        .execute();
+      await openEpisode(trx, row.id, p, imageId, now, true, row.fix_first_seen_at ?? fixFirstSeenAt);
+    } else if (row.fix_first_seen_at === null && fixFirstSeenAt !== null) {
+      await trx.updateTable('exposures').set({ fix_first_seen_at: now }).where('id', '=', row.id).execute();
+      await trx
+        .updateTable('exposure_episodes')
+        .set({ fix_first_seen_at: now })
+        .where('exposure_id', '=', row.id)
+        .where('resolved_at', 'is', null)
         .execute();
     }
   }
@@ -858,10 +900,45 @@ async function reconcileExposures(
   for (const row of rows) {
     if (row.state !== 'open' || present.has(`${row.vulnerability_id}\n${row.package_name}`)) continue;
     const now_version = report.packages.find((p) => p.name === row.package_name)?.version ?? null;
+    const resolution = { resolved_at: now, resolved_image_id: imageId, package_to: now_version };
     await trx
       .updateTable('exposures')
-      .set({ state: 'resolved', resolved_at: now, resolved_image_id: imageId, package_to: now_version })
+      .set({ state: 'resolved', ...resolution })
       .where('id', '=', row.id)
       .execute();
+    await trx
+      .updateTable('exposure_episodes')
+      .set(resolution)
+      .where('exposure_id', '=', row.id)
+      .where('resolved_at', 'is', null)
+      .execute();
   }
+}
+
+async function openEpisode(
+  trx: Trx,
+  exposureId: number,
+  p: { severity: string; version: string },
+  imageId: number,
+  now: number,
+  regression: boolean,
+  fixFirstSeenAt: number | null,
+): Promise<void> {
+  await trx
+    .insertInto('exposure_episodes')
+    .values({
+      exposure_id: exposureId,
+      severity: p.severity,
+      opened_at: now,
+      opened_image_id: imageId,
+      resolved_at: null,
+      resolved_image_id: null,
+      resolved_build_id: null,
+      package_from: p.version,
+      package_to: null,
+      regression: regression ? 1 : 0,
+      fix_first_seen_at: fixFirstSeenAt,
+      created_at: now,
+    })
+    .execute();
 }

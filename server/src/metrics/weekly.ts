@@ -1,0 +1,133 @@
+// The weekly security summary v3 on the server (SERVER.md section 3): the engine's `weeklySummary` (the same code
+// `lading summary` runs) over each repository's current image of track `default` (quarantined images are never
+// current, so never counted), stored once per scope and ISO week as the exact bytes served.
+import { createHash } from 'node:crypto';
+import { renderWeeklySummary, type SummaryInput, type WeeklySummary, weeklySummary } from '@lading/engine/summary';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { currentImages, DAY_MS } from './compute.js';
+import { dayStart, weekStart } from './daily.js';
+import type { MetricsScope } from './scope.js';
+
+export interface StoredSummary {
+  scope: string;
+  week: string;
+  periodStart: number;
+  document: string;
+  sha256: string;
+}
+
+/** `2026-W47` of a week's Monday (ISO 8601 week numbering: the week with the year's first Thursday is week 1). */
+export function isoWeekName(monday: number): string {
+  const thursday = new Date(monday + 3 * DAY_MS);
+  const year = thursday.getUTCFullYear();
+  const firstThursday = weekStart(Date.UTC(year, 0, 4)) + 3 * DAY_MS;
+  const week = 1 + Math.round((thursday.getTime() - firstThursday) / (7 * DAY_MS));
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
+
+/** The Monday of `2026-W47`, or undefined when the name is not a week. */
+export function weekOfName(name: string): number | undefined {
+  const m = /^([0-9]{4})-W([0-9]{2})$/.exec(name);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const week = Number(m[2]);
+  if (week < 1 || week > 53) return undefined;
+  const monday = weekStart(Date.UTC(year, 0, 4)) + (week - 1) * 7 * DAY_MS;
+  return isoWeekName(monday) === name ? monday : undefined;
+}
+
+/**
+ * Makes and stores the summary of `scope` for the week starting `periodStart` (a Monday), unless one is stored:
+ * a week's summary is written once, so its bytes never change. Returns the stored one.
+ */
+export async function storeWeeklySummary(
+  db: Kysely<Database>,
+  scope: MetricsScope,
+  periodStart: number,
+  now: number,
+): Promise<StoredSummary> {
+  const existing = await db
+    .selectFrom('summaries')
+    .select(['document', 'sha256', 'period_start'])
+    .where('kind', '=', 'weekly')
+    .where('scope', '=', scope.key)
+    .where('period_start', '=', periodStart)
+    .executeTakeFirst();
+  if (existing) return stored(scope.key, existing);
+  const previousRow = await db
+    .selectFrom('summaries')
+    .select(['document'])
+    .where('kind', '=', 'weekly')
+    .where('scope', '=', scope.key)
+    .where('period_start', '<', periodStart)
+    .orderBy('period_start', 'desc')
+    .executeTakeFirst();
+  const previous = previousRow ? (JSON.parse(previousRow.document) as WeeklySummary) : undefined;
+  const images = await currentImages(db, scope.repositoryIds, 'default');
+  const names = new Map(
+    (
+      await db
+        .selectFrom('repositories')
+        .select(['id', 'name'])
+        .where('id', 'in', [...scope.repositoryIds, -1])
+        .execute()
+    ).map((r) => [r.id, r.name]),
+  );
+  const inputs: SummaryInput[] = images.map((image) => ({
+    kind: 'read',
+    file: `image ${image.id}`,
+    name: names.get(image.repositoryId) ?? String(image.repositoryId),
+    digest: image.digest,
+    createdAt: new Date(now).toISOString(),
+    counts: {
+      critical: image.critical,
+      high: image.high,
+      medium: image.medium,
+      low: image.low,
+      unknown: image.unknown,
+    },
+  }));
+  const end = periodStart + 7 * DAY_MS;
+  const summary = weeklySummary(inputs, {
+    ...(previous ? { previous } : {}),
+    now: new Date(now),
+    period: { start: new Date(periodStart), end: new Date(end) },
+  });
+  // the server's sources: the counted digests (the CLI's form names report files, which the server has not)
+  summary.sources = images.map((image) => `${names.get(image.repositoryId)}@${image.digest}`).sort();
+  const document = renderWeeklySummary(summary);
+  const sha256 = createHash('sha256').update(document).digest('hex');
+  await db
+    .insertInto('summaries')
+    .values({
+      kind: 'weekly',
+      scope: scope.key,
+      period_start: periodStart,
+      version: 3,
+      document,
+      sha256,
+      generated_at: now,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.columns(['kind', 'scope', 'period_start']).doNothing())
+    .execute();
+  const row = await db
+    .selectFrom('summaries')
+    .select(['document', 'sha256', 'period_start'])
+    .where('kind', '=', 'weekly')
+    .where('scope', '=', scope.key)
+    .where('period_start', '=', periodStart)
+    .executeTakeFirstOrThrow();
+  return stored(scope.key, row);
+}
+
+/** The week a summary made at `now` covers: the last complete ISO week (Monday 06:00 makes the week before). */
+export function lastCompleteWeek(now: number): number {
+  return weekStart(dayStart(now)) - 7 * DAY_MS;
+}
+
+function stored(scope: string, row: { document: string; sha256: string; period_start: number }): StoredSummary {
+  const periodStart = Number(row.period_start);
+  return { scope, week: isoWeekName(periodStart), periodStart, document: row.document, sha256: row.sha256 };
+}
