@@ -261,6 +261,12 @@ describe('GitHub Action on Node 24', () => {
     await step(j, 'index.js', inputs, context);
     assert.equal(issue.comments.length, 0, 'unchanged findings add no comment');
 
+    // no vulnerability data at all (allowed, so the report just says "not checked"): that closes nothing
+    const blind = await job(t, false);
+    const unchecked = await step(blind, 'index.js', inputs, { ...context, LADING_ALLOW_MISSING_DATA: '1' });
+    assert.equal(unchecked.outputs['total'], '0', unchecked.stdout);
+    assert.equal(issue.state, 'open', 'an incomplete report closes no issue');
+
     // only LOW reported: nothing at MEDIUM+ remains
     const clean = await step(j, 'index.js', { ...inputs, severity: 'low' }, context);
     assert.equal(clean.code, 0, clean.stdout);

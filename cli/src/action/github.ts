@@ -196,14 +196,17 @@ export async function issueLifecycle(
   findings: readonly LifecycleFinding[],
   now: Date,
   runUrl: string | undefined,
+  /** The report left packages unchecked: "nothing found" then proves nothing, so no issue is closed. */
+  incomplete = false,
 ): Promise<LifecycleResult> {
   const marker = `<!-- lading:image=${image} -->`;
   const ids = [...new Set(findings.map((f) => f.id))].sort();
   const existing = await findIssue(api, repository, marker);
   const body = issueBody(marker, image, findings, ids, runUrl);
   if (ids.length === 0) {
-    if (!existing || existing.state === 'closed')
+    if (!existing || existing.state === 'closed' || incomplete) {
       return { action: 'none', ...(existing ? { issue: existing.number } : {}) };
+    }
     await api.request('POST', `/repos/${repository}/issues/${existing.number}/comments`, {
       body: `No findings at MEDIUM or above remain in \`${image}\`${runUrl ? ` ([run](${runUrl}))` : ''}: closing.`,
     });

@@ -110,7 +110,15 @@ export async function runAction(env: Environment, now: Date): Promise<number> {
     if (inputs.issueLifecycle) {
       await attempt('issue lifecycle', async () => {
         const { repository } = requireContext(github, ['repository'], 'issue-lifecycle');
-        const result = await issueLifecycle(api, repository, imageName(report), lifecycleFindings(report), now, runUrl);
+        const result = await issueLifecycle(
+          api,
+          repository,
+          imageName(report),
+          lifecycleFindings(report),
+          now,
+          runUrl,
+          report.coverage?.complete === false,
+        );
         if (result.issue !== undefined) outputs.set('issue', String(result.issue));
         process.stdout.write(`lading: issue ${result.action}${result.issue ? ` (#${result.issue})` : ''}\n`);
       });
