@@ -50630,8 +50630,8 @@ function describe2(stanza, location) {
   const source = (field(stanza, "Source") ?? name).split(/\s+/)[0];
   const conffiles = /* @__PURE__ */ new Map();
   for (const line of fieldLines(stanza, "Conffiles")) {
-    const [path, md52] = line.split(/\s+/);
-    if (path && md52) conffiles.set(path, md52);
+    const [path, md52, ...flags] = line.split(/\s+/);
+    if (path && md52) conffiles.set(path, [md52, ...flags].join(" "));
   }
   const multiArchSame = (field(stanza, "Multi-Arch") ?? "") === "same";
   return {
@@ -50783,7 +50783,7 @@ function buildDebLayer(view, entries, downloads, installed, options2) {
         if (conffiles.has(recorded) && item.type === "file") {
           newConffiles.push([recorded, md5(item.data)]);
           const current = existing ? view.content(target) : void 0;
-          const recordedMd5 = old.conffiles.get(recorded);
+          const recordedMd5 = old.conffiles.get(recorded)?.split(" ")[0];
           if (current && recordedMd5 && md5(current) !== recordedMd5 && md5(current) !== md5(item.data)) {
             emit({ ...placed, path: `${target}.dpkg-dist` });
             keptConffiles.push(recorded);
@@ -50794,6 +50794,11 @@ function buildDebLayer(view, entries, downloads, installed, options2) {
       }
       for (const path of oldPaths(view, old)) {
         if (path === "/." || newPaths.has(path) || owned.has(path)) continue;
+        const oldConffile = old.conffiles.get(path);
+        if (oldConffile !== void 0) {
+          newConffiles.push([path, oldConffile.endsWith(" obsolete") ? oldConffile : `${oldConffile} obsolete`]);
+          continue;
+        }
         const target = view.resolveParent(path.slice(1));
         const node = view.get(target);
         if (!node || view.isDirectory(target) || items.has(target)) continue;
@@ -56744,7 +56749,10 @@ import { readFile as readFile8 } from "node:fs/promises";
 function registerPatch(program2) {
   program2.command("patch").description(
     "update vulnerable OS packages from the image's own repositories, without a daemon: --plan says what can be fixed and how; --apply adds the updates that need no maintainer scripts as one layer"
-  ).argument("<target>", "an image: docker-archive:, oci:, oci-archive: or a registry reference").option("--plan", "list each fixable finding: candidate, binaries, scripts/conffiles/triggers, verdict").option("--apply", "write the patched image (needs -o oci:DIR[:TAG])").option("-o, --output <format|oci:dir[:tag]>", "--plan: table (default) or json; --apply: the OCI layout to write").option("--mirror <url>", "download from this repository instead of the image's own sources").option("--keyring <file>", "trust this OpenPGP keyring (apt) instead of the image's keys, repeatable", collect, []).option("--db-dir <dir>", "vulnerability database folder (env LADING_DB_DIR)").option("--platform <os/arch>", "platform to pick from multi-platform images").option("--insecure-registry <host>", "allow plain HTTP to this registry, repeatable", collect, []).option("--offline", "never reach the network (patching then cannot run)").action(async (spec, flags) => {
+  ).argument("<target>", "an image: docker-archive:, oci:, oci-archive: or a registry reference").option("--plan", "list each fixable finding: candidate, binaries, scripts/conffiles/triggers, verdict").option("--apply", "write the patched image (needs -o oci:DIR[:TAG])").option("-o, --output <format|oci:dir[:tag]>", "--plan: table (default) or json; --apply: the OCI layout to write").option("--mirror <url>", "download from this repository instead of the image's own sources").option("--keyring <file>", "trust this OpenPGP keyring (apt) instead of the image's keys, repeatable", collect, []).option("--db-dir <dir>", "vulnerability database folder (env LADING_DB_DIR)").option("--platform <os/arch>", "platform to pick from multi-platform images").option("--insecure-registry <host>", "allow plain HTTP to this registry, repeatable", collect, []).option("--offline", "never reach the network (patching then cannot run)").option(
+    "--json",
+    "--apply: print the result as JSON on stdout (digests, packages patched, resolvedDependencies for provenance)"
+  ).action(async (spec, flags) => {
     if (!!flags.plan === !!flags.apply) throw new LadingError("USAGE", "give one of --plan or --apply");
     const format = flags.plan ? flags.output ?? "table" : void 0;
     if (format !== void 0 && format !== "table" && format !== "json") {
@@ -56806,6 +56814,8 @@ ${lines.join("")}` + result.keptConffiles.map((c) => `  kept the image's ${c} (t
 `).join("") + skipped.map((e) => `  not patched: ${e.source} (${e.verdict}: ${e.reason ?? ""})
 `).join("")
     );
+    if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}
+`);
   });
 }
 async function readKeyringFile(path) {
@@ -58190,14 +58200,15 @@ ${limitMarkdown(body)}`;
 }
 var REOPEN_WITHIN_MS = 30 * 24 * 3600 * 1e3;
 var LABEL = "lading";
-async function issueLifecycle(api, repository, image, findings, now, runUrl) {
+async function issueLifecycle(api, repository, image, findings, now, runUrl, incomplete = false) {
   const marker = `<!-- lading:image=${image} -->`;
   const ids = [...new Set(findings.map((f) => f.id))].sort();
   const existing = await findIssue(api, repository, marker);
   const body = issueBody(marker, image, findings, ids, runUrl);
   if (ids.length === 0) {
-    if (!existing || existing.state === "closed")
+    if (!existing || existing.state === "closed" || incomplete) {
       return { action: "none", ...existing ? { issue: existing.number } : {} };
+    }
     await api.request("POST", `/repos/${repository}/issues/${existing.number}/comments`, {
       body: `No findings at MEDIUM or above remain in \`${image}\`${runUrl ? ` ([run](${runUrl}))` : ""}: closing.`
     });
@@ -58360,7 +58371,15 @@ async function runAction(env, now) {
     if (inputs.issueLifecycle) {
       await attempt("issue lifecycle", async () => {
         const { repository } = requireContext(github, ["repository"], "issue-lifecycle");
-        const result = await issueLifecycle(api, repository, imageName2(report), lifecycleFindings(report), now, runUrl);
+        const result = await issueLifecycle(
+          api,
+          repository,
+          imageName2(report),
+          lifecycleFindings(report),
+          now,
+          runUrl,
+          report.coverage?.complete === false
+        );
         if (result.issue !== void 0) outputs.set("issue", String(result.issue));
         process.stdout.write(`lading: issue ${result.action}${result.issue ? ` (#${result.issue})` : ""}
 `);
