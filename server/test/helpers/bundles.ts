@@ -75,7 +75,7 @@ export async function makeBundles(): Promise<TestBundles> {
 export async function bundleBody(
   metadata: Record<string, unknown>,
   parts: readonly (readonly [name: string, file: string])[],
-): Promise<{ body: Uint8Array; headers: Record<string, string> }> {
+): Promise<{ body: Uint8Array<ArrayBuffer>; headers: Record<string, string> }> {
   const form = new FormData();
   form.append('metadata', new Blob([JSON.stringify(metadata)], { type: 'application/json' }), 'metadata.json');
   for (const [name, file] of parts) {
