@@ -32,7 +32,12 @@ export function useLoad<T>(
 }
 
 export function Show<T>(props: { loaded: Loaded<T>; children: (value: T) => ComponentChildren; what: string }) {
-  if (props.loaded.state === 'loading') return <p aria-live="polite">Loading {props.what}…</p>;
+  if (props.loaded.state === 'loading')
+    return (
+      <p aria-live="polite" data-loading>
+        Loading {props.what}…
+      </p>
+    );
   if (props.loaded.state === 'error') {
     return (
       <p role="alert" class="error">

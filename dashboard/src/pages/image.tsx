@@ -358,6 +358,9 @@ function Evidence(props: { digest: string }) {
 /** A check's detail as text (it is data, rendered as text: never as HTML). */
 function reasonText(detail: unknown): string {
   if (typeof detail === 'string') return detail;
+  // the server stores each check's reason as {detail: "…"} (with more fields for some checks)
+  if (detail && typeof detail === 'object' && 'detail' in detail && typeof detail.detail === 'string')
+    return detail.detail;
   if (detail && typeof detail === 'object' && 'reason' in detail && typeof detail.reason === 'string')
     return detail.reason;
   if (detail && typeof detail === 'object' && 'message' in detail && typeof detail.message === 'string')
@@ -391,12 +394,35 @@ function History(props: { digest: string }) {
             {
               key: 'data',
               label: 'Details',
-              render: (e) => (e.data === undefined ? '—' : <code class="wrap">{JSON.stringify(e.data)}</code>),
+              render: (e) => (e.data === undefined ? '—' : <EventData data={e.data} />),
             },
           ]}
         />
       )}
     </Show>
+  );
+}
+
+/** An event's data as a list of `name: value` lines (text, never HTML; nested values flattened to one line). */
+function EventData(props: { data: unknown }) {
+  if (props.data === null || typeof props.data !== 'object') return <>{String(props.data)}</>;
+  const value = (v: unknown): string => {
+    if (Array.isArray(v)) return v.length ? v.map(value).join(', ') : 'none';
+    if (v && typeof v === 'object')
+      return Object.entries(v)
+        .map(([k, x]) => `${k} ${value(x)}`)
+        .join(', ');
+    return String(v);
+  };
+  return (
+    <dl class="event-data">
+      {Object.entries(props.data).map(([key, v]) => (
+        <div key={key}>
+          <dt>{key}</dt>
+          <dd>{value(v)}</dd>
+        </div>
+      ))}
+    </dl>
   );
 }
 

@@ -8,29 +8,37 @@ import { Table } from '../components/table.js';
 import { type Counts, formatAge, formatNumber, SEVERITIES, shortDigest, thresholdState } from '../format.js';
 import type { ImageSummary, WeeklySummary } from '../types.js';
 
-const STALE_MS = 30 * 86_400_000;
+/** GET /api/v1/overview: the server counts the cards over every current image the caller may see. */
+interface OverviewCards {
+  currentImages: number;
+  withCritical: number;
+  withKev: number;
+  evidenceFailed: number;
+  open: Counts;
+  riskIndex: number;
+}
 
 interface Fleet {
-  images: ImageSummary[];
-  complete: boolean;
+  cards: OverviewCards;
+  riskiest: ImageSummary[];
   summary: WeeklySummary | undefined;
 }
 
 async function loadFleet(signal: AbortSignal): Promise<Fleet> {
-  const images: ImageSummary[] = [];
-  let token: string | null = null;
-  // Current images only: at most a few thousand; the cards count them all, so every page is read (10 at most).
-  for (let page = 0; page < 10; page += 1) {
-    const answer: Page<ImageSummary> = await api<Page<ImageSummary>>('/images', {
-      query: { current: true, sort: '-riskIndex', limit: 200, ...(token ? { page_token: token } : {}) },
-      signal,
-    });
-    for (const item of answer.items) images.push(item);
-    token = answer.next_page_token;
-    if (!token) break;
-  }
-  const summary = await api<WeeklySummary>('/summaries/weekly/latest', { signal }).catch(() => undefined);
-  return { images, complete: token === null, summary };
+  // The cards come from the server's own counters (never re-added here from a page of images, which would drift
+  // from the API's numbers once the fleet is larger than a page); the table is the first page sorted by risk.
+  const [cards, riskiest, summary] = await Promise.all([
+    api<OverviewCards>('/overview', { signal }),
+    api<Page<ImageSummary>>('/images', { query: { current: true, sort: '-riskIndex', limit: 10 }, signal }),
+    // the weekly summary is optional (a server without one yet answers 404): the card then says so
+    api<WeeklySummary>('/summaries/weekly/latest', { signal }).catch(() => undefined),
+  ]);
+  return { cards, riskiest: riskiest.items, summary };
+}
+
+/** `12 min ago`, but `just now` (never `just now ago`) and `—` as they are. */
+function agoText(age: string): string {
+  return age === 'just now' || age === '—' ? age : `${age} ago`;
 }
 
 function Card(props: {
@@ -61,69 +69,63 @@ export default function Overview(_props: PageProps) {
       <h1>Overview</h1>
       <Show loaded={fleet} what="the fleet">
         {(f) => {
-          const totals: Counts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
-          for (const image of f.images) for (const s of SEVERITIES) totals[s] += image.counts[s];
-          const withCritical = f.images.filter((i) => i.counts.critical > 0).length;
-          const verified = f.images.filter((i) => i.evidence.state === 'verified').length;
-          const failedEvidence = f.images.filter((i) => i.evidence.state === 'failed').length;
+          const c = f.cards;
           const now = Date.now();
-          const stale = f.images.filter((i) => now - new Date(i.ingestedAt).getTime() > STALE_MS).length;
-          const coverage = f.images.length ? Math.round((verified / f.images.length) * 100) : 0;
           return (
             <>
-              {!f.complete && <p class="note">Showing the first 2,000 current images.</p>}
               <ul class="cards" aria-label="Fleet state">
                 <Card
                   label="Current images"
-                  value={formatNumber(f.images.length)}
-                  words={`${f.images.length} images with a current tag`}
+                  value={formatNumber(c.currentImages)}
+                  words={`${c.currentImages} ${c.currentImages === 1 ? 'image' : 'images'} with a current tag`}
                   state="none"
                   href="/images?current=true"
                 />
                 <Card
                   label="Images with CRITICAL"
-                  value={formatNumber(withCritical)}
-                  words={withCritical ? `${withCritical} images need attention` : 'none'}
-                  state={thresholdState(withCritical, { warn: 1, fail: 1 })}
+                  value={formatNumber(c.withCritical)}
+                  words={c.withCritical ? `${c.withCritical} images need attention` : 'none'}
+                  state={thresholdState(c.withCritical, { warn: 1, fail: 1 })}
                   href="/images?current=true&minSeverity=critical"
+                />
+                <Card
+                  label="Images with KEV"
+                  value={formatNumber(c.withKev)}
+                  words={c.withKev ? `${c.withKev} images with a known exploited vulnerability` : 'none'}
+                  state={thresholdState(c.withKev, { warn: 1, fail: 1 })}
+                  href="/images?current=true&kev=true"
                 />
                 {SEVERITIES.slice(0, 4).map((s) => (
                   <Card
                     key={s}
                     label={`Open ${s}`}
-                    value={formatNumber(totals[s])}
-                    words={`${totals[s]} open ${s} findings`}
+                    value={formatNumber(c.open[s])}
+                    words={`${c.open[s]} open ${s} findings`}
                     state={
                       s === 'critical' || s === 'high'
-                        ? thresholdState(totals[s], { warn: 1, fail: s === 'critical' ? 1 : 10 })
+                        ? thresholdState(c.open[s], { warn: 1, fail: s === 'critical' ? 1 : 10 })
                         : 'none'
                     }
                   />
                 ))}
                 <Card
                   label="Risk index"
-                  value={f.summary ? formatNumber(f.summary.riskIndex, 1) : '—'}
+                  value={formatNumber(c.riskIndex, 1)}
                   words={f.summary ? `direction: ${f.summary.direction}` : 'no weekly summary yet'}
-                  state={f.summary ? thresholdState(f.summary.riskIndex, { warn: 25, fail: 50 }) : 'none'}
+                  state={thresholdState(c.riskIndex, { warn: 25, fail: 50 })}
                   href="/summary"
                 />
                 <Card
-                  label="Evidence coverage"
-                  value={`${coverage}%`}
-                  words={`${verified} verified, ${failedEvidence} failed`}
-                  state={failedEvidence > 0 ? 'bad' : coverage < 80 ? 'warn' : 'ok'}
+                  label="Evidence failed"
+                  value={formatNumber(c.evidenceFailed)}
+                  words={c.evidenceFailed ? `${c.evidenceFailed} images whose evidence failed verification` : 'none'}
+                  state={c.evidenceFailed > 0 ? 'bad' : 'ok'}
                   href="/images?current=true&evidence=failed"
-                />
-                <Card
-                  label="Stale images"
-                  value={formatNumber(stale)}
-                  words={`${stale} not rebuilt in 30 days`}
-                  state={stale > 0 ? 'warn' : 'ok'}
                 />
               </ul>
               <Table<ImageSummary>
                 caption="The 10 riskiest current images"
-                rows={f.images.slice(0, 10)}
+                rows={f.riskiest}
                 rowKey={(i) => i.digest}
                 columns={[
                   {
@@ -144,7 +146,7 @@ export default function Overview(_props: PageProps) {
                     render: (i) => formatNumber(i.riskIndex, 1),
                     sort: (i) => i.riskIndex,
                   },
-                  { key: 'age', label: 'Ingested', render: (i) => `${formatAge(i.ingestedAt, now)} ago` },
+                  { key: 'age', label: 'Ingested', render: (i) => agoText(formatAge(i.ingestedAt, now)) },
                 ]}
               />
             </>

@@ -3,13 +3,14 @@
 import { api } from '../api.js';
 import type { PageProps } from '../app.js';
 import { Show, useLoad } from '../components/load.js';
+import { SeverityBadge } from '../components/severity.js';
 import { shortDigest } from '../format.js';
 
 interface SearchResult {
-  vulnerabilities: { id: string; aliases?: string[]; severity?: string | null }[];
+  vulnerabilities: { id: string; severity: string; summary: string | null }[];
   images: { digest: string; repository: string | null; tags: string[] }[];
   repositories: { id: string; name: string }[];
-  packages: { purl: string; name: string; version: string; images?: { count: number } }[];
+  packages: { purl: string; name: string; version: string; type: string }[];
 }
 
 export default function Search(props: PageProps) {
@@ -26,8 +27,8 @@ export default function Search(props: PageProps) {
               <ul>
                 {r.vulnerabilities.map((v) => (
                   <li key={v.id}>
-                    <a href={`/vulns/${encodeURIComponent(v.id)}`}>{v.id}</a>{' '}
-                    {v.aliases?.length ? `(${v.aliases.join(', ')})` : ''}
+                    <a href={`/vulns/${encodeURIComponent(v.id)}`}>{v.id}</a> <SeverityBadge severity={v.severity} />{' '}
+                    {v.summary ?? ''}
                   </li>
                 ))}
               </ul>
@@ -59,7 +60,7 @@ export default function Search(props: PageProps) {
               <ul>
                 {r.packages.map((p) => (
                   <li key={p.purl}>
-                    <code>{p.purl}</code> {p.images ? `in ${p.images.count} images` : ''}
+                    <code>{p.purl}</code>
                   </li>
                 ))}
               </ul>

@@ -10,7 +10,8 @@ import { formatTime } from '../format.js';
 interface TokenRow {
   id: string;
   name: string;
-  prefix?: string;
+  prefix: string;
+  state: 'active' | 'expired' | 'revoked';
   scopes: string[];
   repositoryPattern: string;
   expiresAt: string;
@@ -18,9 +19,18 @@ interface TokenRow {
   revokedAt?: string | null;
 }
 
+/** The server's readiness (GET /readyz, public): whether the database answers and has every migration. */
+async function readiness(signal: AbortSignal): Promise<Record<string, unknown>> {
+  const response = await fetch('/readyz', { signal, headers: { accept: 'application/json' } });
+  const body = (await response.json().catch(() => ({}))) as { status?: unknown; checks?: Record<string, unknown> };
+  // a 503 answers with a problem document: its detail says what is wrong
+  if (!response.ok) return { status: 'unavailable', detail: (body as { detail?: unknown }).detail ?? response.status };
+  return { status: body.status, ...body.checks };
+}
+
 export default function Settings(_props: PageProps) {
   const [tokens, reload] = useLoad((signal) => api<Page<TokenRow>>('/tokens', { signal }), []);
-  const [status] = useLoad((signal) => api<Record<string, unknown>>('/system/status', { signal }), []);
+  const [status] = useLoad((signal) => readiness(signal), []);
   const [created, setCreated] = useState<{ id: string; token: string }>();
   const [error, setError] = useState<string>();
   const create = async (event: Event) => {
@@ -93,8 +103,9 @@ export default function Settings(_props: PageProps) {
               {
                 key: 'id',
                 label: 'Token prefix',
-                render: (t) => <code data-token-prefix>{t.prefix ?? `lading_${t.id}_…`}</code>,
+                render: (t) => <code data-token-prefix>{`${t.prefix}…`}</code>,
               },
+              { key: 'state', label: 'State', render: (t) => t.state },
               { key: 'scopes', label: 'Scopes', render: (t) => t.scopes.join(', ') },
               { key: 'pattern', label: 'Repositories', render: (t) => t.repositoryPattern },
               { key: 'expires', label: 'Expires', render: (t) => formatTime(t.expiresAt) },

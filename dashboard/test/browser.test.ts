@@ -1,0 +1,333 @@
+// The dashboard in a real browser (Debian's Chromium driven by playwright-core, never a downloaded browser) against a
+// real lading-server on 127.0.0.1:0, seeded through the real ingest API with two builds the CLI scanned (Alpine
+// 3.16.2, then 3.16.4: an openssl bump that fixes CVE-2023-0286). Every page must show the API's own numbers, pass
+// axe-core without a serious or critical violation, and work from the keyboard; screenshots of every page go to
+// test-output/screens/ (gitignored) for a human to look at.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { REPO_ROOT } from '../../engine/test/helpers/paths.js';
+import { ingestRoutes, registerIngestRoutes } from '../../server/src/api/ingest.js';
+import { ROUTE_MODULES } from '../../server/src/app.js';
+import { setPassword } from '../../server/src/auth/store.js';
+import { registerIngestJob } from '../../server/src/ingest/process.js';
+import { blobStoreOf } from '../../server/src/ingest/store.js';
+import { bundleBody, makeBundles, type TestBundles } from '../../server/test/helpers/bundles.js';
+import { runLading } from '../../server/test/helpers/reports.js';
+import { startTestServer, type TestServer } from '../../server/test/helpers/server.js';
+
+const REPOSITORY = 'registry.example:5000/acme/api';
+const PASSWORD = 'correct horse battery staple 42';
+const SCREENS = join(REPO_ROOT, 'test-output', 'screens');
+const AXE_SOURCE = readFileSync(join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+interface Overview {
+  currentImages: number;
+  withCritical: number;
+  withKev: number;
+  evidenceFailed: number;
+  open: Record<'critical' | 'high' | 'medium' | 'low' | 'unknown', number>;
+  riskIndex: number;
+}
+
+let bundles: TestBundles;
+let cliDiff: unknown;
+let server: TestServer;
+let browser: Browser;
+
+before(async () => {
+  bundles = await makeBundles();
+  cliDiff = JSON.parse((await runLading(['diff', bundles.a.reportFile, bundles.b.reportFile, '-o', 'json'])).stdout);
+  server = await startTestServer({
+    database: 'sqlite',
+    routes: ROUTE_MODULES.map((m) => (m === registerIngestRoutes ? ingestRoutes() : m)),
+    jobHandlers: (runner, ctx) => registerIngestJob(runner, ctx, blobStoreOf(ctx), { vulndbDir: bundles.dbDir }),
+  });
+  await setPassword(server.ctx.db, server.admin.userId, PASSWORD);
+  for (const [bundle, tags, observedAt] of [
+    [bundles.a, ['3.16.2', 'latest'], '2026-11-01T10:00:00Z'],
+    [bundles.b, ['3.16.4', 'latest'], '2026-11-08T10:00:00Z'],
+  ] as const) {
+    const { body, headers } = await bundleBody({ repository: REPOSITORY, digest: bundle.digest, tags, observedAt }, [
+      ['sbom', bundle.sbomFile],
+      ['report', bundle.reportFile],
+    ]);
+    const accepted = await server.api.request<{ job: { url: string } }>('POST', '/api/v1/ingest', { body, headers });
+    assert.equal(accepted.status, 202, accepted.text);
+    const job = await server.api.get<{ state: string }>(`${accepted.body.job.url}?wait=60`);
+    assert.equal(job.body.state, 'succeeded', job.text);
+  }
+  mkdirSync(SCREENS, { recursive: true });
+  // playwright-core gives a plain launch a fresh temporary --user-data-dir of its own (and refuses the flag)
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await bundles?.dispose();
+});
+
+/** The signed-in browser state (the session cookie), made once: the login is rate limited per name. */
+let session: Awaited<ReturnType<BrowserContext['storageState']>> | undefined;
+
+/** A fresh browser page (signed in unless `stranger`) that fails the test on any script error and any answer >= 500. */
+async function openPage(options: { stranger?: boolean } = {}): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({
+    baseURL: server.url,
+    viewport: { width: 1280, height: 900 },
+    ...(options.stranger || !session ? {} : { storageState: session }),
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/status of (401|404)/.test(message.text()))
+      problems.push(`console: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 500) problems.push(`${response.status()} from ${response.url()}`);
+  });
+  return { page, problems };
+}
+
+/** Signs in through the login page with the keyboard only (once; later pages reuse the session). */
+async function signIn(page: Page): Promise<void> {
+  await page.goto('/');
+  if (session) {
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    return;
+  }
+  await page
+    .getByLabel(/login|user/i)
+    .first()
+    .focus();
+  await page.keyboard.type('admin');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  session = await page.context().storageState();
+}
+
+async function settle(page: Page): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  await page.waitForFunction(() => document.querySelector('main h1') && !document.querySelector('[data-loading]'));
+}
+
+/** axe-core's serious and critical violations on the page as it is now (its source injected: the CSP forbids inline tags). */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: unknown }[] }[] }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run();
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3),
+    }));
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.targets.join(' ')}`);
+}
+
+async function check(page: Page, problems: string[], screen: string): Promise<void> {
+  await settle(page);
+  await page.screenshot({ path: join(SCREENS, `${screen}.png`), fullPage: true });
+  assert.deepEqual(await axeViolations(page), [], `axe on ${screen}`);
+  assert.deepEqual(problems, [], `errors on ${screen}`);
+  assert.equal(
+    await page.locator('.error, [role="alert"]').count(),
+    0,
+    `${screen} shows an error: ${await page.locator('.error, [role="alert"]').allInnerTexts()}`,
+  );
+}
+
+describe('the dashboard in Chromium', () => {
+  it('shows the login page to a stranger, without violations', async () => {
+    const { page, problems } = await openPage({ stranger: true });
+    await page.goto('/');
+    await page.getByRole('button', { name: /sign in|log in/i }).waitFor();
+    await page.screenshot({ path: join(SCREENS, 'login.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), []);
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  it("overview cards equal GET /api/v1/overview's numbers", async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await check(page, problems, 'overview');
+    const api = (await server.api.get<Overview>('/api/v1/overview')).body;
+    const card = async (label: string) => (await page.locator(`[data-card="${label}"] .card-value`).innerText()).trim();
+    assert.equal(await card('Current images'), String(api.currentImages));
+    assert.equal(await card('Images with CRITICAL'), String(api.withCritical));
+    assert.equal(await card('Images with KEV'), String(api.withKev));
+    assert.equal(await card('Evidence failed'), String(api.evidenceFailed));
+    for (const s of ['critical', 'high', 'medium', 'low'] as const)
+      assert.equal(await card(`Open ${s}`), String(api.open[s]));
+    assert.equal(api.currentImages, 1);
+    await page.context().close();
+  });
+
+  it('finds the images with CVE-2023-0286 from the search box, by keyboard only', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.getByRole('searchbox').focus();
+    await page.keyboard.type('CVE-2023-0286');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /Search results/ }).waitFor();
+    await check(page, problems, 'search');
+    const link = page.getByRole('link', { name: 'CVE-2023-0286' });
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/vulns\/CVE-2023-0286/);
+    await check(page, problems, 'vulnerability');
+    // fixed in the current build: the page says so, and one more keyboard step shows every image that had it
+    assert.equal(await page.locator('main a[href^="/images/sha256:"]').count(), 0);
+    await page.getByRole('link', { name: /Show all images/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/current=false/);
+    await check(page, problems, 'vulnerability-all');
+    const digests = await page
+      .locator('main a[href^="/images/sha256:"]')
+      .evaluateAll((links) => links.map((a) => (a.getAttribute('href') ?? '').slice('/images/'.length)));
+    assert.deepEqual([...new Set(digests)], [bundles.a.digest]);
+    await page.context().close();
+  });
+
+  it('renders every page of the app', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    for (const [path, screen] of [
+      ['/images', 'images'],
+      ['/images?current=true&minSeverity=high', 'images-filtered'],
+      ['/repositories', 'repositories'],
+    ] as const) {
+      await page.goto(path);
+      await check(page, problems, screen);
+    }
+    await page.goto('/repositories');
+    await page.getByRole('link', { name: REPOSITORY }).click();
+    await check(page, problems, 'repository');
+    await page.context().close();
+  });
+
+  it('renders every tab of an image; the diff tab equals `lading diff -o json`', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    for (const tab of ['findings', 'packages', 'layers', 'evidence', 'history']) {
+      await page.goto(`/images/${bundles.b.digest}?tab=${tab}`);
+      await page.getByRole('tab', { name: new RegExp(tab, 'i') }).waitFor();
+      assert.equal(await page.getByRole('tab', { selected: true }).innerText(), tab[0]?.toUpperCase() + tab.slice(1));
+      await check(page, problems, `image-${tab}`);
+      assert.doesNotMatch(await page.locator('main').innerText(), /\{"|\[object Object\]/, `${tab} shows raw JSON`);
+    }
+    await page.goto(`/images/${bundles.b.digest}?tab=diff`);
+    await check(page, problems, 'image-diff');
+    const diff = cliDiff as {
+      findings: {
+        new: { id: string; package: { name: string } }[];
+        fixed: { id: string; package: { name: string } }[];
+      };
+      packages: { changed: { name: string; from: string; to: string }[] };
+      direction: string;
+    };
+    const listed = (kind: string) =>
+      page.locator(`[data-diff="${kind}"] li`).evaluateAll((items) => items.map((li) => li.textContent?.trim() ?? ''));
+    const expected = (findings: { id: string; package: { name: string } }[]) =>
+      findings.map((f) => `${f.id} in ${f.package.name}`);
+    for (const kind of ['new', 'fixed'] as const) {
+      const shown = await listed(kind);
+      assert.equal(shown.length, diff.findings[kind].length, kind);
+      for (const [i, text] of shown.entries()) {
+        assert.ok(text.includes(expected(diff.findings[kind])[i] ?? '?'), `${kind}: ${text}`);
+      }
+    }
+    assert.ok(
+      diff.findings.fixed.some((f) => f.id === 'CVE-2023-0286'),
+      'the bump fixes CVE-2023-0286',
+    );
+    assert.equal(await page.locator('[data-diff-direction]').getAttribute('data-diff-direction'), diff.direction);
+    const rows = await page
+      .locator('table:has(caption:text("Packages whose version changed")) tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td,th')).map((c) => c.textContent?.trim() ?? '')),
+      );
+    assert.deepEqual(
+      rows,
+      diff.packages.changed.map((c) => [c.name, c.from, c.to]),
+    );
+    await page.context().close();
+  });
+
+  it('shows a new API token once, then only its prefix', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto('/settings');
+    await settle(page);
+    await page.getByLabel('Name').fill('ci push');
+    await page.getByLabel(/Expires/).fill('2027-01-31');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const once = page.locator('.once');
+    await once.waitFor();
+    const secret = (await once.locator('code').first().innerText()).trim();
+    assert.match(secret, /^lading_/);
+    await page.screenshot({ path: join(SCREENS, 'settings-token-once.png'), fullPage: true });
+    await page.reload();
+    await check(page, problems, 'settings');
+    const html = await page.content();
+    assert.ok(!html.includes(secret), 'the secret is never shown again');
+    assert.match(await page.locator('main').innerText(), /ci push/);
+    await page.context().close();
+  });
+
+  it('refuses a cross-origin POST made with the session cookie (403)', async () => {
+    const { page } = await openPage();
+    await signIn(page);
+    const cookies = await page.context().cookies();
+    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const response = await fetch(`${server.url}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'stolen',
+        scopes: ['admin'],
+        repositoryPattern: '*',
+        expiresAt: '2027-01-01T00:00:00Z',
+      }),
+    });
+    assert.equal(response.status, 403);
+    await page.context().close();
+  });
+
+  it('serves every page with the strict Content-Security-Policy', async () => {
+    const response = await fetch(`${server.url}/images`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'self';/);
+    assert.match(await response.text(), /<div id="app">|<main|<body/);
+  });
+});
