@@ -66,13 +66,13 @@ function oldPaths(view: RootView, deb: InstalledDeb): string[] {
   return (view.content(`${INFO}/${deb.infoName}.list`)?.toString('utf8') ?? '').split('\n').filter((l) => l !== '');
 }
 
-export function buildDebLayer(
+export async function buildDebLayer(
   view: RootView,
   entries: PatchPlanEntry[],
   downloads: Map<string, { bytes: Buffer }>,
   installed: InstalledDeb[],
   options: { maxPackageBytes: number; mtime: number },
-): LayerBuild {
+): Promise<LayerBuild> {
   const { mtime } = options;
   const byName = new Map(installed.map((d) => [d.name, d]));
   const items = new Map<string, TarItem>();
@@ -94,7 +94,7 @@ export function buildDebLayer(
       if (!old || !got || !binary.url || !binary.sha256 || !binary.candidate) {
         throw new LadingError('BAD_INPUT', `${binary.name}: the plan has no verified package to apply`);
       }
-      const deb: DebPackage = readDeb(got.bytes, binary.url, options.maxPackageBytes, true);
+      const deb: DebPackage = await readDeb(got.bytes, binary.url, options.maxPackageBytes, true);
       const conffiles = new Set(deb.conffiles);
       const newConffiles: [string, string][] = [];
       const listed: string[] = ['/.'];

@@ -28,10 +28,12 @@ export interface DebPackage {
 }
 
 /** Decompresses a member by its name's suffix, refusing output over `maxBytes`. */
-function inflate(name: string, data: Buffer, maxBytes: number, what: string): Buffer {
+async function inflate(name: string, data: Buffer, maxBytes: number, what: string): Promise<Buffer> {
   const base = name.replace(/^(control|data)\.tar/, '');
   try {
     if (base === '') return data;
+    // xz is what Debian and Ubuntu build their packages' data.tar with.
+    if (base === '.xz') return await inflateXz(data, maxBytes, `${what}: ${name}`);
     if (base === '.gz') return gunzipSync(data, { maxOutputLength: maxBytes });
     if (base === '.zst') {
       const out = Buffer.from(zstdDecompress(data));
@@ -46,11 +48,33 @@ function inflate(name: string, data: Buffer, maxBytes: number, what: string): Bu
     }
     throw new LadingError('BAD_INPUT', `${what}: ${name} is corrupt`, { cause: err });
   }
-  throw new LadingError('BAD_INPUT', `${what}: ${name} uses a compression Lading does not read yet (xz)`);
+  throw new LadingError('BAD_INPUT', `${what}: ${name} uses a compression Lading does not read (${base.slice(1)})`);
+}
+
+/**
+ * xz through xz-decompress (xz-embedded compiled to WebAssembly: no native addon), read as a stream so that the
+ * output cap stops an inflate bomb before it is held in memory; loaded only when a package needs it.
+ */
+async function inflateXz(data: Buffer, maxBytes: number, what: string): Promise<Buffer> {
+  const { XzReadableStream } = await import('xz-decompress');
+  const reader = new XzReadableStream(new Blob([new Uint8Array(data)]).stream()).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new LadingError('LIMIT', `${what} inflates to more than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /** Reads a `.deb`; `withData: false` reads the control part only (plans). */
-export function readDeb(archive: Buffer, what: string, maxBytes: number, withData = true): DebPackage {
+export async function readDeb(archive: Buffer, what: string, maxBytes: number, withData = true): Promise<DebPackage> {
   const members = readAr(archive, what);
   if (members[0]?.name !== 'debian-binary' || !members[0].data.toString('latin1').startsWith('2.')) {
     throw new LadingError('BAD_INPUT', `${what}: not a Debian binary package (debian-binary 2.x)`);
@@ -58,7 +82,10 @@ export function readDeb(archive: Buffer, what: string, maxBytes: number, withDat
   const controlMember = members.find((m) => m.name.startsWith('control.tar'));
   const dataMember = members.find((m) => m.name.startsWith('data.tar'));
   if (!controlMember || !dataMember) throw new LadingError('BAD_INPUT', `${what}: control.tar or data.tar is missing`);
-  const controlItems = readTar(inflate(controlMember.name, controlMember.data, maxBytes, what), `${what} control.tar`);
+  const controlItems = readTar(
+    await inflate(controlMember.name, controlMember.data, maxBytes, what),
+    `${what} control.tar`,
+  );
   const infoFiles = new Map<string, Buffer>();
   for (const item of controlItems) if (item.type === 'file' && item.path !== '') infoFiles.set(item.path, item.data);
   const controlText = infoFiles.get('control');
@@ -75,7 +102,9 @@ export function readDeb(archive: Buffer, what: string, maxBytes: number, withDat
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('remove-on-upgrade '));
-  const data = withData ? readTar(inflate(dataMember.name, dataMember.data, maxBytes, what), `${what} data.tar`) : [];
+  const data = withData
+    ? readTar(await inflate(dataMember.name, dataMember.data, maxBytes, what), `${what} data.tar`)
+    : [];
   return {
     control,
     scripts,

@@ -217,7 +217,7 @@ export async function applyPatch(spec: string, options: ApplyPatchOptions): Prom
     const mtime = Math.floor(new Date(created).getTime() / 1000);
     const layerOptions = { maxPackageBytes: options.maxPackageBytes ?? DEFAULT_MAX_PACKAGE, mtime };
     const build = planned.deb
-      ? buildDebLayer(o.view, plan.entries, planned.deb.downloads, planned.deb.installed, layerOptions)
+      ? await buildDebLayer(o.view, plan.entries, planned.deb.downloads, planned.deb.installed, layerOptions)
       : buildApkLayer(
           o.view,
           plan.entries,

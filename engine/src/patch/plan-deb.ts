@@ -141,7 +141,7 @@ export async function planDebian(
       let got = downloads.get(candidate.url);
       if (!got) {
         const bytes = await fetchDeb(candidate, options.maxPackageBytes, options.signal);
-        got = { bytes, deb: readDeb(bytes, candidate.url, options.maxPackageBytes, false) };
+        got = { bytes, deb: await readDeb(bytes, candidate.url, options.maxPackageBytes, false) };
         downloads.set(candidate.url, got);
       }
       for (const s of got.deb.scripts) entry.scripts.push(`${deb.name}: ${s}`);

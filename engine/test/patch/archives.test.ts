@@ -1,6 +1,7 @@
 // The pieces patching trusts nothing in: `.deb` archives (ar + tar) that try to leave the root or inflate without
 // bound, and the OpenPGP verifier, checked against signatures gpg made (RSA and Ed25519, binary and armored keys).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -64,9 +65,9 @@ function deb(data: Buffer): Buffer {
   ]);
 }
 
-function failure(fn: () => unknown): { code: string; message: string } {
+async function failure(fn: () => unknown): Promise<{ code: string; message: string }> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     assert.ok(isLadingError(err), String(err));
     assert.doesNotMatch(err.message, /\n/);
@@ -76,9 +77,9 @@ function failure(fn: () => unknown): { code: string; message: string } {
 }
 
 describe('hostile packages', () => {
-  it('refuses data.tar paths that leave the root, and hard links that point outside it', () => {
+  it('refuses data.tar paths that leave the root, and hard links that point outside it', async () => {
     for (const name of ['../../etc/shadow', './usr/../../root/.ssh/authorized_keys']) {
-      const got = failure(() => readDeb(deb(gzipSync(rawNameTar(name))), 'evil.deb', 1024 ** 2));
+      const got = await failure(() => readDeb(deb(gzipSync(rawNameTar(name))), 'evil.deb', 1024 ** 2));
       assert.equal(got.code, 'BAD_INPUT');
       assert.match(got.message, /^evil\.deb data\.tar: the path .* leaves the root$/);
     }
@@ -86,23 +87,46 @@ describe('hostile packages', () => {
       tarEntry(item('etc/x', '', { type: 'hardlink', linkname: '../../etc/shadow' })),
       END_OF_ARCHIVE,
     ]);
-    assert.match(failure(() => readDeb(deb(gzipSync(link)), 'evil.deb', 1024 ** 2)).message, /leaves the root/);
+    assert.match((await failure(() => readDeb(deb(gzipSync(link)), 'evil.deb', 1024 ** 2))).message, /leaves the root/);
   });
 
-  it('refuses a member that inflates past the limit, a truncated archive and a non-package', () => {
+  it('refuses a member that inflates past the limit, a truncated archive and a non-package', async () => {
     const bomb = gzipSync(Buffer.concat([tarEntry(item('usr/big', 'z'.repeat(4 * 1024 ** 2))), END_OF_ARCHIVE]));
     assert.ok(bomb.length < 64 * 1024);
-    const limit = failure(() => readDeb(deb(bomb), 'bomb.deb', 1024 ** 2));
+    const limit = await failure(() => readDeb(deb(bomb), 'bomb.deb', 1024 ** 2));
     assert.equal(limit.code, 'LIMIT');
     assert.match(limit.message, /bomb\.deb: data\.tar\.gz inflates to more than 1048576 bytes/);
+    // The same through xz (Debian's default), compressed by the real xz tool.
+    const tar = Buffer.concat([tarEntry(item('usr/big', 'z'.repeat(4 * 1024 ** 2))), END_OF_ARCHIVE]);
+    const xzBomb = execFileSync('xz', ['-9', '--format=xz', '-c'], { input: tar, maxBuffer: 64 * 1024 ** 2 });
+    const xzDeb = ar([
+      ['debian-binary', Buffer.from('2.0\n')],
+      ['control.tar.gz', CONTROL],
+      ['data.tar.xz', xzBomb],
+    ]);
+    const xzLimit = await failure(() => readDeb(xzDeb, 'xzbomb.deb', 1024 ** 2));
+    assert.equal(xzLimit.code, 'LIMIT');
+    assert.match(xzLimit.message, /xzbomb\.deb: data\.tar\.xz inflates to more than 1048576 bytes/);
+    const xzCut = ar([
+      ['debian-binary', Buffer.from('2.0\n')],
+      ['control.tar.gz', CONTROL],
+      ['data.tar.xz', xzBomb.subarray(0, xzBomb.length - 20)],
+    ]);
+    assert.equal((await failure(() => readDeb(xzCut, 'xzcut.deb', 8 * 1024 ** 2))).code, 'BAD_INPUT');
     const whole = deb(gzipSync(Buffer.concat([tarEntry(item('usr/a', 'a')), END_OF_ARCHIVE])));
-    assert.equal(failure(() => readDeb(whole.subarray(0, whole.length - 40), 'cut.deb', 1024 ** 2)).code, 'BAD_INPUT');
-    assert.match(failure(() => readDeb(Buffer.from('PK\x03\x04'), 'zip.deb', 1024)).message, /not an ar archive/);
+    assert.equal(
+      (await failure(() => readDeb(whole.subarray(0, whole.length - 40), 'cut.deb', 1024 ** 2))).code,
+      'BAD_INPUT',
+    );
+    assert.match(
+      (await failure(() => readDeb(Buffer.from('PK\x03\x04'), 'zip.deb', 1024))).message,
+      /not an ar archive/,
+    );
     const truncatedTar = Buffer.concat([tarEntry(item('usr/a', 'a'.repeat(2000)))]).subarray(0, 1024);
-    assert.match(failure(() => readTar(truncatedTar, 't.tar')).message, /truncated tar/);
+    assert.match((await failure(() => readTar(truncatedTar, 't.tar'))).message, /truncated tar/);
   });
 
-  it('reads packages dpkg-deb compressed with gzip, zstd (Ubuntu) or nothing, and names xz as not read yet', async (t) => {
+  it('reads packages dpkg-deb compressed with xz (the Debian default), gzip, zstd (Ubuntu) or nothing', async (t) => {
     const dir = await tempDir(t);
     const root = join(dir, 'pkg');
     await mkdir(join(root, 'DEBIAN'), { recursive: true });
@@ -116,14 +140,7 @@ describe('hostile packages', () => {
       const out = join(dir, `libx-${compression}.deb`);
       await run('dpkg-deb', ['--root-owner-group', `-Z${compression}`, '--build', root, out]);
       const bytes = await readFile(out);
-      if (compression === 'xz') {
-        assert.match(
-          failure(() => readDeb(bytes, out, 1024 ** 2)).message,
-          /uses a compression Lading does not read yet \(xz\)/,
-        );
-        continue;
-      }
-      const deb = readDeb(bytes, out, 1024 ** 2);
+      const deb = await readDeb(bytes, out, 1024 ** 2);
       assert.deepEqual(
         deb.data.map((e) => `${e.type} ${e.path}`),
         ['directory ', 'directory usr', 'directory usr/lib', 'file usr/lib/libx.so'],
@@ -169,10 +186,13 @@ describe('the OpenPGP verifier against gpg', () => {
       }
       const keys = readKeyring(key.keyring, algo);
       const changed = document.replace('Suite: test', 'Suite: tesT');
-      assert.match(failure(() => verifyClearsigned(changed, keys, 'InRelease')).message, /does not verify/);
+      assert.match((await failure(() => verifyClearsigned(changed, keys, 'InRelease'))).message, /does not verify/);
       const stripped = document.slice(0, document.indexOf('-----BEGIN PGP SIGNATURE-----'));
-      assert.match(failure(() => verifyClearsigned(stripped, keys, 'InRelease')).message, /no signature/);
-      assert.match(failure(() => verifyClearsigned('Origin: x\n', keys, 'InRelease')).message, /not a clearsigned/);
+      assert.match((await failure(() => verifyClearsigned(stripped, keys, 'InRelease'))).message, /no signature/);
+      assert.match(
+        (await failure(() => verifyClearsigned('Origin: x\n', keys, 'InRelease'))).message,
+        /not a clearsigned/,
+      );
     }
   });
 });
