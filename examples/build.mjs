@@ -4,7 +4,7 @@
 // Node built-ins only, and every byte fixed (sorted entries, mtime 0, uid/gid 0), so the same files always give the
 // same archive and the same digests: `node examples/build.mjs --check` fails when the committed tar is stale.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,17 +16,19 @@ const TAG = 'lading-example/debian-12:latest';
 const CREATED = '2023-10-07T00:00:00Z';
 
 /** Every directory and file under `root`, as tar entries in sorted order (directories before their contents). */
-function entries(root) {
+function entries(root, replace = {}, omit = []) {
   const out = [];
   const walk = (dir) => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       const rel = relative(root, path).split('\\').join('/');
+      if (omit.some((o) => rel === o || rel.startsWith(`${o}/`))) continue;
       if (statSync(path).isDirectory()) {
         out.push({ name: `${rel}/`, mode: 0o755, body: Buffer.alloc(0), dir: true });
         walk(path);
       } else {
-        out.push({ name: rel, mode: 0o644, body: readFileSync(path), dir: false });
+        const body = replace[rel] === undefined ? readFileSync(path) : Buffer.from(replace[rel](readFileSync(path, 'utf8')));
+        out.push({ name: rel, mode: 0o644, body, dir: false });
       }
     }
   };
@@ -69,28 +71,77 @@ function tarOf(files) {
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const file = (name, body) => ({ name, mode: 0o644, body: Buffer.from(body), dir: false });
 
-export function buildExampleImage() {
-  const layer = tarOf(entries(ROOTFS));
-  const diffId = sha256(layer);
-  const config = Buffer.from(
-    `${JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      created: CREATED,
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], WorkingDir: '/app' },
-      rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
-      history: [{ created: CREATED, created_by: 'examples/build.mjs: examples/debian-12/' }],
-    })}\n`,
-  );
+/**
+ * The archive; with no options, exactly examples/debian-12.tar. The server's demo fleet builds variants of it:
+ * `replace` maps a file's path to a function of its text (a package bumped), `omit` drops paths, `tag` and
+ * `created` label the image.
+ */
+export function buildExampleImage(options = {}) {
+  const { layer, diffId, config } = imageParts(options);
   const configName = `${sha256(config)}.json`;
   const layerName = `${diffId}/layer.tar`;
-  const manifest = `${JSON.stringify([{ Config: configName, RepoTags: [TAG], Layers: [layerName] }])}\n`;
+  const manifest = `${JSON.stringify([{ Config: configName, RepoTags: [options.tag ?? TAG], Layers: [layerName] }])}\n`;
   return tarOf([
     { name: `${diffId}/`, mode: 0o755, body: Buffer.alloc(0), dir: true },
     file(layerName, layer),
     file(configName, config),
     file('manifest.json', manifest),
   ]);
+}
+
+/** The layer and the image configuration, shared by both output formats. */
+function imageParts(options) {
+  const { replace = {}, omit = [], created = CREATED } = options;
+  const layer = tarOf(entries(ROOTFS, replace, omit));
+  const diffId = sha256(layer);
+  const config = Buffer.from(
+    `${JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      created,
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], WorkingDir: '/app' },
+      rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
+      history: [{ created, created_by: 'examples/build.mjs: examples/debian-12/' }],
+    })}\n`,
+  );
+  return { layer, diffId, config };
+}
+
+/**
+ * The same image (with the same options) as an OCI image layout in `dir`, which a scan reports by its manifest
+ * digest (a `docker save` archive has none): what the server's demo fleet pushes. Returns that digest.
+ */
+export function writeExampleOciLayout(dir, options = {}) {
+  const { layer, config } = imageParts(options);
+  const blobs = join(dir, 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  const put = (bytes) => {
+    const hex = sha256(bytes);
+    writeFileSync(join(blobs, hex), bytes);
+    return { digest: `sha256:${hex}`, size: bytes.length };
+  };
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...put(config) },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...put(layer) }],
+    }),
+  );
+  const written = put(manifest);
+  const index = {
+    schemaVersion: 2,
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        ...written,
+        annotations: { 'org.opencontainers.image.ref.name': options.tag ?? TAG },
+      },
+    ],
+  };
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+  return written.digest;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
