@@ -12,6 +12,7 @@ import { registerSystemRoutes } from './api/system.js';
 import { registerTokenRoutes } from './api/tokens.js';
 import { registerAuth } from './auth/index.js';
 import type { ServerContext } from './context.js';
+import { registerEventRoutes } from './events/index.js';
 import { PROBLEM_MEDIA_TYPE, ProblemError, problemDocument, problemFromError } from './http/problem.js';
 
 /** A route module: registers its routes (and hooks) on the app. Listed in ROUTE_MODULES, never self-registering. */
@@ -25,6 +26,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerJobRoutes,
   registerIngestRoutes,
   ...READ_ROUTE_MODULES,
+  registerEventRoutes,
   registerMetricsRoutes,
   // last: the dashboard's page paths never shadow an API route
   registerDashboardRoutes,

@@ -1,0 +1,43 @@
+// Every change the server makes is one `events` row (SERVER.md section 1, "Events"): the audit log and the SIEM
+// stream read the same table. Writers call recordEvent inside the transaction that makes the change, so an event
+// exists exactly when its change does.
+import type { Kysely, Transaction } from 'kysely';
+import { encodeJson } from '../db/dialect.js';
+import type { Database } from '../db/schema.js';
+
+export interface EventInput {
+  readonly at: number;
+  readonly type: string;
+  readonly actor: { readonly kind: 'user' | 'token' | 'system'; readonly id: number | null };
+  readonly repositoryId?: number | null;
+  readonly imageId?: number | null;
+  readonly vulnerabilityId?: number | null;
+  readonly severity?: string | null;
+  /** What made the change (an HTTP request id, a job's public id): a re-run can look for it and write nothing. */
+  readonly requestId?: string | null;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export const SYSTEM_ACTOR = { kind: 'system', id: null } as const;
+
+/** Writes one event; returns its id (ids only grow: the stream's cursor). */
+export async function recordEvent(db: Kysely<Database> | Transaction<Database>, event: EventInput): Promise<number> {
+  const row = await db
+    .insertInto('events')
+    .values({
+      at: event.at,
+      type: event.type,
+      actor_kind: event.actor.kind,
+      actor_id: event.actor.id,
+      repository_id: event.repositoryId ?? null,
+      image_id: event.imageId ?? null,
+      vulnerability_id: event.vulnerabilityId ?? null,
+      severity: event.severity ?? null,
+      request_id: event.requestId ?? null,
+      data: encodeJson(event.data ?? {}),
+      created_at: event.at,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
