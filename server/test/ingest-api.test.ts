@@ -104,7 +104,10 @@ forEachDatabase((database) => {
         .where('public_id', '=', first.body.job.id)
         .executeTakeFirstOrThrow();
       assert.equal(job.kind, 'ingest');
-      assert.equal(job.dedupe_key, ingestDedupeKey(DIGEST, [reportHash, sbomHash]));
+      assert.equal(
+        job.dedupe_key,
+        ingestDedupeKey(DIGEST, [reportHash, sbomHash], { repository: REPOSITORY, track: 'default', tags: ['1.0'] }),
+      );
       const payload = JSON.parse(job.payload);
       assert.equal(payload.metadata.repository, REPOSITORY);
       assert.equal(payload.repository, REPOSITORY);
@@ -123,6 +126,18 @@ forEachDatabase((database) => {
       assert.equal(replay.body.job.id, first.body.job.id);
       assert.ok(replay.body.artifacts.every((a) => a.new === false));
       assert.deepEqual(await counts(), before);
+
+      // the same evidence placed otherwise (a new tag) is ingested again, not a replay
+      const retagged = await push(
+        [
+          ['sbom', CYCLONEDX],
+          ['report', REPORT(DIGEST)],
+        ],
+        undefined,
+        { repository: REPOSITORY, digest: DIGEST, tags: ['1.0', 'stable'] },
+      );
+      assert.equal(retagged.status, 202, retagged.text);
+      assert.notEqual(retagged.body.job.id, first.body.job.id);
 
       // the job can be read back by its URL
       const read = await server.api.get<{ id: string; state: string }>(first.body.job.url);

@@ -261,6 +261,66 @@ forEachDatabase((database) => {
       assert.equal(still.current_image_id, idOf(bundles.b.digest));
     });
 
+    it('a repository that enforces verification quarantines an image whose evidence is not verified', async () => {
+      const strict = 'registry.example:5000/acme/strict';
+      const now = server.ctx.now();
+      await server.ctx.db
+        .insertInto('repositories')
+        .values({
+          public_id: 'repo_strict',
+          name: strict,
+          name_lc: strict,
+          team_id: null,
+          source_repo: null,
+          settings: JSON.stringify({ verification: { mode: 'enforce' } }),
+          archived_at: null,
+          purge_after: null,
+          created_at: now,
+        })
+        .execute();
+      const { body, headers } = await bundleBody(
+        { repository: strict, digest: bundles.b.digest, tags: ['latest'], observedAt: '2026-11-09T00:00:00Z' },
+        [
+          ['sbom', bundles.b.sbomFile],
+          ['report', bundles.b.reportFile],
+        ],
+      );
+      const accepted = await server.api.request<{ job: { url: string } }>('POST', '/api/v1/ingest', { body, headers });
+      assert.equal(accepted.status, 202, accepted.text);
+      const job = (await server.api.get<JobView>(`${accepted.body.job.url}?wait=60`)).body;
+      assert.equal(job.state, 'failed');
+      assert.equal(job.error?.code, 'verification_failed');
+      assert.match(job.error?.message ?? '', /evidence partial .* enforces verification: .*provenance\.present absent/);
+      const repo = await server.ctx.db
+        .selectFrom('repositories')
+        .select('id')
+        .where('name', '=', strict)
+        .executeTakeFirstOrThrow();
+      const placement = await server.ctx.db
+        .selectFrom('repository_images')
+        .innerJoin('images', 'images.id', 'repository_images.image_id')
+        .select(['repository_images.is_current', 'images.state'])
+        .where('repository_images.repository_id', '=', repo.id)
+        .execute();
+      // kept (with its placement), but never current; and its tag does not move
+      assert.deepEqual(placement, [{ is_current: 0, state: 'quarantined' }]);
+      const tags = await server.ctx.db
+        .selectFrom('tags')
+        .select('current_image_id')
+        .where('repository_id', '=', repo.id)
+        .execute();
+      assert.deepEqual(tags, []);
+      const events = await server.ctx.db
+        .selectFrom('events')
+        .select('type')
+        .where('repository_id', '=', repo.id)
+        .execute();
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['image.quarantined'],
+      );
+    });
+
     it('an SBOM alone is matched by the server: the same findings as the report', async () => {
       const a = await findingKeys(bundles.a.digest);
       assert.ok(a.length > 0);

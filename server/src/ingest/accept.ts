@@ -30,10 +30,24 @@ export interface IngestAnswer {
   };
 }
 
-/** `ingest:<digest>:<sha256 of the sorted artifact hashes>`: the same evidence for the same image is one job. */
-export function ingestDedupeKey(digest: string, sha256s: readonly string[]): string {
-  const sorted = [...new Set(sha256s)].sort();
-  return `ingest:${digest}:${createHash('sha256').update(sorted.join('\n')).digest('hex')}`;
+/**
+ * `ingest:<digest>:<sha256 of the sorted artifact hashes, then the repository, track and sorted tags>`: the same
+ * evidence for the same image, placed the same way, is one job (SERVER.md gives only the digest and the artifact
+ * hashes; the placement joins them so that the same evidence pushed for another repository, or with a new tag, is
+ * ingested rather than taken for a replay). `observedAt` and the CI facts stay out: a retried CI step is a replay.
+ */
+export function ingestDedupeKey(
+  digest: string,
+  sha256s: readonly string[],
+  placement: { repository: string; track: string; tags: readonly string[] },
+): string {
+  const lines = [
+    ...[...new Set(sha256s)].sort(),
+    `repository ${placement.repository}`,
+    `track ${placement.track}`,
+    ...[...new Set(placement.tags)].sort().map((t) => `tag ${t}`),
+  ];
+  return `ingest:${digest}:${createHash('sha256').update(lines.join('\n')).digest('hex')}`;
 }
 
 /**
@@ -56,6 +70,7 @@ export async function acceptBundle(
   const dedupeKey = ingestDedupeKey(
     metadata.digest,
     parts.map((p) => p.sha256),
+    metadata,
   );
   return db.transaction().execute(async (trx) => {
     const fresh = new Set<string>();
