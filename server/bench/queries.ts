@@ -81,6 +81,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '500' },
       warmup: { type: 'string', default: '50' },
       explain: { type: 'boolean', default: false },
+      'explain-only': { type: 'boolean', default: false },
     },
   });
   if (!values.database || !values['data-dir']) {
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     `fleet: ${Number(fleet?.images)} images, ${Number(fleet?.findings)} findings (${ctx.dialect})\n\n`,
   );
   process.stdout.write('| query | c=1 p50 | c=1 p95 | c=8 p50 | c=8 p95 |\n|---|---|---|---|---|\n');
-  for (const query of canonical(inputs)) {
+  for (const query of values['explain-only'] ? [] : canonical(inputs)) {
     await timeQuery(base, token, query.url, warmup, 1);
     const one = await timeQuery(base, token, query.url, runs, 1);
     const eight = await timeQuery(base, token, query.url, runs, 8);
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
   }
   await app.close();
 
-  if (values.explain && config.database.kind === 'postgres') {
+  if ((values.explain || values['explain-only']) && config.database.kind === 'postgres') {
     await writeExplains(config.database.url, inputs, ctx.secrets.pageTokenKey);
   }
   await ctx.close();
@@ -158,7 +159,19 @@ async function main(): Promise<void> {
  */
 async function writeExplains(url: string, inputs: Inputs, tokenKey: Uint8Array): Promise<void> {
   mkdirSync(EXPLAIN_DIR, { recursive: true });
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // the server's own type parsing (connection.ts): int8 as Number, json/jsonb as raw text for decodeJson
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 2,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20
+          ? (value: string) => Number(value)
+          : oid === 114 || oid === 3802
+            ? (value: string) => value
+            : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
   let recorded: { sql: string; parameters: readonly unknown[] }[] = [];
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
