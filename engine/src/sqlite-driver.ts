@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 /**
  * One small SQLite interface over two implementations: Node's built-in `node:sqlite` where the runtime has it
- * (Node 22.13+, 24, 26: nothing native to ship, which is what lets the GitHub Action run from one bundled file on
+ * (Node 24, 26, and 22.16+ without the addon: nothing native to ship, which is what lets the GitHub Action run from one bundled file on
  * every runner OS and architecture), and the better-sqlite3 addon elsewhere (Node 20). Both are synchronous
  * and their prepared statements already share `get`/`all`/`run`/`iterate`, so statements are handed out as the
  * implementation made them (no wrapper on the hot path); only the connection-level calls differ and live here.
@@ -54,20 +54,27 @@ interface NodeSqliteDatabase {
   exec(sql: string): void;
   close(): void;
 }
-type NodeSqliteClass = new (
-  path: string,
-  options?: { readOnly?: boolean; enableForeignKeyConstraints?: boolean },
-) => NodeSqliteDatabase;
+type NodeSqliteClass = new (path: string, options?: { readOnly?: boolean; timeout?: number }) => NodeSqliteDatabase;
+
+/** better-sqlite3's default busy timeout, given to node:sqlite too so both wait the same for a lock. */
+const BUSY_TIMEOUT_MS = 5000;
 
 let chosen: { name: 'node:sqlite'; open: NodeSqliteClass } | { name: 'better-sqlite3' } | undefined;
 
 /**
  * `node:sqlite` when the runtime has a usable one, else better-sqlite3. Usable means unflagged and new enough to
- * report `isTransaction` (Node 22.16+/24+): the store needs it to tell a snapshot from a nested read. Node 26
- * renamed `DatabaseSync` to `Database` (DEP0210); either name is taken.
+ * report `isTransaction` (Node 22.16+/24+): the store needs it to tell a snapshot from a nested read. On Node 22 it
+ * still prints an ExperimentalWarning on every run, so there better-sqlite3 stays first when it is installed (the
+ * CLI's dependency), and node:sqlite serves only where the addon is absent. Node 26 renamed `DatabaseSync` to
+ * `Database` (DEP0210); either name is taken.
  */
 function choose(): NonNullable<typeof chosen> {
   if (chosen) return chosen;
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 23 && addonInstalled()) {
+    chosen = { name: 'better-sqlite3' };
+    return chosen;
+  }
   let builtin: { Database?: unknown; DatabaseSync?: unknown } | undefined;
   try {
     builtin = process.getBuiltinModule?.('node:sqlite') as typeof builtin;
@@ -80,6 +87,15 @@ function choose(): NonNullable<typeof chosen> {
       ? { name: 'node:sqlite', open }
       : { name: 'better-sqlite3' };
   return chosen;
+}
+
+function addonInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('better-sqlite3');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `isTransaction` is an instance getter, so a throwaway in-memory connection is asked. */
@@ -106,8 +122,9 @@ export function sqliteDriverName(): SqliteDriverName {
 export function openSqlite(path: string, options: OpenOptions = {}): SqliteDatabase {
   const driver = choose();
   if (driver.name === 'node:sqlite') {
-    // foreign keys stay as SQLite's default (off), as better-sqlite3 leaves them: the store declares none anyway
-    return new NodeSqlite(new driver.open(path, { readOnly: options.readonly === true }));
+    // the same busy timeout better-sqlite3 sets by default (node:sqlite's is 0: a reader opening while an update
+    // holds the lock would fail at once with "database is locked" instead of waiting its turn)
+    return new NodeSqlite(new driver.open(path, { readOnly: options.readonly === true, timeout: BUSY_TIMEOUT_MS }));
   }
   const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
   return wrapBetterSqlite3(new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {}));
