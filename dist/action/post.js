@@ -859,6 +859,11 @@ CREATE TABLE IF NOT EXISTS epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, perc
 import { createRequire } from "node:module";
 function choose() {
   if (chosen) return chosen;
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 23 && addonInstalled()) {
+    chosen = { name: "better-sqlite3" };
+    return chosen;
+  }
   let builtin;
   try {
     builtin = process.getBuiltinModule?.("node:sqlite");
@@ -868,6 +873,14 @@ function choose() {
   const open3 = builtin?.Database ?? builtin?.DatabaseSync;
   chosen = typeof open3 === "function" && reportsTransactions(open3) ? { name: "node:sqlite", open: open3 } : { name: "better-sqlite3" };
   return chosen;
+}
+function addonInstalled() {
+  try {
+    createRequire(import.meta.url).resolve("better-sqlite3");
+    return true;
+  } catch {
+    return false;
+  }
 }
 function reportsTransactions(open3) {
   try {
@@ -882,7 +895,7 @@ function reportsTransactions(open3) {
 function openSqlite(path, options2 = {}) {
   const driver = choose();
   if (driver.name === "node:sqlite") {
-    return new NodeSqlite(new driver.open(path, { readOnly: options2.readonly === true }));
+    return new NodeSqlite(new driver.open(path, { readOnly: options2.readonly === true, timeout: BUSY_TIMEOUT_MS }));
   }
   const Database = createRequire(import.meta.url)("better-sqlite3");
   return wrapBetterSqlite3(new Database(path, options2.readonly ? { readonly: true, fileMustExist: true } : {}));
@@ -890,10 +903,11 @@ function openSqlite(path, options2 = {}) {
 function wrapBetterSqlite3(db) {
   return new BetterSqlite(db);
 }
-var chosen, BetterSqlite, NodeSqlite;
+var BUSY_TIMEOUT_MS, chosen, BetterSqlite, NodeSqlite;
 var init_sqlite_driver = __esm({
   "../engine/src/sqlite-driver.ts"() {
     "use strict";
+    BUSY_TIMEOUT_MS = 5e3;
     BetterSqlite = class {
       constructor(db) {
         this.db = db;
