@@ -15,7 +15,9 @@ import {
   type TestRegistry,
 } from '../../engine/test/helpers/registry.js';
 import { encodeJson } from '../src/db/dialect.js';
+import { registerIngestJob } from '../src/ingest/process.js';
 import { isForbiddenAddress, REGISTRIES_SETTING, type RegistryRule } from '../src/ingest/pull.js';
+import { blobStoreOf } from '../src/ingest/store.js';
 import { forEachDatabase, startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -29,6 +31,7 @@ let registry: TestRegistry;
 let digest: string;
 let work: string;
 let redirector: { host: string; close(): Promise<void> };
+let publicPem: string;
 
 before(async () => {
   registry = await startRegistry(cleanup);
@@ -37,6 +40,7 @@ before(async () => {
   digest = image.digest;
   work = await mkdtemp(join(tmpdir(), 'lading-pull-'));
   const pair = generateCosignKeyPair('pw');
+  publicPem = pair.publicPem;
   await writeFile(join(work, 'k.key'), pair.privatePem);
   await writeFile(
     join(work, 'bom.json'),
@@ -113,7 +117,12 @@ forEachDatabase((database) => {
   describe('POST /api/v1/ingest/pull', () => {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer({ database, runJobs: false });
+      server = await startTestServer({
+        database,
+        // no vulnerability data here: the job matches nothing and judges the pulled evidence
+        jobHandlers: (runner, ctx) =>
+          registerIngestJob(runner, ctx, blobStoreOf(ctx), { vulndbDir: join(work, 'no-vulndb') }),
+      });
     });
     after(() => server.close());
 
@@ -152,6 +161,43 @@ forEachDatabase((database) => {
       assert.equal(again.body.job.id, res.body.job.id);
     });
 
+    it("the ingest job judges the pulled signature with the repository's trusted key", async () => {
+      const now = server.ctx.now();
+      await server.ctx.db
+        .insertInto('trusted_keys')
+        .values({
+          public_id: 'key_ci',
+          repository_pattern: `${registry.host}/acme/*`,
+          algorithm: 'ecdsa-p256',
+          public_key_pem: publicPem,
+          fingerprint: 'ci',
+          keyless_issuer: null,
+          keyless_identity: null,
+          revoked_at: null,
+          created_at: now,
+        })
+        .execute();
+      await allow([{ host: registry.host, insecure: true, allowPrivate: true }]);
+      // new tags make a new placement, hence a new job that sees the key
+      const res = await server.api.post<{ job: { url: string } }>('/api/v1/ingest/pull', {
+        image: `${registry.host}/acme/api@${digest}`,
+        tags: ['signed'],
+      });
+      assert.equal(res.status, 202, res.text);
+      const job = await server.api.get<{ state: string; error: unknown }>(`${res.body.job.url}?wait=60`);
+      assert.equal(job.body.state, 'succeeded', JSON.stringify(job.body.error));
+      const checks = await server.ctx.db
+        .selectFrom('verifications')
+        .innerJoin('images', 'images.id', 'verifications.image_id')
+        .select(['verifications.check', 'verifications.result', 'verifications.key_id'])
+        .where('images.digest', '=', digest)
+        .execute();
+      const byName = Object.fromEntries(checks.map((c) => [c.check, c]));
+      assert.deepEqual(byName['image.signature'], { check: 'image.signature', result: 'pass', key_id: 'key_ci' });
+      assert.equal(byName['sbom.present']?.result, 'pass');
+      assert.equal(byName['provenance.present']?.result, 'absent');
+    });
+
     it('refuses tags, registries off the allowlist, private addresses and redirects to one: 422/403', async () => {
       await allow([{ host: registry.host, insecure: true, allowPrivate: true }]);
       const tagged = await pull(`${registry.host}/acme/api:1.0`);
@@ -181,7 +227,7 @@ forEachDatabase((database) => {
       assert.match(String(redirected.body.detail), /169\.254\.169\.254/);
 
       const rows = await server.ctx.db.selectFrom('jobs').select('id').where('kind', '=', 'ingest').execute();
-      assert.equal(rows.length, 1, 'only the allowed pull made a job');
+      assert.equal(rows.length, 2, 'only the allowed pulls made jobs');
     });
   });
 });
