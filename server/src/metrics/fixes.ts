@@ -72,6 +72,7 @@ function fixQuery(db: Kysely<Database>, filters: FixFilters) {
       'e.resolved_image_id',
       'x.package_name',
       'x.track',
+      'x.repository_id',
       'x.cve_published_at',
       'r.name as repository',
       'v.vuln_id',
@@ -148,12 +149,7 @@ export async function* allFixes(db: Kysely<Database>, filters: FixFilters, batch
 
 async function fixOf(db: Kysely<Database>, row: FixRow): Promise<Fix> {
   const resolvedAt = row.resolved_at as number;
-  const previous = await db
-    .selectFrom('builds')
-    .select(['source_commit'])
-    .where('image_id', '=', row.opened_image_id)
-    .orderBy('id', 'desc')
-    .executeTakeFirst();
+  const previous = await previousBuildCommit(db, row);
   return {
     vulnerability: row.vuln_id,
     severity: row.severity,
@@ -177,7 +173,7 @@ async function fixOf(db: Kysely<Database>, row: FixRow): Promise<Fix> {
             runUrl: row.run_url,
             builder: row.builder_id,
             sourceRepo: row.source_repo,
-            previousCommit: previous?.source_commit ?? null,
+            previousCommit: previous,
           },
     timeToFixDays: round2((resolvedAt - row.opened_at) / DAY_MS),
     timeFromFixAvailableDays:
@@ -185,6 +181,33 @@ async function fixOf(db: Kysely<Database>, row: FixRow): Promise<Fix> {
     cvePublishedAt: row.cve_published_at === null ? null : isoTime(row.cve_published_at),
     fixFirstSeenAt: row.fix_first_seen_at === null ? null : isoTime(row.fix_first_seen_at),
   };
+}
+
+/**
+ * The commit of the build the resolving image replaced: the image first seen on the track just before it, when a
+ * provenance named its commit.
+ */
+async function previousBuildCommit(db: Kysely<Database>, row: FixRow): Promise<string | null> {
+  if (row.resolved_image_id === null) return null;
+  const placed = await db
+    .selectFrom('repository_images')
+    .select(['repository_id', 'first_seen_at'])
+    .where('image_id', '=', row.resolved_image_id)
+    .where('track', '=', row.track)
+    .where('repository_id', '=', row.repository_id)
+    .executeTakeFirst();
+  if (!placed) return null;
+  const before = await db
+    .selectFrom('repository_images as ri')
+    .innerJoin('builds as b', 'b.image_id', 'ri.image_id')
+    .select(['b.source_commit'])
+    .where('ri.repository_id', '=', placed.repository_id)
+    .where('ri.track', '=', row.track)
+    .where('ri.first_seen_at', '<', placed.first_seen_at)
+    .orderBy('ri.first_seen_at', 'desc')
+    .orderBy('b.id', 'desc')
+    .executeTakeFirst();
+  return before?.source_commit ?? null;
 }
 
 /** Where the package sat in an image: its type and the position of its layer (null when unknown or absent). */

@@ -9,6 +9,9 @@ import { currentImages, DAY_MS } from './compute.js';
 import { dayStart, weekStart } from './daily.js';
 import type { MetricsScope } from './scope.js';
 
+/** Trend points a summary keeps (half a year of weeks, the CLI's default). */
+const TREND_KEEP = 26;
+
 export interface StoredSummary {
   scope: string;
   week: string;
@@ -94,6 +97,23 @@ export async function storeWeeklySummary(
     now: new Date(now),
     period: { start: new Date(periodStart), end: new Date(end) },
   });
+  // the trend: the scope's daily points (metrics_daily) before the period's end, the newest 26
+  const daily = await db
+    .selectFrom('metrics_daily')
+    .select(['day', 'critical', 'high', 'medium'])
+    .where('scope', '=', scope.key)
+    .where('day', '<', end)
+    .orderBy('day', 'desc')
+    .limit(TREND_KEEP)
+    .execute();
+  if (daily.length > 0) {
+    summary.trend = daily.reverse().map((d) => ({
+      date: new Date(Number(d.day)).toISOString().slice(0, 10),
+      critical: d.critical,
+      high: d.high,
+      medium: d.medium,
+    }));
+  }
   // the server's sources: the counted digests (the CLI's form names report files, which the server has not)
   summary.sources = images.map((image) => `${names.get(image.repositoryId)}@${image.digest}`).sort();
   const document = renderWeeklySummary(summary);
