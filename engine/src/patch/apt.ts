@@ -95,7 +95,7 @@ function configuredSources(view: RootView): AptSource[] {
           const end = rest.indexOf(']');
           for (const option of splitWords(rest.slice(1, end))) {
             const [key, value] = option.split('=');
-            if (key === 'signed-by' && value) signedBy.push(...value.split(','));
+            if (key === 'signed-by' && value) for (const path of value.split(',')) signedBy.push(path);
           }
           rest = rest.slice(end + 1).trim();
         }

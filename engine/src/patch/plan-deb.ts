@@ -146,7 +146,7 @@ export async function planDebian(
       }
       for (const s of got.deb.scripts) entry.scripts.push(`${deb.name}: ${s}`);
       for (const t of got.deb.triggers) entry.triggers.push(`${deb.name}: ${t}`);
-      entry.conffiles.push(...got.deb.conffiles);
+      for (const conffile of got.deb.conffiles) entry.conffiles.push(conffile);
       if (entry.verdict === 'apply' && (got.deb.scripts.length > 0 || got.deb.unsafeTriggers.length > 0)) {
         entry.verdict = 'needs-scripts';
         entry.reason =

@@ -98,7 +98,7 @@ export class RootView {
         const target = node.linkname.startsWith('/') ? node.linkname.split('/') : [...out, ...node.linkname.split('/')];
         const resolved = this.resolveDir(target, depth + 1);
         out.length = 0;
-        if (resolved !== '') out.push(...resolved.split('/'));
+        if (resolved !== '') for (const part of resolved.split('/')) out.push(part);
         continue;
       }
       out.push(part);

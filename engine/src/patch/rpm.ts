@@ -127,7 +127,7 @@ function keysOf(view: RootView, repo: RpmRepo, given: Buffer[] | undefined): Pub
     if (!url.startsWith('file:///')) continue;
     const path = view.resolveParent(url.slice('file:///'.length));
     const bytes = view.content(path);
-    if (bytes) keys.push(...readKeyring(bytes, `/${path}`));
+    if (bytes) for (const key of readKeyring(bytes, `/${path}`)) keys.push(key);
   }
   return keys;
 }

@@ -406,9 +406,13 @@ interface ImageTarget {
 function parseImageTarget(image: string): ImageTarget {
   const lastPart = image.slice(image.lastIndexOf('/') + 1);
   if (image.includes('@') || lastPart.includes(':')) {
-    throw new LadingError('USAGE', `${image}: name the repository only (REGISTRY/REPOSITORY); tags go in --tag`, {
-      option: 'image',
-    });
+    throw new LadingError(
+      'USAGE',
+      `${image}: name the repository only (REGISTRY/REPOSITORY) and give its tags separately`,
+      {
+        option: 'image',
+      },
+    );
   }
   let ref: ReturnType<typeof parseReference>;
   try {
