@@ -14,6 +14,8 @@ import { registerAuth } from './auth/index.js';
 import type { ServerContext } from './context.js';
 import { registerEventRoutes } from './events/index.js';
 import { PROBLEM_MEDIA_TYPE, ProblemError, problemDocument, problemFromError } from './http/problem.js';
+import { registerNotificationRuleRoutes } from './notify/index.js';
+import { registerVulndataRoutes } from './vulndata/index.js';
 
 /** A route module: registers its routes (and hooks) on the app. Listed in ROUTE_MODULES, never self-registering. */
 export type RouteModule = (app: FastifyInstance, ctx: ServerContext) => void | Promise<void>;
@@ -27,7 +29,9 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerIngestRoutes,
   ...READ_ROUTE_MODULES,
   registerEventRoutes,
+  registerVulndataRoutes,
   registerMetricsRoutes,
+  registerNotificationRuleRoutes,
   // last: the dashboard's page paths never shadow an API route
   registerDashboardRoutes,
 ];

@@ -5,6 +5,7 @@ import type { SqlDialect } from './dialect.js';
 import { initialMigration } from './migrations/0001_initial.js';
 import { readIndexesMigration } from './migrations/0002_read_indexes.js';
 import { metricsMigration } from './migrations/0003_metrics.js';
+import { notifyMigration } from './migrations/0005_notify.js';
 import type { Database } from './schema.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
@@ -12,6 +13,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0001_initial': initialMigration(dialect),
     '0002_read_indexes': readIndexesMigration(dialect),
     '0003_metrics': metricsMigration(dialect),
+    '0005_notify': notifyMigration(dialect),
   };
 }
 

@@ -433,6 +433,35 @@ export interface NodesTable {
   created_at: Millis;
 }
 
+// ---- notifications (0005) ----
+export type NotificationChannel = 'webhook' | 'slack' | 'teams' | 'email';
+export type NotificationState = 'pending' | 'sending' | 'sent' | 'failed' | 'dead' | 'unknown';
+export interface NotificationRulesTable {
+  id: Generated<number>;
+  name: string;
+  channel: NotificationChannel;
+  target_enc: string;
+  secret_enc: string | null;
+  filter: Json;
+  enabled: Defaulted<Flag>;
+  created_by: number | null;
+  updated_at: Millis;
+  created_at: Millis;
+}
+export interface NotificationsTable {
+  id: Generated<number>;
+  rule_id: number;
+  event_id: number | null;
+  dedupe_key: string;
+  state: Defaulted<NotificationState>;
+  attempts: Defaulted<number>;
+  next_attempt_at: Millis;
+  last_error: string | null;
+  payload: Json;
+  sent_at: Millis | null;
+  created_at: Millis;
+}
+
 export interface Database {
   users: UsersTable;
   teams: TeamsTable;
@@ -469,4 +498,6 @@ export interface Database {
   events: EventsTable;
   jobs: JobsTable;
   nodes: NodesTable;
+  notification_rules: NotificationRulesTable;
+  notifications: NotificationsTable;
 }

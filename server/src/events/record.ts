@@ -1,9 +1,10 @@
 // Every change the server makes is one `events` row (SERVER.md section 1, "Events"): the audit log and the SIEM
 // stream read the same table. Writers call recordEvent inside the transaction that makes the change, so an event
-// exists exactly when its change does.
+// exists exactly when its change does, and so do the notifications it triggers (the outbox).
 import type { Kysely, Transaction } from 'kysely';
 import { encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { queueNotifications } from '../notify/outbox.js';
 
 export interface EventInput {
   readonly at: number;
@@ -39,5 +40,16 @@ export async function recordEvent(db: Kysely<Database> | Transaction<Database>, 
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return Number(row.id);
+  const id = Number(row.id);
+  // the outbox: a matching rule's delivery is queued in this same transaction (SERVER.md section 1)
+  await queueNotifications(db, event.at, {
+    id,
+    at: event.at,
+    type: event.type,
+    severity: event.severity ?? null,
+    repositoryId: event.repositoryId ?? null,
+    vulnerabilityId: event.vulnerabilityId ?? null,
+    data: event.data ?? {},
+  });
+  return id;
 }
