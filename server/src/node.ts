@@ -13,10 +13,12 @@ import { registerJobHandlers } from './jobs/handlers.js';
 import { JobRunner, type RunnerOptions } from './jobs/runner.js';
 import { parseSchedules, type Schedule } from './jobs/schedules.js';
 import { type NodeServices, startNodeServices } from './jobs/services.js';
+import { type JobThread, startJobThread } from './jobs/thread.js';
 import { METRICS_SCHEDULES } from './metrics/jobs.js';
+import { VULNDATA_SCHEDULES } from './vulndata/index.js';
 
 /** The scheduled jobs (five-field cron, UTC). A feature adds its line here and its handler in jobs/handlers.ts. */
-export const SCHEDULES: readonly Schedule[] = [...METRICS_SCHEDULES];
+export const SCHEDULES: readonly Schedule[] = [...METRICS_SCHEDULES, ...VULNDATA_SCHEDULES];
 
 export interface NodeOptions extends ContextOptions {
   readonly runner?: RunnerOptions;
@@ -25,13 +27,24 @@ export interface NodeOptions extends ContextOptions {
   readonly extraSchedules?: readonly Schedule[];
   readonly heartbeatMs?: number;
   readonly staleMs?: number;
+  /**
+   * Run jobs, the janitor and the schedules in a worker thread with its own connection (default: the embedded mode,
+   * SQLite with role all, so matching never blocks the API). Handlers in the thread come from jobs/handlers.ts and
+   * `extraHandlersModule`; `extraHandlers` functions cannot cross threads.
+   */
+  readonly jobThread?: boolean;
+  readonly extraHandlersModule?: string;
+  /** Added to Date.now() in the job thread (tests place cron ticks with it; `now` cannot cross threads). */
+  readonly threadClockOffsetMs?: number;
 }
 
 export interface ServerNode {
   readonly ctx: ServerContext;
   /** The HTTP address (every role listens: the worker for its probes only). */
   readonly url: string;
+  /** The in-process runner (role worker, or all on PostgreSQL); undefined with a job thread or role api. */
   readonly runner: JobRunner | undefined;
+  readonly jobThread: JobThread | undefined;
   readonly services: NodeServices;
   /** Stops claiming, lets running jobs settle, leaves `nodes`, closes HTTP and the database. */
   close(): Promise<void>;
@@ -43,16 +56,31 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
   const schedules = parseSchedules([...SCHEDULES, ...(options.extraSchedules ?? [])]);
   let app: FastifyInstance | undefined;
   let runner: JobRunner | undefined;
+  let jobThread: JobThread | undefined;
+  const threaded = config.role !== 'api' && (options.jobThread ?? (ctx.dialect === 'sqlite' && config.role === 'all'));
   try {
     app = await buildApp(ctx, config.role === 'worker' ? { routes: [registerSystemRoutes] } : {});
     await app.listen({ host: config.listen.host, port: config.listen.port });
-    if (config.role !== 'api') {
+    if (threaded) {
+      const { backoffMs: _functionsStayHere, ...runnerData } = options.runner ?? {};
+      jobThread = await startJobThread(ctx, {
+        config,
+        version: LADING_VERSION,
+        schedules: [...SCHEDULES, ...(options.extraSchedules ?? [])],
+        runner: runnerData,
+        ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+        ...(options.staleMs === undefined ? {} : { staleMs: options.staleMs }),
+        ...(options.threadClockOffsetMs === undefined ? {} : { clockOffsetMs: options.threadClockOffsetMs }),
+        ...(options.extraHandlersModule === undefined ? {} : { extraHandlersModule: options.extraHandlersModule }),
+      });
+    } else if (config.role !== 'api') {
       runner = new JobRunner(ctx, options.runner);
       registerJobHandlers(runner, ctx);
       options.extraHandlers?.(runner, ctx);
       runner.start();
     }
   } catch (error) {
+    await jobThread?.stop();
     await runner?.stop();
     await app?.close();
     await ctx.close();
@@ -62,6 +90,7 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
     role: config.role,
     version: LADING_VERSION,
     schedules,
+    background: config.role !== 'api' && !threaded,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
     ...(options.staleMs === undefined ? {} : { staleMs: options.staleMs }),
   });
@@ -73,8 +102,10 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
     ctx,
     url: `http://${host}:${port}`,
     runner,
+    jobThread,
     services,
     close: async () => {
+      await jobThread?.stop();
       await runner?.stop();
       await services.stop();
       await started.close();

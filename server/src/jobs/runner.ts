@@ -1,6 +1,6 @@
 // The embedded job runner: claims jobs of the kinds it has handlers for, runs up to `concurrency` at once, keeps
 // their leases alive while they work, and records success, retry (with backoff) or failure. It runs in the server
-// process for now; SERVER.md section 3's worker_threads split (so matching never blocks the API) is still to come.
+// process (roles worker, and all on PostgreSQL) or in the embedded mode's job thread (jobs/thread.ts).
 import type { ServerContext } from '../context.js';
 import { decodeJson } from '../db/dialect.js';
 import {
@@ -117,6 +117,7 @@ export class JobRunner {
         continue;
       }
       let job: JobRow | undefined;
+      const seen = this.#ctx.jobSignals.enqueueCount;
       try {
         job = await this.#claim();
       } catch (error) {
@@ -128,7 +129,7 @@ export class JobRunner {
         this.#active.add(running);
         continue;
       }
-      await this.#ctx.jobSignals.nextEnqueue(this.#pollMs, stopping);
+      await this.#ctx.jobSignals.nextEnqueue(this.#pollMs, stopping, seen);
     }
   }
 

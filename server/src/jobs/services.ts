@@ -14,6 +14,8 @@ export interface NodeServicesOptions {
   readonly heartbeatMs?: number;
   /** A node silent this long is dead (default 60 s: four missed heartbeats). */
   readonly staleMs?: number;
+  /** Run the janitor and the scheduler (default: unless role is api; false where a job thread does it). */
+  readonly background?: boolean;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -29,7 +31,7 @@ export interface NodeServices {
 export function startNodeServices(ctx: ServerContext, options: NodeServicesOptions): NodeServices {
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
-  const runsJobs = options.role !== 'api';
+  const runsJobs = options.background ?? options.role !== 'api';
   const node = { id: ctx.nodeId, role: options.role, version: options.version };
   let current: Promise<void> = Promise.resolve();
   let stopped = false;

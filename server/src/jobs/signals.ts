@@ -3,8 +3,13 @@
 // the database stays the truth (another process's changes are seen at the next poll).
 import { EventEmitter } from 'node:events';
 
+/** A wake-up, as forwarded between the API thread and the job thread (jobs/thread.ts). */
+export type JobSignal = { readonly type: 'enqueued' } | { readonly type: 'changed'; readonly publicId: string };
+
 export class JobSignals {
   readonly #events = new EventEmitter();
+  readonly #subscribers = new Set<(signal: JobSignal) => void>();
+  #enqueues = 0;
 
   constructor() {
     // every long-poll adds a listener; hundreds of concurrent CI waits are normal
@@ -13,16 +18,34 @@ export class JobSignals {
 
   /** Something was enqueued (call after the enqueuing transaction committed). */
   enqueued(): void {
+    this.#enqueues++;
     this.#events.emit('enqueued');
+    for (const listener of this.#subscribers) listener({ type: 'enqueued' });
   }
 
   /** A job changed state. */
   changed(publicId: string): void {
     this.#events.emit(`job:${publicId}`);
+    for (const listener of this.#subscribers) listener({ type: 'changed', publicId });
   }
 
-  /** Resolves on the next enqueue, or after `ms`, or when `signal` aborts. */
-  nextEnqueue(ms: number, signal?: AbortSignal): Promise<void> {
+  /** Every signal of this thread, for forwarding to another thread; returns the unsubscribe. */
+  subscribe(listener: (signal: JobSignal) => void): () => void {
+    this.#subscribers.add(listener);
+    return () => this.#subscribers.delete(listener);
+  }
+
+  /** How many enqueues were signalled so far: read it before looking for work, pass it to nextEnqueue. */
+  get enqueueCount(): number {
+    return this.#enqueues;
+  }
+
+  /**
+   * Resolves on the next enqueue, or after `ms`, or when `signal` aborts; at once when an enqueue was signalled
+   * since `seen` (so an enqueue that lands while the runner is busy claiming is not slept through).
+   */
+  nextEnqueue(ms: number, signal?: AbortSignal, seen?: number): Promise<void> {
+    if (seen !== undefined && seen !== this.#enqueues) return Promise.resolve();
     return this.#wait('enqueued', ms, signal);
   }
 

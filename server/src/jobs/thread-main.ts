@@ -1,0 +1,51 @@
+// Inside the job thread (SERVER.md section 3, "Embedded mode"): its own context, so its own database connection,
+// the job runner with every registered handler, and the node's background duties (heartbeat, janitor, schedules).
+// Matching and other CPU-heavy handlers then never block the API's event loop. Talks to the API thread only through
+// wake-ups: 'enqueued' in, 'changed' out (jobs/thread.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import { createContext } from '../context.js';
+import { registerJobHandlers } from './handlers.js';
+import { JobRunner } from './runner.js';
+import { parseSchedules } from './schedules.js';
+import { startNodeServices } from './services.js';
+import type { JobThreadData, ThreadMessage } from './thread.js';
+
+const data = workerData as JobThreadData;
+const port = parentPort;
+if (!port) throw new Error('thread-main runs only as a worker thread');
+
+const offset = data.clockOffsetMs ?? 0;
+const ctx = await createContext(data.config, offset === 0 ? {} : { now: () => Date.now() + offset });
+const runner = new JobRunner(ctx, data.runner ?? {});
+registerJobHandlers(runner, ctx);
+if (data.extraHandlersModule) {
+  // test processes add their own kinds: a module exporting registerExtraHandlers(runner, ctx)
+  const extra = (await import(data.extraHandlersModule)) as {
+    registerExtraHandlers: (r: JobRunner, c: typeof ctx) => void;
+  };
+  extra.registerExtraHandlers(runner, ctx);
+}
+ctx.jobSignals.subscribe((signal) => {
+  if (signal.type === 'changed')
+    port.postMessage({ type: 'changed', publicId: signal.publicId } satisfies ThreadMessage);
+});
+port.on('message', (message: ThreadMessage) => {
+  if (message.type === 'enqueued') ctx.jobSignals.enqueued();
+  if (message.type === 'stop') {
+    void (async () => {
+      await runner.stop();
+      await services.stop();
+      await ctx.close();
+      port.postMessage({ type: 'stopped' } satisfies ThreadMessage);
+    })();
+  }
+});
+runner.start();
+const services = startNodeServices(ctx, {
+  role: 'worker',
+  version: data.version,
+  schedules: parseSchedules(data.schedules),
+  ...(data.heartbeatMs === undefined ? {} : { heartbeatMs: data.heartbeatMs }),
+  ...(data.staleMs === undefined ? {} : { staleMs: data.staleMs }),
+});
+port.postMessage({ type: 'ready', nodeId: ctx.nodeId, kinds: [...runner.kinds] } satisfies ThreadMessage);
