@@ -146,6 +146,9 @@ export async function pullEvidence(
   const rule = input.rules.find((r) => r.host === registry);
   if (!rule) throw refuse(403, `registry ${registry} is not on this server's pull allowlist`);
   const guard = pullGuard(input.rules);
+  // Judged once before any request as well (the registry host itself), so that a refusal is certain to be the
+  // guard's even before the registry client's own connections consult it.
+  await precheck(guard, registry);
   const client = new RegistryClient({
     insecureRegistries: rule.insecure ? [registry] : [],
     // never the server's own docker credentials
@@ -224,6 +227,22 @@ export async function pullEvidence(
     );
   }
   return parts;
+}
+
+async function precheck(guard: ReturnType<typeof pullGuard>, registry: string): Promise<void> {
+  const url = new URL(`http://${registry}/`);
+  guard.checkUrl(url);
+  const host = hostOf(url);
+  if (isIP(host)) return;
+  await new Promise<void>((resolve, reject) => {
+    const callback = (err: Error | null) =>
+      err ? reject(guard.refusal ?? refuse(422, `${registry}: ${oneLine(err.message)}`, 'image')) : resolve();
+    (guard.lookup as unknown as (h: string, o: { all: boolean }, cb: (err: Error | null) => void) => void)(
+      host,
+      { all: true },
+      callback,
+    );
+  });
 }
 
 interface Manifest {
