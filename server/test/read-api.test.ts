@@ -278,6 +278,14 @@ forEachDatabase((kind) => {
         repo.body.tracks.map((t) => t.current),
         [NEW],
       );
+      const events = await server.api.get<{ items: { type: string; image: string }[] }>(
+        '/api/v1/repositories/ghcr.io%2Facme%2Fapi/events',
+      );
+      assert.equal(events.status, 200, events.text);
+      assert.deepEqual(
+        events.body.items.map((e) => [e.type, e.image]),
+        [['image.ingested', OLD]],
+      );
       const byName = await server.api.get<{ name: string }>('/api/v1/repositories/ghcr.io%2Facme%2Fapi');
       assert.equal(byName.status, 200, byName.text);
       assert.equal(byName.body.name, 'ghcr.io/acme/api');
@@ -297,6 +305,7 @@ forEachDatabase((kind) => {
         `/api/v1/diff?to=${OTHER}`,
         `/api/v1/diff?from=${OTHER}&to=${NEW}`,
         '/api/v1/repositories/docker.io%2Fother%2Fthing',
+        '/api/v1/repositories/docker.io%2Fother%2Fthing/events',
       ]) {
         assert.equal((await asTeam(path)).status, 404, path);
       }

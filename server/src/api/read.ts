@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { registerArtifactRoutes } from './artifacts.js';
 import { registerDiffRoutes } from './diff.js';
+import { registerEventRoutes } from './events.js';
 import { registerGateRoutes } from './gates.js';
 import { registerImageRoutes } from './images.js';
 import { registerPackageRoutes } from './packages.js';
@@ -14,6 +15,7 @@ export const READ_ROUTE_MODULES: readonly ((app: FastifyInstance, ctx: ServerCon
   registerImageRoutes,
   registerArtifactRoutes,
   registerRepositoryRoutes,
+  registerEventRoutes,
   registerVulnerabilityRoutes,
   registerPackageRoutes,
   registerSearchRoutes,
