@@ -6,6 +6,7 @@ import AjvModule from 'ajv';
 import addFormats from 'ajv-formats';
 import { ROUTE_MODULES } from '../src/app.js';
 import { createApiToken } from '../src/auth/index.js';
+import { insertGrant, insertTeam } from '../src/auth/store.js';
 import { registerIngestJob } from '../src/ingest/process.js';
 import { blobStoreOf } from '../src/ingest/store.js';
 import { enqueue } from '../src/jobs/queue.js';
@@ -62,6 +63,7 @@ before(async () => {
     { rootfs: 'alpine-a', provenance: { commit: C1, runId: '1004' } },
     { rootfs: 'alpine-b', provenance: { commit: C5, runId: '1005' } },
     { rootfs: 'alpine-b' },
+    { rootfs: 'alpine-a' }, // build 7: pushed under enforced verification, quarantined
   ]);
 });
 after(() => history.dispose());
@@ -97,7 +99,7 @@ forEachDatabase((database) => {
       assert.equal(job.body.state, 'succeeded', JSON.stringify(job.body.error));
       return job.body;
     }
-    async function ingestBuild(index: number): Promise<void> {
+    async function ingestBuild(index: number, expect: 'succeeded' | 'failed' = 'succeeded'): Promise<void> {
       const build = history.builds[index - 1];
       assert.ok(build);
       const parts: [string, string][] = [['report', build.reportFile]];
@@ -113,7 +115,11 @@ forEachDatabase((database) => {
       );
       const accepted = await api.request<{ job: { url: string } }>('POST', '/api/v1/ingest', { body, headers });
       assert.equal(accepted.status, 202, accepted.text);
-      await waitJob(accepted.body.job.url);
+      if (expect === 'succeeded') await waitJob(accepted.body.job.url);
+      else {
+        const job = await api.get<{ state: string }>(`${accepted.body.job.url}?wait=60`);
+        assert.equal(job.body.state, expect);
+      }
     }
     async function recordDay(): Promise<void> {
       const job = await enqueue(server.ctx.db, clock.ms, { kind: METRICS_DAILY });
@@ -389,6 +395,78 @@ forEachDatabase((database) => {
       assert.equal((await api.get('/api/v1/summaries/weekly/2026-W60?scope=fleet')).status, 400);
       assert.equal((await api.get('/api/v1/summaries/weekly/2026-W40?scope=fleet')).status, 404);
       assert.equal((await api.post('/api/v1/summaries/weekly', { week: '2027-W01' })).status, 400);
+    });
+
+    it("team and caller scopes: a team's metrics are its repositories'; a reader of other repositories sees none of them", async () => {
+      const team = await server.ctx.db
+        .insertInto('teams')
+        .values({ name: 'payments', created_at: clock.ms })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await server.ctx.db
+        .updateTable('repositories')
+        .set({ team_id: team.id })
+        .where('name', '=', REPOSITORY)
+        .execute();
+      const byTeam = await api.get<FleetMetrics>('/api/v1/metrics?scope=team:payments');
+      assert.equal(byTeam.status, 200, byTeam.text);
+      assert.deepEqual(byTeam.body.mttrDays.high, { n: 8, meanDays: 7, medianDays: 7, p90Days: 10 });
+      assert.equal((await api.get(`/api/v1/metrics?scope=team:${team.id}`)).status, 200);
+      assert.equal((await api.get('/api/v1/metrics?scope=team:nobody')).status, 404);
+
+      // a team-owned read token of another team, whose grant covers other repositories only
+      const others = await insertTeam(server.ctx.db, 'others', clock.ms);
+      await insertGrant(server.ctx.db, others.id, 'registry.example:5000/other/*', clock.ms);
+      const { token } = await createApiToken(server.ctx, {
+        name: 'other reader',
+        scopes: ['read'],
+        repositoryPattern: '*',
+        expiresAt: clock.ms + 30 * DAY,
+        ownerTeamId: others.id,
+      });
+      const fleet = await api.get<FleetMetrics>('/api/v1/metrics', { token });
+      assert.equal(fleet.status, 200, fleet.text);
+      assert.equal(fleet.body.repositories, 0);
+      assert.deepEqual(fleet.body.exposures, { open: 0, opened: 0, resolved: 0, reopened: 0 });
+      const repoScope = `scope=repository:${encodeURIComponent(REPOSITORY)}`;
+      assert.equal((await api.get(`/api/v1/metrics?${repoScope}`, { token })).status, 404);
+      assert.equal((await api.get(`/api/v1/trends?${repoScope}`, { token })).status, 404);
+      assert.equal((await api.get('/api/v1/trends?scope=fleet', { token })).status, 404);
+      assert.equal((await api.get(`/api/v1/summaries/weekly/latest?${repoScope}`, { token })).status, 404);
+      assert.equal(
+        (await api.get(`/api/v1/fixes?repository=${encodeURIComponent(REPOSITORY)}`, { token })).status,
+        404,
+      );
+      const none = await api.get<{ items: unknown[] }>('/api/v1/fixes', { token });
+      assert.deepEqual(none.body.items, []);
+      assert.equal((await api.post('/api/v1/summaries/weekly', {}, { token })).status, 403);
+    });
+
+    it('a quarantined image is never counted: metrics, trends and fixes stay as they were', async () => {
+      await server.ctx.db
+        .updateTable('repositories')
+        .set({ settings: JSON.stringify({ verification: { mode: 'enforce' } }) })
+        .where('name', '=', REPOSITORY)
+        .execute();
+      const before = await api.get<FleetMetrics>('/api/v1/metrics');
+      await ingestBuild(7, 'failed');
+      const state = await server.ctx.db
+        .selectFrom('images')
+        .select('state')
+        .where('digest', '=', history.builds[6]?.digest ?? '')
+        .executeTakeFirstOrThrow();
+      assert.equal(state.state, 'quarantined');
+      const afterwards = await api.get<FleetMetrics>('/api/v1/metrics');
+      assert.deepEqual(afterwards.body, before.body);
+      await recordDay();
+      const today = await api.get<{ points: { high: number; medium: number; newFindings: number }[] }>(
+        `/api/v1/trends?from=${new Date(clock.ms).toISOString().slice(0, 10)}`,
+      );
+      assert.deepEqual(
+        today.body.points.map((p) => [p.high, p.medium, p.newFindings]),
+        [[2, 0, 0]],
+      );
+      assert.equal((await api.get<string>('/api/v1/fixes.jsonl')).text.trimEnd().split('\n').length, 12);
     });
   });
 });
