@@ -14,6 +14,7 @@ import { parseCron, previousTick } from '../src/jobs/cron.js';
 import { heartbeat, listNodes, releaseDeadNodes } from '../src/jobs/nodes.js';
 import { claimNext, enqueue, findJob } from '../src/jobs/queue.js';
 import { fireDueSchedules, parseSchedules } from '../src/jobs/schedules.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_STALE_MS } from '../src/jobs/services.js';
 import { silentLogger } from '../src/log.js';
 import { startServerNode } from '../src/node.js';
 import { forEachDatabase, openTestDatabase, type TestDatabase } from './helpers/database.js';
@@ -45,6 +46,17 @@ test('previousTick finds the latest matching minute at or before now (UTC)', () 
   // 29 February: a leap year back
   assert.equal(previousTick(parseCron('0 0 29 2 *'), at('2026-11-23T12:00:00Z')), at('2024-02-29T00:00:00Z'));
   assert.equal(previousTick(parseCron('0 0 31 2 *'), at('2026-11-23T12:00:00Z')), undefined);
+});
+
+test("with the default timings a killed worker's job is free again well within two minutes", () => {
+  // the janitor runs every heartbeat: a node is found dead at most one period after it went stale, and the job is
+  // claimed by the survivor's runner at once (the janitor wakes it)
+  assert.ok(DEFAULT_STALE_MS + DEFAULT_HEARTBEAT_MS <= 90_000);
+  assert.equal(
+    resolveConfig({}, {}, '/tmp').jobs.leaseMs,
+    60_000,
+    'and without any janitor the lease runs out in 60 s',
+  );
 });
 
 test('cron expressions outside the supported form are refused with a one-line reason', () => {
