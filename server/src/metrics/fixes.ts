@@ -240,15 +240,39 @@ async function firstLayer(db: Kysely<Database>, imageId: number): Promise<number
   return row?.layer_id ?? null;
 }
 
+/** What the server knows about one fix, for its classification. */
+export interface FixFacts {
+  /** The package is an OS package (apk, deb, rpm, …), not a language one. */
+  osPackage: boolean;
+  /** The position of the package's layer in the image before / after (null: unknown; after undefined: gone). */
+  beforePosition: number | null;
+  afterPosition: number | null | undefined;
+  /** The image's first layer differs between before and after. */
+  baseChanged: boolean;
+  /** The OS release (ecosystem, e.g. `Alpine:v3.16`) differs between before and after. */
+  osChanged: boolean;
+  /** The package is gone from the image after. */
+  removed: boolean;
+}
+
 /**
  * The kind of a fix, first match wins (PIPELINE.md 3.2 (d), with the server's data: the base image is taken to be
  * the image's first layer, as no Dockerfile is held):
  * - base-bump: an OS package of the first layer, the first layer changed, and the OS release changed;
  * - base-rebuild: the same with the OS release unchanged (the base was rebuilt);
- * - explicit-upgrade: an OS package whose fixed version came from a later layer (an upgrade step of the build);
  * - removal: the package is gone;
+ * - explicit-upgrade: an OS package whose fixed version came from a later layer (an upgrade step of the build);
  * - app-dependency: a language package changed (its lockfile).
  */
+export function fixKind(f: FixFacts): FixKind {
+  if (f.osPackage && f.beforePosition === 0 && f.baseChanged && (f.removed || f.afterPosition === 0)) {
+    return f.osChanged ? 'base-bump' : 'base-rebuild';
+  }
+  if (f.removed) return 'removal';
+  if (f.osPackage) return 'explicit-upgrade';
+  return 'app-dependency';
+}
+
 async function classify(db: Kysely<Database>, row: FixRow): Promise<FixKind> {
   const [before, after, baseBefore, baseAfter] = await Promise.all([
     placement(db, row.opened_image_id, row.package_name),
@@ -256,12 +280,12 @@ async function classify(db: Kysely<Database>, row: FixRow): Promise<FixKind> {
     firstLayer(db, row.opened_image_id),
     row.resolved_image_id === null ? null : firstLayer(db, row.resolved_image_id),
   ]);
-  const osPackage = before !== undefined && OS_PACKAGE_TYPES.has(before.type);
-  const baseChanged = baseBefore !== null && baseAfter !== null && baseBefore !== baseAfter;
-  if (osPackage && before?.position === 0 && baseChanged && (after === undefined || after.position === 0)) {
-    return row.opened_os !== row.resolved_os ? 'base-bump' : 'base-rebuild';
-  }
-  if (row.package_to === null || after === undefined) return 'removal';
-  if (osPackage) return 'explicit-upgrade';
-  return 'app-dependency';
+  return fixKind({
+    osPackage: before !== undefined && OS_PACKAGE_TYPES.has(before.type),
+    beforePosition: before?.position ?? null,
+    afterPosition: after?.position,
+    baseChanged: baseBefore !== null && baseAfter !== null && baseBefore !== baseAfter,
+    osChanged: row.opened_os !== row.resolved_os,
+    removed: row.package_to === null || after === undefined,
+  });
 }
