@@ -2,8 +2,8 @@
 // for it (and a tick missed while down runs once), heartbeats and the janitor that releases a dead node's jobs,
 // roles, and the real thing: two server processes on one database, one of them killed with SIGKILL mid-job.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
@@ -57,6 +57,23 @@ test("with the default timings a killed worker's job is free again well within t
     60_000,
     'and without any janitor the lease runs out in 60 s',
   );
+});
+
+test('lading-server refuses an unknown role with one line and exit code 2, before touching any database', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'lading-role-flag-'));
+  try {
+    const result = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, 'server/bin/lading-server.mjs'), 'start', '--role', 'scheduler'],
+      { cwd, encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(result.status, 2, result.stderr);
+    assert.equal(result.stderr, 'lading-server: role "scheduler" is not one of api, worker, all\n');
+    assert.equal(result.stdout, '');
+    assert.equal(existsSync(join(cwd, 'lading-data', 'lading.db')), false);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 });
 
 test('cron expressions outside the supported form are refused with a one-line reason', () => {
