@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { readTimed } from '../src/api/read-common.js';
 import { userCaller } from '../src/auth/caller.js';
 import { PATTERN_INDEXES } from '../src/db/migrations/0002_read_indexes.js';
 import { ProblemError } from '../src/http/problem.js';
@@ -236,6 +237,22 @@ forEachDatabase((kind) => {
         }>`explain select id from packages where name_lc like 'libss%'`.execute(trx);
         assert.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /packages_name_lc_pattern_idx/);
       });
+    });
+  });
+
+  describe('statement timeout', () => {
+    it('answers 503 when a read runs past its statement timeout on PostgreSQL, and runs reads as they are', async () => {
+      const fast = await readTimed(t, (db) => fleetOverview(db, EVERYTHING), 2_000);
+      assert.equal(fast.currentImages, 3);
+      if (kind === 'postgres') {
+        await assert.rejects(
+          readTimed(t, (db) => sql`select pg_sleep(2)`.execute(db), 100),
+          (err: unknown) => err instanceof ProblemError && err.status === 503 && /longer than 100 ms/.test(err.message),
+        );
+        // the timeout was local to that transaction: the next read on the pool is not limited by it
+        const after = await sql<{ t: string }>`select current_setting('statement_timeout') as t`.execute(t.db);
+        assert.equal(after.rows[0]?.t, '0');
+      }
     });
   });
 

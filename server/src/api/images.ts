@@ -24,6 +24,7 @@ import {
   pageRequest,
   queryOf,
   readScope,
+  readTimed,
   severityQuery,
   stringParam,
 } from './read-common.js';
@@ -31,7 +32,10 @@ import {
 type DigestParams = { Params: { digest: string } };
 
 export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get('/api/v1/overview', async (request) => fleetOverview(ctx.db, await readScope(request, ctx)));
+  app.get('/api/v1/overview', async (request) => {
+    const scope = await readScope(request, ctx);
+    return readTimed(ctx, (db) => fleetOverview(db, scope));
+  });
 
   app.get('/api/v1/images', async (request) => {
     const scope = await readScope(request, ctx);
@@ -42,25 +46,27 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): v
     const minSeverity = severityQuery(query, 'minSeverity');
     const kev = boolParam(query, 'kev');
     const evidence = enumParam(query, 'evidence', EVIDENCE_STATES);
-    return listImages(
-      ctx.db,
-      scope,
-      {
-        ...(q !== undefined ? { q } : {}),
-        ...(repository !== undefined ? { repository } : {}),
-        ...(current !== undefined ? { current } : {}),
-        ...(minSeverity ? { minSeverity } : {}),
-        ...(kev !== undefined ? { kev } : {}),
-        ...(evidence ? { evidence } : {}),
-      },
-      { ...pageRequest(query, ctx), sort: enumParam(query, 'sort', IMAGE_SORTS) ?? '-ingestedAt' },
+    return readTimed(ctx, (db) =>
+      listImages(
+        db,
+        scope,
+        {
+          ...(q !== undefined ? { q } : {}),
+          ...(repository !== undefined ? { repository } : {}),
+          ...(current !== undefined ? { current } : {}),
+          ...(minSeverity ? { minSeverity } : {}),
+          ...(kev !== undefined ? { kev } : {}),
+          ...(evidence ? { evidence } : {}),
+        },
+        { ...pageRequest(query, ctx), sort: enumParam(query, 'sort', IMAGE_SORTS) ?? '-ingestedAt' },
+      ),
     );
   });
 
   app.get<DigestParams>('/api/v1/images/:digest', async (request) => {
     const scope = await readScope(request, ctx);
     const digest = digestValue('digest', request.params.digest);
-    return (await imageDetail(ctx.db, scope, digest)) ?? notFoundImage(digest);
+    return (await readTimed(ctx, (db) => imageDetail(db, scope, digest))) ?? notFoundImage(digest);
   });
 
   app.get<DigestParams>('/api/v1/images/:digest/findings', async (request) => {
@@ -75,37 +81,46 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): v
       ...(severity ? { severity } : {}),
       ...(q !== undefined ? { q } : {}),
     };
-    return (await listFindings(ctx.db, scope, digest, filters, pageRequest(query, ctx))) ?? notFoundImage(digest);
+    return (
+      (await readTimed(ctx, (db) => listFindings(db, scope, digest, filters, pageRequest(query, ctx)))) ??
+      notFoundImage(digest)
+    );
   });
 
   app.get<DigestParams>('/api/v1/images/:digest/packages', async (request) => {
     const scope = await readScope(request, ctx);
     const digest = digestValue('digest', request.params.digest);
-    return (await listPackages(ctx.db, scope, digest, pageRequest(queryOf(request), ctx))) ?? notFoundImage(digest);
+    return (
+      (await readTimed(ctx, (db) => listPackages(db, scope, digest, pageRequest(queryOf(request), ctx)))) ??
+      notFoundImage(digest)
+    );
   });
 
   app.get<DigestParams>('/api/v1/images/:digest/layers', async (request) => {
     const scope = await readScope(request, ctx);
     const digest = digestValue('digest', request.params.digest);
-    return (await listLayers(ctx.db, scope, digest)) ?? notFoundImage(digest);
+    return (await readTimed(ctx, (db) => listLayers(db, scope, digest))) ?? notFoundImage(digest);
   });
 
   app.get<DigestParams>('/api/v1/images/:digest/evidence', async (request) => {
     const scope = await readScope(request, ctx);
     const digest = digestValue('digest', request.params.digest);
-    return (await imageEvidence(ctx.db, scope, digest)) ?? notFoundImage(digest);
+    return (await readTimed(ctx, (db) => imageEvidence(db, scope, digest))) ?? notFoundImage(digest);
   });
 
   app.get<DigestParams>('/api/v1/images/:digest/events', async (request) => {
     const scope = await readScope(request, ctx);
     const digest = digestValue('digest', request.params.digest);
-    return (await listImageEvents(ctx.db, scope, digest, pageRequest(queryOf(request), ctx))) ?? notFoundImage(digest);
+    return (
+      (await readTimed(ctx, (db) => listImageEvents(db, scope, digest, pageRequest(queryOf(request), ctx)))) ??
+      notFoundImage(digest)
+    );
   });
 
   app.get<DigestParams>('/api/v1/images/:digest/artifacts', async (request) => {
     const scope = await readScope(request, ctx);
     const digest = digestValue('digest', request.params.digest);
-    return (await listImageArtifacts(ctx.db, scope, digest)) ?? notFoundImage(digest);
+    return (await readTimed(ctx, (db) => listImageArtifacts(db, scope, digest))) ?? notFoundImage(digest);
   });
 }
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { searchPackages } from '../queries/packages.js';
-import { badParameter, pageRequest, queryOf, readScope, stringParam } from './read-common.js';
+import { badParameter, pageRequest, queryOf, readScope, readTimed, stringParam } from './read-common.js';
 
 export function registerPackageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/api/v1/packages', async (request) => {
@@ -12,11 +12,8 @@ export function registerPackageRoutes(app: FastifyInstance, ctx: ServerContext):
     if (purl === undefined || !purl.startsWith('pkg:'))
       throw badParameter('purl', 'a package URL (pkg:type/…) is required');
     const version = stringParam(query, 'version', 200);
-    return searchPackages(
-      ctx.db,
-      scope,
-      { purl, ...(version !== undefined ? { version } : {}) },
-      pageRequest(query, ctx),
+    return readTimed(ctx, (db) =>
+      searchPackages(db, scope, { purl, ...(version !== undefined ? { version } : {}) }, pageRequest(query, ctx)),
     );
   });
 }

@@ -1,9 +1,11 @@
 // What the read routes share: the caller's read scope, query parameters checked into plain values (a bad one is a
 // 400 problem naming it), page requests, and the blob store that holds the stored documents.
 import type { FastifyRequest } from 'fastify';
+import { type Kysely, sql } from 'kysely';
 import { requireScope } from '../auth/index.js';
 import type { BlobStore } from '../blobs/index.js';
 import type { ServerContext } from '../context.js';
+import type { Database } from '../db/schema.js';
 import { pageLimit } from '../http/pagination.js';
 import { ProblemError } from '../http/problem.js';
 import type { PageRequest } from '../queries/keyset.js';
@@ -107,4 +109,34 @@ export async function readBlob(blobs: BlobStore, sha256: string, maxBytes: numbe
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** How long one read statement may run on PostgreSQL before the request answers 503 (SERVER.md section 2). */
+export const READ_STATEMENT_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs a read's queries on PostgreSQL in one transaction under `SET LOCAL statement_timeout`, so a query that runs
+ * away answers 503 (a problem document) instead of holding a connection; on SQLite (one in-process connection,
+ * no statement timeout) it runs them as they are.
+ */
+export async function readTimed<T>(
+  ctx: Pick<ServerContext, 'db' | 'dialect'>,
+  run: (db: Kysely<Database>) => Promise<T>,
+  timeoutMs: number = READ_STATEMENT_TIMEOUT_MS,
+): Promise<T> {
+  if (ctx.dialect !== 'postgres') return run(ctx.db);
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      await sql`select set_config('statement_timeout', ${String(timeoutMs)}, true)`.execute(trx);
+      return run(trx);
+    });
+  } catch (err) {
+    // 57014: query_canceled (the statement timeout fired)
+    if ((err as { code?: unknown }).code === '57014') {
+      throw new ProblemError(503, 'Service Unavailable', `the query took longer than ${timeoutMs} ms`, {
+        code: 'query_timeout',
+      });
+    }
+    throw err;
+  }
 }
