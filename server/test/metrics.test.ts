@@ -356,6 +356,19 @@ forEachDatabase((database) => {
     });
 
     it('weekly summaries: made on demand, v3-valid, stored once per scope and week, served as the same bytes', async () => {
+      // the vulnerability data generation in force is named among the sources
+      const generation = await server.ctx.db
+        .insertInto('db_generations')
+        .values({
+          finished_at: T0 - DAY,
+          matcher_version: 'test',
+          changed_count: 0,
+          snapshot_key: null,
+          state: 'done',
+          created_at: T0 - DAY,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       const queued = await api.post<{ job: { url: string } }>('/api/v1/summaries/weekly', {});
       assert.equal(queued.status, 202, queued.text);
       await waitJob(queued.body.job.url);
@@ -371,7 +384,10 @@ forEachDatabase((database) => {
       assert.deepEqual(doc.images, [{ name: REPOSITORY, critical: 0, high: 2, medium: 0, low: 0, unknown: 0 }]);
       assert.equal(doc.riskIndex, 3.3);
       assert.equal(doc.direction, 'stable');
-      assert.deepEqual(doc.sources, [`${REPOSITORY}@${history.builds[5]?.digest}`]);
+      assert.deepEqual(doc.sources, [
+        `${REPOSITORY}@${history.builds[5]?.digest}`,
+        `vulndb:gen-${generation.id}@2026-11-01T12:00:00Z`,
+      ]);
       // the trend: the daily points recorded before the period's end
       assert.deepEqual(
         doc.trend.map((t) => t.date),

@@ -115,7 +115,21 @@ export async function storeWeeklySummary(
     }));
   }
   // the server's sources: the counted digests (the CLI's form names report files, which the server has not)
-  summary.sources = images.map((image) => `${names.get(image.repositoryId)}@${image.digest}`).sort();
+  // and the vulnerability data generation the server's findings were matched with at the time
+  const generation = await db
+    .selectFrom('db_generations')
+    .select(['id', 'finished_at'])
+    .where('state', '=', 'done')
+    .where('finished_at', '<=', now)
+    .orderBy('finished_at', 'desc')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  summary.sources = [
+    ...images.map((image) => `${names.get(image.repositoryId)}@${image.digest}`).sort(),
+    ...(generation?.finished_at != null
+      ? [`vulndb:gen-${generation.id}@${new Date(Number(generation.finished_at)).toISOString().replace('.000Z', 'Z')}`]
+      : []),
+  ];
   const document = renderWeeklySummary(summary);
   const sha256 = createHash('sha256').update(document).digest('hex');
   await db
