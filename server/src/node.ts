@@ -15,10 +15,11 @@ import { parseSchedules, type Schedule } from './jobs/schedules.js';
 import { type NodeServices, startNodeServices } from './jobs/services.js';
 import { type JobThread, startJobThread } from './jobs/thread.js';
 import { METRICS_SCHEDULES } from './metrics/jobs.js';
+import { EXCEPTIONS_SCHEDULES } from './reanalysis/index.js';
 import { VULNDATA_SCHEDULES } from './vulndata/index.js';
 
 /** The scheduled jobs (five-field cron, UTC). A feature adds its line here and its handler in jobs/handlers.ts. */
-export const SCHEDULES: readonly Schedule[] = [...METRICS_SCHEDULES, ...VULNDATA_SCHEDULES];
+export const SCHEDULES: readonly Schedule[] = [...METRICS_SCHEDULES, ...VULNDATA_SCHEDULES, ...EXCEPTIONS_SCHEDULES];
 
 export interface NodeOptions extends ContextOptions {
   readonly runner?: RunnerOptions;

@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.js';
 import { registerIngestJob } from '../ingest/process.js';
 import { registerMetricsJobs } from '../metrics/jobs.js';
 import { registerNotifyJobs } from '../notify/index.js';
+import { registerReanalysisJobs } from '../reanalysis/index.js';
 import { registerVulndataJobs } from '../vulndata/index.js';
 import type { JobRunner } from './runner.js';
 
@@ -11,5 +12,6 @@ export function registerJobHandlers(runner: JobRunner, ctx: ServerContext): void
   registerIngestJob(runner, ctx, ctx.blobs);
   registerMetricsJobs(runner, ctx);
   registerVulndataJobs(runner, ctx);
+  registerReanalysisJobs(runner, ctx);
   registerNotifyJobs(runner, ctx);
 }
