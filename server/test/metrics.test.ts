@@ -290,6 +290,27 @@ forEachDatabase((database) => {
       assert.equal((await api.get('/api/v1/trends?from=yesterday')).status, 400);
     });
 
+    it('/gates/evaluate and /trends agree: the delta between two builds is the difference of their trend points', async () => {
+      // build 4 (day 16: 6 HIGH, 2 MEDIUM) → build 6 (day 30: 2 HIGH): the trend says high −4, medium −2
+      const gate = await api.post<{ deltaBySeverity: Record<string, number>; direction: string }>(
+        '/api/v1/gates/evaluate',
+        { digest: history.builds[5]?.digest, baseline: history.builds[3]?.digest },
+      );
+      assert.equal(gate.status, 200, gate.text);
+      const trend = await api.get<{ points: { date: string; critical: number; high: number; medium: number }[] }>(
+        '/api/v1/trends?from=2026-11-18&to=2026-12-02',
+      );
+      const first = trend.body.points[0];
+      const last = trend.body.points[trend.body.points.length - 1];
+      assert.ok(first && last);
+      assert.deepEqual([first.date, last.date], ['2026-11-18', '2026-12-02']);
+      assert.equal(gate.body.deltaBySeverity.critical, last.critical - first.critical);
+      assert.equal(gate.body.deltaBySeverity.high, last.high - first.high);
+      assert.equal(gate.body.deltaBySeverity.medium, last.medium - first.medium);
+      assert.deepEqual([gate.body.deltaBySeverity.high, gate.body.deltaBySeverity.medium], [-4, -2]);
+      assert.equal(gate.body.direction, 'better');
+    });
+
     it('GET /fixes: the CVE resolved in build 3 with its commit, package change and run; the regression fixed again', async () => {
       const res = await api.get<{ items: Fix[] }>(
         `/api/v1/fixes?repository=${encodeURIComponent(REPOSITORY)}&vulnerability=CVE-2023-0286`,
