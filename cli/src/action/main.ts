@@ -5,19 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { thrownValueText } from '@lading/engine/errors';
+import type { LifecycleFinding } from '@lading/engine/github';
 import type { Finding, Report, SeverityCounts } from '@lading/engine/model';
 import type { Environment } from '../environment.js';
 import { main as cli } from '../main.js';
 import { restoreDbCache } from './cache.js';
 import { type ActionInputs, actionInputsFrom, type GithubContext, githubContextFrom } from './environment.js';
-import {
-  categorizeSarif,
-  githubApi,
-  issueLifecycle,
-  type LifecycleFinding,
-  uploadSarif,
-  upsertPullRequestComment,
-} from './github.js';
+import { categorizeSarif, githubApi, issueLifecycle, uploadSarif, upsertPullRequestComment } from './github.js';
 
 /** The runner aborts a step summary over 1 MiB; the summary is cut to fit (the report file is complete). */
 const SUMMARY_MAX_BYTES = 1024 * 1024 - 4096;
@@ -68,7 +62,7 @@ export async function runAction(env: Environment, now: Date): Promise<number> {
       if (code === 0) code = 3;
     }
   };
-  const api = githubApi(github.apiUrl, inputs.githubToken);
+  const api = githubApi({ apiUrl: github.apiUrl, token: inputs.githubToken, userAgent: 'lading-action' });
   const runUrl =
     github.repository && github.runId
       ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}`
@@ -110,15 +104,14 @@ export async function runAction(env: Environment, now: Date): Promise<number> {
     if (inputs.issueLifecycle) {
       await attempt('issue lifecycle', async () => {
         const { repository } = requireContext(github, ['repository'], 'issue-lifecycle');
-        const result = await issueLifecycle(
-          api,
+        const result = await issueLifecycle(api, {
           repository,
-          imageName(report),
-          lifecycleFindings(report),
+          image: imageName(report),
+          findings: lifecycleFindings(report),
           now,
-          runUrl,
-          report.coverage?.complete === false,
-        );
+          ...(runUrl ? { runUrl } : {}),
+          incomplete: report.coverage?.complete === false,
+        });
         if (result.issue !== undefined) outputs.set('issue', String(result.issue));
         process.stdout.write(`lading: issue ${result.action}${result.issue ? ` (#${result.issue})` : ''}\n`);
       });
