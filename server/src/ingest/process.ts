@@ -289,9 +289,9 @@ interface ReconcileInput {
 }
 
 /**
- * ONE transaction (under an advisory lock on the digest on PostgreSQL; SQLite writes one at a time): upserts the
- * repository, the image and its counters, placements and `is_current`, tags and their history, layers, packages and
- * occurrences, vulnerabilities and aliases, findings (first seen kept, retracted ones resolved), exposures against
+ * ONE transaction (under advisory locks on the repository and the digest on PostgreSQL; SQLite writes one at a
+ * time): upserts the repository, the image and its counters, placements and `is_current`, tags and their history,
+ * layers, packages and occurrences, vulnerabilities and aliases, findings (first seen kept, retracted ones resolved), exposures against
  * the track's previous current image, verifications, builds, image artifacts and the ingest event.
  */
 async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ new: string[]; fixed: string[] }> {
@@ -302,7 +302,11 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
   const observedAt = metadata.observedAt ?? payload.receivedAt;
   return ctx.db.transaction().execute(async (trx) => {
     if (ctx.dialect === 'postgres') {
-      await sql`select pg_advisory_xact_lock(hashtext(${metadata.digest}))`.execute(trx);
+      // The repository's track (current image, tags and their history, exposures) is recomputed by one ingest at a
+      // time, and the image (shared between repositories) likewise: always repository first, then digest, so two
+      // reconciles never wait on each other in opposite orders. (SQLite runs one write transaction at a time.)
+      await sql`select pg_advisory_xact_lock(hashtext(${`repository:${metadata.repository}`}))`.execute(trx);
+      await sql`select pg_advisory_xact_lock(hashtext(${`image:${metadata.digest}`}))`.execute(trx);
     }
     // repository
     let repo = await trx
