@@ -1,5 +1,6 @@
 // Fleet metrics, trends, fix tracing and weekly summaries (scope read; POST /summaries/weekly is admin):
 // GET /metrics, /trends, /fixes, /fixes.jsonl, /summaries/weekly[/latest|/{yyyy-Www}], POST /summaries/weekly.
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireScope } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
@@ -96,10 +97,12 @@ async function fixFilters(ctx: ServerContext, query: Query, scope: ReadScope): P
   return filters;
 }
 
+/** The corpus streamed line by line (read in batches), so a large export never sits whole in memory. */
 async function sendFixesJsonLines(ctx: ServerContext, filters: FixFilters, reply: FastifyReply): Promise<FastifyReply> {
-  const lines: string[] = [];
-  for await (const fix of allFixes(ctx.db, filters)) lines.push(`${JSON.stringify(fix)}\n`);
-  return reply.type('application/x-ndjson; charset=utf-8').send(lines.join(''));
+  async function* lines(): AsyncGenerator<string> {
+    for await (const fix of allFixes(ctx.db, filters)) yield `${JSON.stringify(fix)}\n`;
+  }
+  return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(lines()));
 }
 
 async function summaryRow(ctx: ServerContext, scope: MetricsScope, periodStart: number | undefined) {
