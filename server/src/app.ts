@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAuthRoutes } from './api/auth.js';
 import { registerDashboardRoutes } from './api/dashboard.js';
+import { registerExceptionRoutes } from './api/exceptions.js';
 import { registerIngestRoutes } from './api/ingest.js';
 import { registerJobRoutes } from './api/jobs.js';
 import { registerMetricsRoutes } from './api/metrics.js';
@@ -32,6 +33,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerVulndataRoutes,
   registerMetricsRoutes,
   registerNotificationRuleRoutes,
+  registerExceptionRoutes,
   // last: the dashboard's page paths never shadow an API route
   registerDashboardRoutes,
 ];
