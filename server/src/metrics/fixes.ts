@@ -113,8 +113,9 @@ export async function listFixes(db: Kysely<Database>, filters: FixFilters, page:
     .orderBy('e.id', 'desc')
     .limit(page.limit + 1)
     .execute();
-  const fixes = await Promise.all(rows.slice(0, page.limit).map((row) => fixOf(db, row)));
-  const byId = new Map(rows.slice(0, page.limit).map((row, i) => [row.id, fixes[i] as Fix]));
+  const kept = rows.slice(0, page.limit);
+  const fixes = await fixesOf(db, kept);
+  const byId = new Map(kept.map((row, i) => [row.id, fixes[i] as Fix]));
   return pageOf(
     rows,
     page,
@@ -140,16 +141,72 @@ export async function* allFixes(db: Kysely<Database>, filters: FixFilters, batch
       );
     }
     const rows = await q.orderBy('e.resolved_at', 'asc').orderBy('e.id', 'asc').limit(batch).execute();
-    for (const row of rows) yield await fixOf(db, row);
+    for (const fix of await fixesOf(db, rows)) yield fix;
     const last = rows[rows.length - 1];
     if (!last || rows.length < batch) return;
     after = { at: last.resolved_at as number, id: last.id };
   }
 }
 
-async function fixOf(db: Kysely<Database>, row: FixRow): Promise<Fix> {
+/** What a batch of fixes needs besides its rows, read in a few queries for the whole batch (no query per fix). */
+interface BatchFacts {
+  /** `imageId\npackage name` → the package's type and the lowest position of a layer holding it. */
+  placements: Map<string, { type: string; position: number | null }>;
+  /** image id → its first layer's id. */
+  firstLayers: Map<number, number>;
+  /** resolving image id → the commit of the build it replaced. */
+  previousCommits: Map<number, string | null>;
+}
+
+async function fixesOf(db: Kysely<Database>, rows: readonly FixRow[]): Promise<Fix[]> {
+  if (rows.length === 0) return [];
+  const imageIds = [...new Set(rows.flatMap((r) => [r.opened_image_id, r.resolved_image_id ?? r.opened_image_id]))];
+  const names = [...new Set(rows.map((r) => r.package_name))];
+  const [occurrences, layers] = await Promise.all([
+    db
+      .selectFrom('package_occurrences as o')
+      .innerJoin('packages as p', 'p.id', 'o.package_id')
+      .leftJoin('image_layers as il', (j) =>
+        j.onRef('il.image_id', '=', 'o.image_id').onRef('il.layer_id', '=', 'o.layer_id'),
+      )
+      .select(['o.image_id', 'p.name', 'p.type', 'il.position'])
+      .where('o.image_id', 'in', imageIds)
+      .where('p.name', 'in', names)
+      .execute(),
+    db
+      .selectFrom('image_layers')
+      .select(['image_id', 'layer_id'])
+      .where('image_id', 'in', imageIds)
+      .where('position', '=', 0)
+      .execute(),
+  ]);
+  const placements: BatchFacts['placements'] = new Map();
+  for (const o of occurrences) {
+    const key = `${o.image_id}\n${o.name}`;
+    const seen = placements.get(key);
+    const position = o.position ?? null;
+    // the lowest known position wins (the two engines order NULLs differently, so this is done here)
+    if (!seen || (position !== null && (seen.position === null || position < seen.position))) {
+      placements.set(key, { type: o.type, position });
+    }
+  }
+  const previousCommits: BatchFacts['previousCommits'] = new Map();
+  for (const row of rows) {
+    if (row.resolved_image_id !== null && !previousCommits.has(row.resolved_image_id)) {
+      previousCommits.set(row.resolved_image_id, await previousBuildCommit(db, row));
+    }
+  }
+  const facts: BatchFacts = {
+    placements,
+    firstLayers: new Map(layers.map((l) => [l.image_id, l.layer_id])),
+    previousCommits,
+  };
+  return rows.map((row) => fixOf(row, facts));
+}
+
+function fixOf(row: FixRow, facts: BatchFacts): Fix {
   const resolvedAt = row.resolved_at as number;
-  const previous = await previousBuildCommit(db, row);
+  const previous = row.resolved_image_id === null ? null : (facts.previousCommits.get(row.resolved_image_id) ?? null);
   return {
     vulnerability: row.vuln_id,
     severity: row.severity,
@@ -161,7 +218,7 @@ async function fixOf(db: Kysely<Database>, row: FixRow): Promise<Fix> {
     resolvedAt: isoTime(resolvedAt),
     resolvedIn: row.resolved_digest,
     packageChange: { from: row.package_from, to: row.package_to },
-    kind: await classify(db, row),
+    kind: classify(row, facts),
     regression: row.regression === 1,
     build:
       row.build_id === null
@@ -210,36 +267,6 @@ async function previousBuildCommit(db: Kysely<Database>, row: FixRow): Promise<s
   return before?.source_commit ?? null;
 }
 
-/** Where the package sat in an image: its type and the position of its layer (null when unknown or absent). */
-async function placement(
-  db: Kysely<Database>,
-  imageId: number,
-  name: string,
-): Promise<{ type: string; position: number | null } | undefined> {
-  const row = await db
-    .selectFrom('package_occurrences as o')
-    .innerJoin('packages as p', 'p.id', 'o.package_id')
-    .leftJoin('image_layers as il', (j) =>
-      j.onRef('il.image_id', '=', 'o.image_id').onRef('il.layer_id', '=', 'o.layer_id'),
-    )
-    .select(['p.type', 'il.position'])
-    .where('o.image_id', '=', imageId)
-    .where('p.name', '=', name)
-    .orderBy('il.position')
-    .executeTakeFirst();
-  return row ? { type: row.type, position: row.position ?? null } : undefined;
-}
-
-async function firstLayer(db: Kysely<Database>, imageId: number): Promise<number | null> {
-  const row = await db
-    .selectFrom('image_layers')
-    .select('layer_id')
-    .where('image_id', '=', imageId)
-    .where('position', '=', 0)
-    .executeTakeFirst();
-  return row?.layer_id ?? null;
-}
-
 /** What the server knows about one fix, for its classification. */
 export interface FixFacts {
   /** The package is an OS package (apk, deb, rpm, …), not a language one. */
@@ -273,18 +300,17 @@ export function fixKind(f: FixFacts): FixKind {
   return 'app-dependency';
 }
 
-async function classify(db: Kysely<Database>, row: FixRow): Promise<FixKind> {
-  const [before, after, baseBefore, baseAfter] = await Promise.all([
-    placement(db, row.opened_image_id, row.package_name),
-    row.resolved_image_id === null ? undefined : placement(db, row.resolved_image_id, row.package_name),
-    firstLayer(db, row.opened_image_id),
-    row.resolved_image_id === null ? null : firstLayer(db, row.resolved_image_id),
-  ]);
+function classify(row: FixRow, facts: BatchFacts): FixKind {
+  const before = facts.placements.get(`${row.opened_image_id}\n${row.package_name}`);
+  const after =
+    row.resolved_image_id === null ? undefined : facts.placements.get(`${row.resolved_image_id}\n${row.package_name}`);
+  const baseBefore = facts.firstLayers.get(row.opened_image_id);
+  const baseAfter = row.resolved_image_id === null ? undefined : facts.firstLayers.get(row.resolved_image_id);
   return fixKind({
     osPackage: before !== undefined && OS_PACKAGE_TYPES.has(before.type),
     beforePosition: before?.position ?? null,
     afterPosition: after?.position,
-    baseChanged: baseBefore !== null && baseAfter !== null && baseBefore !== baseAfter,
+    baseChanged: baseBefore !== undefined && baseAfter !== undefined && baseBefore !== baseAfter,
     osChanged: row.opened_os !== row.resolved_os,
     removed: row.package_to === null || after === undefined,
   });
