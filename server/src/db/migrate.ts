@@ -6,6 +6,7 @@ import { initialMigration } from './migrations/0001_initial.js';
 import { readIndexesMigration } from './migrations/0002_read_indexes.js';
 import { metricsMigration } from './migrations/0003_metrics.js';
 import { notifyMigration } from './migrations/0005_notify.js';
+import { githubMigration } from './migrations/0006_github.js';
 import type { Database } from './schema.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
@@ -14,6 +15,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0002_read_indexes': readIndexesMigration(dialect),
     '0003_metrics': metricsMigration(dialect),
     '0005_notify': notifyMigration(dialect),
+    '0006_github': githubMigration(dialect),
   };
 }
 

@@ -462,6 +462,29 @@ export interface NotificationsTable {
   created_at: Millis;
 }
 
+// ---- GitHub issues per image (0006) ----
+export interface GithubIssuesTable {
+  id: Generated<number>;
+  repository_id: number;
+  track: string;
+  gh_repo: string;
+  number: number | null;
+  state: 'open' | 'closed' | 'none';
+  closed_at: Millis | null;
+  last_set_hash: string | null;
+  last_digest: string | null;
+  updated_at: Millis;
+  created_at: Millis;
+}
+export interface GithubPostsTable {
+  issue_id: number;
+  image_digest: string;
+  set_hash: string;
+  comment_id: number | null;
+  action: string;
+  created_at: Millis;
+}
+
 export interface Database {
   users: UsersTable;
   teams: TeamsTable;
@@ -500,4 +523,6 @@ export interface Database {
   nodes: NodesTable;
   notification_rules: NotificationRulesTable;
   notifications: NotificationsTable;
+  github_issues: GithubIssuesTable;
+  github_posts: GithubPostsTable;
 }

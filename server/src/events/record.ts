@@ -4,6 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { queueGithubSync } from '../github/sync.js';
 import { queueNotifications } from '../notify/outbox.js';
 
 export interface EventInput {
@@ -51,5 +52,12 @@ export async function recordEvent(db: Kysely<Database> | Transaction<Database>, 
     vulnerabilityId: event.vulnerabilityId ?? null,
     data: event.data ?? {},
   });
+  // a change to what a repository's current images carry brings its GitHub issue up to date (one job per repository)
+  if (event.repositoryId != null && GITHUB_SYNC_EVENTS.test(event.type)) {
+    await queueGithubSync(db, event.at, event.repositoryId);
+  }
   return id;
 }
+
+/** Event types after which a repository's GitHub issues may need an update. */
+const GITHUB_SYNC_EVENTS = /^(finding|image|tag|exception)\./;

@@ -1,6 +1,7 @@
 // Every job kind this server runs, registered explicitly at start-up (no handler registers itself on import).
 // A new kind adds one line here.
 import type { ServerContext } from '../context.js';
+import { registerGithubJobs } from '../github/index.js';
 import { registerIngestJob } from '../ingest/process.js';
 import { registerMetricsJobs } from '../metrics/jobs.js';
 import { registerNotifyJobs } from '../notify/index.js';
@@ -14,4 +15,5 @@ export function registerJobHandlers(runner: JobRunner, ctx: ServerContext): void
   registerVulndataJobs(runner, ctx);
   registerReanalysisJobs(runner, ctx);
   registerNotifyJobs(runner, ctx);
+  registerGithubJobs(runner, ctx);
 }

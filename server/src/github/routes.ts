@@ -1,0 +1,55 @@
+// /api/v1/integrations/github (admin): the GitHub integration's base URL and token (write-only), and a manual sync
+// of one repository's issues.
+import type { FastifyInstance } from 'fastify';
+import { requireAdmin } from '../auth/index.js';
+import type { ServerContext } from '../context.js';
+import { ProblemError } from '../http/problem.js';
+import { apiUrlOf, saveGithubSettings } from './settings.js';
+import { queueGithubSync } from './sync.js';
+
+function badRequest(detail: string): ProblemError {
+  return new ProblemError(400, 'Bad Request', detail, { code: 'invalid_integration' });
+}
+
+export function registerGithubRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/api/v1/integrations/github', async (request) => {
+    requireAdmin(request);
+    const apiUrl = await apiUrlOf(ctx.db);
+    return { configured: apiUrl !== null, apiUrl };
+  });
+
+  app.put('/api/v1/integrations/github', async (request) => {
+    requireAdmin(request);
+    const b = request.body as { apiUrl?: unknown; token?: unknown } | null;
+    if (typeof b !== 'object' || b === null) throw badRequest('the body must be a JSON object');
+    const apiUrl = b.apiUrl ?? 'https://api.github.com';
+    if (typeof apiUrl !== 'string' || !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(apiUrl) || apiUrl.length > 500) {
+      throw badRequest('apiUrl must be an http(s) URL (https://api.github.com, or https://<ghes>/api/v3)');
+    }
+    if (typeof b.token !== 'string' || b.token.length < 8 || b.token.length > 500) {
+      throw badRequest('token must be a GitHub token (8 to 500 characters)');
+    }
+    await saveGithubSettings(
+      ctx.db,
+      ctx.secrets.key,
+      { apiUrl: apiUrl.replace(/\/+$/, ''), token: b.token },
+      ctx.now(),
+    );
+    return { configured: true, apiUrl: apiUrl.replace(/\/+$/, '') };
+  });
+
+  app.post('/api/v1/integrations/github/sync/:repositoryId', async (request, reply) => {
+    requireAdmin(request);
+    const raw = (request.params as { repositoryId: string }).repositoryId;
+    const repository = await ctx.db
+      .selectFrom('repositories')
+      .select('id')
+      .where('public_id', '=', raw)
+      .executeTakeFirst();
+    if (!repository) throw new ProblemError(404, 'Not Found', `no repository ${raw.slice(0, 60)}`);
+    const queued = await queueGithubSync(ctx.db, ctx.now(), repository.id);
+    if (!queued) throw badRequest('the GitHub integration is not configured');
+    ctx.jobSignals.enqueued();
+    return reply.code(202).send({ queued: true });
+  });
+}
