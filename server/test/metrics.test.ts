@@ -504,6 +504,22 @@ forEachDatabase((database) => {
         [[2, 0, 0]],
       );
       assert.equal((await api.get<string>('/api/v1/fixes.jsonl')).text.trimEnd().split('\n').length, 12);
+
+      // the next week's summary (made Tuesday 8 Dec) counts build 6, not the quarantined build 7 (6 HIGH, 2 MEDIUM),
+      // and its delta is against the stored week 48: no change
+      clock.ms = Date.UTC(2026, 11, 8, 9);
+      const queued = await api.post<{ job: { url: string } }>('/api/v1/summaries/weekly', {});
+      await waitJob(queued.body.job.url);
+      const w49 = await api.get<WeeklySummary>('/api/v1/summaries/weekly/latest?scope=fleet');
+      assert.deepEqual(w49.body.period, { start: '2026-11-30T00:00:00Z', end: '2026-12-07T00:00:00Z' });
+      assert.deepEqual(w49.body.images, [{ name: REPOSITORY, critical: 0, high: 2, medium: 0, low: 0, unknown: 0 }]);
+      assert.deepEqual(w49.body.delta, { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 });
+      assert.equal(w49.body.direction, 'stable');
+      const listed = await api.get<{ items: { week: string }[] }>('/api/v1/summaries/weekly?scope=fleet');
+      assert.deepEqual(
+        listed.body.items.map((i) => i.week),
+        ['2026-W49', '2026-W48'],
+      );
     });
   });
 });
