@@ -103,7 +103,7 @@ export default function Image(props: PageProps) {
               selected={tab}
               onSelect={(id) => navigate(withQuery(props.location, { tab: id }), { replace: true })}
             >
-              {tab === 'findings' && <Findings digest={d.digest} />}
+              {tab === 'findings' && <Findings digest={d.digest} repository={d.repository} />}
               {tab === 'packages' && <Packages digest={d.digest} />}
               {tab === 'layers' && <Layers digest={d.digest} />}
               {tab === 'evidence' && <Evidence digest={d.digest} />}
@@ -117,7 +117,7 @@ export default function Image(props: PageProps) {
   );
 }
 
-function Findings(props: { digest: string }) {
+function Findings(props: { digest: string; repository: string | null }) {
   const [status, setStatus] = useState('open');
   const [page, reload] = useLoad(
     (signal) => api<Page<FindingRow>>(`/images/${props.digest}/findings`, { query: { status, limit: 200 }, signal }),
@@ -176,7 +176,11 @@ function Findings(props: { digest: string }) {
                   f.exception ? (
                     `${f.exception.status} until ${f.exception.expiresAt.slice(0, 10)}`
                   ) : (
-                    <button type="button" onClick={() => setTriage(f)}>
+                    <button
+                      type="button"
+                      onClick={() => setTriage(f)}
+                      aria-label={`Add exception for ${f.id} in ${f.package.name}`}
+                    >
                       Add exception
                     </button>
                   ),
@@ -185,9 +189,10 @@ function Findings(props: { digest: string }) {
           />
         )}
       </Show>
-      {triage && (
+      {triage && props.repository && (
         <ExceptionForm
           digest={props.digest}
+          repository={props.repository}
           finding={triage}
           onDone={() => {
             setTriage(undefined);
@@ -200,7 +205,7 @@ function Findings(props: { digest: string }) {
 }
 
 /** An exception needs a reason and an expiry (at most a year): the server refuses one without them. */
-function ExceptionForm(props: { digest: string; finding: FindingRow; onDone: () => void }) {
+function ExceptionForm(props: { digest: string; repository: string; finding: FindingRow; onDone: () => void }) {
   const [error, setError] = useState<string>();
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -210,8 +215,9 @@ function ExceptionForm(props: { digest: string; finding: FindingRow; onDone: () 
         method: 'POST',
         body: {
           vulnerability: props.finding.id,
-          imageDigest: props.digest,
-          packagePattern: props.finding.package.purl.split('@')[0],
+          repository: props.repository,
+          image: props.digest,
+          package: props.finding.package.name,
           status: String(form.get('status')),
           reason: String(form.get('reason') ?? ''),
           expiresAt: `${String(form.get('expires'))}T00:00:00Z`,
