@@ -6,6 +6,7 @@ import { LADING_VERSION } from '@lading/engine/version';
 import { importPaths, type PackageKey, type SourceUrls, updateStore, VulnStoreWriter } from '@lading/engine/vulndb';
 import type { ServerContext } from '../context.js';
 import { recordEvent, SYSTEM_ACTOR } from '../events/index.js';
+import { enqueue } from '../jobs/queue.js';
 
 /** db_changes rows per INSERT (PostgreSQL takes at most 65,535 parameters; 3 per row). */
 const CHANGE_CHUNK = 1_000;
@@ -154,7 +155,17 @@ async function withGeneration(
         warnings: result.warnings.length,
       },
     });
+    // re-analysis of what changed, queued with the generation that names it (reanalysis/reanalyze.ts)
+    if (changes.length > 0) {
+      await enqueue(trx, now, {
+        kind: 'reanalyze',
+        payload: { generation },
+        dedupeKey: `reanalyze:${generation}`,
+        createdBy: 'system',
+      });
+    }
   });
+  ctx.jobSignals.enqueued();
   return {
     generation,
     changed: changes.length,

@@ -1,0 +1,380 @@
+// Re-analysis after a data update (SERVER.md section 3, steps 2-4): the images that hold a package named by a changed
+// advisory (and are retained: current somewhere, or ingested within 90 days; retired and quarantined digests stay
+// frozen) are matched again with the CLI's matcher over the server's store. Only the findings of the changed packages
+// are diffed: new ones appear (first seen now, detected_by reanalysis), ones the data dropped are retracted, retracted
+// ones that come back reopen. Per image, the findings, its counters and the events change in one transaction.
+// `finding.new` is written once per repository per new vulnerability, and only for published images (a current tag).
+// The job records its steps: plan → batches → finalize.
+import type { Finding, Inventory } from '@lading/engine/model';
+import type { Transaction } from 'kysely';
+import type { BlobStore } from '../blobs/index.js';
+import type { ServerContext } from '../context.js';
+import { encodeJson } from '../db/dialect.js';
+import type { Database } from '../db/schema.js';
+import { recordEvent, SYSTEM_ACTOR } from '../events/index.js';
+import type { JobStep } from '../jobs/queue.js';
+import { JobFailure } from '../jobs/runner.js';
+import { recountImages } from './counters.js';
+
+export const REANALYZE = 'reanalyze';
+export const RETAINED_MS = 90 * 86_400_000;
+const IMAGES_PER_BATCH = 50;
+const NAMES_PER_QUERY = 500;
+const MAX_INVENTORY_BYTES = 256 * 1024 * 1024;
+
+export interface ReanalyzePayload {
+  generation: number;
+}
+
+export interface ReanalyzeResult {
+  readonly generation: number;
+  readonly images: number;
+  readonly newFindings: number;
+  readonly retracted: number;
+  readonly reopened: number;
+  readonly alerts: number;
+}
+
+type Trx = Transaction<Database>;
+
+export async function reanalyze(
+  ctx: ServerContext,
+  blobs: BlobStore,
+  dbDir: string,
+  generation: number,
+  step: (s: JobStep) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<ReanalyzeResult> {
+  const now = ctx.now();
+  let started = Date.now();
+  await step({ name: 'plan', state: 'running' });
+  const names = (
+    await ctx.db
+      .selectFrom('db_changes')
+      .select('package_name')
+      .distinct()
+      .where('generation_id', '=', generation)
+      .execute()
+  ).map((r) => r.package_name);
+  const imageIds = new Set<number>();
+  for (let i = 0; i < names.length; i += NAMES_PER_QUERY) {
+    const rows = await ctx.db
+      .selectFrom('images as i')
+      .innerJoin('package_occurrences as o', 'o.image_id', 'i.id')
+      .innerJoin('packages as p', 'p.id', 'o.package_id')
+      .select('i.id')
+      .distinct()
+      .where('p.match_name', 'in', names.slice(i, i + NAMES_PER_QUERY))
+      .where('i.state', '=', 'active')
+      .where('i.inventory_artifact_id', 'is not', null)
+      .where((eb) =>
+        eb.or([
+          eb('i.last_ingested_at', '>=', now - RETAINED_MS),
+          eb.exists(
+            eb
+              .selectFrom('repository_images as ri')
+              .select('ri.image_id')
+              .whereRef('ri.image_id', '=', 'i.id')
+              .where('ri.is_current', '=', 1),
+          ),
+        ]),
+      )
+      .execute();
+    for (const r of rows) imageIds.add(Number(r.id));
+  }
+  const planned = [...imageIds].sort((a, b) => a - b);
+  await step({
+    name: 'plan',
+    state: 'succeeded',
+    ms: Date.now() - started,
+    detail: `${names.length} changed packages in ${planned.length} retained images`,
+  });
+
+  const changed = new Set(names);
+  const totals = { newFindings: 0, retracted: 0, reopened: 0, alerts: 0 };
+  const batches = Math.ceil(planned.length / IMAGES_PER_BATCH);
+  started = Date.now();
+  for (let b = 0; b < batches; b++) {
+    if (signal?.aborted) throw new JobFailure('aborted', 'the runner stopped; the job resumes where the data says');
+    await step({ name: 'batches', state: 'running', detail: `batch ${b + 1} of ${batches}` });
+    for (const imageId of planned.slice(b * IMAGES_PER_BATCH, (b + 1) * IMAGES_PER_BATCH)) {
+      const outcome = await reanalyzeImage(ctx, blobs, dbDir, generation, imageId, changed, now);
+      totals.newFindings += outcome.new;
+      totals.retracted += outcome.retracted;
+      totals.reopened += outcome.reopened;
+      totals.alerts += outcome.alerts;
+    }
+  }
+  await step({
+    name: 'batches',
+    state: 'succeeded',
+    ms: Date.now() - started,
+    detail: `${batches} batches: ${totals.newFindings} new, ${totals.retracted} retracted, ${totals.reopened} reopened`,
+  });
+
+  started = Date.now();
+  await step({ name: 'finalize', state: 'running' });
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('images')
+      .set({ analyzed_generation: generation })
+      .where('id', 'in', planned.length ? planned : [-1])
+      .execute();
+    await recordEvent(trx, {
+      at: now,
+      type: 'reanalysis.finished',
+      actor: SYSTEM_ACTOR,
+      requestId: `reanalyze:${generation}`,
+      data: { generation, images: planned.length, ...totals },
+    });
+  });
+  await step({ name: 'finalize', state: 'succeeded', ms: Date.now() - started });
+  return { generation, images: planned.length, ...totals };
+}
+
+interface ImageOutcome {
+  new: number;
+  retracted: number;
+  reopened: number;
+  alerts: number;
+}
+
+async function reanalyzeImage(
+  ctx: ServerContext,
+  blobs: BlobStore,
+  dbDir: string,
+  generation: number,
+  imageId: number,
+  changed: ReadonlySet<string>,
+  now: number,
+): Promise<ImageOutcome> {
+  const inventory = await storedInventory(ctx, blobs, imageId);
+  const { findVulnerabilities } = await import('@lading/engine/match');
+  const result = await findVulnerabilities(inventory, {
+    dbDir,
+    offline: true,
+    now: new Date(now),
+    allowMissingData: true,
+  });
+  // the inventory's package ids → the server's package rows (by purl), for the changed packages alone
+  const rows = await ctx.db
+    .selectFrom('package_occurrences as o')
+    .innerJoin('packages as p', 'p.id', 'o.package_id')
+    .select(['p.id', 'p.purl', 'p.match_name'])
+    .where('o.image_id', '=', imageId)
+    .execute();
+  const byPurl = new Map(rows.map((r) => [r.purl, r]));
+  const packageIds = new Map<string, number>();
+  for (const p of inventory.packages) {
+    const row = byPurl.get(p.purl);
+    if (row && row.match_name !== null && changed.has(row.match_name)) packageIds.set(p.id, Number(row.id));
+  }
+  const scope = new Set(
+    rows.filter((r) => r.match_name !== null && changed.has(r.match_name)).map((r) => Number(r.id)),
+  );
+  return ctx.db
+    .transaction()
+    .execute((trx) => reconcileChanged(trx, generation, imageId, result.findings, packageIds, scope, now));
+}
+
+async function reconcileChanged(
+  trx: Trx,
+  generation: number,
+  imageId: number,
+  findings: readonly Finding[],
+  packageIds: ReadonlyMap<string, number>,
+  scope: ReadonlySet<number>,
+  now: number,
+): Promise<ImageOutcome> {
+  const existing = (
+    await trx
+      .selectFrom('findings')
+      .select(['id', 'package_id', 'vulnerability_id', 'status', 'exception_id'])
+      .where('image_id', '=', imageId)
+      .execute()
+  ).filter((r) => scope.has(Number(r.package_id)));
+  const byKey = new Map(existing.map((r) => [`${r.package_id}\n${r.vulnerability_id}`, r]));
+  const present = new Set<string>();
+  const outcome: ImageOutcome = { new: 0, retracted: 0, reopened: 0, alerts: 0 };
+  const appeared = new Map<number, Finding>();
+  for (const f of findings) {
+    const packageId = packageIds.get(f.packageId);
+    if (packageId === undefined) continue;
+    const vulnId = await vulnerabilityId(trx, f, now);
+    const key = `${packageId}\n${vulnId}`;
+    if (present.has(key)) continue;
+    present.add(key);
+    const row = byKey.get(key);
+    if (!row) {
+      await trx
+        .insertInto('findings')
+        .values({
+          image_id: imageId,
+          package_id: packageId,
+          vulnerability_id: vulnId,
+          severity: f.severity,
+          fixed_version: f.fixedVersions[0] ?? null,
+          status: f.suppressed ? 'suppressed' : 'open',
+          exception_id: null,
+          first_seen_at: now,
+          last_seen_at: now,
+          resolved_at: null,
+          resolution: null,
+          detected_by: 'reanalysis',
+          created_at: now,
+        })
+        .execute();
+      outcome.new++;
+      if (!f.suppressed) appeared.set(vulnId, f);
+    } else {
+      const reopening = row.status === 'resolved';
+      // an exception that still holds keeps suppressing (the exceptions job ends it when it expires)
+      const status =
+        row.exception_id !== null && row.status === 'suppressed' ? 'suppressed' : f.suppressed ? 'suppressed' : 'open';
+      await trx
+        .updateTable('findings')
+        .set((eb) => ({
+          severity: f.severity,
+          fixed_version: f.fixedVersions[0] ?? null,
+          status,
+          last_seen_at: now,
+          resolved_at: null,
+          resolution: null,
+          ...(reopening ? { reopened_count: eb('reopened_count', '+', 1) } : {}),
+        }))
+        .where('id', '=', row.id)
+        .execute();
+      if (reopening) {
+        outcome.reopened++;
+        if (status === 'open') appeared.set(vulnId, f);
+      }
+    }
+  }
+  for (const row of existing) {
+    if (present.has(`${row.package_id}\n${row.vulnerability_id}`) || row.status === 'resolved') continue;
+    await trx
+      .updateTable('findings')
+      .set({ status: 'resolved', resolved_at: now, resolution: 'retracted' })
+      .where('id', '=', row.id)
+      .execute();
+    outcome.retracted++;
+  }
+  if (outcome.new + outcome.retracted + outcome.reopened > 0) await recountImages(trx, [imageId]);
+  outcome.alerts = await alertPublished(trx, generation, imageId, appeared, now);
+  return outcome;
+}
+
+/**
+ * One `finding.new` per repository per vulnerability per generation, for the repositories where this image is
+ * published (a current tag); the request id names (generation, repository, vulnerability), so a second image of
+ * the same repository with the same new vulnerability, or a re-run, writes nothing.
+ */
+async function alertPublished(
+  trx: Trx,
+  generation: number,
+  imageId: number,
+  appeared: ReadonlyMap<number, Finding>,
+  now: number,
+): Promise<number> {
+  if (appeared.size === 0) return 0;
+  const published = await trx
+    .selectFrom('repository_images')
+    .select('repository_id')
+    .distinct()
+    .where('image_id', '=', imageId)
+    .where('is_current', '=', 1)
+    .execute();
+  let alerts = 0;
+  for (const { repository_id: repositoryId } of published) {
+    for (const [vulnId, f] of appeared) {
+      const requestId = `reanalyze:${generation}:${repositoryId}:${vulnId}`;
+      const sent = await trx
+        .selectFrom('events')
+        .select('id')
+        .where('type', '=', 'finding.new')
+        .where('request_id', '=', requestId)
+        .executeTakeFirst();
+      if (sent) continue;
+      await recordEvent(trx, {
+        at: now,
+        type: 'finding.new',
+        actor: SYSTEM_ACTOR,
+        repositoryId: Number(repositoryId),
+        imageId,
+        vulnerabilityId: vulnId,
+        severity: f.severity,
+        requestId,
+        data: {
+          detectedBy: 'reanalysis',
+          generation,
+          vulnerability: f.id,
+          kev: f.kev === true,
+          fixedVersion: f.fixedVersions[0] ?? null,
+        },
+      });
+      alerts++;
+    }
+  }
+  return alerts;
+}
+
+/** The vulnerability row of a finding, created or refreshed (severity, KEV, EPSS move with the data). */
+async function vulnerabilityId(trx: Trx, f: Finding, now: number): Promise<number> {
+  const values = {
+    aliases: encodeJson(f.aliases),
+    summary: f.title ?? null,
+    severity: f.severity,
+    cvss: f.cvss.length ? encodeJson(f.cvss) : null,
+    epss: f.epss ?? null,
+    kev: f.kev ? 1 : 0,
+    published_at: f.published ? Date.parse(f.published) || null : null,
+  };
+  await trx
+    .insertInto('vulnerabilities')
+    .values({ vuln_id: f.id, kev_added_at: null, modified_at: null, withdrawn_at: null, created_at: now, ...values })
+    .onConflict((oc) => oc.column('vuln_id').doUpdateSet(values))
+    .execute();
+  const row = await trx
+    .selectFrom('vulnerabilities')
+    .select('id')
+    .where('vuln_id', '=', f.id)
+    .executeTakeFirstOrThrow();
+  for (const alias of [f.id, ...f.aliases]) {
+    const known = await trx
+      .selectFrom('vuln_aliases')
+      .select('alias')
+      .where('alias', '=', alias)
+      .where('vulnerability_id', '=', row.id)
+      .executeTakeFirst();
+    if (!known)
+      await trx.insertInto('vuln_aliases').values({ alias, vulnerability_id: row.id, created_at: now }).execute();
+  }
+  return Number(row.id);
+}
+
+/** The image's stored inventory: its Lading report's packages and OS, else its SBOM read by the CLI's readers. */
+async function storedInventory(ctx: ServerContext, blobs: BlobStore, imageId: number): Promise<Inventory> {
+  const artifact = await ctx.db
+    .selectFrom('images as i')
+    .innerJoin('artifacts as a', 'a.id', 'i.inventory_artifact_id')
+    .select(['a.sha256', 'a.kind', 'i.digest'])
+    .where('i.id', '=', imageId)
+    .executeTakeFirstOrThrow();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of await blobs.open(artifact.sha256)) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_INVENTORY_BYTES)
+      throw new JobFailure('inventory_too_large', `${artifact.digest}: inventory too large`, false);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (artifact.kind === 'report-lading') {
+    const parsed = JSON.parse(text) as { packages?: Inventory['packages']; os?: Inventory['os'] };
+    const inventory: Inventory = { packages: parsed.packages ?? [], warnings: [] };
+    if (parsed.os) inventory.os = parsed.os;
+    return inventory;
+  }
+  const { parseSbom } = await import('@lading/engine/sbom');
+  return parseSbom(text, `sbom ${artifact.digest}`).inventory;
+}

@@ -1,0 +1,212 @@
+// Re-analysis end to end on both engines: two real CLI bundles ingested by the ingest job into two repositories, then
+// an advisory imported into the server's store (a new data generation) re-matches the images holding its package:
+// the finding appears in both images (detected_by reanalysis), one finding.new per repository and only for the
+// published image, counters move; a withdrawal retracts it, and its return reopens it.
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ingestRoutes, registerIngestRoutes } from '../src/api/ingest.js';
+import { ROUTE_MODULES } from '../src/app.js';
+import { registerIngestJob } from '../src/ingest/process.js';
+import { blobStoreOf } from '../src/ingest/store.js';
+import { registerReanalysisJobs } from '../src/reanalysis/index.js';
+import { registerVulndataJobs } from '../src/vulndata/index.js';
+import { bundleBody, makeBundles, type TestBundles } from './helpers/bundles.js';
+import { forEachDatabase, startTestServer, type TestServer } from './helpers/server.js';
+
+const R1 = 'registry.example:5000/acme/api';
+const R2 = 'registry.example:5000/acme/worker';
+const CVE = 'ALPINE-CVE-2099-0001';
+/** The matcher may name the finding by the advisory or by its upstream CVE. */
+const FINDING_IDS = [CVE, 'CVE-2099-0001'];
+
+let bundles: TestBundles;
+before(async () => {
+  bundles = await makeBundles();
+});
+after(() => bundles.dispose());
+
+forEachDatabase((database) => {
+  describe('re-analysis after a data update', () => {
+    let server: TestServer;
+    let dbDir = '';
+    let work = '';
+    let pkg = '';
+    let perImage = 0;
+    let found = 0;
+    const modified = ['2026-11-20T00:00:00Z'];
+
+    const importRecord = async (withdrawn: boolean) => {
+      const stamp = new Date(Date.parse(modified.at(-1) ?? '') + 3_600_000).toISOString().replace('.000', '');
+      modified.push(stamp);
+      const record = {
+        id: CVE,
+        modified: stamp,
+        published: '2026-11-19T00:00:00Z',
+        ...(withdrawn ? { withdrawn: stamp } : {}),
+        upstream: ['CVE-2099-0001'],
+        details: 'a test advisory',
+        affected: [
+          {
+            package: { ecosystem: 'Alpine:v3.16', name: pkg },
+            ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }],
+          },
+        ],
+        severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+      };
+      const res = await server.api.request<{ url: string }>('POST', '/api/v1/system/vulndb/import', {
+        body: JSON.stringify(record),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(res.status, 202, res.text);
+      const job = await server.api.get<{ state: string; result: { generation: number } }>(`${res.body.url}?wait=60`);
+      assert.equal(job.body.state, 'succeeded', job.text);
+      const generation = job.body.result.generation;
+      // the re-analysis job the generation queued
+      const queued = await server.ctx.db
+        .selectFrom('jobs')
+        .select(['public_id'])
+        .where('kind', '=', 'reanalyze')
+        .where('dedupe_key', '=', `reanalyze:${generation}`)
+        .executeTakeFirstOrThrow();
+      const done = await server.api.get<{ state: string; steps: { name: string; state: string }[]; result: unknown }>(
+        `/api/v1/jobs/${queued.public_id}?wait=60`,
+      );
+      assert.equal(done.body.state, 'succeeded', done.text);
+      assert.deepEqual(
+        done.body.steps.map((s) => `${s.name}:${s.state}`),
+        ['plan:succeeded', 'batches:succeeded', 'finalize:succeeded'],
+      );
+      return done.body.result as {
+        images: number;
+        newFindings: number;
+        retracted: number;
+        reopened: number;
+        alerts: number;
+      };
+    };
+
+    const findingsOf = async () =>
+      server.ctx.db
+        .selectFrom('findings as f')
+        .innerJoin('vulnerabilities as v', 'v.id', 'f.vulnerability_id')
+        .innerJoin('images as i', 'i.id', 'f.image_id')
+        .select(['i.digest', 'f.status', 'f.detected_by', 'f.resolution', 'f.reopened_count'])
+        .where('v.vuln_id', 'in', FINDING_IDS)
+        .orderBy('i.digest')
+        .execute();
+    const alerts = async () =>
+      server.ctx.db
+        .selectFrom('events as e')
+        .innerJoin('repositories as r', 'r.id', 'e.repository_id')
+        .innerJoin('images as i', 'i.id', 'e.image_id')
+        .innerJoin('vulnerabilities as v', 'v.id', 'e.vulnerability_id')
+        .select(['r.name', 'i.digest'])
+        .where('e.type', '=', 'finding.new')
+        .where('v.vuln_id', 'in', FINDING_IDS)
+        .orderBy('e.id')
+        .execute();
+    const criticalOf = async (digest: string) =>
+      Number(
+        (
+          await server.ctx.db
+            .selectFrom('images')
+            .select('critical')
+            .where('digest', '=', digest)
+            .executeTakeFirstOrThrow()
+        ).critical,
+      );
+
+    before(async () => {
+      work = await mkdtemp(join(tmpdir(), 'lading-reanalysis-'));
+      dbDir = join(work, 'db');
+      await cp(bundles.dbDir, dbDir, { recursive: true });
+      server = await startTestServer({
+        database,
+        routes: [...ROUTE_MODULES.filter((m) => m !== registerIngestRoutes), ingestRoutes()],
+        jobHandlers: (runner, ctx) => {
+          registerIngestJob(runner, ctx, blobStoreOf(ctx), { vulndbDir: dbDir });
+          registerVulndataJobs(runner, ctx, { dbDir });
+          registerReanalysisJobs(runner, ctx, { dbDir });
+        },
+      });
+      // R1: a, then b takes the tag (a stays, unpublished); R2: a, published
+      for (const [repository, bundle, observedAt] of [
+        [R1, bundles.a, '2026-11-01T10:00:00Z'],
+        [R1, bundles.b, '2026-11-08T10:00:00Z'],
+        [R2, bundles.a, '2026-11-09T10:00:00Z'],
+      ] as const) {
+        const { body, headers } = await bundleBody(
+          { repository, digest: bundle.digest, tags: ['latest'], observedAt },
+          [
+            ['sbom', bundle.sbomFile],
+            ['report', bundle.reportFile],
+          ],
+        );
+        const accepted = await server.api.request<{ job: { url: string } }>('POST', '/api/v1/ingest', {
+          body,
+          headers,
+        });
+        assert.equal(accepted.status, 202, accepted.text);
+        const job = await server.api.get<{ state: string }>(`${accepted.body.job.url}?wait=60`);
+        assert.equal(job.body.state, 'succeeded', job.text);
+      }
+      // a package both images hold, named by the advisory the test adds
+      const names = async (digest: string) =>
+        new Set(
+          (
+            await server.ctx.db
+              .selectFrom('package_occurrences as o')
+              .innerJoin('packages as p', 'p.id', 'o.package_id')
+              .innerJoin('images as i', 'i.id', 'o.image_id')
+              .select('p.match_name')
+              .where('i.digest', '=', digest)
+              .where('p.type', '=', 'apk')
+              .execute()
+          ).map((r) => r.match_name ?? ''),
+        );
+      const inB = await names(bundles.b.digest);
+      pkg = [...(await names(bundles.a.digest))].filter((n) => n && inB.has(n)).sort()[0] ?? '';
+      assert.ok(pkg, 'the two images share an apk package');
+    });
+    after(async () => {
+      await server.close();
+      await rm(work, { recursive: true, force: true });
+    });
+
+    it('a new advisory appears in every retained image holding the package; one alert per repository, published images only', async () => {
+      const criticalA = await criticalOf(bundles.a.digest);
+      const result = await importRecord(false);
+      assert.equal(result.images, 2);
+      // one finding per package the advisory names (several binary packages can share one origin)
+      const rows = await findingsOf();
+      assert.equal(result.newFindings, rows.length);
+      assert.deepEqual([...new Set(rows.map((f) => f.digest))].sort(), [bundles.a.digest, bundles.b.digest].sort());
+      assert.ok(rows.every((f) => f.status === 'open' && f.detected_by === 'reanalysis'));
+      perImage = rows.filter((f) => f.digest === bundles.a.digest).length;
+      found = rows.length;
+      assert.equal(await criticalOf(bundles.a.digest), criticalA + perImage);
+      // R1 through b (its current image; a is no longer published there), R2 through a
+      const sent = (await alerts()).map((e) => `${e.name} ${e.digest}`).sort();
+      assert.deepEqual(sent, [`${R1} ${bundles.b.digest}`, `${R2} ${bundles.a.digest}`].sort());
+      assert.equal(result.alerts, 2);
+    });
+
+    it('a withdrawal retracts the findings; the advisory coming back reopens them', async () => {
+      const before = await criticalOf(bundles.a.digest);
+      const withdrawn = await importRecord(true);
+      assert.equal(withdrawn.retracted, found);
+      assert.ok((await findingsOf()).every((f) => f.status === 'resolved' && f.resolution === 'retracted'));
+      assert.equal(await criticalOf(bundles.a.digest), before - perImage);
+      assert.equal((await alerts()).length, 2, 'no alert for a retraction');
+
+      const back = await importRecord(false);
+      assert.equal(back.reopened, found);
+      const rows = await findingsOf();
+      assert.ok(rows.every((f) => f.status === 'open' && Number(f.reopened_count) === 1));
+      assert.equal(await criticalOf(bundles.a.digest), before);
+    });
+  });
+});
