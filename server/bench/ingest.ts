@@ -136,7 +136,8 @@ async function startServer(
   const port = await freePort();
   const args = ['start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`];
   if (database) args.push('--database', database);
-  const node = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  // the engine from its sources (as the tests' CLI runs): a stale engine dist/ cannot skew or break the run
+  const node = ['--conditions=source', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])];
   const child = spawn(process.execPath, [...node, BIN, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, LADING_DATABASE_URL: '', LADING_DATA_DIR: '' },
@@ -230,6 +231,36 @@ function cpuOf(pid: number, withChildren: boolean): number {
   return total;
 }
 
+/** CPU seconds so far of each thread of a process, by thread id (the server's HTTP thread has the process's id). */
+function threadCpu(pid: number): Map<number, number> {
+  const threads = new Map<number, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const s = procStat(Number(tid)) ?? undefined;
+      if (s) threads.set(Number(tid), s.cpuSeconds);
+    }
+  } catch {
+    // the process is gone
+  }
+  return threads;
+}
+
+/** The per-thread CPU between two readings: the HTTP (main) thread, then the other threads, busiest first. */
+function threadDeltas(pid: number, before: Map<number, number>, after: Map<number, number>): string {
+  const others: number[] = [];
+  let main = 0;
+  for (const [tid, cpu] of after) {
+    const delta = cpu - (before.get(tid) ?? 0);
+    if (tid === pid) main = delta;
+    else if (delta >= 0.05) others.push(delta);
+  }
+  others.sort((a, b) => b - a);
+  return `HTTP thread ${main.toFixed(2)}, other threads ${others
+    .slice(0, 4)
+    .map((d) => d.toFixed(2))
+    .join(' / ')}`;
+}
+
 // ---- the load ----
 
 function percentile(sorted: number[], p: number): number {
@@ -272,11 +303,19 @@ async function sendAll(url: string, tokens: string[], pushes: Push[]): Promise<L
     while (next < pushes.length) {
       const push = pushes[next++] as Push;
       const started = performance.now();
-      const res = await fetch(`${url}/api/v1/ingest`, {
-        method: 'POST',
-        body: push.body,
-        headers: { 'content-type': push.contentType, authorization: `Bearer ${token}` },
-      });
+      let res: Response;
+      try {
+        res = await fetch(`${url}/api/v1/ingest`, {
+          method: 'POST',
+          body: push.body,
+          headers: { 'content-type': push.contentType, authorization: `Bearer ${token}` },
+        });
+      } catch (err) {
+        // not acknowledged: counted as refused, with the socket's reason
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        refused.push(`network: ${cause?.code ?? ''} ${cause?.message ?? String(err)}`);
+        continue;
+      }
       const text = await res.text();
       const elapsed = performance.now() - started;
       if (res.status !== 202) {
@@ -323,6 +362,7 @@ interface EngineResult {
   processedSeconds: number;
   processedPerSecond: number;
   serverCpu: number;
+  threads: string;
   databaseCpu: number | undefined;
   loadCpu: number;
   refused: string[];
@@ -377,11 +417,13 @@ async function runEngine(
       db: cluster ? cpuOf(postmaster, true) : 0,
       load: process.cpuUsage(),
     };
+    const threads0 = threadCpu(serverPid);
     const startedAt = Date.now();
     const started = performance.now();
     const load = await sendAll(server.url, tokens, pushes);
     const acceptSeconds = (performance.now() - started) / 1000;
     const failed = await awaitJobs(server.url, admin, load.jobs);
+    const threads = threadDeltas(serverPid, threads0, threadCpu(serverPid));
     const cpu1 = {
       server: cpuOf(serverPid, false),
       db: cluster ? cpuOf(postmaster, true) : 0,
@@ -406,6 +448,11 @@ async function runEngine(
     } finally {
       await handle.close();
     }
+    if (load.refused.length > 0 || failed.length > 0) {
+      // the server's own account of what went wrong (its error log lines), beside the refusals printed below
+      for (const line of server.output().split('\n'))
+        if (/error/i.test(line)) console.log(`  server: ${line.slice(0, 600)}`);
+    }
     const processedSeconds = (lastFinished - startedAt) / 1000;
     const sorted = [...load.latencies].sort((a, b) => a - b);
     return {
@@ -419,6 +466,7 @@ async function runEngine(
       processedSeconds,
       processedPerSecond: (load.jobs.length - failed.length) / processedSeconds,
       serverCpu: cpu1.server - cpu0.server,
+      threads,
       databaseCpu: cluster ? cpu1.db - cpu0.db : undefined,
       loadCpu: (cpu1.load.user + cpu1.load.system) / 1e6,
       refused: load.refused,
@@ -464,7 +512,7 @@ async function main(): Promise<void> {
         `${r.engine}: ${r.pushes} pushes at concurrency ${concurrency}: 202 p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, ` +
           `p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms; all accepted in ${r.acceptSeconds.toFixed(2)} s; ` +
           `processed ${r.processedPerSecond.toFixed(1)}/s (last job finished ${r.processedSeconds.toFixed(2)} s after the first push); ` +
-          `CPU s: server ${r.serverCpu.toFixed(2)}` +
+          `CPU s: server ${r.serverCpu.toFixed(2)} (${r.threads})` +
           (r.databaseCpu !== undefined ? `, postgres ${r.databaseCpu.toFixed(2)}` : '') +
           `, load generator ${r.loadCpu.toFixed(2)}; refused ${r.refused.length}, failed ${r.failed.length}`,
       );
