@@ -14,6 +14,7 @@ import { registerTokenRoutes } from './api/tokens.js';
 import { registerAuth } from './auth/index.js';
 import type { ServerContext } from './context.js';
 import { registerEventRoutes } from './events/index.js';
+import { registerGithubRoutes } from './github/index.js';
 import { PROBLEM_MEDIA_TYPE, ProblemError, problemDocument, problemFromError } from './http/problem.js';
 import { registerNotificationRuleRoutes } from './notify/index.js';
 import { registerVulndataRoutes } from './vulndata/index.js';
@@ -33,6 +34,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerVulndataRoutes,
   registerMetricsRoutes,
   registerNotificationRuleRoutes,
+  registerGithubRoutes,
   registerExceptionRoutes,
   // last: the dashboard's page paths never shadow an API route
   registerDashboardRoutes,

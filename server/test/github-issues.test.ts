@@ -7,12 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type GithubIssueReplay, startGithubIssueReplay } from '../../engine/test/helpers/github-replay.js';
 import { recordEvent, SYSTEM_ACTOR } from '../src/events/index.js';
-import {
-  GITHUB_SETTINGS_KEY,
-  registerGithubJobs,
-  saveGithubSettings,
-  syncRepositoryIssues,
-} from '../src/github/index.js';
+import { GITHUB_SETTINGS_KEY, registerGithubJobs, syncRepositoryIssues } from '../src/github/index.js';
 import { seedImages } from './helpers/seed.js';
 import { forEachDatabase, startTestServer, TestClock, type TestServer } from './helpers/server.js';
 
@@ -98,12 +93,18 @@ forEachDatabase((database) => {
     });
 
     it('opens an issue for the current image with its MEDIUM+ table; the token is sealed', async () => {
-      await saveGithubSettings(
-        server.ctx.db,
-        server.ctx.secrets.key,
-        { apiUrl: replay.url, token: 'ghp_serverToken123' },
-        clock.now(),
-      );
+      const bad = await server.api.request<{ detail: string }>('PUT', '/api/v1/integrations/github', {
+        json: { apiUrl: 'ftp://x', token: 'ghp_serverToken123' },
+      });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.detail, /apiUrl must be an http\(s\) URL/);
+      const set = await server.api.request('PUT', '/api/v1/integrations/github', {
+        json: { apiUrl: `${replay.url}/`, token: 'ghp_serverToken123' },
+      });
+      assert.equal(set.status, 200, set.text);
+      const shown = await server.api.get<{ configured: boolean; apiUrl: string }>('/api/v1/integrations/github');
+      assert.deepEqual(shown.body, { configured: true, apiUrl: replay.url });
+      assert.doesNotMatch(shown.text, /ghp_/);
       const stored = await server.ctx.db
         .selectFrom('settings')
         .select('value')
@@ -123,6 +124,17 @@ forEachDatabase((database) => {
       assert.equal(Number(row.number), 1);
       assert.equal(row.state, 'open');
       assert.equal(row.last_digest, A);
+    });
+
+    it('queues a sync on request (404 for an unknown repository)', async () => {
+      const repo = await server.ctx.db
+        .selectFrom('repositories')
+        .select('public_id')
+        .where('id', '=', repositoryId)
+        .executeTakeFirstOrThrow();
+      const queued = await server.api.post(`/api/v1/integrations/github/sync/${repo.public_id}`);
+      assert.equal(queued.status, 202, queued.text);
+      assert.equal((await server.api.post('/api/v1/integrations/github/sync/repo_nope')).status, 404);
     });
 
     it('a sync of a recorded state makes no GitHub call', async () => {
