@@ -194,6 +194,33 @@ forEachDatabase((database) => {
       assert.equal(result.alerts, 2);
     });
 
+    it('a matcher version change matches every retained image again, changing nothing that still holds', async () => {
+      // the last generation as an older matcher left it
+      const last = await server.ctx.db
+        .selectFrom('db_generations')
+        .select('id')
+        .where('state', '=', 'done')
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
+      await server.ctx.db
+        .updateTable('db_generations')
+        .set({ matcher_version: '0.0.0-old' })
+        .where('id', '=', last.id)
+        .execute();
+      const before = await findingsOf();
+      const again = await importRecord(false);
+      assert.equal(again.images, 2);
+      assert.deepEqual(again, { ...again, newFindings: 0, retracted: 0, reopened: 0, alerts: 0 });
+      const payload = await server.ctx.db
+        .selectFrom('jobs')
+        .select('payload')
+        .where('kind', '=', 'reanalyze')
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
+      assert.equal(JSON.parse(String(payload.payload)).everything, true);
+      assert.deepEqual(await findingsOf(), before);
+    });
+
     it('a withdrawal retracts the findings; the advisory coming back reopens them', async () => {
       const before = await criticalOf(bundles.a.digest);
       const withdrawn = await importRecord(true);

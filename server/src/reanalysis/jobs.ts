@@ -19,6 +19,6 @@ export function registerReanalysisJobs(runner: JobRunner, ctx: ServerContext, op
     if (typeof p.generation !== 'number' || !Number.isSafeInteger(p.generation)) {
       throw new JobFailure('bad_payload', 'reanalyze needs a data generation', false);
     }
-    return reanalyze(ctx, ctx.blobs, dbDir, p.generation, (s) => run.step(s), run.signal);
+    return reanalyze(ctx, ctx.blobs, dbDir, p.generation, (s) => run.step(s), run.signal, p.everything === true);
   });
 }

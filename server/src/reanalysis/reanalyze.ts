@@ -24,6 +24,8 @@ const MAX_INVENTORY_BYTES = 256 * 1024 * 1024;
 
 export interface ReanalyzePayload {
   generation: number;
+  /** The matcher changed: every package is matched again, not only those the generation changed. */
+  everything?: boolean;
 }
 
 export interface ReanalyzeResult {
@@ -44,18 +46,28 @@ export async function reanalyze(
   generation: number,
   step: (s: JobStep) => Promise<void>,
   signal?: AbortSignal,
+  everything = false,
 ): Promise<ReanalyzeResult> {
   const now = ctx.now();
   let started = Date.now();
   await step({ name: 'plan', state: 'running' });
-  const names = (
-    await ctx.db
-      .selectFrom('db_changes')
-      .select('package_name')
-      .distinct()
-      .where('generation_id', '=', generation)
-      .execute()
-  ).map((r) => r.package_name);
+  const names = everything
+    ? (
+        await ctx.db
+          .selectFrom('packages')
+          .select('match_name')
+          .distinct()
+          .where('match_name', 'is not', null)
+          .execute()
+      ).map((r) => r.match_name ?? '')
+    : (
+        await ctx.db
+          .selectFrom('db_changes')
+          .select('package_name')
+          .distinct()
+          .where('generation_id', '=', generation)
+          .execute()
+      ).map((r) => r.package_name);
   const imageIds = new Set<number>();
   for (let i = 0; i < names.length; i += NAMES_PER_QUERY) {
     const rows = await ctx.db

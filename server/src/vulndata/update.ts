@@ -155,11 +155,20 @@ async function withGeneration(
         warnings: result.warnings.length,
       },
     });
-    // re-analysis of what changed, queued with the generation that names it (reanalysis/reanalyze.ts)
-    if (changes.length > 0) {
+    // re-analysis of what changed, queued with the generation that names it (reanalysis/reanalyze.ts); when the
+    // matcher changed since the last generation, every package is matched again
+    const previous = await trx
+      .selectFrom('db_generations')
+      .select('matcher_version')
+      .where('state', '=', 'done')
+      .where('id', '<', generation)
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    const everything = previous !== undefined && previous.matcher_version !== LADING_VERSION;
+    if (changes.length > 0 || everything) {
       await enqueue(trx, now, {
         kind: 'reanalyze',
-        payload: { generation },
+        payload: { generation, ...(everything ? { everything: true } : {}) },
         dedupeKey: `reanalyze:${generation}`,
         createdBy: 'system',
       });
