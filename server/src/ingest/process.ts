@@ -641,7 +641,21 @@ async function reconcileLayers(trx: Trx, imageId: number, target: TargetInfo, no
 async function reconcilePackages(trx: Trx, imageId: number, report: Report, now: number): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   const layerIds = new Map<string, number>();
-  for (const l of await trx.selectFrom('layers').select(['id', 'diff_id']).execute()) layerIds.set(l.diff_id, l.id);
+  // Only the layers this report's packages name: the layers table holds every layer of the fleet, and reading it
+  // whole on each ingest made an ingest's cost grow with the number of images already stored.
+  const named = new Set<string>();
+  for (const p of report.packages) {
+    const layer = p.locations[0]?.layer;
+    if (layer) named.add(layer);
+  }
+  if (named.size > 0) {
+    const rows = await trx
+      .selectFrom('layers')
+      .select(['id', 'diff_id'])
+      .where('diff_id', 'in', Array.from(named))
+      .execute();
+    for (const l of rows) layerIds.set(l.diff_id, l.id);
+  }
   await trx.deleteFrom('package_occurrences').where('image_id', '=', imageId).execute();
   const seen = new Set<string>();
   for (const p of report.packages) {
