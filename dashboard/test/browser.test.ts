@@ -14,6 +14,7 @@ import { ROUTE_MODULES } from '../../server/src/app.js';
 import { setPassword } from '../../server/src/auth/store.js';
 import { registerIngestJob } from '../../server/src/ingest/process.js';
 import { blobStoreOf } from '../../server/src/ingest/store.js';
+import { recordDailyMetrics } from '../../server/src/metrics/index.js';
 import { bundleBody, makeBundles, type TestBundles } from '../../server/test/helpers/bundles.js';
 import { runLading } from '../../server/test/helpers/reports.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/server.js';
@@ -317,6 +318,40 @@ describe('the dashboard in Chromium', () => {
     await page.getByText(/Active exceptions/).waitFor();
     await page.waitForFunction(() => !document.body.innerText.includes('CVE-2023-0464'));
     assert.deepEqual((await overview()).open, before.open);
+    await page.context().close();
+  });
+
+  it("the trends chart's table holds GET /api/v1/trends' numbers; the weekly summary page renders", async () => {
+    // the daily job's points (the metrics.daily schedule runs it at night)
+    await recordDailyMetrics(server.ctx.db, server.ctx.now());
+    const api = (
+      await server.api.get<{ points: { date: string; critical: number; high: number; medium: number }[] }>(
+        '/api/v1/trends?scope=fleet&interval=day',
+      )
+    ).body;
+    assert.ok(api.points.length > 0, 'the daily job recorded a point');
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto('/trends');
+    await check(page, problems, 'trends');
+    // the chart's numbers as a table, from the keyboard
+    await page.getByRole('button', { name: 'Show as table' }).first().focus();
+    await page.keyboard.press('Enter');
+    await page.locator('table[data-chart-table="open-findings"]').waitFor();
+    await page.screenshot({ path: join(SCREENS, 'trends-table.png'), fullPage: true });
+    const rows = await page
+      .locator('table[data-chart-table="open-findings"] tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('th,td')).map((c) => c.textContent?.trim() ?? '')),
+      );
+    assert.deepEqual(
+      rows,
+      api.points.map((p) => [p.date, String(p.critical), String(p.high), String(p.medium)]),
+    );
+    await page.goto('/summary');
+    await check(page, problems, 'summary');
+    // none stored yet on a server this young: a state, not an error (check() refuses alerts)
+    assert.match(await page.locator('main').innerText(), /No weekly summary yet/);
     await page.context().close();
   });
 

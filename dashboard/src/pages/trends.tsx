@@ -20,7 +20,7 @@ interface TrendPoint {
 }
 
 interface Metrics {
-  mttrDays: Record<string, { mean: number | null; median: number | null; p90: number | null; n: number }>;
+  mttrDays: Record<string, { meanDays: number | null; medianDays: number | null; p90Days: number | null; n: number }>;
   sla: {
     targetsDays: Record<string, number>;
     openBreaches: Record<string, number> | number;
@@ -85,9 +85,9 @@ export default function Trends(props: PageProps) {
             rowKey={(r) => r.severity}
             columns={[
               { key: 's', label: 'Severity', render: (r) => r.severity },
-              { key: 'mean', label: 'Mean (days)', numeric: true, render: (r) => formatNumber(r.mean, 1) },
-              { key: 'median', label: 'Median (days)', numeric: true, render: (r) => formatNumber(r.median, 1) },
-              { key: 'p90', label: 'p90 (days)', numeric: true, render: (r) => formatNumber(r.p90, 1) },
+              { key: 'mean', label: 'Mean (days)', numeric: true, render: (r) => formatNumber(r.meanDays, 1) },
+              { key: 'median', label: 'Median (days)', numeric: true, render: (r) => formatNumber(r.medianDays, 1) },
+              { key: 'p90', label: 'p90 (days)', numeric: true, render: (r) => formatNumber(r.p90Days, 1) },
               { key: 'n', label: 'Resolved', numeric: true, render: (r) => r.n },
             ]}
           />
