@@ -77,7 +77,7 @@ forEachDatabase((database) => {
       assert.equal(done.body.state, 'succeeded', done.text);
       assert.deepEqual(
         done.body.steps.map((s) => `${s.name}:${s.state}`),
-        ['plan:succeeded', 'batches:succeeded', 'finalize:succeeded'],
+        ['plan:succeeded', 'batches:succeeded', 'kev:succeeded', 'finalize:succeeded'],
       );
       return done.body.result as {
         images: number;
@@ -221,13 +221,54 @@ forEachDatabase((database) => {
       assert.deepEqual(await findingsOf(), before);
     });
 
+    it('a CVE newly in KEV alerts once per repository where it is open in a published image', async () => {
+      const catalog = {
+        title: 'CISA Catalog of Known Exploited Vulnerabilities',
+        catalogVersion: '2026.11.21',
+        count: 1,
+        vulnerabilities: [{ cveID: 'CVE-2099-0001', dateAdded: '2026-11-21', knownRansomwareCampaignUse: 'Unknown' }],
+      };
+      const res = await server.api.request<{ url: string }>('POST', '/api/v1/system/vulndb/import', {
+        body: JSON.stringify(catalog),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(res.status, 202, res.text);
+      const job = await server.api.get<{ state: string; result: { generation: number } }>(`${res.body.url}?wait=60`);
+      assert.equal(job.body.state, 'succeeded', job.text);
+      const queued = await server.ctx.db
+        .selectFrom('jobs')
+        .select('public_id')
+        .where('dedupe_key', '=', `reanalyze:${job.body.result.generation}`)
+        .executeTakeFirstOrThrow();
+      const done = await server.api.get<{ state: string; result: { alerts: number } }>(
+        `/api/v1/jobs/${queued.public_id}?wait=60`,
+      );
+      assert.equal(done.body.state, 'succeeded', done.text);
+      assert.equal(done.body.result.alerts, 2);
+      const kevAlerts = await server.ctx.db
+        .selectFrom('events')
+        .select(['repository_id', 'data'])
+        .where('type', '=', 'finding.new')
+        .where('request_id', 'like', 'kev:%')
+        .execute();
+      assert.equal(kevAlerts.length, 2);
+      assert.ok(kevAlerts.every((e) => JSON.parse(String(e.data)).reason === 'kev'));
+      const image = await server.ctx.db
+        .selectFrom('images')
+        .select('has_kev')
+        .where('digest', '=', bundles.b.digest)
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(image.has_kev), 1);
+    });
+
     it('a withdrawal retracts the findings; the advisory coming back reopens them', async () => {
       const before = await criticalOf(bundles.a.digest);
+      const alerted = (await alerts()).length;
       const withdrawn = await importRecord(true);
       assert.equal(withdrawn.retracted, found);
       assert.ok((await findingsOf()).every((f) => f.status === 'resolved' && f.resolution === 'retracted'));
       assert.equal(await criticalOf(bundles.a.digest), before - perImage);
-      assert.equal((await alerts()).length, 2, 'no alert for a retraction');
+      assert.equal((await alerts()).length, alerted, 'no alert for a retraction');
 
       const back = await importRecord(false);
       assert.equal(back.reopened, found);

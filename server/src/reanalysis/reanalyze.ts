@@ -4,12 +4,13 @@
 // are diffed: new ones appear (first seen now, detected_by reanalysis), ones the data dropped are retracted, retracted
 // ones that come back reopen. Per image, the findings, its counters and the events change in one transaction.
 // `finding.new` is written once per repository per new vulnerability, and only for published images (a current tag).
-// The job records its steps: plan → batches → finalize.
+// CVEs newly in KEV alert the same way (once per repository). The job records its steps: plan → batches → kev →
+// finalize.
 import type { Finding, Inventory } from '@lading/engine/model';
 import type { Transaction } from 'kysely';
 import type { BlobStore } from '../blobs/index.js';
 import type { ServerContext } from '../context.js';
-import { encodeJson } from '../db/dialect.js';
+import { decodeJson, encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { recordEvent, SYSTEM_ACTOR } from '../events/index.js';
 import type { JobStep } from '../jobs/queue.js';
@@ -123,6 +124,11 @@ export async function reanalyze(
     ms: Date.now() - started,
     detail: `${batches} batches: ${totals.newFindings} new, ${totals.retracted} retracted, ${totals.reopened} reopened`,
   });
+
+  started = Date.now();
+  await step({ name: 'kev', state: 'running' });
+  totals.alerts += await alertNewlyKev(ctx, dbDir, now);
+  await step({ name: 'kev', state: 'succeeded', ms: Date.now() - started });
 
   started = Date.now();
   await step({ name: 'finalize', state: 'running' });
@@ -389,4 +395,91 @@ async function storedInventory(ctx: ServerContext, blobs: BlobStore, imageId: nu
   }
   const { parseSbom } = await import('@lading/engine/sbom');
   return parseSbom(text, `sbom ${artifact.digest}`).inventory;
+}
+
+/**
+ * Vulnerabilities open in a published image that the store's KEV catalog now lists but the server had not marked:
+ * marked (the images' has_kev recounted) and alerted like a new finding, once per repository (`reason: kev`).
+ */
+async function alertNewlyKev(ctx: ServerContext, dbDir: string, now: number): Promise<number> {
+  const candidates = await ctx.db
+    .selectFrom('vulnerabilities as v')
+    .select(['v.id', 'v.vuln_id', 'v.aliases', 'v.severity'])
+    .where('v.kev', '=', 0)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('findings as f')
+          .innerJoin('repository_images as ri', 'ri.image_id', 'f.image_id')
+          .select('f.id')
+          .whereRef('f.vulnerability_id', '=', 'v.id')
+          .where('f.status', '=', 'open')
+          .where('ri.is_current', '=', 1),
+      ),
+    )
+    .execute();
+  if (candidates.length === 0) return 0;
+  const { VulnStoreReader } = await import('@lading/engine/vulndb');
+  const store = VulnStoreReader.open(dbDir);
+  if (!store) return 0;
+  const listed: { id: number; vulnId: string; severity: string; cve: string }[] = [];
+  try {
+    for (const v of candidates) {
+      const ids = [
+        v.vuln_id,
+        ...((decodeJson<unknown[]>(v.aliases) ?? []).filter((a) => typeof a === 'string') as string[]),
+      ];
+      const cve = ids.find((id) => id.startsWith('CVE-') && store.kev(id) !== undefined);
+      if (cve) listed.push({ id: Number(v.id), vulnId: v.vuln_id, severity: v.severity, cve });
+    }
+  } finally {
+    store.close();
+  }
+  let alerts = 0;
+  for (const v of listed) {
+    alerts += await ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('vulnerabilities').set({ kev: 1, kev_added_at: now }).where('id', '=', v.id).execute();
+      const open = await trx
+        .selectFrom('findings as f')
+        .select('f.image_id')
+        .distinct()
+        .where('f.vulnerability_id', '=', v.id)
+        .where('f.status', '=', 'open')
+        .execute();
+      await recountImages(
+        trx,
+        open.map((r) => Number(r.image_id)),
+      );
+      const published = await trx
+        .selectFrom('findings as f')
+        .innerJoin('repository_images as ri', 'ri.image_id', 'f.image_id')
+        .select(['ri.repository_id', 'f.image_id'])
+        .where('f.vulnerability_id', '=', v.id)
+        .where('f.status', '=', 'open')
+        .where('ri.is_current', '=', 1)
+        .orderBy('ri.repository_id')
+        .orderBy('f.image_id')
+        .execute();
+      const seen = new Set<number>();
+      let sent = 0;
+      for (const p of published) {
+        const repositoryId = Number(p.repository_id);
+        if (seen.has(repositoryId)) continue;
+        seen.add(repositoryId);
+        await recordEvent(trx, {
+          at: now,
+          type: 'finding.new',
+          actor: SYSTEM_ACTOR,
+          repositoryId,
+          imageId: Number(p.image_id),
+          vulnerabilityId: v.id,
+          severity: v.severity,
+          requestId: `kev:${v.id}:${repositoryId}`,
+          data: { detectedBy: 'reanalysis', reason: 'kev', vulnerability: v.vulnId, cve: v.cve, kev: true },
+        });
+        sent++;
+      }
+      return sent;
+    });
+  }
+  return alerts;
 }

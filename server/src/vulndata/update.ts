@@ -165,7 +165,8 @@ async function withGeneration(
       .orderBy('id', 'desc')
       .executeTakeFirst();
     const everything = previous !== undefined && previous.matcher_version !== LADING_VERSION;
-    if (changes.length > 0 || everything) {
+    // a refreshed KEV catalog may list a CVE the server's images have: the job's kev step alerts those
+    if (changes.length > 0 || everything || result.kev !== undefined) {
       await enqueue(trx, now, {
         kind: 'reanalyze',
         payload: { generation, ...(everything ? { everything: true } : {}) },
