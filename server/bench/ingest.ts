@@ -207,9 +207,9 @@ function startCluster(): { url: string; dataDir: string; stop(): void } {
 
 // ---- CPU accounting (Linux /proc; clock ticks are 100 per second there) ----
 
-function procStat(pid: number): { ppid: number; cpuSeconds: number } | undefined {
+function procStat(pid: number, file = `/proc/${pid}/stat`): { ppid: number; cpuSeconds: number } | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(file, 'utf8');
     // the command name may hold spaces: fields start after its closing parenthesis
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
@@ -236,7 +236,8 @@ function threadCpu(pid: number): Map<number, number> {
   const threads = new Map<number, number>();
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const s = procStat(Number(tid)) ?? undefined;
+      // /proc/PID/task/TID/stat is the thread's own account (/proc/TID/stat would be the whole process's)
+      const s = procStat(Number(tid), `/proc/${pid}/task/${tid}/stat`);
       if (s) threads.set(Number(tid), s.cpuSeconds);
     }
   } catch {
