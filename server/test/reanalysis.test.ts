@@ -192,6 +192,17 @@ forEachDatabase((database) => {
       const sent = (await alerts()).map((e) => `${e.name} ${e.digest}`).sort();
       assert.deepEqual(sent, [`${R1} ${bundles.b.digest}`, `${R2} ${bundles.a.digest}`].sort());
       assert.equal(result.alerts, 2);
+      // the tracks where the image is current are exposed, each with its open episode
+      const exposures = await server.ctx.db
+        .selectFrom('exposures as x')
+        .innerJoin('repositories as r', 'r.id', 'x.repository_id')
+        .innerJoin('vulnerabilities as v', 'v.id', 'x.vulnerability_id')
+        .innerJoin('exposure_episodes as ep', 'ep.exposure_id', 'x.id')
+        .select(['r.name', 'x.state', 'x.package_name', 'ep.resolved_at'])
+        .where('v.vuln_id', 'in', FINDING_IDS)
+        .execute();
+      assert.deepEqual([...new Set(exposures.map((x) => x.name))].sort(), [R1, R2].sort());
+      assert.ok(exposures.every((x) => x.state === 'open' && x.resolved_at === null));
     });
 
     it('a matcher version change matches every retained image again, changing nothing that still holds', async () => {

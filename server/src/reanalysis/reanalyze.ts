@@ -215,6 +215,7 @@ async function reconcileChanged(
   const present = new Set<string>();
   const outcome: ImageOutcome = { new: 0, retracted: 0, reopened: 0, alerts: 0 };
   const appeared = new Map<number, Finding>();
+  const opened: { vulnId: number; finding: Finding }[] = [];
   for (const f of findings) {
     const packageId = packageIds.get(f.packageId);
     if (packageId === undefined) continue;
@@ -243,7 +244,10 @@ async function reconcileChanged(
         })
         .execute();
       outcome.new++;
-      if (!f.suppressed) appeared.set(vulnId, f);
+      if (!f.suppressed) {
+        appeared.set(vulnId, f);
+        opened.push({ vulnId, finding: f });
+      }
     } else {
       const reopening = row.status === 'resolved';
       // an exception that still holds keeps suppressing (the exceptions job ends it when it expires)
@@ -264,7 +268,10 @@ async function reconcileChanged(
         .execute();
       if (reopening) {
         outcome.reopened++;
-        if (status === 'open') appeared.set(vulnId, f);
+        if (status === 'open') {
+          appeared.set(vulnId, f);
+          opened.push({ vulnId, finding: f });
+        }
       }
     }
   }
@@ -278,8 +285,114 @@ async function reconcileChanged(
     outcome.retracted++;
   }
   if (outcome.new + outcome.retracted + outcome.reopened > 0) await recountImages(trx, [imageId]);
+  await openExposures(trx, imageId, opened, now);
   outcome.alerts = await alertPublished(trx, generation, imageId, appeared, now);
   return outcome;
+}
+
+/**
+ * The tracks this image is current in now expose what appeared in it (SERVER.md section 1, "Exposures"): an exposure
+ * (repository, track, vulnerability, package name) opens, or reopens as a regression, with its episode; one already
+ * open stays as it is. (A retraction leaves exposures alone: the data changed its mind, nothing was fixed.)
+ */
+async function openExposures(
+  trx: Trx,
+  imageId: number,
+  opened: readonly { vulnId: number; finding: Finding }[],
+  now: number,
+): Promise<void> {
+  if (opened.length === 0) return;
+  const tracks = await trx
+    .selectFrom('repository_images')
+    .select(['repository_id', 'track'])
+    .where('image_id', '=', imageId)
+    .where('is_current', '=', 1)
+    .execute();
+  for (const { repository_id: repositoryId, track } of tracks) {
+    const done = new Set<string>();
+    for (const { vulnId, finding: f } of opened) {
+      const key = `${vulnId}\n${f.package.name}`;
+      if (done.has(key)) continue;
+      done.add(key);
+      const row = await trx
+        .selectFrom('exposures')
+        .select(['id', 'state', 'fix_first_seen_at'])
+        .where('repository_id', '=', repositoryId)
+        .where('track', '=', track)
+        .where('vulnerability_id', '=', vulnId)
+        .where('package_name', '=', f.package.name)
+        .executeTakeFirst();
+      const fixFirstSeenAt = f.fixedVersions.length > 0 ? now : null;
+      let exposureId: number;
+      let regression = false;
+      if (!row) {
+        const vuln = await trx
+          .selectFrom('vulnerabilities')
+          .select('published_at')
+          .where('id', '=', vulnId)
+          .executeTakeFirstOrThrow();
+        const inserted = await trx
+          .insertInto('exposures')
+          .values({
+            repository_id: repositoryId,
+            track,
+            vulnerability_id: vulnId,
+            package_name: f.package.name,
+            severity: f.severity,
+            state: 'open',
+            opened_at: now,
+            opened_image_id: imageId,
+            resolved_at: null,
+            resolved_image_id: null,
+            resolved_build_id: null,
+            package_from: f.package.version,
+            package_to: null,
+            cve_published_at: vuln.published_at,
+            fix_first_seen_at: fixFirstSeenAt,
+            created_at: now,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        exposureId = Number(inserted.id);
+      } else if (row.state === 'resolved') {
+        await trx
+          .updateTable('exposures')
+          .set((eb) => ({
+            state: 'open',
+            resolved_at: null,
+            resolved_image_id: null,
+            resolved_build_id: null,
+            package_to: null,
+            severity: f.severity,
+            reopened_count: eb('reopened_count', '+', 1),
+            fix_first_seen_at: row.fix_first_seen_at ?? fixFirstSeenAt,
+          }))
+          .where('id', '=', row.id)
+          .execute();
+        exposureId = Number(row.id);
+        regression = true;
+      } else {
+        continue;
+      }
+      await trx
+        .insertInto('exposure_episodes')
+        .values({
+          exposure_id: exposureId,
+          severity: f.severity,
+          opened_at: now,
+          opened_image_id: imageId,
+          resolved_at: null,
+          resolved_image_id: null,
+          resolved_build_id: null,
+          package_from: f.package.version,
+          package_to: null,
+          regression: regression ? 1 : 0,
+          fix_first_seen_at: fixFirstSeenAt,
+          created_at: now,
+        })
+        .execute();
+    }
+  }
 }
 
 /**
