@@ -1,4 +1,4 @@
-// A local replay of the parts of GitHub's REST API the issue lifecycle uses (issues, issue comments), answering in
+// A local replay of the parts of GitHub's REST API Lading uses (issues, issue comments, repository_dispatch), answering in
 // GitHub's shapes, keeping state in memory and recording every request, so tests assert on what was actually sent.
 // `dropNextResponse(method, pathPattern)` processes the next matching request and then cuts the connection without
 // an answer: the caller cannot know its POST landed (a crash between the POST and its record).
@@ -62,6 +62,11 @@ export async function startGithubIssueReplay(prefix = ''): Promise<GithubIssueRe
       const page = Number(url.searchParams.get('page') ?? '1');
       const perPage = Number(url.searchParams.get('per_page') ?? '30');
       const paged = <T>(list: T[]) => list.slice((page - 1) * perPage, page * perPage);
+      if (method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/dispatches$/.test(path)) {
+        // repository_dispatch: 204 No Content (the request itself is what tests look at)
+        if (dropThis) return req.socket.destroy();
+        return res.writeHead(204).end();
+      }
       const comments = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path);
       if (comments) {
         const issue = issues.find((i) => i.number === Number(comments[1]));

@@ -7,6 +7,7 @@ import { readIndexesMigration } from './migrations/0002_read_indexes.js';
 import { metricsMigration } from './migrations/0003_metrics.js';
 import { notifyMigration } from './migrations/0005_notify.js';
 import { githubMigration } from './migrations/0006_github.js';
+import { rebuildMigration } from './migrations/0007_rebuild.js';
 import type { Database } from './schema.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
@@ -16,6 +17,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0003_metrics': metricsMigration(dialect),
     '0005_notify': notifyMigration(dialect),
     '0006_github': githubMigration(dialect),
+    '0007_rebuild': rebuildMigration(dialect),
   };
 }
 

@@ -485,6 +485,28 @@ export interface GithubPostsTable {
   created_at: Millis;
 }
 
+// ---- rebuild triggers (0007) ----
+export interface RebuildTargetsTable {
+  repository_id: number;
+  kind: 'github-dispatch' | 'webhook';
+  target_enc: string;
+  secret_enc: string | null;
+  enabled: Defaulted<Flag>;
+  updated_at: Millis;
+  created_at: Millis;
+}
+export interface RebuildTriggersTable {
+  id: Generated<number>;
+  repository_id: number;
+  image_digest: string;
+  set_hash: string;
+  state: Defaulted<'pending' | 'sending' | 'sent' | 'failed' | 'unknown'>;
+  payload: Json;
+  last_error: string | null;
+  sent_at: Millis | null;
+  created_at: Millis;
+}
+
 export interface Database {
   users: UsersTable;
   teams: TeamsTable;
@@ -525,4 +547,6 @@ export interface Database {
   notifications: NotificationsTable;
   github_issues: GithubIssuesTable;
   github_posts: GithubPostsTable;
+  rebuild_targets: RebuildTargetsTable;
+  rebuild_triggers: RebuildTriggersTable;
 }

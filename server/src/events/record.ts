@@ -6,6 +6,7 @@ import { encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { queueGithubSync } from '../github/sync.js';
 import { queueNotifications } from '../notify/outbox.js';
+import { queueRebuildCheck } from '../watch/rebuild.js';
 
 export interface EventInput {
   readonly at: number;
@@ -55,6 +56,8 @@ export async function recordEvent(db: Kysely<Database> | Transaction<Database>, 
   // a change to what a repository's current images carry brings its GitHub issue up to date (one job per repository)
   if (event.repositoryId != null && GITHUB_SYNC_EVENTS.test(event.type)) {
     await queueGithubSync(db, event.at, event.repositoryId);
+    // and may give a published image a fixable HIGH/CRITICAL finding to ask a rebuild for
+    await queueRebuildCheck(db, event.at, event.repositoryId);
   }
   return id;
 }
