@@ -50,6 +50,8 @@ const ALL: Scope[] = ['ingest', 'read', 'triage'];
 function wrongScopes(scope: string): Scope[] {
   if (scope === 'admin') return ALL;
   if (scope === 'read') return ['ingest'];
+  // every scope but the operation's own (a triage operation's "wrong" token must not hold triage)
+  if (scope === 'triage') return ['ingest', 'read'];
   return ['triage'];
 }
 
