@@ -19,6 +19,7 @@ import { PROBLEM_MEDIA_TYPE, ProblemError, problemDocument, problemFromError } f
 import { registerNotificationRuleRoutes } from './notify/index.js';
 import { registerVulndataRoutes } from './vulndata/index.js';
 
+import { registerRebuildRoutes } from './watch/index.js';
 /** A route module: registers its routes (and hooks) on the app. Listed in ROUTE_MODULES, never self-registering. */
 export type RouteModule = (app: FastifyInstance, ctx: ServerContext) => void | Promise<void>;
 
@@ -35,6 +36,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerMetricsRoutes,
   registerNotificationRuleRoutes,
   registerGithubRoutes,
+  registerRebuildRoutes,
   registerExceptionRoutes,
   // last: the dashboard's page paths never shadow an API route
   registerDashboardRoutes,

@@ -115,13 +115,19 @@ forEachDatabase((database) => {
     });
 
     it('sends a signed webhook for a new set, and never repeats an interrupted one', async () => {
-      await setRebuildTarget(
-        server.ctx.db,
-        server.ctx.secrets.key,
-        repositoryId,
-        { kind: 'webhook', url: `${receiver.url}/rebuild`, secret: SECRET },
-        clock.now(),
-      );
+      const path = `/api/v1/repositories/${encodeURIComponent(REPO)}/rebuild-target`;
+      const bad = await server.api.request<{ detail: string }>('PUT', path, {
+        json: { kind: 'webhook', url: `${receiver.url}/rebuild`, secret: 'short' },
+      });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.detail, /secret must be/);
+      const set = await server.api.request('PUT', path, {
+        json: { kind: 'webhook', url: `${receiver.url}/rebuild`, secret: SECRET },
+      });
+      assert.equal(set.status, 200, set.text);
+      assert.deepEqual(set.body, { configured: true, kind: 'webhook', target: receiver.url });
+      assert.doesNotMatch(set.text, /rebuild-webhook-secret|\/rebuild/);
+      assert.equal((await server.api.get('/api/v1/repositories/nope%2Fnothing/rebuild-target')).status, 404);
       const finding = await server.ctx.db
         .selectFrom('findings')
         .innerJoin('vulnerabilities', 'vulnerabilities.id', 'findings.vulnerability_id')
@@ -158,6 +164,9 @@ forEachDatabase((database) => {
       );
       assert.equal(receiver.requests.length, 1);
       assert.equal(dispatches().length, 1);
+
+      assert.equal((await server.api.request('DELETE', path)).status, 204);
+      assert.deepEqual((await server.api.get(path)).body, { configured: false, kind: null, target: null });
     });
   });
 });

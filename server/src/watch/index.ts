@@ -8,3 +8,4 @@ export {
   registerRebuildJobs,
   setRebuildTarget,
 } from './rebuild.js';
+export { registerRebuildRoutes } from './routes.js';
