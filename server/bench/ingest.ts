@@ -364,6 +364,7 @@ interface EngineResult {
   processedPerSecond: number;
   serverCpu: number;
   threads: string;
+  retried: number;
   databaseCpu: number | undefined;
   loadCpu: number;
   refused: string[];
@@ -436,15 +437,19 @@ async function runEngine(
       cluster ? { kind: 'postgres', url: cluster.url } : { kind: 'sqlite', path: join(dataDir, 'lading.db') },
     );
     let lastFinished = 0;
+    // jobs that needed more than one attempt (a failed attempt is retried with backoff, which slows processing)
+    let retried = 0;
     try {
       const rows = await handle.db
         .selectFrom('jobs')
-        .select(['public_id', 'finished_at'])
+        .select(['public_id', 'finished_at', 'attempts'])
         .where('kind', '=', 'ingest')
         .execute();
       const ours = new Set(load.jobs);
       for (const row of rows) {
-        if (ours.has(row.public_id) && row.finished_at !== null) lastFinished = Math.max(lastFinished, row.finished_at);
+        if (!ours.has(row.public_id)) continue;
+        if (row.finished_at !== null) lastFinished = Math.max(lastFinished, row.finished_at);
+        if (row.attempts > 1) retried++;
       }
     } finally {
       await handle.close();
@@ -468,6 +473,7 @@ async function runEngine(
       processedPerSecond: (load.jobs.length - failed.length) / processedSeconds,
       serverCpu: cpu1.server - cpu0.server,
       threads,
+      retried,
       databaseCpu: cluster ? cpu1.db - cpu0.db : undefined,
       loadCpu: (cpu1.load.user + cpu1.load.system) / 1e6,
       refused: load.refused,
@@ -515,7 +521,7 @@ async function main(): Promise<void> {
           `processed ${r.processedPerSecond.toFixed(1)}/s (last job finished ${r.processedSeconds.toFixed(2)} s after the first push); ` +
           `CPU s: server ${r.serverCpu.toFixed(2)} (${r.threads})` +
           (r.databaseCpu !== undefined ? `, postgres ${r.databaseCpu.toFixed(2)}` : '') +
-          `, load generator ${r.loadCpu.toFixed(2)}; refused ${r.refused.length}, failed ${r.failed.length}`,
+          `, load generator ${r.loadCpu.toFixed(2)}; refused ${r.refused.length}, failed ${r.failed.length}, retried ${r.retried}`,
       );
       for (const line of [...r.refused, ...r.failed].slice(0, 5)) console.log(`  ${line}`);
     }
