@@ -48,7 +48,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// ../../../work/main/engine/src/errors/lading-error.ts
+// ../engine/src/errors/lading-error.ts
 function exitCodeFor(code) {
   switch (code) {
     case "USAGE":
@@ -124,7 +124,7 @@ function explainErrno(code) {
 }
 var EXIT, LadingError;
 var init_lading_error = __esm({
-  "../../../work/main/engine/src/errors/lading-error.ts"() {
+  "../engine/src/errors/lading-error.ts"() {
     "use strict";
     EXIT = { OK: 0, NO: 1, USAGE: 2, OPERATIONAL: 3, INTERRUPTED: 130 };
     LadingError = class extends Error {
@@ -148,7 +148,7 @@ var init_lading_error = __esm({
   }
 });
 
-// ../../../work/main/engine/src/errors/abort.ts
+// ../engine/src/errors/abort.ts
 function abortedError() {
   return new LadingError("ABORTED", "interrupted");
 }
@@ -182,22 +182,22 @@ function untilAborted(work, signal, onLate) {
   });
 }
 var init_abort = __esm({
-  "../../../work/main/engine/src/errors/abort.ts"() {
+  "../engine/src/errors/abort.ts"() {
     "use strict";
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/errors/index.ts
+// ../engine/src/errors/index.ts
 var init_errors = __esm({
-  "../../../work/main/engine/src/errors/index.ts"() {
+  "../engine/src/errors/index.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/package-files.ts
+// ../engine/src/package-files.ts
 import { existsSync, readFileSync } from "node:fs";
 function findPackageRoot() {
   for (let dir = new URL("./", import.meta.url), i = 0; i < 4; dir = new URL("../", dir), i++) {
@@ -214,25 +214,25 @@ function packageFile(relative) {
 }
 var root;
 var init_package_files = __esm({
-  "../../../work/main/engine/src/package-files.ts"() {
+  "../engine/src/package-files.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/version.ts
+// ../engine/src/version.ts
 import { readFileSync as readFileSync2 } from "node:fs";
 var LADING_VERSION;
 var init_version = __esm({
-  "../../../work/main/engine/src/version.ts"() {
+  "../engine/src/version.ts"() {
     "use strict";
     init_package_files();
     LADING_VERSION = JSON.parse(readFileSync2(packageFile("package.json"), "utf8")).version;
   }
 });
 
-// ../../../work/main/node_modules/commander/lib/error.js
+// ../node_modules/commander/lib/error.js
 var require_error = __commonJS({
-  "../../../work/main/node_modules/commander/lib/error.js"(exports) {
+  "../node_modules/commander/lib/error.js"(exports) {
     var CommanderError2 = class extends Error {
       /**
        * Constructs the CommanderError class
@@ -265,9 +265,9 @@ var require_error = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/commander/lib/argument.js
+// ../node_modules/commander/lib/argument.js
 var require_argument = __commonJS({
-  "../../../work/main/node_modules/commander/lib/argument.js"(exports) {
+  "../node_modules/commander/lib/argument.js"(exports) {
     var { InvalidArgumentError: InvalidArgumentError2 } = require_error();
     var Argument2 = class {
       /**
@@ -393,9 +393,9 @@ var require_argument = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/commander/lib/help.js
+// ../node_modules/commander/lib/help.js
 var require_help = __commonJS({
-  "../../../work/main/node_modules/commander/lib/help.js"(exports) {
+  "../node_modules/commander/lib/help.js"(exports) {
     var { humanReadableArgName } = require_argument();
     var Help2 = class {
       constructor() {
@@ -995,9 +995,9 @@ ${itemIndentStr}`);
   }
 });
 
-// ../../../work/main/node_modules/commander/lib/option.js
+// ../node_modules/commander/lib/option.js
 var require_option = __commonJS({
-  "../../../work/main/node_modules/commander/lib/option.js"(exports) {
+  "../node_modules/commander/lib/option.js"(exports) {
     var { InvalidArgumentError: InvalidArgumentError2 } = require_error();
     var Option2 = class {
       /**
@@ -1308,9 +1308,9 @@ var require_option = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/commander/lib/suggestSimilar.js
+// ../node_modules/commander/lib/suggestSimilar.js
 var require_suggestSimilar = __commonJS({
-  "../../../work/main/node_modules/commander/lib/suggestSimilar.js"(exports) {
+  "../node_modules/commander/lib/suggestSimilar.js"(exports) {
     var maxDistance = 3;
     function editDistance(a, b) {
       if (Math.abs(a.length - b.length) > maxDistance)
@@ -1388,9 +1388,9 @@ var require_suggestSimilar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/commander/lib/command.js
+// ../node_modules/commander/lib/command.js
 var require_command = __commonJS({
-  "../../../work/main/node_modules/commander/lib/command.js"(exports) {
+  "../node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
     var path = __require("node:path");
@@ -3634,9 +3634,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
   }
 });
 
-// ../../../work/main/node_modules/commander/index.js
+// ../node_modules/commander/index.js
 var require_commander = __commonJS({
-  "../../../work/main/node_modules/commander/index.js"(exports) {
+  "../node_modules/commander/index.js"(exports) {
     var { Argument: Argument2 } = require_argument();
     var { Command: Command2 } = require_command();
     var { CommanderError: CommanderError2, InvalidArgumentError: InvalidArgumentError2 } = require_error();
@@ -3656,7 +3656,7 @@ var require_commander = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/model/ecosystems.ts
+// ../engine/src/model/ecosystems.ts
 function isPackageType(type) {
   return Object.hasOwn(PACKAGE_TYPES, type);
 }
@@ -3688,7 +3688,7 @@ function familyOfPurlNamespace(namespace) {
 }
 var PACKAGE_TYPES, OS_FAMILIES, ADVISORY_ONLY_ECOSYSTEMS, PACKAGE_TYPE_NAMES, LANGUAGE_BY_OSV;
 var init_ecosystems = __esm({
-  "../../../work/main/engine/src/model/ecosystems.ts"() {
+  "../engine/src/model/ecosystems.ts"() {
     "use strict";
     PACKAGE_TYPES = {
       deb: { kind: "os", scheme: "dpkg", advisoryName: "source", syftTypes: ["deb"] },
@@ -3795,28 +3795,28 @@ var init_ecosystems = __esm({
   }
 });
 
-// ../../../work/main/engine/src/model/finding.ts
+// ../engine/src/model/finding.ts
 var SEVERITIES;
 var init_finding = __esm({
-  "../../../work/main/engine/src/model/finding.ts"() {
+  "../engine/src/model/finding.ts"() {
     "use strict";
     SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"];
   }
 });
 
-// ../../../work/main/engine/src/model/report.ts
+// ../engine/src/model/report.ts
 function coverageOf(gaps) {
   return gaps.length === 0 ? void 0 : { complete: false, gaps: [...gaps] };
 }
 var REPORT_SCHEMA_VERSION;
 var init_report = __esm({
-  "../../../work/main/engine/src/model/report.ts"() {
+  "../engine/src/model/report.ts"() {
     "use strict";
     REPORT_SCHEMA_VERSION = 1;
   }
 });
 
-// ../../../work/main/engine/src/model/warning.ts
+// ../engine/src/model/warning.ts
 function scanWarning(source, message2, path, packageId) {
   const warning = path === void 0 ? { cataloger: source, message: flatten(message2) } : { cataloger: source, path: flatten(path), message: flatten(message2) };
   if (packageId !== void 0) warning.packageId = packageId;
@@ -3833,14 +3833,14 @@ function flatten(text3) {
   return text3.replace(/[\r\n\t]+/g, " ").replace(new RegExp("\\p{Cc}", "gu"), "");
 }
 var init_warning = __esm({
-  "../../../work/main/engine/src/model/warning.ts"() {
+  "../engine/src/model/warning.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/model/index.ts
+// ../engine/src/model/index.ts
 var init_model = __esm({
-  "../../../work/main/engine/src/model/index.ts"() {
+  "../engine/src/model/index.ts"() {
     "use strict";
     init_ecosystems();
     init_finding();
@@ -3849,7 +3849,7 @@ var init_model = __esm({
   }
 });
 
-// ../../../work/main/engine/src/files/write-atomic.ts
+// ../engine/src/files/write-atomic.ts
 import { randomBytes } from "node:crypto";
 import { chmod, link, lstat, open, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join as join2 } from "node:path";
@@ -3904,26 +3904,26 @@ function cannotWrite(path, err2) {
   return new LadingError("IO", `cannot write ${path}: ${reason}`, { cause: err2 });
 }
 var init_write_atomic = __esm({
-  "../../../work/main/engine/src/files/write-atomic.ts"() {
+  "../engine/src/files/write-atomic.ts"() {
     "use strict";
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/files/index.ts
+// ../engine/src/files/index.ts
 var files_exports = {};
 __export(files_exports, {
   cannotWrite: () => cannotWrite,
   writeFileAtomically: () => writeFileAtomically
 });
 var init_files = __esm({
-  "../../../work/main/engine/src/files/index.ts"() {
+  "../engine/src/files/index.ts"() {
     "use strict";
     init_write_atomic();
   }
 });
 
-// ../../../work/main/engine/src/attest/report-binding.ts
+// ../engine/src/attest/report-binding.ts
 function reportSubjectMismatch(report, subject) {
   const target = report.target;
   const recorded = reportImageDigests(report);
@@ -3946,25 +3946,25 @@ function reportImageDigests(report) {
   return [...digests];
 }
 var init_report_binding = __esm({
-  "../../../work/main/engine/src/attest/report-binding.ts"() {
+  "../engine/src/attest/report-binding.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/report/words.ts
+// ../engine/src/report/words.ts
 function plural(count, singular, pluralForm = `${singular}s`) {
   return `${count} ${count === 1 ? singular : pluralForm}`;
 }
 var init_words = __esm({
-  "../../../work/main/engine/src/report/words.ts"() {
+  "../engine/src/report/words.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/release/eol-data.json
+// ../engine/src/catalog/os/release/eol-data.json
 var eol_data_default;
 var init_eol_data = __esm({
-  "../../../work/main/engine/src/catalog/os/release/eol-data.json"() {
+  "../engine/src/catalog/os/release/eol-data.json"() {
     eol_data_default = {
       $comment: 'End of life per distribution release: data, read by eol.ts. The date is the end of the security support anyone gets without a paid subscription (Debian: the free LTS; Ubuntu: standard support, not ESM; RHEL: maintenance support, not ELS). extendedSupport, where given, is the paid extension, for information only. A release marked "confirmed": false could not be checked against the named source when transcribed. Release keys are as releaseKey derives them from VERSION_ID.',
       transcribed: "2026-12-06",
@@ -4142,7 +4142,7 @@ var init_eol_data = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/release/eol.ts
+// ../engine/src/catalog/os/release/eol.ts
 function releaseKey(family, version2) {
   if (family === "amzn" && /^20(0|1)\d\.\d\d/.test(version2)) return "amzn:1";
   if (MINOR_KEYED.has(family)) return `${family}:${version2.match(/^\d+\.\d+/)?.[0] ?? version2}`;
@@ -4176,7 +4176,7 @@ function eolStatusWords(os) {
 }
 var EOL_FAMILIES, MINOR_KEYED;
 var init_eol = __esm({
-  "../../../work/main/engine/src/catalog/os/release/eol.ts"() {
+  "../engine/src/catalog/os/release/eol.ts"() {
     "use strict";
     init_eol_data();
     EOL_FAMILIES = eol_data_default.families;
@@ -4184,7 +4184,7 @@ var init_eol = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/build.ts
+// ../engine/src/report/build.ts
 function buildReport(parts) {
   const report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -4216,7 +4216,7 @@ function summarize(packages, findings) {
   return { packages, findings: findings.length - suppressed, bySeverity, suppressed };
 }
 var init_build = __esm({
-  "../../../work/main/engine/src/report/build.ts"() {
+  "../engine/src/report/build.ts"() {
     "use strict";
     init_eol();
     init_report();
@@ -4224,7 +4224,7 @@ var init_build = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/coverage-words.ts
+// ../engine/src/report/coverage-words.ts
 function gapWords(gap) {
   const count = gap.packageIds?.length;
   const packages = count === void 0 ? "" : ` (${count} ${count === 1 ? "package" : "packages"})`;
@@ -4234,12 +4234,12 @@ function notCheckedLines(report) {
   return (report.coverage?.gaps ?? []).map((gap) => `NOT CHECKED: ${gapWords(gap)}`);
 }
 var init_coverage_words = __esm({
-  "../../../work/main/engine/src/report/coverage-words.ts"() {
+  "../engine/src/report/coverage-words.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/diff/diff.ts
+// ../engine/src/diff/diff.ts
 function diffReports(oldReport, newReport) {
   const oldFindings = oldReport.findings.filter((f) => !f.suppressed);
   const newFindings = newReport.findings.filter((f) => !f.suppressed);
@@ -4319,14 +4319,14 @@ function severityDirection(delta) {
   return "stable";
 }
 var init_diff = __esm({
-  "../../../work/main/engine/src/diff/diff.ts"() {
+  "../engine/src/diff/diff.ts"() {
     "use strict";
     init_finding();
     init_coverage_words();
   }
 });
 
-// ../../../work/main/engine/src/registry/reference.ts
+// ../engine/src/registry/reference.ts
 function parseReference(input2) {
   const s = input2.trim();
   const fail4 = (why) => {
@@ -4418,7 +4418,7 @@ function isDigest(s) {
 }
 var DOCKER_HUB, DOCKER_HUB_API_HOST, MAX_NAME_LENGTH, DOMAIN_COMPONENT, DOMAIN_NAME, IPV6, DOMAIN, PATH_COMPONENT, TAG, DIGEST, KNOWN_DIGEST_LENGTHS;
 var init_reference = __esm({
-  "../../../work/main/engine/src/registry/reference.ts"() {
+  "../engine/src/registry/reference.ts"() {
     "use strict";
     init_lading_error();
     DOCKER_HUB = "docker.io";
@@ -4435,7 +4435,7 @@ var init_reference = __esm({
   }
 });
 
-// ../../../work/main/engine/src/policy/filters.ts
+// ../engine/src/policy/filters.ts
 function parseSeverity(value) {
   const upper = value.trim().toUpperCase();
   if (!SEVERITIES.includes(upper)) {
@@ -4464,14 +4464,14 @@ function findingsFailingOn(findings, threshold) {
   return findings.filter((f) => !f.suppressed && atOrAbove(f.severity, threshold));
 }
 var init_filters = __esm({
-  "../../../work/main/engine/src/policy/filters.ts"() {
+  "../engine/src/policy/filters.ts"() {
     "use strict";
     init_lading_error();
     init_finding();
   }
 });
 
-// ../../../work/main/engine/src/policy/baseline.ts
+// ../engine/src/policy/baseline.ts
 function compareWithBaseline(baseline, current, threshold) {
   const diff = diffReports(baseline, current);
   const reasons = [];
@@ -4517,7 +4517,7 @@ function imageName(report) {
   }
 }
 var init_baseline = __esm({
-  "../../../work/main/engine/src/policy/baseline.ts"() {
+  "../engine/src/policy/baseline.ts"() {
     "use strict";
     init_eol();
     init_diff();
@@ -4526,7 +4526,7 @@ var init_baseline = __esm({
   }
 });
 
-// ../../../work/main/engine/src/policy/licenses.ts
+// ../engine/src/policy/licenses.ts
 function alternatives(expression) {
   const flat = expression.replace(/[()]/g, " ");
   return flat.split(/\s+OR\s+/i).map(
@@ -4545,12 +4545,12 @@ function isAllowed(licenses2, allow) {
   return licenses2.every((expr) => alternatives(expr).some((alt) => alt.every((id) => allowed.has(id.toLowerCase()))));
 }
 var init_licenses = __esm({
-  "../../../work/main/engine/src/policy/licenses.ts"() {
+  "../engine/src/policy/licenses.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/policy/pattern.ts
+// ../engine/src/policy/pattern.ts
 function globToRegExp(pattern) {
   const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
   return new RegExp(`^${escaped}$`);
@@ -4565,12 +4565,12 @@ function matchesPackagePattern(pattern, pkg) {
   return false;
 }
 var init_pattern = __esm({
-  "../../../work/main/engine/src/policy/pattern.ts"() {
+  "../engine/src/policy/pattern.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/policy/evaluate.ts
+// ../engine/src/policy/evaluate.ts
 function evaluatePolicy(report, policy) {
   const violations = policy.rules.flatMap((rule) => violationsOf(rule, report));
   return { pass: !violations.some((v) => v.action === "fail"), violations };
@@ -4704,7 +4704,7 @@ function usesLatestTag(ref) {
   return colon === -1 || lastSegment.slice(colon + 1) === "latest";
 }
 var init_evaluate = __esm({
-  "../../../work/main/engine/src/policy/evaluate.ts"() {
+  "../engine/src/policy/evaluate.ts"() {
     "use strict";
     init_words();
     init_filters();
@@ -4713,7 +4713,7 @@ var init_evaluate = __esm({
   }
 });
 
-// ../../../work/main/engine/src/policy/exceptions.ts
+// ../engine/src/policy/exceptions.ts
 function applyExceptions(findings, exceptions, now) {
   const today = now.toISOString().slice(0, 10);
   const live = exceptions.filter((e) => !e.expires || e.expires.slice(0, 10) >= today);
@@ -4736,15 +4736,15 @@ function exceptionCovers(e, f) {
   return true;
 }
 var init_exceptions = __esm({
-  "../../../work/main/engine/src/policy/exceptions.ts"() {
+  "../engine/src/policy/exceptions.ts"() {
     "use strict";
     init_pattern();
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/error.js
+// ../node_modules/packageurl-js/src/error.js
 var require_error2 = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/error.js"(exports, module) {
+  "../node_modules/packageurl-js/src/error.js"(exports, module) {
     "use strict";
     function formatPurlErrorMessage(message2 = "") {
       const { length } = message2;
@@ -4770,9 +4770,9 @@ var require_error2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/decode.js
+// ../node_modules/packageurl-js/src/decode.js
 var require_decode = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/decode.js"(exports, module) {
+  "../node_modules/packageurl-js/src/decode.js"(exports, module) {
     "use strict";
     var { PurlError } = require_error2();
     var { decodeURIComponent: decodeURIComponent2 } = globalThis;
@@ -4789,9 +4789,9 @@ var require_decode = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/constants.js
+// ../node_modules/packageurl-js/src/constants.js
 var require_constants = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/constants.js"(exports, module) {
+  "../node_modules/packageurl-js/src/constants.js"(exports, module) {
     "use strict";
     var LOOP_SENTINEL = 1e6;
     var REUSED_SEARCH_PARAMS = new URLSearchParams();
@@ -4806,9 +4806,9 @@ var require_constants = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/objects.js
+// ../node_modules/packageurl-js/src/objects.js
 var require_objects = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/objects.js"(exports, module) {
+  "../node_modules/packageurl-js/src/objects.js"(exports, module) {
     "use strict";
     var { LOOP_SENTINEL } = require_constants();
     function isObject6(value) {
@@ -4855,9 +4855,9 @@ var require_objects = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/strings.js
+// ../node_modules/packageurl-js/src/strings.js
 var require_strings = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/strings.js"(exports, module) {
+  "../node_modules/packageurl-js/src/strings.js"(exports, module) {
     "use strict";
     var { compare: localeCompare } = new Intl.Collator();
     var regexSemverNumberedGroups = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
@@ -4959,9 +4959,9 @@ var require_strings = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/encode.js
+// ../node_modules/packageurl-js/src/encode.js
 var require_encode = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/encode.js"(exports, module) {
+  "../node_modules/packageurl-js/src/encode.js"(exports, module) {
     "use strict";
     var {
       REUSED_SEARCH_PARAMS,
@@ -5015,9 +5015,9 @@ var require_encode = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/helpers.js
+// ../node_modules/packageurl-js/src/helpers.js
 var require_helpers = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/helpers.js"(exports, module) {
+  "../node_modules/packageurl-js/src/helpers.js"(exports, module) {
     "use strict";
     function createHelpersNamespaceObject(helpers, options_ = {}) {
       const { comparator, ...defaults } = { __proto__: null, ...options_ };
@@ -5046,9 +5046,9 @@ var require_helpers = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/normalize.js
+// ../node_modules/packageurl-js/src/normalize.js
 var require_normalize = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/normalize.js"(exports, module) {
+  "../node_modules/packageurl-js/src/normalize.js"(exports, module) {
     "use strict";
     var { isObject: isObject6 } = require_objects();
     var { isBlank: isBlank2 } = require_strings();
@@ -5135,9 +5135,9 @@ var require_normalize = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/lang.js
+// ../node_modules/packageurl-js/src/lang.js
 var require_lang = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/lang.js"(exports, module) {
+  "../node_modules/packageurl-js/src/lang.js"(exports, module) {
     "use strict";
     function isNullishOrEmptyString(value) {
       return value === null || value === void 0 || typeof value === "string" && value.length === 0;
@@ -5148,9 +5148,9 @@ var require_lang = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/validate.js
+// ../node_modules/packageurl-js/src/validate.js
 var require_validate = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/validate.js"(exports, module) {
+  "../node_modules/packageurl-js/src/validate.js"(exports, module) {
     "use strict";
     var { PurlError } = require_error2();
     var { isNullishOrEmptyString } = require_lang();
@@ -5299,9 +5299,9 @@ var require_validate = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/purl-component.js
+// ../node_modules/packageurl-js/src/purl-component.js
 var require_purl_component = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/purl-component.js"(exports, module) {
+  "../node_modules/packageurl-js/src/purl-component.js"(exports, module) {
     "use strict";
     var {
       encodeNamespace,
@@ -5392,9 +5392,9 @@ var require_purl_component = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/purl-qualifier-names.js
+// ../node_modules/packageurl-js/src/purl-qualifier-names.js
 var require_purl_qualifier_names = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/purl-qualifier-names.js"(exports, module) {
+  "../node_modules/packageurl-js/src/purl-qualifier-names.js"(exports, module) {
     "use strict";
     module.exports = {
       // Known qualifiers:
@@ -5411,9 +5411,9 @@ var require_purl_qualifier_names = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/purl-type.js
+// ../node_modules/packageurl-js/src/purl-type.js
 var require_purl_type = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/purl-type.js"(exports, module) {
+  "../node_modules/packageurl-js/src/purl-type.js"(exports, module) {
     "use strict";
     var { isNullishOrEmptyString } = require_lang();
     var { createHelpersNamespaceObject } = require_helpers();
@@ -5666,9 +5666,9 @@ var require_purl_type = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/src/package-url.js
+// ../node_modules/packageurl-js/src/package-url.js
 var require_package_url = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/src/package-url.js"(exports, module) {
+  "../node_modules/packageurl-js/src/package-url.js"(exports, module) {
     "use strict";
     var { decodePurlComponent } = require_decode();
     var { isObject: isObject6, recursiveFreeze } = require_objects();
@@ -5848,9 +5848,9 @@ var require_package_url = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/packageurl-js/index.js
+// ../node_modules/packageurl-js/index.js
 var require_packageurl_js = __commonJS({
-  "../../../work/main/node_modules/packageurl-js/index.js"(exports, module) {
+  "../node_modules/packageurl-js/index.js"(exports, module) {
     "use strict";
     var {
       PackageURL: PackageURL2,
@@ -5867,7 +5867,7 @@ var require_packageurl_js = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/model/purl.ts
+// ../engine/src/model/purl.ts
 function buildPurl(parts) {
   const qualifiers = {};
   for (const [key, value] of Object.entries(parts.qualifiers ?? {})) {
@@ -5897,13 +5897,13 @@ function parsePurl(purl) {
 }
 var import_packageurl_js;
 var init_purl = __esm({
-  "../../../work/main/engine/src/model/purl.ts"() {
+  "../engine/src/model/purl.ts"() {
     "use strict";
     import_packageurl_js = __toESM(require_packageurl_js(), 1);
   }
 });
 
-// ../../../work/main/engine/src/policy/vex-apply.ts
+// ../engine/src/policy/vex-apply.ts
 function applyVex(findings, statements, target) {
   const ordered = [...statements].sort((a, b) => (a.timestamp ?? "").localeCompare(b.timestamp ?? ""));
   return findings.map((f) => {
@@ -5940,13 +5940,13 @@ function targetMatches(product, target) {
   return product === target.ref || (target.repoTags ?? []).includes(product);
 }
 var init_vex_apply = __esm({
-  "../../../work/main/engine/src/policy/vex-apply.ts"() {
+  "../engine/src/policy/vex-apply.ts"() {
     "use strict";
     init_purl();
   }
 });
 
-// ../../../work/main/engine/src/policy/gate.ts
+// ../engine/src/policy/gate.ts
 function applySuppressionsAndPolicy(report, inputs) {
   let findings = inputs.vex.length ? applyVex(report.findings, inputs.vex, report.target) : report.findings;
   let expired2 = [];
@@ -5994,7 +5994,7 @@ function coverageGapLine(gap) {
   return `${gap.scope}${gap.path ? ` ${gap.path}` : ""}: ${gap.message}${packages}`;
 }
 var init_gate = __esm({
-  "../../../work/main/engine/src/policy/gate.ts"() {
+  "../engine/src/policy/gate.ts"() {
     "use strict";
     init_build();
     init_words();
@@ -6006,7 +6006,7 @@ var init_gate = __esm({
   }
 });
 
-// ../../../work/main/engine/src/scan/assess.ts
+// ../engine/src/scan/assess.ts
 function assess(report, options2) {
   const dated = report.os ? { ...report, os: withEolStatus(report.os, options2.now) } : report;
   const suppressed = applySuppressionsAndPolicy(dated, {
@@ -6023,14 +6023,14 @@ function assess(report, options2) {
   return { ...suppressed, gate };
 }
 var init_assess = __esm({
-  "../../../work/main/engine/src/scan/assess.ts"() {
+  "../engine/src/scan/assess.ts"() {
     "use strict";
     init_eol();
     init_gate();
   }
 });
 
-// ../../../work/main/engine/src/policy/attested-reports.ts
+// ../engine/src/policy/attested-reports.ts
 function checkAttestedReports(statements, policy, now, subject) {
   const reports = statements.map((s) => s.predicate).filter(isLadingReport);
   if (reports.length === 0) {
@@ -6056,7 +6056,7 @@ function isLadingReport(value) {
 }
 var LADING_REPORT_PREDICATE_TYPE;
 var init_attested_reports = __esm({
-  "../../../work/main/engine/src/policy/attested-reports.ts"() {
+  "../engine/src/policy/attested-reports.ts"() {
     "use strict";
     init_report_binding();
     init_lading_error();
@@ -6067,9 +6067,9 @@ var init_attested_reports = __esm({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/codegen/code.js
+// ../node_modules/ajv/dist/compile/codegen/code.js
 var require_code = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/codegen/code.js"(exports) {
+  "../node_modules/ajv/dist/compile/codegen/code.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
@@ -6221,9 +6221,9 @@ var require_code = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/codegen/scope.js
+// ../node_modules/ajv/dist/compile/codegen/scope.js
 var require_scope = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
+  "../node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
@@ -6366,9 +6366,9 @@ var require_scope = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/codegen/index.js
+// ../node_modules/ajv/dist/compile/codegen/index.js
 var require_codegen = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/codegen/index.js"(exports) {
+  "../node_modules/ajv/dist/compile/codegen/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
@@ -7086,9 +7086,9 @@ var require_codegen = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/util.js
+// ../node_modules/ajv/dist/compile/util.js
 var require_util = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/util.js"(exports) {
+  "../node_modules/ajv/dist/compile/util.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
@@ -7253,9 +7253,9 @@ var require_util = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/names.js
+// ../node_modules/ajv/dist/compile/names.js
 var require_names = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/names.js"(exports) {
+  "../node_modules/ajv/dist/compile/names.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -7292,9 +7292,9 @@ var require_names = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/errors.js
+// ../node_modules/ajv/dist/compile/errors.js
 var require_errors = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/errors.js"(exports) {
+  "../node_modules/ajv/dist/compile/errors.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
@@ -7414,9 +7414,9 @@ var require_errors = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/validate/boolSchema.js
+// ../node_modules/ajv/dist/compile/validate/boolSchema.js
 var require_boolSchema = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
+  "../node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
@@ -7465,9 +7465,9 @@ var require_boolSchema = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/rules.js
+// ../node_modules/ajv/dist/compile/rules.js
 var require_rules = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/rules.js"(exports) {
+  "../node_modules/ajv/dist/compile/rules.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getRules = exports.isJSONType = void 0;
@@ -7496,9 +7496,9 @@ var require_rules = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/validate/applicability.js
+// ../node_modules/ajv/dist/compile/validate/applicability.js
 var require_applicability = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
+  "../node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
@@ -7519,9 +7519,9 @@ var require_applicability = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/validate/dataType.js
+// ../node_modules/ajv/dist/compile/validate/dataType.js
 var require_dataType = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
+  "../node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
@@ -7703,9 +7703,9 @@ var require_dataType = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/validate/defaults.js
+// ../node_modules/ajv/dist/compile/validate/defaults.js
 var require_defaults = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
+  "../node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.assignDefaults = void 0;
@@ -7740,9 +7740,9 @@ var require_defaults = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/code.js
+// ../node_modules/ajv/dist/vocabularies/code.js
 var require_code2 = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/code.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/code.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
@@ -7873,9 +7873,9 @@ var require_code2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/validate/keyword.js
+// ../node_modules/ajv/dist/compile/validate/keyword.js
 var require_keyword = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
+  "../node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
@@ -7991,9 +7991,9 @@ var require_keyword = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/validate/subschema.js
+// ../node_modules/ajv/dist/compile/validate/subschema.js
 var require_subschema = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
+  "../node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
@@ -8074,9 +8074,9 @@ var require_subschema = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/fast-deep-equal/index.js
+// ../node_modules/fast-deep-equal/index.js
 var require_fast_deep_equal = __commonJS({
-  "../../../work/main/node_modules/fast-deep-equal/index.js"(exports, module) {
+  "../node_modules/fast-deep-equal/index.js"(exports, module) {
     "use strict";
     module.exports = function equal(a, b) {
       if (a === b) return true;
@@ -8109,9 +8109,9 @@ var require_fast_deep_equal = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/json-schema-traverse/index.js
+// ../node_modules/json-schema-traverse/index.js
 var require_json_schema_traverse = __commonJS({
-  "../../../work/main/node_modules/json-schema-traverse/index.js"(exports, module) {
+  "../node_modules/json-schema-traverse/index.js"(exports, module) {
     "use strict";
     var traverse = module.exports = function(schema, opts, cb) {
       if (typeof opts == "function") {
@@ -8197,9 +8197,9 @@ var require_json_schema_traverse = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/resolve.js
+// ../node_modules/ajv/dist/compile/resolve.js
 var require_resolve = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/resolve.js"(exports) {
+  "../node_modules/ajv/dist/compile/resolve.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
@@ -8353,9 +8353,9 @@ var require_resolve = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/validate/index.js
+// ../node_modules/ajv/dist/compile/validate/index.js
 var require_validate2 = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/validate/index.js"(exports) {
+  "../node_modules/ajv/dist/compile/validate/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
@@ -8861,9 +8861,9 @@ var require_validate2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/runtime/validation_error.js
+// ../node_modules/ajv/dist/runtime/validation_error.js
 var require_validation_error = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/runtime/validation_error.js"(exports) {
+  "../node_modules/ajv/dist/runtime/validation_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var ValidationError = class extends Error {
@@ -8877,9 +8877,9 @@ var require_validation_error = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/ref_error.js
+// ../node_modules/ajv/dist/compile/ref_error.js
 var require_ref_error = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/ref_error.js"(exports) {
+  "../node_modules/ajv/dist/compile/ref_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var resolve_1 = require_resolve();
@@ -8894,9 +8894,9 @@ var require_ref_error = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/compile/index.js
+// ../node_modules/ajv/dist/compile/index.js
 var require_compile = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/compile/index.js"(exports) {
+  "../node_modules/ajv/dist/compile/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
@@ -9118,9 +9118,9 @@ var require_compile = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/refs/data.json
+// ../node_modules/ajv/dist/refs/data.json
 var require_data = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/refs/data.json"(exports, module) {
+  "../node_modules/ajv/dist/refs/data.json"(exports, module) {
     module.exports = {
       $id: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
       description: "Meta-schema for $data reference (JSON AnySchema extension proposal)",
@@ -9137,9 +9137,9 @@ var require_data = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/fast-uri/lib/utils.js
+// ../node_modules/fast-uri/lib/utils.js
 var require_utils = __commonJS({
-  "../../../work/main/node_modules/fast-uri/lib/utils.js"(exports, module) {
+  "../node_modules/fast-uri/lib/utils.js"(exports, module) {
     "use strict";
     var isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu);
     var isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u);
@@ -9671,9 +9671,9 @@ var require_utils = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/fast-uri/lib/schemes.js
+// ../node_modules/fast-uri/lib/schemes.js
 var require_schemes = __commonJS({
-  "../../../work/main/node_modules/fast-uri/lib/schemes.js"(exports, module) {
+  "../node_modules/fast-uri/lib/schemes.js"(exports, module) {
     "use strict";
     var { isUUID } = require_utils();
     var URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu;
@@ -9882,9 +9882,9 @@ var require_schemes = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/fast-uri/index.js
+// ../node_modules/fast-uri/index.js
 var require_fast_uri = __commonJS({
-  "../../../work/main/node_modules/fast-uri/index.js"(exports, module) {
+  "../node_modules/fast-uri/index.js"(exports, module) {
     "use strict";
     var { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = require_utils();
     var { SCHEMES: SCHEMES2, getSchemeHandler } = require_schemes();
@@ -10312,9 +10312,9 @@ var require_fast_uri = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/runtime/uri.js
+// ../node_modules/ajv/dist/runtime/uri.js
 var require_uri = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/runtime/uri.js"(exports) {
+  "../node_modules/ajv/dist/runtime/uri.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var uri = require_fast_uri();
@@ -10323,9 +10323,9 @@ var require_uri = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/core.js
+// ../node_modules/ajv/dist/core.js
 var require_core = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/core.js"(exports) {
+  "../node_modules/ajv/dist/core.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
@@ -10934,9 +10934,9 @@ var require_core = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/core/id.js
+// ../node_modules/ajv/dist/vocabularies/core/id.js
 var require_id = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var def = {
@@ -10949,9 +10949,9 @@ var require_id = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/core/ref.js
+// ../node_modules/ajv/dist/vocabularies/core/ref.js
 var require_ref = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.callRef = exports.getValidate = void 0;
@@ -11071,9 +11071,9 @@ var require_ref = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/core/index.js
+// ../node_modules/ajv/dist/vocabularies/core/index.js
 var require_core2 = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var id_1 = require_id();
@@ -11092,9 +11092,9 @@ var require_core2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/limitNumber.js
+// ../node_modules/ajv/dist/vocabularies/validation/limitNumber.js
 var require_limitNumber = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11124,9 +11124,9 @@ var require_limitNumber = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/multipleOf.js
+// ../node_modules/ajv/dist/vocabularies/validation/multipleOf.js
 var require_multipleOf = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11152,9 +11152,9 @@ var require_multipleOf = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/runtime/ucs2length.js
+// ../node_modules/ajv/dist/runtime/ucs2length.js
 var require_ucs2length = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
+  "../node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     function ucs2length(str3) {
@@ -11178,9 +11178,9 @@ var require_ucs2length = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/limitLength.js
+// ../node_modules/ajv/dist/vocabularies/validation/limitLength.js
 var require_limitLength = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11210,9 +11210,9 @@ var require_limitLength = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/pattern.js
+// ../node_modules/ajv/dist/vocabularies/validation/pattern.js
 var require_pattern = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -11247,9 +11247,9 @@ var require_pattern = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/limitProperties.js
+// ../node_modules/ajv/dist/vocabularies/validation/limitProperties.js
 var require_limitProperties = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11276,9 +11276,9 @@ var require_limitProperties = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/required.js
+// ../node_modules/ajv/dist/vocabularies/validation/required.js
 var require_required = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -11358,9 +11358,9 @@ var require_required = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/limitItems.js
+// ../node_modules/ajv/dist/vocabularies/validation/limitItems.js
 var require_limitItems = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11387,9 +11387,9 @@ var require_limitItems = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/runtime/equal.js
+// ../node_modules/ajv/dist/runtime/equal.js
 var require_equal = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/runtime/equal.js"(exports) {
+  "../node_modules/ajv/dist/runtime/equal.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var equal = require_fast_deep_equal();
@@ -11398,9 +11398,9 @@ var require_equal = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
+// ../node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
 var require_uniqueItems = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var dataType_1 = require_dataType();
@@ -11465,9 +11465,9 @@ var require_uniqueItems = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/const.js
+// ../node_modules/ajv/dist/vocabularies/validation/const.js
 var require_const = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11494,9 +11494,9 @@ var require_const = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/enum.js
+// ../node_modules/ajv/dist/vocabularies/validation/enum.js
 var require_enum = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11543,9 +11543,9 @@ var require_enum = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/validation/index.js
+// ../node_modules/ajv/dist/vocabularies/validation/index.js
 var require_validation = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var limitNumber_1 = require_limitNumber();
@@ -11581,9 +11581,9 @@ var require_validation = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
+// ../node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
 var require_additionalItems = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateAdditionalItems = void 0;
@@ -11634,9 +11634,9 @@ var require_additionalItems = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/items.js
+// ../node_modules/ajv/dist/vocabularies/applicator/items.js
 var require_items = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateTuple = void 0;
@@ -11691,9 +11691,9 @@ var require_items = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
+// ../node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
 var require_prefixItems = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var items_1 = require_items();
@@ -11708,9 +11708,9 @@ var require_prefixItems = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/items2020.js
+// ../node_modules/ajv/dist/vocabularies/applicator/items2020.js
 var require_items2020 = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11743,9 +11743,9 @@ var require_items2020 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/contains.js
+// ../node_modules/ajv/dist/vocabularies/applicator/contains.js
 var require_contains = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11837,9 +11837,9 @@ var require_contains = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/dependencies.js
+// ../node_modules/ajv/dist/vocabularies/applicator/dependencies.js
 var require_dependencies = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
@@ -11931,9 +11931,9 @@ var require_dependencies = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
+// ../node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
 var require_propertyNames = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -11974,9 +11974,9 @@ var require_propertyNames = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
+// ../node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
 var require_additionalProperties = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -12080,9 +12080,9 @@ var require_additionalProperties = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/properties.js
+// ../node_modules/ajv/dist/vocabularies/applicator/properties.js
 var require_properties = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var validate_1 = require_validate2();
@@ -12138,9 +12138,9 @@ var require_properties = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
+// ../node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
 var require_patternProperties = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -12212,9 +12212,9 @@ var require_patternProperties = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/not.js
+// ../node_modules/ajv/dist/vocabularies/applicator/not.js
 var require_not = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util();
@@ -12243,9 +12243,9 @@ var require_not = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/anyOf.js
+// ../node_modules/ajv/dist/vocabularies/applicator/anyOf.js
 var require_anyOf = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -12260,9 +12260,9 @@ var require_anyOf = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/oneOf.js
+// ../node_modules/ajv/dist/vocabularies/applicator/oneOf.js
 var require_oneOf = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -12318,9 +12318,9 @@ var require_oneOf = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/allOf.js
+// ../node_modules/ajv/dist/vocabularies/applicator/allOf.js
 var require_allOf = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util();
@@ -12345,9 +12345,9 @@ var require_allOf = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/if.js
+// ../node_modules/ajv/dist/vocabularies/applicator/if.js
 var require_if = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -12414,9 +12414,9 @@ var require_if = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/thenElse.js
+// ../node_modules/ajv/dist/vocabularies/applicator/thenElse.js
 var require_thenElse = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util();
@@ -12432,9 +12432,9 @@ var require_thenElse = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/applicator/index.js
+// ../node_modules/ajv/dist/vocabularies/applicator/index.js
 var require_applicator = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var additionalItems_1 = require_additionalItems();
@@ -12480,9 +12480,9 @@ var require_applicator = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/format/format.js
+// ../node_modules/ajv/dist/vocabularies/format/format.js
 var require_format = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -12570,9 +12570,9 @@ var require_format = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/format/index.js
+// ../node_modules/ajv/dist/vocabularies/format/index.js
 var require_format2 = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var format_1 = require_format();
@@ -12581,9 +12581,9 @@ var require_format2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/metadata.js
+// ../node_modules/ajv/dist/vocabularies/metadata.js
 var require_metadata = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.contentVocabulary = exports.metadataVocabulary = void 0;
@@ -12604,9 +12604,9 @@ var require_metadata = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/draft7.js
+// ../node_modules/ajv/dist/vocabularies/draft7.js
 var require_draft7 = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/draft7.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/draft7.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var core_1 = require_core2();
@@ -12626,9 +12626,9 @@ var require_draft7 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/discriminator/types.js
+// ../node_modules/ajv/dist/vocabularies/discriminator/types.js
 var require_types = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DiscrError = void 0;
@@ -12640,9 +12640,9 @@ var require_types = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/vocabularies/discriminator/index.js
+// ../node_modules/ajv/dist/vocabularies/discriminator/index.js
 var require_discriminator = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
+  "../node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -12745,9 +12745,9 @@ var require_discriminator = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/refs/json-schema-draft-07.json
+// ../node_modules/ajv/dist/refs/json-schema-draft-07.json
 var require_json_schema_draft_07 = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/refs/json-schema-draft-07.json"(exports, module) {
+  "../node_modules/ajv/dist/refs/json-schema-draft-07.json"(exports, module) {
     module.exports = {
       $schema: "http://json-schema.org/draft-07/schema#",
       $id: "http://json-schema.org/draft-07/schema#",
@@ -12902,9 +12902,9 @@ var require_json_schema_draft_07 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/ajv/dist/ajv.js
+// ../node_modules/ajv/dist/ajv.js
 var require_ajv = __commonJS({
-  "../../../work/main/node_modules/ajv/dist/ajv.js"(exports, module) {
+  "../node_modules/ajv/dist/ajv.js"(exports, module) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
@@ -12972,9 +12972,9 @@ var require_ajv = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/identity.js
+// ../node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS2 = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -13029,9 +13029,9 @@ var require_identity = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/visit.js
+// ../node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/visit.js"(exports) {
+  "../node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -13187,9 +13187,9 @@ var require_visit = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/directives.js
+// ../node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit2 = require_visit();
@@ -13358,9 +13358,9 @@ var require_directives = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/anchors.js
+// ../node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit2 = require_visit();
@@ -13428,9 +13428,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/applyReviver.js
+// ../node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj2, key, val) {
       if (val && typeof val === "object") {
@@ -13478,9 +13478,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/toJS.js
+// ../node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
     function toJS(value, arg, ctx) {
@@ -13508,9 +13508,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Node.js
+// ../node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity = require_identity();
@@ -13549,9 +13549,9 @@ var require_Node = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Alias.js
+// ../node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit2 = require_visit();
@@ -13667,9 +13667,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Scalar.js
+// ../node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Node = require_Node();
@@ -13697,9 +13697,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/createNode.js
+// ../node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -13772,9 +13772,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Collection.js
+// ../node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
@@ -13915,9 +13915,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyComment.js
+// ../node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -13932,9 +13932,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -14068,9 +14068,9 @@ ${indent}${text3.slice(fold + 1, end2)}`;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyString.js
+// ../node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -14351,9 +14351,9 @@ ${indent}`);
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringify.js
+// ../node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity = require_identity();
@@ -14475,9 +14475,9 @@ ${ctx.indent}${str3}`;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyPair.js
+// ../node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -14608,9 +14608,9 @@ ${ctx.indent}`;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/log.js
+// ../node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/log.js"(exports) {
+  "../node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -14630,9 +14630,9 @@ var require_log = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -14690,9 +14690,9 @@ var require_merge = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -14754,9 +14754,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Pair.js
+// ../node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -14794,9 +14794,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify2 = require_stringify();
@@ -14945,9 +14945,9 @@ ${indent}${end}`;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/YAMLMap.js
+// ../node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -15089,9 +15089,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/common/map.js
+// ../node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -15111,9 +15111,9 @@ var require_map = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -15227,9 +15227,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/common/seq.js
+// ../node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -15249,9 +15249,9 @@ var require_seq = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/common/string.js
+// ../node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -15268,9 +15268,9 @@ var require_string = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/common/null.js
+// ../node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -15286,9 +15286,9 @@ var require_null = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/core/bool.js
+// ../node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -15310,9 +15310,9 @@ var require_bool = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -15337,9 +15337,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/core/float.js
+// ../node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -15383,9 +15383,9 @@ var require_float = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/core/int.js
+// ../node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -15428,9 +15428,9 @@ var require_int = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/core/schema.js
+// ../node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -15456,9 +15456,9 @@ var require_schema = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/json/schema.js
+// ../node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map = require_map();
@@ -15523,9 +15523,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -15589,9 +15589,9 @@ var require_binary = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -15667,9 +15667,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
@@ -15745,9 +15745,9 @@ var require_omap = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -15777,9 +15777,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -15826,9 +15826,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -15905,9 +15905,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -15994,9 +15994,9 @@ var require_set = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str3, asBigInt) {
@@ -16082,9 +16082,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -16126,9 +16126,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/tags.js
+// ../node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -16220,9 +16220,9 @@ var require_tags = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/Schema.js
+// ../node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity = require_identity();
     var map = require_map();
@@ -16252,9 +16252,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify2 = require_stringify();
@@ -16332,9 +16332,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/Document.js
+// ../node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -16641,9 +16641,9 @@ var require_Document = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/errors.js
+// ../node_modules/yaml/dist/errors.js
 var require_errors2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/errors.js"(exports) {
+  "../node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message2) {
@@ -16706,9 +16706,9 @@ ${pointer}
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-props.js
+// ../node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -16840,9 +16840,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/util-contains-newline.js
+// ../node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -16882,9 +16882,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -16900,9 +16900,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/util-map-includes.js
+// ../node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -16916,9 +16916,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-block-map.js
+// ../node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -17024,9 +17024,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -17075,9 +17075,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-end.js
+// ../node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -17118,9 +17118,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -17312,9 +17312,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/compose-collection.js
+// ../node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -17377,9 +17377,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -17560,9 +17560,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -17781,9 +17781,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/compose-scalar.js
+// ../node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -17862,9 +17862,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -17892,9 +17892,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/compose-node.js
+// ../node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -17998,9 +17998,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/compose-doc.js
+// ../node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -18041,9 +18041,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/composer.js
+// ../node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -18249,9 +18249,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/cst-scalar.js
+// ../node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -18434,9 +18434,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/cst-stringify.js
+// ../node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify2 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -18495,9 +18495,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/cst-visit.js
+// ../node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -18557,9 +18557,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/cst.js
+// ../node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -18659,9 +18659,9 @@ var require_cst = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/lexer.js
+// ../node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -19248,9 +19248,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/line-counter.js
+// ../node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter2 = class {
       constructor() {
@@ -19279,9 +19279,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/parser.js
+// ../node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -20153,9 +20153,9 @@ var require_parser = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/public-api.js
+// ../node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/public-api.js"(exports) {
+  "../node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -20250,9 +20250,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/index.js
+// ../node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/index.js"(exports) {
+  "../node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -20302,7 +20302,7 @@ var require_dist = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/image/sources/regular-file.ts
+// ../engine/src/image/sources/regular-file.ts
 import { constants, createReadStream } from "node:fs";
 import { open as open2 } from "node:fs/promises";
 function describeLimit(max) {
@@ -20379,7 +20379,7 @@ function limitWords(max) {
 }
 var OPEN_FLAGS, CHUNK, STDIN_PATH;
 var init_regular_file = __esm({
-  "../../../work/main/engine/src/image/sources/regular-file.ts"() {
+  "../engine/src/image/sources/regular-file.ts"() {
     "use strict";
     init_lading_error();
     OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
@@ -20388,7 +20388,7 @@ var init_regular_file = __esm({
   }
 });
 
-// ../../../work/main/engine/src/policy/document.ts
+// ../engine/src/policy/document.ts
 var document_exports = {};
 __export(document_exports, {
   MAX_DOCUMENT_DEPTH: () => MAX_DOCUMENT_DEPTH,
@@ -20536,7 +20536,7 @@ function rank(e) {
 }
 var import_ajv, import_yaml, MAX_POLICY_BYTES, MAX_VEX_BYTES, MAX_DOCUMENT_DEPTH, MAX_INDENT_COLUMNS, MAX_ALIASES;
 var init_document = __esm({
-  "../../../work/main/engine/src/policy/document.ts"() {
+  "../engine/src/policy/document.ts"() {
     "use strict";
     import_ajv = __toESM(require_ajv(), 1);
     import_yaml = __toESM(require_dist(), 1);
@@ -20550,14 +20550,14 @@ var init_document = __esm({
   }
 });
 
-// ../../../work/main/engine/src/policy/policy-schema.ts
+// ../engine/src/policy/policy-schema.ts
 var policy_schema_exports = {};
 __export(policy_schema_exports, {
   POLICY_SCHEMA: () => POLICY_SCHEMA
 });
 var POLICY_SCHEMA;
 var init_policy_schema = __esm({
-  "../../../work/main/engine/src/policy/policy-schema.ts"() {
+  "../engine/src/policy/policy-schema.ts"() {
     "use strict";
     POLICY_SCHEMA = {
       $schema: "http://json-schema.org/draft-07/schema#",
@@ -20884,7 +20884,7 @@ var init_policy_schema = __esm({
   }
 });
 
-// ../../../work/main/engine/src/policy/policy-file.ts
+// ../engine/src/policy/policy-file.ts
 async function loadPolicy(file) {
   const [{ compileSchema: compileSchema2, loadDocument: loadDocument2, validateDocument: validateDocument2 }, { POLICY_SCHEMA: POLICY_SCHEMA2 }] = await Promise.all([
     Promise.resolve().then(() => (init_document(), document_exports)),
@@ -20916,14 +20916,14 @@ function isCalendarDate(text3) {
 }
 var validator;
 var init_policy_file = __esm({
-  "../../../work/main/engine/src/policy/policy-file.ts"() {
+  "../engine/src/policy/policy-file.ts"() {
     "use strict";
     init_lading_error();
     init_filters();
   }
 });
 
-// ../../../work/main/engine/src/policy/vex.ts
+// ../engine/src/policy/vex.ts
 async function loadVex(file) {
   const { loadDocument: loadDocument2, MAX_VEX_BYTES: MAX_VEX_BYTES2 } = await Promise.resolve().then(() => (init_document(), document_exports));
   const doc = await loadDocument2(file, "VEX document", MAX_VEX_BYTES2);
@@ -21039,7 +21039,7 @@ function fail(doc, path, message2) {
 }
 var OPENVEX_STATUSES, CDX_STATE;
 var init_vex = __esm({
-  "../../../work/main/engine/src/policy/vex.ts"() {
+  "../engine/src/policy/vex.ts"() {
     "use strict";
     init_lading_error();
     init_vex_apply();
@@ -21055,7 +21055,7 @@ var init_vex = __esm({
   }
 });
 
-// ../../../work/main/engine/src/policy/index.ts
+// ../engine/src/policy/index.ts
 var policy_exports = {};
 __export(policy_exports, {
   LADING_REPORT_PREDICATE_TYPE: () => LADING_REPORT_PREDICATE_TYPE,
@@ -21077,7 +21077,7 @@ __export(policy_exports, {
   severityRank: () => severityRank
 });
 var init_policy = __esm({
-  "../../../work/main/engine/src/policy/index.ts"() {
+  "../engine/src/policy/index.ts"() {
     "use strict";
     init_attested_reports();
     init_baseline();
@@ -21089,7 +21089,7 @@ var init_policy = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/finding-order.ts
+// ../engine/src/report/finding-order.ts
 function bySeverityThenPackage(a, b) {
   return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || (b.cvss[0]?.score ?? 0) - (a.cvss[0]?.score ?? 0) || a.package.name.localeCompare(b.package.name) || a.id.localeCompare(b.id);
 }
@@ -21108,13 +21108,13 @@ function fixText(f) {
   }
 }
 var init_finding_order = __esm({
-  "../../../work/main/engine/src/report/finding-order.ts"() {
+  "../engine/src/report/finding-order.ts"() {
     "use strict";
     init_finding();
   }
 });
 
-// ../../../work/main/engine/src/report/table.ts
+// ../engine/src/report/table.ts
 var table_exports = {};
 __export(table_exports, {
   renderTable: () => renderTable
@@ -21279,7 +21279,7 @@ function formatColumns(header2, rows, width) {
 }
 var COLORS, RESET, BOLD, SEVERITY_ORDER;
 var init_table = __esm({
-  "../../../work/main/engine/src/report/table.ts"() {
+  "../engine/src/report/table.ts"() {
     "use strict";
     init_eol();
     init_coverage_words();
@@ -21298,7 +21298,7 @@ var init_table = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/json.ts
+// ../engine/src/report/json.ts
 var json_exports = {};
 __export(json_exports, {
   renderJson: () => renderJson
@@ -21308,12 +21308,12 @@ function renderJson(report) {
 `;
 }
 var init_json = __esm({
-  "../../../work/main/engine/src/report/json.ts"() {
+  "../engine/src/report/json.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/sbom/component-order.ts
+// ../engine/src/sbom/component-order.ts
 function sortedPackages(packages) {
   return [...packages].sort(
     (a, b) => cmp(a.type, b.type) || cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.purl, b.purl) || cmp(a.locations[0]?.path ?? "", b.locations[0]?.path ?? "") || cmp(a.id, b.id)
@@ -21337,16 +21337,16 @@ function cmp(a, b) {
 }
 var OS_PACKAGE_TYPES;
 var init_component_order = __esm({
-  "../../../work/main/engine/src/sbom/component-order.ts"() {
+  "../engine/src/sbom/component-order.ts"() {
     "use strict";
     OS_PACKAGE_TYPES = /* @__PURE__ */ new Set(["deb", "apk", "rpm"]);
   }
 });
 
-// ../../../work/main/engine/src/sbom/spdx-license-ids.ts
+// ../engine/src/sbom/spdx-license-ids.ts
 var IDS, SPDX_LICENSE_IDS;
 var init_spdx_license_ids = __esm({
-  "../../../work/main/engine/src/sbom/spdx-license-ids.ts"() {
+  "../engine/src/sbom/spdx-license-ids.ts"() {
     "use strict";
     IDS = "0BSD 389-exception 3D-Slicer-1.0 AAL ADSL AFL-1.1 AFL-1.2 AFL-2.0 AFL-2.1 AFL-3.0 AGPL-1.0 AGPL-1.0-only AGPL-1.0-or-later AGPL-3.0 AGPL-3.0-only AGPL-3.0-or-later ALGLIB-Documentation AMD-newlib AMDPLPA AML AML-glslang AMPAS ANTLR-PD ANTLR-PD-fallback APAFML APL-1.0 APSL-1.0 APSL-1.1 APSL-1.2 APSL-2.0 ASWF-Digital-Assets-1.0 ASWF-Digital-Assets-1.1 Abstyles AdaCore-doc Adobe-2006 Adobe-Display-PostScript Adobe-Glyph Adobe-Utopia Advanced-Cryptics-Dictionary Afmparse Aladdin Apache-1.0 Apache-1.1 Apache-2.0 App-s2p Arphic-1999 Artistic-1.0 Artistic-1.0-Perl Artistic-1.0-cl8 Artistic-2.0 Artistic-dist Aspell-RU Asterisk-exception Asterisk-linking-protocols-exception Autoconf-exception-2.0 Autoconf-exception-3.0 Autoconf-exception-generic Autoconf-exception-generic-3.0 Autoconf-exception-macro BOLA-1.1 BSD-1-Clause BSD-2-Clause BSD-2-Clause-Darwin BSD-2-Clause-FreeBSD BSD-2-Clause-NetBSD BSD-2-Clause-Patent BSD-2-Clause-Views BSD-2-Clause-first-lines BSD-2-Clause-pkgconf-disclaimer BSD-2-Clause-pos-unchanged BSD-3-Clause BSD-3-Clause-Attribution BSD-3-Clause-Clear BSD-3-Clause-HP BSD-3-Clause-LBNL BSD-3-Clause-Modification BSD-3-Clause-No-Military-License BSD-3-Clause-No-Nuclear-License BSD-3-Clause-No-Nuclear-License-2014 BSD-3-Clause-No-Nuclear-Warranty BSD-3-Clause-Open-MPI BSD-3-Clause-OpenWebUI BSD-3-Clause-Sun BSD-3-Clause-Tso BSD-3-Clause-acpica BSD-3-Clause-flex BSD-4-Clause BSD-4-Clause-Shortened BSD-4-Clause-UC BSD-4.3RENO BSD-4.3TAHOE BSD-Advertising-Acknowledgement BSD-Attribution-HPND-disclaimer BSD-Inferno-Nettverk BSD-Mark-Modifications BSD-Protection BSD-Source-Code BSD-Source-Code-no-disclaimer BSD-Source-alt-GPL BSD-Source-beginning-file BSD-Systemics BSD-Systemics-W3Works BSD-ask-to-endorse BSL-1.0 BUSL-1.1 Baekmuk Bahyph Barr Beerware Bison-exception-1.24 Bison-exception-2.2 BitTorrent-1.0 BitTorrent-1.1 Bitstream-Charter Bitstream-Vera BlueOak-1.0.0 Boehm-GC Boehm-GC-without-fee Bootloader-exception Borceux Brian-Gladman-2-Clause Brian-Gladman-3-Clause Brian-Gladman-3-Clause-no-conversion Buddy Bugroff C-UDA-1.0 CAL-1.0 CAL-1.0-Combined-Work-Exception CAPEC-tou CATOSL-1.1 CC-BY-1.0 CC-BY-2.0 CC-BY-2.5 CC-BY-2.5-AU CC-BY-3.0 CC-BY-3.0-AT CC-BY-3.0-AU CC-BY-3.0-DE CC-BY-3.0-IGO CC-BY-3.0-NL CC-BY-3.0-US CC-BY-4.0 CC-BY-NC-1.0 CC-BY-NC-2.0 CC-BY-NC-2.5 CC-BY-NC-3.0 CC-BY-NC-3.0-DE CC-BY-NC-3.0-IGO CC-BY-NC-4.0 CC-BY-NC-ND-1.0 CC-BY-NC-ND-2.0 CC-BY-NC-ND-2.5 CC-BY-NC-ND-3.0 CC-BY-NC-ND-3.0-DE CC-BY-NC-ND-3.0-IGO CC-BY-NC-ND-4.0 CC-BY-NC-SA-1.0 CC-BY-NC-SA-2.0 CC-BY-NC-SA-2.0-DE CC-BY-NC-SA-2.0-FR CC-BY-NC-SA-2.0-UK CC-BY-NC-SA-2.5 CC-BY-NC-SA-3.0 CC-BY-NC-SA-3.0-DE CC-BY-NC-SA-3.0-IGO CC-BY-NC-SA-4.0 CC-BY-ND-1.0 CC-BY-ND-2.0 CC-BY-ND-2.5 CC-BY-ND-3.0 CC-BY-ND-3.0-DE CC-BY-ND-4.0 CC-BY-SA-1.0 CC-BY-SA-2.0 CC-BY-SA-2.0-UK CC-BY-SA-2.1-JP CC-BY-SA-2.5 CC-BY-SA-3.0 CC-BY-SA-3.0-AT CC-BY-SA-3.0-DE CC-BY-SA-3.0-IGO CC-BY-SA-4.0 CC-PDDC CC-PDM-1.0 CC-SA-1.0 CC0-1.0 CDDL-1.0 CDDL-1.1 CDL-1.0 CDLA-Permissive-1.0 CDLA-Permissive-2.0 CDLA-Sharing-1.0 CECILL-1.0 CECILL-1.1 CECILL-2.0 CECILL-2.1 CECILL-B CECILL-C CERN-OHL-1.1 CERN-OHL-1.2 CERN-OHL-P-2.0 CERN-OHL-S-2.0 CERN-OHL-W-2.0 CFITSIO CGAL-linking-exception CLISP-exception-2.0 CMU-Mach CMU-Mach-nodoc CNRI-Jython CNRI-Python CNRI-Python-GPL-Compatible COIL-1.0 CPAL-1.0 CPL-1.0 CPOL-1.02 CUA-OPL-1.0 Caldera Caldera-no-preamble Catharon ClArtistic Classpath-exception-2.0 Classpath-exception-2.0-short Clips Community-Spec-1.0 Condor-1.1 Cornell-Lossless-JPEG Cronyx Crossword CryptoSwift CrystalStacker Cube D-FSL-1.0 DEC-3-Clause DL-DE-BY-2.0 DL-DE-ZERO-2.0 DOC DRL-1.0 DRL-1.1 DSDP DigiRule-FOSS-exception Digia-Qt-LGPL-exception-1.1 DocBook-DTD DocBook-Schema DocBook-Stylesheet DocBook-XML Dotseqn ECL-1.0 ECL-2.0 EFL-1.0 EFL-2.0 EPICS EPL-1.0 EPL-2.0 ESA-PL-permissive-2.4 ESA-PL-strong-copyleft-2.4 ESA-PL-weak-copyleft-2.4 EUDatagrid EUPL-1.0 EUPL-1.1 EUPL-1.2 Elastic-2.0 Entessa ErlPL-1.1 Eurosym FBM FDK-AAC FDK-MPEG-H FLTK-exception FSFAP FSFAP-no-warranty-disclaimer FSFUL FSFULLR FSFULLRSD FSFULLRWD FSL-1.1-ALv2 FSL-1.1-MIT FTL Fair Fawkes-Runtime-exception Ferguson-Twofish Font-exception-2.0 Frameworx-1.0 FreeBSD-DOC FreeImage Furuseth GCC-exception-2.0 GCC-exception-2.0-note GCC-exception-3.1 GCR-docs GD GFDL-1.1 GFDL-1.1-invariants-only GFDL-1.1-invariants-or-later GFDL-1.1-no-invariants-only GFDL-1.1-no-invariants-or-later GFDL-1.1-only GFDL-1.1-or-later GFDL-1.2 GFDL-1.2-invariants-only GFDL-1.2-invariants-or-later GFDL-1.2-no-invariants-only GFDL-1.2-no-invariants-or-later GFDL-1.2-only GFDL-1.2-or-later GFDL-1.3 GFDL-1.3-invariants-only GFDL-1.3-invariants-or-later GFDL-1.3-no-invariants-only GFDL-1.3-no-invariants-or-later GFDL-1.3-only GFDL-1.3-or-later GL2PS GLWTPL GNAT-exception GNOME-examples-exception GNU-compiler-exception GPL-1.0 GPL-1.0+ GPL-1.0-only GPL-1.0-or-later GPL-2.0 GPL-2.0+ GPL-2.0-only GPL-2.0-or-later GPL-2.0-with-GCC-exception GPL-2.0-with-autoconf-exception GPL-2.0-with-bison-exception GPL-2.0-with-classpath-exception GPL-2.0-with-font-exception GPL-3.0 GPL-3.0+ GPL-3.0-389-ds-base-exception GPL-3.0-interface-exception GPL-3.0-linking-exception GPL-3.0-linking-source-exception GPL-3.0-only GPL-3.0-or-later GPL-3.0-with-GCC-exception GPL-3.0-with-autoconf-exception GPL-CC-1.0 GStreamer-exception-2005 GStreamer-exception-2008 Game-Programming-Gems Giftware Glide Glulxe Gmsh-exception Google-Patent-WebM Graphics-Gems Gutmann HDF5 HIDAPI HP-1986 HP-1989 HPND HPND-DEC HPND-Fenneberg-Livingston HPND-INRIA-IMAG HPND-Intel HPND-Kevlin-Henney HPND-MIT-disclaimer HPND-Markus-Kuhn HPND-Netrek HPND-Pbmplus HPND-SMC HPND-UC HPND-UC-export-US HPND-doc HPND-doc-sell HPND-export-US HPND-export-US-acknowledgement HPND-export-US-modify HPND-export2-US HPND-merchantability-variant HPND-sell-MIT-disclaimer-xserver HPND-sell-regexpr HPND-sell-variant HPND-sell-variant-MIT-disclaimer HPND-sell-variant-MIT-disclaimer-rev HPND-sell-variant-critical-systems HTMLTIDY HaskellReport Hippocratic-2.1 Hippocratic-3.0-core IBM-pibs ICU IEC-Code-Components-EULA IJG IJG-short IPA IPL-1.0 ISC ISC-Veillard ISO-permission ImageMagick Imlib2 Independent-modules-exception Info-ZIP Informatica Inner-Net-2.0 InnoSetup Intel Intel-ACPI Interbase-1.0 JPL-image JPNIC JSON Jam JasPer-2.0 Kastrup Kazlib KiCad-libraries-exception Knuth-CTAN LAL-1.2 LAL-1.3 LGPL-2.0 LGPL-2.0+ LGPL-2.0-only LGPL-2.0-or-later LGPL-2.1 LGPL-2.1+ LGPL-2.1-only LGPL-2.1-or-later LGPL-3.0 LGPL-3.0+ LGPL-3.0-linking-exception LGPL-3.0-only LGPL-3.0-or-later LGPLLR LLGPL LLVM-exception LOOP LPD-document LPL-1.0 LPL-1.02 LPPL-1.0 LPPL-1.1 LPPL-1.2 LPPL-1.3a LPPL-1.3c LZMA-SDK-9.11-to-9.20 LZMA-SDK-9.22 LZMA-exception Latex2e Latex2e-translated-notice Leptonica LiLiQ-P-1.1 LiLiQ-R-1.1 LiLiQ-Rplus-1.1 Libpng Libtool-exception Linux-OpenIB Linux-man-pages-1-para Linux-man-pages-copyleft Linux-man-pages-copyleft-2-para Linux-man-pages-copyleft-var Linux-syscall-note Lucida-Bitmap-Fonts MIPS MIT MIT-0 MIT-CMU MIT-Click MIT-Festival MIT-Khronos-old MIT-Modern-Variant MIT-STK MIT-Wu MIT-advertising MIT-enna MIT-feh MIT-open-group MIT-testregex MITNFA MMIXware MMPL-1.0.1 MPEG-SSG MPL-1.0 MPL-1.1 MPL-2.0 MPL-2.0-no-copyleft-exception MS-LPL MS-PL MS-RL MTLL MVT-1.1 Mackerras-3-Clause Mackerras-3-Clause-acknowledgment MakeIndex Martin-Birgmeier McPhee-slideshow Minpack MirOS Motosoto MulanPSL-1.0 MulanPSL-2.0 Multics Mup NAIST-2003 NASA-1.3 NBPL-1.0 NCBI-PD NCGL-UK-2.0 NCL NCSA NGPL NICTA-1.0 NIST-PD NIST-PD-TNT NIST-PD-fallback NIST-Software NLOD-1.0 NLOD-2.0 NLPL NOSL NPL-1.0 NPL-1.1 NPOSL-3.0 NRL NTIA-PD NTP NTP-0 Naumen Net-SNMP NetCDF Newsletr Nokia Nokia-Qt-exception-1.1 Noweb Nunit O-UDA-1.0 OAR OCCT-PL OCCT-exception-1.0 OCLC-2.0 OCaml-LGPL-linking-exception ODC-By-1.0 ODbL-1.0 OFFIS OFL-1.0 OFL-1.0-RFN OFL-1.0-no-RFN OFL-1.1 OFL-1.1-RFN OFL-1.1-no-RFN OGC-1.0 OGDL-Taiwan-1.0 OGL-Canada-2.0 OGL-UK-1.0 OGL-UK-2.0 OGL-UK-3.0 OGTSL OLDAP-1.1 OLDAP-1.2 OLDAP-1.3 OLDAP-1.4 OLDAP-2.0 OLDAP-2.0.1 OLDAP-2.1 OLDAP-2.2 OLDAP-2.2.1 OLDAP-2.2.2 OLDAP-2.3 OLDAP-2.4 OLDAP-2.5 OLDAP-2.6 OLDAP-2.7 OLDAP-2.8 OLFL-1.3 OML OPL-1.0 OPL-UK-3.0 OPUBL-1.0 OSC-1.0 OSET-PL-2.1 OSL-1.0 OSL-1.1 OSL-2.0 OSL-2.1 OSL-3.0 OSSP OpenJDK-assembly-exception-1.0 OpenMDW-1.0 OpenPBS-2.3 OpenSSL OpenSSL-standalone OpenVision PADL PCRE2-exception PDDL-1.0 PHP-3.0 PHP-3.01 PPL PS-or-PDF-font-exception-20170817 PSF-2.0 ParaType-Free-Font-1.3 Parity-6.0.0 Parity-7.0.0 Pixar Plexus PolyForm-Noncommercial-1.0.0 PolyForm-Small-Business-1.0.0 PostgreSQL Python-2.0 Python-2.0.1 QPL-1.0 QPL-1.0-INRIA-2004 QPL-1.0-INRIA-2004-exception Qhull Qt-GPL-exception-1.0 Qt-LGPL-exception-1.1 Qwt-exception-1.0 RHeCos-1.1 RPL-1.1 RPL-1.5 RPSL-1.0 RRDtool-FLOSS-exception-2.0 RSA-MD RSCPL Rdisc Ruby Ruby-pty SANE-exception SAX-PD SAX-PD-2.0 SCEA SGI-B-1.0 SGI-B-1.1 SGI-B-2.0 SGI-OpenGL SGMLUG-PM SGP4 SHL-0.5 SHL-0.51 SHL-2.0 SHL-2.1 SISSL SISSL-1.2 SL SMAIL-GPL SMLNJ SMPPL SNIA SOFA SPL-1.0 SSH-OpenSSH SSH-short SSLeay-standalone SSPL-1.0 SUL-1.0 SWI-exception SWL Saxpath SchemeReport Sendmail Sendmail-8.23 Sendmail-Open-Source-1.1 SimPL-2.0 Simple-Library-Usage-exception Sleepycat Soundex Spelling-Provider-LGPL-exception Spencer-86 Spencer-94 Spencer-99 StandardML-NJ SugarCRM-1.1.3 Sun-PPP Sun-PPP-2000 SunPro Swift-exception Symlinks TAPR-OHL-1.0 TCL TCP-wrappers TGPPL-1.0 TMate TORQUE-1.1 TOSL TPDL TPL-1.0 TTWL TTYP0 TU-Berlin-1.0 TU-Berlin-2.0 TekHVC TermReadKey Texinfo-exception ThirdEye TrustedQSL UBDL-exception UCAR UCL-1.0 UMich-Merit UPL-1.0 URT-RLE Ubuntu-font-1.0 UnRAR Unicode-3.0 Unicode-DFS-2015 Unicode-DFS-2016 Unicode-TOU Universal-FOSS-exception-1.0 UnixCrypt Unlicense Unlicense-libtelnet Unlicense-libwhirlpool VOSTROM VSL-1.0 Vim Vixie-Cron W3C W3C-19980720 W3C-20150513 WTFNMFPL WTFPL Watcom-1.0 Widget-Workshop WordNet Wsuipa WxWindows-exception-3.1 X11 X11-distribute-modifications-variant X11-no-permit-persons X11-swapped XFree86-1.1 XSkat Xdebug-1.03 Xerox Xfig Xnet YPL-1.0 YPL-1.1 ZPL-1.1 ZPL-2.0 ZPL-2.1 Zed Zeeff Zend-2.0 Zimbra-1.3 Zimbra-1.4 Zlib any-OSI any-OSI-perl-modules atc-game bcrypt-Solar-Designer blessing bzip2-1.0.5 bzip2-1.0.6 check-cvs checkmk copyleft-next-0.3.0 copyleft-next-0.3.1 cryptsetup-OpenSSL-exception curl cve-tou diffmark dtoa dvipdfm eCos-2.0 eCos-exception-2.0 eGenix erlang-otp-linking-exception etalab-2.0 fmt-exception freertos-exception-2.0 fwlw gSOAP-1.3b generic-xts gnu-javamail-exception gnuplot gtkbook harbour-exception hdparm hyphen-bulgarian i2p-gpl-java-exception iMatix jove kvirc-openssl-exception libpng-1.6.35 libpng-2.0 libpri-OpenH323-exception libselinux-1.0 libtiff libutil-David-Nugent lsof magaz mailprio man2html metamail mif-exception mpi-permissive mpich2 mplus mxml-exception ngrep openvpn-openssl-exception pkgconf pnmstitch polyparse-exception psfrag psutils python-ldap radvd romic-exception rsync-linking-exception snprintf softSurfer sqlitestudio-OpenSSL-exception ssh-keyscan stunnel-exception swrule threeparttable u-boot-exception-2.0 ulem vsftpd-openssl-exception w3m wwl wxWindows x11vnc-openssl-exception xinetd xkeyboard-config-Zinoviev xlock xpp xzoom zlib-acknowledgement ";
     SPDX_LICENSE_IDS = new Map(
@@ -21355,7 +21355,7 @@ var init_spdx_license_ids = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/license-expression.ts
+// ../engine/src/sbom/license-expression.ts
 function classifyLicense(text3) {
   const trimmed = text3.trim();
   const id = canonicalId(trimmed);
@@ -21444,7 +21444,7 @@ function withoutOuterParens(tokens) {
 }
 var LICENSE_REF, EXCEPTION_ID, MAX_EXPRESSION_CHARS;
 var init_license_expression = __esm({
-  "../../../work/main/engine/src/sbom/license-expression.ts"() {
+  "../engine/src/sbom/license-expression.ts"() {
     "use strict";
     init_spdx_license_ids();
     LICENSE_REF = /^(DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$/;
@@ -21453,7 +21453,7 @@ var init_license_expression = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/cyclonedx-licenses.ts
+// ../engine/src/sbom/cyclonedx-licenses.ts
 function cyclonedxLicenses(licenses2, specVersion) {
   const forms = uniqueForms(licenses2);
   if (forms.length === 0) return void 0;
@@ -21498,7 +21498,7 @@ function uniqueForms(licenses2) {
 }
 var classified, MAX_CLASSIFIED;
 var init_cyclonedx_licenses = __esm({
-  "../../../work/main/engine/src/sbom/cyclonedx-licenses.ts"() {
+  "../engine/src/sbom/cyclonedx-licenses.ts"() {
     "use strict";
     init_license_expression();
     classified = /* @__PURE__ */ new Map();
@@ -21506,10 +21506,10 @@ var init_cyclonedx_licenses = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/properties.ts
+// ../engine/src/sbom/properties.ts
 var PROP;
 var init_properties = __esm({
-  "../../../work/main/engine/src/sbom/properties.ts"() {
+  "../engine/src/sbom/properties.ts"() {
     "use strict";
     PROP = {
       foundBy: "lading:package:foundBy",
@@ -21539,7 +21539,7 @@ var init_properties = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/cyclonedx-vulnerabilities.ts
+// ../engine/src/sbom/cyclonedx-vulnerabilities.ts
 function cyclonedxVulnerabilities(findings, bomRefOf) {
   const groups = /* @__PURE__ */ new Map();
   for (const finding of findings) {
@@ -21672,7 +21672,7 @@ function cmp2(a, b) {
 }
 var VEX_STATE, VEX_JUSTIFICATION, CDX_STATES, CDX_JUSTIFICATIONS;
 var init_cyclonedx_vulnerabilities = __esm({
-  "../../../work/main/engine/src/sbom/cyclonedx-vulnerabilities.ts"() {
+  "../engine/src/sbom/cyclonedx-vulnerabilities.ts"() {
     "use strict";
     init_properties();
     VEX_STATE = {
@@ -21710,7 +21710,7 @@ var init_cyclonedx_vulnerabilities = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/dependency-graph.ts
+// ../engine/src/sbom/dependency-graph.ts
 function resolveDependencies(packages) {
   const byName = /* @__PURE__ */ new Map();
   for (const pkg of packages) {
@@ -21777,12 +21777,12 @@ function topLevel(packages, graph) {
   return roots;
 }
 var init_dependency_graph = __esm({
-  "../../../work/main/engine/src/sbom/dependency-graph.ts"() {
+  "../engine/src/sbom/dependency-graph.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/sbom/hashes.ts
+// ../engine/src/sbom/hashes.ts
 function normalizeHash(hash) {
   const alg = canonicalAlg(hash.alg);
   if (!alg) return void 0;
@@ -21810,7 +21810,7 @@ function cyclonedxHashAlgorithm(spdxAlg) {
 }
 var HEX_LENGTH, CDX_TO_SPDX_ALG, SPDX_TO_CDX_ALG;
 var init_hashes = __esm({
-  "../../../work/main/engine/src/sbom/hashes.ts"() {
+  "../engine/src/sbom/hashes.ts"() {
     "use strict";
     HEX_LENGTH = {
       MD5: 32,
@@ -21844,7 +21844,7 @@ var init_hashes = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/package-properties.ts
+// ../engine/src/sbom/package-properties.ts
 function packageProperties(pkg) {
   const props = [{ name: PROP.foundBy, value: pkg.foundBy }];
   for (const location of pkg.locations) props.push({ name: PROP.path, value: location.path });
@@ -21869,14 +21869,14 @@ function supplierOf(pkg) {
 }
 var SUPPLIER_KEYS;
 var init_package_properties = __esm({
-  "../../../work/main/engine/src/sbom/package-properties.ts"() {
+  "../engine/src/sbom/package-properties.ts"() {
     "use strict";
     init_properties();
     SUPPLIER_KEYS = ["rpm.vendor", "java.vendor", "supplier", "maintainer"];
   }
 });
 
-// ../../../work/main/engine/src/sbom/sbom-identity.ts
+// ../engine/src/sbom/sbom-identity.ts
 import { createHash, randomUUID } from "node:crypto";
 function sbomTimestamp(report, options2) {
   const date = options2.sourceDateEpoch !== void 0 ? new Date(options2.sourceDateEpoch * 1e3) : new Date(report.createdAt);
@@ -21895,12 +21895,12 @@ function uuidFromContent(content) {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 var init_sbom_identity = __esm({
-  "../../../work/main/engine/src/sbom/sbom-identity.ts"() {
+  "../engine/src/sbom/sbom-identity.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/sbom/target-component.ts
+// ../engine/src/sbom/target-component.ts
 function describeTarget(target) {
   if (target.kind !== "image") return { type: "file", name: stripTransport(target.ref) };
   const reference = imageReference(target);
@@ -21940,14 +21940,14 @@ function stripTransport(ref) {
 }
 var TRANSPORTS;
 var init_target_component = __esm({
-  "../../../work/main/engine/src/sbom/target-component.ts"() {
+  "../engine/src/sbom/target-component.ts"() {
     "use strict";
     init_purl();
     TRANSPORTS = ["docker-archive:", "oci-archive:", "oci:", "dir:", "sbom:", "registry:"];
   }
 });
 
-// ../../../work/main/engine/src/sbom/cyclonedx-writer.ts
+// ../engine/src/sbom/cyclonedx-writer.ts
 var cyclonedx_writer_exports = {};
 __export(cyclonedx_writer_exports, {
   buildCycloneDx: () => buildCycloneDx,
@@ -22060,7 +22060,7 @@ function dependencies(packages, refOf, rootRef, osRef) {
 }
 var ROOT_REF_FALLBACK;
 var init_cyclonedx_writer = __esm({
-  "../../../work/main/engine/src/sbom/cyclonedx-writer.ts"() {
+  "../engine/src/sbom/cyclonedx-writer.ts"() {
     "use strict";
     init_coverage_words();
     init_version();
@@ -22077,11 +22077,11 @@ var init_cyclonedx_writer = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/spdx-licenses.ts
+// ../engine/src/sbom/spdx-licenses.ts
 import { createHash as createHash2 } from "node:crypto";
 var SpdxLicenseTable;
 var init_spdx_licenses = __esm({
-  "../../../work/main/engine/src/sbom/spdx-licenses.ts"() {
+  "../engine/src/sbom/spdx-licenses.ts"() {
     "use strict";
     init_license_expression();
     SpdxLicenseTable = class {
@@ -22114,7 +22114,7 @@ var init_spdx_licenses = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/spdx-writer.ts
+// ../engine/src/sbom/spdx-writer.ts
 var spdx_writer_exports = {};
 __export(spdx_writer_exports, {
   buildSpdx: () => buildSpdx,
@@ -22259,7 +22259,7 @@ function sanitize(text3) {
 }
 var ROOT_LABEL, NAMESPACE_BASE;
 var init_spdx_writer = __esm({
-  "../../../work/main/engine/src/sbom/spdx-writer.ts"() {
+  "../engine/src/sbom/spdx-writer.ts"() {
     "use strict";
     init_component_order();
     init_dependency_graph();
@@ -22273,7 +22273,7 @@ var init_spdx_writer = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/sarif.ts
+// ../engine/src/report/sarif.ts
 var sarif_exports = {};
 __export(sarif_exports, {
   renderSarif: () => renderSarif
@@ -22462,7 +22462,7 @@ function oneLine2(text3) {
 }
 var LEVEL, SECURITY_SEVERITY;
 var init_sarif = __esm({
-  "../../../work/main/engine/src/report/sarif.ts"() {
+  "../engine/src/report/sarif.ts"() {
     "use strict";
     init_coverage_words();
     init_finding_order();
@@ -22483,7 +22483,7 @@ var init_sarif = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/junit.ts
+// ../engine/src/report/junit.ts
 var junit_exports = {};
 __export(junit_exports, {
   renderJunit: () => renderJunit
@@ -22549,14 +22549,14 @@ function text(s) {
   return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 var init_junit = __esm({
-  "../../../work/main/engine/src/report/junit.ts"() {
+  "../engine/src/report/junit.ts"() {
     "use strict";
     init_coverage_words();
     init_finding_order();
   }
 });
 
-// ../../../work/main/engine/src/report/markdown-limit.ts
+// ../engine/src/report/markdown-limit.ts
 function fitSections(sections, limit = GITHUB_COMMENT_LIMIT) {
   const budget = limit - 200;
   let out = "";
@@ -22589,14 +22589,14 @@ function mdCell(s) {
 }
 var GITHUB_COMMENT_LIMIT;
 var init_markdown_limit = __esm({
-  "../../../work/main/engine/src/report/markdown-limit.ts"() {
+  "../engine/src/report/markdown-limit.ts"() {
     "use strict";
     init_words();
     GITHUB_COMMENT_LIMIT = 65536;
   }
 });
 
-// ../../../work/main/engine/src/report/markdown.ts
+// ../engine/src/report/markdown.ts
 var markdown_exports = {};
 __export(markdown_exports, {
   renderMarkdown: () => renderMarkdown
@@ -22675,7 +22675,7 @@ function findingsVerdict(report) {
 }
 var ICON;
 var init_markdown = __esm({
-  "../../../work/main/engine/src/report/markdown.ts"() {
+  "../engine/src/report/markdown.ts"() {
     "use strict";
     init_eol();
     init_coverage_words();
@@ -22692,7 +22692,7 @@ var init_markdown = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/gitlab-cs.ts
+// ../engine/src/report/gitlab-cs.ts
 var gitlab_cs_exports = {};
 __export(gitlab_cs_exports, {
   GITLAB_CS_SCHEMA_VERSION: () => GITLAB_CS_SCHEMA_VERSION,
@@ -22786,7 +22786,7 @@ function cut(text3, max) {
 }
 var GITLAB_CS_SCHEMA_VERSION, SEVERITY, MAX_NAME, MAX_DESCRIPTION, MAX_SOLUTION;
 var init_gitlab_cs = __esm({
-  "../../../work/main/engine/src/report/gitlab-cs.ts"() {
+  "../engine/src/report/gitlab-cs.ts"() {
     "use strict";
     init_finding_order();
     GITLAB_CS_SCHEMA_VERSION = "15.0.7";
@@ -22803,10 +22803,10 @@ var init_gitlab_cs = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/formats.ts
+// ../engine/src/report/formats.ts
 var REPORT_FORMATS, SBOM_FORMATS;
 var init_formats = __esm({
-  "../../../work/main/engine/src/report/formats.ts"() {
+  "../engine/src/report/formats.ts"() {
     "use strict";
     REPORT_FORMATS = {
       table: async () => (await Promise.resolve().then(() => (init_table(), table_exports))).renderTable,
@@ -22822,7 +22822,7 @@ var init_formats = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/load.ts
+// ../engine/src/report/load.ts
 function looksLikeReport(text3) {
   return /^\s*\{/.test(text3) && /"schemaVersion"\s*:/.test(text3.slice(0, 4096)) && /"tool"\s*:/.test(text3.slice(0, 4096));
 }
@@ -22865,7 +22865,7 @@ async function loadReport(file) {
 }
 var MAX_REPORT_BYTES;
 var init_load = __esm({
-  "../../../work/main/engine/src/report/load.ts"() {
+  "../engine/src/report/load.ts"() {
     "use strict";
     init_lading_error();
     init_regular_file();
@@ -22874,10 +22874,10 @@ var init_load = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/render-options.ts
+// ../engine/src/report/render-options.ts
 var DEFAULT_RENDER_OPTIONS;
 var init_render_options = __esm({
-  "../../../work/main/engine/src/report/render-options.ts"() {
+  "../engine/src/report/render-options.ts"() {
     "use strict";
     DEFAULT_RENDER_OPTIONS = {
       color: false,
@@ -22888,7 +22888,7 @@ var init_render_options = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/index.ts
+// ../engine/src/report/index.ts
 var report_exports = {};
 __export(report_exports, {
   DEFAULT_RENDER_OPTIONS: () => DEFAULT_RENDER_OPTIONS,
@@ -22904,7 +22904,7 @@ __export(report_exports, {
   summarize: () => summarize
 });
 var init_report2 = __esm({
-  "../../../work/main/engine/src/report/index.ts"() {
+  "../engine/src/report/index.ts"() {
     "use strict";
     init_build();
     init_formats();
@@ -22915,7 +22915,7 @@ var init_report2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/annotations.ts
+// ../engine/src/attest/annotations.ts
 function parseAnnotations(values) {
   const out = {};
   for (const value of values) {
@@ -22926,13 +22926,13 @@ function parseAnnotations(values) {
   return out;
 }
 var init_annotations = __esm({
-  "../../../work/main/engine/src/attest/annotations.ts"() {
+  "../engine/src/attest/annotations.ts"() {
     "use strict";
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/attest/signature.ts
+// ../engine/src/attest/signature.ts
 import { sign, verify } from "node:crypto";
 function digestsFor(key) {
   if (key.asymmetricKeyType === "ed25519") return [null];
@@ -22966,7 +22966,7 @@ function decodeBase64(text3) {
 }
 var STD_B64, URL_B64;
 var init_signature = __esm({
-  "../../../work/main/engine/src/attest/signature.ts"() {
+  "../engine/src/attest/signature.ts"() {
     "use strict";
     init_lading_error();
     STD_B64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -22974,7 +22974,7 @@ var init_signature = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/blob.ts
+// ../engine/src/attest/blob.ts
 function signBlob(key, blob) {
   return signBytes(key, blob);
 }
@@ -22995,14 +22995,14 @@ function invalidSignature(what) {
   );
 }
 var init_blob = __esm({
-  "../../../work/main/engine/src/attest/blob.ts"() {
+  "../engine/src/attest/blob.ts"() {
     "use strict";
     init_lading_error();
     init_signature();
   }
 });
 
-// ../../../work/main/engine/src/attest/blob-file.ts
+// ../engine/src/attest/blob-file.ts
 import { createHash as createHash5, createSign, createVerify } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { stat as stat2 } from "node:fs/promises";
@@ -23069,7 +23069,7 @@ async function assertRegularFile(path) {
 }
 var MAX_IN_MEMORY_BYTES;
 var init_blob_file = __esm({
-  "../../../work/main/engine/src/attest/blob-file.ts"() {
+  "../engine/src/attest/blob-file.ts"() {
     "use strict";
     init_lading_error();
     init_signature();
@@ -23077,7 +23077,7 @@ var init_blob_file = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/dsse.ts
+// ../engine/src/attest/dsse.ts
 function pae(payloadType, body) {
   const type = Buffer.from(payloadType, "utf8");
   return Buffer.concat([
@@ -23138,7 +23138,7 @@ function malformed(source, why) {
 }
 var IN_TOTO_PAYLOAD_TYPE, MAX_ENVELOPE_BYTES;
 var init_dsse = __esm({
-  "../../../work/main/engine/src/attest/dsse.ts"() {
+  "../engine/src/attest/dsse.ts"() {
     "use strict";
     init_lading_error();
     init_signature();
@@ -23147,9 +23147,9 @@ var init_dsse = __esm({
   }
 });
 
-// ../../../work/main/node_modules/tweetnacl/nacl-fast.js
+// ../node_modules/tweetnacl/nacl-fast.js
 var require_nacl_fast = __commonJS({
-  "../../../work/main/node_modules/tweetnacl/nacl-fast.js"(exports, module) {
+  "../node_modules/tweetnacl/nacl-fast.js"(exports, module) {
     (function(nacl2) {
       "use strict";
       var gf = function(init) {
@@ -25371,7 +25371,7 @@ var require_nacl_fast = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/attest/encrypted-key.ts
+// ../engine/src/attest/encrypted-key.ts
 import { randomBytes as randomBytes2, scryptSync } from "node:crypto";
 function deriveKey(password, salt, params) {
   return scryptSync(Buffer.from(password, "utf8"), salt, KEY_BYTES, { ...params, maxmem: 512 * 1024 * 1024 });
@@ -25434,7 +25434,7 @@ function bad(source, why) {
 }
 var import_tweetnacl, WRITE_SCRYPT, ACCEPTED_N, SALT_BYTES, NONCE_BYTES, KEY_BYTES, MAX_PLAINTEXT_BYTES;
 var init_encrypted_key = __esm({
-  "../../../work/main/engine/src/attest/encrypted-key.ts"() {
+  "../engine/src/attest/encrypted-key.ts"() {
     "use strict";
     import_tweetnacl = __toESM(require_nacl_fast(), 1);
     init_lading_error();
@@ -25447,7 +25447,7 @@ var init_encrypted_key = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/pem.ts
+// ../engine/src/attest/pem.ts
 function decodePem(text3, source) {
   if (text3.length > MAX_KEY_FILE_BYTES) throw new LadingError("BAD_INPUT", `${source}: too large to be a key file`);
   const match = BLOCK.exec(text3);
@@ -25468,7 +25468,7 @@ ${lines.join("\n")}
 }
 var MAX_KEY_FILE_BYTES, BLOCK;
 var init_pem = __esm({
-  "../../../work/main/engine/src/attest/pem.ts"() {
+  "../engine/src/attest/pem.ts"() {
     "use strict";
     init_lading_error();
     MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -25476,7 +25476,7 @@ var init_pem = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/keys.ts
+// ../engine/src/attest/keys.ts
 import { createHash as createHash6, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 function generateCosignKeyPair(password) {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -25562,7 +25562,7 @@ function keyHint(key) {
 }
 var COSIGN_KEY_LABEL, SIGSTORE_KEY_LABEL;
 var init_keys = __esm({
-  "../../../work/main/engine/src/attest/keys.ts"() {
+  "../engine/src/attest/keys.ts"() {
     "use strict";
     init_lading_error();
     init_encrypted_key();
@@ -25572,7 +25572,7 @@ var init_keys = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/bundle.ts
+// ../engine/src/attest/bundle.ts
 import { createHash as createHash7 } from "node:crypto";
 function messageSignatureBundle(key, artifact, signature) {
   const sha2564 = Buffer.isBuffer(artifact) ? createHash7("sha256").update(artifact).digest() : artifact.sha256;
@@ -25640,7 +25640,7 @@ function verifyDsseBundle(key, bundle, what) {
 }
 var BUNDLE_V03_MEDIA_TYPE;
 var init_bundle = __esm({
-  "../../../work/main/engine/src/attest/bundle.ts"() {
+  "../engine/src/attest/bundle.ts"() {
     "use strict";
     init_lading_error();
     init_dsse();
@@ -25650,7 +25650,7 @@ var init_bundle = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/ci-environment.ts
+// ../engine/src/attest/ci-environment.ts
 import { execFileSync } from "node:child_process";
 import { randomUUID as randomUUID2 } from "node:crypto";
 function detectBuildContext(env, git = probeGit, cwd = process.cwd()) {
@@ -25744,7 +25744,7 @@ function pick(env, names) {
 }
 var GITHUB_BUILD_TYPE, GITLAB_BUILD_TYPE, LOCAL_BUILD_TYPE, LOCAL_BUILDER_ID, probeGit;
 var init_ci_environment = __esm({
-  "../../../work/main/engine/src/attest/ci-environment.ts"() {
+  "../engine/src/attest/ci-environment.ts"() {
     "use strict";
     GITHUB_BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
     GITLAB_BUILD_TYPE = "https://lading.dev/buildtypes/gitlab-ci/v1";
@@ -25771,7 +25771,7 @@ var init_ci_environment = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/files.ts
+// ../engine/src/attest/files.ts
 import { readFile, stat as stat3 } from "node:fs/promises";
 async function writeNewFile(path, content, options2 = {}) {
   await writeFileAtomically(path, content, {
@@ -25789,14 +25789,14 @@ async function readInputFile(path, what, maxBytes = 1024 * 1024 * 1024) {
   return readFile(path);
 }
 var init_files2 = __esm({
-  "../../../work/main/engine/src/attest/files.ts"() {
+  "../engine/src/attest/files.ts"() {
     "use strict";
     init_lading_error();
     init_write_atomic();
   }
 });
 
-// ../../../work/main/engine/src/oci/json.ts
+// ../engine/src/oci/json.ts
 function parseJsonObject(bytes, what) {
   let parsed;
   try {
@@ -25813,13 +25813,13 @@ function isStringRecord(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
 }
 var init_json2 = __esm({
-  "../../../work/main/engine/src/oci/json.ts"() {
+  "../engine/src/oci/json.ts"() {
     "use strict";
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/oci/descriptor.ts
+// ../engine/src/oci/descriptor.ts
 function isDigest2(s) {
   const m = /^(sha256|sha384|sha512):([a-f0-9]+)$/.exec(s);
   return m !== null && m[2].length === DIGEST_HEX_LENGTHS[m[1]];
@@ -25862,7 +25862,7 @@ function descriptorPlatform(v) {
 }
 var REF_NAME_ANNOTATION, DIGEST_HEX_LENGTHS;
 var init_descriptor = __esm({
-  "../../../work/main/engine/src/oci/descriptor.ts"() {
+  "../engine/src/oci/descriptor.ts"() {
     "use strict";
     init_lading_error();
     init_json2();
@@ -25871,7 +25871,7 @@ var init_descriptor = __esm({
   }
 });
 
-// ../../../work/main/engine/src/oci/media-types.ts
+// ../engine/src/oci/media-types.ts
 function isIndexType(mediaType) {
   return mediaType !== void 0 && INDEX_TYPES.includes(mediaType);
 }
@@ -25889,7 +25889,7 @@ function isLayerType(mediaType) {
 }
 var MEDIA_TYPES, IMAGE_MANIFEST_TYPES, INDEX_TYPES, MANIFEST_ACCEPT, IMAGE_CONFIG_TYPES, LAYER_FAMILY;
 var init_media_types = __esm({
-  "../../../work/main/engine/src/oci/media-types.ts"() {
+  "../engine/src/oci/media-types.ts"() {
     "use strict";
     MEDIA_TYPES = {
       ociManifest: "application/vnd.oci.image.manifest.v1+json",
@@ -25918,7 +25918,7 @@ var init_media_types = __esm({
   }
 });
 
-// ../../../work/main/engine/src/oci/manifest.ts
+// ../engine/src/oci/manifest.ts
 function parseDocument2(bytes, what) {
   if (bytes.length > MAX_MANIFEST_BYTES) {
     throw new LadingError("LIMIT", `${what} is ${bytes.length} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`);
@@ -25985,7 +25985,7 @@ function checkContainerImage(manifest, what) {
 }
 var MAX_MANIFEST_BYTES, MAX_INDEX_DEPTH;
 var init_manifest = __esm({
-  "../../../work/main/engine/src/oci/manifest.ts"() {
+  "../engine/src/oci/manifest.ts"() {
     "use strict";
     init_lading_error();
     init_descriptor();
@@ -25996,7 +25996,7 @@ var init_manifest = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/cosign-layout.ts
+// ../engine/src/attest/cosign-layout.ts
 import { createHash as createHash8 } from "node:crypto";
 function attachmentTag(digest, kind) {
   if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new LadingError("BAD_INPUT", `not a sha256 digest: ${digest}`);
@@ -26055,7 +26055,7 @@ function parseAttachmentManifest(bytes, what) {
 }
 var SIGNATURE_ANNOTATION, DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION;
 var init_cosign_layout = __esm({
-  "../../../work/main/engine/src/attest/cosign-layout.ts"() {
+  "../engine/src/attest/cosign-layout.ts"() {
     "use strict";
     init_lading_error();
     init_descriptor();
@@ -26066,7 +26066,7 @@ var init_cosign_layout = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/attachments.ts
+// ../engine/src/attest/attachments.ts
 async function appendAttachment(registry, repo, imageDigest, kind, layerBytes, layer, replace) {
   const tag = attachmentTag(imageDigest, kind);
   const existing = await registry.fetchManifest(repo, tag);
@@ -26115,7 +26115,7 @@ async function readAttachmentLayers(registry, repo, imageDigest, kind, mediaType
 }
 var MAX_ATTACHMENT_LAYER_BYTES, MAX_LAYERS;
 var init_attachments = __esm({
-  "../../../work/main/engine/src/attest/attachments.ts"() {
+  "../engine/src/attest/attachments.ts"() {
     "use strict";
     init_lading_error();
     init_media_types();
@@ -26125,10 +26125,10 @@ var init_attachments = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/report-schema.ts
+// ../engine/src/report/report-schema.ts
 var REPORT_SCHEMA;
 var init_report_schema = __esm({
-  "../../../work/main/engine/src/report/report-schema.ts"() {
+  "../engine/src/report/report-schema.ts"() {
     "use strict";
     init_ecosystems();
     REPORT_SCHEMA = {
@@ -26754,7 +26754,7 @@ var init_report_schema = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/predicate-types.ts
+// ../engine/src/attest/predicate-types.ts
 function predicateTypeFor(type) {
   const known = PREDICATE_TYPES[type.toLowerCase()];
   if (known) return known;
@@ -26767,7 +26767,7 @@ function predicateTypeFor(type) {
 }
 var PREDICATE_TYPES;
 var init_predicate_types = __esm({
-  "../../../work/main/engine/src/attest/predicate-types.ts"() {
+  "../engine/src/attest/predicate-types.ts"() {
     "use strict";
     init_lading_error();
     PREDICATE_TYPES = {
@@ -26787,7 +26787,7 @@ var init_predicate_types = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/predicate-check.ts
+// ../engine/src/attest/predicate-check.ts
 function isCheckedPredicateType(predicateType) {
   return predicateType in CHECKS;
 }
@@ -26970,7 +26970,7 @@ function descriptorsProblem(value, field2) {
 }
 var SLSA_V02, SLSA_V1, CHECKS, reportValidator;
 var init_predicate_check = __esm({
-  "../../../work/main/engine/src/attest/predicate-check.ts"() {
+  "../engine/src/attest/predicate-check.ts"() {
     "use strict";
     init_lading_error();
     init_report();
@@ -26991,7 +26991,7 @@ var init_predicate_check = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/statement.ts
+// ../engine/src/attest/statement.ts
 function buildStatement(subject, predicateType, predicate) {
   if (subject.length === 0) throw new LadingError("USAGE", "an in-toto statement needs at least one subject");
   return { _type: STATEMENT_V1, subject, predicateType, predicate };
@@ -27025,7 +27025,7 @@ function invalid(what, why) {
 }
 var STATEMENT_V1, STATEMENT_V01;
 var init_statement = __esm({
-  "../../../work/main/engine/src/attest/statement.ts"() {
+  "../engine/src/attest/statement.ts"() {
     "use strict";
     init_lading_error();
     STATEMENT_V1 = "https://in-toto.io/Statement/v1";
@@ -27033,7 +27033,7 @@ var init_statement = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/image-attestations.ts
+// ../engine/src/attest/image-attestations.ts
 async function attestImage(registry, image, key, predicateType, predicate, options2 = {}) {
   if (isCheckedPredicateType(predicateType)) {
     const subject = predicateType === PREDICATE_TYPES["lading-report"] ? await attestationSubject(registry, image) : { name: image.name, digest: image.digest };
@@ -27105,7 +27105,7 @@ async function attestationSubject(registry, image) {
   return { ...subject, platformDigests: parseImageIndex(manifest.bytes, what).manifests.map((m) => m.digest) };
 }
 var init_image_attestations = __esm({
-  "../../../work/main/engine/src/attest/image-attestations.ts"() {
+  "../engine/src/attest/image-attestations.ts"() {
     "use strict";
     init_lading_error();
     init_manifest();
@@ -27118,7 +27118,7 @@ var init_image_attestations = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/simple-signing.ts
+// ../engine/src/attest/simple-signing.ts
 function simpleSigningPayload(dockerReference, manifestDigest, annotations) {
   const payload = {
     critical: {
@@ -27179,7 +27179,7 @@ function invalid2(what, why) {
 }
 var SIMPLE_SIGNING_MEDIA_TYPE, COSIGN_SIGNATURE_TYPE;
 var init_simple_signing = __esm({
-  "../../../work/main/engine/src/attest/simple-signing.ts"() {
+  "../engine/src/attest/simple-signing.ts"() {
     "use strict";
     init_lading_error();
     init_reference();
@@ -27188,7 +27188,7 @@ var init_simple_signing = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/image-signatures.ts
+// ../engine/src/attest/image-signatures.ts
 async function signImage(registry, image, key, annotations) {
   const identity = image.byTag && image.reference.tag ? `${image.name}:${image.reference.tag}` : image.name;
   const payload = simpleSigningPayload(identity, image.digest, annotations);
@@ -27247,7 +27247,7 @@ function checkSignatureLayer(payload, annotations, key, image, required, what) {
   return parsed;
 }
 var init_image_signatures = __esm({
-  "../../../work/main/engine/src/attest/image-signatures.ts"() {
+  "../engine/src/attest/image-signatures.ts"() {
     "use strict";
     init_lading_error();
     init_attachments();
@@ -27257,7 +27257,7 @@ var init_image_signatures = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/image-target.ts
+// ../engine/src/attest/image-target.ts
 async function resolveImage(registry, image) {
   const reference = parseReference(image.replace(/^registry:/, ""));
   const repo = { registry: reference.registry, repository: reference.repository };
@@ -27271,14 +27271,14 @@ async function resolveImage(registry, image) {
   return { repo, name, reference, digest: manifest.digest, byTag: !reference.digest };
 }
 var init_image_target = __esm({
-  "../../../work/main/engine/src/attest/image-target.ts"() {
+  "../engine/src/attest/image-target.ts"() {
     "use strict";
     init_lading_error();
     init_reference();
   }
 });
 
-// ../../../work/main/engine/src/attest/kyverno.ts
+// ../engine/src/attest/kyverno.ts
 function kyvernoPolicy(options2) {
   const mode = options2.mode ?? "Enforce";
   const name = options2.name ?? "lading-signed-images";
@@ -27455,7 +27455,7 @@ function registryRule(match, registries) {
 }
 var import_yaml2, SLSA_TYPES, VULN_TYPE, SEVERITY_WORDS, DNS_LABEL;
 var init_kyverno = __esm({
-  "../../../work/main/engine/src/attest/kyverno.ts"() {
+  "../engine/src/attest/kyverno.ts"() {
     "use strict";
     import_yaml2 = __toESM(require_dist(), 1);
     init_lading_error();
@@ -27467,7 +27467,7 @@ var init_kyverno = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/provenance.ts
+// ../engine/src/attest/provenance.ts
 function rfc3339(date) {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -27493,13 +27493,13 @@ function buildProvenance(inputs) {
 }
 var SLSA_PROVENANCE_V1;
 var init_provenance = __esm({
-  "../../../work/main/engine/src/attest/provenance.ts"() {
+  "../engine/src/attest/provenance.ts"() {
     "use strict";
     SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
   }
 });
 
-// ../../../work/main/engine/src/http/body.ts
+// ../engine/src/http/body.ts
 async function readBody(res, maxBytes, what) {
   const declared = Number(res.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -27526,13 +27526,13 @@ function headerValue(headers, name) {
   return Array.isArray(v) ? v[0] : v;
 }
 var init_body = __esm({
-  "../../../work/main/engine/src/http/body.ts"() {
+  "../engine/src/http/body.ts"() {
     "use strict";
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/http/retry.ts
+// ../engine/src/http/retry.ts
 function isRetryableStatus(status) {
   return RETRY_STATUSES.has(status);
 }
@@ -27569,7 +27569,7 @@ function sleep(ms, signal) {
 }
 var DEFAULT_RETRY, RETRY_STATUSES, RETRY_ERRORS;
 var init_retry = __esm({
-  "../../../work/main/engine/src/http/retry.ts"() {
+  "../engine/src/http/retry.ts"() {
     "use strict";
     init_abort();
     init_body();
@@ -27579,7 +27579,7 @@ var init_retry = __esm({
   }
 });
 
-// ../../../work/main/engine/src/http/resumable.ts
+// ../engine/src/http/resumable.ts
 import { PassThrough } from "node:stream";
 function resumableBody(first2, reopen, policy, what, signal) {
   const out = new PassThrough();
@@ -27639,7 +27639,7 @@ function resumableBody(first2, reopen, policy, what, signal) {
   return out;
 }
 var init_resumable = __esm({
-  "../../../work/main/engine/src/http/resumable.ts"() {
+  "../engine/src/http/resumable.ts"() {
     "use strict";
     init_lading_error();
     init_body();
@@ -27647,17 +27647,17 @@ var init_resumable = __esm({
   }
 });
 
-// ../../../work/main/engine/src/registry/credentials.ts
+// ../engine/src/registry/credentials.ts
 function isIdentityToken(c) {
   return "identityToken" in c;
 }
 var init_credentials = __esm({
-  "../../../work/main/engine/src/registry/credentials.ts"() {
+  "../engine/src/registry/credentials.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/registry/auth.ts
+// ../engine/src/registry/auth.ts
 function tokenKey(registry, scope) {
   return `${registry} ${scope}`;
 }
@@ -27677,7 +27677,7 @@ function parseTokenResponse(body, host) {
 }
 var DEFAULT_TOKEN_SECONDS, EXPIRY_MARGIN_MS, MAX_TOKEN_RESPONSE, Authenticator;
 var init_auth = __esm({
-  "../../../work/main/engine/src/registry/auth.ts"() {
+  "../engine/src/registry/auth.ts"() {
     "use strict";
     init_lading_error();
     init_body();
@@ -27799,7 +27799,7 @@ var init_auth = __esm({
   }
 });
 
-// ../../../work/main/engine/src/registry/digest.ts
+// ../engine/src/registry/digest.ts
 import { createHash as createHash9 } from "node:crypto";
 import { Transform } from "node:stream";
 function hasherFor(digest) {
@@ -27815,7 +27815,7 @@ function digestLike(like, data) {
 }
 var ALGORITHMS, DigestVerifier;
 var init_digest = __esm({
-  "../../../work/main/engine/src/registry/digest.ts"() {
+  "../engine/src/registry/digest.ts"() {
     "use strict";
     init_lading_error();
     ALGORITHMS = { sha256: "sha256", sha512: "sha512" };
@@ -27857,7 +27857,7 @@ var init_digest = __esm({
   }
 });
 
-// ../../../work/main/engine/src/registry/cred-helper.ts
+// ../engine/src/registry/cred-helper.ts
 import { spawn } from "node:child_process";
 function runCredentialHelper(name, serverUrl) {
   const program2 = `docker-credential-${name}`;
@@ -27912,7 +27912,7 @@ function firstLine(s) {
 }
 var HELPER_TIMEOUT_MS, MAX_OUTPUT;
 var init_cred_helper = __esm({
-  "../../../work/main/engine/src/registry/cred-helper.ts"() {
+  "../engine/src/registry/cred-helper.ts"() {
     "use strict";
     init_lading_error();
     HELPER_TIMEOUT_MS = 3e4;
@@ -27920,7 +27920,7 @@ var init_cred_helper = __esm({
   }
 });
 
-// ../../../work/main/engine/src/registry/docker-config.ts
+// ../engine/src/registry/docker-config.ts
 import { readFile as readFile2 } from "node:fs/promises";
 import { homedir as homedir2 } from "node:os";
 import { join as join3 } from "node:path";
@@ -28003,7 +28003,7 @@ function decodeEntry(entry, registry) {
 }
 var DOCKER_HUB_SERVER;
 var init_docker_config = __esm({
-  "../../../work/main/engine/src/registry/docker-config.ts"() {
+  "../engine/src/registry/docker-config.ts"() {
     "use strict";
     init_lading_error();
     init_cred_helper();
@@ -28012,7 +28012,7 @@ var init_docker_config = __esm({
   }
 });
 
-// ../../../work/main/engine/src/registry/errors.ts
+// ../engine/src/registry/errors.ts
 function registryMessage(body) {
   try {
     const parsed = JSON.parse(body.toString("utf8"));
@@ -28046,14 +28046,14 @@ async function statusError(res, what) {
   }
 }
 var init_errors2 = __esm({
-  "../../../work/main/engine/src/registry/errors.ts"() {
+  "../engine/src/registry/errors.ts"() {
     "use strict";
     init_lading_error();
     init_body();
   }
 });
 
-// ../../../work/main/engine/src/http/exchange.ts
+// ../engine/src/http/exchange.ts
 import http from "node:http";
 import https from "node:https";
 function exchange(req) {
@@ -28146,7 +28146,7 @@ function exchange(req) {
 }
 var httpAgent, httpsAgent, httpsInsecureAgent;
 var init_exchange = __esm({
-  "../../../work/main/engine/src/http/exchange.ts"() {
+  "../engine/src/http/exchange.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -28156,10 +28156,10 @@ var init_exchange = __esm({
   }
 });
 
-// ../../../work/main/engine/src/http/client.ts
+// ../engine/src/http/client.ts
 var DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_REDIRECTS, DEFAULT_MINIMUM_RATE, MAX_TIMEOUTS, IDEMPOTENT, REDIRECTS, HttpClient;
 var init_client = __esm({
-  "../../../work/main/engine/src/http/client.ts"() {
+  "../engine/src/http/client.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -28293,7 +28293,7 @@ var init_client = __esm({
   }
 });
 
-// ../../../work/main/engine/src/registry/challenge.ts
+// ../engine/src/registry/challenge.ts
 function parseChallenges(header2) {
   const out = [];
   let i = 0;
@@ -28345,15 +28345,15 @@ function parseChallenges(header2) {
   return out;
 }
 var init_challenge = __esm({
-  "../../../work/main/engine/src/registry/challenge.ts"() {
+  "../engine/src/registry/challenge.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/registry/transport.ts
+// ../engine/src/registry/transport.ts
 var LOCAL_HOSTS, Transport;
 var init_transport = __esm({
-  "../../../work/main/engine/src/registry/transport.ts"() {
+  "../engine/src/registry/transport.ts"() {
     "use strict";
     init_body();
     init_client();
@@ -28458,7 +28458,7 @@ var init_transport = __esm({
   }
 });
 
-// ../../../work/main/engine/src/registry/client.ts
+// ../engine/src/registry/client.ts
 function pullScope(repo) {
   return `repository:${repo.repository}:pull`;
 }
@@ -28485,7 +28485,7 @@ function nextLink(link2) {
 }
 var DEFAULT_TIMEOUT_MS, MAX_TAG_PAGES, RegistryClient;
 var init_client2 = __esm({
-  "../../../work/main/engine/src/registry/client.ts"() {
+  "../engine/src/registry/client.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -28777,7 +28777,7 @@ var init_client2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/registry-adapter.ts
+// ../engine/src/attest/registry-adapter.ts
 function attachmentRegistry(options2 = {}) {
   const client = new RegistryClient(options2);
   return {
@@ -28800,7 +28800,7 @@ function attachmentRegistry(options2 = {}) {
   };
 }
 var init_registry_adapter = __esm({
-  "../../../work/main/engine/src/attest/registry-adapter.ts"() {
+  "../engine/src/attest/registry-adapter.ts"() {
     "use strict";
     init_lading_error();
     init_media_types();
@@ -28808,14 +28808,14 @@ var init_registry_adapter = __esm({
   }
 });
 
-// ../../../work/main/engine/src/attest/registry-port.ts
+// ../engine/src/attest/registry-port.ts
 var init_registry_port = __esm({
-  "../../../work/main/engine/src/attest/registry-port.ts"() {
+  "../engine/src/attest/registry-port.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/attest/key-source.ts
+// ../engine/src/attest/key-source.ts
 import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
 async function readKeyText(ref, env) {
   if (ref.startsWith("env://")) {
@@ -28837,14 +28837,14 @@ async function readKeyText(ref, env) {
   return { text: await readFile3(ref, "utf8"), source: ref };
 }
 var init_key_source = __esm({
-  "../../../work/main/engine/src/attest/key-source.ts"() {
+  "../engine/src/attest/key-source.ts"() {
     "use strict";
     init_lading_error();
     init_pem();
   }
 });
 
-// ../../../work/main/engine/src/attest/signer.ts
+// ../engine/src/attest/signer.ts
 async function loadSigningKey(ref, options2) {
   const { text: text3, source } = await readKeyText(ref, options2.env);
   const password = isEncryptedKey(text3, source) ? await options2.password(`key ${source}`) : "";
@@ -28855,14 +28855,14 @@ async function loadVerificationKey(ref, options2) {
   return parsePublicKey(text3, source);
 }
 var init_signer = __esm({
-  "../../../work/main/engine/src/attest/signer.ts"() {
+  "../engine/src/attest/signer.ts"() {
     "use strict";
     init_key_source();
     init_keys();
   }
 });
 
-// ../../../work/main/engine/src/attest/subjects.ts
+// ../engine/src/attest/subjects.ts
 import { createHash as createHash10 } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
 import { basename as basename2 } from "node:path";
@@ -28876,14 +28876,14 @@ async function describeSubject(value, registry) {
   return { name: image.name, digest: { sha256: image.digest.replace(/^sha256:/, "") } };
 }
 var init_subjects = __esm({
-  "../../../work/main/engine/src/attest/subjects.ts"() {
+  "../engine/src/attest/subjects.ts"() {
     "use strict";
     init_files2();
     init_image_target();
   }
 });
 
-// ../../../work/main/engine/src/attest/index.ts
+// ../engine/src/attest/index.ts
 var attest_exports = {};
 __export(attest_exports, {
   BUNDLE_V03_MEDIA_TYPE: () => BUNDLE_V03_MEDIA_TYPE,
@@ -28960,7 +28960,7 @@ __export(attest_exports, {
   writeNewFile: () => writeNewFile
 });
 var init_attest = __esm({
-  "../../../work/main/engine/src/attest/index.ts"() {
+  "../engine/src/attest/index.ts"() {
     "use strict";
     init_annotations();
     init_blob();
@@ -28987,7 +28987,7 @@ var init_attest = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/names.ts
+// ../engine/src/vulndb/names.ts
 function baseEcosystem(ecosystem) {
   const colon = ecosystem.indexOf(":");
   return colon === -1 ? ecosystem : ecosystem.slice(0, colon);
@@ -29028,13 +29028,13 @@ function suseRelease(ecosystem) {
   return product || void 0;
 }
 var init_names = __esm({
-  "../../../work/main/engine/src/vulndb/names.ts"() {
+  "../engine/src/vulndb/names.ts"() {
     "use strict";
     init_ecosystems();
   }
 });
 
-// ../../../work/main/engine/src/vulndb/coverage.ts
+// ../engine/src/vulndb/coverage.ts
 function releaseCoverage(store, ecosystem) {
   const state = store.ecosystem(baseEcosystem(ecosystem));
   const updated = state?.updatedAt ? { updatedAt: state.updatedAt } : {};
@@ -29063,13 +29063,13 @@ function isDumpFileName(path) {
   return /(?:^|[/\\_.-])all\.zip$/i.test(path);
 }
 var init_coverage = __esm({
-  "../../../work/main/engine/src/vulndb/coverage.ts"() {
+  "../engine/src/vulndb/coverage.ts"() {
     "use strict";
     init_names();
   }
 });
 
-// ../../../work/main/engine/src/vulndb/codec.ts
+// ../engine/src/vulndb/codec.ts
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 function encodeRecord(record) {
   return deflateRawSync(Buffer.from(JSON.stringify(record)), { level: 4 });
@@ -29078,12 +29078,12 @@ function decodeRecord(data) {
   return JSON.parse(inflateRawSync(data).toString("utf8"));
 }
 var init_codec = __esm({
-  "../../../work/main/engine/src/vulndb/codec.ts"() {
+  "../engine/src/vulndb/codec.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/vulndb/epss.ts
+// ../engine/src/vulndb/epss.ts
 import { createInterface } from "node:readline";
 import { Transform as Transform2 } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -29196,7 +29196,7 @@ async function isGzip(file) {
 }
 var CVE, MAX_LINE_BYTES, MAX_EPSS_ROWS;
 var init_epss = __esm({
-  "../../../work/main/engine/src/vulndb/epss.ts"() {
+  "../engine/src/vulndb/epss.ts"() {
     "use strict";
     init_lading_error();
     init_regular_file();
@@ -29206,7 +29206,7 @@ var init_epss = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/kev.ts
+// ../engine/src/vulndb/kev.ts
 function looksLikeKev(value) {
   return typeof value === "object" && value !== null && Array.isArray(value["vulnerabilities"]);
 }
@@ -29233,14 +29233,14 @@ function parseKev(value, label) {
 }
 var CVE2;
 var init_kev = __esm({
-  "../../../work/main/engine/src/vulndb/kev.ts"() {
+  "../engine/src/vulndb/kev.ts"() {
     "use strict";
     init_lading_error();
     CVE2 = /^CVE-\d{4}-\d{4,}$/;
   }
 });
 
-// ../../../work/main/engine/src/vulndb/parse-record.ts
+// ../engine/src/vulndb/parse-record.ts
 function parseOsvRecord(value) {
   if (!isObject4(value)) return { error: "not a JSON object" };
   if (typeof value["id"] !== "string" || value["id"] === "" || value["id"].length > 200) {
@@ -29321,13 +29321,13 @@ function isObject4(value) {
 }
 var EVENT_KEYS;
 var init_parse_record = __esm({
-  "../../../work/main/engine/src/vulndb/parse-record.ts"() {
+  "../engine/src/vulndb/parse-record.ts"() {
     "use strict";
     EVENT_KEYS = /* @__PURE__ */ new Set(["introduced", "fixed", "last_affected", "limit"]);
   }
 });
 
-// ../../../work/main/engine/src/vulndb/record-importer.ts
+// ../engine/src/vulndb/record-importer.ts
 function sourceOf(record) {
   const ecosystem = record.affected?.find((a) => a.package?.ecosystem)?.package?.ecosystem;
   return ecosystem ? baseEcosystem(ecosystem) : "[EMPTY]";
@@ -29346,7 +29346,7 @@ function nestedDeeperThan(value, max) {
 }
 var MAX_WARNINGS, RecordImporter, MAX_RECORD_DEPTH;
 var init_record_importer = __esm({
-  "../../../work/main/engine/src/vulndb/record-importer.ts"() {
+  "../engine/src/vulndb/record-importer.ts"() {
     "use strict";
     init_lading_error();
     init_warning();
@@ -29413,7 +29413,7 @@ var init_record_importer = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/package-rows.ts
+// ../engine/src/vulndb/package-rows.ts
 function recordHead(record) {
   const { affected, details, ...rest } = record;
   const head2 = { ...rest };
@@ -29460,14 +29460,14 @@ function compactAffected(affected) {
 }
 var HEAD_DETAILS_LIMIT;
 var init_package_rows = __esm({
-  "../../../work/main/engine/src/vulndb/package-rows.ts"() {
+  "../engine/src/vulndb/package-rows.ts"() {
     "use strict";
     init_names();
     HEAD_DETAILS_LIMIT = 4096;
   }
 });
 
-// ../../../work/main/engine/src/vulndb/schema.ts
+// ../engine/src/vulndb/schema.ts
 function checkSchemaVersion(db, path) {
   const version2 = db.pragmaValue("user_version");
   if (version2 > SCHEMA_VERSION) {
@@ -29526,7 +29526,7 @@ function rebuildPackages(db) {
 }
 var SCHEMA_VERSION, CREATE, NewerSchemaError, OlderSchemaError, INSERT_PACKAGE, INSERT_HEAD, prepared, REBUILD_CHUNK;
 var init_schema = __esm({
-  "../../../work/main/engine/src/vulndb/schema.ts"() {
+  "../engine/src/vulndb/schema.ts"() {
     "use strict";
     init_lading_error();
     init_codec();
@@ -29585,7 +29585,7 @@ CREATE TABLE IF NOT EXISTS epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, perc
   }
 });
 
-// ../../../work/main/engine/src/sqlite-driver.ts
+// ../engine/src/sqlite-driver.ts
 import { createRequire } from "node:module";
 function choose() {
   if (chosen) return chosen;
@@ -29638,7 +29638,7 @@ function wrapBetterSqlite3(db) {
 }
 var BUSY_TIMEOUT_MS, chosen, BetterSqlite, NodeSqlite;
 var init_sqlite_driver = __esm({
-  "../../../work/main/engine/src/sqlite-driver.ts"() {
+  "../engine/src/sqlite-driver.ts"() {
     "use strict";
     BUSY_TIMEOUT_MS = 5e3;
     BetterSqlite = class {
@@ -29719,7 +29719,7 @@ var init_sqlite_driver = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sqlite-guard.ts
+// ../engine/src/sqlite-guard.ts
 function sqliteShapeProblem(db, shape) {
   db.pragma("trusted_schema = OFF");
   const rows = db.prepare("SELECT type, name, sql FROM sqlite_master LIMIT ?").all(MAX_SCHEMA_OBJECTS + 1);
@@ -29739,13 +29739,13 @@ function sqliteShapeProblem(db, shape) {
 }
 var MAX_SCHEMA_OBJECTS;
 var init_sqlite_guard = __esm({
-  "../../../work/main/engine/src/sqlite-guard.ts"() {
+  "../engine/src/sqlite-guard.ts"() {
     "use strict";
     MAX_SCHEMA_OBJECTS = 1e3;
   }
 });
 
-// ../../../work/main/engine/src/vulndb/store.ts
+// ../engine/src/vulndb/store.ts
 import { statSync } from "node:fs";
 import { join as join4 } from "node:path";
 function dbPath(dir) {
@@ -29788,7 +29788,7 @@ function rowToState(row) {
 }
 var DB_FILE, STATE_COLUMNS, StoreConnection, STORE_TABLES;
 var init_store = __esm({
-  "../../../work/main/engine/src/vulndb/store.ts"() {
+  "../engine/src/vulndb/store.ts"() {
     "use strict";
     init_lading_error();
     init_sqlite_driver();
@@ -29879,9 +29879,9 @@ var init_store = __esm({
   }
 });
 
-// ../../../work/main/node_modules/pend/index.js
+// ../node_modules/pend/index.js
 var require_pend = __commonJS({
-  "../../../work/main/node_modules/pend/index.js"(exports, module) {
+  "../node_modules/pend/index.js"(exports, module) {
     module.exports = Pend;
     function Pend() {
       this.pending = 0;
@@ -29934,9 +29934,9 @@ var require_pend = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yauzl/fd-slicer.js
+// ../node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
-  "../../../work/main/node_modules/yauzl/fd-slicer.js"(exports) {
+  "../node_modules/yauzl/fd-slicer.js"(exports) {
     var fs = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
@@ -30091,9 +30091,9 @@ var require_fd_slicer = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yauzl/crc32.js
+// ../node_modules/yauzl/crc32.js
 var require_crc32 = __commonJS({
-  "../../../work/main/node_modules/yauzl/crc32.js"(exports, module) {
+  "../node_modules/yauzl/crc32.js"(exports, module) {
     var CRC_TABLE = new Int32Array([
       0,
       1996959894,
@@ -30363,9 +30363,9 @@ var require_crc32 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yauzl/index.js
+// ../node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
-  "../../../work/main/node_modules/yauzl/index.js"(exports) {
+  "../node_modules/yauzl/index.js"(exports) {
     var fs = __require("fs");
     var zlib2 = __require("zlib");
     var fd_slicer = require_fd_slicer();
@@ -31222,7 +31222,7 @@ var require_yauzl = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/zip-entries.ts
+// ../engine/src/vulndb/zip-entries.ts
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import { crc32, inflateRawSync as inflateRawSync2 } from "node:zlib";
@@ -31321,7 +31321,7 @@ function readEntry(zip, reader2, entry, maxEntryBytes) {
 }
 var import_yauzl, MAX_ENTRY_BYTES, SyncFileReader;
 var init_zip_entries = __esm({
-  "../../../work/main/engine/src/vulndb/zip-entries.ts"() {
+  "../engine/src/vulndb/zip-entries.ts"() {
     "use strict";
     import_yauzl = __toESM(require_yauzl(), 1);
     init_lading_error();
@@ -31372,7 +31372,7 @@ var init_zip_entries = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/import-paths.ts
+// ../engine/src/vulndb/import-paths.ts
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { open as open3, readdir, readFile as readFile4, stat as stat5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31566,7 +31566,7 @@ async function startsWith(path, magic) {
 }
 var RECORD_FILE, SQLITE_MAGIC;
 var init_import_paths = __esm({
-  "../../../work/main/engine/src/vulndb/import-paths.ts"() {
+  "../engine/src/vulndb/import-paths.ts"() {
     "use strict";
     init_lading_error();
     init_warning();
@@ -31583,7 +31583,7 @@ var init_import_paths = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/needed.ts
+// ../engine/src/vulndb/needed.ts
 import { mkdirSync, readFileSync as readFileSync3, renameSync, rmSync as rmSync2, writeFileSync } from "node:fs";
 import { join as join6 } from "node:path";
 function readNeededEcosystems(dir) {
@@ -31629,17 +31629,17 @@ function neededByScans(store) {
 }
 var NEEDED_FILE;
 var init_needed = __esm({
-  "../../../work/main/engine/src/vulndb/needed.ts"() {
+  "../engine/src/vulndb/needed.ts"() {
     "use strict";
     NEEDED_FILE = "needed-ecosystems.json";
   }
 });
 
-// ../../../work/main/engine/src/vulndb/reader.ts
+// ../engine/src/vulndb/reader.ts
 import { existsSync as existsSync3 } from "node:fs";
 var EPSS_CHUNK, READ_MMAP_BYTES, VulnStoreReader;
 var init_reader = __esm({
-  "../../../work/main/engine/src/vulndb/reader.ts"() {
+  "../engine/src/vulndb/reader.ts"() {
     "use strict";
     init_lading_error();
     init_codec();
@@ -31832,7 +31832,7 @@ var init_reader = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/sources.ts
+// ../engine/src/vulndb/sources.ts
 function resolveSources(mirrorBase, feeds = {}) {
   const mirror = (mirrorBase ?? "").replace(/\/+$/, "");
   return {
@@ -31843,7 +31843,7 @@ function resolveSources(mirrorBase, feeds = {}) {
 }
 var DEFAULT_OSV_BASE, DEFAULT_KEV_URL, DEFAULT_EPSS_URL;
 var init_sources = __esm({
-  "../../../work/main/engine/src/vulndb/sources.ts"() {
+  "../engine/src/vulndb/sources.ts"() {
     "use strict";
     DEFAULT_OSV_BASE = "https://osv-vulnerabilities.storage.googleapis.com";
     DEFAULT_KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
@@ -31851,7 +31851,7 @@ var init_sources = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/status.ts
+// ../engine/src/vulndb/status.ts
 function dbStatus(store, now) {
   const needed = neededByScans(store);
   const states = store.ecosystems();
@@ -31959,14 +31959,14 @@ function withOptional(base, extra) {
   return out;
 }
 var init_status = __esm({
-  "../../../work/main/engine/src/vulndb/status.ts"() {
+  "../engine/src/vulndb/status.ts"() {
     "use strict";
     init_words();
     init_needed();
   }
 });
 
-// ../../../work/main/engine/src/http/download.ts
+// ../engine/src/http/download.ts
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Transform as Transform3 } from "node:stream";
@@ -32059,7 +32059,7 @@ function causeOf(err2) {
 }
 var DEFAULT_MAX_DOWNLOAD, DEFAULT_DOWNLOAD_DEADLINE_MS, DEFAULT_FETCH_DEADLINE_MS, shared;
 var init_download = __esm({
-  "../../../work/main/engine/src/http/download.ts"() {
+  "../engine/src/http/download.ts"() {
     "use strict";
     init_lading_error();
     init_body();
@@ -32070,7 +32070,7 @@ var init_download = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/writer.ts
+// ../engine/src/vulndb/writer.ts
 import { mkdirSync as mkdirSync2 } from "node:fs";
 function commitOrRollBack(end) {
   try {
@@ -32096,7 +32096,7 @@ function mergePackageKeys(lists) {
 }
 var VulnStoreWriter, WriteTransaction;
 var init_writer = __esm({
-  "../../../work/main/engine/src/vulndb/writer.ts"() {
+  "../engine/src/vulndb/writer.ts"() {
     "use strict";
     init_lading_error();
     init_codec();
@@ -32345,7 +32345,7 @@ var init_writer = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/update.ts
+// ../engine/src/vulndb/update.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { rm as rm2 } from "node:fs/promises";
 import { join as join7 } from "node:path";
@@ -32526,7 +32526,7 @@ function messageOf(err2) {
 }
 var MAX_INCREMENTAL, FULL_REFRESH_MS, MAX_RECORD_BYTES, MAX_CSV_BYTES, FETCH_CONCURRENCY;
 var init_update = __esm({
-  "../../../work/main/engine/src/vulndb/update.ts"() {
+  "../engine/src/vulndb/update.ts"() {
     "use strict";
     init_lading_error();
     init_download();
@@ -32546,7 +32546,7 @@ var init_update = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/index.ts
+// ../engine/src/vulndb/index.ts
 var vulndb_exports = {};
 __export(vulndb_exports, {
   DB_FILE: () => DB_FILE,
@@ -32573,7 +32573,7 @@ __export(vulndb_exports, {
   updateStore: () => updateStore
 });
 var init_vulndb = __esm({
-  "../../../work/main/engine/src/vulndb/index.ts"() {
+  "../engine/src/vulndb/index.ts"() {
     "use strict";
     init_coverage();
     init_import_paths();
@@ -32588,16 +32588,16 @@ var init_vulndb = __esm({
   }
 });
 
-// ../../../work/main/engine/src/diff/formats.ts
+// ../engine/src/diff/formats.ts
 var DIFF_FORMATS;
 var init_formats2 = __esm({
-  "../../../work/main/engine/src/diff/formats.ts"() {
+  "../engine/src/diff/formats.ts"() {
     "use strict";
     DIFF_FORMATS = ["table", "json", "markdown"];
   }
 });
 
-// ../../../work/main/engine/src/diff/gate.ts
+// ../engine/src/diff/gate.ts
 function diffGate(diff) {
   const unchecked = (diff.incomplete?.reasons ?? []).map((r) => `diff: not checked: ${r}`);
   if (diff.direction !== "worse") return { pass: unchecked.length === 0, reasons: unchecked };
@@ -32610,13 +32610,13 @@ function diffGate(diff) {
   };
 }
 var init_gate2 = __esm({
-  "../../../work/main/engine/src/diff/gate.ts"() {
+  "../engine/src/diff/gate.ts"() {
     "use strict";
     init_finding();
   }
 });
 
-// ../../../work/main/engine/src/diff/render.ts
+// ../engine/src/diff/render.ts
 function renderDiff(diff, format) {
   switch (format) {
     case "json":
@@ -32713,7 +32713,7 @@ ${table2}`,
   ]);
 }
 var init_render = __esm({
-  "../../../work/main/engine/src/diff/render.ts"() {
+  "../engine/src/diff/render.ts"() {
     "use strict";
     init_lading_error();
     init_finding_order();
@@ -32722,7 +32722,7 @@ var init_render = __esm({
   }
 });
 
-// ../../../work/main/engine/src/diff/index.ts
+// ../engine/src/diff/index.ts
 var diff_exports = {};
 __export(diff_exports, {
   DIFF_FORMATS: () => DIFF_FORMATS,
@@ -32732,7 +32732,7 @@ __export(diff_exports, {
   severityDirection: () => severityDirection
 });
 var init_diff2 = __esm({
-  "../../../work/main/engine/src/diff/index.ts"() {
+  "../engine/src/diff/index.ts"() {
     "use strict";
     init_diff();
     init_formats2();
@@ -32741,7 +32741,7 @@ var init_diff2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/cache/result-cache.ts
+// ../engine/src/cache/result-cache.ts
 import { createHash as createHash11, randomBytes as randomBytes4 } from "node:crypto";
 import { mkdir as mkdir2, readdir as readdir2, readFile as readFile5, rename as rename3, stat as stat7, unlink as unlink2, utimes, writeFile } from "node:fs/promises";
 import { join as join8 } from "node:path";
@@ -32799,7 +32799,7 @@ function parseInventory(payload) {
 }
 var RESULT_CACHE_FORMAT, DEFAULT_RESULT_CACHE_MAX_BYTES, DIGEST2, ENTRY, MAGIC, ResultCache;
 var init_result_cache = __esm({
-  "../../../work/main/engine/src/cache/result-cache.ts"() {
+  "../engine/src/cache/result-cache.ts"() {
     "use strict";
     init_version();
     RESULT_CACHE_FORMAT = 1;
@@ -32900,10 +32900,10 @@ var init_result_cache = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/cataloger.ts
+// ../engine/src/catalog/cataloger.ts
 var DEFAULT_LIMITS;
 var init_cataloger = __esm({
-  "../../../work/main/engine/src/catalog/cataloger.ts"() {
+  "../engine/src/catalog/cataloger.ts"() {
     "use strict";
     DEFAULT_LIMITS = {
       maxFileBytes: 64 * 1024 * 1024,
@@ -32914,7 +32914,7 @@ var init_cataloger = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/common.ts
+// ../engine/src/catalog/lang/common.ts
 function locationOf(file, innerPath) {
   const path = innerPath ? `${file.path}!/${innerPath.replace(/^\/+/, "")}` : file.path;
   return file.layer ? { path, layer: file.layer } : { path };
@@ -32960,7 +32960,7 @@ function tryPurl(parts) {
   }
 }
 var init_common = __esm({
-  "../../../work/main/engine/src/catalog/lang/common.ts"() {
+  "../engine/src/catalog/lang/common.ts"() {
     "use strict";
     init_lading_error();
     init_purl();
@@ -32968,7 +32968,7 @@ var init_common = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/binary/elf.ts
+// ../engine/src/catalog/lang/binary/elf.ts
 function bytesOf(buf) {
   return {
     length: buf.length,
@@ -33082,7 +33082,7 @@ function reader(buf, le) {
 }
 var BinaryFormatError, MAX_HEADERS, MAX_NAME_TABLE;
 var init_elf = __esm({
-  "../../../work/main/engine/src/catalog/lang/binary/elf.ts"() {
+  "../engine/src/catalog/lang/binary/elf.ts"() {
     "use strict";
     BinaryFormatError = class extends Error {
     };
@@ -33091,7 +33091,7 @@ var init_elf = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/binary/go-buildinfo.ts
+// ../engine/src/catalog/lang/binary/go-buildinfo.ts
 function readGoBuildInfo(bytes, elf, readOther) {
   const readAt = elf ? (addr, length) => readVirtual(bytes, elf, addr, length) : readOther;
   const section = elf ? sectionBytes(bytes, elf, ".go.buildinfo", MAX_SECTION) : void 0;
@@ -33165,7 +33165,7 @@ function stripSentinels(mod) {
 }
 var MAGIC2, HEADER, MAX_VERSION, MAX_MODINFO, MAX_CANDIDATES, MAX_SECTION, GoBuildInfoError;
 var init_go_buildinfo = __esm({
-  "../../../work/main/engine/src/catalog/lang/binary/go-buildinfo.ts"() {
+  "../engine/src/catalog/lang/binary/go-buildinfo.ts"() {
     "use strict";
     init_elf();
     MAGIC2 = Buffer.from("\xFF Go buildinf:", "latin1");
@@ -33179,7 +33179,7 @@ var init_go_buildinfo = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/binary/macho.ts
+// ../engine/src/catalog/lang/binary/macho.ts
 function isMachO(buf) {
   if (buf.length < 28) return false;
   const magic = buf.readUInt32LE(0);
@@ -33245,7 +33245,7 @@ function cString2(buf, start, max) {
 }
 var LC_SEGMENT, LC_SEGMENT_64, MAX_COMMANDS;
 var init_macho = __esm({
-  "../../../work/main/engine/src/catalog/lang/binary/macho.ts"() {
+  "../engine/src/catalog/lang/binary/macho.ts"() {
     "use strict";
     LC_SEGMENT = 1;
     LC_SEGMENT_64 = 25;
@@ -33253,7 +33253,7 @@ var init_macho = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/binary/pe.ts
+// ../engine/src/catalog/lang/binary/pe.ts
 function isPe(buf) {
   return buf.length >= 64 && buf[0] === 77 && buf[1] === 90;
 }
@@ -33304,7 +33304,7 @@ function peSectionBytes(buf, name) {
 }
 var MAX_SECTIONS, PE32_MAGIC, PE32_PLUS_MAGIC;
 var init_pe = __esm({
-  "../../../work/main/engine/src/catalog/lang/binary/pe.ts"() {
+  "../engine/src/catalog/lang/binary/pe.ts"() {
     "use strict";
     MAX_SECTIONS = 96;
     PE32_MAGIC = 267;
@@ -33312,7 +33312,7 @@ var init_pe = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/binary/extract.ts
+// ../engine/src/catalog/lang/binary/extract.ts
 function looksLikeBinary(buf) {
   if (buf.length < 4) return false;
   if (isElf(buf)) return true;
@@ -33390,7 +33390,7 @@ function decodeFacts(buf) {
 }
 var MAX_RUST_SECTION;
 var init_extract = __esm({
-  "../../../work/main/engine/src/catalog/lang/binary/extract.ts"() {
+  "../engine/src/catalog/lang/binary/extract.ts"() {
     "use strict";
     init_common();
     init_elf();
@@ -33401,7 +33401,7 @@ var init_extract = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/binary/go-modules.ts
+// ../engine/src/catalog/lang/binary/go-modules.ts
 function goModules(info) {
   const mods = [];
   const build2 = {};
@@ -33481,13 +33481,13 @@ function stdlibVersion(goVersion) {
   return m?.[1];
 }
 var init_go_modules = __esm({
-  "../../../work/main/engine/src/catalog/lang/binary/go-modules.ts"() {
+  "../engine/src/catalog/lang/binary/go-modules.ts"() {
     "use strict";
     init_common();
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/binary/rust-audit.ts
+// ../engine/src/catalog/lang/binary/rust-audit.ts
 import { inflateSync } from "node:zlib";
 function rustCrates(compressed) {
   let text3;
@@ -33524,7 +33524,7 @@ function rustCrates(compressed) {
 }
 var MAX_JSON, RustAuditError;
 var init_rust_audit = __esm({
-  "../../../work/main/engine/src/catalog/lang/binary/rust-audit.ts"() {
+  "../engine/src/catalog/lang/binary/rust-audit.ts"() {
     "use strict";
     init_lading_error();
     init_common();
@@ -33534,7 +33534,7 @@ var init_rust_audit = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/binary/cataloger.ts
+// ../engine/src/catalog/lang/binary/cataloger.ts
 function condensedFacts(extract) {
   try {
     const facts = extract();
@@ -33562,7 +33562,7 @@ function fromFacts(file, facts, warnings) {
 }
 var ID, MAX_BINARY_BYTES, NOT_BINARY, binaryCataloger;
 var init_cataloger2 = __esm({
-  "../../../work/main/engine/src/catalog/lang/binary/cataloger.ts"() {
+  "../engine/src/catalog/lang/binary/cataloger.ts"() {
     "use strict";
     init_common();
     init_extract();
@@ -33601,7 +33601,7 @@ var init_cataloger2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/dotnet/cataloger.ts
+// ../engine/src/catalog/lang/dotnet/cataloger.ts
 function fromDeps(doc, libraries, file) {
   const out = [];
   const unusable = [];
@@ -33647,7 +33647,7 @@ function dependencyIndex(doc) {
 }
 var ID2, DEPS_JSON, dotnetCataloger;
 var init_cataloger3 = __esm({
-  "../../../work/main/engine/src/catalog/lang/dotnet/cataloger.ts"() {
+  "../engine/src/catalog/lang/dotnet/cataloger.ts"() {
     "use strict";
     init_common();
     ID2 = "dotnet-deps";
@@ -33687,7 +33687,7 @@ var init_cataloger3 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/zip-reader.ts
+// ../engine/src/catalog/lang/zip-reader.ts
 import { constants as bufferConstants } from "node:buffer";
 import { inflateRawSync as inflateRawSync3 } from "node:zlib";
 function isZip(buf) {
@@ -33812,7 +33812,7 @@ function readZip64Extra(extra, want) {
 }
 var ZipFormatError, EOCD_SIG, ZIP64_LOCATOR_SIG, ZIP64_EOCD_SIG, CENTRAL_SIG, LOCAL_SIG, MAX_ENTRIES;
 var init_zip_reader = __esm({
-  "../../../work/main/engine/src/catalog/lang/zip-reader.ts"() {
+  "../engine/src/catalog/lang/zip-reader.ts"() {
     "use strict";
     init_lading_error();
     ZipFormatError = class extends Error {
@@ -33826,7 +33826,7 @@ var init_zip_reader = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/java/manifest.ts
+// ../engine/src/catalog/lang/java/manifest.ts
 function parseManifest(text3) {
   const sections = [{}];
   let last;
@@ -33851,12 +33851,12 @@ function parseManifest(text3) {
   return { main: main2, sections: rest.filter((s) => Object.keys(s).length > 0) };
 }
 var init_manifest2 = __esm({
-  "../../../work/main/engine/src/catalog/lang/java/manifest.ts"() {
+  "../engine/src/catalog/lang/java/manifest.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/java/archive.ts
+// ../engine/src/catalog/lang/java/archive.ts
 import { createHash as createHash12 } from "node:crypto";
 function isJavaArchivePath(path) {
   return ARCHIVE_EXT.test(path);
@@ -33990,7 +33990,7 @@ function parseProperties(text3) {
 }
 var ARCHIVE_EXT, MAX_SMALL_ENTRY, MAX_PROBLEMS, MAX_NESTED_ARCHIVES;
 var init_archive = __esm({
-  "../../../work/main/engine/src/catalog/lang/java/archive.ts"() {
+  "../engine/src/catalog/lang/java/archive.ts"() {
     "use strict";
     init_lading_error();
     init_cataloger();
@@ -34004,10 +34004,10 @@ var init_archive = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/java/cataloger.ts
+// ../engine/src/catalog/lang/java/cataloger.ts
 var ID3, javaArchiveCataloger;
 var init_cataloger4 = __esm({
-  "../../../work/main/engine/src/catalog/lang/java/cataloger.ts"() {
+  "../engine/src/catalog/lang/java/cataloger.ts"() {
     "use strict";
     init_lading_error();
     init_cataloger();
@@ -34065,7 +34065,7 @@ var init_cataloger4 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/npm/package-json.ts
+// ../engine/src/catalog/lang/npm/package-json.ts
 function npmLicenses(doc) {
   const one = (value) => typeof value === "string" ? value : isRecord(value) ? stringOr(value.type) : void 0;
   const list = Array.isArray(doc.licenses) ? doc.licenses.map(one) : [];
@@ -34088,13 +34088,13 @@ function slimPackageJson(doc) {
   return out;
 }
 var init_package_json = __esm({
-  "../../../work/main/engine/src/catalog/lang/npm/package-json.ts"() {
+  "../engine/src/catalog/lang/npm/package-json.ts"() {
     "use strict";
     init_common();
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/npm/cataloger.ts
+// ../engine/src/catalog/lang/npm/cataloger.ts
 function toPackage2(manifest, file, warnings, metadata) {
   const { name, version: version2 } = manifest;
   if (!name || !version2) {
@@ -34181,7 +34181,7 @@ function enrich(pkg, entry) {
 }
 var ID4, PACKAGE_JSON, HIDDEN_LOCK, npmCataloger, SRI_ALGS;
 var init_cataloger5 = __esm({
-  "../../../work/main/engine/src/catalog/lang/npm/cataloger.ts"() {
+  "../engine/src/catalog/lang/npm/cataloger.ts"() {
     "use strict";
     init_common();
     init_package_json();
@@ -34232,7 +34232,7 @@ var init_cataloger5 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/npm/pnp-state.ts
+// ../engine/src/catalog/lang/npm/pnp-state.ts
 function pnpStateText(content, isDataJson) {
   const text3 = content.toString("utf8");
   if (isDataJson) return text3;
@@ -34314,7 +34314,7 @@ function pnpVersion(reference) {
 }
 var PnpStateError, STATE_VARIABLE, SIMPLE_ESCAPES;
 var init_pnp_state = __esm({
-  "../../../work/main/engine/src/catalog/lang/npm/pnp-state.ts"() {
+  "../engine/src/catalog/lang/npm/pnp-state.ts"() {
     "use strict";
     init_lading_error();
     init_common();
@@ -34325,7 +34325,7 @@ var init_pnp_state = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/npm/yarn-pnp.ts
+// ../engine/src/catalog/lang/npm/yarn-pnp.ts
 import { posix } from "node:path";
 function readPnp(path, content) {
   try {
@@ -34405,7 +34405,7 @@ function fromState(file, state, files, warnings, notes) {
 }
 var ID5, PNP_FILES, CACHE_ZIP, yarnPnpCataloger;
 var init_yarn_pnp = __esm({
-  "../../../work/main/engine/src/catalog/lang/npm/yarn-pnp.ts"() {
+  "../engine/src/catalog/lang/npm/yarn-pnp.ts"() {
     "use strict";
     init_common();
     init_pnp_state();
@@ -34444,7 +34444,7 @@ var init_yarn_pnp = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/php/cataloger.ts
+// ../engine/src/catalog/lang/php/cataloger.ts
 function toPackage3(entry, file, dev) {
   const name = stringOr(entry.name);
   const version2 = stringOr(entry.version);
@@ -34471,7 +34471,7 @@ function toPackage3(entry, file, dev) {
 }
 var ID6, INSTALLED, phpComposerCataloger;
 var init_cataloger6 = __esm({
-  "../../../work/main/engine/src/catalog/lang/php/cataloger.ts"() {
+  "../engine/src/catalog/lang/php/cataloger.ts"() {
     "use strict";
     init_common();
     ID6 = "php-composer";
@@ -34512,7 +34512,7 @@ var init_cataloger6 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/python/metadata.ts
+// ../engine/src/catalog/lang/python/metadata.ts
 function headerBlock(content) {
   const limit = Math.min(content.length, MAX_HEADER_BYTES);
   for (const sep3 of ["\n\n", "\r\n\r\n"]) {
@@ -34562,7 +34562,7 @@ function pythonDependencies(headers) {
 }
 var MAX_HEADER_BYTES, CLASSIFIER_SPDX;
 var init_metadata = __esm({
-  "../../../work/main/engine/src/catalog/lang/python/metadata.ts"() {
+  "../engine/src/catalog/lang/python/metadata.ts"() {
     "use strict";
     init_common();
     MAX_HEADER_BYTES = 256 * 1024;
@@ -34583,7 +34583,7 @@ var init_metadata = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/python/cataloger.ts
+// ../engine/src/catalog/lang/python/cataloger.ts
 function toPackage4(headers, file, inner, warnings) {
   const name = first(headers, "Name");
   const version2 = first(headers, "Version");
@@ -34611,7 +34611,7 @@ function toPackage4(headers, file, inner, warnings) {
 }
 var ID7, DIST_INFO, EGG_INFO_DIR, EGG_INFO_FILE, EGG, EGG_PKG_INFO, pythonCataloger;
 var init_cataloger7 = __esm({
-  "../../../work/main/engine/src/catalog/lang/python/cataloger.ts"() {
+  "../engine/src/catalog/lang/python/cataloger.ts"() {
     "use strict";
     init_lading_error();
     init_common();
@@ -34677,7 +34677,7 @@ var init_cataloger7 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/ruby/gemspec.ts
+// ../engine/src/catalog/lang/ruby/gemspec.ts
 function literal(m, from = 1) {
   for (let i = from; i < from + 6; i++) if (m[i] !== void 0) return m[i];
   return void 0;
@@ -34705,17 +34705,17 @@ function parseGemspec(text3) {
 }
 var STRING;
 var init_gemspec = __esm({
-  "../../../work/main/engine/src/catalog/lang/ruby/gemspec.ts"() {
+  "../engine/src/catalog/lang/ruby/gemspec.ts"() {
     "use strict";
     init_common();
     STRING = String.raw`(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|%q\{([^}]*)\}|%q<([^>]*)>|%q\(([^)]*)\)|%q\[([^\]]*)\])`;
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/ruby/cataloger.ts
+// ../engine/src/catalog/lang/ruby/cataloger.ts
 var ID8, GEMSPEC, MAX_GEMSPEC, rubyCataloger;
 var init_cataloger8 = __esm({
-  "../../../work/main/engine/src/catalog/lang/ruby/cataloger.ts"() {
+  "../engine/src/catalog/lang/ruby/cataloger.ts"() {
     "use strict";
     init_common();
     init_gemspec();
@@ -34760,10 +34760,10 @@ var init_cataloger8 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/lang/index.ts
+// ../engine/src/catalog/lang/index.ts
 var languageCatalogers;
 var init_lang = __esm({
-  "../../../work/main/engine/src/catalog/lang/index.ts"() {
+  "../engine/src/catalog/lang/index.ts"() {
     "use strict";
     init_cataloger2();
     init_cataloger3();
@@ -34786,7 +34786,7 @@ var init_lang = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/scheme.ts
+// ../engine/src/versions/scheme.ts
 function invalidVersion(scheme, version2, why) {
   const shown = version2.length > 64 ? `${version2.slice(0, 64)}\u2026` : version2;
   return new LadingError("INVALID_VERSION", `invalid ${scheme} version "${shown}": ${why}`);
@@ -34854,14 +34854,14 @@ function validBy(parse2) {
 }
 var MAX_VERSION_LENGTH;
 var init_scheme = __esm({
-  "../../../work/main/engine/src/versions/scheme.ts"() {
+  "../engine/src/versions/scheme.ts"() {
     "use strict";
     init_lading_error();
     MAX_VERSION_LENGTH = 256;
   }
 });
 
-// ../../../work/main/engine/src/versions/apk.ts
+// ../engine/src/versions/apk.ts
 function isLower(c) {
   return c >= 97 && c <= 122;
 }
@@ -34904,7 +34904,7 @@ function isValidApk(version2) {
 }
 var SUFFIXES, SUFFIX_NONE, ApkTokens, apkScheme;
 var init_apk = __esm({
-  "../../../work/main/engine/src/versions/apk.ts"() {
+  "../engine/src/versions/apk.ts"() {
     "use strict";
     init_scheme();
     SUFFIXES = { alpha: 1, beta: 2, pre: 3, rc: 4, cvs: 6, svn: 7, git: 8, hg: 9, p: 10 };
@@ -34985,7 +34985,7 @@ var init_apk = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/distro.ts
+// ../engine/src/catalog/os/distro.ts
 function distroQualifier(os) {
   return os?.version ? `${os.family}-${os.version}` : void 0;
 }
@@ -35003,7 +35003,7 @@ function rpmNamespace(os) {
 }
 var DEB_NAMESPACES, APK_NAMESPACES, RPM_NAMESPACES;
 var init_distro = __esm({
-  "../../../work/main/engine/src/catalog/os/distro.ts"() {
+  "../engine/src/catalog/os/distro.ts"() {
     "use strict";
     DEB_NAMESPACES = /* @__PURE__ */ new Set(["debian", "ubuntu"]);
     APK_NAMESPACES = /* @__PURE__ */ new Set(["alpine", "wolfi", "chainguard"]);
@@ -35030,7 +35030,7 @@ var init_distro = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/layer-attribution.ts
+// ../engine/src/catalog/os/layer-attribution.ts
 function attributeLayers(file, current, versionsOf3) {
   const result = /* @__PURE__ */ new Map();
   for (const key of current.keys()) result.set(key, file.layer);
@@ -35050,15 +35050,15 @@ function attributeLayers(file, current, versionsOf3) {
   return result;
 }
 var init_layer_attribution = __esm({
-  "../../../work/main/engine/src/catalog/os/layer-attribution.ts"() {
+  "../engine/src/catalog/os/layer-attribution.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/warnings.ts
+// ../engine/src/catalog/os/warnings.ts
 var WarningSink;
 var init_warnings = __esm({
-  "../../../work/main/engine/src/catalog/os/warnings.ts"() {
+  "../engine/src/catalog/os/warnings.ts"() {
     "use strict";
     init_warning();
     WarningSink = class {
@@ -35083,7 +35083,7 @@ var init_warnings = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/apk/installed-file.ts
+// ../engine/src/catalog/os/apk/installed-file.ts
 function parseInstalled(text3) {
   const records = [];
   let current;
@@ -35156,13 +35156,13 @@ function tokenName(token) {
 }
 var SINGLE_KEYS;
 var init_installed_file = __esm({
-  "../../../work/main/engine/src/catalog/os/apk/installed-file.ts"() {
+  "../engine/src/catalog/os/apk/installed-file.ts"() {
     "use strict";
     SINGLE_KEYS = /* @__PURE__ */ new Set(["P", "V", "A", "o"]);
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/apk/cataloger.ts
+// ../engine/src/catalog/os/apk/cataloger.ts
 function catalogDatabase(file, os, sink, maxPackages) {
   const records = [];
   const seen = /* @__PURE__ */ new Set();
@@ -35255,7 +35255,7 @@ function toPackage5(record, dbPath2, layer, providers, os) {
 }
 var APK_DB_PATHS, WANTED, apkCataloger, APK_NAME;
 var init_cataloger9 = __esm({
-  "../../../work/main/engine/src/catalog/os/apk/cataloger.ts"() {
+  "../engine/src/catalog/os/apk/cataloger.ts"() {
     "use strict";
     init_purl();
     init_apk();
@@ -35286,13 +35286,13 @@ var init_cataloger9 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/dpkg/license-names.ts
+// ../engine/src/catalog/os/dpkg/license-names.ts
 function debianLicenseToSpdx(name) {
   return DEBIAN_TO_SPDX[name.trim().toLowerCase()];
 }
 var DEBIAN_TO_SPDX;
 var init_license_names = __esm({
-  "../../../work/main/engine/src/catalog/os/dpkg/license-names.ts"() {
+  "../engine/src/catalog/os/dpkg/license-names.ts"() {
     "use strict";
     DEBIAN_TO_SPDX = {
       "apache-2.0": "Apache-2.0",
@@ -35357,7 +35357,7 @@ var init_license_names = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/dpkg/copyright.ts
+// ../engine/src/catalog/os/dpkg/copyright.ts
 function isCopyrightPath(path) {
   if (!path.startsWith(COPYRIGHT_PREFIX) || !path.endsWith("/copyright")) return false;
   const pkg = path.slice(COPYRIGHT_PREFIX.length, -"/copyright".length);
@@ -35413,7 +35413,7 @@ function splitExpression(expression) {
 }
 var COPYRIGHT_PREFIX, COMMON_LICENSES, COMMON_LICENSES_DIR, FORMAT_FIELD, LICENSE_FIELD, NEWLINE, idsByExpression, MAX_CACHED_EXPRESSIONS;
 var init_copyright = __esm({
-  "../../../work/main/engine/src/catalog/os/dpkg/copyright.ts"() {
+  "../engine/src/catalog/os/dpkg/copyright.ts"() {
     "use strict";
     init_license_names();
     COPYRIGHT_PREFIX = "/usr/share/doc/";
@@ -35427,7 +35427,7 @@ var init_copyright = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/dpkg.ts
+// ../engine/src/versions/dpkg.ts
 function isBlank(c) {
   return c === " " || c === "	";
 }
@@ -35526,7 +35526,7 @@ function compareDpkgParsed(a, b) {
 }
 var EPOCH_MAX, dpkgScheme;
 var init_dpkg = __esm({
-  "../../../work/main/engine/src/versions/dpkg.ts"() {
+  "../engine/src/versions/dpkg.ts"() {
     "use strict";
     init_scheme();
     EPOCH_MAX = 2147483647;
@@ -35549,7 +35549,7 @@ var init_dpkg = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/dpkg/validity.ts
+// ../engine/src/catalog/os/dpkg/validity.ts
 function isValidPackageName(name) {
   return PACKAGE_NAME.test(name);
 }
@@ -35570,7 +35570,7 @@ function isValidStatus(status) {
 }
 var PACKAGE_NAME, ARCH_NAME, WANTS, FLAGS, STATES;
 var init_validity = __esm({
-  "../../../work/main/engine/src/catalog/os/dpkg/validity.ts"() {
+  "../engine/src/catalog/os/dpkg/validity.ts"() {
     "use strict";
     init_lading_error();
     init_dpkg();
@@ -35591,7 +35591,7 @@ var init_validity = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/dpkg/entry.ts
+// ../engine/src/catalog/os/dpkg/entry.ts
 function isPresent(status) {
   const state = status?.trim().split(/\s+/)[2];
   return state !== void 0 && PRESENT_STATES.has(state);
@@ -35649,7 +35649,7 @@ function toEntry2(stanza, interner, onNote) {
 }
 var PRESENT_STATES;
 var init_entry = __esm({
-  "../../../work/main/engine/src/catalog/os/dpkg/entry.ts"() {
+  "../engine/src/catalog/os/dpkg/entry.ts"() {
     "use strict";
     init_validity();
     PRESENT_STATES = /* @__PURE__ */ new Set([
@@ -35663,13 +35663,13 @@ var init_entry = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/dpkg/interner.ts
+// ../engine/src/catalog/os/dpkg/interner.ts
 function flatString(value) {
   return Buffer.from(value, "utf8").toString("utf8");
 }
 var Interner;
 var init_interner = __esm({
-  "../../../work/main/engine/src/catalog/os/dpkg/interner.ts"() {
+  "../engine/src/catalog/os/dpkg/interner.ts"() {
     "use strict";
     Interner = class {
       strings = /* @__PURE__ */ new Map();
@@ -35684,7 +35684,7 @@ var init_interner = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/dpkg/owned-files.ts
+// ../engine/src/catalog/os/dpkg/owned-files.ts
 function isListPath(path) {
   return path.startsWith(INFO_DIR) && path.endsWith(".list") && !path.slice(INFO_DIR.length).includes("/");
 }
@@ -35706,13 +35706,13 @@ function parseMd5sums(content) {
 }
 var INFO_DIR;
 var init_owned_files = __esm({
-  "../../../work/main/engine/src/catalog/os/dpkg/owned-files.ts"() {
+  "../engine/src/catalog/os/dpkg/owned-files.ts"() {
     "use strict";
     INFO_DIR = "/var/lib/dpkg/info/";
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/dpkg/status-file.ts
+// ../engine/src/catalog/os/dpkg/status-file.ts
 function* readStanzas(content, onOversized, fields) {
   let pos = 0;
   let line = 1;
@@ -35793,7 +35793,7 @@ function decodeTrimmed(buf, start, end) {
 }
 var MAX_STANZA_BYTES, LF, CR, SPACE, TAB, COLON;
 var init_status_file = __esm({
-  "../../../work/main/engine/src/catalog/os/dpkg/status-file.ts"() {
+  "../engine/src/catalog/os/dpkg/status-file.ts"() {
     "use strict";
     MAX_STANZA_BYTES = 4 * 1024 * 1024;
     LF = 10;
@@ -35804,7 +35804,7 @@ var init_status_file = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/dpkg/cataloger.ts
+// ../engine/src/catalog/os/dpkg/cataloger.ts
 function isStatusD(path) {
   return path.startsWith(STATUS_D) && !path.slice(STATUS_D.length).includes("/") && path.length > STATUS_D.length;
 }
@@ -35939,7 +35939,7 @@ function licenses(name, files) {
 }
 var STATUS_PATH, STATUS_D, ENTRY_FIELDS, VERSION_FIELDS, dpkgCataloger, KEY_FIELDS;
 var init_cataloger10 = __esm({
-  "../../../work/main/engine/src/catalog/os/dpkg/cataloger.ts"() {
+  "../engine/src/catalog/os/dpkg/cataloger.ts"() {
     "use strict";
     init_purl();
     init_distro();
@@ -35979,7 +35979,7 @@ var init_cataloger10 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/release/ecosystem.ts
+// ../engine/src/catalog/os/release/ecosystem.ts
 function debianNumericVersion(facts) {
   const major2 = facts.versionId?.match(/^(\d+)/)?.[1];
   if (major2) return major2;
@@ -36053,7 +36053,7 @@ function osvEcosystem(facts) {
 }
 var DEBIAN_CODENAMES, UBUNTU_CODENAMES;
 var init_ecosystem = __esm({
-  "../../../work/main/engine/src/catalog/os/release/ecosystem.ts"() {
+  "../engine/src/catalog/os/release/ecosystem.ts"() {
     "use strict";
     init_ecosystems();
     DEBIAN_CODENAMES = {
@@ -36084,7 +36084,7 @@ var init_ecosystem = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/release/os-release-file.ts
+// ../engine/src/catalog/os/release/os-release-file.ts
 function parseOsRelease(text3) {
   const fields = /* @__PURE__ */ new Map();
   for (const raw of text3.split(/\r?\n/)) {
@@ -36107,12 +36107,12 @@ function unquote(value) {
   return value;
 }
 var init_os_release_file = __esm({
-  "../../../work/main/engine/src/catalog/os/release/os-release-file.ts"() {
+  "../engine/src/catalog/os/release/os-release-file.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/release/detect.ts
+// ../engine/src/catalog/os/release/detect.ts
 function detectOs(files, sink) {
   const facts = fromOsRelease(files, sink) ?? fromReleaseFiles(files) ?? fromDistroless(files);
   if (!facts) return void 0;
@@ -36229,7 +36229,7 @@ function alpineRepositoryEcosystem(files, facts, sink) {
 }
 var OS_RELEASE_PATHS, RELEASE_FILE_PATHS, DISTROLESS_DPKG_DIR, APK_REPOSITORIES, RELEASE_NAMES, OS_RELEASE_WORD;
 var init_detect = __esm({
-  "../../../work/main/engine/src/catalog/os/release/detect.ts"() {
+  "../engine/src/catalog/os/release/detect.ts"() {
     "use strict";
     init_ecosystem();
     init_eol();
@@ -36257,10 +36257,10 @@ var init_detect = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/release/cataloger.ts
+// ../engine/src/catalog/os/release/cataloger.ts
 var WANTED2, osReleaseCataloger;
 var init_cataloger11 = __esm({
-  "../../../work/main/engine/src/catalog/os/release/cataloger.ts"() {
+  "../engine/src/catalog/os/release/cataloger.ts"() {
     "use strict";
     init_warnings();
     init_detect();
@@ -36279,17 +36279,17 @@ var init_cataloger11 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/rpm/blobs.ts
+// ../engine/src/catalog/os/rpm/blobs.ts
 var DatabaseError;
 var init_blobs = __esm({
-  "../../../work/main/engine/src/catalog/os/rpm/blobs.ts"() {
+  "../engine/src/catalog/os/rpm/blobs.ts"() {
     "use strict";
     DatabaseError = class extends Error {
     };
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/rpm/bdb.ts
+// ../engine/src/catalog/os/rpm/bdb.ts
 function isBerkeleyHash(content) {
   if (content.length < 512) return false;
   return content.readUInt32LE(12) === HASH_MAGIC || content.readUInt32BE(12) === HASH_MAGIC;
@@ -36362,7 +36362,7 @@ function readOverflow(content, firstPage, totalLength, pageSize2, pagesInFile, u
 }
 var HASH_MAGIC, PAGE_HEADER, P_HASH_UNSORTED, P_OVERFLOW, P_HASH, H_KEYDATA, H_OFFPAGE, PAGE_SIZES;
 var init_bdb = __esm({
-  "../../../work/main/engine/src/catalog/os/rpm/bdb.ts"() {
+  "../engine/src/catalog/os/rpm/bdb.ts"() {
     "use strict";
     init_blobs();
     HASH_MAGIC = 398689;
@@ -36376,7 +36376,7 @@ var init_bdb = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/rpm/ndb.ts
+// ../engine/src/catalog/os/rpm/ndb.ts
 function isNdb(content) {
   return content.length >= 32 && content.readUInt32LE(0) === HEADER_MAGIC;
 }
@@ -36417,7 +36417,7 @@ function readNdb(content) {
 }
 var HEADER_MAGIC, SLOT_MAGIC, BLOB_MAGIC, SLOT_PAGE, SLOT_SIZE, BLOCK2, MAX_SLOT_PAGES;
 var init_ndb = __esm({
-  "../../../work/main/engine/src/catalog/os/rpm/ndb.ts"() {
+  "../engine/src/catalog/os/rpm/ndb.ts"() {
     "use strict";
     init_blobs();
     HEADER_MAGIC = 1349349458;
@@ -36430,7 +36430,7 @@ var init_ndb = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/rpm/sqlite.ts
+// ../engine/src/catalog/os/rpm/sqlite.ts
 import { mkdtempSync as mkdtempSync2, rmSync as rmSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { createRequire as createRequire2 } from "node:module";
 import { tmpdir as tmpdir2 } from "node:os";
@@ -36503,7 +36503,7 @@ function readPackages(open8, budgetBytes) {
 }
 var databaseClass, SQLITE_MAGIC2, WAL_HEADER_BYTES, MAX_RPM_ROWS;
 var init_sqlite = __esm({
-  "../../../work/main/engine/src/catalog/os/rpm/sqlite.ts"() {
+  "../engine/src/catalog/os/rpm/sqlite.ts"() {
     "use strict";
     init_lading_error();
     init_sqlite_driver();
@@ -36515,7 +36515,7 @@ var init_sqlite = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/rpm/databases.ts
+// ../engine/src/catalog/os/rpm/databases.ts
 function isRpmDatabase(path) {
   return WANTED3.has(path);
 }
@@ -36530,7 +36530,7 @@ function readerFor(path) {
 }
 var RPM_DIRS, RPM_DB_FILES, WANTED3;
 var init_databases = __esm({
-  "../../../work/main/engine/src/catalog/os/rpm/databases.ts"() {
+  "../engine/src/catalog/os/rpm/databases.ts"() {
     "use strict";
     init_bdb();
     init_ndb();
@@ -36545,7 +36545,7 @@ var init_databases = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/rpm/header.ts
+// ../engine/src/catalog/os/rpm/header.ts
 function readPackage(blob, withFiles = true) {
   const h = new RpmHeader(blob);
   const name = h.string(TAG2.NAME);
@@ -36586,7 +36586,7 @@ function fileList(h) {
 }
 var TAG2, TYPE, MAX_TAGS, MAX_DATA, HeaderError, RpmHeader;
 var init_header = __esm({
-  "../../../work/main/engine/src/catalog/os/rpm/header.ts"() {
+  "../engine/src/catalog/os/rpm/header.ts"() {
     "use strict";
     TAG2 = {
       NAME: 1e3,
@@ -36678,7 +36678,7 @@ var init_header = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/rpm/source-rpm.ts
+// ../engine/src/catalog/os/rpm/source-rpm.ts
 function parseSourceRpm(file) {
   const base = file.replace(/\.(no)?src\.rpm$/, "");
   if (base === file) return void 0;
@@ -36688,12 +36688,12 @@ function parseSourceRpm(file) {
   return { name: base.slice(0, versionDash), version: base.slice(versionDash + 1) };
 }
 var init_source_rpm = __esm({
-  "../../../work/main/engine/src/catalog/os/rpm/source-rpm.ts"() {
+  "../engine/src/catalog/os/rpm/source-rpm.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/rpm/cataloger.ts
+// ../engine/src/catalog/os/rpm/cataloger.ts
 function keyOf2(info) {
   return `${info.name}.${info.arch ?? ""}`;
 }
@@ -36819,7 +36819,7 @@ function toPackage7(info, dbPath2, layer, resolve6, os) {
 }
 var rpmCataloger, RPM_NAME, RPM_VERSION, RPM_ARCH;
 var init_cataloger12 = __esm({
-  "../../../work/main/engine/src/catalog/os/rpm/cataloger.ts"() {
+  "../engine/src/catalog/os/rpm/cataloger.ts"() {
     "use strict";
     init_purl();
     init_distro();
@@ -36850,10 +36850,10 @@ var init_cataloger12 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/os/index.ts
+// ../engine/src/catalog/os/index.ts
 var osCatalogers;
 var init_os = __esm({
-  "../../../work/main/engine/src/catalog/os/index.ts"() {
+  "../engine/src/catalog/os/index.ts"() {
     "use strict";
     init_cataloger9();
     init_cataloger10();
@@ -36863,10 +36863,10 @@ var init_os = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/registry.ts
+// ../engine/src/catalog/registry.ts
 var CATALOGERS;
 var init_registry = __esm({
-  "../../../work/main/engine/src/catalog/registry.ts"() {
+  "../engine/src/catalog/registry.ts"() {
     "use strict";
     init_lang();
     init_os();
@@ -36874,7 +36874,7 @@ var init_registry = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/gaps.ts
+// ../engine/src/catalog/gaps.ts
 function withMore(first2, more) {
   return more === 0 ? first2 : `${first2} (and ${more} more)`;
 }
@@ -36897,12 +36897,12 @@ function isWalkGap(warning) {
   return warning.cataloger === "image" && /^(skipped|unreadable)\b/.test(warning.message);
 }
 var init_gaps = __esm({
-  "../../../work/main/engine/src/catalog/gaps.ts"() {
+  "../engine/src/catalog/gaps.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/catalog/ownership.ts
+// ../engine/src/catalog/ownership.ts
 function dropOwnedByOs(packages) {
   const owned = /* @__PURE__ */ new Set();
   for (const pkg of packages) {
@@ -36932,7 +36932,7 @@ function isOwned(path, owned) {
 }
 var USRMERGE_DIRS, METADATA_DIR;
 var init_ownership = __esm({
-  "../../../work/main/engine/src/catalog/ownership.ts"() {
+  "../engine/src/catalog/ownership.ts"() {
     "use strict";
     init_ecosystems();
     USRMERGE_DIRS = ["/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/"];
@@ -36940,7 +36940,7 @@ var init_ownership = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/package-sanity.ts
+// ../engine/src/catalog/package-sanity.ts
 function bad2(value, max) {
   return value !== void 0 && (value.length > max || UNPRINTABLE.test(value) || value !== value.trim());
 }
@@ -36993,7 +36993,7 @@ function quote(value) {
 }
 var UNPRINTABLE, MAX_NAME2, MAX_VERSION2;
 var init_package_sanity = __esm({
-  "../../../work/main/engine/src/catalog/package-sanity.ts"() {
+  "../engine/src/catalog/package-sanity.ts"() {
     "use strict";
     UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/u;
     MAX_NAME2 = 512;
@@ -37001,7 +37001,7 @@ var init_package_sanity = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/selector.ts
+// ../engine/src/catalog/selector.ts
 function selectorFor(catalogers) {
   const readers = catalogers.filter((c) => !c.metaOnly);
   const noters = catalogers.filter((c) => c.metaOnly);
@@ -37067,7 +37067,7 @@ function wantingWith(catalogers, path, meta) {
 }
 var DATA_FILE, EXECUTABLE, NOTHING;
 var init_selector = __esm({
-  "../../../work/main/engine/src/catalog/selector.ts"() {
+  "../engine/src/catalog/selector.ts"() {
     "use strict";
     DATA_FILE = { size: 0, mode: 420, type: "file" };
     EXECUTABLE = { size: 0, mode: 493, type: "file" };
@@ -37075,7 +37075,7 @@ var init_selector = __esm({
   }
 });
 
-// ../../../work/main/engine/src/catalog/run.ts
+// ../engine/src/catalog/run.ts
 import { createHash as createHash13 } from "node:crypto";
 async function runCatalogers(files, catalogers, limits = DEFAULT_LIMITS, walkWarnings = [], inflate2) {
   const warnings = [];
@@ -37171,7 +37171,7 @@ function cmp3(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 var init_run = __esm({
-  "../../../work/main/engine/src/catalog/run.ts"() {
+  "../engine/src/catalog/run.ts"() {
     "use strict";
     init_lading_error();
     init_warning();
@@ -37183,7 +37183,7 @@ var init_run = __esm({
   }
 });
 
-// ../../../work/main/engine/src/checks/accounts.ts
+// ../engine/src/checks/accounts.ts
 function accountNames(content) {
   const names = /* @__PURE__ */ new Set();
   for (const line of content.split("\n")) {
@@ -37206,7 +37206,7 @@ function missingAccount(user, accounts) {
 }
 var PASSWD, GROUP, imageAccountsCataloger;
 var init_accounts = __esm({
-  "../../../work/main/engine/src/checks/accounts.ts"() {
+  "../engine/src/checks/accounts.ts"() {
     "use strict";
     PASSWD = "/etc/passwd";
     GROUP = "/etc/group";
@@ -37227,7 +37227,7 @@ var init_accounts = __esm({
   }
 });
 
-// ../../../work/main/engine/src/checks/config-secrets.ts
+// ../engine/src/checks/config-secrets.ts
 import { createHash as createHash14 } from "node:crypto";
 function maskSecret(value) {
   const shown = value.slice(0, Math.min(4, Math.floor(value.length / 3)));
@@ -37269,7 +37269,7 @@ function secretsInCommand(where, command) {
 }
 var SECRET_NAME, POINTER_NAME, SECRET_VALUES, ASSIGNMENT;
 var init_config_secrets = __esm({
-  "../../../work/main/engine/src/checks/config-secrets.ts"() {
+  "../engine/src/checks/config-secrets.ts"() {
     "use strict";
     SECRET_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL/i;
     POINTER_NAME = /_(FILE|PATH|DIR)$/i;
@@ -37291,10 +37291,10 @@ var init_config_secrets = __esm({
   }
 });
 
-// ../../../work/main/engine/src/checks/definitions.ts
+// ../engine/src/checks/definitions.ts
 var IMAGE_CHECKS, IMAGE_CHECK_IDS;
 var init_definitions = __esm({
-  "../../../work/main/engine/src/checks/definitions.ts"() {
+  "../engine/src/checks/definitions.ts"() {
     "use strict";
     IMAGE_CHECKS = [
       {
@@ -37386,7 +37386,7 @@ var init_definitions = __esm({
   }
 });
 
-// ../../../work/main/engine/src/checks/files.ts
+// ../engine/src/checks/files.ts
 function isCache(path) {
   if (path.startsWith("/var/cache/apt/archives/")) return path.endsWith(".deb");
   if (path.startsWith("/var/lib/apt/lists/")) return !path.endsWith("/lock") && !path.includes("/partial/");
@@ -37409,7 +37409,7 @@ function fileCheckKinds(path, mode) {
 }
 var BIN_DIRS, SHELLS, PACKAGE_MANAGERS, PIP_VERSIONED, NPM_CLI, TMP_DIRS, imageCheckFilesCataloger;
 var init_files3 = __esm({
-  "../../../work/main/engine/src/checks/files.ts"() {
+  "../engine/src/checks/files.ts"() {
     "use strict";
     BIN_DIRS = /* @__PURE__ */ new Set(["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"]);
     SHELLS = /* @__PURE__ */ new Set(["sh", "bash", "dash", "ash", "zsh", "ksh", "ksh93", "mksh", "csh", "tcsh", "fish", "busybox"]);
@@ -37460,7 +37460,7 @@ var init_files3 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/checks/run.ts
+// ../engine/src/checks/run.ts
 function runImageChecks(target, inventory, options2) {
   if (target.kind === "sbom") return [];
   const evidence = /* @__PURE__ */ new Map();
@@ -37570,7 +37570,7 @@ function tagOf(name) {
 }
 var MAX_EVIDENCE, FILE_CHECKS, ADD_URL, PIPE_TO_SHELL;
 var init_run2 = __esm({
-  "../../../work/main/engine/src/checks/run.ts"() {
+  "../engine/src/checks/run.ts"() {
     "use strict";
     init_eol();
     init_accounts();
@@ -37590,10 +37590,10 @@ var init_run2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/checks/index.ts
+// ../engine/src/checks/index.ts
 var CHECK_CATALOGERS;
 var init_checks = __esm({
-  "../../../work/main/engine/src/checks/index.ts"() {
+  "../engine/src/checks/index.ts"() {
     "use strict";
     init_run2();
     init_accounts();
@@ -37602,7 +37602,7 @@ var init_checks = __esm({
   }
 });
 
-// ../../../work/main/node_modules/fzstd/esm/index.mjs
+// ../node_modules/fzstd/esm/index.mjs
 function decompress(dat, buf) {
   var bufs = [], nb = +!buf;
   var bt = 0, ol = 0;
@@ -37641,7 +37641,7 @@ function decompress(dat, buf) {
 }
 var ab, u8, u16, i16, i32, slc, fill, cpw, ec, err, rb, b4, rzfh, msb, rfse, rhu, dllt, dmlt, doct, b2bl, llb, llbl, mlb, mlbl, dhu, dhu4, rzb, cct, Decompress;
 var init_esm = __esm({
-  "../../../work/main/node_modules/fzstd/esm/index.mjs"() {
+  "../node_modules/fzstd/esm/index.mjs"() {
     ab = ArrayBuffer;
     u8 = Uint8Array;
     u16 = Uint16Array;
@@ -38313,7 +38313,7 @@ var init_esm = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/layer/decompress.ts
+// ../engine/src/image/layer/decompress.ts
 import { PassThrough as PassThrough2, pipeline as pipeline2, Transform as Transform4 } from "node:stream";
 import * as zlib from "node:zlib";
 function sniffCompression(head2) {
@@ -38452,7 +38452,7 @@ async function peekHead(input2, n) {
 }
 var GZIP, ZSTD, FZSTD_FEED_BYTES, MIN_INFLATE_CHUNK;
 var init_decompress = __esm({
-  "../../../work/main/engine/src/image/layer/decompress.ts"() {
+  "../engine/src/image/layer/decompress.ts"() {
     "use strict";
     init_esm();
     init_lading_error();
@@ -38463,7 +38463,7 @@ var init_decompress = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/random-access.ts
+// ../engine/src/image/random-access.ts
 import { readSync as readSync2 } from "node:fs";
 function readUpTo(fd, buf, position) {
   let have = 0;
@@ -38489,17 +38489,17 @@ function fileRange(fd, start, size, limit) {
   };
 }
 var init_random_access = __esm({
-  "../../../work/main/engine/src/image/random-access.ts"() {
+  "../engine/src/image/random-access.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/image/tar/byte-source.ts
+// ../engine/src/image/tar/byte-source.ts
 import { readSync as readSync3 } from "node:fs";
 import { open as open4 } from "node:fs/promises";
 var StreamByteSource, EMPTY, SEQUENTIAL_WINDOW, AFTER_SEEK_WINDOW, FileRangeSource;
 var init_byte_source = __esm({
-  "../../../work/main/engine/src/image/tar/byte-source.ts"() {
+  "../engine/src/image/tar/byte-source.ts"() {
     "use strict";
     init_random_access();
     StreamByteSource = class {
@@ -38658,7 +38658,7 @@ var init_byte_source = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/tar/tar-reader.ts
+// ../engine/src/image/tar/tar-reader.ts
 function corrupt(message2) {
   return new LadingError("BAD_INPUT", message2);
 }
@@ -38797,7 +38797,7 @@ function padding(size) {
 }
 var BLOCK3, MAX_META_RECORD, SPACE2, ZERO, PAX_KEYS, EQUALS, DIGIT_0, DIGIT_9, NEWLINE2, EMPTY_PAX, TarReader;
 var init_tar_reader = __esm({
-  "../../../work/main/engine/src/image/tar/tar-reader.ts"() {
+  "../engine/src/image/tar/tar-reader.ts"() {
     "use strict";
     init_lading_error();
     BLOCK3 = 512;
@@ -38997,7 +38997,7 @@ var init_tar_reader = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/sources/tar-archive.ts
+// ../engine/src/image/sources/tar-archive.ts
 import { once } from "node:events";
 import { createReadStream as createReadStream3 } from "node:fs";
 import { posix as posix2 } from "node:path";
@@ -39152,7 +39152,7 @@ async function feed(name, size, head2, pieces, visit2) {
 }
 var MAX_METADATA_BYTES, MAX_ARCHIVE_ENTRY, MemberIndex, PlainTarArchive, DEFAULT_MAX_ARCHIVE_INFLATE, MAX_KEPT_METADATA_BYTES, OPEN_BRACE, OPEN_BRACKET, StreamedTarArchive;
 var init_tar_archive = __esm({
-  "../../../work/main/engine/src/image/sources/tar-archive.ts"() {
+  "../engine/src/image/sources/tar-archive.ts"() {
     "use strict";
     init_lading_error();
     init_decompress();
@@ -39310,7 +39310,7 @@ var init_tar_archive = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/target-spec.ts
+// ../engine/src/image/target-spec.ts
 import { open as open5, stat as stat8 } from "node:fs/promises";
 import { resolve as resolve2 } from "node:path";
 async function exists2(path) {
@@ -39431,7 +39431,7 @@ function describeSpec(t) {
 }
 var SBOM_NAME;
 var init_target_spec = __esm({
-  "../../../work/main/engine/src/image/target-spec.ts"() {
+  "../engine/src/image/target-spec.ts"() {
     "use strict";
     init_lading_error();
     init_tar_archive();
@@ -39439,7 +39439,7 @@ var init_target_spec = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/layer/verify.ts
+// ../engine/src/image/layer/verify.ts
 import { createHash as createHash15, getHashes } from "node:crypto";
 import { Transform as Transform6 } from "node:stream";
 function parseDigest(digest) {
@@ -39515,14 +39515,14 @@ function checkMeasured(actual, expected, what) {
 }
 var SUPPORTED;
 var init_verify = __esm({
-  "../../../work/main/engine/src/image/layer/verify.ts"() {
+  "../engine/src/image/layer/verify.ts"() {
     "use strict";
     init_lading_error();
     SUPPORTED = new Set(getHashes());
   }
 });
 
-// ../../../work/main/engine/src/image/layer/hash-thread.ts
+// ../engine/src/image/layer/hash-thread.ts
 import { Worker } from "node:worker_threads";
 function hashFileRangeOffThread(file, start, size, like, signal) {
   const { algorithm } = parseDigest(like);
@@ -39549,7 +39549,7 @@ function hashFileRangeOffThread(file, start, size, like, signal) {
 }
 var WORKER_SOURCE;
 var init_hash_thread = __esm({
-  "../../../work/main/engine/src/image/layer/hash-thread.ts"() {
+  "../engine/src/image/layer/hash-thread.ts"() {
     "use strict";
     init_abort();
     init_verify();
@@ -39580,7 +39580,7 @@ try {
   }
 });
 
-// ../../../work/main/engine/src/image/layer/inflate-thread.ts
+// ../engine/src/image/layer/inflate-thread.ts
 import { Readable as Readable3 } from "node:stream";
 import { Worker as Worker2 } from "node:worker_threads";
 function inflateOffThread(input2, options2 = {}) {
@@ -39669,7 +39669,7 @@ function inflateOffThread(input2, options2 = {}) {
 }
 var WORKER_SOURCE2, IN_FLIGHT;
 var init_inflate_thread = __esm({
-  "../../../work/main/engine/src/image/layer/inflate-thread.ts"() {
+  "../engine/src/image/layer/inflate-thread.ts"() {
     "use strict";
     init_lading_error();
     init_verify();
@@ -39704,7 +39704,7 @@ parentPort.on('message', (msg) => {
   }
 });
 
-// ../../../work/main/engine/src/image/walk/inflate-account.ts
+// ../engine/src/image/walk/inflate-account.ts
 function nestedAccount(budget, counts2, what = "layers and the archives in them") {
   return {
     remaining: () => Math.max(0, budget.left),
@@ -39719,14 +39719,14 @@ function nestedAccount(budget, counts2, what = "layers and the archives in them"
 }
 var DEFAULT_MAX_INFLATED_BYTES;
 var init_inflate_account = __esm({
-  "../../../work/main/engine/src/image/walk/inflate-account.ts"() {
+  "../engine/src/image/walk/inflate-account.ts"() {
     "use strict";
     init_lading_error();
     DEFAULT_MAX_INFLATED_BYTES = 16 * 1024 ** 3;
   }
 });
 
-// ../../../work/main/engine/src/image/walk/paths.ts
+// ../engine/src/image/walk/paths.ts
 function entryPath(name) {
   const body = trimSlash(name.startsWith("./") ? name.slice(2) : name);
   if (body !== "" && !NEEDS_RESOLVING.test(body)) return `/${body}`;
@@ -39796,7 +39796,7 @@ function resolveInRoot(path, lookup2) {
 }
 var NEEDS_RESOLVING, WH, OPAQUE, MAX_HOPS;
 var init_paths = __esm({
-  "../../../work/main/engine/src/image/walk/paths.ts"() {
+  "../engine/src/image/walk/paths.ts"() {
     "use strict";
     init_lading_error();
     NEEDS_RESOLVING = /(?:^|\/)\.{0,2}(?:\/|$)|^\//;
@@ -39806,7 +39806,7 @@ var init_paths = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/walk/inspected.ts
+// ../engine/src/image/walk/inspected.ts
 function collectInspected(perLayer, layerId) {
   const found = [];
   for (const [index, layer] of perLayer.entries()) {
@@ -39850,13 +39850,13 @@ function removes(changes, path) {
   return false;
 }
 var init_inspected = __esm({
-  "../../../work/main/engine/src/image/walk/inspected.ts"() {
+  "../engine/src/image/walk/inspected.ts"() {
     "use strict";
     init_paths();
   }
 });
 
-// ../../../work/main/engine/src/image/walk/layer-scan.ts
+// ../engine/src/image/walk/layer-scan.ts
 function tooLargeWarning(path, size, max) {
   return scanWarning("image", `skipped: ${size} bytes is over the ${max}-byte file limit`, path);
 }
@@ -39966,7 +39966,7 @@ async function scanLayerTar(reader2, ctx) {
 }
 var DEFAULT_MAX_CONDENSE_BYTES, ENTRIES_PER_YIELD, OneAtATime;
 var init_layer_scan = __esm({
-  "../../../work/main/engine/src/image/walk/layer-scan.ts"() {
+  "../engine/src/image/walk/layer-scan.ts"() {
     "use strict";
     init_warning();
     init_paths();
@@ -39984,7 +39984,7 @@ var init_layer_scan = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/walk/layer-scan-cache.ts
+// ../engine/src/image/walk/layer-scan-cache.ts
 import { createHash as createHash16 } from "node:crypto";
 function layerScanKey(cache, layer, inPlace, caps) {
   const material = [
@@ -40034,26 +40034,26 @@ function decodeLayerScan(raw) {
 }
 var OP_KINDS, ENTRY_TYPES;
 var init_layer_scan_cache = __esm({
-  "../../../work/main/engine/src/image/walk/layer-scan-cache.ts"() {
+  "../engine/src/image/walk/layer-scan-cache.ts"() {
     "use strict";
     OP_KINDS = /* @__PURE__ */ new Set(["whiteout", "opaque", "dir", "entry", "inspected"]);
     ENTRY_TYPES = /* @__PURE__ */ new Set(["file", "symlink", "hardlink", "other"]);
   }
 });
 
-// ../../../work/main/engine/src/image/progress.ts
+// ../engine/src/image/progress.ts
 var PROGRESS_INTERVAL_MS;
 var init_progress = __esm({
-  "../../../work/main/engine/src/image/progress.ts"() {
+  "../engine/src/image/progress.ts"() {
     "use strict";
     PROGRESS_INTERVAL_MS = 100;
   }
 });
 
-// ../../../work/main/engine/src/image/walk/progress-meter.ts
+// ../engine/src/image/walk/progress-meter.ts
 var ProgressMeter;
 var init_progress_meter = __esm({
-  "../../../work/main/engine/src/image/walk/progress-meter.ts"() {
+  "../engine/src/image/walk/progress-meter.ts"() {
     "use strict";
     init_progress();
     ProgressMeter = class {
@@ -40117,10 +40117,10 @@ var init_progress_meter = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/walk/squash.ts
+// ../engine/src/image/walk/squash.ts
 var BOUND_PREFIX, SquashedTree;
 var init_squash = __esm({
-  "../../../work/main/engine/src/image/walk/squash.ts"() {
+  "../engine/src/image/walk/squash.ts"() {
     "use strict";
     init_paths();
     BOUND_PREFIX = "/\0";
@@ -40239,7 +40239,7 @@ var init_squash = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/walk/wanted.ts
+// ../engine/src/image/walk/wanted.ts
 function wantedFile(path, layer, meta, content, condensedBy) {
   const file = { path, meta, content };
   if (layer !== void 0) file.layer = layer;
@@ -40311,7 +40311,7 @@ async function collectWanted(tree, ctx) {
   return files;
 }
 var init_wanted = __esm({
-  "../../../work/main/engine/src/image/walk/wanted.ts"() {
+  "../engine/src/image/walk/wanted.ts"() {
     "use strict";
     init_warning();
     init_layer_scan();
@@ -40319,7 +40319,7 @@ var init_wanted = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/walk/walk-image.ts
+// ../engine/src/image/walk/walk-image.ts
 var walk_image_exports = {};
 __export(walk_image_exports, {
   DEFAULT_MAX_ENTRIES: () => DEFAULT_MAX_ENTRIES,
@@ -40705,7 +40705,7 @@ function describeMemberError(ref, name, err2) {
 }
 var LAYER_CONCURRENCY, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_OTHER_ENTRIES, MAX_TAR_ENTRY;
 var init_walk_image = __esm({
-  "../../../work/main/engine/src/image/walk/walk-image.ts"() {
+  "../engine/src/image/walk/walk-image.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -40729,7 +40729,7 @@ var init_walk_image = __esm({
   }
 });
 
-// ../../../work/main/engine/src/oci/platform.ts
+// ../engine/src/oci/platform.ts
 function parsePlatform(s) {
   const parts = s.trim().toLowerCase().split("/");
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9._-]+$/.test(p))) {
@@ -40857,14 +40857,14 @@ function checkImagePlatform(asked, has, what) {
 }
 var DEFAULT_PLATFORM;
 var init_platform = __esm({
-  "../../../work/main/engine/src/oci/platform.ts"() {
+  "../engine/src/oci/platform.ts"() {
     "use strict";
     init_lading_error();
     DEFAULT_PLATFORM = "linux/amd64";
   }
 });
 
-// ../../../work/main/engine/src/image/config.ts
+// ../engine/src/image/config.ts
 function isObject5(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -40946,7 +40946,7 @@ function layerInfos(config, blobs) {
 }
 var DIGEST3;
 var init_config = __esm({
-  "../../../work/main/engine/src/image/config.ts"() {
+  "../engine/src/image/config.ts"() {
     "use strict";
     init_lading_error();
     init_platform();
@@ -40954,7 +40954,7 @@ var init_config = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/sources/docker-archive.ts
+// ../engine/src/image/sources/docker-archive.ts
 var docker_archive_exports = {};
 __export(docker_archive_exports, {
   imageFromDockerArchive: () => imageFromDockerArchive,
@@ -41076,7 +41076,7 @@ async function imageFromDockerArchive(archive, reference, ref, options2 = {}) {
   return { target, layers, rawConfig, close: () => archive.close() };
 }
 var init_docker_archive = __esm({
-  "../../../work/main/engine/src/image/sources/docker-archive.ts"() {
+  "../engine/src/image/sources/docker-archive.ts"() {
     "use strict";
     init_lading_error();
     init_platform();
@@ -41087,7 +41087,7 @@ var init_docker_archive = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/sources/blob-store.ts
+// ../engine/src/image/sources/blob-store.ts
 import { createReadStream as createReadStream4 } from "node:fs";
 import { stat as stat9 } from "node:fs/promises";
 import { join as join10 } from "node:path";
@@ -41100,7 +41100,7 @@ function missingBlob(where, digest) {
 }
 var DirBlobStore, ArchiveBlobStore;
 var init_blob_store = __esm({
-  "../../../work/main/engine/src/image/sources/blob-store.ts"() {
+  "../engine/src/image/sources/blob-store.ts"() {
     "use strict";
     init_lading_error();
     init_verify();
@@ -41179,7 +41179,7 @@ var init_blob_store = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/sources/oci-layout.ts
+// ../engine/src/image/sources/oci-layout.ts
 import { pipeline as pipeline6 } from "node:stream";
 function refNameMatches(refName, tag) {
   if (refName === void 0) return false;
@@ -41256,7 +41256,7 @@ async function imageFromLayout(store, selector, ref, options2) {
   return { target, layers, rawConfig, close: () => store.close() };
 }
 var init_oci_layout = __esm({
-  "../../../work/main/engine/src/image/sources/oci-layout.ts"() {
+  "../engine/src/image/sources/oci-layout.ts"() {
     "use strict";
     init_lading_error();
     init_descriptor();
@@ -41267,7 +41267,7 @@ var init_oci_layout = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/sources/oci-dir.ts
+// ../engine/src/image/sources/oci-dir.ts
 var oci_dir_exports = {};
 __export(oci_dir_exports, {
   openOciDir: () => openOciDir
@@ -41276,14 +41276,14 @@ function openOciDir(dir, selector, ref, options2) {
   return imageFromLayout(new DirBlobStore(dir), selector, ref, options2);
 }
 var init_oci_dir = __esm({
-  "../../../work/main/engine/src/image/sources/oci-dir.ts"() {
+  "../engine/src/image/sources/oci-dir.ts"() {
     "use strict";
     init_blob_store();
     init_oci_layout();
   }
 });
 
-// ../../../work/main/engine/src/image/sources/oci-archive.ts
+// ../engine/src/image/sources/oci-archive.ts
 var oci_archive_exports = {};
 __export(oci_archive_exports, {
   openOciArchive: () => openOciArchive
@@ -41298,7 +41298,7 @@ async function openOciArchive(file, selector, ref, options2) {
   }
 }
 var init_oci_archive = __esm({
-  "../../../work/main/engine/src/image/sources/oci-archive.ts"() {
+  "../engine/src/image/sources/oci-archive.ts"() {
     "use strict";
     init_blob_store();
     init_oci_layout();
@@ -41306,7 +41306,7 @@ var init_oci_archive = __esm({
   }
 });
 
-// ../../../work/main/engine/src/registry/resolve.ts
+// ../engine/src/registry/resolve.ts
 async function resolveImage2(client, ref, platform) {
   parsePlatform(platform ?? DEFAULT_PLATFORM);
   const name = formatReference(ref);
@@ -41337,7 +41337,7 @@ async function resolveImage2(client, ref, platform) {
 }
 var MAX_CONFIG_BYTES;
 var init_resolve = __esm({
-  "../../../work/main/engine/src/registry/resolve.ts"() {
+  "../engine/src/registry/resolve.ts"() {
     "use strict";
     init_lading_error();
     init_manifest();
@@ -41348,7 +41348,7 @@ var init_resolve = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/sources/registry.ts
+// ../engine/src/image/sources/registry.ts
 var registry_exports = {};
 __export(registry_exports, {
   openRegistryImage: () => openRegistryImage
@@ -41403,7 +41403,7 @@ function describeLayers(resolved2, config, name) {
   return layerInfos(config, manifestLayers);
 }
 var init_registry2 = __esm({
-  "../../../work/main/engine/src/image/sources/registry.ts"() {
+  "../engine/src/image/sources/registry.ts"() {
     "use strict";
     init_lading_error();
     init_manifest();
@@ -41415,7 +41415,7 @@ var init_registry2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/sources/archive-once.ts
+// ../engine/src/image/sources/archive-once.ts
 var archive_once_exports = {};
 __export(archive_once_exports, {
   readImageArchiveOnce: () => readImageArchiveOnce
@@ -41456,7 +41456,7 @@ function named(spec, kind, ref) {
   return spec.kind === "image-archive" ? describeSpec({ kind, path: spec.path, selector: void 0 }) : ref;
 }
 var init_archive_once = __esm({
-  "../../../work/main/engine/src/image/sources/archive-once.ts"() {
+  "../engine/src/image/sources/archive-once.ts"() {
     "use strict";
     init_lading_error();
     init_target_spec();
@@ -41467,7 +41467,7 @@ var init_archive_once = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/walk/local-file-at.ts
+// ../engine/src/image/walk/local-file-at.ts
 import { closeSync as closeSync2, constants as constants2, fstatSync as fstatSync2, openSync as openSync2 } from "node:fs";
 function openSeenFile(full, seen, limit) {
   const fd = openSync2(full, OPEN_FLAGS2);
@@ -41489,7 +41489,7 @@ async function openLocalFileAt(full, seen, limit) {
 }
 var OPEN_FLAGS2;
 var init_local_file_at = __esm({
-  "../../../work/main/engine/src/image/walk/local-file-at.ts"() {
+  "../engine/src/image/walk/local-file-at.ts"() {
     "use strict";
     init_lading_error();
     init_random_access();
@@ -41497,7 +41497,7 @@ var init_local_file_at = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/walk/pseudo-fs.ts
+// ../engine/src/image/walk/pseudo-fs.ts
 import { readFile as readFile6 } from "node:fs/promises";
 import { resolve as resolve3, sep } from "node:path";
 function unescapeMountPath(field2) {
@@ -41524,7 +41524,7 @@ async function pseudoFsPathsHere(root2) {
 }
 var PSEUDO_FS_TYPES, HOST_ROOT_SKIPS;
 var init_pseudo_fs = __esm({
-  "../../../work/main/engine/src/image/walk/pseudo-fs.ts"() {
+  "../engine/src/image/walk/pseudo-fs.ts"() {
     "use strict";
     PSEUDO_FS_TYPES = /* @__PURE__ */ new Set([
       "proc",
@@ -41554,7 +41554,7 @@ var init_pseudo_fs = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/walk/walk-dir.ts
+// ../engine/src/image/walk/walk-dir.ts
 var walk_dir_exports = {};
 __export(walk_dir_exports, {
   walkDir: () => walkDir
@@ -41695,7 +41695,7 @@ async function walkDir(root2, selector, options2) {
 }
 var PIECE, DIRS_PER_YIELD;
 var init_walk_dir = __esm({
-  "../../../work/main/engine/src/image/walk/walk-dir.ts"() {
+  "../engine/src/image/walk/walk-dir.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -41713,7 +41713,7 @@ var init_walk_dir = __esm({
   }
 });
 
-// ../../../work/main/engine/src/image/open.ts
+// ../engine/src/image/open.ts
 import { stat as stat10 } from "node:fs/promises";
 async function openTarget(spec, options2 = {}) {
   try {
@@ -41833,7 +41833,7 @@ function asTargetError(spec, err2) {
   return new LadingError(code, `${spec}: ${describeError(err2)}`, { cause: err2 });
 }
 var init_open = __esm({
-  "../../../work/main/engine/src/image/open.ts"() {
+  "../engine/src/image/open.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -41842,7 +41842,7 @@ var init_open = __esm({
   }
 });
 
-// ../../../work/main/engine/src/secrets/candidates.ts
+// ../engine/src/secrets/candidates.ts
 function isSecretCandidate(path, meta, maxBytes) {
   if (meta.type !== "file" || meta.size === 0 || meta.size > maxBytes) return false;
   for (const prefix2 of SKIPPED_PREFIXES) if (path.startsWith(prefix2)) return false;
@@ -41863,7 +41863,7 @@ function isPackageFixture(path) {
 }
 var DEFAULT_MAX_SECRET_FILE_BYTES, BINARY_EXTENSIONS, SKIPPED_PREFIXES, SKIPPED_TREES, PACKAGE_DIR, FIXTURE_DIR, PACKAGE_DOC;
 var init_candidates = __esm({
-  "../../../work/main/engine/src/secrets/candidates.ts"() {
+  "../engine/src/secrets/candidates.ts"() {
     "use strict";
     DEFAULT_MAX_SECRET_FILE_BYTES = 10 * 1024 * 1024;
     BINARY_EXTENSIONS = /* @__PURE__ */ new Set([
@@ -41962,10 +41962,10 @@ var init_candidates = __esm({
   }
 });
 
-// ../../../work/main/engine/src/secrets/rules.ts
+// ../engine/src/secrets/rules.ts
 var END, ASSIGN, PLACEHOLDER, SECRET_RULES, SCOPED_FLAGS, REJECTED_GITLEAKS_RULES;
 var init_rules = __esm({
-  "../../../work/main/engine/src/secrets/rules.ts"() {
+  "../engine/src/secrets/rules.ts"() {
     "use strict";
     END = `(?:[\\x60'"\\s;]|\\\\[nr]|$)`;
     ASSIGN = `(?:[ \\t\\w.-]{0,20})[\\s'"]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\\x60'"\\s=]{0,5}`;
@@ -42391,10 +42391,10 @@ var init_rules = __esm({
   }
 });
 
-// ../../../work/main/engine/src/secrets/keywords.ts
+// ../engine/src/secrets/keywords.ts
 var KeywordAutomaton;
 var init_keywords = __esm({
-  "../../../work/main/engine/src/secrets/keywords.ts"() {
+  "../engine/src/secrets/keywords.ts"() {
     "use strict";
     KeywordAutomaton = class {
       constructor(keywords) {
@@ -42474,7 +42474,7 @@ var init_keywords = __esm({
   }
 });
 
-// ../../../work/main/engine/src/secrets/known-keys.ts
+// ../engine/src/secrets/known-keys.ts
 import { createHash as createHash17 } from "node:crypto";
 function normaliseSecret(secret) {
   return /\s|\\[nr]/.test(secret) ? secret.replace(/(?:\s|\\[nr])+/g, "") : secret;
@@ -42484,7 +42484,7 @@ function isKnownPublicSecret(secret) {
 }
 var KNOWN_PUBLIC_SECRETS, KNOWN;
 var init_known_keys = __esm({
-  "../../../work/main/engine/src/secrets/known-keys.ts"() {
+  "../engine/src/secrets/known-keys.ts"() {
     "use strict";
     KNOWN_PUBLIC_SECRETS = [
       // Keys shipped in Go's standard library sources (present in every image that carries the Go toolchain's src/).
@@ -42601,7 +42601,7 @@ var init_known_keys = __esm({
   }
 });
 
-// ../../../work/main/engine/src/secrets/redact.ts
+// ../engine/src/secrets/redact.ts
 import { createHash as createHash18 } from "node:crypto";
 function redact(secret) {
   return `${secret.slice(0, 4)}\u2026(${secret.length})`;
@@ -42621,12 +42621,12 @@ function shannonEntropy(s) {
   return bits;
 }
 var init_redact = __esm({
-  "../../../work/main/engine/src/secrets/redact.ts"() {
+  "../engine/src/secrets/redact.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/secrets/scanner.ts
+// ../engine/src/secrets/scanner.ts
 import { createHash as createHash19 } from "node:crypto";
 function compileRules(rules = SECRET_RULES) {
   const compiled2 = rules.map((rule) => ({ rule, regex: new RegExp(rule.pattern, `g${rule.flags ?? ""}`) }));
@@ -42648,7 +42648,7 @@ function countNewlines2(bytes, from, to) {
 }
 var WINDOW, OVERLAP, SNIFF, HOLD, SecretFileScanner;
 var init_scanner = __esm({
-  "../../../work/main/engine/src/secrets/scanner.ts"() {
+  "../engine/src/secrets/scanner.ts"() {
     "use strict";
     init_keywords();
     init_known_keys();
@@ -42801,7 +42801,7 @@ var init_scanner = __esm({
   }
 });
 
-// ../../../work/main/engine/src/secrets/vendor.ts
+// ../engine/src/secrets/vendor.ts
 function wantsVendorChecksums(path) {
   return DPKG_MD5SUMS.test(path) || APK_DBS.includes(path) || isRpmDatabase(path) || isRpmWal(path);
 }
@@ -42881,7 +42881,7 @@ function mergedUsrSpellings(path) {
 }
 var DPKG_MD5SUMS, APK_DBS, FILEDIGESTS, FILEDIGESTALGO, RPM_ALGOS;
 var init_vendor = __esm({
-  "../../../work/main/engine/src/secrets/vendor.ts"() {
+  "../engine/src/secrets/vendor.ts"() {
     "use strict";
     init_blobs();
     init_databases();
@@ -42894,7 +42894,7 @@ var init_vendor = __esm({
   }
 });
 
-// ../../../work/main/engine/src/secrets/findings.ts
+// ../engine/src/secrets/findings.ts
 function secretInspector(options2 = {}) {
   const max = options2.maxFileBytes ?? DEFAULT_MAX_SECRET_FILE_BYTES;
   compiled ??= compileRules();
@@ -42956,7 +42956,7 @@ function cmp4(a, b) {
 }
 var SECRET_SCANNER_VERSION, compiled, RULES_BY_ID, SEVERITY_ORDER2;
 var init_findings = __esm({
-  "../../../work/main/engine/src/secrets/findings.ts"() {
+  "../engine/src/secrets/findings.ts"() {
     "use strict";
     init_candidates();
     init_rules();
@@ -42968,7 +42968,7 @@ var init_findings = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/semver2.ts
+// ../engine/src/versions/semver2.ts
 function isIdentChar(c) {
   return isDigitCode(c) || isAlphaCode(c) || c === 45;
 }
@@ -43031,7 +43031,7 @@ function compareSemVer2(a, b) {
 }
 var semver2Scheme;
 var init_semver2 = __esm({
-  "../../../work/main/engine/src/versions/semver2.ts"() {
+  "../engine/src/versions/semver2.ts"() {
     "use strict";
     init_scheme();
     semver2Scheme = {
@@ -43048,7 +43048,7 @@ var init_semver2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/go.ts
+// ../engine/src/versions/go.ts
 function isGoNumber(s) {
   return isAsciiDigits(s) && (s.length === 1 || s.charCodeAt(0) !== 48);
 }
@@ -43080,7 +43080,7 @@ function compareGoParsed(a, b) {
 }
 var goScheme;
 var init_go = __esm({
-  "../../../work/main/engine/src/versions/go.ts"() {
+  "../engine/src/versions/go.ts"() {
     "use strict";
     init_scheme();
     init_semver2();
@@ -43098,7 +43098,7 @@ var init_go = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/maven.ts
+// ../engine/src/versions/maven.ts
 function strItem(value, followedByDigit) {
   let v = value;
   if (followedByDigit && v.length === 1) {
@@ -43318,7 +43318,7 @@ function parseMavenVersion(version2) {
 }
 var ZERO2, QUALIFIERS, RELEASE_QUALIFIERS, RELEASE_INDEX, mavenScheme;
 var init_maven = __esm({
-  "../../../work/main/engine/src/versions/maven.ts"() {
+  "../engine/src/versions/maven.ts"() {
     "use strict";
     init_scheme();
     ZERO2 = { kind: "num", digits: "0" };
@@ -43334,9 +43334,9 @@ var init_maven = __esm({
   }
 });
 
-// ../../../work/main/node_modules/semver/internal/constants.js
+// ../node_modules/semver/internal/constants.js
 var require_constants2 = __commonJS({
-  "../../../work/main/node_modules/semver/internal/constants.js"(exports, module) {
+  "../node_modules/semver/internal/constants.js"(exports, module) {
     "use strict";
     var SEMVER_SPEC_VERSION = "2.0.0";
     var MAX_LENGTH = 256;
@@ -43394,9 +43394,9 @@ var require_constants2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/internal/debug.js
+// ../node_modules/semver/internal/debug.js
 var require_debug = __commonJS({
-  "../../../work/main/node_modules/semver/internal/debug.js"(exports, module) {
+  "../node_modules/semver/internal/debug.js"(exports, module) {
     "use strict";
     var debug = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
     };
@@ -43404,9 +43404,9 @@ var require_debug = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/internal/re.js
+// ../node_modules/semver/internal/re.js
 var require_re = __commonJS({
-  "../../../work/main/node_modules/semver/internal/re.js"(exports, module) {
+  "../node_modules/semver/internal/re.js"(exports, module) {
     "use strict";
     var {
       MAX_SAFE_COMPONENT_LENGTH,
@@ -43492,9 +43492,9 @@ var require_re = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/internal/parse-options.js
+// ../node_modules/semver/internal/parse-options.js
 var require_parse_options = __commonJS({
-  "../../../work/main/node_modules/semver/internal/parse-options.js"(exports, module) {
+  "../node_modules/semver/internal/parse-options.js"(exports, module) {
     "use strict";
     var looseOption = Object.freeze({ loose: true });
     var emptyOpts = Object.freeze({});
@@ -43511,9 +43511,9 @@ var require_parse_options = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/internal/identifiers.js
+// ../node_modules/semver/internal/identifiers.js
 var require_identifiers = __commonJS({
-  "../../../work/main/node_modules/semver/internal/identifiers.js"(exports, module) {
+  "../node_modules/semver/internal/identifiers.js"(exports, module) {
     "use strict";
     var numeric = /^[0-9]+$/;
     var compareIdentifiers = (a, b) => {
@@ -43536,9 +43536,9 @@ var require_identifiers = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/classes/semver.js
+// ../node_modules/semver/classes/semver.js
 var require_semver = __commonJS({
-  "../../../work/main/node_modules/semver/classes/semver.js"(exports, module) {
+  "../node_modules/semver/classes/semver.js"(exports, module) {
     "use strict";
     var debug = require_debug();
     var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants2();
@@ -43828,9 +43828,9 @@ var require_semver = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/parse.js
+// ../node_modules/semver/functions/parse.js
 var require_parse = __commonJS({
-  "../../../work/main/node_modules/semver/functions/parse.js"(exports, module) {
+  "../node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var parse2 = (version2, options2, throwErrors = false) => {
@@ -43850,9 +43850,9 @@ var require_parse = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/valid.js
+// ../node_modules/semver/functions/valid.js
 var require_valid = __commonJS({
-  "../../../work/main/node_modules/semver/functions/valid.js"(exports, module) {
+  "../node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
     var parse2 = require_parse();
     var valid2 = (version2, options2) => {
@@ -43863,9 +43863,9 @@ var require_valid = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/clean.js
+// ../node_modules/semver/functions/clean.js
 var require_clean = __commonJS({
-  "../../../work/main/node_modules/semver/functions/clean.js"(exports, module) {
+  "../node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
     var parse2 = require_parse();
     var clean2 = (version2, options2) => {
@@ -43876,9 +43876,9 @@ var require_clean = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/inc.js
+// ../node_modules/semver/functions/inc.js
 var require_inc = __commonJS({
-  "../../../work/main/node_modules/semver/functions/inc.js"(exports, module) {
+  "../node_modules/semver/functions/inc.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var inc = (version2, release, options2, identifier, identifierBase) => {
@@ -43900,9 +43900,9 @@ var require_inc = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/diff.js
+// ../node_modules/semver/functions/diff.js
 var require_diff = __commonJS({
-  "../../../work/main/node_modules/semver/functions/diff.js"(exports, module) {
+  "../node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
     var parse2 = require_parse();
     var diff = (version1, version2) => {
@@ -43944,9 +43944,9 @@ var require_diff = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/major.js
+// ../node_modules/semver/functions/major.js
 var require_major = __commonJS({
-  "../../../work/main/node_modules/semver/functions/major.js"(exports, module) {
+  "../node_modules/semver/functions/major.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var major2 = (a, loose) => new SemVer(a, loose).major;
@@ -43954,9 +43954,9 @@ var require_major = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/minor.js
+// ../node_modules/semver/functions/minor.js
 var require_minor = __commonJS({
-  "../../../work/main/node_modules/semver/functions/minor.js"(exports, module) {
+  "../node_modules/semver/functions/minor.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var minor = (a, loose) => new SemVer(a, loose).minor;
@@ -43964,9 +43964,9 @@ var require_minor = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/patch.js
+// ../node_modules/semver/functions/patch.js
 var require_patch = __commonJS({
-  "../../../work/main/node_modules/semver/functions/patch.js"(exports, module) {
+  "../node_modules/semver/functions/patch.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var patch = (a, loose) => new SemVer(a, loose).patch;
@@ -43974,9 +43974,9 @@ var require_patch = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/prerelease.js
+// ../node_modules/semver/functions/prerelease.js
 var require_prerelease = __commonJS({
-  "../../../work/main/node_modules/semver/functions/prerelease.js"(exports, module) {
+  "../node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
     var parse2 = require_parse();
     var prerelease = (version2, options2) => {
@@ -43987,9 +43987,9 @@ var require_prerelease = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/compare.js
+// ../node_modules/semver/functions/compare.js
 var require_compare = __commonJS({
-  "../../../work/main/node_modules/semver/functions/compare.js"(exports, module) {
+  "../node_modules/semver/functions/compare.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var compare = (a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose));
@@ -43997,9 +43997,9 @@ var require_compare = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/rcompare.js
+// ../node_modules/semver/functions/rcompare.js
 var require_rcompare = __commonJS({
-  "../../../work/main/node_modules/semver/functions/rcompare.js"(exports, module) {
+  "../node_modules/semver/functions/rcompare.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var rcompare = (a, b, loose) => compare(b, a, loose);
@@ -44007,9 +44007,9 @@ var require_rcompare = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/compare-loose.js
+// ../node_modules/semver/functions/compare-loose.js
 var require_compare_loose = __commonJS({
-  "../../../work/main/node_modules/semver/functions/compare-loose.js"(exports, module) {
+  "../node_modules/semver/functions/compare-loose.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var compareLoose = (a, b) => compare(a, b, true);
@@ -44017,9 +44017,9 @@ var require_compare_loose = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/compare-build.js
+// ../node_modules/semver/functions/compare-build.js
 var require_compare_build = __commonJS({
-  "../../../work/main/node_modules/semver/functions/compare-build.js"(exports, module) {
+  "../node_modules/semver/functions/compare-build.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var compareBuild = (a, b, loose) => {
@@ -44031,9 +44031,9 @@ var require_compare_build = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/sort.js
+// ../node_modules/semver/functions/sort.js
 var require_sort = __commonJS({
-  "../../../work/main/node_modules/semver/functions/sort.js"(exports, module) {
+  "../node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
     var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
@@ -44041,9 +44041,9 @@ var require_sort = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/rsort.js
+// ../node_modules/semver/functions/rsort.js
 var require_rsort = __commonJS({
-  "../../../work/main/node_modules/semver/functions/rsort.js"(exports, module) {
+  "../node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
     var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
@@ -44051,9 +44051,9 @@ var require_rsort = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/gt.js
+// ../node_modules/semver/functions/gt.js
 var require_gt = __commonJS({
-  "../../../work/main/node_modules/semver/functions/gt.js"(exports, module) {
+  "../node_modules/semver/functions/gt.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var gt = (a, b, loose) => compare(a, b, loose) > 0;
@@ -44061,9 +44061,9 @@ var require_gt = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/lt.js
+// ../node_modules/semver/functions/lt.js
 var require_lt = __commonJS({
-  "../../../work/main/node_modules/semver/functions/lt.js"(exports, module) {
+  "../node_modules/semver/functions/lt.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var lt = (a, b, loose) => compare(a, b, loose) < 0;
@@ -44071,9 +44071,9 @@ var require_lt = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/eq.js
+// ../node_modules/semver/functions/eq.js
 var require_eq = __commonJS({
-  "../../../work/main/node_modules/semver/functions/eq.js"(exports, module) {
+  "../node_modules/semver/functions/eq.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var eq = (a, b, loose) => compare(a, b, loose) === 0;
@@ -44081,9 +44081,9 @@ var require_eq = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/neq.js
+// ../node_modules/semver/functions/neq.js
 var require_neq = __commonJS({
-  "../../../work/main/node_modules/semver/functions/neq.js"(exports, module) {
+  "../node_modules/semver/functions/neq.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var neq = (a, b, loose) => compare(a, b, loose) !== 0;
@@ -44091,9 +44091,9 @@ var require_neq = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/gte.js
+// ../node_modules/semver/functions/gte.js
 var require_gte = __commonJS({
-  "../../../work/main/node_modules/semver/functions/gte.js"(exports, module) {
+  "../node_modules/semver/functions/gte.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var gte = (a, b, loose) => compare(a, b, loose) >= 0;
@@ -44101,9 +44101,9 @@ var require_gte = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/lte.js
+// ../node_modules/semver/functions/lte.js
 var require_lte = __commonJS({
-  "../../../work/main/node_modules/semver/functions/lte.js"(exports, module) {
+  "../node_modules/semver/functions/lte.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var lte = (a, b, loose) => compare(a, b, loose) <= 0;
@@ -44111,9 +44111,9 @@ var require_lte = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/cmp.js
+// ../node_modules/semver/functions/cmp.js
 var require_cmp = __commonJS({
-  "../../../work/main/node_modules/semver/functions/cmp.js"(exports, module) {
+  "../node_modules/semver/functions/cmp.js"(exports, module) {
     "use strict";
     var eq = require_eq();
     var neq = require_neq();
@@ -44161,9 +44161,9 @@ var require_cmp = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/coerce.js
+// ../node_modules/semver/functions/coerce.js
 var require_coerce = __commonJS({
-  "../../../work/main/node_modules/semver/functions/coerce.js"(exports, module) {
+  "../node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var parse2 = require_parse();
@@ -44207,9 +44207,9 @@ var require_coerce = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/truncate.js
+// ../node_modules/semver/functions/truncate.js
 var require_truncate = __commonJS({
-  "../../../work/main/node_modules/semver/functions/truncate.js"(exports, module) {
+  "../node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse2 = require_parse();
     var constants4 = require_constants2();
@@ -44248,9 +44248,9 @@ var require_truncate = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/internal/lrucache.js
+// ../node_modules/semver/internal/lrucache.js
 var require_lrucache = __commonJS({
-  "../../../work/main/node_modules/semver/internal/lrucache.js"(exports, module) {
+  "../node_modules/semver/internal/lrucache.js"(exports, module) {
     "use strict";
     var LRUCache = class {
       constructor() {
@@ -44286,9 +44286,9 @@ var require_lrucache = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/internal/trim-comparator-whitespace.js
+// ../node_modules/semver/internal/trim-comparator-whitespace.js
 var require_trim_comparator_whitespace = __commonJS({
-  "../../../work/main/node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
+  "../node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
     "use strict";
     var {
       MAX_LENGTH,
@@ -44477,9 +44477,9 @@ var require_trim_comparator_whitespace = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/classes/range.js
+// ../node_modules/semver/classes/range.js
 var require_range = __commonJS({
-  "../../../work/main/node_modules/semver/classes/range.js"(exports, module) {
+  "../node_modules/semver/classes/range.js"(exports, module) {
     "use strict";
     var SPACE_CHARACTERS = /\s+/g;
     var Range = class _Range {
@@ -44862,9 +44862,9 @@ var require_range = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/classes/comparator.js
+// ../node_modules/semver/classes/comparator.js
 var require_comparator = __commonJS({
-  "../../../work/main/node_modules/semver/classes/comparator.js"(exports, module) {
+  "../node_modules/semver/classes/comparator.js"(exports, module) {
     "use strict";
     var ANY = /* @__PURE__ */ Symbol("SemVer ANY");
     var Comparator = class _Comparator {
@@ -44975,9 +44975,9 @@ var require_comparator = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/functions/satisfies.js
+// ../node_modules/semver/functions/satisfies.js
 var require_satisfies = __commonJS({
-  "../../../work/main/node_modules/semver/functions/satisfies.js"(exports, module) {
+  "../node_modules/semver/functions/satisfies.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var satisfies = (version2, range, options2) => {
@@ -44992,9 +44992,9 @@ var require_satisfies = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/to-comparators.js
+// ../node_modules/semver/ranges/to-comparators.js
 var require_to_comparators = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/to-comparators.js"(exports, module) {
+  "../node_modules/semver/ranges/to-comparators.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var toComparators = (range, options2) => new Range(range, options2).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" "));
@@ -45002,9 +45002,9 @@ var require_to_comparators = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/max-satisfying.js
+// ../node_modules/semver/ranges/max-satisfying.js
 var require_max_satisfying = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/max-satisfying.js"(exports, module) {
+  "../node_modules/semver/ranges/max-satisfying.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
@@ -45031,9 +45031,9 @@ var require_max_satisfying = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/min-satisfying.js
+// ../node_modules/semver/ranges/min-satisfying.js
 var require_min_satisfying = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/min-satisfying.js"(exports, module) {
+  "../node_modules/semver/ranges/min-satisfying.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
@@ -45060,9 +45060,9 @@ var require_min_satisfying = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/min-version.js
+// ../node_modules/semver/ranges/min-version.js
 var require_min_version = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/min-version.js"(exports, module) {
+  "../node_modules/semver/ranges/min-version.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
@@ -45119,9 +45119,9 @@ var require_min_version = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/valid.js
+// ../node_modules/semver/ranges/valid.js
 var require_valid2 = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/valid.js"(exports, module) {
+  "../node_modules/semver/ranges/valid.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var validRange = (range, options2) => {
@@ -45135,9 +45135,9 @@ var require_valid2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/outside.js
+// ../node_modules/semver/ranges/outside.js
 var require_outside = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/outside.js"(exports, module) {
+  "../node_modules/semver/ranges/outside.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var Comparator = require_comparator();
@@ -45204,9 +45204,9 @@ var require_outside = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/gtr.js
+// ../node_modules/semver/ranges/gtr.js
 var require_gtr = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/gtr.js"(exports, module) {
+  "../node_modules/semver/ranges/gtr.js"(exports, module) {
     "use strict";
     var outside = require_outside();
     var gtr = (version2, range, options2) => outside(version2, range, ">", options2);
@@ -45214,9 +45214,9 @@ var require_gtr = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/ltr.js
+// ../node_modules/semver/ranges/ltr.js
 var require_ltr = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/ltr.js"(exports, module) {
+  "../node_modules/semver/ranges/ltr.js"(exports, module) {
     "use strict";
     var outside = require_outside();
     var ltr = (version2, range, options2) => outside(version2, range, "<", options2);
@@ -45224,9 +45224,9 @@ var require_ltr = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/intersects.js
+// ../node_modules/semver/ranges/intersects.js
 var require_intersects = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/intersects.js"(exports, module) {
+  "../node_modules/semver/ranges/intersects.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var intersects = (r1, r2, options2) => {
@@ -45238,9 +45238,9 @@ var require_intersects = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/simplify.js
+// ../node_modules/semver/ranges/simplify.js
 var require_simplify = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/simplify.js"(exports, module) {
+  "../node_modules/semver/ranges/simplify.js"(exports, module) {
     "use strict";
     var satisfies = require_satisfies();
     var compare = require_compare();
@@ -45288,9 +45288,9 @@ var require_simplify = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/ranges/subset.js
+// ../node_modules/semver/ranges/subset.js
 var require_subset = __commonJS({
-  "../../../work/main/node_modules/semver/ranges/subset.js"(exports, module) {
+  "../node_modules/semver/ranges/subset.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var Comparator = require_comparator();
@@ -45450,9 +45450,9 @@ var require_subset = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/semver/index.js
+// ../node_modules/semver/index.js
 var require_semver2 = __commonJS({
-  "../../../work/main/node_modules/semver/index.js"(exports, module) {
+  "../node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
     var constants4 = require_constants2();
@@ -45547,10 +45547,10 @@ var require_semver2 = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/versions/npm.ts
+// ../engine/src/versions/npm.ts
 var import_semver, npmScheme;
 var init_npm = __esm({
-  "../../../work/main/engine/src/versions/npm.ts"() {
+  "../engine/src/versions/npm.ts"() {
     "use strict";
     import_semver = __toESM(require_semver2(), 1);
     init_scheme();
@@ -45568,7 +45568,7 @@ var init_npm = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/nuget.ts
+// ../engine/src/versions/nuget.ts
 function parseNuGetVersion(version2) {
   checkBasic("NuGet", version2);
   let rest = version2;
@@ -45622,7 +45622,7 @@ function compareNuGetParsed(a, b) {
 }
 var INT32_MAX, nugetScheme;
 var init_nuget = __esm({
-  "../../../work/main/engine/src/versions/nuget.ts"() {
+  "../engine/src/versions/nuget.ts"() {
     "use strict";
     init_scheme();
     init_semver2();
@@ -45636,7 +45636,7 @@ var init_nuget = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/packagist.ts
+// ../engine/src/versions/packagist.ts
 function canonicalizePhpVersion(version2) {
   let out = version2[0] ?? "";
   const isDig = (c) => isDigitCode(c);
@@ -45749,7 +45749,7 @@ function normalizeComposerVersion(input2) {
 }
 var SPECIAL_FORMS, isNumericPart, PHP_TRIM, WS, MODIFIER, ALIAS, STABILITY_FLAG, BUILD_METADATA, CLASSICAL, DATE_BASED, DEV_SUFFIX, NUMERIC_BRANCH, packagistScheme;
 var init_packagist = __esm({
-  "../../../work/main/engine/src/versions/packagist.ts"() {
+  "../engine/src/versions/packagist.ts"() {
     "use strict";
     init_scheme();
     SPECIAL_FORMS = [
@@ -45784,9 +45784,9 @@ var init_packagist = __esm({
   }
 });
 
-// ../../../work/main/node_modules/@renovatebot/pep440/lib/version.js
+// ../node_modules/@renovatebot/pep440/lib/version.js
 var require_version = __commonJS({
-  "../../../work/main/node_modules/@renovatebot/pep440/lib/version.js"(exports, module) {
+  "../node_modules/@renovatebot/pep440/lib/version.js"(exports, module) {
     var VERSION_PATTERN = [
       "v?",
       "(?:",
@@ -45969,9 +45969,9 @@ var require_version = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/@renovatebot/pep440/lib/operator.js
+// ../node_modules/@renovatebot/pep440/lib/operator.js
 var require_operator = __commonJS({
-  "../../../work/main/node_modules/@renovatebot/pep440/lib/operator.js"(exports, module) {
+  "../node_modules/@renovatebot/pep440/lib/operator.js"(exports, module) {
     var { parse: parse2 } = require_version();
     module.exports = {
       compare,
@@ -46074,9 +46074,9 @@ var require_operator = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/@renovatebot/pep440/lib/specifier.js
+// ../node_modules/@renovatebot/pep440/lib/specifier.js
 var require_specifier = __commonJS({
-  "../../../work/main/node_modules/@renovatebot/pep440/lib/specifier.js"(exports, module) {
+  "../node_modules/@renovatebot/pep440/lib/specifier.js"(exports, module) {
     var { VERSION_PATTERN, explain: explainVersion } = require_version();
     var Operator = require_operator();
     var RANGE_PATTERN = [
@@ -46232,9 +46232,9 @@ var require_specifier = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/@renovatebot/pep440/lib/semantic.js
+// ../node_modules/@renovatebot/pep440/lib/semantic.js
 var require_semantic = __commonJS({
-  "../../../work/main/node_modules/@renovatebot/pep440/lib/semantic.js"(exports, module) {
+  "../node_modules/@renovatebot/pep440/lib/semantic.js"(exports, module) {
     var { explain, parse: parse2, stringify: stringify2 } = require_version();
     module.exports = {
       major: major2,
@@ -46384,9 +46384,9 @@ var require_semantic = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/@renovatebot/pep440/index.js
+// ../node_modules/@renovatebot/pep440/index.js
 var require_pep440 = __commonJS({
-  "../../../work/main/node_modules/@renovatebot/pep440/index.js"(exports, module) {
+  "../node_modules/@renovatebot/pep440/index.js"(exports, module) {
     var { valid: valid2, clean: clean2, explain, parse: parse2 } = require_version();
     var { lt, le, eq, ne, ge, gt, compare, rcompare } = require_operator();
     var {
@@ -46432,7 +46432,7 @@ var require_pep440 = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/versions/pypi.ts
+// ../engine/src/versions/pypi.ts
 function pep440Key(text3) {
   const v = pep440.parse(text3);
   if (!v) return void 0;
@@ -46498,7 +46498,7 @@ function isValidPep440(version2) {
 }
 var pep440, LEGACY_REPLACEMENTS, pypiScheme;
 var init_pypi = __esm({
-  "../../../work/main/engine/src/versions/pypi.ts"() {
+  "../engine/src/versions/pypi.ts"() {
     "use strict";
     pep440 = __toESM(require_pep440(), 1);
     init_scheme();
@@ -46522,7 +46522,7 @@ var init_pypi = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/rpm.ts
+// ../engine/src/versions/rpm.ts
 function isAlnum(c) {
   return isDigitCode(c) || isAlphaCode(c);
 }
@@ -46593,7 +46593,7 @@ function compareRpmEvr(a, b) {
 }
 var rpmScheme;
 var init_rpm = __esm({
-  "../../../work/main/engine/src/versions/rpm.ts"() {
+  "../engine/src/versions/rpm.ts"() {
     "use strict";
     init_scheme();
     rpmScheme = {
@@ -46605,7 +46605,7 @@ var init_rpm = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/rubygems.ts
+// ../engine/src/versions/rubygems.ts
 function parseGemVersion(version2) {
   if (version2.length > MAX_VERSION_LENGTH) throw invalidVersion("RubyGems", version2, "too long");
   let v = version2.replace(RUBY_STRIP, "");
@@ -46644,7 +46644,7 @@ function compareGemParsed(a, b) {
 }
 var GEM_VERSION, RUBY_STRIP, ZERO3, rubygemsScheme;
 var init_rubygems = __esm({
-  "../../../work/main/engine/src/versions/rubygems.ts"() {
+  "../engine/src/versions/rubygems.ts"() {
     "use strict";
     init_scheme();
     GEM_VERSION = /^[0-9]+(\.[0-9a-zA-Z]+)*(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
@@ -46663,7 +46663,7 @@ var init_rubygems = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/ecosystems.ts
+// ../engine/src/versions/ecosystems.ts
 function baseEcosystem2(ecosystem) {
   const colon = ecosystem.indexOf(":");
   return (colon === -1 ? ecosystem : ecosystem.slice(0, colon)).trim().toLowerCase();
@@ -46678,7 +46678,7 @@ function isKnownEcosystem(ecosystem) {
 }
 var SCHEMES_BY_NAME, OSV_ECOSYSTEMS, SCHEMES, KNOWN2;
 var init_ecosystems2 = __esm({
-  "../../../work/main/engine/src/versions/ecosystems.ts"() {
+  "../engine/src/versions/ecosystems.ts"() {
     "use strict";
     init_lading_error();
     init_ecosystems();
@@ -46714,7 +46714,7 @@ var init_ecosystems2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/batch.ts
+// ../engine/src/versions/batch.ts
 function errorLine(message2) {
   return `${JSON.stringify({ error: message2 })}
 `;
@@ -46773,7 +46773,7 @@ function compareLine(scheme, line, onError) {
 }
 var MAX_LINE;
 var init_batch = __esm({
-  "../../../work/main/engine/src/versions/batch.ts"() {
+  "../engine/src/versions/batch.ts"() {
     "use strict";
     init_lading_error();
     init_ecosystems2();
@@ -46781,7 +46781,7 @@ var init_batch = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/osv-range.ts
+// ../engine/src/versions/osv-range.ts
 function eventKind(event) {
   if (typeof event !== "object" || event === null) return void 0;
   const e = event;
@@ -46900,7 +46900,7 @@ function evaluateAffected(affected, version2) {
 }
 var KIND_ORDER, parsedEvents, PARSE_CACHE_LIMIT;
 var init_osv_range = __esm({
-  "../../../work/main/engine/src/versions/osv-range.ts"() {
+  "../engine/src/versions/osv-range.ts"() {
     "use strict";
     init_lading_error();
     init_ecosystems2();
@@ -46911,7 +46911,7 @@ var init_osv_range = __esm({
   }
 });
 
-// ../../../work/main/engine/src/versions/index.ts
+// ../engine/src/versions/index.ts
 var versions_exports = {};
 __export(versions_exports, {
   baseEcosystem: () => baseEcosystem2,
@@ -46930,7 +46930,7 @@ function isValidVersion(ecosystem, version2) {
   return comparatorFor(ecosystem).isValid(version2);
 }
 var init_versions = __esm({
-  "../../../work/main/engine/src/versions/index.ts"() {
+  "../engine/src/versions/index.ts"() {
     "use strict";
     init_ecosystems2();
     init_batch();
@@ -46939,7 +46939,7 @@ var init_versions = __esm({
   }
 });
 
-// ../../../work/main/engine/src/match/cvss/severity.ts
+// ../engine/src/match/cvss/severity.ts
 function severityOf(score2) {
   if (score2 === 0) return "None";
   if (score2 < 4) return "Low";
@@ -46953,12 +46953,12 @@ function severityOfV2(score2) {
   return "High";
 }
 var init_severity = __esm({
-  "../../../work/main/engine/src/match/cvss/severity.ts"() {
+  "../engine/src/match/cvss/severity.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/match/cvss/vector.ts
+// ../engine/src/match/cvss/vector.ts
 function parseMetrics(body, allowed, mandatory) {
   if (body.length === 0 || body.length > MAX_VECTOR_LENGTH) return void 0;
   const metrics = /* @__PURE__ */ new Map();
@@ -46976,13 +46976,13 @@ function parseMetrics(body, allowed, mandatory) {
 }
 var MAX_VECTOR_LENGTH;
 var init_vector = __esm({
-  "../../../work/main/engine/src/match/cvss/vector.ts"() {
+  "../engine/src/match/cvss/vector.ts"() {
     "use strict";
     MAX_VECTOR_LENGTH = 512;
   }
 });
 
-// ../../../work/main/engine/src/match/cvss/v2.ts
+// ../engine/src/match/cvss/v2.ts
 function cvss2BaseScore(vector) {
   let body = vector;
   if (body.startsWith("(") && body.endsWith(")")) body = body.slice(1, -1);
@@ -46998,7 +46998,7 @@ function cvss2BaseScore(vector) {
 }
 var ND, ALLOWED, BASE, AV, AC, AU, CIA;
 var init_v2 = __esm({
-  "../../../work/main/engine/src/match/cvss/v2.ts"() {
+  "../engine/src/match/cvss/v2.ts"() {
     "use strict";
     init_vector();
     ND = "ND";
@@ -47026,7 +47026,7 @@ var init_v2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/match/cvss/v3.ts
+// ../engine/src/match/cvss/v3.ts
 function roundup31(value) {
   const intInput = Math.round(value * 1e5);
   if (intInput % 1e4 === 0) return intInput / 1e5;
@@ -47054,7 +47054,7 @@ function cvss3BaseScore(vector) {
 }
 var X, ALLOWED2, BASE2, AV2, AC2, PR_UNCHANGED, PR_CHANGED, UI, CIA2;
 var init_v3 = __esm({
-  "../../../work/main/engine/src/match/cvss/v3.ts"() {
+  "../engine/src/match/cvss/v3.ts"() {
     "use strict";
     init_vector();
     X = "X";
@@ -47092,10 +47092,10 @@ var init_v3 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/match/cvss/v4-tables.ts
+// ../engine/src/match/cvss/v4-tables.ts
 var MACROVECTOR_SCORES, MAX_COMPOSED, MAX_SEVERITY;
 var init_v4_tables = __esm({
-  "../../../work/main/engine/src/match/cvss/v4-tables.ts"() {
+  "../engine/src/match/cvss/v4-tables.ts"() {
     "use strict";
     MACROVECTOR_SCORES = {
       "000000": 10,
@@ -47406,7 +47406,7 @@ var init_v4_tables = __esm({
   }
 });
 
-// ../../../work/main/engine/src/match/cvss/v4.ts
+// ../engine/src/match/cvss/v4.ts
 function effective(metrics, metric) {
   const selected = metrics.get(metric) ?? X2;
   if (metric === "E" && selected === X2) return "A";
@@ -47527,7 +47527,7 @@ function cvss4Score(vector) {
 }
 var X2, ALLOWED3, BASE3, LEVELS, DISTANCE_METRICS, maxVectorCache;
 var init_v4 = __esm({
-  "../../../work/main/engine/src/match/cvss/v4.ts"() {
+  "../engine/src/match/cvss/v4.ts"() {
     "use strict";
     init_v4_tables();
     init_vector();
@@ -47588,7 +47588,7 @@ var init_v4 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/match/cvss/index.ts
+// ../engine/src/match/cvss/index.ts
 function cvssScore(vector) {
   if (typeof vector !== "string") return void 0;
   const v = vector.trim();
@@ -47607,7 +47607,7 @@ function cvssBaseScore(vector) {
   return cvssScore(vector)?.score;
 }
 var init_cvss = __esm({
-  "../../../work/main/engine/src/match/cvss/index.ts"() {
+  "../engine/src/match/cvss/index.ts"() {
     "use strict";
     init_severity();
     init_v2();
@@ -47616,17 +47616,17 @@ var init_cvss = __esm({
   }
 });
 
-// ../../../work/main/engine/src/match/cvss-scorer.ts
+// ../engine/src/match/cvss-scorer.ts
 var scoreVector;
 var init_cvss_scorer = __esm({
-  "../../../work/main/engine/src/match/cvss-scorer.ts"() {
+  "../engine/src/match/cvss-scorer.ts"() {
     "use strict";
     init_cvss();
     scoreVector = cvssBaseScore;
   }
 });
 
-// ../../../work/main/engine/src/match/distro-status.ts
+// ../engine/src/match/distro-status.ts
 function unfixedStatus(affected, record) {
   const words = [
     stringAt(affected.ecosystem_specific, "urgency"),
@@ -47670,7 +47670,7 @@ function stringAt(obj2, key) {
 }
 var WORDS;
 var init_distro_status = __esm({
-  "../../../work/main/engine/src/match/distro-status.ts"() {
+  "../engine/src/match/distro-status.ts"() {
     "use strict";
     WORDS = {
       negligible: "LOW",
@@ -47685,7 +47685,7 @@ var init_distro_status = __esm({
   }
 });
 
-// ../../../work/main/engine/src/match/group-hits.ts
+// ../engine/src/match/group-hits.ts
 function groupHits(hits) {
   const groups = unionByAliases(hits);
   const byCve = /* @__PURE__ */ new Map();
@@ -47767,14 +47767,14 @@ function cmp5(a, b) {
 }
 var isCve, upstreamCve;
 var init_group_hits = __esm({
-  "../../../work/main/engine/src/match/group-hits.ts"() {
+  "../engine/src/match/group-hits.ts"() {
     "use strict";
     isCve = (id) => id.startsWith("CVE-");
     upstreamCve = (id) => /^(?:UBUNTU|DEBIAN|ALPINE)-(CVE-\d+-\d+)$/.exec(id)?.[1] ?? id;
   }
 });
 
-// ../../../work/main/engine/src/match/module-stream.ts
+// ../engine/src/match/module-stream.ts
 function moduleStreamMatches(pkg, affected, record) {
   if (pkg.type !== "rpm") return true;
   const label = pkg.metadata?.["rpm.modularitylabel"];
@@ -47828,13 +47828,13 @@ function advisoryVersions(affected) {
 }
 var MODULAR_RELEASE;
 var init_module_stream = __esm({
-  "../../../work/main/engine/src/match/module-stream.ts"() {
+  "../engine/src/match/module-stream.ts"() {
     "use strict";
     MODULAR_RELEASE = /\.module[+_]/;
   }
 });
 
-// ../../../work/main/engine/src/match/package-query.ts
+// ../engine/src/match/package-query.ts
 function queryFor(pkg, os) {
   const facts = packageTypeFacts(pkg.type);
   if (facts.kind === "language") {
@@ -47876,14 +47876,14 @@ function languageVersion(pkg, facts) {
   return pkg.version.replace(/^go/, "").replace(/^v/, "");
 }
 var init_package_query = __esm({
-  "../../../work/main/engine/src/match/package-query.ts"() {
+  "../engine/src/match/package-query.ts"() {
     "use strict";
     init_ecosystems();
     init_purl();
   }
 });
 
-// ../../../work/main/engine/src/match/severity.ts
+// ../engine/src/match/severity.ts
 function cvssVersionOf(vector) {
   const m = /^CVSS:(\d\.\d)\//.exec(vector);
   return m?.[1] ?? "2.0";
@@ -47939,12 +47939,12 @@ function ghsaSeverity(record) {
   }
 }
 var init_severity2 = __esm({
-  "../../../work/main/engine/src/match/severity.ts"() {
+  "../engine/src/match/severity.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/match/match-inventory.ts
+// ../engine/src/match/match-inventory.ts
 function neededEcosystems(inventory) {
   const needed = /* @__PURE__ */ new Set();
   for (const pkg of inventory.packages) {
@@ -48193,7 +48193,7 @@ function cmp6(a, b) {
 }
 var DESCRIPTION_LIMIT, NO_OS_RELEASE;
 var init_match_inventory = __esm({
-  "../../../work/main/engine/src/match/match-inventory.ts"() {
+  "../engine/src/match/match-inventory.ts"() {
     "use strict";
     init_lading_error();
     init_ecosystems();
@@ -48209,7 +48209,7 @@ var init_match_inventory = __esm({
   }
 });
 
-// ../../../work/main/engine/src/match/find-vulnerabilities.ts
+// ../engine/src/match/find-vulnerabilities.ts
 var find_vulnerabilities_exports = {};
 __export(find_vulnerabilities_exports, {
   MATCH_RULES: () => MATCH_RULES,
@@ -48327,7 +48327,7 @@ function quoteArg(value) {
 }
 var STALE_MS, vectorScores, VECTOR_CACHE_LIMIT, MATCH_RULES, EMPTY_SOURCE, UNIDENTIFIED_MESSAGE;
 var init_find_vulnerabilities = __esm({
-  "../../../work/main/engine/src/match/find-vulnerabilities.ts"() {
+  "../engine/src/match/find-vulnerabilities.ts"() {
     "use strict";
     init_lading_error();
     init_warning();
@@ -48350,7 +48350,7 @@ var init_find_vulnerabilities = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/json-guards.ts
+// ../engine/src/sbom/json-guards.ts
 function asObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
 }
@@ -48374,12 +48374,12 @@ function propertyMap(list) {
   return map;
 }
 var init_json_guards = __esm({
-  "../../../work/main/engine/src/sbom/json-guards.ts"() {
+  "../engine/src/sbom/json-guards.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/sbom/os-ecosystem.ts
+// ../engine/src/sbom/os-ecosystem.ts
 function osInfo(family, version2, name, ecosystem) {
   const os = { family, version: version2 };
   if (name) os.name = name;
@@ -48412,7 +48412,7 @@ function osFromPurls(packages) {
   return best ? { os: osInfo(best.family, best.version), distinct: counts2.size } : { distinct: 0 };
 }
 var init_os_ecosystem = __esm({
-  "../../../work/main/engine/src/sbom/os-ecosystem.ts"() {
+  "../engine/src/sbom/os-ecosystem.ts"() {
     "use strict";
     init_ecosystem();
     init_eol();
@@ -48421,7 +48421,7 @@ var init_os_ecosystem = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/cpe.ts
+// ../engine/src/sbom/cpe.ts
 function parseCpe(cpe) {
   let fields;
   if (cpe.startsWith("cpe:2.3:")) {
@@ -48448,12 +48448,12 @@ function safeDecode2(field2) {
   }
 }
 var init_cpe = __esm({
-  "../../../work/main/engine/src/sbom/cpe.ts"() {
+  "../engine/src/sbom/cpe.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/sbom/sbom-component.ts
+// ../engine/src/sbom/sbom-component.ts
 function firstProp(component, ...names) {
   for (const name of names) {
     const value = component.properties.get(name)?.[0];
@@ -48462,12 +48462,12 @@ function firstProp(component, ...names) {
   return void 0;
 }
 var init_sbom_component = __esm({
-  "../../../work/main/engine/src/sbom/sbom-component.ts"() {
+  "../engine/src/sbom/sbom-component.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/sbom/package-source.ts
+// ../engine/src/sbom/package-source.ts
 function sourceOf2(component, purl) {
   const ladingName2 = firstProp(component, PROP.sourceName);
   if (ladingName2) return withVersion(ladingName2, firstProp(component, PROP.sourceVersion));
@@ -48505,14 +48505,14 @@ function fromSourceRpm(file) {
   return { name: parts.join("-"), version: `${version2}-${release}` };
 }
 var init_package_source = __esm({
-  "../../../work/main/engine/src/sbom/package-source.ts"() {
+  "../engine/src/sbom/package-source.ts"() {
     "use strict";
     init_properties();
     init_sbom_component();
   }
 });
 
-// ../../../work/main/engine/src/sbom/package-from-component.ts
+// ../engine/src/sbom/package-from-component.ts
 function packageFromComponent(component, skips) {
   const label = `${component.name}${component.version ? `@${component.version}` : ""}`;
   const purlText = component.purl?.trim();
@@ -48631,7 +48631,7 @@ function absolute(path) {
 }
 var SYFT_TYPES;
 var init_package_from_component = __esm({
-  "../../../work/main/engine/src/sbom/package-from-component.ts"() {
+  "../engine/src/sbom/package-from-component.ts"() {
     "use strict";
     init_ecosystems();
     init_purl();
@@ -48645,7 +48645,7 @@ var init_package_from_component = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/read-cyclonedx.ts
+// ../engine/src/sbom/read-cyclonedx.ts
 function readCycloneDx(doc, where) {
   const specVersion = asString(doc["specVersion"]);
   if (!specVersion || !CYCLONEDX_READ_VERSIONS.includes(specVersion)) {
@@ -48781,7 +48781,7 @@ function rootFacts(root2) {
 }
 var CYCLONEDX_READ_VERSIONS, MAX_NESTING;
 var init_read_cyclonedx = __esm({
-  "../../../work/main/engine/src/sbom/read-cyclonedx.ts"() {
+  "../engine/src/sbom/read-cyclonedx.ts"() {
     "use strict";
     init_lading_error();
     init_json_guards();
@@ -48792,7 +48792,7 @@ var init_read_cyclonedx = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/read-spdx.ts
+// ../engine/src/sbom/read-spdx.ts
 function readSpdx(doc, where) {
   const version2 = asString(doc["spdxVersion"]);
   if (!version2 || !SPDX_READ_VERSIONS.includes(version2)) {
@@ -48915,7 +48915,7 @@ function rootFacts2(pkg) {
 }
 var SPDX_READ_VERSIONS;
 var init_read_spdx = __esm({
-  "../../../work/main/engine/src/sbom/read-spdx.ts"() {
+  "../engine/src/sbom/read-spdx.ts"() {
     "use strict";
     init_lading_error();
     init_hashes();
@@ -48926,10 +48926,10 @@ var init_read_spdx = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/skip-log.ts
+// ../engine/src/sbom/skip-log.ts
 var EXAMPLES, SkipLog;
 var init_skip_log = __esm({
-  "../../../work/main/engine/src/sbom/skip-log.ts"() {
+  "../engine/src/sbom/skip-log.ts"() {
     "use strict";
     init_warning();
     EXAMPLES = 5;
@@ -48954,7 +48954,7 @@ var init_skip_log = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sbom/read.ts
+// ../engine/src/sbom/read.ts
 var read_exports = {};
 __export(read_exports, {
   DEFAULT_MAX_SBOM_BYTES: () => DEFAULT_MAX_SBOM_BYTES,
@@ -49074,7 +49074,7 @@ async function readBounded(path, maxBytes, where) {
 }
 var DEFAULT_MAX_SBOM_BYTES, MAX_SBOM_COMPONENTS;
 var init_read = __esm({
-  "../../../work/main/engine/src/sbom/read.ts"() {
+  "../engine/src/sbom/read.ts"() {
     "use strict";
     init_run();
     init_lading_error();
@@ -49091,7 +49091,7 @@ var init_read = __esm({
   }
 });
 
-// ../../../work/main/engine/src/scan/scan.ts
+// ../engine/src/scan/scan.ts
 async function scan(spec, options2) {
   const { now } = options2;
   const limits = { ...DEFAULT_LIMITS, ...options2.limits };
@@ -49192,7 +49192,7 @@ async function inventoryOf(spec, options2, limits = DEFAULT_LIMITS) {
 }
 var SBOM_WITHOUT_OS;
 var init_scan = __esm({
-  "../../../work/main/engine/src/scan/scan.ts"() {
+  "../engine/src/scan/scan.ts"() {
     "use strict";
     init_result_cache();
     init_cataloger();
@@ -49210,7 +49210,7 @@ var init_scan = __esm({
   }
 });
 
-// ../../../work/main/engine/src/scan/index.ts
+// ../engine/src/scan/index.ts
 var scan_exports = {};
 __export(scan_exports, {
   assess: () => assess,
@@ -49218,14 +49218,14 @@ __export(scan_exports, {
   scan: () => scan
 });
 var init_scan2 = __esm({
-  "../../../work/main/engine/src/scan/index.ts"() {
+  "../engine/src/scan/index.ts"() {
     "use strict";
     init_assess();
     init_scan();
   }
 });
 
-// ../../../work/main/engine/src/oci/layout-write.ts
+// ../engine/src/oci/layout-write.ts
 import { createHash as createHash20, randomBytes as randomBytes5 } from "node:crypto";
 import { mkdir as mkdir3, readdir as readdir3, readFile as readFile7, rename as rename4, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join12 } from "node:path";
@@ -49295,7 +49295,7 @@ async function writeIndex(dir, manifest, tag) {
   await rename4(tmp, join12(dir, "index.json"));
 }
 var init_layout_write = __esm({
-  "../../../work/main/engine/src/oci/layout-write.ts"() {
+  "../engine/src/oci/layout-write.ts"() {
     "use strict";
     init_lading_error();
     init_config();
@@ -49304,7 +49304,7 @@ var init_layout_write = __esm({
   }
 });
 
-// ../../../work/main/engine/src/flatten/plan.ts
+// ../engine/src/flatten/plan.ts
 function classify2(ops, entry) {
   const slash = entry.path.lastIndexOf("/");
   const dir = slash === -1 ? "" : entry.path.slice(0, slash);
@@ -49316,7 +49316,7 @@ function classify2(ops, entry) {
 }
 var WHITEOUT, OPAQUE2, FlattenPlan;
 var init_plan = __esm({
-  "../../../work/main/engine/src/flatten/plan.ts"() {
+  "../engine/src/flatten/plan.ts"() {
     "use strict";
     WHITEOUT = ".wh.";
     OPAQUE2 = ".wh..wh..opq";
@@ -49382,7 +49382,7 @@ var init_plan = __esm({
   }
 });
 
-// ../../../work/main/engine/src/flatten/tar-blocks.ts
+// ../engine/src/flatten/tar-blocks.ts
 function normalizeTarPath(name) {
   let p = name;
   while (p.startsWith("./")) p = p.slice(2);
@@ -49473,7 +49473,7 @@ function paddedSize(size) {
 }
 var BLOCK4, BlockReader, padded, MAX_META;
 var init_tar_blocks = __esm({
-  "../../../work/main/engine/src/flatten/tar-blocks.ts"() {
+  "../engine/src/flatten/tar-blocks.ts"() {
     "use strict";
     init_lading_error();
     BLOCK4 = 512;
@@ -49518,7 +49518,7 @@ var init_tar_blocks = __esm({
   }
 });
 
-// ../../../work/main/engine/src/flatten/flatten.ts
+// ../engine/src/flatten/flatten.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { rename as rename5, rm as rm4 } from "node:fs/promises";
 import { join as join13 } from "node:path";
@@ -49695,7 +49695,7 @@ async function skip(reader2, n) {
 }
 var KEPT_CONFIG_FIELDS, BASE_NAME, BASE_DIGEST, END_OF_ARCHIVE;
 var init_flatten = __esm({
-  "../../../work/main/engine/src/flatten/flatten.ts"() {
+  "../engine/src/flatten/flatten.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -49730,19 +49730,19 @@ var init_flatten = __esm({
   }
 });
 
-// ../../../work/main/engine/src/flatten/index.ts
+// ../engine/src/flatten/index.ts
 var flatten_exports = {};
 __export(flatten_exports, {
   flattenImage: () => flattenImage
 });
 var init_flatten2 = __esm({
-  "../../../work/main/engine/src/flatten/index.ts"() {
+  "../engine/src/flatten/index.ts"() {
     "use strict";
     init_flatten();
   }
 });
 
-// ../../../work/main/engine/src/patch/tar.ts
+// ../engine/src/patch/tar.ts
 function bad3(message2) {
   return new LadingError("BAD_INPUT", message2);
 }
@@ -49910,7 +49910,7 @@ function tarEntry(item) {
 }
 var BLOCK5, TYPES, FLAGS2, END_OF_ARCHIVE2;
 var init_tar = __esm({
-  "../../../work/main/engine/src/patch/tar.ts"() {
+  "../engine/src/patch/tar.ts"() {
     "use strict";
     init_lading_error();
     BLOCK5 = 512;
@@ -49938,7 +49938,7 @@ var init_tar = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/apk.ts
+// ../engine/src/patch/apk.ts
 import { createHash as createHash21, createPublicKey as createPublicKey2, verify as verify2 } from "node:crypto";
 import { inflateRawSync as inflateRawSync4 } from "node:zlib";
 function mismatch2(message2) {
@@ -50122,7 +50122,7 @@ function readApk(file, checksum, what, maxBytes, withData = true) {
 }
 var MAX_INDEX, MAX_INDEX_FILE, APK_SCRIPTS;
 var init_apk2 = __esm({
-  "../../../work/main/engine/src/patch/apk.ts"() {
+  "../engine/src/patch/apk.ts"() {
     "use strict";
     init_lading_error();
     init_download();
@@ -50133,7 +50133,7 @@ var init_apk2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/plan-apk.ts
+// ../engine/src/patch/plan-apk.ts
 function installedApks(view) {
   const text3 = view.contentFollowing(APK_INSTALLED)?.toString("utf8") ?? "";
   const out = [];
@@ -50299,7 +50299,7 @@ function resolve4(chosen2, installed, best, entry) {
 }
 var APK_INSTALLED;
 var init_plan_apk = __esm({
-  "../../../work/main/engine/src/patch/plan-apk.ts"() {
+  "../engine/src/patch/plan-apk.ts"() {
     "use strict";
     init_lading_error();
     init_download();
@@ -50309,7 +50309,7 @@ var init_plan_apk = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/apply-apk.ts
+// ../engine/src/patch/apply-apk.ts
 import { createHash as createHash22 } from "node:crypto";
 function whiteout(path, mtime) {
   const slash = path.lastIndexOf("/");
@@ -50460,7 +50460,7 @@ function buildApkLayer(view, entries, downloads, installed, options2) {
 }
 var RECORD_FIELDS, sha1b64;
 var init_apply_apk = __esm({
-  "../../../work/main/engine/src/patch/apply-apk.ts"() {
+  "../engine/src/patch/apply-apk.ts"() {
     "use strict";
     init_lading_error();
     init_apk2();
@@ -50470,7 +50470,7 @@ var init_apply_apk = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/control.ts
+// ../engine/src/patch/control.ts
 function parseStanzas(text3) {
   const stanzas = [];
   let current = [];
@@ -50511,12 +50511,12 @@ function fieldLines(stanza, name) {
   return value.split("\n").slice(1).map((l) => l.trim()).filter((l) => l !== "");
 }
 var init_control = __esm({
-  "../../../work/main/engine/src/patch/control.ts"() {
+  "../engine/src/patch/control.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/patch/ar.ts
+// ../engine/src/patch/ar.ts
 function readAr(archive, what) {
   if (archive.subarray(0, 8).toString("latin1") !== MAGIC3)
     throw new LadingError("BAD_INPUT", `${what}: not an ar archive`);
@@ -50540,16 +50540,16 @@ function readAr(archive, what) {
 }
 var MAGIC3;
 var init_ar = __esm({
-  "../../../work/main/engine/src/patch/ar.ts"() {
+  "../engine/src/patch/ar.ts"() {
     "use strict";
     init_lading_error();
     MAGIC3 = "!<arch>\n";
   }
 });
 
-// ../../../work/main/node_modules/xz-decompress/dist/package/xz-decompress.js
+// ../node_modules/xz-decompress/dist/package/xz-decompress.js
 var require_xz_decompress = __commonJS({
-  "../../../work/main/node_modules/xz-decompress/dist/package/xz-decompress.js"(exports, module) {
+  "../node_modules/xz-decompress/dist/package/xz-decompress.js"(exports, module) {
     (function webpackUniversalModuleDefinition(root2, factory) {
       if (typeof exports === "object" && typeof module === "object")
         module.exports = factory(__require("stream/web"));
@@ -50787,7 +50787,7 @@ var require_xz_decompress = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/patch/deb.ts
+// ../engine/src/patch/deb.ts
 import { gunzipSync } from "node:zlib";
 async function inflate(name, data, maxBytes, what) {
   const base = name.replace(/^(control|data)\.tar/, "");
@@ -50863,7 +50863,7 @@ async function readDeb(archive, what, maxBytes, withData = true) {
 }
 var MAINTAINER_SCRIPTS, HARMLESS_TRIGGERS;
 var init_deb = __esm({
-  "../../../work/main/engine/src/patch/deb.ts"() {
+  "../engine/src/patch/deb.ts"() {
     "use strict";
     init_esm();
     init_lading_error();
@@ -50875,7 +50875,7 @@ var init_deb = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/dpkg-db.ts
+// ../engine/src/patch/dpkg-db.ts
 function installedDebs(view) {
   const out = [];
   const status = view.content(STATUS);
@@ -50938,7 +50938,7 @@ ${conffiles.map(([p, m]) => ` ${p} ${m}`).join("\n")}`);
 }
 var STATUS, STATUS_D2, INFO, STATUS_ORDER;
 var init_dpkg_db = __esm({
-  "../../../work/main/engine/src/patch/dpkg-db.ts"() {
+  "../engine/src/patch/dpkg-db.ts"() {
     "use strict";
     init_control();
     STATUS = "var/lib/dpkg/status";
@@ -50975,7 +50975,7 @@ var init_dpkg_db = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/apply-deb.ts
+// ../engine/src/patch/apply-deb.ts
 import { createHash as createHash23 } from "node:crypto";
 function dbFile(path, data, mtime, mode = 420) {
   return {
@@ -51129,7 +51129,7 @@ async function buildDebLayer(view, entries, downloads, installed, options2) {
 }
 var md5;
 var init_apply_deb = __esm({
-  "../../../work/main/engine/src/patch/apply-deb.ts"() {
+  "../engine/src/patch/apply-deb.ts"() {
     "use strict";
     init_lading_error();
     init_control();
@@ -51139,7 +51139,7 @@ var init_apply_deb = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/openpgp.ts
+// ../engine/src/patch/openpgp.ts
 import { createHash as createHash24, createPublicKey as createPublicKey3, verify as verify3 } from "node:crypto";
 function bad4(message2) {
   return new LadingError("DIGEST_MISMATCH", message2);
@@ -51386,7 +51386,7 @@ function verifyDetached(data, signature, keys, what) {
 }
 var ALGO_RSA, ALGO_EDDSA_LEGACY, ALGO_ED25519, ED25519_OID, HASHES;
 var init_openpgp = __esm({
-  "../../../work/main/engine/src/patch/openpgp.ts"() {
+  "../engine/src/patch/openpgp.ts"() {
     "use strict";
     init_lading_error();
     ALGO_RSA = /* @__PURE__ */ new Set([1, 3]);
@@ -51397,7 +51397,7 @@ var init_openpgp = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/apt.ts
+// ../engine/src/patch/apt.ts
 import { createHash as createHash25 } from "node:crypto";
 import { gunzipSync as gunzipSync2 } from "node:zlib";
 function splitWords(value) {
@@ -51607,7 +51607,7 @@ async function fetchDeb(candidate, maxBytes, signal) {
 }
 var MAX_INDEX2, MAX_RELEASE;
 var init_apt = __esm({
-  "../../../work/main/engine/src/patch/apt.ts"() {
+  "../engine/src/patch/apt.ts"() {
     "use strict";
     init_lading_error();
     init_download();
@@ -51618,7 +51618,7 @@ var init_apt = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/deps.ts
+// ../engine/src/patch/deps.ts
 function parseRelations(value) {
   if (!value) return [];
   return value.split(",").map(
@@ -51665,13 +51665,13 @@ function formatRelation(clause) {
   return clause.map((r) => r.op ? `${r.name} (${r.op} ${r.version})` : r.name).join(" | ");
 }
 var init_deps = __esm({
-  "../../../work/main/engine/src/patch/deps.ts"() {
+  "../engine/src/patch/deps.ts"() {
     "use strict";
     init_versions();
   }
 });
 
-// ../../../work/main/engine/src/patch/plan-deb.ts
+// ../engine/src/patch/plan-deb.ts
 function cmp7(a, b) {
   return compareVersions(ECOSYSTEM, a, b);
 }
@@ -51832,7 +51832,7 @@ function resolveDependencies2(chosen2, installed, best, entry) {
 }
 var ECOSYSTEM;
 var init_plan_deb = __esm({
-  "../../../work/main/engine/src/patch/plan-deb.ts"() {
+  "../engine/src/patch/plan-deb.ts"() {
     "use strict";
     init_lading_error();
     init_versions();
@@ -51845,7 +51845,7 @@ var init_plan_deb = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/rootfs.ts
+// ../engine/src/patch/rootfs.ts
 import { pipeline as pipeline8 } from "node:stream";
 async function skipPadding(reader2, n) {
   for (let left = n; left > 0; ) {
@@ -51876,7 +51876,7 @@ async function readRootView(image) {
 }
 var KEPT, MAX_KEPT_FILE, WH2, RootView;
 var init_rootfs = __esm({
-  "../../../work/main/engine/src/patch/rootfs.ts"() {
+  "../engine/src/patch/rootfs.ts"() {
     "use strict";
     init_lading_error();
     init_tar_blocks();
@@ -52015,7 +52015,7 @@ var init_rootfs = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/rpm.ts
+// ../engine/src/patch/rpm.ts
 import { createHash as createHash26 } from "node:crypto";
 import { gunzipSync as gunzipSync3 } from "node:zlib";
 function evr2(epoch, ver, rel) {
@@ -52321,7 +52321,7 @@ function rpmFlagHolds(c, flags) {
 }
 var SCRIPT_TAGS, HEADER_SIGNATURE_TAGS, MAX_METADATA, cmp8, attr2, unescapeXml, sha2563;
 var init_rpm2 = __esm({
-  "../../../work/main/engine/src/patch/rpm.ts"() {
+  "../engine/src/patch/rpm.ts"() {
     "use strict";
     init_esm();
     init_databases();
@@ -52351,7 +52351,7 @@ var init_rpm2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/write-image.ts
+// ../engine/src/patch/write-image.ts
 import { createHash as createHash27 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { rename as rename6, rm as rm5 } from "node:fs/promises";
@@ -52424,7 +52424,7 @@ async function writePatchedImage(image, items, options2) {
 }
 var PATCH_BASE_DIGEST, PATCH_PACKAGES, LAYER_TYPES;
 var init_write_image = __esm({
-  "../../../work/main/engine/src/patch/write-image.ts"() {
+  "../engine/src/patch/write-image.ts"() {
     "use strict";
     init_lading_error();
     init_config();
@@ -52441,7 +52441,7 @@ var init_write_image = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/patch.ts
+// ../engine/src/patch/patch.ts
 function fixableFindings(findings) {
   return findings.filter((f) => ["deb", "apk", "rpm"].includes(f.package.type) && f.fixedVersions.length > 0 && !f.suppressed).map((f) => ({ id: f.id, package: f.package.name, version: f.package.version, fixedVersions: f.fixedVersions }));
 }
@@ -52598,7 +52598,7 @@ async function applyPatch(spec, options2) {
 }
 var DEFAULT_MAX_PACKAGE, DEB_ARCH, APK_ARCH;
 var init_patch = __esm({
-  "../../../work/main/engine/src/patch/patch.ts"() {
+  "../engine/src/patch/patch.ts"() {
     "use strict";
     init_lading_error();
     init_config();
@@ -52635,7 +52635,7 @@ var init_patch = __esm({
   }
 });
 
-// ../../../work/main/engine/src/patch/index.ts
+// ../engine/src/patch/index.ts
 var patch_exports = {};
 __export(patch_exports, {
   PATCH_BASE_DIGEST: () => PATCH_BASE_DIGEST,
@@ -52645,14 +52645,14 @@ __export(patch_exports, {
   planPatch: () => planPatch
 });
 var init_patch2 = __esm({
-  "../../../work/main/engine/src/patch/index.ts"() {
+  "../engine/src/patch/index.ts"() {
     "use strict";
     init_patch();
     init_write_image();
   }
 });
 
-// ../../../work/main/engine/src/pipeline/source.ts
+// ../engine/src/pipeline/source.ts
 import { createHash as createHash28 } from "node:crypto";
 import { mkdir as mkdir4, rename as rename7, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join15 } from "node:path";
@@ -52999,7 +52999,7 @@ async function stageRegistry(source, reference, options2) {
 }
 var MAX_PUSH_BLOB_BYTES;
 var init_source = __esm({
-  "../../../work/main/engine/src/pipeline/source.ts"() {
+  "../engine/src/pipeline/source.ts"() {
     "use strict";
     init_lading_error();
     init_config();
@@ -53015,7 +53015,7 @@ var init_source = __esm({
   }
 });
 
-// ../../../work/main/engine/src/pipeline/storage-layout.ts
+// ../engine/src/pipeline/storage-layout.ts
 function seed004Keys(arch, image) {
   return {
     "sbom-cyclonedx": `sboms/${arch}/sbom-${image}-cyclonedx.json`,
@@ -53035,12 +53035,12 @@ function byDigestKeys(digest) {
   };
 }
 var init_storage_layout = __esm({
-  "../../../work/main/engine/src/pipeline/storage-layout.ts"() {
+  "../engine/src/pipeline/storage-layout.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/pipeline/pipeline.ts
+// ../engine/src/pipeline/pipeline.ts
 import { createHash as createHash29, createPublicKey as createPublicKey4 } from "node:crypto";
 import { mkdir as mkdir5 } from "node:fs/promises";
 import { join as join16 } from "node:path";
@@ -53642,7 +53642,7 @@ async function notify(ports, options2, target, staged, runs, provenance, warning
 }
 var TAG3;
 var init_pipeline = __esm({
-  "../../../work/main/engine/src/pipeline/pipeline.ts"() {
+  "../engine/src/pipeline/pipeline.ts"() {
     "use strict";
     init_blob();
     init_dsse();
@@ -53669,14 +53669,14 @@ var init_pipeline = __esm({
   }
 });
 
-// ../../../work/main/engine/src/pipeline/types.ts
+// ../engine/src/pipeline/types.ts
 var init_types = __esm({
-  "../../../work/main/engine/src/pipeline/types.ts"() {
+  "../engine/src/pipeline/types.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/pipeline/index.ts
+// ../engine/src/pipeline/index.ts
 var pipeline_exports = {};
 __export(pipeline_exports, {
   archLabel: () => archLabel,
@@ -53685,7 +53685,7 @@ __export(pipeline_exports, {
   seed004Keys: () => seed004Keys
 });
 var init_pipeline2 = __esm({
-  "../../../work/main/engine/src/pipeline/index.ts"() {
+  "../engine/src/pipeline/index.ts"() {
     "use strict";
     init_pipeline();
     init_source();
@@ -53694,7 +53694,7 @@ var init_pipeline2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/objects/keys.ts
+// ../engine/src/objects/keys.ts
 function checkObjectKey(key, what = "object key") {
   const problem = keyProblem(key);
   if (problem) throw new LadingError("USAGE", `${what} ${JSON.stringify(key)} refused: ${problem}`);
@@ -53719,7 +53719,7 @@ function keyProblem(key) {
 }
 var TEMPORARY_SUFFIX, MAX_KEY_BYTES;
 var init_keys2 = __esm({
-  "../../../work/main/engine/src/objects/keys.ts"() {
+  "../engine/src/objects/keys.ts"() {
     "use strict";
     init_lading_error();
     TEMPORARY_SUFFIX = ".lading-tmp";
@@ -53727,7 +53727,7 @@ var init_keys2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/objects/store.ts
+// ../engine/src/objects/store.ts
 async function* listEveryObject(store, prefix2) {
   let continuationToken;
   do {
@@ -53738,13 +53738,13 @@ async function* listEveryObject(store, prefix2) {
 }
 var MAX_KEYS_PER_PAGE;
 var init_store2 = __esm({
-  "../../../work/main/engine/src/objects/store.ts"() {
+  "../engine/src/objects/store.ts"() {
     "use strict";
     MAX_KEYS_PER_PAGE = 1e3;
   }
 });
 
-// ../../../work/main/engine/src/objects/filesystem.ts
+// ../engine/src/objects/filesystem.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { constants as constants3, createReadStream as createReadStream5 } from "node:fs";
 import { copyFile, mkdir as mkdir6, open as open7, readdir as readdir4, rename as rename8, stat as stat12, unlink as unlink3, utimes as utimes2 } from "node:fs/promises";
@@ -53803,7 +53803,7 @@ async function fileObjectStream(path) {
 }
 var FilesystemObjectStore;
 var init_filesystem = __esm({
-  "../../../work/main/engine/src/objects/filesystem.ts"() {
+  "../engine/src/objects/filesystem.ts"() {
     "use strict";
     init_lading_error();
     init_write_atomic();
@@ -53997,9 +53997,9 @@ var init_filesystem = __esm({
   }
 });
 
-// ../../../work/main/engine/src/http/index.ts
+// ../engine/src/http/index.ts
 var init_http = __esm({
-  "../../../work/main/engine/src/http/index.ts"() {
+  "../engine/src/http/index.ts"() {
     "use strict";
     init_body();
     init_client();
@@ -54009,7 +54009,7 @@ var init_http = __esm({
   }
 });
 
-// ../../../work/main/engine/src/objects/sigv4.ts
+// ../engine/src/objects/sigv4.ts
 import { createHash as createHash30, createHmac } from "node:crypto";
 function sha256Hex3(data) {
   return createHash30("sha256").update(data).digest("hex");
@@ -54074,14 +54074,14 @@ function hmac(key, data) {
 }
 var UNSIGNED_PAYLOAD, EMPTY_PAYLOAD_HASH;
 var init_sigv4 = __esm({
-  "../../../work/main/engine/src/objects/sigv4.ts"() {
+  "../engine/src/objects/sigv4.ts"() {
     "use strict";
     UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
     EMPTY_PAYLOAD_HASH = createHash30("sha256").update("").digest("hex");
   }
 });
 
-// ../../../work/main/engine/src/objects/xml.ts
+// ../engine/src/objects/xml.ts
 function elementTexts(xml, name) {
   const out = [];
   const open8 = `<${name}>`;
@@ -54121,12 +54121,12 @@ function decodeEntities(text3) {
   });
 }
 var init_xml = __esm({
-  "../../../work/main/engine/src/objects/xml.ts"() {
+  "../engine/src/objects/xml.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/objects/s3.ts
+// ../engine/src/objects/s3.ts
 function errorCodeFor(status, code) {
   if (status === 401 || status === 403 || /Signature|AccessKey|AccessDenied|Token/.test(code)) return "AUTH";
   if (code === "NoSuchBucket") return "NOT_FOUND";
@@ -54146,7 +54146,7 @@ async function readAll(stream, size, key) {
 }
 var MAX_LIST_RESPONSE_BYTES, MAX_ERROR_BYTES, SIGNED_PAYLOAD_MAX_BYTES, S3ObjectStore;
 var init_s3 = __esm({
-  "../../../work/main/engine/src/objects/s3.ts"() {
+  "../engine/src/objects/s3.ts"() {
     "use strict";
     init_lading_error();
     init_http();
@@ -54342,7 +54342,7 @@ var init_s3 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/objects/open.ts
+// ../engine/src/objects/open.ts
 import { fileURLToPath } from "node:url";
 function openObjectStore(url, options2 = {}) {
   const option = options2.option;
@@ -54380,7 +54380,7 @@ function openObjectStore(url, options2 = {}) {
   throw usage("an object store is file://DIR or s3://bucket/prefix");
 }
 var init_open2 = __esm({
-  "../../../work/main/engine/src/objects/open.ts"() {
+  "../engine/src/objects/open.ts"() {
     "use strict";
     init_lading_error();
     init_filesystem();
@@ -54388,7 +54388,7 @@ var init_open2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/objects/index.ts
+// ../engine/src/objects/index.ts
 var objects_exports = {};
 __export(objects_exports, {
   FilesystemObjectStore: () => FilesystemObjectStore,
@@ -54403,7 +54403,7 @@ __export(objects_exports, {
   signRequest: () => signRequest
 });
 var init_objects = __esm({
-  "../../../work/main/engine/src/objects/index.ts"() {
+  "../engine/src/objects/index.ts"() {
     "use strict";
     init_filesystem();
     init_keys2();
@@ -54413,7 +54413,7 @@ var init_objects = __esm({
   }
 });
 
-// ../../../work/main/engine/src/collector/multipart.ts
+// ../engine/src/collector/multipart.ts
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { createReadStream as createReadStream6 } from "node:fs";
 import { stat as stat13 } from "node:fs/promises";
@@ -54486,13 +54486,13 @@ Content-Type: ${headerSafe(part.contentType, "content type")}\r
   };
 }
 var init_multipart = __esm({
-  "../../../work/main/engine/src/collector/multipart.ts"() {
+  "../engine/src/collector/multipart.ts"() {
     "use strict";
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/collector/client.ts
+// ../engine/src/collector/client.ts
 async function pushBundle(request, options2 = {}) {
   if (request.parts.length === 0) {
     throw new LadingError("USAGE", "a bundle needs at least one part (sbom, report, attestation or signature)");
@@ -54678,7 +54678,7 @@ function oneLine4(text3) {
 }
 var MAX_ANSWER_BYTES, TERMINAL, DEFAULT_WAIT_TIMEOUT_MS, LONG_POLL_SECONDS;
 var init_client3 = __esm({
-  "../../../work/main/engine/src/collector/client.ts"() {
+  "../engine/src/collector/client.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -54691,7 +54691,7 @@ var init_client3 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/collector/index.ts
+// ../engine/src/collector/index.ts
 var collector_exports = {};
 __export(collector_exports, {
   jobFailure: () => jobFailure,
@@ -54701,20 +54701,20 @@ __export(collector_exports, {
   waitForJob: () => waitForJob
 });
 var init_collector = __esm({
-  "../../../work/main/engine/src/collector/index.ts"() {
+  "../engine/src/collector/index.ts"() {
     "use strict";
     init_client3();
     init_multipart();
   }
 });
 
-// ../../../work/main/engine/src/summary/summary-schema.ts
+// ../engine/src/summary/summary-schema.ts
 function counts(schema) {
   return { critical: schema, high: schema, medium: schema, low: schema, unknown: schema };
 }
 var COUNT, DELTA, SEVERITIES2, TIME, WEEKLY_SUMMARY_SCHEMA;
 var init_summary_schema = __esm({
-  "../../../work/main/engine/src/summary/summary-schema.ts"() {
+  "../engine/src/summary/summary-schema.ts"() {
     "use strict";
     COUNT = { type: "integer", minimum: 0 };
     DELTA = { type: "integer" };
@@ -54802,7 +54802,7 @@ var init_summary_schema = __esm({
   }
 });
 
-// ../../../work/main/engine/src/summary/inputs.ts
+// ../engine/src/summary/inputs.ts
 import { basename as basename3 } from "node:path";
 async function readSummaryInput(file) {
   let text3;
@@ -54926,7 +54926,7 @@ async function loadWeeklySummary(file) {
 }
 var import_ajv2;
 var init_inputs = __esm({
-  "../../../work/main/engine/src/summary/inputs.ts"() {
+  "../engine/src/summary/inputs.ts"() {
     "use strict";
     import_ajv2 = __toESM(require_ajv(), 1);
     init_lading_error();
@@ -54936,7 +54936,7 @@ var init_inputs = __esm({
   }
 });
 
-// ../../../work/main/engine/src/summary/summary.ts
+// ../engine/src/summary/summary.ts
 function weeklySummary(inputs, options2) {
   const { previous, now } = options2;
   const trendKeep = options2.trendKeep ?? 26;
@@ -55035,7 +55035,7 @@ function compareText(a, b) {
 }
 var RISK_INDEX_METHOD, DAY_MS, SEVERITY_KEYS;
 var init_summary = __esm({
-  "../../../work/main/engine/src/summary/summary.ts"() {
+  "../engine/src/summary/summary.ts"() {
     "use strict";
     init_diff();
     RISK_INDEX_METHOD = "(critical*10 + high*5 + medium*2) / 300 * 100; capped at 100";
@@ -55044,7 +55044,7 @@ var init_summary = __esm({
   }
 });
 
-// ../../../work/main/engine/src/summary/index.ts
+// ../engine/src/summary/index.ts
 var summary_exports = {};
 __export(summary_exports, {
   RISK_INDEX_METHOD: () => RISK_INDEX_METHOD,
@@ -55060,7 +55060,7 @@ __export(summary_exports, {
   weeklySummary: () => weeklySummary
 });
 var init_summary2 = __esm({
-  "../../../work/main/engine/src/summary/index.ts"() {
+  "../engine/src/summary/index.ts"() {
     "use strict";
     init_inputs();
     init_summary();
@@ -55068,7 +55068,7 @@ var init_summary2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/stats.ts
+// ../engine/src/trace/stats.ts
 function daysBetween2(fromMs, toMs) {
   return Math.round((toMs - fromMs) / 864e5 * 100) / 100;
 }
@@ -55125,12 +55125,12 @@ function roundOrNull(x) {
   return x === null ? null : round2(x);
 }
 var init_stats = __esm({
-  "../../../work/main/engine/src/trace/stats.ts"() {
+  "../engine/src/trace/stats.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/trace/distro.ts
+// ../engine/src/trace/distro.ts
 function priorityOf(cve) {
   const value = cve?.priority ?? "untriaged";
   return PRIORITIES.includes(value) ? value : "untriaged";
@@ -55233,7 +55233,7 @@ function distroFixLatency(fixes, cves, options2) {
 }
 var PRIORITIES, RELEASE_VERSIONS, RELEASE_DAYS;
 var init_distro2 = __esm({
-  "../../../work/main/engine/src/trace/distro.ts"() {
+  "../engine/src/trace/distro.ts"() {
     "use strict";
     init_stats();
     PRIORITIES = ["untriaged", "negligible", "low", "medium", "high", "critical"];
@@ -55268,7 +55268,7 @@ var init_distro2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/episodes.ts
+// ../engine/src/trace/episodes.ts
 function exposureEpisodes(observations) {
   const ordered = observations.slice().sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const open8 = /* @__PURE__ */ new Map();
@@ -55299,12 +55299,12 @@ function exposureEpisodes(observations) {
   return { episodes, lastAt: ordered.length === 0 ? null : ordered[ordered.length - 1]?.at ?? null };
 }
 var init_episodes = __esm({
-  "../../../work/main/engine/src/trace/episodes.ts"() {
+  "../engine/src/trace/episodes.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/trace/read.ts
+// ../engine/src/trace/read.ts
 import { createGunzip as createGunzip3 } from "node:zlib";
 async function readJsonLines(file, onRecord, limits = DEFAULT_JSON_LINES_LIMITS) {
   const fh = await openFileForLines(file);
@@ -55387,7 +55387,7 @@ function tooLong(stream, file, line, limits) {
 }
 var DEFAULT_JSON_LINES_LIMITS;
 var init_read2 = __esm({
-  "../../../work/main/engine/src/trace/read.ts"() {
+  "../engine/src/trace/read.ts"() {
     "use strict";
     init_lading_error();
     init_regular_file();
@@ -55398,7 +55398,7 @@ var init_read2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/svg.ts
+// ../engine/src/trace/svg.ts
 function barChartSvg(title, unit, bars, legend) {
   const labelWidth = 230;
   const plotWidth = 440;
@@ -55436,13 +55436,13 @@ function barChartSvg(title, unit, bars, legend) {
 }
 var escapeXml;
 var init_svg = __esm({
-  "../../../work/main/engine/src/trace/svg.ts"() {
+  "../engine/src/trace/svg.ts"() {
     "use strict";
     escapeXml = (text3) => text3.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   }
 });
 
-// ../../../work/main/engine/src/trace/render.ts
+// ../engine/src/trace/render.ts
 function studyMarkdown(result) {
   const lines = [];
   lines.push(
@@ -55575,7 +55575,7 @@ function baseMixMarkdown(result) {
 }
 var d, stat16;
 var init_render2 = __esm({
-  "../../../work/main/engine/src/trace/render.ts"() {
+  "../engine/src/trace/render.ts"() {
     "use strict";
     init_finding();
     init_svg();
@@ -55584,7 +55584,7 @@ var init_render2 = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/reports.ts
+// ../engine/src/trace/reports.ts
 function buildTime(report, basis) {
   const text3 = basis === "image-created" ? report.target.config?.created : report.createdAt;
   if (!text3) return void 0;
@@ -55666,7 +55666,7 @@ function baseMix(builds) {
   return { kind: "lading-trace-base", version: 1, images: perImage.length, shares, perImage };
 }
 var init_reports = __esm({
-  "../../../work/main/engine/src/trace/reports.ts"() {
+  "../engine/src/trace/reports.ts"() {
     "use strict";
     init_lading_error();
     init_finding();
@@ -55675,7 +55675,7 @@ var init_reports = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/images.ts
+// ../engine/src/trace/images.ts
 function baseSeriesFor(image) {
   if (image.image === "debian" || image.image === "ubuntu") return void 0;
   if (image.os.family === "debian") return `debian:${image.os.codename}`;
@@ -55807,7 +55807,7 @@ function baseLag(series, bases, derived, baseCloseOf) {
 }
 var iso;
 var init_images = __esm({
-  "../../../work/main/engine/src/trace/images.ts"() {
+  "../engine/src/trace/images.ts"() {
     "use strict";
     init_versions();
     init_distro2();
@@ -55817,7 +55817,7 @@ var init_images = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/study-data.ts
+// ../engine/src/trace/study-data.ts
 function fail3(where, message2) {
   throw new LadingError("BAD_INPUT", `${where}: ${message2}`);
 }
@@ -55928,7 +55928,7 @@ function parseCveMetadata(value, where) {
 }
 var DEBIAN_STATUSES, UBUNTU_RELEASE_DAYS;
 var init_study_data = __esm({
-  "../../../work/main/engine/src/trace/study-data.ts"() {
+  "../engine/src/trace/study-data.ts"() {
     "use strict";
     init_errors();
     DEBIAN_STATUSES = /* @__PURE__ */ new Set(["fixed", "unfixed", "not-affected", "end-of-life"]);
@@ -55939,7 +55939,7 @@ var init_study_data = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/study.ts
+// ../engine/src/trace/study.ts
 import { join as join20 } from "node:path";
 async function readStudyData(dir) {
   const data = { images: [], fixes: [], cves: /* @__PURE__ */ new Map(), files: [] };
@@ -56037,7 +56037,7 @@ function runStudy(data, options2) {
 }
 var STUDY_FILES, STUDY_METHOD;
 var init_study = __esm({
-  "../../../work/main/engine/src/trace/study.ts"() {
+  "../engine/src/trace/study.ts"() {
     "use strict";
     init_distro2();
     init_images();
@@ -56060,10 +56060,10 @@ var init_study = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/trace-schema.ts
+// ../engine/src/trace/trace-schema.ts
 var NUM_OR_NULL, COUNT2, TIME2, STR, closed, LATENCY, SEVERITY2, PRIORITY, STUDY, IMAGE, BASE4, TRACE_SCHEMA;
 var init_trace_schema = __esm({
-  "../../../work/main/engine/src/trace/trace-schema.ts"() {
+  "../engine/src/trace/trace-schema.ts"() {
     "use strict";
     NUM_OR_NULL = { type: ["number", "null"] };
     COUNT2 = { type: "integer", minimum: 0 };
@@ -56203,7 +56203,7 @@ var init_trace_schema = __esm({
   }
 });
 
-// ../../../work/main/engine/src/trace/index.ts
+// ../engine/src/trace/index.ts
 var trace_exports = {};
 __export(trace_exports, {
   DEFAULT_JSON_LINES_LIMITS: () => DEFAULT_JSON_LINES_LIMITS,
@@ -56226,7 +56226,7 @@ __export(trace_exports, {
   studyMarkdown: () => studyMarkdown
 });
 var init_trace = __esm({
-  "../../../work/main/engine/src/trace/index.ts"() {
+  "../engine/src/trace/index.ts"() {
     "use strict";
     init_distro2();
     init_episodes();
@@ -56239,7 +56239,7 @@ var init_trace = __esm({
   }
 });
 
-// ../../../work/main/engine/src/index.ts
+// ../engine/src/index.ts
 var src_exports = {};
 __export(src_exports, {
   EXIT: () => EXIT,
@@ -56259,7 +56259,7 @@ __export(src_exports, {
   untilAborted: () => untilAborted
 });
 var init_src = __esm({
-  "../../../work/main/engine/src/index.ts"() {
+  "../engine/src/index.ts"() {
     "use strict";
     init_errors();
     init_model();
@@ -56275,7 +56275,7 @@ init_errors();
 init_errors();
 init_version();
 
-// ../../../work/main/node_modules/commander/esm.mjs
+// ../node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
 var {
   program,
@@ -58371,7 +58371,7 @@ function githubContextFrom(env) {
 init_errors();
 import { gzipSync as gzipSync3 } from "node:zlib";
 
-// ../../../work/main/engine/src/github/client.ts
+// ../engine/src/github/client.ts
 init_lading_error();
 init_body();
 init_client();
@@ -58434,7 +58434,7 @@ function limitMarkdown(text3, max = COMMENT_MAX_CHARS, note = "\n\n\u2026 trunca
   return `${text3.slice(0, cut2 > 0 ? cut2 : max - note.length)}${note}`;
 }
 
-// ../../../work/main/engine/src/github/lifecycle.ts
+// ../engine/src/github/lifecycle.ts
 import { createHash as createHash32 } from "node:crypto";
 var REOPEN_WITHIN_MS = 30 * 24 * 3600 * 1e3;
 var ISSUE_LABEL = "lading";

@@ -48,7 +48,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// ../../../work/main/engine/src/errors/lading-error.ts
+// ../engine/src/errors/lading-error.ts
 function exitCodeFor(code) {
   switch (code) {
     case "USAGE":
@@ -78,7 +78,7 @@ function thrownValueText(value) {
 }
 var EXIT, LadingError;
 var init_lading_error = __esm({
-  "../../../work/main/engine/src/errors/lading-error.ts"() {
+  "../engine/src/errors/lading-error.ts"() {
     "use strict";
     EXIT = { OK: 0, NO: 1, USAGE: 2, OPERATIONAL: 3, INTERRUPTED: 130 };
     LadingError = class extends Error {
@@ -102,24 +102,24 @@ var init_lading_error = __esm({
   }
 });
 
-// ../../../work/main/engine/src/errors/abort.ts
+// ../engine/src/errors/abort.ts
 function abortedError() {
   return new LadingError("ABORTED", "interrupted");
 }
 var init_abort = __esm({
-  "../../../work/main/engine/src/errors/abort.ts"() {
+  "../engine/src/errors/abort.ts"() {
     "use strict";
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/model/ecosystems.ts
+// ../engine/src/model/ecosystems.ts
 function languageTypeOf(osv) {
   return LANGUAGE_BY_OSV.get(osv);
 }
 var PACKAGE_TYPES, PACKAGE_TYPE_NAMES, LANGUAGE_BY_OSV;
 var init_ecosystems = __esm({
-  "../../../work/main/engine/src/model/ecosystems.ts"() {
+  "../engine/src/model/ecosystems.ts"() {
     "use strict";
     PACKAGE_TYPES = {
       deb: { kind: "os", scheme: "dpkg", advisoryName: "source", syftTypes: ["deb"] },
@@ -201,7 +201,7 @@ var init_ecosystems = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/names.ts
+// ../engine/src/vulndb/names.ts
 function baseEcosystem(ecosystem) {
   const colon = ecosystem.indexOf(":");
   return colon === -1 ? ecosystem : ecosystem.slice(0, colon);
@@ -242,13 +242,13 @@ function suseRelease(ecosystem) {
   return product || void 0;
 }
 var init_names = __esm({
-  "../../../work/main/engine/src/vulndb/names.ts"() {
+  "../engine/src/vulndb/names.ts"() {
     "use strict";
     init_ecosystems();
   }
 });
 
-// ../../../work/main/engine/src/vulndb/coverage.ts
+// ../engine/src/vulndb/coverage.ts
 function releaseCoverage(store, ecosystem) {
   const state = store.ecosystem(baseEcosystem(ecosystem));
   const updated = state?.updatedAt ? { updatedAt: state.updatedAt } : {};
@@ -277,13 +277,13 @@ function isDumpFileName(path) {
   return /(?:^|[/\\_.-])all\.zip$/i.test(path);
 }
 var init_coverage = __esm({
-  "../../../work/main/engine/src/vulndb/coverage.ts"() {
+  "../engine/src/vulndb/coverage.ts"() {
     "use strict";
     init_names();
   }
 });
 
-// ../../../work/main/engine/src/model/warning.ts
+// ../engine/src/model/warning.ts
 function scanWarning(source, message, path, packageId) {
   const warning = path === void 0 ? { cataloger: source, message: flatten(message) } : { cataloger: source, path: flatten(path), message: flatten(message) };
   if (packageId !== void 0) warning.packageId = packageId;
@@ -293,12 +293,12 @@ function flatten(text) {
   return text.replace(/[\r\n\t]+/g, " ").replace(new RegExp("\\p{Cc}", "gu"), "");
 }
 var init_warning = __esm({
-  "../../../work/main/engine/src/model/warning.ts"() {
+  "../engine/src/model/warning.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/vulndb/codec.ts
+// ../engine/src/vulndb/codec.ts
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 function encodeRecord(record) {
   return deflateRawSync(Buffer.from(JSON.stringify(record)), { level: 4 });
@@ -307,12 +307,12 @@ function decodeRecord(data) {
   return JSON.parse(inflateRawSync(data).toString("utf8"));
 }
 var init_codec = __esm({
-  "../../../work/main/engine/src/vulndb/codec.ts"() {
+  "../engine/src/vulndb/codec.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/image/sources/regular-file.ts
+// ../engine/src/image/sources/regular-file.ts
 import { constants, createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 async function openRegularFile(path, role, label = path) {
@@ -345,7 +345,7 @@ function notRegular(label, role, pipe) {
 }
 var OPEN_FLAGS, CHUNK;
 var init_regular_file = __esm({
-  "../../../work/main/engine/src/image/sources/regular-file.ts"() {
+  "../engine/src/image/sources/regular-file.ts"() {
     "use strict";
     init_lading_error();
     OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
@@ -353,7 +353,7 @@ var init_regular_file = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/epss.ts
+// ../engine/src/vulndb/epss.ts
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -466,7 +466,7 @@ async function isGzip(file) {
 }
 var CVE, MAX_LINE_BYTES, MAX_EPSS_ROWS;
 var init_epss = __esm({
-  "../../../work/main/engine/src/vulndb/epss.ts"() {
+  "../engine/src/vulndb/epss.ts"() {
     "use strict";
     init_lading_error();
     init_regular_file();
@@ -476,7 +476,7 @@ var init_epss = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/kev.ts
+// ../engine/src/vulndb/kev.ts
 function looksLikeKev(value) {
   return typeof value === "object" && value !== null && Array.isArray(value["vulnerabilities"]);
 }
@@ -503,14 +503,14 @@ function parseKev(value, label) {
 }
 var CVE2;
 var init_kev = __esm({
-  "../../../work/main/engine/src/vulndb/kev.ts"() {
+  "../engine/src/vulndb/kev.ts"() {
     "use strict";
     init_lading_error();
     CVE2 = /^CVE-\d{4}-\d{4,}$/;
   }
 });
 
-// ../../../work/main/engine/src/vulndb/parse-record.ts
+// ../engine/src/vulndb/parse-record.ts
 function parseOsvRecord(value) {
   if (!isObject(value)) return { error: "not a JSON object" };
   if (typeof value["id"] !== "string" || value["id"] === "" || value["id"].length > 200) {
@@ -591,13 +591,13 @@ function isObject(value) {
 }
 var EVENT_KEYS;
 var init_parse_record = __esm({
-  "../../../work/main/engine/src/vulndb/parse-record.ts"() {
+  "../engine/src/vulndb/parse-record.ts"() {
     "use strict";
     EVENT_KEYS = /* @__PURE__ */ new Set(["introduced", "fixed", "last_affected", "limit"]);
   }
 });
 
-// ../../../work/main/engine/src/vulndb/record-importer.ts
+// ../engine/src/vulndb/record-importer.ts
 function sourceOf(record) {
   const ecosystem = record.affected?.find((a) => a.package?.ecosystem)?.package?.ecosystem;
   return ecosystem ? baseEcosystem(ecosystem) : "[EMPTY]";
@@ -616,7 +616,7 @@ function nestedDeeperThan(value, max) {
 }
 var MAX_WARNINGS, RecordImporter, MAX_RECORD_DEPTH;
 var init_record_importer = __esm({
-  "../../../work/main/engine/src/vulndb/record-importer.ts"() {
+  "../engine/src/vulndb/record-importer.ts"() {
     "use strict";
     init_lading_error();
     init_warning();
@@ -683,7 +683,7 @@ var init_record_importer = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/package-rows.ts
+// ../engine/src/vulndb/package-rows.ts
 function recordHead(record) {
   const { affected, details, ...rest } = record;
   const head = { ...rest };
@@ -730,14 +730,14 @@ function compactAffected(affected) {
 }
 var HEAD_DETAILS_LIMIT;
 var init_package_rows = __esm({
-  "../../../work/main/engine/src/vulndb/package-rows.ts"() {
+  "../engine/src/vulndb/package-rows.ts"() {
     "use strict";
     init_names();
     HEAD_DETAILS_LIMIT = 4096;
   }
 });
 
-// ../../../work/main/engine/src/vulndb/schema.ts
+// ../engine/src/vulndb/schema.ts
 function checkSchemaVersion(db, path) {
   const version2 = db.pragmaValue("user_version");
   if (version2 > SCHEMA_VERSION) {
@@ -796,7 +796,7 @@ function rebuildPackages(db) {
 }
 var SCHEMA_VERSION, CREATE, NewerSchemaError, OlderSchemaError, INSERT_PACKAGE, INSERT_HEAD, prepared, REBUILD_CHUNK;
 var init_schema = __esm({
-  "../../../work/main/engine/src/vulndb/schema.ts"() {
+  "../engine/src/vulndb/schema.ts"() {
     "use strict";
     init_lading_error();
     init_codec();
@@ -855,7 +855,7 @@ CREATE TABLE IF NOT EXISTS epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, perc
   }
 });
 
-// ../../../work/main/engine/src/sqlite-driver.ts
+// ../engine/src/sqlite-driver.ts
 import { createRequire } from "node:module";
 function choose() {
   if (chosen) return chosen;
@@ -905,7 +905,7 @@ function wrapBetterSqlite3(db) {
 }
 var BUSY_TIMEOUT_MS, chosen, BetterSqlite, NodeSqlite;
 var init_sqlite_driver = __esm({
-  "../../../work/main/engine/src/sqlite-driver.ts"() {
+  "../engine/src/sqlite-driver.ts"() {
     "use strict";
     BUSY_TIMEOUT_MS = 5e3;
     BetterSqlite = class {
@@ -986,7 +986,7 @@ var init_sqlite_driver = __esm({
   }
 });
 
-// ../../../work/main/engine/src/sqlite-guard.ts
+// ../engine/src/sqlite-guard.ts
 function sqliteShapeProblem(db, shape) {
   db.pragma("trusted_schema = OFF");
   const rows = db.prepare("SELECT type, name, sql FROM sqlite_master LIMIT ?").all(MAX_SCHEMA_OBJECTS + 1);
@@ -1006,13 +1006,13 @@ function sqliteShapeProblem(db, shape) {
 }
 var MAX_SCHEMA_OBJECTS;
 var init_sqlite_guard = __esm({
-  "../../../work/main/engine/src/sqlite-guard.ts"() {
+  "../engine/src/sqlite-guard.ts"() {
     "use strict";
     MAX_SCHEMA_OBJECTS = 1e3;
   }
 });
 
-// ../../../work/main/engine/src/vulndb/store.ts
+// ../engine/src/vulndb/store.ts
 import { statSync } from "node:fs";
 import { join } from "node:path";
 function dbPath(dir) {
@@ -1055,7 +1055,7 @@ function rowToState(row) {
 }
 var DB_FILE, STATE_COLUMNS, StoreConnection, STORE_TABLES;
 var init_store = __esm({
-  "../../../work/main/engine/src/vulndb/store.ts"() {
+  "../engine/src/vulndb/store.ts"() {
     "use strict";
     init_lading_error();
     init_sqlite_driver();
@@ -1146,9 +1146,9 @@ var init_store = __esm({
   }
 });
 
-// ../../../work/main/node_modules/pend/index.js
+// ../node_modules/pend/index.js
 var require_pend = __commonJS({
-  "../../../work/main/node_modules/pend/index.js"(exports, module) {
+  "../node_modules/pend/index.js"(exports, module) {
     module.exports = Pend;
     function Pend() {
       this.pending = 0;
@@ -1201,9 +1201,9 @@ var require_pend = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yauzl/fd-slicer.js
+// ../node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
-  "../../../work/main/node_modules/yauzl/fd-slicer.js"(exports) {
+  "../node_modules/yauzl/fd-slicer.js"(exports) {
     var fs = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
@@ -1358,9 +1358,9 @@ var require_fd_slicer = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yauzl/crc32.js
+// ../node_modules/yauzl/crc32.js
 var require_crc32 = __commonJS({
-  "../../../work/main/node_modules/yauzl/crc32.js"(exports, module) {
+  "../node_modules/yauzl/crc32.js"(exports, module) {
     var CRC_TABLE = new Int32Array([
       0,
       1996959894,
@@ -1630,9 +1630,9 @@ var require_crc32 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yauzl/index.js
+// ../node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
-  "../../../work/main/node_modules/yauzl/index.js"(exports) {
+  "../node_modules/yauzl/index.js"(exports) {
     var fs = __require("fs");
     var zlib = __require("zlib");
     var fd_slicer = require_fd_slicer();
@@ -2489,7 +2489,7 @@ var require_yauzl = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/zip-entries.ts
+// ../engine/src/vulndb/zip-entries.ts
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import { crc32, inflateRawSync as inflateRawSync2 } from "node:zlib";
@@ -2588,7 +2588,7 @@ function readEntry(zip, reader, entry, maxEntryBytes) {
 }
 var import_yauzl, MAX_ENTRY_BYTES, SyncFileReader;
 var init_zip_entries = __esm({
-  "../../../work/main/engine/src/vulndb/zip-entries.ts"() {
+  "../engine/src/vulndb/zip-entries.ts"() {
     "use strict";
     import_yauzl = __toESM(require_yauzl(), 1);
     init_lading_error();
@@ -2639,9 +2639,9 @@ var init_zip_entries = __esm({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/identity.js
+// ../node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -2696,9 +2696,9 @@ var require_identity = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/visit.js
+// ../node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/visit.js"(exports) {
+  "../node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -2854,9 +2854,9 @@ var require_visit = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/directives.js
+// ../node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -3025,9 +3025,9 @@ var require_directives = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/anchors.js
+// ../node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -3095,9 +3095,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/applyReviver.js
+// ../node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -3145,9 +3145,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/toJS.js
+// ../node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
     function toJS(value, arg, ctx) {
@@ -3175,9 +3175,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Node.js
+// ../node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity = require_identity();
@@ -3216,9 +3216,9 @@ var require_Node = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Alias.js
+// ../node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -3334,9 +3334,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Scalar.js
+// ../node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Node = require_Node();
@@ -3364,9 +3364,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/createNode.js
+// ../node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -3439,9 +3439,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Collection.js
+// ../node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
@@ -3582,9 +3582,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyComment.js
+// ../node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -3599,9 +3599,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -3735,9 +3735,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyString.js
+// ../node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -4018,9 +4018,9 @@ ${indent}`);
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringify.js
+// ../node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity = require_identity();
@@ -4142,9 +4142,9 @@ ${ctx.indent}${str}`;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyPair.js
+// ../node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -4275,9 +4275,9 @@ ${ctx.indent}`;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/log.js
+// ../node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/log.js"(exports) {
+  "../node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -4297,9 +4297,9 @@ var require_log = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -4357,9 +4357,9 @@ var require_merge = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -4421,9 +4421,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/Pair.js
+// ../node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -4461,9 +4461,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify = require_stringify();
@@ -4612,9 +4612,9 @@ ${indent}${end}`;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/YAMLMap.js
+// ../node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -4756,9 +4756,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/common/map.js
+// ../node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -4778,9 +4778,9 @@ var require_map = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -4894,9 +4894,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/common/seq.js
+// ../node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -4916,9 +4916,9 @@ var require_seq = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/common/string.js
+// ../node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -4935,9 +4935,9 @@ var require_string = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/common/null.js
+// ../node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -4953,9 +4953,9 @@ var require_null = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/core/bool.js
+// ../node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -4977,9 +4977,9 @@ var require_bool = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -5004,9 +5004,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/core/float.js
+// ../node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -5050,9 +5050,9 @@ var require_float = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/core/int.js
+// ../node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -5095,9 +5095,9 @@ var require_int = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/core/schema.js
+// ../node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -5123,9 +5123,9 @@ var require_schema = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/json/schema.js
+// ../node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map = require_map();
@@ -5190,9 +5190,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -5256,9 +5256,9 @@ var require_binary = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -5334,9 +5334,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
@@ -5412,9 +5412,9 @@ var require_omap = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -5444,9 +5444,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -5493,9 +5493,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -5572,9 +5572,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -5661,9 +5661,9 @@ var require_set = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str, asBigInt) {
@@ -5749,9 +5749,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -5793,9 +5793,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/tags.js
+// ../node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -5887,9 +5887,9 @@ var require_tags = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/schema/Schema.js
+// ../node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity = require_identity();
     var map = require_map();
@@ -5919,9 +5919,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify = require_stringify();
@@ -5999,9 +5999,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/doc/Document.js
+// ../node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -6308,9 +6308,9 @@ var require_Document = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/errors.js
+// ../node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/errors.js"(exports) {
+  "../node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -6373,9 +6373,9 @@ ${pointer}
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-props.js
+// ../node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -6507,9 +6507,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/util-contains-newline.js
+// ../node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -6549,9 +6549,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -6567,9 +6567,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/util-map-includes.js
+// ../node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -6583,9 +6583,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-block-map.js
+// ../node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -6691,9 +6691,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -6742,9 +6742,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-end.js
+// ../node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -6785,9 +6785,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -6979,9 +6979,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/compose-collection.js
+// ../node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -7044,9 +7044,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -7227,9 +7227,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -7448,9 +7448,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/compose-scalar.js
+// ../node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -7529,9 +7529,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -7559,9 +7559,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/compose-node.js
+// ../node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -7665,9 +7665,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/compose-doc.js
+// ../node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -7708,9 +7708,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/compose/composer.js
+// ../node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -7916,9 +7916,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/cst-scalar.js
+// ../node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -8101,9 +8101,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/cst-stringify.js
+// ../node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -8162,9 +8162,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/cst-visit.js
+// ../node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -8224,9 +8224,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/cst.js
+// ../node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -8326,9 +8326,9 @@ var require_cst = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/lexer.js
+// ../node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -8915,9 +8915,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/line-counter.js
+// ../node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter = class {
       constructor() {
@@ -8946,9 +8946,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/parse/parser.js
+// ../node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -9820,9 +9820,9 @@ var require_parser = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/public-api.js
+// ../node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/public-api.js"(exports) {
+  "../node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9917,9 +9917,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// ../../../work/main/node_modules/yaml/dist/index.js
+// ../node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "../../../work/main/node_modules/yaml/dist/index.js"(exports) {
+  "../node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9969,7 +9969,7 @@ var require_dist = __commonJS({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/import-paths.ts
+// ../engine/src/vulndb/import-paths.ts
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { open as open2, readdir, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10163,7 +10163,7 @@ async function startsWith(path, magic) {
 }
 var RECORD_FILE, SQLITE_MAGIC;
 var init_import_paths = __esm({
-  "../../../work/main/engine/src/vulndb/import-paths.ts"() {
+  "../engine/src/vulndb/import-paths.ts"() {
     "use strict";
     init_lading_error();
     init_warning();
@@ -10180,7 +10180,7 @@ var init_import_paths = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/needed.ts
+// ../engine/src/vulndb/needed.ts
 import { mkdirSync, readFileSync, renameSync, rmSync as rmSync2, writeFileSync } from "node:fs";
 import { join as join3 } from "node:path";
 function readNeededEcosystems(dir) {
@@ -10226,17 +10226,17 @@ function neededByScans(store) {
 }
 var NEEDED_FILE;
 var init_needed = __esm({
-  "../../../work/main/engine/src/vulndb/needed.ts"() {
+  "../engine/src/vulndb/needed.ts"() {
     "use strict";
     NEEDED_FILE = "needed-ecosystems.json";
   }
 });
 
-// ../../../work/main/engine/src/vulndb/reader.ts
+// ../engine/src/vulndb/reader.ts
 import { existsSync } from "node:fs";
 var EPSS_CHUNK, READ_MMAP_BYTES, VulnStoreReader;
 var init_reader = __esm({
-  "../../../work/main/engine/src/vulndb/reader.ts"() {
+  "../engine/src/vulndb/reader.ts"() {
     "use strict";
     init_lading_error();
     init_codec();
@@ -10429,7 +10429,7 @@ var init_reader = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/sources.ts
+// ../engine/src/vulndb/sources.ts
 function resolveSources(mirrorBase, feeds = {}) {
   const mirror = (mirrorBase ?? "").replace(/\/+$/, "");
   return {
@@ -10440,7 +10440,7 @@ function resolveSources(mirrorBase, feeds = {}) {
 }
 var DEFAULT_OSV_BASE, DEFAULT_KEV_URL, DEFAULT_EPSS_URL;
 var init_sources = __esm({
-  "../../../work/main/engine/src/vulndb/sources.ts"() {
+  "../engine/src/vulndb/sources.ts"() {
     "use strict";
     DEFAULT_OSV_BASE = "https://osv-vulnerabilities.storage.googleapis.com";
     DEFAULT_KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
@@ -10448,17 +10448,17 @@ var init_sources = __esm({
   }
 });
 
-// ../../../work/main/engine/src/report/words.ts
+// ../engine/src/report/words.ts
 function plural(count, singular, pluralForm = `${singular}s`) {
   return `${count} ${count === 1 ? singular : pluralForm}`;
 }
 var init_words = __esm({
-  "../../../work/main/engine/src/report/words.ts"() {
+  "../engine/src/report/words.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/vulndb/status.ts
+// ../engine/src/vulndb/status.ts
 function dbStatus(store, now) {
   const needed = neededByScans(store);
   const states = store.ecosystems();
@@ -10566,14 +10566,14 @@ function withOptional(base, extra) {
   return out;
 }
 var init_status = __esm({
-  "../../../work/main/engine/src/vulndb/status.ts"() {
+  "../engine/src/vulndb/status.ts"() {
     "use strict";
     init_words();
     init_needed();
   }
 });
 
-// ../../../work/main/engine/src/http/body.ts
+// ../engine/src/http/body.ts
 async function readBody(res, maxBytes, what) {
   const declared = Number(res.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -10600,13 +10600,13 @@ function headerValue(headers, name) {
   return Array.isArray(v) ? v[0] : v;
 }
 var init_body = __esm({
-  "../../../work/main/engine/src/http/body.ts"() {
+  "../engine/src/http/body.ts"() {
     "use strict";
     init_lading_error();
   }
 });
 
-// ../../../work/main/engine/src/package-files.ts
+// ../engine/src/package-files.ts
 import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 function findPackageRoot() {
   for (let dir = new URL("./", import.meta.url), i = 0; i < 4; dir = new URL("../", dir), i++) {
@@ -10623,23 +10623,23 @@ function packageFile(relative) {
 }
 var root;
 var init_package_files = __esm({
-  "../../../work/main/engine/src/package-files.ts"() {
+  "../engine/src/package-files.ts"() {
     "use strict";
   }
 });
 
-// ../../../work/main/engine/src/version.ts
+// ../engine/src/version.ts
 import { readFileSync as readFileSync3 } from "node:fs";
 var LADING_VERSION;
 var init_version = __esm({
-  "../../../work/main/engine/src/version.ts"() {
+  "../engine/src/version.ts"() {
     "use strict";
     init_package_files();
     LADING_VERSION = JSON.parse(readFileSync3(packageFile("package.json"), "utf8")).version;
   }
 });
 
-// ../../../work/main/engine/src/http/exchange.ts
+// ../engine/src/http/exchange.ts
 import http from "node:http";
 import https from "node:https";
 function exchange(req) {
@@ -10732,7 +10732,7 @@ function exchange(req) {
 }
 var httpAgent, httpsAgent, httpsInsecureAgent;
 var init_exchange = __esm({
-  "../../../work/main/engine/src/http/exchange.ts"() {
+  "../engine/src/http/exchange.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -10742,7 +10742,7 @@ var init_exchange = __esm({
   }
 });
 
-// ../../../work/main/engine/src/http/retry.ts
+// ../engine/src/http/retry.ts
 function isRetryableStatus(status) {
   return RETRY_STATUSES.has(status);
 }
@@ -10779,7 +10779,7 @@ function sleep(ms, signal) {
 }
 var DEFAULT_RETRY, RETRY_STATUSES, RETRY_ERRORS;
 var init_retry = __esm({
-  "../../../work/main/engine/src/http/retry.ts"() {
+  "../engine/src/http/retry.ts"() {
     "use strict";
     init_abort();
     init_body();
@@ -10789,10 +10789,10 @@ var init_retry = __esm({
   }
 });
 
-// ../../../work/main/engine/src/http/client.ts
+// ../engine/src/http/client.ts
 var DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_REDIRECTS, DEFAULT_MINIMUM_RATE, MAX_TIMEOUTS, IDEMPOTENT, REDIRECTS, HttpClient;
 var init_client = __esm({
-  "../../../work/main/engine/src/http/client.ts"() {
+  "../engine/src/http/client.ts"() {
     "use strict";
     init_abort();
     init_lading_error();
@@ -10926,7 +10926,7 @@ var init_client = __esm({
   }
 });
 
-// ../../../work/main/engine/src/http/download.ts
+// ../engine/src/http/download.ts
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Transform as Transform2 } from "node:stream";
@@ -11019,7 +11019,7 @@ function causeOf(err) {
 }
 var DEFAULT_MAX_DOWNLOAD, DEFAULT_DOWNLOAD_DEADLINE_MS, DEFAULT_FETCH_DEADLINE_MS, shared;
 var init_download = __esm({
-  "../../../work/main/engine/src/http/download.ts"() {
+  "../engine/src/http/download.ts"() {
     "use strict";
     init_lading_error();
     init_body();
@@ -11030,7 +11030,7 @@ var init_download = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/writer.ts
+// ../engine/src/vulndb/writer.ts
 import { mkdirSync as mkdirSync2 } from "node:fs";
 function commitOrRollBack(end) {
   try {
@@ -11056,7 +11056,7 @@ function mergePackageKeys(lists) {
 }
 var VulnStoreWriter, WriteTransaction;
 var init_writer = __esm({
-  "../../../work/main/engine/src/vulndb/writer.ts"() {
+  "../engine/src/vulndb/writer.ts"() {
     "use strict";
     init_lading_error();
     init_codec();
@@ -11305,7 +11305,7 @@ var init_writer = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/update.ts
+// ../engine/src/vulndb/update.ts
 import { randomBytes } from "node:crypto";
 import { rm as rm2 } from "node:fs/promises";
 import { join as join4 } from "node:path";
@@ -11486,7 +11486,7 @@ function messageOf(err) {
 }
 var MAX_INCREMENTAL, FULL_REFRESH_MS, MAX_RECORD_BYTES, MAX_CSV_BYTES, FETCH_CONCURRENCY;
 var init_update = __esm({
-  "../../../work/main/engine/src/vulndb/update.ts"() {
+  "../engine/src/vulndb/update.ts"() {
     "use strict";
     init_lading_error();
     init_download();
@@ -11506,7 +11506,7 @@ var init_update = __esm({
   }
 });
 
-// ../../../work/main/engine/src/vulndb/index.ts
+// ../engine/src/vulndb/index.ts
 var vulndb_exports = {};
 __export(vulndb_exports, {
   DB_FILE: () => DB_FILE,
@@ -11533,7 +11533,7 @@ __export(vulndb_exports, {
   updateStore: () => updateStore
 });
 var init_vulndb = __esm({
-  "../../../work/main/engine/src/vulndb/index.ts"() {
+  "../engine/src/vulndb/index.ts"() {
     "use strict";
     init_coverage();
     init_import_paths();
