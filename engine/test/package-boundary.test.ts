@@ -53,8 +53,9 @@ export function boundaryViolation(file: string, specifier: string): string | und
   const target = resolve(file, '..', specifier);
   const inEngine = relative(ENGINE_ROOT, target);
   if (inEngine.startsWith('..') || inEngine === '') return undefined;
-  // The engine's test kit (starting registries, building images, running the CLI) is shared by every package's tests.
-  const isTest = file.includes(`${sep}test${sep}`);
+  // The engine's test kit (starting registries, building images, running the CLI) is shared by every package's tests
+  // and benchmarks.
+  const isTest = file.includes(`${sep}test${sep}`) || file.includes(`${sep}bench${sep}`);
   if (isTest && inEngine.startsWith(`test${sep}helpers${sep}`)) return undefined;
   return `reaches into the engine's internals (${specifier}); import it from ${engineManifest.name}/… instead`;
 }
