@@ -487,6 +487,7 @@ export interface GithubPostsTable {
 
 // ---- rebuild triggers (0007) ----
 export interface RebuildTargetsTable {
+  id: Generated<number>;
   repository_id: number;
   kind: 'github-dispatch' | 'webhook';
   target_enc: string;

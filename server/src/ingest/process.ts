@@ -14,6 +14,7 @@ import type { Database } from '../db/schema.js';
 import { evaluateEvidence, type Scorecard, type TrustedKey, type VerificationPolicy } from '../evidence/index.js';
 import { JobFailure, type JobRun, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import { INGEST_JOB_KIND, type IngestJobPayload } from './accept.js';
+import { inventoryFromArtifact, upsertVulnerability } from './vulnerability-row.js';
 
 export interface IngestJobOptions {
   /** The server's vulnerability store (a `lading db` folder); default `<dataDir>/vulndb`. */
@@ -222,27 +223,9 @@ async function inventoryOf(
   stored: readonly { kind: string; id: number; bytes: Buffer }[],
   digest: string,
 ): Promise<{ target: TargetInfo; inventory: Inventory; inventoryArtifact: number | null }> {
-  const report = stored.find((s) => s.kind === 'report-lading');
-  if (report) {
-    const parsed = JSON.parse(report.bytes.toString('utf8')) as Report;
-    const inventory: Inventory = { packages: parsed.packages ?? [], warnings: [] };
-    if (parsed.os) inventory.os = parsed.os;
-    return { target: { ...parsed.target, digest }, inventory, inventoryArtifact: report.id };
-  }
-  const sbom = stored.find((s) => s.kind.startsWith('sbom-'));
-  if (sbom) {
-    const { parseSbom } = await import('@lading/engine/sbom');
-    try {
-      const read = parseSbom(sbom.bytes.toString('utf8'), `sbom ${digest}`);
-      return { target: { ...read.target, digest }, inventory: read.inventory, inventoryArtifact: sbom.id };
-    } catch (err) {
-      throw new JobFailure(
-        'unreadable_sbom',
-        err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err),
-        false,
-      );
-    }
-  }
+  const artifact = stored.find((s) => s.kind === 'report-lading') ?? stored.find((s) => s.kind.startsWith('sbom-'));
+  if (artifact)
+    return { ...(await inventoryFromArtifact(artifact.kind, artifact.bytes, digest)), inventoryArtifact: artifact.id };
   // attestations or signatures only: evidence without an inventory; the image has no packages
   return {
     target: { kind: 'image', ref: digest, digest, layers: [] },
@@ -696,39 +679,6 @@ async function reconcilePackages(trx: Trx, imageId: number, report: Report, now:
   return ids;
 }
 
-async function vulnerabilityId(trx: Trx, f: Finding, now: number): Promise<number> {
-  const values = {
-    aliases: encodeJson(f.aliases),
-    summary: f.title ?? null,
-    severity: f.severity,
-    cvss: f.cvss.length ? encodeJson(f.cvss) : null,
-    epss: f.epss ?? null,
-    kev: f.kev ? 1 : 0,
-    published_at: f.published ? Date.parse(f.published) || null : null,
-  };
-  await trx
-    .insertInto('vulnerabilities')
-    .values({ vuln_id: f.id, kev_added_at: null, modified_at: null, withdrawn_at: null, created_at: now, ...values })
-    .onConflict((oc) => oc.column('vuln_id').doUpdateSet(values))
-    .execute();
-  const row = await trx
-    .selectFrom('vulnerabilities')
-    .select('id')
-    .where('vuln_id', '=', f.id)
-    .executeTakeFirstOrThrow();
-  for (const alias of [f.id, ...f.aliases]) {
-    const known = await trx
-      .selectFrom('vuln_aliases')
-      .select('alias')
-      .where('alias', '=', alias)
-      .where('vulnerability_id', '=', row.id)
-      .executeTakeFirst();
-    if (!known)
-      await trx.insertInto('vuln_aliases').values({ alias, vulnerability_id: row.id, created_at: now }).execute();
-  }
-  return row.id;
-}
-
 /** Findings of this image recomputed: new rows first seen now, known ones updated (reopened if resolved), the rest retracted. */
 async function reconcileFindings(
   trx: Trx,
@@ -755,7 +705,7 @@ async function reconcileFindings(
   for (const f of report.findings) {
     const packageId = packageIds.get(f.packageId);
     if (packageId === undefined) continue;
-    const vulnId = await vulnerabilityId(trx, f, now);
+    const vulnId = await upsertVulnerability(trx, f, now);
     const key = `${packageId}\n${vulnId}`;
     if (present.has(key)) continue;
     present.add(key);

@@ -10,9 +10,10 @@ import type { Finding, Inventory } from '@lading/engine/model';
 import type { Transaction } from 'kysely';
 import type { BlobStore } from '../blobs/index.js';
 import type { ServerContext } from '../context.js';
-import { decodeJson, encodeJson } from '../db/dialect.js';
+import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { recordEvent, SYSTEM_ACTOR } from '../events/index.js';
+import { inventoryFromArtifact, upsertVulnerability } from '../ingest/vulnerability-row.js';
 import type { JobStep } from '../jobs/queue.js';
 import { JobFailure } from '../jobs/runner.js';
 import { recountImages } from './counters.js';
@@ -219,7 +220,7 @@ async function reconcileChanged(
   for (const f of findings) {
     const packageId = packageIds.get(f.packageId);
     if (packageId === undefined) continue;
-    const vulnId = await vulnerabilityId(trx, f, now);
+    const vulnId = await upsertVulnerability(trx, f, now);
     const key = `${packageId}\n${vulnId}`;
     if (present.has(key)) continue;
     present.add(key);
@@ -449,41 +450,7 @@ async function alertPublished(
   return alerts;
 }
 
-/** The vulnerability row of a finding, created or refreshed (severity, KEV, EPSS move with the data). */
-async function vulnerabilityId(trx: Trx, f: Finding, now: number): Promise<number> {
-  const values = {
-    aliases: encodeJson(f.aliases),
-    summary: f.title ?? null,
-    severity: f.severity,
-    cvss: f.cvss.length ? encodeJson(f.cvss) : null,
-    epss: f.epss ?? null,
-    kev: f.kev ? 1 : 0,
-    published_at: f.published ? Date.parse(f.published) || null : null,
-  };
-  await trx
-    .insertInto('vulnerabilities')
-    .values({ vuln_id: f.id, kev_added_at: null, modified_at: null, withdrawn_at: null, created_at: now, ...values })
-    .onConflict((oc) => oc.column('vuln_id').doUpdateSet(values))
-    .execute();
-  const row = await trx
-    .selectFrom('vulnerabilities')
-    .select('id')
-    .where('vuln_id', '=', f.id)
-    .executeTakeFirstOrThrow();
-  for (const alias of [f.id, ...f.aliases]) {
-    const known = await trx
-      .selectFrom('vuln_aliases')
-      .select('alias')
-      .where('alias', '=', alias)
-      .where('vulnerability_id', '=', row.id)
-      .executeTakeFirst();
-    if (!known)
-      await trx.insertInto('vuln_aliases').values({ alias, vulnerability_id: row.id, created_at: now }).execute();
-  }
-  return Number(row.id);
-}
-
-/** The image's stored inventory: its Lading report's packages and OS, else its SBOM read by the CLI's readers. */
+/** The image's stored inventory (its Lading report, else its SBOM), read back from the blob store under a cap. */
 async function storedInventory(ctx: ServerContext, blobs: BlobStore, imageId: number): Promise<Inventory> {
   const artifact = await ctx.db
     .selectFrom('images as i')
@@ -499,15 +466,7 @@ async function storedInventory(ctx: ServerContext, blobs: BlobStore, imageId: nu
       throw new JobFailure('inventory_too_large', `${artifact.digest}: inventory too large`, false);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (artifact.kind === 'report-lading') {
-    const parsed = JSON.parse(text) as { packages?: Inventory['packages']; os?: Inventory['os'] };
-    const inventory: Inventory = { packages: parsed.packages ?? [], warnings: [] };
-    if (parsed.os) inventory.os = parsed.os;
-    return inventory;
-  }
-  const { parseSbom } = await import('@lading/engine/sbom');
-  return parseSbom(text, `sbom ${artifact.digest}`).inventory;
+  return (await inventoryFromArtifact(artifact.kind, Buffer.concat(chunks), artifact.digest)).inventory;
 }
 
 /**

@@ -8,7 +8,10 @@ import { createTables } from './0001_initial.js';
 const TABLES = [
   {
     name: 'rebuild_targets',
+    // A surrogate id, with the repository unique: a lone integer primary key would be SQLite's rowid (an
+    // autoincrementing column) but a plain bigint on PostgreSQL, and the engines' schemas must match.
     columns: [
+      'id id',
       'repository_id bigint -> repositories.id cascade',
       // github-dispatch | webhook
       'kind text',
@@ -17,7 +20,7 @@ const TABLES = [
       'enabled flag =1',
       'updated_at bigint',
     ],
-    primaryKey: ['repository_id'],
+    unique: [['repository_id']],
   },
   {
     name: 'rebuild_triggers',
