@@ -179,6 +179,24 @@ describe('lading pipeline', { timeout: 600_000 }, () => {
       const checked = await runCli(['verify-attestation', `${repo}:v1`, '--key', pub, '--type', type], { env });
       assert.equal(checked.code, 0, `${type}: ${checked.stderr}`);
     }
+    // The attestations the digest carries, as the Action's attestation-digests output names them: the DSSE
+    // envelope layers of the `.att` manifest skopeo reads from the registry.
+    const att = await run('skopeo', [
+      'inspect',
+      '--tls-verify=false',
+      '--raw',
+      `docker://${repo}:sha256-${built.manifestDigest.slice(7)}.att`,
+    ]);
+    const attLayers = (JSON.parse(att.stdout) as { layers: { digest: string }[] }).layers.map((l) => l.digest);
+    assert.equal(attLayers.length, 4);
+    assert.deepEqual(
+      result.registry.attestations.map((a: { digest: string }) => a.digest),
+      attLayers,
+    );
+    assert.deepEqual(
+      result.registry.attestations.map((a: { subject: string }) => a.subject),
+      Array(4).fill(built.manifestDigest),
+    );
     const provenance = JSON.parse(await readFile(join(out, 'provenance.intoto.json'), 'utf8'));
     assert.deepEqual(provenance.subject, [{ name: repo, digest: { sha256: built.manifestDigest.slice(7) } }]);
     const deps = provenance.predicate.buildDefinition.resolvedDependencies;
@@ -253,7 +271,12 @@ describe('lading pipeline', { timeout: 600_000 }, () => {
     assert.deepEqual(await files(store), stored);
     assert.deepEqual(await Promise.all(stored.map(async (f) => (await stat(join(store, f))).mtimeMs)), storedBefore);
     const again = JSON.parse(await readFile(join(out, 'pipeline.json'), 'utf8'));
-    assert.deepEqual(again.registry, { written: [], tagsMoved: [], unchanged: [`${repo}:v1`, `${repo}:latest`] });
+    assert.deepEqual(again.registry, {
+      written: [],
+      tagsMoved: [],
+      unchanged: [`${repo}:v1`, `${repo}:latest`],
+      attestations: result.registry.attestations,
+    });
   });
 
   it('a failing gate stops before anything remote: no tag, an empty store, no POST; reports stay in --out', async () => {

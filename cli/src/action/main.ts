@@ -242,9 +242,12 @@ function readReport(inputs: ActionInputs, reportFile: string, outputs: Map<strin
           digest?: string;
           artifacts?: { type: string; path: string }[];
           store?: { location: string };
+          registry?: { attestations?: { digest: string }[] };
         };
         const out = dirname(reportFile);
         if (result.digest) outputs.set('digest', result.digest);
+        const attestations = result.registry?.attestations ?? [];
+        if (attestations.length > 0) outputs.set('attestation-digests', attestations.map((a) => a.digest).join(','));
         if (result.digest && result.store?.location) {
           // the immutable by-digest layout's index (docs/ci.md, Object storage)
           const [algorithm, hex] = result.digest.split(':');

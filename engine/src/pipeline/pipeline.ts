@@ -1,7 +1,9 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readAttachmentLayers } from '../attest/attachments.js';
 import { signBlob } from '../attest/blob.js';
+import { DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION } from '../attest/cosign-layout.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../attest/dsse.js';
 import { attestImage, verifyImageAttestations } from '../attest/image-attestations.js';
 import { signImage, verifyImageSignatures } from '../attest/image-signatures.js';
@@ -132,7 +134,7 @@ export async function runPipeline(options: PipelineOptions, ports: PipelinePorts
       tags: [...options.tags],
       platforms,
       artifacts: [],
-      registry: { written: [], tagsMoved: [], unchanged: [] },
+      registry: { written: [], tagsMoved: [], unchanged: [], attestations: [] },
       warnings,
     };
     if (transformed.patch) {
@@ -568,6 +570,12 @@ async function pushAttachments(
       const attested = await attestImage(registry, image, key, type, predicate);
       const name = `${target.name}:${attested.tag}`;
       if (!result.registry.written.includes(name)) result.registry.written.push(name);
+    }
+    // Every attestation the digest now carries (written by this run or an earlier one with the same input), by the
+    // digest of its DSSE envelope blob: what the Action's `attestation-digests` output names.
+    for (const layer of await readAttachmentLayers(registry, image.repo, digest, 'att', DSSE_MEDIA_TYPE)) {
+      const predicateType = layer.descriptor.annotations?.[PREDICATE_TYPE_ANNOTATION] ?? '';
+      result.registry.attestations.push({ subject: digest, predicateType, digest: layer.descriptor.digest });
     }
   }
 }

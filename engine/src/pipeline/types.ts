@@ -186,6 +186,8 @@ export interface PipelineResult {
     /** Tags moved; those already at the digest are in `unchanged`. */
     tagsMoved: string[];
     unchanged: string[];
+    /** The attestations each published digest carries: the DSSE envelope blobs' digests (`.att` layers). */
+    attestations: { subject: string; predicateType: string; digest: string }[];
   };
   store?: { location: string; written: string[]; kept: string[] };
   notify?: { target: string; status: 'sent' | 'spooled'; receipts: NotifyReceipt[]; spool?: string };
