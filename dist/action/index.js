@@ -53114,7 +53114,7 @@ async function runPipeline(options2, ports) {
       tags: [...options2.tags],
       platforms,
       artifacts: [],
-      registry: { written: [], tagsMoved: [], unchanged: [] },
+      registry: { written: [], tagsMoved: [], unchanged: [], attestations: [] },
       warnings
     };
     if (transformed.patch) {
@@ -53451,6 +53451,10 @@ async function pushAttachments(registry, target, staged, runs, provenance, key, 
       const name = `${target.name}:${attested.tag}`;
       if (!result.registry.written.includes(name)) result.registry.written.push(name);
     }
+    for (const layer of await readAttachmentLayers(registry, image.repo, digest, "att", DSSE_MEDIA_TYPE)) {
+      const predicateType = layer.descriptor.annotations?.[PREDICATE_TYPE_ANNOTATION] ?? "";
+      result.registry.attestations.push({ subject: digest, predicateType, digest: layer.descriptor.digest });
+    }
   }
 }
 function platformPredicates(run) {
@@ -53644,7 +53648,9 @@ var TAG3;
 var init_pipeline = __esm({
   "../engine/src/pipeline/pipeline.ts"() {
     "use strict";
+    init_attachments();
     init_blob();
+    init_cosign_layout();
     init_dsse();
     init_image_attestations();
     init_image_signatures();
@@ -58844,6 +58850,8 @@ function readReport(inputs, reportFile, outputs) {
         const result = JSON.parse(readFileSync5(resultFile, "utf8"));
         const out = dirname5(reportFile);
         if (result.digest) outputs.set("digest", result.digest);
+        const attestations = result.registry?.attestations ?? [];
+        if (attestations.length > 0) outputs.set("attestation-digests", attestations.map((a) => a.digest).join(","));
         if (result.digest && result.store?.location) {
           const [algorithm, hex] = result.digest.split(":");
           outputs.set(
