@@ -228,7 +228,10 @@ function verifies(sig: Signature, key: PublicKey, message: Buffer): boolean {
   if (key.algorithm === 'rsa' && ALGO_RSA.has(sig.algo)) {
     const value = sig.values[0];
     if (!value) return false;
-    return verify(sig.hash, Buffer.concat([message, sig.trailer]), key.key, value);
+    // An MPI drops leading zero bytes, but OpenSSL takes an RSA signature only at the modulus' full length: about
+    // one signature in 256 starts with a zero byte and would otherwise be refused.
+    const modulusBytes = Math.ceil((key.key.asymmetricKeyDetails?.modulusLength ?? value.length * 8) / 8);
+    return verify(sig.hash, Buffer.concat([message, sig.trailer]), key.key, leftPad(value, modulusBytes));
   }
   if (key.algorithm === 'ed25519' && (sig.algo === ALGO_EDDSA_LEGACY || sig.algo === ALGO_ED25519)) {
     const [r, s] = sig.values;

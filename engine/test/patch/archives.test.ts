@@ -2,13 +2,14 @@
 // bound, and the OpenPGP verifier, checked against signatures gpg made (RSA and Ed25519, binary and armored keys).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isLadingError } from '../../src/errors/index.js';
 import { readDeb } from '../../src/patch/deb.js';
-import { readKeyring, verifyClearsigned } from '../../src/patch/openpgp.js';
+import { readKeyring, verifyClearsigned, verifyDetached } from '../../src/patch/openpgp.js';
 import { END_OF_ARCHIVE, readTar, type TarItem, tarEntry } from '../../src/patch/tar.js';
 import { run, testGpgKey } from '../helpers/apt-repo.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -194,5 +195,67 @@ describe('the OpenPGP verifier against gpg', () => {
         /not a clearsigned/,
       );
     }
+  });
+});
+
+/** An OpenPGP packet in the new format (tag, length in one or two octets as needed here). */
+function pgpPacket(tag: number, body: Buffer): Buffer {
+  const length =
+    body.length < 192
+      ? Buffer.from([body.length])
+      : Buffer.from([((body.length - 192) >> 8) + 192, (body.length - 192) & 0xff]);
+  return Buffer.concat([Buffer.from([0xc0 | tag]), length, body]);
+}
+
+/** An MPI: bit count, then the value without leading zero bytes (as RFC 4880 writes numbers). */
+function pgpMpi(value: Buffer): Buffer {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start++;
+  const bytes = value.subarray(start);
+  const bits = (bytes.length - 1) * 8 + (32 - Math.clz32(bytes[0] as number));
+  return Buffer.concat([Buffer.from([bits >> 8, bits & 0xff]), bytes]);
+}
+
+describe('the OpenPGP verifier and short RSA signatures', () => {
+  it('verifies an RSA signature whose value starts with a zero byte (its MPI is shorter than the modulus)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+    const created = Buffer.alloc(4);
+    created.writeUInt32BE(1_700_000_000);
+    const keyBody = Buffer.concat([
+      Buffer.from([4]),
+      created,
+      Buffer.from([1]),
+      pgpMpi(Buffer.from(jwk.n, 'base64url')),
+      pgpMpi(Buffer.from(jwk.e, 'base64url')),
+    ]);
+    const fingerprint = createHash('sha1')
+      .update(Buffer.from([0x99, keyBody.length >> 8, keyBody.length & 0xff]))
+      .update(keyBody)
+      .digest();
+    const hashed = Buffer.concat([Buffer.from([5, 2]), created, Buffer.from([22, 33, 4]), fingerprint]);
+    const head = Buffer.concat([Buffer.from([4, 0x00, 1, 8, hashed.length >> 8, hashed.length & 0xff]), hashed]);
+    const trailer = Buffer.concat([head, Buffer.from([4, 0xff]), Buffer.alloc(4)]);
+    trailer.writeUInt32BE(head.length, trailer.length - 4);
+    // Sign documents until a signature starts with a zero byte (1 in 256 does): gpg's would too, at random.
+    let data = Buffer.alloc(0);
+    let signature = Buffer.alloc(0);
+    for (let i = 0; i < 20_000; i++) {
+      data = Buffer.from(`repomd ${i}\n`);
+      signature = sign('sha256', Buffer.concat([data, trailer]), privateKey);
+      if (signature[0] === 0) break;
+    }
+    assert.equal(signature[0], 0, 'a signature with a leading zero byte was made');
+    const digest = createHash('sha256').update(data).update(trailer).digest();
+    const sigBody = Buffer.concat([head, Buffer.from([0, 0]), digest.subarray(0, 2), pgpMpi(signature)]);
+    const keys = readKeyring(pgpPacket(6, keyBody), 'test key');
+    assert.equal(
+      verifyDetached(data, pgpPacket(2, sigBody), keys, 'repomd.xml.asc'),
+      fingerprint.toString('hex').toUpperCase(),
+    );
+    assert.throws(
+      () => verifyDetached(Buffer.from('other'), pgpPacket(2, sigBody), keys, 'repomd.xml.asc'),
+      /does not verify/,
+    );
   });
 });
