@@ -51316,7 +51316,8 @@ function verifies(sig, key, message2) {
   if (key.algorithm === "rsa" && ALGO_RSA.has(sig.algo)) {
     const value = sig.values[0];
     if (!value) return false;
-    return verify3(sig.hash, Buffer.concat([message2, sig.trailer]), key.key, value);
+    const modulusBytes = Math.ceil((key.key.asymmetricKeyDetails?.modulusLength ?? value.length * 8) / 8);
+    return verify3(sig.hash, Buffer.concat([message2, sig.trailer]), key.key, leftPad(value, modulusBytes));
   }
   if (key.algorithm === "ed25519" && (sig.algo === ALGO_EDDSA_LEGACY || sig.algo === ALGO_ED25519)) {
     const [r, s] = sig.values;
