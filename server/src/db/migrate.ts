@@ -8,6 +8,7 @@ import { metricsMigration } from './migrations/0003_metrics.js';
 import { notifyMigration } from './migrations/0005_notify.js';
 import { githubMigration } from './migrations/0006_github.js';
 import { rebuildMigration } from './migrations/0007_rebuild.js';
+import { watchMigration } from './migrations/0009_watch.js';
 import type { Database } from './schema.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
@@ -18,6 +19,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0005_notify': notifyMigration(dialect),
     '0006_github': githubMigration(dialect),
     '0007_rebuild': rebuildMigration(dialect),
+    '0009_watch': watchMigration(dialect),
   };
 }
 

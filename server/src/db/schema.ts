@@ -496,6 +496,35 @@ export interface RebuildTargetsTable {
   updated_at: Millis;
   created_at: Millis;
 }
+export interface RepositoryWatchesTable {
+  id: Generated<number>;
+  repository_id: number;
+  interval_seconds: number;
+  next_poll_at: Millis;
+  last_polled_at: Millis | null;
+  last_error: string | null;
+  updated_at: Millis;
+  created_at: Millis;
+}
+export interface RegistryTagsTable {
+  id: Generated<number>;
+  repository_id: number;
+  tag: string;
+  digest: string;
+  observed_at: Millis;
+  created_at: Millis;
+}
+export interface RegistryPullsTable {
+  id: Generated<number>;
+  repository_id: number;
+  digest: string;
+  state: 'queued' | 'refused';
+  job_id: number | null;
+  attempts: Defaulted<number>;
+  last_error: string | null;
+  updated_at: Millis;
+  created_at: Millis;
+}
 export interface RebuildTriggersTable {
   id: Generated<number>;
   repository_id: number;
@@ -550,4 +579,7 @@ export interface Database {
   github_posts: GithubPostsTable;
   rebuild_targets: RebuildTargetsTable;
   rebuild_triggers: RebuildTriggersTable;
+  repository_watches: RepositoryWatchesTable;
+  registry_tags: RegistryTagsTable;
+  registry_pulls: RegistryPullsTable;
 }
