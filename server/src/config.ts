@@ -1,6 +1,7 @@
 // The server's configuration: command-line flags over environment variables over defaults, resolved once into a
 // plain ServerConfig. This is the ONLY file of the server that reads process.env (configFromEnvironment); every
 // other module receives the values it needs.
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { S3Options } from '@lading/engine/objects';
 import { type DatabaseTarget, databaseTarget } from './db/connection.js';
@@ -34,6 +35,12 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** Job runner: concurrent jobs per node and how long a claimed job's lease lasts before another node may take it. */
   readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number };
+  /**
+   * Outbound targets (webhooks, Slack/Teams, rebuild webhooks, SMTP relays): the private, loopback or link-local
+   * hosts, addresses or CIDR ranges they may reach (LADING_OUTBOUND_ALLOW_PRIVATE, comma-separated; none by
+   * default), and the CA certificates (PEM file) SMTP over TLS trusts instead of the system's (LADING_SMTP_CA_FILE).
+   */
+  readonly outbound: { readonly allowPrivate: readonly string[]; readonly smtpCaFile: string | undefined };
 }
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -138,7 +145,43 @@ export function resolveConfig(
       leaseMs: positiveInteger('LADING_JOB_LEASE_MS', env.LADING_JOB_LEASE_MS, 60_000),
       pollMs: 2_000,
     },
+    outbound: {
+      allowPrivate: allowPrivateList(env.LADING_OUTBOUND_ALLOW_PRIVATE),
+      smtpCaFile: env.LADING_SMTP_CA_FILE ? resolve(cwd, env.LADING_SMTP_CA_FILE) : undefined,
+    },
   };
+}
+
+/** Reads one outbound allowlist entry: a host name, an IPv4/IPv6 address, or a CIDR range; undefined if neither. */
+export function parseAllowEntry(entry: string): { kind: 'host' | 'address' | 'subnet'; value: string } | undefined {
+  const text = entry
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  const cidr = /^([0-9a-f:.]+)\/(\d{1,3})$/.exec(text);
+  if (cidr) {
+    const family = isIP(cidr[1] ?? '');
+    if (family === 0 || Number(cidr[2]) > (family === 4 ? 32 : 128)) return undefined;
+    return { kind: 'subnet', value: text };
+  }
+  if (isIP(text)) return { kind: 'address', value: text };
+  if (text.length <= 253 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/.test(text)) {
+    return { kind: 'host', value: text };
+  }
+  return undefined;
+}
+
+function allowPrivateList(value: string | undefined): string[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+  for (const entry of entries) {
+    if (!parseAllowEntry(entry)) {
+      throw new ConfigError(`LADING_OUTBOUND_ALLOW_PRIVATE entry "${entry}" is not a host name, address or CIDR range`);
+    }
+  }
+  return entries;
 }
 
 /** The configuration of this process: its flags, its environment, its working directory. */
