@@ -14,6 +14,7 @@ import {
   insertSession,
   insertTeam,
   insertUser,
+  listUsers,
   type UserRow,
   upsertMember,
 } from '../auth/store.js';
@@ -21,6 +22,8 @@ import { ProblemError } from '../http/problem.js';
 
 const LOGIN_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 const TEAM_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** Users and teams are listed whole up to this many (an organisation's people, not its images). */
+const LIST_LIMIT = 1000;
 /**
  * A stored hash verified when the login is unknown, so that an unknown name costs the same scrypt time as a wrong
  * password and response times do not tell which names exist. (Its password is unguessable and irrelevant.)
@@ -158,6 +161,50 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
       if (isUniqueViolation(error)) throw new ProblemError(409, 'Conflict', `a user named ${b.login} already exists`);
       throw error;
     }
+  });
+
+  // The lists behind the dashboard's "Users and teams" settings (admin; small tables, so one page each).
+  app.get('/api/v1/users', async (request) => {
+    requireAdmin(request);
+    const items = (await listUsers(host.db, LIST_LIMIT)).map(userView);
+    return { items, next_page_token: null, total: { count: items.length, type: 'EXACT' } };
+  });
+
+  app.get('/api/v1/teams', async (request) => {
+    requireAdmin(request);
+    const teams = await host.db
+      .selectFrom('teams')
+      .select(['id', 'name', 'created_at'])
+      .orderBy('name')
+      .limit(LIST_LIMIT)
+      .execute();
+    const ids = teams.map((t) => t.id);
+    const members =
+      ids.length === 0
+        ? []
+        : await host.db
+            .selectFrom('team_members')
+            .innerJoin('users', 'users.id', 'team_members.user_id')
+            .select(['team_members.team_id', 'users.login', 'team_members.role'])
+            .where('team_members.team_id', 'in', ids)
+            .orderBy('users.login')
+            .execute();
+    const grants =
+      ids.length === 0
+        ? []
+        : await host.db
+            .selectFrom('team_grants')
+            .select(['team_id', 'repository_pattern'])
+            .where('team_id', 'in', ids)
+            .orderBy('repository_pattern')
+            .execute();
+    const items = teams.map((t) => ({
+      name: t.name,
+      createdAt: iso(t.created_at),
+      members: members.filter((m) => m.team_id === t.id).map((m) => ({ login: m.login, role: m.role })),
+      repositoryPatterns: grants.filter((g) => g.team_id === t.id).map((g) => g.repository_pattern),
+    }));
+    return { items, next_page_token: null, total: { count: items.length, type: 'EXACT' } };
   });
 
   app.post('/api/v1/teams', async (request, reply) => {

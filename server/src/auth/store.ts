@@ -93,6 +93,12 @@ export async function findUserByLogin(
   return row ? { ...userOf(row), passwordHash: row.password_hash } : undefined;
 }
 
+/** Users by login, at most `limit` of them. */
+export async function listUsers(db: Db, limit: number): Promise<UserRow[]> {
+  const rows = await db.selectFrom('users').select(USER_COLUMNS).orderBy('login').limit(limit).execute();
+  return rows.map(userOf);
+}
+
 export async function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
   const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
   return row ? userOf(row) : undefined;
