@@ -1,12 +1,14 @@
-// GET /api/v1/diff?from=sha256:…|previous&to=sha256:… (scope read): exactly `lading diff FROM TO -o json` of the two
-// images' stored Lading reports, byte for byte (the engine's own diff and renderer on the uploaded bytes).
+// GET /api/v1/diff?from=sha256:…|previous&to=sha256:… (scope read): the engine's own diff and renderer (`lading diff
+// FROM TO -o json`) over the server's findings of the two images (queries/diff-input.ts: as matched by the server,
+// after re-analysis and exceptions), not the reports CI pushed; byte-identical to the CLI's when the findings agree.
 
 import type { Report } from '@lading/engine/model';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { ProblemError } from '../http/problem.js';
-import { diffJson, parseStoredReport, UnusableReportError } from '../queries/compare.js';
-import { previousImageOf, reportOf, visibleImageId } from '../queries/reports.js';
+import { diffJson } from '../queries/compare.js';
+import { NoServerReportError, serverReport } from '../queries/diff-input.js';
+import { previousImageOf, visibleImageId } from '../queries/reports.js';
 import type { ReadScope } from '../queries/scope.js';
 import { blobStoreOf, digestValue, notFound, queryOf, readBlob, readScope, stringParam } from './read-common.js';
 
@@ -56,20 +58,13 @@ export async function previousOrProblem(
   return previous;
 }
 
-/** The image's stored Lading report, parsed; 422 when it has none or the stored one cannot be read as a report. */
+/** The report the server judges for the image (its inventory with the server's findings); 422 when it has none. */
 export async function storedReport(ctx: ServerContext, image: { id: number; digest: string }): Promise<Report> {
-  const artifact = await reportOf(ctx.db, image.id);
-  if (!artifact) {
-    throw new ProblemError(422, 'Unprocessable Content', `image ${image.digest} has no Lading report stored`, {
-      code: 'no_report',
-    });
-  }
-  const bytes = await readBlob(blobStoreOf(ctx), artifact.sha256, MAX_STORED_REPORT_BYTES);
   try {
-    return parseStoredReport(bytes, `report sha256:${artifact.sha256}`);
+    return await serverReport(ctx.db, (sha256) => readBlob(blobStoreOf(ctx), sha256, MAX_STORED_REPORT_BYTES), image);
   } catch (err) {
-    if (err instanceof UnusableReportError) {
-      throw new ProblemError(422, 'Unprocessable Content', err.message, { code: 'unusable_report' });
+    if (err instanceof NoServerReportError) {
+      throw new ProblemError(422, 'Unprocessable Content', err.message, { code: err.code });
     }
     throw err;
   }

@@ -1,6 +1,7 @@
-// The two answers the server gives by comparing stored reports: `GET /diff` (exactly `lading diff -o json`) and
+// The two answers the server gives by comparing two images' reports: `GET /diff` (exactly `lading diff -o json`) and
 // `POST /gates/evaluate` (exactly the verdict of `lading scan --baseline`). Both run the engine's own code on the
-// reports kept byte-for-byte as artifacts, so the server can never disagree with the CLI on the same two documents.
+// reports queries/diff-input.ts builds from the server's findings, so the server can never disagree with the CLI on
+// the same two documents.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,8 @@ export interface GateAnswer {
   newCritical: string[];
   deltaBySeverity: SeverityCounts;
   direction: 'better' | 'worse' | 'stable';
+  /** The image's unsuppressed findings per severity as judged (what its counters, and so `/trends`, hold). */
+  counts: SeverityCounts;
 }
 
 /**
@@ -82,7 +85,14 @@ export function evaluateGate(report: Report, baseline: Report, options: { policy
       .map((f) => `${f.id} ${f.package.name} ${f.package.version}`),
     deltaBySeverity: diff.severityDelta,
     direction: severityDirection(diff.severityDelta),
+    counts: unsuppressedCounts(assessed.findings),
   };
+}
+
+function unsuppressedCounts(findings: Report['findings']): SeverityCounts {
+  const counts: SeverityCounts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+  for (const f of findings) if (!f.suppressed) counts[f.severity.toLowerCase() as keyof SeverityCounts]++;
+  return counts;
 }
 
 /** The largest policy document a gate request may carry (the JSON body limit is 1 MiB anyway). */

@@ -1,0 +1,230 @@
+// The report `/diff` and `/gates/evaluate` judge: the server's own findings of an image, not the report CI pushed.
+// Which findings an image has, their severity, fixed version, KEV mark and suppression come from the `findings`
+// rows (the server's match with the engine's matcher at ingest, re-analysis after each data update, exceptions);
+// the inventory they were matched on (packages, OS, target, when it was made, what was left unchecked) is the stored
+// inventory artifact (the image's Lading report, else its SBOM through the engine's readers). Each finding carries
+// the matcher's full detail (advisory, description, references) when the stored report holds the same finding;
+// one the report lacks (re-analysis found it later) is written from its rows. When the server's findings equal the
+// CLI's, the document equals the CLI's report, so `/diff` stays byte-identical to `lading diff -o json`.
+import type { Finding, FindingStatus, Package, Report, Severity, Suppression } from '@lading/engine/model';
+import { buildReport, summarize } from '@lading/engine/report';
+import type { Kysely } from 'kysely';
+import { decodeJson } from '../db/dialect.js';
+import type { Database } from '../db/schema.js';
+import { inventoryFromArtifact } from '../ingest/vulnerability-row.js';
+import { parseStoredReport, UnusableReportError } from './compare.js';
+import { reportOf } from './reports.js';
+
+type Db = Kysely<Database>;
+
+/** Reads a stored blob whole under a cap (the route supplies its reader, which answers 422 past the cap). */
+export type BlobReader = (sha256: string) => Promise<Buffer>;
+
+/** Why an image cannot be judged: no inventory stored (no report, no SBOM), or one that cannot be read (the route answers 422). */
+export class NoServerReportError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'no_report' | 'unusable_report',
+  ) {
+    super(message);
+  }
+}
+
+/** One non-resolved finding row of an image with what the document needs of its vulnerability and package. */
+export interface FindingRow {
+  vulnId: string;
+  aliases: string[];
+  summary: string | null;
+  severity: string;
+  cvss: Finding['cvss'];
+  epss: number | null;
+  kev: boolean;
+  publishedAt: number | null;
+  fixedVersion: string | null;
+  status: 'open' | 'suppressed';
+  purl: string;
+  name: string;
+  version: string;
+  type: string;
+  exception: { status: string; reason: string; expiresAt: number } | null;
+}
+
+const SEVERITY_WORDS: ReadonlySet<string> = new Set(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN']);
+
+/** The image's open and suppressed findings as the server holds them (resolved ones are gone from the image). */
+export async function findingRowsOf(db: Db, imageId: number): Promise<FindingRow[]> {
+  const rows = await db
+    .selectFrom('findings as f')
+    .innerJoin('vulnerabilities as v', 'v.id', 'f.vulnerability_id')
+    .innerJoin('packages as p', 'p.id', 'f.package_id')
+    .leftJoin('exceptions as x', 'x.id', 'f.exception_id')
+    .select([
+      'v.vuln_id',
+      'v.aliases',
+      'v.summary',
+      'v.cvss',
+      'v.epss',
+      'v.kev',
+      'v.published_at',
+      'f.severity',
+      'f.fixed_version',
+      'f.status',
+      'p.purl',
+      'p.name',
+      'p.version',
+      'p.type',
+      'x.status as exception_status',
+      'x.reason as exception_reason',
+      'x.expires_at as exception_expires_at',
+    ])
+    .where('f.image_id', '=', imageId)
+    .where('f.status', '!=', 'resolved')
+    .orderBy('f.id')
+    .execute();
+  return rows.map((r) => ({
+    vulnId: r.vuln_id,
+    aliases: (decodeJson<unknown[]>(r.aliases) ?? []).filter((a): a is string => typeof a === 'string'),
+    summary: r.summary,
+    severity: r.severity,
+    cvss: r.cvss === null ? [] : (decodeJson<Finding['cvss']>(r.cvss) ?? []),
+    epss: r.epss === null ? null : Number(r.epss),
+    kev: Number(r.kev) === 1,
+    publishedAt: r.published_at === null ? null : Number(r.published_at),
+    fixedVersion: r.fixed_version,
+    status: r.status === 'suppressed' ? 'suppressed' : 'open',
+    purl: r.purl,
+    name: r.name,
+    version: r.version,
+    type: r.type,
+    exception:
+      r.exception_status !== null && r.exception_reason !== null && r.exception_expires_at !== null
+        ? { status: r.exception_status, reason: r.exception_reason, expiresAt: Number(r.exception_expires_at) }
+        : null,
+  }));
+}
+
+/**
+ * The inventory document the server matched for the image: its newest stored Lading report, else its inventory
+ * artifact (an SBOM) made into a report by the engine's builder, dated when the server last ingested the image.
+ */
+async function inventoryDocument(db: Db, read: BlobReader, image: { id: number; digest: string }): Promise<Report> {
+  const report = await reportOf(db, image.id);
+  if (report) {
+    try {
+      return parseStoredReport(await read(report.sha256), `report sha256:${report.sha256}`);
+    } catch (err) {
+      if (err instanceof UnusableReportError) throw new NoServerReportError(err.message, 'unusable_report');
+      throw err;
+    }
+  }
+  const row = await db
+    .selectFrom('images as i')
+    .innerJoin('artifacts as a', 'a.id', 'i.inventory_artifact_id')
+    .select(['a.sha256', 'a.kind', 'i.last_ingested_at'])
+    .where('i.id', '=', image.id)
+    .executeTakeFirst();
+  if (!row) {
+    throw new NoServerReportError(`image ${image.digest} has no Lading report stored, nor an SBOM`, 'no_report');
+  }
+  let read_: Awaited<ReturnType<typeof inventoryFromArtifact>>;
+  try {
+    read_ = await inventoryFromArtifact(row.kind, await read(row.sha256), image.digest);
+  } catch (err) {
+    throw new NoServerReportError(
+      `sbom sha256:${row.sha256}: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`,
+      'unusable_report',
+    );
+  }
+  return buildReport({
+    target: read_.target,
+    inventory: read_.inventory,
+    findings: [],
+    warnings: [],
+    createdAt: new Date(Number(row.last_ingested_at)),
+  });
+}
+
+/** The matcher's order of findings in a report: by package id, then vulnerability id (code-unit order). */
+const byPackageThenId = (a: Finding, b: Finding): number =>
+  a.packageId < b.packageId ? -1 : a.packageId > b.packageId ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+const findingKey = (id: string, purl: string) => `${id}\n${purl}`;
+
+/** How the server suppresses a finding it holds as suppressed, when the stored report does not say why. */
+function serverSuppression(row: FindingRow): Suppression {
+  if (row.exception) {
+    return {
+      kind: 'policy-exception',
+      reason: `${row.exception.status}: ${row.exception.reason}`,
+      source: 'lading-server exception',
+      expires: new Date(row.exception.expiresAt).toISOString(),
+    };
+  }
+  return { kind: 'vex', reason: 'suppressed when the server matched the image' };
+}
+
+/** A finding written from its rows alone (the stored report does not hold it: re-analysis found it later). */
+function findingFromRow(row: FindingRow, packageId: string): Finding {
+  const finding: Finding = {
+    id: row.vulnId,
+    aliases: [...row.aliases].sort(),
+    packageId,
+    package: { name: row.name, version: row.version, type: row.type as Package['type'], purl: row.purl },
+    severity: (SEVERITY_WORDS.has(row.severity) ? row.severity : 'UNKNOWN') as Severity,
+    cvss: row.cvss,
+    status: (row.fixedVersion ? 'fixed' : 'affected') satisfies FindingStatus,
+    fixedVersions: row.fixedVersion ? [row.fixedVersion] : [],
+    kev: row.kev,
+    advisory: { id: row.vulnId, source: 'osv' },
+  };
+  if (row.summary !== null) finding.title = row.summary;
+  if (row.epss !== null) finding.epss = row.epss;
+  if (row.publishedAt !== null) finding.published = new Date(row.publishedAt).toISOString();
+  return finding;
+}
+
+/**
+ * The server's findings over the inventory document: the document's own findings are replaced by the rows', each
+ * keeping the document's detail for the same (vulnerability, package) and taking severity, fixed version, KEV and
+ * suppression from the row.
+ */
+export function withServerFindings(document: Report, rows: readonly FindingRow[]): Report {
+  // a report may hold one finding several times for one purl (the same package found at two paths): each stays
+  const detail = new Map<string, Finding[]>();
+  for (const f of document.findings) {
+    const key = findingKey(f.id, f.package.purl);
+    detail.set(key, [...(detail.get(key) ?? []), f]);
+  }
+  const packageIdByPurl = new Map<string, string>();
+  for (const p of document.packages) if (!packageIdByPurl.has(p.purl)) packageIdByPurl.set(p.purl, p.id);
+  const seen = new Set<string>();
+  const findings: Finding[] = [];
+  for (const row of rows) {
+    const key = findingKey(row.vulnId, row.purl);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const known = detail.get(key) ?? [];
+    const copies = known.length
+      ? known.map((f) => ({ ...f }))
+      : [findingFromRow(row, packageIdByPurl.get(row.purl) ?? `purl:${row.purl}`)];
+    for (const [i, finding] of copies.entries()) {
+      if (SEVERITY_WORDS.has(row.severity)) finding.severity = row.severity as Severity;
+      if ((finding.fixedVersions[0] ?? null) !== row.fixedVersion) {
+        finding.fixedVersions = row.fixedVersion ? [row.fixedVersion] : [];
+      }
+      finding.kev = row.kev;
+      if (row.status === 'open') delete finding.suppressed;
+      else finding.suppressed = known[i]?.suppressed ?? serverSuppression(row);
+      findings.push(finding);
+    }
+  }
+  findings.sort(byPackageThenId);
+  const { gate: _gate, policy: _policy, ...rest } = document;
+  return { ...rest, findings, summary: summarize(document.packages.length, findings) };
+}
+
+/** The report the server judges for an image: its inventory document with the server's findings. */
+export async function serverReport(db: Db, read: BlobReader, image: { id: number; digest: string }): Promise<Report> {
+  const [document, rows] = await Promise.all([inventoryDocument(db, read, image), findingRowsOf(db, image.id)]);
+  return withServerFindings(document, rows);
+}
