@@ -11,6 +11,7 @@ import { registerMetricsRoutes } from './api/metrics.js';
 import { READ_ROUTE_MODULES } from './api/read.js';
 import { registerSystemRoutes } from './api/system.js';
 import { registerTokenRoutes } from './api/tokens.js';
+import { registerTrustedKeyRoutes } from './api/trusted-keys.js';
 import { registerAuth } from './auth/index.js';
 import type { ServerContext } from './context.js';
 import { registerEventRoutes } from './events/index.js';
@@ -38,6 +39,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerGithubRoutes,
   registerRebuildRoutes,
   registerExceptionRoutes,
+  registerTrustedKeyRoutes,
   // last: the dashboard's page paths never shadow an API route
   registerDashboardRoutes,
 ];
