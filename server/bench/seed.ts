@@ -12,11 +12,18 @@
 // reports (made by the CLI from the e2e fixtures, `--reports A.json,B.json`) are stored as every image's report so
 // that /diff reads real documents.
 //
+// With `--study DIR` (the re-analysis benchmark, server/bench/reanalysis.ts) the base pool is instead the real
+// Debian 8 (jessie) binary packages of the official images recorded in examples/study (634 names, each in the
+// version most of those images hold, with its source name and version; 2016-2018), matched by source name as ingest does, so that real jessie DSA/DLA advisories name them;
+// with `--inventories` every image also gets its inventory (a Lading report holding its 400 packages) in the blob
+// store, which re-analysis reads.
+//
 // Usage: node --conditions=source --import tsx server/bench/seed.ts --database URL|FILE --data-dir DIR
-//        [--images 10000] [--repositories 500] [--reports a.json,b.json]
+//        [--images 10000] [--repositories 500] [--reports a.json,b.json] [--study examples/study] [--inventories]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { type Insertable, type Kysely, sql } from 'kysely';
 import { openBlobStore } from '../src/blobs/index.js';
 import { databaseTarget, openDatabase } from '../src/db/connection.js';
@@ -42,7 +49,51 @@ function mix(...values: number[]): number {
   return h >>> 0;
 }
 
-function dpkgPackages(file: string): { name: string; version: string }[] {
+interface BasePackage {
+  name: string;
+  version: string;
+  source?: { name: string; version: string };
+}
+
+/**
+ * The Debian 8 binary packages of the study's official images (examples/study/README.md): one per name (634), in the
+ * version most of those images hold, so that an image never holds two versions of one package.
+ */
+export function studyPackages(dir: string): BasePackage[] {
+  const text = gunzipSync(readFileSync(join(dir, 'images.jsonl.gz'))).toString('utf8');
+  const seen = new Map<string, { pkg: BasePackage; images: number }>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const image = JSON.parse(line) as {
+      os?: { family?: string; version?: string };
+      packages?: { name: string; version: string; sourceName?: string; sourceVersion?: string }[];
+    };
+    if (image.os?.family !== 'debian' || image.os.version !== '8') continue;
+    for (const p of image.packages ?? []) {
+      const key = `${p.name}\u0000${p.version}`;
+      const entry = seen.get(key);
+      if (entry) entry.images++;
+      else
+        seen.set(key, {
+          pkg: {
+            name: p.name,
+            version: p.version,
+            source: { name: p.sourceName || p.name, version: p.sourceVersion || p.version },
+          },
+          images: 1,
+        });
+    }
+  }
+  const byName = new Map<string, { pkg: BasePackage; images: number }>();
+  for (const entry of seen.values()) {
+    const best = byName.get(entry.pkg.name);
+    if (!best || entry.images > best.images || (entry.images === best.images && entry.pkg.version < best.pkg.version))
+      byName.set(entry.pkg.name, entry);
+  }
+  return [...byName.values()].map((e) => e.pkg).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function dpkgPackages(file: string): BasePackage[] {
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -126,6 +177,10 @@ export interface SeedOptions {
   repositories: number;
   reports: string[];
   dpkgStatus: string;
+  /** examples/study: a Debian 8 base pool from its real images instead of the dpkg status file. */
+  study?: string;
+  /** Store every image's inventory (a Lading report of its packages) and point images.inventory_artifact_id at it. */
+  inventories?: boolean;
   log?: (line: string) => void;
 }
 
@@ -204,7 +259,8 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
     `seed: ${repositoryIds.length} repositories, ${vulnRows.length} vulnerabilities (${real.length} real records, hot ${hot})`,
   );
 
-  let base = dpkgPackages(options.dpkgStatus);
+  let base: BasePackage[] = options.study ? studyPackages(options.study) : dpkgPackages(options.dpkgStatus);
+  const release = options.study ? { distro: 'debian-8', ecosystem: 'Debian:8', version: '8' } : null;
   // two base slots never share a package: slot j takes base (2j + c) mod the pool size, so the pool needs 2×280
   if (base.length < 2 * BASE_PER_IMAGE) {
     base = [
@@ -216,11 +272,13 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
     ];
   }
   const basePurl = (b: number, variant: number) => {
-    const p = base[b] as { name: string; version: string };
+    const p = base[b] as BasePackage;
+    const suffix = variant ? `+bench${variant}` : '';
     return {
-      purl: `pkg:deb/debian/${p.name}@${p.version}${variant ? `+bench${variant}` : ''}?arch=amd64&distro=debian-12`,
+      purl: `pkg:deb/debian/${p.name}@${p.version}${suffix}?arch=amd64&distro=${release?.distro ?? 'debian-12'}`,
       name: p.name,
-      version: `${p.version}${variant ? `+bench${variant}` : ''}`,
+      version: `${p.version}${suffix}`,
+      ...(p.source ? { source: { name: p.source.name, version: `${p.source.version}${suffix}` } } : {}),
     };
   };
   const appVersions = Math.ceil(builds / 5);
@@ -234,9 +292,10 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
         name: p.name,
         name_lc: p.name.toLowerCase(),
         version: p.version,
-        ecosystem: 'Debian:12',
-        match_name: p.name,
-        match_version: p.version,
+        // --study: as ingest stores them (process.ts): the type, the source name and version advisories use
+        ecosystem: release ? 'deb' : 'Debian:12',
+        match_name: p.source?.name ?? p.name,
+        match_version: p.source?.version ?? p.version,
         created_at: T0,
       });
     }
@@ -289,6 +348,60 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
     reportArtifacts.push(row.id);
   }
 
+  // ---- inventories (--inventories): a Lading report of the image's packages, as ingest stores one ----
+  const inventories: Buffer[] = [];
+  const inventoryOf = (indexes: number[]): Buffer => {
+    const packages = indexes.map((index, n) => {
+      const row = packageRows[index] as Insertable<Database['packages']>;
+      const source = index < baseCount ? basePurl(Math.floor(index / 3), index % 3).source : undefined;
+      return {
+        id: `pkg-${n}`,
+        name: row.name,
+        version: row.version,
+        type: row.type,
+        purl: row.purl,
+        ...(source ? { source } : {}),
+        licenses: [],
+        locations: [
+          { path: row.type === 'deb' ? '/var/lib/dpkg/status' : `/app/node_modules/${row.name}/package.json` },
+        ],
+        foundBy: row.type === 'deb' ? 'dpkg' : 'npm',
+      };
+    });
+    const os = release
+      ? { family: 'debian', version: release.version, ecosystem: release.ecosystem }
+      : { family: 'debian', version: '12', ecosystem: 'Debian:12' };
+    return Buffer.from(JSON.stringify({ os, packages }));
+  };
+  const inventoryIds = new Map<string, number>();
+  const storeInventories = async (documents: Buffer[]): Promise<number[]> => {
+    const out: number[] = [];
+    for (const bytes of documents) {
+      const stored = await blobs.put(bytes, { maxBytes: 1 << 26 });
+      let id = inventoryIds.get(stored.sha256);
+      if (id === undefined) {
+        id = (
+          await db
+            .insertInto('artifacts')
+            .values({
+              sha256: stored.sha256,
+              kind: 'report-lading',
+              media_type: 'application/vnd.lading.report+json',
+              size: stored.size,
+              storage_key: `cas/sha256/${stored.sha256.slice(0, 2)}/${stored.sha256.slice(2, 4)}/${stored.sha256}`,
+              first_job_id: null,
+              created_at: T0,
+            })
+            .returning('id')
+            .executeTakeFirstOrThrow()
+        ).id;
+        inventoryIds.set(stored.sha256, id);
+      }
+      out.push(id);
+    }
+    return out;
+  };
+
   // ---- images, in chunks of 200 ----
   const digests: string[] = [];
   const layerIds = new Map<string, number>();
@@ -340,12 +453,13 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
         findings.push([slot.id, vulnIds[vIndex] as number, status, vIndex]);
       }
       perImage.push({ occurrences, findings });
+      if (options.inventories) inventories.push(inventoryOf(slots.map((s) => s.index)));
       const at = T0 + i * 60_000;
       imageRows.push({
         digest,
         index_digest: null,
         platform: 'linux/amd64',
-        os_ecosystem: 'Debian:12',
+        os_ecosystem: release?.ecosystem ?? 'Debian:12',
         config_digest: null,
         image_created_at: at,
         first_ingested_at: at,
@@ -364,6 +478,12 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
         evidence_score: mix(i, 4) % 10,
         evidence_max: 9,
         created_at: at,
+      });
+    }
+    if (options.inventories) {
+      const ids = await storeInventories(inventories.splice(0));
+      imageRows.forEach((row, n) => {
+        row.inventory_artifact_id = ids[n] as number;
       });
     }
     const inserted = await db.insertInto('images').values(imageRows).returning(['id', 'digest']).execute();
@@ -579,11 +699,13 @@ async function main(): Promise<void> {
       repositories: { type: 'string', default: '500' },
       reports: { type: 'string', default: '' },
       'dpkg-status': { type: 'string', default: '/var/lib/dpkg/status' },
+      study: { type: 'string' },
+      inventories: { type: 'boolean', default: false },
     },
   });
   if (!values.database || !values['data-dir']) {
     process.stderr.write(
-      'usage: seed.ts --database URL|FILE --data-dir DIR [--images N] [--repositories N] [--reports A,B]\n',
+      'usage: seed.ts --database URL|FILE --data-dir DIR [--images N] [--repositories N] [--reports A,B] [--study DIR] [--inventories]\n',
     );
     process.exit(2);
   }
@@ -594,6 +716,8 @@ async function main(): Promise<void> {
     repositories: Number(values.repositories),
     reports: values.reports ? values.reports.split(',') : [],
     dpkgStatus: values['dpkg-status'] ?? '/var/lib/dpkg/status',
+    ...(values.study ? { study: values.study } : {}),
+    inventories: values.inventories === true,
   });
 }
 

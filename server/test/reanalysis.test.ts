@@ -85,6 +85,7 @@ forEachDatabase((database) => {
         retracted: number;
         reopened: number;
         alerts: number;
+        packagesMatched: number;
       };
     };
 
@@ -180,6 +181,15 @@ forEachDatabase((database) => {
       const criticalA = await criticalOf(bundles.a.digest);
       const result = await importRecord(false);
       assert.equal(result.images, 2);
+      // each distinct package is matched once per job, however many images hold it (both are Alpine:v3.16)
+      const held = await server.ctx.db
+        .selectFrom('package_occurrences as o')
+        .innerJoin('packages as p', 'p.id', 'o.package_id')
+        .select('p.purl')
+        .distinct()
+        .where('p.match_name', '=', pkg)
+        .execute();
+      assert.equal(result.packagesMatched, held.length);
       // one finding per package the advisory names (several binary packages can share one origin)
       const rows = await findingsOf();
       assert.equal(result.newFindings, rows.length);

@@ -2,11 +2,17 @@
 // advisory (and are retained: current somewhere, or ingested within 90 days; retired and quarantined digests stay
 // frozen) are matched again with the CLI's matcher over the server's store. Only the findings of the changed packages
 // are diffed: new ones appear (first seen now, detected_by reanalysis), ones the data dropped are retracted, retracted
-// ones that come back reopen. Per image, the findings, its counters and the events change in one transaction.
-// `finding.new` is written once per repository per new vulnerability, and only for published images (a current tag).
-// CVEs newly in KEV alert the same way (once per repository). The job records its steps: plan → batches → kev →
-// finalize.
-import type { Finding, Inventory } from '@lading/engine/model';
+// ones that come back reopen. `finding.new` is written once per repository per new vulnerability, and only for
+// published images (a current tag). CVEs newly in KEV alert the same way (once per repository). The job records its
+// steps: plan → batches → kev → finalize.
+//
+// Set-based, for fleets of thousands of images (docs/performance.md, "Server: re-analysis"): the store is opened once
+// per job; each distinct package (its OS release, purl and source) is matched once per job however many images hold
+// it (matching is per package: the engine's own memo relies on that); images go in batches of IMAGES_PER_BATCH, each
+// batch one transaction (so each image's findings, counters and events still change together) with multi-row
+// statements for the findings, the counters and the exposures instead of a few round trips per finding.
+import type { Finding, Inventory, OsInfo, Package } from '@lading/engine/model';
+import type { VulnStoreReader } from '@lading/engine/vulndb';
 import type { Transaction } from 'kysely';
 import type { BlobStore } from '../blobs/index.js';
 import type { ServerContext } from '../context.js';
@@ -20,8 +26,11 @@ import { recountImages } from './counters.js';
 
 export const REANALYZE = 'reanalyze';
 export const RETAINED_MS = 90 * 86_400_000;
-const IMAGES_PER_BATCH = 50;
+/** Images per batch (one transaction): big enough that per-statement costs vanish, small enough to hold in memory. */
+const IMAGES_PER_BATCH = 200;
 const NAMES_PER_QUERY = 500;
+/** Ids per `IN (…)` list: far below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+const IDS_PER_STATEMENT = 1_000;
 const MAX_INVENTORY_BYTES = 256 * 1024 * 1024;
 
 export interface ReanalyzePayload {
@@ -37,6 +46,8 @@ export interface ReanalyzeResult {
   readonly retracted: number;
   readonly reopened: number;
   readonly alerts: number;
+  /** Distinct packages (OS release, purl, source) matched against the store: each once per job. */
+  readonly packagesMatched: number;
 }
 
 type Trx = Transaction<Database>;
@@ -53,15 +64,9 @@ export async function reanalyze(
   const now = ctx.now();
   let started = Date.now();
   await step({ name: 'plan', state: 'running' });
+  // every package when the matcher changed (no name filter), else the names the generation changed
   const names = everything
-    ? (
-        await ctx.db
-          .selectFrom('packages')
-          .select('match_name')
-          .distinct()
-          .where('match_name', 'is not', null)
-          .execute()
-      ).map((r) => r.match_name ?? '')
+    ? null
     : (
         await ctx.db
           .selectFrom('db_changes')
@@ -70,15 +75,10 @@ export async function reanalyze(
           .where('generation_id', '=', generation)
           .execute()
       ).map((r) => r.package_name);
-  const imageIds = new Set<number>();
-  for (let i = 0; i < names.length; i += NAMES_PER_QUERY) {
-    const rows = await ctx.db
+  const retained = () =>
+    ctx.db
       .selectFrom('images as i')
-      .innerJoin('package_occurrences as o', 'o.image_id', 'i.id')
-      .innerJoin('packages as p', 'p.id', 'o.package_id')
       .select('i.id')
-      .distinct()
-      .where('p.match_name', 'in', names.slice(i, i + NAMES_PER_QUERY))
       .where('i.state', '=', 'active')
       .where('i.inventory_artifact_id', 'is not', null)
       .where((eb) =>
@@ -92,6 +92,22 @@ export async function reanalyze(
               .where('ri.is_current', '=', 1),
           ),
         ]),
+      );
+  const imageIds = new Set<number>();
+  if (names === null) {
+    for (const r of await retained().execute()) imageIds.add(Number(r.id));
+  }
+  for (let i = 0; names !== null && i < names.length; i += NAMES_PER_QUERY) {
+    const slice = names.slice(i, i + NAMES_PER_QUERY);
+    const rows = await retained()
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('package_occurrences as o')
+            .innerJoin('packages as p', 'p.id', 'o.package_id')
+            .select('o.image_id')
+            .whereRef('o.image_id', '=', 'i.id')
+            .where('p.match_name', 'in', slice),
+        ),
       )
       .execute();
     for (const r of rows) imageIds.add(Number(r.id));
@@ -101,29 +117,35 @@ export async function reanalyze(
     name: 'plan',
     state: 'succeeded',
     ms: Date.now() - started,
-    detail: `${names.length} changed packages in ${planned.length} retained images`,
+    detail: `${names === null ? 'every package' : `${names.length} changed packages`} in ${planned.length} retained images`,
   });
 
-  const changed = new Set(names);
+  const changed = names === null ? null : new Set(names);
   const totals = { newFindings: 0, retracted: 0, reopened: 0, alerts: 0 };
   const batches = Math.ceil(planned.length / IMAGES_PER_BATCH);
   started = Date.now();
-  for (let b = 0; b < batches; b++) {
-    if (signal?.aborted) throw new JobFailure('aborted', 'the runner stopped; the job resumes where the data says');
-    await step({ name: 'batches', state: 'running', detail: `batch ${b + 1} of ${batches}` });
-    for (const imageId of planned.slice(b * IMAGES_PER_BATCH, (b + 1) * IMAGES_PER_BATCH)) {
-      const outcome = await reanalyzeImage(ctx, blobs, dbDir, generation, imageId, changed, now);
+  const { VulnStoreReader: Reader } = await import('@lading/engine/vulndb');
+  const matcher = new PackageMatcher(Reader.open(dbDir), now);
+  const vulnerabilities = new VulnerabilityRows(ctx, now);
+  try {
+    for (let b = 0; b < batches; b++) {
+      if (signal?.aborted) throw new JobFailure('aborted', 'the runner stopped; the job resumes where the data says');
+      await step({ name: 'batches', state: 'running', detail: `batch ${b + 1} of ${batches}` });
+      const batch = planned.slice(b * IMAGES_PER_BATCH, (b + 1) * IMAGES_PER_BATCH);
+      const outcome = await reanalyzeBatch(ctx, blobs, matcher, vulnerabilities, generation, batch, changed, now);
       totals.newFindings += outcome.new;
       totals.retracted += outcome.retracted;
       totals.reopened += outcome.reopened;
       totals.alerts += outcome.alerts;
     }
+  } finally {
+    matcher.close();
   }
   await step({
     name: 'batches',
     state: 'succeeded',
     ms: Date.now() - started,
-    detail: `${batches} batches: ${totals.newFindings} new, ${totals.retracted} retracted, ${totals.reopened} reopened`,
+    detail: `${batches} batches, ${matcher.matched} distinct packages matched: ${totals.newFindings} new, ${totals.retracted} retracted, ${totals.reopened} reopened`,
   });
 
   started = Date.now();
@@ -134,204 +156,490 @@ export async function reanalyze(
   started = Date.now();
   await step({ name: 'finalize', state: 'running' });
   await ctx.db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('images')
-      .set({ analyzed_generation: generation })
-      .where('id', 'in', planned.length ? planned : [-1])
-      .execute();
+    for (let i = 0; i < planned.length; i += IDS_PER_STATEMENT) {
+      await trx
+        .updateTable('images')
+        .set({ analyzed_generation: generation })
+        .where('id', 'in', planned.slice(i, i + IDS_PER_STATEMENT))
+        .execute();
+    }
     await recordEvent(trx, {
       at: now,
       type: 'reanalysis.finished',
       actor: SYSTEM_ACTOR,
       requestId: `reanalyze:${generation}`,
-      data: { generation, images: planned.length, ...totals },
+      data: { generation, images: planned.length, ...totals, packagesMatched: matcher.matched },
     });
   });
   await step({ name: 'finalize', state: 'succeeded', ms: Date.now() - started });
-  return { generation, images: planned.length, ...totals };
+  return { generation, images: planned.length, ...totals, packagesMatched: matcher.matched };
 }
 
-interface ImageOutcome {
+/**
+ * Each distinct package matched once per job: the key is everything the matcher reads of a package and its image
+ * (the OS release, the purl, name, version, type, source and metadata), so two images holding the same package get
+ * the same findings, as the engine's per-inventory memo already assumes. Packages are matched in one inventory per
+ * OS release per batch, against one store reader kept open for the job.
+ */
+class PackageMatcher {
+  readonly #store: VulnStoreReader | undefined;
+  readonly #now: Date;
+  readonly #findings = new Map<string, readonly Finding[]>();
+
+  constructor(store: VulnStoreReader | undefined, now: number) {
+    this.#store = store;
+    this.#now = new Date(now);
+  }
+
+  get matched(): number {
+    return this.#findings.size;
+  }
+
+  static keyOf(osKey: string, p: Package): string {
+    return [
+      osKey,
+      p.type,
+      p.purl,
+      p.name,
+      p.version,
+      p.source?.name ?? '',
+      p.source?.version ?? '',
+      p.metadata ? JSON.stringify(p.metadata) : '',
+    ].join('\u0000');
+  }
+
+  /** Matches the packages not matched yet in this job (one inventory per OS release). */
+  matchMissing(items: readonly { os: OsInfo | undefined; osKey: string; pkg: Package; key: string }[]): void {
+    const byOs = new Map<string, { os: OsInfo | undefined; packages: Package[] }>();
+    for (const { os, osKey, pkg, key } of items) {
+      if (this.#findings.has(key)) continue;
+      let group = byOs.get(osKey);
+      if (!group) {
+        group = { os, packages: [] };
+        byOs.set(osKey, group);
+      }
+      // the key is the package's id in the matched inventory: findings come back under it
+      this.#findings.set(key, []);
+      group.packages.push({ ...pkg, id: key });
+    }
+    if (!this.#store) return; // no data: nothing matches (as findVulnerabilities with allowMissingData)
+    for (const { os, packages } of byOs.values()) {
+      const inventory: Inventory = { packages, warnings: [] };
+      if (os) inventory.os = os;
+      const result = matchWithStore(inventory, this.#store, this.#now);
+      for (const f of result) {
+        const list = this.#findings.get(f.packageId);
+        if (list) (list as Finding[]).push(f);
+      }
+    }
+  }
+
+  findingsOf(key: string): readonly Finding[] {
+    return this.#findings.get(key) ?? [];
+  }
+
+  close(): void {
+    this.#store?.close();
+  }
+}
+
+/** The engine's matcher over the open store (loaded lazily: the CLI's matcher is big and only jobs need it). */
+let matchVulnerabilitiesFn: typeof import('@lading/engine/match').matchVulnerabilities | undefined;
+function matchWithStore(inventory: Inventory, store: VulnStoreReader, now: Date): Finding[] {
+  if (!matchVulnerabilitiesFn) throw new Error('the matcher is not loaded');
+  return matchVulnerabilitiesFn(inventory, store, { now, allowMissingData: true }).findings;
+}
+async function loadMatcher(): Promise<void> {
+  matchVulnerabilitiesFn ??= (await import('@lading/engine/match')).matchVulnerabilities;
+}
+
+/** vuln_id → the server's row id, written once per job (the row takes the values of the first finding naming it). */
+class VulnerabilityRows {
+  readonly #ctx: ServerContext;
+  readonly #now: number;
+  readonly #ids = new Map<string, number>();
+  readonly #published = new Map<number, number | null>();
+
+  constructor(ctx: ServerContext, now: number) {
+    this.#ctx = ctx;
+    this.#now = now;
+  }
+
+  async ensure(findings: Iterable<Finding>): Promise<void> {
+    for (const f of findings) {
+      if (this.#ids.has(f.id)) continue;
+      this.#ids.set(f.id, await upsertVulnerability(this.#ctx.db, f, this.#now));
+    }
+  }
+
+  idOf(f: Finding): number {
+    const id = this.#ids.get(f.id);
+    if (id === undefined) throw new Error(`vulnerability ${f.id} has no row`);
+    return id;
+  }
+
+  /** published_at of the rows, read once per job (an exposure records when its CVE was published). */
+  async publishedAt(trx: Trx, ids: readonly number[]): Promise<ReadonlyMap<number, number | null>> {
+    const missing = [...new Set(ids)].filter((id) => !this.#published.has(id));
+    for (let i = 0; i < missing.length; i += IDS_PER_STATEMENT) {
+      const rows = await trx
+        .selectFrom('vulnerabilities')
+        .select(['id', 'published_at'])
+        .where('id', 'in', missing.slice(i, i + IDS_PER_STATEMENT))
+        .execute();
+      for (const r of rows) this.#published.set(Number(r.id), r.published_at === null ? null : Number(r.published_at));
+    }
+    return this.#published;
+  }
+}
+
+interface BatchOutcome {
   new: number;
   retracted: number;
   reopened: number;
   alerts: number;
 }
 
-async function reanalyzeImage(
-  ctx: ServerContext,
-  blobs: BlobStore,
-  dbDir: string,
-  generation: number,
-  imageId: number,
-  changed: ReadonlySet<string>,
-  now: number,
-): Promise<ImageOutcome> {
-  const inventory = await storedInventory(ctx, blobs, imageId);
-  const { findVulnerabilities } = await import('@lading/engine/match');
-  const result = await findVulnerabilities(inventory, {
-    dbDir,
-    offline: true,
-    now: new Date(now),
-    allowMissingData: true,
-  });
-  // the inventory's package ids → the server's package rows (by purl), for the changed packages alone
-  const rows = await ctx.db
-    .selectFrom('package_occurrences as o')
-    .innerJoin('packages as p', 'p.id', 'o.package_id')
-    .select(['p.id', 'p.purl', 'p.match_name'])
-    .where('o.image_id', '=', imageId)
-    .execute();
-  const byPurl = new Map(rows.map((r) => [r.purl, r]));
-  const packageIds = new Map<string, number>();
-  for (const p of inventory.packages) {
-    const row = byPurl.get(p.purl);
-    if (row && row.match_name !== null && changed.has(row.match_name)) packageIds.set(p.id, Number(row.id));
-  }
-  const scope = new Set(
-    rows.filter((r) => r.match_name !== null && changed.has(r.match_name)).map((r) => Number(r.id)),
-  );
-  return ctx.db
-    .transaction()
-    .execute((trx) => reconcileChanged(trx, generation, imageId, result.findings, packageIds, scope, now));
+/** An image's package rows in scope: by purl (the inventory's key) and by id (the findings' key). */
+interface ImageScope {
+  readonly byPurl: Map<string, number>;
+  readonly ids: Set<number>;
 }
 
-async function reconcileChanged(
-  trx: Trx,
+/** One image's changed packages: the server's package row and the matcher's key for it. */
+interface ScopedPackage {
+  readonly packageId: number;
+  readonly key: string;
+}
+
+async function reanalyzeBatch(
+  ctx: ServerContext,
+  blobs: BlobStore,
+  matcher: PackageMatcher,
+  vulnerabilities: VulnerabilityRows,
   generation: number,
-  imageId: number,
-  findings: readonly Finding[],
-  packageIds: ReadonlyMap<string, number>,
-  scope: ReadonlySet<number>,
+  imageIds: readonly number[],
+  changed: ReadonlySet<string> | null,
   now: number,
-): Promise<ImageOutcome> {
-  const existing = (
-    await trx
+): Promise<BatchOutcome> {
+  await loadMatcher();
+  // the inventories, each distinct artifact read once
+  const artifacts = await ctx.db
+    .selectFrom('images as i')
+    .innerJoin('artifacts as a', 'a.id', 'i.inventory_artifact_id')
+    .select(['i.id', 'a.sha256', 'a.kind', 'i.digest'])
+    .where('i.id', 'in', [...imageIds])
+    .execute();
+  const inventories = new Map<string, Inventory>();
+  const inventoryOf = new Map<number, Inventory>();
+  for (const a of artifacts) {
+    let inventory = inventories.get(a.sha256);
+    if (!inventory) {
+      inventory = await storedInventory(blobs, a.sha256, a.kind, a.digest);
+      inventories.set(a.sha256, inventory);
+    }
+    inventoryOf.set(Number(a.id), inventory);
+  }
+  // the images' package rows in scope (the changed names, or all when the matcher changed)
+  const names = changed ? [...changed] : [];
+  let rowsQuery = ctx.db
+    .selectFrom('package_occurrences as o')
+    .innerJoin('packages as p', 'p.id', 'o.package_id')
+    .select(['o.image_id', 'p.id', 'p.purl', 'p.match_name'])
+    .where('o.image_id', 'in', [...imageIds]);
+  if (changed && names.length <= NAMES_PER_QUERY) rowsQuery = rowsQuery.where('p.match_name', 'in', names);
+  const rowsByImage = new Map<number, ImageScope>();
+  for (const r of await rowsQuery.execute()) {
+    if (changed && (r.match_name === null || !changed.has(r.match_name))) continue;
+    const imageId = Number(r.image_id);
+    let scope = rowsByImage.get(imageId);
+    if (!scope) {
+      scope = { byPurl: new Map(), ids: new Set() };
+      rowsByImage.set(imageId, scope);
+    }
+    scope.byPurl.set(r.purl, Number(r.id));
+    scope.ids.add(Number(r.id));
+  }
+  // each image's scoped packages, and the distinct ones matched
+  const scoped = new Map<number, ScopedPackage[]>();
+  const toMatch: { os: OsInfo | undefined; osKey: string; pkg: Package; key: string }[] = [];
+  for (const imageId of imageIds) {
+    const inventory = inventoryOf.get(imageId);
+    const byPurl = rowsByImage.get(imageId)?.byPurl;
+    const list: ScopedPackage[] = [];
+    scoped.set(imageId, list);
+    if (!inventory || !byPurl) continue;
+    // the matcher reads the OS release's ecosystem alone (Alpine 3.16.2 and 3.16.4 both match in Alpine:v3.16)
+    const osKey = inventory.os?.ecosystem ?? (inventory.os ? JSON.stringify(inventory.os) : '');
+    for (const pkg of inventory.packages) {
+      const packageId = byPurl.get(pkg.purl);
+      if (packageId === undefined) continue;
+      const key = PackageMatcher.keyOf(osKey, pkg);
+      list.push({ packageId, key });
+      toMatch.push({ os: inventory.os, osKey, pkg, key });
+    }
+  }
+  matcher.matchMissing(toMatch);
+  for (const list of scoped.values()) for (const s of list) await vulnerabilities.ensure(matcher.findingsOf(s.key));
+
+  return ctx.db
+    .transaction()
+    .execute((trx) => reconcileBatch(trx, matcher, vulnerabilities, generation, scoped, rowsByImage, now));
+}
+
+interface ExistingFinding {
+  id: number;
+  imageId: number;
+  packageId: number;
+  vulnerabilityId: number;
+  status: string;
+  exceptionId: number | null;
+  severity: string;
+  fixedVersion: string | null;
+}
+
+async function reconcileBatch(
+  trx: Trx,
+  matcher: PackageMatcher,
+  vulnerabilities: VulnerabilityRows,
+  generation: number,
+  scoped: ReadonlyMap<number, readonly ScopedPackage[]>,
+  rowsByImage: ReadonlyMap<number, ImageScope>,
+  now: number,
+): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { new: 0, retracted: 0, reopened: 0, alerts: 0 };
+  const imageIds = [...scoped.keys()];
+  // the batch's findings of the packages in scope (filtered in the statement when the scope is a short list)
+  const packageIds = new Set<number>();
+  for (const scope of rowsByImage.values()) for (const id of scope.ids) packageIds.add(id);
+  const existing = new Map<number, ExistingFinding[]>();
+  for (let i = 0; i < imageIds.length; i += IDS_PER_STATEMENT) {
+    let query = trx
       .selectFrom('findings')
-      .select(['id', 'package_id', 'vulnerability_id', 'status', 'exception_id'])
-      .where('image_id', '=', imageId)
-      .execute()
-  ).filter((r) => scope.has(Number(r.package_id)));
-  const byKey = new Map(existing.map((r) => [`${r.package_id}\n${r.vulnerability_id}`, r]));
-  const present = new Set<string>();
-  const outcome: ImageOutcome = { new: 0, retracted: 0, reopened: 0, alerts: 0 };
-  const appeared = new Map<number, Finding>();
-  const opened: { vulnId: number; finding: Finding }[] = [];
-  for (const f of findings) {
-    const packageId = packageIds.get(f.packageId);
-    if (packageId === undefined) continue;
-    const vulnId = await upsertVulnerability(trx, f, now);
-    const key = `${packageId}\n${vulnId}`;
-    if (present.has(key)) continue;
-    present.add(key);
-    const row = byKey.get(key);
-    if (!row) {
-      await trx
-        .insertInto('findings')
-        .values({
-          image_id: imageId,
-          package_id: packageId,
-          vulnerability_id: vulnId,
-          severity: f.severity,
-          fixed_version: f.fixedVersions[0] ?? null,
-          status: f.suppressed ? 'suppressed' : 'open',
-          exception_id: null,
-          first_seen_at: now,
-          last_seen_at: now,
-          resolved_at: null,
-          resolution: null,
-          detected_by: 'reanalysis',
-          created_at: now,
-        })
-        .execute();
-      outcome.new++;
-      if (!f.suppressed) {
-        appeared.set(vulnId, f);
-        opened.push({ vulnId, finding: f });
+      .select([
+        'id',
+        'image_id',
+        'package_id',
+        'vulnerability_id',
+        'status',
+        'exception_id',
+        'severity',
+        'fixed_version',
+      ])
+      .where('image_id', 'in', imageIds.slice(i, i + IDS_PER_STATEMENT));
+    if (packageIds.size === 0) break;
+    if (packageIds.size <= IDS_PER_STATEMENT) query = query.where('package_id', 'in', [...packageIds]);
+    for (const r of await query.execute()) {
+      const imageId = Number(r.image_id);
+      const packageId = Number(r.package_id);
+      if (!rowsByImage.get(imageId)?.ids.has(packageId)) continue;
+      let list = existing.get(imageId);
+      if (!list) {
+        list = [];
+        existing.set(imageId, list);
       }
-    } else {
-      const reopening = row.status === 'resolved';
-      // an exception that still holds keeps suppressing (the exceptions job ends it when it expires)
-      const status =
-        row.exception_id !== null && row.status === 'suppressed' ? 'suppressed' : f.suppressed ? 'suppressed' : 'open';
-      await trx
-        .updateTable('findings')
-        .set((eb) => ({
-          severity: f.severity,
-          fixed_version: f.fixedVersions[0] ?? null,
-          status,
-          last_seen_at: now,
-          resolved_at: null,
-          resolution: null,
-          ...(reopening ? { reopened_count: eb('reopened_count', '+', 1) } : {}),
-        }))
-        .where('id', '=', row.id)
-        .execute();
-      if (reopening) {
-        outcome.reopened++;
-        if (status === 'open') {
-          appeared.set(vulnId, f);
-          opened.push({ vulnId, finding: f });
+      list.push({
+        id: Number(r.id),
+        imageId,
+        packageId,
+        vulnerabilityId: Number(r.vulnerability_id),
+        status: r.status,
+        exceptionId: r.exception_id === null ? null : Number(r.exception_id),
+        severity: r.severity,
+        fixedVersion: r.fixed_version,
+      });
+    }
+  }
+  const inserts: Parameters<typeof insertFindings>[1] = [];
+  const seenOnly: number[] = [];
+  const retract: number[] = [];
+  const touchedImages = new Set<number>();
+  const openedByImage = new Map<number, { vulnId: number; finding: Finding }[]>();
+  for (const [imageId, packages] of scoped) {
+    const byKey = new Map((existing.get(imageId) ?? []).map((r) => [`${r.packageId}\n${r.vulnerabilityId}`, r]));
+    const present = new Set<string>();
+    const opened: { vulnId: number; finding: Finding }[] = [];
+    let changedHere = false;
+    for (const { packageId, key: matchKey } of packages) {
+      for (const f of matcher.findingsOf(matchKey)) {
+        const vulnId = vulnerabilities.idOf(f);
+        const key = `${packageId}\n${vulnId}`;
+        if (present.has(key)) continue;
+        present.add(key);
+        const row = byKey.get(key);
+        const fixedVersion = f.fixedVersions[0] ?? null;
+        if (!row) {
+          inserts.push({
+            image_id: imageId,
+            package_id: packageId,
+            vulnerability_id: vulnId,
+            severity: f.severity,
+            fixed_version: fixedVersion,
+            status: f.suppressed ? 'suppressed' : 'open',
+            exception_id: null,
+            first_seen_at: now,
+            last_seen_at: now,
+            resolved_at: null,
+            resolution: null,
+            detected_by: 'reanalysis',
+            created_at: now,
+          });
+          outcome.new++;
+          changedHere = true;
+          if (!f.suppressed) opened.push({ vulnId, finding: f });
+          continue;
+        }
+        const reopening = row.status === 'resolved';
+        // an exception that still holds keeps suppressing (the exceptions job ends it when it expires)
+        const status =
+          row.exceptionId !== null && row.status === 'suppressed' ? 'suppressed' : f.suppressed ? 'suppressed' : 'open';
+        if (!reopening && status === row.status && f.severity === row.severity && fixedVersion === row.fixedVersion) {
+          // still holds as it was: only seen again (one statement for the whole batch)
+          seenOnly.push(row.id);
+          continue;
+        }
+        await trx
+          .updateTable('findings')
+          .set((eb) => ({
+            severity: f.severity,
+            fixed_version: fixedVersion,
+            status,
+            last_seen_at: now,
+            resolved_at: null,
+            resolution: null,
+            ...(reopening ? { reopened_count: eb('reopened_count', '+', 1) } : {}),
+          }))
+          .where('id', '=', row.id)
+          .execute();
+        changedHere = true;
+        if (reopening) {
+          outcome.reopened++;
+          if (status === 'open') opened.push({ vulnId, finding: f });
         }
       }
     }
+    for (const row of existing.get(imageId) ?? []) {
+      if (present.has(`${row.packageId}\n${row.vulnerabilityId}`) || row.status === 'resolved') continue;
+      retract.push(row.id);
+      outcome.retracted++;
+      changedHere = true;
+    }
+    if (changedHere) touchedImages.add(imageId);
+    if (opened.length > 0) openedByImage.set(imageId, opened);
   }
-  for (const row of existing) {
-    if (present.has(`${row.package_id}\n${row.vulnerability_id}`) || row.status === 'resolved') continue;
+  await insertFindings(trx, inserts);
+  for (let i = 0; i < seenOnly.length; i += IDS_PER_STATEMENT) {
+    await trx
+      .updateTable('findings')
+      .set({ last_seen_at: now })
+      .where('id', 'in', seenOnly.slice(i, i + IDS_PER_STATEMENT))
+      .execute();
+  }
+  for (let i = 0; i < retract.length; i += IDS_PER_STATEMENT) {
     await trx
       .updateTable('findings')
       .set({ status: 'resolved', resolved_at: now, resolution: 'retracted' })
-      .where('id', '=', row.id)
+      .where('id', 'in', retract.slice(i, i + IDS_PER_STATEMENT))
       .execute();
-    outcome.retracted++;
   }
-  if (outcome.new + outcome.retracted + outcome.reopened > 0) await recountImages(trx, [imageId]);
-  await openExposures(trx, imageId, opened, now);
-  outcome.alerts = await alertPublished(trx, generation, imageId, appeared, now);
+  await recountImages(trx, [...touchedImages]);
+  if (openedByImage.size > 0) {
+    // the tracks (and repositories) where each image with new findings is current
+    const placements = new Map<number, { repositoryId: number; track: string }[]>();
+    const opened = [...openedByImage.keys()];
+    for (let i = 0; i < opened.length; i += IDS_PER_STATEMENT) {
+      const rows = await trx
+        .selectFrom('repository_images')
+        .select(['image_id', 'repository_id', 'track'])
+        .where('image_id', 'in', opened.slice(i, i + IDS_PER_STATEMENT))
+        .where('is_current', '=', 1)
+        .execute();
+      for (const r of rows) {
+        const list = placements.get(Number(r.image_id)) ?? [];
+        list.push({ repositoryId: Number(r.repository_id), track: r.track });
+        placements.set(Number(r.image_id), list);
+      }
+    }
+    for (const [imageId, list] of openedByImage) {
+      const tracks = placements.get(imageId);
+      if (!tracks) continue; // not published anywhere: no exposure, no alert
+      await openExposures(trx, vulnerabilities, imageId, tracks, list, now);
+      outcome.alerts += await alertPublished(trx, generation, imageId, tracks, list, now);
+    }
+  }
   return outcome;
+}
+
+/** New findings in multi-row inserts. */
+async function insertFindings(
+  trx: Trx,
+  rows: {
+    image_id: number;
+    package_id: number;
+    vulnerability_id: number;
+    severity: string;
+    fixed_version: string | null;
+    status: 'open' | 'suppressed';
+    exception_id: null;
+    first_seen_at: number;
+    last_seen_at: number;
+    resolved_at: null;
+    resolution: null;
+    detected_by: 'reanalysis';
+    created_at: number;
+  }[],
+): Promise<void> {
+  // 13 columns: 2,000 rows stay under both engines' bound-parameter limits
+  for (let i = 0; i < rows.length; i += 2_000) {
+    await trx
+      .insertInto('findings')
+      .values(rows.slice(i, i + 2_000))
+      .execute();
+  }
 }
 
 /**
  * The tracks this image is current in now expose what appeared in it (SERVER.md section 1, "Exposures"): an exposure
  * (repository, track, vulnerability, package name) opens, or reopens as a regression, with its episode; one already
- * open stays as it is. (A retraction leaves exposures alone: the data changed its mind, nothing was fixed.)
+ * open stays as it is. (A retraction leaves exposures alone: the data changed its mind, nothing was fixed.) One read
+ * of the track's exposures for all the vulnerabilities that appeared.
  */
 async function openExposures(
   trx: Trx,
+  vulnerabilities: VulnerabilityRows,
   imageId: number,
+  tracks: readonly { repositoryId: number; track: string }[],
   opened: readonly { vulnId: number; finding: Finding }[],
   now: number,
 ): Promise<void> {
-  if (opened.length === 0) return;
-  const tracks = await trx
-    .selectFrom('repository_images')
-    .select(['repository_id', 'track'])
-    .where('image_id', '=', imageId)
-    .where('is_current', '=', 1)
-    .execute();
-  for (const { repository_id: repositoryId, track } of tracks) {
+  const vulnIds = [...new Set(opened.map((o) => o.vulnId))];
+  const published = await vulnerabilities.publishedAt(trx, vulnIds);
+  for (const { repositoryId, track } of tracks) {
+    const known = new Map<string, { id: number; state: string; fix_first_seen_at: number | null }>();
+    for (let i = 0; i < vulnIds.length; i += IDS_PER_STATEMENT) {
+      const rows = await trx
+        .selectFrom('exposures')
+        .select(['id', 'state', 'fix_first_seen_at', 'vulnerability_id', 'package_name'])
+        .where('repository_id', '=', repositoryId)
+        .where('track', '=', track)
+        .where('vulnerability_id', 'in', vulnIds.slice(i, i + IDS_PER_STATEMENT))
+        .execute();
+      for (const r of rows)
+        known.set(`${r.vulnerability_id}\n${r.package_name}`, {
+          id: Number(r.id),
+          state: r.state,
+          fix_first_seen_at: r.fix_first_seen_at === null ? null : Number(r.fix_first_seen_at),
+        });
+    }
     const done = new Set<string>();
+    const episodes: { exposureId: number; f: Finding; regression: boolean; fixFirstSeenAt: number | null }[] = [];
     for (const { vulnId, finding: f } of opened) {
       const key = `${vulnId}\n${f.package.name}`;
       if (done.has(key)) continue;
       done.add(key);
-      const row = await trx
-        .selectFrom('exposures')
-        .select(['id', 'state', 'fix_first_seen_at'])
-        .where('repository_id', '=', repositoryId)
-        .where('track', '=', track)
-        .where('vulnerability_id', '=', vulnId)
-        .where('package_name', '=', f.package.name)
-        .executeTakeFirst();
+      const row = known.get(key);
       const fixFirstSeenAt = f.fixedVersions.length > 0 ? now : null;
-      let exposureId: number;
-      let regression = false;
       if (!row) {
-        const vuln = await trx
-          .selectFrom('vulnerabilities')
-          .select('published_at')
-          .where('id', '=', vulnId)
-          .executeTakeFirstOrThrow();
         const inserted = await trx
           .insertInto('exposures')
           .values({
@@ -348,13 +656,13 @@ async function openExposures(
             resolved_build_id: null,
             package_from: f.package.version,
             package_to: null,
-            cve_published_at: vuln.published_at,
+            cve_published_at: published.get(vulnId) ?? null,
             fix_first_seen_at: fixFirstSeenAt,
             created_at: now,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
-        exposureId = Number(inserted.id);
+        episodes.push({ exposureId: Number(inserted.id), f, regression: false, fixFirstSeenAt });
       } else if (row.state === 'resolved') {
         await trx
           .updateTable('exposures')
@@ -370,27 +678,29 @@ async function openExposures(
           }))
           .where('id', '=', row.id)
           .execute();
-        exposureId = Number(row.id);
-        regression = true;
-      } else {
-        continue;
+        episodes.push({ exposureId: row.id, f, regression: true, fixFirstSeenAt });
       }
+    }
+    // 12 columns: 2,000 rows stay under both engines' bound-parameter limits
+    for (let i = 0; i < episodes.length; i += 2_000) {
       await trx
         .insertInto('exposure_episodes')
-        .values({
-          exposure_id: exposureId,
-          severity: f.severity,
-          opened_at: now,
-          opened_image_id: imageId,
-          resolved_at: null,
-          resolved_image_id: null,
-          resolved_build_id: null,
-          package_from: f.package.version,
-          package_to: null,
-          regression: regression ? 1 : 0,
-          fix_first_seen_at: fixFirstSeenAt,
-          created_at: now,
-        })
+        .values(
+          episodes.slice(i, i + 2_000).map(({ exposureId, f, regression, fixFirstSeenAt }) => ({
+            exposure_id: exposureId,
+            severity: f.severity,
+            opened_at: now,
+            opened_image_id: imageId,
+            resolved_at: null,
+            resolved_image_id: null,
+            resolved_build_id: null,
+            package_from: f.package.version,
+            package_to: null,
+            regression: regression ? 1 : 0,
+            fix_first_seen_at: fixFirstSeenAt,
+            created_at: now,
+          })),
+        )
         .execute();
     }
   }
@@ -405,33 +715,33 @@ async function alertPublished(
   trx: Trx,
   generation: number,
   imageId: number,
-  appeared: ReadonlyMap<number, Finding>,
+  tracks: readonly { repositoryId: number; track: string }[],
+  opened: readonly { vulnId: number; finding: Finding }[],
   now: number,
 ): Promise<number> {
-  if (appeared.size === 0) return 0;
-  const published = await trx
-    .selectFrom('repository_images')
-    .select('repository_id')
-    .distinct()
-    .where('image_id', '=', imageId)
-    .where('is_current', '=', 1)
-    .execute();
+  const appeared = new Map<number, Finding>();
+  for (const { vulnId, finding } of opened) appeared.set(vulnId, finding);
   let alerts = 0;
-  for (const { repository_id: repositoryId } of published) {
+  for (const repositoryId of new Set(tracks.map((t) => t.repositoryId))) {
+    const requestIds = [...appeared.keys()].map((vulnId) => `reanalyze:${generation}:${repositoryId}:${vulnId}`);
+    const sent = new Set<string>();
+    for (let i = 0; i < requestIds.length; i += IDS_PER_STATEMENT) {
+      const rows = await trx
+        .selectFrom('events')
+        .select('request_id')
+        .where('type', '=', 'finding.new')
+        .where('request_id', 'in', requestIds.slice(i, i + IDS_PER_STATEMENT))
+        .execute();
+      for (const r of rows) if (r.request_id) sent.add(r.request_id);
+    }
     for (const [vulnId, f] of appeared) {
       const requestId = `reanalyze:${generation}:${repositoryId}:${vulnId}`;
-      const sent = await trx
-        .selectFrom('events')
-        .select('id')
-        .where('type', '=', 'finding.new')
-        .where('request_id', '=', requestId)
-        .executeTakeFirst();
-      if (sent) continue;
+      if (sent.has(requestId)) continue;
       await recordEvent(trx, {
         at: now,
         type: 'finding.new',
         actor: SYSTEM_ACTOR,
-        repositoryId: Number(repositoryId),
+        repositoryId,
         imageId,
         vulnerabilityId: vulnId,
         severity: f.severity,
@@ -450,23 +760,17 @@ async function alertPublished(
   return alerts;
 }
 
-/** The image's stored inventory (its Lading report, else its SBOM), read back from the blob store under a cap. */
-async function storedInventory(ctx: ServerContext, blobs: BlobStore, imageId: number): Promise<Inventory> {
-  const artifact = await ctx.db
-    .selectFrom('images as i')
-    .innerJoin('artifacts as a', 'a.id', 'i.inventory_artifact_id')
-    .select(['a.sha256', 'a.kind', 'i.digest'])
-    .where('i.id', '=', imageId)
-    .executeTakeFirstOrThrow();
+/** An inventory (its Lading report, else its SBOM) read back from the blob store under a cap. */
+async function storedInventory(blobs: BlobStore, sha256: string, kind: string, digest: string): Promise<Inventory> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of await blobs.open(artifact.sha256)) {
+  for await (const chunk of await blobs.open(sha256)) {
     size += (chunk as Buffer).length;
     if (size > MAX_INVENTORY_BYTES)
-      throw new JobFailure('inventory_too_large', `${artifact.digest}: inventory too large`, false);
+      throw new JobFailure('inventory_too_large', `${digest}: inventory too large`, false);
     chunks.push(chunk as Buffer);
   }
-  return (await inventoryFromArtifact(artifact.kind, Buffer.concat(chunks), artifact.digest)).inventory;
+  return (await inventoryFromArtifact(kind, Buffer.concat(chunks), digest)).inventory;
 }
 
 /**
