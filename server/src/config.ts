@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { S3Options } from '@lading/engine/objects';
+import { type CallerRateLimits, DEFAULT_RATE_LIMITS, type RateLimits } from './auth/rate-limits.js';
 import { type DatabaseTarget, databaseTarget } from './db/connection.js';
 
 export type ServerRole = 'api' | 'worker' | 'all';
@@ -41,6 +42,13 @@ export interface ServerConfig {
    * default), and the CA certificates (PEM file) SMTP over TLS trusts instead of the system's (LADING_SMTP_CA_FILE).
    */
   readonly outbound: { readonly allowPrivate: readonly string[]; readonly smtpCaFile: string | undefined };
+  /** Request rate limits per class and per caller (`--rate-limits` / LADING_RATE_LIMITS; auth reads them). */
+  readonly rateLimits: RateLimits;
+  /**
+   * The origins browsers reach this server at (`--public-origin` / LADING_PUBLIC_ORIGINS), for the CSRF Origin
+   * check of cookie requests and logins; empty: the request's own Host (right unless a proxy rewrites it).
+   */
+  readonly publicOrigins: readonly string[];
 }
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -52,6 +60,10 @@ export interface ConfigFlags {
   readonly dataDir?: string | undefined;
   readonly listen?: string | undefined;
   readonly role?: string | undefined;
+  /** `ingest=N,read=N,login=N,token:<id>.ingest=N,user:<login>.read=N` (per minute), over LADING_RATE_LIMITS. */
+  readonly rateLimits?: string | undefined;
+  /** Comma-separated origins (`https://lading.acme.dev`), over LADING_PUBLIC_ORIGINS. */
+  readonly publicOrigins?: string | undefined;
 }
 
 /** A configuration value that cannot be used: main prints it as one line and exits 2. */
@@ -89,6 +101,78 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, not "${value}"`);
   return n;
+}
+
+/** The most requests per minute a limit may allow: beyond it a limit is no limit and a typo is more likely. */
+const MAX_PER_MINUTE = 10_000_000;
+
+function perMinute(name: string, value: string): number {
+  const n = /^[0-9]{1,8}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n <= 0 || n > MAX_PER_MINUTE) {
+    throw new ConfigError(
+      `rate limit ${name} must be a whole number of requests per minute from 1 to ${MAX_PER_MINUTE}, not "${value}"`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Reads `ingest=120,read=1200,login=5,token:<public id>.ingest=600,user:<login>.read=5000`: the per-minute limits of
+ * each class, and a caller's own limits for ingest or the rest of the API. Unnamed classes keep their defaults.
+ */
+export function parseRateLimits(text: string): RateLimits {
+  const limits: RateLimits = { ...DEFAULT_RATE_LIMITS };
+  const callers: Record<string, CallerRateLimits> = {};
+  for (const part of text.split(',').map((p) => p.trim())) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq).trim();
+    const value = eq < 0 ? '' : part.slice(eq + 1).trim();
+    if (name === 'ingest') limits.ingestPerMinute = perMinute(name, value);
+    else if (name === 'read') limits.readsPerMinute = perMinute(name, value);
+    else if (name === 'login') limits.loginPerMinute = perMinute(name, value);
+    else {
+      const m = /^((?:token|user):[A-Za-z0-9._@-]{1,200})\.(ingest|read)$/.exec(name);
+      if (!m?.[1] || !m[2]) {
+        throw new ConfigError(
+          `rate limit "${name}" is not ingest, read, login, token:<public id>.ingest|read or user:<login>.ingest|read`,
+        );
+      }
+      const own = callers[m[1]] ?? {};
+      if (m[2] === 'ingest') own.ingestPerMinute = perMinute(name, value);
+      else own.readsPerMinute = perMinute(name, value);
+      callers[m[1]] = own;
+    }
+  }
+  if (Object.keys(callers).length > 0) limits.callers = callers;
+  return limits;
+}
+
+/** Reads comma-separated public origins (`https://host[:port]`, no path), each normalised as a browser sends it. */
+export function parsePublicOrigins(text: string): string[] {
+  const origins: string[] = [];
+  for (const part of text.split(',').map((p) => p.trim())) {
+    if (part === '') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(part);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.username !== '' ||
+      url.password !== '' ||
+      url.search !== '' ||
+      url.hash !== '' ||
+      part.replace(/^https?:\/\//i, '').includes('/')
+    ) {
+      throw new ConfigError(`public origin "${part}" is not http(s)://HOST[:PORT] (no path, query or credentials)`);
+    }
+    if (!origins.includes(url.origin)) origins.push(url.origin);
+  }
+  return origins;
 }
 
 /**
@@ -149,6 +233,8 @@ export function resolveConfig(
       allowPrivate: allowPrivateList(env.LADING_OUTBOUND_ALLOW_PRIVATE),
       smtpCaFile: env.LADING_SMTP_CA_FILE ? resolve(cwd, env.LADING_SMTP_CA_FILE) : undefined,
     },
+    rateLimits: parseRateLimits(flags.rateLimits ?? env.LADING_RATE_LIMITS ?? ''),
+    publicOrigins: parsePublicOrigins(flags.publicOrigins ?? env.LADING_PUBLIC_ORIGINS ?? ''),
   };
 }
 

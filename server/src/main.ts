@@ -1,5 +1,6 @@
 // `lading-server`: start a node, or apply the migrations.
 //   lading-server start   [--database URL|PATH] [--data-dir DIR] [--listen HOST:PORT] [--role api|worker|all]
+//                         [--rate-limits ingest=N,read=N,login=N,token:ID.ingest=N,…] [--public-origin URL]…
 //   lading-server migrate [--database URL|PATH] [--data-dir DIR]
 //   lading-server backup --to DIR [--data-dir DIR]      (the embedded mode: SQLite online backup + blobs + key)
 // `start` applies pending migrations first (Kysely's migration lock makes simultaneous starts of several nodes safe),
@@ -17,6 +18,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { startServerNode } from './node.js';
 
 const USAGE = `usage: lading-server start   [--database URL|PATH] [--data-dir DIR] [--listen HOST:PORT] [--role api|worker|all]
+                             [--rate-limits ingest=N,read=N,login=N,token:ID.ingest=N,…] [--public-origin URL]…
        lading-server migrate [--database URL|PATH] [--data-dir DIR]
        lading-server backup  --to DIR [--database PATH] [--data-dir DIR]`;
 
@@ -72,6 +74,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         'data-dir': { type: 'string' },
         listen: { type: 'string' },
         role: { type: 'string' },
+        'rate-limits': { type: 'string' },
+        'public-origin': { type: 'string', multiple: true },
         to: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -97,6 +101,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       dataDir: values['data-dir'] as string | undefined,
       listen: values.listen as string | undefined,
       role: values.role as string | undefined,
+      rateLimits: values['rate-limits'] as string | undefined,
+      publicOrigins: (values['public-origin'] as string[] | undefined)?.join(','),
     });
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -1,7 +1,8 @@
 // Request rate limits (SERVER.md section 2, "Limits"): per node, in memory, answered with 429, `Retry-After` and a
 // problem document. Ingest 120/min and reads 1,200/min per authenticated caller (per client address without one);
 // login 5/min per client address AND per login name, so neither one address trying many names nor many addresses
-// trying one name gets more than five guesses a minute.
+// trying one name gets more than five guesses a minute. Every number, and per-caller limits, come from the
+// configuration (config.ts: `--rate-limits` / LADING_RATE_LIMITS).
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProblemError } from '../http/problem.js';
@@ -12,6 +13,17 @@ export interface RateLimits {
   loginPerMinute: number;
   /** The window, 60 s in production; tests may shorten it. */
   windowMs: number;
+  /**
+   * Per-caller limits that replace the class's for one caller (a CI token that ingests a whole fleet, a dashboard
+   * kiosk user), keyed `token:<public id>` or `user:<login>`; absent classes keep the default.
+   */
+  callers?: Readonly<Record<string, CallerRateLimits>>;
+}
+
+/** One caller's own limits per window (ingest and the rest of the API; logins are per address and name, not caller). */
+export interface CallerRateLimits {
+  ingestPerMinute?: number;
+  readsPerMinute?: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
@@ -43,6 +55,15 @@ function principal(request: FastifyRequest): string {
   return caller ? `${caller.kind}:${caller.id}` : `ip:${request.ip}`;
 }
 
+/** The configured limits of the verified caller, when it has its own (`token:<public id>` / `user:<login>`). */
+function callerLimits(request: FastifyRequest, limits: RateLimits): CallerRateLimits | undefined {
+  const caller = request.caller;
+  if (!caller || !limits.callers) return undefined;
+  const key =
+    caller.kind === 'token' ? `token:${caller.publicId ?? ''}` : caller.kind === 'user' ? `user:${caller.name}` : '';
+  return Object.hasOwn(limits.callers, key) ? limits.callers[key] : undefined;
+}
+
 function tooMany(retryAfterSeconds: number, what: string): ProblemError {
   return new ProblemError(
     429,
@@ -67,11 +88,11 @@ export async function registerRateLimits(app: FastifyInstance, limits: RateLimit
     },
     max: (request) => {
       const cls = limitClass(request);
-      return cls === 'login'
-        ? limits.loginPerMinute
-        : cls === 'ingest'
-          ? limits.ingestPerMinute
-          : limits.readsPerMinute;
+      if (cls === 'login') return limits.loginPerMinute;
+      const own = callerLimits(request, limits);
+      return cls === 'ingest'
+        ? (own?.ingestPerMinute ?? limits.ingestPerMinute)
+        : (own?.readsPerMinute ?? limits.readsPerMinute);
     },
     errorResponseBuilder: (request, context) => {
       const cls = limitClass(request);
