@@ -22,7 +22,13 @@ const TABLES = [
   },
   {
     name: 'registry_tags',
-    columns: ['id id', 'repository_id bigint -> repositories.id cascade', 'tag text', 'digest text', 'observed_at bigint'],
+    columns: [
+      'id id',
+      'repository_id bigint -> repositories.id cascade',
+      'tag text',
+      'digest text',
+      'observed_at bigint',
+    ],
     unique: [['repository_id', 'tag']],
   },
   {
@@ -31,7 +37,7 @@ const TABLES = [
       'id id',
       'repository_id bigint -> repositories.id cascade',
       'digest text',
-      // queued (an ingest job exists) | refused (the pull was refused: retried at later polls, up to a limit)
+      // queued (an ingest job exists) | ingested (its image is stored) | refused (retried at later polls, a few times)
       'state text',
       'job_id bigint?',
       'attempts int =0',
