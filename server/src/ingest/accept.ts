@@ -50,22 +50,52 @@ export function ingestDedupeKey(
   return `ingest:${digest}:${createHash('sha256').update(lines.join('\n')).digest('hex')}`;
 }
 
+/** What a bundle's acceptance needs: plain data, so it can be handed to the job thread as it is. */
+export interface AcceptInput {
+  metadata: IngestMetadata;
+  parts: readonly StoredPart[];
+  now: number;
+  createdBy: string;
+  source?: 'push' | 'pull';
+}
+
+/** Runs an acceptance somewhere else (the embedded mode's job thread) and answers with its outcome. */
+export type AcceptWriter = (input: AcceptInput) => Promise<IngestAnswer>;
+
+/**
+ * The embedded mode's one writer (SQLite, role all): while a job thread runs, acceptances made through the API
+ * thread's connection are handed to it (jobs/thread.ts registers it here for the API's `ctx.db`). SQLite has one
+ * write lock per database: the API thread's accept transaction used to wait for it behind the job thread's
+ * reconcile in better-sqlite3's busy handler, which sleeps synchronously, stalling the whole HTTP event loop, and
+ * vice versa. On one connection the two queue in order, asynchronously, and neither sleeps. Keyed by the
+ * connection (not a global switch), so test processes with several servers route each one to its own thread.
+ */
+const writers = new WeakMap<Kysely<Database>, AcceptWriter>();
+
+/** Sends the acceptances made on `db` to `writer` (undefined: back to `db` itself). */
+export function routeAccepts(db: Kysely<Database>, writer: AcceptWriter | undefined): void {
+  if (writer) writers.set(db, writer);
+  else writers.delete(db);
+}
+
 /**
  * Records a received bundle in ONE transaction: an `artifacts` row per new blob and the ingest job, so that the
  * 202 is sent only once both are durable and a crash before the commit leaves only orphan blobs. A bundle whose
  * dedupe key already has a job that did not fail (queued, running or succeeded) is a replay: 200 with that job and
- * no new rows. A failed or canceled one is tried again with a new job.
+ * no new rows. A failed or canceled one is tried again with a new job. In the embedded mode the transaction runs
+ * on the job thread's connection (routeAccepts), which answers only after its commit: the same contract.
  */
-export async function acceptBundle(
-  db: Kysely<Database>,
-  input: {
-    metadata: IngestMetadata;
-    parts: readonly StoredPart[];
-    now: number;
-    createdBy: string;
-    source?: 'push' | 'pull';
-  },
-): Promise<IngestAnswer> {
+export async function acceptBundle(db: Kysely<Database>, input: AcceptInput): Promise<IngestAnswer> {
+  const writer = writers.get(db);
+  if (writer) {
+    const { metadata, parts, now, createdBy, source } = input;
+    return writer({ metadata, parts, now, createdBy, ...(source ? { source } : {}) });
+  }
+  return acceptHere(db, input);
+}
+
+/** The acceptance's transaction on `db`: one multi-row insert of the artifacts, the replay check, the job. */
+export async function acceptHere(db: Kysely<Database>, input: AcceptInput): Promise<IngestAnswer> {
   const { metadata, parts, now } = input;
   const dedupeKey = ingestDedupeKey(
     metadata.digest,
@@ -73,23 +103,28 @@ export async function acceptBundle(
     metadata,
   );
   return db.transaction().execute(async (trx) => {
+    // one row per distinct blob (the first part with a hash describes it); the rows that were inserted are new
+    const distinct = new Map<string, StoredPart>();
+    for (const part of parts) if (!distinct.has(part.sha256)) distinct.set(part.sha256, part);
     const fresh = new Set<string>();
-    for (const part of parts) {
+    if (distinct.size > 0) {
       const inserted = await trx
         .insertInto('artifacts')
-        .values({
-          sha256: part.sha256,
-          kind: part.kind,
-          media_type: part.mediaType,
-          size: part.size,
-          storage_key: blobKey(part.sha256),
-          first_job_id: null,
-          created_at: now,
-        })
+        .values(
+          [...distinct.values()].map((part) => ({
+            sha256: part.sha256,
+            kind: part.kind,
+            media_type: part.mediaType,
+            size: part.size,
+            storage_key: blobKey(part.sha256),
+            first_job_id: null,
+            created_at: now,
+          })),
+        )
         .onConflict((oc) => oc.column('sha256').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (inserted) fresh.add(part.sha256);
+        .returning('sha256')
+        .execute();
+      for (const row of inserted) fresh.add(row.sha256);
     }
     const previous = await trx
       .selectFrom('jobs')

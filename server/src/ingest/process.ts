@@ -5,23 +5,30 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Finding, Inventory, Report, TargetInfo } from '@lading/engine/model';
 import { buildReport } from '@lading/engine/report';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { repositoryPatternMatches } from '../auth/index.js';
 import type { BlobStore } from '../blobs/index.js';
 import type { ServerContext } from '../context.js';
+import { writeTransaction } from '../db/connection.js';
 import { decodeJson, encodeJson } from '../db/dialect.js';
-import type { Database } from '../db/schema.js';
+import type { Database, ImageArtifactsTable } from '../db/schema.js';
+import { recordEvent, SYSTEM_ACTOR } from '../events/record.js';
 import { evaluateEvidence, type Scorecard, type TrustedKey, type VerificationPolicy } from '../evidence/index.js';
+import { type JobStep, saveSteps } from '../jobs/queue.js';
 import { JobFailure, type JobRun, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import { INGEST_JOB_KIND, type IngestJobPayload } from './accept.js';
-import { inventoryFromArtifact, upsertVulnerability } from './vulnerability-row.js';
+import {
+  chunked,
+  inventoryFromArtifact,
+  upsertVulnerabilities,
+  type VulnerabilityRowRef,
+} from './vulnerability-row.js';
 
 export interface IngestJobOptions {
   /** The server's vulnerability store (a `lading db` folder); default `<dataDir>/vulndb`. */
   vulndbDir?: string;
 }
 
-type Trx = Transaction<Database>;
 type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNKNOWN';
 
 /** Registers the ingest job's handler on the runner (explicitly, at start-up; no import side effects). */
@@ -54,17 +61,37 @@ export async function processIngest(
   const payload = run.payload as IngestJobPayload;
   const { metadata } = payload;
   const started = performance.now();
+  // The steps are kept here and written ONCE, with the reconcile, in its transaction: a write per step (ten per
+  // job) was ten more commits, each taking SQLite's single write lock (and an fsync) or a PostgreSQL round trip.
+  // A step still running after STEP_PROGRESS_MS is written as running, so a slow match shows its progress; a
+  // failed step is written at once.
+  const steps: JobStep[] = [];
+  const put = (step: JobStep) => {
+    const at = steps.findIndex((s) => s.name === step.name);
+    if (at >= 0) steps[at] = step;
+    else steps.push(step);
+  };
   const timed = async <T>(name: string, work: () => Promise<{ value: T; detail: string }>): Promise<T> => {
     const t0 = performance.now();
-    await run.step({ name, state: 'running' });
+    let progress: Promise<void> | undefined;
+    const slow = setTimeout(() => {
+      progress = writeSteps(run, [...steps, { name, state: 'running' }]).catch(() => {});
+    }, STEP_PROGRESS_MS);
     try {
       const { value, detail } = await work();
-      await run.step({ name, state: 'succeeded', ms: Math.round(performance.now() - t0), detail });
+      put({ name, state: 'succeeded', ms: Math.round(performance.now() - t0), detail });
       return value;
     } catch (err) {
       const detail = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-      await run.step({ name, state: 'failed', ms: Math.round(performance.now() - t0), detail: detail.slice(0, 300) });
+      put({ name, state: 'failed', ms: Math.round(performance.now() - t0), detail: detail.slice(0, 300) });
+      clearTimeout(slow);
+      await progress;
+      await writeSteps(run, steps);
       throw err;
+    } finally {
+      clearTimeout(slow);
+      // a progress write in flight lands before the next one (the final steps must not be overwritten by it)
+      await progress;
     }
   };
 
@@ -146,7 +173,10 @@ export async function processIngest(
     return { value: built, detail: `${result.findings.length} findings` };
   });
 
+  const lease = { id: run.job.id, attempts: run.job.attempts, nodeId: run.job.locked_by ?? '' };
   const outcome = await timed('reconcile', async () => {
+    const t0 = performance.now();
+    let detail = '';
     const value = await reconcile(ctx, {
       payload,
       jobId: run.job.id,
@@ -158,8 +188,17 @@ export async function processIngest(
       quarantined,
       artifacts: stored,
       inventoryArtifact,
+      finish: async (trx) => {
+        // the steps, the reconcile's own included (its time up to here), in the reconcile's commit; a lease taken
+        // over meanwhile writes nothing here (the reconcile itself is idempotent, so the other run's is the same)
+        put({ name: 'reconcile', state: 'succeeded', ms: Math.round(performance.now() - t0), detail });
+        await saveSteps(trx, lease, steps);
+      },
+      describe: (changes) => {
+        detail = `${changes.new.length} new, ${changes.fixed.length} fixed`;
+      },
     });
-    return { value, detail: `${value.new.length} new, ${value.fixed.length} fixed` };
+    return { value, detail };
   });
   if (quarantined) {
     // the image is kept (its evidence and findings are there to look at) but never current, never counted
@@ -178,6 +217,14 @@ export async function processIngest(
     evidence: { state: scorecard.state, score: scorecard.score, max: scorecard.max },
     quarantined,
   };
+}
+
+/** How long a step runs before it is written as running (most ingests take less in total, and write steps once). */
+const STEP_PROGRESS_MS = 1_000;
+
+/** Writes the job's steps through the runner (progress and failures; the runner saves its whole list each time). */
+async function writeSteps(run: JobRun, steps: readonly JobStep[]): Promise<void> {
+  for (const step of steps) await run.step(step);
 }
 
 function failedChecks(card: Scorecard): string {
@@ -269,13 +316,26 @@ interface ReconcileInput {
   quarantined: boolean;
   artifacts: readonly { name: string; kind: string; id: number }[];
   inventoryArtifact: number | null;
+  /** Told the outcome before `finish`, which records it. */
+  describe: (changes: { new: string[]; fixed: string[] }) => void;
+  /** The job's own bookkeeping (its steps), written last inside the same transaction: one commit, not two. */
+  finish: (trx: Db) => Promise<void>;
 }
 
+type Db = Kysely<Database>;
+
+/** Rows per multi-row statement: far below SQLite's 32766 and PostgreSQL's 65535 bound parameters. */
+const ROWS_PER_STATEMENT = 500;
+
 /**
- * ONE transaction (under advisory locks on the repository and the digest on PostgreSQL; SQLite writes one at a
- * time): upserts the repository, the image and its counters, placements and `is_current`, tags and their history,
- * layers, packages and occurrences, vulnerabilities and aliases, findings (first seen kept, retracted ones resolved), exposures against
- * the track's previous current image, verifications, builds, image artifacts and the ingest event.
+ * ONE write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: under advisory locks on the repository and the
+ * digest): upserts the repository, the image and its counters, placements and `is_current`, tags and their history,
+ * layers, packages and occurrences, vulnerabilities and aliases, findings (first seen kept, retracted ones
+ * resolved), exposures against the track's previous current image, verifications, builds, image artifacts and the
+ * ingest event. Everything that needs no database (the match, the scorecard, the counts) was computed before it.
+ * Rows are written with multi-row statements and read back with one `in (…)` select per table, so the number of
+ * statements does not grow with the number of packages or findings: each statement is a round trip on
+ * PostgreSQL, and on SQLite the transaction holds the single write lock for as short a time as possible.
  */
 async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ new: string[]; fixed: string[] }> {
   const { payload, report, scorecard } = input;
@@ -283,47 +343,22 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
   // every time written is the acknowledgement's, not the clock's: running the job again writes the same rows
   const now = payload.receivedAt;
   const observedAt = metadata.observedAt ?? payload.receivedAt;
-  return ctx.db.transaction().execute(async (trx) => {
+  const counts = countsOf(report.findings);
+  const suppressed = report.findings.filter((f) => f.suppressed).length;
+  const policyHash = createHash('sha256').update(encodeJson(input.policy)).digest('hex');
+  return writeTransaction(ctx.db, ctx.dialect, async (trx) => {
     if (ctx.dialect === 'postgres') {
       // The repository's track (current image, tags and their history, exposures) is recomputed by one ingest at a
       // time, and the image (shared between repositories) likewise: always repository first, then digest, so two
-      // reconciles never wait on each other in opposite orders. (SQLite runs one write transaction at a time.)
-      await sql`select pg_advisory_xact_lock(hashtext(${`repository:${metadata.repository}`}))`.execute(trx);
-      await sql`select pg_advisory_xact_lock(hashtext(${`image:${metadata.digest}`}))`.execute(trx);
+      // reconciles never wait on each other in opposite orders (one statement: its target list is evaluated in
+      // order). SQLite's BEGIN IMMEDIATE already makes this the only writer.
+      await sql`select pg_advisory_xact_lock(hashtext(${`repository:${metadata.repository}`})), pg_advisory_xact_lock(hashtext(${`image:${metadata.digest}`}))`.execute(
+        trx,
+      );
     }
-    // repository
-    let repo = await trx
-      .selectFrom('repositories')
-      .select(['id'])
-      .where('name', '=', metadata.repository)
-      .executeTakeFirst();
-    if (!repo) {
-      repo = await trx
-        .insertInto('repositories')
-        .values({
-          public_id: publicId('repo'),
-          name: metadata.repository,
-          name_lc: metadata.repository.toLowerCase(),
-          team_id: null,
-          source_repo: null,
-          archived_at: null,
-          purge_after: null,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      repo ??= await trx
-        .selectFrom('repositories')
-        .select(['id'])
-        .where('name', '=', metadata.repository)
-        .executeTakeFirstOrThrow();
-    }
-    const repositoryId = repo.id;
+    const repositoryId = await repositoryIdOf(trx, metadata.repository, now);
 
-    // image and its counters (recomputed from this analysis)
-    const counts = countsOf(report.findings);
-    const suppressed = report.findings.filter((f) => f.suppressed).length;
+    // image and its counters (recomputed from this analysis): one upsert
     const imageValues = {
       index_digest: metadata.indexDigest ?? null,
       platform: metadata.platform ?? report.target.platform ?? '',
@@ -345,33 +380,30 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
       evidence_score: scorecard.score,
       evidence_max: scorecard.max,
     };
-    let image = await trx.selectFrom('images').select(['id']).where('digest', '=', metadata.digest).executeTakeFirst();
-    if (image) {
-      await trx.updateTable('images').set(imageValues).where('id', '=', image.id).execute();
-    } else {
-      image = await trx
-        .insertInto('images')
-        .values({
-          digest: metadata.digest,
-          image_created_at: null,
-          first_ingested_at: now,
-          analyzed_generation: null,
-          created_at: now,
-          ...imageValues,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-    }
-    const imageId = image.id;
+    const image = await trx
+      .insertInto('images')
+      .values({
+        digest: metadata.digest,
+        image_created_at: null,
+        first_ingested_at: now,
+        analyzed_generation: null,
+        created_at: now,
+        ...imageValues,
+      })
+      .onConflict((oc) => oc.column('digest').doUpdateSet(imageValues))
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const imageId = Number(image.id);
 
     // placement in the track, and whether it becomes the track's current image (latest observation wins)
-    const placement = await trx
+    const placed = await trx
       .selectFrom('repository_images')
-      .select(['first_seen_at'])
+      .select(['image_id', 'first_seen_at', 'is_current'])
       .where('repository_id', '=', repositoryId)
-      .where('image_id', '=', imageId)
       .where('track', '=', metadata.track)
-      .executeTakeFirst();
+      .where((eb) => eb.or([eb('image_id', '=', imageId), eb('is_current', '=', 1)]))
+      .execute();
+    const placement = placed.find((r) => r.image_id === imageId);
     if (!placement) {
       await trx
         .insertInto('repository_images')
@@ -386,32 +418,20 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
         .execute();
     }
     const seenAt = placement?.first_seen_at ?? observedAt;
-    const current = await trx
-      .selectFrom('repository_images')
-      .select(['image_id', 'first_seen_at'])
-      .where('repository_id', '=', repositoryId)
-      .where('track', '=', metadata.track)
-      .where('is_current', '=', 1)
-      .executeTakeFirst();
+    const current = placed.find((r) => r.is_current === 1);
     const previousCurrent = current && current.image_id !== imageId ? current.image_id : null;
     const becomesCurrent =
       !input.quarantined && (!current || current.image_id === imageId || seenAt >= current.first_seen_at);
-    if (becomesCurrent && previousCurrent !== null) {
+    if (becomesCurrent && (previousCurrent !== null || placement?.is_current !== 1)) {
+      // this image current, the previous one not, in one statement
       await trx
         .updateTable('repository_images')
-        .set({ is_current: 0 })
+        .set((eb) => ({
+          is_current: eb.case().when('image_id', '=', imageId).then(1).else(0).end(),
+        }))
         .where('repository_id', '=', repositoryId)
         .where('track', '=', metadata.track)
-        .where('image_id', '=', previousCurrent)
-        .execute();
-    }
-    if (becomesCurrent) {
-      await trx
-        .updateTable('repository_images')
-        .set({ is_current: 1 })
-        .where('repository_id', '=', repositoryId)
-        .where('track', '=', metadata.track)
-        .where('image_id', '=', imageId)
+        .where('image_id', 'in', previousCurrent === null ? [imageId] : [imageId, previousCurrent])
         .execute();
     } else if (input.quarantined) {
       await trx
@@ -425,32 +445,43 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
     // tags move to this image when this observation is newer than the tag's last move
     if (!input.quarantined) await moveTags(trx, repositoryId, imageId, metadata.tags, observedAt, now);
 
-    await reconcileLayers(trx, imageId, report.target, now);
-    const packageIds = await reconcilePackages(trx, imageId, report, now);
-    const changes = await reconcileFindings(trx, imageId, report, packageIds, now);
+    const layerIds = await reconcileLayers(trx, imageId, report.target, now);
+    const packageIds = await reconcilePackages(trx, imageId, report, layerIds, now);
+    const vulnerabilities = await upsertVulnerabilities(
+      trx,
+      report.findings.filter((f) => packageIds.has(f.packageId)),
+      now,
+    );
+    const changes = await reconcileFindings(trx, imageId, report, packageIds, vulnerabilities, now);
     if (becomesCurrent) {
-      await reconcileExposures(trx, repositoryId, metadata.track, imageId, previousCurrent, report, packageIds, now);
+      await reconcileExposures(trx, {
+        repositoryId,
+        track: metadata.track,
+        imageId,
+        previousImageId: previousCurrent,
+        report,
+        packageIds,
+        vulnerabilities,
+        now,
+      });
     }
 
     // evidence: verifications recomputed, the build (from a verified provenance first), the image's artifacts
     await trx.deleteFrom('verifications').where('image_id', '=', imageId).execute();
-    const policyHash = createHash('sha256').update(encodeJson(input.policy)).digest('hex');
-    for (const check of scorecard.checks) {
-      await trx
-        .insertInto('verifications')
-        .values({
-          image_id: imageId,
-          check: check.check,
-          result: check.result,
-          artifact_id: check.artifactId ?? null,
-          key_id: check.keyId ?? null,
-          identity: null,
-          detail: encodeJson({ detail: check.detail }),
-          policy_hash: policyHash,
-          verified_at: now,
-          created_at: now,
-        })
-        .execute();
+    const verificationRows = scorecard.checks.map((check) => ({
+      image_id: imageId,
+      check: check.check,
+      result: check.result,
+      artifact_id: check.artifactId ?? null,
+      key_id: check.keyId ?? null,
+      identity: null,
+      detail: encodeJson({ detail: check.detail }),
+      policy_hash: policyHash,
+      verified_at: now,
+      created_at: now,
+    }));
+    for (const chunk of chunked(verificationRows, ROWS_PER_STATEMENT)) {
+      await trx.insertInto('verifications').values(chunk).execute();
     }
     const provenanceArtifact = scorecard.checks.find((c) => c.check === 'provenance.present')?.artifactId;
     if (scorecard.build && provenanceArtifact !== undefined) {
@@ -485,8 +516,9 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
         }
       }
     }
+    const artifactRows = new Map<number, { role: ImageArtifactsTable['role'] }>();
     for (const a of input.artifacts) {
-      const role = a.kind.startsWith('sbom-')
+      const role: ImageArtifactsTable['role'] = a.kind.startsWith('sbom-')
         ? 'inventory'
         : a.kind === 'report-lading'
           ? 'report'
@@ -495,196 +527,294 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
             : a.id === provenanceArtifact
               ? 'provenance'
               : 'attestation';
+      // the first of the same artifact wins, as one insert-or-ignore per artifact in order did
+      if (!artifactRows.has(a.id)) artifactRows.set(a.id, { role });
+    }
+    if (artifactRows.size > 0) {
       await trx
         .insertInto('image_artifacts')
-        .values({
-          image_id: imageId,
-          artifact_id: a.id,
-          role,
-          predicate_type: null,
-          job_id: input.jobId,
-          created_at: now,
-        })
+        .values(
+          [...artifactRows].map(([artifactId, { role }]) => ({
+            image_id: imageId,
+            artifact_id: artifactId,
+            role,
+            predicate_type: null,
+            job_id: input.jobId,
+            created_at: now,
+          })),
+        )
         .onConflict((oc) => oc.columns(['image_id', 'artifact_id']).doNothing())
         .execute();
     }
 
-    // the audit event, once per job (request_id = the job's id makes a re-run write nothing)
+    // the audit event, once per job (request_id = the job's id makes a re-run write nothing), through the events
+    // module so that notification rules, GitHub issue sync and rebuild checks see ingests like any other change
     const logged = await trx
       .selectFrom('events')
       .select('id')
       .where('image_id', '=', imageId)
-      .where('type', '=', 'image.ingested')
+      .where('type', 'in', ['image.ingested', 'image.quarantined'])
       .where('request_id', '=', input.jobPublicId)
       .executeTakeFirst();
     if (!logged) {
       const actor = /^(user|token):(\d+)$/.exec(input.createdBy ?? '');
-      await trx
-        .insertInto('events')
-        .values({
-          at: now,
-          type: input.quarantined ? 'image.quarantined' : 'image.ingested',
-          actor_kind: actor ? (actor[1] as 'user' | 'token') : 'system',
-          actor_id: actor ? Number(actor[2]) : null,
-          repository_id: repositoryId,
-          image_id: imageId,
-          vulnerability_id: null,
-          severity: null,
-          request_id: input.jobPublicId,
-          data: encodeJson({
-            job: input.jobPublicId,
-            tags: metadata.tags,
-            track: metadata.track,
-            counts,
-            evidence: { state: scorecard.state, score: scorecard.score, max: scorecard.max },
-            new: changes.new,
-            fixed: changes.fixed,
-            source: payload.source,
-          }),
-          created_at: now,
-        })
-        .execute();
+      await recordEvent(trx, {
+        at: now,
+        type: input.quarantined ? 'image.quarantined' : 'image.ingested',
+        actor: actor ? { kind: actor[1] as 'user' | 'token', id: Number(actor[2]) } : SYSTEM_ACTOR,
+        repositoryId,
+        imageId,
+        requestId: input.jobPublicId,
+        data: {
+          job: input.jobPublicId,
+          tags: metadata.tags,
+          track: metadata.track,
+          counts,
+          evidence: { state: scorecard.state, score: scorecard.score, max: scorecard.max },
+          new: changes.new,
+          fixed: changes.fixed,
+          source: payload.source,
+        },
+      });
     }
+    input.describe(changes);
+    await input.finish(trx);
     return changes;
   });
 }
 
+/** The repository's id, created on its first ingest (a concurrent first ingest may create it first). */
+async function repositoryIdOf(trx: Db, name: string, now: number): Promise<number> {
+  const found = await trx.selectFrom('repositories').select(['id']).where('name', '=', name).executeTakeFirst();
+  if (found) return Number(found.id);
+  const inserted = await trx
+    .insertInto('repositories')
+    .values({
+      public_id: publicId('repo'),
+      name,
+      name_lc: name.toLowerCase(),
+      team_id: null,
+      source_repo: null,
+      archived_at: null,
+      purge_after: null,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return Number(inserted.id);
+  const row = await trx.selectFrom('repositories').select(['id']).where('name', '=', name).executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+/** Tags created if new; those whose last move is older than this observation move here (history closed and opened). */
 async function moveTags(
-  trx: Trx,
+  trx: Db,
   repositoryId: number,
   imageId: number,
   tags: readonly string[],
   observedAt: number,
   now: number,
 ): Promise<void> {
-  for (const name of tags) {
-    let tag = await trx
+  const names = [...new Set(tags)];
+  if (names.length === 0) return;
+  const existing = await trx
+    .selectFrom('tags')
+    .select(['id', 'name', 'current_image_id', 'moved_at'])
+    .where('repository_id', '=', repositoryId)
+    .where('name', 'in', names)
+    .execute();
+  const missing = names.filter((n) => !existing.some((t) => t.name === n));
+  let rows = existing;
+  if (missing.length > 0) {
+    await trx
+      .insertInto('tags')
+      .values(
+        missing.map((name) => ({
+          repository_id: repositoryId,
+          name,
+          current_image_id: null,
+          moved_at: 0,
+          created_at: now,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['repository_id', 'name']).doNothing())
+      .execute();
+    rows = await trx
       .selectFrom('tags')
-      .select(['id', 'current_image_id', 'moved_at'])
+      .select(['id', 'name', 'current_image_id', 'moved_at'])
       .where('repository_id', '=', repositoryId)
-      .where('name', '=', name)
-      .executeTakeFirst();
-    if (!tag) {
-      const inserted = await trx
-        .insertInto('tags')
-        .values({ repository_id: repositoryId, name, current_image_id: null, moved_at: 0, created_at: now })
-        .onConflict((oc) => oc.columns(['repository_id', 'name']).doNothing())
-        .returning(['id', 'current_image_id', 'moved_at'])
-        .executeTakeFirst();
-      tag =
-        inserted ??
-        (await trx
-          .selectFrom('tags')
-          .select(['id', 'current_image_id', 'moved_at'])
-          .where('repository_id', '=', repositoryId)
-          .where('name', '=', name)
-          .executeTakeFirstOrThrow());
-    }
-    // already here, or an older observation arriving late: the tag stays where the newer one put it
-    if (tag.current_image_id === imageId || observedAt < tag.moved_at) continue;
-    await trx
-      .updateTable('tag_history')
-      .set({ to_at: observedAt })
-      .where('tag_id', '=', tag.id)
-      .where('to_at', 'is', null)
-      .execute();
-    await trx
-      .insertInto('tag_history')
-      .values({ tag_id: tag.id, image_id: imageId, from_at: observedAt, to_at: null, source: 'ci', created_at: now })
-      .execute();
-    await trx
-      .updateTable('tags')
-      .set({ current_image_id: imageId, moved_at: observedAt })
-      .where('id', '=', tag.id)
+      .where('name', 'in', names)
       .execute();
   }
+  // already here, or an older observation arriving late: the tag stays where the newer one put it
+  const moving = rows.filter((t) => !(t.current_image_id === imageId || observedAt < t.moved_at)).map((t) => t.id);
+  if (moving.length === 0) return;
+  await trx
+    .updateTable('tag_history')
+    .set({ to_at: observedAt })
+    .where('tag_id', 'in', moving)
+    .where('to_at', 'is', null)
+    .execute();
+  await trx
+    .insertInto('tag_history')
+    .values(
+      moving.map((tagId) => ({
+        tag_id: tagId,
+        image_id: imageId,
+        from_at: observedAt,
+        to_at: null,
+        source: 'ci',
+        created_at: now,
+      })),
+    )
+    .execute();
+  await trx
+    .updateTable('tags')
+    .set({ current_image_id: imageId, moved_at: observedAt })
+    .where('id', 'in', moving)
+    .execute();
 }
 
-async function reconcileLayers(trx: Trx, imageId: number, target: TargetInfo, now: number): Promise<void> {
+/** The image's layers rewritten (the shared `layers` rows created if new); returns diff id → layer row id. */
+async function reconcileLayers(
+  trx: Db,
+  imageId: number,
+  target: TargetInfo,
+  now: number,
+): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
   await trx.deleteFrom('image_layers').where('image_id', '=', imageId).execute();
-  for (const [position, layer] of target.layers.entries()) {
+  if (target.layers.length === 0) return ids;
+  // the first mention of a layer gives its digest and size, as one insert-or-ignore per layer in order did
+  const layers = new Map<string, { digest: string | null; size: number | null }>();
+  for (const l of target.layers) {
+    if (!layers.has(l.diffId)) layers.set(l.diffId, { digest: l.digest ?? null, size: l.size ?? null });
+  }
+  const diffIds = [...layers.keys()];
+  for (const chunk of chunked(diffIds, ROWS_PER_STATEMENT)) {
     await trx
       .insertInto('layers')
-      .values({ diff_id: layer.diffId, digest: layer.digest ?? null, size: layer.size ?? null, created_at: now })
+      .values(chunk.map((diffId) => ({ diff_id: diffId, ...layers.get(diffId)!, created_at: now })))
       .onConflict((oc) => oc.column('diff_id').doNothing())
       .execute();
-    const row = await trx
-      .selectFrom('layers')
-      .select('id')
-      .where('diff_id', '=', layer.diffId)
-      .executeTakeFirstOrThrow();
-    await trx
-      .insertInto('image_layers')
-      .values({ image_id: imageId, position, layer_id: row.id, created_by: layer.createdBy ?? null, created_at: now })
-      .execute();
+    const rows = await trx.selectFrom('layers').select(['id', 'diff_id']).where('diff_id', 'in', chunk).execute();
+    for (const r of rows) ids.set(r.diff_id, Number(r.id));
   }
-}
-
-/** Packages by purl (shared between images) and this image's occurrences, rewritten; the report id → row id. */
-async function reconcilePackages(trx: Trx, imageId: number, report: Report, now: number): Promise<Map<string, number>> {
-  const ids = new Map<string, number>();
-  const layerIds = new Map<string, number>();
-  // Only the layers this report's packages name: the layers table holds every layer of the fleet, and reading it
-  // whole on each ingest made an ingest's cost grow with the number of images already stored.
-  const named = new Set<string>();
-  for (const p of report.packages) {
-    const layer = p.locations[0]?.layer;
-    if (layer) named.add(layer);
-  }
-  if (named.size > 0) {
-    const rows = await trx
-      .selectFrom('layers')
-      .select(['id', 'diff_id'])
-      .where('diff_id', 'in', Array.from(named))
-      .execute();
-    for (const l of rows) layerIds.set(l.diff_id, l.id);
-  }
-  await trx.deleteFrom('package_occurrences').where('image_id', '=', imageId).execute();
-  const seen = new Set<string>();
-  for (const p of report.packages) {
-    await trx
-      .insertInto('packages')
-      .values({
-        purl: p.purl,
-        type: p.type,
-        name: p.name,
-        name_lc: p.name.toLowerCase(),
-        version: p.version,
-        ecosystem: p.type,
-        match_name: p.source?.name ?? p.name,
-        match_version: p.source?.version ?? p.version,
-        licenses: encodeJson(p.licenses ?? []),
-        created_at: now,
-      })
-      .onConflict((oc) => oc.column('purl').doNothing())
-      .execute();
-    const row = await trx.selectFrom('packages').select('id').where('purl', '=', p.purl).executeTakeFirstOrThrow();
-    ids.set(p.id, row.id);
-    const location = p.locations[0];
-    const key = `${row.id}\n${location?.path ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    await trx
-      .insertInto('package_occurrences')
-      .values({
-        image_id: imageId,
-        package_id: row.id,
-        layer_id: location?.layer ? (layerIds.get(location.layer) ?? null) : null,
-        path: location?.path ?? '',
-        found_by: p.foundBy,
-        created_at: now,
-      })
-      .execute();
+  const imageLayers = target.layers.map((layer, position) => ({
+    image_id: imageId,
+    position,
+    layer_id: ids.get(layer.diffId)!,
+    created_by: layer.createdBy ?? null,
+    created_at: now,
+  }));
+  for (const chunk of chunked(imageLayers, ROWS_PER_STATEMENT)) {
+    await trx.insertInto('image_layers').values(chunk).execute();
   }
   return ids;
 }
 
-/** Findings of this image recomputed: new rows first seen now, known ones updated (reopened if resolved), the rest retracted. */
-async function reconcileFindings(
-  trx: Trx,
+/**
+ * Packages by purl (shared between images) and this image's occurrences, rewritten; the report id → row id.
+ * `layerIds` holds the image's own layers; a layer a package names beyond them is looked up by its diff id only
+ * (the layers table holds every layer of the fleet: reading it whole made an ingest's cost grow with the fleet).
+ */
+async function reconcilePackages(
+  trx: Db,
   imageId: number,
   report: Report,
-  packageIds: Map<string, number>,
+  imageLayerIds: ReadonlyMap<string, number>,
+  now: number,
+): Promise<Map<string, number>> {
+  const layerIds = new Map(imageLayerIds);
+  const unknownLayers = new Set<string>();
+  for (const p of report.packages) {
+    const layer = p.locations[0]?.layer;
+    if (layer && !layerIds.has(layer)) unknownLayers.add(layer);
+  }
+  for (const chunk of chunked([...unknownLayers], ROWS_PER_STATEMENT)) {
+    const rows = await trx.selectFrom('layers').select(['id', 'diff_id']).where('diff_id', 'in', chunk).execute();
+    for (const l of rows) layerIds.set(l.diff_id, Number(l.id));
+  }
+  await trx.deleteFrom('package_occurrences').where('image_id', '=', imageId).execute();
+  // the first package with a purl gives the shared row's values, as one insert-or-ignore per package in order did
+  const byPurl = new Map<string, Report['packages'][number]>();
+  for (const p of report.packages) if (!byPurl.has(p.purl)) byPurl.set(p.purl, p);
+  const purlIds = new Map<string, number>();
+  for (const chunk of chunked([...byPurl.values()], ROWS_PER_STATEMENT)) {
+    await trx
+      .insertInto('packages')
+      .values(
+        chunk.map((p) => ({
+          purl: p.purl,
+          type: p.type,
+          name: p.name,
+          name_lc: p.name.toLowerCase(),
+          version: p.version,
+          ecosystem: p.type,
+          match_name: p.source?.name ?? p.name,
+          match_version: p.source?.version ?? p.version,
+          licenses: encodeJson(p.licenses ?? []),
+          created_at: now,
+        })),
+      )
+      .onConflict((oc) => oc.column('purl').doNothing())
+      .execute();
+    const rows = await trx
+      .selectFrom('packages')
+      .select(['id', 'purl'])
+      .where(
+        'purl',
+        'in',
+        chunk.map((p) => p.purl),
+      )
+      .execute();
+    for (const r of rows) purlIds.set(r.purl, Number(r.id));
+  }
+  const ids = new Map<string, number>();
+  const occurrences = new Map<
+    string,
+    {
+      image_id: number;
+      package_id: number;
+      layer_id: number | null;
+      path: string;
+      found_by: string;
+      created_at: number;
+    }
+  >();
+  for (const p of report.packages) {
+    const packageId = purlIds.get(p.purl);
+    if (packageId === undefined) throw new Error(`package ${p.purl} has no row after its insert`);
+    ids.set(p.id, packageId);
+    const location = p.locations[0];
+    const key = `${packageId}\n${location?.path ?? ''}`;
+    if (occurrences.has(key)) continue;
+    occurrences.set(key, {
+      image_id: imageId,
+      package_id: packageId,
+      layer_id: location?.layer ? (layerIds.get(location.layer) ?? null) : null,
+      path: location?.path ?? '',
+      found_by: p.foundBy,
+      created_at: now,
+    });
+  }
+  for (const chunk of chunked([...occurrences.values()], ROWS_PER_STATEMENT)) {
+    await trx.insertInto('package_occurrences').values(chunk).execute();
+  }
+  return ids;
+}
+
+/**
+ * Findings of this image recomputed: new rows first seen now, known ones updated only where they changed (reopened
+ * if resolved), the rest retracted.
+ */
+async function reconcileFindings(
+  trx: Db,
+  imageId: number,
+  report: Report,
+  packageIds: ReadonlyMap<string, number>,
+  vulnerabilities: ReadonlyMap<string, VulnerabilityRowRef>,
   now: number,
 ): Promise<{ new: string[]; fixed: string[] }> {
   const existing = await trx
@@ -695,6 +825,10 @@ async function reconcileFindings(
       'findings.package_id',
       'findings.vulnerability_id',
       'findings.status',
+      'findings.severity',
+      'findings.fixed_version',
+      'findings.resolved_at',
+      'findings.resolution',
       'vulnerabilities.vuln_id',
     ])
     .where('findings.image_id', '=', imageId)
@@ -702,41 +836,47 @@ async function reconcileFindings(
   const byKey = new Map(existing.map((r) => [`${r.package_id}\n${r.vulnerability_id}`, r]));
   const present = new Set<string>();
   const added = new Set<string>();
+  const inserts: Insertable<Database['findings']>[] = [];
   for (const f of report.findings) {
     const packageId = packageIds.get(f.packageId);
-    if (packageId === undefined) continue;
-    const vulnId = await upsertVulnerability(trx, f, now);
-    const key = `${packageId}\n${vulnId}`;
+    const vuln = vulnerabilities.get(f.id);
+    if (packageId === undefined || vuln === undefined) continue;
+    const key = `${packageId}\n${vuln.id}`;
     if (present.has(key)) continue;
     present.add(key);
     const status = f.suppressed ? ('suppressed' as const) : ('open' as const);
+    const fixedVersion = f.fixedVersions[0] ?? null;
     const row = byKey.get(key);
     if (!row) {
-      await trx
-        .insertInto('findings')
-        .values({
-          image_id: imageId,
-          package_id: packageId,
-          vulnerability_id: vulnId,
-          severity: f.severity,
-          fixed_version: f.fixedVersions[0] ?? null,
-          status,
-          exception_id: null,
-          first_seen_at: now,
-          last_seen_at: now,
-          resolved_at: null,
-          resolution: null,
-          detected_by: 'ingest',
-          created_at: now,
-        })
-        .execute();
+      inserts.push({
+        image_id: imageId,
+        package_id: packageId,
+        vulnerability_id: vuln.id,
+        severity: f.severity,
+        fixed_version: fixedVersion,
+        status,
+        exception_id: null,
+        first_seen_at: now,
+        last_seen_at: now,
+        resolved_at: null,
+        resolution: null,
+        detected_by: 'ingest',
+        created_at: now,
+      });
       added.add(f.id);
-    } else {
+    } else if (
+      row.status !== status ||
+      row.severity !== f.severity ||
+      row.fixed_version !== fixedVersion ||
+      row.resolved_at !== null ||
+      row.resolution !== null
+    ) {
+      // a re-run or a replay finds every row as it was and writes none of them
       await trx
         .updateTable('findings')
         .set((eb) => ({
           severity: f.severity,
-          fixed_version: f.fixedVersions[0] ?? null,
+          fixed_version: fixedVersion,
           status,
           resolved_at: null,
           resolution: null,
@@ -746,17 +886,35 @@ async function reconcileFindings(
         .execute();
     }
   }
+  for (const chunk of chunked(inserts, ROWS_PER_STATEMENT)) {
+    await trx.insertInto('findings').values(chunk).execute();
+  }
   const fixed = new Set<string>();
+  const retracted: number[] = [];
   for (const row of existing) {
     if (present.has(`${row.package_id}\n${row.vulnerability_id}`) || row.status === 'resolved') continue;
+    retracted.push(Number(row.id));
+    fixed.add(row.vuln_id);
+  }
+  for (const chunk of chunked(retracted, ROWS_PER_STATEMENT)) {
     await trx
       .updateTable('findings')
       .set({ status: 'resolved', resolved_at: now, resolution: 'retracted' })
-      .where('id', '=', row.id)
+      .where('id', 'in', chunk)
       .execute();
-    fixed.add(row.vuln_id);
   }
   return { new: [...added].sort(), fixed: [...fixed].sort() };
+}
+
+interface ExposureInput {
+  repositoryId: number;
+  track: string;
+  imageId: number;
+  previousImageId: number | null;
+  report: Report;
+  packageIds: ReadonlyMap<string, number>;
+  vulnerabilities: ReadonlyMap<string, VulnerabilityRowRef>;
+  now: number;
 }
 
 /**
@@ -765,16 +923,8 @@ async function reconcileFindings(
  * resolved run is also an `exposure_episodes` row (the history MTTR and fix tracing read); a reopened exposure's new
  * episode is flagged as a regression. `fix_first_seen_at` is the first ingest whose data named a fixed version.
  */
-async function reconcileExposures(
-  trx: Trx,
-  repositoryId: number,
-  track: string,
-  imageId: number,
-  previousImageId: number | null,
-  report: Report,
-  packageIds: Map<string, number>,
-  now: number,
-): Promise<void> {
+async function reconcileExposures(trx: Db, input: ExposureInput): Promise<void> {
+  const { repositoryId, track, imageId, report, now } = input;
   const present = new Map<
     string,
     {
@@ -787,12 +937,9 @@ async function reconcileExposures(
     }
   >();
   for (const f of report.findings) {
-    if (f.suppressed || !packageIds.has(f.packageId)) continue;
-    const vuln = await trx
-      .selectFrom('vulnerabilities')
-      .select(['id', 'published_at'])
-      .where('vuln_id', '=', f.id)
-      .executeTakeFirstOrThrow();
+    if (f.suppressed || !input.packageIds.has(f.packageId)) continue;
+    const vuln = input.vulnerabilities.get(f.id);
+    if (!vuln) throw new Error(`vulnerability ${f.id} has no row after its upsert`);
     const key = `${vuln.id}\n${f.package.name}`;
     const seen = present.get(key);
     present.set(key, {
@@ -800,7 +947,7 @@ async function reconcileExposures(
       severity: f.severity,
       version: f.package.version,
       packageName: f.package.name,
-      publishedAt: vuln.published_at,
+      publishedAt: vuln.publishedAt,
       fixed: (seen?.fixed ?? false) || f.fixedVersions.length > 0,
     });
   }
@@ -811,33 +958,13 @@ async function reconcileExposures(
     .where('track', '=', track)
     .execute();
   const known = new Map(rows.map((r) => [`${r.vulnerability_id}\n${r.package_name}`, r]));
+  const opened: { key: string; p: typeof present extends Map<string, infer V> ? V : never; fix: number | null }[] = [];
+  const fixSeen: number[] = [];
   for (const [key, p] of present) {
     const row = known.get(key);
     const fixFirstSeenAt = p.fixed ? now : null;
     if (!row) {
-      const inserted = await trx
-        .insertInto('exposures')
-        .values({
-          repository_id: repositoryId,
-          track,
-          vulnerability_id: p.vulnId,
-          package_name: p.packageName,
-          severity: p.severity,
-          state: 'open',
-          opened_at: now,
-          opened_image_id: imageId,
-          resolved_at: null,
-          resolved_image_id: null,
-          resolved_build_id: null,
-          package_from: p.version,
-          package_to: null,
-          cve_published_at: p.publishedAt,
-          fix_first_seen_at: fixFirstSeenAt,
-          created_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await openEpisode(trx, inserted.id, p, imageId, now, false, fixFirstSeenAt);
+      opened.push({ key, p, fix: fixFirstSeenAt });
     } else if (row.state === 'resolved') {
       await trx
         .updateTable('exposures')
@@ -853,60 +980,110 @@ async function reconcileExposures(
         }))
         .where('id', '=', row.id)
         .execute();
-      await openEpisode(trx, row.id, p, imageId, now, true, row.fix_first_seen_at ?? fixFirstSeenAt);
+      await trx
+        .insertInto('exposure_episodes')
+        .values(episodeRow(Number(row.id), p, imageId, now, true, row.fix_first_seen_at ?? fixFirstSeenAt))
+        .execute();
     } else if (row.fix_first_seen_at === null && fixFirstSeenAt !== null) {
-      await trx.updateTable('exposures').set({ fix_first_seen_at: now }).where('id', '=', row.id).execute();
+      fixSeen.push(Number(row.id));
+    }
+  }
+  for (const chunk of chunked(opened, ROWS_PER_STATEMENT)) {
+    const inserted = await trx
+      .insertInto('exposures')
+      .values(
+        chunk.map(({ p, fix }) => ({
+          repository_id: repositoryId,
+          track,
+          vulnerability_id: p.vulnId,
+          package_name: p.packageName,
+          severity: p.severity,
+          state: 'open' as const,
+          opened_at: now,
+          opened_image_id: imageId,
+          resolved_at: null,
+          resolved_image_id: null,
+          resolved_build_id: null,
+          package_from: p.version,
+          package_to: null,
+          cve_published_at: p.publishedAt,
+          fix_first_seen_at: fix,
+          created_at: now,
+        })),
+      )
+      .returning(['id', 'vulnerability_id', 'package_name'])
+      .execute();
+    const idOf = new Map(inserted.map((r) => [`${r.vulnerability_id}\n${r.package_name}`, Number(r.id)]));
+    await trx
+      .insertInto('exposure_episodes')
+      .values(
+        chunk.map(({ key, p, fix }) => {
+          const id = idOf.get(key);
+          if (id === undefined) throw new Error(`exposure ${key} has no row after its insert`);
+          return episodeRow(id, p, imageId, now, false, fix);
+        }),
+      )
+      .execute();
+  }
+  for (const chunk of chunked(fixSeen, ROWS_PER_STATEMENT)) {
+    await trx.updateTable('exposures').set({ fix_first_seen_at: now }).where('id', 'in', chunk).execute();
+    await trx
+      .updateTable('exposure_episodes')
+      .set({ fix_first_seen_at: now })
+      .where('exposure_id', 'in', chunk)
+      .where('resolved_at', 'is', null)
+      .execute();
+  }
+  if (input.previousImageId === null) return;
+  // resolved: grouped by the package's version in this image (one update per version, not per exposure)
+  const versionOf = new Map<string, string>();
+  for (const p of report.packages) if (!versionOf.has(p.name)) versionOf.set(p.name, p.version);
+  const resolvedTo = new Map<string | null, number[]>();
+  for (const row of rows) {
+    if (row.state !== 'open' || present.has(`${row.vulnerability_id}\n${row.package_name}`)) continue;
+    const to = versionOf.get(row.package_name) ?? null;
+    const ids = resolvedTo.get(to) ?? [];
+    ids.push(Number(row.id));
+    resolvedTo.set(to, ids);
+  }
+  for (const [packageTo, all] of resolvedTo) {
+    for (const chunk of chunked(all, ROWS_PER_STATEMENT)) {
+      const resolution = { resolved_at: now, resolved_image_id: imageId, package_to: packageTo };
+      await trx
+        .updateTable('exposures')
+        .set({ state: 'resolved', ...resolution })
+        .where('id', 'in', chunk)
+        .execute();
       await trx
         .updateTable('exposure_episodes')
-        .set({ fix_first_seen_at: now })
-        .where('exposure_id', '=', row.id)
+        .set(resolution)
+        .where('exposure_id', 'in', chunk)
         .where('resolved_at', 'is', null)
         .execute();
     }
   }
-  if (previousImageId === null) return;
-  for (const row of rows) {
-    if (row.state !== 'open' || present.has(`${row.vulnerability_id}\n${row.package_name}`)) continue;
-    const now_version = report.packages.find((p) => p.name === row.package_name)?.version ?? null;
-    const resolution = { resolved_at: now, resolved_image_id: imageId, package_to: now_version };
-    await trx
-      .updateTable('exposures')
-      .set({ state: 'resolved', ...resolution })
-      .where('id', '=', row.id)
-      .execute();
-    await trx
-      .updateTable('exposure_episodes')
-      .set(resolution)
-      .where('exposure_id', '=', row.id)
-      .where('resolved_at', 'is', null)
-      .execute();
-  }
 }
 
-async function openEpisode(
-  trx: Trx,
+function episodeRow(
   exposureId: number,
   p: { severity: string; version: string },
   imageId: number,
   now: number,
   regression: boolean,
   fixFirstSeenAt: number | null,
-): Promise<void> {
-  await trx
-    .insertInto('exposure_episodes')
-    .values({
-      exposure_id: exposureId,
-      severity: p.severity,
-      opened_at: now,
-      opened_image_id: imageId,
-      resolved_at: null,
-      resolved_image_id: null,
-      resolved_build_id: null,
-      package_from: p.version,
-      package_to: null,
-      regression: regression ? 1 : 0,
-      fix_first_seen_at: fixFirstSeenAt,
-      created_at: now,
-    })
-    .execute();
+): Insertable<Database['exposure_episodes']> {
+  return {
+    exposure_id: exposureId,
+    severity: p.severity,
+    opened_at: now,
+    opened_image_id: imageId,
+    resolved_at: null,
+    resolved_image_id: null,
+    resolved_build_id: null,
+    package_from: p.version,
+    package_to: null,
+    regression: regression ? 1 : 0,
+    fix_first_seen_at: fixFirstSeenAt,
+    created_at: now,
+  };
 }

@@ -1,9 +1,11 @@
 // Inside the job thread (SERVER.md section 3, "Embedded mode"): its own context, so its own database connection,
 // the job runner with every registered handler, and the node's background duties (heartbeat, janitor, schedules).
 // Matching and other CPU-heavy handlers then never block the API's event loop. Talks to the API thread only through
-// wake-ups: 'enqueued' in, 'changed' out (jobs/thread.ts).
+// wake-ups: 'enqueued' in, 'changed' out (jobs/thread.ts), and acceptances of ingest bundles, which it writes on
+// its connection, the embedded mode's one writer ('accept' in, 'accepted' out after the commit).
 import { parentPort, workerData } from 'node:worker_threads';
 import { createContext } from '../context.js';
+import { acceptHere } from '../ingest/accept.js';
 import { registerJobHandlers } from './handlers.js';
 import { JobRunner } from './runner.js';
 import { parseSchedules } from './schedules.js';
@@ -29,10 +31,28 @@ ctx.jobSignals.subscribe((signal) => {
   if (signal.type === 'changed')
     port.postMessage({ type: 'changed', publicId: signal.publicId } satisfies ThreadMessage);
 });
+const accepting = new Set<Promise<void>>();
 port.on('message', (message: ThreadMessage) => {
   if (message.type === 'enqueued') ctx.jobSignals.enqueued();
+  if (message.type === 'accept') {
+    const { id, input } = message;
+    const done: Promise<void> = acceptHere(ctx.db, input)
+      .then((answer) => {
+        port.postMessage({ type: 'accepted', id, answer } satisfies ThreadMessage);
+        // committed: this thread's runner may claim the job at once
+        if (answer.status === 202) ctx.jobSignals.enqueued();
+      })
+      .catch((error: unknown) => {
+        const text = error instanceof Error ? error.message : String(error);
+        port.postMessage({ type: 'accept-failed', id, message: text } satisfies ThreadMessage);
+      })
+      .finally(() => accepting.delete(done));
+    accepting.add(done);
+  }
   if (message.type === 'stop') {
     void (async () => {
+      // acceptances already handed over are committed and answered before the connection closes
+      await Promise.allSettled([...accepting]);
       await runner.stop();
       await services.stop();
       await ctx.close();

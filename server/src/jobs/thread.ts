@@ -1,10 +1,13 @@
 // The embedded mode's job thread, seen from the API thread (SERVER.md section 3): a worker_threads Worker running
 // thread-main.ts with its own database connection, so a long match never stalls HTTP. The two threads share only
 // the database and wake-ups: an enqueue committed here wakes the thread's runner at once, and a job the thread
-// finished wakes this thread's long-polls (`GET /jobs/{id}?wait=`).
+// finished wakes this thread's long-polls (`GET /jobs/{id}?wait=`). The thread is also the embedded mode's one
+// writer for ingest: the API thread hands it each bundle's acceptance (ingest/accept.ts routeAccepts), so the two
+// connections never wait on each other for SQLite's write lock.
 import { Worker } from 'node:worker_threads';
 import type { ServerConfig } from '../config.js';
 import type { ServerContext } from '../context.js';
+import { type AcceptInput, type IngestAnswer, routeAccepts } from '../ingest/accept.js';
 import type { RunnerOptions } from './runner.js';
 import type { Schedule } from './schedules.js';
 
@@ -25,6 +28,9 @@ export type ThreadMessage =
   | { readonly type: 'enqueued' }
   | { readonly type: 'changed'; readonly publicId: string }
   | { readonly type: 'ready'; readonly nodeId: string; readonly kinds: readonly string[] }
+  | { readonly type: 'accept'; readonly id: number; readonly input: AcceptInput }
+  | { readonly type: 'accepted'; readonly id: number; readonly answer: IngestAnswer }
+  | { readonly type: 'accept-failed'; readonly id: number; readonly message: string }
   | { readonly type: 'stop' }
   | { readonly type: 'stopped' };
 
@@ -38,7 +44,9 @@ export interface JobThread {
   stop(): Promise<void>;
 }
 
-const ENTRY = new URL('./thread-entry.mjs', import.meta.url);
+// Built (dist/jobs/thread.js): the compiled thread-main.js is plain JavaScript the Worker loads as it is. From the
+// sources (a development checkout, under tsx): thread-entry.mjs registers tsx in the Worker first.
+const ENTRY = new URL(import.meta.url.endsWith('.js') ? './thread-main.js' : './thread-entry.mjs', import.meta.url);
 
 export async function startJobThread(ctx: ServerContext, data: JobThreadData): Promise<JobThread> {
   const worker = new Worker(ENTRY, { workerData: data });
@@ -61,8 +69,30 @@ export async function startJobThread(ctx: ServerContext, data: JobThreadData): P
     void exit.then(() => reject(new Error('the job thread exited while starting')));
   });
   worker.on('error', (error) => ctx.log.error('job thread failed', { error: error.stack ?? String(error) }));
+  // acceptances handed to the thread, by request id, until it answers (after its commit) or exits
+  const accepting = new Map<number, { resolve: (answer: IngestAnswer) => void; reject: (error: Error) => void }>();
+  let nextAccept = 0;
   worker.on('message', (message: ThreadMessage) => {
     if (message.type === 'changed') ctx.jobSignals.changed(message.publicId);
+    if (message.type === 'accepted' || message.type === 'accept-failed') {
+      const waiting = accepting.get(message.id);
+      accepting.delete(message.id);
+      if (message.type === 'accepted') waiting?.resolve(message.answer);
+      else waiting?.reject(new Error(message.message));
+    }
+  });
+  void exit.then(() => {
+    routeAccepts(ctx.db, undefined);
+    for (const waiting of accepting.values()) waiting.reject(new Error('the job thread stopped before answering'));
+    accepting.clear();
+  });
+  routeAccepts(ctx.db, (input) => {
+    if (exited) return Promise.reject(new Error('the job thread has stopped'));
+    const id = nextAccept++;
+    return new Promise<IngestAnswer>((resolve, reject) => {
+      accepting.set(id, { resolve, reject });
+      worker.postMessage({ type: 'accept', id, input } satisfies ThreadMessage);
+    });
   });
   const unsubscribe = ctx.jobSignals.subscribe((signal) => {
     if (signal.type === 'enqueued' && !exited) worker.postMessage({ type: 'enqueued' } satisfies ThreadMessage);
@@ -72,6 +102,8 @@ export async function startJobThread(ctx: ServerContext, data: JobThreadData): P
     kinds: ready.kinds,
     threadId: worker.threadId,
     stop: async () => {
+      // acceptances from now on use this thread's own connection; those already handed over are answered first
+      routeAccepts(ctx.db, undefined);
       unsubscribe();
       if (exited) return;
       const stopped = new Promise<void>((resolve) =>
