@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { ROUTE_MODULES } from '../src/app.js';
 import { createApiToken } from '../src/auth/index.js';
 import { insertGrant, insertTeam } from '../src/auth/store.js';
+import { collectOrphanBlobs } from '../src/blobs/index.js';
 import { registerIngestJob } from '../src/ingest/process.js';
 import { blobStoreOf } from '../src/ingest/store.js';
 import { enqueue } from '../src/jobs/queue.js';
@@ -417,6 +418,35 @@ forEachDatabase((database) => {
       const byWeek = await api.get('/api/v1/summaries/weekly/2026-W48?scope=fleet');
       assert.equal(byWeek.text, latest.text);
       assert.equal(latest.headers.get('etag'), `"${createHash('sha256').update(latest.text).digest('hex')}"`);
+      // published to the blob store: the served bytes under their digest (the row's sha256), named by an artifact so
+      // that orphan collection keeps them
+      const sha256 = createHash('sha256').update(latest.text).digest('hex');
+      const row = await server.ctx.db
+        .selectFrom('summaries')
+        .select('sha256')
+        .where('scope', '=', 'fleet')
+        .executeTakeFirstOrThrow();
+      assert.equal(row.sha256, sha256);
+      const blobs = blobStoreOf(server.ctx);
+      const published = async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await blobs.open(sha256)) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks).toString('utf8');
+      };
+      assert.equal(await published(), latest.text);
+      const artifact = await server.ctx.db
+        .selectFrom('artifacts')
+        .select(['kind', 'size'])
+        .where('sha256', '=', sha256)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual([artifact.kind, Number(artifact.size)], ['summary-weekly', Buffer.byteLength(latest.text)]);
+      await collectOrphanBlobs(server.ctx.db, blobs, Date.now() + DAY, 0);
+      assert.ok(await blobs.has(sha256), 'orphan collection keeps a published summary');
+      // a summary whose blob went missing is published again when its week is asked for
+      await blobs.delete(sha256);
+      const republish = await api.post<{ job: { url: string } }>('/api/v1/summaries/weekly', { week: '2026-W48' });
+      await waitJob(republish.body.job.url);
+      assert.equal(await published(), latest.text);
       // asked again later: the stored week is not rewritten
       clock.ms += DAY;
       const again = await api.post<{ job: { url: string } }>('/api/v1/summaries/weekly', { week: '2026-W48' });

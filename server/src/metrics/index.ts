@@ -12,4 +12,11 @@ export { recordDailyMetrics, type TrendPoint, trendPoints, weekStart } from './d
 export { allFixes, type Fix, type FixFacts, type FixKind, fixKind, listFixes } from './fixes.js';
 export { METRICS_DAILY, METRICS_SCHEDULES, registerMetricsJobs, SUMMARY_WEEKLY } from './jobs.js';
 export { allScopes, type MetricsScope, resolveScope, ScopeNotFound, ScopeUnreadable } from './scope.js';
-export { isoWeekName, lastCompleteWeek, storeWeeklySummary, weekOfName } from './weekly.js';
+export {
+  isoWeekName,
+  lastCompleteWeek,
+  publishSummary,
+  SUMMARY_ARTIFACT_KIND,
+  storeWeeklySummary,
+  weekOfName,
+} from './weekly.js';

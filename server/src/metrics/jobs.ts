@@ -34,7 +34,7 @@ export function registerMetricsJobs(runner: JobRunner, ctx: ServerContext): void
       throw new JobFailure('unknown_scope', `no scope ${p.scope}`, false);
     const written = [];
     for (const scope of scopes) {
-      const s = await storeWeeklySummary(ctx.db, scope, periodStart, now);
+      const s = await storeWeeklySummary(ctx.db, ctx.blobs, scope, periodStart, now);
       written.push({ scope: s.scope, week: s.week, sha256: s.sha256 });
     }
     return { summaries: written };

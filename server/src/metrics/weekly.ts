@@ -1,13 +1,48 @@
 // The weekly security summary v3 on the server (SERVER.md section 3): the engine's `weeklySummary` (the same code
 // `lading summary` runs) over each repository's current image of track `default` (quarantined images are never
-// current, so never counted), stored once per scope and ISO week as the exact bytes served.
-import { createHash } from 'node:crypto';
+// current, so never counted), stored once per scope and ISO week as the exact bytes served, and published to the blob
+// store under their SHA-256 (the row's `sha256` is the blob's digest; an `artifacts` row of kind `summary-weekly`
+// names the blob, so orphan collection keeps it), where a static dashboard or an archive reads the same bytes.
 import { renderWeeklySummary, type SummaryInput, type WeeklySummary, weeklySummary } from '@lading/engine/summary';
 import type { Kysely } from 'kysely';
+import { type BlobStore, blobKey } from '../blobs/index.js';
 import type { Database } from '../db/schema.js';
 import { currentImages, DAY_MS } from './compute.js';
 import { dayStart, weekStart } from './daily.js';
 import type { MetricsScope } from './scope.js';
+
+/** The `artifacts.kind` of a published weekly summary. */
+export const SUMMARY_ARTIFACT_KIND = 'summary-weekly';
+/** A summary is a few kilobytes per repository; this bounds what one may take in the blob store. */
+const MAX_SUMMARY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Puts a summary's bytes in the blob store (content-addressed: a second put of the same bytes changes nothing) and
+ * records the blob as an artifact, so that orphan collection never removes it. Returns the blob's digest.
+ */
+export async function publishSummary(
+  db: Kysely<Database>,
+  blobs: BlobStore,
+  document: string,
+  now: number,
+): Promise<string> {
+  const bytes = Buffer.from(document, 'utf8');
+  const { sha256 } = await blobs.put(bytes, { maxBytes: MAX_SUMMARY_BYTES });
+  await db
+    .insertInto('artifacts')
+    .values({
+      sha256,
+      kind: SUMMARY_ARTIFACT_KIND,
+      media_type: 'application/json',
+      size: bytes.length,
+      storage_key: blobKey(sha256),
+      first_job_id: null,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .execute();
+  return sha256;
+}
 
 /** Trend points a summary keeps (half a year of weeks, the CLI's default). */
 const TREND_KEEP = 26;
@@ -46,6 +81,7 @@ export function weekOfName(name: string): number | undefined {
  */
 export async function storeWeeklySummary(
   db: Kysely<Database>,
+  blobs: BlobStore,
   scope: MetricsScope,
   periodStart: number,
   now: number,
@@ -57,7 +93,11 @@ export async function storeWeeklySummary(
     .where('scope', '=', scope.key)
     .where('period_start', '=', periodStart)
     .executeTakeFirst();
-  if (existing) return stored(scope.key, existing);
+  if (existing) {
+    // published again when the blob is missing (a summary stored before publishing existed, or a crash between)
+    if (!(await blobs.has(existing.sha256))) await publishSummary(db, blobs, existing.document, now);
+    return stored(scope.key, existing);
+  }
   const previousRow = await db
     .selectFrom('summaries')
     .select(['document'])
@@ -131,7 +171,8 @@ export async function storeWeeklySummary(
       : []),
   ];
   const document = renderWeeklySummary(summary);
-  const sha256 = createHash('sha256').update(document).digest('hex');
+  // the blob first: a summary row always names bytes the store holds
+  const sha256 = await publishSummary(db, blobs, document, now);
   await db
     .insertInto('summaries')
     .values({
