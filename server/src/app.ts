@@ -12,6 +12,7 @@ import { READ_ROUTE_MODULES } from './api/read.js';
 import { registerSystemRoutes } from './api/system.js';
 import { registerTokenRoutes } from './api/tokens.js';
 import { registerTrustedKeyRoutes } from './api/trusted-keys.js';
+import { registerVexRoutes } from './api/vex.js';
 import { registerAuth } from './auth/index.js';
 import type { ServerContext } from './context.js';
 import { registerEventRoutes } from './events/index.js';
@@ -20,7 +21,7 @@ import { PROBLEM_MEDIA_TYPE, ProblemError, problemDocument, problemFromError } f
 import { registerNotificationRuleRoutes } from './notify/index.js';
 import { registerVulndataRoutes } from './vulndata/index.js';
 
-import { registerRebuildRoutes } from './watch/index.js';
+import { registerRebuildRoutes, registerWatchRoutes } from './watch/index.js';
 /** A route module: registers its routes (and hooks) on the app. Listed in ROUTE_MODULES, never self-registering. */
 export type RouteModule = (app: FastifyInstance, ctx: ServerContext) => void | Promise<void>;
 
@@ -38,8 +39,10 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerNotificationRuleRoutes,
   registerGithubRoutes,
   registerRebuildRoutes,
+  registerWatchRoutes,
   registerExceptionRoutes,
   registerTrustedKeyRoutes,
+  registerVexRoutes,
   // last: the dashboard's page paths never shadow an API route
   registerDashboardRoutes,
 ];
