@@ -9,6 +9,7 @@ import { registerSystemRoutes } from './api/system.js';
 import { buildApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import { type ContextOptions, createContext, type ServerContext } from './context.js';
+import { type GraphileRunner, startGraphileRunner } from './jobs/graphile.js';
 import { registerJobHandlers } from './jobs/handlers.js';
 import { JobRunner, type RunnerOptions } from './jobs/runner.js';
 import { parseSchedules, type Schedule } from './jobs/schedules.js';
@@ -43,8 +44,13 @@ export interface ServerNode {
   readonly ctx: ServerContext;
   /** The HTTP address (every role listens: the worker for its probes only). */
   readonly url: string;
-  /** The in-process runner (role worker, or all on PostgreSQL); undefined with a job thread or role api. */
+  /**
+   * The in-process handler registry (role worker, or all on PostgreSQL); undefined with a job thread or role api.
+   * On SQLite it is also the running table-queue runner; on PostgreSQL `graphile` runs its handlers.
+   */
   readonly runner: JobRunner | undefined;
+  /** The graphile-worker pool running jobs (PostgreSQL, roles worker and all). */
+  readonly graphile: GraphileRunner | undefined;
   readonly jobThread: JobThread | undefined;
   readonly services: NodeServices;
   /** Stops claiming, lets running jobs settle, leaves `nodes`, closes HTTP and the database. */
@@ -58,6 +64,7 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
   let app: FastifyInstance | undefined;
   let runner: JobRunner | undefined;
   let jobThread: JobThread | undefined;
+  let graphile: GraphileRunner | undefined;
   const threaded = config.role !== 'api' && (options.jobThread ?? (ctx.dialect === 'sqlite' && config.role === 'all'));
   try {
     app = await buildApp(ctx, config.role === 'worker' ? { routes: [registerSystemRoutes] } : {});
@@ -78,9 +85,12 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
       runner = new JobRunner(ctx, options.runner);
       registerJobHandlers(runner, ctx);
       options.extraHandlers?.(runner, ctx);
-      runner.start();
+      // PostgreSQL: graphile-worker runs the same handlers (its schema is installed or upgraded at its start)
+      if (ctx.dialect === 'postgres') graphile = await startGraphileRunner(ctx, runner, options.runner ?? {});
+      else runner.start();
     }
   } catch (error) {
+    await graphile?.stop();
     await jobThread?.stop();
     await runner?.stop();
     await app?.close();
@@ -92,6 +102,7 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
     version: LADING_VERSION,
     schedules,
     background: config.role !== 'api' && !threaded,
+    ...(graphile ? { graphileWorkerIds: graphile.workerIds } : {}),
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
     ...(options.staleMs === undefined ? {} : { staleMs: options.staleMs }),
   });
@@ -104,8 +115,10 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
     url: `http://${host}:${port}`,
     runner,
     jobThread,
+    graphile,
     services,
     close: async () => {
+      await graphile?.stop();
       await jobThread?.stop();
       await runner?.stop();
       await services.stop();

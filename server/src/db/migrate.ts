@@ -1,6 +1,7 @@
 // Runs the server's migrations with Kysely's Migrator from a static list (no directory scanning, so a bundle or a
 // packed install carries exactly these). Forward-only; Kysely's lock table makes simultaneous starts safe.
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { installGraphileSchema } from '../jobs/graphile.js';
 import type { SqlDialect } from './dialect.js';
 import { initialMigration } from './migrations/0001_initial.js';
 import { readIndexesMigration } from './migrations/0002_read_indexes.js';
@@ -8,6 +9,7 @@ import { metricsMigration } from './migrations/0003_metrics.js';
 import { notifyMigration } from './migrations/0005_notify.js';
 import { githubMigration } from './migrations/0006_github.js';
 import { rebuildMigration } from './migrations/0007_rebuild.js';
+import { jobsMigration } from './migrations/0008_jobs.js';
 import { watchMigration } from './migrations/0009_watch.js';
 import type { Database } from './schema.js';
 
@@ -19,6 +21,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0005_notify': notifyMigration(dialect),
     '0006_github': githubMigration(dialect),
     '0007_rebuild': rebuildMigration(dialect),
+    '0008_jobs': jobsMigration(dialect),
     '0009_watch': watchMigration(dialect),
   };
 }
@@ -43,6 +46,9 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect)
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`database migration ${failed} failed: ${message}`);
   }
+  // jobs on PostgreSQL run on graphile-worker: its schema is installed (or upgraded) by its own migrations, every
+  // time, since they are idempotent and follow the installed graphile-worker version rather than ours
+  if (dialect === 'postgres') await installGraphileSchema(db);
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
 

@@ -430,6 +430,8 @@ export interface NodesTable {
   role: 'api' | 'worker' | 'all';
   version: string;
   heartbeat_at: Millis;
+  /** JSON list of the node's graphile-worker ids (PostgreSQL workers; 0008). */
+  graphile_worker_ids: string | null;
   created_at: Millis;
 }
 
@@ -518,7 +520,7 @@ export interface RegistryPullsTable {
   id: Generated<number>;
   repository_id: number;
   digest: string;
-  state: 'queued' | 'refused';
+  state: 'queued' | 'ingested' | 'refused';
   job_id: number | null;
   attempts: Defaulted<number>;
   last_error: string | null;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { decodeJson, encodeJson, type SqlDialect } from '../db/dialect.js';
 import type { Database, JobState, JobsTable } from '../db/schema.js';
+import { addGraphileJob, isPostgres } from './graphile.js';
 
 export type JobRow = Selectable<JobsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -54,8 +55,10 @@ export function newJobPublicId(now: number): string {
 
 /**
  * Adds a job in `db`, which should be the caller's transaction: the job then exists exactly when the caller's
- * rows do. After the transaction commits, call `ctx.jobSignals.enqueued()` to wake this process's runner at once
- * (otherwise it notices within its poll interval).
+ * rows do. On PostgreSQL the same transaction adds the graphile-worker job that runs it (graphile.ts), and
+ * graphile's NOTIFY wakes the workers of every node at commit. After the transaction commits, call
+ * `ctx.jobSignals.enqueued()` to wake this process's table-queue runner at once (otherwise it notices within its
+ * poll interval).
  */
 export async function enqueue(db: Db, now: number, input: EnqueueInput): Promise<EnqueueResult> {
   const publicId = newJobPublicId(now);
@@ -78,7 +81,19 @@ export async function enqueue(db: Db, now: number, input: EnqueueInput): Promise
     .onConflict((oc) => oc.column('dedupe_key').where(sql.raw<boolean>("state in ('queued', 'running')")).doNothing())
     .returning(['id', 'public_id', 'state'])
     .executeTakeFirst();
-  if (inserted) return { id: inserted.id, publicId: inserted.public_id, state: inserted.state, created: true };
+  if (inserted) {
+    if (isPostgres(db)) {
+      await addGraphileJob(db, {
+        jobId: inserted.id,
+        kind: input.kind,
+        ...(input.runAt === undefined ? {} : { runAt: input.runAt }),
+        ...(input.dedupeKey === undefined ? {} : { dedupeKey: input.dedupeKey }),
+        priority: input.priority ?? 0,
+        maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      });
+    }
+    return { id: inserted.id, publicId: inserted.public_id, state: inserted.state, created: true };
+  }
   const existing = await db
     .selectFrom('jobs')
     .select(['id', 'public_id', 'state'])

@@ -72,6 +72,11 @@ export class JobRunner {
     this.#handlers.set(kind, handler);
   }
 
+  /** The handler for a kind (the graphile runner runs the same registrations). */
+  handler(kind: string): JobHandler | undefined {
+    return this.#handlers.get(kind);
+  }
+
   get kinds(): readonly string[] {
     return [...this.#handlers.keys()];
   }

@@ -16,6 +16,8 @@ export interface NodeServicesOptions {
   readonly staleMs?: number;
   /** Run the janitor and the scheduler (default: unless role is api; false where a job thread does it). */
   readonly background?: boolean;
+  /** This node's graphile worker ids (a PostgreSQL worker), written with each heartbeat for the janitor. */
+  readonly graphileWorkerIds?: () => readonly string[];
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -32,13 +34,17 @@ export function startNodeServices(ctx: ServerContext, options: NodeServicesOptio
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const runsJobs = options.background ?? options.role !== 'api';
-  const node = { id: ctx.nodeId, role: options.role, version: options.version };
+  const identity = { id: ctx.nodeId, role: options.role, version: options.version };
+  const node = () => ({
+    ...identity,
+    ...(options.graphileWorkerIds ? { graphileWorkerIds: options.graphileWorkerIds() } : {}),
+  });
   let current: Promise<void> = Promise.resolve();
   let stopped = false;
 
   const round = async (): Promise<void> => {
     try {
-      await heartbeat(ctx.db, node, ctx.now());
+      await heartbeat(ctx.db, node(), ctx.now());
       if (!runsJobs) return;
       const janitor = await releaseDeadNodes(ctx.db, ctx.now(), staleMs, ctx.nodeId);
       if (janitor.deadNodes.length > 0) {
