@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { TABLES } from '../src/db/migrations/0001_initial.js';
+import { GRAPHILE_SCHEMA } from '../src/jobs/graphile.js';
 import { forEachDatabase, openTestDatabase, type TestDatabase } from './helpers/database.js';
 
 interface ColumnShape {
@@ -16,6 +17,8 @@ async function shapeOf(db: TestDatabase): Promise<Shape> {
   const tables = await db.db.introspection.getTables();
   const shape: Shape = {};
   for (const table of tables) {
+    // graphile-worker's own schema (PostgreSQL's job runner) is its migrations', not ours
+    if (table.schema === GRAPHILE_SCHEMA) continue;
     shape[table.name] = table.columns
       .map((c) => ({ name: c.name, nullable: c.isNullable, hasDefault: c.hasDefaultValue || c.isAutoIncrementing }))
       .sort((a, b) => a.name.localeCompare(b.name));
