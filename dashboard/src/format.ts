@@ -81,3 +81,37 @@ export function sortRows<T>(
     })
     .map((x) => x.row);
 }
+
+/** A list typed into a form (one per line or comma-separated) as its trimmed, non-empty, distinct entries. */
+export function listOf(text: string): string[] {
+  const seen = new Set<string>();
+  for (const part of text.split(/[\n,]/)) {
+    const entry = part.trim();
+    if (entry) seen.add(entry);
+  }
+  return [...seen];
+}
+
+/** A notification rule's filter in words ("high or worse, KEV only, repositories a, b"; "everything" when empty). */
+export function filterText(filter: {
+  eventTypes?: string[];
+  minSeverity?: string;
+  kevOnly?: boolean;
+  repositories?: string[];
+  teams?: string[];
+}): string {
+  const parts: string[] = [];
+  if (filter.eventTypes?.length) parts.push(`events ${filter.eventTypes.join(', ')}`);
+  if (filter.minSeverity) parts.push(`${filter.minSeverity} or worse`);
+  if (filter.kevOnly) parts.push('KEV only');
+  if (filter.repositories?.length) parts.push(`repositories ${filter.repositories.join(', ')}`);
+  if (filter.teams?.length) parts.push(`teams ${filter.teams.join(', ')}`);
+  return parts.length ? parts.join('; ') : 'everything';
+}
+
+/** A date input's value (`YYYY-MM-DD`) as the start of that day in UTC (how every expiry form sends it), or undefined. */
+export function dateToUtc(date: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined;
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}

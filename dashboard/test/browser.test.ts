@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { generateCosignKeyPair } from '@lading/engine/attest';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../../engine/test/helpers/paths.js';
 import { ingestRoutes, registerIngestRoutes } from '../../server/src/api/ingest.js';
@@ -18,8 +19,10 @@ import { recordDailyMetrics } from '../../server/src/metrics/index.js';
 import { bundleBody, makeBundles, type TestBundles } from '../../server/test/helpers/bundles.js';
 import { runLading } from '../../server/test/helpers/reports.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/server.js';
+import { type EvidenceFixture, makeEvidenceFixture } from './evidence-fixture.js';
 
 const REPOSITORY = 'registry.example:5000/acme/api';
+const TAMPERED_REPOSITORY = 'registry.example:5000/acme/worker';
 const PASSWORD = 'correct horse battery staple 42';
 const SCREENS = join(REPO_ROOT, 'test-output', 'screens');
 const AXE_SOURCE = readFileSync(join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
@@ -34,12 +37,17 @@ interface Overview {
 }
 
 let bundles: TestBundles;
+let evidence: EvidenceFixture;
 let cliDiff: unknown;
 let server: TestServer;
 let browser: Browser;
 
 before(async () => {
-  bundles = await makeBundles();
+  [bundles, evidence] = await Promise.all([makeBundles(), makeEvidenceFixture(TAMPERED_REPOSITORY)]);
+  const [signedA, signedB] = await Promise.all([
+    evidence.sign(bundles.a, REPOSITORY),
+    evidence.sign(bundles.b, REPOSITORY),
+  ]);
   cliDiff = JSON.parse((await runLading(['diff', bundles.a.reportFile, bundles.b.reportFile, '-o', 'json'])).stdout);
   server = await startTestServer({
     database: 'sqlite',
@@ -47,14 +55,54 @@ before(async () => {
     jobHandlers: (runner, ctx) => registerIngestJob(runner, ctx, blobStoreOf(ctx), { vulndbDir: bundles.dbDir }),
   });
   await setPassword(server.ctx.db, server.admin.userId, PASSWORD);
-  for (const [bundle, tags, observedAt] of [
-    [bundles.a, ['3.16.2', 'latest'], '2026-11-01T10:00:00Z'],
-    [bundles.b, ['3.16.4', 'latest'], '2026-11-08T10:00:00Z'],
+  // The keys are trusted through the API before anything is ingested: the test key for every repository, and the
+  // key that signed the tampered image's provenance (before its byte flipped) for that repository only.
+  for (const [publicKey, repositoryPattern] of [
+    [evidence.publicKeyPem, '*'],
+    [evidence.tamperedKeyPem, TAMPERED_REPOSITORY],
   ] as const) {
-    const { body, headers } = await bundleBody({ repository: REPOSITORY, digest: bundle.digest, tags, observedAt }, [
-      ['sbom', bundle.sbomFile],
-      ['report', bundle.reportFile],
-    ]);
+    const trusted = await server.api.request('POST', '/api/v1/trusted-keys', {
+      json: { publicKey, repositoryPattern },
+    });
+    assert.equal(trusted.status, 201, trusted.text);
+  }
+  for (const [repository, digest, tags, observedAt, parts] of [
+    [
+      REPOSITORY,
+      bundles.a.digest,
+      ['3.16.2', 'latest'],
+      '2026-11-01T10:00:00Z',
+      [
+        ['sbom', bundles.a.sbomFile],
+        ['report', bundles.a.reportFile],
+        ['attestation', signedA.attestationFile],
+        ['signature', signedA.signatureFile],
+      ],
+    ],
+    [
+      REPOSITORY,
+      bundles.b.digest,
+      ['3.16.4', 'latest'],
+      '2026-11-08T10:00:00Z',
+      [
+        ['sbom', bundles.b.sbomFile],
+        ['report', bundles.b.reportFile],
+        ['attestation', signedB.attestationFile],
+        ['signature', signedB.signatureFile],
+      ],
+    ],
+    [
+      TAMPERED_REPOSITORY,
+      evidence.tampered.digest,
+      ['1.0', 'latest'],
+      '2026-11-09T10:00:00Z',
+      [
+        ['report', evidence.tampered.reportFile],
+        ['attestation', evidence.tampered.attestationFile],
+      ],
+    ],
+  ] as const) {
+    const { body, headers } = await bundleBody({ repository, digest, tags, observedAt }, parts);
     const accepted = await server.api.request<{ job: { url: string } }>('POST', '/api/v1/ingest', { body, headers });
     assert.equal(accepted.status, 202, accepted.text);
     const job = await server.api.get<{ state: string }>(`${accepted.body.job.url}?wait=60`);
@@ -82,6 +130,7 @@ after(async () => {
   await browser?.close();
   await server?.close();
   await bundles?.dispose();
+  await evidence?.dispose();
 });
 
 /** The signed-in browser state (the session cookie), made once: the login is rate limited per name. */
@@ -190,7 +239,9 @@ describe('the dashboard in Chromium', () => {
     assert.equal(await card('Evidence failed'), String(api.evidenceFailed));
     for (const s of ['critical', 'high', 'medium', 'low'] as const)
       assert.equal(await card(`Open ${s}`), String(api.open[s]));
-    assert.equal(api.currentImages, 1);
+    // acme/api's latest and the tampered acme/worker image
+    assert.equal(api.currentImages, 2);
+    assert.equal(api.evidenceFailed, 1);
     await page.context().close();
   });
 
@@ -230,6 +281,8 @@ describe('the dashboard in Chromium', () => {
     ] as const) {
       await page.goto(path);
       await check(page, problems, screen);
+      // the filter form shows the filters the URL holds (a select's value set from the URL)
+      if (screen === 'images-filtered') assert.equal(await page.getByLabel('At least').inputValue(), 'high');
     }
     await page.goto('/repositories');
     await page.getByRole('link', { name: REPOSITORY }).click();
@@ -282,6 +335,49 @@ describe('the dashboard in Chromium', () => {
       rows,
       diff.packages.changed.map((c) => [c.name, c.from, c.to]),
     );
+    await page.context().close();
+  });
+
+  it("the tampered image's evidence tab shows the failed signature check and why; the signed build's is verified", async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    const evidenceOf = async (digest: string) =>
+      (
+        await server.api.get<{ state: string; checks: { check: string; result: string; detail: unknown }[] }>(
+          `/api/v1/images/${digest}/evidence`,
+        )
+      ).body;
+    const checkRow = (name: string) =>
+      page
+        .locator('table:has(caption:text("Evidence checks")) tbody tr', {
+          has: page.locator(`code:text-is("${name}")`),
+        })
+        .locator('td')
+        .evaluateAll((tds) => tds.map((td) => td.textContent?.trim() ?? ''));
+
+    const tampered = await evidenceOf(evidence.tampered.digest);
+    assert.equal(tampered.state, 'failed', JSON.stringify(tampered.checks));
+    await page.goto(`/images/${evidence.tampered.digest}?tab=evidence`);
+    await check(page, problems, 'image-evidence-tampered');
+    assert.equal(await page.locator('[data-evidence-state]').innerText(), 'failed');
+    // the build facts read from the tampered provenance are marked as unverified where they are shown
+    assert.match(await page.locator('[data-build-untrusted]').innerText(), /Unverified/);
+    const [name, result, reason] = await checkRow('provenance.signature');
+    assert.deepEqual([name, result], ['provenance.signature', 'fail']);
+    assert.match(reason ?? '', /no DSSE signature matches|unreadable|signature/i, reason);
+    const apiReason = tampered.checks.find((c) => c.check === 'provenance.signature')?.detail;
+    assert.ok(JSON.stringify(apiReason).includes(reason ?? '?'), `the API's reason ${JSON.stringify(apiReason)}`);
+
+    const good = await evidenceOf(bundles.b.digest);
+    assert.equal(good.state, 'verified', JSON.stringify(good.checks));
+    await page.goto(`/images/${bundles.b.digest}?tab=evidence`);
+    await check(page, problems, 'image-evidence-verified');
+    assert.equal(await page.locator('[data-evidence-state]').innerText(), 'verified');
+    assert.equal(await page.locator('[data-build-untrusted]').count(), 0);
+    const [, signature, why, keyId] = await checkRow('provenance.signature');
+    assert.equal(signature, 'pass');
+    assert.match(why ?? '', /verified with trusted key key_[0-9a-f]{16}/);
+    assert.match(keyId ?? '', /^key_[0-9a-f]{16}$/);
     await page.context().close();
   });
 
@@ -360,9 +456,10 @@ describe('the dashboard in Chromium', () => {
     await signIn(page);
     await page.goto('/settings');
     await settle(page);
-    await page.getByLabel('Name').fill('ci push');
-    await page.getByLabel(/Expires/).fill('2027-01-31');
-    await page.getByRole('button', { name: 'Create token' }).click();
+    const form = page.getByRole('form', { name: 'Create an API token' });
+    await form.getByLabel('Name').fill('ci push');
+    await form.getByLabel(/Expires/).fill('2027-01-31');
+    await form.getByRole('button', { name: 'Create token' }).click();
     const once = page.locator('.once');
     await once.waitFor();
     const secret = (await once.locator('code').first().innerText()).trim();
@@ -373,6 +470,221 @@ describe('the dashboard in Chromium', () => {
     const html = await page.content();
     assert.ok(!html.includes(secret), 'the secret is never shown again');
     assert.match(await page.locator('main').innerText(), /ci push/);
+    await page.context().close();
+  });
+
+  it('settings: every section renders for an admin, without violations; each is screenshotted', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto('/settings');
+    await check(page, problems, 'settings-all');
+    for (const [id, title] of [
+      ['repositories', 'Repositories and thresholds'],
+      ['trusted-keys', 'Trusted keys'],
+      ['tokens', 'API tokens'],
+      ['notifications', 'Notification rules'],
+      ['people', 'Users and teams'],
+      ['status', 'System status and data freshness'],
+    ] as const) {
+      const section = page.getByRole('region', { name: title });
+      await section.waitFor();
+      await section.screenshot({ path: join(SCREENS, `settings-${id}.png`) });
+      // the section links move focus to the section's heading, from the keyboard
+      await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: title }).focus();
+      await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), `${id}-title`);
+    }
+    // the keys trusted before the ingests, as the API lists them
+    const keys = (await server.api.get<{ items: { id: string; repositoryPattern: string }[] }>('/api/v1/trusted-keys'))
+      .body.items;
+    const table = page.locator('table:has(caption:text-is("Trusted keys")) tbody tr');
+    assert.equal(await table.count(), keys.length);
+    for (const key of keys) assert.match(await table.filter({ hasText: key.id }).innerText(), /\*|acme\/worker/);
+    // data freshness names the newest ingest (the tampered image's, 2026-11-09 observed; ingested just now)
+    assert.match(
+      await page.locator('[data-freshness]').innerText(),
+      /Newest ingest\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/,
+    );
+    await page.context().close();
+  });
+
+  it('settings: a trusted key is added and removed with the keyboard alone', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto('/settings');
+    await settle(page);
+    const pem = generateCosignKeyPair('x').publicPem;
+    const form = page.getByRole('form', { name: 'Add a trusted key' });
+    await form.getByLabel(/Public key/).focus();
+    await page.keyboard.insertText(pem);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('registry.example:5000/acme/*');
+    await page.keyboard.press('Enter');
+    const status = page.getByRole('region', { name: 'Trusted keys' }).getByRole('status');
+    await status.filter({ hasText: /^Trusted key_[0-9a-f]{16}/ }).waitFor();
+    const id = /key_[0-9a-f]{16}/.exec(await status.innerText())?.[0] ?? '';
+    const listed = async () =>
+      (await server.api.get<{ items: { id: string; repositoryPattern: string }[] }>('/api/v1/trusted-keys')).body.items;
+    assert.deepEqual(
+      (await listed()).filter((k) => k.id === id).map((k) => k.repositoryPattern),
+      ['registry.example:5000/acme/*'],
+    );
+    await page.locator('table:has(caption:text-is("Trusted keys"))').getByText(id).waitFor();
+    await check(page, problems, 'settings-key-added');
+    await page.getByRole('button', { name: `Remove the trusted key ${id}` }).focus();
+    await page.keyboard.press('Enter');
+    await status.filter({ hasText: `Removed ${id}` }).waitFor();
+    assert.equal((await listed()).filter((k) => k.id === id).length, 0, 'revoked keys are no longer listed');
+    await page.context().close();
+  });
+
+  it('settings: a notification rule with severity, KEV and repository filters is created, shows its deliveries and is deleted, by keyboard', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto('/settings');
+    await settle(page);
+    const form = page.getByRole('form', { name: 'Create a notification rule' });
+    await form.getByLabel('Rule name').focus();
+    await page.keyboard.type('security on-call');
+    await page.keyboard.press('Tab'); // channel: webhook, the default
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('https://hooks.example.org/lading');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('a-long-enough-shared-secret');
+    await page.keyboard.press('Tab'); // minimum severity: any → critical → high
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Space'); // KEV only
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(REPOSITORY);
+    await page.keyboard.press('Enter');
+    const section = page.getByRole('region', { name: 'Notification rules' });
+    await section
+      .getByRole('status')
+      .filter({ hasText: /^Created the rule security on-call/ })
+      .waitFor();
+    const rules = async () =>
+      (
+        await server.api.get<{
+          items: { id: string; name: string; channel: string; target: string; filter: unknown }[];
+        }>('/api/v1/notification-rules')
+      ).body.items;
+    const [rule] = (await rules()).filter((r) => r.name === 'security on-call');
+    assert.ok(rule, 'the API lists the rule');
+    assert.equal(rule.channel, 'webhook');
+    assert.deepEqual(rule.filter, { minSeverity: 'high', kevOnly: true, repositories: [REPOSITORY] });
+    const row = section.locator('table:has(caption:text-is("Notification rules")) tbody tr', {
+      hasText: 'security on-call',
+    });
+    assert.match(await row.innerText(), /high or worse; KEV only; repositories registry\.example:5000\/acme\/api/);
+    assert.doesNotMatch(await row.innerText(), /\/lading/, 'the target is shown as scheme and host only');
+    await row.getByRole('button', { name: /Show deliveries/ }).focus();
+    await page.keyboard.press('Enter');
+    await section.locator('table:has(caption:text("Deliveries of security on-call"))').waitFor();
+    await check(page, problems, 'settings-notification-rule');
+    await row.getByRole('button', { name: 'Delete the rule security on-call' }).focus();
+    await page.keyboard.press('Enter');
+    await section
+      .getByRole('status')
+      .filter({ hasText: /^Deleted the rule security on-call/ })
+      .waitFor();
+    assert.equal((await rules()).filter((r) => r.name === 'security on-call').length, 0);
+    await page.context().close();
+  });
+
+  it("settings: a repository's evidence mode and thresholds change from the keyboard", async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto(`/settings?repository=${encodeURIComponent(REPOSITORY)}`);
+    await settle(page);
+    const settingsOf = async () =>
+      (
+        await server.api.get<{ verification: { mode: string }; thresholds: { failOn: string; warnOn: string } }>(
+          `/api/v1/repositories/${encodeURIComponent(REPOSITORY)}/settings`,
+        )
+      ).body;
+    const before = await settingsOf();
+    assert.equal(before.verification.mode, 'warn');
+    const form = page.getByRole('form', { name: `Settings of ${REPOSITORY}` });
+    // radio buttons: arrows move the choice within the group (warn → enforce)
+    await form.getByRole('radio', { name: /^warn/ }).focus();
+    await page.keyboard.press('ArrowDown');
+    assert.ok(await form.getByRole('radio', { name: /^enforce/ }).isChecked());
+    await form.getByLabel(/^Fail on/).focus();
+    await page.keyboard.press('ArrowUp'); // high → critical
+    await form.getByRole('button', { name: 'Save repository settings' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator(`form[data-repository-settings="${REPOSITORY}"] [data-current-mode="enforce"]`).waitFor();
+    const after = await settingsOf();
+    assert.equal(after.verification.mode, 'enforce');
+    assert.equal(after.thresholds.failOn, before.thresholds.failOn === 'high' ? 'critical' : after.thresholds.failOn);
+    assert.equal(after.thresholds.warnOn, before.thresholds.warnOn);
+    await check(page, problems, 'settings-repository-enforce');
+    // the other repository is picked from the list (the URL follows) and keeps its own settings
+    await page.getByLabel('Repository', { exact: true }).selectOption(TAMPERED_REPOSITORY);
+    await page.waitForURL(/repository=registry\.example%3A5000%2Facme%2Fworker/);
+    await page.locator(`form[data-repository-settings="${TAMPERED_REPOSITORY}"] [data-current-mode="warn"]`).waitFor();
+    // back as it was, for the flows that follow
+    const restored = await server.api.request('PATCH', `/api/v1/repositories/${encodeURIComponent(REPOSITORY)}`, {
+      json: { verification: { mode: 'warn' }, thresholds: before.thresholds },
+    });
+    assert.equal(restored.status, 200, restored.text);
+    await page.context().close();
+  });
+
+  it('settings: users and teams are listed, created, granted repositories and given members', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto('/settings');
+    await settle(page);
+    const section = page.getByRole('region', { name: 'Users and teams' });
+    const user = section.getByRole('form', { name: 'Create a user' });
+    await user.getByLabel('Login').fill('rita');
+    await user.getByLabel('Display name').fill('Rita Triager');
+    await user.getByRole('button', { name: 'Create user' }).click();
+    await section.getByRole('status').filter({ hasText: 'Created the user rita.' }).waitFor();
+    const team = section.getByRole('form', { name: 'Create a team' });
+    await team.getByLabel('Team name').fill('platform');
+    await team.getByRole('button', { name: 'Create team' }).click();
+    await section.getByRole('status').filter({ hasText: 'Created the team platform.' }).waitFor();
+    const grant = section.getByRole('form', { name: 'Grant repositories to a team' });
+    await grant.getByLabel('Team').selectOption('platform');
+    await grant.getByLabel(/Repositories/).fill('registry.example:5000/acme/*');
+    await grant.getByRole('button', { name: 'Grant' }).click();
+    await section
+      .getByRole('status')
+      .filter({ hasText: /^Granted platform/ })
+      .waitFor();
+    const member = section.getByRole('form', { name: 'Add a member to a team' });
+    await member.getByLabel('Team').selectOption('platform');
+    await member.getByLabel('User').selectOption('rita');
+    await member.getByLabel('Role').selectOption('triager');
+    await member.getByRole('button', { name: 'Add member' }).click();
+    await section.getByRole('status').filter({ hasText: 'rita is now triager in platform.' }).waitFor();
+    const row = section.locator('table:has(caption:text-is("Teams")) tbody tr', { hasText: 'platform' });
+    assert.deepEqual(await row.locator('td').evaluateAll((tds) => tds.map((td) => td.textContent?.trim())), [
+      'platform',
+      'rita (triager)',
+      'registry.example:5000/acme/*',
+    ]);
+    const api = (
+      await server.api.get<{ items: { name: string; members: unknown; repositoryPatterns: unknown }[] }>(
+        '/api/v1/teams',
+      )
+    ).body.items.find((t) => t.name === 'platform');
+    assert.deepEqual(api, {
+      name: 'platform',
+      createdAt: (api as { createdAt?: string } | undefined)?.createdAt,
+      members: [{ login: 'rita', role: 'triager' }],
+      repositoryPatterns: ['registry.example:5000/acme/*'],
+    });
+    assert.match(
+      await section.locator('table:has(caption:text-is("Users")) tbody tr', { hasText: 'rita' }).innerText(),
+      /Rita Triager/,
+    );
+    await check(page, problems, 'settings-people');
     await page.context().close();
   });
 

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   countsText,
+  dateToUtc,
+  filterText,
   formatAge,
   formatTime,
+  listOf,
   shortDigest,
   sortRows,
   thresholdState,
@@ -60,5 +63,28 @@ describe('dashboard formatting', () => {
     });
     assert.deepEqual(matchRoute('/vulns/CVE-2024-3094'), { page: 'vulnerability', params: { id: 'CVE-2024-3094' } });
     assert.equal(matchRoute('/nope/x/y').page, 'not-found');
+  });
+});
+
+describe('settings form helpers', () => {
+  it('reads a typed list: lines or commas, trimmed, empty entries and repeats dropped', () => {
+    assert.deepEqual(listOf(' ghcr.io/acme/* ,\nrefs/tags/*\n\n, ghcr.io/acme/* '), ['ghcr.io/acme/*', 'refs/tags/*']);
+    assert.deepEqual(listOf(''), []);
+  });
+
+  it("says a notification rule's filter in words", () => {
+    assert.equal(filterText({}), 'everything');
+    assert.equal(
+      filterText({ minSeverity: 'high', kevOnly: true, repositories: ['a', 'b'], teams: ['edge'] }),
+      'high or worse; KEV only; repositories a, b; teams edge',
+    );
+    assert.equal(filterText({ eventTypes: ['finding.new'], kevOnly: false }), 'events finding.new');
+  });
+
+  it('turns a date input into the UTC time the API takes, refusing anything else', () => {
+    assert.equal(dateToUtc('2027-03-01'), '2027-03-01T00:00:00.000Z');
+    assert.equal(dateToUtc(''), undefined);
+    assert.equal(dateToUtc('2027-13-45'), undefined);
+    assert.equal(dateToUtc('01/03/2027'), undefined);
   });
 });

@@ -84,6 +84,12 @@ export default function Image(props: PageProps) {
               <dd>
                 {d.build ? (
                   <>
+                    {d.evidence.state === 'failed' && (
+                      // the facts come from a provenance whose signature did not verify: they may be forged
+                      <strong class="untrusted" data-build-untrusted>
+                        Unverified (a signature check failed; see Evidence):{' '}
+                      </strong>
+                    )}
                     {d.build.sourceRepo ?? 'unknown source'} at <code>{d.build.commit?.slice(0, 12) ?? '?'}</code>
                     {d.build.ref ? ` (${d.build.ref})` : ''}{' '}
                     {d.build.runUrl && /^https:\/\//.test(d.build.runUrl) ? (

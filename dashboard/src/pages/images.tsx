@@ -42,30 +42,56 @@ export default function Images(props: PageProps) {
         </div>
         <div>
           <label for="f-sev">At least</label>
-          <select id="f-sev" name="minSeverity" defaultValue={params.minSeverity ?? ''}>
-            <option value="">any severity</option>
-            <option value="critical">critical</option>
-            <option value="high">high</option>
-            <option value="medium">medium</option>
-            <option value="low">low</option>
+          <select id="f-sev" name="minSeverity">
+            <option value="" selected={(params.minSeverity ?? '') === ''}>
+              any severity
+            </option>
+            <option value="critical" selected={(params.minSeverity ?? '') === 'critical'}>
+              critical
+            </option>
+            <option value="high" selected={(params.minSeverity ?? '') === 'high'}>
+              high
+            </option>
+            <option value="medium" selected={(params.minSeverity ?? '') === 'medium'}>
+              medium
+            </option>
+            <option value="low" selected={(params.minSeverity ?? '') === 'low'}>
+              low
+            </option>
           </select>
         </div>
         <div>
           <label for="f-evidence">Evidence</label>
-          <select id="f-evidence" name="evidence" defaultValue={params.evidence ?? ''}>
-            <option value="">any</option>
-            <option value="verified">verified</option>
-            <option value="partial">partial</option>
-            <option value="failed">failed</option>
-            <option value="none">none</option>
+          <select id="f-evidence" name="evidence">
+            <option value="" selected={(params.evidence ?? '') === ''}>
+              any
+            </option>
+            <option value="verified" selected={(params.evidence ?? '') === 'verified'}>
+              verified
+            </option>
+            <option value="partial" selected={(params.evidence ?? '') === 'partial'}>
+              partial
+            </option>
+            <option value="failed" selected={(params.evidence ?? '') === 'failed'}>
+              failed
+            </option>
+            <option value="none" selected={(params.evidence ?? '') === 'none'}>
+              none
+            </option>
           </select>
         </div>
         <div>
           <label for="f-sort">Sort by</label>
-          <select id="f-sort" name="sort" defaultValue={params.sort ?? '-riskIndex'}>
-            <option value="-riskIndex">risk, highest first</option>
-            <option value="-ingestedAt">newest first</option>
-            <option value="ingestedAt">oldest first</option>
+          <select id="f-sort" name="sort">
+            <option value="-riskIndex" selected={(params.sort ?? '-riskIndex') === '-riskIndex'}>
+              risk, highest first
+            </option>
+            <option value="-ingestedAt" selected={(params.sort ?? '-riskIndex') === '-ingestedAt'}>
+              newest first
+            </option>
+            <option value="ingestedAt" selected={(params.sort ?? '-riskIndex') === 'ingestedAt'}>
+              oldest first
+            </option>
           </select>
         </div>
         <div class="checks">

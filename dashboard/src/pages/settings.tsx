@@ -1,132 +1,79 @@
-// Settings for admins: API tokens (the secret is shown once, then only its prefix), users and teams, and the
-// system's status and data freshness.
-import { useState } from 'preact/hooks';
-import { api, type Page } from '../api.js';
+// Settings: repositories and their thresholds, trusted keys, API tokens (the secret shown once), notification rules,
+// users and teams, and the system's status and data freshness. Each section is its own landmark with a heading; the
+// section links move focus to it. Only administrators see the sections whose API is admin-only.
+import type { ComponentChildren } from 'preact';
 import type { PageProps } from '../app.js';
-import { Show, useLoad } from '../components/load.js';
-import { Table } from '../components/table.js';
-import { formatTime } from '../format.js';
+import { TrustedKeysSection } from './settings/keys.js';
+import { NotificationRulesSection } from './settings/notifications.js';
+import { UsersAndTeamsSection } from './settings/people.js';
+import { RepositorySettingsSection } from './settings/repositories.js';
+import { StatusSection } from './settings/status.js';
+import { TokensSection } from './settings/tokens.js';
 
-interface TokenRow {
-  id: string;
-  name: string;
-  prefix: string;
-  state: 'active' | 'expired' | 'revoked';
-  scopes: string[];
-  repositoryPattern: string;
-  expiresAt: string;
-  lastUsedAt: string | null;
-  revokedAt?: string | null;
-}
+const SECTIONS: readonly { id: string; title: string; adminOnly: boolean }[] = [
+  { id: 'repositories', title: 'Repositories and thresholds', adminOnly: true },
+  { id: 'trusted-keys', title: 'Trusted keys', adminOnly: true },
+  { id: 'tokens', title: 'API tokens', adminOnly: false },
+  { id: 'notifications', title: 'Notification rules', adminOnly: true },
+  { id: 'people', title: 'Users and teams', adminOnly: true },
+  { id: 'status', title: 'System status and data freshness', adminOnly: false },
+];
 
-/** The server's readiness (GET /readyz, public): whether the database answers and has every migration. */
-async function readiness(signal: AbortSignal): Promise<Record<string, unknown>> {
-  const response = await fetch('/readyz', { signal, headers: { accept: 'application/json' } });
-  const body = (await response.json().catch(() => ({}))) as { status?: unknown; checks?: Record<string, unknown> };
-  // a 503 answers with a problem document: its detail says what is wrong
-  if (!response.ok) return { status: 'unavailable', detail: (body as { detail?: unknown }).detail ?? response.status };
-  return { status: body.status, ...body.checks };
-}
-
-export default function Settings(_props: PageProps) {
-  const [tokens, reload] = useLoad((signal) => api<Page<TokenRow>>('/tokens', { signal }), []);
-  const [status] = useLoad((signal) => readiness(signal), []);
-  const [created, setCreated] = useState<{ id: string; token: string }>();
-  const [error, setError] = useState<string>();
-  const create = async (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    const scopes = ['ingest', 'read', 'triage', 'admin'].filter((s) => form.get(`scope-${s}`));
-    try {
-      const answer = await api<{ id: string; token: string }>('/tokens', {
-        method: 'POST',
-        body: {
-          name: String(form.get('name') ?? ''),
-          scopes,
-          repositoryPattern: String(form.get('pattern') ?? '*') || '*',
-          expiresAt: `${String(form.get('expires'))}T00:00:00Z`,
-        },
-      });
-      setCreated(answer);
-      setError(undefined);
-      reload();
-    } catch (err) {
-      setError((err as Error).message);
+export default function Settings(props: PageProps) {
+  const admin = props.me.user?.isAdmin === true;
+  const shown = SECTIONS.filter((s) => admin || !s.adminOnly);
+  const body = (id: string): ComponentChildren => {
+    switch (id) {
+      case 'repositories':
+        return <RepositorySettingsSection location={props.location} />;
+      case 'trusted-keys':
+        return <TrustedKeysSection />;
+      case 'tokens':
+        return <TokensSection />;
+      case 'notifications':
+        return <NotificationRulesSection />;
+      case 'people':
+        return <UsersAndTeamsSection />;
+      default:
+        return <StatusSection />;
     }
   };
   return (
-    <section>
+    <>
       <h1>Settings</h1>
-      <h2>API tokens</h2>
-      <form class="filters" onSubmit={create} aria-label="Create an API token">
-        <div>
-          <label for="t-name">Name</label>
-          <input id="t-name" name="name" required />
-        </div>
-        <div>
-          <label for="t-pattern">Repositories (glob)</label>
-          <input id="t-pattern" name="pattern" defaultValue="*" />
-        </div>
-        <div>
-          <label for="t-expires">Expires (required)</label>
-          <input id="t-expires" name="expires" type="date" required />
-        </div>
-        <fieldset>
-          <legend>Scopes</legend>
-          {['ingest', 'read', 'triage', 'admin'].map((s) => (
-            <label key={s}>
-              <input type="checkbox" name={`scope-${s}`} defaultChecked={s === 'read'} /> {s}
-            </label>
+      <nav aria-label="Settings sections">
+        <ul class="section-links">
+          {shown.map((s) => (
+            <li key={s.id}>
+              <a
+                href={`#${s.id}`}
+                onClick={(event) => {
+                  // in-page: focus the section's heading (the app's router would treat the link as a new page)
+                  event.preventDefault();
+                  const heading = document.getElementById(`${s.id}-title`);
+                  heading?.focus();
+                  heading?.scrollIntoView({ block: 'start' });
+                }}
+              >
+                {s.title}
+              </a>
+            </li>
           ))}
-        </fieldset>
-        <button type="submit">Create token</button>
-      </form>
-      {error && (
-        <p role="alert" class="error">
-          {error}
+        </ul>
+      </nav>
+      {!admin && props.me.user && (
+        <p class="note">
+          Repositories, trusted keys, notification rules, users and teams are changed by administrators.
         </p>
       )}
-      {created && (
-        <div role="status" class="once">
-          <p>Copy this token now: it is shown only once.</p>
-          <code data-token-once>{created.token}</code>
-        </div>
-      )}
-      <Show loaded={tokens} what="tokens">
-        {(p) => (
-          <Table<TokenRow>
-            caption="Tokens"
-            rows={p.items}
-            rowKey={(t) => t.id}
-            columns={[
-              { key: 'name', label: 'Name', render: (t) => t.name },
-              {
-                key: 'id',
-                label: 'Token prefix',
-                render: (t) => <code data-token-prefix>{`${t.prefix}…`}</code>,
-              },
-              { key: 'state', label: 'State', render: (t) => t.state },
-              { key: 'scopes', label: 'Scopes', render: (t) => t.scopes.join(', ') },
-              { key: 'pattern', label: 'Repositories', render: (t) => t.repositoryPattern },
-              { key: 'expires', label: 'Expires', render: (t) => formatTime(t.expiresAt) },
-              { key: 'used', label: 'Last used', render: (t) => formatTime(t.lastUsedAt) },
-            ]}
-          />
-        )}
-      </Show>
-      <h2>System status</h2>
-      <Show loaded={status} what="the system status">
-        {(s) => (
-          <dl class="facts">
-            {Object.entries(s).map(([key, value]) => (
-              <>
-                <dt key={`${key}-t`}>{key}</dt>
-                <dd key={`${key}-d`}>{typeof value === 'object' ? JSON.stringify(value) : String(value)}</dd>
-              </>
-            ))}
-          </dl>
-        )}
-      </Show>
-    </section>
+      {shown.map((s) => (
+        <section key={s.id} id={s.id} aria-labelledby={`${s.id}-title`} class="settings-section">
+          <h2 id={`${s.id}-title`} tabIndex={-1}>
+            {s.title}
+          </h2>
+          {body(s.id)}
+        </section>
+      ))}
+    </>
   );
 }
