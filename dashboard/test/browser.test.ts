@@ -417,6 +417,95 @@ describe('the dashboard in Chromium', () => {
     await page.context().close();
   });
 
+  it('a VEX document imported on the exceptions page lowers the counts and lists what matched nothing', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    const overview = async () => (await server.api.get<Overview>('/api/v1/overview')).body;
+    const total = (o: Overview) => Object.values(o.open).reduce((a, b) => a + b, 0);
+    const before = await overview();
+    // OpenVEX 0.2, as a vendor would publish it: one statement about the current build, one about a CVE it lacks
+    const vex = {
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      '@id': 'https://vex.example.org/acme/api/2026-11-20',
+      author: 'Acme product security',
+      timestamp: '2026-11-20T09:00:00Z',
+      version: 1,
+      statements: [
+        {
+          vulnerability: { name: 'CVE-2023-0464' },
+          products: [{ '@id': bundles.b.digest }],
+          status: 'not_affected',
+          justification: 'vulnerable_code_not_in_execute_path',
+          impact_statement: 'the service never verifies certificate policies',
+        },
+        {
+          vulnerability: { name: 'CVE-2099-0001' },
+          products: [{ '@id': bundles.b.digest }],
+          status: 'not_affected',
+          justification: 'component_not_present',
+        },
+      ],
+    };
+    await page.goto('/exceptions');
+    await settle(page);
+    const form = page.getByRole('form', { name: 'Import a VEX document' });
+    // through the file picker, which fills the document field
+    await form.getByLabel(/VEX file/).setInputFiles({
+      name: 'acme-api.openvex.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(vex, null, 2)),
+    });
+    await page.waitForFunction(() => (document.getElementById('vex-text') as HTMLTextAreaElement).value.length > 0);
+    const expiry = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+    await form.getByLabel(/expire on/).fill(expiry);
+    await form.getByRole('button', { name: 'Import VEX' }).click();
+    await page.locator('[data-vex-result]').waitFor();
+    await check(page, problems, 'exceptions-vex-import');
+    const applied = await page
+      .locator('table:has(caption:text-is("Applied statements")) tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent?.trim())));
+    assert.ok(applied.length >= 1, 'the statement about the current build applied');
+    assert.ok(
+      applied.every((row) => row[0] === 'CVE-2023-0464' && row[1] === 'not_affected'),
+      JSON.stringify(applied),
+    );
+    const suppressed = applied.reduce((sum, row) => sum + Number(row[4]), 0);
+    assert.ok(suppressed > 0, 'findings were suppressed');
+    const unmatched = await page
+      .locator('table:has(caption:text-is("Statements that matched nothing")) tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent?.trim()));
+    assert.deepEqual(unmatched, ['CVE-2099-0001']);
+    assert.match(
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Imported/ })
+        .innerText(),
+      new RegExp(`2 statements: ${applied.length} applied \\(${suppressed} findings suppressed\\), 1 matched nothing`),
+    );
+    // the counts went down by what was suppressed, on the API and on the overview
+    const after = await overview();
+    assert.equal(total(after), total(before) - suppressed);
+    assert.equal(after.open.high, before.open.high - suppressed, 'CVE-2023-0464 is HIGH');
+    await page.goto('/');
+    await settle(page);
+    assert.equal(
+      (await page.locator('[data-card="Open high"] .card-value').textContent())?.trim(),
+      String(after.open.high),
+    );
+    // the imported exceptions are listed with the statement's justification as their reason; revoked, all is back
+    await page.goto('/exceptions');
+    await settle(page);
+    const rows = page.locator('table:has(caption:text-is("Active exceptions")) tbody tr', { hasText: 'CVE-2023-0464' });
+    assert.match(await rows.first().innerText(), /vulnerable_code_not_in_execute_path|never verifies/);
+    while ((await rows.count()) > 0) {
+      await page.getByRole('button', { name: 'Revoke the exception for CVE-2023-0464' }).first().click();
+      await page.waitForLoadState('networkidle');
+      await settle(page);
+    }
+    assert.deepEqual((await overview()).open, before.open);
+    await page.context().close();
+  });
+
   it("the trends chart's table holds GET /api/v1/trends' numbers; the weekly summary page renders", async () => {
     // the daily job's points (the metrics.daily schedule runs it at night)
     await recordDailyMetrics(server.ctx.db, server.ctx.now());

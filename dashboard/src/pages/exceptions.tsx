@@ -136,7 +136,7 @@ function VexImport(props: { onImported: () => void }) {
       setResult(answer);
       props.onImported();
       const suppressed = answer.applied.reduce((sum, a) => sum + a.suppressedFindings, 0);
-      return `Imported a ${answer.format === 'openvex' ? 'OpenVEX' : 'CycloneDX'} document of ${answer.statements} statements: ${answer.applied.length} applied (${suppressed} findings suppressed), ${answer.unmatched.length} matched nothing.`;
+      return `Imported ${answer.format === 'openvex' ? 'an OpenVEX' : 'a CycloneDX'} document of ${answer.statements} statements: ${answer.applied.length} applied (${suppressed} findings suppressed), ${answer.unmatched.length} matched nothing.`;
     });
   };
   return (
@@ -144,7 +144,7 @@ function VexImport(props: { onImported: () => void }) {
       <h2 id="vex-title">Import VEX</h2>
       <form class="settings-form" onSubmit={submit} aria-label="Import a VEX document">
         <div>
-          <label for="vex-file">VEX file (OpenVEX 0.2 or CycloneDX 1.5/1.6 JSON)</label>
+          <label for="vex-file">VEX file (OpenVEX 0.2 or CycloneDX 1.4 to 1.6 JSON)</label>
           <input id="vex-file" type="file" accept=".json,application/json" onChange={pick} />
         </div>
         <div>
