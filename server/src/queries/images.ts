@@ -5,12 +5,14 @@ import {
   type Expression,
   type ExpressionBuilder,
   type Kysely,
+  type RawBuilder,
   type SelectQueryBuilder,
   type SqlBool,
   sql,
 } from 'kysely';
 import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { isPostgres, jsonArrayAgg, jsonObject } from './json.js';
 import {
   COUNT_CAP,
   type Cursor,
@@ -21,7 +23,7 @@ import {
   type PageRequest,
   pageOf,
 } from './keyset.js';
-import type { ReadScope } from './scope.js';
+import { type ReadScope, scopeHolds } from './scope.js';
 import { isoTime, like, likeLiteral, type SeverityName, severityRank } from './text.js';
 
 type Db = Kysely<Database>;
@@ -189,57 +191,52 @@ type ImageRow = {
   evidence_max: number;
 };
 
-/** Counts a query's rows up to COUNT_CAP + 1 (an exact count of a large set would scan it all). */
+/** A query's rows counted up to COUNT_CAP + 1 (an exact count of a large set would scan it all), as an expression. */
 // biome-ignore lint/suspicious/noExplicitAny: any list query, whatever its tables and selection (only its rows are counted)
-export async function cappedCount(db: Db, q: SelectQueryBuilder<any, any, any>): Promise<number> {
+function cappedCountOf(q: SelectQueryBuilder<any, any, any>): RawBuilder<number> {
   const sub = q
     .clearSelect()
     .clearOrderBy()
     .select(sql`1`.as('one'))
     .limit(COUNT_CAP + 1);
-  const row = await db
-    .selectFrom(sub.as('capped'))
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
+  return sql<number>`(select count(*) from (${sub}) as capped)`;
+}
+
+/** Counts a query's rows up to COUNT_CAP + 1, in a statement of its own. */
+// biome-ignore lint/suspicious/noExplicitAny: any list query, whatever its tables and selection (only its rows are counted)
+export async function cappedCount(db: Db, q: SelectQueryBuilder<any, any, any>): Promise<number> {
+  const row = await db.selectNoFrom(cappedCountOf(q).as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-/** Repository names and current tag names (in scope) of the given images, for list items. */
-async function namesOf(db: Db, scope: ReadScope, imageIds: number[]) {
-  const repositories = new Map<number, string>();
-  const tags = new Map<number, string[]>();
-  if (imageIds.length === 0) return { repositories, tags };
-  const repoRows = await db
-    .selectFrom('repository_images as ri')
-    .innerJoin('repositories as r', 'r.id', 'ri.repository_id')
-    .select(['ri.image_id', 'r.name'])
-    .where('ri.image_id', 'in', imageIds)
-    .where((eb) => inScope(eb, 'ri.repository_id', scope))
-    .orderBy('ri.image_id')
-    .orderBy('r.name')
-    .execute();
-  for (const r of repoRows) if (!repositories.has(r.image_id)) repositories.set(r.image_id, r.name);
-  const tagRows = await db
-    .selectFrom('tags as t')
-    .select(['t.current_image_id', 't.name'])
-    .where('t.current_image_id', 'in', imageIds)
-    .where((eb) => inScope(eb, 't.repository_id', scope))
-    .orderBy('t.name')
-    .execute();
-  for (const t of tagRows) {
-    if (t.current_image_id === null) continue;
-    const list = tags.get(t.current_image_id) ?? [];
-    list.push(t.name);
-    tags.set(t.current_image_id, list);
-  }
-  return { repositories, tags };
+/**
+ * List items' names as two more columns of a query over `images as i`: the first repository (by name, in scope)
+ * the image is linked to, and its current tags (in scope, by name) as a JSON array, so that a page of images and
+ * their names are one statement. Put them on the page's rows only (an outer select over the limited page): they
+ * are subqueries, and the database runs them for each row they are selected on.
+ */
+function nameColumns(db: Db, scope: ReadScope) {
+  const pg = isPostgres(db);
+  return [
+    sql<string | null>`(select r.name from repository_images ri inner join repositories r on r.id = ri.repository_id
+      where ri.image_id = i.id and ${inScope(null, 'ri.repository_id', scope)} order by r.name limit 1)`.as(
+      'repository_name',
+    ),
+    sql<string>`(select ${jsonArrayAgg(pg, sql.ref('t.name'), sql`t.name`)} from tags t
+      where t.current_image_id = i.id and ${inScope(null, 't.repository_id', scope)})`.as('tag_names'),
+  ];
 }
 
-function summaryOf(row: ImageRow, names: Awaited<ReturnType<typeof namesOf>>): ImageSummary {
+interface NamedImageRow extends ImageRow {
+  repository_name: string | null;
+  tag_names: string;
+}
+
+function summaryOf(row: ImageRow, names: { repository: string | null; tags: string[] }): ImageSummary {
   return {
     digest: row.digest,
-    repository: names.repositories.get(row.id) ?? null,
-    tags: names.tags.get(row.id) ?? [],
+    repository: names.repository,
+    tags: names.tags,
     platform: row.platform,
     state: row.state,
     ingestedAt: isoTime(Number(row.last_ingested_at)),
@@ -256,6 +253,10 @@ function summaryOf(row: ImageRow, names: Awaited<ReturnType<typeof namesOf>>): I
     riskIndex: Number(row.risk_index),
     evidence: { state: row.evidence_state, score: Number(row.evidence_score), max: Number(row.evidence_max) },
   };
+}
+
+function namedSummaryOf(row: NamedImageRow): ImageSummary {
+  return summaryOf(row, { repository: row.repository_name, tags: decodeJson<string[]>(row.tag_names) ?? [] });
 }
 
 /** `GET /images`: the fleet, filtered and sorted, one keyset page at a time. */
@@ -280,23 +281,27 @@ export async function listImages(
     );
   }
   const direction = descending ? 'desc' : 'asc';
-  const rows = (await q
+  // Statement 1: the page (limit + 1 rows, the index-ordered scan), then its names on those rows only; the outer
+  // ORDER BY repeats the inner one (a derived table's order is not kept by SQL).
+  const page = q
     .orderBy(column, direction)
     .orderBy('i.id', direction)
-    .limit(options.limit + 1)
-    .execute()) as ImageRow[];
+    .limit(options.limit + 1);
+  const rows = (await db
+    .selectFrom(page.as('i'))
+    .selectAll('i')
+    .select(nameColumns(db, scope))
+    .orderBy(sql.ref(column), direction)
+    .orderBy(sql.ref('i.id'), direction)
+    .execute()) as NamedImageRow[];
+  // Statement 2: the capped count of the whole filtered set
   const total = cappedTotal(await cappedCount(db, base));
-  const names = await namesOf(
-    db,
-    scope,
-    rows.slice(0, options.limit).map((r) => r.id),
-  );
   return pageOf(
     rows,
     options,
     hash,
     (r): Cursor => ({ value: Number(column === 'i.risk_index' ? r.risk_index : r.last_ingested_at), id: r.id }),
-    (r) => summaryOf(r, names),
+    namedSummaryOf,
     total,
   );
 }
@@ -313,39 +318,105 @@ export async function findImage(db: Db, scope: ReadScope, digest: string): Promi
 
 /** `GET /images/{digest}`: the image, where it is (repositories, tracks, tags), its build and its counters. */
 export async function imageDetail(db: Db, scope: ReadScope, digest: string) {
-  const found = await findImage(db, scope, digest);
+  const pg = isPostgres(db);
+  // One statement: the image (when the scope may see it) and, as JSON columns, its placements in scope, the tags
+  // pointing at it, its layers and its latest build; each subquery is ordered as its list is shown.
+  const found = (await db
+    .selectFrom('images as i')
+    .select([
+      ...IMAGE_COLUMNS,
+      'i.index_digest',
+      'i.os_ecosystem',
+      'i.config_digest',
+      'i.image_created_at',
+      'i.first_ingested_at',
+      sql<string>`(select ${jsonArrayAgg(
+        pg,
+        jsonObject(pg, {
+          id: sql.ref('r.id'),
+          public_id: sql.ref('r.public_id'),
+          name: sql.ref('r.name'),
+          track: sql.ref('ri.track'),
+          is_current: sql.ref('ri.is_current'),
+          first_seen_at: sql.ref('ri.first_seen_at'),
+        }),
+        sql`r.name, ri.track`,
+      )} from repository_images ri inner join repositories r on r.id = ri.repository_id
+        where ri.image_id = i.id and ${inScope(null, 'ri.repository_id', scope)})`.as('placements'),
+      sql<string>`(select ${jsonArrayAgg(
+        pg,
+        jsonObject(pg, { repository_id: sql.ref('t.repository_id'), name: sql.ref('t.name') }),
+        sql`t.name`,
+      )} from tags t where t.current_image_id = i.id)`.as('tags'),
+      sql<string>`(select ${jsonArrayAgg(
+        pg,
+        jsonObject(pg, {
+          position: sql.ref('il.position'),
+          diff_id: sql.ref('l.diff_id'),
+          digest: sql.ref('l.digest'),
+          size: sql.ref('l.size'),
+          created_by: sql.ref('il.created_by'),
+        }),
+        sql`il.position`,
+      )} from image_layers il inner join layers l on l.id = il.layer_id where il.image_id = i.id)`.as('layers'),
+      sql<string | null>`(select ${jsonObject(pg, {
+        builder_id: sql.ref('b.builder_id'),
+        build_type: sql.ref('b.build_type'),
+        source_repo: sql.ref('b.source_repo'),
+        source_commit: sql.ref('b.source_commit'),
+        source_ref: sql.ref('b.source_ref'),
+        workflow_path: sql.ref('b.workflow_path'),
+        run_id: sql.ref('b.run_id'),
+        run_url: sql.ref('b.run_url'),
+        started_at: sql.ref('b.started_at'),
+        finished_at: sql.ref('b.finished_at'),
+      })} from builds b where b.image_id = i.id order by b.id desc limit 1)`.as('build'),
+    ])
+    .where('i.digest', '=', digest)
+    .where((eb) => visibleImage(eb, scope))
+    .executeTakeFirst()) as
+    | (ImageRow & {
+        index_digest: string | null;
+        os_ecosystem: string | null;
+        config_digest: string | null;
+        image_created_at: number | null;
+        first_ingested_at: number;
+        placements: string;
+        tags: string;
+        layers: string;
+        build: string | null;
+      })
+    | undefined;
   if (!found) return undefined;
-  const image = await db.selectFrom('images').selectAll().where('id', '=', found.id).executeTakeFirstOrThrow();
-  const names = await namesOf(db, scope, [found.id]);
-  const placements = await db
-    .selectFrom('repository_images as ri')
-    .innerJoin('repositories as r', 'r.id', 'ri.repository_id')
-    .select(['r.id', 'r.public_id', 'r.name', 'ri.track', 'ri.is_current', 'ri.first_seen_at'])
-    .where('ri.image_id', '=', found.id)
-    .where((eb) => inScope(eb, 'ri.repository_id', scope))
-    .orderBy('r.name')
-    .orderBy('ri.track')
-    .execute();
-  const tagRows = await db
-    .selectFrom('tags as t')
-    .select(['t.repository_id', 't.name'])
-    .where('t.current_image_id', '=', found.id)
-    .orderBy('t.name')
-    .execute();
-  const build = await db
-    .selectFrom('builds')
-    .selectAll()
-    .where('image_id', '=', found.id)
-    .orderBy('id', 'desc')
-    .executeTakeFirst();
-  const layers = await imageLayers(db, found.id);
+  const placements =
+    decodeJson<
+      { id: number; public_id: string; name: string; track: string; is_current: number; first_seen_at: number }[]
+    >(found.placements) ?? [];
+  const tagRows = decodeJson<{ repository_id: number; name: string }[]>(found.tags) ?? [];
+  const build = decodeJson<{
+    builder_id: string | null;
+    build_type: string | null;
+    source_repo: string | null;
+    source_commit: string | null;
+    source_ref: string | null;
+    workflow_path: string | null;
+    run_id: string | null;
+    run_url: string | null;
+    started_at: number | null;
+    finished_at: number | null;
+  }>(found.build);
+  const names = {
+    // the first repository by name in scope, and the tags in scope (both lists are in scope order already)
+    repository: placements[0]?.name ?? null,
+    tags: tagRows.filter((t) => scopeHolds(scope, t.repository_id)).map((t) => t.name),
+  };
   return {
     ...summaryOf(found, names),
-    indexDigest: image.index_digest,
-    os: image.os_ecosystem,
-    configDigest: image.config_digest,
-    createdAt: isoTime(image.image_created_at === null ? null : Number(image.image_created_at)),
-    firstIngestedAt: isoTime(Number(image.first_ingested_at)),
+    indexDigest: found.index_digest,
+    os: found.os_ecosystem,
+    configDigest: found.config_digest,
+    createdAt: isoTime(found.image_created_at === null ? null : Number(found.image_created_at)),
+    firstIngestedAt: isoTime(Number(found.first_ingested_at)),
     repositories: placements.map((p) => ({
       id: p.public_id,
       name: p.name,
@@ -354,7 +425,7 @@ export async function imageDetail(db: Db, scope: ReadScope, digest: string) {
       firstSeenAt: isoTime(Number(p.first_seen_at)),
       tags: tagRows.filter((t) => t.repository_id === p.id).map((t) => t.name),
     })),
-    layers,
+    layers: (decodeJson<LayerRow[]>(found.layers) ?? []).map(layerOf),
     build: build
       ? {
           builder: build.builder_id,
@@ -372,6 +443,24 @@ export async function imageDetail(db: Db, scope: ReadScope, digest: string) {
   };
 }
 
+interface LayerRow {
+  position: number;
+  diff_id: string;
+  digest: string | null;
+  size: number | null;
+  created_by: string | null;
+}
+
+function layerOf(r: LayerRow) {
+  return {
+    position: Number(r.position),
+    diffId: r.diff_id,
+    digest: r.digest,
+    size: r.size === null ? null : Number(r.size),
+    createdBy: r.created_by,
+  };
+}
+
 async function imageLayers(db: Db, imageId: number) {
   const rows = await db
     .selectFrom('image_layers as il')
@@ -380,13 +469,7 @@ async function imageLayers(db: Db, imageId: number) {
     .where('il.image_id', '=', imageId)
     .orderBy('il.position')
     .execute();
-  return rows.map((r) => ({
-    position: Number(r.position),
-    diffId: r.diff_id,
-    digest: r.digest,
-    size: r.size === null ? null : Number(r.size),
-    createdBy: r.created_by,
-  }));
+  return rows.map(layerOf);
 }
 
 /** `GET /images/{digest}/layers`: every layer in order (an image has at most a few hundred: one page). */
@@ -441,27 +524,36 @@ export async function listFindings(
     );
   }
   const rank = severityRank(sql.ref('f.severity'));
-  let q = base.select([
-    'f.id',
-    'f.severity',
-    'f.fixed_version',
-    'f.status',
-    'f.first_seen_at',
-    'f.last_seen_at',
-    'f.resolved_at',
-    'f.resolution',
-    'f.exception_id',
-    'p.purl',
-    'p.type',
-    'p.name',
-    'p.version',
-    'v.vuln_id',
-    'v.aliases',
-    'v.summary',
-    'v.epss',
-    'v.kev',
-    rank.as('rank'),
-  ]);
+  // Statement 2: the page with each finding's exception joined in, and the capped count of every matching finding
+  // as one more column (an uncorrelated subquery: both engines run it once per statement, not per row).
+  let q = base
+    .leftJoin('exceptions as x', 'x.id', 'f.exception_id')
+    .select([
+      'f.id',
+      'f.severity',
+      'f.fixed_version',
+      'f.status',
+      'f.first_seen_at',
+      'f.last_seen_at',
+      'f.resolved_at',
+      'f.resolution',
+      'f.exception_id',
+      'p.purl',
+      'p.type',
+      'p.name',
+      'p.version',
+      'v.vuln_id',
+      'v.aliases',
+      'v.summary',
+      'v.epss',
+      'v.kev',
+      'x.public_id as exception_public_id',
+      'x.status as exception_status',
+      'x.reason as exception_reason',
+      'x.expires_at as exception_expires_at',
+      rank.as('rank'),
+      cappedCountOf(base).as('capped_count'),
+    ]);
   if (cursor) {
     q = q.where(
       sql<boolean>`(${rank} > ${Number(cursor.value)} or (${rank} = ${Number(cursor.value)} and f.id > ${cursor.id}))`,
@@ -472,23 +564,10 @@ export async function listFindings(
     .orderBy('f.id')
     .limit(options.limit + 1)
     .execute();
-  const exceptionIds = [...new Set(rows.map((r) => r.exception_id).filter((e): e is number => e !== null))];
-  const exceptions = new Map<number, { id: string; status: string; reason: string; expiresAt: string }>();
-  if (exceptionIds.length) {
-    for (const e of await db
-      .selectFrom('exceptions')
-      .select(['id', 'public_id', 'status', 'reason', 'expires_at'])
-      .where('id', 'in', exceptionIds)
-      .execute()) {
-      exceptions.set(e.id, {
-        id: e.public_id,
-        status: e.status,
-        reason: e.reason,
-        expiresAt: isoTime(Number(e.expires_at)),
-      });
-    }
-  }
-  const total = cappedTotal(await cappedCount(db, base));
+  // A page with no rows carries no count: a first page then means none match; a later one (a token whose rows
+  // have gone since) asks once more.
+  const counted = rows[0]?.capped_count ?? (cursor ? await cappedCount(db, base) : 0);
+  const total = cappedTotal(Number(counted));
   return pageOf(
     rows,
     options,
@@ -508,7 +587,15 @@ export async function listFindings(
       lastSeenAt: isoTime(Number(r.last_seen_at)),
       resolvedAt: isoTime(r.resolved_at === null ? null : Number(r.resolved_at)),
       resolution: r.resolution,
-      exception: r.exception_id === null ? null : (exceptions.get(r.exception_id) ?? null),
+      exception:
+        r.exception_id === null || r.exception_public_id === null
+          ? null
+          : {
+              id: r.exception_public_id,
+              status: r.exception_status as string,
+              reason: r.exception_reason as string,
+              expiresAt: isoTime(Number(r.exception_expires_at)),
+            },
     }),
     total,
   );
@@ -677,17 +764,17 @@ export async function imageEvidence(db: Db, scope: ReadScope, digest: string) {
   };
 }
 
-/** List items of the given images (already known to be in scope), by id. */
+/** List items of the given images (already known to be in scope), by id: one statement, names included. */
 export async function listImagesByIds(db: Db, scope: ReadScope, ids: number[]): Promise<Map<number, ImageSummary>> {
   const out = new Map<number, ImageSummary>();
   if (ids.length === 0) return out;
   const rows = (await db
     .selectFrom('images as i')
     .select([...IMAGE_COLUMNS])
+    .select(nameColumns(db, scope))
     .where('i.id', 'in', ids)
-    .execute()) as ImageRow[];
-  const names = await namesOf(db, scope, ids);
-  for (const row of rows) out.set(row.id, summaryOf(row, names));
+    .execute()) as NamedImageRow[];
+  for (const row of rows) out.set(row.id, namedSummaryOf(row));
   return out;
 }
 
