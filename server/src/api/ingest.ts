@@ -10,7 +10,7 @@ import { acceptBundle, type IngestAnswer } from '../ingest/accept.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../ingest/limits.js';
 import { validateMetadata } from '../ingest/metadata.js';
 import { receiveBundle } from '../ingest/multipart.js';
-import { parsePullReference, pullEvidence, registryRules } from '../ingest/pull.js';
+import { parseCollect, parsePullReference, pullEvidence, registryRules } from '../ingest/pull.js';
 import { IngestRefusal } from '../ingest/refusal.js';
 import { blobStoreOf } from '../ingest/store.js';
 import { jobCreator } from './jobs.js';
@@ -77,8 +77,15 @@ export function ingestRoutes(options: IngestRouteOptions = {}) {
           ...(body['tags'] !== undefined ? { tags: body['tags'] } : {}),
           ...(body['ci'] !== undefined ? { ci: body['ci'] } : {}),
         });
+        const collect = parseCollect(body['collect']);
         const parts = await pullEvidence(
-          { metadata, registry: ref.registry, repository: ref.repository, rules: await registryRules(ctx.db) },
+          {
+            metadata,
+            registry: ref.registry,
+            repository: ref.repository,
+            rules: await registryRules(ctx.db),
+            collect,
+          },
           blobs,
           limits,
         );

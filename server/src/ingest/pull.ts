@@ -1,5 +1,5 @@
 // Notify-and-pull (SERVER.md section 2, "Pull mode"; section 7, "SSRF-safe pull"): the server reads an image's
-// cosign `.att`/`.sig` tags and OCI referrers itself, from allowlisted registries only, by digest only, with every
+// cosign `.att`/`.sig` tags and OCI referrers itself (those the request's `collect` option asks for), from allowlisted registries only, by digest only, with every
 // connection's resolved address checked (loopback, private, link-local, ULA, multicast refused unless the
 // registry's rule says allowPrivate) and every redirect checked again (at most 3).
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
@@ -114,6 +114,61 @@ export interface PullRequestBody {
   image: string;
   tags?: string[];
   ci?: Record<string, unknown>;
+  collect?: CollectOptions;
+}
+
+/** Where a kind of document may be collected from: the cosign `.att` tag, the OCI referrers, either, or not at all. */
+export type CollectSource = 'attestation' | 'referrers' | 'any' | 'none';
+
+/**
+ * What a pull collects (SERVER.md section 2, `collect`): per kind of document, where from. `sbom` and `report` (the
+ * Lading scan report) cover those predicates and their envelopes; `provenance` covers every other attestation (SLSA
+ * provenance, VEX, …); `signature` the cosign `.sig` tag. The `.att` tag is read only when some kind takes it, the
+ * referrers only when some kind takes them. Everything, from anywhere, by default.
+ */
+export interface CollectOptions {
+  sbom: CollectSource;
+  report: CollectSource;
+  provenance: CollectSource;
+  signature: boolean;
+}
+
+export const COLLECT_ALL: CollectOptions = { sbom: 'any', report: 'any', provenance: 'any', signature: true };
+const COLLECT_SOURCES: readonly CollectSource[] = ['attestation', 'referrers', 'any', 'none'];
+
+/**
+ * Reads a request's `collect` object (absent: everything). Each of `sbom`, `report`, `provenance` is one of
+ * attestation, referrers, any, none (or true = any, false = none); `signature` is a boolean. Anything else is a 422
+ * naming the field, never silently a different pull.
+ */
+export function parseCollect(value: unknown): CollectOptions {
+  if (value === undefined || value === null) return { ...COLLECT_ALL };
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw refuse(422, 'collect must be an object {sbom, report, provenance, signature}', 'collect');
+  }
+  const collect = { ...COLLECT_ALL };
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (key === 'signature') {
+      if (typeof v !== 'boolean') throw refuse(422, 'collect.signature must be true or false', 'collect');
+      collect.signature = v;
+    } else if (key === 'sbom' || key === 'report' || key === 'provenance') {
+      const source = v === true ? 'any' : v === false ? 'none' : v;
+      if (typeof source !== 'string' || !COLLECT_SOURCES.includes(source as CollectSource)) {
+        throw refuse(422, `collect.${key} must be one of ${COLLECT_SOURCES.join(', ')}`, 'collect');
+      }
+      collect[key] = source as CollectSource;
+    } else {
+      throw refuse(422, `collect.${key.slice(0, 40)} is not one of sbom, report, provenance, signature`, 'collect');
+    }
+  }
+  return collect;
+}
+
+/** The collect option's kind of an attestation: by its predicate (an SBOM, a Lading report, anything else). */
+type AttestedKind = 'sbom' | 'report' | 'provenance';
+
+function takes(source: CollectSource, from: 'attestation' | 'referrers'): boolean {
+  return source === 'any' || source === from;
 }
 
 /** `host[:port]/path@sha256:…`, nothing else: the server pulls by digest only, from a named registry. */
@@ -137,7 +192,14 @@ export function parsePullReference(image: unknown): { registry: string; reposito
  * Documents that are none of the bundle's kinds are left out; nothing found at all is a 422.
  */
 export async function pullEvidence(
-  input: { metadata: IngestMetadata; registry: string; repository: string; rules: readonly RegistryRule[] },
+  input: {
+    metadata: IngestMetadata;
+    registry: string;
+    repository: string;
+    rules: readonly RegistryRule[];
+    /** What to collect, from where; everything when absent. */
+    collect?: CollectOptions;
+  },
   blobs: BlobSink,
   limits: IngestLimits,
   signal?: AbortSignal,
@@ -160,18 +222,28 @@ export async function pullEvidence(
     ...(signal ? { signal } : {}),
   });
   const repo = { registry, repository };
+  const collect = input.collect ?? COLLECT_ALL;
+  const kinds: readonly AttestedKind[] = ['sbom', 'report', 'provenance'];
+  const readAtt = kinds.some((k) => takes(collect[k], 'attestation'));
+  const readReferrers = kinds.some((k) => takes(collect[k], 'referrers'));
   const found: { name: PartName; bytes: Buffer }[] = [];
+  // an attestation envelope, with its SBOM or report predicate as that part, when the collect option takes its kind
+  const attested = (bytes: Buffer, from: 'attestation' | 'referrers') => {
+    const predicate = predicateOf(bytes);
+    const kind: AttestedKind =
+      predicate?.name === 'sbom' || predicate?.name === 'report' ? predicate.name : 'provenance';
+    if (!takes(collect[kind], from)) return;
+    found.push({ name: 'attestation', bytes });
+    if (predicate) found.push(predicate);
+  };
   try {
     await client.getManifest({ registry, repository, digest: metadata.digest });
     const tag = `sha256-${metadata.digest.slice('sha256:'.length)}`;
-    const att = await optionalManifest(client, repo, `${tag}.att`);
+    const att = readAtt ? await optionalManifest(client, repo, `${tag}.att`) : undefined;
     for (const layer of att?.layers ?? []) {
-      const bytes = await client.getBlobBytes(repo, layer.digest, limits.maxPartBytes);
-      found.push({ name: 'attestation', bytes });
-      const predicate = predicateOf(bytes);
-      if (predicate) found.push(predicate);
+      attested(await client.getBlobBytes(repo, layer.digest, limits.maxPartBytes), 'attestation');
     }
-    const sig = await optionalManifest(client, repo, `${tag}.sig`);
+    const sig = collect.signature ? await optionalManifest(client, repo, `${tag}.sig`) : undefined;
     for (const layer of sig?.layers ?? []) {
       const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
       if (!signature) continue;
@@ -181,14 +253,18 @@ export async function pullEvidence(
         bytes: Buffer.from(JSON.stringify({ payload: payload.toString('base64'), signature })),
       });
     }
-    for (const referrer of await client.getReferrers(repo, metadata.digest).catch(() => [])) {
+    const referrers = readReferrers ? await client.getReferrers(repo, metadata.digest).catch(() => []) : [];
+    for (const referrer of referrers) {
       const name = partForArtifactType(referrer.artifactType ?? '');
-      if (!name) continue;
+      if (!name || ((name === 'sbom' || name === 'report') && !takes(collect[name], 'referrers'))) continue;
       const manifest = JSON.parse(
         (await client.getManifest({ registry, repository, digest: referrer.digest })).bytes.toString('utf8'),
       ) as Manifest;
       const layer = manifest.layers?.[0];
-      if (layer) found.push({ name, bytes: await client.getBlobBytes(repo, layer.digest, limits.maxPartBytes) });
+      if (!layer) continue;
+      const bytes = await client.getBlobBytes(repo, layer.digest, limits.maxPartBytes);
+      if (name === 'attestation') attested(bytes, 'referrers');
+      else found.push({ name, bytes });
     }
   } catch (err) {
     if (guard.refusal) throw guard.refusal;
@@ -222,11 +298,21 @@ export async function pullEvidence(
   if (parts.length === 0) {
     throw refuse(
       422,
-      `found no SBOM, report, attestation or signature for ${registry}/${repository}@${metadata.digest}`,
+      `found no SBOM, report, attestation or signature for ${registry}/${repository}@${metadata.digest}${
+        input.collect && describeCollect(input.collect) !== describeCollect(COLLECT_ALL)
+          ? ` (collecting ${describeCollect(input.collect)})`
+          : ''
+      }`,
       'image',
     );
   }
   return parts;
+}
+
+/** `sbom from referrers, report none, provenance from any, signature` for a refusal's one line. */
+function describeCollect(c: CollectOptions): string {
+  const from = (k: AttestedKind) => `${k} ${c[k] === 'none' ? 'none' : `from ${c[k]}`}`;
+  return `${from('sbom')}, ${from('report')}, ${from('provenance')}, ${c.signature ? 'signature' : 'no signature'}`;
 }
 
 async function precheck(guard: ReturnType<typeof pullGuard>, registry: string): Promise<void> {
@@ -283,6 +369,7 @@ function predicateOf(envelope: Buffer): { name: PartName; bytes: Buffer } | unde
 
 function partForArtifactType(type: string): PartName | undefined {
   if (/cyclonedx|spdx/i.test(type)) return 'sbom';
+  if (/vnd\.lading\.report/i.test(type)) return 'report';
   if (/dsse|in-toto|sigstore\.bundle/i.test(type)) return 'attestation';
   return undefined;
 }
