@@ -604,17 +604,33 @@ describe('the dashboard in Chromium', () => {
     await settle(page);
     const pem = generateCosignKeyPair('x').publicPem;
     const form = page.getByRole('form', { name: 'Add a trusted key' });
+    const status = page.getByRole('region', { name: 'Trusted keys' }).getByRole('status');
+    const listed = async () =>
+      (await server.api.get<{ items: { id: string; repositoryPattern: string }[] }>('/api/v1/trusted-keys')).body.items;
+    const count = (await listed()).length;
+    // something that is not a public key: the problem's title and detail as an alert, one line, and nothing added
+    await form.getByLabel(/Public key/).fill('-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n');
+    await form.getByRole('button', { name: 'Add key' }).click();
+    const alert = page.getByRole('region', { name: 'Trusted keys' }).getByRole('alert');
+    await alert.waitFor();
+    const refusal = await alert.innerText();
+    assert.match(refusal, /^Unprocessable Content: /);
+    assert.doesNotMatch(refusal, /\n|\{"|at .*\.ts/, 'one line, no body, no stack');
+    assert.equal((await listed()).length, count);
+    assert.deepEqual(
+      problems.splice(0),
+      ['console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)'],
+      'the refusal was the only failed request',
+    );
+    await form.getByLabel(/Public key/).fill('');
     await form.getByLabel(/Public key/).focus();
     await page.keyboard.insertText(pem);
     await page.keyboard.press('Tab');
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.type('registry.example:5000/acme/*');
     await page.keyboard.press('Enter');
-    const status = page.getByRole('region', { name: 'Trusted keys' }).getByRole('status');
     await status.filter({ hasText: /^Trusted key_[0-9a-f]{16}/ }).waitFor();
     const id = /key_[0-9a-f]{16}/.exec(await status.innerText())?.[0] ?? '';
-    const listed = async () =>
-      (await server.api.get<{ items: { id: string; repositoryPattern: string }[] }>('/api/v1/trusted-keys')).body.items;
     assert.deepEqual(
       (await listed()).filter((k) => k.id === id).map((k) => k.repositoryPattern),
       ['registry.example:5000/acme/*'],
@@ -774,6 +790,34 @@ describe('the dashboard in Chromium', () => {
       /Rita Triager/,
     );
     await check(page, problems, 'settings-people');
+    await page.context().close();
+  });
+
+  it('settings for someone who is not an administrator: only their tokens and the status, no error', async () => {
+    // a viewer of acme's repositories (through a team: the only way to repositories)
+    for (const [path, json] of [
+      ['/api/v1/users', { login: 'vera', password: 'viewer password 1234' }],
+      ['/api/v1/teams', { name: 'readers' }],
+      ['/api/v1/teams/readers/grants', { repositoryPattern: 'registry.example:5000/acme/*' }],
+      ['/api/v1/teams/readers/members', { login: 'vera', role: 'viewer' }],
+    ] as const) {
+      const created = await server.api.request('POST', path, { json });
+      assert.equal(created.status, 201, `${path}: ${created.text}`);
+    }
+    const { page, problems } = await openPage({ stranger: true });
+    await page.goto('/login');
+    await page
+      .getByLabel(/login|user/i)
+      .first()
+      .fill('vera');
+    await page.getByLabel(/password/i).fill('viewer password 1234');
+    await page.getByRole('button', { name: /sign in|log in/i }).click();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.goto('/settings');
+    await check(page, problems, 'settings-not-admin');
+    const sections = await page.locator('main section h2').allTextContents();
+    assert.deepEqual(sections, ['API tokens', 'System status and data freshness']);
+    assert.match(await page.locator('main').innerText(), /changed by administrators/);
     await page.context().close();
   });
 
