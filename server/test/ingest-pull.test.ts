@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +28,21 @@ import { forEachDatabase, startTestServer, type TestServer } from './helpers/ser
  */
 
 const cleanup = suiteCleanup();
+const sha256hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const descriptor = (mediaType: string, bytes: Buffer) => ({
+  mediaType,
+  digest: `sha256:${sha256hex(bytes)}`,
+  size: bytes.length,
+});
+/** The referrer's SBOM: other bytes than the attested one, so the two are told apart. */
+const REFERRER_SBOM = Buffer.from(
+  JSON.stringify({
+    bomFormat: 'CycloneDX',
+    specVersion: '1.6',
+    version: 1,
+    components: [{ type: 'library', name: 'from-referrer', version: '1.0.0' }],
+  }),
+);
 let registry: TestRegistry;
 let digest: string;
 let work: string;
@@ -68,6 +84,46 @@ before(async () => {
     { env },
   );
   assert.equal(attested.code, 0, attested.stderr);
+  // an OCI referrer (a CycloneDX SBOM of its own bytes) through the referrers tag schema docker-registry serves
+  const repo = { registry: registry.host, repository: 'acme/api' };
+  const empty = Buffer.from('{}');
+  await client.pushBlob(repo, empty);
+  await client.pushBlob(repo, REFERRER_SBOM);
+  const artifact = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.cyclonedx+json',
+      config: descriptor('application/vnd.oci.empty.v1+json', empty),
+      layers: [descriptor('application/vnd.cyclonedx+json', REFERRER_SBOM)],
+      subject: {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest,
+        size: (await client.getManifest({ ...repo, digest })).bytes.length,
+      },
+    }),
+  );
+  const artifactDigest = await client.putManifest(
+    repo,
+    `sha256:${sha256hex(artifact)}`,
+    artifact,
+    'application/vnd.oci.image.manifest.v1+json',
+  );
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: artifactDigest,
+          size: artifact.length,
+          artifactType: 'application/vnd.cyclonedx+json',
+        },
+      ],
+    }),
+  );
+  await client.putManifest(repo, digest.replace(':', '-'), index, 'application/vnd.oci.image.index.v1+json');
   // a "registry" that sends its manifests to the cloud metadata address
   const server = createServer((req, res) => {
     if (req.url === '/v2/') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -228,6 +284,60 @@ forEachDatabase((database) => {
 
       const rows = await server.ctx.db.selectFrom('jobs').select('id').where('kind', '=', 'ingest').execute();
       assert.equal(rows.length, 2, 'only the allowed pulls made jobs');
+    });
+
+    it('collects only what `collect` asks for, from where it says; a bad collect is a 422 naming it', async () => {
+      await allow([{ host: registry.host, insecure: true, allowPrivate: true }]);
+      const image = `${registry.host}/acme/api@${digest}`;
+      type Answer = { artifacts: { kind: string; sha256: string }[]; detail?: string; part?: string };
+      const collectPull = (collect: unknown, tag: string) =>
+        server.api.post<Answer>('/api/v1/ingest/pull', { image, tags: [tag], collect });
+      const kinds = (res: { body: Answer }) => res.body.artifacts.map((a) => a.kind).sort();
+      const referrerSha = sha256hex(REFERRER_SBOM);
+
+      // the SBOM from the referrers only: no .att read (no envelope, not the attested SBOM), no .sig
+      const fromReferrers = await collectPull(
+        { sbom: 'referrers', report: 'none', provenance: 'none', signature: false },
+        'c1',
+      );
+      assert.equal(fromReferrers.status, 202, fromReferrers.text);
+      assert.deepEqual(kinds(fromReferrers), ['sbom-cyclonedx']);
+      assert.equal(fromReferrers.body.artifacts[0]?.sha256, referrerSha);
+
+      // the SBOM from its attestation (the envelope kept with it), and the signature; the referrer not read
+      const fromAttestation = await collectPull({ sbom: 'attestation', signature: true }, 'c2');
+      assert.equal(fromAttestation.status, 202, fromAttestation.text);
+      assert.deepEqual(kinds(fromAttestation), ['attestation-dsse', 'sbom-cyclonedx', 'signature-cosign']);
+      const attestedSbom = fromAttestation.body.artifacts.find((a) => a.kind === 'sbom-cyclonedx');
+      assert.notEqual(attestedSbom?.sha256, referrerSha);
+
+      // the signature alone
+      const signatureOnly = await collectPull({ sbom: false, report: false, provenance: 'none' }, 'c3');
+      assert.equal(signatureOnly.status, 202, signatureOnly.text);
+      assert.deepEqual(kinds(signatureOnly), ['signature-cosign']);
+
+      // nothing the option allows is there: a 422 that says what was collected
+      const nothing = await collectPull(
+        { sbom: 'none', report: 'referrers', provenance: 'referrers', signature: false },
+        'c4',
+      );
+      assert.equal(nothing.status, 422, nothing.text);
+      assert.match(
+        String(nothing.body.detail),
+        /^found no SBOM, report, attestation or signature for .* \(collecting sbom none, report from referrers, provenance from referrers, no signature\)$/,
+      );
+
+      for (const [collect, reason] of [
+        ['everything', /^collect must be an object/],
+        [{ sbom: 'ftp' }, /^collect\.sbom must be one of attestation, referrers, any, none$/],
+        [{ signature: 'yes' }, /^collect\.signature must be true or false$/],
+        [{ scans: true }, /^collect\.scans is not one of sbom, report, provenance, signature$/],
+      ] as const) {
+        const bad = await collectPull(collect, 'bad');
+        assert.equal(bad.status, 422, bad.text);
+        assert.equal(bad.body.part, 'collect');
+        assert.match(String(bad.body.detail), reason);
+      }
     });
   });
 });
