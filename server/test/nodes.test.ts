@@ -1,12 +1,14 @@
 // More than one node (issue 18): cron parsing, schedules that fire each tick exactly once however many nodes race
 // for it (and a tick missed while down runs once), heartbeats and the janitor that releases a dead node's jobs,
-// roles, and the real thing: two server processes on one database, one of them killed with SIGKILL mid-job.
+// roles, and the real thing: two server processes on one database, one of them killed with SIGKILL mid-job (on
+// PostgreSQL the jobs run on graphile-worker, whose lock the janitor must force open).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
+import { sql } from 'kysely';
 import { REPO_ROOT } from '../../engine/test/helpers/cli.js';
 import { resolveConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
@@ -115,6 +117,8 @@ forEachDatabase((database) => {
     await db.db.deleteFrom('jobs').execute();
     await db.db.deleteFrom('settings').execute();
     await db.db.deleteFrom('nodes').execute();
+    // graphile's copies of the jobs deleted above
+    if (database === 'postgres') await sql`delete from graphile_worker._private_jobs`.execute(db.db);
   });
 
   const schedules = parseSchedules([
@@ -232,6 +236,9 @@ forEachDatabase((database) => {
     try {
       assert.equal(api.runner, undefined);
       assert.ok(worker.runner?.kinds.includes('ingest'));
+      // PostgreSQL runs jobs on graphile-worker; SQLite on the table queue
+      assert.equal(api.graphile, undefined);
+      assert.equal(worker.graphile !== undefined, database === 'postgres');
       for (const node of [api, worker]) {
         assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
         assert.equal((await fetch(`${node.url}/readyz`)).status, 200);
@@ -242,6 +249,17 @@ forEachDatabase((database) => {
       await api.services.round();
       await worker.services.round();
       assert.deepEqual((await listNodes(db.db)).map((n) => n.role).sort(), ['api', 'worker']);
+      // the worker's graphile lockers are recorded for the janitor
+      const recorded = await db.db
+        .selectFrom('nodes')
+        .select(['role', 'graphile_worker_ids'])
+        .orderBy('role')
+        .execute();
+      assert.equal(recorded[0]?.graphile_worker_ids, null);
+      assert.deepEqual(
+        JSON.parse(recorded[1]?.graphile_worker_ids ?? 'null'),
+        worker.graphile ? [...worker.graphile.workerIds()].sort() : null,
+      );
     } finally {
       await api.close();
       await worker.close();
@@ -311,6 +329,18 @@ forEachDatabase((database) => {
       const victim = nodes.find((n) => n.nodeId === holder);
       const survivor = nodes.find((n) => n.nodeId !== holder);
       assert.ok(victim && survivor, `the job is held by ${holder}`);
+      if (database === 'postgres') {
+        // graphile holds it, locked by one of the ids the victim recorded: only the janitor's unlock frees it
+        const locker = await sql<{ locked_by: string | null }>`select locked_by from graphile_worker.jobs
+          where task_identifier = 'test.hang-once'`.execute(db.db);
+        const victimRow = await db.db
+          .selectFrom('nodes')
+          .select('graphile_worker_ids')
+          .where('id', '=', victim.nodeId)
+          .executeTakeFirstOrThrow();
+        assert.equal(locker.rows.length, 1);
+        assert.ok(JSON.parse(victimRow.graphile_worker_ids ?? '[]').includes(locker.rows[0]?.locked_by));
+      }
       const killedAt = Date.now();
       victim.child.kill('SIGKILL');
       let finished = await findJob(db.db, job.publicId);
@@ -322,6 +352,11 @@ forEachDatabase((database) => {
       assert.equal(finished?.state, 'succeeded', `the job is ${finished?.state} ${tookMs} ms after the kill`);
       assert.ok(tookMs < 120_000);
       assert.deepEqual(JSON.parse(finished.result ?? 'null'), { node: survivor.nodeId, attempt: 2 });
+      if (database === 'postgres') {
+        const left = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs
+          where task_identifier = 'test.hang-once'`.execute(db.db);
+        assert.equal(left.rows[0]?.n, 0, 'graphile dropped the finished job');
+      }
       assert.deepEqual(
         (await listNodes(db.db)).map((n) => n.id),
         [survivor.nodeId],

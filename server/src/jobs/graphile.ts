@@ -118,8 +118,10 @@ class KyselyConnectionPool extends EventEmitter {
 function graphileLogger(ctx: ServerContext, Logger: typeof GraphileLogger): GraphileLogger {
   return new Logger((scope) => (level, message, meta) => {
     const fields = { scope: JSON.stringify(scope), ...(meta ? { meta: JSON.stringify(meta) } : {}) };
-    if (level === 'error') ctx.log.error(`graphile-worker: ${message}`, fields);
-    else if (level === 'warning') ctx.log.warn(`graphile-worker: ${message}`, fields);
+    // a failed attempt is recorded on the job and retried: graphile's "Failed task" line is a warning here
+    const failedAttempt = message.startsWith('Failed task');
+    if (level === 'error' && !failedAttempt) ctx.log.error(`graphile-worker: ${message}`, fields);
+    else if (level === 'error' || level === 'warning') ctx.log.warn(`graphile-worker: ${message}`, fields);
     else ctx.log.debug(`graphile-worker: ${message}`, fields);
   });
 }

@@ -48,7 +48,11 @@ export function startNodeServices(ctx: ServerContext, options: NodeServicesOptio
       if (!runsJobs) return;
       const janitor = await releaseDeadNodes(ctx.db, ctx.now(), staleMs, ctx.nodeId);
       if (janitor.deadNodes.length > 0) {
-        ctx.log.warn('released the jobs of dead nodes', { nodes: janitor.deadNodes, jobs: janitor.releasedJobs });
+        ctx.log.warn('released the jobs of dead nodes', {
+          nodes: janitor.deadNodes,
+          jobs: janitor.releasedJobs,
+          graphileLockers: janitor.unlockedWorkers ?? [],
+        });
       }
       const fired = await fireDueSchedules(ctx.db, ctx.now(), options.schedules);
       for (const f of fired) {
