@@ -331,5 +331,32 @@ forEachDatabase((database) => {
         [...new Set(cli.findings.map((f) => f.id))].sort(),
       );
     });
+
+    it('an ingest is an event like any other: a notification rule on image.ingested gets its outbox row', async () => {
+      const rule = await server.api.post<{ id: string }>('/api/v1/notification-rules', {
+        name: 'ingests',
+        channel: 'webhook',
+        target: 'https://hooks.example/ingests',
+        secret: 'a-webhook-secret-of-some-length',
+        filter: { eventTypes: ['image.ingested'], repositories: [REPOSITORY] },
+      });
+      assert.equal(rule.status, 201, rule.text);
+      // a new tag makes a new job for a known image: its event is the one the rule must see
+      const job = await ingest(bundles.b, ['notified'], '2026-11-12T00:00:00Z');
+      assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+      const outbox = await server.ctx.db
+        .selectFrom('notifications')
+        .innerJoin('events', 'events.id', 'notifications.event_id')
+        .select(['events.type', 'events.request_id', 'notifications.state'])
+        .execute();
+      assert.deepEqual(outbox, [{ type: 'image.ingested', request_id: job.id, state: 'pending' }]);
+      // and the delivery job that sends it was queued in the same transaction
+      const deliveries = await server.ctx.db
+        .selectFrom('jobs')
+        .select('kind')
+        .where('kind', '=', 'notify.deliver')
+        .execute();
+      assert.equal(deliveries.length, 1);
+    });
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { resolveConfig } from '../src/config.js';
+import { acceptBundle } from '../src/ingest/accept.js';
 import { listNodes } from '../src/jobs/nodes.js';
 import { enqueue, findJob } from '../src/jobs/queue.js';
 import { JobSignals } from '../src/jobs/signals.js';
@@ -124,5 +125,63 @@ forEachDatabase((database) => {
     // the five requests were answered while the 2 s spin ran
     assert.ok(Math.max(...latencies) < 500, `healthz took ${latencies.join(', ')} ms`);
     assert.ok(row.finished_at! - row.started_at! >= 1_900);
+  });
+
+  test("an ingest's acceptance is written by the thread, the one writer: HTTP never sleeps on SQLite's lock", async () => {
+    // This thread's heartbeat (every 100 ms here, 15 s by default) is its other writer: stopped, so that only the
+    // acceptance could wait on the lock below (close() stopping it again is harmless).
+    await node.services.stop();
+    const hold = await submit('test.hold-write', { ms: 1_500 });
+    for (let i = 0; i < 100 && (await findJob(node.ctx.db, hold.publicId))?.state !== 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // the handler is inside its transaction now (it begins right after the claim)
+    await new Promise((r) => setTimeout(r, 200));
+    const sha256 = 'c0'.repeat(32);
+    const digest = `sha256:${'d1'.repeat(32)}`;
+    // made through the API thread's connection, as the ingest route does; the first latency counts from here
+    let t = Date.now();
+    const accepting = acceptBundle(node.ctx.db, {
+      metadata: { repository: 'registry.example/acme/one-writer', digest, tags: ['1.0'], track: 'default' },
+      parts: [
+        {
+          name: 'report',
+          kind: 'report-lading',
+          mediaType: 'application/vnd.lading.report+json',
+          filename: null,
+          sha256,
+          size: 2,
+          created: true,
+        },
+      ],
+      now: node.ctx.now(),
+      createdBy: 'system',
+    });
+    // While the thread holds the write lock, the acceptance waits in the thread's queue, asynchronously. Made on
+    // this thread's own connection it would wait in SQLite's busy handler, which sleeps this thread's event loop.
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const response = await fetch(`${node.url}/healthz`);
+      assert.equal(response.status, 200);
+      latencies.push(Date.now() - t);
+      await new Promise((r) => setTimeout(r, 50));
+      t = Date.now();
+    }
+    const answer = await accepting;
+    assert.ok(Math.max(...latencies) < 500, `healthz took ${latencies.join(', ')} ms`);
+    assert.equal(answer.status, 202);
+    assert.deepEqual(answer.body.artifacts, [{ kind: 'report-lading', sha256, size: 2, new: true }]);
+    // durable before the answer: the job and the artifact row are there, bound to each other
+    const job = await findJob(node.ctx.db, answer.body.job.id);
+    assert.equal(job?.kind, 'ingest');
+    const artifact = await node.ctx.db
+      .selectFrom('artifacts')
+      .select('first_job_id')
+      .where('sha256', '=', sha256)
+      .executeTakeFirstOrThrow();
+    assert.equal(artifact.first_job_id, job?.id);
+    assert.equal((await finished(hold.publicId, 10_000))?.state, 'succeeded');
+    // the blob was never stored: stop the ingest job from retrying while the node closes
+    await node.ctx.db.updateTable('jobs').set({ state: 'canceled' }).where('id', '=', job!.id).execute();
   });
 });
