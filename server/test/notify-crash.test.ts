@@ -26,7 +26,14 @@ async function startServer(dataDir: string, database: string | undefined, port: 
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: REPO_ROOT,
     // a short lease: the job the killed process held is taken up again within seconds of the restart
-    env: { ...process.env, LADING_DATABASE_URL: '', LADING_DATA_DIR: '', LADING_JOB_LEASE_MS: '2000' },
+    // (the receiver listens on 127.0.0.1: allowlisted for the outbound guard)
+    env: {
+      ...process.env,
+      LADING_DATABASE_URL: '',
+      LADING_DATA_DIR: '',
+      LADING_JOB_LEASE_MS: '2000',
+      LADING_OUTBOUND_ALLOW_PRIVATE: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';

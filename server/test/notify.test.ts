@@ -88,6 +88,8 @@ forEachDatabase((database) => {
     server = await startTestServer({
       database,
       clock,
+      // the receivers listen on 127.0.0.1, which the outbound guard refuses unless allowlisted
+      config: { outbound: { allowPrivate: ['127.0.0.1'], smtpCaFile: undefined } },
       runner: { backoffMs: () => 20, pollMs: 20 },
       jobHandlers: (runner, ctx) => registerNotifyJobs(runner, ctx, { timeoutMs: 2_000 }),
     });

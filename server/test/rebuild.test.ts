@@ -54,6 +54,8 @@ forEachDatabase((database) => {
       server = await startTestServer({
         database,
         clock,
+        // the webhook receiver listens on 127.0.0.1, which the outbound guard refuses unless allowlisted
+        config: { outbound: { allowPrivate: ['127.0.0.1'], smtpCaFile: undefined } },
         jobHandlers: (runner, ctx) => registerRebuildJobs(runner, ctx),
       });
       const seeded = await seedImages(server.ctx.db, [

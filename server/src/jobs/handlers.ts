@@ -7,7 +7,7 @@ import { registerMetricsJobs } from '../metrics/jobs.js';
 import { registerNotifyJobs } from '../notify/index.js';
 import { registerReanalysisJobs } from '../reanalysis/index.js';
 import { registerVulndataJobs } from '../vulndata/index.js';
-import { registerRebuildJobs } from '../watch/index.js';
+import { registerRebuildJobs, registerWatchJobs } from '../watch/index.js';
 import type { JobRunner } from './runner.js';
 
 export function registerJobHandlers(runner: JobRunner, ctx: ServerContext): void {
@@ -18,4 +18,5 @@ export function registerJobHandlers(runner: JobRunner, ctx: ServerContext): void
   registerNotifyJobs(runner, ctx);
   registerGithubJobs(runner, ctx);
   registerRebuildJobs(runner, ctx);
+  registerWatchJobs(runner, ctx);
 }

@@ -2,13 +2,16 @@
 // (rule, event), even when the process dies mid-send: the row is marked `sending` (committed) before the first
 // byte goes out, and a later run that finds it still `sending` cannot know whether the receiver got it, so it
 // records `unknown` instead of sending again. A failure the sender saw (refused connection, 5xx, timeout) is
-// recorded as `failed` and retried with the runner's backoff; a permanent one (4xx, SMTP 5xx) ends as `dead`.
+// recorded as `failed` and retried with the runner's backoff; a permanent one (4xx, SMTP 5xx, a target whose
+// address the guard refuses: guard.ts) ends as `dead`.
 // Every webhook request carries the same `Idempotency-Key` / `X-Lading-Delivery` on each attempt and a signed body.
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ServerContext } from '../context.js';
 import { decodeJsonRequired } from '../db/dialect.js';
 import { oneLine } from '../http/problem.js';
 import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
+import { postGuarded, TargetRefused } from './guard.js';
 import type { RenderedMessage } from './messages.js';
 import { NOTIFY_DELIVER } from './outbox.js';
 import { integrationKey, open } from './secret-box.js';
@@ -22,8 +25,29 @@ export const SECRET_PURPOSE = 'notification_rules.secret';
 
 export interface DeliveryOptions {
   readonly timeoutMs?: number;
-  /** CA certificates for SMTP over TLS (tests). */
+  /** CA certificates for SMTP over TLS; default: the file in the server configuration, else the system's. */
   readonly smtpCa?: string;
+}
+
+const caFiles = new Map<string, string>();
+
+/** The configured SMTP CA bundle, read once per process (a missing file fails the delivery with its path). */
+function configuredSmtpCa(ctx: ServerContext): string | undefined {
+  const file = ctx.config.outbound.smtpCaFile;
+  if (file === undefined) return undefined;
+  let pem = caFiles.get(file);
+  if (pem === undefined) {
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new DeliveryError(
+        `the SMTP CA file ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+        false,
+      );
+    }
+    caFiles.set(file, pem);
+  }
+  return pem;
 }
 
 /** `sha256=<hex>`: HMAC-SHA256 of the exact body bytes under the rule's secret. */
@@ -40,24 +64,23 @@ class DeliveryError extends Error {
   }
 }
 
-async function postJson(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<void> {
-  let response: Response;
+async function postJson(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: { allowPrivate: readonly string[]; timeoutMs: number },
+): Promise<void> {
+  let status: number;
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    status = await postGuarded(url, headers, body, options);
   } catch (error) {
-    const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : '';
-    throw new DeliveryError(`POST to ${new URL(url).host} failed: ${cause}`, false);
+    // a refused address stays refused: the delivery ends now instead of retrying into the same wall
+    if (error instanceof TargetRefused) throw new DeliveryError(error.message, true);
+    throw new DeliveryError(error instanceof Error ? error.message : String(error), false);
   }
-  await response.body?.cancel();
-  if (response.status >= 200 && response.status < 300) return;
-  const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-  throw new DeliveryError(`POST to ${new URL(url).host} answered ${response.status}`, !retryable);
+  if (status >= 200 && status < 300) return;
+  const retryable = status >= 500 || status === 408 || status === 429;
+  throw new DeliveryError(`POST to ${new URL(url).host} answered ${status}`, !retryable);
 }
 
 export interface NotificationOutcome {
@@ -115,10 +138,11 @@ export async function deliverNotification(
     if (row.channel === 'email') {
       const smtp = parseSmtpUrl(target);
       if (typeof smtp === 'string') throw new DeliveryError(smtp, true);
+      const ca = options.smtpCa ?? configuredSmtpCa(ctx);
       await sendMail(
         smtp,
         { subject: message.subject, text: message.body, messageId: row.dedupe_key, date: ctx.now() },
-        { timeoutMs, ca: options.smtpCa },
+        { timeoutMs, ...(ca !== undefined ? { ca } : {}), allowPrivate: ctx.config.outbound.allowPrivate },
       );
     } else {
       const headers: Record<string, string> = {
@@ -130,10 +154,11 @@ export async function deliverNotification(
       if (row.secret_enc !== null) {
         headers['x-lading-signature'] = signBody(open(key, SECRET_PURPOSE, row.secret_enc), message.body);
       }
-      await postJson(target, headers, message.body, timeoutMs);
+      await postJson(target, headers, message.body, { allowPrivate: ctx.config.outbound.allowPrivate, timeoutMs });
     }
   } catch (error) {
-    const permanent = error instanceof DeliveryError || error instanceof SmtpError ? error.permanent : false;
+    const permanent =
+      error instanceof DeliveryError || error instanceof SmtpError ? error.permanent : error instanceof TargetRefused;
     const text = oneLine(error instanceof Error ? error.message : String(error), 300);
     const dead = permanent || attempt >= MAX_DELIVERY_ATTEMPTS;
     await ctx.db

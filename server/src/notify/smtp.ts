@@ -1,9 +1,13 @@
 // A small SMTP client (RFC 5321) over node:net / node:tls: enough to hand one message to a relay. `smtp://` speaks
-// plain SMTP and upgrades with STARTTLS when the server offers it (required when credentials are sent);
-// `smtps://` is TLS from the first byte. AUTH PLAIN only. Every reply is awaited with a timeout, so a silent server
-// cannot hang the delivery job.
-import { connect as netConnect, type Socket } from 'node:net';
+// plain SMTP and upgrades with STARTTLS (RFC 3207) when the server offers it; `?starttls=required` (and any
+// credentials) makes a server that does not offer it a failed delivery, since a plain session would carry the mail,
+// or the password, in the clear. `smtps://` is TLS from the first byte. The certificate is always verified (the
+// configured CA, else the system's) against the relay's host name or address. AUTH PLAIN only. Every reply is
+// awaited with a timeout, so a silent server cannot hang the delivery job; the connection goes through the outbound
+// address guard (guard.ts), which refuses private addresses the administrator did not allowlist.
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { targetGuard } from './guard.js';
 
 export interface SmtpTarget {
   readonly secure: boolean;
@@ -13,6 +17,8 @@ export interface SmtpTarget {
   readonly password: string | null;
   readonly from: string;
   readonly to: readonly string[];
+  /** STARTTLS must happen (`?starttls=required`): a relay that does not offer it fails the delivery. */
+  readonly requireTls: boolean;
 }
 
 export interface MailMessage {
@@ -25,8 +31,10 @@ export interface MailMessage {
 
 export interface SmtpOptions {
   readonly timeoutMs?: number;
-  /** CA certificates to trust for TLS (tests); the system store otherwise. */
+  /** CA certificates to trust for TLS (the configured CA file); the system store otherwise. */
   readonly ca?: string;
+  /** Private hosts, addresses or CIDR ranges the relay may be at (the server configuration's outbound allowlist). */
+  readonly allowPrivate?: readonly string[];
 }
 
 const ADDRESS = /^[^\s<>@,;:"]+@[^\s<>@,;:"]+$/;
@@ -46,8 +54,13 @@ export function parseSmtpUrl(value: string): SmtpTarget | string {
   if (to.length === 0 || to.length > 50 || !to.every((a) => ADDRESS.test(a))) {
     return 'the email target needs ?to=<address>[,<address>…] (at most 50)';
   }
+  const starttls = url.searchParams.get('starttls');
+  if (starttls !== null && starttls !== 'required' && starttls !== 'optional') {
+    return "the email target's ?starttls= must be required or optional";
+  }
   const secure = url.protocol === 'smtps:';
   return {
+    requireTls: starttls === 'required',
     secure,
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port === '' ? (secure ? 465 : 25) : Number(url.port),
@@ -158,16 +171,35 @@ class ReplyReader {
   }
 }
 
+/** Node's TLS options for the relay: SNI only for names (RFC 6066), the identity checked against `host` either way. */
+function tlsOptions(target: SmtpTarget, options: SmtpOptions): { host: string; servername?: string; ca?: string } {
+  return {
+    host: target.host,
+    ...(isIP(target.host) === 0 ? { servername: target.host } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+  };
+}
+
 /** Sends one message; resolves when the server accepted it (250 after DATA). */
 export async function sendMail(target: SmtpTarget, message: MailMessage, options: SmtpOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const guard = targetGuard(options.allowPrivate ?? []);
+  // an address literal is judged here (Node looks up only names, through the guard's lookup)
+  guard.checkHost(target.host);
   let socket: Socket | TLSSocket = target.secure
-    ? tlsConnect({ host: target.host, port: target.port, servername: target.host, ca: options.ca })
-    : netConnect({ host: target.host, port: target.port });
+    ? tlsConnect({ ...tlsOptions(target, options), port: target.port, lookup: guard.lookup })
+    : netConnect({ host: target.host, port: target.port, lookup: guard.lookup });
   let reader = new ReplyReader();
   reader.attach(socket);
   const expect = async (codes: readonly number[], step: string) => {
-    const reply = await reader.reply(timeoutMs);
+    let reply: { code: number; lines: string[] };
+    try {
+      reply = await reader.reply(timeoutMs);
+    } catch (error) {
+      // the connection failed because the guard refused its address: say that, permanently
+      if (guard.refusal) throw new SmtpError(guard.refusal.message, true);
+      throw error;
+    }
     if (!codes.includes(reply.code)) {
       const text = reply.lines.join(' ').slice(0, 200);
       throw new SmtpError(`SMTP ${step} refused: ${reply.code} ${text}`, reply.code >= 500);
@@ -186,14 +218,21 @@ export async function sendMail(target: SmtpTarget, message: MailMessage, options
       await command('STARTTLS', [220], 'STARTTLS');
       socket.removeAllListeners('data').removeAllListeners('close').removeAllListeners('error');
       const plain = socket;
-      socket = tlsConnect({ socket: plain, servername: target.host, ca: options.ca });
+      socket = tlsConnect({ ...tlsOptions(target, options), socket: plain });
       reader = new ReplyReader();
       reader.attach(socket);
       await new Promise<void>((resolve, reject) => {
-        (socket as TLSSocket).once('secureConnect', resolve);
-        socket.once('error', reject);
+        const upgraded = socket as TLSSocket;
+        upgraded.once('secureConnect', resolve);
+        // a certificate that does not verify (unknown CA, another host's name) ends the handshake here
+        upgraded.once('error', (error) => reject(new SmtpError(`SMTP STARTTLS failed: ${error.message}`, false)));
       });
       ehlo = await command('EHLO lading', [250], 'EHLO');
+    } else if (!target.secure && target.requireTls) {
+      throw new SmtpError(
+        'the SMTP server does not offer STARTTLS and the target requires it (starttls=required): nothing was sent',
+        true,
+      );
     }
     if (target.user !== null) {
       if (!(socket as TLSSocket).encrypted) {

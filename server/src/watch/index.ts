@@ -1,4 +1,18 @@
-// Rebuild triggers (registry watch is to come): where a repository's rebuilds are asked for, and the job asking.
+// Registry watch (polling watched repositories' tags, pulling new digests) and rebuild triggers (where a
+// repository's rebuilds are asked for, and the job asking).
+
+export {
+  MAX_WATCH_INTERVAL_SECONDS,
+  MIN_WATCH_INTERVAL_SECONDS,
+  pollDueWatches,
+  pollWatch,
+  REGISTRY_WATCH,
+  registerWatchJobs,
+  registryOf,
+  WATCH_SCHEDULES,
+  type WatchOptions,
+  type WatchPollOutcome,
+} from './poll.js';
 export {
   checkRebuilds,
   queueRebuildCheck,
@@ -8,4 +22,4 @@ export {
   registerRebuildJobs,
   setRebuildTarget,
 } from './rebuild.js';
-export { registerRebuildRoutes } from './routes.js';
+export { registerRebuildRoutes, registerWatchRoutes } from './routes.js';

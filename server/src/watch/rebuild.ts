@@ -2,7 +2,8 @@
 // for a rebuild — a GitHub `repository_dispatch` (event type `lading-rebuild`) through the GitHub integration, or a
 // webhook signed like notifications — carrying the image, the CVEs and their fixed versions. Once per image digest
 // and CVE set: `rebuild_triggers` is unique on (digest, set hash), and, as for notifications, a trigger is marked
-// `sending` before its request so one interrupted mid-way is recorded `unknown`, never sent twice.
+// `sending` before its request so one interrupted mid-way is recorded `unknown`, never sent twice. A webhook goes
+// through the outbound address guard (notify/guard.ts): a private address not allowlisted fails, and is not retried.
 import { findingSetHash, githubApi } from '@lading/engine/github';
 import type { Kysely, Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
@@ -12,6 +13,7 @@ import { loadGithubSettings } from '../github/settings.js';
 import { oneLine } from '../http/problem.js';
 import { enqueue } from '../jobs/queue.js';
 import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
+import { postGuarded, TargetRefused } from '../notify/guard.js';
 import { integrationKey, openSecret, sealSecret, signBody } from '../notify/index.js';
 
 export const REBUILD_CHECK = 'rebuild.check';
@@ -170,6 +172,7 @@ export async function checkRebuilds(ctx: ServerContext, repositoryId: number): P
   const key = integrationKey(ctx.secrets.key);
   const outcomes: RebuildOutcome[] = [];
   let failure: string | undefined;
+  let refused: string | undefined;
   for (const trigger of open) {
     if (trigger.state === 'sending') {
       // an earlier run died mid-request: it may have arrived, so it is not sent again
@@ -203,19 +206,17 @@ export async function checkRebuilds(ctx: ServerContext, repositoryId: number): P
       } else {
         const body = JSON.stringify({ type: 'rebuild.requested', ...payload });
         const secret = openSecret(key, SECRET_PURPOSE, target.secret_enc ?? '');
-        const res = await fetch(destination, {
-          method: 'POST',
-          headers: {
+        const status = await postGuarded(
+          destination,
+          {
             'content-type': 'application/json',
             'x-lading-signature': signBody(secret, body),
             'idempotency-key': `lading-rebuild-${trigger.id}`,
           },
           body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(30_000),
-        });
-        await res.body?.cancel();
-        if (res.status < 200 || res.status >= 300) throw new Error(`the rebuild webhook answered ${res.status}`);
+          { allowPrivate: ctx.config.outbound.allowPrivate, timeoutMs: 30_000 },
+        );
+        if (status < 200 || status >= 300) throw new Error(`the rebuild webhook answered ${status}`);
       }
     } catch (error) {
       const text = oneLine(error instanceof Error ? error.message : String(error), 300);
@@ -225,7 +226,10 @@ export async function checkRebuilds(ctx: ServerContext, repositoryId: number): P
         .where('id', '=', trigger.id)
         .execute();
       outcomes.push({ digest: trigger.image_digest, state: 'failed' });
-      failure ??= text;
+      // a refused address stays refused: recorded, but not retried by the job's backoff (the next check, after
+      // the next change, tries it again, so an administrator's allowlist fix takes effect then)
+      if (error instanceof TargetRefused) refused ??= text;
+      else failure ??= text;
       continue;
     }
     await ctx.db
@@ -237,6 +241,7 @@ export async function checkRebuilds(ctx: ServerContext, repositoryId: number): P
   }
   // a failed trigger is retried by the job's backoff
   if (failure !== undefined) throw new JobFailure('rebuild_trigger_failed', failure);
+  if (refused !== undefined) throw new JobFailure('rebuild_target_refused', refused, false);
   return outcomes;
 }
 

@@ -1,10 +1,16 @@
 // /api/v1/repositories/{id}/rebuild-target (admin): where a repository's rebuilds are asked for. The webhook URL and
 // secret are write-only (sealed at rest); a dispatch target names its GitHub repository, which is shown.
+// /api/v1/repositories/{id}/watch (admin): whether and how often the server polls the repository's registry tags
+// (poll.ts); watching a registry repository the server has not stored yet creates it.
+
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireAdmin } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
 import { ProblemError } from '../http/problem.js';
+import { registryRules } from '../ingest/pull.js';
 import { integrationKey, openSecret } from '../notify/index.js';
+import { MAX_WATCH_INTERVAL_SECONDS, MIN_WATCH_INTERVAL_SECONDS, registryOf } from './poll.js';
 import { type RebuildTarget, setRebuildTarget } from './rebuild.js';
 
 function badRequest(detail: string): ProblemError {
@@ -78,6 +84,154 @@ export function registerRebuildRoutes(app: FastifyInstance, ctx: ServerContext):
     requireAdmin(request);
     const repository = await repositoryOf(ctx, request);
     await ctx.db.deleteFrom('rebuild_targets').where('repository_id', '=', repository.id).execute();
+    return reply.code(204).send();
+  });
+}
+
+function watchProblem(status: 400 | 404 | 422, detail: string): ProblemError {
+  const title = status === 400 ? 'Bad Request' : status === 404 ? 'Not Found' : 'Unprocessable Content';
+  return new ProblemError(status, title, detail, { code: 'invalid_watch' });
+}
+
+function parseInterval(body: unknown): number {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).intervalSeconds : null;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < MIN_WATCH_INTERVAL_SECONDS ||
+    value > MAX_WATCH_INTERVAL_SECONDS
+  ) {
+    throw watchProblem(
+      400,
+      `intervalSeconds must be an integer from ${MIN_WATCH_INTERVAL_SECONDS} to ${MAX_WATCH_INTERVAL_SECONDS}`,
+    );
+  }
+  return value;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+export function registerWatchRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const view = async (repository: { id: number; name: string }) => {
+    const watch = await ctx.db
+      .selectFrom('repository_watches')
+      .selectAll()
+      .where('repository_id', '=', repository.id)
+      .executeTakeFirst();
+    const tags = await ctx.db
+      .selectFrom('registry_tags')
+      .select(['tag', 'digest', 'observed_at'])
+      .where('repository_id', '=', repository.id)
+      .orderBy('tag')
+      .execute();
+    const pulls = await ctx.db
+      .selectFrom('registry_pulls')
+      .leftJoin('jobs', 'jobs.id', 'registry_pulls.job_id')
+      .select([
+        'registry_pulls.digest',
+        'registry_pulls.state',
+        'registry_pulls.attempts',
+        'registry_pulls.last_error',
+        'registry_pulls.updated_at',
+        'jobs.public_id',
+      ])
+      .where('registry_pulls.repository_id', '=', repository.id)
+      .orderBy('registry_pulls.id', 'desc')
+      .limit(100)
+      .execute();
+    return {
+      repository: repository.name,
+      watched: watch !== undefined,
+      intervalSeconds: watch ? Number(watch.interval_seconds) : null,
+      nextPollAt: iso(watch ? Number(watch.next_poll_at) : null),
+      lastPolledAt: iso(watch?.last_polled_at ?? null),
+      lastError: watch?.last_error ?? null,
+      tags: tags.map((t) => ({ tag: t.tag, digest: t.digest, observedAt: iso(Number(t.observed_at)) })),
+      pulls: pulls.map((p) => ({
+        digest: p.digest,
+        state: p.state,
+        job: p.public_id ?? null,
+        attempts: Number(p.attempts),
+        lastError: p.last_error,
+        updatedAt: iso(Number(p.updated_at)),
+      })),
+    };
+  };
+
+  app.get('/api/v1/repositories/:id/watch', async (request) => {
+    requireAdmin(request);
+    return view(await repositoryOf(ctx, request));
+  });
+
+  app.put('/api/v1/repositories/:id/watch', async (request) => {
+    requireAdmin(request);
+    const interval = parseInterval(request.body);
+    const raw = (request.params as { id: string }).id;
+    const repository = await repositoryOf(ctx, request).catch(async (error: unknown) => {
+      // a registry repository not stored yet: watching it is how its first images arrive
+      if (!(error instanceof ProblemError) || error.status !== 404 || !registryOf(raw)) throw error;
+      const now = ctx.now();
+      await ctx.db
+        .insertInto('repositories')
+        .values({
+          public_id: `repo_${randomBytes(9).toString('base64url')}`,
+          name: raw,
+          name_lc: raw.toLowerCase(),
+          team_id: null,
+          source_repo: null,
+          archived_at: null,
+          purge_after: null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      return repositoryOf(ctx, request);
+    });
+    const ref = registryOf(repository.name);
+    if (!ref) {
+      throw watchProblem(422, `${repository.name} does not name a registry repository (host[:port]/path)`);
+    }
+    if (!(await registryRules(ctx.db)).some((r) => r.host === ref.registry)) {
+      throw watchProblem(422, `registry ${ref.registry} is not on this server's pull allowlist (ingest.registries)`);
+    }
+    const now = ctx.now();
+    const existing = await ctx.db
+      .selectFrom('repository_watches')
+      .select('last_polled_at')
+      .where('repository_id', '=', repository.id)
+      .executeTakeFirst();
+    // a new watch polls at the next tick; a changed interval counts from the last poll
+    const lastPolled = existing?.last_polled_at ?? null;
+    const nextPollAt = lastPolled === null ? now : Number(lastPolled) + interval * 1000;
+    await ctx.db
+      .insertInto('repository_watches')
+      .values({
+        repository_id: repository.id,
+        interval_seconds: interval,
+        next_poll_at: nextPollAt,
+        last_polled_at: null,
+        last_error: null,
+        updated_at: now,
+        created_at: now,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('repository_id')
+          .doUpdateSet({ interval_seconds: interval, next_poll_at: nextPollAt, updated_at: now }),
+      )
+      .execute();
+    return view(repository);
+  });
+
+  app.delete('/api/v1/repositories/:id/watch', async (request, reply) => {
+    requireAdmin(request);
+    const repository = await repositoryOf(ctx, request);
+    // the tag history and the stored images stay; only the polling and its bookkeeping go
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('repository_watches').where('repository_id', '=', repository.id).execute();
+      await trx.deleteFrom('registry_tags').where('repository_id', '=', repository.id).execute();
+      await trx.deleteFrom('registry_pulls').where('repository_id', '=', repository.id).execute();
+    });
     return reply.code(204).send();
   });
 }
