@@ -18,9 +18,15 @@ import { type JobThread, startJobThread } from './jobs/thread.js';
 import { METRICS_SCHEDULES } from './metrics/jobs.js';
 import { EXCEPTIONS_SCHEDULES } from './reanalysis/index.js';
 import { VULNDATA_SCHEDULES } from './vulndata/index.js';
+import { WATCH_SCHEDULES } from './watch/index.js';
 
 /** The scheduled jobs (five-field cron, UTC). A feature adds its line here and its handler in jobs/handlers.ts. */
-export const SCHEDULES: readonly Schedule[] = [...METRICS_SCHEDULES, ...VULNDATA_SCHEDULES, ...EXCEPTIONS_SCHEDULES];
+export const SCHEDULES: readonly Schedule[] = [
+  ...METRICS_SCHEDULES,
+  ...VULNDATA_SCHEDULES,
+  ...EXCEPTIONS_SCHEDULES,
+  ...WATCH_SCHEDULES,
+];
 
 export interface NodeOptions extends ContextOptions {
   readonly runner?: RunnerOptions;
