@@ -17,7 +17,9 @@ import { createApiToken } from './auth/index.js';
 import { insertUser } from './auth/store.js';
 import { ConfigError, configFromEnvironment, type ServerConfig } from './config.js';
 import { openDatabase } from './db/connection.js';
+import { encodeJson } from './db/dialect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { recordEvent, SYSTEM_ACTOR } from './events/index.js';
 import { type ServerNode, startServerNode } from './node.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -91,9 +93,45 @@ function runNpm(args: readonly string[]): Promise<void> {
   });
 }
 
-async function fleetIsEmpty(node: Pick<ServerNode, 'ctx'>): Promise<boolean> {
-  const any = await node.ctx.db.selectFrom('images').select('id').limit(1).executeTakeFirst();
-  return any === undefined;
+/** The `settings` key that records the demo seeding: the label that says this server holds demo data. */
+export const DEMO_SETTING = 'demo.fleet';
+
+/** Whether the demo may seed: no image yet, and no earlier seeding (a fleet emptied by hand stays empty). */
+async function isFirstStart(node: Pick<ServerNode, 'ctx'>): Promise<boolean> {
+  const image = await node.ctx.db.selectFrom('images').select('id').limit(1).executeTakeFirst();
+  if (image !== undefined) return false;
+  const marker = await node.ctx.db
+    .selectFrom('settings')
+    .select('key')
+    .where('key', '=', DEMO_SETTING)
+    .executeTakeFirst();
+  return marker === undefined;
+}
+
+/**
+ * The demo's first start, shared by `npm run demo` and `lading-server start --demo`: on an empty server, seeds the
+ * demo fleet and labels the server as holding demo data (a `settings` row and a `demo.seeded` event in the audit
+ * log, beside the repositories' demo.lading.local/ names). Answers how many builds it pushed (0: not a first start).
+ * It needs a development checkout: the CLI (./bin/lading) and examples/ scan and build the images.
+ */
+export async function seedDemoOnFirstStart(
+  node: Pick<ServerNode, 'ctx' | 'url'>,
+  write: (line: string) => void,
+  fleet: readonly DemoBuild[] = DEMO_FLEET,
+): Promise<number> {
+  if (!(await isFirstStart(node))) return 0;
+  write(`Filling the demo fleet (${fleet.length} builds under ${DEMO_DOMAIN}/, scanned by the CLI, offline)…\n`);
+  const pushed = await seedDemoFleet(node, write, fleet);
+  const now = node.ctx.now();
+  const label = { domain: DEMO_DOMAIN, builds: pushed, seededAt: new Date(now).toISOString() };
+  await node.ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('settings')
+      .values({ key: DEMO_SETTING, value: encodeJson(label), updated_at: now, created_at: now })
+      .execute();
+    await recordEvent(trx, { at: now, type: 'demo.seeded', actor: SYSTEM_ACTOR, data: label });
+  });
+  return pushed;
 }
 
 /** Pushes one build's bundle (metadata, SBOM, report) through POST /api/v1/ingest and waits for its job. */
@@ -185,6 +223,13 @@ export async function seedDemoFleet(
   }
 }
 
+/** Builds the dashboard when this checkout has none yet (the demo is for looking at it). */
+export async function ensureDashboardBuilt(write: (text: string) => void): Promise<void> {
+  if (existsSync(join(REPO_ROOT, 'server', 'dist', 'public', 'index.html'))) return;
+  write('Building the dashboard (npm run build -w @lading/dashboard)…\n');
+  await runNpm(['run', 'build', '-w', '@lading/dashboard']);
+}
+
 const USAGE =
   'usage: npm run demo -- [--data-dir DIR (default lading-demo)] [--listen HOST:PORT (default 127.0.0.1:8080)]';
 
@@ -208,10 +253,7 @@ export async function runDemo(argv: readonly string[], write: (text: string) => 
     }
     throw error;
   }
-  if (!existsSync(join(REPO_ROOT, 'server', 'dist', 'public', 'index.html'))) {
-    write('Building the dashboard (npm run build -w @lading/dashboard)…\n');
-    await runNpm(['run', 'build', '-w', '@lading/dashboard']);
-  }
+  await ensureDashboardBuilt(write);
   const handle = await openDatabase(config.database, { poolSize: 2 });
   try {
     await migrateToLatest(handle.db, handle.dialect);
@@ -233,12 +275,7 @@ export async function runDemo(argv: readonly string[], write: (text: string) => 
   }
   const node = await startServerNode(config);
   try {
-    if (await fleetIsEmpty(node)) {
-      write(
-        `Filling the demo fleet (${DEMO_FLEET.length} builds under ${DEMO_DOMAIN}/, scanned by the CLI, offline)…\n`,
-      );
-      await seedDemoFleet(node, write);
-    }
+    await seedDemoOnFirstStart(node, write);
     write(`The Lading dashboard (demo data) is on ${node.url}  — stop with Ctrl-C; data in ${config.dataDir}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {

@@ -1,10 +1,12 @@
 // `lading-server`: start a node, or apply the migrations.
-//   lading-server start   [--database URL|PATH] [--data-dir DIR] [--listen HOST:PORT] [--role api|worker|all]
+//   lading-server start   [--database URL|PATH] [--data-dir DIR] [--listen HOST:PORT] [--role api|worker|all] [--demo]
 //                         [--rate-limits ingest=N,read=N,login=N,token:ID.ingest=N,…] [--public-origin URL]…
 //   lading-server migrate [--database URL|PATH] [--data-dir DIR]
 //   lading-server backup --to DIR [--data-dir DIR]      (the embedded mode: SQLite online backup + blobs + key)
 // `start` applies pending migrations first (Kysely's migration lock makes simultaneous starts of several nodes safe),
 // and on a database without users creates the administrator and prints its password and an API token ONCE.
+// `start --demo` (embedded database only) fills an empty server, on its first start only, with the demo fleet that
+// `npm run demo` makes (server/src/demo.ts, loaded only then: it needs a development checkout's CLI and examples/).
 // Exit codes as the CLI's: 2 for a usage or configuration error, 3 for an operational failure.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -17,7 +19,7 @@ import { describeTarget, openDatabase } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import { startServerNode } from './node.js';
 
-const USAGE = `usage: lading-server start   [--database URL|PATH] [--data-dir DIR] [--listen HOST:PORT] [--role api|worker|all]
+const USAGE = `usage: lading-server start   [--database URL|PATH] [--data-dir DIR] [--listen HOST:PORT] [--role api|worker|all] [--demo]
                              [--rate-limits ingest=N,read=N,login=N,token:ID.ingest=N,…] [--public-origin URL]…
        lading-server migrate [--database URL|PATH] [--data-dir DIR]
        lading-server backup  --to DIR [--database PATH] [--data-dir DIR]`;
@@ -63,6 +65,17 @@ async function bootstrapAdministrator(config: ServerConfig, write: (text: string
   }
 }
 
+/** The demo module, loaded only for --demo: it imports the checkout's examples/, which a packed server lacks. */
+async function loadDemo(): Promise<typeof import('./demo.js')> {
+  try {
+    return await import('./demo.js');
+  } catch (error) {
+    throw new ConfigError(
+      `--demo needs a development checkout of lading (its examples/ and bin/lading): ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+    );
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -77,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'rate-limits': { type: 'string' },
         'public-origin': { type: 'string', multiple: true },
         to: { type: 'string' },
+        demo: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -111,6 +125,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
+  if (values.demo && command !== 'start') {
+    process.stderr.write(`lading-server: --demo goes with start\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.demo && config.database.kind !== 'sqlite') {
+    // demo repositories in a real PostgreSQL would mix with real data; the demo is for the embedded mode
+    process.stderr.write('lading-server: --demo fills the embedded database only; leave out --database\n');
+    return 2;
+  }
   if (command === 'backup' && !values.to) {
     process.stderr.write(`lading-server: backup needs --to DIR\n${USAGE}\n`);
     return 2;
@@ -139,6 +162,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     await bootstrapAdministrator(config, (text) => process.stdout.write(text));
     const node = await startServerNode(config);
     process.stdout.write(`lading-server (${config.role}) on ${node.url}, database ${where}, node ${node.ctx.nodeId}\n`);
+    if (values.demo) {
+      try {
+        const demo = await loadDemo();
+        const write = (text: string) => process.stdout.write(text);
+        const pushed = await demo.seedDemoOnFirstStart(node, write);
+        process.stdout.write(
+          pushed > 0
+            ? `Demo data ready: ${pushed} builds under ${demo.DEMO_DOMAIN}/ (labelled demo data)\n`
+            : `Demo: not a first start, nothing added\n`,
+        );
+      } catch (error) {
+        await node.close();
+        throw error;
+      }
+    }
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGTERM', stop);
