@@ -247,6 +247,14 @@ forEachDatabase((database) => {
       assert.match(typeof data === 'string' ? data : JSON.stringify(data), new RegExp(added.body.id));
     });
 
+    it('adds a key once when two administrators add it at the same time', async () => {
+      const key = pemOf(generateKeyPairSync('ed25519').publicKey);
+      const answers = await Promise.all(
+        [1, 2, 3].map(() => server.api.post('/api/v1/trusted-keys', { publicKey: key })),
+      );
+      assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409, 409], answers.map((a) => a.text).join(' | '));
+    });
+
     it('is for administrators only', async () => {
       const triager = await createApiToken(server.ctx, {
         name: 'triager',

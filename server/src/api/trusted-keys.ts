@@ -219,49 +219,60 @@ export function registerTrustedKeyRoutes(app: FastifyInstance, ctx: ServerContex
     const caller = requireAdmin(request);
     const { key, pattern } = parseAddBody(request.body);
     const now = ctx.now();
-    await ctx.db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('trusted_keys')
-        .select(['id', 'public_id', 'revoked_at'])
-        .where('fingerprint', '=', key.fingerprint)
-        .executeTakeFirst();
-      if (existing && existing.revoked_at === null) {
-        throw new ProblemError(409, 'Conflict', `this key is already trusted as ${existing.public_id}`, {
-          code: 'key_exists',
-          id: existing.public_id,
+    const add = () =>
+      ctx.db.transaction().execute(async (trx) => {
+        const existing = await trx
+          .selectFrom('trusted_keys')
+          .select(['id', 'public_id', 'revoked_at'])
+          .where('fingerprint', '=', key.fingerprint)
+          .executeTakeFirst();
+        if (existing && existing.revoked_at === null) {
+          throw new ProblemError(409, 'Conflict', `this key is already trusted as ${existing.public_id}`, {
+            code: 'key_exists',
+            id: existing.public_id,
+          });
+        }
+        if (existing) {
+          // the fingerprint is unique: a revoked key trusted again is the same row, active again
+          await trx
+            .updateTable('trusted_keys')
+            .set({ revoked_at: null, repository_pattern: pattern, created_at: now })
+            .where('id', '=', existing.id)
+            .execute();
+        } else {
+          await trx
+            .insertInto('trusted_keys')
+            .values({
+              public_id: key.id,
+              repository_pattern: pattern,
+              algorithm: key.algorithm,
+              public_key_pem: key.pem,
+              fingerprint: key.fingerprint,
+              keyless_issuer: null,
+              keyless_identity: null,
+              revoked_at: null,
+              created_at: now,
+            })
+            .execute();
+        }
+        await recordEvent(trx, {
+          at: now,
+          type: 'trusted_key.added',
+          actor: actorOf(caller),
+          requestId: request.id,
+          data: { key: key.id, algorithm: key.algorithm, fingerprint: key.fingerprint, repositoryPattern: pattern },
         });
-      }
-      if (existing) {
-        // the fingerprint is unique: a revoked key trusted again is the same row, active again
-        await trx
-          .updateTable('trusted_keys')
-          .set({ revoked_at: null, repository_pattern: pattern, created_at: now })
-          .where('id', '=', existing.id)
-          .execute();
-      } else {
-        await trx
-          .insertInto('trusted_keys')
-          .values({
-            public_id: key.id,
-            repository_pattern: pattern,
-            algorithm: key.algorithm,
-            public_key_pem: key.pem,
-            fingerprint: key.fingerprint,
-            keyless_issuer: null,
-            keyless_identity: null,
-            revoked_at: null,
-            created_at: now,
-          })
-          .execute();
-      }
-      await recordEvent(trx, {
-        at: now,
-        type: 'trusted_key.added',
-        actor: actorOf(caller),
-        requestId: request.id,
-        data: { key: key.id, algorithm: key.algorithm, fingerprint: key.fingerprint, repositoryPattern: pattern },
       });
-    });
+    try {
+      await add();
+    } catch (err) {
+      // two admins adding the same key at once: the second insert meets the unique fingerprint, and a second
+      // attempt answers as any duplicate does (409)
+      if (err instanceof ProblemError) throw err;
+      const raced = await findKey(ctx.db, key.id);
+      if (!raced) throw err;
+      await add();
+    }
     const row = await findKey(ctx.db, key.id);
     return reply.code(201).header('location', `/api/v1/trusted-keys/${key.id}`).send(viewOf(row!));
   });
