@@ -104,6 +104,22 @@ describe('VEX fixtures and parsing', () => {
     assert.equal(cdx.claims[1]?.targets[0]?.digest, `sha256:${FIXTURE_B}`, 'the metadata component is the image');
   });
 
+  it('never widens a statement about an image named without its digest', () => {
+    const parsed = parseVexDocument({
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      statements: [
+        {
+          vulnerability: { name: 'CVE-2023-0464' },
+          products: [{ '@id': 'pkg:oci/api?tag=latest', subcomponents: [{ '@id': 'pkg:apk/alpine/libssl1.1' }] }],
+          status: 'not_affected',
+          justification: 'component_not_present',
+        },
+      ],
+    });
+    assert.deepEqual(parsed.claims[0]?.targets, []);
+    assert.match(parsed.claims[0]?.unusable[0]?.reason ?? '', /needs its digest/);
+  });
+
   it('matches purls by name, and by version when the VEX gives one', () => {
     const stored = 'pkg:npm/%40babel/core@7.22.0';
     assert.ok(purlMatches('pkg:npm/%40babel/core', stored));

@@ -145,6 +145,10 @@ export function purlMatches(vexPurl: string, stored: string): boolean {
 
 function targetOf(product: string, subcomponent: string | null): VexTarget | { product: string; reason: string } {
   const digest = digestOfProduct(product);
+  // an image named by tag or name only could be any build: never widen such a statement to every image
+  if (digest === null && /^pkg:oci\//i.test(product)) {
+    return { product, reason: 'an image product needs its digest (pkg:oci/name@sha256%3A…)' };
+  }
   if (subcomponent !== null) {
     const purl = purlBase(subcomponent);
     if (purl === null) return { product: subcomponent, reason: 'the subcomponent is not a purl' };
