@@ -689,6 +689,53 @@ describe('the dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await section.locator('table:has(caption:text("Deliveries of security on-call"))').waitFor();
     await check(page, problems, 'settings-notification-rule');
+    // a rule on exception events gets a delivery queued when an exception is made: the deliveries table shows it
+    const audit = await server.api.request<{ id: string }>('POST', '/api/v1/notification-rules', {
+      json: {
+        name: 'exception audit',
+        channel: 'webhook',
+        target: 'https://hooks.example.org/audit',
+        secret: 'another-long-enough-secret',
+        filter: { eventTypes: ['exception.created'] },
+      },
+    });
+    assert.equal(audit.status, 201, audit.text);
+    const exception = await server.api.request<{ id: string }>('POST', '/api/v1/exceptions', {
+      json: {
+        vulnerability: 'CVE-2023-0464',
+        repository: REPOSITORY,
+        image: bundles.b.digest,
+        package: 'libcrypto1.1',
+        status: 'not_affected',
+        reason: 'policy checks are off in this service',
+        expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      },
+    });
+    assert.equal(exception.status, 201, exception.text);
+    const queued = (
+      await server.api.get<{ items: { state: string }[] }>(`/api/v1/notification-rules/${audit.body.id}/notifications`)
+    ).body.items;
+    assert.equal(queued.length, 1, 'one delivery queued');
+    await page.reload();
+    await settle(page);
+    const auditRow = section.locator('table:has(caption:text-is("Notification rules")) tbody tr', {
+      hasText: 'exception audit',
+    });
+    await auditRow.getByRole('button', { name: /Show deliveries/ }).focus();
+    await page.keyboard.press('Enter');
+    const deliveries = section.locator('table:has(caption:text("Deliveries of exception audit")) tbody tr');
+    await deliveries.first().waitFor();
+    assert.deepEqual(
+      await deliveries.evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[1]?.textContent?.trim())),
+      queued.map((d) => d.state),
+    );
+    await check(page, problems, 'settings-notification-deliveries');
+    await server.api.request('DELETE', `/api/v1/exceptions/${exception.body.id}`);
+    await auditRow.getByRole('button', { name: 'Delete the rule exception audit' }).click();
+    await section
+      .getByRole('status')
+      .filter({ hasText: /^Deleted the rule exception audit/ })
+      .waitFor();
     await row.getByRole('button', { name: 'Delete the rule security on-call' }).focus();
     await page.keyboard.press('Enter');
     await section
