@@ -2,12 +2,13 @@
 // `migrate` and re-running it is harmless; an enqueue adds exactly one graphile job carrying our row's id, its
 // dedupe key and run_at; and the nodes janitor force-unlocks a dead node's graphile workers, so its job runs on a
 // live worker at once (graphile alone would wait 4 hours), or is recorded failed when the dead worker had its last
-// attempt.
+// attempt; a node whose process is gone (no connection left) is found dead after two missed heartbeats.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { startGraphileRunner } from '../src/jobs/graphile.js';
+import { GRAPHILE_APPLICATION_PREFIX, startGraphileRunner } from '../src/jobs/graphile.js';
 import { heartbeat, listNodes, releaseDeadNodes } from '../src/jobs/nodes.js';
 import { enqueue, findJob, type JobRow } from '../src/jobs/queue.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -134,5 +135,36 @@ test("the janitor force-unlocks a dead node's graphile workers: its job runs on 
     assert.deepEqual(await graphileJobs(), []);
   } finally {
     await runner.stop();
+  }
+});
+
+test('a silent graphile node whose connections are gone is dead after two heartbeats, not after staleMs', async () => {
+  const t0 = server.ctx.now();
+  const node = (id: string) => ({ id, role: 'worker' as const, version: 'test', graphileWorkerIds: [`pool-${id}`] });
+  for (const id of ['node-gone', 'node-alive']) await heartbeat(server.ctx.db, node(id), t0);
+  // a plain node (no graphile pool) is judged by its heartbeat only
+  await heartbeat(server.ctx.db, { id: 'node-api', role: 'api', version: 'test' }, t0);
+  const target = server.ctx.config.database;
+  assert.equal(target.kind, 'postgres');
+  const alive = new pg.Client({
+    connectionString: target.kind === 'postgres' ? target.url : '',
+    application_name: `${GRAPHILE_APPLICATION_PREFIX}node-alive`,
+  });
+  await alive.connect();
+  try {
+    const early = await releaseDeadNodes(server.ctx.db, t0 + 20_000, 60_000, 'node-self', { suspectMs: 30_000 });
+    assert.deepEqual(early.deadNodes, [], 'one missed heartbeat is not enough');
+    const outcome = await releaseDeadNodes(server.ctx.db, t0 + 31_000, 60_000, 'node-self', { suspectMs: 30_000 });
+    assert.deepEqual(outcome.deadNodes, ['node-gone']);
+    assert.deepEqual(outcome.unlockedWorkers, ['pool-node-gone']);
+    assert.deepEqual(
+      (await listNodes(server.ctx.db)).map((n) => n.id),
+      ['node-alive', 'node-api'],
+    );
+    // past staleMs the heartbeat decides, connection or not
+    const late = await releaseDeadNodes(server.ctx.db, t0 + 61_000, 60_000, 'node-self', { suspectMs: 30_000 });
+    assert.deepEqual(late.deadNodes.sort(), ['node-alive', 'node-api']);
+  } finally {
+    await alive.end();
   }
 });

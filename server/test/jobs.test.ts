@@ -3,6 +3,7 @@
 // over (the kill -9 recovery) with the old worker fenced off, and GET /api/v1/jobs/{id}?wait= long-polling.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
+import { CompiledQuery, sql } from 'kysely';
 import {
   claimNext,
   completeJob,
@@ -258,5 +259,35 @@ forEachDatabase((database) => {
     assert.equal((await server.api.get('/api/v1/jobs/not-a-job')).status, 404);
     assert.equal((await server.api.get(`/api/v1/jobs/${job.publicId}`, { token: null })).status, 401);
     assert.equal((await server.api.get(`/api/v1/jobs/${job.publicId}`, { token: 'lading_nope' })).status, 401);
+  });
+
+  test('the newest job by dedupe key, finished ones included, is found through an index (0008), not a scan', async () => {
+    const { db } = server.ctx;
+    for (let i = 0; i < 50; i++) {
+      const job = await enqueue(db, clock.now(), { kind: 'test', dedupeKey: `ingest:sha256:${i}` });
+      await db.updateTable('jobs').set({ state: 'succeeded' }).where('id', '=', job.id).execute();
+    }
+    // the shape of ingest's lookup (accept.ts): the newest job of a key that did not fail
+    const lookup = db
+      .selectFrom('jobs')
+      .select(['id', 'public_id', 'state'])
+      .where('dedupe_key', '=', 'ingest:sha256:7')
+      .where('state', 'not in', ['failed', 'canceled'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .compile();
+    const plan = await db.transaction().execute(async (trx) => {
+      if (database === 'postgres') {
+        // a 50-row table is cheaper to scan: ask whether the index CAN serve the lookup
+        await sql`set local enable_seqscan = off`.execute(trx);
+        const rows = await trx.executeQuery(CompiledQuery.raw(`explain ${lookup.sql}`, [...lookup.parameters]));
+        return JSON.stringify(rows.rows);
+      }
+      const rows = await trx.executeQuery(
+        CompiledQuery.raw(`explain query plan ${lookup.sql}`, [...lookup.parameters]),
+      );
+      return JSON.stringify(rows.rows);
+    });
+    assert.match(plan, /jobs_dedupe_idx/);
   });
 });

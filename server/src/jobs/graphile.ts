@@ -20,6 +20,12 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** graphile-worker's schema (its default); `lading-server migrate` installs and upgrades it. */
 export const GRAPHILE_SCHEMA = 'graphile_worker';
 
+/**
+ * The graphile pool's connections are named `lading-worker:<node id>` (application_name): the janitor reads
+ * pg_stat_activity to see that a silent node's process is gone (nodes.ts).
+ */
+export const GRAPHILE_APPLICATION_PREFIX = 'lading-worker:';
+
 /** What a graphile job carries: the id of our `jobs` row. */
 export interface GraphileJobPayload {
   readonly jobId: number;
@@ -165,7 +171,11 @@ export async function startGraphileRunner(
   if (ctx.config.database.kind !== 'postgres') throw new Error('graphile-worker runs on PostgreSQL only');
   const { run, Logger } = await import('graphile-worker');
   const concurrency = options.concurrency ?? ctx.config.jobs.concurrency;
-  const pool = new pg.Pool({ connectionString: ctx.config.database.url, max: concurrency + 2 });
+  const pool = new pg.Pool({
+    connectionString: ctx.config.database.url,
+    max: concurrency + 2,
+    application_name: `${GRAPHILE_APPLICATION_PREFIX}${ctx.nodeId}`,
+  });
   // an idle client's error (a database restart) must not crash the process; graphile reconnects
   pool.on('error', (error) => ctx.log.warn('graphile pool error', { error: String(error) }));
   pool.on('connect', (client) => {

@@ -5,11 +5,11 @@
 // keeps a node that was only slow, not dead, from writing over the new owner's work. On PostgreSQL jobs run on
 // graphile-worker, which keeps a dead worker's job locked for 4 hours: each node records its graphile worker ids in
 // `nodes`, and the janitor force-unlocks those of a dead node, so the survivors' graphile workers take the jobs.
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ServerRole } from '../config.js';
 import { decodeJson, encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { forceUnlockGraphileWorkers, isPostgres } from './graphile.js';
+import { forceUnlockGraphileWorkers, GRAPHILE_APPLICATION_PREFIX, isPostgres } from './graphile.js';
 
 export interface NodeIdentity {
   readonly id: string;
@@ -59,18 +59,41 @@ export interface JanitorOutcome {
  * next claim then treats each exactly like a lease that ran out (retry, or fail when it was the last attempt).
  * On PostgreSQL it also force-unlocks their graphile workers' jobs, in the same transaction: graphile then hands
  * each to a live worker as its next attempt. Safe on several nodes at once: every statement is idempotent.
+ *
+ * `suspectMs` (PostgreSQL, shorter than staleMs): a graphile worker node that missed a heartbeat AND has no
+ * connection left in pg_stat_activity (its graphile pool is named after it, and holds a LISTEN connection for as
+ * long as the process lives) is dead already: a killed process's connections close with it. Both conditions, so a
+ * worker that is only reconnecting is not taken for dead.
  */
 export async function releaseDeadNodes(
   db: Kysely<Database>,
   now: number,
   staleMs: number,
   selfId: string,
+  options: { readonly suspectMs?: number } = {},
 ): Promise<JanitorOutcome> {
+  const suspectMs = options.suspectMs;
+  const fast = suspectMs !== undefined && suspectMs < staleMs && isPostgres(db);
   const dead = await db
     .selectFrom('nodes')
     .select(['id', 'graphile_worker_ids'])
-    .where('heartbeat_at', '<', now - staleMs)
     .where('id', '!=', selfId)
+    .where((eb) =>
+      fast
+        ? eb.or([
+            eb('heartbeat_at', '<', now - staleMs),
+            eb.and([
+              eb('heartbeat_at', '<', now - suspectMs),
+              eb('graphile_worker_ids', 'is not', null),
+              eb.not(
+                eb.exists(
+                  sql`(select 1 from pg_stat_activity a where a.application_name = ${GRAPHILE_APPLICATION_PREFIX} || nodes.id)`,
+                ),
+              ),
+            ]),
+          ])
+        : eb('heartbeat_at', '<', now - staleMs),
+    )
     .execute();
   if (dead.length === 0) return { deadNodes: [], releasedJobs: 0 };
   const ids = dead.map((n) => n.id);

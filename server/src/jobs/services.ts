@@ -46,7 +46,8 @@ export function startNodeServices(ctx: ServerContext, options: NodeServicesOptio
     try {
       await heartbeat(ctx.db, node(), ctx.now());
       if (!runsJobs) return;
-      const janitor = await releaseDeadNodes(ctx.db, ctx.now(), staleMs, ctx.nodeId);
+      // a graphile worker node two heartbeats late whose connections are gone is dead without waiting for staleMs
+      const janitor = await releaseDeadNodes(ctx.db, ctx.now(), staleMs, ctx.nodeId, { suspectMs: 2 * heartbeatMs });
       if (janitor.deadNodes.length > 0) {
         ctx.log.warn('released the jobs of dead nodes', {
           nodes: janitor.deadNodes,
