@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { RegistryClient } from '@lading/engine/registry';
 import {
@@ -20,6 +22,8 @@ import { registerIngestJob } from '../src/ingest/process.js';
 import { REGISTRIES_SETTING, type RegistryRule } from '../src/ingest/pull.js';
 import { blobStoreOf } from '../src/ingest/store.js';
 import { enqueue } from '../src/jobs/queue.js';
+import { parseSchedules } from '../src/jobs/schedules.js';
+import { SCHEDULES } from '../src/node.js';
 import {
   pollDueWatches,
   REGISTRY_WATCH,
@@ -78,6 +82,13 @@ async function pushAttested(repository: string, tag: string, content: string, sb
   await client.putManifest(repo, `sha256-${digest.slice('sha256:'.length)}.att`, manifest, OCI_MANIFEST);
   return digest;
 }
+
+describe('the registry.watch schedule', () => {
+  it('is among the scheduled jobs, every minute (each watch keeps its own interval)', () => {
+    const schedule = parseSchedules(SCHEDULES).find((s) => s.kind === REGISTRY_WATCH);
+    assert.equal(schedule?.cron, '* * * * *');
+  });
+});
 
 forEachDatabase((database) => {
   describe('registry watch', () => {
@@ -331,6 +342,40 @@ forEachDatabase((database) => {
       const watch = await server.api.get<{ lastError: string | null }>(watchPath());
       assert.equal(watch.body.lastError, loopback?.error);
       assert.equal(registry.requests().length, served, 'no request reached the registry');
+    });
+
+    it('a registry answering junk fails the poll with one line and stores nothing', async () => {
+      const junk = createServer((req, res) => {
+        if (req.url === '/v2/') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        if (req.url?.includes('/tags/list'))
+          return res.writeHead(200, { 'content-type': 'application/json' }).end('{"tags": [');
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => junk.listen(0, '127.0.0.1', resolve));
+      try {
+        const host = `127.0.0.1:${(junk.address() as AddressInfo).port}`;
+        await allow([{ host, insecure: true, allowPrivate: true }]);
+        const other = `${host}/junk/api`;
+        const put = await server.api.request('PUT', `/api/v1/repositories/${encodeURIComponent(other)}/watch`, {
+          json: { intervalSeconds: 60 },
+        });
+        assert.equal(put.status, 200, put.text);
+        const [outcome] = await pollDueWatches(server.ctx);
+        assert.equal(outcome?.repository, other);
+        assert.match(outcome?.error ?? '', /^polling .*junk\/api: .*something other than JSON$/);
+        assert.doesNotMatch(outcome?.error ?? '', /\n|at .*\.ts/);
+        const view = await server.api.get<{ tags: unknown[]; lastError: string }>(
+          `/api/v1/repositories/${encodeURIComponent(other)}/watch`,
+        );
+        assert.deepEqual(view.body.tags, []);
+        assert.equal(view.body.lastError, outcome?.error);
+        assert.equal(
+          (await server.api.request('DELETE', `/api/v1/repositories/${encodeURIComponent(other)}/watch`)).status,
+          204,
+        );
+      } finally {
+        await new Promise<void>((resolve) => junk.close(() => resolve()));
+      }
     });
 
     it('DELETE stops the polling; the tags and their history stay', async () => {

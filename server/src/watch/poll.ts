@@ -32,6 +32,10 @@ export const MAX_WATCHED_TAGS = 500;
 export const MAX_PULL_ATTEMPTS = 5;
 /** cosign's signature/attestation/SBOM tags (`sha256-<hex>.sig` …) are evidence, not image tags. */
 const COSIGN_TAG = /^sha256-[0-9a-f]{64}(\.[a-z]+)?$/;
+/** A tag as the distribution spec allows it; anything else a registry lists is ignored, never stored. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** One poll's registry requests end within this (a registry that trickles answers cannot hold the job forever). */
+const POLL_DEADLINE_MS = 5 * 60_000;
 
 type Trx = Transaction<Database>;
 
@@ -141,9 +145,10 @@ export async function pollWatch(
       maxRedirects: 3,
       timeoutMs: 30_000,
       retry: { retries: 1 },
+      signal: AbortSignal.timeout(POLL_DEADLINE_MS),
     });
-    const names = (await client.listTags(ref))
-      .filter((t) => !COSIGN_TAG.test(t))
+    const names = [...new Set(await client.listTags(ref))]
+      .filter((t) => TAG.test(t) && !COSIGN_TAG.test(t))
       .sort()
       .slice(0, MAX_WATCHED_TAGS);
     for (const tag of names) {
