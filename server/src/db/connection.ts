@@ -81,7 +81,7 @@ const STATEMENT_CACHE_SIZE = 256;
 
 /**
  * better-sqlite3 behind Kysely with its prepared statements reused: Kysely prepares every query it runs, and
- * preparing (parsing and planning the SQL) was a fifth of the job thread's time in the ingest benchmark's CPU
+ * preparing (parsing and planning the SQL) was a tenth of the job thread's time in the ingest benchmark's CPU
  * profile. Kysely compiles the same builder to the same SQL text, so the text is the key. A statement still
  * iterating (a streamed query) is busy and cannot run twice at once: such a call gets a fresh statement.
  */

@@ -86,14 +86,17 @@ export async function startJobThread(ctx: ServerContext, data: JobThreadData): P
     for (const waiting of accepting.values()) waiting.reject(new Error('the job thread stopped before answering'));
     accepting.clear();
   });
-  routeAccepts(ctx.db, (input) => {
-    if (exited) return Promise.reject(new Error('the job thread has stopped'));
-    const id = nextAccept++;
-    return new Promise<IngestAnswer>((resolve, reject) => {
-      accepting.set(id, { resolve, reject });
-      worker.postMessage({ type: 'accept', id, input } satisfies ThreadMessage);
+  // SQLite only: PostgreSQL's writers wait on row locks, asynchronously, and the API's pool accepts on its own
+  if (ctx.dialect === 'sqlite') {
+    routeAccepts(ctx.db, (input) => {
+      if (exited) return Promise.reject(new Error('the job thread has stopped'));
+      const id = nextAccept++;
+      return new Promise<IngestAnswer>((resolve, reject) => {
+        accepting.set(id, { resolve, reject });
+        worker.postMessage({ type: 'accept', id, input } satisfies ThreadMessage);
+      });
     });
-  });
+  }
   const unsubscribe = ctx.jobSignals.subscribe((signal) => {
     if (signal.type === 'enqueued' && !exited) worker.postMessage({ type: 'enqueued' } satisfies ThreadMessage);
   });
