@@ -100,7 +100,7 @@ async function fixFilters(ctx: ServerContext, query: Query, scope: ReadScope): P
 /** The corpus streamed line by line (read in batches), so a large export never sits whole in memory. */
 async function sendFixesJsonLines(ctx: ServerContext, filters: FixFilters, reply: FastifyReply): Promise<FastifyReply> {
   async function* lines(): AsyncGenerator<string> {
-    for await (const fix of allFixes(ctx.db, filters)) yield `${JSON.stringify(fix)}\n`;
+    for await (const fix of allFixes(ctx.db, filters, ctx.blobs)) yield `${JSON.stringify(fix)}\n`;
   }
   return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(lines()));
 }
@@ -145,7 +145,7 @@ export function registerMetricsRoutes(app: FastifyInstance, ctx: ServerContext):
     const filters = await fixFilters(ctx, query, await readScope(request, ctx));
     const format = enumParam(query, 'format', ['json', 'jsonl'] as const) ?? 'json';
     if (format === 'jsonl') return sendFixesJsonLines(ctx, filters, reply);
-    return listFixes(ctx.db, filters, pageRequest(query, ctx));
+    return listFixes(ctx.db, filters, pageRequest(query, ctx), ctx.blobs);
   });
 
   app.get('/api/v1/fixes.jsonl', async (request, reply) => {

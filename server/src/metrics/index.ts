@@ -9,7 +9,21 @@ export {
   slaTargets,
 } from './compute.js';
 export { recordDailyMetrics, type TrendPoint, trendPoints, weekStart } from './daily.js';
-export { allFixes, type Fix, type FixFacts, type FixKind, fixKind, listFixes } from './fixes.js';
+export {
+  allFixes,
+  type BaseBasis,
+  baseOf,
+  type Fix,
+  type FixFacts,
+  type FixKind,
+  fixKind,
+  type ImageBase,
+  type ImageLayer,
+  LADING_PATCH_CREATED_BY,
+  listFixes,
+  type ProvenanceFacts,
+  provenanceFacts,
+} from './fixes.js';
 export { METRICS_DAILY, METRICS_SCHEDULES, registerMetricsJobs, SUMMARY_WEEKLY } from './jobs.js';
 export { allScopes, type MetricsScope, resolveScope, ScopeNotFound, ScopeUnreadable } from './scope.js';
 export {
