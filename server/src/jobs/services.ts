@@ -46,8 +46,12 @@ export function startNodeServices(ctx: ServerContext, options: NodeServicesOptio
     try {
       await heartbeat(ctx.db, node(), ctx.now());
       if (!runsJobs) return;
-      // a graphile worker node two heartbeats late whose connections are gone is dead without waiting for staleMs
-      const janitor = await releaseDeadNodes(ctx.db, ctx.now(), staleMs, ctx.nodeId, { suspectMs: 2 * heartbeatMs });
+      // a graphile worker node two heartbeats late (or later than the job lease, when that is set shorter) whose
+      // connections are gone is dead without waiting for staleMs: the lease is the operator's "how long may a dead
+      // worker's job wait", as it is for the table queue
+      const janitor = await releaseDeadNodes(ctx.db, ctx.now(), staleMs, ctx.nodeId, {
+        suspectMs: Math.min(2 * heartbeatMs, ctx.config.jobs.leaseMs),
+      });
       if (janitor.deadNodes.length > 0) {
         ctx.log.warn('released the jobs of dead nodes', {
           nodes: janitor.deadNodes,
