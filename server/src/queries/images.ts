@@ -1,21 +1,15 @@
 // Reads of images by digest (SERVER.md section 2, "Reads"): the fleet list with its filters, one image's detail, and
 // its findings, packages, layers, evidence, events and artifacts. One Kysely query set serves SQLite and PostgreSQL;
 // every list is keyset-paginated; every query takes the caller's ReadScope, and an image outside it is not found.
-import {
-  type Expression,
-  type ExpressionBuilder,
-  type Kysely,
-  type RawBuilder,
-  type SelectQueryBuilder,
-  type SqlBool,
-  sql,
-} from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { eventsPage } from './event-pages.js';
 import { isPostgres, jsonArrayAgg, jsonObject } from './json.js';
 import {
-  COUNT_CAP,
   type Cursor,
+  cappedCount,
+  cappedCountOf,
   cappedTotal,
   decodeCursor,
   listHash,
@@ -190,24 +184,6 @@ type ImageRow = {
   evidence_score: number;
   evidence_max: number;
 };
-
-/** A query's rows counted up to COUNT_CAP + 1 (an exact count of a large set would scan it all), as an expression. */
-// biome-ignore lint/suspicious/noExplicitAny: any list query, whatever its tables and selection (only its rows are counted)
-function cappedCountOf(q: SelectQueryBuilder<any, any, any>): RawBuilder<number> {
-  const sub = q
-    .clearSelect()
-    .clearOrderBy()
-    .select(sql`1`.as('one'))
-    .limit(COUNT_CAP + 1);
-  return sql<number>`(select count(*) from (${sub}) as capped)`;
-}
-
-/** Counts a query's rows up to COUNT_CAP + 1, in a statement of its own. */
-// biome-ignore lint/suspicious/noExplicitAny: any list query, whatever its tables and selection (only its rows are counted)
-export async function cappedCount(db: Db, q: SelectQueryBuilder<any, any, any>): Promise<number> {
-  const row = await db.selectNoFrom(cappedCountOf(q).as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
-}
 
 /**
  * List items' names as two more columns of a query over `images as i`: the first repository (by name, in scope)
@@ -656,31 +632,7 @@ export async function listPackages(db: Db, scope: ReadScope, digest: string, opt
 export async function listImageEvents(db: Db, scope: ReadScope, digest: string, options: PageRequest) {
   const found = await findImage(db, scope, digest);
   if (!found) return undefined;
-  const hash = listHash('id', { digest });
-  const cursor = decodeCursor(options, hash);
-  const base = db.selectFrom('events as e').where('e.image_id', '=', found.id);
-  let q = base.select(['e.id', 'e.at', 'e.type', 'e.actor_kind', 'e.severity', 'e.data']);
-  if (cursor) q = q.where('e.id', '>', cursor.id);
-  const rows = await q
-    .orderBy('e.id')
-    .limit(options.limit + 1)
-    .execute();
-  const total = cappedTotal(await cappedCount(db, base));
-  return pageOf(
-    rows,
-    options,
-    hash,
-    (r) => ({ value: null, id: r.id }),
-    (r) => ({
-      id: Number(r.id),
-      at: isoTime(Number(r.at)),
-      type: r.type,
-      actor: r.actor_kind,
-      severity: r.severity,
-      data: decodeJson<Record<string, unknown>>(r.data) ?? {},
-    }),
-    total,
-  );
+  return eventsPage(db, { imageId: found.id }, listHash('id', { digest }), options);
 }
 
 /** `GET /images/{digest}/artifacts`: the documents kept for the image (download each by sha256). */

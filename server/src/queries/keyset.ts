@@ -1,6 +1,8 @@
 // The read queries' side of keyset pagination: one sort value and the row id per cursor, in the server's signed page
 // tokens (http/pagination.ts: a token edited in any byte, or presented with other filters, answers 400). No query
 // ever uses OFFSET; counts stop at COUNT_CAP.
+import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import type { Database } from '../db/schema.js';
 import {
   COUNT_CAP,
   cappedTotal,
@@ -52,4 +54,22 @@ export function pageOf<R, T>(
     next_page_token: encodePageToken(request.tokenKey, hash, { values: [cursor.value], id: cursor.id }),
     total,
   };
+}
+
+/** A query's rows counted up to COUNT_CAP + 1 (an exact count of a large set would scan it all), as an expression. */
+// biome-ignore lint/suspicious/noExplicitAny: any list query, whatever its tables and selection (only its rows are counted)
+export function cappedCountOf(q: SelectQueryBuilder<any, any, any>): RawBuilder<number> {
+  const sub = q
+    .clearSelect()
+    .clearOrderBy()
+    .select(sql`1`.as('one'))
+    .limit(COUNT_CAP + 1);
+  return sql<number>`(select count(*) from (${sub}) as capped)`;
+}
+
+/** Counts a query's rows up to COUNT_CAP + 1, in a statement of its own. */
+// biome-ignore lint/suspicious/noExplicitAny: any list query, whatever its tables and selection (only its rows are counted)
+export async function cappedCount(db: Kysely<Database>, q: SelectQueryBuilder<any, any, any>): Promise<number> {
+  const row = await db.selectNoFrom(cappedCountOf(q).as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -2,8 +2,8 @@
 // shared rows; a package is shown only when it occurs in an image the caller may see.
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { cappedCount, listImagesByIds, visibleImage } from './images.js';
-import { cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
+import { listImagesByIds, visibleImage } from './images.js';
+import { cappedCount, cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
 import type { ReadScope } from './scope.js';
 import { like, likeLiteral } from './text.js';
 

@@ -1,10 +1,9 @@
 // Reads of repositories: the list (by name) and one repository with its tags, their history and the current digest
 // of each track. A repository outside the caller's scope is not found.
 import { type Kysely, sql } from 'kysely';
-import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { cappedCount } from './images.js';
-import { cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
+import { eventsPage } from './event-pages.js';
+import { cappedCount, cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
 import { type ReadScope, scopeHolds } from './scope.js';
 import { isoTime, like, likeLiteral } from './text.js';
 
@@ -150,32 +149,5 @@ export async function listRepositoryEvents(db: Db, scope: ReadScope, id: string,
     .where((eb) => eb.or([eb('public_id', '=', id), eb('name_lc', '=', id.toLowerCase())]))
     .executeTakeFirst();
   if (!repository || !scopeHolds(scope, repository.id)) return undefined;
-  const hash = listHash('id', { repository: repository.id });
-  const cursor = decodeCursor(options, hash);
-  const base = db.selectFrom('events as e').where('e.repository_id', '=', repository.id);
-  let q = base
-    .leftJoin('images as i', 'i.id', 'e.image_id')
-    .select(['e.id', 'e.at', 'e.type', 'e.actor_kind', 'e.severity', 'e.data', 'i.digest']);
-  if (cursor) q = q.where('e.id', '>', cursor.id);
-  const rows = await q
-    .orderBy('e.id')
-    .limit(options.limit + 1)
-    .execute();
-  const total = cappedTotal(await cappedCount(db, base));
-  return pageOf(
-    rows,
-    options,
-    hash,
-    (r) => ({ value: null, id: r.id }),
-    (r) => ({
-      id: Number(r.id),
-      at: isoTime(Number(r.at)),
-      type: r.type,
-      actor: r.actor_kind,
-      severity: r.severity,
-      image: r.digest ?? null,
-      data: decodeJson<Record<string, unknown>>(r.data) ?? {},
-    }),
-    total,
-  );
+  return eventsPage(db, { repositoryId: repository.id }, listHash('id', { repository: repository.id }), options);
 }

@@ -3,8 +3,8 @@
 import { type Kysely, sql } from 'kysely';
 import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { cappedCount, type ImageSummary, listImagesByIds, visibleImage } from './images.js';
-import { cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
+import { type ImageSummary, listImagesByIds, visibleImage } from './images.js';
+import { cappedCount, cappedTotal, decodeCursor, listHash, type Page, type PageRequest, pageOf } from './keyset.js';
 import type { ReadScope } from './scope.js';
 import { isoTime } from './text.js';
 
