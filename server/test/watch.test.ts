@@ -119,8 +119,8 @@ forEachDatabase((database) => {
         ).n,
       );
 
-    /** Waits until every listed job finished; fails with the error of one that failed. */
-    async function settle(kind: string): Promise<void> {
+    /** Waits until every job of a kind (but `except`) finished; fails with the error of one that failed. */
+    async function settle(kind: string, except: readonly string[] = []): Promise<void> {
       server.ctx.jobSignals.enqueued();
       const deadline = Date.now() + 120_000;
       for (;;) {
@@ -128,6 +128,7 @@ forEachDatabase((database) => {
           .selectFrom('jobs')
           .select(['state', 'error'])
           .where('kind', '=', kind)
+          .where('public_id', 'not in', ['', ...except])
           .execute();
         const failed = jobs.find((j) => j.state === 'failed');
         if (failed) throw new Error(`a ${kind} job failed: ${failed.error}`);
@@ -326,8 +327,47 @@ forEachDatabase((database) => {
       assert.equal(await jobCount(), before);
     });
 
+    it('pulls a digest again when its ingest job failed for good, within the attempt limit', async () => {
+      await server.runner.stop();
+      let failedJob = '';
+      try {
+        digests.d = await pushAttested(path, '3.0', `${database} build d`, bundles.a.sbomFile);
+        clock.advance(300_000);
+        const [first] = await pollDueWatches(server.ctx);
+        assert.deepEqual(
+          first?.pulled.map((p) => p.digest),
+          [digests.d],
+        );
+        failedJob = first?.pulled[0]?.job ?? '';
+        // what a job whose retries ran out leaves behind
+        await server.ctx.db
+          .updateTable('jobs')
+          .set({ state: 'failed', error: encodeJson({ code: 'blob_store', message: 'blob store unavailable' }) })
+          .where('public_id', '=', failedJob)
+          .execute();
+        clock.advance(300_000);
+        const [second] = await pollDueWatches(server.ctx);
+        assert.equal(second?.pulled.length, 1);
+        assert.notEqual(second?.pulled[0]?.job, failedJob);
+      } finally {
+        server.runner.start();
+      }
+      await settle('ingest', [failedJob]);
+      await pollDueWatches(server.ctx);
+      const watch = await server.api.get<{ pulls: { digest: string; state: string; attempts: number }[] }>(watchPath());
+      const pull = watch.body.pulls.find((p) => p.digest === digests.d);
+      assert.deepEqual([pull?.state, pull?.attempts], ['ingested', 2]);
+      const tags = Object.fromEntries((await repositoryView()).tags.map((t) => [t.name, t.current]));
+      assert.equal(tags['3.0'], digests.d);
+    });
+
     it('refuses a registry taken off the allowlist, and a private address without allowPrivate, before any request', async () => {
-      const served = registry.requests().length;
+      // the registry writes its access log a little after it answers: wait until it is quiet, then count
+      let served = -1;
+      while (served !== registry.requests().length) {
+        served = registry.requests().length;
+        await new Promise((r) => setTimeout(r, 300));
+      }
       await allow([]);
       clock.advance(300_000);
       const [off] = await pollDueWatches(server.ctx);
@@ -341,6 +381,7 @@ forEachDatabase((database) => {
       assert.match(loopback?.error ?? '', /127\.0\.0\.1:\d+ is a private, loopback or link-local address/);
       const watch = await server.api.get<{ lastError: string | null }>(watchPath());
       assert.equal(watch.body.lastError, loopback?.error);
+      await new Promise((r) => setTimeout(r, 300));
       assert.equal(registry.requests().length, served, 'no request reached the registry');
     });
 
@@ -386,7 +427,7 @@ forEachDatabase((database) => {
       assert.deepEqual(watch.body.tags, []);
       clock.advance(300_000);
       assert.deepEqual(await pollDueWatches(server.ctx), []);
-      assert.equal((await repositoryView()).tags.length, 2);
+      assert.equal((await repositoryView()).tags.length, 3);
     });
   });
 });

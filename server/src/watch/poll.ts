@@ -203,9 +203,10 @@ export async function pollWatch(
     (
       await ctx.db
         .selectFrom('registry_pulls')
-        .select(['digest', 'state', 'attempts'])
-        .where('repository_id', '=', repositoryId)
-        .where('digest', 'in', digests.length > 0 ? digests : [''])
+        .leftJoin('jobs', 'jobs.id', 'registry_pulls.job_id')
+        .select(['registry_pulls.digest', 'registry_pulls.state', 'registry_pulls.attempts', 'jobs.state as job_state'])
+        .where('registry_pulls.repository_id', '=', repositoryId)
+        .where('registry_pulls.digest', 'in', digests.length > 0 ? digests : [''])
         .execute()
     ).map((p) => [p.digest, p]),
   );
@@ -224,7 +225,9 @@ export async function pollWatch(
   const refused: { digest: string; error: string }[] = [];
   for (const digest of digests) {
     const pull = pulls.get(digest);
-    if (stored.has(digest) || pull?.state === 'queued' || pull?.state === 'ingested') continue;
+    // an ingest job that failed for good (its retries spent) is pulled again, within the same attempt limit
+    const jobFailed = pull?.job_state === 'failed' || pull?.job_state === 'canceled';
+    if (stored.has(digest) || pull?.state === 'ingested' || (pull?.state === 'queued' && !jobFailed)) continue;
     const attempts = Number(pull?.attempts ?? 0);
     if (attempts >= MAX_PULL_ATTEMPTS) continue;
     let outcome: { state: 'queued' | 'refused'; jobId: number | null; job?: string; error: string | null };
