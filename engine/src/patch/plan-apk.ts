@@ -12,6 +12,8 @@ import {
   parseApkBlocks,
   readApk,
 } from './apk.js';
+import type { Relation } from './deps.js';
+import { newPlanEntry, resolveDependencies } from './plan-dependencies.js';
 import type { RootView } from './rootfs.js';
 import type { FixableFinding, PatchBinary, PatchPlanEntry } from './types.js';
 
@@ -105,17 +107,7 @@ export async function planAlpine(
 
   const entries: PatchPlanEntry[] = [];
   for (const [origin, { fixed, ids }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const entry: PatchPlanEntry = {
-      source: origin,
-      fixedVersion: fixed,
-      findings: [...ids].sort(),
-      binaries: [],
-      scripts: [],
-      conffiles: [],
-      triggers: [],
-      unsatisfied: [],
-      verdict: 'apply',
-    };
+    const entry = newPlanEntry(origin, fixed, ids);
     entries.push(entry);
     const chosen = new Map<string, { pkg: InstalledApk; candidate: ApkCandidate | undefined; dependency: boolean }>();
     for (const pkg of installed.filter((p) => p.origin === origin)) {
@@ -174,56 +166,48 @@ export async function planAlpine(
   return { repositories, entries, downloads, installed };
 }
 
+/** apk's rules for the shared dependency fixed point: `D:` requirements, `p:` provides, apk version order. */
 function resolve(
   chosen: Map<string, { pkg: InstalledApk; candidate: ApkCandidate | undefined; dependency: boolean }>,
   installed: InstalledApk[],
   best: (name: string, atLeast: string) => ApkCandidate | undefined,
   entry: PatchPlanEntry,
 ): void {
-  const byName = new Map(installed.map((p) => [p.name, p]));
-  for (let round = 0; round < 50; round++) {
-    const versions = new Map(installed.map((p) => [p.name, p.version]));
-    const provides = new Map<string, string[]>();
-    const addProvides = (block: ApkBlock) => {
-      for (const p of (apkField(block, 'p') ?? '').split(' ').filter((x) => x)) {
+  const providesIn = (block: ApkBlock): Relation[] =>
+    (apkField(block, 'p') ?? '')
+      .split(' ')
+      .filter((x) => x)
+      .map((p) => {
         const [name, version] = p.split('=') as [string, string | undefined];
-        provides.set(name, [...(provides.get(name) ?? []), version ?? '']);
-      }
-    };
-    for (const p of installed) if (!chosen.has(p.name)) addProvides(p.block);
-    for (const { pkg, candidate } of chosen.values()) {
-      if (!candidate) continue;
-      versions.set(pkg.name, candidate.version);
-      addProvides(candidate.block);
-    }
-    const holds = (d: { name: string; op?: string; version?: string }) => {
-      const have = versions.get(d.name);
-      if (have !== undefined && versionHolds(have, d.op, d.version)) return true;
-      return (provides.get(d.name) ?? []).some((v) => !d.op || (v !== '' && versionHolds(v, d.op, d.version)));
-    };
-    const unsatisfied: string[] = [];
-    let pulled = false;
-    for (const { candidate } of [...chosen.values()]) {
-      if (!candidate) continue;
-      for (const raw of (apkField(candidate.block, 'D') ?? '').split(' ').filter((x) => x)) {
-        const dep = parseDependency(raw);
-        if (!dep || holds(dep)) continue;
-        const old = byName.get(dep.name);
-        const c = old && !chosen.has(old.name) && dep.version ? best(old.name, dep.version) : undefined;
-        if (old && c && versionHolds(c.version, dep.op, dep.version)) {
-          chosen.set(old.name, { pkg: old, candidate: c, dependency: true });
-          pulled = true;
-        } else {
-          unsatisfied.push(raw);
-        }
-      }
-    }
-    if (pulled) continue;
-    if (unsatisfied.length > 0) {
-      entry.unsatisfied = [...new Set(unsatisfied)].sort();
-      entry.verdict = 'unsatisfied-deps';
-      entry.reason = `needs ${entry.unsatisfied.join(', ')}, which neither the image nor the repositories provide`;
-    }
-    return;
-  }
+        return version === undefined ? { name } : { name, version };
+      });
+  resolveDependencies(
+    chosen,
+    installed,
+    {
+      nameOf: (p) => p.name,
+      versionOf: (p) => p.version,
+      providesOf: (p) => providesIn(p.block),
+      candidateProvides: (c) => providesIn(c.block),
+      requirementsOf: (c) =>
+        (apkField(c.block, 'D') ?? '')
+          .split(' ')
+          .filter((x) => x)
+          .flatMap((raw) => {
+            const dep = parseDependency(raw);
+            return dep ? [{ alternatives: [dep], text: raw }] : [];
+          }),
+      holds: (d, versions, provides) => {
+        const have = versions.get(d.name);
+        if (have !== undefined && versionHolds(have, d.op, d.version)) return true;
+        return (provides.get(d.name) ?? []).some((v) => !d.op || (v !== '' && versionHolds(v, d.op, d.version)));
+      },
+      upgradeFor: (old, dep) => {
+        const c = best(old.name, dep.version as string);
+        return c && versionHolds(c.version, dep.op, dep.version) ? c : undefined;
+      },
+      choose: (old, candidate) => chosen.set(old.name, { pkg: old, candidate, dependency: true }),
+    },
+    entry,
+  );
 }

@@ -7,6 +7,7 @@ import { field } from './control.js';
 import { type DebPackage, readDeb } from './deb.js';
 import { formatRelation, holds, parseRelations } from './deps.js';
 import { type InstalledDeb, installedDebs } from './dpkg-db.js';
+import { newPlanEntry, resolveDependencies } from './plan-dependencies.js';
 import type { RootView } from './rootfs.js';
 import type { FixableFinding, PatchBinary, PatchPlanEntry } from './types.js';
 
@@ -82,17 +83,7 @@ export async function planDebian(
 
   const entries: PatchPlanEntry[] = [];
   for (const [source, { fixed, ids }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const entry: PatchPlanEntry = {
-      source,
-      fixedVersion: fixed,
-      findings: [...ids].sort(),
-      binaries: [],
-      scripts: [],
-      conffiles: [],
-      triggers: [],
-      unsatisfied: [],
-      verdict: 'apply',
-    };
+    const entry = newPlanEntry(source, fixed, ids);
     entries.push(entry);
     // Every installed binary of the source moves together (libc6 and libc-bin depend on each other's exact version).
     const chosen = new Map<string, { deb: InstalledDeb; candidate: AptCandidate | undefined; dependency: boolean }>();
@@ -119,7 +110,7 @@ export async function planDebian(
       entry.verdict = 'candidate-not-found';
       entry.reason = `no version ≥ ${fixed} of ${missing.join(', ')} in the repositories`;
     } else {
-      resolveDependencies(chosen, installed, best, entry);
+      resolveDebDependencies(chosen, installed, best, entry);
     }
     for (const { deb, candidate, dependency } of chosen.values()) {
       const binary: PatchBinary = { name: deb.name, architecture: deb.architecture, installed: deb.version };
@@ -160,64 +151,35 @@ export async function planDebian(
 }
 
 /**
- * Checks the chosen packages' Depends and Pre-Depends against the image as it will be; an installed package that
- * is too old is pulled in when the repositories have a version that satisfies it (to a fixed point), else the
- * entry becomes unsatisfied-deps.
+ * Checks the chosen packages' Depends and Pre-Depends against the image as it will be, with Debian's rules for the
+ * shared dependency fixed point (plan-dependencies.ts): an installed package that is too old is pulled in when the
+ * repositories have a version that satisfies it, else the entry becomes unsatisfied-deps.
  */
-function resolveDependencies(
+function resolveDebDependencies(
   chosen: Map<string, { deb: InstalledDeb; candidate: AptCandidate | undefined; dependency: boolean }>,
   installed: InstalledDeb[],
   best: (deb: InstalledDeb, atLeast: string) => AptCandidate | undefined,
   entry: PatchPlanEntry,
 ): void {
-  const byName = new Map(installed.map((d) => [d.name, d]));
-  for (let round = 0; round < 50; round++) {
-    const versions = new Map(installed.map((d) => [d.name, d.version]));
-    const provides = new Map<string, string[]>();
-    const addProvides = (value: string | undefined) => {
-      for (const clause of parseRelations(value)) {
-        for (const rel of clause) provides.set(rel.name, [...(provides.get(rel.name) ?? []), rel.version ?? '']);
-      }
-    };
-    for (const d of installed) if (!chosen.has(d.name)) addProvides(field(d.stanza, 'Provides'));
-    for (const { deb, candidate } of chosen.values()) {
-      if (!candidate) continue;
-      versions.set(deb.name, candidate.version);
-      addProvides(field(candidate.stanza, 'Provides'));
-    }
-    const unsatisfied: string[] = [];
-    let pulled = false;
-    for (const { candidate } of [...chosen.values()]) {
-      if (!candidate) continue;
-      const relations = [
-        ...parseRelations(field(candidate.stanza, 'Pre-Depends')),
-        ...parseRelations(field(candidate.stanza, 'Depends')),
-      ];
-      for (const clause of relations) {
-        if (clause.some((rel) => holds(rel, versions, provides))) continue;
-        // An installed package that is too old: a newer one from the repositories may satisfy it.
-        const upgrade = clause
-          .map((rel) => {
-            const deb = byName.get(rel.name);
-            if (!deb || chosen.has(deb.name) || !rel.version) return undefined;
-            const c = best(deb, rel.op === '>>' ? deb.version : rel.version);
-            return c && holds(rel, new Map([[rel.name, c.version]]), new Map()) ? { deb, c } : undefined;
-          })
-          .find((u) => u !== undefined);
-        if (upgrade) {
-          chosen.set(upgrade.deb.name, { deb: upgrade.deb, candidate: upgrade.c, dependency: true });
-          pulled = true;
-        } else {
-          unsatisfied.push(formatRelation(clause));
-        }
-      }
-    }
-    if (pulled) continue;
-    if (unsatisfied.length > 0) {
-      entry.unsatisfied = [...new Set(unsatisfied)].sort();
-      entry.verdict = 'unsatisfied-deps';
-      entry.reason = `needs ${entry.unsatisfied.join(', ')}, which neither the image nor the repositories provide`;
-    }
-    return;
-  }
+  resolveDependencies(
+    chosen,
+    installed,
+    {
+      nameOf: (d) => d.name,
+      versionOf: (d) => d.version,
+      providesOf: (d) => parseRelations(field(d.stanza, 'Provides')).flat(),
+      candidateProvides: (c) => parseRelations(field(c.stanza, 'Provides')).flat(),
+      requirementsOf: (c) =>
+        [...parseRelations(field(c.stanza, 'Pre-Depends')), ...parseRelations(field(c.stanza, 'Depends'))].map(
+          (clause) => ({ alternatives: clause, text: formatRelation(clause) }),
+        ),
+      holds,
+      upgradeFor: (deb, rel) => {
+        const c = best(deb, rel.op === '>>' ? deb.version : (rel.version as string));
+        return c && holds(rel, new Map([[rel.name, c.version]]), new Map()) ? c : undefined;
+      },
+      choose: (deb, candidate) => chosen.set(deb.name, { deb, candidate, dependency: true }),
+    },
+    entry,
+  );
 }
