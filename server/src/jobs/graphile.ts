@@ -155,7 +155,10 @@ export interface GraphileRunnerOptions {
 export interface GraphileRunner {
   /** The ids of this node's graphile pool and workers, i.e. the lockers (recorded in `nodes` for the janitor). */
   readonly workerIds: () => readonly string[];
-  /** Graceful: running jobs finish (their signal aborts after a grace period), then the pool closes. */
+  /**
+   * Stops taking jobs and aborts running handlers' signals (as the table runner's stop does: a handler stops at its
+   * next safe point and its attempt is retried), waits for them to settle, then closes the pool.
+   */
   stop(): Promise<void>;
 }
 
