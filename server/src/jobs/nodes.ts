@@ -60,7 +60,7 @@ export interface JanitorOutcome {
  * On PostgreSQL it also force-unlocks their graphile workers' jobs, in the same transaction: graphile then hands
  * each to a live worker as its next attempt. Safe on several nodes at once: every statement is idempotent.
  *
- * `suspectMs` (PostgreSQL, shorter than staleMs): a graphile worker node that missed a heartbeat AND has no
+ * `suspectMs` (PostgreSQL, shorter than staleMs): a graphile worker node silent that long AND with no
  * connection left in pg_stat_activity (its graphile pool is named after it, and holds a LISTEN connection for as
  * long as the process lives) is dead already: a killed process's connections close with it. Both conditions, so a
  * worker that is only reconnecting is not taken for dead.
