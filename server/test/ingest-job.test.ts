@@ -193,6 +193,37 @@ forEachDatabase((database) => {
       for (const table of Object.keys(before)) assert.equal(afterwards[table], before[table], table);
     });
 
+    it('a job writes its steps once, in the reconcile commit; a failed step is written at once', async () => {
+      const row = await server.ctx.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('kind', '=', 'ingest')
+        .orderBy('id')
+        .executeTakeFirstOrThrow();
+      const job = await findJob(server.ctx.db, row.public_id);
+      assert.ok(job);
+      const written: string[] = [];
+      const run = (payload: unknown) => ({
+        job,
+        payload,
+        signal: new AbortController().signal,
+        step: async (s: { name: string; state: string }) => {
+          written.push(`${s.name} ${s.state}`);
+        },
+      });
+      // a fast job: no step goes through the runner (one write per step was ten commits per job)
+      await processIngest(run(decodeJson(job.payload)), server.ctx, blobStoreOf(server.ctx), bundles.dbDir);
+      assert.deepEqual(written, []);
+      // an artifact without its row fails the store step, which is written then, through the runner
+      const payload = decodeJson<{ artifacts: { sha256: string }[] }>(job.payload)!;
+      const broken = { ...payload, artifacts: [{ ...payload.artifacts[0], sha256: 'ee'.repeat(32) }] };
+      await assert.rejects(
+        processIngest(run(broken), server.ctx, blobStoreOf(server.ctx), bundles.dbDir),
+        /has no row/,
+      );
+      assert.deepEqual(written, ['store failed']);
+    });
+
     it('the next release moves the tag and the current image, and resolves what it fixed', async () => {
       const job = await ingest(bundles.b, ['latest'], '2026-11-08T00:00:00Z');
       assert.equal(job.state, 'succeeded', JSON.stringify(job.error));

@@ -71,11 +71,15 @@ export async function processIngest(
     if (at >= 0) steps[at] = step;
     else steps.push(step);
   };
-  const timed = async <T>(name: string, work: () => Promise<{ value: T; detail: string }>): Promise<T> => {
+  const timed = async <T>(
+    name: string,
+    work: () => Promise<{ value: T; detail: string }>,
+    showProgress = true,
+  ): Promise<T> => {
     const t0 = performance.now();
     let progress: Promise<void> | undefined;
     const slow = setTimeout(() => {
-      progress = writeSteps(run, [...steps, { name, state: 'running' }]).catch(() => {});
+      if (showProgress) progress = writeSteps(run, [...steps, { name, state: 'running' }]).catch(() => {});
     }, STEP_PROGRESS_MS);
     try {
       const { value, detail } = await work();
@@ -174,32 +178,38 @@ export async function processIngest(
   });
 
   const lease = { id: run.job.id, attempts: run.job.attempts, nodeId: run.job.locked_by ?? '' };
-  const outcome = await timed('reconcile', async () => {
-    const t0 = performance.now();
-    let detail = '';
-    const value = await reconcile(ctx, {
-      payload,
-      jobId: run.job.id,
-      jobPublicId: run.job.public_id,
-      createdBy: run.job.created_by,
-      policy,
-      report,
-      scorecard,
-      quarantined,
-      artifacts: stored,
-      inventoryArtifact,
-      finish: async (trx) => {
-        // the steps, the reconcile's own included (its time up to here), in the reconcile's commit; a lease taken
-        // over meanwhile writes nothing here (the reconcile itself is idempotent, so the other run's is the same)
-        put({ name: 'reconcile', state: 'succeeded', ms: Math.round(performance.now() - t0), detail });
-        await saveSteps(trx, lease, steps);
-      },
-      describe: (changes) => {
-        detail = `${changes.new.length} new, ${changes.fixed.length} fixed`;
-      },
-    });
-    return { value, detail };
-  });
+  const outcome = await timed(
+    'reconcile',
+    async () => {
+      const t0 = performance.now();
+      let detail = '';
+      const value = await reconcile(ctx, {
+        payload,
+        jobId: run.job.id,
+        jobPublicId: run.job.public_id,
+        createdBy: run.job.created_by,
+        policy,
+        report,
+        scorecard,
+        quarantined,
+        artifacts: stored,
+        inventoryArtifact,
+        finish: async (trx) => {
+          // the steps, the reconcile's own included (its time up to here), in the reconcile's commit; a lease taken
+          // over meanwhile writes nothing here (the reconcile itself is idempotent, so the other run's is the same)
+          put({ name: 'reconcile', state: 'succeeded', ms: Math.round(performance.now() - t0), detail });
+          await saveSteps(trx, lease, steps);
+        },
+        describe: (changes) => {
+          detail = `${changes.new.length} new, ${changes.fixed.length} fixed`;
+        },
+      });
+      return { value, detail };
+    },
+    // no progress write for the reconcile: queued behind its transaction, it would land after the commit and
+    // overwrite the steps the transaction wrote
+    false,
+  );
   if (quarantined) {
     // the image is kept (its evidence and findings are there to look at) but never current, never counted
     throw new JobFailure(
