@@ -2,14 +2,12 @@
 // from the engine's end-to-end root filesystems (3.16.2 with openssl 1.1.1q-r0, then 3.16.4 with 1.1.1t-r0), each
 // scanned (`lading scan -o json`) and catalogued (`lading sbom`, CycloneDX) against the real OSV records of
 // engine/test/fixtures/e2e/osv imported into a fresh database folder, which the server's own matcher then uses.
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { REPO_ROOT } from '../../../engine/test/helpers/cli.js';
-import { buildImage, type LayerEntry } from '../../../engine/test/helpers/images.js';
+import { join } from 'node:path';
+import { buildImage } from '../../../engine/test/helpers/images.js';
+import { type AlpineRootfs, alpineRootfsEntries, importE2eAdvisories } from './e2e-alpine.js';
 import { runLading } from './reports.js';
-
-const E2E = join(REPO_ROOT, 'engine/test/fixtures/e2e');
 
 export interface TestBundle {
   /** The image's manifest digest. */
@@ -30,28 +28,10 @@ export interface TestBundles {
   dispose(): Promise<void>;
 }
 
-async function rootfsEntries(root: string): Promise<LayerEntry[]> {
-  const entries: LayerEntry[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const name of (await readdir(dir)).sort()) {
-      const path = join(dir, name);
-      const rel = relative(root, path);
-      if ((await stat(path)).isDirectory()) {
-        entries.push({ type: 'dir', path: rel });
-        await walk(path);
-      } else {
-        entries.push({ type: 'file', path: rel, content: await readFile(path) });
-      }
-    }
-  };
-  await walk(root);
-  return entries;
-}
-
-async function bundleOf(work: string, dbDir: string, name: 'alpine-a' | 'alpine-b'): Promise<TestBundle> {
+async function bundleOf(work: string, dbDir: string, name: AlpineRootfs): Promise<TestBundle> {
   const dir = join(work, name);
   const built = await buildImage(dir, {
-    layers: [await rootfsEntries(join(E2E, 'rootfs', name))],
+    layers: [await alpineRootfsEntries(name)],
     tag: `acme/api:${name}`,
   });
   const target = `oci:${built.ociDir}`;
@@ -66,7 +46,7 @@ async function bundleOf(work: string, dbDir: string, name: 'alpine-a' | 'alpine-
 export async function makeBundles(): Promise<TestBundles> {
   const work = await mkdtemp(join(tmpdir(), 'lading-server-bundles-'));
   const dbDir = join(work, 'db');
-  await runLading(['db', 'import', join(E2E, 'osv'), '--db-dir', dbDir, '--quiet']);
+  await importE2eAdvisories(dbDir);
   const [a, b] = await Promise.all([bundleOf(work, dbDir, 'alpine-a'), bundleOf(work, dbDir, 'alpine-b')]);
   return { dbDir, a, b, dispose: () => rm(work, { recursive: true, force: true }) };
 }

@@ -4,9 +4,9 @@
 // scanned by `lading scan -o json` against the real OSV records of engine/test/fixtures/e2e/osv. A build may carry
 // a SLSA v1 provenance made by `lading provenance` in a simulated GitHub Actions run (commit, ref, run id), as an
 // in-toto statement about the image's digest signed into a DSSE envelope with a cosign key pair.
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import {
   buildStatement,
   generateCosignKeyPair,
@@ -14,11 +14,10 @@ import {
   parsePrivateKey,
   signEnvelope,
 } from '@lading/engine/attest';
-import { REPO_ROOT, runCli } from '../../../engine/test/helpers/cli.js';
-import { buildImage, type LayerEntry } from '../../../engine/test/helpers/images.js';
+import { runCli } from '../../../engine/test/helpers/cli.js';
+import { buildImage } from '../../../engine/test/helpers/images.js';
+import { type AlpineRootfs, alpineRootfsEntries, importE2eAdvisories } from './e2e-alpine.js';
 import { runLading } from './reports.js';
-
-const E2E = join(REPO_ROOT, 'engine/test/fixtures/e2e');
 export const SLSA_V1 = 'https://slsa.dev/provenance/v1';
 
 export interface HistoryBuild {
@@ -29,7 +28,7 @@ export interface HistoryBuild {
 }
 
 export interface BuildSpec {
-  readonly rootfs: 'alpine-a' | 'alpine-b';
+  readonly rootfs: AlpineRootfs;
   /** The commit and run id the provenance names; no provenance when absent. */
   readonly provenance?: { readonly commit: string; readonly runId: string };
 }
@@ -42,33 +41,15 @@ export interface History {
   dispose(): Promise<void>;
 }
 
-async function rootfsEntries(root: string): Promise<LayerEntry[]> {
-  const entries: LayerEntry[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const name of (await readdir(dir)).sort()) {
-      const path = join(dir, name);
-      const rel = relative(root, path);
-      if ((await stat(path)).isDirectory()) {
-        entries.push({ type: 'dir', path: rel });
-        await walk(path);
-      } else {
-        entries.push({ type: 'file', path: rel, content: await readFile(path) });
-      }
-    }
-  };
-  await walk(root);
-  return entries;
-}
-
 export async function makeHistory(repository: string, specs: readonly BuildSpec[]): Promise<History> {
   const work = await mkdtemp(join(tmpdir(), 'lading-server-history-'));
   const dbDir = join(work, 'db');
-  await runLading(['db', 'import', join(E2E, 'osv'), '--db-dir', dbDir, '--quiet']);
+  await importE2eAdvisories(dbDir);
   const pair = generateCosignKeyPair('pw');
   const key = parsePrivateKey(pair.privatePem, 'test key', () => 'pw');
   const base = {
-    'alpine-a': await rootfsEntries(join(E2E, 'rootfs', 'alpine-a')),
-    'alpine-b': await rootfsEntries(join(E2E, 'rootfs', 'alpine-b')),
+    'alpine-a': await alpineRootfsEntries('alpine-a'),
+    'alpine-b': await alpineRootfsEntries('alpine-b'),
   };
   const builds = await Promise.all(
     specs.map(async (spec, index): Promise<HistoryBuild> => {
