@@ -64,7 +64,7 @@ export function cappedCountOf(q: SelectQueryBuilder<any, any, any>): RawBuilder<
     .clearOrderBy()
     .select(sql`1`.as('one'))
     .limit(COUNT_CAP + 1);
-  return sql<number>`(select count(*) from (${sub}) as capped)`;
+  return sql<number>`(select count(*) from ${sub.as('capped')})`;
 }
 
 /** Counts a query's rows up to COUNT_CAP + 1, in a statement of its own. */
