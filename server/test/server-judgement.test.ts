@@ -135,6 +135,37 @@ forEachDatabase((database) => {
       assert.deepEqual(gate.body.counts, cliGate.summary.bySeverity);
     });
 
+    it('judges images that came with an SBOM only (no report): the server matched them itself', async () => {
+      const R2 = 'registry.example:5000/acme/sbom-only';
+      // other digests than the reported ones (a rebuild with the same packages), so no report is stored for them
+      const A2 = `sha256:${'a2'.repeat(32)}`;
+      const B2 = `sha256:${'b2'.repeat(32)}`;
+      for (const [bundle, digest, observedAt] of [
+        [bundles.a, A2, '2026-11-02T10:00:00Z'],
+        [bundles.b, B2, '2026-11-09T10:00:00Z'],
+      ] as const) {
+        const { body, headers } = await bundleBody({ repository: R2, digest, tags: ['latest'], observedAt }, [
+          ['sbom', bundle.sbomFile],
+        ]);
+        const accepted = await server.api.request<{ job: { url: string } }>('POST', '/api/v1/ingest', {
+          body,
+          headers,
+        });
+        assert.equal(accepted.status, 202, accepted.text);
+        const job = await server.api.get<{ state: string }>(`${accepted.body.job.url}?wait=60`);
+        assert.equal(job.body.state, 'succeeded', job.text);
+      }
+      // judged on the server's findings over the SBOMs' inventories: the CLI's new and fixed findings
+      const cli = JSON.parse(cliDiff) as DiffBody;
+      const ids = (list: { id: string }[]) => list.map((f) => f.id).sort();
+      const diff = await server.api.get<DiffBody>(`/api/v1/diff?to=${B2}`);
+      assert.equal(diff.status, 200, diff.text);
+      assert.deepEqual(
+        [ids(diff.body.findings.new), ids(diff.body.findings.fixed as { id: string }[])],
+        [ids(cli.findings.new), ids(cli.findings.fixed as { id: string }[])],
+      );
+    });
+
     it('sees a finding re-analysis added after ingest, and /trends counts what the gate counted', async () => {
       const record = {
         id: ADVISORY,
@@ -173,13 +204,16 @@ forEachDatabase((database) => {
         .select(['i.digest', 'f.detected_by'])
         .where('v.vuln_id', 'in', FINDING_IDS)
         .execute();
-      assert.ok(rows.length > 0);
-      assert.ok(rows.every((r) => r.digest === bundles.b.digest && r.detected_by === 'reanalysis'));
+      assert.ok(rows.every((r) => r.detected_by === 'reanalysis'));
+      // the newer build has it (and the SBOM-only image with its packages), the older one does not
+      const inB = rows.filter((r) => r.digest === bundles.b.digest);
+      assert.ok(inB.length > 0);
+      assert.ok(!rows.some((r) => r.digest === bundles.a.digest));
 
       const diff = await server.api.get<DiffBody>(`/api/v1/diff?to=${bundles.b.digest}`);
       assert.equal(diff.status, 200, diff.text);
       const added = diff.body.findings.new.filter((f) => FINDING_IDS.includes(f.id));
-      assert.equal(added.length, rows.length);
+      assert.equal(added.length, inB.length);
       assert.ok(added.every((f) => f.package.version === pkg.version));
       assert.notEqual(diff.text, cliDiff);
 
@@ -190,7 +224,7 @@ forEachDatabase((database) => {
         gate.body.newCritical.some((line) => FINDING_IDS.some((id) => line.startsWith(`${id} `))),
         gate.body.newCritical.join('\n'),
       );
-      assert.equal(gate.body.counts.critical, (cliGate.summary.bySeverity.critical ?? 0) + rows.length);
+      assert.equal(gate.body.counts.critical, (cliGate.summary.bySeverity.critical ?? 0) + inB.length);
 
       await recordDailyMetrics(server.ctx.db, server.ctx.now());
       const trends = await server.api.get<{ points: GateBody['counts'][] }>(
