@@ -1,24 +1,37 @@
-// One job contract, run against each runner (issue 18, "More than one node"): the table queue of the embedded mode
-// (SQLite; the same JobRunner the job thread runs) and graphile-worker on PostgreSQL. Each runner must give: an
+// One job contract, run against each runner (issue 18, "More than one node"): the table queue in the embedded mode's
+// job thread (SQLite), the same table queue in the server process (SQLite `--role worker`), and graphile-worker on
+// PostgreSQL. Each runner must give: an
 // enqueue that is part of the caller's transaction (a rollback drops it), one live job per dedupe key, retries with
 // the runner's backoff and `failed` after the last attempt, run_at in the future waits, and a cron tick missed while
 // no worker ran is run once. Real databases, real runners, real time (the waits are a few seconds).
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { type GraphileRunner, graphileBackoffMs, startGraphileRunner } from '../src/jobs/graphile.js';
 import { enqueue, exponentialBackoff, findJob, type JobRow } from '../src/jobs/queue.js';
-import { JobFailure, type JobRun } from '../src/jobs/runner.js';
 import { fireDueSchedules, parseSchedules } from '../src/jobs/schedules.js';
+import { startJobThread } from '../src/jobs/thread.js';
+import { type ContractCall, CONTRACT_KIND as KIND, registerExtraHandlers } from './fixtures/contract-handlers.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-const KIND = 'contract.work';
+const HANDLERS = new URL('./fixtures/contract-handlers.ts', import.meta.url).href;
+// the handlers append their calls here, in whichever thread they run
+const callsDir = mkdtempSync(join(tmpdir(), 'lading-contract-'));
+const CALLS = join(callsDir, 'calls.jsonl');
+process.env.LADING_TEST_CONTRACT_CALLS = CALLS;
+after(() => rmSync(callsDir, { recursive: true, force: true }));
 
-interface Call {
-  readonly payload: unknown;
-  readonly attempt: number;
-  readonly at: number;
-}
+const readCalls = (): ContractCall[] =>
+  existsSync(CALLS)
+    ? readFileSync(CALLS, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as ContractCall)
+    : [];
+const clearCalls = () => writeFileSync(CALLS, '');
 
 interface ContractRunner {
   readonly name: string;
@@ -33,18 +46,36 @@ interface ContractRunner {
 
 const tableBackoff = exponentialBackoff(1_000, 60_000);
 
+const tablePending = async (server: TestServer) =>
+  (await server.ctx.db.selectFrom('jobs').select('id').where('state', 'in', ['queued', 'running']).execute()).length;
+
 const RUNNERS: readonly ContractRunner[] = [
   {
-    name: 'the table queue (embedded mode, SQLite)',
+    name: "the table queue in the embedded mode's job thread (SQLite)",
+    database: 'sqlite',
+    // the thread's runner has the default backoff: 1 s × 2^(attempt−1)
+    backoffMs: exponentialBackoff(1_000, 600_000),
+    start: async (server) => {
+      const thread = await startJobThread(server.ctx, {
+        config: server.ctx.config,
+        version: 'test',
+        schedules: [],
+        runner: { pollMs: 50 },
+        extraHandlersModule: HANDLERS,
+      });
+      return () => thread.stop();
+    },
+    pending: tablePending,
+  },
+  {
+    name: 'the table queue in the server process (SQLite, --role worker)',
     database: 'sqlite',
     backoffMs: tableBackoff,
     start: async (server) => {
       server.runner.start();
       return () => server.runner.stop();
     },
-    pending: async (server) =>
-      (await server.ctx.db.selectFrom('jobs').select('id').where('state', 'in', ['queued', 'running']).execute())
-        .length,
+    pending: tablePending,
   },
   {
     name: 'graphile-worker (PostgreSQL)',
@@ -83,9 +114,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 for (const contract of RUNNERS) {
   describe(`job contract: ${contract.name}`, () => {
     let server: TestServer;
-    let calls: Call[] = [];
-    // what the handler does, set per test
-    let behaviour: (run: JobRun) => Promise<unknown> = async () => ({ ok: true });
     let stop: (() => Promise<void>) | undefined;
     const startRunner = async () => {
       stop = await contract.start(server);
@@ -100,11 +128,7 @@ for (const contract of RUNNERS) {
         database: contract.database,
         runJobs: false,
         runner: { backoffMs: tableBackoff, pollMs: 50 },
-        jobHandlers: (runner) =>
-          runner.register(KIND, async (run) => {
-            calls.push({ payload: run.payload, attempt: run.job.attempts, at: Date.now() });
-            return behaviour(run);
-          }),
+        jobHandlers: (runner, ctx) => registerExtraHandlers(runner, ctx),
       });
     });
     after(async () => {
@@ -113,8 +137,7 @@ for (const contract of RUNNERS) {
     });
     beforeEach(async () => {
       await stopRunner();
-      calls = [];
-      behaviour = async (run) => ({ ok: true, payload: run.payload });
+      clearCalls();
     });
 
     test('an enqueue rolled back with its transaction never runs; a committed one does', async () => {
@@ -136,7 +159,7 @@ for (const contract of RUNNERS) {
       // give a rolled-back job every chance to show up
       await sleep(500);
       assert.deepEqual(
-        calls.map((c) => c.payload),
+        readCalls().map((c) => c.payload),
         [{ n: 'committed' }],
       );
       assert.equal(await contract.pending(server), 0);
@@ -160,7 +183,7 @@ for (const contract of RUNNERS) {
       await waitForJob(server, first.publicId, (r) => r.state === 'succeeded');
       await sleep(300);
       assert.deepEqual(
-        calls.map((c) => c.payload),
+        readCalls().map((c) => c.payload),
         [{ n: 1 }],
       );
       const again = await enqueue(db, server.ctx.now(), { kind: KIND, dedupeKey: 'contract:key', payload: { n: 5 } });
@@ -168,7 +191,7 @@ for (const contract of RUNNERS) {
       server.ctx.jobSignals.enqueued();
       await waitForJob(server, again.publicId, (r) => r.state === 'succeeded');
       assert.deepEqual(
-        calls.map((c) => c.payload),
+        readCalls().map((c) => c.payload),
         [{ n: 1 }, { n: 5 }],
       );
     });
@@ -176,38 +199,38 @@ for (const contract of RUNNERS) {
     test("a throwing handler is retried after the runner's backoff; after the last attempt the job is failed", async () => {
       await startRunner();
       const { db } = server.ctx;
-      behaviour = async (run) => {
-        if (run.job.attempts === 1) throw new Error('flaky upstream');
-        return { attempt: run.job.attempts };
-      };
-      const flaky = await enqueue(db, server.ctx.now(), { kind: KIND, payload: { n: 'flaky' } });
+      const flaky = await enqueue(db, server.ctx.now(), { kind: KIND, payload: { n: 'flaky', mode: 'flaky' } });
       server.ctx.jobSignals.enqueued();
       // between the attempts the record says why and when the next one is due
       const between = await waitForJob(server, flaky.publicId, (r) => r.attempts === 1 && r.state === 'queued');
       assert.deepEqual(JSON.parse(between.error ?? 'null'), { code: 'internal_error', message: 'flaky upstream' });
-      assert.ok(between.run_at - calls[0]!.at >= contract.backoffMs(1) * 0.9, 'run_at carries the backoff');
+      const firstCall = readCalls()[0]!;
+      assert.ok(between.run_at - firstCall.at >= contract.backoffMs(1) * 0.9, 'run_at carries the backoff');
       const done = await waitForJob(server, flaky.publicId, (r) => r.state === 'succeeded');
       assert.equal(done.attempts, 2);
       assert.deepEqual(JSON.parse(done.result ?? 'null'), { attempt: 2 });
-      const gap = calls[1]!.at - calls[0]!.at;
+      const [one, two] = readCalls();
+      const gap = two!.at - one!.at;
+      assert.deepEqual([one?.attempt, two?.attempt], [1, 2]);
       assert.ok(gap >= contract.backoffMs(1) * 0.9, `the retry waited ${gap} ms`);
 
-      calls = [];
-      behaviour = async () => {
-        throw new Error('always broken');
-      };
-      const broken = await enqueue(db, server.ctx.now(), { kind: KIND, maxAttempts: 2, payload: { n: 'broken' } });
+      clearCalls();
+      const broken = await enqueue(db, server.ctx.now(), {
+        kind: KIND,
+        maxAttempts: 2,
+        payload: { n: 'broken', mode: 'broken' },
+      });
       server.ctx.jobSignals.enqueued();
       const failed = await waitForJob(server, broken.publicId, (r) => r.state === 'failed');
       assert.equal(failed.attempts, 2);
       assert.deepEqual(JSON.parse(failed.error ?? 'null'), { code: 'internal_error', message: 'always broken' });
-      assert.equal(calls.length, 2);
+      assert.equal(readCalls().length, 2);
 
-      calls = [];
-      behaviour = async () => {
-        throw new JobFailure('bad_input', 'the payload names no image', false);
-      };
-      const hopeless = await enqueue(db, server.ctx.now(), { kind: KIND, payload: { n: 'hopeless' } });
+      clearCalls();
+      const hopeless = await enqueue(db, server.ctx.now(), {
+        kind: KIND,
+        payload: { n: 'hopeless', mode: 'hopeless' },
+      });
       server.ctx.jobSignals.enqueued();
       const refused = await waitForJob(server, hopeless.publicId, (r) => r.state === 'failed');
       assert.equal(refused.attempts, 1, 'a failure that is not retryable ends the job at once');
@@ -216,7 +239,7 @@ for (const contract of RUNNERS) {
         message: 'the payload names no image',
       });
       await sleep(300);
-      assert.equal(calls.length, 1);
+      assert.equal(readCalls().length, 1);
       // nothing is left behind in the runner's own queue
       assert.equal(await contract.pending(server), 0);
     });
@@ -228,9 +251,10 @@ for (const contract of RUNNERS) {
       server.ctx.jobSignals.enqueued();
       await sleep(1_200);
       assert.equal((await findJob(server.ctx.db, later.publicId))?.state, 'queued');
-      assert.equal(calls.length, 0);
+      assert.equal(readCalls().length, 0);
       await waitForJob(server, later.publicId, (r) => r.state === 'succeeded');
-      assert.ok(calls[0]!.at >= runAt - 50, `ran ${runAt - calls[0]!.at} ms early`);
+      const ran = readCalls()[0]!.at;
+      assert.ok(ran >= runAt - 50, `ran ${runAt - ran} ms early`);
     });
 
     test('cron ticks missed while no worker ran are run once when one is back', async () => {
@@ -249,7 +273,7 @@ for (const contract of RUNNERS) {
       await waitForJob(server, fired[0]!.job.publicId, (r) => r.state === 'succeeded');
       await sleep(500);
       assert.deepEqual(
-        calls.map((c) => c.payload),
+        readCalls().map((c) => c.payload),
         [{ n: 'daily' }],
       );
     });
