@@ -182,6 +182,11 @@ forEachDatabase((database) => {
       );
       assert.equal(off.status, 422, off.text);
       assert.match(off.body.detail, /registry registry\.other\.example:5000 is not on this server's pull allowlist/);
+      // a refused watch leaves no repository behind
+      const missing = await server.api.get(
+        `/api/v1/repositories/${encodeURIComponent('registry.other.example:5000/acme/api')}`,
+      );
+      assert.equal(missing.status, 404);
       const bad = await server.api.request('PUT', watchPath(), { json: { intervalSeconds: 5 } });
       assert.equal(bad.status, 400, bad.text);
 

@@ -246,7 +246,9 @@ export async function sendMail(target: SmtpTarget, message: MailMessage, options
     await command('DATA', [354], 'DATA');
     socket.write(`${formatMail(target, message)}\r\n.\r\n`);
     await expect([250], 'message');
+    // the message is accepted: QUIT politely (its 221 lets the relay close cleanly), but never fail over it
     socket.write('QUIT\r\n');
+    await reader.reply(Math.min(timeoutMs, 2_000)).catch(() => undefined);
   } finally {
     socket.end();
     socket.destroy();

@@ -167,33 +167,36 @@ export function registerWatchRoutes(app: FastifyInstance, ctx: ServerContext): v
     requireAdmin(request);
     const interval = parseInterval(request.body);
     const raw = (request.params as { id: string }).id;
+    const allowlisted = async (name: string): Promise<void> => {
+      const ref = registryOf(name);
+      if (!ref) throw watchProblem(422, `${name} does not name a registry repository (host[:port]/path)`);
+      if (!(await registryRules(ctx.db)).some((r) => r.host === ref.registry)) {
+        throw watchProblem(422, `registry ${ref.registry} is not on this server's pull allowlist (ingest.registries)`);
+      }
+    };
     const repository = await repositoryOf(ctx, request).catch(async (error: unknown) => {
-      // a registry repository not stored yet: watching it is how its first images arrive
-      if (!(error instanceof ProblemError) || error.status !== 404 || !registryOf(raw)) throw error;
-      const now = ctx.now();
+      // a registry repository not stored yet: watching it is how its first images arrive (created only once it is
+      // known to be a watchable one, so a refused request leaves nothing behind)
+      if (!(error instanceof ProblemError) || error.status !== 404 || raw.length > 255 || !registryOf(raw)) throw error;
+      await allowlisted(raw);
       await ctx.db
         .insertInto('repositories')
         .values({
-          public_id: `repo_${randomBytes(9).toString('base64url')}`,
+          // the same shape as the ingest's repository ids
+          public_id: `repo_${randomBytes(10).toString('hex')}`,
           name: raw,
           name_lc: raw.toLowerCase(),
           team_id: null,
           source_repo: null,
           archived_at: null,
           purge_after: null,
-          created_at: now,
+          created_at: ctx.now(),
         })
         .onConflict((oc) => oc.column('name').doNothing())
         .execute();
       return repositoryOf(ctx, request);
     });
-    const ref = registryOf(repository.name);
-    if (!ref) {
-      throw watchProblem(422, `${repository.name} does not name a registry repository (host[:port]/path)`);
-    }
-    if (!(await registryRules(ctx.db)).some((r) => r.host === ref.registry)) {
-      throw watchProblem(422, `registry ${ref.registry} is not on this server's pull allowlist (ingest.registries)`);
-    }
+    await allowlisted(repository.name);
     const now = ctx.now();
     const existing = await ctx.db
       .selectFrom('repository_watches')
