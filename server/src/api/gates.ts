@@ -1,5 +1,7 @@
 // POST /api/v1/gates/evaluate {digest, baseline: previous|sha256:…, policy?} (scope read): the verdict
-// `lading scan --baseline BASELINE [--policy POLICY]` gives on the image's stored report, by the engine's `assess`.
+// `lading scan --baseline BASELINE [--policy POLICY]` gives, by the engine's `assess`, on the server's findings of the
+// two images (queries/diff-input.ts: its match, re-analysis and exceptions over the stored inventory), with the
+// image's counts as judged (what its counters and `/trends` hold).
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { ProblemError } from '../http/problem.js';
