@@ -13,6 +13,7 @@ import { registerSystemRoutes } from './api/system.js';
 import { registerTokenRoutes } from './api/tokens.js';
 import { registerTrustedKeyRoutes } from './api/trusted-keys.js';
 import { registerVexRoutes } from './api/vex.js';
+import { registerVulndbStatusRoutes } from './api/vulndb-status.js';
 import { registerAuth } from './auth/index.js';
 import type { ServerContext } from './context.js';
 import { registerEventRoutes } from './events/index.js';
@@ -35,6 +36,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   ...READ_ROUTE_MODULES,
   registerEventRoutes,
   registerVulndataRoutes,
+  registerVulndbStatusRoutes,
   registerMetricsRoutes,
   registerNotificationRuleRoutes,
   registerGithubRoutes,
