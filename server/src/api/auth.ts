@@ -18,6 +18,7 @@ import {
   type UserRow,
   upsertMember,
 } from '../auth/store.js';
+import { actorOf, recordEvent } from '../events/record.js';
 import { ProblemError } from '../http/problem.js';
 
 const LOGIN_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
@@ -92,14 +93,26 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
     }
     // A fresh session id at every login; a session the browser already had is ended, never reused (no fixation).
     const previous = readCookie(request.headers.cookie, SESSION_COOKIE);
-    if (previous !== undefined) await deleteSession(host.db, keys, previous);
-    const session = await insertSession(
-      host.db,
-      keys,
-      user,
-      { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null },
-      host.now(),
-    );
+    const now = host.now();
+    const session = await host.db.transaction().execute(async (trx) => {
+      if (previous !== undefined) await deleteSession(trx, keys, previous);
+      const started = await insertSession(
+        trx,
+        keys,
+        user,
+        { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null },
+        now,
+      );
+      // the audit log names who signed in and from where; never the password or the session id
+      await recordEvent(trx, {
+        at: now,
+        type: 'auth.login',
+        actor: { kind: 'user', id: user.id },
+        requestId: request.id,
+        data: { login: user.login, ip: request.ip ?? null },
+      });
+      return started;
+    });
     reply.header('set-cookie', sessionCookie(session.sessionId, SESSION_MAX_AGE_MS / 1000));
     reply.header('cache-control', 'no-store');
     return { user: userView(user), csrfToken: session.csrfToken, expiresAt: iso(session.expiresAt) };
@@ -108,7 +121,22 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
   app.post('/api/v1/auth/logout', async (request, reply) => {
     // A cookie-authenticated logout passes the same CSRF checks as any unsafe request; without a session it is a no-op.
     if (request.authRefusal?.status === 403) requireScope(request, 'read');
-    if (request.sessionId !== undefined) await deleteSession(host.db, keys, request.sessionId);
+    const sessionId = request.sessionId;
+    const caller = request.caller;
+    if (sessionId !== undefined) {
+      const now = host.now();
+      await host.db.transaction().execute(async (trx) => {
+        await deleteSession(trx, keys, sessionId);
+        if (caller)
+          await recordEvent(trx, {
+            at: now,
+            type: 'auth.logout',
+            actor: actorOf(caller),
+            requestId: request.id,
+            data: { login: caller.name },
+          });
+      });
+    }
     reply.header('set-cookie', sessionCookie('', 0));
     return reply.code(204).send();
   });
@@ -129,7 +157,7 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
   });
 
   app.post('/api/v1/users', async (request, reply) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const b = body(request);
     if (typeof b.login !== 'string' || !LOGIN_SHAPE.test(b.login)) {
       throw invalid('login', 'must be 1-100 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
@@ -144,18 +172,30 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
         throw invalid(field, 'must be a string of at most 200 characters');
     }
     if (b.isAdmin !== undefined && typeof b.isAdmin !== 'boolean') throw invalid('isAdmin', 'must be true or false');
+    const login = b.login;
     try {
-      const user = await insertUser(
-        host.db,
-        {
-          login: b.login,
-          ...(typeof b.password === 'string' ? { password: b.password } : {}),
-          ...(typeof b.displayName === 'string' ? { displayName: b.displayName } : {}),
-          ...(typeof b.email === 'string' ? { email: b.email } : {}),
-          isAdmin: b.isAdmin === true,
-        },
-        host.now(),
-      );
+      const now = host.now();
+      const user = await host.db.transaction().execute(async (trx) => {
+        const made = await insertUser(
+          trx,
+          {
+            login,
+            ...(typeof b.password === 'string' ? { password: b.password } : {}),
+            ...(typeof b.displayName === 'string' ? { displayName: b.displayName } : {}),
+            ...(typeof b.email === 'string' ? { email: b.email } : {}),
+            isAdmin: b.isAdmin === true,
+          },
+          now,
+        );
+        await recordEvent(trx, {
+          at: now,
+          type: 'user.created',
+          actor: actorOf(caller),
+          requestId: request.id,
+          data: { login: made.login, isAdmin: made.isAdmin, hasPassword: typeof b.password === 'string' },
+        });
+        return made;
+      });
       return reply.code(201).send(userView(user));
     } catch (error) {
       if (isUniqueViolation(error)) throw new ProblemError(409, 'Conflict', `a user named ${b.login} already exists`);
@@ -208,13 +248,24 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
   });
 
   app.post('/api/v1/teams', async (request, reply) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const { name } = body(request);
     if (typeof name !== 'string' || !TEAM_SHAPE.test(name)) {
       throw invalid('name', 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
     }
     try {
-      const team = await insertTeam(host.db, name, host.now());
+      const now = host.now();
+      const team = await host.db.transaction().execute(async (trx) => {
+        const made = await insertTeam(trx, name, now);
+        await recordEvent(trx, {
+          at: now,
+          type: 'team.created',
+          actor: actorOf(caller),
+          requestId: request.id,
+          data: { team: made.name },
+        });
+        return made;
+      });
       return reply.code(201).send({ name: team.name, createdAt: iso(team.createdAt) });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ProblemError(409, 'Conflict', `a team named ${name} already exists`);
@@ -229,7 +280,7 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
   }
 
   app.post<{ Params: { team: string } }>('/api/v1/teams/:team/grants', async (request, reply) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const team = await teamNamed(request.params.team);
     const { repositoryPattern } = body(request);
     if (typeof repositoryPattern !== 'string')
@@ -237,19 +288,41 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
     const problem = repositoryPatternProblem(repositoryPattern);
     if (problem) throw invalid('repositoryPattern', problem);
     const pattern = repositoryPattern.toLowerCase();
-    await insertGrant(host.db, team.id, pattern, host.now());
+    const now = host.now();
+    await host.db.transaction().execute(async (trx) => {
+      // a grant that already exists changes nothing, so it writes no event
+      if (!(await insertGrant(trx, team.id, pattern, now))) return;
+      await recordEvent(trx, {
+        at: now,
+        type: 'team.grant_added',
+        actor: actorOf(caller),
+        requestId: request.id,
+        data: { team: team.name, repositoryPattern: pattern },
+      });
+    });
     return reply.code(201).send({ team: team.name, repositoryPattern: pattern });
   });
 
   app.post<{ Params: { team: string } }>('/api/v1/teams/:team/members', async (request, reply: FastifyReply) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const team = await teamNamed(request.params.team);
     const { login, role } = body(request);
     if (typeof login !== 'string') throw invalid('login', 'a login name is required');
     if (!isTeamRole(role)) throw invalid('role', 'must be viewer, triager or maintainer');
     const user = await findUserByLogin(host.db, login);
     if (!user) throw new ProblemError(404, 'Not Found', `no user named ${login}`);
-    await upsertMember(host.db, team.id, user.id, role, host.now());
+    const now = host.now();
+    await host.db.transaction().execute(async (trx) => {
+      const previousRole = await upsertMember(trx, team.id, user.id, role, now);
+      if (previousRole === role) return;
+      await recordEvent(trx, {
+        at: now,
+        type: 'team.member_set',
+        actor: actorOf(caller),
+        requestId: request.id,
+        data: { team: team.name, login: user.login, role, previousRole },
+      });
+    });
     return reply.code(201).send({ team: team.name, login: user.login, role });
   });
 }

@@ -19,6 +19,7 @@ import {
   teamGrantPatterns,
 } from '../auth/store.js';
 import { validateTokenRequest } from '../auth/tokens.js';
+import { actorOf, recordEvent } from '../events/record.js';
 import { ProblemError } from '../http/problem.js';
 
 const MAX_LIMIT = 200;
@@ -89,6 +90,7 @@ export async function registerTokenRoutes(app: FastifyInstance, host: AuthHost):
     let owner: { ownerTeamId: number } | { ownerUserId: number };
     let ownerCaller: Caller;
     let ownerKind: 'team' | 'user';
+    let ownerLabel: { team: string } | { user: string };
     if (input.team !== undefined) {
       if (typeof input.team !== 'string')
         throw new ProblemError(422, 'Unprocessable Content', 'team: must be a team name', { field: 'team' });
@@ -107,6 +109,7 @@ export async function registerTokenRoutes(app: FastifyInstance, host: AuthHost):
       owner = { ownerTeamId: team.id };
       ownerCaller = teamOwner(team, await teamGrantPatterns(host.db, team.id));
       ownerKind = 'team';
+      ownerLabel = { team: team.name };
     } else if (input.user !== undefined) {
       if (!caller.isAdmin) throw new ProblemError(403, 'Forbidden', 'only an admin mints tokens for another user');
       if (typeof input.user !== 'string')
@@ -116,6 +119,7 @@ export async function registerTokenRoutes(app: FastifyInstance, host: AuthHost):
       owner = { ownerUserId: user.id };
       ownerCaller = await callerOfUser(host.db, user);
       ownerKind = 'user';
+      ownerLabel = { user: user.login };
     } else {
       if (caller.kind !== 'user') {
         throw new ProblemError(
@@ -128,6 +132,7 @@ export async function registerTokenRoutes(app: FastifyInstance, host: AuthHost):
       owner = { ownerUserId: caller.id };
       ownerCaller = caller;
       ownerKind = 'user';
+      ownerLabel = { user: caller.name };
     }
     const checked = validateTokenRequest(
       {
@@ -156,12 +161,30 @@ export async function registerTokenRoutes(app: FastifyInstance, host: AuthHost):
         `the token's owner does not hold ${v.scopes.join(', ')} on every repository matching ${v.repositoryPattern}`,
       );
     }
-    const made = await insertApiToken(
-      host.db,
-      app.auth.keys,
-      { ...v, ...owner, createdBy: caller.kind === 'user' ? caller.id : null },
-      now,
-    );
+    const made = await host.db.transaction().execute(async (trx) => {
+      const minted = await insertApiToken(
+        trx,
+        app.auth.keys,
+        { ...v, ...owner, createdBy: caller.kind === 'user' ? caller.id : null },
+        now,
+      );
+      // the token's public id and what it may do; the secret is shown once to the caller and never recorded
+      await recordEvent(trx, {
+        at: now,
+        type: 'token.created',
+        actor: actorOf(caller),
+        requestId: request.id,
+        data: {
+          token: minted.publicId,
+          name: v.name,
+          owner: ownerLabel,
+          scopes: v.scopes,
+          repositoryPattern: v.repositoryPattern,
+          expiresAt: new Date(v.expiresAt).toISOString(),
+        },
+      });
+      return minted;
+    });
     const view = await findApiTokenView(host.db, made.publicId);
     reply.header('cache-control', 'no-store');
     reply.header('location', `/api/v1/tokens/${made.publicId}`);
@@ -196,7 +219,18 @@ export async function registerTokenRoutes(app: FastifyInstance, host: AuthHost):
     if (!token || !mayManage(await visibility(host, caller), token)) {
       throw new ProblemError(404, 'Not Found', `no token ${request.params.id}`);
     }
-    await revokeApiToken(host.db, token.rowId, host.now());
+    const now = host.now();
+    await host.db.transaction().execute(async (trx) => {
+      // revoking a revoked token changes nothing and writes no event
+      if (!(await revokeApiToken(trx, token.rowId, now))) return;
+      await recordEvent(trx, {
+        at: now,
+        type: 'token.revoked',
+        actor: actorOf(caller),
+        requestId: request.id,
+        data: { token: token.id, name: token.name },
+      });
+    });
     return reply.code(204).send();
   });
 }

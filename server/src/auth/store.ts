@@ -134,22 +134,36 @@ export async function findTeam(
   return row ? { id: row.id, name: row.name, createdAt: row.created_at } : undefined;
 }
 
-/** Adds a grant; an existing identical grant is kept as it is (idempotent). */
-export async function insertGrant(db: Db, teamId: number, pattern: string, now: number): Promise<void> {
-  await db
+/** Adds a grant; an existing identical grant is kept as it is (idempotent). True when a grant was added. */
+export async function insertGrant(db: Db, teamId: number, pattern: string, now: number): Promise<boolean> {
+  const result = await db
     .insertInto('team_grants')
     .values({ team_id: teamId, repository_pattern: pattern, created_at: now })
     .onConflict((oc) => oc.columns(['team_id', 'repository_pattern']).doNothing())
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
 
-/** Adds a member or changes their role. */
-export async function upsertMember(db: Db, teamId: number, userId: number, role: TeamRole, now: number): Promise<void> {
+/** Adds a member or changes their role; returns the role they had before (null for a new member). */
+export async function upsertMember(
+  db: Db,
+  teamId: number,
+  userId: number,
+  role: TeamRole,
+  now: number,
+): Promise<TeamRole | null> {
+  const before = await db
+    .selectFrom('team_members')
+    .select('role')
+    .where('team_id', '=', teamId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   await db
     .insertInto('team_members')
     .values({ team_id: teamId, user_id: userId, role, created_at: now })
     .onConflict((oc) => oc.columns(['team_id', 'user_id']).doUpdateSet({ role }))
     .execute();
+  return before ? (before.role as TeamRole) : null;
 }
 
 export async function teamGrantPatterns(db: Db, teamId: number): Promise<string[]> {
@@ -317,13 +331,15 @@ export async function findApiTokenView(db: Db, publicId: string): Promise<ApiTok
   return row ? tokenViewOf(row) : undefined;
 }
 
-export async function revokeApiToken(db: Db, rowId: number, now: number): Promise<void> {
-  await db
+/** Revokes a token; true when this call revoked it (false when it already was). */
+export async function revokeApiToken(db: Db, rowId: number, now: number): Promise<boolean> {
+  const result = await db
     .updateTable('api_tokens')
     .set({ revoked_at: now })
     .where('id', '=', rowId)
     .where('revoked_at', 'is', null)
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /** Why a presented credential was refused: one line for the problem document's detail. */

@@ -23,6 +23,14 @@ export interface EventInput {
 
 export const SYSTEM_ACTOR = { kind: 'system', id: null } as const;
 
+/** The event actor for an authenticated caller (a user, a token, or the system). */
+export function actorOf(caller: {
+  readonly kind: 'user' | 'token' | 'system';
+  readonly id: number;
+}): EventInput['actor'] {
+  return caller.kind === 'system' ? SYSTEM_ACTOR : { kind: caller.kind, id: caller.id };
+}
+
 /** Writes one event; returns its id (ids only grow: the stream's cursor). */
 export async function recordEvent(db: Kysely<Database> | Transaction<Database>, event: EventInput): Promise<number> {
   const row = await db

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
+import { actorOf, recordEvent } from '../events/record.js';
 import { ProblemError } from '../http/problem.js';
 import { apiUrlOf, saveGithubSettings } from './settings.js';
 import { queueGithubSync } from './sync.js';
@@ -19,7 +20,7 @@ export function registerGithubRoutes(app: FastifyInstance, ctx: ServerContext): 
   });
 
   app.put('/api/v1/integrations/github', async (request) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const b = request.body as { apiUrl?: unknown; token?: unknown } | null;
     if (typeof b !== 'object' || b === null) throw badRequest('the body must be a JSON object');
     const apiUrl = b.apiUrl ?? 'https://api.github.com';
@@ -29,12 +30,20 @@ export function registerGithubRoutes(app: FastifyInstance, ctx: ServerContext): 
     if (typeof b.token !== 'string' || b.token.length < 8 || b.token.length > 500) {
       throw badRequest('token must be a GitHub token (8 to 500 characters)');
     }
-    await saveGithubSettings(
-      ctx.db,
-      ctx.secrets.key,
-      { apiUrl: apiUrl.replace(/\/+$/, ''), token: b.token },
-      ctx.now(),
-    );
+    const token = b.token;
+    const now = ctx.now();
+    await ctx.db.transaction().execute(async (trx) => {
+      const previous = await apiUrlOf(trx);
+      await saveGithubSettings(trx, ctx.secrets.key, { apiUrl: apiUrl.replace(/\/+$/, ''), token }, now);
+      // a setting change is audited with the URL; the token is write-only and never recorded
+      await recordEvent(trx, {
+        at: now,
+        type: 'integration.github_changed',
+        actor: actorOf(caller),
+        requestId: request.id,
+        data: { apiUrl: apiUrl.replace(/\/+$/, ''), previousApiUrl: previous, tokenChanged: true },
+      });
+    });
     return { configured: true, apiUrl: apiUrl.replace(/\/+$/, '') };
   });
 

@@ -7,6 +7,7 @@ import { requireAdmin } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
 import { decodeJson, encodeJson } from '../db/dialect.js';
 import type { NotificationChannel, NotificationRulesTable } from '../db/schema.js';
+import { actorOf, recordEvent } from '../events/record.js';
 import { ProblemError } from '../http/problem.js';
 import { SECRET_PURPOSE, TARGET_PURPOSE } from './deliver.js';
 import { parseFilter, type RuleFilter } from './filter.js';
@@ -119,8 +120,9 @@ export function registerNotificationRuleRoutes(app: FastifyInstance, ctx: Server
       throw badRequest(`channel must be one of ${CHANNELS.join(', ')}`);
     }
     const channel = b.channel as NotificationChannel;
-    if (typeof b.target !== 'string') throw badRequest('target is required');
-    checkTarget(channel, b.target);
+    const target = b.target;
+    if (typeof target !== 'string') throw badRequest('target is required');
+    const targetShown = checkTarget(channel, target);
     // A webhook's receiver must be able to tell our requests from forgeries, so its rule needs a signing secret.
     if (channel === 'webhook' && b.secret === undefined) throw badRequest('a webhook rule needs a signing secret');
     const secret = b.secret === undefined ? null : checkSecret(b.secret);
@@ -128,21 +130,32 @@ export function registerNotificationRuleRoutes(app: FastifyInstance, ctx: Server
     if (typeof filter === 'string') throw badRequest(filter);
     if (b.enabled !== undefined && typeof b.enabled !== 'boolean') throw badRequest('enabled must be true or false');
     const now = ctx.now();
-    const row = await ctx.db
-      .insertInto('notification_rules')
-      .values({
-        name,
-        channel,
-        target_enc: seal(key, TARGET_PURPOSE, b.target),
-        secret_enc: secret === null ? null : seal(key, SECRET_PURPOSE, secret),
-        filter: encodeJson(filter),
-        enabled: b.enabled === false ? 0 : 1,
-        created_by: caller.kind === 'system' ? null : caller.id,
-        updated_at: now,
-        created_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await ctx.db.transaction().execute(async (trx) => {
+      const made = await trx
+        .insertInto('notification_rules')
+        .values({
+          name,
+          channel,
+          target_enc: seal(key, TARGET_PURPOSE, target),
+          secret_enc: secret === null ? null : seal(key, SECRET_PURPOSE, secret),
+          filter: encodeJson(filter),
+          enabled: b.enabled === false ? 0 : 1,
+          created_by: caller.kind === 'system' ? null : caller.id,
+          updated_at: now,
+          created_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // the rule as the API shows it: the target's scheme and host only, never its path, token or signing secret
+      await recordEvent(trx, {
+        at: now,
+        type: 'notification_rule.created',
+        actor: actorOf(caller),
+        requestId: request.id,
+        data: { rule: String(made.id), name, channel, target: targetShown, filter },
+      });
+      return made;
+    });
     return reply.code(201).header('location', `/api/v1/notification-rules/${row.id}`).send(ruleView(key, row));
   });
 
@@ -168,7 +181,7 @@ export function registerNotificationRuleRoutes(app: FastifyInstance, ctx: Server
   });
 
   app.patch('/api/v1/notification-rules/:id', async (request) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const id = ruleId(request);
     const current = await loadRule(ctx, id);
     const b = body(request);
@@ -195,15 +208,41 @@ export function registerNotificationRuleRoutes(app: FastifyInstance, ctx: Server
       if (typeof b.enabled !== 'boolean') throw badRequest('enabled must be true or false');
       changes.enabled = b.enabled ? 1 : 0;
     }
-    await ctx.db.updateTable('notification_rules').set(changes).where('id', '=', id).execute();
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('notification_rules').set(changes).where('id', '=', id).execute();
+      await recordEvent(trx, {
+        at: changes.updated_at as number,
+        type: 'notification_rule.changed',
+        actor: actorOf(caller),
+        requestId: request.id,
+        // which fields changed; a new target or secret is named, never shown
+        data: { rule: String(id), name: changes.name ?? current.name, changed: Object.keys(b).sort() },
+      });
+    });
     return ruleView(key, await loadRule(ctx, id));
   });
 
   app.delete('/api/v1/notification-rules/:id', async (request, reply) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const id = ruleId(request);
-    const deleted = await ctx.db.deleteFrom('notification_rules').where('id', '=', id).executeTakeFirst();
-    if (Number(deleted.numDeletedRows) === 0) throw new ProblemError(404, 'Not Found', `no notification rule ${id}`);
+    const now = ctx.now();
+    const deleted = await ctx.db.transaction().execute(async (trx) => {
+      const gone = await trx
+        .deleteFrom('notification_rules')
+        .where('id', '=', id)
+        .returning(['name', 'channel'])
+        .executeTakeFirst();
+      if (gone)
+        await recordEvent(trx, {
+          at: now,
+          type: 'notification_rule.deleted',
+          actor: actorOf(caller),
+          requestId: request.id,
+          data: { rule: String(id), name: gone.name, channel: gone.channel },
+        });
+      return gone;
+    });
+    if (deleted === undefined) throw new ProblemError(404, 'Not Found', `no notification rule ${id}`);
     return reply.code(204).send();
   });
 
