@@ -182,7 +182,7 @@ async function writeExplains(url: string, inputs: Inputs, tokenKey: Uint8Array):
   const digest = inputs.digests[0] as string;
   const page = { limit: 50, tokenKey };
   const runs: [string, () => Promise<unknown>][] = [
-    ['overview', () => fleetOverview(db, EVERYTHING)],
+    ['overview', () => fleetOverview(db, EVERYTHING, Date.now())],
     ['images-by-risk', () => listImages(db, EVERYTHING, { current: true }, { ...page, sort: '-riskIndex' })],
     [
       'filtered-list',

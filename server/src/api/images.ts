@@ -34,7 +34,7 @@ type DigestParams = { Params: { digest: string } };
 export function registerImageRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/api/v1/overview', async (request) => {
     const scope = await readScope(request, ctx);
-    return readTimed(ctx, (db) => fleetOverview(db, scope));
+    return readTimed(ctx, (db) => fleetOverview(db, scope, ctx.now()));
   });
 
   app.get('/api/v1/images', async (request) => {

@@ -737,14 +737,33 @@ export interface FleetOverview {
   evidenceFailed: number;
   open: ImageCounts;
   riskIndex: number;
+  /** Current images whose evidence verified (the coverage card is verified / currentImages). */
+  evidenceVerified: number;
+  /** Current images not ingested (pushed or rescanned) for STALE_DAYS days. */
+  stale: number;
+  staleDays: number;
+  /** Vulnerabilities newly open on a track's current image in the last 24 hours (exposure episodes opened then). */
+  newVulnerabilities24h: number;
 }
+
+/** An image is stale when nothing ingested it for this long (SERVER.md section 5: "stale images (30 d)"). */
+export const STALE_DAYS = 30;
+const DAY_MS = 86_400_000;
 
 /**
  * The overview cards: over each track's current image in scope (never a quarantined one), how many there are, how
  * many carry a CRITICAL or a KEV finding or failed evidence, open findings by severity and the summed risk index.
  * Read from the per-image counters, so it touches at most one row per current image.
  */
-export async function fleetOverview(db: Db, scope: ReadScope): Promise<FleetOverview> {
+export async function fleetOverview(db: Db, scope: ReadScope, now: number): Promise<FleetOverview> {
+  // Uncorrelated, so still one statement: open episodes opened in the last day (a range on exposure_episodes_opened_idx).
+  const newVulnerabilities = db
+    .selectFrom('exposure_episodes as ep')
+    .innerJoin('exposures as x', 'x.id', 'ep.exposure_id')
+    .where('ep.opened_at', '>=', now - DAY_MS)
+    .where('ep.resolved_at', 'is', null)
+    .where((e) => inScope(e, 'x.repository_id', scope))
+    .select(sql<number>`count(distinct x.vulnerability_id)`.as('n'));
   const row = await db
     .selectFrom('images as i')
     .where((eb) => visibleImage(eb, scope, { current: true }))
@@ -759,6 +778,9 @@ export async function fleetOverview(db: Db, scope: ReadScope): Promise<FleetOver
       eb.fn.sum<number>('i.low').as('low'),
       eb.fn.sum<number>('i.unknown').as('unknown'),
       eb.fn.sum<number>('i.risk_index').as('risk'),
+      eb.fn.sum<number>(sql`case when i.evidence_state = 'verified' then 1 else 0 end`).as('evidence_verified'),
+      eb.fn.sum<number>(sql`case when i.last_ingested_at < ${now - STALE_DAYS * DAY_MS} then 1 else 0 end`).as('stale'),
+      newVulnerabilities.as('new_vulnerabilities'),
     ])
     .executeTakeFirstOrThrow();
   const n = (v: unknown) => Number(v ?? 0);
@@ -775,5 +797,9 @@ export async function fleetOverview(db: Db, scope: ReadScope): Promise<FleetOver
       unknown: n(row.unknown),
     },
     riskIndex: n(row.risk),
+    evidenceVerified: n(row.evidence_verified),
+    stale: n(row.stale),
+    staleDays: STALE_DAYS,
+    newVulnerabilities24h: n(row.new_vulnerabilities),
   };
 }
