@@ -11,6 +11,8 @@ import { ingestRoutes, registerIngestRoutes } from '../src/api/ingest.js';
 import { ROUTE_MODULES } from '../src/app.js';
 import { registerIngestJob } from '../src/ingest/process.js';
 import { blobStoreOf } from '../src/ingest/store.js';
+import { TARGET_PURPOSE } from '../src/notify/deliver.js';
+import { integrationKey, seal } from '../src/notify/secret-box.js';
 import { registerReanalysisJobs } from '../src/reanalysis/index.js';
 import { registerVulndataJobs } from '../src/vulndata/index.js';
 import { bundleBody, makeBundles, type TestBundles } from './helpers/bundles.js';
@@ -179,6 +181,22 @@ forEachDatabase((database) => {
 
     it('a new advisory appears in every retained image holding the package; one alert per repository, published images only', async () => {
       const criticalA = await criticalOf(bundles.a.digest);
+      // a rule for every new finding: each alert queues its outbox row in the same transaction
+      const rule = await server.ctx.db
+        .insertInto('notification_rules')
+        .values({
+          name: 'every new finding',
+          channel: 'webhook',
+          target_enc: seal(integrationKey(server.ctx.secrets.key), TARGET_PURPOSE, 'https://hooks.example/lading'),
+          secret_enc: null,
+          filter: JSON.stringify({ eventTypes: ['finding.new'] }),
+          enabled: 1,
+          created_by: null,
+          updated_at: server.ctx.now(),
+          created_at: server.ctx.now(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       const result = await importRecord(false);
       assert.equal(result.images, 2);
       // each distinct package is matched once per job, however many images hold it (both are Alpine:v3.16)
@@ -202,6 +220,15 @@ forEachDatabase((database) => {
       const sent = (await alerts()).map((e) => `${e.name} ${e.digest}`).sort();
       assert.deepEqual(sent, [`${R1} ${bundles.b.digest}`, `${R2} ${bundles.a.digest}`].sort());
       assert.equal(result.alerts, 2);
+      const outbox = await server.ctx.db
+        .selectFrom('notifications as n')
+        .innerJoin('events as e', 'e.id', 'n.event_id')
+        .select(['e.type', 'e.request_id'])
+        .where('n.rule_id', '=', rule.id)
+        .execute();
+      assert.equal(outbox.length, 2);
+      assert.ok(outbox.every((n) => n.type === 'finding.new' && n.request_id?.startsWith('reanalyze:')));
+      await server.ctx.db.updateTable('notification_rules').set({ enabled: 0 }).where('id', '=', rule.id).execute();
       // the tracks where the image is current are exposed, each with its open episode
       const exposures = await server.ctx.db
         .selectFrom('exposures as x')

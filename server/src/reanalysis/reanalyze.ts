@@ -16,12 +16,15 @@ import type { VulnStoreReader } from '@lading/engine/vulndb';
 import type { Transaction } from 'kysely';
 import type { BlobStore } from '../blobs/index.js';
 import type { ServerContext } from '../context.js';
-import { decodeJson } from '../db/dialect.js';
+import { decodeJson, encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { recordEvent, SYSTEM_ACTOR } from '../events/index.js';
+import { queueGithubSync } from '../github/sync.js';
 import { inventoryFromArtifact, upsertVulnerability } from '../ingest/vulnerability-row.js';
 import type { JobStep } from '../jobs/queue.js';
 import { JobFailure } from '../jobs/runner.js';
+import { queueNotifications } from '../notify/outbox.js';
+import { queueRebuildCheck } from '../watch/rebuild.js';
 import { recountImages } from './counters.js';
 
 export const REANALYZE = 'reanalyze';
@@ -560,12 +563,14 @@ async function reconcileBatch(
         placements.set(Number(r.image_id), list);
       }
     }
+    const alerts: Alert[] = [];
     for (const [imageId, list] of openedByImage) {
       const tracks = placements.get(imageId);
       if (!tracks) continue; // not published anywhere: no exposure, no alert
       await openExposures(trx, vulnerabilities, imageId, tracks, list, now);
-      outcome.alerts += await alertPublished(trx, generation, imageId, tracks, list, now);
+      alerts.push(...alertsOf(generation, imageId, tracks, list));
     }
+    outcome.alerts += await recordAlerts(trx, generation, alerts, now);
   }
   return outcome;
 }
@@ -633,6 +638,7 @@ async function openExposures(
     }
     const done = new Set<string>();
     const episodes: { exposureId: number; f: Finding; regression: boolean; fixFirstSeenAt: number | null }[] = [];
+    const created: { key: string; f: Finding; vulnId: number; fixFirstSeenAt: number | null }[] = [];
     for (const { vulnId, finding: f } of opened) {
       const key = `${vulnId}\n${f.package.name}`;
       if (done.has(key)) continue;
@@ -640,29 +646,7 @@ async function openExposures(
       const row = known.get(key);
       const fixFirstSeenAt = f.fixedVersions.length > 0 ? now : null;
       if (!row) {
-        const inserted = await trx
-          .insertInto('exposures')
-          .values({
-            repository_id: repositoryId,
-            track,
-            vulnerability_id: vulnId,
-            package_name: f.package.name,
-            severity: f.severity,
-            state: 'open',
-            opened_at: now,
-            opened_image_id: imageId,
-            resolved_at: null,
-            resolved_image_id: null,
-            resolved_build_id: null,
-            package_from: f.package.version,
-            package_to: null,
-            cve_published_at: published.get(vulnId) ?? null,
-            fix_first_seen_at: fixFirstSeenAt,
-            created_at: now,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        episodes.push({ exposureId: Number(inserted.id), f, regression: false, fixFirstSeenAt });
+        created.push({ key, f, vulnId, fixFirstSeenAt });
       } else if (row.state === 'resolved') {
         await trx
           .updateTable('exposures')
@@ -679,6 +663,39 @@ async function openExposures(
           .where('id', '=', row.id)
           .execute();
         episodes.push({ exposureId: row.id, f, regression: true, fixFirstSeenAt });
+      }
+    }
+    // the new exposures in multi-row inserts (16 columns: 1,000 rows a statement), their ids read back by key
+    for (let i = 0; i < created.length; i += 1_000) {
+      const rows = await trx
+        .insertInto('exposures')
+        .values(
+          created.slice(i, i + 1_000).map(({ f, vulnId, fixFirstSeenAt }) => ({
+            repository_id: repositoryId,
+            track,
+            vulnerability_id: vulnId,
+            package_name: f.package.name,
+            severity: f.severity,
+            state: 'open',
+            opened_at: now,
+            opened_image_id: imageId,
+            resolved_at: null,
+            resolved_image_id: null,
+            resolved_build_id: null,
+            package_from: f.package.version,
+            package_to: null,
+            cve_published_at: published.get(vulnId) ?? null,
+            fix_first_seen_at: fixFirstSeenAt,
+            created_at: now,
+          })),
+        )
+        .returning(['id', 'vulnerability_id', 'package_name'])
+        .execute();
+      const idOf = new Map(rows.map((r) => [`${r.vulnerability_id}\n${r.package_name}`, Number(r.id)]));
+      for (const { key, f, fixFirstSeenAt } of created.slice(i, i + 1_000)) {
+        const exposureId = idOf.get(key);
+        if (exposureId === undefined) throw new Error(`exposure ${key} has no row after its insert`);
+        episodes.push({ exposureId, f, regression: false, fixFirstSeenAt });
       }
     }
     // 12 columns: 2,000 rows stay under both engines' bound-parameter limits
@@ -706,58 +723,120 @@ async function openExposures(
   }
 }
 
+/** A `finding.new` to write: its request id names (generation, repository, vulnerability). */
+interface Alert {
+  readonly requestId: string;
+  readonly repositoryId: number;
+  readonly imageId: number;
+  readonly vulnId: number;
+  readonly finding: Finding;
+}
+
 /**
  * One `finding.new` per repository per vulnerability per generation, for the repositories where this image is
- * published (a current tag); the request id names (generation, repository, vulnerability), so a second image of
- * the same repository with the same new vulnerability, or a re-run, writes nothing.
+ * published (a current tag); a second image of the same repository with the same new vulnerability in this batch
+ * adds nothing.
  */
-async function alertPublished(
-  trx: Trx,
+function alertsOf(
   generation: number,
   imageId: number,
   tracks: readonly { repositoryId: number; track: string }[],
   opened: readonly { vulnId: number; finding: Finding }[],
-  now: number,
-): Promise<number> {
-  const appeared = new Map<number, Finding>();
-  for (const { vulnId, finding } of opened) appeared.set(vulnId, finding);
-  let alerts = 0;
+): Alert[] {
+  const out: Alert[] = [];
   for (const repositoryId of new Set(tracks.map((t) => t.repositoryId))) {
-    const requestIds = [...appeared.keys()].map((vulnId) => `reanalyze:${generation}:${repositoryId}:${vulnId}`);
-    const sent = new Set<string>();
-    for (let i = 0; i < requestIds.length; i += IDS_PER_STATEMENT) {
-      const rows = await trx
-        .selectFrom('events')
-        .select('request_id')
-        .where('type', '=', 'finding.new')
-        .where('request_id', 'in', requestIds.slice(i, i + IDS_PER_STATEMENT))
-        .execute();
-      for (const r of rows) if (r.request_id) sent.add(r.request_id);
-    }
-    for (const [vulnId, f] of appeared) {
-      const requestId = `reanalyze:${generation}:${repositoryId}:${vulnId}`;
-      if (sent.has(requestId)) continue;
-      await recordEvent(trx, {
-        at: now,
-        type: 'finding.new',
-        actor: SYSTEM_ACTOR,
+    const seen = new Set<number>();
+    for (const { vulnId, finding } of opened) {
+      if (seen.has(vulnId)) continue;
+      seen.add(vulnId);
+      out.push({
+        requestId: `reanalyze:${generation}:${repositoryId}:${vulnId}`,
         repositoryId,
         imageId,
-        vulnerabilityId: vulnId,
-        severity: f.severity,
-        requestId,
-        data: {
-          detectedBy: 'reanalysis',
-          generation,
-          vulnerability: f.id,
-          kev: f.kev === true,
-          fixedVersion: f.fixedVersions[0] ?? null,
-        },
+        vulnId,
+        finding,
       });
-      alerts++;
     }
   }
-  return alerts;
+  return out;
+}
+
+/**
+ * Writes a batch's alerts as recordEvent does (events/record.ts: the event, its outbox rows, the repository's GitHub
+ * sync and rebuild check), set-based: one read of the request ids already written (a re-run, or an earlier image of
+ * the repository, writes nothing), the events in multi-row inserts, and the per-repository jobs once per repository
+ * rather than once per event (they are deduplicated per repository anyway). Returns the alerts written.
+ */
+async function recordAlerts(trx: Trx, generation: number, alerts: readonly Alert[], now: number): Promise<number> {
+  if (alerts.length === 0) return 0;
+  const sent = new Set<string>();
+  const requestIds = [...new Set(alerts.map((a) => a.requestId))];
+  for (let i = 0; i < requestIds.length; i += IDS_PER_STATEMENT) {
+    const rows = await trx
+      .selectFrom('events')
+      .select('request_id')
+      .where('type', '=', 'finding.new')
+      .where('request_id', 'in', requestIds.slice(i, i + IDS_PER_STATEMENT))
+      .execute();
+    for (const r of rows) if (r.request_id) sent.add(r.request_id);
+  }
+  const fresh: (Alert & { data: Record<string, unknown> })[] = [];
+  for (const a of alerts) {
+    if (sent.has(a.requestId)) continue;
+    sent.add(a.requestId);
+    fresh.push({
+      ...a,
+      data: {
+        detectedBy: 'reanalysis',
+        generation,
+        vulnerability: a.finding.id,
+        kev: a.finding.kev === true,
+        fixedVersion: a.finding.fixedVersions[0] ?? null,
+      },
+    });
+  }
+  // 11 columns: 2,000 rows stay under both engines' bound-parameter limits
+  const ids = new Map<string, number>();
+  for (let i = 0; i < fresh.length; i += 2_000) {
+    const rows = await trx
+      .insertInto('events')
+      .values(
+        fresh.slice(i, i + 2_000).map((a) => ({
+          at: now,
+          type: 'finding.new',
+          actor_kind: SYSTEM_ACTOR.kind,
+          actor_id: SYSTEM_ACTOR.id,
+          repository_id: a.repositoryId,
+          image_id: a.imageId,
+          vulnerability_id: a.vulnId,
+          severity: a.finding.severity,
+          request_id: a.requestId,
+          data: encodeJson(a.data),
+          created_at: now,
+        })),
+      )
+      .returning(['id', 'request_id'])
+      .execute();
+    for (const r of rows) if (r.request_id) ids.set(r.request_id, Number(r.id));
+  }
+  for (const a of fresh) {
+    const id = ids.get(a.requestId);
+    if (id === undefined) throw new Error(`event ${a.requestId} has no row after its insert`);
+    await queueNotifications(trx, now, {
+      id,
+      at: now,
+      type: 'finding.new',
+      severity: a.finding.severity,
+      repositoryId: a.repositoryId,
+      vulnerabilityId: a.vulnId,
+      data: a.data,
+    });
+  }
+  for (const repositoryId of new Set(fresh.map((a) => a.repositoryId))) {
+    await queueGithubSync(trx, now, repositoryId);
+    await queueRebuildCheck(trx, now, repositoryId);
+  }
+  return fresh.length;
 }
 
 /** An inventory (its Lading report, else its SBOM) read back from the blob store under a cap. */
