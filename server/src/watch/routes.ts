@@ -5,8 +5,9 @@
 
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireAdmin } from '../auth/index.js';
+import { type Caller, requireAdmin } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
+import { recordEvent } from '../events/index.js';
 import { ProblemError } from '../http/problem.js';
 import { registryRules } from '../ingest/pull.js';
 import { integrationKey, openSecret } from '../notify/index.js';
@@ -109,6 +110,11 @@ function parseInterval(body: unknown): number {
   return value;
 }
 
+/** The audit actor of an API caller (the system's own calls have no id). */
+function actorOfCaller(caller: Caller): { kind: 'user' | 'token' | 'system'; id: number | null } {
+  return { kind: caller.kind, id: caller.kind === 'system' ? null : caller.id };
+}
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
 
 export function registerWatchRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -164,7 +170,7 @@ export function registerWatchRoutes(app: FastifyInstance, ctx: ServerContext): v
   });
 
   app.put('/api/v1/repositories/:id/watch', async (request) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const interval = parseInterval(request.body);
     const raw = (request.params as { id: string }).id;
     const allowlisted = async (name: string): Promise<void> => {
@@ -206,32 +212,54 @@ export function registerWatchRoutes(app: FastifyInstance, ctx: ServerContext): v
     // a new watch polls at the next tick; a changed interval counts from the last poll
     const lastPolled = existing?.last_polled_at ?? null;
     const nextPollAt = lastPolled === null ? now : Number(lastPolled) + interval * 1000;
-    await ctx.db
-      .insertInto('repository_watches')
-      .values({
-        repository_id: repository.id,
-        interval_seconds: interval,
-        next_poll_at: nextPollAt,
-        last_polled_at: null,
-        last_error: null,
-        updated_at: now,
-        created_at: now,
-      })
-      .onConflict((oc) =>
-        oc
-          .column('repository_id')
-          .doUpdateSet({ interval_seconds: interval, next_poll_at: nextPollAt, updated_at: now }),
-      )
-      .execute();
+    // the change and its audit event in one transaction (a setting change is an event like any other)
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('repository_watches')
+        .values({
+          repository_id: repository.id,
+          interval_seconds: interval,
+          next_poll_at: nextPollAt,
+          last_polled_at: null,
+          last_error: null,
+          updated_at: now,
+          created_at: now,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('repository_id')
+            .doUpdateSet({ interval_seconds: interval, next_poll_at: nextPollAt, updated_at: now }),
+        )
+        .execute();
+      await recordEvent(trx, {
+        at: now,
+        type: existing ? 'watch.updated' : 'watch.created',
+        actor: actorOfCaller(caller),
+        repositoryId: repository.id,
+        data: { repository: repository.name, intervalSeconds: interval },
+      });
+    });
     return view(repository);
   });
 
   app.delete('/api/v1/repositories/:id/watch', async (request, reply) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const repository = await repositoryOf(ctx, request);
     // the tag history and the stored images stay; only the polling and its bookkeeping go
     await ctx.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('repository_watches').where('repository_id', '=', repository.id).execute();
+      const removed = await trx
+        .deleteFrom('repository_watches')
+        .where('repository_id', '=', repository.id)
+        .executeTakeFirst();
+      if (Number(removed.numDeletedRows) > 0) {
+        await recordEvent(trx, {
+          at: ctx.now(),
+          type: 'watch.deleted',
+          actor: actorOfCaller(caller),
+          repositoryId: repository.id,
+          data: { repository: repository.name },
+        });
+      }
       await trx.deleteFrom('registry_tags').where('repository_id', '=', repository.id).execute();
       await trx.deleteFrom('registry_pulls').where('repository_id', '=', repository.id).execute();
     });
