@@ -11,7 +11,7 @@ import { createApiToken } from '../src/auth/index.js';
 import { registerIngestJob } from '../src/ingest/process.js';
 import { blobStoreOf } from '../src/ingest/store.js';
 import { bundleBody, makeBundles, type TestBundles } from './helpers/bundles.js';
-import { forEachDatabase, startTestServer, type TestServer } from './helpers/server.js';
+import { type ApiResponse, forEachDatabase, startTestServer, type TestServer } from './helpers/server.js';
 
 const REPOSITORY = 'registry.example:5000/acme/api';
 const DAY = 86_400_000;
@@ -96,12 +96,9 @@ forEachDatabase((database) => {
         expiresAt: server.ctx.now() + DAY,
         ownerUserId: server.admin.userId,
       });
-      const asReader = await fetch(`${server.url}/api/v1/exceptions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${reader.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(base),
-      });
-      assert.equal(asReader.status, 403);
+      // through the validating client: the refusals are problem documents the OpenAPI document describes
+      const asReader = await server.api.post('/api/v1/exceptions', base, { token: reader.token });
+      assert.equal(asReader.status, 403, asReader.text);
       const other = await createApiToken(server.ctx, {
         name: 'other team',
         scopes: ['triage', 'read'],
@@ -109,11 +106,7 @@ forEachDatabase((database) => {
         expiresAt: server.ctx.now() + DAY,
         ownerUserId: server.admin.userId,
       });
-      const outside = await fetch(`${server.url}/api/v1/exceptions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(base),
-      });
+      const outside = await server.api.post('/api/v1/exceptions', base, { token: other.token });
       assert.equal(outside.status, 404, 'a repository outside the scope answers as unknown');
     });
 
@@ -169,6 +162,98 @@ forEachDatabase((database) => {
         1,
       );
       assert.equal((await server.api.request('DELETE', '/api/v1/exceptions/exc_unknown')).status, 404);
+    });
+
+    it('lists in keyset pages, newest first, with the scope in the query (a page is full whatever the caller reads)', async () => {
+      const now = server.ctx.now();
+      const vulnerability = await server.ctx.db
+        .selectFrom('vulnerabilities')
+        .select('id')
+        .where('vuln_id', '=', 'CVE-2023-0464')
+        .executeTakeFirstOrThrow();
+      const inScope = await server.ctx.db
+        .selectFrom('repositories')
+        .select('id')
+        .where('name', '=', REPOSITORY)
+        .executeTakeFirstOrThrow();
+      const elsewhere = await server.ctx.db
+        .insertInto('repositories')
+        .values({
+          public_id: 'repo_pagination_other',
+          name: 'registry.example:5000/other/svc',
+          name_lc: 'registry.example:5000/other/svc',
+          team_id: null,
+          source_repo: null,
+          archived_at: null,
+          purge_after: null,
+          created_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      // 7 exceptions in the caller's repository interleaved with 300 in another: the old list read 1,000 rows and
+      // filtered them in code; a page must hold the caller's rows however many others come between them
+      const mine: string[] = [];
+      for (let i = 0; i < 307; i++) {
+        const own = i % 44 === 0;
+        const publicId = `exc_page_${String(i).padStart(3, '0')}`;
+        if (own) mine.push(publicId);
+        await server.ctx.db
+          .insertInto('exceptions')
+          .values({
+            public_id: publicId,
+            vulnerability_id: vulnerability.id,
+            repository_id: own ? inScope.id : elsewhere.id,
+            image_digest: null,
+            package_pattern: 'no-such-package',
+            status: 'accepted_risk',
+            justification: null,
+            reason: 'pagination',
+            owner_user_id: null,
+            created_by: null,
+            expires_at: now + 30 * DAY,
+            revoked_at: null,
+            source: 'manual',
+            created_at: now,
+          })
+          .execute();
+      }
+      const scoped = await createApiToken(server.ctx, {
+        name: 'acme reader',
+        scopes: ['read'],
+        repositoryPattern: 'registry.example:5000/acme/*',
+        expiresAt: now + DAY,
+        ownerUserId: server.admin.userId,
+      });
+      type ListPage = { items: { id: string }[]; next_page_token: string | null; total: { count: number } };
+      const walk = async (token: string, limit: number) => {
+        const seen: string[] = [];
+        let pageToken: string | null = null;
+        let pages = 0;
+        do {
+          const query: string = `limit=${limit}${pageToken ? `&page_token=${encodeURIComponent(pageToken)}` : ''}`;
+          const page: ApiResponse<ListPage> = await server.api.get<ListPage>(`/api/v1/exceptions?${query}`, { token });
+          assert.equal(page.status, 200, page.text);
+          assert.ok(page.body.items.length <= limit);
+          seen.push(...page.body.items.map((x) => x.id));
+          pageToken = page.body.next_page_token;
+          pages++;
+        } while (pageToken !== null && pages < 100);
+        return { seen, pages };
+      };
+      const own = await walk(scoped.token, 3);
+      assert.deepEqual(own.seen, [...mine].reverse(), 'the caller sees exactly its own, newest first');
+      assert.equal(own.pages, 3, '7 rows in pages of 3');
+      const first = await server.api.get<ListPage>('/api/v1/exceptions?limit=3', { token: scoped.token });
+      assert.equal(first.body.total.count, mine.length);
+      const all = await walk(server.admin.token, 200);
+      assert.equal(all.seen.length, 307, 'the admin walks every active exception once');
+      assert.equal(new Set(all.seen).size, 307);
+      assert.equal(all.pages, 2);
+      // a token from another listing (revoked=true) is refused, not reinterpreted
+      const tokenOf = (await server.api.get<ListPage>('/api/v1/exceptions?limit=3')).body.next_page_token!;
+      const moved = await server.api.get(`/api/v1/exceptions?revoked=true&page_token=${encodeURIComponent(tokenOf)}`);
+      assert.equal(moved.status, 400, moved.text);
+      await server.ctx.db.deleteFrom('exceptions').where('public_id', 'like', 'exc_page_%').execute();
     });
   });
 });

@@ -23,7 +23,7 @@ interface ExceptionRow {
 }
 
 export default function Exceptions(_props: PageProps) {
-  const [page, reload] = useLoad((signal) => api<Page<ExceptionRow>>('/exceptions', { signal }), []);
+  const [page, reload] = useLoad((signal) => api<Page<ExceptionRow>>('/exceptions?limit=200', { signal }), []);
   const [message, setMessage] = useState<string>();
   const revoke = async (id: string) => {
     await api(`/exceptions/${encodeURIComponent(id)}`, { method: 'DELETE' }).catch((err: Error) =>

@@ -6,14 +6,16 @@
 // fleet's numbers and the audit log never disagree. Expiry is the hourly `exceptions.expire` job's (reanalysis/).
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { type Caller, callerMayAccess, requireScope } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { recordEvent } from '../events/index.js';
 import { ProblemError } from '../http/problem.js';
+import { cappedCount, cappedTotal, decodeCursor, listHash, type Page, pageOf } from '../queries/keyset.js';
 import { findVulnerability } from '../queries/vulnerabilities.js';
 import { recountImages } from '../reanalysis/counters.js';
+import { boolParam, pageRequest, queryOf, readScope } from './read-common.js';
 
 const DAY_MS = 86_400_000;
 export const MAX_EXCEPTION_DAYS = 365;
@@ -130,12 +132,13 @@ function actorOf(caller: Caller): { kind: 'user' | 'token' | 'system'; id: numbe
   return { kind: caller.kind, id: caller.id };
 }
 
-async function viewOf(db: Kysely<Database>, publicId: string): Promise<ExceptionView | undefined> {
-  const row = await db
+/** The exceptions with their vulnerability, repository and count of suppressed findings, for the views below. */
+function exceptionRows(db: Kysely<Database>) {
+  return db
     .selectFrom('exceptions as x')
     .innerJoin('vulnerabilities as v', 'v.id', 'x.vulnerability_id')
     .leftJoin('repositories as r', 'r.id', 'x.repository_id')
-    .select([
+    .select((eb) => [
       'x.id',
       'x.public_id',
       'v.vuln_id',
@@ -149,16 +152,18 @@ async function viewOf(db: Kysely<Database>, publicId: string): Promise<Exception
       'x.created_at',
       'x.revoked_at',
       'x.source',
-    ])
-    .where('x.public_id', '=', publicId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const suppressed = await db
-    .selectFrom('findings')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('exception_id', '=', row.id)
-    .where('status', '=', 'suppressed')
-    .executeTakeFirst();
+      eb
+        .selectFrom('findings as f')
+        .select((c) => c.fn.countAll<number>().as('n'))
+        .whereRef('f.exception_id', '=', 'x.id')
+        .where('f.status', '=', 'suppressed')
+        .as('suppressed'),
+    ]);
+}
+
+type ExceptionRow = Awaited<ReturnType<ReturnType<typeof exceptionRows>['executeTakeFirstOrThrow']>>;
+
+function exceptionView(row: ExceptionRow): ExceptionView {
   return {
     id: row.public_id,
     vulnerability: row.vuln_id,
@@ -172,11 +177,14 @@ async function viewOf(db: Kysely<Database>, publicId: string): Promise<Exception
     createdAt: new Date(Number(row.created_at)).toISOString(),
     revokedAt: row.revoked_at === null ? null : new Date(Number(row.revoked_at)).toISOString(),
     source: row.source,
-    suppressedFindings: Number(suppressed?.n ?? 0),
+    suppressedFindings: Number(row.suppressed ?? 0),
   };
 }
 
-const LIST_LIMIT = 200;
+async function viewOf(db: Kysely<Database>, publicId: string): Promise<ExceptionView | undefined> {
+  const row = await exceptionRows(db).where('x.public_id', '=', publicId).executeTakeFirst();
+  return row ? exceptionView(row) : undefined;
+}
 
 export function registerExceptionRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/api/v1/exceptions', async (request, reply) => {
@@ -258,24 +266,37 @@ export function registerExceptionRoutes(app: FastifyInstance, ctx: ServerContext
     return reply.code(201).header('location', `/api/v1/exceptions/${publicId}`).send(view);
   });
 
-  app.get('/api/v1/exceptions', async (request) => {
-    const caller = requireScope(request, 'read');
-    const query = request.query as Record<string, unknown>;
-    const includeRevoked = query.revoked === 'true';
-    let q = ctx.db
-      .selectFrom('exceptions as x')
-      .innerJoin('repositories as r', 'r.id', 'x.repository_id')
-      .select(['x.public_id', 'r.name'])
-      .orderBy('x.id', 'desc')
-      .limit(LIST_LIMIT * 5);
-    if (!includeRevoked) q = q.where('x.revoked_at', 'is', null);
-    const rows = (await q.execute()).filter((r) => callerMayAccess(caller, r.name)).slice(0, LIST_LIMIT);
-    const items: ExceptionView[] = [];
-    for (const r of rows) {
-      const view = await viewOf(ctx.db, r.public_id);
-      if (view) items.push(view);
+  // Newest first, by keyset on the row id; the caller's repositories are a condition of the query, so a page is
+  // full whatever share of the exceptions the caller may read.
+  app.get('/api/v1/exceptions', async (request): Promise<Page<ExceptionView>> => {
+    const scope = await readScope(request, ctx);
+    const query = queryOf(request);
+    const includeRevoked = boolParam(query, 'revoked') === true;
+    const page = pageRequest(query, ctx);
+    const hash = listHash('id_desc', { revoked: includeRevoked });
+    const cursor = decodeCursor(page, hash);
+    let base = ctx.db.selectFrom('exceptions as x');
+    if (!scope.all) {
+      base =
+        scope.repositoryIds.length === 0
+          ? base.where(sql<boolean>`1 = 0`)
+          : base.where('x.repository_id', 'in', scope.repositoryIds as number[]);
     }
-    return { items, next_page_token: null, total: { count: items.length, type: 'EXACT' as const } };
+    if (!includeRevoked) base = base.where('x.revoked_at', 'is', null);
+    let ids = base.select('x.id');
+    if (cursor) ids = ids.where('x.id', '<', cursor.id);
+    const pageIds = (
+      await ids
+        .orderBy('x.id', 'desc')
+        .limit(page.limit + 1)
+        .execute()
+    ).map((r) => Number(r.id));
+    const rows =
+      pageIds.length === 0
+        ? []
+        : await exceptionRows(ctx.db).where('x.id', 'in', pageIds).orderBy('x.id', 'desc').execute();
+    const total = cappedTotal(await cappedCount(ctx.db, base.select('x.id')));
+    return pageOf(rows, page, hash, (r) => ({ value: null, id: Number(r.id) }), exceptionView, total);
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/exceptions/:id', async (request, reply) => {
