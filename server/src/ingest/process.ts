@@ -16,7 +16,9 @@ import { recordEvent, SYSTEM_ACTOR } from '../events/record.js';
 import { evaluateEvidence, type Scorecard, type TrustedKey, type VerificationPolicy } from '../evidence/index.js';
 import { type JobStep, saveSteps } from '../jobs/queue.js';
 import { JobFailure, type JobRun, type JobRunner, registerJobHandler } from '../jobs/runner.js';
+import type { VulnReaders } from '../vulndata/reader.js';
 import { INGEST_JOB_KIND, type IngestJobPayload } from './accept.js';
+import { applyServerExceptions, findingKey } from './exceptions.js';
 import {
   chunked,
   inventoryFromArtifact,
@@ -27,6 +29,11 @@ import {
 export interface IngestJobOptions {
   /** The server's vulnerability store (a `lading db` folder); default `<dataDir>/vulndb`. */
   vulndbDir?: string;
+  /**
+   * The process's shared reader of that store (vulndata/reader.ts), kept open across jobs; without it the job opens
+   * the store for itself (tests that register only this handler).
+   */
+  readers?: VulnReaders;
 }
 
 type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNKNOWN';
@@ -38,8 +45,8 @@ export function registerIngestJob(
   blobs: BlobStore,
   options: IngestJobOptions = {},
 ): void {
-  const vulndbDir = options.vulndbDir ?? join(ctx.config.dataDir, 'vulndb');
-  registerJobHandler(runner, INGEST_JOB_KIND, (run) => processIngest(run, ctx, blobs, vulndbDir));
+  const vulndb = options.readers ?? options.vulndbDir ?? join(ctx.config.dataDir, 'vulndb');
+  registerJobHandler(runner, INGEST_JOB_KIND, (run) => processIngest(run, ctx, blobs, vulndb));
 }
 
 /** The ingest job's `result` (SERVER.md section 2). */
@@ -56,7 +63,8 @@ export async function processIngest(
   run: JobRun,
   ctx: ServerContext,
   blobs: BlobStore,
-  vulndbDir: string,
+  /** The shared reader of the vulnerability store, or its folder (opened and closed for this job). */
+  vulndb: VulnReaders | string,
 ): Promise<IngestResult> {
   const payload = run.payload as IngestJobPayload;
   const { metadata } = payload;
@@ -158,13 +166,16 @@ export async function processIngest(
   const report = await timed('match', async () => {
     // the job's moment is when the bundle was acknowledged: a re-run judges and writes exactly the same
     const now = new Date(payload.receivedAt);
-    const { findVulnerabilities } = await import('@lading/engine/match');
-    const result = await findVulnerabilities(inventory, {
-      dbDir: vulndbDir,
-      offline: true,
-      now,
-      allowMissingData: true,
-    });
+    const { findVulnerabilities, matchVulnerabilities } = await import('@lading/engine/match');
+    // no store yet (or only a folder): findVulnerabilities opens what is there and reports the rest as gaps
+    const opening = (dbDir: string) =>
+      findVulnerabilities(inventory, { dbDir, offline: true, now, allowMissingData: true });
+    const result =
+      typeof vulndb === 'string'
+        ? await opening(vulndb)
+        : ((await vulndb.use((store) =>
+            store ? matchVulnerabilities(inventory, store, { now, allowMissingData: true }) : undefined,
+          )) ?? (await opening(vulndb.dir)));
     const built = buildReport({
       target,
       inventory,
@@ -348,13 +359,11 @@ const ROWS_PER_STATEMENT = 500;
  * PostgreSQL, and on SQLite the transaction holds the single write lock for as short a time as possible.
  */
 async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ new: string[]; fixed: string[] }> {
-  const { payload, report, scorecard } = input;
+  const { payload, scorecard } = input;
   const { metadata } = payload;
   // every time written is the acknowledgement's, not the clock's: running the job again writes the same rows
   const now = payload.receivedAt;
   const observedAt = metadata.observedAt ?? payload.receivedAt;
-  const counts = countsOf(report.findings);
-  const suppressed = report.findings.filter((f) => f.suppressed).length;
   const policyHash = createHash('sha256').update(encodeJson(input.policy)).digest('hex');
   return writeTransaction(ctx.db, ctx.dialect, async (trx) => {
     if (ctx.dialect === 'postgres') {
@@ -367,6 +376,11 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
       );
     }
     const repositoryId = await repositoryIdOf(trx, metadata.repository, now);
+    // the repository's exceptions judge this analysis too (CI's report does not know them): counters, findings and
+    // exposures below are all written from the judged report
+    const { report, exceptionOf } = await applyServerExceptions(trx, repositoryId, metadata.digest, input.report, now);
+    const counts = countsOf(report.findings);
+    const suppressed = report.findings.filter((f) => f.suppressed).length;
 
     // image and its counters (recomputed from this analysis): one upsert
     const imageValues = {
@@ -462,7 +476,7 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
       report.findings.filter((f) => packageIds.has(f.packageId)),
       now,
     );
-    const changes = await reconcileFindings(trx, imageId, report, packageIds, vulnerabilities, now);
+    const changes = await reconcileFindings(trx, imageId, report, packageIds, vulnerabilities, exceptionOf, now);
     if (becomesCurrent) {
       await reconcileExposures(trx, {
         repositoryId,
@@ -825,6 +839,7 @@ async function reconcileFindings(
   report: Report,
   packageIds: ReadonlyMap<string, number>,
   vulnerabilities: ReadonlyMap<string, VulnerabilityRowRef>,
+  exceptionOf: ReadonlyMap<string, number>,
   now: number,
 ): Promise<{ new: string[]; fixed: string[] }> {
   const existing = await trx
@@ -839,6 +854,7 @@ async function reconcileFindings(
       'findings.fixed_version',
       'findings.resolved_at',
       'findings.resolution',
+      'findings.exception_id',
       'vulnerabilities.vuln_id',
     ])
     .where('findings.image_id', '=', imageId)
@@ -856,6 +872,7 @@ async function reconcileFindings(
     present.add(key);
     const status = f.suppressed ? ('suppressed' as const) : ('open' as const);
     const fixedVersion = f.fixedVersions[0] ?? null;
+    const exceptionId = exceptionOf.get(findingKey(f)) ?? null;
     const row = byKey.get(key);
     if (!row) {
       inserts.push({
@@ -865,7 +882,7 @@ async function reconcileFindings(
         severity: f.severity,
         fixed_version: fixedVersion,
         status,
-        exception_id: null,
+        exception_id: exceptionId,
         first_seen_at: now,
         last_seen_at: now,
         resolved_at: null,
@@ -878,6 +895,7 @@ async function reconcileFindings(
       row.status !== status ||
       row.severity !== f.severity ||
       row.fixed_version !== fixedVersion ||
+      (row.exception_id === null ? null : Number(row.exception_id)) !== exceptionId ||
       row.resolved_at !== null ||
       row.resolution !== null
     ) {
@@ -888,6 +906,7 @@ async function reconcileFindings(
           severity: f.severity,
           fixed_version: fixedVersion,
           status,
+          exception_id: exceptionId,
           resolved_at: null,
           resolution: null,
           ...(row.status === 'resolved' ? { reopened_count: eb('reopened_count', '+', 1) } : {}),
