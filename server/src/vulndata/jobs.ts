@@ -7,6 +7,7 @@ import { resolveSources, type SourceUrls } from '@lading/engine/vulndb';
 import type { ServerContext } from '../context.js';
 import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import type { Schedule } from '../jobs/schedules.js';
+import type { VulnReaders } from './reader.js';
 import { importVulnerabilityData, updateVulnerabilityData } from './update.js';
 
 export const VULNDB_UPDATE = 'vulndb.update';
@@ -23,6 +24,8 @@ export interface VulndataOptions {
   readonly dbDir?: string;
   /** Where updates download from; default the public OSV, KEV and EPSS hosts. */
   readonly sources?: SourceUrls;
+  /** The process's shared reader of the store (reader.ts): told after each update or import to open it anew. */
+  readonly readers?: VulnReaders;
 }
 
 export interface UpdatePayload {
@@ -50,13 +53,14 @@ export function registerVulndataJobs(runner: JobRunner, ctx: ServerContext, opti
     const p = (run.payload ?? {}) as UpdatePayload;
     const started = Date.now();
     await run.step({ name: 'update', state: 'running' });
+    // the next job reads the new generation with a reader opened after it (even when the update failed half-way)
     const result = await updateVulnerabilityData(ctx, {
       dbDir,
       sources,
       ecosystems: p.ecosystems ?? [],
       full: p.full === true,
       signal: run.signal,
-    });
+    }).finally(() => options.readers?.invalidate());
     await run.step({
       name: 'update',
       state: 'succeeded',
@@ -75,7 +79,7 @@ export function registerVulndataJobs(runner: JobRunner, ctx: ServerContext, opti
     const started = Date.now();
     await run.step({ name: 'import', state: 'running' });
     try {
-      const result = await importVulnerabilityData(ctx, dbDir, [path]);
+      const result = await importVulnerabilityData(ctx, dbDir, [path]).finally(() => options.readers?.invalidate());
       await run.step({
         name: 'import',
         state: 'succeeded',
