@@ -347,7 +347,10 @@ forEachDatabase((database) => {
     });
 
     it('pulls a digest again when its ingest job failed for good, within the attempt limit', async () => {
-      await server.runner.stop();
+      // no job runs while the failure is staged: the harness's stopJobs (the table runner, or graphile-worker on
+      // PostgreSQL) where it has one, else the table runner
+      const jobs = server as unknown as { stopJobs?: () => Promise<void>; startJobs?: () => Promise<void> };
+      await (jobs.stopJobs ? jobs.stopJobs() : server.runner.stop());
       let failedJob = '';
       try {
         digests.d = await pushAttested(path, '3.0', `${database} build d`, bundles.a.sbomFile);
@@ -369,7 +372,7 @@ forEachDatabase((database) => {
         assert.equal(second?.pulled.length, 1);
         assert.notEqual(second?.pulled[0]?.job, failedJob);
       } finally {
-        server.runner.start();
+        await (jobs.startJobs ? jobs.startJobs() : server.runner.start());
       }
       await settle('ingest', [failedJob]);
       await pollDueWatches(server.ctx);
