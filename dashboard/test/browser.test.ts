@@ -10,12 +10,15 @@ import { after, before, describe, it } from 'node:test';
 import { generateCosignKeyPair } from '@lading/engine/attest';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../../engine/test/helpers/paths.js';
+import { FIXTURES } from '../../engine/test/helpers/vulndb-fixtures.js';
 import { ingestRoutes, registerIngestRoutes } from '../../server/src/api/ingest.js';
 import { ROUTE_MODULES } from '../../server/src/app.js';
 import { setPassword } from '../../server/src/auth/store.js';
 import { registerIngestJob } from '../../server/src/ingest/process.js';
 import { blobStoreOf } from '../../server/src/ingest/store.js';
 import { recordDailyMetrics } from '../../server/src/metrics/index.js';
+import type { VulndbFreshness } from '../../server/src/vulndata/freshness.js';
+import { registerVulndataJobs } from '../../server/src/vulndata/index.js';
 import { bundleBody, makeBundles, type TestBundles } from '../../server/test/helpers/bundles.js';
 import { runLading } from '../../server/test/helpers/reports.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/server.js';
@@ -34,6 +37,15 @@ interface Overview {
   evidenceFailed: number;
   open: Record<'critical' | 'high' | 'medium' | 'low' | 'unknown', number>;
   riskIndex: number;
+  evidenceVerified: number;
+  stale: number;
+  staleDays: number;
+  newVulnerabilities24h: number;
+}
+
+interface Metrics {
+  mttrDays: Record<string, { n: number; meanDays: number | null }>;
+  sla: Record<string, { openBreaches: number }>;
 }
 
 let bundles: TestBundles;
@@ -52,7 +64,12 @@ before(async () => {
   server = await startTestServer({
     database: 'sqlite',
     routes: ROUTE_MODULES.map((m) => (m === registerIngestRoutes ? ingestRoutes() : m)),
-    jobHandlers: (runner, ctx) => registerIngestJob(runner, ctx, blobStoreOf(ctx), { vulndbDir: bundles.dbDir }),
+    jobHandlers: (runner, ctx) => {
+      registerIngestJob(runner, ctx, blobStoreOf(ctx), { vulndbDir: bundles.dbDir });
+      // imports go to the server's own store (<data dir>/vulndb), not the one the ingests matched with: the
+      // settings flow imports one record to have a data generation to show, and the findings stay as they are
+      registerVulndataJobs(runner, ctx);
+    },
   });
   await setPassword(server.ctx.db, server.admin.userId, PASSWORD);
   // The keys are trusted through the API before anything is ingested: the test key for every repository, and the
@@ -227,7 +244,9 @@ describe('the dashboard in Chromium', () => {
     await page.context().close();
   });
 
-  it("overview cards equal GET /api/v1/overview's numbers", async () => {
+  it("overview cards equal GET /api/v1/overview's and /metrics' numbers; the 30-day trend's table equals /trends", async () => {
+    // today's trend point, as the metrics.daily job records it
+    await recordDailyMetrics(server.ctx.db, server.ctx.now());
     const { page, problems } = await openPage();
     await signIn(page);
     await check(page, problems, 'overview');
@@ -239,9 +258,51 @@ describe('the dashboard in Chromium', () => {
     assert.equal(await card('Evidence failed'), String(api.evidenceFailed));
     for (const s of ['critical', 'high', 'medium', 'low'] as const)
       assert.equal(await card(`Open ${s}`), String(api.open[s]));
+    assert.equal(await card('Stale images'), String(api.stale));
+    assert.equal(await card('New CVEs (24 h)'), String(api.newVulnerabilities24h));
+    assert.equal(await card('Evidence coverage'), `${Math.round((100 * api.evidenceVerified) / api.currentImages)}%`);
     // acme/api's latest and the tampered acme/worker image
     assert.equal(api.currentImages, 2);
     assert.equal(api.evidenceFailed, 1);
+    assert.equal(api.evidenceVerified, 1);
+    assert.equal(await card('Evidence coverage'), '50%');
+    // MTTR and SLA breaches come from /metrics over the same 30 days
+    const metrics = (await server.api.get<Metrics>('/api/v1/metrics?scope=fleet&window=30d')).body;
+    let days = 0;
+    let resolved = 0;
+    for (const m of Object.values(metrics.mttrDays))
+      if (m.meanDays !== null && m.n > 0) {
+        days += m.meanDays * m.n;
+        resolved += m.n;
+      }
+    assert.equal(await card('MTTR'), resolved === 0 ? '—' : `${(days / resolved).toFixed(1)} d`);
+    const breaches = Object.values(metrics.sla).reduce((sum, row) => sum + row.openBreaches, 0);
+    assert.equal(await card('SLA breaches'), String(breaches));
+    // the 30-day trend: a text summary tied to the canvas, and its table (opened by keyboard) holds /trends' points
+    const from = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+    const trend = (
+      await server.api.get<{ points: { date: string; critical: number; high: number; medium: number }[] }>(
+        `/api/v1/trends?scope=fleet&interval=day&from=${from}`,
+      )
+    ).body;
+    assert.ok(trend.points.length > 0, 'the daily job recorded a point');
+    assert.match(await page.locator('#overview-trend-summary').innerText(), /critical, high and medium open findings/);
+    assert.equal(
+      await page.locator('canvas[aria-describedby="overview-trend-summary"]').count(),
+      1,
+      'the chart is drawn with its summary',
+    );
+    await page.locator('figure:has(#overview-trend-summary) button').focus();
+    await page.keyboard.press('Enter');
+    const rows = await page
+      .locator('table[data-chart-table="overview-trend"] tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent?.trim() ?? '')));
+    assert.deepEqual(
+      rows,
+      trend.points.map((p) => [p.date, String(p.critical), String(p.high), String(p.medium)]),
+    );
+    await page.screenshot({ path: join(SCREENS, 'overview-trend-table.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), []);
     await page.context().close();
   });
 
@@ -563,6 +624,18 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('settings: every section renders for an admin, without violations; each is screenshotted', async () => {
+    // one OSV record imported offline: the vulnerability data then has a generation for the status section to show
+    const record = JSON.parse(readFileSync(`${FIXTURES}osv/PyPI/GHSA-j8r2-6x86-q33q.json`, 'utf8'));
+    record.id = 'PYSEC-2099-1';
+    record.aliases = [];
+    record.affected[0].package.name = 'lading-browser-test-pkg';
+    const imported = await server.api.request<{ url: string }>('POST', '/api/v1/system/vulndb/import', {
+      body: JSON.stringify(record),
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(imported.status, 202, imported.text);
+    const importJob = await server.api.get<{ state: string }>(`${imported.body.url}?wait=60`);
+    assert.equal(importJob.body.state, 'succeeded', importJob.text);
     const { page, problems } = await openPage();
     await signIn(page);
     await page.goto('/settings');
@@ -594,6 +667,19 @@ describe('the dashboard in Chromium', () => {
       await page.locator('[data-freshness]').innerText(),
       /Newest ingest\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/,
     );
+    // the vulnerability data: the generation shown is the API's, with the data's age as text
+    const vulndb = (await server.api.get<VulndbFreshness>('/api/v1/system/vulndb')).body;
+    assert.equal(vulndb.generation?.source, 'import');
+    const generation = page.locator('[data-vulndb-generation]');
+    assert.equal(await generation.getAttribute('data-vulndb-generation'), String(vulndb.generation?.id));
+    assert.match(await generation.innerText(), new RegExp(`^#${vulndb.generation?.id} \\(import\\), recorded \\d{4}-`));
+    assert.match(
+      await page.locator('[data-vulndb-age]').innerText(),
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \((\d+ (min|h|d)) old\)$/,
+    );
+    const ecosystems = page.locator('table:has(caption:text-is("Vulnerability data by ecosystem")) tbody tr');
+    assert.equal(await ecosystems.count(), vulndb.ecosystems.length);
+    assert.match(await ecosystems.first().innerText(), /PyPI\s+1\s/);
     await page.context().close();
   });
 

@@ -1,7 +1,9 @@
 // The state of every current image at a glance: cards coloured by thresholds (each with its number in words), the
-// weekly summary's risk index and direction, and the ten riskiest images.
+// weekly summary's risk index and direction, time to fix and SLA breaches from the metrics, a 30-day trend (Chart.js,
+// loaded only when the chart is drawn) and the ten riskiest images.
 import { api, type Page } from '../api.js';
 import type { PageProps } from '../app.js';
+import { LineChart } from '../components/chart.js';
 import { Show, useLoad } from '../components/load.js';
 import { SeverityCounts } from '../components/severity.js';
 import { Table } from '../components/table.js';
@@ -16,24 +18,72 @@ interface OverviewCards {
   evidenceFailed: number;
   open: Counts;
   riskIndex: number;
+  evidenceVerified: number;
+  stale: number;
+  staleDays: number;
+  newVulnerabilities24h: number;
 }
+
+/** The parts of GET /api/v1/metrics the cards use. */
+interface FleetMetrics {
+  mttrDays: Record<string, { n: number; meanDays: number | null }>;
+  sla: Record<string, { openBreaches: number }>;
+}
+
+interface TrendPoint {
+  date: string;
+  critical: number;
+  high: number;
+  medium: number;
+  newFindings: number;
+  resolvedFindings: number;
+}
+
+/** The overview's trend and time-to-fix window, in days. */
+export const OVERVIEW_DAYS = 30;
 
 interface Fleet {
   cards: OverviewCards;
   riskiest: ImageSummary[];
   summary: WeeklySummary | undefined;
+  metrics: FleetMetrics;
+  trend: TrendPoint[];
+}
+
+/** Mean days to remediate over every severity, each severity's mean weighted by its resolved episodes. */
+export function overallMttr(mttr: FleetMetrics['mttrDays']): number | null {
+  let days = 0;
+  let n = 0;
+  for (const m of Object.values(mttr)) {
+    if (m.meanDays === null || m.n === 0) continue;
+    days += m.meanDays * m.n;
+    n += m.n;
+  }
+  return n === 0 ? null : days / n;
+}
+
+export function slaBreaches(sla: FleetMetrics['sla']): number {
+  return Object.values(sla).reduce((sum, row) => sum + row.openBreaches, 0);
+}
+
+/** Evidence coverage as a whole percentage (`—` when there is no current image). */
+export function coverageText(verified: number, images: number): string {
+  return images === 0 ? '—' : `${Math.round((100 * verified) / images)}%`;
 }
 
 async function loadFleet(signal: AbortSignal): Promise<Fleet> {
   // The cards come from the server's own counters (never re-added here from a page of images, which would drift
   // from the API's numbers once the fleet is larger than a page); the table is the first page sorted by risk.
-  const [cards, riskiest, summary] = await Promise.all([
+  const from = new Date(Date.now() - OVERVIEW_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const [cards, riskiest, summary, metrics, trend] = await Promise.all([
     api<OverviewCards>('/overview', { signal }),
     api<Page<ImageSummary>>('/images', { query: { current: true, sort: '-riskIndex', limit: 10 }, signal }),
     // the weekly summary is optional (a server without one yet answers 404): the card then says so
     api<WeeklySummary>('/summaries/weekly/latest', { signal }).catch(() => undefined),
+    api<FleetMetrics>('/metrics', { query: { scope: 'fleet', window: `${OVERVIEW_DAYS}d` }, signal }),
+    api<{ points: TrendPoint[] }>('/trends', { query: { scope: 'fleet', interval: 'day', from }, signal }),
   ]);
-  return { cards, riskiest: riskiest.items, summary };
+  return { cards, riskiest: riskiest.items, summary, metrics, trend: trend.points };
 }
 
 /** `12 min ago`, but `just now` (never `just now ago`) and `—` as they are. */
@@ -62,6 +112,16 @@ function Card(props: {
   );
 }
 
+function trendSummary(points: TrendPoint[]): string {
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (!first || !last) return `No trend points in the last ${OVERVIEW_DAYS} days yet.`;
+  const total = (p: TrendPoint) => p.critical + p.high + p.medium;
+  const change = total(last) - total(first);
+  const direction = change > 0 ? `up ${change}` : change < 0 ? `down ${-change}` : 'unchanged';
+  return `From ${first.date} to ${last.date}: critical, high and medium open findings ${direction} (${total(last)} on ${last.date}: ${last.critical} critical, ${last.high} high, ${last.medium} medium).`;
+}
+
 export default function Overview(_props: PageProps) {
   const [fleet] = useLoad(loadFleet, []);
   return (
@@ -71,6 +131,8 @@ export default function Overview(_props: PageProps) {
         {(f) => {
           const c = f.cards;
           const now = Date.now();
+          const mttr = overallMttr(f.metrics.mttrDays);
+          const breaches = slaBreaches(f.metrics.sla);
           return (
             <>
               <ul class="cards" aria-label="Fleet state">
@@ -122,7 +184,62 @@ export default function Overview(_props: PageProps) {
                   state={c.evidenceFailed > 0 ? 'bad' : 'ok'}
                   href="/images?current=true&evidence=failed"
                 />
+                <Card
+                  label="Evidence coverage"
+                  value={coverageText(c.evidenceVerified, c.currentImages)}
+                  words={`${c.evidenceVerified} of ${c.currentImages} current images verified`}
+                  state={c.currentImages === 0 ? 'none' : c.evidenceVerified === c.currentImages ? 'ok' : 'warn'}
+                  href="/images?current=true&evidence=verified"
+                />
+                <Card
+                  label="Stale images"
+                  value={formatNumber(c.stale)}
+                  words={
+                    c.stale
+                      ? `${c.stale} current images not ingested or rescanned for ${c.staleDays} days`
+                      : `none older than ${c.staleDays} days`
+                  }
+                  state={c.stale > 0 ? 'warn' : 'ok'}
+                />
+                <Card
+                  label="New CVEs (24 h)"
+                  value={formatNumber(c.newVulnerabilities24h)}
+                  words={
+                    c.newVulnerabilities24h
+                      ? `${c.newVulnerabilities24h} vulnerabilities newly open in current images in the last 24 hours`
+                      : 'none in the last 24 hours'
+                  }
+                  state={c.newVulnerabilities24h > 0 ? 'warn' : 'ok'}
+                />
+                <Card
+                  label="MTTR"
+                  value={mttr === null ? '—' : `${formatNumber(mttr, 1)} d`}
+                  words={
+                    mttr === null
+                      ? `nothing resolved in ${OVERVIEW_DAYS} days`
+                      : `mean time to remediate over ${OVERVIEW_DAYS} days`
+                  }
+                  state="none"
+                  href="/trends"
+                />
+                <Card
+                  label="SLA breaches"
+                  value={formatNumber(breaches)}
+                  words={breaches ? `${breaches} open findings past their SLA` : 'none past their SLA'}
+                  state={breaches > 0 ? 'bad' : 'ok'}
+                />
               </ul>
+              <LineChart
+                id="overview-trend"
+                title={`Open findings, last ${OVERVIEW_DAYS} days`}
+                summary={trendSummary(f.trend)}
+                labels={f.trend.map((p) => p.date)}
+                series={[
+                  { label: 'Critical', values: f.trend.map((p) => p.critical), colour: '#8b0000' },
+                  { label: 'High', values: f.trend.map((p) => p.high), colour: '#c2410c' },
+                  { label: 'Medium', values: f.trend.map((p) => p.medium), colour: '#a16207' },
+                ]}
+              />
               <Table<ImageSummary>
                 caption="The 10 riskiest current images"
                 rows={f.riskiest}
