@@ -15,8 +15,12 @@
 // load), read from the `jobs` table after every job was awaited with GET /api/v1/jobs/{id}?wait=; CPU seconds of the
 // server process (HTTP + its job thread), of PostgreSQL's backends, and of this load generator.
 //
+// With --split, PostgreSQL is measured a second time in the documented multi-node layout (docs/operations.md): a
+// `--role api` process takes the pushes and a `--role worker` process runs the jobs, on one database; both share the
+// data dir here (one machine: the same file:// blobs, secret key and vulnerability data).
+//
 // Usage: node --conditions=source --import tsx server/bench/ingest.ts [--pushes 400] [--concurrency 8]
-//        [--images 4] [--engines sqlite,postgres] [--cpu-prof DIR]
+//        [--images 4] [--engines sqlite,postgres] [--split] [--cpu-prof DIR]
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -132,9 +136,10 @@ async function startServer(
   dataDir: string,
   database: string | undefined,
   cpuProfDir: string | undefined,
+  role: 'all' | 'api' | 'worker' = 'all',
 ): Promise<Running> {
   const port = await freePort();
-  const args = ['start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`];
+  const args = ['start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--role', role];
   if (database) args.push('--database', database);
   // the engine from its sources (as the tests' CLI runs): a stale engine dist/ cannot skew or break the run
   const node = ['--conditions=source', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])];
@@ -352,8 +357,10 @@ async function awaitJobs(url: string, token: string, jobs: string[]): Promise<st
   return failed;
 }
 
+type Layout = 'sqlite' | 'postgres' | 'postgres-split';
+
 interface EngineResult {
-  engine: 'sqlite' | 'postgres';
+  engine: Layout;
   pushes: number;
   p50: number;
   p95: number;
@@ -372,15 +379,16 @@ interface EngineResult {
 }
 
 async function runEngine(
-  engine: 'sqlite' | 'postgres',
+  engine: Layout,
   templates: Template[],
   vulnDb: string,
   options: { pushes: number; concurrency: number; cpuProfDir: string | undefined },
 ): Promise<EngineResult> {
   const dataDir = mkdtempSync(join(tmpdir(), `lading-bench-ingest-${engine}-`));
   cpSync(vulnDb, join(dataDir, 'vulndb'), { recursive: true });
-  const cluster = engine === 'postgres' ? startCluster() : undefined;
+  const cluster = engine === 'sqlite' ? undefined : startCluster();
   let server: Running | undefined;
+  let worker: Running | undefined;
   try {
     if (cluster) {
       const admin = new URL(cluster.url);
@@ -393,9 +401,18 @@ async function runEngine(
     }
     const profDir = options.cpuProfDir ? join(options.cpuProfDir, engine) : undefined;
     if (profDir) mkdirSync(profDir, { recursive: true });
-    server = await startServer(dataDir, cluster?.url, profDir);
+    const split = engine === 'postgres-split';
+    // split: the API node first (its start migrates and prints the admin token), then the worker node
+    server = await startServer(
+      dataDir,
+      cluster?.url,
+      profDir && split ? join(profDir, 'api') : profDir,
+      split ? 'api' : 'all',
+    );
     const admin = /token:\s+(lading_\S+)/.exec(server.output())?.[1];
     if (!admin) throw new Error(`no admin token printed:\n${server.output()}`);
+    if (split)
+      worker = await startServer(dataDir, cluster?.url, profDir ? join(profDir, 'worker') : undefined, 'worker');
     const tokens = await mintTokens(server.url, admin, options.concurrency);
 
     let n = 0;
@@ -414,20 +431,26 @@ async function runEngine(
       ? Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
       : 0;
     const serverPid = server.child.pid as number;
+    const workerPid = worker?.child.pid;
     const cpu0 = {
       server: cpuOf(serverPid, false),
+      worker: workerPid === undefined ? 0 : cpuOf(workerPid, false),
       db: cluster ? cpuOf(postmaster, true) : 0,
       load: process.cpuUsage(),
     };
     const threads0 = threadCpu(serverPid);
+    const workerThreads0 = workerPid === undefined ? undefined : threadCpu(workerPid);
     const startedAt = Date.now();
     const started = performance.now();
     const load = await sendAll(server.url, tokens, pushes);
     const acceptSeconds = (performance.now() - started) / 1000;
     const failed = await awaitJobs(server.url, admin, load.jobs);
-    const threads = threadDeltas(serverPid, threads0, threadCpu(serverPid));
+    let threads = threadDeltas(serverPid, threads0, threadCpu(serverPid));
+    if (workerPid !== undefined && workerThreads0) {
+      threads = `api: ${threads}; worker ${(cpuOf(workerPid, false) - cpu0.worker).toFixed(2)}: ${threadDeltas(workerPid, workerThreads0, threadCpu(workerPid))}`;
+    }
     const cpu1 = {
-      server: cpuOf(serverPid, false),
+      server: cpuOf(serverPid, false) + (workerPid === undefined ? 0 : cpuOf(workerPid, false) - cpu0.worker),
       db: cluster ? cpuOf(postmaster, true) : 0,
       load: process.cpuUsage(cpu0.load),
     };
@@ -456,7 +479,7 @@ async function runEngine(
     }
     if (load.refused.length > 0 || failed.length > 0) {
       // the server's own account of what went wrong (its error log lines), beside the refusals printed below
-      for (const line of server.output().split('\n'))
+      for (const line of [...server.output().split('\n'), ...(worker?.output().split('\n') ?? [])])
         if (/error/i.test(line)) console.log(`  server: ${line.slice(0, 600)}`);
     }
     const processedSeconds = (lastFinished - startedAt) / 1000;
@@ -480,6 +503,7 @@ async function runEngine(
       failed,
     };
   } finally {
+    if (worker) await stopServer(worker);
     if (server) await stopServer(server);
     cluster?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -494,6 +518,7 @@ async function main(): Promise<void> {
       images: { type: 'string', default: '4' },
       engines: { type: 'string', default: 'sqlite,postgres' },
       'cpu-prof': { type: 'string' },
+      split: { type: 'boolean', default: false },
     },
   });
   const pushes = Number(values.pushes);
@@ -501,6 +526,8 @@ async function main(): Promise<void> {
   const images = Number(values.images);
   const engines = values.engines.split(',').map((e) => e.trim());
   for (const e of engines) if (e !== 'sqlite' && e !== 'postgres') throw new Error(`--engines: unknown "${e}"`);
+  const layouts: Layout[] = engines as Layout[];
+  if (values.split) layouts.push('postgres-split');
 
   const work = mkdtempSync(join(tmpdir(), 'lading-bench-bundles-'));
   try {
@@ -513,7 +540,7 @@ async function main(): Promise<void> {
       `bundles: ${templates.length} images built, scanned and catalogued by the CLI in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
         `≈ ${(bytes / 1024).toFixed(0)} KiB report+SBOM per push`,
     );
-    for (const engine of engines as ('sqlite' | 'postgres')[]) {
+    for (const engine of layouts) {
       const r = await runEngine(engine, templates, dbDir, { pushes, concurrency, cpuProfDir: values['cpu-prof'] });
       console.log(
         `${r.engine}: ${r.pushes} pushes at concurrency ${concurrency}: 202 p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, ` +

@@ -44,6 +44,36 @@ function blobStoreContract(open: () => Promise<BlobStore>): void {
     assert.deepEqual(await allBlobs(store), [first.sha256]);
   });
 
+  it('stages the bodies of a bundle, then publishes them together; nothing is in the store before, nothing staged after', async () => {
+    const store = await open();
+    const known = await store.put(Buffer.from('known'), { maxBytes: 100 });
+    const bodies = [Buffer.from('{"a":1}'), Buffer.from('known'), Buffer.from('{"a":1}'), randomBytes(100_000)];
+    const staged = [];
+    for (const body of bodies) staged.push(await store.stage(Readable.from([body]), { maxBytes: 1 << 20 }));
+    assert.deepEqual(
+      staged.map((s) => [s.sha256, s.size]),
+      bodies.map((b) => [sha(b), b.length]),
+    );
+    // staged is not stored: a crash now leaves only staging files
+    assert.deepEqual(await allBlobs(store), [known.sha256]);
+    const published = await store.publish(staged);
+    // the same bytes twice are created once; bytes the store had are not created
+    assert.deepEqual(
+      published.map((p) => p.created),
+      [true, false, false, true],
+    );
+    assert.deepEqual(await allBlobs(store), [...new Set(bodies.map((b) => sha(b)))].sort());
+    for (const body of bodies) assert.equal((await bytesOf(await store.open(sha(body)))).equals(body), true);
+    for (const s of staged) await assert.rejects(stat(s.path), /ENOENT/);
+
+    // a refused bundle: its staged bodies are removed, nothing stored
+    const refused = await store.stage(Readable.from([Buffer.from('refused')]), { maxBytes: 100 });
+    await store.discard([refused]);
+    await assert.rejects(stat(refused.path), /ENOENT/);
+    assert.equal(await store.has(sha('refused')), false);
+    await assert.rejects(store.stage(Readable.from([Buffer.alloc(11)]), { maxBytes: 10 }), BlobTooLargeError);
+  });
+
   it('hashes a stream while staging it, and stores an empty blob', async () => {
     const store = await open();
     const parts = [Buffer.from('{"bomFormat":'), Buffer.from('"CycloneDX"}')];

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../src/ingest/limits.js';
-import { type BlobSink, type ReceivedBundle, receiveBundle } from '../src/ingest/multipart.js';
+import { type ReceivedBundle, receiveBundle, type StagingBlobSink } from '../src/ingest/multipart.js';
 import { IngestRefusal } from '../src/ingest/refusal.js';
 
 /**
@@ -22,11 +22,30 @@ const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const OTHER = `sha256:${'cd'.repeat(32)}`;
 
 /** A content-addressed folder: the shape of server/src/blobs' filesystem store (hash on the way, rename). */
-function folderSink(root: string): BlobSink & { stored: Map<string, string> } {
+function folderSink(root: string): StagingBlobSink<Staged> & { stored: Map<string, string>; discarded: number } {
   const stored = new Map<string, string>();
-  return {
+  const sink = {
     stored,
-    async put(body, opts) {
+    discarded: 0,
+    async stage(body: Readable, opts: { maxBytes: number }): Promise<Staged> {
+      const hash = createHash('sha256');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > opts.maxBytes) throw new Error('blob too large');
+        hash.update(chunk);
+        chunks.push(chunk);
+      }
+      return { sha256: hash.digest('hex'), size, bytes: Buffer.concat(chunks) };
+    },
+    async publish(staged: readonly Staged[]) {
+      return Promise.all(staged.map((s) => sink.put(s.bytes, { maxBytes: s.size })));
+    },
+    async discard(staged: readonly Staged[]) {
+      sink.discarded += staged.length;
+    },
+    async put(body: Readable | Uint8Array, opts: { maxBytes: number }) {
       const hash = createHash('sha256');
       const chunks: Buffer[] = [];
       let size = 0;
@@ -47,6 +66,13 @@ function folderSink(root: string): BlobSink & { stored: Map<string, string> } {
       return { sha256, size, created };
     },
   };
+  return sink;
+}
+
+interface Staged {
+  sha256: string;
+  size: number;
+  bytes: Buffer;
 }
 
 const CYCLONEDX = JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', components: [] });
@@ -336,6 +362,8 @@ describe('ingest: receiveBundle', () => {
 
     const medium = JSON.stringify({ payloadType: 't', payload: 'x'.repeat(3000), signatures: [] });
     const medium2 = JSON.stringify({ payloadType: 'u', payload: 'x'.repeat(3000), signatures: [] });
+    const storedBefore = sink.stored.size;
+    const discardedBefore = sink.discarded;
     res = await post(
       bundle([
         ['metadata', file(METADATA)],
@@ -345,6 +373,9 @@ describe('ingest: receiveBundle', () => {
     );
     assert.equal(res.status, 413);
     assert.match(String(res.body['detail']), /^the bundle is more than 6000 bytes \(at part attestation\)$/);
+    // the first attestation was staged whole: the refusal discarded it and nothing reached the store
+    assert.equal(sink.stored.size, storedBefore);
+    assert.ok(sink.discarded > discardedBefore);
 
     res = await post(
       bundle([

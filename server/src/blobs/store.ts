@@ -20,6 +20,16 @@ export interface BlobStore {
    * store already had these bytes.
    */
   put(body: Readable | Uint8Array, opts: { maxBytes: number; expectedSha256?: string }): Promise<PutBlobResult>;
+  /**
+   * The first half of `put` for a bundle of several bodies: the body is hashed into a staged file, NOT yet flushed
+   * nor in the store. `publish` then puts every staged body in place at once (their flushes run in parallel); a
+   * staged body that is not published must be `discard`ed.
+   */
+  stage(body: Readable, opts: { maxBytes: number }): Promise<StagedBlob>;
+  /** Flushes the staged files (in parallel), moves each into the store, flushes each folder once; then durable. */
+  publish(staged: readonly StagedBlob[]): Promise<PutBlobResult[]>;
+  /** Removes staged files that will not be published (a refused bundle). */
+  discard(staged: readonly StagedBlob[]): Promise<void>;
   /** The blob's bytes; NOT_FOUND when the store does not have it. */
   open(sha256: string): Promise<Readable>;
   has(sha256: string): Promise<boolean>;
@@ -31,6 +41,14 @@ export interface BlobStore {
     olderThanMs: number | undefined,
     now: number,
   ): Promise<GcResult>;
+}
+
+/** A body hashed into a staging file, not yet durable nor in the store. */
+export interface StagedBlob {
+  readonly sha256: string;
+  readonly size: number;
+  /** The staging file. */
+  readonly path: string;
 }
 
 export interface PutBlobResult {
@@ -169,6 +187,56 @@ export class ContentAddressedStore implements BlobStore {
     }
   }
 
+  async stage(body: Readable, opts: { maxBytes: number }): Promise<StagedBlob> {
+    await mkdir(this.stagingDir, { recursive: true });
+    const path = join(this.stagingDir, `${randomBytes(12).toString('hex')}${STAGING_SUFFIX}`);
+    try {
+      const { sha256, size } = await stageAndHash(body, path, opts.maxBytes, false);
+      return { sha256, size, path };
+    } catch (err) {
+      await unlink(path).catch(() => {});
+      throw err;
+    }
+  }
+
+  async publish(staged: readonly StagedBlob[]): Promise<PutBlobResult[]> {
+    try {
+      const objects = this.objects;
+      // one flush per file, all in flight together: a bundle's parts cost one fsync's latency, not one each (S3
+      // needs none: the object is durable when PutObject answers)
+      if (objects instanceof FilesystemObjectStore) await Promise.all(staged.map((blob) => flushFile(blob.path)));
+      // a bundle may carry the same bytes twice (two parts): each blob is put in place once
+      const firsts = new Map<string, StagedBlob>();
+      for (const blob of staged) if (!firsts.has(blob.sha256)) firsts.set(blob.sha256, blob);
+      const existed = new Map<string, boolean>();
+      await Promise.all(
+        [...firsts.values()].map(async (blob) => {
+          const key = blobKey(blob.sha256);
+          const present = await this.refreshIfPresent(key);
+          existed.set(blob.sha256, present);
+          if (objects instanceof FilesystemObjectStore) {
+            // adoptFile renames and flushes the blob's folder (cas/sha256/ab/cd: one per blob, almost always)
+            if (!present) await objects.adoptFile(key, blob.path);
+          } else {
+            // S3: uploaded even when present, renewing its date (as put does), so GC spares it
+            await objects.put(key, { size: blob.size, open: () => createReadStream(blob.path) });
+          }
+        }),
+      );
+      return staged.map((blob) => ({
+        sha256: blob.sha256,
+        size: blob.size,
+        created: firsts.get(blob.sha256) === blob && existed.get(blob.sha256) === false,
+      }));
+    } finally {
+      await this.discard(staged);
+    }
+  }
+
+  async discard(staged: readonly StagedBlob[]): Promise<void> {
+    await Promise.all(staged.map((blob) => unlink(blob.path).catch(() => {})));
+  }
+
   /** Whether the blob is there; a filesystem blob's date is renewed so GC counts its age from this upload. */
   private async refreshIfPresent(key: string): Promise<boolean> {
     const info = await this.objects.head(key);
@@ -229,8 +297,13 @@ export class ContentAddressedStore implements BlobStore {
   }
 }
 
-/** Copies the stream into `path`, hashing and counting; flushed to disk before it returns. */
-async function stageAndHash(body: Readable, path: string, maxBytes: number): Promise<{ sha256: string; size: number }> {
+/** Copies the stream into `path`, hashing and counting; flushed to disk before it returns unless `flush` is false. */
+async function stageAndHash(
+  body: Readable,
+  path: string,
+  maxBytes: number,
+  flush = true,
+): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   const fh = await open(path, 'wx', 0o600);
@@ -245,9 +318,18 @@ async function stageAndHash(body: Readable, path: string, maxBytes: number): Pro
       hash.update(bytes);
       await fh.write(bytes);
     }
-    await fh.sync();
+    if (flush) await fh.sync();
   } finally {
     await fh.close();
   }
   return { sha256: hash.digest('hex'), size };
+}
+
+async function flushFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

@@ -24,6 +24,15 @@ export interface BlobSink {
   ): Promise<{ sha256: string; size: number; created: boolean }>;
 }
 
+/** A bundle's parts staged one by one as they stream in, then made durable together (blobs/store.ts). */
+export interface StagingBlobSink<Staged extends { sha256: string; size: number } = { sha256: string; size: number }>
+  extends BlobSink {
+  stage(body: Readable, opts: { maxBytes: number }): Promise<Staged>;
+  /** One answer per staged body, in order. */
+  publish(staged: readonly Staged[]): Promise<{ created: boolean }[]>;
+  discard(staged: readonly Staged[]): Promise<void>;
+}
+
 /** One evidence part, stored in the blob store byte for byte. */
 export interface StoredPart {
   name: PartName;
@@ -46,14 +55,15 @@ export interface ReceivedBundle {
 
 /**
  * Reads a push bundle off the request (`@fastify/multipart` registered on the route's scope): the metadata part
- * first (≤ maxMetadataBytes, validated), then each evidence part streamed to the blob store, counted against the
- * part and bundle limits and kept in memory only up to the part limit to be classified. Any breach is an
- * IngestRefusal naming the part (413 size or count, 415 media type or encoding, 422 content, 400 malformed); what
- * was stored before it stays as orphan blobs for garbage collection, and nothing else is kept.
+ * first (≤ maxMetadataBytes, validated), then each evidence part streamed to a staging file of the blob store,
+ * counted against the part and bundle limits and kept in memory only up to the part limit to be classified; once
+ * the bundle is whole its parts are flushed together and put in the store (one fsync's wait for all parts, not two
+ * per part). Any breach is an IngestRefusal naming the part (413 size or count, 415 media type or encoding, 422
+ * content, 400 malformed) and the staged parts are removed; a crash leaves staging files that GC removes.
  */
-export async function receiveBundle(
+export async function receiveBundle<Staged extends { sha256: string; size: number }>(
   request: FastifyRequest,
-  blobs: BlobSink,
+  blobs: StagingBlobSink<Staged>,
   limits: IngestLimits,
   /** Checks the caller may ingest for the metadata's repository before a byte of evidence is stored. */
   authorize: (metadata: IngestMetadata) => void = () => {},
@@ -67,6 +77,9 @@ export async function receiveBundle(
   const budget = { left: limits.maxTotalBytes, total: limits.maxTotalBytes };
   let metadata: IngestMetadata | undefined;
   const parts: StoredPart[] = [];
+  /** Every staged body (discarded on a refusal), and those to publish, one per entry of `parts`. */
+  const staged: Staged[] = [];
+  const publishing: Staged[] = [];
   const seen = new Set<string>();
   let count = 0;
   try {
@@ -118,12 +131,14 @@ export async function receiveBundle(
       const meter = new PartMeter(name, limits.maxPartBytes, budget);
       part.file.once('error', (err) => meter.destroy(err));
       part.file.pipe(meter);
-      let stored: { sha256: string; size: number; created: boolean };
+      let stored: Staged;
       try {
-        stored = await blobs.put(meter, { maxBytes: limits.maxPartBytes });
+        // staged, not yet flushed: the parts are made durable together once the bundle is whole (publish below)
+        stored = await blobs.stage(meter, { maxBytes: limits.maxPartBytes });
       } catch (err) {
         throw meter.refusal ?? err;
       }
+      staged.push(stored);
       if (meter.refusal) throw meter.refusal;
       const classified = classifyPart(name, meter.bytes(), metadata);
       const key = `${name}:${stored.sha256}`;
@@ -135,16 +150,22 @@ export async function receiveBundle(
         filename: part.filename ? oneLine(part.filename).slice(0, 255) : null,
         sha256: stored.sha256,
         size: stored.size,
-        created: stored.created,
+        created: false,
       });
+      publishing.push(stored);
+    }
+    if (metadata === undefined) throw refuse(422, 'metadata: the bundle has no metadata part', 'metadata');
+    if (parts.length === 0) {
+      throw refuse(422, `the bundle has no evidence part (${PART_NAMES.join(', ')})`);
     }
   } catch (err) {
+    await blobs.discard(staged);
     throw asRefusal(err, limits);
   }
-  if (metadata === undefined) throw refuse(422, 'metadata: the bundle has no metadata part', 'metadata');
-  if (parts.length === 0) {
-    throw refuse(422, `the bundle has no evidence part (${PART_NAMES.join(', ')})`);
-  }
+  // every part flushed (in parallel) and in the store before the caller writes the job row: the 202 still means
+  // bundle + job durable. publish removes the staged files, the repeated ones included.
+  const published = await blobs.publish(publishing).finally(() => blobs.discard(staged));
+  for (const [i, part] of parts.entries()) part.created = published[i]?.created ?? false;
   return { metadata, parts };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Why an ingest request is refused, as the problem document will say it (RFC 9457): the HTTP status, a title, a
  * one-line detail and the bundle part it is about. The ingest modules throw it; the route turns it into the app's
- * problem+json answer. Nothing is kept of a refused bundle but the blobs already stored (orphans, for blob GC).
+ * problem+json answer. Nothing is kept of a refused bundle: a push's staged parts are removed; a pull's blobs stored before the refusal stay as orphans, for blob GC.
  */
 export class IngestRefusal extends Error {
   constructor(
