@@ -3,7 +3,7 @@
 // every list is keyset-paginated; every query takes the caller's ReadScope, and an image outside it is not found.
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import { decodeJson } from '../db/dialect.js';
-import type { Database } from '../db/schema.js';
+import type { BuildsTable, Database } from '../db/schema.js';
 import { eventsPage } from './event-pages.js';
 import { isPostgres, jsonArrayAgg, jsonObject } from './json.js';
 import {
@@ -369,18 +369,8 @@ export async function imageDetail(db: Db, scope: ReadScope, digest: string) {
       { id: number; public_id: string; name: string; track: string; is_current: number; first_seen_at: number }[]
     >(found.placements) ?? [];
   const tagRows = decodeJson<{ repository_id: number; name: string }[]>(found.tags) ?? [];
-  const build = decodeJson<{
-    builder_id: string | null;
-    build_type: string | null;
-    source_repo: string | null;
-    source_commit: string | null;
-    source_ref: string | null;
-    workflow_path: string | null;
-    run_id: string | null;
-    run_url: string | null;
-    started_at: number | null;
-    finished_at: number | null;
-  }>(found.build);
+  // the build's columns as the JSON object has them (the table's, less its keys)
+  const build = decodeJson<Omit<BuildsTable, 'id' | 'image_id' | 'provenance_artifact_id' | 'created_at'>>(found.build);
   const names = {
     // the first repository by name in scope, and the tags in scope (both lists are in scope order already)
     repository: placements[0]?.name ?? null,
