@@ -15,6 +15,7 @@ import { registerTrustedKeyRoutes } from './api/trusted-keys.js';
 import { registerVexRoutes } from './api/vex.js';
 import { registerVulndbStatusRoutes } from './api/vulndb-status.js';
 import { registerAuth } from './auth/index.js';
+import { registerBlobRoutes } from './blobs/routes.js';
 import type { ServerContext } from './context.js';
 import { registerEventRoutes } from './events/index.js';
 import { registerGithubRoutes } from './github/index.js';
@@ -36,6 +37,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   ...READ_ROUTE_MODULES,
   registerEventRoutes,
   registerVulndataRoutes,
+  registerBlobRoutes,
   registerVulndbStatusRoutes,
   registerMetricsRoutes,
   registerNotificationRuleRoutes,
