@@ -10,6 +10,7 @@ import { ROUTE_MODULES } from '../src/app.js';
 import { registerIngestJob } from '../src/ingest/process.js';
 import { blobStoreOf } from '../src/ingest/store.js';
 import { enqueue } from '../src/jobs/queue.js';
+import { registerReanalysisJobs } from '../src/reanalysis/index.js';
 import { registerVulndataJobs, uploadDirOf, VULNDB_DEDUPE_KEY, VULNDB_IMPORT } from '../src/vulndata/index.js';
 import { openVulnReaders, type VulnReaders } from '../src/vulndata/reader.js';
 import { bundleBody, makeBundles, type TestBundles } from './helpers/bundles.js';
@@ -121,6 +122,7 @@ forEachDatabase((database) => {
         jobHandlers: (runner, ctx) => {
           registerIngestJob(runner, ctx, blobStoreOf(ctx), { readers });
           registerVulndataJobs(runner, ctx, { dbDir, readers });
+          registerReanalysisJobs(runner, ctx, { dbDir, readers });
         },
       });
     });
@@ -135,12 +137,24 @@ forEachDatabase((database) => {
       return job.body;
     }
 
-    async function ingest(bundle: TestBundles['a']): Promise<string[]> {
+    async function findingsOf(digest: string): Promise<string[]> {
+      const rows = await server.ctx.db
+        .selectFrom('findings')
+        .innerJoin('images', 'images.id', 'findings.image_id')
+        .innerJoin('vulnerabilities', 'vulnerabilities.id', 'findings.vulnerability_id')
+        .select('vulnerabilities.vuln_id')
+        .where('images.digest', '=', digest)
+        .where('findings.status', '=', 'open')
+        .execute();
+      return rows.map((r) => r.vuln_id).sort();
+    }
+
+    async function ingest(bundle: TestBundles['a'], tag: string): Promise<string[]> {
       const { body, headers } = await bundleBody(
         {
           repository: 'registry.example:5000/acme/api',
           digest: bundle.digest,
-          tags: [],
+          tags: [tag],
           observedAt: '2026-01-01T00:00:00Z',
         },
         [
@@ -152,18 +166,11 @@ forEachDatabase((database) => {
       assert.equal(accepted.status, 202, accepted.text);
       const job = await awaitJob(accepted.body.job.url);
       assert.equal(job.state, 'succeeded');
-      const rows = await server.ctx.db
-        .selectFrom('findings')
-        .innerJoin('images', 'images.id', 'findings.image_id')
-        .innerJoin('vulnerabilities', 'vulnerabilities.id', 'findings.vulnerability_id')
-        .select('vulnerabilities.vuln_id')
-        .where('images.digest', '=', bundle.digest)
-        .execute();
-      return rows.map((r) => r.vuln_id).sort();
+      return findingsOf(bundle.digest);
     }
 
     it('the job after an import reads the new generation', async () => {
-      assert.deepEqual(await ingest(bundles.a), [], 'no Alpine data: nothing matched');
+      assert.deepEqual(await ingest(bundles.a, 'a'), [], 'no Alpine data: nothing matched');
       // the CLI's report of b (the full e2e data): import one of its Alpine advisories through the server's job
       const report = JSON.parse(readFileSync(bundles.b.reportFile, 'utf8')) as Report;
       const finding = report.findings.find((f) => f.aliases.some((a) => a.startsWith('ALPINE-')));
@@ -181,8 +188,21 @@ forEachDatabase((database) => {
       server.ctx.jobSignals.enqueued();
       const imported = await awaitJob(`/api/v1/jobs/${queued.publicId}`);
       assert.equal(imported.state, 'succeeded');
-      const found = await ingest(bundles.b);
+      const found = await ingest(bundles.b, 'b');
       assert.ok(found.includes(wanted), `${wanted} in ${JSON.stringify(found)}`);
+      // the re-analysis the generation queued matched image a again with the shared reader: it sees the import too
+      const aReport = JSON.parse(readFileSync(bundles.a.reportFile, 'utf8')) as Report;
+      assert.ok(
+        aReport.findings.some((f) => f.id === wanted),
+        'the CLI finds it in a as well',
+      );
+      const reanalysis = await server.ctx.db
+        .selectFrom('jobs')
+        .select('public_id')
+        .where('kind', '=', 'reanalyze')
+        .executeTakeFirstOrThrow();
+      assert.equal((await awaitJob(`/api/v1/jobs/${reanalysis.public_id}`)).state, 'succeeded');
+      assert.ok((await findingsOf(bundles.a.digest)).includes(wanted));
     });
   });
 });

@@ -3,12 +3,15 @@
 import type { ServerContext } from '../context.js';
 import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import { vulndbDirOf } from '../vulndata/jobs.js';
+import type { VulnReaders } from '../vulndata/reader.js';
 import { EXCEPTIONS_EXPIRE, expireExceptions } from './expire.js';
 import { REANALYZE, type ReanalyzePayload, reanalyze } from './reanalyze.js';
 
 export interface ReanalysisOptions {
   /** The store re-analysis matches with; default `<dataDir>/vulndb` (the one updates write). */
   readonly dbDir?: string;
+  /** The process's shared reader of that store (vulndata/reader.ts); without it each job opens the store. */
+  readonly readers?: VulnReaders;
 }
 
 export function registerReanalysisJobs(runner: JobRunner, ctx: ServerContext, options: ReanalysisOptions = {}): void {
@@ -19,6 +22,14 @@ export function registerReanalysisJobs(runner: JobRunner, ctx: ServerContext, op
     if (typeof p.generation !== 'number' || !Number.isSafeInteger(p.generation)) {
       throw new JobFailure('bad_payload', 'reanalyze needs a data generation', false);
     }
-    return reanalyze(ctx, ctx.blobs, dbDir, p.generation, (s) => run.step(s), run.signal, p.everything === true);
+    return reanalyze(
+      ctx,
+      ctx.blobs,
+      options.readers ?? dbDir,
+      p.generation,
+      (s) => run.step(s),
+      run.signal,
+      p.everything === true,
+    );
   });
 }

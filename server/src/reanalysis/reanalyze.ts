@@ -24,6 +24,7 @@ import { inventoryFromArtifact, upsertVulnerability } from '../ingest/vulnerabil
 import type { JobStep } from '../jobs/queue.js';
 import { JobFailure } from '../jobs/runner.js';
 import { queueNotifications } from '../notify/outbox.js';
+import type { VulnReaders } from '../vulndata/reader.js';
 import { queueRebuildCheck } from '../watch/rebuild.js';
 import { recountImages } from './counters.js';
 
@@ -58,7 +59,8 @@ type Trx = Transaction<Database>;
 export async function reanalyze(
   ctx: ServerContext,
   blobs: BlobStore,
-  dbDir: string,
+  /** The process's shared reader of the store (vulndata/reader.ts), or the store's folder (opened for this job). */
+  vulndb: VulnReaders | string,
   generation: number,
   step: (s: JobStep) => Promise<void>,
   signal?: AbortSignal,
@@ -128,7 +130,11 @@ export async function reanalyze(
   const batches = Math.ceil(planned.length / IMAGES_PER_BATCH);
   started = Date.now();
   const { VulnStoreReader: Reader } = await import('@lading/engine/vulndb');
-  const matcher = new PackageMatcher(Reader.open(dbDir), now);
+  const dbDir = typeof vulndb === 'string' ? vulndb : vulndb.dir;
+  // the shared reader is held for the whole job (released, not closed, at its end): a generation made meanwhile
+  // retires it only once this job is done
+  const held = typeof vulndb === 'string' ? undefined : await vulndb.acquire();
+  const matcher = new PackageMatcher(held ? held.store : Reader.open(dbDir), now, held?.release);
   const vulnerabilities = new VulnerabilityRows(ctx, now);
   try {
     for (let b = 0; b < batches; b++) {
@@ -189,8 +195,11 @@ class PackageMatcher {
   readonly #now: Date;
   readonly #findings = new Map<string, readonly Finding[]>();
 
-  constructor(store: VulnStoreReader | undefined, now: number) {
+  readonly #release: (() => void) | undefined;
+
+  constructor(store: VulnStoreReader | undefined, now: number, release?: () => void) {
     this.#store = store;
+    this.#release = release;
     this.#now = new Date(now);
   }
 
@@ -242,7 +251,8 @@ class PackageMatcher {
   }
 
   close(): void {
-    this.#store?.close();
+    if (this.#release) this.#release();
+    else this.#store?.close();
   }
 }
 
