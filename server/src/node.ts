@@ -7,10 +7,12 @@ import { LADING_VERSION } from '@lading/engine/version';
 import type { FastifyInstance } from 'fastify';
 import { registerSystemRoutes } from './api/system.js';
 import { buildApp } from './app.js';
+import { BLOBS_SCHEDULES } from './blobs/jobs.js';
 import type { ServerConfig } from './config.js';
 import { type ContextOptions, createContext, type ServerContext } from './context.js';
 import { type GraphileRunner, startGraphileRunner } from './jobs/graphile.js';
-import { registerJobHandlers } from './jobs/handlers.js';
+import { type JobHandlerResources, registerJobHandlers } from './jobs/handlers.js';
+import { JOBS_SCHEDULES } from './jobs/prune.js';
 import { JobRunner, type RunnerOptions } from './jobs/runner.js';
 import { parseSchedules, type Schedule } from './jobs/schedules.js';
 import { type NodeServices, startNodeServices } from './jobs/services.js';
@@ -26,6 +28,8 @@ export const SCHEDULES: readonly Schedule[] = [
   ...VULNDATA_SCHEDULES,
   ...EXCEPTIONS_SCHEDULES,
   ...WATCH_SCHEDULES,
+  ...JOBS_SCHEDULES,
+  ...BLOBS_SCHEDULES,
 ];
 
 export interface NodeOptions extends ContextOptions {
@@ -71,6 +75,7 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
   let runner: JobRunner | undefined;
   let jobThread: JobThread | undefined;
   let graphile: GraphileRunner | undefined;
+  let handlerResources: JobHandlerResources | undefined;
   const threaded = config.role !== 'api' && (options.jobThread ?? (ctx.dialect === 'sqlite' && config.role === 'all'));
   try {
     app = await buildApp(ctx, config.role === 'worker' ? { routes: [registerSystemRoutes] } : {});
@@ -89,7 +94,7 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
       });
     } else if (config.role !== 'api') {
       runner = new JobRunner(ctx, options.runner);
-      registerJobHandlers(runner, ctx);
+      handlerResources = registerJobHandlers(runner, ctx);
       options.extraHandlers?.(runner, ctx);
       // PostgreSQL: graphile-worker runs the same handlers (its schema is installed or upgraded at its start)
       if (ctx.dialect === 'postgres') graphile = await startGraphileRunner(ctx, runner, options.runner ?? {});
@@ -99,6 +104,7 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
     await graphile?.stop();
     await jobThread?.stop();
     await runner?.stop();
+    handlerResources?.close();
     await app?.close();
     await ctx.close();
     throw error;
@@ -127,6 +133,7 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
       await graphile?.stop();
       await jobThread?.stop();
       await runner?.stop();
+      handlerResources?.close();
       await services.stop();
       await started.close();
       await ctx.close();

@@ -19,7 +19,7 @@ if (!port) throw new Error('thread-main runs only as a worker thread');
 const offset = data.clockOffsetMs ?? 0;
 const ctx = await createContext(data.config, offset === 0 ? {} : { now: () => Date.now() + offset });
 const runner = new JobRunner(ctx, data.runner ?? {});
-registerJobHandlers(runner, ctx);
+const handlerResources = registerJobHandlers(runner, ctx);
 if (data.extraHandlersModule) {
   // test processes add their own kinds: a module exporting registerExtraHandlers(runner, ctx)
   const extra = (await import(data.extraHandlersModule)) as {
@@ -54,6 +54,7 @@ port.on('message', (message: ThreadMessage) => {
       // acceptances already handed over are committed and answered before the connection closes
       await Promise.allSettled([...accepting]);
       await runner.stop();
+      handlerResources.close();
       await services.stop();
       await ctx.close();
       port.postMessage({ type: 'stopped' } satisfies ThreadMessage);
