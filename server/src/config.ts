@@ -34,8 +34,16 @@ export interface ServerConfig {
   /** Largest JSON request body, in bytes. */
   readonly jsonBodyLimit: number;
   readonly logLevel: LogLevel;
-  /** Job runner: concurrent jobs per node and how long a claimed job's lease lasts before another node may take it. */
-  readonly jobs: { readonly concurrency: number; readonly leaseMs: number; readonly pollMs: number };
+  /**
+   * Job runner: concurrent jobs per node, how long a claimed job's lease lasts before another node may take it, and
+   * how many days a finished job is kept before the daily `jobs.prune` deletes it (LADING_JOB_RETENTION_DAYS).
+   */
+  readonly jobs: {
+    readonly concurrency: number;
+    readonly leaseMs: number;
+    readonly pollMs: number;
+    readonly retentionDays: number;
+  };
   /**
    * Outbound targets (webhooks, Slack/Teams, rebuild webhooks, SMTP relays): the private, loopback or link-local
    * hosts, addresses or CIDR ranges they may reach (LADING_OUTBOUND_ALLOW_PRIVATE, comma-separated; none by
@@ -228,6 +236,7 @@ export function resolveConfig(
       concurrency: positiveInteger('LADING_JOB_CONCURRENCY', env.LADING_JOB_CONCURRENCY, 4),
       leaseMs: positiveInteger('LADING_JOB_LEASE_MS', env.LADING_JOB_LEASE_MS, 60_000),
       pollMs: 2_000,
+      retentionDays: positiveInteger('LADING_JOB_RETENTION_DAYS', env.LADING_JOB_RETENTION_DAYS, 30),
     },
     outbound: {
       allowPrivate: allowPrivateList(env.LADING_OUTBOUND_ALLOW_PRIVATE),
