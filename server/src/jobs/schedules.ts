@@ -4,7 +4,7 @@
 // exactly one of them enqueues each tick, and a crash between the two leaves neither.
 // Ticks missed while every node was down collapse into one run at the next start: a daily 03:00 job missed for a
 // week runs once, not seven times (the work is state-based, so one run catches up).
-import type { Kysely } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { type CronExpression, parseCron, previousTick } from './cron.js';
@@ -18,6 +18,20 @@ export interface Schedule {
   /** The job kind enqueued at each tick. */
   readonly kind: string;
   readonly payload?: unknown;
+  /**
+   * Enqueue only when at least one of these finds a row (asked inside the tick's transaction, after the
+   * compare-and-set): otherwise the tick is consumed without a job, so a schedule with nothing to do, such as the
+   * registry watch on a server that watches nothing, adds no job row. The tick is taken either way, so each tick is
+   * still decided exactly once, by one node. Plain data, not a function: schedules cross into the job thread.
+   */
+  readonly onlyIfRows?: readonly ScheduleCondition[];
+}
+
+/** "`table` has a row" (where `column` equals `equals`, when given). */
+export interface ScheduleCondition {
+  readonly table: keyof Database & string;
+  readonly column?: string;
+  readonly equals?: string | number;
 }
 
 export interface ParsedSchedule extends Schedule {
@@ -73,6 +87,7 @@ export async function fireDueSchedules(
         .where('updated_at', '<', tick)
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) return undefined;
+      if (schedule.onlyIfRows && !(await anyRow(trx, schedule.onlyIfRows))) return undefined;
       return enqueue(trx, now, {
         kind: schedule.kind,
         payload: schedule.payload ?? {},
@@ -84,4 +99,13 @@ export async function fireDueSchedules(
     if (job) fired.push({ name: schedule.name, tick, job });
   }
   return fired;
+}
+
+async function anyRow(trx: Transaction<Database>, conditions: readonly ScheduleCondition[]): Promise<boolean> {
+  for (const c of conditions) {
+    const where = c.column === undefined ? sql`` : sql` where ${sql.ref(c.column)} = ${c.equals ?? null}`;
+    const found = await sql<{ one: number }>`select 1 as one from ${sql.table(c.table)}${where} limit 1`.execute(trx);
+    if (found.rows.length > 0) return true;
+  }
+  return false;
 }

@@ -21,8 +21,19 @@ import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.j
 import type { Schedule } from '../jobs/schedules.js';
 
 export const REGISTRY_WATCH = 'registry.watch';
-/** Every minute: each watch is polled when its own interval has passed (`next_poll_at`). */
-export const WATCH_SCHEDULES: readonly Schedule[] = [{ name: REGISTRY_WATCH, cron: '* * * * *', kind: REGISTRY_WATCH }];
+/**
+ * Every minute: each watch is polled when its own interval has passed (`next_poll_at`). A tick with no watch at all
+ * and no pull waiting for its tags (a watch removed after its pull was queued) enqueues nothing: no job row a
+ * minute on a server that watches nothing.
+ */
+export const WATCH_SCHEDULES: readonly Schedule[] = [
+  {
+    name: REGISTRY_WATCH,
+    cron: '* * * * *',
+    kind: REGISTRY_WATCH,
+    onlyIfRows: [{ table: 'repository_watches' }, { table: 'registry_pulls', column: 'state', equals: 'queued' }],
+  },
+];
 
 export const MIN_WATCH_INTERVAL_SECONDS = 60;
 export const MAX_WATCH_INTERVAL_SECONDS = 7 * 24 * 3600;
