@@ -128,11 +128,20 @@ forEachDatabase((database) => {
         artifacts.body.items.some((a) => a.sha256 === sha256 && a.role === 'report'),
         artifacts.text,
       );
+      // raw bytes (the client decodes text), so the answer is checked against the OpenAPI document here
       const response = await fetch(`${server.url}/api/v1/artifacts/${sha256}`, {
         headers: { authorization: `Bearer ${server.admin.token}` },
       });
       assert.equal(response.status, 200);
-      assert.ok(Buffer.from(await response.arrayBuffer()).equals(bytes));
+      const downloaded = Buffer.from(await response.arrayBuffer());
+      assert.ok(downloaded.equals(bytes));
+      server.validator.check({
+        method: 'GET',
+        path: `/api/v1/artifacts/${sha256}`,
+        status: response.status,
+        contentType: response.headers.get('content-type'),
+        body: downloaded.toString('utf8'),
+      });
     });
 
     it('diffs and gates the two builds exactly as the CLI does on the pushed reports', async () => {
