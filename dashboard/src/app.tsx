@@ -1,7 +1,7 @@
 // The shell: a skip link, a banner with the navigation and search, the main region where the page for the URL
 // renders (each page is its own lazily loaded chunk), and the session (who is signed in, the CSRF token).
 import type { ComponentType } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { type Location, matchRoute, navigate, useLocation } from './router.js';
 
@@ -48,14 +48,25 @@ export function App() {
   const location = useLocation();
   const [me, setMe] = useState<Me | undefined>();
   const [signedOut, setSignedOut] = useState(false);
+  // Why the login page is showing, when it is not the first visit: the session expired, or the user signed out.
+  const [notice, setNotice] = useState<string>();
+  // Read by the 401 handler (registered once), so it is a ref rather than state.
+  const signedIn = useRef(false);
   const [page, setPage] = useState<{ name: string; component: ComponentType<PageProps> }>();
   const route = matchRoute(location.path);
   const pageName = signedOut || route.page === 'login' ? 'login' : route.page;
 
   useEffect(() => {
-    setUnauthorizedHandler(() => setSignedOut(true));
+    setUnauthorizedHandler(() => {
+      // A 401 after a successful sign-in means the server ended the session (expiry, idle timeout, revocation).
+      if (signedIn.current) setNotice('Your session has expired. Sign in again to continue.');
+      signedIn.current = false;
+      setCsrfToken(undefined);
+      setSignedOut(true);
+    });
     api<Me>('/auth/me')
       .then((answer) => {
+        signedIn.current = true;
         setCsrfToken(answer.csrfToken);
         setMe(answer);
       })
@@ -81,6 +92,8 @@ export function App() {
   }, [page?.name, location.path]);
 
   const onSignedIn = (answer: Me) => {
+    signedIn.current = true;
+    setNotice(undefined);
     setCsrfToken(answer.csrfToken);
     setMe(answer);
     setSignedOut(false);
@@ -88,9 +101,11 @@ export function App() {
   };
 
   const logout = async () => {
+    signedIn.current = false;
     await api('/auth/logout', { method: 'POST' }).catch(() => {});
     setCsrfToken(undefined);
     setMe(undefined);
+    setNotice('You have signed out.');
     setSignedOut(true);
   };
 
@@ -149,7 +164,7 @@ export function App() {
             params={route.params}
             location={location}
             me={me ?? {}}
-            {...(pageName === 'login' ? { onSignedIn } : {})}
+            {...(pageName === 'login' ? { onSignedIn, notice } : {})}
           />
         ) : (
           <p aria-live="polite">Loading…</p>

@@ -4,7 +4,7 @@
 // axe-core without a serious or critical violation, and work from the keyboard; screenshots of every page go to
 // test-output/screens/ (gitignored) for a human to look at.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateCosignKeyPair } from '@lading/engine/attest';
@@ -13,7 +13,9 @@ import { REPO_ROOT } from '../../engine/test/helpers/paths.js';
 import { FIXTURES } from '../../engine/test/helpers/vulndb-fixtures.js';
 import { ingestRoutes, registerIngestRoutes } from '../../server/src/api/ingest.js';
 import { ROUTE_MODULES } from '../../server/src/app.js';
-import { setPassword } from '../../server/src/auth/store.js';
+import { authKeysOf } from '../../server/src/auth/index.js';
+import { SESSION_COOKIE, sessionIdHash } from '../../server/src/auth/sessions.js';
+import { insertSession, setPassword } from '../../server/src/auth/store.js';
 import { registerIngestJob } from '../../server/src/ingest/process.js';
 import { blobStoreOf } from '../../server/src/ingest/store.js';
 import { recordDailyMetrics } from '../../server/src/metrics/index.js';
@@ -154,11 +156,14 @@ after(async () => {
 let session: Awaited<ReturnType<BrowserContext['storageState']>> | undefined;
 
 /** A fresh browser page (signed in unless `stranger`) that fails the test on any script error and any answer >= 500. */
-async function openPage(options: { stranger?: boolean } = {}): Promise<{ page: Page; problems: string[] }> {
+async function openPage(
+  options: { stranger?: boolean; storage?: NonNullable<typeof session> } = {},
+): Promise<{ page: Page; problems: string[] }> {
+  const storageState = options.storage ?? (options.stranger ? undefined : session);
   const context = await browser.newContext({
     baseURL: server.url,
     viewport: { width: 1280, height: 900 },
-    ...(options.stranger || !session ? {} : { storageState: session }),
+    ...(storageState ? { storageState } : {}),
   });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -970,6 +975,198 @@ describe('the dashboard in Chromium', () => {
       }),
     });
     assert.equal(response.status, 403);
+    await page.context().close();
+  });
+
+  /** A browser context signed in with a session of its own (made in the database, so no login is spent). */
+  async function ownSession(): Promise<{ page: Page; problems: string[]; idHash: string }> {
+    if (!session) {
+      const first = await openPage();
+      await signIn(first.page);
+      await first.page.context().close();
+    }
+    const keys = authKeysOf(server.ctx);
+    const started = await insertSession(
+      server.ctx.db,
+      keys,
+      { id: server.admin.userId },
+      { ip: null, userAgent: null },
+      server.ctx.now(),
+    );
+    // the shared session's cookie with this session's id (the cookie's attributes as the server set them)
+    const cookies = (session?.cookies ?? []).map((c) =>
+      c.name === SESSION_COOKIE ? { ...c, value: started.sessionId } : c,
+    );
+    assert.ok(cookies.some((c) => c.name === SESSION_COOKIE));
+    const { page, problems } = await openPage({ storage: { cookies, origins: [] } });
+    return { page, problems, idHash: sessionIdHash(keys.sessionPepper, started.sessionId) };
+  }
+
+  it('signing out (by keyboard) returns to the login page, and the session is gone on the server', async () => {
+    const { page, problems, idHash } = await ownSession();
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Sign in to Lading', level: 1 }).waitFor();
+    assert.equal(await page.locator('[data-login-notice]').textContent(), 'You have signed out.');
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 0);
+    const row = await server.ctx.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', idHash).execute();
+    assert.deepEqual(row, [], 'the server ended the session');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Lading', level: 1 }).waitFor();
+    await page.screenshot({ path: join(SCREENS, 'login-signed-out.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), []);
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  it('an expired session lands on the login page with a message', async () => {
+    const { page, problems, idHash } = await ownSession();
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    // the session's lifetime ends now (as if 12 hours had passed)
+    await server.ctx.db
+      .updateTable('sessions')
+      .set({ expires_at: server.ctx.now() - 1 })
+      .where('id_hash', '=', idHash)
+      .execute();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Lading', level: 1 }).waitFor();
+    assert.equal(
+      await page.locator('[data-login-notice]').textContent(),
+      'Your session has expired. Sign in again to continue.',
+    );
+    await page.screenshot({ path: join(SCREENS, 'login-expired.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), []);
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  it("an advisory's summary holding HTML is shown as text: no element made, no script run", async () => {
+    const hostile = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>';
+    const before = await server.ctx.db
+      .selectFrom('vulnerabilities')
+      .select('summary')
+      .where('vuln_id', '=', 'CVE-2023-0286')
+      .executeTakeFirstOrThrow();
+    await server.ctx.db
+      .updateTable('vulnerabilities')
+      .set({ summary: hostile })
+      .where('vuln_id', '=', 'CVE-2023-0286')
+      .execute();
+    try {
+      const { page, problems } = await openPage();
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await signIn(page);
+      await page.goto('/vulns/CVE-2023-0286');
+      await check(page, problems, 'vulnerability-hostile-summary');
+      assert.equal(await page.locator('.advisory-text').textContent(), hostile, 'the markup is shown as text');
+      assert.equal(await page.locator('main img, main script').count(), 0);
+      assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+      assert.deepEqual(dialogs, []);
+      await page.context().close();
+    } finally {
+      await server.ctx.db
+        .updateTable('vulnerabilities')
+        .set({ summary: before.summary })
+        .where('vuln_id', '=', 'CVE-2023-0286')
+        .execute();
+    }
+  });
+
+  it('draws charts without animation when the user prefers reduced motion, with animation otherwise', async () => {
+    for (const [motion, expected] of [
+      ['reduce', 'off'],
+      ['no-preference', 'on'],
+    ] as const) {
+      const { page, problems } = await openPage();
+      await page.emulateMedia({ reducedMotion: motion });
+      await signIn(page);
+      await page.goto('/trends');
+      const canvas = page.locator('canvas[data-animation]').first();
+      await canvas.waitFor();
+      assert.equal(await canvas.getAttribute('data-animation'), expected, motion);
+      assert.deepEqual(problems, []);
+      await page.context().close();
+    }
+  });
+
+  it('requests the Chart.js chunk only on pages with charts', async () => {
+    const assets = join(REPO_ROOT, 'server', 'dist', 'public', 'assets');
+    const chartChunks = readdirSync(assets).filter(
+      (f) =>
+        f.endsWith('.js') && readFileSync(join(assets, f), 'utf8').includes('Canvas is already in use. Chart with ID'),
+    );
+    assert.ok(chartChunks.length > 0, 'the build has a Chart.js chunk');
+    const { page, problems } = await openPage();
+    await signIn(page);
+    // each page in a fresh tab of the signed-in context, so that nothing the overview started is counted
+    const requestsOf = async (path: string, ready: (tab: Page) => Promise<void>) => {
+      const tab = await page.context().newPage();
+      const requested: string[] = [];
+      tab.on('request', (request) => requested.push(new URL(request.url()).pathname));
+      await tab.goto(path);
+      await ready(tab);
+      await tab.close();
+      return requested;
+    };
+    for (const path of ['/images', '/settings', '/exceptions']) {
+      const requested = await requestsOf(path, settle);
+      const charts = requested.filter((p) => chartChunks.some((c) => p.endsWith(`/${c}`)));
+      assert.deepEqual(charts, [], `${path} loaded Chart.js`);
+      assert.ok(
+        requested.some((p) => p.startsWith('/assets/')),
+        `${path}: requests were recorded`,
+      );
+    }
+    // and the detection works: the trends page does load it
+    const trends = await requestsOf('/trends', (tab) => tab.locator('canvas[data-animation]').first().waitFor());
+    assert.ok(trends.some((p) => chartChunks.some((c) => p.endsWith(`/${c}`))));
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  it('filters the images list and opens an image with the keyboard alone', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto('/images');
+    await settle(page);
+    /** Presses Tab until `matches` holds for the focused element (at most 40 times). */
+    const tabTo = async (matches: (el: { tag: string; text: string; href: string | null }) => boolean) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        const el = await page.evaluate(() => {
+          const a = document.activeElement as HTMLElement | null;
+          return { tag: a?.tagName ?? '', text: a?.textContent?.trim() ?? '', href: a?.getAttribute('href') ?? null };
+        });
+        if (matches(el)) return;
+      }
+      assert.fail('the element was not reached by Tab');
+    };
+    await page.getByLabel('Name, tag or digest').focus();
+    await page.keyboard.type('3.16.4');
+    await tabTo((el) => el.tag === 'SELECT');
+    // the severity select, chosen by typing the option's first letter as a keyboard user would
+    await page.keyboard.type('h');
+    await tabTo((el) => el.tag === 'BUTTON' && el.text === 'Apply');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/q=3\.16\.4/);
+    await settle(page);
+    assert.match(page.url(), /minSeverity=high/);
+    const listed = await page
+      .locator('main table a[href^="/images/sha256:"]')
+      .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    assert.deepEqual(listed, [`/images/${bundles.b.digest}`]);
+    await tabTo((el) => el.href === `/images/${bundles.b.digest}`);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/images/${bundles.b.digest}`));
+    await page.getByRole('tab', { name: /findings/i }).waitFor();
+    await check(page, problems, 'image-opened-by-keyboard');
     await page.context().close();
   });
 

@@ -19,7 +19,7 @@ export function LineChart(props: { id: string; title: string; summary: string; l
     const reduced = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
     void import('chart.js/auto').then(({ default: Chart }) => {
       if (cancelled || !canvas.current) return;
-      chart = new Chart(canvas.current, {
+      const drawn = new Chart(canvas.current, {
         type: 'line',
         data: {
           labels: props.labels,
@@ -32,6 +32,9 @@ export function LineChart(props: { id: string; title: string; summary: string; l
         },
         options: { animation: reduced ? false : undefined, responsive: true, maintainAspectRatio: false },
       });
+      chart = drawn;
+      // what Chart.js resolved, for the browser test of prefers-reduced-motion (and for anyone inspecting the page)
+      canvas.current.dataset['animation'] = drawn.options.animation === false ? 'off' : 'on';
     });
     return () => {
       cancelled = true;

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import type { Me, PageProps } from '../app.js';
 
-export default function Login(props: PageProps & { onSignedIn?: (me: Me) => void }) {
+export default function Login(props: PageProps & { onSignedIn?: (me: Me) => void; notice?: string | undefined }) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
@@ -26,6 +26,11 @@ export default function Login(props: PageProps & { onSignedIn?: (me: Me) => void
   return (
     <section class="login">
       <h1>Sign in to Lading</h1>
+      {props.notice && (
+        <p role="status" class="notice" data-login-notice>
+          {props.notice}
+        </p>
+      )}
       <form onSubmit={submit}>
         <label for="login">Login</label>
         <input id="login" name="login" autoComplete="username" required />
