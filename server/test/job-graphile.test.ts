@@ -163,8 +163,59 @@ test('a silent graphile node whose connections are gone is dead after two heartb
     );
     // past staleMs the heartbeat decides, connection or not
     const late = await releaseDeadNodes(server.ctx.db, t0 + 61_000, 60_000, 'node-self', { suspectMs: 30_000 });
-    assert.deepEqual(late.deadNodes.sort(), ['node-alive', 'node-api']);
+    assert.deepEqual([...late.deadNodes].sort(), ['node-alive', 'node-api']);
   } finally {
     await alive.end();
+  }
+});
+
+test('startTestServer on PostgreSQL runs jobs on graphile: an enqueue wakes it by NOTIFY, `?wait=` sees the end', async () => {
+  // a poll interval longer than the test: only graphile's LISTEN/NOTIFY can wake the worker
+  let lockedBy: string[] = [];
+  const live = await startTestServer({
+    database: 'postgres',
+    runner: { pollMs: 600_000 },
+    jobHandlers: (runner) =>
+      runner.register('graphile.harness', async (run) => {
+        // while the handler runs, graphile holds its job for this row
+        const held = await sql<{ locked_by: string }>`select locked_by from graphile_worker._private_jobs
+            where (payload->>'jobId')::bigint = ${run.job.id} and locked_by is not null`.execute(live.ctx.db);
+        lockedBy = held.rows.map((r) => r.locked_by);
+        return { ran: run.job.attempts };
+      }),
+  });
+  try {
+    assert.ok(live.graphile, 'graphile-worker runs the jobs');
+    assert.ok(live.graphile.workerIds().length > 0);
+    // graphile's worker LISTENs once it started; give it that moment before the NOTIFY
+    await new Promise((r) => setTimeout(r, 300));
+    const job = await live.ctx.db
+      .transaction()
+      .execute((trx) => enqueue(trx, live.ctx.now(), { kind: 'graphile.harness', payload: {} }));
+    const started = Date.now();
+    const res = await live.api.get<{ state: string; result: unknown }>(`/api/v1/jobs/${job.publicId}?wait=20`);
+    const elapsed = Date.now() - started;
+    assert.equal(res.status, 200);
+    assert.equal(res.body.state, 'succeeded');
+    assert.deepEqual(res.body.result, { ran: 1 });
+    assert.ok(elapsed < 10_000, `answered after ${elapsed} ms`);
+    // graphile ran it (one of this server's graphile workers held it), and dropped its own job after
+    assert.equal(lockedBy.length, 1);
+    assert.ok(live.graphile.workerIds().includes(lockedBy[0]!), `${lockedBy[0]} is this server's worker`);
+    const left = await sql<{ n: number }>`select count(*)::int as n from graphile_worker._private_jobs`.execute(
+      live.ctx.db,
+    );
+    assert.equal(left.rows[0]?.n, 0);
+    // stopJobs / startJobs: a stopped worker leaves the job queued, a started one runs it
+    await live.stopJobs();
+    assert.equal(live.graphile, undefined);
+    const queued = await enqueue(live.ctx.db, live.ctx.now(), { kind: 'graphile.harness', payload: {} });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await findJob(live.ctx.db, queued.publicId))?.state, 'queued');
+    await live.startJobs();
+    const later = await live.api.get<{ state: string }>(`/api/v1/jobs/${queued.publicId}?wait=20`);
+    assert.equal(later.body.state, 'succeeded');
+  } finally {
+    await live.close();
   }
 });

@@ -1,6 +1,8 @@
 // The server test harness: a real lading-server (Fastify on 127.0.0.1:0, a temp data dir, a fresh SQLite file or
 // PostgreSQL database, every migration) with an administrator token, and `api`, a small fetch client that checks
 // EVERY response against server/openapi/lading.yaml. Every server test runs on both engines (forEachDatabase).
+// Jobs run as in production: on SQLite the in-process table runner, on PostgreSQL graphile-worker (jobs/graphile.ts,
+// as node.ts starts it), both with the handlers registered on `runner` and a short poll interval.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { resolveConfig, type ServerConfig } from '../../src/config.js';
 import { createContext, type ServerContext } from '../../src/context.js';
 import { openDatabase } from '../../src/db/connection.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { type GraphileRunner, startGraphileRunner } from '../../src/jobs/graphile.js';
 import { JobRunner, type RunnerOptions } from '../../src/jobs/runner.js';
 import { silentLogger } from '../../src/log.js';
 import { createTestDatabaseTarget, type TestDatabaseKind } from './database.js';
@@ -87,10 +90,14 @@ export interface TestServerOptions {
   readonly clock?: TestClock;
   /** Overrides of the resolved configuration. */
   readonly config?: Partial<ServerConfig>;
-  /** Start the embedded job runner (default true); the runner is returned either way for handler registration. */
+  /**
+   * Run jobs (default true): the table runner on SQLite, graphile-worker on PostgreSQL. With false nothing runs
+   * them; `runner` is returned either way (handler registration, and `runOnce` for table-queue tests).
+   */
   readonly runJobs?: boolean;
+  /** Options of the table runner; on PostgreSQL graphile takes `concurrency` and `pollMs` (its backoff is its own). */
   readonly runner?: RunnerOptions;
-  /** Registers job handlers before the runner starts. */
+  /** Registers job handlers before the jobs start running. */
   readonly jobHandlers?: (runner: JobRunner, ctx: ServerContext) => void;
   readonly routes?: BuildAppOptions['routes'];
   /** Test-only operations added to the OpenAPI document the client validates against. */
@@ -101,7 +108,14 @@ export interface TestServer {
   readonly url: string;
   readonly ctx: ServerContext;
   readonly app: FastifyInstance;
+  /** The handler registry; on SQLite also the table runner that runs the jobs. */
   readonly runner: JobRunner;
+  /** The running graphile-worker (PostgreSQL with runJobs), else undefined. */
+  readonly graphile: GraphileRunner | undefined;
+  /** Stops running jobs as a node's shutdown does (running handlers are aborted and retried later). */
+  stopJobs(): Promise<void>;
+  /** Starts running jobs again (a restarted worker): the table runner, or a new graphile-worker. */
+  startJobs(): Promise<void>;
   readonly admin: { readonly token: string; readonly userId: number };
   readonly api: ApiClient;
   readonly validator: OpenApiValidator;
@@ -143,18 +157,47 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const url = `http://127.0.0.1:${address.port}`;
   const runner = new JobRunner(ctx, options.runner);
   options.jobHandlers?.(runner, ctx);
-  if (options.runJobs !== false) runner.start();
+  let graphile: GraphileRunner | undefined;
+  const startJobs = async (): Promise<void> => {
+    if (ctx.dialect !== 'postgres') return runner.start();
+    if (graphile) return;
+    const { concurrency, pollMs } = options.runner ?? {};
+    graphile = await startGraphileRunner(ctx, runner, {
+      ...(concurrency === undefined ? {} : { concurrency }),
+      pollMs: pollMs ?? config.jobs.pollMs,
+    });
+  };
+  const stopJobs = async (): Promise<void> => {
+    if (ctx.dialect !== 'postgres') return runner.stop();
+    const running = graphile;
+    graphile = undefined;
+    await running?.stop();
+  };
+  try {
+    if (options.runJobs !== false) await startJobs();
+  } catch (error) {
+    await app.close();
+    await ctx.close();
+    await made.dispose();
+    throw error;
+  }
   const validator = new OpenApiValidator((options.extraPaths ?? {}) as Record<string, unknown>);
   return {
     url,
     ctx,
     app,
     runner,
+    get graphile() {
+      return graphile;
+    },
+    stopJobs,
+    startJobs,
     admin: { token, userId: admin.id },
     api: createApiClient(url, token, validator),
     validator,
     dataDir,
     close: async () => {
+      await stopJobs();
       await runner.stop();
       await app.close();
       await ctx.close();
