@@ -50,6 +50,8 @@ forEachDatabase((database) => {
       server = await startTestServer({
         database,
         clock,
+        // the replay listens on 127.0.0.1, which the outbound guard refuses unless allowlisted
+        config: { outbound: { allowPrivate: ['127.0.0.1'], smtpCaFile: undefined } },
         jobHandlers: (runner, ctx) => registerGithubJobs(runner, ctx),
       });
       const seeded = await seedImages(server.ctx.db, [

@@ -4,12 +4,14 @@
 // finding set) is already recorded makes no GitHub call; one interrupted after a POST finds its comment by the
 // marker on GitHub instead. Jobs are de-duplicated per repository (`gh:<id>`), so one repository's issue is never
 // worked on by two syncs at once.
-import { findingSetHash, githubApi, issueLifecycle, type LifecycleFinding } from '@lading/engine/github';
+import { findingSetHash, issueLifecycle, type LifecycleFinding } from '@lading/engine/github';
 import type { Kysely, Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/schema.js';
 import { enqueue } from '../jobs/queue.js';
 import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
+import { TargetRefused } from '../notify/guard.js';
+import { serverGithubApi } from './client.js';
 import { githubConfigured, githubRepoOf, loadGithubSettings } from './settings.js';
 
 export const GITHUB_SYNC = 'github.sync';
@@ -46,7 +48,8 @@ export async function syncRepositoryIssues(ctx: ServerContext, repositoryId: num
     .executeTakeFirst();
   const ghRepo = githubRepoOf(repository?.source_repo ?? null);
   if (!repository || ghRepo === null) return [];
-  const api = githubApi({ apiUrl: settings.apiUrl, token: settings.token, userAgent: 'lading-server' });
+  // through the outbound address guard: a base URL at a private address needs LADING_OUTBOUND_ALLOW_PRIVATE
+  const api = serverGithubApi(ctx, settings);
   const current = await ctx.db
     .selectFrom('repository_images')
     .innerJoin('images', 'images.id', 'repository_images.image_id')
@@ -166,6 +169,13 @@ export function registerGithubJobs(runner: JobRunner, ctx: ServerContext): void 
   registerJobHandler(runner, GITHUB_SYNC, async ({ payload }) => {
     const id = (payload as { repositoryId?: unknown } | null)?.repositoryId;
     if (typeof id !== 'number') throw new JobFailure('bad_payload', 'github.sync needs a repositoryId', false);
-    return { tracks: await syncRepositoryIssues(ctx, id) };
+    try {
+      return { tracks: await syncRepositoryIssues(ctx, id) };
+    } catch (error) {
+      // a refused address stays refused until an administrator changes the allowlist: not retried by the backoff
+      // (the next change to the repository syncs again)
+      if (error instanceof TargetRefused) throw new JobFailure('github_target_refused', error.message, false);
+      throw error;
+    }
   });
 }

@@ -1,9 +1,10 @@
 // The address guard of outbound targets (SERVER.md section 7 gives it for the pull ingest; webhooks, Slack and Teams
-// URLs, rebuild webhooks and SMTP relays are the same kind of user-named address): a target whose name resolves to
-// a loopback, private (RFC 1918, CGNAT, ULA), link-local (169.254/16: cloud metadata) or multicast address is
-// refused when the connection is opened — after the lookup, so a name that changes its answer between a check
-// and the connection (DNS rebinding) cannot slip through — unless the administrator allowlisted it in the server
-// configuration (LADING_OUTBOUND_ALLOW_PRIVATE: host names, addresses or CIDR ranges).
+// URLs, rebuild webhooks, SMTP relays and the GitHub integration's API base URL are the same kind of user-named
+// address): a target whose name resolves to a loopback, private (RFC 1918, CGNAT, ULA), link-local (169.254/16:
+// cloud metadata) or multicast address is refused when the connection is opened — after the lookup, so a name that
+// changes its answer between a check and the connection (DNS rebinding) cannot slip through — unless the
+// administrator allowlisted it in the server configuration (LADING_OUTBOUND_ALLOW_PRIVATE: host names, addresses or
+// CIDR ranges).
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { type ConnectGuard, discardBody, HttpClient } from '@lading/engine/http';
@@ -85,6 +86,19 @@ export function targetGuard(allowPrivate: readonly string[]): TargetGuard {
     }) as unknown as LookupFunction,
   };
   return guard;
+}
+
+/**
+ * An HTTP client whose every connection goes through a fresh guard (for clients the engine drives, such as the
+ * GitHub API client: GitHub Enterprise's base URL is user-named too). After a failed request, `guard.refusal` says
+ * whether the guard caused it.
+ */
+export function guardedHttpClient(
+  allowPrivate: readonly string[],
+  options: { readonly userAgent: string },
+): { readonly http: HttpClient; readonly guard: TargetGuard } {
+  const guard = targetGuard(allowPrivate);
+  return { http: new HttpClient({ connectGuard: guard, userAgent: options.userAgent }), guard };
 }
 
 /**

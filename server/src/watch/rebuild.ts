@@ -2,13 +2,15 @@
 // for a rebuild — a GitHub `repository_dispatch` (event type `lading-rebuild`) through the GitHub integration, or a
 // webhook signed like notifications — carrying the image, the CVEs and their fixed versions. Once per image digest
 // and CVE set: `rebuild_triggers` is unique on (digest, set hash), and, as for notifications, a trigger is marked
-// `sending` before its request so one interrupted mid-way is recorded `unknown`, never sent twice. A webhook goes
-// through the outbound address guard (notify/guard.ts): a private address not allowlisted fails, and is not retried.
-import { findingSetHash, githubApi } from '@lading/engine/github';
+// `sending` before its request so one interrupted mid-way is recorded `unknown`, never sent twice. A webhook, and the
+// GitHub API base URL of a dispatch, go through the outbound address guard (notify/guard.ts): a private address not
+// allowlisted fails, and is not retried.
+import { findingSetHash } from '@lading/engine/github';
 import type { Kysely, Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
 import { decodeJsonRequired, encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { serverGithubApi } from '../github/client.js';
 import { loadGithubSettings } from '../github/settings.js';
 import { oneLine } from '../http/problem.js';
 import { enqueue } from '../jobs/queue.js';
@@ -198,7 +200,8 @@ export async function checkRebuilds(ctx: ServerContext, repositoryId: number): P
       if (target.kind === 'github-dispatch') {
         const settings = await loadGithubSettings(ctx.db, ctx.secrets.key);
         if (!settings) throw new Error('the GitHub integration is not configured');
-        const api = githubApi({ apiUrl: settings.apiUrl, token: settings.token, userAgent: 'lading-server' });
+        // the GitHub base URL goes through the same address guard as a webhook
+        const api = serverGithubApi(ctx, settings);
         await api.request('POST', `/repos/${destination}/dispatches`, {
           event_type: 'lading-rebuild',
           client_payload: payload,
