@@ -251,6 +251,8 @@ forEachDatabase((database) => {
         channel: 'webhook',
         target: `${receiver.url}/f`,
         secret: SECRET,
+        // only the test's event: creating a rule is itself an audited event
+        filter: { eventTypes: ['finding.new'] },
       });
       const before = receiver.requests.length;
       receiver.script([503, 503]);
@@ -263,7 +265,13 @@ forEachDatabase((database) => {
       assert.equal(new Set(attempts.map((r) => r.body)).size, 1, 'the same bytes every time');
 
       await disableAll();
-      const gone = await createRule({ name: 'gone', channel: 'webhook', target: `${receiver.url}/g`, secret: SECRET });
+      const gone = await createRule({
+        name: 'gone',
+        channel: 'webhook',
+        target: `${receiver.url}/g`,
+        secret: SECRET,
+        filter: { eventTypes: ['finding.new'] },
+      });
       receiver.script([404]);
       const count = receiver.requests.length;
       await event({});
@@ -274,8 +282,10 @@ forEachDatabase((database) => {
 
     it('formats Slack and Microsoft Teams messages', async () => {
       await disableAll();
-      const slack = await createRule({ name: 'slack', channel: 'slack', target: `${receiver.url}/slack` });
-      const teams = await createRule({ name: 'teams', channel: 'teams', target: `${receiver.url}/teams` });
+      // only the test's event: creating a rule is itself an audited event
+      const filter = { eventTypes: ['finding.new'] };
+      const slack = await createRule({ name: 'slack', channel: 'slack', target: `${receiver.url}/slack`, filter });
+      const teams = await createRule({ name: 'teams', channel: 'teams', target: `${receiver.url}/teams`, filter });
       await event({ severity: 'critical' });
       await waitForState(server, clock, slack.id, ['sent']);
       await waitForState(server, clock, teams.id, ['sent']);
