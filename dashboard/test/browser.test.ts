@@ -1002,6 +1002,73 @@ describe('the dashboard in Chromium', () => {
     return { page, problems, idHash: sessionIdHash(keys.sessionPepper, started.sessionId) };
   }
 
+  it("the trend tab charts the repository's builds (table = /images); the diff picker compares against any digest by keyboard", async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto(`/images/${bundles.b.digest}?tab=trend`);
+    await page.locator('#image-trend-summary').waitFor();
+    await check(page, problems, 'image-trend');
+    assert.equal(await page.locator('canvas[aria-describedby="image-trend-summary"]').count(), 1);
+    const builds = (
+      await server.api.get<{
+        items: { digest: string; counts: Record<'critical' | 'high' | 'medium' | 'low', number> }[];
+      }>(`/api/v1/images?repository=${encodeURIComponent(REPOSITORY)}&sort=ingestedAt&limit=100`)
+    ).body.items;
+    assert.deepEqual(
+      builds.map((b) => b.digest),
+      [bundles.a.digest, bundles.b.digest],
+    );
+    await page.locator('figure:has(#image-trend-summary) button').focus();
+    await page.keyboard.press('Enter');
+    const rows = await page
+      .locator('table[data-chart-table="image-trend"] tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent?.trim() ?? '')));
+    assert.deepEqual(
+      rows.map((r) => r.slice(1)),
+      builds.map((b) => [b.counts.critical, b.counts.high, b.counts.medium, b.counts.low].map(String)),
+    );
+    assert.match(rows[0]?.[0] ?? '', /^3\.16\.2 /);
+    await page.screenshot({ path: join(SCREENS, 'image-trend-table.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), []);
+
+    // the diff tab: a malformed digest is refused in one line; any digest typed in is compared against
+    await page.goto(`/images/${bundles.b.digest}?tab=diff`);
+    await settle(page);
+    await page.getByLabel('or any digest').focus();
+    await page.keyboard.type('sha256:nothex');
+    await page.keyboard.press('Enter');
+    assert.equal(
+      await page.getByRole('alert').textContent(),
+      'A digest is sha256: followed by 64 lowercase hex digits.',
+    );
+    await page.getByLabel('or any digest').focus();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type(bundles.a.digest);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.searchParams.get('against') === bundles.a.digest);
+    await check(page, problems, 'image-diff-against');
+    const direction = (cliDiff as { direction: string }).direction;
+    assert.equal(await page.locator('[data-diff-direction]').getAttribute('data-diff-direction'), direction);
+    // and the other way round, chosen from the build list: b against a is a's diff backwards
+    await page.goto(`/images/${bundles.a.digest}?tab=diff`);
+    await settle(page);
+    await page.getByLabel('Build').focus();
+    await page.keyboard.type('3.16.4');
+    assert.equal(await page.getByLabel('Build').inputValue(), bundles.b.digest);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.searchParams.get('against') === bundles.b.digest);
+    await settle(page);
+    const fixed = await page.locator('[data-diff="new"] li').allTextContents();
+    assert.ok(
+      fixed.some((t) => t.includes('CVE-2023-0286')),
+      `going back from 3.16.4 to 3.16.2 brings CVE-2023-0286 back: ${fixed.join(' | ')}`,
+    );
+    await page.context().close();
+  });
+
   it('signing out (by keyboard) returns to the login page, and the session is gone on the server', async () => {
     const { page, problems, idHash } = await ownSession();
     await page.goto('/');

@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Page } from '../api.js';
 import type { PageProps } from '../app.js';
+import { LineChart } from '../components/chart.js';
 import { Show, useLoad } from '../components/load.js';
 import { SeverityBadge, SeverityCounts } from '../components/severity.js';
 import { Table } from '../components/table.js';
@@ -45,6 +46,7 @@ const TABS = [
   { id: 'evidence', label: 'Evidence' },
   { id: 'history', label: 'History' },
   { id: 'diff', label: 'Diff' },
+  { id: 'trend', label: 'Trend' },
 ] as const;
 
 export default function Image(props: PageProps) {
@@ -114,7 +116,15 @@ export default function Image(props: PageProps) {
               {tab === 'layers' && <Layers digest={d.digest} />}
               {tab === 'evidence' && <Evidence digest={d.digest} />}
               {tab === 'history' && <History digest={d.digest} />}
-              {tab === 'diff' && <Diff digest={d.digest} against={props.location.query.get('against') ?? 'previous'} />}
+              {tab === 'diff' && (
+                <Diff
+                  digest={d.digest}
+                  repository={d.repository}
+                  against={props.location.query.get('against') ?? 'previous'}
+                  onAgainst={(against) => navigate(withQuery(props.location, { tab: 'diff', against }))}
+                />
+              )}
+              {tab === 'trend' && <Trend digest={d.digest} repository={d.repository} />}
             </Tabs>
           </>
         )}
@@ -469,7 +479,127 @@ function FindingList(props: { findings: DiffFinding[]; kind: string }) {
   );
 }
 
-function Diff(props: { digest: string; against: string }) {
+/** The repository's builds, oldest first (at most 100): the trend's points and the diff picker's choices. */
+function useBuilds(repository: string | null) {
+  return useLoad(
+    async (signal) =>
+      repository === null
+        ? []
+        : (
+            await api<Page<ImageSummary>>('/images', {
+              query: { repository, sort: 'ingestedAt', limit: 100 },
+              signal,
+            })
+          ).items,
+    [repository],
+  );
+}
+
+function buildLabel(i: ImageSummary): string {
+  return `${i.tags[0] ?? shortDigest(i.digest)} (${formatTime(i.ingestedAt)})`;
+}
+
+/** The repository's builds over time: open findings of each build, as a chart with its table and a summary. */
+function Trend(props: { digest: string; repository: string | null }) {
+  const [builds] = useBuilds(props.repository);
+  if (props.repository === null) return <p>This image is in no repository, so it has no track to follow.</p>;
+  return (
+    <Show loaded={builds} what="the repository's builds">
+      {(items) => {
+        const first = items[0];
+        const last = items[items.length - 1];
+        const summary =
+          first && last
+            ? `${items.length} builds of ${props.repository} from ${formatTime(first.ingestedAt)} to ${formatTime(last.ingestedAt)}: critical ${first.counts.critical} → ${last.counts.critical}, high ${first.counts.high} → ${last.counts.high}, medium ${first.counts.medium} → ${last.counts.medium}.`
+            : 'No builds yet.';
+        return (
+          <LineChart
+            id="image-trend"
+            title={`Open findings per build of ${props.repository}`}
+            summary={summary}
+            labels={items.map(buildLabel)}
+            series={[
+              { label: 'Critical', values: items.map((i) => i.counts.critical), colour: '#8b0000' },
+              { label: 'High', values: items.map((i) => i.counts.high), colour: '#c2410c' },
+              { label: 'Medium', values: items.map((i) => i.counts.medium), colour: '#a16207' },
+              { label: 'Low', values: items.map((i) => i.counts.low), colour: '#1d4ed8' },
+            ]}
+          />
+        );
+      }}
+    </Show>
+  );
+}
+
+/** Chooses what to diff against: the previous build, another build of the repository, or any digest typed in. */
+function DiffPicker(props: {
+  digest: string;
+  repository: string | null;
+  against: string;
+  onAgainst: (against: string) => void;
+}) {
+  const [builds] = useBuilds(props.repository);
+  const others = builds.state === 'ready' ? builds.value.filter((b) => b.digest !== props.digest) : [];
+  const [error, setError] = useState<string>();
+  return (
+    <form
+      class="filters"
+      aria-label="Diff against"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const form = new FormData(event.currentTarget);
+        const typed = String(form.get('digest') ?? '').trim();
+        const chosen = typed || String(form.get('build') ?? 'previous');
+        if (chosen !== 'previous' && !/^sha256:[0-9a-f]{64}$/.test(chosen)) {
+          setError('A digest is sha256: followed by 64 lowercase hex digits.');
+          return;
+        }
+        setError(undefined);
+        props.onAgainst(chosen);
+      }}
+    >
+      <div>
+        <label for="diff-build">Build</label>
+        <select id="diff-build" name="build">
+          <option value="previous" selected={props.against === 'previous'}>
+            the previous build
+          </option>
+          {others.map((b) => (
+            <option key={b.digest} value={b.digest} selected={props.against === b.digest}>
+              {buildLabel(b)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label for="diff-digest">or any digest</label>
+        <input
+          id="diff-digest"
+          name="digest"
+          placeholder="sha256:…"
+          aria-describedby={error ? 'diff-error' : undefined}
+        />
+      </div>
+      <button type="submit">Compare</button>
+      {error && (
+        <p id="diff-error" role="alert" class="error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function Diff(props: { digest: string; repository: string | null; against: string; onAgainst: (a: string) => void }) {
+  return (
+    <>
+      <DiffPicker {...props} />
+      <DiffResult digest={props.digest} against={props.against} />
+    </>
+  );
+}
+
+function DiffResult(props: { digest: string; against: string }) {
   const [diff] = useLoad(
     (signal) => api<DiffDocument>('/diff', { query: { from: props.against, to: props.digest }, signal }),
     [props.digest, props.against],
