@@ -347,10 +347,8 @@ forEachDatabase((database) => {
     });
 
     it('pulls a digest again when its ingest job failed for good, within the attempt limit', async () => {
-      // no job runs while the failure is staged: the harness's stopJobs (the table runner, or graphile-worker on
-      // PostgreSQL) where it has one, else the table runner
-      const jobs = server as unknown as { stopJobs?: () => Promise<void>; startJobs?: () => Promise<void> };
-      await (jobs.stopJobs ? jobs.stopJobs() : server.runner.stop());
+      // no job runs while the failure is staged (the table runner, or graphile-worker on PostgreSQL, stops)
+      await server.stopJobs();
       let failedJob = '';
       try {
         digests.d = await pushAttested(path, '3.0', `${database} build d`, bundles.a.sbomFile);
@@ -372,7 +370,7 @@ forEachDatabase((database) => {
         assert.equal(second?.pulled.length, 1);
         assert.notEqual(second?.pulled[0]?.job, failedJob);
       } finally {
-        await (jobs.startJobs ? jobs.startJobs() : server.runner.start());
+        await server.startJobs();
       }
       await settle('ingest', [failedJob]);
       await pollDueWatches(server.ctx);
