@@ -20,11 +20,11 @@ import {
 } from '../auth/store.js';
 import { actorOf, recordEvent } from '../events/record.js';
 import { ProblemError } from '../http/problem.js';
+import { cappedCount, cappedTotal, decodeCursor, listHash, pageOf } from '../queries/keyset.js';
+import { pageRequest, queryOf } from './read-common.js';
 
 const LOGIN_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 const TEAM_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-/** Users and teams are listed whole up to this many (an organisation's people, not its images). */
-const LIST_LIMIT = 1000;
 /**
  * A stored hash verified when the login is unknown, so that an unknown name costs the same scrypt time as a wrong
  * password and response times do not tell which names exist. (Its password is unguessable and irrelevant.)
@@ -63,7 +63,10 @@ function isUniqueViolation(error: unknown): boolean {
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): Promise<void> {
+export async function registerAuthRoutes(
+  app: FastifyInstance,
+  host: AuthHost & { secrets: { pageTokenKey: Uint8Array } },
+): Promise<void> {
   const { keys, loginAttempts, publicOrigins } = app.auth;
 
   app.post('/api/v1/auth/login', async (request, reply) => {
@@ -203,21 +206,34 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
     }
   });
 
-  // The lists behind the dashboard's "Users and teams" settings (admin; small tables, so one page each).
+  // The lists behind the dashboard's "Users and teams" settings (admin): keyset pages like every other list.
   app.get('/api/v1/users', async (request) => {
     requireAdmin(request);
-    const items = (await listUsers(host.db, LIST_LIMIT)).map(userView);
-    return { items, next_page_token: null, total: { count: items.length, type: 'EXACT' } };
+    const page = pageRequest(queryOf(request), host);
+    const hash = listHash('login', {});
+    const cursor = decodeCursor(page, hash);
+    const after = cursor ? { login: String(cursor.value), id: cursor.id } : undefined;
+    const rows = await listUsers(host.db, page.limit + 1, after);
+    const total = cappedTotal(await cappedCount(host.db, host.db.selectFrom('users').select('id')));
+    return pageOf(rows, page, hash, (u) => ({ value: u.login, id: u.id }), userView, total);
   });
 
   app.get('/api/v1/teams', async (request) => {
     requireAdmin(request);
-    const teams = await host.db
-      .selectFrom('teams')
-      .select(['id', 'name', 'created_at'])
+    const page = pageRequest(queryOf(request), host);
+    const hash = listHash('name', {});
+    const cursor = decodeCursor(page, hash);
+    let q = host.db.selectFrom('teams').select(['id', 'name', 'created_at']);
+    if (cursor) {
+      const name = String(cursor.value);
+      q = q.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', cursor.id)])]));
+    }
+    const rows = await q
       .orderBy('name')
-      .limit(LIST_LIMIT)
+      .orderBy('id')
+      .limit(page.limit + 1)
       .execute();
+    const teams = rows.slice(0, page.limit);
     const ids = teams.map((t) => t.id);
     const members =
       ids.length === 0
@@ -238,13 +254,20 @@ export async function registerAuthRoutes(app: FastifyInstance, host: AuthHost): 
             .where('team_id', 'in', ids)
             .orderBy('repository_pattern')
             .execute();
-    const items = teams.map((t) => ({
-      name: t.name,
-      createdAt: iso(t.created_at),
-      members: members.filter((m) => m.team_id === t.id).map((m) => ({ login: m.login, role: m.role })),
-      repositoryPatterns: grants.filter((g) => g.team_id === t.id).map((g) => g.repository_pattern),
-    }));
-    return { items, next_page_token: null, total: { count: items.length, type: 'EXACT' } };
+    const total = cappedTotal(await cappedCount(host.db, host.db.selectFrom('teams').select('id')));
+    return pageOf(
+      rows,
+      page,
+      hash,
+      (t) => ({ value: t.name, id: t.id }),
+      (t) => ({
+        name: t.name,
+        createdAt: iso(t.created_at),
+        members: members.filter((m) => m.team_id === t.id).map((m) => ({ login: m.login, role: m.role })),
+        repositoryPatterns: grants.filter((g) => g.team_id === t.id).map((g) => g.repository_pattern),
+      }),
+      total,
+    );
   });
 
   app.post('/api/v1/teams', async (request, reply) => {

@@ -70,7 +70,7 @@ export function digestValue(name: string, value: string | undefined): string {
   return value;
 }
 
-export function pageRequest(query: Query, ctx: ServerContext): PageRequest {
+export function pageRequest(query: Query, ctx: Pick<ServerContext, 'secrets'>): PageRequest {
   const token = stringParam(query, 'page_token', 2048);
   return {
     limit: pageLimit(stringParam(query, 'limit')),

@@ -93,9 +93,15 @@ export async function findUserByLogin(
   return row ? { ...userOf(row), passwordHash: row.password_hash } : undefined;
 }
 
-/** Users by login, at most `limit` of them. */
-export async function listUsers(db: Db, limit: number): Promise<UserRow[]> {
-  const rows = await db.selectFrom('users').select(USER_COLUMNS).orderBy('login').limit(limit).execute();
+/** Users by login (then id), at most `limit` of them, after the `after` key when given (keyset pages). */
+export async function listUsers(db: Db, limit: number, after?: { login: string; id: number }): Promise<UserRow[]> {
+  let q = db.selectFrom('users').select(USER_COLUMNS);
+  if (after) {
+    q = q.where((eb) =>
+      eb.or([eb('login', '>', after.login), eb.and([eb('login', '=', after.login), eb('id', '>', after.id)])]),
+    );
+  }
+  const rows = await q.orderBy('login').orderBy('id').limit(limit).execute();
   return rows.map(userOf);
 }
 

@@ -3,19 +3,20 @@
 // answer shows the target's scheme and host only, so an operator can tell rules apart).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Updateable } from 'kysely';
+import { pageRequest, queryOf } from '../api/read-common.js';
 import { requireAdmin } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
 import { decodeJson, encodeJson } from '../db/dialect.js';
 import type { NotificationChannel, NotificationRulesTable } from '../db/schema.js';
 import { actorOf, recordEvent } from '../events/record.js';
 import { ProblemError } from '../http/problem.js';
+import { cappedCount, cappedTotal, decodeCursor, listHash, pageOf } from '../queries/keyset.js';
 import { SECRET_PURPOSE, TARGET_PURPOSE } from './deliver.js';
 import { parseFilter, type RuleFilter } from './filter.js';
 import { integrationKey, open, seal } from './secret-box.js';
 import { parseSmtpUrl } from './smtp.js';
 
 const CHANNELS: readonly NotificationChannel[] = ['webhook', 'slack', 'teams', 'email'];
-const MAX_RULES_PAGE = 500;
 
 function badRequest(detail: string): ProblemError {
   return new ProblemError(400, 'Bad Request', detail, { code: 'invalid_rule' });
@@ -159,20 +160,27 @@ export function registerNotificationRuleRoutes(app: FastifyInstance, ctx: Server
     return reply.code(201).header('location', `/api/v1/notification-rules/${row.id}`).send(ruleView(key, row));
   });
 
+  // Keyset pages by id, like every other list.
   app.get('/api/v1/notification-rules', async (request) => {
     requireAdmin(request);
-    const rows = await ctx.db
-      .selectFrom('notification_rules')
-      .selectAll()
+    const page = pageRequest(queryOf(request), ctx);
+    const hash = listHash('id', {});
+    const cursor = decodeCursor(page, hash);
+    let q = ctx.db.selectFrom('notification_rules').selectAll();
+    if (cursor) q = q.where('id', '>', cursor.id);
+    const rows = await q
       .orderBy('id')
-      .limit(MAX_RULES_PAGE + 1)
+      .limit(page.limit + 1)
       .execute();
-    const items = rows.slice(0, MAX_RULES_PAGE).map((r) => ruleView(key, r));
-    return {
-      items,
-      next_page_token: null,
-      total: { count: items.length, type: rows.length > MAX_RULES_PAGE ? 'AT_LEAST' : 'EXACT' },
-    };
+    const total = cappedTotal(await cappedCount(ctx.db, ctx.db.selectFrom('notification_rules').select('id')));
+    return pageOf(
+      rows,
+      page,
+      hash,
+      (r) => ({ value: null, id: Number(r.id) }),
+      (r) => ruleView(key, r),
+      total,
+    );
   });
 
   app.get('/api/v1/notification-rules/:id', async (request) => {
@@ -250,27 +258,38 @@ export function registerNotificationRuleRoutes(app: FastifyInstance, ctx: Server
     requireAdmin(request);
     const id = ruleId(request);
     await loadRule(ctx, id);
-    const rows = await ctx.db
+    // newest first, keyset on the id; a token is bound to its rule
+    const page = pageRequest(queryOf(request), ctx);
+    const hash = listHash('id_desc', { rule: id });
+    const cursor = decodeCursor(page, hash);
+    let q = ctx.db
       .selectFrom('notifications')
       .select(['id', 'event_id', 'dedupe_key', 'state', 'attempts', 'last_error', 'sent_at', 'created_at'])
-      .where('rule_id', '=', id)
+      .where('rule_id', '=', id);
+    if (cursor) q = q.where('id', '<', cursor.id);
+    const rows = await q
       .orderBy('id', 'desc')
-      .limit(MAX_RULES_PAGE + 1)
+      .limit(page.limit + 1)
       .execute();
-    const items = rows.slice(0, MAX_RULES_PAGE).map((r) => ({
-      id: String(r.id),
-      eventId: r.event_id === null ? null : String(r.event_id),
-      deliveryId: r.dedupe_key,
-      state: r.state,
-      attempts: Number(r.attempts),
-      lastError: r.last_error,
-      sentAt: iso(r.sent_at),
-      createdAt: iso(r.created_at),
-    }));
-    return {
-      items,
-      next_page_token: null,
-      total: { count: items.length, type: rows.length > MAX_RULES_PAGE ? 'AT_LEAST' : 'EXACT' },
-    };
+    const total = cappedTotal(
+      await cappedCount(ctx.db, ctx.db.selectFrom('notifications').select('id').where('rule_id', '=', id)),
+    );
+    return pageOf(
+      rows,
+      page,
+      hash,
+      (r) => ({ value: null, id: Number(r.id) }),
+      (r) => ({
+        id: String(r.id),
+        eventId: r.event_id === null ? null : String(r.event_id),
+        deliveryId: r.dedupe_key,
+        state: r.state,
+        attempts: Number(r.attempts),
+        lastError: r.last_error,
+        sentAt: iso(r.sent_at),
+        createdAt: iso(r.created_at),
+      }),
+      total,
+    );
   });
 }

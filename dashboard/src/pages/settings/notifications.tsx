@@ -45,7 +45,10 @@ const CHANNELS = [
 ] as const;
 
 export function NotificationRulesSection() {
-  const [rules, reload] = useLoad((signal) => api<Page<NotificationRule>>('/notification-rules', { signal }), []);
+  const [rules, reload] = useLoad(
+    (signal) => api<Page<NotificationRule>>('/notification-rules?limit=200', { signal }),
+    [],
+  );
   const [open, setOpen] = useState<string>();
   const [outcome, run] = useAction();
   const create = (event: Event) => {
@@ -197,7 +200,9 @@ export function NotificationRulesSection() {
 function Deliveries(props: { rule: NotificationRule }) {
   const [deliveries] = useLoad(
     (signal) =>
-      api<Page<Delivery>>(`/notification-rules/${encodeURIComponent(props.rule.id)}/notifications`, { signal }),
+      api<Page<Delivery>>(`/notification-rules/${encodeURIComponent(props.rule.id)}/notifications?limit=200`, {
+        signal,
+      }),
     [props.rule.id],
   );
   return (

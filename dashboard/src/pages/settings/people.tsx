@@ -25,8 +25,8 @@ interface Team {
 const ROLES = ['viewer', 'triager', 'maintainer'] as const;
 
 export function UsersAndTeamsSection() {
-  const [users, reloadUsers] = useLoad((signal) => api<Page<User>>('/users', { signal }), []);
-  const [teams, reloadTeams] = useLoad((signal) => api<Page<Team>>('/teams', { signal }), []);
+  const [users, reloadUsers] = useLoad((signal) => api<Page<User>>('/users?limit=200', { signal }), []);
+  const [teams, reloadTeams] = useLoad((signal) => api<Page<Team>>('/teams?limit=200', { signal }), []);
   const [outcome, run] = useAction();
 
   /** Submits one of the forms below: `send` makes the request and says what happened. */
