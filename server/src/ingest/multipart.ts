@@ -163,8 +163,10 @@ export async function receiveBundle<Staged extends { sha256: string; size: numbe
     throw asRefusal(err, limits);
   }
   // every part flushed (in parallel) and in the store before the caller writes the job row: the 202 still means
-  // bundle + job durable. publish removes the staged files, the repeated ones included.
-  const published = await blobs.publish(publishing).finally(() => blobs.discard(staged));
+  // bundle + job durable. publish removes what it did not move into the store.
+  // the repeated parts (same name and bytes) were staged but are not published: removed here
+  await blobs.discard(staged.filter((blob) => !publishing.includes(blob)));
+  const published = await blobs.publish(publishing);
   for (const [i, part] of parts.entries()) part.created = published[i]?.created ?? false;
   return { metadata, parts };
 }
