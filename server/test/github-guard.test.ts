@@ -88,8 +88,14 @@ forEachDatabase((database) => {
         payload: { repositoryId },
         createdBy: 'system',
       });
-      const ran = await server.runner.runOnce();
-      assert.equal(ran?.id, queued.id);
+      // run as production does (graphile-worker on PostgreSQL), only until this job ended
+      await server.startJobs();
+      try {
+        const ended = await server.api.get<{ state: string }>(`/api/v1/jobs/${queued.publicId}?wait=30`);
+        assert.equal(ended.body.state, 'failed', ended.text);
+      } finally {
+        await server.stopJobs();
+      }
       const row = await findJob(server.ctx.db, queued.publicId);
       assert.equal(row?.state, 'failed');
       assert.equal(row?.attempts, 1);

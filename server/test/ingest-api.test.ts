@@ -168,9 +168,15 @@ forEachDatabase((database) => {
       registerIngestJob(server.runner, server.ctx, blobStoreOf(server.ctx), {
         vulndbDir: join(server.dataDir, 'no-vulndb'),
       });
-      // drained here, not started: the other tests count rows, so no job may run behind them
-      while (await server.runner.runOnce()) {}
-      const done = await server.api.get<{ state: string }>(answers[0]!.body.job.url);
+      // run as production does (graphile-worker on PostgreSQL) until it ended, then stopped: the other tests
+      // count rows, so no job may run behind them
+      await server.startJobs();
+      let done: { body: { state: string }; text: string };
+      try {
+        done = await server.api.get<{ state: string }>(`${answers[0]!.body.job.url}?wait=60`);
+      } finally {
+        await server.stopJobs();
+      }
       assert.equal(done.body.state, 'succeeded', done.text);
       const images = await server.ctx.db.selectFrom('images').select('id').where('digest', '=', other).execute();
       assert.equal(images.length, 1);

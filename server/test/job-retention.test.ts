@@ -196,10 +196,13 @@ forEachDatabase((database) => {
       const old = await job('succeeded', 40, 31);
       const young = await job('failed', 40, 3);
       const queued = await enqueue(server.ctx.db, clock.now(), { kind: JOBS_PRUNE, createdBy: 'system' });
-      // the runner takes the oldest runnable job first: run until the prune itself has run
-      for (let i = 0; i < 20; i++) {
-        const ran = await server.runner.runOnce();
-        if (!ran || ran.id === queued.id) break;
+      // run as production does (graphile-worker on PostgreSQL) until the prune itself has ended
+      await server.startJobs();
+      try {
+        const ended = await server.api.get<{ state: string }>(`/api/v1/jobs/${queued.publicId}?wait=30`);
+        assert.equal(ended.body.state, 'succeeded', ended.text);
+      } finally {
+        await server.stopJobs();
       }
       const done = await findJob(server.ctx.db, queued.publicId);
       assert.equal(done?.state, 'succeeded');
