@@ -130,4 +130,45 @@ forEachDatabase((kind) => {
     assert.equal(later.body.newVulnerabilities24h, 0);
     assert.equal(later.body.stale, 2);
   });
+
+  it("lists a repository's exposure episodes, open and resolved, within the caller's repositories", async () => {
+    const api = encodeURIComponent('ghcr.io/acme/api');
+    const all = await server.api.get<{ items: { vulnerability: string; state: string; resolvedAt: string | null }[] }>(
+      `/api/v1/repositories/${api}/exposures`,
+    );
+    assert.equal(all.status, 200, all.text);
+    // newest opening first: the resolved CVE-2026-0003 and CVE-2026-0001 opened at the same hour (id breaks the tie)
+    assert.deepEqual(
+      all.body.items.map((e) => [e.vulnerability, e.state]),
+      [
+        ['CVE-2026-0003', 'resolved'],
+        ['CVE-2026-0001', 'open'],
+        ['CVE-2026-0002', 'open'],
+        ['CVE-2026-0004', 'open'],
+      ],
+    );
+    const open = await server.api.get<{ items: { vulnerability: string }[] }>(
+      `/api/v1/repositories/${api}/exposures?state=open`,
+    );
+    assert.deepEqual(
+      open.body.items.map((e) => e.vulnerability),
+      ['CVE-2026-0001', 'CVE-2026-0002', 'CVE-2026-0004'],
+    );
+    const resolved = await server.api.get<{ items: { resolvedAt: string | null }[] }>(
+      `/api/v1/repositories/${api}/exposures?state=resolved&limit=1`,
+    );
+    assert.equal(resolved.body.items.length, 1);
+    assert.ok(resolved.body.items[0]?.resolvedAt);
+    assert.equal((await server.api.get(`/api/v1/repositories/${api}/exposures?state=gone`)).status, 400);
+    assert.equal((await server.api.get(`/api/v1/repositories/${api}/exposures?limit=0`)).status, 400);
+    const { token } = await createApiToken(server.ctx, {
+      name: 'other reader',
+      scopes: ['read'],
+      repositoryPattern: 'docker.io/other/*',
+      expiresAt: clock.now() + DAY * 10,
+      ownerUserId: server.admin.userId,
+    });
+    const hidden = await server.api.get(`/api/v1/repositories/${api}/exposures`, { token });
+    assert.equal(hidden.status, 404);
+  });
 });

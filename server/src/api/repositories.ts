@@ -11,8 +11,9 @@ import { decodeJson, encodeJson } from '../db/dialect.js';
 import { recordEvent } from '../events/index.js';
 import { ProblemError } from '../http/problem.js';
 import { verificationPolicyOf } from '../ingest/process.js';
+import { repositoryExposures } from '../queries/exposures.js';
 import { listRepositories, repositoryDetail } from '../queries/repositories.js';
-import { notFound, pageRequest, queryOf, readScope, readTimed, stringParam } from './read-common.js';
+import { badParameter, notFound, pageRequest, queryOf, readScope, readTimed, stringParam } from './read-common.js';
 
 export const VERIFICATION_MODES = ['off', 'warn', 'enforce'] as const;
 export const THRESHOLD_LEVELS = ['critical', 'high', 'medium', 'low', 'none'] as const;
@@ -179,6 +180,25 @@ export function registerRepositoryRoutes(app: FastifyInstance, ctx: ServerContex
     const detail = id.length <= 255 ? await readTimed(ctx, (db) => repositoryDetail(db, scope, id)) : undefined;
     if (!detail) throw notFound(`repository ${id.slice(0, 255)}`);
     return detail;
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/repositories/:id/exposures', async (request) => {
+    const caller = requireScope(request, 'read');
+    const repo = await findRepository(ctx, request.params.id);
+    // outside the caller's repositories: as unknown (existence does not leak)
+    if (!repo || !callerMayAccess(caller, repo.name)) throw notFound(`repository ${request.params.id.slice(0, 255)}`);
+    const query = queryOf(request);
+    const state = stringParam(query, 'state', 10);
+    if (state !== undefined && state !== 'open' && state !== 'resolved')
+      throw badParameter('state', `${JSON.stringify(state)} is not open or resolved`);
+    const limitText = stringParam(query, 'limit', 4);
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw badParameter('limit', 'a whole number from 1 to 500');
+    const items = await readTimed(ctx, (db) =>
+      repositoryExposures(db, repo.id, { limit, ...(state !== undefined ? { state } : {}) }),
+    );
+    return { items };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/repositories/:id/settings', async (request) => {
