@@ -6,8 +6,14 @@
 // as `performance.now()` (milliseconds since the navigation started). Each run is a fresh browser context: a cold
 // HTTP cache, as a first visit.
 //
+// Then the API calls every page makes (overview, images, image detail and its tabs, vulnerability, repository,
+// trends, weekly summary, exceptions, repositories), each timed `--api-runs` times over loopback HTTP with the bench
+// token, against the server's query budget: p95 at most 150 ms per call (docs/performance.md). Calls over budget are
+// listed and the exit code is 1.
+//
 // Usage: npm run build -w @lading/dashboard
-//        node --conditions=source --import tsx server/bench/dashboard.ts --database URL|FILE --data-dir DIR [--runs 20]
+//        node --conditions=source --import tsx server/bench/dashboard.ts --database URL|FILE --data-dir DIR \
+//          [--runs 20] [--api-runs 20]
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { buildApp } from '../src/app.js';
@@ -28,10 +34,11 @@ async function main(): Promise<void> {
       database: { type: 'string' },
       'data-dir': { type: 'string' },
       runs: { type: 'string', default: '20' },
+      'api-runs': { type: 'string', default: '20' },
     },
   });
   if (!values.database || !values['data-dir']) {
-    process.stderr.write('usage: dashboard.ts --database URL|FILE --data-dir DIR [--runs N]\n');
+    process.stderr.write('usage: dashboard.ts --database URL|FILE --data-dir DIR [--runs N] [--api-runs N]\n');
     process.exit(2);
   }
   const runs = Number(values.runs);
@@ -77,7 +84,9 @@ async function main(): Promise<void> {
     ],
   });
   const times: number[] = [];
+  let apiTimes: ApiTiming[] = [];
   try {
+    apiTimes = await timePageCalls(base, token, Number(values['api-runs']));
     for (let i = 0; i < runs + 2; i++) {
       // the token rides on every request of the context (the page itself signs in with a session cookie in real use)
       const context = await browser.newContext({
@@ -110,6 +119,96 @@ async function main(): Promise<void> {
       `p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, ` +
       `max ${(times[times.length - 1] ?? 0).toFixed(0)} ms\n`,
   );
+  const over = apiTimes.filter((t) => t.p95 > API_BUDGET_MS);
+  process.stdout.write(`\nAPI calls per page (p95 budget ${API_BUDGET_MS} ms):\n`);
+  for (const t of apiTimes) {
+    process.stdout.write(
+      `${t.page.padEnd(14)} ${t.call.padEnd(72)} p50 ${t.p50.toFixed(1).padStart(7)} ms  p95 ${t.p95
+        .toFixed(1)
+        .padStart(7)} ms  ${t.status}${t.p95 > API_BUDGET_MS ? '  OVER BUDGET' : ''}\n`,
+    );
+  }
+  process.stdout.write(over.length === 0 ? 'every call within budget\n' : `${over.length} calls over budget\n`);
+  if (over.length > 0) process.exitCode = 1;
+}
+
+/** The server's read query budget (docs/performance.md): p95 per API call. */
+const API_BUDGET_MS = 150;
+
+interface ApiTiming {
+  page: string;
+  call: string;
+  status: number;
+  p50: number;
+  p95: number;
+}
+
+/**
+ * Times the API calls each dashboard page makes, with the same parameters the pages send (dashboard/src/pages/*),
+ * for a real image, vulnerability and repository of the seed: the riskiest current image, its first finding and its
+ * repository. Each call runs twice unmeasured (warm-up) and then `runs` times, one at a time.
+ */
+async function timePageCalls(base: string, token: string, runs: number): Promise<ApiTiming[]> {
+  const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  const get = async (path: string) => {
+    const response = await fetch(`${base}/api/v1${path}`, { headers });
+    const body = await response.text();
+    return { status: response.status, body };
+  };
+  const json = async <T>(path: string): Promise<T> => JSON.parse((await get(path)).body) as T;
+  const top = await json<{ items: { digest: string; repository: string | null }[] }>(
+    '/images?current=true&sort=-riskIndex&limit=10',
+  );
+  const image = top.items[0];
+  if (!image) throw new Error('the seed has no current image');
+  const digest = image.digest;
+  const repository = image.repository ?? '';
+  const findings = await json<{ items: { id: string }[] }>(`/images/${digest}/findings?status=open&limit=200`);
+  const first = findings.items[0];
+  const vulnerability = first?.id ?? 'CVE-2023-0286';
+  const from30 = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+  const repo = encodeURIComponent(repository);
+  const vuln = encodeURIComponent(vulnerability);
+  const calls: [string, string][] = [
+    ['overview', '/overview'],
+    ['overview', '/images?current=true&sort=-riskIndex&limit=10'],
+    ['overview', '/summaries/weekly/latest'],
+    ['overview', '/metrics?scope=fleet&window=30d'],
+    ['overview', `/trends?scope=fleet&interval=day&from=${from30}`],
+    ['images', '/images?limit=50'],
+    ['images', '/images?limit=50&current=true&minSeverity=high&sort=-riskIndex'],
+    ['image', `/images/${digest}`],
+    ['image', `/images/${digest}/findings?status=open&limit=200`],
+    ['image', `/images/${digest}/packages?limit=200`],
+    ['image', `/images/${digest}/layers`],
+    ['image', `/images/${digest}/evidence`],
+    ['image', `/images/${digest}/events?limit=200`],
+    ['image', `/diff?from=previous&to=${digest}`],
+    ['image', `/images?repository=${repo}&sort=ingestedAt&limit=100`],
+    ['vulnerability', `/vulnerabilities/${vuln}`],
+    ['vulnerability', `/vulnerabilities/${vuln}/images?current=true&limit=200`],
+    ['repository', `/repositories/${repo}`],
+    ['repository', `/fixes?repository=${repo}&limit=200`],
+    ['repository', `/repositories/${repo}/exposures?limit=200`],
+    ['repositories', '/repositories?limit=200'],
+    ['trends', '/trends?scope=fleet&interval=day'],
+    ['trends', '/metrics?scope=fleet&window=90d'],
+    ['summary', '/summaries/weekly/latest'],
+    ['exceptions', '/exceptions?limit=200'],
+  ];
+  const out: ApiTiming[] = [];
+  for (const [page, call] of calls) {
+    let status = 0;
+    const samples: number[] = [];
+    for (let i = 0; i < runs + 2; i++) {
+      const start = performance.now();
+      status = (await get(call)).status;
+      if (i >= 2) samples.push(performance.now() - start);
+    }
+    samples.sort((a, b) => a - b);
+    out.push({ page, call, status, p50: percentile(samples, 50), p95: percentile(samples, 95) });
+  }
+  return out;
 }
 
 await main();
