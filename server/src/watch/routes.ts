@@ -75,16 +75,53 @@ export function registerRebuildRoutes(app: FastifyInstance, ctx: ServerContext):
   });
 
   app.put('/api/v1/repositories/:id/rebuild-target', async (request) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const repository = await repositoryOf(ctx, request);
-    await setRebuildTarget(ctx.db, ctx.secrets.key, repository.id, parseTarget(request.body), ctx.now());
+    const target = parseTarget(request.body);
+    const now = ctx.now();
+    // the change and its audit event in one transaction; the event names the kind and, for a dispatch, the GitHub
+    // repository (shown by GET too), never the webhook URL's path or its secret (both write-only)
+    await ctx.db.transaction().execute(async (trx) => {
+      await setRebuildTarget(trx, ctx.secrets.key, repository.id, target, now);
+      await recordEvent(trx, {
+        at: now,
+        type: 'rebuild_target.set',
+        actor: actorOfCaller(caller),
+        repositoryId: repository.id,
+        requestId: request.id,
+        data: {
+          repository: repository.name,
+          kind: target.kind,
+          target:
+            target.kind === 'webhook'
+              ? `${new URL(target.url).protocol}//${new URL(target.url).host}`
+              : target.repository,
+        },
+      });
+    });
     return view(repository.id);
   });
 
   app.delete('/api/v1/repositories/:id/rebuild-target', async (request, reply) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const repository = await repositoryOf(ctx, request);
-    await ctx.db.deleteFrom('rebuild_targets').where('repository_id', '=', repository.id).execute();
+    await ctx.db.transaction().execute(async (trx) => {
+      const removed = await trx
+        .deleteFrom('rebuild_targets')
+        .where('repository_id', '=', repository.id)
+        .executeTakeFirst();
+      // deleting a target that was not there changes nothing, so it writes nothing
+      if (Number(removed.numDeletedRows) > 0) {
+        await recordEvent(trx, {
+          at: ctx.now(),
+          type: 'rebuild_target.deleted',
+          actor: actorOfCaller(caller),
+          repositoryId: repository.id,
+          requestId: request.id,
+          data: { repository: repository.name },
+        });
+      }
+    });
     return reply.code(204).send();
   });
 }
