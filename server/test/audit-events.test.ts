@@ -1,5 +1,5 @@
 // "Every change is an event" (SERVER.md section 1) for identity and settings changes, on both engines: login and
-// logout, users, teams, grants and members, token mint and revoke, notification rules, the GitHub integration. Each
+// logout, users, teams, grants and members, token mint and revoke, notification rules, the GitHub integration, rebuild targets, and the jobs an administrator asks for. Each
 // change writes one event in its own transaction with the actor who made it, and no event carries a secret (the
 // password, the token, the session id, a rule's target path or signing secret, the GitHub token). Every answer goes
 // through the harness's validating client; the events are read back through the SIEM stream as an administrator.
@@ -13,6 +13,8 @@ const PASSWORD = 'correct horse battery staple 42';
 const RULE_SECRET = 'rule-signing-secret-0123456789';
 const RULE_TARGET = 'https://hooks.example.org/services/T000/B000/hook-path-secret';
 const GITHUB_TOKEN = 'ghp_audit_test_token_0123456789';
+const REBUILD_SECRET = 'rebuild-signing-secret-0123456789';
+const REBUILD_URL = 'https://ci.example.org/hooks/rebuild-path-secret';
 
 interface StreamedEvent {
   id: number;
@@ -207,12 +209,80 @@ forEachDatabase((kind) => {
       });
     });
 
+    it('a rebuild target set and deleted are events without the webhook path or secret; deleting nothing writes none', async () => {
+      const repo = 'registry.example:5000/acme/rebuilt';
+      await s.ctx.db
+        .insertInto('repositories')
+        .values({
+          public_id: 'repo_audit_rebuild',
+          name: repo,
+          name_lc: repo,
+          team_id: null,
+          source_repo: null,
+          archived_at: null,
+          purge_after: null,
+          created_at: s.clock.now(),
+        })
+        .execute();
+      const path = `/api/v1/repositories/${encodeURIComponent(repo)}/rebuild-target`;
+      const set = await call(s, 'PUT', path, {
+        ...admin(),
+        body: { kind: 'webhook', url: REBUILD_URL, secret: REBUILD_SECRET },
+      });
+      assert.equal(set.status, 200, set.text);
+      const made = await only('rebuild_target.set');
+      assert.deepEqual(made.actor, byAdminToken());
+      assert.ok(made.requestId, 'the request id is recorded');
+      assert.deepEqual(made.data, { repository: repo, kind: 'webhook', target: 'https://ci.example.org' });
+      for (let i = 0; i < 2; i++) assert.equal((await call(s, 'DELETE', path, admin())).status, 204);
+      const gone = await only('rebuild_target.deleted');
+      assert.deepEqual(gone.actor, byAdminToken());
+      assert.deepEqual(gone.data, { repository: repo });
+    });
+
+    it('a job an administrator asks for is a job.requested event naming its kind and id', async () => {
+      const gc = await call(s, 'POST', '/api/v1/system/blobs/gc', admin());
+      assert.equal(gc.status, 202, gc.text);
+      const update = await call(s, 'POST', '/api/v1/system/vulndb/update', {
+        ...admin(),
+        body: { ecosystems: ['npm'] },
+      });
+      assert.equal(update.status, 202, update.text);
+      const sync = await call(s, 'POST', '/api/v1/integrations/github/sync/repo_audit_rebuild', admin());
+      assert.equal(sync.status, 202, sync.text);
+      const requested = (await events()).filter((e) => e.type === 'job.requested');
+      const jobs = await s.ctx.db.selectFrom('jobs').select(['public_id', 'kind']).execute();
+      const jobOf = (kind: string) => jobs.find((j) => j.kind === kind)?.public_id;
+      assert.deepEqual(
+        requested.map((e) => e.data),
+        [
+          { kind: 'blobs.gc', job: (gc.body as { job: string }).job, created: true },
+          { kind: 'vulndb.update', job: (update.body as { job: string }).job, created: true },
+          { kind: 'github.sync', job: jobOf('github.sync'), created: true },
+        ],
+      );
+      for (const e of requested) {
+        assert.deepEqual(e.actor, byAdminToken());
+        assert.ok(e.requestId, `${String(e.data.kind)}: the request id is recorded`);
+      }
+    });
+
     it('no event row carries a secret', async () => {
       const rows = await s.ctx.db.selectFrom('events').selectAll().execute();
       const dump = JSON.stringify(rows);
       const secretPart = mintedSecret.split('_').pop()!;
       assert.ok(secretPart.length >= 16, 'the minted token has a secret part');
-      for (const secret of [PASSWORD, mintedSecret, secretPart, RULE_SECRET, 'hook-path-secret', GITHUB_TOKEN, csrf]) {
+      for (const secret of [
+        PASSWORD,
+        mintedSecret,
+        secretPart,
+        RULE_SECRET,
+        'hook-path-secret',
+        GITHUB_TOKEN,
+        REBUILD_SECRET,
+        'rebuild-path-secret',
+        csrf,
+      ]) {
         assert.ok(!dump.includes(secret), `an event carries a secret (${secret.slice(0, 6)}…)`);
       }
       const session = sessionCookie.split('=')[1]!;

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireScope } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
-import { enqueue } from '../jobs/queue.js';
+import { enqueueRequested } from '../jobs/requested.js';
 import { computeMetrics, DAY_MS } from '../metrics/compute.js';
 import { trendPoints } from '../metrics/daily.js';
 import { allFixes, type FixFilters, listFixes } from '../metrics/fixes.js';
@@ -210,7 +210,12 @@ export function registerMetricsRoutes(app: FastifyInstance, ctx: ServerContext):
       payload.periodStart = start;
     }
     const now = ctx.now();
-    const job = await enqueue(ctx.db, now, { kind: SUMMARY_WEEKLY, payload, createdBy: `user:${caller.id}` });
+    const job = await enqueueRequested(
+      ctx.db,
+      now,
+      { caller, requestId: request.id },
+      { kind: SUMMARY_WEEKLY, payload, createdBy: `${caller.kind}:${caller.id}` },
+    );
     ctx.jobSignals.enqueued();
 
     return reply

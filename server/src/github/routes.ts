@@ -5,8 +5,9 @@ import { requireAdmin } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
 import { actorOf, recordEvent } from '../events/record.js';
 import { ProblemError } from '../http/problem.js';
+import { requestJob } from '../jobs/requested.js';
 import { apiUrlOf, saveGithubSettings } from './settings.js';
-import { queueGithubSync } from './sync.js';
+import { GITHUB_SYNC, queueGithubSync } from './sync.js';
 
 function badRequest(detail: string): ProblemError {
   return new ProblemError(400, 'Bad Request', detail, { code: 'invalid_integration' });
@@ -48,7 +49,7 @@ export function registerGithubRoutes(app: FastifyInstance, ctx: ServerContext): 
   });
 
   app.post('/api/v1/integrations/github/sync/:repositoryId', async (request, reply) => {
-    requireAdmin(request);
+    const caller = requireAdmin(request);
     const raw = (request.params as { repositoryId: string }).repositoryId;
     const repository = await ctx.db
       .selectFrom('repositories')
@@ -56,7 +57,14 @@ export function registerGithubRoutes(app: FastifyInstance, ctx: ServerContext): 
       .where('public_id', '=', raw)
       .executeTakeFirst();
     if (!repository) throw new ProblemError(404, 'Not Found', `no repository ${raw.slice(0, 60)}`);
-    const queued = await queueGithubSync(ctx.db, ctx.now(), repository.id);
+    const now = ctx.now();
+    const queued = await requestJob(
+      ctx.db,
+      now,
+      { caller, requestId: request.id, repositoryId: repository.id },
+      GITHUB_SYNC,
+      (trx) => queueGithubSync(trx, now, repository.id),
+    );
     if (!queued) throw badRequest('the GitHub integration is not configured');
     ctx.jobSignals.enqueued();
     return reply.code(202).send({ queued: true });

@@ -8,7 +8,7 @@ import { findingSetHash, issueLifecycle, type LifecycleFinding } from '@lading/e
 import type { Kysely, Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/schema.js';
-import { enqueue } from '../jobs/queue.js';
+import { type EnqueueResult, enqueue } from '../jobs/queue.js';
 import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import { TargetRefused } from '../notify/guard.js';
 import { serverGithubApi } from './client.js';
@@ -19,16 +19,15 @@ const REPORTED = ['CRITICAL', 'HIGH', 'MEDIUM'];
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Queues a sync of one repository's issues (in the caller's transaction), when the integration is configured. */
-export async function queueGithubSync(db: Db, now: number, repositoryId: number): Promise<boolean> {
-  if (!(await githubConfigured(db))) return false;
-  await enqueue(db, now, {
+/** Queues a sync of one repository's issues (in the caller's transaction) when the integration is configured: the job, else null. */
+export async function queueGithubSync(db: Db, now: number, repositoryId: number): Promise<EnqueueResult | null> {
+  if (!(await githubConfigured(db))) return null;
+  return enqueue(db, now, {
     kind: GITHUB_SYNC,
     payload: { repositoryId },
     dedupeKey: `gh:${repositoryId}`,
     createdBy: 'system',
   });
-  return true;
 }
 
 export interface TrackOutcome {

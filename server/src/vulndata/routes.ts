@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireScope } from '../auth/index.js';
 import type { ServerContext } from '../context.js';
 import { ProblemError } from '../http/problem.js';
-import { enqueue } from '../jobs/queue.js';
+import { enqueueRequested } from '../jobs/requested.js';
 import {
   type ImportPayload,
   type UpdatePayload,
@@ -29,12 +29,17 @@ export function registerVulndataRoutes(app: FastifyInstance, ctx: ServerContext,
   app.post('/api/v1/system/vulndb/update', async (request, reply) => {
     const caller = requireScope(request, 'admin');
     const payload = updatePayload(request.body);
-    const job = await enqueue(ctx.db, ctx.now(), {
-      kind: VULNDB_UPDATE,
-      payload,
-      dedupeKey: VULNDB_DEDUPE_KEY,
-      createdBy: `${caller.kind}:${caller.id}`,
-    });
+    const job = await enqueueRequested(
+      ctx.db,
+      ctx.now(),
+      { caller, requestId: request.id },
+      {
+        kind: VULNDB_UPDATE,
+        payload,
+        dedupeKey: VULNDB_DEDUPE_KEY,
+        createdBy: `${caller.kind}:${caller.id}`,
+      },
+    );
     ctx.jobSignals.enqueued();
     return reply
       .code(202)
@@ -63,11 +68,16 @@ export function registerVulndataRoutes(app: FastifyInstance, ctx: ServerContext,
       const kind = /^application\/zip/i.test(request.headers['content-type'] ?? '') ? 'zip' : 'json';
       const file = await saveUpload(ctx, request, kind, maxImportBytes);
       const payload: ImportPayload = { file };
-      const job = await enqueue(ctx.db, ctx.now(), {
-        kind: VULNDB_IMPORT,
-        payload,
-        createdBy: `${caller.kind}:${caller.id}`,
-      });
+      const job = await enqueueRequested(
+        ctx.db,
+        ctx.now(),
+        { caller, requestId: request.id },
+        {
+          kind: VULNDB_IMPORT,
+          payload,
+          createdBy: `${caller.kind}:${caller.id}`,
+        },
+      );
       ctx.jobSignals.enqueued();
       return reply
         .code(202)
