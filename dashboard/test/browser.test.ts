@@ -1069,6 +1069,45 @@ describe('the dashboard in Chromium', () => {
     await page.context().close();
   });
 
+  it('the repository page lists its exposures (open and resolved) as GET /repositories/{id}/exposures has them', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page);
+    await page.goto(`/repositories/${encodeURIComponent(REPOSITORY)}`);
+    await page.locator('[data-exposure-state]').first().waitFor();
+    await check(page, problems, 'repository-exposures');
+    const api = (
+      await server.api.get<{ items: { vulnerability: string; state: string; resolvedIn: string | null }[] }>(
+        `/api/v1/repositories/${encodeURIComponent(REPOSITORY)}/exposures?limit=200`,
+      )
+    ).body.items;
+    // the 3.16.4 build resolved CVE-2023-0286; what it still carries is open
+    assert.ok(
+      api.some(
+        (e) => e.vulnerability === 'CVE-2023-0286' && e.state === 'resolved' && e.resolvedIn === bundles.b.digest,
+      ),
+    );
+    assert.ok(api.some((e) => e.state === 'open'));
+    const table = page.locator('table:has(caption:text-matches("^Exposures"))');
+    const rows = await table
+      .locator('tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.children[0]?.textContent?.trim() ?? '',
+          tr.querySelector('[data-exposure-state]')?.getAttribute('data-exposure-state') ?? '',
+        ]),
+      );
+    assert.deepEqual(
+      rows,
+      api.map((e) => [e.vulnerability, e.state]),
+    );
+    const open = api.filter((e) => e.state === 'open').length;
+    assert.match(
+      (await table.locator('caption').textContent()) ?? '',
+      new RegExp(`^Exposures: ${open} open, ${api.length - open} resolved`),
+    );
+    await page.context().close();
+  });
+
   it('signing out (by keyboard) returns to the login page, and the session is gone on the server', async () => {
     const { page, problems, idHash } = await ownSession();
     await page.goto('/');

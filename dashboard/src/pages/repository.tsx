@@ -3,6 +3,7 @@
 import { api } from '../api.js';
 import type { PageProps } from '../app.js';
 import { Show, useLoad } from '../components/load.js';
+import { SeverityBadge } from '../components/severity.js';
 import { Table } from '../components/table.js';
 import { formatNumber, formatTime, shortDigest } from '../format.js';
 
@@ -30,6 +31,22 @@ interface Fix {
   kind?: string;
 }
 
+/** GET /repositories/{id}/exposures: one open → resolved run of a vulnerable package on a track. */
+interface Exposure {
+  vulnerability: string;
+  severity: string;
+  package: string;
+  track: string;
+  state: 'open' | 'resolved';
+  openedAt: string;
+  openedIn: string;
+  resolvedAt: string | null;
+  resolvedIn: string | null;
+  packageFrom: string;
+  packageTo: string | null;
+  regression: boolean;
+}
+
 export default function Repository(props: PageProps) {
   const id = props.params.id ?? '';
   const [repo] = useLoad(
@@ -38,6 +55,14 @@ export default function Repository(props: PageProps) {
   );
   const [fixes] = useLoad(
     (signal) => api<{ items: Fix[] }>('/fixes', { query: { repository: id, limit: 200 }, signal }),
+    [id],
+  );
+  const [exposures] = useLoad(
+    (signal) =>
+      api<{ items: Exposure[] }>(`/repositories/${encodeURIComponent(id)}/exposures`, {
+        query: { limit: 200 },
+        signal,
+      }),
     [id],
   );
   return (
@@ -78,6 +103,50 @@ export default function Repository(props: PageProps) {
               ]}
             />
           </>
+        )}
+      </Show>
+      <h2>Exposures</h2>
+      <Show loaded={exposures} what="exposures">
+        {(e) => (
+          <Table<Exposure>
+            caption={`Exposures: ${e.items.filter((x) => x.state === 'open').length} open, ${e.items.filter((x) => x.state === 'resolved').length} resolved (newest first)`}
+            rows={e.items}
+            rowKey={(x) => `${x.track} ${x.vulnerability} ${x.package} ${x.openedAt}`}
+            columns={[
+              {
+                key: 'vuln',
+                label: 'Vulnerability',
+                render: (x) => <a href={`/vulns/${encodeURIComponent(x.vulnerability)}`}>{x.vulnerability}</a>,
+              },
+              { key: 'sev', label: 'Severity', render: (x) => <SeverityBadge severity={x.severity} /> },
+              { key: 'pkg', label: 'Package', render: (x) => `${x.package} ${x.packageFrom}` },
+              {
+                key: 'state',
+                label: 'State',
+                render: (x) => (
+                  <span data-exposure-state={x.state}>
+                    {x.state}
+                    {x.regression ? ' (came back)' : ''}
+                  </span>
+                ),
+                sort: (x) => x.state,
+              },
+              { key: 'opened', label: 'Opened', render: (x) => formatTime(x.openedAt), sort: (x) => x.openedAt },
+              {
+                key: 'resolved',
+                label: 'Resolved',
+                render: (x) =>
+                  x.resolvedIn ? (
+                    <a href={`/images/${x.resolvedIn}`}>
+                      {formatTime(x.resolvedAt)} in <code>{shortDigest(x.resolvedIn)}</code>
+                    </a>
+                  ) : (
+                    '—'
+                  ),
+                sort: (x) => x.resolvedAt,
+              },
+            ]}
+          />
         )}
       </Show>
       <h2>Fixes</h2>
