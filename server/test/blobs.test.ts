@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -29,6 +29,33 @@ async function allBlobs(store: BlobStore): Promise<string[]> {
   const out: string[] = [];
   for await (const blob of store.list()) out.push(blob.sha256);
   return out.sort();
+}
+
+/**
+ * Collects a day later while an ingest uploads the blob's bytes again at the `onCall`-th time GC asks whether the
+ * blob is referenced (1: just after the listing; on a folder, 2: after the last date check, 3: once it is set aside).
+ */
+async function collectWhileReuploaded(
+  store: BlobStore,
+  body: Buffer,
+  onCall: number,
+): Promise<{ deleted: string[]; reput: boolean | undefined }> {
+  const { sha256 } = await store.put(body, { maxBytes: 100 });
+  // S3 dates are whole seconds: the upload again must fall in a later one
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const inADay = Date.now() + DEFAULT_GC_AGE_MS + 60_000;
+  let calls = 0;
+  let reput: boolean | undefined;
+  const result = await store.gc(
+    async (s) => {
+      if (s === sha256 && ++calls === onCall)
+        reput = (await store.put(Readable.from([body]), { maxBytes: 100 })).created;
+      return false;
+    },
+    undefined,
+    inADay,
+  );
+  return { deleted: result.deleted, reput };
 }
 
 /** The BlobStore contract, the same on a folder and on an S3-compatible server. */
@@ -168,6 +195,16 @@ function blobStoreContract(open: () => Promise<BlobStore>): void {
     assert.deepEqual(await allBlobs(store), [keep.sha256, young.sha256].sort());
     assert.ok(asked.includes(orphan.sha256));
   });
+
+  it('GC keeps a blob uploaded again after the listing judged it unreferenced (an ingest deduplicating against it)', async () => {
+    const store = await open();
+    const body = Buffer.from('uploaded again after the listing');
+    const { deleted, reput } = await collectWhileReuploaded(store, body, 1);
+    assert.equal(reput, false, 'the upload found the blob and wrote nothing');
+    assert.deepEqual(deleted, []);
+    assert.deepEqual(await allBlobs(store), [sha(body)]);
+    assert.deepEqual(await bytesOf(await store.open(sha(body))), body);
+  });
 }
 
 describe('blobs: filesystem store', () => {
@@ -208,6 +245,34 @@ describe('blobs: filesystem store', () => {
     assert.deepEqual((await store.gc(() => false, undefined, Date.now())).deleted, []);
     await utimes(file, twoDaysAgo, twoDaysAgo);
     assert.deepEqual((await store.gc(() => false, undefined, Date.now())).deleted, [sha256]);
+  });
+
+  it('GC keeps a blob uploaded again at any step of its deletion, and leaves nothing set aside', async () => {
+    for (const onCall of [2, 3]) {
+      const dir = dirOf();
+      const store = openBlobStore({ blobs: `file://${dir}` });
+      const body = Buffer.from(`uploaded again at step ${onCall}`);
+      const { deleted, reput } = await collectWhileReuploaded(store, body, onCall);
+      assert.equal(reput, onCall === 3, `step ${onCall}: an upload after the blob was set aside writes it again`);
+      assert.deepEqual(deleted, [], `step ${onCall}`);
+      assert.deepEqual(await bytesOf(await store.open(sha(body))), body, `step ${onCall}`);
+      assert.deepEqual(await readdir(join(dir, 'gc-aside')), []);
+    }
+  });
+
+  it('GC puts back a blob a crashed collection left set aside, then judges it as any other', async () => {
+    const dir = dirOf();
+    const store = openBlobStore({ blobs: `file://${dir}` });
+    const { sha256 } = await store.put(Buffer.from('set aside by a crash'), { maxBytes: 100 });
+    await mkdir(join(dir, 'gc-aside'));
+    await rename(join(dir, blobKey(sha256)), join(dir, 'gc-aside', `${sha256}.0a0b0c`));
+    assert.deepEqual(await allBlobs(store), []);
+    assert.deepEqual(await store.gc(() => true, undefined, Date.now() + 2 * DEFAULT_GC_AGE_MS), {
+      deleted: [],
+      kept: 1,
+    });
+    assert.deepEqual(await allBlobs(store), [sha256]);
+    assert.deepEqual(await readdir(join(dir, 'gc-aside')), []);
   });
 
   it('stages in the folder it is given, and moves the file from there', async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -142,6 +142,9 @@ export function openBlobStore(config: BlobStoreConfig): BlobStore {
   return new ContentAddressedStore(objects, staging, config.now ?? Date.now);
 }
 
+/** Where a folder store's GC moves a blob before deleting it (outside cas/, so never listed as a blob). */
+const SET_ASIDE_FOLDER = 'gc-aside';
+
 /** Staged uploads end so; GC removes those a crash left behind. */
 const STAGING_SUFFIX = '.lading-tmp';
 
@@ -276,8 +279,13 @@ export class ContentAddressedStore implements BlobStore {
   /** Whether the blob is there; a filesystem blob's date is renewed so GC counts its age from this upload. */
   private async refreshIfPresent(key: string): Promise<boolean> {
     const info = await this.objects.head(key);
-    if (info && this.objects instanceof FilesystemObjectStore) await this.objects.touch(key, new Date(this.clock()));
-    return info !== undefined;
+    if (!info) return false;
+    if (!(this.objects instanceof FilesystemObjectStore)) return true;
+    await this.objects.touch(key, new Date(this.clock()));
+    // touch passes over a missing file: GC may have set the blob aside between the head and the touch (gc below).
+    // Present after the touch means either the touch renewed it, or GC sets it aside later and sees the new date;
+    // absent means this upload writes the bytes again.
+    return (await this.objects.head(key)) !== undefined;
   }
 
   async open(sha256: string): Promise<Readable> {
@@ -309,16 +317,89 @@ export class ContentAddressedStore implements BlobStore {
     const cutoff = now - (olderThanMs ?? DEFAULT_GC_AGE_MS);
     const deleted: string[] = [];
     let kept = 0;
+    await this.restoreSetAside();
     for await (const blob of this.list()) {
       if (blob.modifiedAt >= cutoff || (await isReferenced(blob.sha256))) {
         kept++;
         continue;
       }
-      await this.delete(blob.sha256);
-      deleted.push(blob.sha256);
+      const outcome = await this.deleteUnlessRenewed(blob, isReferenced);
+      if (outcome === 'deleted') deleted.push(blob.sha256);
+      else if (outcome === 'kept') kept++;
     }
     await this.removeStaleStaging(cutoff);
     return { deleted, kept };
+  }
+
+  /**
+   * Deletes a blob judged unreferenced from `listed`, unless an upload renewed it since. Between the listing and the
+   * delete an ingest may upload the same bytes: `put`/`publish` then find the blob present, renew its date and
+   * write nothing, and the ingest commits rows naming it. Deleting it then would leave those rows without their
+   * bytes, so the date is compared again at the last moment and the reference asked again.
+   *
+   * On a folder this is exact: the blob is first renamed aside (atomic), so from then on an upload finds it absent
+   * and writes it again (refreshIfPresent looks again after its touch for this reason); an upload that renewed it
+   * before the rename shows in the set-aside file's date (a rename keeps it), and then the file is put back. A file
+   * a crash left aside is put back by the next collection, before it lists.
+   *
+   * On S3 there is no rename nor conditional delete: the date is compared just before the DeleteObject, which
+   * narrows the window to that one request; an upload inside it would have to be an ingest's whole upload.
+   */
+  private async deleteUnlessRenewed(
+    listed: BlobInfo,
+    isReferenced: (sha256: string) => boolean | Promise<boolean>,
+  ): Promise<'deleted' | 'kept' | 'gone'> {
+    const key = blobKey(listed.sha256);
+    const current = await this.objects.head(key);
+    if (!current) return 'gone';
+    // S3 dates are whole seconds in a HEAD answer (a listing may show milliseconds): compared as such there
+    const onFolder = this.objects instanceof FilesystemObjectStore;
+    const renewed = onFolder
+      ? current.modifiedAt !== listed.modifiedAt
+      : Math.floor(current.modifiedAt / 1000) !== Math.floor(listed.modifiedAt / 1000);
+    if (renewed || (await isReferenced(listed.sha256))) return 'kept';
+    if (!(this.objects instanceof FilesystemObjectStore)) {
+      await this.objects.delete(key);
+      return 'deleted';
+    }
+    const path = join(this.objects.root, ...key.split('/'));
+    const folder = join(this.objects.root, SET_ASIDE_FOLDER);
+    const aside = join(folder, `${listed.sha256}.${randomBytes(6).toString('hex')}`);
+    await mkdir(folder, { recursive: true });
+    try {
+      await rename(path, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+      throw err;
+    }
+    try {
+      const moved = await stat(aside);
+      if (Math.floor(moved.mtimeMs) === listed.modifiedAt && !(await isReferenced(listed.sha256))) {
+        await unlink(aside);
+        // an upload after the rename wrote the bytes again: the store still has the blob
+        return (await this.objects.head(key)) ? 'kept' : 'deleted';
+      }
+    } catch (err) {
+      await rename(aside, path).catch(() => {});
+      throw err;
+    }
+    // renewed (or named) meanwhile: put back; if an upload wrote the bytes again already, these are the same bytes
+    await rename(aside, path);
+    return 'kept';
+  }
+
+  /** Puts back the blobs a collection set aside and did not finish with (a crash between its rename and unlink). */
+  private async restoreSetAside(): Promise<void> {
+    if (!(this.objects instanceof FilesystemObjectStore)) return;
+    const folder = join(this.objects.root, SET_ASIDE_FOLDER);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      const sha256 = name.split('.')[0] ?? '';
+      if (!SHA256.test(sha256)) continue;
+      const key = blobKey(sha256);
+      await mkdir(join(this.objects.root, ...key.split('/').slice(0, -1)), { recursive: true });
+      await rename(join(folder, name), join(this.objects.root, ...key.split('/')));
+    }
   }
 
   /** Staged files a crash left behind (a process killed mid-upload). */
