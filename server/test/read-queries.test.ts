@@ -30,6 +30,7 @@ import { forEachDatabase, openTestDatabase, type TestDatabase } from './helpers/
 import { type SeedImage, seedImages } from './helpers/seed.js';
 
 const T = Date.UTC(2026, 10, 1);
+const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const digest = (hex: string) => `sha256:${hex.repeat(64 / hex.length)}`;
 const A1 = digest('a1');
@@ -242,7 +243,7 @@ forEachDatabase((kind) => {
 
   describe('statement timeout', () => {
     it('answers 503 when a read runs past its statement timeout on PostgreSQL, and runs reads as they are', async () => {
-      const fast = await readTimed(t, (db) => fleetOverview(db, EVERYTHING), 2_000);
+      const fast = await readTimed(t, (db) => fleetOverview(db, EVERYTHING, T + DAY), 2_000);
       assert.equal(fast.currentImages, 3);
       if (kind === 'postgres') {
         await assert.rejects(
@@ -258,15 +259,21 @@ forEachDatabase((kind) => {
 
   describe('overview', () => {
     it("sums the current images' counters, in scope", async () => {
-      assert.deepEqual(await fleetOverview(t.db, EVERYTHING), {
+      assert.deepEqual(await fleetOverview(t.db, EVERYTHING, T + DAY), {
         currentImages: 3,
         withCritical: 1,
         withKev: 1,
         evidenceFailed: 1,
         open: { critical: 1, high: 3, medium: 0, low: 0, unknown: 0 },
         riskIndex: 25,
+        evidenceVerified: 0, // A1, the verified one, is no longer current (A2 took `latest`)
+        stale: 0,
+        staleDays: 30,
+        newVulnerabilities24h: 0,
       });
-      const scoped = await fleetOverview(t.db, team);
+      // a month without ingests makes every current image stale
+      assert.equal((await fleetOverview(t.db, EVERYTHING, T + 31 * DAY)).stale, 3);
+      const scoped = await fleetOverview(t.db, team, T + DAY);
       assert.equal(scoped.currentImages, 2);
       assert.equal(scoped.open.high, 2);
     });
