@@ -50133,6 +50133,69 @@ var init_apk2 = __esm({
   }
 });
 
+// ../engine/src/patch/plan-dependencies.ts
+function resolveDependencies2(chosen2, installed, rules, entry) {
+  const byName = new Map(installed.map((p) => [rules.nameOf(p), p]));
+  for (let round = 0; round < 50; round++) {
+    const versions = new Map(installed.map((p) => [rules.nameOf(p), rules.versionOf(p)]));
+    const provides = /* @__PURE__ */ new Map();
+    const addProvides = (relations) => {
+      for (const rel of relations) provides.set(rel.name, [...provides.get(rel.name) ?? [], rel.version ?? ""]);
+    };
+    for (const p of installed) if (!chosen2.has(rules.nameOf(p))) addProvides(rules.providesOf(p));
+    for (const [name, { candidate }] of chosen2) {
+      if (!candidate) continue;
+      versions.set(name, candidate.version);
+      addProvides(rules.candidateProvides(candidate));
+    }
+    const unsatisfied = [];
+    let pulled = false;
+    for (const { candidate } of [...chosen2.values()]) {
+      if (!candidate) continue;
+      for (const requirement of rules.requirementsOf(candidate)) {
+        if (requirement.alternatives.some((rel) => rules.holds(rel, versions, provides))) continue;
+        const upgrade = requirement.alternatives.map((rel) => {
+          const old = byName.get(rel.name);
+          if (!old || chosen2.has(rules.nameOf(old)) || !rel.version) return void 0;
+          const found = rules.upgradeFor(old, rel);
+          return found ? { old, found } : void 0;
+        }).find((u) => u !== void 0);
+        if (upgrade) {
+          rules.choose(upgrade.old, upgrade.found);
+          pulled = true;
+        } else {
+          unsatisfied.push(requirement.text);
+        }
+      }
+    }
+    if (pulled) continue;
+    if (unsatisfied.length > 0) {
+      entry.unsatisfied = [...new Set(unsatisfied)].sort();
+      entry.verdict = "unsatisfied-deps";
+      entry.reason = `needs ${entry.unsatisfied.join(", ")}, which neither the image nor the repositories provide`;
+    }
+    return;
+  }
+}
+function newPlanEntry(source, fixedVersion, findingIds) {
+  return {
+    source,
+    fixedVersion,
+    findings: [...findingIds].sort(),
+    binaries: [],
+    scripts: [],
+    conffiles: [],
+    triggers: [],
+    unsatisfied: [],
+    verdict: "apply"
+  };
+}
+var init_plan_dependencies = __esm({
+  "../engine/src/patch/plan-dependencies.ts"() {
+    "use strict";
+  }
+});
+
 // ../engine/src/patch/plan-apk.ts
 function installedApks(view) {
   const text3 = view.contentFollowing(APK_INSTALLED)?.toString("utf8") ?? "";
@@ -50185,17 +50248,7 @@ async function planAlpine(view, findings, options2) {
   const best = (name, atLeast) => candidates.filter((c) => c.name === name && compareApk(c.version, atLeast) >= 0).sort((a, b) => compareApk(b.version, a.version))[0];
   const entries = [];
   for (const [origin, { fixed, ids }] of [...wanted].sort(([a], [b]) => a < b ? -1 : 1)) {
-    const entry = {
-      source: origin,
-      fixedVersion: fixed,
-      findings: [...ids].sort(),
-      binaries: [],
-      scripts: [],
-      conffiles: [],
-      triggers: [],
-      unsatisfied: [],
-      verdict: "apply"
-    };
+    const entry = newPlanEntry(origin, fixed, ids);
     entries.push(entry);
     const chosen2 = /* @__PURE__ */ new Map();
     for (const pkg of installed.filter((p) => p.origin === origin)) {
@@ -50250,52 +50303,35 @@ async function planAlpine(view, findings, options2) {
   return { repositories, entries, downloads, installed };
 }
 function resolve4(chosen2, installed, best, entry) {
-  const byName = new Map(installed.map((p) => [p.name, p]));
-  for (let round = 0; round < 50; round++) {
-    const versions = new Map(installed.map((p) => [p.name, p.version]));
-    const provides = /* @__PURE__ */ new Map();
-    const addProvides = (block) => {
-      for (const p of (apkField(block, "p") ?? "").split(" ").filter((x) => x)) {
-        const [name, version2] = p.split("=");
-        provides.set(name, [...provides.get(name) ?? [], version2 ?? ""]);
-      }
-    };
-    for (const p of installed) if (!chosen2.has(p.name)) addProvides(p.block);
-    for (const { pkg, candidate } of chosen2.values()) {
-      if (!candidate) continue;
-      versions.set(pkg.name, candidate.version);
-      addProvides(candidate.block);
-    }
-    const holds2 = (d2) => {
-      const have = versions.get(d2.name);
-      if (have !== void 0 && versionHolds(have, d2.op, d2.version)) return true;
-      return (provides.get(d2.name) ?? []).some((v) => !d2.op || v !== "" && versionHolds(v, d2.op, d2.version));
-    };
-    const unsatisfied = [];
-    let pulled = false;
-    for (const { candidate } of [...chosen2.values()]) {
-      if (!candidate) continue;
-      for (const raw of (apkField(candidate.block, "D") ?? "").split(" ").filter((x) => x)) {
+  const providesIn = (block) => (apkField(block, "p") ?? "").split(" ").filter((x) => x).map((p) => {
+    const [name, version2] = p.split("=");
+    return version2 === void 0 ? { name } : { name, version: version2 };
+  });
+  resolveDependencies2(
+    chosen2,
+    installed,
+    {
+      nameOf: (p) => p.name,
+      versionOf: (p) => p.version,
+      providesOf: (p) => providesIn(p.block),
+      candidateProvides: (c) => providesIn(c.block),
+      requirementsOf: (c) => (apkField(c.block, "D") ?? "").split(" ").filter((x) => x).flatMap((raw) => {
         const dep = parseDependency(raw);
-        if (!dep || holds2(dep)) continue;
-        const old = byName.get(dep.name);
-        const c = old && !chosen2.has(old.name) && dep.version ? best(old.name, dep.version) : void 0;
-        if (old && c && versionHolds(c.version, dep.op, dep.version)) {
-          chosen2.set(old.name, { pkg: old, candidate: c, dependency: true });
-          pulled = true;
-        } else {
-          unsatisfied.push(raw);
-        }
-      }
-    }
-    if (pulled) continue;
-    if (unsatisfied.length > 0) {
-      entry.unsatisfied = [...new Set(unsatisfied)].sort();
-      entry.verdict = "unsatisfied-deps";
-      entry.reason = `needs ${entry.unsatisfied.join(", ")}, which neither the image nor the repositories provide`;
-    }
-    return;
-  }
+        return dep ? [{ alternatives: [dep], text: raw }] : [];
+      }),
+      holds: (d2, versions, provides) => {
+        const have = versions.get(d2.name);
+        if (have !== void 0 && versionHolds(have, d2.op, d2.version)) return true;
+        return (provides.get(d2.name) ?? []).some((v) => !d2.op || v !== "" && versionHolds(v, d2.op, d2.version));
+      },
+      upgradeFor: (old, dep) => {
+        const c = best(old.name, dep.version);
+        return c && versionHolds(c.version, dep.op, dep.version) ? c : void 0;
+      },
+      choose: (old, candidate) => chosen2.set(old.name, { pkg: old, candidate, dependency: true })
+    },
+    entry
+  );
 }
 var APK_INSTALLED;
 var init_plan_apk = __esm({
@@ -50305,6 +50341,7 @@ var init_plan_apk = __esm({
     init_download();
     init_apk();
     init_apk2();
+    init_plan_dependencies();
     APK_INSTALLED = "lib/apk/db/installed";
   }
 });
@@ -51713,17 +51750,7 @@ async function planDebian(view, findings, options2) {
   const best = (deb, atLeast) => (offered.get(deb.name) ?? []).filter((c) => c.architecture === deb.architecture && cmp7(c.version, atLeast) >= 0).sort((a, b) => cmp7(b.version, a.version))[0];
   const entries = [];
   for (const [source, { fixed, ids }] of [...wanted].sort(([a], [b]) => a < b ? -1 : 1)) {
-    const entry = {
-      source,
-      fixedVersion: fixed,
-      findings: [...ids].sort(),
-      binaries: [],
-      scripts: [],
-      conffiles: [],
-      triggers: [],
-      unsatisfied: [],
-      verdict: "apply"
-    };
+    const entry = newPlanEntry(source, fixed, ids);
     entries.push(entry);
     const chosen2 = /* @__PURE__ */ new Map();
     const foreign = [];
@@ -51747,7 +51774,7 @@ async function planDebian(view, findings, options2) {
       entry.verdict = "candidate-not-found";
       entry.reason = `no version \u2265 ${fixed} of ${missing2.join(", ")} in the repositories`;
     } else {
-      resolveDependencies2(chosen2, installed, best, entry);
+      resolveDebDependencies(chosen2, installed, best, entry);
     }
     for (const { deb, candidate, dependency } of chosen2.values()) {
       const binary = { name: deb.name, architecture: deb.architecture, installed: deb.version };
@@ -51782,54 +51809,27 @@ async function planDebian(view, findings, options2) {
   }
   return { repositories, entries, downloads, installed };
 }
-function resolveDependencies2(chosen2, installed, best, entry) {
-  const byName = new Map(installed.map((d2) => [d2.name, d2]));
-  for (let round = 0; round < 50; round++) {
-    const versions = new Map(installed.map((d2) => [d2.name, d2.version]));
-    const provides = /* @__PURE__ */ new Map();
-    const addProvides = (value) => {
-      for (const clause of parseRelations(value)) {
-        for (const rel of clause) provides.set(rel.name, [...provides.get(rel.name) ?? [], rel.version ?? ""]);
-      }
-    };
-    for (const d2 of installed) if (!chosen2.has(d2.name)) addProvides(field(d2.stanza, "Provides"));
-    for (const { deb, candidate } of chosen2.values()) {
-      if (!candidate) continue;
-      versions.set(deb.name, candidate.version);
-      addProvides(field(candidate.stanza, "Provides"));
-    }
-    const unsatisfied = [];
-    let pulled = false;
-    for (const { candidate } of [...chosen2.values()]) {
-      if (!candidate) continue;
-      const relations = [
-        ...parseRelations(field(candidate.stanza, "Pre-Depends")),
-        ...parseRelations(field(candidate.stanza, "Depends"))
-      ];
-      for (const clause of relations) {
-        if (clause.some((rel) => holds(rel, versions, provides))) continue;
-        const upgrade = clause.map((rel) => {
-          const deb = byName.get(rel.name);
-          if (!deb || chosen2.has(deb.name) || !rel.version) return void 0;
-          const c = best(deb, rel.op === ">>" ? deb.version : rel.version);
-          return c && holds(rel, /* @__PURE__ */ new Map([[rel.name, c.version]]), /* @__PURE__ */ new Map()) ? { deb, c } : void 0;
-        }).find((u) => u !== void 0);
-        if (upgrade) {
-          chosen2.set(upgrade.deb.name, { deb: upgrade.deb, candidate: upgrade.c, dependency: true });
-          pulled = true;
-        } else {
-          unsatisfied.push(formatRelation(clause));
-        }
-      }
-    }
-    if (pulled) continue;
-    if (unsatisfied.length > 0) {
-      entry.unsatisfied = [...new Set(unsatisfied)].sort();
-      entry.verdict = "unsatisfied-deps";
-      entry.reason = `needs ${entry.unsatisfied.join(", ")}, which neither the image nor the repositories provide`;
-    }
-    return;
-  }
+function resolveDebDependencies(chosen2, installed, best, entry) {
+  resolveDependencies2(
+    chosen2,
+    installed,
+    {
+      nameOf: (d2) => d2.name,
+      versionOf: (d2) => d2.version,
+      providesOf: (d2) => parseRelations(field(d2.stanza, "Provides")).flat(),
+      candidateProvides: (c) => parseRelations(field(c.stanza, "Provides")).flat(),
+      requirementsOf: (c) => [...parseRelations(field(c.stanza, "Pre-Depends")), ...parseRelations(field(c.stanza, "Depends"))].map(
+        (clause) => ({ alternatives: clause, text: formatRelation(clause) })
+      ),
+      holds,
+      upgradeFor: (deb, rel) => {
+        const c = best(deb, rel.op === ">>" ? deb.version : rel.version);
+        return c && holds(rel, /* @__PURE__ */ new Map([[rel.name, c.version]]), /* @__PURE__ */ new Map()) ? c : void 0;
+      },
+      choose: (deb, candidate) => chosen2.set(deb.name, { deb, candidate, dependency: true })
+    },
+    entry
+  );
 }
 var ECOSYSTEM;
 var init_plan_deb = __esm({
@@ -51842,6 +51842,7 @@ var init_plan_deb = __esm({
     init_deb();
     init_deps();
     init_dpkg_db();
+    init_plan_dependencies();
     ECOSYSTEM = "Debian";
   }
 });
