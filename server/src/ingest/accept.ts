@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { blobKey } from '../blobs/index.js';
 import type { Database, JobState } from '../db/schema.js';
 import { enqueue } from '../jobs/queue.js';
@@ -96,72 +96,146 @@ export async function acceptBundle(db: Kysely<Database>, input: AcceptInput): Pr
 
 /** The acceptance's transaction on `db`: one multi-row insert of the artifacts, the replay check, the job. */
 export async function acceptHere(db: Kysely<Database>, input: AcceptInput): Promise<IngestAnswer> {
+  return db.transaction().execute((trx) => acceptIn(trx, input));
+}
+
+/** Acceptances waiting for one writer's next group commit. */
+export interface AcceptGroups {
+  /** Answers after the commit of the group this acceptance joined. */
+  accept(input: AcceptInput): Promise<IngestAnswer>;
+  /** Resolves once every acceptance handed over so far is committed (or has failed) and answered. */
+  settled(): Promise<void>;
+  /** How many transactions (commits, so fsyncs) the acceptances took so far. */
+  readonly commits: number;
+}
+
+/**
+ * Group commit for the embedded mode's one writer: every commit is an fsync (synchronous=FULL), which is most of
+ * an acceptance's time, so the acceptances that arrive while one group's transaction runs are written together
+ * in the next transaction: one fsync for all of them, each answered only after that commit (the same contract as
+ * acceptHere). A group that fails is retried one acceptance per transaction, so a bad bundle fails alone. Each
+ * group asks for the connection as soon as it starts, so it queues before a job's next transaction, behind at most
+ * the statement or transaction running now.
+ */
+export function groupAccepts(db: Kysely<Database>): AcceptGroups {
+  type Waiting = { input: AcceptInput; resolve: (answer: IngestAnswer) => void; reject: (error: unknown) => void };
+  let waiting: Waiting[] = [];
+  let writing: Promise<void> | undefined;
+  let commits = 0;
+  const writeGroup = async (group: Waiting[]): Promise<void> => {
+    let answers: IngestAnswer[] | undefined;
+    try {
+      commits++;
+      answers = await db.transaction().execute(async (trx) => {
+        const out: IngestAnswer[] = [];
+        for (const item of group) out.push(await acceptIn(trx, item.input));
+        return out;
+      });
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]?.reject(error);
+        return;
+      }
+    }
+    if (answers) {
+      for (const [i, item] of group.entries()) item.resolve(answers[i] as IngestAnswer);
+      return;
+    }
+    for (const item of group) {
+      commits++;
+      await acceptHere(db, item.input).then(item.resolve, item.reject);
+    }
+  };
+  const drain = async (): Promise<void> => {
+    while (waiting.length > 0) {
+      const group = waiting;
+      waiting = [];
+      await writeGroup(group);
+    }
+    writing = undefined;
+  };
+  return {
+    accept: (input) =>
+      new Promise<IngestAnswer>((resolve, reject) => {
+        waiting.push({ input, resolve, reject });
+        // started after this turn's other messages are queued, so they join the first group too
+        writing ??= Promise.resolve().then(drain);
+      }),
+    settled: async () => {
+      while (writing) await writing;
+    },
+    get commits() {
+      return commits;
+    },
+  };
+}
+
+/** The acceptance's statements inside the caller's transaction. */
+async function acceptIn(trx: Transaction<Database>, input: AcceptInput): Promise<IngestAnswer> {
   const { metadata, parts, now } = input;
   const dedupeKey = ingestDedupeKey(
     metadata.digest,
     parts.map((p) => p.sha256),
     metadata,
   );
-  return db.transaction().execute(async (trx) => {
-    // one row per distinct blob (the first part with a hash describes it); the rows that were inserted are new
-    const distinct = new Map<string, StoredPart>();
-    for (const part of parts) if (!distinct.has(part.sha256)) distinct.set(part.sha256, part);
-    const fresh = new Set<string>();
-    if (distinct.size > 0) {
-      const inserted = await trx
-        .insertInto('artifacts')
-        .values(
-          [...distinct.values()].map((part) => ({
-            sha256: part.sha256,
-            kind: part.kind,
-            media_type: part.mediaType,
-            size: part.size,
-            storage_key: blobKey(part.sha256),
-            first_job_id: null,
-            created_at: now,
-          })),
-        )
-        .onConflict((oc) => oc.column('sha256').doNothing())
-        .returning('sha256')
-        .execute();
-      for (const row of inserted) fresh.add(row.sha256);
-    }
-    const previous = await trx
-      .selectFrom('jobs')
-      .select(['id', 'public_id', 'state'])
-      .where('dedupe_key', '=', dedupeKey)
-      .where('state', 'not in', ['failed', 'canceled'])
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    let job: { id: number; publicId: string; state: JobState; created: boolean };
-    if (previous) {
-      job = { id: previous.id, publicId: previous.public_id, state: previous.state, created: false };
-    } else {
-      const payload: IngestJobPayload = {
-        repository: metadata.repository,
-        metadata,
-        artifacts: parts.map((p) => ({ name: p.name, kind: p.kind, sha256: p.sha256, size: p.size })),
-        receivedAt: now,
-        source: input.source ?? 'push',
-      };
-      job = await enqueue(trx, now, { kind: INGEST_JOB_KIND, payload, dedupeKey, createdBy: input.createdBy });
-    }
-    if (job.created && fresh.size > 0) {
-      await trx
-        .updateTable('artifacts')
-        .set({ first_job_id: job.id })
-        .where('sha256', 'in', [...fresh])
-        .where('first_job_id', 'is', null)
-        .execute();
-    }
-    return {
-      status: job.created ? 202 : 200,
-      body: {
-        job: { id: job.publicId, state: job.state, url: `/api/v1/jobs/${job.publicId}` },
-        image: { digest: metadata.digest, url: `/api/v1/images/${metadata.digest}` },
-        artifacts: parts.map((p) => ({ kind: p.kind, sha256: p.sha256, size: p.size, new: fresh.has(p.sha256) })),
-      },
+  // one row per distinct blob (the first part with a hash describes it); the rows that were inserted are new
+  const distinct = new Map<string, StoredPart>();
+  for (const part of parts) if (!distinct.has(part.sha256)) distinct.set(part.sha256, part);
+  const fresh = new Set<string>();
+  if (distinct.size > 0) {
+    const inserted = await trx
+      .insertInto('artifacts')
+      .values(
+        [...distinct.values()].map((part) => ({
+          sha256: part.sha256,
+          kind: part.kind,
+          media_type: part.mediaType,
+          size: part.size,
+          storage_key: blobKey(part.sha256),
+          first_job_id: null,
+          created_at: now,
+        })),
+      )
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .returning('sha256')
+      .execute();
+    for (const row of inserted) fresh.add(row.sha256);
+  }
+  const previous = await trx
+    .selectFrom('jobs')
+    .select(['id', 'public_id', 'state'])
+    .where('dedupe_key', '=', dedupeKey)
+    .where('state', 'not in', ['failed', 'canceled'])
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  let job: { id: number; publicId: string; state: JobState; created: boolean };
+  if (previous) {
+    job = { id: previous.id, publicId: previous.public_id, state: previous.state, created: false };
+  } else {
+    const payload: IngestJobPayload = {
+      repository: metadata.repository,
+      metadata,
+      artifacts: parts.map((p) => ({ name: p.name, kind: p.kind, sha256: p.sha256, size: p.size })),
+      receivedAt: now,
+      source: input.source ?? 'push',
     };
-  });
+    job = await enqueue(trx, now, { kind: INGEST_JOB_KIND, payload, dedupeKey, createdBy: input.createdBy });
+  }
+  if (job.created && fresh.size > 0) {
+    await trx
+      .updateTable('artifacts')
+      .set({ first_job_id: job.id })
+      .where('sha256', 'in', [...fresh])
+      .where('first_job_id', 'is', null)
+      .execute();
+  }
+  return {
+    status: job.created ? 202 : 200,
+    body: {
+      job: { id: job.publicId, state: job.state, url: `/api/v1/jobs/${job.publicId}` },
+      image: { digest: metadata.digest, url: `/api/v1/images/${metadata.digest}` },
+      artifacts: parts.map((p) => ({ kind: p.kind, sha256: p.sha256, size: p.size, new: fresh.has(p.sha256) })),
+    },
+  };
 }

@@ -5,7 +5,7 @@
 // its connection, the embedded mode's one writer ('accept' in, 'accepted' out after the commit).
 import { parentPort, workerData } from 'node:worker_threads';
 import { createContext } from '../context.js';
-import { acceptHere } from '../ingest/accept.js';
+import { groupAccepts } from '../ingest/accept.js';
 import { registerJobHandlers } from './handlers.js';
 import { JobRunner } from './runner.js';
 import { parseSchedules } from './schedules.js';
@@ -31,28 +31,28 @@ ctx.jobSignals.subscribe((signal) => {
   if (signal.type === 'changed')
     port.postMessage({ type: 'changed', publicId: signal.publicId } satisfies ThreadMessage);
 });
-const accepting = new Set<Promise<void>>();
+// acceptances waiting together are written in one transaction, one fsync (ingest/accept.ts groupAccepts)
+const accepts = groupAccepts(ctx.db);
 port.on('message', (message: ThreadMessage) => {
   if (message.type === 'enqueued') ctx.jobSignals.enqueued();
   if (message.type === 'accept') {
     const { id, input } = message;
-    const done: Promise<void> = acceptHere(ctx.db, input)
-      .then((answer) => {
+    accepts.accept(input).then(
+      (answer) => {
         port.postMessage({ type: 'accepted', id, answer } satisfies ThreadMessage);
         // committed: this thread's runner may claim the job at once
         if (answer.status === 202) ctx.jobSignals.enqueued();
-      })
-      .catch((error: unknown) => {
+      },
+      (error: unknown) => {
         const text = error instanceof Error ? error.message : String(error);
         port.postMessage({ type: 'accept-failed', id, message: text } satisfies ThreadMessage);
-      })
-      .finally(() => accepting.delete(done));
-    accepting.add(done);
+      },
+    );
   }
   if (message.type === 'stop') {
     void (async () => {
       // acceptances already handed over are committed and answered before the connection closes
-      await Promise.allSettled([...accepting]);
+      await accepts.settled();
       await runner.stop();
       handlerResources.close();
       await services.stop();
