@@ -40,9 +40,9 @@ export interface NodeOptions extends ContextOptions {
   readonly heartbeatMs?: number;
   readonly staleMs?: number;
   /**
-   * Run jobs, the janitor and the schedules in a worker thread with its own connection (default: the embedded mode,
-   * SQLite with role all, so matching never blocks the API). Handlers in the thread come from jobs/handlers.ts and
-   * `extraHandlersModule`; `extraHandlers` functions cannot cross threads.
+   * Run jobs, the janitor and the schedules in a worker thread with its own connection (default: role all, on both
+   * engines, so matching never blocks the API; on PostgreSQL graphile-worker runs there). Handlers in the thread come
+   * from jobs/handlers.ts and `extraHandlersModule`; `extraHandlers` functions cannot cross threads.
    */
   readonly jobThread?: boolean;
   readonly extraHandlersModule?: string;
@@ -55,11 +55,12 @@ export interface ServerNode {
   /** The HTTP address (every role listens: the worker for its probes only). */
   readonly url: string;
   /**
-   * The in-process handler registry (role worker, or all on PostgreSQL); undefined with a job thread or role api.
+   * The in-process handler registry (role worker, or all with `jobThread: false`); undefined with a job thread or
+   * role api.
    * On SQLite it is also the running table-queue runner; on PostgreSQL `graphile` runs its handlers.
    */
   readonly runner: JobRunner | undefined;
-  /** The graphile-worker pool running jobs (PostgreSQL, roles worker and all). */
+  /** The graphile-worker pool running jobs on this thread (PostgreSQL without a job thread, e.g. role worker). */
   readonly graphile: GraphileRunner | undefined;
   readonly jobThread: JobThread | undefined;
   readonly services: NodeServices;
@@ -76,7 +77,9 @@ export async function startServerNode(config: ServerConfig, options: NodeOptions
   let jobThread: JobThread | undefined;
   let graphile: GraphileRunner | undefined;
   let handlerResources: JobHandlerResources | undefined;
-  const threaded = config.role !== 'api' && (options.jobThread ?? (ctx.dialect === 'sqlite' && config.role === 'all'));
+  // role all runs its jobs in a thread on both engines (on PostgreSQL graphile-worker runs there), so the HTTP
+  // thread only accepts (issue 17)
+  const threaded = config.role !== 'api' && (options.jobThread ?? config.role === 'all');
   try {
     app = await buildApp(ctx, config.role === 'worker' ? { routes: [registerSystemRoutes] } : {});
     await app.listen({ host: config.listen.host, port: config.listen.port });

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createContext } from '../context.js';
 import { groupAccepts } from '../ingest/accept.js';
+import { type GraphileRunner, startGraphileRunner } from './graphile.js';
 import { registerJobHandlers } from './handlers.js';
 import { JobRunner } from './runner.js';
 import { parseSchedules } from './schedules.js';
@@ -53,6 +54,7 @@ port.on('message', (message: ThreadMessage) => {
     void (async () => {
       // acceptances already handed over are committed and answered before the connection closes
       await accepts.settled();
+      await graphile?.stop();
       await runner.stop();
       handlerResources.close();
       await services.stop();
@@ -61,9 +63,15 @@ port.on('message', (message: ThreadMessage) => {
     })();
   }
 });
-runner.start();
+// PostgreSQL: graphile-worker runs the registered handlers here, so the API thread only accepts (issue 17: its
+// event loop did 15 ms of job work per push); SQLite: the table runner
+let graphile: GraphileRunner | undefined;
+if (ctx.dialect === 'postgres') graphile = await startGraphileRunner(ctx, runner, data.runner ?? {});
+else runner.start();
 const services = startNodeServices(ctx, {
   role: 'worker',
+  // recorded with each heartbeat: the janitor force-unlocks these when this thread's node dies (nodes.ts)
+  ...(graphile ? { graphileWorkerIds: graphile.workerIds } : {}),
   version: data.version,
   schedules: parseSchedules(data.schedules),
   ...(data.heartbeatMs === undefined ? {} : { heartbeatMs: data.heartbeatMs }),
