@@ -189,6 +189,15 @@ export async function processIngest(
   });
 
   const lease = { id: run.job.id, attempts: run.job.attempts, nodeId: run.job.locked_by ?? '' };
+  let changes: { new: string[]; fixed: string[] } = { new: [], fixed: [] };
+  const resultOf = (outcome: { new: string[]; fixed: string[] }): IngestResult => ({
+    image: metadata.digest,
+    counts: countsOf(report.findings),
+    new: outcome.new,
+    fixed: outcome.fixed,
+    evidence: { state: scorecard.state, score: scorecard.score, max: scorecard.max },
+    quarantined,
+  });
   const outcome = await timed(
     'reconcile',
     async () => {
@@ -210,9 +219,12 @@ export async function processIngest(
           // over meanwhile writes nothing here (the reconcile itself is idempotent, so the other run's is the same)
           put({ name: 'reconcile', state: 'succeeded', ms: Math.round(performance.now() - t0), detail });
           await saveSteps(trx, lease, steps);
+          // the job's success in the same commit too (the table runner offers it; a quarantine fails the job below)
+          if (!quarantined && run.completeIn) await run.completeIn(trx, resultOf(changes));
         },
-        describe: (changes) => {
-          detail = `${changes.new.length} new, ${changes.fixed.length} fixed`;
+        describe: (outcome) => {
+          changes = outcome;
+          detail = `${outcome.new.length} new, ${outcome.fixed.length} fixed`;
         },
       });
       return { value, detail };
@@ -230,14 +242,7 @@ export async function processIngest(
     );
   }
   ctx.log.info('ingested', { digest: metadata.digest, ms: Math.round(performance.now() - started) });
-  return {
-    image: metadata.digest,
-    counts: countsOf(report.findings),
-    new: outcome.new,
-    fixed: outcome.fixed,
-    evidence: { state: scorecard.state, score: scorecard.score, max: scorecard.max },
-    quarantined,
-  };
+  return resultOf(outcome);
 }
 
 /** How long a step runs before it is written as running (most ingests take less in total, and write steps once). */

@@ -1,8 +1,10 @@
 // The embedded job runner: claims jobs of the kinds it has handlers for, runs up to `concurrency` at once, keeps
 // their leases alive while they work, and records success, retry (with backoff) or failure. It runs in the server
 // process (roles worker, and all on PostgreSQL) or in the embedded mode's job thread (jobs/thread.ts).
+import type { Kysely } from 'kysely';
 import type { ServerContext } from '../context.js';
 import { decodeJson } from '../db/dialect.js';
+import type { Database } from '../db/schema.js';
 import {
   claimNext,
   completeJob,
@@ -35,6 +37,13 @@ export interface JobRun {
   readonly signal: AbortSignal;
   /** Records a step (replacing one of the same name) so `GET /jobs/{id}` shows progress. */
   step(step: JobStep): Promise<void>;
+  /**
+   * Records the job's success with `result` inside the handler's own transaction, as its last write, so the work
+   * and the completion are one commit (on SQLite one fsync fewer per job); false: the lease was taken over. The
+   * handler then returns that same result, and must fail if that transaction does not commit. Only the table
+   * runner offers it (graphile-worker completes its jobs itself): without it, the runner completes the job after.
+   */
+  readonly completeIn?: (trx: Kysely<Database>, result: unknown) => Promise<boolean>;
 }
 
 /** Does the work; its return value becomes the job's `result`. It may run more than once: make it idempotent. */
@@ -156,6 +165,8 @@ export class JobRunner {
       Math.max(50, Math.floor(this.#leaseMs / 3)),
     );
     const handler = this.#handlers.get(job.kind);
+    // set when the handler completed the job inside its own transaction (completeIn)
+    let completedIn = false;
     try {
       if (!handler) throw new JobFailure('unknown_kind', `no handler for job kind ${job.kind}`, false);
       const result = await handler({
@@ -168,8 +179,12 @@ export class JobRunner {
           else steps.push(step);
           if (!(await saveSteps(ctx.db, lease, steps))) lost.abort();
         },
+        completeIn: async (trx, result) => {
+          completedIn = await completeJob(trx, lease, ctx.now(), result);
+          return completedIn;
+        },
       });
-      if (!(await completeJob(ctx.db, lease, ctx.now(), result))) {
+      if (!completedIn && !(await completeJob(ctx.db, lease, ctx.now(), result))) {
         ctx.log.warn('job finished after its lease was taken over; result dropped', { job: job.public_id });
       }
     } catch (error) {
