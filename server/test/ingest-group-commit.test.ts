@@ -3,7 +3,8 @@
 // with its rows durable; a replay inside the group sees the job its group-mate just created; a group that fails is
 // retried one acceptance per transaction, so one bad bundle fails alone. Both engines.
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { after, before, it, test } from 'node:test';
+import { gateWriteTransactions, writeTransaction } from '../src/db/connection.js';
 import { groupAccepts } from '../src/ingest/accept.js';
 import { validateMetadata } from '../src/ingest/metadata.js';
 import type { StoredPart } from '../src/ingest/multipart.js';
@@ -108,4 +109,47 @@ forEachDatabase((database) => {
       .executeTakeFirst();
     assert.equal(badJob, undefined);
   });
+});
+
+test('SQLite: a job transaction asked for while acceptances wait starts after their commit (accepts first)', async () => {
+  const db = await openTestDatabase('sqlite');
+  try {
+    const groups = groupAccepts(db.db);
+    gateWriteTransactions(db.db, groups.written);
+    const order: string[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // a job's transaction is running; meanwhile an acceptance arrives, then the next job asks for its transaction
+    const running = writeTransaction(db.db, 'sqlite', async () => {
+      order.push('running job');
+      await held;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const first = groups
+      .accept({ metadata: metadataFor(30), parts: [], now: 4_000, createdBy: 'system' })
+      .then(() => order.push('first group committed'));
+    await new Promise((resolve) => setImmediate(resolve));
+    // the first group is queued for the connection; this one waits to form the next group
+    const second = groups
+      .accept({ metadata: metadataFor(31), parts: [], now: 4_000, createdBy: 'system' })
+      .then(() => order.push('second group committed'));
+    // without the gate, this would queue for the connection before the second group does
+    const nextJob = writeTransaction(db.db, 'sqlite', async () => {
+      order.push('next job');
+    });
+    release();
+    await Promise.all([running, first, second, nextJob]);
+    assert.deepEqual(order, ['running job', 'first group committed', 'second group committed', 'next job']);
+    assert.equal(groups.commits, 2);
+    // with nothing waiting, a job's transaction does not wait
+    await writeTransaction(db.db, 'sqlite', async () => {
+      order.push('idle job');
+    });
+    assert.equal(order.at(-1), 'idle job');
+  } finally {
+    gateWriteTransactions(db.db, undefined);
+    await db.close();
+  }
 });

@@ -108,6 +108,19 @@ export function cachingStatements(sqlite: BetterSqlite3.Database, size = STATEME
 }
 
 /**
+ * What a write transaction on a connection waits for before it asks for the connection: the embedded mode's job
+ * thread gives its acceptances priority over starting a job's transaction (ingest/accept.ts groupAccepts), so a
+ * 202 waits behind at most the transaction running now. Keyed by the connection, like the accept routing.
+ */
+const writeGates = new WeakMap<Kysely<Database>, () => Promise<void>>();
+
+/** Makes the write transactions on `db` wait for `gate` first (undefined: no more). */
+export function gateWriteTransactions(db: Kysely<Database>, gate: (() => Promise<void>) | undefined): void {
+  if (gate) writeGates.set(db, gate);
+  else writeGates.delete(db);
+}
+
+/**
  * One write transaction. SQLite: BEGIN IMMEDIATE takes the write lock before the first read, so a transaction that
  * reads and then writes never finds its snapshot outdated by another connection's commit (SQLITE_BUSY_SNAPSHOT,
  * which the busy handler does not wait out: the ingest job then failed an attempt and was retried after a backoff).
@@ -119,6 +132,7 @@ export async function writeTransaction<T>(
   body: (trx: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   if (dialect === 'postgres') return db.transaction().execute(body);
+  await writeGates.get(db)?.();
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {

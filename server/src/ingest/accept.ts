@@ -107,6 +107,8 @@ export interface AcceptGroups {
   settled(): Promise<void>;
   /** How many transactions (commits, so fsyncs) the acceptances took so far. */
   readonly commits: number;
+  /** Resolves once the acceptances waiting or being written now are committed (not those arriving later). */
+  written(): Promise<void>;
 }
 
 /**
@@ -122,6 +124,16 @@ export function groupAccepts(db: Kysely<Database>): AcceptGroups {
   let waiting: Waiting[] = [];
   let writing: Promise<void> | undefined;
   let commits = 0;
+  const ended = () => {
+    let end = () => {};
+    const done = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    return { done, end };
+  };
+  // the end of the group the waiting acceptances will form, and of the group being written now
+  let next = ended();
+  let current: Promise<void> | undefined;
   const writeGroup = async (group: Waiting[]): Promise<void> => {
     let answers: IngestAnswer[] | undefined;
     try {
@@ -150,8 +162,13 @@ export function groupAccepts(db: Kysely<Database>): AcceptGroups {
     while (waiting.length > 0) {
       const group = waiting;
       waiting = [];
+      const ending = next;
+      next = ended();
+      current = ending.done;
       await writeGroup(group);
+      ending.end();
     }
+    current = undefined;
     writing = undefined;
   };
   return {
@@ -166,6 +183,9 @@ export function groupAccepts(db: Kysely<Database>): AcceptGroups {
     },
     get commits() {
       return commits;
+    },
+    written: async () => {
+      await (waiting.length > 0 ? next.done : current);
     },
   };
 }

@@ -5,6 +5,7 @@
 // its connection, the embedded mode's one writer ('accept' in, 'accepted' out after the commit).
 import { parentPort, workerData } from 'node:worker_threads';
 import { createContext } from '../context.js';
+import { gateWriteTransactions } from '../db/connection.js';
 import { groupAccepts } from '../ingest/accept.js';
 import { type GraphileRunner, startGraphileRunner } from './graphile.js';
 import { registerJobHandlers } from './handlers.js';
@@ -34,6 +35,8 @@ ctx.jobSignals.subscribe((signal) => {
 });
 // acceptances waiting together are written in one transaction, one fsync (ingest/accept.ts groupAccepts)
 const accepts = groupAccepts(ctx.db);
+// and a job's write transaction starts only after the acceptances waiting when it asked (db/connection.ts)
+gateWriteTransactions(ctx.db, accepts.written);
 port.on('message', (message: ThreadMessage) => {
   if (message.type === 'enqueued') ctx.jobSignals.enqueued();
   if (message.type === 'accept') {
