@@ -697,6 +697,11 @@ async function moveTags(
         created_at: now,
       })),
     )
+    // two observations of the same instant (two pushes in one millisecond moving one tag): the later one processed
+    // replaces the interval the first opened, which the update above has just closed at that same instant
+    .onConflict((oc) =>
+      oc.columns(['tag_id', 'from_at']).doUpdateSet((eb) => ({ image_id: eb.ref('excluded.image_id'), to_at: null })),
+    )
     .execute();
   await trx
     .updateTable('tags')
