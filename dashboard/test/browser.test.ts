@@ -1131,6 +1131,9 @@ describe('the dashboard in Chromium', () => {
     const { page, problems, idHash } = await ownSession();
     await page.goto('/');
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    // every request of the overview answered first: one still in flight when the session ends would take the app to
+    // the login page before the click below, which would then wait for a link that is gone
+    await settle(page);
     // the session's lifetime ends now (as if 12 hours had passed)
     await server.ctx.db
       .updateTable('sessions')
