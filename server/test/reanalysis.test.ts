@@ -324,5 +324,43 @@ forEachDatabase((database) => {
       assert.ok(rows.every((f) => f.status === 'open' && Number(f.reopened_count) === 1));
       assert.equal(await criticalOf(bundles.a.digest), before);
     });
+
+    it('an exception holds for what re-analysis brings back: the finding returns suppressed, with no alert', async () => {
+      // image a is placed in R2 (and R1); an exception in R2 covers a's finding, not b's
+      const created = await server.api.post<{ suppressedFindings: number }>('/api/v1/exceptions', {
+        vulnerability: CVE,
+        repository: R2,
+        status: 'not_affected',
+        reason: 'the package is present but never loaded',
+        expiresAt: new Date(server.ctx.now() + 30 * 86_400_000).toISOString(),
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.ok(created.body.suppressedFindings > 0);
+      const before = await criticalOf(bundles.a.digest);
+      await importRecord(true);
+      const alerted = (await alerts()).length;
+      const back = await importRecord(false);
+      assert.equal(back.reopened, found);
+      const rows = await findingsOf();
+      assert.ok(rows.length > 0);
+      for (const f of rows) {
+        assert.equal(f.status, f.digest === bundles.a.digest ? 'suppressed' : 'open', JSON.stringify(f));
+      }
+      const excepted = await server.ctx.db
+        .selectFrom('findings as f')
+        .innerJoin('images as i', 'i.id', 'f.image_id')
+        .innerJoin('vulnerabilities as v', 'v.id', 'f.vulnerability_id')
+        .select('f.exception_id')
+        .where('i.digest', '=', bundles.a.digest)
+        .where('v.vuln_id', 'in', FINDING_IDS)
+        .execute();
+      assert.ok(excepted.every((r) => r.exception_id !== null));
+      assert.equal(await criticalOf(bundles.a.digest), before, 'the suppressed finding stays out of the counts');
+      const newAlerts = (await alerts()).slice(alerted);
+      assert.ok(
+        newAlerts.every((a) => a.digest !== bundles.a.digest),
+        `no alert for the excepted image: ${JSON.stringify(newAlerts)}`,
+      );
+    });
   });
 });

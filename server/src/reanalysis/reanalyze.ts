@@ -27,6 +27,7 @@ import { queueNotifications } from '../notify/outbox.js';
 import type { VulnReaders } from '../vulndata/reader.js';
 import { queueRebuildCheck } from '../watch/rebuild.js';
 import { recountImages } from './counters.js';
+import { exceptionsHeldFor, heldException } from './exceptions.js';
 
 export const REANALYZE = 'reanalyze';
 export const RETAINED_MS = 90 * 86_400_000;
@@ -463,6 +464,7 @@ async function reconcileBatch(
       });
     }
   }
+  const held = await exceptionsHeldFor(trx, imageIds, now);
   const inserts: Parameters<typeof insertFindings>[1] = [];
   const seenOnly: number[] = [];
   const retract: number[] = [];
@@ -481,15 +483,18 @@ async function reconcileBatch(
         present.add(key);
         const row = byKey.get(key);
         const fixedVersion = f.fixedVersions[0] ?? null;
+        // a triage decision that holds for this image suppresses what re-analysis adds or brings back
+        const exceptionId = heldException(held.get(imageId), vulnId, f.package.name);
         if (!row) {
+          const suppressed = Boolean(f.suppressed) || exceptionId !== null;
           inserts.push({
             image_id: imageId,
             package_id: packageId,
             vulnerability_id: vulnId,
             severity: f.severity,
             fixed_version: fixedVersion,
-            status: f.suppressed ? 'suppressed' : 'open',
-            exception_id: null,
+            status: suppressed ? 'suppressed' : 'open',
+            exception_id: exceptionId,
             first_seen_at: now,
             last_seen_at: now,
             resolved_at: null,
@@ -499,14 +504,22 @@ async function reconcileBatch(
           });
           outcome.new++;
           changedHere = true;
-          if (!f.suppressed) opened.push({ vulnId, finding: f });
+          if (!suppressed) opened.push({ vulnId, finding: f });
           continue;
         }
         const reopening = row.status === 'resolved';
-        // an exception that still holds keeps suppressing (the exceptions job ends it when it expires)
-        const status =
-          row.exceptionId !== null && row.status === 'suppressed' ? 'suppressed' : f.suppressed ? 'suppressed' : 'open';
-        if (!reopening && status === row.status && f.severity === row.severity && fixedVersion === row.fixedVersion) {
+        // an exception that still holds keeps suppressing (the exceptions job ends it when it expires), and one
+        // that holds now suppresses a finding coming back
+        const keptException = row.exceptionId !== null && row.status === 'suppressed' ? row.exceptionId : null;
+        const nextException = keptException ?? exceptionId;
+        const status = nextException !== null || f.suppressed ? 'suppressed' : 'open';
+        if (
+          !reopening &&
+          status === row.status &&
+          nextException === row.exceptionId &&
+          f.severity === row.severity &&
+          fixedVersion === row.fixedVersion
+        ) {
           // still holds as it was: only seen again (one statement for the whole batch)
           seenOnly.push(row.id);
           continue;
@@ -517,6 +530,7 @@ async function reconcileBatch(
             severity: f.severity,
             fixed_version: fixedVersion,
             status,
+            exception_id: nextException,
             last_seen_at: now,
             resolved_at: null,
             resolution: null,
@@ -595,7 +609,7 @@ async function insertFindings(
     severity: string;
     fixed_version: string | null;
     status: 'open' | 'suppressed';
-    exception_id: null;
+    exception_id: number | null;
     first_seen_at: number;
     last_seen_at: number;
     resolved_at: null;
