@@ -12,8 +12,8 @@ import pg from 'pg';
 import type { ServerContext } from '../context.js';
 import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { completeJob, failJob, type JobLease, type JobRow, type JobStep, saveSteps } from './queue.js';
-import { JobFailure, type JobHandler, type JobRunner } from './runner.js';
+import { completeJob, failJob, type JobLease, type JobRow, type JobStep } from './queue.js';
+import { asJobFailure, type JobHandler, type JobRunner, stepRecorder } from './runner.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -280,28 +280,13 @@ export async function runGraphileJob(
       job: row satisfies JobRow,
       payload: decodeJson(row.payload),
       signal,
-      step: async (step) => {
-        const at = steps.findIndex((s) => s.name === step.name);
-        if (at >= 0) steps[at] = step;
-        else steps.push(step);
-        if (!(await saveSteps(ctx.db, lease, steps))) lost.abort();
-      },
+      step: stepRecorder(ctx, lease, steps, lost),
     });
     if (!(await completeJob(ctx.db, lease, ctx.now(), result))) {
       ctx.log.warn('job finished after another worker took it over; result dropped', { job: row.public_id });
     }
   } catch (error) {
-    const failure =
-      error instanceof JobFailure
-        ? error
-        : new JobFailure('internal_error', error instanceof Error ? error.message : String(error), true);
-    if (!(error instanceof JobFailure)) {
-      ctx.log.error('job handler threw', {
-        job: row.public_id,
-        kind: row.kind,
-        error: error instanceof Error ? error.stack : String(error),
-      });
-    }
+    const failure = asJobFailure(ctx, row, error);
     const outcome = await failJob(
       ctx.db,
       { ...lease, maxAttempts: row.max_attempts },

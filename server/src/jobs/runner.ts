@@ -57,6 +57,35 @@ export interface RunnerOptions {
   readonly backoffMs?: (attempt: number) => number;
 }
 
+/**
+ * The `step` a handler is given, shared by both runners: replaces or appends the named step and saves the list under
+ * the job's lease; a save the lease no longer allows aborts `lost`.
+ */
+export function stepRecorder(
+  ctx: ServerContext,
+  lease: JobLease,
+  steps: JobStep[],
+  lost: AbortController,
+): (step: JobStep) => Promise<void> {
+  return async (step) => {
+    const at = steps.findIndex((s) => s.name === step.name);
+    if (at >= 0) steps[at] = step;
+    else steps.push(step);
+    if (!(await saveSteps(ctx.db, lease, steps))) lost.abort();
+  };
+}
+
+/** What a handler threw, as a JobFailure (an unexpected error is logged with its stack and is retryable). */
+export function asJobFailure(ctx: ServerContext, job: { public_id: string; kind: string }, error: unknown): JobFailure {
+  if (error instanceof JobFailure) return error;
+  ctx.log.error('job handler threw', {
+    job: job.public_id,
+    kind: job.kind,
+    error: error instanceof Error ? error.stack : String(error),
+  });
+  return new JobFailure('internal_error', error instanceof Error ? error.message : String(error), true);
+}
+
 export class JobRunner {
   readonly #ctx: ServerContext;
   readonly #handlers = new Map<string, JobHandler>();
@@ -173,12 +202,7 @@ export class JobRunner {
         job,
         payload: decodeJson(job.payload),
         signal,
-        step: async (step) => {
-          const at = steps.findIndex((s) => s.name === step.name);
-          if (at >= 0) steps[at] = step;
-          else steps.push(step);
-          if (!(await saveSteps(ctx.db, lease, steps))) lost.abort();
-        },
+        step: stepRecorder(ctx, lease, steps, lost),
         completeIn: async (trx, result) => {
           completedIn = await completeJob(trx, lease, ctx.now(), result);
           return completedIn;
@@ -188,17 +212,7 @@ export class JobRunner {
         ctx.log.warn('job finished after its lease was taken over; result dropped', { job: job.public_id });
       }
     } catch (error) {
-      const failure =
-        error instanceof JobFailure
-          ? error
-          : new JobFailure('internal_error', error instanceof Error ? error.message : String(error), true);
-      if (!(error instanceof JobFailure)) {
-        ctx.log.error('job handler threw', {
-          job: job.public_id,
-          kind: job.kind,
-          error: error instanceof Error ? error.stack : String(error),
-        });
-      }
+      const failure = asJobFailure(ctx, job, error);
       try {
         const outcome = await failJob(
           ctx.db,
