@@ -143,14 +143,6 @@ before(async () => {
       '--disable-quic',
     ],
   });
-  // A warm-up visit, not timed: the first page of a fresh clone's first run (a cold browser profile, cold caches on
-  // a CI machine running other test files beside this one) took over 30 s twice in CI, where every later visit takes
-  // one or two; the tests below then measure the app, not the cold start.
-  const warm = await browser.newContext({ baseURL: server.url });
-  const warmPage = await warm.newPage();
-  await warmPage.goto('/', { timeout: 120_000 });
-  await warmPage.getByRole('button', { name: /sign in/i }).waitFor({ timeout: 120_000 });
-  await warm.close();
 });
 
 after(async () => {
