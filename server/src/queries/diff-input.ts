@@ -13,6 +13,7 @@ import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { inventoryFromArtifact } from '../ingest/vulnerability-row.js';
 import { parseStoredReport, UnusableReportError } from './compare.js';
+import { fingerprint, OBJECT_OVERHEAD, reportCachesOf } from './report-cache.js';
 import { reportOf } from './reports.js';
 
 type Db = Kysely<Database>;
@@ -51,9 +52,9 @@ export interface FindingRow {
 
 const SEVERITY_WORDS: ReadonlySet<string> = new Set(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN']);
 
-/** The image's open and suppressed findings as the server holds them (resolved ones are gone from the image). */
-export async function findingRowsOf(db: Db, imageId: number): Promise<FindingRow[]> {
-  const rows = await db
+/** The statement behind {@link findingRowsOf}: its rows as the driver returns them (what the cache key hashes). */
+function selectFindingRows(db: Db, imageId: number) {
+  return db
     .selectFrom('findings as f')
     .innerJoin('vulnerabilities as v', 'v.id', 'f.vulnerability_id')
     .innerJoin('packages as p', 'p.id', 'f.package_id')
@@ -79,9 +80,13 @@ export async function findingRowsOf(db: Db, imageId: number): Promise<FindingRow
     ])
     .where('f.image_id', '=', imageId)
     .where('f.status', '!=', 'resolved')
-    .orderBy('f.id')
-    .execute();
-  return rows.map((r) => ({
+    .orderBy('f.id');
+}
+
+type RawFindingRow = Awaited<ReturnType<ReturnType<typeof selectFindingRows>['execute']>>[number];
+
+function toFindingRow(r: RawFindingRow): FindingRow {
+  return {
     vulnId: r.vuln_id,
     aliases: (decodeJson<unknown[]>(r.aliases) ?? []).filter((a): a is string => typeof a === 'string'),
     summary: r.summary,
@@ -100,23 +105,23 @@ export async function findingRowsOf(db: Db, imageId: number): Promise<FindingRow
       r.exception_status !== null && r.exception_reason !== null && r.exception_expires_at !== null
         ? { status: r.exception_status, reason: r.exception_reason, expiresAt: Number(r.exception_expires_at) }
         : null,
-  }));
+  };
 }
 
-/**
- * The inventory document the server matched for the image: its newest stored Lading report, else its inventory
- * artifact (an SBOM) made into a report by the engine's builder, dated when the server last ingested the image.
- */
-async function inventoryDocument(db: Db, read: BlobReader, image: { id: number; digest: string }): Promise<Report> {
+/** The image's open and suppressed findings as the server holds them (resolved ones are gone from the image). */
+export async function findingRowsOf(db: Db, imageId: number): Promise<FindingRow[]> {
+  return (await selectFindingRows(db, imageId).execute()).map(toFindingRow);
+}
+
+/** Where an image's inventory document comes from: a stored Lading report, or its inventory artifact (an SBOM). */
+type InventorySource =
+  | { from: 'report'; sha256: string }
+  | { from: 'artifact'; sha256: string; kind: string; ingestedAt: number };
+
+/** The newest stored Lading report of the image, else its inventory artifact; `no_report` when it has neither. */
+async function inventorySourceOf(db: Db, image: { id: number; digest: string }): Promise<InventorySource> {
   const report = await reportOf(db, image.id);
-  if (report) {
-    try {
-      return parseStoredReport(await read(report.sha256), `report sha256:${report.sha256}`);
-    } catch (err) {
-      if (err instanceof UnusableReportError) throw new NoServerReportError(err.message, 'unusable_report');
-      throw err;
-    }
-  }
+  if (report) return { from: 'report', sha256: report.sha256 };
   const row = await db
     .selectFrom('images as i')
     .innerJoin('artifacts as a', 'a.id', 'i.inventory_artifact_id')
@@ -126,22 +131,47 @@ async function inventoryDocument(db: Db, read: BlobReader, image: { id: number; 
   if (!row) {
     throw new NoServerReportError(`image ${image.digest} has no Lading report stored, nor an SBOM`, 'no_report');
   }
+  return { from: 'artifact', sha256: row.sha256, kind: row.kind, ingestedAt: Number(row.last_ingested_at) };
+}
+
+/**
+ * The inventory document the server matched for the image: its newest stored Lading report, else its inventory
+ * artifact (an SBOM) made into a report by the engine's builder, dated when the server last ingested the image.
+ * A function of the source alone (blobs are content-addressed), which is what lets the cache key name it by it.
+ */
+async function inventoryDocument(
+  read: BlobReader,
+  source: InventorySource,
+  digest: string,
+): Promise<{ document: Report; bytes: number }> {
+  if (source.from === 'report') {
+    const bytes = await read(source.sha256);
+    try {
+      return { document: parseStoredReport(bytes, `report sha256:${source.sha256}`), bytes: bytes.byteLength };
+    } catch (err) {
+      if (err instanceof UnusableReportError) throw new NoServerReportError(err.message, 'unusable_report');
+      throw err;
+    }
+  }
   let read_: Awaited<ReturnType<typeof inventoryFromArtifact>>;
+  let bytes: Buffer;
   try {
-    read_ = await inventoryFromArtifact(row.kind, await read(row.sha256), image.digest);
+    bytes = await read(source.sha256);
+    read_ = await inventoryFromArtifact(source.kind, bytes, digest);
   } catch (err) {
     throw new NoServerReportError(
-      `sbom sha256:${row.sha256}: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`,
+      `sbom sha256:${source.sha256}: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`,
       'unusable_report',
     );
   }
-  return buildReport({
+  const document = buildReport({
     target: read_.target,
     inventory: read_.inventory,
     findings: [],
     warnings: [],
-    createdAt: new Date(Number(row.last_ingested_at)),
+    createdAt: new Date(source.ingestedAt),
   });
+  return { document, bytes: bytes.byteLength };
 }
 
 /** The matcher's order of findings in a report: by package id, then vulnerability id (code-unit order). */
@@ -223,8 +253,77 @@ export function withServerFindings(document: Report, rows: readonly FindingRow[]
   return { ...rest, findings, summary: summarize(document.packages.length, findings) };
 }
 
-/** The report the server judges for an image: its inventory document with the server's findings. */
-export async function serverReport(db: Db, read: BlobReader, image: { id: number; digest: string }): Promise<Report> {
-  const [document, rows] = await Promise.all([inventoryDocument(db, read, image), findingRowsOf(db, image.id)]);
-  return withServerFindings(document, rows);
+/** A judged report and the fingerprint of everything it was built from (the `/diff` cache keys its answer by two). */
+export interface JudgedReport {
+  report: Report;
+  fingerprint: string;
+}
+
+/**
+ * The report the server judges for an image: its inventory document with the server's findings. The rows are read
+ * on every call; the build from them is cached under a hash of the image's digest, the inventory source and the rows
+ * exactly as read (queries/report-cache.ts), so any change to what the report is made of misses the cache.
+ */
+export async function serverReport(
+  db: Db,
+  read: BlobReader,
+  image: { id: number; digest: string },
+): Promise<JudgedReport> {
+  const [source, raw] = await Promise.all([inventorySourceOf(db, image), selectFindingRows(db, image.id).execute()]);
+  const rowsText = rowsAsText(raw);
+  const key = fingerprint([CACHE_FORMAT, image.digest, JSON.stringify(source), rowsText]);
+  const caches = reportCachesOf<Report>(db);
+  const cached = caches.reports.get(key);
+  if (cached) return { report: cached, fingerprint: key };
+  let building = caches.building.get(key);
+  if (!building) {
+    building = (async () => {
+      const { document, bytes } = await inventoryDocument(read, source, image.digest);
+      const report = freezeDeep(withServerFindings(document, raw.map(toFindingRow)));
+      caches.reports.set(key, report, (rowsText.length + bytes) * OBJECT_OVERHEAD);
+      return report;
+    })();
+    caches.building.set(key, building);
+    building.then(
+      () => caches.building.delete(key),
+      () => caches.building.delete(key),
+    );
+  }
+  return { report: await building, fingerprint: key };
+}
+
+/**
+ * The rows as read, as JSON text: unambiguous and well-formed (no lone surrogates), so equal text means equal rows;
+ * except that JSON writes NaN and ±Infinity (a `real` column such as EPSS may hold them) as null, so when a row
+ * holds one they are written as marker objects instead (the driver never returns an object for these columns).
+ */
+function rowsAsText(raw: readonly RawFindingRow[]): string {
+  for (const row of raw) {
+    for (const value of Object.values(row)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        return JSON.stringify(raw, (_key, v: unknown) =>
+          typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v,
+        );
+      }
+    }
+  }
+  return JSON.stringify(raw);
+}
+
+/** Bumped when what a cached report is built from changes shape (a new input, another builder), so old keys never match. */
+const CACHE_FORMAT = 'judged-report/1';
+
+/**
+ * A cached report is shared by every later request: frozen, so code that would change it in place (and so change
+ * every later answer) fails at once instead (the engine's diff and assess build new objects; tests hold them to it).
+ */
+function freezeDeep<T>(value: T): T {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const next = stack.pop();
+    if (next === null || typeof next !== 'object' || Object.isFrozen(next)) continue;
+    Object.freeze(next);
+    for (const child of Object.values(next)) if (child !== null && typeof child === 'object') stack.push(child);
+  }
+  return value;
 }
