@@ -29,6 +29,7 @@ import { openBlobStore } from '../src/blobs/index.js';
 import { databaseTarget, openDatabase } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database } from '../src/db/schema.js';
+import { matchExtraOf, matchOsOf } from '../src/ingest/match-input.js';
 
 const PACKAGES_PER_IMAGE = 400;
 const BASE_PER_IMAGE = 280;
@@ -296,6 +297,8 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
         ecosystem: release ? 'deb' : 'Debian:12',
         match_name: p.source?.name ?? p.name,
         match_version: p.source?.version ?? p.version,
+        // as ingest stores it (0010): what re-analysis matches the row with, the inventory's source
+        match_extra: matchExtraOf(p),
         created_at: T0,
       });
     }
@@ -314,6 +317,7 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
           ecosystem: 'npm',
           match_name: name,
           match_version: `1.${v}.0`,
+          match_extra: matchExtraOf({}),
           created_at: T0,
         });
       }
@@ -350,6 +354,9 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
 
   // ---- inventories (--inventories): a Lading report of the image's packages, as ingest stores one ----
   const inventories: Buffer[] = [];
+  const inventoryOs = release
+    ? { family: 'debian', version: release.version, ecosystem: release.ecosystem }
+    : { family: 'debian', version: '12', ecosystem: 'Debian:12' };
   const inventoryOf = (indexes: number[]): Buffer => {
     const packages = indexes.map((index, n) => {
       const row = packageRows[index] as Insertable<Database['packages']>;
@@ -368,10 +375,7 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
         foundBy: row.type === 'deb' ? 'dpkg' : 'npm',
       };
     });
-    const os = release
-      ? { family: 'debian', version: release.version, ecosystem: release.ecosystem }
-      : { family: 'debian', version: '12', ecosystem: 'Debian:12' };
-    return Buffer.from(JSON.stringify({ os, packages }));
+    return Buffer.from(JSON.stringify({ os: inventoryOs, packages }));
   };
   const inventoryIds = new Map<string, number>();
   const storeInventories = async (documents: Buffer[]): Promise<number[]> => {
@@ -460,6 +464,7 @@ export async function seedFleet(options: SeedOptions): Promise<{ digests: string
         index_digest: null,
         platform: 'linux/amd64',
         os_ecosystem: release?.ecosystem ?? 'Debian:12',
+        match_os: matchOsOf(inventoryOs),
         config_digest: null,
         image_created_at: at,
         first_ingested_at: at,

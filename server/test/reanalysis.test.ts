@@ -269,6 +269,57 @@ forEachDatabase((database) => {
       assert.deepEqual(await findingsOf(), before);
     });
 
+    it('matches from the package rows what ingest matched from the inventory; rows from before 0010 fall back to it', async () => {
+      // ingest recorded what the matcher reads: every row of these images has it, and each image its OS release
+      const rows = await server.ctx.db.selectFrom('packages').select(['purl', 'match_extra']).execute();
+      assert.ok(rows.length > 0);
+      assert.ok(
+        rows.every((r) => r.match_extra !== null && r.match_extra !== '*'),
+        'every row stands for its images',
+      );
+      const images = await server.ctx.db.selectFrom('images').select('match_os').execute();
+      assert.ok(images.every((i) => i.match_os !== null && JSON.parse(i.match_os).ecosystem === 'Alpine:v3.16'));
+      const snapshot = async () =>
+        server.ctx.db
+          .selectFrom('findings')
+          .select(['image_id', 'package_id', 'vulnerability_id', 'status', 'severity', 'fixed_version'])
+          .orderBy('image_id')
+          .orderBy('package_id')
+          .orderBy('vulnerability_id')
+          .execute();
+      const before = await snapshot();
+      const rematch = async () => {
+        const last = await server.ctx.db
+          .selectFrom('db_generations')
+          .select('id')
+          .where('state', '=', 'done')
+          .orderBy('id', 'desc')
+          .executeTakeFirstOrThrow();
+        await server.ctx.db
+          .updateTable('db_generations')
+          .set({ matcher_version: '0.0.0-old' })
+          .where('id', '=', last.id)
+          .execute();
+        return importRecord(false);
+      };
+      // every package of both images matched from its row: nothing ingest found is lost or added
+      const fromRows = await rematch();
+      assert.deepEqual(fromRows, { ...fromRows, newFindings: 0, retracted: 0, reopened: 0 });
+      assert.deepEqual(await snapshot(), before);
+      // as a server upgraded from before 0010 holds them: the job reads the inventories back, with the same result
+      // (without the fallback every finding of these rows would be retracted)
+      await server.ctx.db.updateTable('packages').set({ match_extra: null }).execute();
+      await server.ctx.db.updateTable('images').set({ match_os: null }).execute();
+      const fromInventories = await rematch();
+      assert.deepEqual(fromInventories, { ...fromInventories, newFindings: 0, retracted: 0, reopened: 0 });
+      assert.deepEqual(await snapshot(), before);
+      // one row two inventories disagree on: those images' inventories are read for it, the rest from rows
+      await server.ctx.db.updateTable('packages').set({ match_extra: '*' }).execute();
+      const ambiguous = await rematch();
+      assert.deepEqual(ambiguous, { ...ambiguous, newFindings: 0, retracted: 0, reopened: 0 });
+      assert.deepEqual(await snapshot(), before);
+    });
+
     it('a CVE newly in KEV alerts once per repository where it is open in a published image', async () => {
       const catalog = {
         title: 'CISA Catalog of Known Exploited Vulnerabilities',

@@ -11,6 +11,7 @@ import { githubMigration } from './migrations/0006_github.js';
 import { rebuildMigration } from './migrations/0007_rebuild.js';
 import { jobsMigration } from './migrations/0008_jobs.js';
 import { watchMigration } from './migrations/0009_watch.js';
+import { matchInputsMigration } from './migrations/0010_match_inputs.js';
 import type { Database } from './schema.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
@@ -23,6 +24,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0007_rebuild': rebuildMigration(dialect),
     '0008_jobs': jobsMigration(dialect),
     '0009_watch': watchMigration(dialect),
+    '0010_match_inputs': matchInputsMigration(dialect),
   };
 }
 

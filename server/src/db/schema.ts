@@ -123,6 +123,8 @@ export interface ImagesTable {
   index_digest: string | null;
   platform: string;
   os_ecosystem: string | null;
+  /** 0010: the inventory's OS release as the matcher reads it (JSON; `null` for none). */
+  match_os: string | null;
   config_digest: string | null;
   image_created_at: Millis | null;
   first_ingested_at: Millis;
@@ -238,6 +240,8 @@ export interface PackagesTable {
   ecosystem: string | null;
   match_name: string | null;
   match_version: string | null;
+  /** 0010: source and metadata as the matcher reads them (canonical JSON), `*` when inventories disagreed. */
+  match_extra: string | null;
   licenses: Defaulted<Json>;
   created_at: Millis;
 }

@@ -19,6 +19,7 @@ import { JobFailure, type JobRun, type JobRunner, registerJobHandler } from '../
 import type { VulnReaders } from '../vulndata/reader.js';
 import { INGEST_JOB_KIND, type IngestJobPayload } from './accept.js';
 import { applyServerExceptions, findingKey } from './exceptions.js';
+import { AMBIGUOUS_MATCH_EXTRA, matchExtrasByPurl, matchOsOf } from './match-input.js';
 import {
   chunked,
   inventoryFromArtifact,
@@ -392,6 +393,7 @@ async function reconcile(ctx: ServerContext, input: ReconcileInput): Promise<{ n
       index_digest: metadata.indexDigest ?? null,
       platform: metadata.platform ?? report.target.platform ?? '',
       os_ecosystem: report.os ? (report.os.ecosystem ?? `${report.os.family}:${report.os.version}`) : null,
+      match_os: matchOsOf(report.os),
       config_digest: report.target.imageId ?? null,
       last_ingested_at: now,
       state: input.quarantined ? ('quarantined' as const) : ('active' as const),
@@ -774,6 +776,9 @@ async function reconcilePackages(
   // the first package with a purl gives the shared row's values, as one insert-or-ignore per package in order did
   const byPurl = new Map<string, Report['packages'][number]>();
   for (const p of report.packages) if (!byPurl.has(p.purl)) byPurl.set(p.purl, p);
+  // what re-analysis matches the row with (0010): a row another inventory wrote differently is marked ambiguous
+  const extras = matchExtrasByPurl(report.packages);
+  const disagreeing: number[] = [];
   const purlIds = new Map<string, number>();
   for (const chunk of chunked([...byPurl.values()], ROWS_PER_STATEMENT)) {
     await trx
@@ -788,6 +793,7 @@ async function reconcilePackages(
           ecosystem: p.type,
           match_name: p.source?.name ?? p.name,
           match_version: p.source?.version ?? p.version,
+          match_extra: extras.get(p.purl) ?? null,
           licenses: encodeJson(p.licenses ?? []),
           created_at: now,
         })),
@@ -796,14 +802,23 @@ async function reconcilePackages(
       .execute();
     const rows = await trx
       .selectFrom('packages')
-      .select(['id', 'purl'])
+      .select(['id', 'purl', 'match_extra'])
       .where(
         'purl',
         'in',
         chunk.map((p) => p.purl),
       )
       .execute();
-    for (const r of rows) purlIds.set(r.purl, Number(r.id));
+    for (const r of rows) {
+      purlIds.set(r.purl, Number(r.id));
+      if (r.match_extra !== AMBIGUOUS_MATCH_EXTRA && r.match_extra !== extras.get(r.purl))
+        disagreeing.push(Number(r.id));
+    }
+  }
+  // rare (the same purl built differently, or a row from before 0010): an update only then, so the common path takes
+  // no row locks on shared package rows
+  for (const chunk of chunked(disagreeing, ROWS_PER_STATEMENT)) {
+    await trx.updateTable('packages').set({ match_extra: AMBIGUOUS_MATCH_EXTRA }).where('id', 'in', chunk).execute();
   }
   const ids = new Map<string, number>();
   const occurrences = new Map<

@@ -4,7 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { decodeJson, encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { enqueue } from '../jobs/queue.js';
+import { enqueueMany } from '../jobs/enqueue-many.js';
 import { type EventFacts, filterMatches, type RuleFilter } from './filter.js';
 import { type EventView, renderMessage } from './messages.js';
 
@@ -26,39 +26,56 @@ export function deliveryId(ruleId: number, eventId: number): string {
   return `lading-event-${eventId}-rule-${ruleId}`;
 }
 
-async function eventView(db: Db, event: QueuedEvent): Promise<{ view: EventView; team: string | null }> {
-  const repository =
-    event.repositoryId == null
-      ? undefined
-      : await db
-          .selectFrom('repositories')
-          .leftJoin('teams', 'teams.id', 'repositories.team_id')
-          .select(['repositories.name', 'teams.name as team'])
-          .where('repositories.id', '=', event.repositoryId)
-          .executeTakeFirst();
-  const vulnerability =
-    event.vulnerabilityId == null
-      ? undefined
-      : await db
-          .selectFrom('vulnerabilities')
-          .select(['vuln_id', 'kev'])
-          .where('id', '=', event.vulnerabilityId)
-          .executeTakeFirst();
-  const data = event.data ?? {};
-  return {
-    team: repository?.team ?? null,
-    view: {
-      id: event.id,
-      type: event.type,
-      at: event.at,
-      severity: event.severity ?? null,
-      repository: repository?.name ?? null,
-      vulnerability: vulnerability?.vuln_id ?? null,
-      // a KEV event may say so itself (a CVE newly added to KEV) before the vulnerability row is refreshed
-      kev: Number(vulnerability?.kev ?? 0) === 1 || data.kev === true,
-      data,
-    },
-  };
+/** Rows per statement: the ids of `in (…)` lists, and the notifications of one insert (10 columns). */
+const ROWS_PER_STATEMENT = 1_000;
+
+/** What rules filter on and messages show, for many events: each repository and vulnerability read once. */
+async function eventViews(
+  db: Db,
+  events: readonly QueuedEvent[],
+): Promise<Map<QueuedEvent, { view: EventView; team: string | null }>> {
+  const repositoryIds = [...new Set(events.flatMap((e) => (e.repositoryId == null ? [] : [e.repositoryId])))];
+  const vulnerabilityIds = [...new Set(events.flatMap((e) => (e.vulnerabilityId == null ? [] : [e.vulnerabilityId])))];
+  const repositories = new Map<number, { name: string; team: string | null }>();
+  for (let i = 0; i < repositoryIds.length; i += ROWS_PER_STATEMENT) {
+    const rows = await db
+      .selectFrom('repositories')
+      .leftJoin('teams', 'teams.id', 'repositories.team_id')
+      .select(['repositories.id', 'repositories.name', 'teams.name as team'])
+      .where('repositories.id', 'in', repositoryIds.slice(i, i + ROWS_PER_STATEMENT))
+      .execute();
+    for (const r of rows) repositories.set(Number(r.id), { name: r.name, team: r.team ?? null });
+  }
+  const vulnerabilities = new Map<number, { vuln_id: string; kev: number | string }>();
+  for (let i = 0; i < vulnerabilityIds.length; i += ROWS_PER_STATEMENT) {
+    const rows = await db
+      .selectFrom('vulnerabilities')
+      .select(['id', 'vuln_id', 'kev'])
+      .where('id', 'in', vulnerabilityIds.slice(i, i + ROWS_PER_STATEMENT))
+      .execute();
+    for (const r of rows) vulnerabilities.set(Number(r.id), { vuln_id: r.vuln_id, kev: r.kev });
+  }
+  const out = new Map<QueuedEvent, { view: EventView; team: string | null }>();
+  for (const event of events) {
+    const repository = event.repositoryId == null ? undefined : repositories.get(event.repositoryId);
+    const vulnerability = event.vulnerabilityId == null ? undefined : vulnerabilities.get(event.vulnerabilityId);
+    const data = event.data ?? {};
+    out.set(event, {
+      team: repository?.team ?? null,
+      view: {
+        id: event.id,
+        type: event.type,
+        at: event.at,
+        severity: event.severity ?? null,
+        repository: repository?.name ?? null,
+        vulnerability: vulnerability?.vuln_id ?? null,
+        // a KEV event may say so itself (a CVE newly added to KEV) before the vulnerability row is refreshed
+        kev: Number(vulnerability?.kev ?? 0) === 1 || data.kev === true,
+        data,
+      },
+    });
+  }
+  return out;
 }
 
 /**
@@ -66,6 +83,20 @@ async function eventView(db: Db, event: QueuedEvent): Promise<{ view: EventView;
  * event; returns the notification ids queued now (none for a repeat). The caller signals the runner after commit.
  */
 export async function queueNotifications(db: Db, now: number, event: QueuedEvent): Promise<number[]> {
+  return queueNotificationsForEvents(db, now, [event]);
+}
+
+/**
+ * queueNotifications for many events at once (re-analysis writes thousands in one transaction): the rules, the
+ * repositories and the vulnerabilities read once, the outbox rows in multi-row inserts, their delivery jobs with
+ * enqueueMany. Returns the notification ids queued now.
+ */
+export async function queueNotificationsForEvents(
+  db: Db,
+  now: number,
+  events: readonly QueuedEvent[],
+): Promise<number[]> {
+  if (events.length === 0) return [];
   const rules = await db
     .selectFrom('notification_rules')
     .select(['id', 'channel', 'filter'])
@@ -73,21 +104,33 @@ export async function queueNotifications(db: Db, now: number, event: QueuedEvent
     .orderBy('id')
     .execute();
   if (rules.length === 0) return [];
-  const { view, team } = await eventView(db, event);
-  const facts: EventFacts = {
-    type: view.type,
-    severity: view.severity,
-    kev: view.kev,
-    repository: view.repository,
-    team,
-  };
-  const queued: number[] = [];
-  for (const rule of rules) {
-    if (!filterMatches(decodeJson<RuleFilter>(rule.filter) ?? {}, facts)) continue;
-    const key = deliveryId(rule.id, event.id);
-    const row = await db
-      .insertInto('notifications')
-      .values({
+  const filters = rules.map((rule) => ({ rule, filter: decodeJson<RuleFilter>(rule.filter) ?? {} }));
+  const views = await eventViews(db, events);
+  const rows: {
+    rule_id: number;
+    event_id: number;
+    dedupe_key: string;
+    state: 'pending';
+    attempts: number;
+    next_attempt_at: number;
+    last_error: null;
+    payload: string;
+    sent_at: null;
+    created_at: number;
+  }[] = [];
+  for (const event of events) {
+    const { view, team } = views.get(event) as { view: EventView; team: string | null };
+    const facts: EventFacts = {
+      type: view.type,
+      severity: view.severity,
+      kev: view.kev,
+      repository: view.repository,
+      team,
+    };
+    for (const { rule, filter } of filters) {
+      if (!filterMatches(filter, facts)) continue;
+      const key = deliveryId(rule.id, event.id);
+      rows.push({
         rule_id: rule.id,
         event_id: event.id,
         dedupe_key: key,
@@ -98,19 +141,29 @@ export async function queueNotifications(db: Db, now: number, event: QueuedEvent
         payload: encodeJson(renderMessage(rule.channel, key, view)),
         sent_at: null,
         created_at: now,
-      })
+      });
+    }
+  }
+  const queued: number[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const inserted = await db
+      .insertInto('notifications')
+      .values(rows.slice(i, i + ROWS_PER_STATEMENT))
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
       .returning('id')
-      .executeTakeFirst();
-    if (row === undefined) continue;
-    await enqueue(db, now, {
+      .execute();
+    for (const r of inserted) queued.push(Number(r.id));
+  }
+  await enqueueMany(
+    db,
+    now,
+    queued.map((id) => ({
       kind: NOTIFY_DELIVER,
-      payload: { notificationId: row.id },
-      dedupeKey: `notify:${row.id}`,
+      payload: { notificationId: id },
+      dedupeKey: `notify:${id}`,
       maxAttempts: 8,
       createdBy: 'system',
-    });
-    queued.push(row.id);
-  }
+    })),
+  );
   return queued;
 }
