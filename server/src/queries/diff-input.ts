@@ -278,6 +278,7 @@ export async function serverReport(
   let building = caches.building.get(key);
   if (!building) {
     building = (async () => {
+      caches.built++;
       const { document, bytes } = await inventoryDocument(read, source, image.digest);
       const report = freezeDeep(withServerFindings(document, raw.map(toFindingRow)));
       caches.reports.set(key, report, (rowsText.length + bytes) * OBJECT_OVERHEAD);

@@ -97,6 +97,8 @@ export interface ReportCaches<T> {
   diffs: BoundedCache<Buffer>;
   /** Reports being built now, so concurrent requests for one image build it once. */
   building: Map<string, Promise<T>>;
+  /** How many reports were built (a miss that found the same report being built waits for it instead). */
+  built: number;
 }
 
 const byOwner = new WeakMap<object, ReportCaches<unknown>>();
@@ -117,13 +119,13 @@ export function configureReportCaches(owner: object, bounds: { reports: CacheBou
 }
 
 function createCaches(reports: CacheBounds, diffs: CacheBounds): ReportCaches<unknown> {
-  return { reports: new BoundedCache(reports), diffs: new BoundedCache(diffs), building: new Map() };
+  return { reports: new BoundedCache(reports), diffs: new BoundedCache(diffs), building: new Map(), built: 0 };
 }
 
 /** What a test or an operator may see of a handle's caches. */
-export function reportCacheStats(owner: object): { reports: CacheStats; diffs: CacheStats } {
+export function reportCacheStats(owner: object): { reports: CacheStats & { built: number }; diffs: CacheStats } {
   const caches = reportCachesOf(owner);
-  return { reports: caches.reports.stats(), diffs: caches.diffs.stats() };
+  return { reports: { ...caches.reports.stats(), built: caches.built }, diffs: caches.diffs.stats() };
 }
 
 /**
