@@ -19,6 +19,15 @@ export interface EnqueueInput {
   readonly payload?: unknown;
   /** While a job with this key is queued or running, enqueueing again returns that job. */
   readonly dedupeKey?: string;
+  /**
+   * The handler gives `dedupeKey` up as it starts (`releaseDedupeKey`), before it reads what the job is about: an
+   * enqueue after that makes a follow-up job instead of joining one that may have read too early, so at most one
+   * job per key is queued and none is lost. An enqueue that joins the live job holds a share lock on its row until
+   * it commits (PostgreSQL; SQLite's single writer does the same), so the release, and the reads after it, wait for
+   * what the enqueuer wrote. The graphile job gets no job_key: graphile would strip a locked job with the key of
+   * its key and its retries when the follow-up is added (add_job's replace mode).
+   */
+  readonly releasedWhenStarted?: boolean;
   /** Not before this time (epoch ms); default now. */
   readonly runAt?: number;
   /** Lower runs first; default 0. */
@@ -87,21 +96,23 @@ export async function enqueue(db: Db, now: number, input: EnqueueInput): Promise
         jobId: inserted.id,
         kind: input.kind,
         ...(input.runAt === undefined ? {} : { runAt: input.runAt }),
-        ...(input.dedupeKey === undefined ? {} : { dedupeKey: input.dedupeKey }),
+        ...(input.dedupeKey === undefined || input.releasedWhenStarted ? {} : { dedupeKey: input.dedupeKey }),
         priority: input.priority ?? 0,
         maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       });
     }
     return { id: inserted.id, publicId: inserted.public_id, state: inserted.state, created: true };
   }
-  const existing = await db
+  let live = db
     .selectFrom('jobs')
     .select(['id', 'public_id', 'state'])
     .where('dedupe_key', '=', input.dedupeKey ?? '')
-    .where('state', 'in', ['queued', 'running'])
-    .executeTakeFirst();
+    .where('state', 'in', ['queued', 'running']);
+  // joining a job that releases its key when it starts: its release waits for our commit (see releasedWhenStarted)
+  if (input.releasedWhenStarted && isPostgres(db)) live = live.forShare();
+  const existing = await live.executeTakeFirst();
   if (!existing) {
-    // the live job finished between our insert and our read: the key is free again
+    // the live job finished (or released its key) between our insert and our read: the key is free again
     return enqueue(db, now, input);
   }
   return { id: existing.id, publicId: existing.public_id, state: existing.state, created: false };
@@ -220,6 +231,36 @@ function owned<Q extends { where: (...args: never[]) => Q }>(query: Q, lease: Jo
     .where('attempts', '=', lease.attempts)
     .where('locked_by', '=', lease.nodeId)
     .where('state', '=', 'running');
+}
+
+/**
+ * A running job gives its dedupe key up (EnqueueInput.releasedWhenStarted): call it before reading what the job is
+ * about. On PostgreSQL it waits for the transactions that joined the job to commit (they hold a share lock on the
+ * row); on SQLite for the writer. false when the job is no longer ours.
+ */
+export async function releaseDedupeKey(db: Db, lease: JobLease): Promise<boolean> {
+  const result = await owned(db.updateTable('jobs').set({ dedupe_key: null }), lease).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Takes `key` back for a job about to be retried, so the retry stays the key's one queued job and what is enqueued
+ * meanwhile joins it. false when another job holds the key (a follow-up was queued meanwhile: it does the work
+ * again, so the caller should end this job instead of retrying it) or the job is no longer ours.
+ */
+export async function retakeDedupeKey(db: Db, lease: JobLease, key: string): Promise<boolean> {
+  try {
+    const result = await owned(db.updateTable('jobs').set({ dedupe_key: key }), lease).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  } catch (error) {
+    if (isUniqueViolation(error)) return false;
+    throw error;
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** Pushes the lease forward while a handler works. false when the job is no longer ours. */

@@ -5,6 +5,11 @@
 // `sending` before its request so one interrupted mid-way is recorded `unknown`, never sent twice. A webhook, and the
 // GitHub API base URL of a dispatch, go through the outbound address guard (notify/guard.ts): a private address not
 // allowlisted fails, and is not retried.
+//
+// One check per repository is queued at a time; a check gives its dedupe key up as it starts (before it reads tags
+// and findings), so an event during a check queues the next one instead of being folded into a check that may have
+// read too early. Two checks of a repository may then overlap: a trigger being sent is claimed by its check's job
+// and attempt (see `claimNote`), and another check leaves it alone while that attempt is alive.
 import { findingSetHash } from '@lading/engine/github';
 import type { Kysely, Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
@@ -13,7 +18,7 @@ import type { Database } from '../db/schema.js';
 import { serverGithubApi } from '../github/client.js';
 import { loadGithubSettings } from '../github/settings.js';
 import { oneLine } from '../http/problem.js';
-import { enqueue } from '../jobs/queue.js';
+import { enqueue, type JobLease, type JobRow, releaseDedupeKey, retakeDedupeKey } from '../jobs/queue.js';
 import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import { postGuarded, TargetRefused } from '../notify/guard.js';
 import { integrationKey, openSecret, sealSecret, signBody } from '../notify/index.js';
@@ -71,10 +76,57 @@ export async function queueRebuildCheck(db: Db, now: number, repositoryId: numbe
   await enqueue(db, now, {
     kind: REBUILD_CHECK,
     payload: { repositoryId },
-    dedupeKey: `rebuild:${repositoryId}`,
+    dedupeKey: rebuildCheckKey(repositoryId),
+    // a running check has released the key: this event then queues the next check (see the header)
+    releasedWhenStarted: true,
     createdBy: 'system',
   });
   return true;
+}
+
+/** The dedupe key of a repository's queued check. */
+export function rebuildCheckKey(repositoryId: number): string {
+  return `rebuild:${repositoryId}`;
+}
+
+/** Who is sending a trigger: the check's job and attempt (a retried job is a new attempt, and the old one is dead). */
+export interface RebuildClaimant {
+  readonly jobId: number;
+  readonly attempt: number;
+}
+
+/**
+ * A `sending` trigger's claim, kept in its `last_error` (which is otherwise empty while sending, and which an
+ * operator reads): `sending: job <id>, attempt <n>`. A trigger marked `sending` without one (a direct call, an older
+ * version) counts as abandoned.
+ */
+function claimNote(claimant: RebuildClaimant): string {
+  return `sending: job ${claimant.jobId}, attempt ${claimant.attempt}`;
+}
+
+function parseClaimNote(note: string | null): RebuildClaimant | undefined {
+  const match = /^sending: job (\d+), attempt (\d+)$/.exec(note ?? '');
+  return match ? { jobId: Number(match[1]), attempt: Number(match[2]) } : undefined;
+}
+
+/**
+ * Whether the check holding a claim is still at work: its job is running that same attempt and its lease has not
+ * run out (the table runner's lease; on graphile-worker the lease is empty while a live worker runs it, and the
+ * nodes janitor expires it when the worker's node died, before graphile runs the next attempt). A job that
+ * finished, failed, or moved on to another attempt left its claim behind: its request may have arrived.
+ */
+async function claimAlive(db: Db, claimant: RebuildClaimant, now: number): Promise<boolean> {
+  const job = await db
+    .selectFrom('jobs')
+    .select(['state', 'attempts', 'lease_until'])
+    .where('id', '=', claimant.jobId)
+    .executeTakeFirst();
+  return (
+    job !== undefined &&
+    job.state === 'running' &&
+    job.attempts === claimant.attempt &&
+    (job.lease_until === null || job.lease_until >= now)
+  );
 }
 
 /** The published images of a repository and their fixable HIGH/CRITICAL findings, as trigger payloads. */
@@ -139,7 +191,16 @@ export interface RebuildOutcome {
   readonly state: string;
 }
 
-export async function checkRebuilds(ctx: ServerContext, repositoryId: number): Promise<RebuildOutcome[]> {
+/**
+ * Checks one repository and sends what it owes. `claimant` is the check's job and attempt (the job handler passes
+ * it); without one (a direct call) the triggers it sends carry no claim, so an overlapping check would take them for
+ * abandoned.
+ */
+export async function checkRebuilds(
+  ctx: ServerContext,
+  repositoryId: number,
+  claimant?: RebuildClaimant,
+): Promise<RebuildOutcome[]> {
   const target = await ctx.db
     .selectFrom('rebuild_targets')
     .selectAll()
@@ -166,7 +227,7 @@ export async function checkRebuilds(ctx: ServerContext, repositoryId: number): P
   }
   const open = await ctx.db
     .selectFrom('rebuild_triggers')
-    .select(['id', 'image_digest', 'state', 'payload'])
+    .select(['id', 'image_digest', 'state', 'payload', 'last_error'])
     .where('repository_id', '=', repositoryId)
     .where('state', 'in', ['pending', 'failed', 'sending'])
     .orderBy('id')
@@ -177,19 +238,25 @@ export async function checkRebuilds(ctx: ServerContext, repositoryId: number): P
   let refused: string | undefined;
   for (const trigger of open) {
     if (trigger.state === 'sending') {
-      // an earlier run died mid-request: it may have arrived, so it is not sent again
-      await ctx.db
+      const holder = parseClaimNote(trigger.last_error);
+      if (holder && (await claimAlive(ctx.db, holder, ctx.now()))) {
+        // an overlapping check is sending it right now: its outcome is its own to record
+        outcomes.push({ digest: trigger.image_digest, state: 'sending' });
+        continue;
+      }
+      // the check that claimed it died mid-request: it may have arrived, so it is not sent again
+      const marked = await ctx.db
         .updateTable('rebuild_triggers')
         .set({ state: 'unknown', last_error: 'interrupted while sending; not sent again to avoid a duplicate' })
         .where('id', '=', trigger.id)
         .where('state', '=', 'sending')
-        .execute();
-      outcomes.push({ digest: trigger.image_digest, state: 'unknown' });
+        .executeTakeFirst();
+      if (Number(marked.numUpdatedRows) === 1) outcomes.push({ digest: trigger.image_digest, state: 'unknown' });
       continue;
     }
     const claimed = await ctx.db
       .updateTable('rebuild_triggers')
-      .set({ state: 'sending' })
+      .set({ state: 'sending', last_error: claimant ? claimNote(claimant) : null })
       .where('id', '=', trigger.id)
       .where('state', 'in', ['pending', 'failed'])
       .executeTakeFirst();
@@ -249,9 +316,47 @@ export async function checkRebuilds(ctx: ServerContext, repositoryId: number): P
 }
 
 export function registerRebuildJobs(runner: JobRunner, ctx: ServerContext): void {
-  registerJobHandler(runner, REBUILD_CHECK, async ({ payload }) => {
+  registerJobHandler(runner, REBUILD_CHECK, async ({ job, payload }) => {
     const id = (payload as { repositoryId?: unknown } | null)?.repositoryId;
     if (typeof id !== 'number') throw new JobFailure('bad_payload', 'rebuild.check needs a repositoryId', false);
-    return { triggers: await checkRebuilds(ctx, id) };
+    const lease: JobLease = { id: job.id, attempts: job.attempts, nodeId: job.locked_by ?? '' };
+    // before reading anything: from here on, an event about the repository queues the next check
+    const key = job.dedupe_key;
+    if (key !== null && !(await releaseDedupeKey(ctx.db, lease))) {
+      throw new JobFailure('lease_lost', 'the check was taken over before it started', false);
+    }
+    try {
+      return { triggers: await checkRebuilds(ctx, id, { jobId: job.id, attempt: job.attempts }) };
+    } catch (error) {
+      throw await beforeRetry(ctx, job, lease, key, error);
+    }
   });
+}
+
+/**
+ * A check about to be retried takes its repository's key back, so the retry stays the one queued check. When a
+ * follow-up check holds the key already, that check (which reads after this one's failures were recorded) sends what
+ * failed here, so this one ends instead of being retried beside it.
+ */
+async function beforeRetry(
+  ctx: ServerContext,
+  job: JobRow,
+  lease: JobLease,
+  key: string | null,
+  error: unknown,
+): Promise<unknown> {
+  const retryable = !(error instanceof JobFailure) || error.retryable;
+  if (key === null || !retryable || job.attempts >= job.max_attempts) return error;
+  if (await retakeDedupeKey(ctx.db, lease, key)) return error;
+  if (!(error instanceof JobFailure)) {
+    // what the runner would log for an unexpected error, since it now receives a JobFailure
+    ctx.log.error('job handler threw', {
+      job: job.public_id,
+      kind: job.kind,
+      error: error instanceof Error ? error.stack : String(error),
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof JobFailure ? error.code : 'internal_error';
+  return new JobFailure(code, `${oneLine(message, 300)} (the queued follow-up check tries again)`, false);
 }
