@@ -300,6 +300,33 @@ forEachDatabase((database) => {
       );
     });
 
+    it('is not stale after vulnerability rows change (KEV; EPSS, including a non-finite one)', async () => {
+      await checkedDiff();
+      type Shown = DiffFinding & { kev?: boolean; epss?: number | null };
+      const cli = JSON.parse(cliDiff) as DiffBody;
+      const fixed = cli.findings.fixed[0] as Shown | undefined;
+      assert.ok(fixed, 'the newer image fixes a finding of the older one');
+      const update = (id: string, values: { kev?: number; epss?: number | null }) =>
+        server.ctx.db.updateTable('vulnerabilities').set(values).where('vuln_id', '=', id).execute();
+      // the KEV mark comes from the row for every finding
+      await update(fixed.id, { kev: fixed.kev ? 0 : 1 });
+      const kev = await checkedDiff();
+      const shown = (kev.body.findings.fixed as Shown[]).find((f) => f.id === fixed.id);
+      assert.equal(shown?.kev, !fixed.kev);
+      await update(fixed.id, { kev: fixed.kev ? 1 : 0 });
+      // EPSS shows on a finding written from its row (the one re-analysis added); JSON writes NaN as null, and the
+      // key must still tell NaN from null (PostgreSQL's real holds NaN; SQLite stores it as NULL, the same rows)
+      const epssOf = (body: DiffBody) => (body.findings.new as Shown[]).find((f) => f.id === ADVISORY)?.epss;
+      await update(ADVISORY, { epss: 0.25 });
+      assert.equal(epssOf((await checkedDiff()).body), 0.25);
+      await update(ADVISORY, { epss: Number.NaN });
+      const withNaN = await checkedDiff();
+      await update(ADVISORY, { epss: null });
+      const withNull = await checkedDiff();
+      assert.equal(epssOf(withNull.body), undefined);
+      if (database === 'postgres') assert.notEqual(withNaN.text, withNull.text);
+    });
+
     it('is not stale after a re-ingest stores a newer report for the image', async () => {
       const before = await checkedDiff();
       const report = JSON.parse(await readFile(bundles.b.reportFile, 'utf8')) as Report;

@@ -295,20 +295,17 @@ export async function serverReport(
 
 /**
  * The rows as read, as JSON text: unambiguous and well-formed (no lone surrogates), so equal text means equal rows;
- * except that JSON writes NaN and ±Infinity (a `real` column such as EPSS may hold them) as null, so when a row
- * holds one they are written as marker objects instead (the driver never returns an object for these columns).
+ * except that JSON writes NaN and ±Infinity as null. Of these columns only EPSS is a floating-point one (`real`,
+ * which may hold them; the others are integers or text), so when a row's EPSS is one, every non-finite number is
+ * written as a marker object instead (the driver never returns an object for these columns).
  */
 function rowsAsText(raw: readonly RawFindingRow[]): string {
-  for (const row of raw) {
-    for (const value of Object.values(row)) {
-      if (typeof value === 'number' && !Number.isFinite(value)) {
-        return JSON.stringify(raw, (_key, v: unknown) =>
-          typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v,
-        );
-      }
-    }
-  }
-  return JSON.stringify(raw);
+  const nonFinite = raw.some((row) => typeof row.epss === 'number' && !Number.isFinite(row.epss));
+  return nonFinite
+    ? JSON.stringify(raw, (_key, v: unknown) =>
+        typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v,
+      )
+    : JSON.stringify(raw);
 }
 
 /** Bumped when what a cached report is built from changes shape (a new input, another builder), so old keys never match. */

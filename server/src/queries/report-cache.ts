@@ -11,6 +11,7 @@
 //
 // Per process and per database handle (image ids mean nothing across databases), bounded by entries and by bytes.
 import { createHash } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 
 export interface CacheBounds {
   /** At most this many entries. */
@@ -79,12 +80,23 @@ export class BoundedCache<V> {
 }
 
 /**
- * The default bounds. A judged report of 400 packages and 500 findings holds ≈ 0.5 MB of JavaScript objects (its
- * estimate: the rows and the stored document as text, times {@link OBJECT_OVERHEAD}); a `/diff` answer of two such
- * images is ≈ 0.5 MB of JSON. 1,000 reports cover both sides of a diff on 500 repository tracks.
+ * The default bounds, relative to this process's heap limit (so a small container gets a small cache): reports up to
+ * a sixth of it (at most 1 GiB), answers up to a thirty-second (at most 256 MiB). A judged report of 400 packages
+ * and 500 findings holds ≈ 0.4 MB of objects (estimated at 0.5 MB: its rows and stored document as text, times
+ * {@link OBJECT_OVERHEAD}); a `/diff` answer over two such images is ≈ 0.55 MB of JSON. With Node's default heap
+ * limit on a 64-bit machine (≈ 4 GiB) that is ≈ 690 MiB: the 1,000 reports behind `/diff` on 500 repository
+ * tracks (each image and the one before it), and ≈ 230 answers.
  */
-export const DEFAULT_REPORT_CACHE: CacheBounds = { maxEntries: 1_000, maxBytes: 512 * 1024 * 1024 };
-export const DEFAULT_DIFF_CACHE: CacheBounds = { maxEntries: 200, maxBytes: 64 * 1024 * 1024 };
+const HEAP_LIMIT = getHeapStatistics().heap_size_limit;
+const MiB = 1024 * 1024;
+export const DEFAULT_REPORT_CACHE: CacheBounds = {
+  maxEntries: 2_000,
+  maxBytes: Math.min(1024 * MiB, Math.floor(HEAP_LIMIT / 6)),
+};
+export const DEFAULT_DIFF_CACHE: CacheBounds = {
+  maxEntries: 500,
+  maxBytes: Math.min(256 * MiB, Math.floor(HEAP_LIMIT / 32)),
+};
 
 /** Parsed objects weigh more than their JSON text: the factor the report estimate applies to its inputs' length. */
 export const OBJECT_OVERHEAD = 2;
