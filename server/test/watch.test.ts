@@ -267,28 +267,8 @@ forEachDatabase((database) => {
       assert.equal(moves.length, 2);
 
       // a published image with fixable HIGH/CRITICAL findings: the rebuild webhook is asked, with the CVEs
+      // (a check that was running when the tags moved left them to the follow-up check their events queued)
       await settle('rebuild.check');
-      if (receiver.requests.length === 0) {
-        // The check the ingest's event queued may still have been running when the tags moved (the moves' check was
-        // then folded into it and saw the image unpublished): the next repository event checks again. Known gap,
-        // stated in docs/server.md; what this test holds is what the trigger carries once the check sees the move.
-        await enqueue(server.ctx.db, clock.now(), {
-          kind: 'rebuild.check',
-          payload: {
-            repositoryId: Number(
-              (
-                await server.ctx.db
-                  .selectFrom('repositories')
-                  .select('id')
-                  .where('name', '=', name)
-                  .executeTakeFirstOrThrow()
-              ).id,
-            ),
-          },
-          createdBy: 'system',
-        });
-        await settle('rebuild.check');
-      }
       assert.ok(receiver.requests.length >= 1, 'the rebuild webhook was called');
       for (const request of receiver.requests) {
         const body = JSON.parse(request.body) as {
