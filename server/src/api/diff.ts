@@ -78,7 +78,12 @@ function diffAnswer(ctx: ServerContext, before: JudgedReport, after: JudgedRepor
 /** The report the server judges for the image (its inventory with the server's findings); 422 when it has none. */
 export async function storedReport(ctx: ServerContext, image: { id: number; digest: string }): Promise<JudgedReport> {
   try {
-    return await serverReport(ctx.db, (sha256) => readBlob(blobStoreOf(ctx), sha256, MAX_STORED_REPORT_BYTES), image);
+    return await serverReport(
+      ctx.db,
+      ctx.dialect,
+      (sha256) => readBlob(blobStoreOf(ctx), sha256, MAX_STORED_REPORT_BYTES),
+      image,
+    );
   } catch (err) {
     if (err instanceof NoServerReportError) {
       throw new ProblemError(422, 'Unprocessable Content', err.message, { code: err.code });

@@ -107,8 +107,8 @@ export interface ReportCaches<T> {
   reports: BoundedCache<T>;
   /** A `/diff` answer (its exact bytes) by the two reports' fingerprints. */
   diffs: BoundedCache<Buffer>;
-  /** Reports being built now, so concurrent requests for one image build it once. */
-  building: Map<string, Promise<T>>;
+  /** Reports being built now (by the key that missed), so concurrent requests for one image build it once. */
+  building: Map<string, Promise<{ report: T; fingerprint: string }>>;
   /** How many reports were built (a miss that found the same report being built waits for it instead). */
   built: number;
 }
