@@ -325,7 +325,15 @@ async function main(): Promise<void> {
   const records = jessieRecords(values.study as string);
   if (records.length <= deltaSize) throw new Error(`only ${records.length} jessie advisories`);
   const baseline = records.slice(0, records.length - deltaSize);
-  const delta = records.slice(records.length - deltaSize);
+  const window = records.slice(records.length - deltaSize);
+  // a day's delta: the advisories announced on the window's first day (real, new), and, as the rest of the day's
+  // ≈500 changed records, the most recent baseline advisories published again that day with the same content (an
+  // edit that changes no affected range: derived). The rest of the window is the heavy delta: 13 months at once.
+  const firstDay = window[0]?.published ?? '';
+  const dayNew = window.filter((r) => r.published === firstDay);
+  const republished = baseline.slice(-(deltaSize - dayNew.length)).map((r) => ({ ...r, modified: firstDay }));
+  const day = [...republished, ...dayNew];
+  const heavy = window.filter((r) => r.published !== firstDay);
 
   // the mirror's files
   const mirror = join(work, 'mirror');
@@ -342,14 +350,18 @@ async function main(): Promise<void> {
       cwd: staging,
     },
   );
-  for (const r of delta) writeFileSync(join(mirror, 'Debian', `${r.id}.json`), JSON.stringify(r, null, 2));
-  const newestFirst = [...delta].reverse();
-  writeFileSync(join(mirror, 'Debian', 'modified_id.csv'), newestFirst.map((r) => `${r.modified},${r.id}\n`).join(''));
+  // what the feed says after each phase: modified_id.csv (newest first) and one file per record in it
+  const publish = (list: OsvRecord[]) => {
+    for (const r of list) writeFileSync(join(mirror, 'Debian', `${r.id}.json`), JSON.stringify(r, null, 2));
+    const newestFirst = [...list].sort((a, b) => b.modified.localeCompare(a.modified) || b.id.localeCompare(a.id));
+    writeFileSync(join(mirror, 'Debian', 'modified_id.csv'), newestFirst.map((r) => `${r.modified},${r.id}\n`).join(''));
+  };
   const names = (list: OsvRecord[]) => new Set(list.flatMap((r) => r.affected.map((a) => a.package.name))).size;
+  const span = (list: OsvRecord[]) => `${list[0]?.published.slice(0, 10)} → ${list.at(-1)?.published.slice(0, 10)}`;
   process.stdout.write(
-    `data: ${records.length} real jessie advisories: baseline ${baseline.length} (${baseline[0]?.published.slice(0, 10)} → ` +
-      `${baseline.at(-1)?.published.slice(0, 10)}, ${names(baseline)} source packages), delta ${delta.length} ` +
-      `(${delta[0]?.published.slice(0, 10)} → ${delta.at(-1)?.published.slice(0, 10)}, ${names(delta)} source packages)\n`,
+    `data: ${records.length} real jessie advisories: baseline ${baseline.length} (${span(baseline)}, ` +
+      `${names(baseline)} source packages); day ${firstDay.slice(0, 10)}: ${dayNew.length} new + ${republished.length} ` +
+      `published again (${names(day)} source packages); heavy ${heavy.length} (${span(heavy)}, ${names(heavy)} source packages)\n`,
   );
   const osv = await serveOsv(mirror);
 
@@ -405,8 +417,13 @@ async function main(): Promise<void> {
     : undefined;
   const memory = new MemorySampler(postmaster);
   try {
+    publish([]);
     show('baseline (all.zip, first load)', await runUpdate(ctx, memory));
-    show(`delta (${delta.length} advisories, modified_id.csv)`, await runUpdate(ctx, memory));
+    publish(day);
+    show(`day (${day.length} changed advisories, ${dayNew.length} new; modified_id.csv)`, await runUpdate(ctx, memory));
+    // (the day's rows left out: at the watermark's own time the update would fetch them again, by design)
+    publish(heavy);
+    show(`heavy (${heavy.length} new advisories, 13 months; modified_id.csv)`, await runUpdate(ctx, memory));
     if (!values['no-full']) {
       // the matcher changed since the last generation: every package of every retained image is matched again
       const lastGeneration = await ctx.db

@@ -1,9 +1,11 @@
 // An image's counters (critical…unknown, suppressed, has_kev, risk_index) recounted from its findings rows, in the
 // transaction that changed them (SERVER.md section 1, "Counters"): lists and cards read the counters, never the rows.
-// One grouped read for many images (re-analysis recounts a batch of hundreds at once), then one update per image.
-import type { Transaction } from 'kysely';
+// One grouped read for many images (re-analysis recounts a batch of hundreds at once), then one update per image
+// (on PostgreSQL one update for all of them, from arrays).
+import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { riskIndexOf } from '../ingest/process.js';
+import { isPostgres } from '../jobs/graphile.js';
 
 const SEVERITY_COLUMNS = { CRITICAL: 'critical', HIGH: 'high', MEDIUM: 'medium', LOW: 'low' } as const;
 /** Image ids per grouped read (bound parameters stay far below both engines' limits). */
@@ -44,6 +46,20 @@ export async function recountImages(trx: Transaction<Database>, imageIds: readon
       }
       c[SEVERITY_COLUMNS[r.severity as keyof typeof SEVERITY_COLUMNS] ?? 'unknown'] += n;
       if (Number(r.kev) === 1) c.kev = true;
+    }
+    if (isPostgres(trx)) {
+      // one statement for the slice: the new counters as arrays, joined to the images by id
+      const list = [...counters];
+      const column = (f: (c: Counters) => number) => list.map(([, c]) => f(c));
+      await sql`update images as i set critical = v.critical, high = v.high, medium = v.medium, low = v.low,
+          unknown = v.unknown, suppressed = v.suppressed, has_kev = v.has_kev, risk_index = v.risk_index
+        from unnest(${list.map(([id]) => id)}::bigint[], ${column((c) => c.critical)}::int[],
+          ${column((c) => c.high)}::int[], ${column((c) => c.medium)}::int[], ${column((c) => c.low)}::int[],
+          ${column((c) => c.unknown)}::int[], ${column((c) => c.suppressed)}::int[],
+          ${column((c) => (c.kev ? 1 : 0))}::int[], ${column((c) => riskIndexOf(c))}::float8[])
+          as v(id, critical, high, medium, low, unknown, suppressed, has_kev, risk_index)
+        where i.id = v.id`.execute(trx);
+      continue;
     }
     for (const [imageId, c] of counters) {
       const { kev, suppressed, ...counts } = c;
