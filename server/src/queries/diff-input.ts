@@ -308,7 +308,7 @@ export async function serverReport(
       caches,
       key,
       async () => {
-        // the rows and their hash from one snapshot: the report is kept under the hash of exactly the rows it is made of
+        // the rows and their hash from one snapshot: the report is kept under the hash of exactly its rows
         const [hash, raw] = await db
           .transaction()
           .setIsolationLevel('repeatable read')
@@ -380,7 +380,7 @@ function rowsAsText(raw: readonly RawFindingRow[]): string {
     : JSON.stringify(raw);
 }
 
-/** Bumped when what a cached report is built from changes shape (a new input, another builder), so old keys never match. */
+/** Bumped when what a cached report is built from changes (a new input, another builder): old keys never match. */
 const CACHE_FORMAT = 'judged-report/1';
 
 /**

@@ -28,7 +28,7 @@ export interface CacheStats {
   evictions: number;
 }
 
-/** A least-recently-used map bounded by entries and bytes (a Map keeps insertion order: the first key is the oldest). */
+/** A least-recently-used map bounded by entries and bytes (a Map keeps insertion order: the first is the oldest). */
 export class BoundedCache<V> {
   readonly #entries = new Map<string, { value: V; bytes: number }>();
   #bytes = 0;
@@ -115,7 +115,7 @@ export interface ReportCaches<T> {
 
 const byOwner = new WeakMap<object, ReportCaches<unknown>>();
 
-/** The caches of a database handle (created on first use, with the default bounds unless `configureReportCaches` ran). */
+/** The caches of a database handle (made on first use, with the default bounds unless `configureReportCaches` ran). */
 export function reportCachesOf<T>(owner: object): ReportCaches<T> {
   let caches = byOwner.get(owner);
   if (!caches) {
@@ -125,7 +125,7 @@ export function reportCachesOf<T>(owner: object): ReportCaches<T> {
   return caches as ReportCaches<T>;
 }
 
-/** Replaces a database handle's caches with empty ones under other bounds (tests of the bound; operators' tuning). */
+/** Replaces a database handle's caches with empty ones under other bounds (tests of the bounds, benchmarks). */
 export function configureReportCaches(owner: object, bounds: { reports: CacheBounds; diffs: CacheBounds }): void {
   byOwner.set(owner, createCaches(bounds.reports, bounds.diffs));
 }
