@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Report } from '@lading/engine/model';
+import { REPO_ROOT } from '../../engine/test/helpers/paths.js';
 import { MAX_STORED_REPORT_BYTES } from '../src/api/diff.js';
 import { ingestRoutes, registerIngestRoutes } from '../src/api/ingest.js';
 import { readBlob } from '../src/api/read-common.js';
@@ -95,9 +96,23 @@ describe('the bounded LRU cache', () => {
 let bundles: TestBundles;
 let cliDiff = '';
 let cliGate: Report;
+let cliPolicyGate: Report;
+let policyDir = '';
+let policyFile = '';
 before(async () => {
   bundles = await makeBundles();
-  const [diff, gate] = await Promise.all([
+  // the e2e gates policy, plus an exception for a finding the newer image has (applied by `assess` to a copy)
+  const newer = JSON.parse(await readFile(bundles.b.reportFile, 'utf8')) as Report;
+  const excepted = newer.findings.find((f) => !f.suppressed);
+  assert.ok(excepted, 'the newer image has an unsuppressed finding');
+  const base = await readFile(join(REPO_ROOT, 'engine/test/fixtures/e2e/gates/policy.yaml'), 'utf8');
+  policyDir = await mkdtemp(join(tmpdir(), 'lading-report-cache-policy-'));
+  policyFile = join(policyDir, 'policy.yaml');
+  await writeFile(
+    policyFile,
+    `${base.trimEnd()}\n  - vulnerability: ${excepted.id}\n    reason: excepted by the cache test\n`,
+  );
+  const [diff, gate, policyGate] = await Promise.all([
     runLading(['diff', bundles.a.reportFile, bundles.b.reportFile, '-o', 'json']),
     runLading([
       'scan',
@@ -110,11 +125,31 @@ before(async () => {
       '-o',
       'json',
     ]),
+    runLading(
+      [
+        'scan',
+        bundles.b.target,
+        '--db-dir',
+        bundles.dbDir,
+        '--offline',
+        '--baseline',
+        bundles.a.reportFile,
+        '--policy',
+        policyFile,
+        '-o',
+        'json',
+      ],
+      { allowFailure: true },
+    ),
   ]);
   cliDiff = diff.stdout;
   cliGate = JSON.parse(gate.stdout) as Report;
+  cliPolicyGate = JSON.parse(policyGate.stdout) as Report;
 });
-after(() => bundles.dispose());
+after(async () => {
+  await bundles.dispose();
+  await rm(policyDir, { recursive: true, force: true });
+});
 
 /** The `/diff` answer computed from the rows and the stored reports now, by the same builders, with no cache. */
 async function uncachedDiff(ctx: ServerContext, from: string, to: string): Promise<string> {
@@ -203,6 +238,24 @@ forEachDatabase((database) => {
       const reverse = await server.api.get(`/api/v1/diff?from=${bundles.b.digest}&to=${bundles.a.digest}`);
       assert.equal(reverse.text, await uncachedDiff(server.ctx, bundles.b.digest, bundles.a.digest));
       assert.deepEqual([stats().reports.built, stats().diffs.entries], [2, 2]);
+    });
+
+    it('gates with a policy (its exceptions applied to copies) on cached reports as the CLI does', async () => {
+      const policy = await readFile(policyFile, 'utf8');
+      assert.ok(cliPolicyGate.findings.some((f) => f.suppressed?.kind === 'policy-exception'));
+      const answers = [];
+      for (let i = 0; i < 2; i++) {
+        const gate = await server.api.post<GateBody>('/api/v1/gates/evaluate', { digest: bundles.b.digest, policy });
+        assert.equal(gate.status, 200, gate.text);
+        answers.push(gate.body);
+      }
+      assert.deepEqual(answers[1], answers[0]);
+      assert.deepEqual(
+        [answers[0]?.verdict === 'pass', answers[0]?.reasons, answers[0]?.notes],
+        [cliPolicyGate.gate?.pass, cliPolicyGate.gate?.reasons, cliPolicyGate.gate?.notes],
+      );
+      // and the cached reports were left as they were: the diff is still the CLI's
+      assert.equal((await server.api.get(diffPath())).text, cliDiff);
     });
 
     it('builds a report once for concurrent identical requests', async () => {
