@@ -530,7 +530,6 @@ async function reconcileBatch(
   }
   const held = await exceptionsHeldFor(trx, imageIds, now);
   const inserts: NewFinding[] = [];
-  const seenOnly: number[] = [];
   const retract: number[] = [];
   const touchedImages = new Set<number>();
   const openedByImage = new Map<number, { vulnId: number; finding: Finding }[]>();
@@ -584,8 +583,9 @@ async function reconcileBatch(
           f.severity === row.severity &&
           fixedVersion === row.fixedVersion
         ) {
-          // still holds as it was: only seen again (one statement for the whole batch)
-          seenOnly.push(row.id);
+          // still holds as it was: not written at all. `last_seen_at` stays the last ingest (or change) that saw it;
+          // `images.analyzed_generation` says which data judged the image last. Touching every unchanged finding
+          // would rewrite millions of rows for a day's delta that changes a few thousand.
           continue;
         }
         await trx
@@ -619,7 +619,6 @@ async function reconcileBatch(
     if (opened.length > 0) openedByImage.set(imageId, opened);
   }
   await insertFindings(trx, inserts);
-  await forIds(trx, seenOnly, (where) => trx.updateTable('findings').set({ last_seen_at: now }).where(where).execute());
   await forIds(trx, retract, (where) =>
     trx
       .updateTable('findings')
