@@ -139,12 +139,23 @@ export async function reanalyze(
   const held = typeof vulndb === 'string' ? undefined : await vulndb.acquire();
   const matcher = new PackageMatcher(held ? held.store : Reader.open(dbDir), now, held?.release);
   const vulnerabilities = new VulnerabilityRows(ctx, now);
+  const clock = new PhaseClock();
   try {
     for (let b = 0; b < batches; b++) {
       if (signal?.aborted) throw new JobFailure('aborted', 'the runner stopped; the job resumes where the data says');
       await step({ name: 'batches', state: 'running', detail: `batch ${b + 1} of ${batches}` });
       const batch = planned.slice(b * IMAGES_PER_BATCH, (b + 1) * IMAGES_PER_BATCH);
-      const outcome = await reanalyzeBatch(ctx, blobs, matcher, vulnerabilities, generation, batch, changed, now);
+      const outcome = await reanalyzeBatch(
+        ctx,
+        blobs,
+        matcher,
+        vulnerabilities,
+        generation,
+        batch,
+        changed,
+        now,
+        clock,
+      );
       totals.newFindings += outcome.new;
       totals.retracted += outcome.retracted;
       totals.reopened += outcome.reopened;
@@ -157,7 +168,7 @@ export async function reanalyze(
     name: 'batches',
     state: 'succeeded',
     ms: Date.now() - started,
-    detail: `${batches} batches, ${matcher.matched} distinct packages matched: ${totals.newFindings} new, ${totals.retracted} retracted, ${totals.reopened} reopened`,
+    detail: `${batches} batches, ${matcher.matched} distinct packages matched: ${totals.newFindings} new, ${totals.retracted} retracted, ${totals.reopened} reopened (${clock})`,
   });
 
   started = Date.now();
@@ -321,6 +332,27 @@ class VulnerabilityRows {
   }
 }
 
+/**
+ * Where a job's batches spend their time, summed over the batches and shown in the `batches` step: what an operator
+ * (and docs/performance.md) needs to see which part of a large update is slow.
+ */
+class PhaseClock {
+  readonly #ms = new Map<string, number>();
+  #last = Date.now();
+  /** The time since the previous lap (or start) goes to `phase`. */
+  lap(phase: string): void {
+    const now = Date.now();
+    this.#ms.set(phase, (this.#ms.get(phase) ?? 0) + now - this.#last);
+    this.#last = now;
+  }
+  restart(): void {
+    this.#last = Date.now();
+  }
+  toString(): string {
+    return [...this.#ms].map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ');
+  }
+}
+
 interface BatchOutcome {
   new: number;
   retracted: number;
@@ -349,8 +381,10 @@ async function reanalyzeBatch(
   imageIds: readonly number[],
   changed: ReadonlySet<string> | null,
   now: number,
+  clock: PhaseClock,
 ): Promise<BatchOutcome> {
   await loadMatcher();
+  clock.restart();
   // the images' package rows in scope (the changed names, or all when the matcher changed), with what the matcher
   // reads of each (0010): no inventory needs reading for a row that stands for every image holding it
   const names = changed ? [...changed] : [];
@@ -374,7 +408,9 @@ async function reanalyzeBatch(
   const fromRows = new Map<number, ScopedPackage[]>();
   const toMatch: MatchItem[] = [];
   const needInventory = new Set<number>();
-  for (const r of await rowsQuery.execute()) {
+  const packageRows = await rowsQuery.execute();
+  clock.lap('package rows');
+  for (const r of packageRows) {
     if (changed && (r.match_name === null || !changed.has(r.match_name))) continue;
     const imageId = Number(r.image_id);
     const packageId = Number(r.id);
@@ -405,6 +441,7 @@ async function reanalyzeBatch(
   // each image's scoped packages, and the distinct ones matched
   const scoped = new Map<number, ScopedPackage[]>();
   const inventoryOf = await storedInventories(ctx, blobs, [...needInventory]);
+  clock.lap('inventories');
   for (const imageId of imageIds) {
     const byPurl = rowsByImage.get(imageId)?.byPurl;
     const inventory = inventoryOf.get(imageId);
@@ -427,11 +464,14 @@ async function reanalyzeBatch(
     }
   }
   matcher.matchMissing(toMatch);
+  clock.lap('match');
   for (const list of scoped.values()) for (const s of list) await vulnerabilities.ensure(matcher.findingsOf(s.key));
+  clock.lap('vulnerability rows');
 
   return ctx.db
     .transaction()
-    .execute((trx) => reconcileBatch(trx, matcher, vulnerabilities, generation, scoped, rowsByImage, now));
+    .execute((trx) => reconcileBatch(trx, matcher, vulnerabilities, generation, scoped, rowsByImage, now, clock))
+    .finally(() => clock.lap('commit'));
 }
 
 /** The matcher reads the OS release's ecosystem alone (Alpine 3.16.2 and 3.16.4 both match in Alpine:v3.16). */
@@ -484,6 +524,7 @@ async function reconcileBatch(
   scoped: ReadonlyMap<number, readonly ScopedPackage[]>,
   rowsByImage: ReadonlyMap<number, ImageScope>,
   now: number,
+  clock: PhaseClock,
 ): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { new: 0, retracted: 0, reopened: 0, alerts: 0 };
   const imageIds = [...scoped.keys()];
@@ -528,7 +569,9 @@ async function reconcileBatch(
       });
     }
   }
+  clock.lap('existing findings');
   const held = await exceptionsHeldFor(trx, imageIds, now);
+  clock.lap('exceptions');
   const inserts: NewFinding[] = [];
   const retract: number[] = [];
   const touchedImages = new Set<number>();
@@ -618,7 +661,9 @@ async function reconcileBatch(
     if (changedHere) touchedImages.add(imageId);
     if (opened.length > 0) openedByImage.set(imageId, opened);
   }
+  clock.lap('compare');
   await insertFindings(trx, inserts);
+  clock.lap('insert findings');
   await forIds(trx, retract, (where) =>
     trx
       .updateTable('findings')
@@ -626,7 +671,9 @@ async function reconcileBatch(
       .where(where)
       .execute(),
   );
+  clock.lap('update findings');
   await recountImages(trx, [...touchedImages]);
+  clock.lap('counters');
   if (openedByImage.size > 0) {
     // the tracks (and repositories) where each image with new findings is current
     const placements = new Map<number, { repositoryId: number; track: string }[]>();
@@ -651,7 +698,9 @@ async function reconcileBatch(
       await openExposures(trx, vulnerabilities, imageId, tracks, list, now);
       alerts.push(...alertsOf(generation, imageId, tracks, list));
     }
+    clock.lap('exposures');
     outcome.alerts += await recordAlerts(trx, generation, alerts, now);
+    clock.lap('alerts');
   }
   return outcome;
 }
