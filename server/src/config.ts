@@ -2,6 +2,7 @@
 // plain ServerConfig. This is the ONLY file of the server that reads process.env (configFromEnvironment); every
 // other module receives the values it needs.
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { S3Options } from '@lading/engine/objects';
 import { type CallerRateLimits, DEFAULT_RATE_LIMITS, type RateLimits } from './auth/rate-limits.js';
@@ -187,10 +188,23 @@ export function parsePublicOrigins(text: string): string[] {
  * Resolves the configuration from flags and an environment (passed in, so tests give their own). Relative paths
  * resolve against `cwd`.
  */
+/**
+ * Jobs run at once per process unless LADING_JOB_CONCURRENCY says otherwise: 4 on a worker node; on a node that also
+ * answers the API (role `all`), one core fewer than it has (1 to 4), because every job competes with the
+ * acknowledgements CI waits for. On 2 cores, 4 concurrent ingest jobs held the PostgreSQL 202's p95 at 106 ms, one
+ * at 81 ms, still processing 41 bundles a second (docs/performance.md, "Server: ingest").
+ */
+export function defaultJobConcurrency(role: ServerRole, cores: number): number {
+  if (role !== 'all') return 4;
+  return Math.min(4, Math.max(1, Math.floor(cores) - 1));
+}
+
 export function resolveConfig(
   flags: ConfigFlags,
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
+  /** The cores this process may use (the default job concurrency of role `all` follows them). */
+  cores: number = availableParallelism(),
 ): ServerConfig {
   const dataDir = resolve(cwd, flags.dataDir ?? env.LADING_DATA_DIR ?? DEFAULT_DATA_DIR);
   const databaseValue = flags.database ?? env.LADING_DATABASE_URL;
@@ -233,7 +247,11 @@ export function resolveConfig(
     jsonBodyLimit: JSON_BODY_LIMIT,
     logLevel: logLevel as LogLevel,
     jobs: {
-      concurrency: positiveInteger('LADING_JOB_CONCURRENCY', env.LADING_JOB_CONCURRENCY, 4),
+      concurrency: positiveInteger(
+        'LADING_JOB_CONCURRENCY',
+        env.LADING_JOB_CONCURRENCY,
+        defaultJobConcurrency(role as ServerRole, cores),
+      ),
       leaseMs: positiveInteger('LADING_JOB_LEASE_MS', env.LADING_JOB_LEASE_MS, 60_000),
       pollMs: 2_000,
       retentionDays: positiveInteger('LADING_JOB_RETENTION_DAYS', env.LADING_JOB_RETENTION_DAYS, 30),

@@ -116,3 +116,15 @@ test('log lines are JSON with credential-like fields redacted; database URLs los
   });
   assert.equal(describeTarget({ kind: 'postgres', url: 'postgres://u:secret@h/db' }), 'postgres://u:***@h/db');
 });
+
+test('job concurrency: one core fewer than the node has when it also serves the API (1 to 4); 4 on a worker; the variable wins', () => {
+  const concurrency = (role: string, cores: number, env: Record<string, string> = {}) =>
+    resolveConfig({ role }, env, '/srv/app', cores).jobs.concurrency;
+  assert.equal(concurrency('all', 1), 1);
+  assert.equal(concurrency('all', 2), 1);
+  assert.equal(concurrency('all', 3), 2);
+  assert.equal(concurrency('all', 16), 4);
+  assert.equal(concurrency('worker', 2), 4);
+  assert.equal(concurrency('all', 2, { LADING_JOB_CONCURRENCY: '3' }), 3);
+  assert.throws(() => concurrency('all', 2, { LADING_JOB_CONCURRENCY: '0' }), ConfigError);
+});

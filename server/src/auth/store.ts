@@ -1,8 +1,9 @@
 // The database side of authentication: users, teams, grants, API tokens and sessions. Each function takes the Kysely
 // handle and plain values; the decisions (formats, lifetimes, grants) live in the pure modules beside this one.
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { decodeJson, encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { isPostgres, jsonArrayAgg, jsonObject } from '../queries/json.js';
 import { type Caller, type TeamMembership, teamOwner, tokenCaller, userCaller } from './caller.js';
 import type { AuthKeys } from './keys.js';
 import { hashPassword } from './passwords.js';
@@ -177,6 +178,13 @@ export async function teamGrantPatterns(db: Db, teamId: number): Promise<string[
   return rows.map((r) => r.repository_pattern);
 }
 
+/** A user's membership of one team joined with one of the team's grants (null when it has none). */
+interface MembershipRow {
+  team_id: number;
+  role: TeamRole;
+  repository_pattern: string | null;
+}
+
 export async function membershipsOf(db: Db, userId: number): Promise<(TeamMembership & { teamId: number })[]> {
   const rows = await db
     .selectFrom('team_members')
@@ -184,6 +192,11 @@ export async function membershipsOf(db: Db, userId: number): Promise<(TeamMember
     .select(['team_members.team_id', 'team_members.role', 'team_grants.repository_pattern'])
     .where('team_members.user_id', '=', userId)
     .execute();
+  return groupMemberships(rows);
+}
+
+/** One membership per team, with the team's grant patterns. */
+function groupMemberships(rows: readonly MembershipRow[]): (TeamMembership & { teamId: number })[] {
   const byTeam = new Map<number, TeamMembership & { teamId: number; patterns: string[] }>();
   for (const r of rows) {
     const m = byTeam.get(r.team_id) ?? { teamId: r.team_id, role: r.role, patterns: [] };
@@ -366,10 +379,61 @@ export async function authenticateToken(
   const parts = parseApiToken(presented);
   if (!parts)
     return { status: 401, detail: 'the Authorization header does not carry a Lading API token (lading_<id>_<secret>)' };
+  // ONE statement: the token, its owner (user or team) and the owner's grants (a user's team memberships with their
+  // grants, or a team's grants) as JSON columns. Every API call with a token runs it, and each round trip to the
+  // database costs the HTTP thread CPU (docs/performance.md, "Server: ingest"): it was three.
+  const pg = isPostgres(db);
   const row = await db
-    .selectFrom('api_tokens')
-    .select([...TOKEN_COLUMNS, 'secret_hmac', 'last_used_ip'])
-    .where('public_id', '=', parts.publicId)
+    .selectFrom('api_tokens as t')
+    .leftJoin('users as u', 'u.id', 't.owner_user_id')
+    .leftJoin('teams as tm', 'tm.id', 't.owner_team_id')
+    .select([
+      't.id',
+      't.public_id',
+      't.name',
+      't.scopes',
+      't.repository_pattern',
+      't.owner_team_id',
+      't.owner_user_id',
+      't.expires_at',
+      't.last_used_at',
+      't.revoked_at',
+      't.secret_hmac',
+      't.last_used_ip',
+      'u.id as user_id',
+      'u.login as user_login',
+      'u.display_name as user_display_name',
+      'u.email as user_email',
+      'u.is_admin as user_is_admin',
+      'u.disabled_at as user_disabled_at',
+      'u.created_at as user_created_at',
+      'tm.id as team_id',
+      'tm.name as team_name',
+    ])
+    .select((eb) => [
+      eb
+        .selectFrom('team_grants as g')
+        .select(jsonArrayAgg(pg, sql.ref('g.repository_pattern'), sql`g.repository_pattern`).as('patterns'))
+        .whereRef('g.team_id', '=', 't.owner_team_id')
+        .as('team_patterns'),
+      eb
+        .selectFrom('team_members as m')
+        .leftJoin('team_grants as mg', 'mg.team_id', 'm.team_id')
+        .select(
+          jsonArrayAgg(
+            pg,
+            jsonObject(pg, {
+              team_id: sql.ref('m.team_id'),
+              role: sql.ref('m.role'),
+              repository_pattern: sql.ref('mg.repository_pattern'),
+            }),
+            sql`m.team_id, mg.repository_pattern`,
+          ).as('memberships'),
+        )
+        .whereRef('m.user_id', '=', 't.owner_user_id')
+        .as('user_memberships'),
+    ])
+    .where('t.public_id', '=', parts.publicId)
     .executeTakeFirst();
   if (!row) {
     // Spend the same HMAC either way so an unknown id is not faster to refuse than a wrong secret.
@@ -381,13 +445,25 @@ export async function authenticateToken(
   if (now >= row.expires_at) return { status: 401, detail: 'the API token has expired' };
   let owner: Caller;
   if (row.owner_user_id !== null) {
-    const user = await findUserById(db, row.owner_user_id);
-    if (!user || user.disabledAt !== null) return { status: 401, detail: "the API token's owner is disabled" };
-    owner = await callerOfUser(db, user);
+    if (row.user_id === null || row.user_disabled_at !== null)
+      return { status: 401, detail: "the API token's owner is disabled" };
+    const user = userOf({
+      id: row.user_id,
+      login: row.user_login as string,
+      display_name: row.user_display_name as string,
+      email: row.user_email as string,
+      is_admin: row.user_is_admin as number,
+      disabled_at: row.user_disabled_at,
+      created_at: row.user_created_at as number,
+    });
+    const memberships = decodeJson<MembershipRow[]>(row.user_memberships) ?? [];
+    owner = userCaller(user, groupMemberships(memberships));
   } else if (row.owner_team_id !== null) {
-    const team = await findTeam(db, row.owner_team_id);
-    if (!team) return invalid;
-    owner = teamOwner(team, await teamGrantPatterns(db, team.id));
+    if (row.team_id === null) return invalid;
+    owner = teamOwner(
+      { id: row.team_id, name: row.team_name as string },
+      decodeJson<string[]>(row.team_patterns) ?? [],
+    );
   } else {
     return invalid;
   }
