@@ -293,11 +293,18 @@ forEachDatabase((database) => {
       assert.equal(stats().reports.built, built + 1, 'the newer image was rebuilt, the older one was not');
       const revoked = await server.api.request('DELETE', `/api/v1/exceptions/${created.body.id}`);
       assert.equal(revoked.status, 204, revoked.text);
-      // the rows are as they were: the same inputs, so the first report (and answer) again, from the cache
+      // the rows are as they were: the first answer again. SQLite keys the rows' content, so it comes from the
+      // cache; PostgreSQL keys the rows' versions (each revoked finding is a new version), so it is rebuilt
       const hits = stats().diffs.hits;
+      const rebuilt = stats().reports.built;
       const back = await checkedDiff();
       assert.equal(back.text, cliDiff);
-      assert.equal(stats().diffs.hits, hits + 1);
+      if (server.ctx.dialect === 'postgres') {
+        assert.equal(stats().diffs.hits, hits);
+        assert.equal(stats().reports.built, rebuilt + 1);
+      } else {
+        assert.equal(stats().diffs.hits, hits + 1);
+      }
     });
 
     it('is not stale after re-analysis adds a finding to the newer image', async () => {

@@ -90,24 +90,24 @@ function selectFindingRows(db: Db, imageId: number) {
 }
 
 /**
- * PostgreSQL: a SHA-256 of the rows {@link selectFindingRows} returns, computed by the database so that a cache hit
- * costs one short answer instead of 500 rows parsed and hashed in JavaScript. The rows as one JSON array of arrays
- * (each column at a fixed place, strings escaped, `json` columns as the text the driver would return, `real` as
- * PostgreSQL's exact shortest text, NaN as a string), so equal text means the driver would return equal rows.
+ * PostgreSQL: a fingerprint of the rows {@link selectFindingRows} returns, computed by the database so that a cache
+ * hit costs one short answer instead of 500 rows sent, parsed and hashed in JavaScript. It names each row by the ids
+ * and tuple versions (`xmin`: the transaction that wrote that version) of the finding, its vulnerability, its package
+ * and its exception, in finding order: PostgreSQL writes a new version, with the writing transaction's id, for every
+ * change to a row, so any change to what the report is built from (and any finding appearing or leaving) changes
+ * the fingerprint; equal fingerprints mean the same committed row versions, so the same rows. (The same id could
+ * only come back after 2³² transactions.) It costs the join alone: hashing the rows' JSON took four times as long
+ * (10.5 ms against 2.4 ms on the 10,000-image fleet), which at concurrency 8 made a hit dearer than the build.
  * 'no rows' when the image has none.
  */
 async function rowsHashInDatabase(db: Db, imageId: number): Promise<string> {
-  const columns = sql.join(FINDING_COLUMNS.map((c) => sql.ref(c.split(' as ')[0] as string)));
   const row = await findingRowsFrom(db, imageId)
     .select(
-      sql<
-        string | null
-      >`encode(sha256(convert_to(json_agg(json_build_array(${columns}) order by f.id)::text, 'UTF8')), 'hex')`.as(
-        'rows_sha256',
-      ),
+      sql<string | null>`md5(string_agg(concat_ws(':', f.id, f.xmin, v.id, v.xmin, p.id, p.xmin, x.id, x.xmin), ','
+        order by f.id))`.as('rows_fingerprint'),
     )
     .executeTakeFirstOrThrow();
-  return row.rows_sha256 ?? 'no rows';
+  return row.rows_fingerprint === null ? 'no rows' : `versions:${row.rows_fingerprint}`;
 }
 
 type RawFindingRow = Awaited<ReturnType<ReturnType<typeof selectFindingRows>['execute']>>[number];
