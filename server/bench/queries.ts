@@ -9,6 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { MAX_STORED_REPORT_BYTES } from '../src/api/diff.js';
+import { readBlob } from '../src/api/read-common.js';
 import { buildApp } from '../src/app.js';
 import { createApiToken } from '../src/auth/index.js';
 import { insertUser } from '../src/auth/store.js';
@@ -16,10 +18,12 @@ import { resolveConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database } from '../src/db/schema.js';
+import { blobStoreOf } from '../src/ingest/store.js';
 import { silentLogger } from '../src/log.js';
+import { serverReport } from '../src/queries/diff-input.js';
 import { fleetOverview, imageDetail, listFindings, listImages } from '../src/queries/images.js';
 import { search } from '../src/queries/packages.js';
-import { previousImageOf, reportOf } from '../src/queries/reports.js';
+import { previousImageOf } from '../src/queries/reports.js';
 import { EVERYTHING } from '../src/queries/scope.js';
 import { vulnerabilityImages } from '../src/queries/vulnerabilities.js';
 import { HOT_CVE } from './seed.js';
@@ -148,7 +152,10 @@ async function main(): Promise<void> {
   await app.close();
 
   if ((values.explain || values['explain-only']) && config.database.kind === 'postgres') {
-    await writeExplains(config.database.url, inputs, ctx.secrets.pageTokenKey);
+    const blobs = blobStoreOf(ctx);
+    await writeExplains(config.database.url, inputs, ctx.secrets.pageTokenKey, (sha256) =>
+      readBlob(blobs, sha256, MAX_STORED_REPORT_BYTES),
+    );
   }
   await ctx.close();
 }
@@ -157,7 +164,12 @@ async function main(): Promise<void> {
  * Runs each canonical query's database side once through a Kysely that records every statement, then writes
  * `EXPLAIN (ANALYZE, BUFFERS)` of each recorded statement to explain/<query>.txt.
  */
-async function writeExplains(url: string, inputs: Inputs, tokenKey: Uint8Array): Promise<void> {
+async function writeExplains(
+  url: string,
+  inputs: Inputs,
+  tokenKey: Uint8Array,
+  read: (sha256: string) => Promise<Buffer>,
+): Promise<void> {
   mkdirSync(EXPLAIN_DIR, { recursive: true });
   // the server's own type parsing (connection.ts): int8 as Number, json/jsonb as raw text for decodeJson
   const pool = new pg.Pool({
@@ -201,10 +213,16 @@ async function writeExplains(url: string, inputs: Inputs, tokenKey: Uint8Array):
     [
       'diff',
       async () => {
-        const image = await db.selectFrom('images').select('id').where('digest', '=', digest).executeTakeFirstOrThrow();
+        // as GET /diff runs them on a cold cache (api/diff.ts): the image, its previous one, and each one's judged
+        // report (its stored report's row, the rows' fingerprint, then the rows in one snapshot)
+        const image = await db
+          .selectFrom('images')
+          .select(['id', 'digest'])
+          .where('digest', '=', digest)
+          .executeTakeFirstOrThrow();
         const previous = await previousImageOf(db, EVERYTHING, image.id);
-        await reportOf(db, image.id);
-        if (previous) await reportOf(db, previous.id);
+        await serverReport(db, 'postgres', read, image);
+        if (previous) await serverReport(db, 'postgres', read, previous);
       },
     ],
   ];
@@ -216,6 +234,11 @@ async function writeExplains(url: string, inputs: Inputs, tokenKey: Uint8Array):
       const statements = recorded;
       const sections: string[] = [];
       for (const statement of statements) {
+        // a transaction's own statements (the rows read in one snapshot) have no plan
+        if (!/^\s*(select|with)\b/i.test(statement.sql)) {
+          sections.push(`-- ${statement.sql}`);
+          continue;
+        }
         const plan = await client.query(
           `explain (analyze, buffers) ${statement.sql}`,
           statement.parameters as unknown[],
