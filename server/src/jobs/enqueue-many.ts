@@ -5,10 +5,9 @@
 // Only for jobs whose dedupe key is new (or absent): a key that is already live is skipped, not returned, since the
 // callers' keys are derived from rows they have just inserted.
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { encodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { GRAPHILE_SCHEMA, isPostgres } from './graphile.js';
-import { DEFAULT_MAX_ATTEMPTS, type EnqueueInput, newJobPublicId } from './queue.js';
+import { type EnqueueInput, queuedJobRow } from './queue.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -17,27 +16,16 @@ const ROWS_PER_STATEMENT = 1_000;
 
 /** Adds the jobs (in `db`, the caller's transaction); returns how many were created. */
 export async function enqueueMany(db: Db, now: number, inputs: readonly EnqueueInput[]): Promise<number> {
+  // graphile's job_key is the dedupe key here; a job that gives its key up when it starts must have none (queue.ts)
+  if (inputs.some((input) => input.releasedWhenStarted))
+    throw new Error('enqueueMany does not take jobs that release their dedupe key when they start');
   let created = 0;
   const postgres = isPostgres(db);
   for (let i = 0; i < inputs.length; i += ROWS_PER_STATEMENT) {
     const chunk = inputs.slice(i, i + ROWS_PER_STATEMENT);
     const rows = await db
       .insertInto('jobs')
-      .values(
-        chunk.map((input) => ({
-          public_id: newJobPublicId(now),
-          kind: input.kind,
-          state: 'queued' as const,
-          priority: input.priority ?? 0,
-          dedupe_key: input.dedupeKey ?? null,
-          payload: encodeJson(input.payload ?? {}),
-          max_attempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-          run_at: input.runAt ?? now,
-          parent_id: input.parentId ?? null,
-          created_by: input.createdBy ?? null,
-          created_at: now,
-        })),
-      )
+      .values(chunk.map((input) => queuedJobRow(input, now)))
       // the partial unique index jobs_dedupe_uk, as enqueue's
       .onConflict((oc) => oc.column('dedupe_key').where(sql.raw<boolean>("state in ('queued', 'running')")).doNothing())
       .returning(['id', 'kind', 'dedupe_key', 'priority', 'max_attempts', 'run_at'])

@@ -62,6 +62,23 @@ export function newJobPublicId(now: number): string {
   return `job_${time}${rest}`;
 }
 
+/** The `jobs` row of a job being queued (enqueue here, enqueueMany in enqueue-many.ts). */
+export function queuedJobRow(input: EnqueueInput, now: number) {
+  return {
+    public_id: newJobPublicId(now),
+    kind: input.kind,
+    state: 'queued' as const,
+    priority: input.priority ?? 0,
+    dedupe_key: input.dedupeKey ?? null,
+    payload: encodeJson(input.payload ?? {}),
+    max_attempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    run_at: input.runAt ?? now,
+    parent_id: input.parentId ?? null,
+    created_by: input.createdBy ?? null,
+    created_at: now,
+  };
+}
+
 /**
  * Adds a job in `db`, which should be the caller's transaction: the job then exists exactly when the caller's
  * rows do. On PostgreSQL the same transaction adds the graphile-worker job that runs it (graphile.ts), and
@@ -70,22 +87,9 @@ export function newJobPublicId(now: number): string {
  * poll interval).
  */
 export async function enqueue(db: Db, now: number, input: EnqueueInput): Promise<EnqueueResult> {
-  const publicId = newJobPublicId(now);
   const inserted = await db
     .insertInto('jobs')
-    .values({
-      public_id: publicId,
-      kind: input.kind,
-      state: 'queued',
-      priority: input.priority ?? 0,
-      dedupe_key: input.dedupeKey ?? null,
-      payload: encodeJson(input.payload ?? {}),
-      max_attempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      run_at: input.runAt ?? now,
-      parent_id: input.parentId ?? null,
-      created_by: input.createdBy ?? null,
-      created_at: now,
-    })
+    .values(queuedJobRow(input, now))
     // the partial unique index jobs_dedupe_uk: a concurrent or earlier live job with this key wins
     .onConflict((oc) => oc.column('dedupe_key').where(sql.raw<boolean>("state in ('queued', 'running')")).doNothing())
     .returning(['id', 'public_id', 'state'])
