@@ -354,7 +354,10 @@ async function main(): Promise<void> {
   const publish = (list: OsvRecord[]) => {
     for (const r of list) writeFileSync(join(mirror, 'Debian', `${r.id}.json`), JSON.stringify(r, null, 2));
     const newestFirst = [...list].sort((a, b) => b.modified.localeCompare(a.modified) || b.id.localeCompare(a.id));
-    writeFileSync(join(mirror, 'Debian', 'modified_id.csv'), newestFirst.map((r) => `${r.modified},${r.id}\n`).join(''));
+    writeFileSync(
+      join(mirror, 'Debian', 'modified_id.csv'),
+      newestFirst.map((r) => `${r.modified},${r.id}\n`).join(''),
+    );
   };
   const names = (list: OsvRecord[]) => new Set(list.flatMap((r) => r.affected.map((a) => a.package.name))).size;
   const span = (list: OsvRecord[]) => `${list[0]?.published.slice(0, 10)} → ${list.at(-1)?.published.slice(0, 10)}`;
