@@ -91,6 +91,22 @@ forEachDatabase((database) => {
       };
     };
 
+    /** The advisory imported again after the last generation was made by an older matcher: everything re-matched. */
+    const rematch = async () => {
+      const last = await server.ctx.db
+        .selectFrom('db_generations')
+        .select('id')
+        .where('state', '=', 'done')
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
+      await server.ctx.db
+        .updateTable('db_generations')
+        .set({ matcher_version: '0.0.0-old' })
+        .where('id', '=', last.id)
+        .execute();
+      return importRecord(false);
+    };
+
     const findingsOf = async () =>
       server.ctx.db
         .selectFrom('findings as f')
@@ -243,20 +259,8 @@ forEachDatabase((database) => {
     });
 
     it('a matcher version change matches every retained image again, changing nothing that still holds', async () => {
-      // the last generation as an older matcher left it
-      const last = await server.ctx.db
-        .selectFrom('db_generations')
-        .select('id')
-        .where('state', '=', 'done')
-        .orderBy('id', 'desc')
-        .executeTakeFirstOrThrow();
-      await server.ctx.db
-        .updateTable('db_generations')
-        .set({ matcher_version: '0.0.0-old' })
-        .where('id', '=', last.id)
-        .execute();
       const before = await findingsOf();
-      const again = await importRecord(false);
+      const again = await rematch();
       assert.equal(again.images, 2);
       assert.deepEqual(again, { ...again, newFindings: 0, retracted: 0, reopened: 0, alerts: 0 });
       const payload = await server.ctx.db
@@ -288,20 +292,6 @@ forEachDatabase((database) => {
           .orderBy('vulnerability_id')
           .execute();
       const before = await snapshot();
-      const rematch = async () => {
-        const last = await server.ctx.db
-          .selectFrom('db_generations')
-          .select('id')
-          .where('state', '=', 'done')
-          .orderBy('id', 'desc')
-          .executeTakeFirstOrThrow();
-        await server.ctx.db
-          .updateTable('db_generations')
-          .set({ matcher_version: '0.0.0-old' })
-          .where('id', '=', last.id)
-          .execute();
-        return importRecord(false);
-      };
       // every package of both images matched from its row: nothing ingest found is lost or added
       const fromRows = await rematch();
       assert.deepEqual(fromRows, { ...fromRows, newFindings: 0, retracted: 0, reopened: 0 });

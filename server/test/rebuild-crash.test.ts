@@ -145,12 +145,19 @@ forEachDatabase((kind) => {
           await new Promise((r) => setTimeout(r, 100));
         }
         assert.equal(receiver.requests.length, 1, 'the interrupted trigger was not sent again');
-        const check = await reader.db
-          .selectFrom('jobs')
-          .select(['state', 'attempts'])
-          .where('kind', '=', 'rebuild.check')
-          .executeTakeFirstOrThrow();
-        assert.deepEqual([check.state, check.attempts], ['succeeded', 2], 'the killed check ran again');
+        // the trigger's `unknown` commits before the check's own completion: wait for the job to end
+        const check = async () =>
+          reader.db
+            .selectFrom('jobs')
+            .select(['state', 'attempts'])
+            .where('kind', '=', 'rebuild.check')
+            .executeTakeFirstOrThrow();
+        while (['queued', 'running'].includes((await check()).state)) {
+          if (Date.now() > deadline) throw new Error(`the check stayed ${JSON.stringify(await check())}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const ended = await check();
+        assert.deepEqual([ended.state, ended.attempts], ['succeeded', 2], 'the killed check ran again');
 
         // a new fixable set: the restarted server asks for it as usual
         await reader.db.updateTable('findings').set({ fixed_version: '1.2.12' }).execute();
