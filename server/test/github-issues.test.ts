@@ -30,6 +30,11 @@ forEachDatabase((database) => {
           recordEvent(trx, { at: clock.now(), type: 'image.ingested', actor: SYSTEM_ACTOR, repositoryId }),
         );
       server.ctx.jobSignals.enqueued();
+      await latestSyncEnds();
+    }
+
+    /** Waits for the newest github.sync job to succeed. */
+    async function latestSyncEnds(): Promise<void> {
       const deadline = Date.now() + 20_000;
       for (;;) {
         const live = await server.ctx.db
@@ -136,6 +141,8 @@ forEachDatabase((database) => {
         .executeTakeFirstOrThrow();
       const queued = await server.api.post(`/api/v1/integrations/github/sync/${repo.public_id}`);
       assert.equal(queued.status, 202, queued.text);
+      // it ends before the next test changes the repository (run later, it would read half of that change)
+      await latestSyncEnds();
       assert.equal((await server.api.post('/api/v1/integrations/github/sync/repo_nope')).status, 404);
     });
 

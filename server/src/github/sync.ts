@@ -2,16 +2,31 @@
 // its open MEDIUM+ findings (suppressed ones excluded) go through the engine's issue lifecycle — the same code the
 // GitHub Action runs — and the outcome is recorded in github_issues / github_posts. A sync whose (issue, digest,
 // finding set) is already recorded makes no GitHub call; one interrupted after a POST finds its comment by the
-// marker on GitHub instead. Jobs are de-duplicated per repository (`gh:<id>`), so one repository's issue is never
-// worked on by two syncs at once.
+// marker on GitHub instead.
+//
+// One sync per repository is queued at a time (`gh:<id>`); a running sync gives that key up as it starts (before it
+// reads the repository's images and findings), so an event committed during a sync queues a follow-up that writes
+// what the event changed, instead of being folded into a sync that may have read too early. Syncs of one repository
+// still never run at the same time: each holds the repository's lock (lock.ts) for its whole run, and gives its key
+// up only once it holds the lock, so a follow-up waiting for it is the repository's one queued sync (later events
+// join it).
 import { findingSetHash, issueLifecycle, type LifecycleFinding } from '@lading/engine/github';
 import type { Kysely, Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/schema.js';
-import { type EnqueueResult, enqueue } from '../jobs/queue.js';
+import { oneLine } from '../http/problem.js';
+import {
+  type EnqueueResult,
+  enqueue,
+  type JobLease,
+  type JobRow,
+  releaseDedupeKey,
+  retakeDedupeKey,
+} from '../jobs/queue.js';
 import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import { TargetRefused } from '../notify/guard.js';
 import { serverGithubApi } from './client.js';
+import { withRepositorySyncLock } from './lock.js';
 import { githubConfigured, githubRepoOf, loadGithubSettings } from './settings.js';
 
 export const GITHUB_SYNC = 'github.sync';
@@ -25,9 +40,16 @@ export async function queueGithubSync(db: Db, now: number, repositoryId: number)
   return enqueue(db, now, {
     kind: GITHUB_SYNC,
     payload: { repositoryId },
-    dedupeKey: `gh:${repositoryId}`,
+    dedupeKey: githubSyncKey(repositoryId),
+    // a running sync has released the key: this event then queues the next sync (see the header)
+    releasedWhenStarted: true,
     createdBy: 'system',
   });
+}
+
+/** The dedupe key of a repository's queued sync. */
+export function githubSyncKey(repositoryId: number): string {
+  return `gh:${repositoryId}`;
 }
 
 export interface TrackOutcome {
@@ -37,7 +59,20 @@ export interface TrackOutcome {
   readonly issue: number | null;
 }
 
-export async function syncRepositoryIssues(ctx: ServerContext, repositoryId: number): Promise<TrackOutcome[]> {
+/**
+ * Syncs one repository's issues now, holding its sync lock: when a sync of it is running, `waiting` is called and
+ * this waits for that sync to end.
+ */
+export function syncRepositoryIssues(
+  ctx: ServerContext,
+  repositoryId: number,
+  waiting: () => Promise<void> = async () => {},
+): Promise<TrackOutcome[]> {
+  return withRepositorySyncLock(ctx, repositoryId, waiting, () => syncLocked(ctx, repositoryId));
+}
+
+/** The sync itself: the caller holds the repository's sync lock. */
+async function syncLocked(ctx: ServerContext, repositoryId: number): Promise<TrackOutcome[]> {
   const settings = await loadGithubSettings(ctx.db, ctx.secrets.key);
   if (!settings) return [];
   const repository = await ctx.db
@@ -165,16 +200,66 @@ export async function syncRepositoryIssues(ctx: ServerContext, repositoryId: num
 }
 
 export function registerGithubJobs(runner: JobRunner, ctx: ServerContext): void {
-  registerJobHandler(runner, GITHUB_SYNC, async ({ payload }) => {
+  registerJobHandler(runner, GITHUB_SYNC, async ({ job, payload, step }) => {
     const id = (payload as { repositoryId?: unknown } | null)?.repositoryId;
     if (typeof id !== 'number') throw new JobFailure('bad_payload', 'github.sync needs a repositoryId', false);
+    const lease: JobLease = { id: job.id, attempts: job.attempts, nodeId: job.locked_by ?? '' };
+    const key = job.dedupe_key;
+    let waitedSince: number | undefined;
     try {
-      return { tracks: await syncRepositoryIssues(ctx, id) };
+      return await withRepositorySyncLock(
+        ctx,
+        id,
+        async () => {
+          waitedSince = Date.now();
+          await step({ name: 'wait', state: 'running', detail: 'another sync of this repository is running' });
+        },
+        async () => {
+          if (waitedSince !== undefined) {
+            await step({ name: 'wait', state: 'succeeded', ms: Date.now() - waitedSince });
+          }
+          // holding the lock, before reading anything: from here on, an event about the repository queues the next
+          // sync (which waits for this one's lock)
+          if (key !== null && !(await releaseDedupeKey(ctx.db, lease))) {
+            throw new JobFailure('lease_lost', 'the sync was taken over before it started', false);
+          }
+          return { tracks: await syncLocked(ctx, id) };
+        },
+      );
     } catch (error) {
       // a refused address stays refused until an administrator changes the allowlist: not retried by the backoff
       // (the next change to the repository syncs again)
-      if (error instanceof TargetRefused) throw new JobFailure('github_target_refused', error.message, false);
-      throw error;
+      const failure =
+        error instanceof TargetRefused ? new JobFailure('github_target_refused', error.message, false) : error;
+      throw await beforeRetry(ctx, job, lease, key, failure);
     }
   });
+}
+
+/**
+ * A sync about to be retried takes its repository's key back, so the retry stays the one queued sync. When a
+ * follow-up sync holds the key already, that one (which reads the repository after this one ends) writes the
+ * current state, so this one ends instead of being retried beside it.
+ */
+async function beforeRetry(
+  ctx: ServerContext,
+  job: JobRow,
+  lease: JobLease,
+  key: string | null,
+  error: unknown,
+): Promise<unknown> {
+  const retryable = !(error instanceof JobFailure) || error.retryable;
+  if (key === null || !retryable || job.attempts >= job.max_attempts) return error;
+  if (await retakeDedupeKey(ctx.db, lease, key)) return error;
+  if (!(error instanceof JobFailure)) {
+    // what the runner would log for an unexpected error, since it now receives a JobFailure
+    ctx.log.error('job handler threw', {
+      job: job.public_id,
+      kind: job.kind,
+      error: error instanceof Error ? error.stack : String(error),
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof JobFailure ? error.code : 'internal_error';
+  return new JobFailure(code, `${oneLine(message, 300)} (the queued follow-up sync tries again)`, false);
 }
