@@ -4,12 +4,15 @@
 // post it, and the per-repository request rate would double. So every sync holds its repository's lock for its
 // whole run:
 // - PostgreSQL: a session-level advisory lock on a connection of its own, held from before the sync reads anything
-//   until it has recorded what it posted, whichever node runs it. A sync whose process dies loses its session, and
-//   the lock with it. Each running sync holds one pool connection for the lock beside the ones its queries use.
+//   until it has recorded what it posted, whichever node runs it. The sync's own queries run on that connection
+//   too, so a sync (or one waiting for the lock) takes exactly one pool connection and syncs waiting for each other
+//   cannot starve the pool of the connection the running one needs. A sync whose process dies loses its session,
+//   and the lock with it.
 // - SQLite (embedded mode, one process whose job thread runs every job, possibly several at once): a promise chain
 //   per repository in that process.
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ServerContext } from '../context.js';
+import type { Database } from '../db/schema.js';
 
 /** The advisory lock's first key (its namespace): the second is the repository's. */
 const LOCK_CLASS = sql`hashtext('lading:github.sync')`;
@@ -18,14 +21,15 @@ const LOCK_CLASS = sql`hashtext('lading:github.sync')`;
 const chains = new WeakMap<object, Map<number, Promise<void>>>();
 
 /**
- * Runs `work` holding the repository's sync lock. When another sync holds it, `waiting` is called first (the job
- * records a step, so an operator sees why it is not moving), then this waits for it.
+ * Runs `work` holding the repository's sync lock, giving it the database to use (on PostgreSQL the connection that
+ * holds the lock). When another sync holds it, `waiting` is called first (the job records a step, so an operator
+ * sees why it is not moving), then this waits for it.
  */
 export async function withRepositorySyncLock<T>(
   ctx: ServerContext,
   repositoryId: number,
   waiting: () => Promise<void>,
-  work: () => Promise<T>,
+  work: (db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   if (ctx.dialect === 'postgres') {
     const objectKey = sql`hashtext(${String(repositoryId)})`;
@@ -38,7 +42,7 @@ export async function withRepositorySyncLock<T>(
         await sql`select pg_advisory_lock(${LOCK_CLASS}, ${objectKey})`.execute(conn);
       }
       try {
-        return await work();
+        return await work(conn);
       } finally {
         // should this fail, the connection is broken, and its session's locks are gone with it
         await sql`select pg_advisory_unlock(${LOCK_CLASS}, ${objectKey})`.execute(conn);
@@ -63,7 +67,7 @@ export async function withRepositorySyncLock<T>(
       await waiting();
       await previous;
     }
-    return await work();
+    return await work(ctx.db);
   } finally {
     release();
     if (perRepository.get(repositoryId) === tail) perRepository.delete(repositoryId);

@@ -68,14 +68,14 @@ export function syncRepositoryIssues(
   repositoryId: number,
   waiting: () => Promise<void> = async () => {},
 ): Promise<TrackOutcome[]> {
-  return withRepositorySyncLock(ctx, repositoryId, waiting, () => syncLocked(ctx, repositoryId));
+  return withRepositorySyncLock(ctx, repositoryId, waiting, (db) => syncLocked(ctx, db, repositoryId));
 }
 
-/** The sync itself: the caller holds the repository's sync lock. */
-async function syncLocked(ctx: ServerContext, repositoryId: number): Promise<TrackOutcome[]> {
-  const settings = await loadGithubSettings(ctx.db, ctx.secrets.key);
+/** The sync itself, its queries on `db`: the caller holds the repository's sync lock. */
+async function syncLocked(ctx: ServerContext, db: Kysely<Database>, repositoryId: number): Promise<TrackOutcome[]> {
+  const settings = await loadGithubSettings(db, ctx.secrets.key);
   if (!settings) return [];
-  const repository = await ctx.db
+  const repository = await db
     .selectFrom('repositories')
     .select(['name', 'source_repo'])
     .where('id', '=', repositoryId)
@@ -84,7 +84,7 @@ async function syncLocked(ctx: ServerContext, repositoryId: number): Promise<Tra
   if (!repository || ghRepo === null) return [];
   // through the outbound address guard: a base URL at a private address needs LADING_OUTBOUND_ALLOW_PRIVATE
   const api = serverGithubApi(ctx, settings);
-  const current = await ctx.db
+  const current = await db
     .selectFrom('repository_images')
     .innerJoin('images', 'images.id', 'repository_images.image_id')
     .select(['repository_images.track', 'images.id', 'images.digest'])
@@ -94,7 +94,7 @@ async function syncLocked(ctx: ServerContext, repositoryId: number): Promise<Tra
     .execute();
   const outcomes: TrackOutcome[] = [];
   for (const image of current) {
-    const rows = await ctx.db
+    const rows = await db
       .selectFrom('findings')
       .innerJoin('packages', 'packages.id', 'findings.package_id')
       .innerJoin('vulnerabilities', 'vulnerabilities.id', 'findings.vulnerability_id')
@@ -119,7 +119,7 @@ async function syncLocked(ctx: ServerContext, repositoryId: number): Promise<Tra
         version: r.version,
         ...(r.fixed_version ? { fixedVersion: r.fixed_version } : {}),
       }));
-    const build = await ctx.db
+    const build = await db
       .selectFrom('builds')
       .select(['source_commit', 'run_url'])
       .where('image_id', '=', image.id)
@@ -127,7 +127,7 @@ async function syncLocked(ctx: ServerContext, repositoryId: number): Promise<Tra
       .executeTakeFirst();
     const label = image.track === 'default' ? repository.name : `${repository.name} (${image.track})`;
     const now = ctx.now();
-    const row = await ctx.db
+    const row = await db
       .insertInto('github_issues')
       .values({
         repository_id: repositoryId,
@@ -166,7 +166,7 @@ async function syncLocked(ctx: ServerContext, repositoryId: number): Promise<Tra
           : result.action === 'none'
             ? row.state
             : 'open';
-    await ctx.db.transaction().execute(async (trx) => {
+    await db.transaction().execute(async (trx) => {
       await trx
         .updateTable('github_issues')
         .set({
@@ -214,16 +214,16 @@ export function registerGithubJobs(runner: JobRunner, ctx: ServerContext): void 
           waitedSince = Date.now();
           await step({ name: 'wait', state: 'running', detail: 'another sync of this repository is running' });
         },
-        async () => {
+        async (db) => {
           if (waitedSince !== undefined) {
             await step({ name: 'wait', state: 'succeeded', ms: Date.now() - waitedSince });
           }
           // holding the lock, before reading anything: from here on, an event about the repository queues the next
           // sync (which waits for this one's lock)
-          if (key !== null && !(await releaseDedupeKey(ctx.db, lease))) {
+          if (key !== null && !(await releaseDedupeKey(db, lease))) {
             throw new JobFailure('lease_lost', 'the sync was taken over before it started', false);
           }
-          return { tracks: await syncLocked(ctx, id) };
+          return { tracks: await syncLocked(ctx, db, id) };
         },
       );
     } catch (error) {
