@@ -4,7 +4,8 @@
 // sync (it is not folded into the running one, which read the repository before the event), the follow-up waits for
 // the running sync of the same repository (a `wait` step) instead of running beside it, then writes the new state
 // (its own dated comment and the issue body); no two requests are ever in flight at once, and each change gets
-// exactly one comment.
+// exactly one comment; a direct sync waits for a running one too; a sync that fails while a follow-up is queued ends
+// without a retry (the follow-up writes the current state), and without one takes its key back for its retry.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,13 +35,16 @@ interface Gate {
   readonly maxInFlight: () => number;
   close(): void;
   open(): void;
+  /** Answers the oldest held request with `status` itself (GitHub failing), without passing it on. */
+  fail(status: number): void;
   stop(): Promise<void>;
 }
 
 async function startGate(target: string): Promise<Gate> {
   const origin = new URL(target).origin;
   let closed = false;
-  let waiting: (() => void)[] = [];
+  /** Each held request's continuation: undefined passes it on, a status answers it with that. */
+  let waiting: ((status?: number) => void)[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const server: Server = createServer((req, res) => {
@@ -49,7 +53,12 @@ async function startGate(target: string): Promise<Gate> {
     req.on('end', async () => {
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      if (closed) await new Promise<void>((resolve) => waiting.push(resolve));
+      const failWith = closed ? await new Promise<number | undefined>((resolve) => waiting.push(resolve)) : undefined;
+      if (failWith !== undefined) {
+        inFlight -= 1;
+        res.writeHead(failWith, { 'content-type': 'application/json' }).end('{"message":"Validation Failed"}');
+        return;
+      }
       const body = Buffer.concat(chunks);
       const answer = await fetch(`${origin}${req.url ?? '/'}`, {
         method: req.method ?? 'GET',
@@ -80,6 +89,9 @@ async function startGate(target: string): Promise<Gate> {
       const released = waiting;
       waiting = [];
       for (const resolve of released) resolve();
+    },
+    fail(status) {
+      waiting.shift()?.(status);
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -289,6 +301,54 @@ forEachDatabase((database) => {
         ['recorded'],
       );
       assert.equal(replay.issues[0]!.comments.length, 3, 'one comment for the change, none from the direct sync');
+      assert.equal(gate.maxInFlight(), 1);
+    });
+
+    it('a sync that fails leaves the retry to a queued follow-up; without one it takes its key back', async () => {
+      const before = (await syncs()).length;
+      const comments = replay.issues[0]!.comments.length;
+      gate.close();
+      await publish(digest('e5'), ['CVE-2026-3001', 'CVE-2026-3004']);
+      await until(() => gate.held() === 1, 'the sync of E to reach GitHub');
+      await publish(digest('f6'), ['CVE-2026-3001', 'CVE-2026-3004', 'CVE-2026-3005']);
+      await until(async () => {
+        const follow = (await syncs())[before + 1];
+        return stepsOf(follow?.steps ?? '[]').some((s) => s.name === 'wait' && s.state === 'running');
+      }, 'the follow-up to wait');
+
+      // GitHub refuses the first sync's request (a status the client does not retry itself): the follow-up writes the current state, so the first ends without a retry
+      gate.fail(422);
+      await until(async () => (await syncs())[before]?.state === 'failed', 'the failed sync to end');
+      assert.match(
+        JSON.stringify((await syncs())[before]!.error),
+        /HTTP 422: Validation Failed \(the queued follow-up sync tries again\)/,
+      );
+
+      // the follow-up fails too, with nothing queued behind it: it takes the key back, and an event joins its retry
+      await until(() => gate.held() === 1, 'the follow-up to reach GitHub');
+      gate.fail(422);
+      await until(async () => (await syncs())[before + 1]?.state === 'queued', 'the follow-up to be queued again');
+      assert.equal((await syncs())[before + 1]!.dedupe_key, githubSyncKey(repositoryId));
+      await server.ctx.db
+        .transaction()
+        .execute((trx) =>
+          recordEvent(trx, { at: clock.now(), type: 'finding.new', actor: SYSTEM_ACTOR, repositoryId }),
+        );
+      assert.equal((await syncs()).length, before + 2, 'the event joined the retry');
+
+      gate.open();
+      // the table runner's backoff (1 s) is on the test clock; graphile's is its own
+      clock.advance(5_000);
+      server.ctx.jobSignals.enqueued();
+      await settled();
+      assert.deepEqual(
+        (await syncs()).slice(before).map((s) => s.state),
+        ['failed', 'succeeded'],
+      );
+      const issue = replay.issues[0]!;
+      assert.equal(issue.comments.length, comments + 1, 'one comment, for the current image');
+      assert.ok(issue.comments.at(-1)!.body.includes(digest('f6')));
+      assert.match(issue.comments.at(-1)!.body, /New: CVE-2026-3004, CVE-2026-3005/);
       assert.equal(gate.maxInFlight(), 1);
     });
   });
