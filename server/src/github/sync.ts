@@ -14,16 +14,8 @@ import { findingSetHash, issueLifecycle, type LifecycleFinding } from '@lading/e
 import type { Kysely, Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/schema.js';
-import { oneLine } from '../http/problem.js';
-import {
-  type EnqueueResult,
-  enqueue,
-  type JobLease,
-  type JobRow,
-  releaseDedupeKey,
-  retakeDedupeKey,
-} from '../jobs/queue.js';
-import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
+import { type EnqueueResult, enqueue, type JobLease, releaseDedupeKey } from '../jobs/queue.js';
+import { beforeRetryOfReleasedKey, JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import { TargetRefused } from '../notify/guard.js';
 import { serverGithubApi } from './client.js';
 import { withRepositorySyncLock } from './lock.js';
@@ -231,35 +223,8 @@ export function registerGithubJobs(runner: JobRunner, ctx: ServerContext): void 
       // (the next change to the repository syncs again)
       const failure =
         error instanceof TargetRefused ? new JobFailure('github_target_refused', error.message, false) : error;
-      throw await beforeRetry(ctx, job, lease, key, failure);
+      // a retry takes the repository's key back; with a follow-up queued, that one writes the current state instead
+      throw await beforeRetryOfReleasedKey(ctx, job, lease, failure, 'the queued follow-up sync tries again');
     }
   });
-}
-
-/**
- * A sync about to be retried takes its repository's key back, so the retry stays the one queued sync. When a
- * follow-up sync holds the key already, that one (which reads the repository after this one ends) writes the
- * current state, so this one ends instead of being retried beside it.
- */
-async function beforeRetry(
-  ctx: ServerContext,
-  job: JobRow,
-  lease: JobLease,
-  key: string | null,
-  error: unknown,
-): Promise<unknown> {
-  const retryable = !(error instanceof JobFailure) || error.retryable;
-  if (key === null || !retryable || job.attempts >= job.max_attempts) return error;
-  if (await retakeDedupeKey(ctx.db, lease, key)) return error;
-  if (!(error instanceof JobFailure)) {
-    // what the runner would log for an unexpected error, since it now receives a JobFailure
-    ctx.log.error('job handler threw', {
-      job: job.public_id,
-      kind: job.kind,
-      error: error instanceof Error ? error.stack : String(error),
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof JobFailure ? error.code : 'internal_error';
-  return new JobFailure(code, `${oneLine(message, 300)} (the queued follow-up sync tries again)`, false);
 }

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { ServerContext } from '../context.js';
 import { decodeJson } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
+import { oneLine } from '../http/problem.js';
 import {
   claimNext,
   completeJob,
@@ -14,6 +15,7 @@ import {
   type JobLease,
   type JobRow,
   type JobStep,
+  retakeDedupeKey,
   saveSteps,
 } from './queue.js';
 
@@ -84,6 +86,27 @@ export function asJobFailure(ctx: ServerContext, job: { public_id: string; kind:
     error: error instanceof Error ? error.stack : String(error),
   });
   return new JobFailure('internal_error', error instanceof Error ? error.message : String(error), true);
+}
+
+/**
+ * For a job that gave its dedupe key up when it started (EnqueueInput.releasedWhenStarted), what to throw for
+ * `error`: a retry takes the key back first, so it stays the key's one queued job and what is enqueued meanwhile joins
+ * it; when a follow-up job holds the key already, that one does the work again after this one, so this one ends (not
+ * retried beside it), its message saying so (`followUp`). Errors that end the job anyway are returned as they are.
+ */
+export async function beforeRetryOfReleasedKey(
+  ctx: ServerContext,
+  job: JobRow,
+  lease: JobLease,
+  error: unknown,
+  followUp: string,
+): Promise<unknown> {
+  const key = job.dedupe_key;
+  const retryable = !(error instanceof JobFailure) || error.retryable;
+  if (key === null || !retryable || job.attempts >= job.max_attempts) return error;
+  if (await retakeDedupeKey(ctx.db, lease, key)) return error;
+  const failure = asJobFailure(ctx, job, error);
+  return new JobFailure(failure.code, `${oneLine(failure.message, 300)} (${followUp})`, false);
 }
 
 export class JobRunner {

@@ -18,8 +18,8 @@ import type { Database } from '../db/schema.js';
 import { serverGithubApi } from '../github/client.js';
 import { loadGithubSettings } from '../github/settings.js';
 import { oneLine } from '../http/problem.js';
-import { enqueue, type JobLease, type JobRow, releaseDedupeKey, retakeDedupeKey } from '../jobs/queue.js';
-import { JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
+import { enqueue, type JobLease, releaseDedupeKey } from '../jobs/queue.js';
+import { beforeRetryOfReleasedKey, JobFailure, type JobRunner, registerJobHandler } from '../jobs/runner.js';
 import { postGuarded, TargetRefused } from '../notify/guard.js';
 import { integrationKey, openSecret, sealSecret, signBody } from '../notify/index.js';
 
@@ -328,35 +328,8 @@ export function registerRebuildJobs(runner: JobRunner, ctx: ServerContext): void
     try {
       return { triggers: await checkRebuilds(ctx, id, { jobId: job.id, attempt: job.attempts }) };
     } catch (error) {
-      throw await beforeRetry(ctx, job, lease, key, error);
+      // a retry takes the repository's key back; with a follow-up queued, that one sends what failed here instead
+      throw await beforeRetryOfReleasedKey(ctx, job, lease, error, 'the queued follow-up check tries again');
     }
   });
-}
-
-/**
- * A check about to be retried takes its repository's key back, so the retry stays the one queued check. When a
- * follow-up check holds the key already, that check (which reads after this one's failures were recorded) sends what
- * failed here, so this one ends instead of being retried beside it.
- */
-async function beforeRetry(
-  ctx: ServerContext,
-  job: JobRow,
-  lease: JobLease,
-  key: string | null,
-  error: unknown,
-): Promise<unknown> {
-  const retryable = !(error instanceof JobFailure) || error.retryable;
-  if (key === null || !retryable || job.attempts >= job.max_attempts) return error;
-  if (await retakeDedupeKey(ctx.db, lease, key)) return error;
-  if (!(error instanceof JobFailure)) {
-    // what the runner would log for an unexpected error, since it now receives a JobFailure
-    ctx.log.error('job handler threw', {
-      job: job.public_id,
-      kind: job.kind,
-      error: error instanceof Error ? error.stack : String(error),
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof JobFailure ? error.code : 'internal_error';
-  return new JobFailure(code, `${oneLine(message, 300)} (the queued follow-up check tries again)`, false);
 }
