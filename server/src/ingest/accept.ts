@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { blobKey } from '../blobs/index.js';
-import { decodeJson, encodeJson } from '../db/dialect.js';
+import { decodeJson } from '../db/dialect.js';
 import type { Database, JobState } from '../db/schema.js';
 import { GRAPHILE_SCHEMA, isPostgres } from '../jobs/graphile.js';
-import { DEFAULT_MAX_ATTEMPTS, enqueue, newJobPublicId } from '../jobs/queue.js';
+import { type EnqueueInput, enqueue, queuedJobRow } from '../jobs/queue.js';
 import type { IngestMetadata } from './metadata.js';
 import type { StoredPart } from './multipart.js';
 
@@ -114,43 +114,30 @@ export async function acceptHere(db: Kysely<Database>, input: AcceptInput): Prom
  * runs the transaction, which reads that job back (the artifacts inserted here stay, as a replay's would).
  */
 async function acceptInOneStatement(db: Kysely<Database>, input: AcceptInput): Promise<IngestAnswer | undefined> {
-  const { metadata, parts, now } = input;
-  const dedupeKey = ingestDedupeKey(
-    metadata.digest,
-    parts.map((p) => p.sha256),
-    metadata,
-  );
-  const distinct = new Map<string, StoredPart>();
-  for (const part of parts) if (!distinct.has(part.sha256)) distinct.set(part.sha256, part);
-  const blobs = [...distinct.values()];
-  const payload: IngestJobPayload = {
-    repository: metadata.repository,
-    metadata,
-    artifacts: parts.map((p) => ({ name: p.name, kind: p.kind, sha256: p.sha256, size: p.size })),
-    receivedAt: now,
-    source: input.source ?? 'push',
-  };
+  const { job: spec, blobs } = acceptancePlan(input);
+  const job = queuedJobRow(spec, input.now);
   const result = await sql<{ previous: string | null; created: string | null; graphile_jobs: string; fresh: string[] }>`
     with previous as (
       select id, public_id, state from jobs
-      where dedupe_key = ${dedupeKey} and state not in ('failed', 'canceled')
+      where dedupe_key = ${job.dedupe_key} and state not in ('failed', 'canceled')
       order by id desc limit 1
     ), created as (
-      insert into jobs (public_id, kind, state, priority, dedupe_key, payload, max_attempts, run_at, created_by,
-        created_at)
-      select ${newJobPublicId(now)}, ${INGEST_JOB_KIND}, 'queued', 0, ${dedupeKey}, ${encodeJson(payload)}::jsonb,
-        ${DEFAULT_MAX_ATTEMPTS}, ${now}, ${input.createdBy}, ${now}
+      insert into jobs (public_id, kind, state, priority, dedupe_key, payload, max_attempts, run_at, parent_id,
+        created_by, created_at)
+      select ${job.public_id}, ${job.kind}, ${job.state}, ${job.priority}, ${job.dedupe_key}, ${job.payload}::jsonb,
+        ${job.max_attempts}, ${job.run_at}, ${job.parent_id}::bigint, ${job.created_by}, ${job.created_at}
       where not exists (select 1 from previous)
       on conflict (dedupe_key) where state in ('queued', 'running') do nothing
       returning id, public_id, state
     ), graphile as (
-      select ${sql.id(GRAPHILE_SCHEMA)}.add_job(identifier => ${INGEST_JOB_KIND}::text,
-        payload => json_build_object('jobId', created.id), max_attempts => ${DEFAULT_MAX_ATTEMPTS + 1}::int,
-        job_key => ${dedupeKey}::text, priority => 0) as job
+      -- as addGraphileJob (jobs/graphile.ts) adds it for enqueue: one attempt more than the row allows
+      select ${sql.id(GRAPHILE_SCHEMA)}.add_job(identifier => ${job.kind}::text,
+        payload => json_build_object('jobId', created.id), max_attempts => ${job.max_attempts + 1}::int,
+        job_key => ${job.dedupe_key}::text, priority => ${job.priority}::int) as job
       from created
     ), fresh as (
       insert into artifacts (sha256, kind, media_type, size, storage_key, first_job_id, created_at)
-      select a.sha256, a.kind, a.media_type, a.size, a.storage_key, (select id from created), ${now}::bigint
+      select a.sha256, a.kind, a.media_type, a.size, a.storage_key, (select id from created), ${input.now}::bigint
       from unnest(${blobs.map((b) => b.sha256)}::text[], ${blobs.map((b) => b.kind)}::text[],
         ${blobs.map((b) => b.mediaType)}::text[], ${blobs.map((b) => b.size)}::bigint[],
         ${blobs.map((b) => blobKey(b.sha256))}::text[]) as a(sha256, kind, media_type, size, storage_key)
@@ -165,9 +152,45 @@ async function acceptInOneStatement(db: Kysely<Database>, input: AcceptInput): P
   if (!row) throw new Error('the acceptance statement returned no row');
   // json comes back as text (db/connection.ts configures pg so, for both json and jsonb)
   const created = decodeJson<JobRef>(row.created);
-  const job = created ?? decodeJson<JobRef>(row.previous);
-  if (!job) return undefined;
-  const fresh = new Set(row.fresh);
+  const answered = created ?? decodeJson<JobRef>(row.previous);
+  if (!answered) return undefined;
+  return answerOf(input, answered, created !== null, new Set(row.fresh));
+}
+
+/**
+ * What both ways of accepting write: the ingest job (its dedupe key and payload) and one artifact row per distinct
+ * blob (the first part with a hash describes it).
+ */
+function acceptancePlan(input: AcceptInput): { job: EnqueueInput & { dedupeKey: string }; blobs: StoredPart[] } {
+  const { metadata, parts, now } = input;
+  const dedupeKey = ingestDedupeKey(
+    metadata.digest,
+    parts.map((p) => p.sha256),
+    metadata,
+  );
+  const distinct = new Map<string, StoredPart>();
+  for (const part of parts) if (!distinct.has(part.sha256)) distinct.set(part.sha256, part);
+  const payload: IngestJobPayload = {
+    repository: metadata.repository,
+    metadata,
+    artifacts: parts.map((p) => ({ name: p.name, kind: p.kind, sha256: p.sha256, size: p.size })),
+    receivedAt: now,
+    source: input.source ?? 'push',
+  };
+  return {
+    job: { kind: INGEST_JOB_KIND, payload, dedupeKey, createdBy: input.createdBy },
+    blobs: [...distinct.values()],
+  };
+}
+
+/** 202 with a new job, 200 with the job a replay joined; each part says whether its blob was new. */
+function answerOf(
+  input: AcceptInput,
+  job: { public_id: string; state: JobState },
+  created: boolean,
+  fresh: ReadonlySet<string>,
+): IngestAnswer {
+  const { metadata, parts } = input;
   return {
     status: created ? 202 : 200,
     body: {
@@ -278,21 +301,15 @@ export function groupAccepts(db: Kysely<Database>): AcceptGroups {
 
 /** The acceptance's statements inside the caller's transaction. */
 async function acceptIn(trx: Transaction<Database>, input: AcceptInput): Promise<IngestAnswer> {
-  const { metadata, parts, now } = input;
-  const dedupeKey = ingestDedupeKey(
-    metadata.digest,
-    parts.map((p) => p.sha256),
-    metadata,
-  );
-  // one row per distinct blob (the first part with a hash describes it); the rows that were inserted are new
-  const distinct = new Map<string, StoredPart>();
-  for (const part of parts) if (!distinct.has(part.sha256)) distinct.set(part.sha256, part);
+  const { job: spec, blobs } = acceptancePlan(input);
+  const { now } = input;
+  // the rows that were inserted are new
   const fresh = new Set<string>();
-  if (distinct.size > 0) {
+  if (blobs.length > 0) {
     const inserted = await trx
       .insertInto('artifacts')
       .values(
-        [...distinct.values()].map((part) => ({
+        blobs.map((part) => ({
           sha256: part.sha256,
           kind: part.kind,
           media_type: part.mediaType,
@@ -310,24 +327,19 @@ async function acceptIn(trx: Transaction<Database>, input: AcceptInput): Promise
   const previous = await trx
     .selectFrom('jobs')
     .select(['id', 'public_id', 'state'])
-    .where('dedupe_key', '=', dedupeKey)
+    .where('dedupe_key', '=', spec.dedupeKey)
     .where('state', 'not in', ['failed', 'canceled'])
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
-  let job: { id: number; publicId: string; state: JobState; created: boolean };
-  if (previous) {
-    job = { id: previous.id, publicId: previous.public_id, state: previous.state, created: false };
-  } else {
-    const payload: IngestJobPayload = {
-      repository: metadata.repository,
-      metadata,
-      artifacts: parts.map((p) => ({ name: p.name, kind: p.kind, sha256: p.sha256, size: p.size })),
-      receivedAt: now,
-      source: input.source ?? 'push',
-    };
-    job = await enqueue(trx, now, { kind: INGEST_JOB_KIND, payload, dedupeKey, createdBy: input.createdBy });
-  }
+  const job = previous
+    ? { id: previous.id, public_id: previous.public_id, state: previous.state, created: false }
+    : await enqueue(trx, now, spec).then((j) => ({
+        id: j.id,
+        public_id: j.publicId,
+        state: j.state,
+        created: j.created,
+      }));
   if (job.created && fresh.size > 0) {
     await trx
       .updateTable('artifacts')
@@ -336,12 +348,5 @@ async function acceptIn(trx: Transaction<Database>, input: AcceptInput): Promise
       .where('first_job_id', 'is', null)
       .execute();
   }
-  return {
-    status: job.created ? 202 : 200,
-    body: {
-      job: { id: job.publicId, state: job.state, url: `/api/v1/jobs/${job.publicId}` },
-      image: { digest: metadata.digest, url: `/api/v1/images/${metadata.digest}` },
-      artifacts: parts.map((p) => ({ kind: p.kind, sha256: p.sha256, size: p.size, new: fresh.has(p.sha256) })),
-    },
-  };
+  return answerOf(input, job, job.created, fresh);
 }
