@@ -1,9 +1,9 @@
 // The database side of authentication: users, teams, grants, API tokens and sessions. Each function takes the Kysely
 // handle and plain values; the decisions (formats, lifetimes, grants) live in the pure modules beside this one.
 import { type Kysely, sql } from 'kysely';
-import { decodeJson, encodeJson } from '../db/dialect.js';
+import { decodeJson, encodeJson, isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { isPostgres, jsonArrayAgg, jsonObject } from '../queries/json.js';
+import { jsonArrayAgg, jsonObject } from '../queries/json.js';
 import { type Caller, type TeamMembership, teamOwner, tokenCaller, userCaller } from './caller.js';
 import type { AuthKeys } from './keys.js';
 import { hashPassword } from './passwords.js';

@@ -1,8 +1,16 @@
 // Dialect-neutral column types and value codecs: the one place where SQLite and PostgreSQL differ in the schema
 // (SERVER.md section 1's portability rules). Migrations use these helpers so that one migration serves both engines.
-import type { ColumnDataType, Expression } from 'kysely';
+import { type ColumnDataType, type Expression, type Kysely, PostgresAdapter } from 'kysely';
 
 export type SqlDialect = 'sqlite' | 'postgres';
+
+/** Whether `db` (a Kysely instance or a transaction of one) talks to PostgreSQL; else SQLite, the only other engine. */
+// biome-ignore lint/suspicious/noExplicitAny: any database schema (only the connection's dialect is read)
+export function isPostgres(db: Kysely<any>): boolean {
+  // getExecutor() is marked internal in Kysely's typings but is the only way to ask an open instance (or a
+  // transaction handed to us by a caller) which engine it talks to; the adapter class is public API
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
 type DataType = ColumnDataType | Expression<unknown>;
 
 export interface ColumnTypes {

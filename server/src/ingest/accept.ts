@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { blobKey } from '../blobs/index.js';
-import { decodeJson } from '../db/dialect.js';
+import { decodeJson, isPostgres } from '../db/dialect.js';
 import type { Database, JobState } from '../db/schema.js';
-import { GRAPHILE_SCHEMA, isPostgres } from '../jobs/graphile.js';
+import { GRAPHILE_SCHEMA } from '../jobs/graphile.js';
 import { type EnqueueInput, enqueue, queuedJobRow } from '../jobs/queue.js';
 import type { IngestMetadata } from './metadata.js';
 import type { StoredPart } from './multipart.js';

@@ -5,8 +5,9 @@
 // Only for jobs whose dedupe key is new (or absent): a key that is already live is skipped, not returned, since the
 // callers' keys are derived from rows they have just inserted.
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { GRAPHILE_SCHEMA, isPostgres } from './graphile.js';
+import { GRAPHILE_SCHEMA } from './graphile.js';
 import { type EnqueueInput, queuedJobRow } from './queue.js';
 
 type Db = Kysely<Database> | Transaction<Database>;

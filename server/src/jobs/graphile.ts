@@ -7,7 +7,7 @@
 // janitor (nodes.ts) calls `graphile_worker.force_unlock_workers` with the worker ids each node records here.
 import { EventEmitter } from 'node:events';
 import type { Logger as GraphileLogger, JobHelpers, Runner, Task, TaskList, WorkerEvents } from 'graphile-worker';
-import { CompiledQuery, type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { ServerContext } from '../context.js';
 import { decodeJson } from '../db/dialect.js';
@@ -29,13 +29,6 @@ export const GRAPHILE_APPLICATION_PREFIX = 'lading-worker:';
 /** What a graphile job carries: the id of our `jobs` row. */
 export interface GraphileJobPayload {
   readonly jobId: number;
-}
-
-/** True when `db` talks to PostgreSQL (a Kysely instance or a transaction of one). */
-export function isPostgres(db: Db): boolean {
-  // getExecutor() is marked internal in Kysely's typings but is the only way to ask an open instance (or a
-  // transaction handed to us by a caller) which engine it talks to; the adapter class is public API
-  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /**

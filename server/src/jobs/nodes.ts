@@ -7,9 +7,9 @@
 // `nodes`, and the janitor force-unlocks those of a dead node, so the survivors' graphile workers take the jobs.
 import { type Kysely, sql } from 'kysely';
 import type { ServerRole } from '../config.js';
-import { decodeJson, encodeJson } from '../db/dialect.js';
+import { decodeJson, encodeJson, isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { forceUnlockGraphileWorkers, GRAPHILE_APPLICATION_PREFIX, isPostgres } from './graphile.js';
+import { forceUnlockGraphileWorkers, GRAPHILE_APPLICATION_PREFIX } from './graphile.js';
 
 export interface NodeIdentity {
   readonly id: string;

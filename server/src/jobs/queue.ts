@@ -4,9 +4,9 @@
 // lease that runs out makes the job claimable again: that is how a kill -9 mid-job recovers.
 import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import { decodeJson, encodeJson, type SqlDialect } from '../db/dialect.js';
+import { decodeJson, encodeJson, isPostgres, type SqlDialect } from '../db/dialect.js';
 import type { Database, JobState, JobsTable } from '../db/schema.js';
-import { addGraphileJob, isPostgres } from './graphile.js';
+import { addGraphileJob } from './graphile.js';
 
 export type JobRow = Selectable<JobsTable>;
 type Db = Kysely<Database> | Transaction<Database>;

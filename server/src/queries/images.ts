@@ -2,10 +2,10 @@
 // its findings, packages, layers, evidence, events and artifacts. One Kysely query set serves SQLite and PostgreSQL;
 // every list is keyset-paginated; every query takes the caller's ReadScope, and an image outside it is not found.
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
-import { decodeJson } from '../db/dialect.js';
+import { decodeJson, isPostgres } from '../db/dialect.js';
 import type { BuildsTable, Database } from '../db/schema.js';
 import { eventsPage } from './event-pages.js';
-import { isPostgres, jsonArrayAgg, jsonObject } from './json.js';
+import { jsonArrayAgg, jsonObject } from './json.js';
 import {
   type Cursor,
   cappedCount,

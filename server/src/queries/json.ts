@@ -3,13 +3,7 @@
 // aggregate since 3.44) and PostgreSQL (json_build_object, json_agg) spell the same operations differently; the
 // results come back as JSON text on both (pg's json parser is set to hand back text: db/connection.ts), read with
 // decodeJson. Numbers stay numbers, text stays text, SQL NULL becomes JSON null.
-import { type Expression, type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
-
-/** Whether `db` (or a transaction of it) talks to PostgreSQL; else SQLite, the only other engine. */
-// biome-ignore lint/suspicious/noExplicitAny: any database schema (only the connection's dialect is read)
-export function isPostgres(db: Kysely<any>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
+import { type Expression, type RawBuilder, sql } from 'kysely';
 
 /** A JSON object with these keys (constants of the code, never input) and values. */
 export function jsonObject(pg: boolean, fields: Record<string, Expression<unknown>>): RawBuilder<string> {

@@ -3,9 +3,9 @@
 // One grouped read for many images (re-analysis recounts a batch of hundreds at once), then one update per image
 // (on PostgreSQL one update for all of them, from arrays).
 import { sql, type Transaction } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { riskIndexOf } from '../ingest/process.js';
-import { isPostgres } from '../jobs/graphile.js';
 
 const SEVERITY_COLUMNS = { CRITICAL: 'critical', HIGH: 'high', MEDIUM: 'medium', LOW: 'low' } as const;
 /** Image ids per grouped read (bound parameters stay far below both engines' limits). */
