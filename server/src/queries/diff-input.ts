@@ -100,7 +100,7 @@ function selectFindingRows(db: Db, imageId: number) {
  * (10.5 ms against 2.4 ms on the 10,000-image fleet), which at concurrency 8 made a hit dearer than the build.
  * 'no rows' when the image has none.
  */
-async function rowsHashInDatabase(db: Db, imageId: number): Promise<string> {
+async function rowsFingerprintInDatabase(db: Db, imageId: number): Promise<string> {
   const row = await findingRowsFrom(db, imageId)
     .select(
       sql<string | null>`md5(string_agg(concat_ws(':', f.id, f.xmin, v.id, v.xmin, p.id, p.xmin, x.id, x.xmin), ','
@@ -300,8 +300,8 @@ export async function serverReport(
 ): Promise<JudgedReport> {
   const caches = reportCachesOf<Report>(db);
   if (dialect === 'postgres') {
-    const [source, rowsHash] = await Promise.all([inventorySourceOf(db, image), rowsHashInDatabase(db, image.id)]);
-    const key = reportKey(image.digest, source, `sql:${rowsHash}`);
+    const [source, rowsFingerprint] = await Promise.all([inventorySourceOf(db, image), rowsFingerprintInDatabase(db, image.id)]);
+    const key = reportKey(image.digest, source, `sql:${rowsFingerprint}`);
     const cached = caches.reports.get(key);
     if (cached) return { report: cached, fingerprint: key };
     return buildOnce(
@@ -314,7 +314,7 @@ export async function serverReport(
           .setIsolationLevel('repeatable read')
           .execute(
             async (trx) =>
-              [await rowsHashInDatabase(trx, image.id), await selectFindingRows(trx, image.id).execute()] as const,
+              [await rowsFingerprintInDatabase(trx, image.id), await selectFindingRows(trx, image.id).execute()] as const,
           );
         return { key: reportKey(image.digest, source, `sql:${hash}`), raw, rowsLength: JSON.stringify(raw).length };
       },
