@@ -3,12 +3,10 @@
 // dead attempt and records it `unknown` instead of asking again (the receiver saw exactly one request), and a later
 // change is asked for normally by the restarted process. Both engines.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO_ROOT } from '../../engine/test/helpers/cli.js';
 import { freePort } from '../../engine/test/helpers/registry.js';
 import { openDatabase } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -18,54 +16,10 @@ import { setRebuildTarget } from '../src/watch/index.js';
 import { createTestDatabaseTarget, forEachDatabase, type TestDatabaseTarget } from './helpers/database.js';
 import { type HttpReceiver, startHttpReceiver } from './helpers/receivers.js';
 import { seedImages } from './helpers/seed.js';
+import { startServer, stop } from './helpers/server-process.js';
 
 const REPO = 'ghcr.io/acme/crash';
 const DIGEST = `sha256:${'c3'.repeat(32)}`;
-
-const BIN = join(REPO_ROOT, 'server/bin/lading-server.mjs');
-
-async function startServer(dataDir: string, database: string | undefined, port: number): Promise<ChildProcess> {
-  const args = ['start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`];
-  if (database) args.push('--database', database);
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: REPO_ROOT,
-    // a short lease: the job the killed process held is taken up again within seconds of the restart
-    // (the receiver listens on 127.0.0.1: allowlisted for the outbound guard)
-    env: {
-      ...process.env,
-      LADING_DATABASE_URL: '',
-      LADING_DATA_DIR: '',
-      LADING_JOB_LEASE_MS: '2000',
-      LADING_OUTBOUND_ALLOW_PRIVATE: '127.0.0.1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout?.on('data', (d) => {
-    text += d;
-  });
-  child.stderr?.on('data', (d) => {
-    text += d;
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`lading-server exited ${child.exitCode}:\n${text}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return child;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`lading-server did not become ready:\n${text}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  await exited;
-}
 
 forEachDatabase((kind) => {
   describe('kill -9 while a rebuild trigger is being sent', () => {
