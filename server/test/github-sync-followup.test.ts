@@ -14,6 +14,7 @@ import { sql } from 'kysely';
 import { type GithubIssueReplay, startGithubIssueReplay } from '../../engine/test/helpers/github-replay.js';
 import { recordEvent, SYSTEM_ACTOR } from '../src/events/index.js';
 import { githubSyncKey, registerGithubJobs, syncRepositoryIssues } from '../src/github/index.js';
+import { until } from './helpers/receivers.js';
 import { seedImages } from './helpers/seed.js';
 import { forEachDatabase, startTestServer, TestClock, type TestServer } from './helpers/server.js';
 
@@ -99,14 +100,6 @@ async function startGate(target: string): Promise<Gate> {
         server.close(() => resolve());
       }),
   };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 forEachDatabase((database) => {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { recordEvent, SYSTEM_ACTOR } from '../src/events/index.js';
 import { registerRebuildJobs, setRebuildTarget } from '../src/watch/index.js';
+import { until } from './helpers/receivers.js';
 import { seedImages } from './helpers/seed.js';
 import { forEachDatabase, startTestServer, TestClock, type TestServer } from './helpers/server.js';
 
@@ -64,14 +65,6 @@ async function startGatedReceiver(): Promise<GatedReceiver> {
         server.close(() => resolve());
       }),
   };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 forEachDatabase((database) => {

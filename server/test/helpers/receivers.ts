@@ -20,9 +20,10 @@ export interface HttpReceiver {
   close(): Promise<void>;
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -55,7 +56,7 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
     script(next) {
       statuses = [...next];
     },
-    waitFor: (count, timeoutMs = 10_000) => until(() => requests.length >= count, timeoutMs, `${count} requests`),
+    waitFor: (count, timeoutMs = 10_000) => until(() => requests.length >= count, `${count} requests`, timeoutMs),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -133,7 +134,7 @@ export async function startSmtpListener(options: { rejectRcpt?: boolean } = {}):
     port: address.port,
     messages,
     commands,
-    waitFor: (count, timeoutMs = 10_000) => until(() => messages.length >= count, timeoutMs, `${count} messages`),
+    waitFor: (count, timeoutMs = 10_000) => until(() => messages.length >= count, `${count} messages`, timeoutMs),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
