@@ -300,7 +300,10 @@ export async function serverReport(
 ): Promise<JudgedReport> {
   const caches = reportCachesOf<Report>(db);
   if (dialect === 'postgres') {
-    const [source, rowsFingerprint] = await Promise.all([inventorySourceOf(db, image), rowsFingerprintInDatabase(db, image.id)]);
+    const [source, rowsFingerprint] = await Promise.all([
+      inventorySourceOf(db, image),
+      rowsFingerprintInDatabase(db, image.id),
+    ]);
     const key = reportKey(image.digest, source, `sql:${rowsFingerprint}`);
     const cached = caches.reports.get(key);
     if (cached) return { report: cached, fingerprint: key };
@@ -314,7 +317,10 @@ export async function serverReport(
           .setIsolationLevel('repeatable read')
           .execute(
             async (trx) =>
-              [await rowsFingerprintInDatabase(trx, image.id), await selectFindingRows(trx, image.id).execute()] as const,
+              [
+                await rowsFingerprintInDatabase(trx, image.id),
+                await selectFindingRows(trx, image.id).execute(),
+              ] as const,
           );
         return { key: reportKey(image.digest, source, `sql:${hash}`), raw, rowsLength: JSON.stringify(raw).length };
       },
